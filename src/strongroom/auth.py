@@ -1,0 +1,145 @@
+"""Tokens, stored only as HMAC-SHA256 digests, and the identity a request acts as.
+
+This is the foundation's minimal authentication: a root token plus tokens with simple per-
+namespace grants. The access-control issue replaces grants with full policies behind the same
+``Identity.require`` check point."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from strongroom.clock import Clock
+from strongroom.errors import AccessDenied, BadRequest, DecryptionError, Unauthenticated
+from strongroom.kms.provider import KeyProvider
+from strongroom.store.protocol import Store
+
+__all__ = ["CAPABILITIES", "Grant", "Identity", "TokenRegistry"]
+
+CAPABILITIES = frozenset({"read", "write", "list", "delete", "admin", "encrypt", "decrypt"})
+TOKEN_PREFIX = "sr."
+_TOKEN_KIND = "token"
+_SYSTEM_KIND = "system"
+
+
+@dataclass(frozen=True)
+class Grant:
+    namespace: str  # a namespace name, or "*" for all
+    capabilities: frozenset[str]
+
+    def to_json(self) -> dict[str, object]:
+        return {"namespace": self.namespace, "capabilities": sorted(self.capabilities)}
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    root: bool = False
+    grants: tuple[Grant, ...] = ()
+    accessor: str = field(default="", repr=False)
+
+    def allows(self, capability: str, namespace: str) -> bool:
+        if self.root:
+            return True
+        return any(
+            capability in grant.capabilities and grant.namespace in ("*", namespace)
+            for grant in self.grants
+        )
+
+    def require(self, capability: str, namespace: str) -> None:
+        """The one check point. Deny by default."""
+        if not self.allows(capability, namespace):
+            raise AccessDenied(f"permission denied: {capability} on namespace {namespace!r}")
+
+
+def parse_grants(raw: Iterable[object]) -> tuple[Grant, ...]:
+    grants = []
+    for item in raw:
+        if not isinstance(item, dict) or not isinstance(item.get("namespace"), str):
+            raise BadRequest("each grant is {\"namespace\": str, \"capabilities\": [str]}")
+        caps = item.get("capabilities")
+        if not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
+            raise BadRequest("grant capabilities must be a list of strings")
+        unknown = set(caps) - CAPABILITIES
+        if unknown:
+            raise BadRequest(f"unknown capabilities {sorted(unknown)}; use {sorted(CAPABILITIES)}")
+        grants.append(Grant(item["namespace"], frozenset(caps)))
+    return tuple(grants)
+
+
+class TokenRegistry:
+    def __init__(self, store: Store, provider: KeyProvider, clock: Clock) -> None:
+        self._store = store
+        self._provider = provider
+        self._clock = clock
+        self._hmac_key = self._load_hmac_key()
+
+    def _load_hmac_key(self) -> bytes:
+        context = {"purpose": "token-hmac-key"}
+        wrapped = self._store.get_record(_SYSTEM_KIND, "token-hmac-key")
+        if wrapped is None:
+            fresh = self._provider.wrap(secrets.token_bytes(32), context=context)
+            self._store.replace_record(_SYSTEM_KIND, "token-hmac-key", None, fresh)
+            wrapped = self._store.get_record(_SYSTEM_KIND, "token-hmac-key")
+            assert wrapped is not None
+        return self._provider.unwrap(wrapped, context=context)
+
+    def _digest(self, token: str) -> str:
+        return hmac.new(self._hmac_key, token.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def create(
+        self, name: str, *, grants: tuple[Grant, ...] = (), root: bool = False, ttl: float | None = None,
+        token: str | None = None,
+    ) -> str:
+        """Create a token and return it; only its digest is stored."""
+        token = token or TOKEN_PREFIX + secrets.token_urlsafe(32)
+        expires = self._clock.now() + ttl if ttl else None
+        doc = {
+            "name": name,
+            "root": root,
+            "grants": [g.to_json() for g in grants],
+            "expires": expires,
+            "accessor": secrets.token_hex(12),
+        }
+        self._store.put_record(_TOKEN_KIND, self._digest(token), json.dumps(doc).encode())
+        return token
+
+    def authenticate(self, token: str | None) -> Identity:
+        if not token:
+            raise Unauthenticated()
+        # Looking up by HMAC digest means no byte of the token is compared in variable time.
+        raw = self._store.get_record(_TOKEN_KIND, self._digest(token))
+        if raw is None:
+            raise Unauthenticated("invalid or revoked token")
+        doc = json.loads(raw)
+        if doc["expires"] is not None and self._clock.now() >= doc["expires"]:
+            raise Unauthenticated("token expired")
+        return Identity(doc["name"], bool(doc["root"]), parse_grants(doc["grants"]), doc["accessor"])
+
+    def revoke(self, token: str) -> bool:
+        return self._store.delete_record(_TOKEN_KIND, self._digest(token))
+
+    def dev_root_token(self, chosen: str | None) -> str:
+        """Dev mode's root token, kept wrapped by the key provider so a restart can print it."""
+        context = {"purpose": "dev-root-token"}
+        wrapped = self._store.get_record(_SYSTEM_KIND, "dev-root-token")
+        if wrapped is not None:
+            try:
+                previous = self._provider.unwrap(wrapped, context=context).decode()
+            except (DecryptionError, UnicodeDecodeError):
+                previous = None
+            if previous is not None and chosen in (None, previous):
+                self.create("root", root=True, token=previous)
+                return previous
+            if previous is not None:
+                self.revoke(previous)
+        token = chosen or TOKEN_PREFIX + secrets.token_urlsafe(32)
+        self.create("root", root=True, token=token)
+        self._store.put_record(
+            _SYSTEM_KIND, "dev-root-token", self._provider.wrap(token.encode(), context=context)
+        )
+        return token

@@ -1,0 +1,67 @@
+"""Settings, and the only place environment variables are read."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from strongroom.limits import DEFAULT_LIMITS, Limits
+
+__all__ = ["ClientSettings", "ServerSettings", "default_data_dir", "client_settings_from_env"]
+
+DEFAULT_ADDR = "http://127.0.0.1:8200"
+
+
+def default_data_dir() -> Path:
+    """$STRONGROOM_DATA_DIR, else $XDG_DATA_HOME/strongroom, else ~/.local/share/strongroom."""
+    explicit = os.environ.get("STRONGROOM_DATA_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "strongroom"
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8200
+    dev: bool = False
+    store_url: str = ""  # default: sqlite in data_dir
+    key_file: Path | None = None  # default: data_dir / "kms.key"
+    root_key_name: str = "root"
+    root_token: str | None = None
+    default_namespace: str = "secret"
+    rotate_after_encryptions: int = 2**30
+    limits: Limits = field(default_factory=lambda: DEFAULT_LIMITS)
+    access_log: bool = False
+
+    @property
+    def resolved_store_url(self) -> str:
+        return self.store_url or f"sqlite://{self.data_dir / 'strongroom.db'}"
+
+    @property
+    def resolved_key_file(self) -> Path:
+        return self.key_file or self.data_dir / "kms.key"
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    addr: str
+    token: str | None
+    ca_cert: str | None = None
+
+
+def client_settings_from_env(
+    addr: str | None = None, token: str | None = None, ca_cert: str | None = None
+) -> ClientSettings:
+    return ClientSettings(
+        addr or os.environ.get("STRONGROOM_ADDR") or DEFAULT_ADDR,
+        token or os.environ.get("STRONGROOM_TOKEN"),
+        ca_cert or os.environ.get("STRONGROOM_CACERT"),
+    )
+
+
+def store_url_from_env() -> str:
+    return os.environ.get("STRONGROOM_STORE_URL", "")

@@ -1,0 +1,29 @@
+"""The safe recipe: one ``seal``/``open`` pair over envelope format v1.
+
+Only :mod:`strongroom.crypto._aead` touches AES-GCM; everything else goes through here.
+"""
+
+from strongroom.crypto._aead import new_key
+from strongroom.crypto.context import Context, canonical_context
+from strongroom.crypto.envelope import (
+    FORMAT_V1,
+    SUITE_AES256_GCM,
+    DataKeySource,
+    Envelope,
+    open_envelope,
+    parse_envelope,
+    seal,
+)
+
+__all__ = [
+    "FORMAT_V1",
+    "SUITE_AES256_GCM",
+    "Context",
+    "DataKeySource",
+    "Envelope",
+    "canonical_context",
+    "new_key",
+    "open_envelope",
+    "parse_envelope",
+    "seal",
+]

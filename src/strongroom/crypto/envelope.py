@@ -1,0 +1,145 @@
+"""Envelope format v1 (docs/envelope.md). Never change it; add a format version instead.
+
+    "SR" | format u8 = 1 | suite u8 = 1 | key_ref_len u16 | key_ref | wrapped_dek_len u16
+    | wrapped_dek | nonce (12) | ciphertext || tag
+
+associated data = every header byte up to and including the nonce || canonical(context)
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from strongroom.crypto._aead import NONCE_BYTES, TAG_BYTES, Aead, new_nonce
+from strongroom.crypto.context import Context, canonical_context
+from strongroom.errors import DecryptionError, UnsupportedFormat
+
+__all__ = [
+    "FORMAT_V1",
+    "MAGIC",
+    "SUITE_AES256_GCM",
+    "DataKey",
+    "DataKeySource",
+    "Envelope",
+    "open_envelope",
+    "parse_envelope",
+    "seal",
+    "seal_with_data_key",
+]
+
+MAGIC = b"SR"
+FORMAT_V1 = 1
+SUITE_AES256_GCM = 1
+_U16 = struct.Struct(">H")
+_MAX_U16 = 0xFFFF
+
+
+@dataclass(frozen=True)
+class DataKey:
+    """A plaintext DEK (as a ready cipher) with its wrapped form. Never logged or pickled."""
+
+    key_ref: str
+    wrapped: bytes
+    aead: Aead = field(repr=False)
+    header: bytes = field(repr=False, default=b"")
+
+    def __post_init__(self) -> None:
+        if not self.header:
+            object.__setattr__(self, "header", _header(self.key_ref, self.wrapped))
+
+
+class DataKeySource(Protocol):
+    """Anything that makes and unwraps data keys: a key provider or a namespace keyring term."""
+
+    @property
+    def key_ref(self) -> str: ...
+
+    def generate_data_key(self, *, context: Context) -> DataKey: ...
+
+    def unwrap_data_key(self, wrapped: bytes, *, context: Context) -> Aead: ...
+
+
+def _header(key_ref: str, wrapped: bytes) -> bytes:
+    ref = key_ref.encode("utf-8")
+    if not ref or len(ref) > _MAX_U16 or len(wrapped) > _MAX_U16:
+        raise ValueError("key reference or wrapped key out of range")
+    return (
+        MAGIC
+        + bytes((FORMAT_V1, SUITE_AES256_GCM))
+        + _U16.pack(len(ref))
+        + ref
+        + _U16.pack(len(wrapped))
+        + wrapped
+    )
+
+
+def seal_with_data_key(plaintext: bytes, *, data_key: DataKey, context: Context) -> bytes:
+    """Seal under an existing data key (a cached one, in the token library)."""
+    nonce = new_nonce()
+    prefix = data_key.header + nonce
+    return prefix + data_key.aead.encrypt(nonce, plaintext, prefix + canonical_context(context))
+
+
+def seal(plaintext: bytes, *, keys: DataKeySource, context: Context) -> bytes:
+    """Seal ``plaintext`` under a fresh DEK from ``keys``, bound to ``context``."""
+    return seal_with_data_key(
+        plaintext, data_key=keys.generate_data_key(context=context), context=context
+    )
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The parsed, not yet authenticated, parts of an envelope."""
+
+    key_ref: str
+    wrapped_dek: bytes
+    nonce: bytes
+    ciphertext: bytes
+    header: bytes  # every byte up to and including the nonce
+
+    def open_with(self, aead: Aead, *, context: Context) -> bytes:
+        return aead.decrypt(self.nonce, self.ciphertext, self.header + canonical_context(context))
+
+
+def parse_envelope(blob: bytes) -> Envelope:
+    """Split an envelope; raise UnsupportedFormat for unknown format/suite, else DecryptionError."""
+    if len(blob) < 4 or blob[:2] != MAGIC:
+        raise DecryptionError()
+    if blob[2] != FORMAT_V1 or blob[3] != SUITE_AES256_GCM:
+        raise UnsupportedFormat()
+    try:
+        offset = 4
+        (ref_len,) = _U16.unpack_from(blob, offset)
+        offset += 2
+        key_ref = blob[offset : offset + ref_len].decode("utf-8")
+        if len(key_ref.encode("utf-8")) != ref_len or ref_len == 0:
+            raise DecryptionError()
+        offset += ref_len
+        (wrapped_len,) = _U16.unpack_from(blob, offset)
+        offset += 2
+        wrapped = blob[offset : offset + wrapped_len]
+        offset += wrapped_len
+        nonce = blob[offset : offset + NONCE_BYTES]
+        offset += NONCE_BYTES
+    except (struct.error, UnicodeDecodeError):
+        raise DecryptionError() from None
+    if len(wrapped) != wrapped_len or len(nonce) != NONCE_BYTES:
+        raise DecryptionError()
+    ciphertext = blob[offset:]
+    if len(ciphertext) < TAG_BYTES:
+        raise DecryptionError()
+    return Envelope(key_ref, wrapped, nonce, ciphertext, blob[:offset])
+
+
+def open_envelope(
+    blob: bytes, *, resolve: Callable[[str], DataKeySource], context: Context
+) -> bytes:
+    """Open an envelope. ``resolve`` maps the header's key reference to its key source and
+    raises DecryptionError for an unknown one. Every failure is the one DecryptionError."""
+    envelope = parse_envelope(blob)
+    source = resolve(envelope.key_ref)
+    aead = source.unwrap_data_key(envelope.wrapped_dek, context=context)
+    return envelope.open_with(aead, context=context)

@@ -1,0 +1,171 @@
+"""The one error hierarchy. Each class carries its HTTP status, stable code and CLI exit code,
+so every edge (native API, CLI, SDK) translates errors in one place."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "AccessDenied",
+    "BadRequest",
+    "CheckAndSetMismatch",
+    "Conflict",
+    "DecryptionError",
+    "KeyProviderUnavailable",
+    "LimitExceeded",
+    "NotFound",
+    "PayloadTooLarge",
+    "SecretDeleted",
+    "StoreUnavailable",
+    "StrongroomError",
+    "Unauthenticated",
+    "UnsupportedFormat",
+    "error_for_code",
+]
+
+
+class StrongroomError(Exception):
+    """Base of every error strongroom raises on purpose. Messages never contain secret material."""
+
+    http_status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal"
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or self.default_message())
+        self.message = message or self.default_message()
+        self.details: dict[str, Any] = {}
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "internal error"
+
+
+class BadRequest(StrongroomError):
+    http_status = 400
+    code = "bad_request"
+    exit_code = 2
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "bad request"
+
+
+class LimitExceeded(BadRequest):
+    code = "limit_exceeded"
+
+
+class PayloadTooLarge(BadRequest):
+    http_status = 413
+    code = "payload_too_large"
+
+
+class CheckAndSetMismatch(BadRequest):
+    code = "cas_mismatch"
+
+
+class Unauthenticated(StrongroomError):
+    http_status = 401
+    code = "unauthenticated"
+    exit_code = 3
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "missing or invalid token; set STRONGROOM_TOKEN or pass --token"
+
+
+class AccessDenied(StrongroomError):
+    http_status = 403
+    code = "permission_denied"
+    exit_code = 3
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "permission denied"
+
+
+class NotFound(StrongroomError):
+    http_status = 404
+    code = "not_found"
+    exit_code = 4
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "not found"
+
+
+class SecretDeleted(NotFound):
+    """The version exists but was deleted or destroyed; metadata can still be shown."""
+
+    code = "deleted"
+
+
+class Conflict(StrongroomError):
+    http_status = 409
+    code = "conflict"
+    exit_code = 5
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "conflict"
+
+
+class DecryptionError(StrongroomError):
+    """The one opaque error for every failure to open an envelope or unwrap a key."""
+
+    http_status = 500
+    code = "decryption_failed"
+    exit_code = 6
+
+    def __init__(self, message: str = "") -> None:
+        # The message is fixed on purpose: detail would help an attacker.
+        super().__init__("decryption failed")
+        self.details = {}
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "decryption failed"
+
+
+class UnsupportedFormat(DecryptionError):
+    """An envelope with a format or suite byte this version does not know."""
+
+    code = "unsupported_format"
+
+    def __init__(self, message: str = "") -> None:
+        StrongroomError.__init__(self, "unsupported envelope format")
+
+
+class KeyProviderUnavailable(StrongroomError):
+    http_status = 503
+    code = "key_provider_unavailable"
+    exit_code = 7
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "key provider unavailable"
+
+
+class StoreUnavailable(StrongroomError):
+    http_status = 503
+    code = "store_unavailable"
+    exit_code = 7
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "storage unavailable"
+
+
+def _all_subclasses(cls: type[StrongroomError]) -> list[type[StrongroomError]]:
+    found: list[type[StrongroomError]] = [cls]
+    for sub in cls.__subclasses__():
+        found.extend(_all_subclasses(sub))
+    return found
+
+
+def error_for_code(code: str) -> type[StrongroomError]:
+    """The error class for a stable code, used by the SDK to rebuild server errors."""
+    for cls in _all_subclasses(StrongroomError):
+        if cls.code == code:
+            return cls
+    return StrongroomError

@@ -1,0 +1,55 @@
+"""Validating and merging the JSON object that is a secret's data."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from strongroom.errors import BadRequest, LimitExceeded
+from strongroom.limits import Limits
+
+__all__ = ["check_depth", "encode_data", "merge_patch"]
+
+
+def check_depth(value: Any, limit: int) -> None:
+    """Refuse JSON nested deeper than ``limit`` (iterative, so it cannot blow the stack)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                raise LimitExceeded(f"JSON is nested deeper than {limit} levels")
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+
+
+def encode_data(data: Any, limits: Limits) -> bytes:
+    """The bytes that get sealed: a JSON object with string keys, within the limits."""
+    if not isinstance(data, dict):
+        raise BadRequest("secret data must be a JSON object of key/value pairs")
+    if len(data) > limits.max_keys_per_secret:
+        raise LimitExceeded(f"secret data has more than {limits.max_keys_per_secret} keys")
+    check_depth(data, limits.max_json_depth)
+    try:
+        encoded = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        raise BadRequest("secret data must be plain JSON (no NaN or Infinity)") from None
+    raw = encoded.encode("utf-8", "surrogatepass")
+    if len(raw) > limits.max_value_bytes:
+        raise LimitExceeded(
+            f"secret data is {len(raw)} bytes encoded; the limit is {limits.max_value_bytes}"
+        )
+    return raw
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch: objects merge, null removes a key, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result

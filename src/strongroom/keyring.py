@@ -1,0 +1,263 @@
+"""Namespace keyrings: an immutable list of numbered AES-256 terms, wrapped by the root key.
+
+A term is a DataKeySource: it wraps each version's DEK, bound to the version's context.
+Rotation appends a term (never mutates one). Use counts are reserved from the store in blocks,
+so several nodes never undercount encryptions (they may overcount by at most one block each).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from strongroom.clock import Clock
+from strongroom.crypto._aead import KEY_BYTES, Aead, new_key
+from strongroom.crypto.context import Context, canonical_context
+from strongroom.errors import Conflict, DecryptionError, NotFound
+from strongroom.kms.provider import KeyProvider, KeyProviderBase
+from strongroom.store.protocol import Store
+
+__all__ = ["Keyring", "KeyringTerm", "Keyrings", "TermStatus", "parse_term_ref", "term_ref"]
+
+RECORD_KIND = "keyring"
+COUNTER_KIND = "term_encryptions"
+USE_BLOCK = 1024
+
+
+def term_ref(namespace: str, number: int) -> str:
+    return f"ns:{namespace}#{number}"
+
+
+def parse_term_ref(key_ref: str) -> tuple[str, int] | None:
+    if not key_ref.startswith("ns:") or "#" not in key_ref:
+        return None
+    namespace, _, number = key_ref[3:].rpartition("#")
+    return (namespace, int(number)) if number.isdigit() else None
+
+
+class KeyringTerm(KeyProviderBase):
+    """One term of a namespace keyring. It wraps each DEK bound to the DEK's context, so it is
+    a key provider in its own right (and an envelope's DataKeySource)."""
+
+    __slots__ = ("_aead", "_key_ref", "created", "number")
+
+    def __init__(self, namespace: str, number: int, key: bytes, created: float) -> None:
+        self.number = number
+        self.created = created
+        self._key_ref = term_ref(namespace, number)
+        self._aead = Aead(key)
+
+    def __repr__(self) -> str:
+        return f"KeyringTerm({self._key_ref!r})"
+
+    @property
+    def key_ref(self) -> str:
+        return self._key_ref
+
+    def _associated_data(self, context: Context) -> bytes:
+        ref = self._key_ref.encode()
+        return b"strongroom dek v1\x00" + struct.pack(">H", len(ref)) + ref + canonical_context(context)
+
+    def wrap(self, plaintext_key: bytes, *, context: Context) -> bytes:
+        return self._aead.wrap(plaintext_key, self._associated_data(context))
+
+    def unwrap(self, wrapped: bytes, *, context: Context) -> bytes:
+        return self._aead.unwrap(wrapped, self._associated_data(context))
+
+
+@dataclass(frozen=True)
+class Keyring:
+    namespace: str
+    provider_ref: str
+    terms: tuple[KeyringTerm, ...] = field(repr=False)
+
+    @property
+    def active(self) -> KeyringTerm:
+        return self.terms[-1]
+
+    def term(self, number: int) -> KeyringTerm:
+        for term in self.terms:
+            if term.number == number:
+                return term
+        raise DecryptionError()
+
+
+@dataclass(frozen=True)
+class TermStatus:
+    number: int
+    key_ref: str
+    created: float
+    active: bool
+    encryptions: int
+    versions_in_use: int
+
+
+def _keyring_context(namespace: str) -> dict[str, str]:
+    return {"purpose": "namespace-keyring", "namespace": namespace}
+
+
+def _serialize(keyring_terms: list[tuple[int, bytes, float]], namespace: str, provider: KeyProvider) -> bytes:
+    material = b"".join(key for _, key, _ in keyring_terms)
+    wrapped = provider.wrap(material, context=_keyring_context(namespace))
+    return json.dumps(
+        {
+            "format": 1,
+            "provider": provider.key_ref,
+            "terms": [{"number": n, "created": created} for n, _, created in keyring_terms],
+            "wrapped": base64.b64encode(wrapped).decode(),
+        },
+        sort_keys=True,
+    ).encode()
+
+
+class Keyrings:
+    """Loads, creates, rotates and counts the keyrings of all namespaces. Keys stay in memory."""
+
+    def __init__(
+        self,
+        store: Store,
+        provider: KeyProvider,
+        clock: Clock,
+        *,
+        rotate_after: int = 2**30,
+        on_rotate: Callable[[str, int], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._provider = provider
+        self._clock = clock
+        self._rotate_after = rotate_after
+        self._on_rotate = on_rotate
+        self._lock = threading.RLock()
+        self._keyrings: dict[str, Keyring] = {}
+        self._reserved: dict[str, int] = {}  # key_ref -> encryptions left in our block
+
+    def _decode(self, namespace: str, raw: bytes) -> Keyring:
+        try:
+            doc = json.loads(raw)
+            material = self._provider.unwrap(
+                base64.b64decode(doc["wrapped"]), context=_keyring_context(namespace)
+            )
+            entries = doc["terms"]
+        except (ValueError, KeyError, TypeError):
+            raise DecryptionError() from None
+        if len(material) != KEY_BYTES * len(entries):
+            raise DecryptionError()
+        terms = tuple(
+            KeyringTerm(
+                namespace,
+                int(entry["number"]),
+                material[i * KEY_BYTES : (i + 1) * KEY_BYTES],
+                float(entry["created"]),
+            )
+            for i, entry in enumerate(entries)
+        )
+        return Keyring(namespace, str(doc["provider"]), terms)
+
+    def _material(self, keyring: Keyring) -> list[tuple[int, bytes, float]]:
+        raw = self._store.get_record(RECORD_KIND, keyring.namespace)
+        if raw is None:
+            raise NotFound(f"namespace {keyring.namespace!r} has no keyring")
+        doc = json.loads(raw)
+        material = self._provider.unwrap(
+            base64.b64decode(doc["wrapped"]), context=_keyring_context(keyring.namespace)
+        )
+        return [
+            (int(entry["number"]), material[i * KEY_BYTES : (i + 1) * KEY_BYTES], float(entry["created"]))
+            for i, entry in enumerate(doc["terms"])
+        ]
+
+    def exists(self, namespace: str) -> bool:
+        return self._store.get_record(RECORD_KIND, namespace) is not None
+
+    def get(self, namespace: str, *, reload: bool = False) -> Keyring:
+        with self._lock:
+            cached = self._keyrings.get(namespace)
+            if cached is not None and not reload:
+                return cached
+            raw = self._store.get_record(RECORD_KIND, namespace)
+            if raw is None:
+                self._keyrings.pop(namespace, None)
+                raise NotFound(f"no namespace {namespace!r}; create it with: strongroom namespace create {namespace}")
+            keyring = self._decode(namespace, raw)
+            self._keyrings[namespace] = keyring
+            return keyring
+
+    def create(self, namespace: str) -> Keyring:
+        raw = _serialize([(1, new_key(), self._clock.now())], namespace, self._provider)
+        if not self._store.replace_record(RECORD_KIND, namespace, None, raw):
+            raise Conflict(f"namespace {namespace!r} already exists")
+        return self.get(namespace, reload=True)
+
+    def destroy(self, namespace: str) -> None:
+        """Crypto-shredding: once the keyring is gone, nothing of the namespace can be opened."""
+        with self._lock:
+            self._store.delete_record(RECORD_KIND, namespace)
+            self._keyrings.pop(namespace, None)
+
+    def rotate(self, namespace: str) -> KeyringTerm:
+        with self._lock:
+            for _ in range(5):
+                old = self._store.get_record(RECORD_KIND, namespace)
+                if old is None:
+                    raise NotFound(f"no namespace {namespace!r}")
+                keyring = self._decode(namespace, old)
+                material = self._material(keyring)
+                number = max(n for n, _, _ in material) + 1
+                material.append((number, new_key(), self._clock.now()))
+                new = _serialize(material, namespace, self._provider)
+                if self._store.replace_record(RECORD_KIND, namespace, old, new):
+                    rotated = self.get(namespace, reload=True)
+                    if self._on_rotate is not None:
+                        self._on_rotate(namespace, number)
+                    return rotated.active
+            raise Conflict("the keyring changed during rotation; retry")
+
+    def resolve(self, key_ref: str) -> KeyringTerm:
+        """The term a stored envelope names; reloads once in case another node rotated."""
+        parsed = parse_term_ref(key_ref)
+        if parsed is None:
+            raise DecryptionError()
+        namespace, number = parsed
+        try:
+            return self.get(namespace).term(number)
+        except DecryptionError:
+            return self.get(namespace, reload=True).term(number)
+        except NotFound:
+            raise DecryptionError() from None
+
+    def term_for_encryption(self, namespace: str) -> KeyringTerm:
+        """The active term, counting one encryption; rotates when the term's budget is spent."""
+        with self._lock:
+            term = self.get(namespace).active
+            left = self._reserved.get(term.key_ref, 0)
+            if left <= 0:
+                total = self._store.add_counter(COUNTER_KIND, term.key_ref, USE_BLOCK)
+                if total > self._rotate_after:
+                    term = self.rotate(namespace)
+                    self._store.add_counter(COUNTER_KIND, term.key_ref, USE_BLOCK)
+                left = USE_BLOCK
+            self._reserved[term.key_ref] = left - 1
+            return term
+
+    def status(self, namespace: str) -> list[TermStatus]:
+        keyring = self.get(namespace, reload=True)
+        in_use = self._store.count_by_key_ref(namespace)
+        statuses = []
+        for term in keyring.terms:
+            used = self._store.add_counter(COUNTER_KIND, term.key_ref, 0)
+            left = self._reserved.get(term.key_ref, 0)
+            statuses.append(
+                TermStatus(
+                    term.number,
+                    term.key_ref,
+                    term.created,
+                    term is keyring.active,
+                    max(0, used - left),
+                    in_use.get(term.key_ref, 0),
+                )
+            )
+        return statuses

@@ -1,0 +1,137 @@
+"""Namespaces (the isolation unit, a Vault mount) and their keys: rotate, rewrap, status."""
+
+from __future__ import annotations
+
+import json
+
+from strongroom.auth import Identity
+from strongroom.clock import Clock
+from strongroom.crypto.envelope import open_envelope, seal
+from strongroom.errors import BadRequest, Conflict, NotFound
+from strongroom.keyring import Keyrings
+from strongroom.limits import Limits
+from strongroom.paths import check_namespace
+from strongroom.service import version_context
+from strongroom.store.protocol import Store
+from strongroom.types import KeyTermStatus, NamespaceInfo, RewrapProgress, format_time
+
+__all__ = ["NamespaceService"]
+
+_NAMESPACE_KIND = "namespace"
+_REWRAP_KIND = "rewrap-cursor"
+MAX_REWRAP_BATCH = 5000
+
+
+class NamespaceService:
+    def __init__(self, store: Store, keyrings: Keyrings, clock: Clock, limits: Limits) -> None:
+        self._store = store
+        self._keyrings = keyrings
+        self._clock = clock
+        self._limits = limits
+
+    def _info(self, name: str) -> NamespaceInfo:
+        raw = self._store.get_record(_NAMESPACE_KIND, name)
+        if raw is None:
+            raise NotFound(f"no namespace {name!r}; create it with: strongroom namespace create {name}")
+        keyring = self._keyrings.get(name)
+        return NamespaceInfo(
+            name, format_time(json.loads(raw)["created"]), keyring.provider_ref, keyring.active.number
+        )
+
+    def create(self, identity: Identity, name: str) -> NamespaceInfo:
+        check_namespace(name, self._limits)
+        identity.require("admin", name)
+        if self._store.get_record(_NAMESPACE_KIND, name) is not None:
+            raise Conflict(f"namespace {name!r} already exists")
+        if not self._keyrings.exists(name):
+            self._keyrings.create(name)
+        record = json.dumps({"created": self._clock.now()}).encode()
+        if not self._store.replace_record(_NAMESPACE_KIND, name, None, record):
+            raise Conflict(f"namespace {name!r} already exists")
+        return self._info(name)
+
+    def ensure(self, name: str) -> None:
+        """Create a namespace at startup if it does not exist (dev mode's ``secret``)."""
+        if self._store.get_record(_NAMESPACE_KIND, name) is None:
+            self.create(Identity("system", root=True), name)
+
+    def get(self, identity: Identity, name: str) -> NamespaceInfo:
+        check_namespace(name, self._limits)
+        identity.require("list", name)
+        return self._info(name)
+
+    def list(self, identity: Identity) -> list[NamespaceInfo]:
+        names = self._store.list_records(_NAMESPACE_KIND)
+        return [self._info(n) for n in names if identity.allows("list", n)]
+
+    def delete(self, identity: Identity, name: str) -> None:
+        """Crypto-shredding: the keyring is destroyed first, then the (now unreadable) data."""
+        check_namespace(name, self._limits)
+        identity.require("admin", name)
+        if self._store.get_record(_NAMESPACE_KIND, name) is None:
+            raise NotFound(f"no namespace {name!r}")
+        self._keyrings.destroy(name)
+        self._store.delete_namespace_data(name)
+        self._store.delete_record(_REWRAP_KIND, name)
+        self._store.delete_record(_NAMESPACE_KIND, name)
+
+    # -- keys
+    def rotate(self, identity: Identity, name: str) -> NamespaceInfo:
+        check_namespace(name, self._limits)
+        identity.require("admin", name)
+        self._info(name)
+        self._keyrings.rotate(name)
+        return self._info(name)
+
+    def status(self, identity: Identity, name: str) -> list[KeyTermStatus]:
+        check_namespace(name, self._limits)
+        identity.require("admin", name)
+        self._info(name)
+        return [
+            KeyTermStatus(
+                s.number, s.key_ref, format_time(s.created), s.active, s.encryptions, s.versions_in_use
+            )
+            for s in self._keyrings.status(name)
+        ]
+
+    def _remaining(self, name: str, active_ref: str) -> int:
+        counts = self._store.count_by_key_ref(name)
+        return sum(n for ref, n in counts.items() if ref != active_ref)
+
+    def rewrap(self, identity: Identity, name: str, *, batch_size: int = 500) -> RewrapProgress:
+        """Re-seal one batch of versions under the active term. Call until ``done``; the cursor
+        is kept in the store, so an interrupted job resumes where it stopped."""
+        check_namespace(name, self._limits)
+        identity.require("admin", name)
+        self._info(name)
+        if not 1 <= batch_size <= MAX_REWRAP_BATCH:
+            raise BadRequest(f"batch_size must be 1-{MAX_REWRAP_BATCH}")
+        active = self._keyrings.get(name, reload=True).active
+        raw = self._store.get_record(_REWRAP_KIND, name)
+        cursor: tuple[str, int] = ("", 0)
+        if raw is not None:
+            saved = json.loads(raw)
+            if saved["key_ref"] == active.key_ref:
+                cursor = (saved["path"], int(saved["version"]))
+        batch = self._store.scan_versions_not_under(name, active.key_ref, cursor, batch_size)
+        done = 0
+        for record in batch:
+            assert record.envelope is not None
+            context = version_context(name, record.path, record.version)
+            plaintext = open_envelope(record.envelope, resolve=self._keyrings.resolve, context=context)
+            term = self._keyrings.term_for_encryption(name)
+            fresh = seal(plaintext, keys=term, context=context)
+            if self._store.replace_envelope(record, fresh, term.key_ref):
+                done += 1
+            cursor = (record.path, record.version)
+        finished = len(batch) < batch_size
+        if finished:
+            self._store.delete_record(_REWRAP_KIND, name)
+        else:
+            self._store.put_record(
+                _REWRAP_KIND,
+                name,
+                json.dumps({"key_ref": active.key_ref, "path": cursor[0], "version": cursor[1]}).encode(),
+            )
+        remaining = self._remaining(name, active.key_ref)
+        return RewrapProgress(name, active.number, done, remaining, finished or remaining == 0)

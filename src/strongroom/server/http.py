@@ -1,0 +1,106 @@
+"""Request parsing and response rendering shared by the native routes: body limits, JSON depth,
+tokens, and the one error shape ``{"error": {"code", "message"}, "request_id"}``."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from strongroom.auth import Identity
+from strongroom.errors import BadRequest, PayloadTooLarge, StrongroomError
+from strongroom.jsondata import check_depth
+from strongroom.limits import Limits
+
+__all__ = [
+    "error_response",
+    "json_response",
+    "query_int",
+    "read_json",
+    "request_token",
+]
+
+_JSON = "application/json"
+
+
+def new_request_id() -> str:
+    raw = os.urandom(16).hex()
+    return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+
+
+def json_response(doc: Any, status: int = 200) -> Response:
+    body = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return Response(body, status_code=status, media_type=_JSON)
+
+
+def error_response(exc: StrongroomError, request_id: str | None = None) -> Response:
+    error: dict[str, Any] = {"code": exc.code, "message": exc.message, **exc.details}
+    doc = {"error": error, "request_id": request_id or new_request_id()}
+    response = json_response(doc, exc.http_status)
+    if exc.http_status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="strongroom"'
+    return response
+
+
+async def read_json(request: Request, limits: Limits) -> dict[str, Any]:
+    """The request body as a JSON object, within the body-size and depth limits."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise BadRequest("invalid Content-Length header")
+        if int(declared) > limits.max_body_bytes:
+            raise PayloadTooLarge(f"request body is larger than {limits.max_body_bytes} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limits.max_body_bytes:
+            raise PayloadTooLarge(f"request body is larger than {limits.max_body_bytes} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw:
+        return {}
+    try:
+        doc = json.loads(raw)
+    except RecursionError:
+        raise BadRequest(f"JSON is nested deeper than {limits.max_json_depth} levels") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise BadRequest(f"request body is not valid JSON{where}") from None
+    if not isinstance(doc, dict):
+        raise BadRequest("request body must be a JSON object")
+    check_depth(doc, limits.max_json_depth + 2)
+    return doc
+
+
+def request_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header and header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return request.headers.get("x-strongroom-token")
+
+
+def query_int(request: Request, name: str, default: int | None = None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise BadRequest(f"query parameter {name!r} must be a non-negative integer")
+    return int(raw)
+
+
+def body_int(doc: dict[str, Any], name: str) -> int | None:
+    value = doc.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise BadRequest(f"{name!r} must be a non-negative integer")
+    return value
+
+
+def identity_of(request: Request) -> Identity:
+    identity: Identity = request.app.state.services.tokens.authenticate(request_token(request))
+    return identity

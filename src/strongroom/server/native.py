@@ -1,0 +1,321 @@
+"""The native API under /api/v1: parse, call the service, render. No business logic here."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from strongroom.auth import parse_grants
+from strongroom.errors import BadRequest
+from strongroom.runtime import Runtime
+from strongroom.server.http import body_int, identity_of, json_response, query_int, read_json
+
+__all__ = ["native_routes"]
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _rt(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.services
+    return runtime
+
+
+def _target(request: Request) -> tuple[str, str]:
+    return request.path_params["namespace"], request.path_params["path"]
+
+
+def _versions(doc: dict[str, Any]) -> list[int]:
+    versions = doc.get("versions")
+    if not isinstance(versions, list) or not versions:
+        raise BadRequest('body must name versions: {"versions": [1, 2]}')
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in versions):
+        raise BadRequest("versions must be integers")
+    return versions
+
+
+def _b64(doc: dict[str, Any], name: str) -> bytes:
+    try:
+        return base64.b64decode(str(doc.get(name, "")), validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest(f"{name!r} must be standard base64") from None
+
+
+def _context(doc: dict[str, Any]) -> dict[str, str]:
+    context = doc.get("context", {})
+    if not isinstance(context, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in context.items()
+    ):
+        raise BadRequest("context must be an object of string values")
+    return context
+
+
+# -- secrets
+async def read_secret(request: Request) -> Response:
+    ns, path = _target(request)
+    value = _rt(request).secrets.get(
+        identity_of(request), ns, path, version=query_int(request, "version")
+    )
+    return json_response(value.to_json())
+
+
+async def write_secret(request: Request) -> Response:
+    ns, path = _target(request)
+    rt = _rt(request)
+    doc = await read_json(request, rt.settings.limits)
+    if "data" not in doc:
+        raise BadRequest('body must be {"data": {...}, "cas": N}')
+    identity = identity_of(request)
+    meta = await run_in_threadpool(
+        rt.secrets.put, identity, ns, path, doc["data"], cas=body_int(doc, "cas")
+    )
+    return json_response(meta.to_json())
+
+
+async def patch_secret(request: Request) -> Response:
+    ns, path = _target(request)
+    rt = _rt(request)
+    doc = await read_json(request, rt.settings.limits)
+    identity = identity_of(request)
+    meta = await run_in_threadpool(
+        rt.secrets.patch, identity, ns, path, doc.get("data"), cas=body_int(doc, "cas")
+    )
+    return json_response(meta.to_json())
+
+
+async def delete_secret(request: Request) -> Response:
+    ns, path = _target(request)
+    rt = _rt(request)
+    await run_in_threadpool(rt.secrets.delete, identity_of(request), ns, path)
+    return Response(status_code=204)
+
+
+def _versions_action(action: str) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        ns, path = _target(request)
+        rt = _rt(request)
+        doc = await read_json(request, rt.settings.limits)
+        method = getattr(rt.secrets, action)
+        await run_in_threadpool(method, identity_of(request), ns, path, _versions(doc))
+        return Response(status_code=204)
+
+    endpoint.__name__ = f"{action}_versions"
+    return endpoint
+
+
+async def rollback_secret(request: Request) -> Response:
+    ns, path = _target(request)
+    rt = _rt(request)
+    doc = await read_json(request, rt.settings.limits)
+    version = body_int(doc, "version")
+    if not version:
+        raise BadRequest('body must be {"version": N}')
+    meta = await run_in_threadpool(rt.secrets.rollback, identity_of(request), ns, path, version)
+    return json_response(meta.to_json())
+
+
+async def read_metadata(request: Request) -> Response:
+    ns, path = _target(request)
+    return json_response(_rt(request).secrets.metadata(identity_of(request), ns, path).to_json())
+
+
+async def write_metadata(request: Request) -> Response:
+    ns, path = _target(request)
+    rt = _rt(request)
+    doc = await read_json(request, rt.settings.limits)
+    cas_required = doc.get("cas_required")
+    if cas_required is not None and not isinstance(cas_required, bool):
+        raise BadRequest("cas_required must be true or false")
+    meta = await run_in_threadpool(
+        rt.secrets.write_metadata,
+        identity_of(request),
+        ns,
+        path,
+        max_versions=body_int(doc, "max_versions"),
+        cas_required=cas_required,
+        custom_metadata=doc.get("custom_metadata"),
+    )
+    return json_response(meta.to_json())
+
+
+async def delete_metadata(request: Request) -> Response:
+    ns, path = _target(request)
+    await run_in_threadpool(_rt(request).secrets.delete_all, identity_of(request), ns, path)
+    return Response(status_code=204)
+
+
+async def list_secrets(request: Request) -> Response:
+    ns = request.path_params["namespace"]
+    prefix = request.path_params.get("path", "")
+    rt = _rt(request)
+    identity = identity_of(request)
+    if request.query_params.get("recursive") in ("true", "1"):
+        keys, cursor = rt.secrets.list_recursive(
+            identity,
+            ns,
+            prefix,
+            after=request.query_params.get("after", ""),
+            limit=query_int(request, "limit", 1000) or 1000,
+        )
+        return json_response({"keys": keys, "next": cursor})
+    return json_response({"keys": rt.secrets.list(identity, ns, prefix), "next": ""})
+
+
+async def search_secrets(request: Request) -> Response:
+    ns = request.path_params["namespace"]
+    params = request.query_params
+    metadata: dict[str, str] = {}
+    for pair in params.getlist("metadata"):
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise BadRequest("metadata filters are key=value")
+        metadata[key] = value
+    paths = _rt(request).secrets.search(
+        identity_of(request),
+        ns,
+        prefix=params.get("prefix", ""),
+        name=params.get("name", ""),
+        metadata=metadata,
+        limit=query_int(request, "limit", 1000) or 1000,
+    )
+    return json_response({"keys": paths})
+
+
+# -- namespaces and keys
+async def list_namespaces(request: Request) -> Response:
+    items = _rt(request).namespaces.list(identity_of(request))
+    return json_response({"namespaces": [n.to_json() for n in items]})
+
+
+async def create_namespace(request: Request) -> Response:
+    rt = _rt(request)
+    doc = await read_json(request, rt.settings.limits)
+    name = doc.get("name")
+    if not isinstance(name, str):
+        raise BadRequest('body must be {"name": "..."}')
+    info = await run_in_threadpool(rt.namespaces.create, identity_of(request), name)
+    return json_response(info.to_json(), 201)
+
+
+async def read_namespace(request: Request) -> Response:
+    info = _rt(request).namespaces.get(identity_of(request), request.path_params["namespace"])
+    return json_response(info.to_json())
+
+
+async def delete_namespace(request: Request) -> Response:
+    rt = _rt(request)
+    await run_in_threadpool(
+        rt.namespaces.delete, identity_of(request), request.path_params["namespace"]
+    )
+    return Response(status_code=204)
+
+
+async def key_status(request: Request) -> Response:
+    ns = request.path_params["namespace"]
+    terms = await run_in_threadpool(_rt(request).namespaces.status, identity_of(request), ns)
+    return json_response({"namespace": ns, "terms": [t.to_json() for t in terms]})
+
+
+async def rotate_keys(request: Request) -> Response:
+    rt = _rt(request)
+    info = await run_in_threadpool(
+        rt.namespaces.rotate, identity_of(request), request.path_params["namespace"]
+    )
+    return json_response(info.to_json())
+
+
+async def rewrap_keys(request: Request) -> Response:
+    rt = _rt(request)
+    doc = await read_json(request, rt.settings.limits)
+    progress = await run_in_threadpool(
+        rt.namespaces.rewrap,
+        identity_of(request),
+        request.path_params["namespace"],
+        batch_size=body_int(doc, "batch_size") or 500,
+    )
+    return json_response(progress.to_json())
+
+
+async def generate_data_key(request: Request) -> Response:
+    rt = _rt(request)
+    doc = await read_json(request, rt.settings.limits)
+    key = rt.datakeys.generate(identity_of(request), request.path_params["namespace"], _context(doc))
+    return json_response(
+        {
+            "key_ref": key.key_ref,
+            "wrapped": base64.b64encode(key.wrapped).decode(),
+            "plaintext": base64.b64encode(key.plaintext).decode(),
+        }
+    )
+
+
+async def decrypt_data_key(request: Request) -> Response:
+    rt = _rt(request)
+    doc = await read_json(request, rt.settings.limits)
+    key_ref = doc.get("key_ref")
+    if not isinstance(key_ref, str):
+        raise BadRequest('body must be {"key_ref": str, "wrapped": base64, "context": {...}}')
+    plaintext = rt.datakeys.decrypt(
+        identity_of(request), request.path_params["namespace"], key_ref, _b64(doc, "wrapped"), _context(doc)
+    )
+    return json_response({"plaintext": base64.b64encode(plaintext).decode()})
+
+
+# -- tokens (minimal until the access-control issue)
+async def create_token(request: Request) -> Response:
+    rt = _rt(request)
+    identity = identity_of(request)
+    identity.require("admin", "*")
+    doc = await read_json(request, rt.settings.limits)
+    name = doc.get("name", "token")
+    ttl = doc.get("ttl")
+    if not isinstance(name, str) or (ttl is not None and not isinstance(ttl, int | float)):
+        raise BadRequest('body is {"name": str, "grants": [...], "ttl": seconds}')
+    grants = parse_grants(doc.get("grants", []))
+    token = await run_in_threadpool(rt.tokens.create, name, grants=grants, ttl=ttl)
+    return json_response({"token": token, "name": name, "grants": [g.to_json() for g in grants]}, 201)
+
+
+async def lookup_self(request: Request) -> Response:
+    identity = identity_of(request)
+    return json_response(
+        {"name": identity.name, "root": identity.root, "grants": [g.to_json() for g in identity.grants]}
+    )
+
+
+def native_routes() -> list[Route]:
+    p = "/api/v1"
+    s = "/{namespace}/{path:path}"
+    return [
+        Route(f"{p}/secrets{s}", read_secret, methods=["GET"]),
+        Route(f"{p}/secrets{s}", write_secret, methods=["PUT", "POST"]),
+        Route(f"{p}/secrets{s}", patch_secret, methods=["PATCH"]),
+        Route(f"{p}/secrets{s}", delete_secret, methods=["DELETE"]),
+        Route(f"{p}/delete{s}", _versions_action("delete"), methods=["POST"]),
+        Route(f"{p}/undelete{s}", _versions_action("undelete"), methods=["POST"]),
+        Route(f"{p}/destroy{s}", _versions_action("destroy"), methods=["POST"]),
+        Route(f"{p}/rollback{s}", rollback_secret, methods=["POST"]),
+        Route(f"{p}/metadata{s}", read_metadata, methods=["GET"]),
+        Route(f"{p}/metadata{s}", write_metadata, methods=["PUT", "POST"]),
+        Route(f"{p}/metadata{s}", delete_metadata, methods=["DELETE"]),
+        Route(f"{p}/list/{{namespace}}", list_secrets, methods=["GET"]),
+        Route(f"{p}/list{s}", list_secrets, methods=["GET"]),
+        Route(f"{p}/search/{{namespace}}", search_secrets, methods=["GET"]),
+        Route(f"{p}/namespaces", list_namespaces, methods=["GET"]),
+        Route(f"{p}/namespaces", create_namespace, methods=["POST"]),
+        Route(f"{p}/namespaces/{{namespace}}", read_namespace, methods=["GET"]),
+        Route(f"{p}/namespaces/{{namespace}}", delete_namespace, methods=["DELETE"]),
+        Route(f"{p}/namespaces/{{namespace}}/keys", key_status, methods=["GET"]),
+        Route(f"{p}/namespaces/{{namespace}}/keys/rotate", rotate_keys, methods=["POST"]),
+        Route(f"{p}/namespaces/{{namespace}}/keys/rewrap", rewrap_keys, methods=["POST"]),
+        Route(f"{p}/namespaces/{{namespace}}/datakey", generate_data_key, methods=["POST"]),
+        Route(f"{p}/namespaces/{{namespace}}/datakey/decrypt", decrypt_data_key, methods=["POST"]),
+        Route(f"{p}/auth/tokens", create_token, methods=["POST"]),
+        Route(f"{p}/auth/tokens/self", lookup_self, methods=["GET"]),
+    ]

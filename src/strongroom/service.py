@@ -1,0 +1,357 @@
+"""The secret service: the only place that combines the store, the keyrings and access checks.
+
+KV semantics follow Vault KV v2 (versions, check-and-set, soft delete, undelete, destroy)."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from strongroom.auth import Identity
+from strongroom.clock import Clock
+from strongroom.crypto.envelope import open_envelope, seal
+from strongroom.errors import (
+    BadRequest,
+    CheckAndSetMismatch,
+    Conflict,
+    LimitExceeded,
+    NotFound,
+    SecretDeleted,
+)
+from strongroom.jsondata import encode_data, merge_patch
+from strongroom.keyring import Keyrings
+from strongroom.limits import Limits
+from strongroom.paths import check_namespace, check_path, check_prefix
+from strongroom.store.protocol import SecretRecord, Store, VersionRecord
+from strongroom.types import SecretMetadata, SecretValue, VersionMetadata, format_time
+
+__all__ = ["SecretService", "version_context"]
+
+_WRITE_RETRIES = 5
+
+
+def version_context(namespace: str, path: str, version: int) -> dict[str, str]:
+    """Rebuilt from where an envelope lives, so a moved envelope fails to open."""
+    return {"namespace": namespace, "path": path, "version": str(version)}
+
+
+def _version_metadata(record: VersionRecord) -> VersionMetadata:
+    return VersionMetadata(
+        record.version,
+        format_time(record.created_time),
+        format_time(record.deletion_time),
+        record.destroyed,
+    )
+
+
+class SecretService:
+    def __init__(self, store: Store, keyrings: Keyrings, clock: Clock, limits: Limits) -> None:
+        self._store = store
+        self._keyrings = keyrings
+        self._clock = clock
+        self.limits = limits
+
+    # -- helpers
+    def _target(self, identity: Identity, capability: str, namespace: str, path: str) -> None:
+        check_namespace(namespace, self.limits)
+        check_path(path, self.limits)
+        identity.require(capability, namespace)
+        self._keyrings.get(namespace)  # NotFound for an unknown namespace
+
+    def _secret(self, namespace: str, path: str) -> SecretRecord:
+        secret = self._store.get_secret(namespace, path)
+        if secret is None:
+            raise NotFound(f"no secret at {namespace}/{path}")
+        return secret
+
+    def _max_versions(self, secret: SecretRecord | None) -> int:
+        configured = int(secret.settings.get("max_versions", 0)) if secret else 0
+        return configured or self.limits.default_max_versions
+
+    def _open(self, record: VersionRecord) -> dict[str, Any]:
+        assert record.envelope is not None
+        context = version_context(record.namespace, record.path, record.version)
+        plaintext = open_envelope(record.envelope, resolve=self._keyrings.resolve, context=context)
+        data: dict[str, Any] = json.loads(plaintext)
+        return data
+
+    # -- writes
+    def put(
+        self,
+        identity: Identity,
+        namespace: str,
+        path: str,
+        data: Any,
+        *,
+        cas: int | None = None,
+    ) -> VersionMetadata:
+        self._target(identity, "write", namespace, path)
+        plaintext = encode_data(data, self.limits)
+        return self._write(namespace, path, plaintext, cas)
+
+    def _write(self, namespace: str, path: str, plaintext: bytes, cas: int | None) -> VersionMetadata:
+        for _ in range(_WRITE_RETRIES):
+            secret = self._store.get_secret(namespace, path)
+            current = secret.current_version if secret else 0
+            if cas is None and secret is not None and secret.settings.get("cas_required"):
+                raise BadRequest("check-and-set parameter required for this call")
+            if cas is not None and cas != current:
+                raise CheckAndSetMismatch(
+                    "check-and-set parameter did not match the current version "
+                    f"(current version is {current}, cas was {cas})"
+                )
+            now = self._clock.now()
+            number = current + 1
+            term = self._keyrings.term_for_encryption(namespace)
+            envelope = seal(plaintext, keys=term, context=version_context(namespace, path, number))
+            version = VersionRecord(namespace, path, number, envelope, term.key_ref, now)
+            updated = SecretRecord(
+                namespace,
+                path,
+                number,
+                secret.created_time if secret else now,
+                now,
+                dict(secret.settings) if secret else {},
+            )
+            try:
+                self._store.write_version(
+                    updated, version, expected_current=current, keep=self._max_versions(secret)
+                )
+            except Conflict:
+                if cas is not None:
+                    raise CheckAndSetMismatch(
+                        "check-and-set parameter did not match the current version"
+                    ) from None
+                continue
+            return _version_metadata(version)
+        raise Conflict("too many concurrent writes to this secret; retry")
+
+    def patch(
+        self, identity: Identity, namespace: str, path: str, data: Any, *, cas: int | None = None
+    ) -> VersionMetadata:
+        self._target(identity, "write", namespace, path)
+        if not isinstance(data, dict):
+            raise BadRequest("patch data must be a JSON object")
+        current = self.get(identity, namespace, path)
+        if cas is not None and cas != current.metadata.version:
+            raise CheckAndSetMismatch("check-and-set parameter did not match the current version")
+        merged = merge_patch(current.data, data)
+        plaintext = encode_data(merged, self.limits)
+        return self._write(namespace, path, plaintext, current.metadata.version)
+
+    def rollback(self, identity: Identity, namespace: str, path: str, version: int) -> VersionMetadata:
+        old = self.get(identity, namespace, path, version=version)
+        self._target(identity, "write", namespace, path)
+        secret = self._secret(namespace, path)
+        return self._write(
+            namespace, path, encode_data(old.data, self.limits), secret.current_version
+        )
+
+    # -- reads
+    def get(
+        self, identity: Identity, namespace: str, path: str, *, version: int | None = None
+    ) -> SecretValue:
+        self._target(identity, "read", namespace, path)
+        secret = self._secret(namespace, path)
+        number = version or secret.current_version
+        if number < 1:
+            raise BadRequest("version must be a positive integer")
+        record = self._store.get_version(namespace, path, number)
+        if record is None:
+            raise NotFound(f"no version {number} of {namespace}/{path}")
+        meta = _version_metadata(record)
+        if record.destroyed or record.deletion_time is not None:
+            error = SecretDeleted(
+                f"version {number} of {namespace}/{path} was {meta.state}"
+                + ("" if record.destroyed else "; restore it with undelete")
+            )
+            error.details = {"metadata": meta.to_json()}
+            raise error
+        custom = dict(secret.settings.get("custom_metadata", {}))
+        return SecretValue(path, self._open(record), meta, custom)
+
+    def metadata(self, identity: Identity, namespace: str, path: str) -> SecretMetadata:
+        self._target(identity, "read", namespace, path)
+        secret = self._secret(namespace, path)
+        versions = self._store.list_versions(namespace, path)
+        return SecretMetadata(
+            path,
+            secret.current_version,
+            versions[0].version if versions else 0,
+            format_time(secret.created_time),
+            format_time(secret.updated_time),
+            self._max_versions(secret),
+            bool(secret.settings.get("cas_required", False)),
+            dict(secret.settings.get("custom_metadata", {})),
+            [_version_metadata(v) for v in versions],
+        )
+
+    def history(self, identity: Identity, namespace: str, path: str) -> list[VersionMetadata]:
+        return self.metadata(identity, namespace, path).versions
+
+    def write_metadata(
+        self,
+        identity: Identity,
+        namespace: str,
+        path: str,
+        *,
+        max_versions: int | None = None,
+        cas_required: bool | None = None,
+        custom_metadata: Mapping[str, str] | None = None,
+    ) -> SecretMetadata:
+        self._target(identity, "write", namespace, path)
+        now = self._clock.now()
+        secret = self._store.get_secret(namespace, path) or SecretRecord(namespace, path, 0, now, now)
+        settings = dict(secret.settings)
+        if max_versions is not None:
+            if not 0 <= max_versions <= self.limits.max_versions_limit:
+                raise LimitExceeded(f"max_versions must be 0-{self.limits.max_versions_limit}")
+            settings["max_versions"] = max_versions
+        if cas_required is not None:
+            settings["cas_required"] = bool(cas_required)
+        if custom_metadata is not None:
+            settings["custom_metadata"] = self._check_custom_metadata(custom_metadata)
+        self._store.put_secret(
+            SecretRecord(namespace, path, secret.current_version, secret.created_time, now, settings)
+        )
+        return self.metadata(identity, namespace, path)
+
+    def _check_custom_metadata(self, custom: Mapping[str, str]) -> dict[str, str]:
+        limits = self.limits
+        if not isinstance(custom, Mapping):
+            raise BadRequest("custom_metadata must be an object of string values")
+        if len(custom) > limits.max_custom_metadata_keys:
+            raise LimitExceeded(f"custom_metadata has more than {limits.max_custom_metadata_keys} keys")
+        for key, value in custom.items():
+            if not isinstance(key, str) or not isinstance(value, str):
+                raise BadRequest("custom_metadata keys and values must be strings")
+            if not key or len(key.encode()) > limits.max_custom_metadata_key_bytes:
+                raise LimitExceeded(
+                    f"custom_metadata keys must be 1-{limits.max_custom_metadata_key_bytes} bytes"
+                )
+            if len(value.encode()) > limits.max_custom_metadata_value_bytes:
+                raise LimitExceeded(
+                    f"custom_metadata values must be at most {limits.max_custom_metadata_value_bytes} bytes"
+                )
+        return dict(custom)
+
+    # -- deletion
+    def _existing_versions(self, namespace: str, path: str, versions: Sequence[int]) -> list[int]:
+        if not versions:
+            raise BadRequest("name at least one version")
+        if any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in versions):
+            raise BadRequest("versions must be positive integers")
+        self._secret(namespace, path)
+        return sorted(set(versions))
+
+    def delete(
+        self, identity: Identity, namespace: str, path: str, versions: Sequence[int] | None = None
+    ) -> None:
+        """Soft delete: the data stays and can be undeleted. Default: the current version."""
+        self._target(identity, "delete", namespace, path)
+        if versions is None:
+            versions = [self._secret(namespace, path).current_version]
+        chosen = self._existing_versions(namespace, path, versions)
+        self._store.set_deletion(namespace, path, chosen, self._clock.now())
+
+    def undelete(self, identity: Identity, namespace: str, path: str, versions: Sequence[int]) -> None:
+        self._target(identity, "write", namespace, path)
+        self._store.set_deletion(
+            namespace, path, self._existing_versions(namespace, path, versions), None
+        )
+
+    def destroy(self, identity: Identity, namespace: str, path: str, versions: Sequence[int]) -> None:
+        """Permanently remove the envelopes of these versions; their metadata stays."""
+        self._target(identity, "delete", namespace, path)
+        self._store.destroy_versions(
+            namespace, path, self._existing_versions(namespace, path, versions)
+        )
+
+    def delete_all(self, identity: Identity, namespace: str, path: str) -> None:
+        """Remove every version and the metadata; the name can be created again from version 1."""
+        self._target(identity, "delete", namespace, path)
+        if not self._store.delete_secret(namespace, path):
+            raise NotFound(f"no secret at {namespace}/{path}")
+
+    # -- listing and search
+    def _scope(self, identity: Identity, capability: str, namespace: str, prefix: str) -> str:
+        check_namespace(namespace, self.limits)
+        base = check_prefix(prefix, self.limits)
+        identity.require(capability, namespace)
+        self._keyrings.get(namespace)
+        return base + "/" if base else ""
+
+    def list(self, identity: Identity, namespace: str, prefix: str = "") -> list[str]:
+        """One level under ``prefix``: names, with a trailing '/' for folders (Vault's shape)."""
+        base = self._scope(identity, "list", namespace, prefix)
+        keys: list[str] = []
+        after = ""
+        while True:
+            page = self._store.scan_paths(namespace, base, after, self.limits.max_list_page)
+            if not page:
+                return keys
+            for path in page:
+                rest = path[len(base) :]
+                head, slash, _ = rest.partition("/")
+                if slash:
+                    keys.append(head + "/")
+                    after = base + head + "/\U0010ffff"  # skip the rest of this folder
+                    break
+                keys.append(head)
+                after = path
+            else:
+                if len(page) < self.limits.max_list_page:
+                    return keys
+
+    def list_recursive(
+        self, identity: Identity, namespace: str, prefix: str = "", *, after: str = "", limit: int = 1000
+    ) -> tuple[list[str], str]:
+        """Every secret path under ``prefix``; returns the page and the cursor for the next one."""
+        base = self._scope(identity, "list", namespace, prefix)
+        limit = max(1, min(limit, self.limits.max_list_page))
+        page = self._store.scan_paths(namespace, base, after, limit)
+        cursor = page[-1] if len(page) == limit else ""
+        return page, cursor
+
+    def search(
+        self,
+        identity: Identity,
+        namespace: str,
+        *,
+        prefix: str = "",
+        name: str = "",
+        metadata: Mapping[str, str] | None = None,
+        limit: int = 1000,
+    ) -> list[str]:
+        """Paths under ``prefix`` whose path matches ``name`` (a glob if it has * ? [, else a
+        case-insensitive substring) and whose custom metadata has every pair of ``metadata``."""
+        base = self._scope(identity, "list", namespace, prefix)
+        limit = max(1, min(limit, self.limits.max_list_page))
+        wanted = dict(metadata or {})
+        is_glob = any(c in name for c in "*?[")
+        found: list[str] = []
+        after = base[:-1] if base else ""
+        while len(found) < limit:
+            page = self._store.scan_secrets(namespace, after, self.limits.max_list_page)
+            if not page:
+                break
+            for secret in page:
+                if not secret.path.startswith(base):
+                    if secret.path > base + "\U0010ffff":
+                        return found
+                    continue
+                if name and not (
+                    fnmatch.fnmatchcase(secret.path, name)
+                    if is_glob
+                    else name.lower() in secret.path.lower()
+                ):
+                    continue
+                custom = secret.settings.get("custom_metadata", {})
+                if all(custom.get(k) == v for k, v in wanted.items()):
+                    found.append(secret.path)
+                    if len(found) >= limit:
+                        break
+            after = page[-1].path
+        return found

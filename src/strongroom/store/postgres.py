@@ -1,0 +1,56 @@
+"""PostgreSQL (psycopg 3) for several stateless nodes. Commits are synchronous (durable)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from strongroom.errors import StoreUnavailable
+from strongroom.store.sql import SqlStore
+
+try:
+    import psycopg
+except ImportError as exc:  # pragma: no cover - depends on the install
+    raise ImportError("PostgreSQL support needs: pip install 'strongroom[postgres]'") from exc
+
+__all__ = ["PostgresStore"]
+
+
+class PostgresStore(SqlStore):
+    placeholder = "%s"
+    text_type = 'TEXT COLLATE "C"'
+    blob_type = "BYTEA"
+    integrity_errors = (psycopg.errors.UniqueViolation,)
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self._url = url
+        self.migrate()
+
+    def __repr__(self) -> str:
+        return "PostgresStore(<url hidden>)"
+
+    def _connect(self) -> Any:
+        try:
+            return psycopg.connect(self._url, autocommit=True)
+        except psycopg.Error as exc:
+            raise StoreUnavailable(f"cannot connect to PostgreSQL: {type(exc).__name__}") from None
+
+    @contextmanager
+    def _transaction(self, conn: Any) -> Iterator[None]:
+        try:
+            with conn.transaction():
+                yield
+        except psycopg.OperationalError as exc:
+            self._local.conn = None
+            raise StoreUnavailable(f"PostgreSQL unavailable: {type(exc).__name__}") from None
+
+    def _lock_suffix(self) -> str:
+        return " FOR UPDATE"
+
+    def migrate(self) -> int:
+        # Several nodes may start at once: serialize migrations with an advisory lock.
+        with self._write() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(7432001)")
+            return super().migrate()

@@ -1,0 +1,108 @@
+"""The Store protocol and its records. Every backend passes strongroom.testing.store_conformance."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+__all__ = ["SecretRecord", "Store", "VersionRecord"]
+
+
+@dataclass(frozen=True)
+class SecretRecord:
+    """Per-secret metadata. ``settings`` holds max_versions, cas_required, custom_metadata, …
+    Metadata is not encrypted (docs/security.md): keep secret values out of it."""
+
+    namespace: str
+    path: str
+    current_version: int
+    created_time: float
+    updated_time: float
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    namespace: str
+    path: str
+    version: int
+    envelope: bytes | None = field(repr=False)  # None once destroyed
+    key_ref: str
+    created_time: float
+    deletion_time: float | None = None
+
+    @property
+    def destroyed(self) -> bool:
+        return self.envelope is None
+
+
+class Store(Protocol):
+    """Dumb, untrusted persistence. Writes are durable when the call returns."""
+
+    def close(self) -> None: ...
+
+    # -- system records (keyrings, salts, job cursors) and counters
+    def get_record(self, kind: str, name: str) -> bytes | None: ...
+
+    def put_record(self, kind: str, name: str, value: bytes) -> None: ...
+
+    def replace_record(self, kind: str, name: str, old: bytes | None, new: bytes) -> bool:
+        """Compare-and-set: write ``new`` only if the stored value is ``old`` (None: absent)."""
+        ...
+
+    def delete_record(self, kind: str, name: str) -> bool: ...
+
+    def list_records(self, kind: str) -> list[str]: ...
+
+    def add_counter(self, kind: str, name: str, delta: int) -> int:
+        """Atomically add ``delta`` and return the new value."""
+        ...
+
+    # -- secrets and versions
+    def get_secret(self, namespace: str, path: str) -> SecretRecord | None: ...
+
+    def put_secret(self, secret: SecretRecord) -> None:
+        """Create or replace the metadata row (current_version is kept as given)."""
+        ...
+
+    def write_version(
+        self, secret: SecretRecord, version: VersionRecord, *, expected_current: int, keep: int
+    ) -> None:
+        """Atomically: insert ``version`` and set the secret row, only if the stored current
+        version is ``expected_current`` (0: no secret yet); then drop versions beyond the newest
+        ``keep``. Raises Conflict when another write won (check-and-set)."""
+        ...
+
+    def get_version(self, namespace: str, path: str, version: int) -> VersionRecord | None: ...
+
+    def list_versions(self, namespace: str, path: str) -> list[VersionRecord]: ...
+
+    def set_deletion(
+        self, namespace: str, path: str, versions: Sequence[int], deletion_time: float | None
+    ) -> None: ...
+
+    def destroy_versions(self, namespace: str, path: str, versions: Sequence[int]) -> None: ...
+
+    def delete_secret(self, namespace: str, path: str) -> bool: ...
+
+    def scan_paths(self, namespace: str, prefix: str, after: str, limit: int) -> list[str]:
+        """Paths starting with ``prefix`` and sorting after ``after``, in byte order."""
+        ...
+
+    def scan_secrets(self, namespace: str, after: str, limit: int) -> list[SecretRecord]: ...
+
+    # -- keys
+    def scan_versions_not_under(
+        self, namespace: str, key_ref: str, after: tuple[str, int], limit: int
+    ) -> list[VersionRecord]:
+        """Live (not destroyed) versions sealed under another key than ``key_ref``."""
+        ...
+
+    def replace_envelope(self, record: VersionRecord, envelope: bytes, key_ref: str) -> bool:
+        """Swap the envelope only if it is still ``record.envelope``; False if it changed."""
+        ...
+
+    def count_by_key_ref(self, namespace: str) -> dict[str, int]: ...
+
+    def delete_namespace_data(self, namespace: str) -> None: ...

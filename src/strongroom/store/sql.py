@@ -1,0 +1,332 @@
+"""The SQL shared by the SQLite and PostgreSQL stores; each backend supplies a dialect."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from strongroom.errors import Conflict
+from strongroom.store.migrations import MIGRATIONS
+from strongroom.store.protocol import SecretRecord, VersionRecord
+
+__all__ = ["SqlStore"]
+
+_SECRET_COLUMNS = "namespace, path, current_version, created_time, updated_time, settings"
+_VERSION_COLUMNS = "namespace, path, version, envelope, key_ref, created_time, deletion_time"
+
+
+def _secret(row: Sequence[Any]) -> SecretRecord:
+    return SecretRecord(row[0], row[1], int(row[2]), float(row[3]), float(row[4]), json.loads(row[5]))
+
+
+def _version(row: Sequence[Any]) -> VersionRecord:
+    envelope = bytes(row[3]) if row[3] is not None else None
+    deletion = float(row[6]) if row[6] is not None else None
+    return VersionRecord(row[0], row[1], int(row[2]), envelope, row[4], float(row[5]), deletion)
+
+
+def _prefix_end(prefix: str) -> str:
+    # Every path starting with `prefix` sorts below prefix + U+10FFFF in code-point order.
+    return prefix + "\U0010ffff"
+
+
+class SqlStore:
+    """Implements the Store protocol in portable SQL over one connection per thread."""
+
+    placeholder = "?"
+    text_type = "TEXT"
+    blob_type = "BLOB"
+    integrity_errors: tuple[type[BaseException], ...] = ()
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._all_lock = threading.Lock()
+
+    # -- dialect hooks
+    def _connect(self) -> Any:
+        raise NotImplementedError
+
+    @contextmanager
+    def _transaction(self, conn: Any) -> Iterator[None]:
+        raise NotImplementedError
+        yield
+
+    # -- plumbing
+    def _sql(self, statement: str) -> str:
+        return statement.replace("?", self.placeholder) if self.placeholder != "?" else statement
+
+    def _conn(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    def _query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        conn = self._conn()
+        with self._transaction(conn):
+            cursor = conn.execute(self._sql(statement), params)
+            return list(cursor.fetchall())
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        conn = self._conn()
+        with self._transaction(conn):
+            yield conn
+
+    def _exec(self, conn: Any, statement: str, params: Sequence[Any] = ()) -> Any:
+        return conn.execute(self._sql(statement), params)
+
+    def close(self) -> None:
+        with self._all_lock:
+            for conn in self._all:
+                try:
+                    conn.close()
+                except Exception:  # noqa: S112 - closing is best effort
+                    continue
+            self._all.clear()
+        self._local = threading.local()
+
+    def migrate(self) -> int:
+        """Apply the schema steps not yet applied; return the schema version."""
+        with self._write() as conn:
+            self._exec(conn, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            rows = self._exec(conn, "SELECT max(version) FROM schema_version").fetchall()
+            current = int(rows[0][0] or 0)
+            for number, step in enumerate(MIGRATIONS, start=1):
+                if number <= current:
+                    continue
+                for statement in step:
+                    self._exec(
+                        conn, statement.format(text=self.text_type, blob=self.blob_type)
+                    )
+                self._exec(conn, "INSERT INTO schema_version (version) VALUES (?)", (number,))
+                current = number
+        return current
+
+    # -- records and counters
+    def get_record(self, kind: str, name: str) -> bytes | None:
+        rows = self._query("SELECT value FROM records WHERE kind = ? AND name = ?", (kind, name))
+        return bytes(rows[0][0]) if rows else None
+
+    def put_record(self, kind: str, name: str, value: bytes) -> None:
+        with self._write() as conn:
+            self._exec(
+                conn,
+                "INSERT INTO records (kind, name, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (kind, name) DO UPDATE SET value = excluded.value",
+                (kind, name, value),
+            )
+
+    def replace_record(self, kind: str, name: str, old: bytes | None, new: bytes) -> bool:
+        with self._write() as conn:
+            if old is None:
+                cursor = self._exec(
+                    conn,
+                    "INSERT INTO records (kind, name, value) VALUES (?, ?, ?) "
+                    "ON CONFLICT (kind, name) DO NOTHING",
+                    (kind, name, new),
+                )
+            else:
+                cursor = self._exec(
+                    conn,
+                    "UPDATE records SET value = ? WHERE kind = ? AND name = ? AND value = ?",
+                    (new, kind, name, old),
+                )
+            return bool(cursor.rowcount == 1)
+
+    def delete_record(self, kind: str, name: str) -> bool:
+        with self._write() as conn:
+            cursor = self._exec(conn, "DELETE FROM records WHERE kind = ? AND name = ?", (kind, name))
+            return bool(cursor.rowcount)
+
+    def list_records(self, kind: str) -> list[str]:
+        rows = self._query("SELECT name FROM records WHERE kind = ? ORDER BY name", (kind,))
+        return [row[0] for row in rows]
+
+    def add_counter(self, kind: str, name: str, delta: int) -> int:
+        with self._write() as conn:
+            self._exec(
+                conn,
+                "INSERT INTO counters (kind, name, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (kind, name) DO UPDATE SET value = counters.value + excluded.value",
+                (kind, name, delta),
+            )
+            rows = self._exec(
+                conn, "SELECT value FROM counters WHERE kind = ? AND name = ?", (kind, name)
+            ).fetchall()
+            return int(rows[0][0])
+
+    # -- secrets
+    def get_secret(self, namespace: str, path: str) -> SecretRecord | None:
+        rows = self._query(
+            f"SELECT {_SECRET_COLUMNS} FROM secrets WHERE namespace = ? AND path = ?",
+            (namespace, path),
+        )
+        return _secret(rows[0]) if rows else None
+
+    def put_secret(self, secret: SecretRecord) -> None:
+        with self._write() as conn:
+            self._upsert_secret(conn, secret)
+
+    def _upsert_secret(self, conn: Any, secret: SecretRecord) -> None:
+        self._exec(
+            conn,
+            f"INSERT INTO secrets ({_SECRET_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (namespace, path) DO UPDATE SET current_version = excluded.current_version,"
+            " updated_time = excluded.updated_time, settings = excluded.settings",
+            (
+                secret.namespace,
+                secret.path,
+                secret.current_version,
+                secret.created_time,
+                secret.updated_time,
+                json.dumps(secret.settings, sort_keys=True),
+            ),
+        )
+
+    def write_version(
+        self, secret: SecretRecord, version: VersionRecord, *, expected_current: int, keep: int
+    ) -> None:
+        ns, path = secret.namespace, secret.path
+        with self._write() as conn:
+            rows = self._exec(
+                conn,
+                "SELECT current_version FROM secrets WHERE namespace = ? AND path = ?"
+                + self._lock_suffix(),
+                (ns, path),
+            ).fetchall()
+            stored = int(rows[0][0]) if rows else 0
+            if stored != expected_current:
+                raise Conflict("another write changed this secret first; read it and retry")
+            try:
+                self._exec(
+                    conn,
+                    f"INSERT INTO versions ({_VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        ns,
+                        path,
+                        version.version,
+                        version.envelope,
+                        version.key_ref,
+                        version.created_time,
+                        version.deletion_time,
+                    ),
+                )
+            except self.integrity_errors:
+                raise Conflict("this version already exists; read the secret and retry") from None
+            self._upsert_secret(conn, secret)
+            self._exec(
+                conn,
+                "DELETE FROM versions WHERE namespace = ? AND path = ? AND version <= ?",
+                (ns, path, version.version - keep),
+            )
+
+    def _lock_suffix(self) -> str:
+        return ""
+
+    def get_version(self, namespace: str, path: str, version: int) -> VersionRecord | None:
+        rows = self._query(
+            f"SELECT {_VERSION_COLUMNS} FROM versions"
+            " WHERE namespace = ? AND path = ? AND version = ?",
+            (namespace, path, version),
+        )
+        return _version(rows[0]) if rows else None
+
+    def list_versions(self, namespace: str, path: str) -> list[VersionRecord]:
+        rows = self._query(
+            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE namespace = ? AND path = ?"
+            " ORDER BY version",
+            (namespace, path),
+        )
+        return [_version(row) for row in rows]
+
+    def set_deletion(
+        self, namespace: str, path: str, versions: Sequence[int], deletion_time: float | None
+    ) -> None:
+        with self._write() as conn:
+            for number in versions:
+                self._exec(
+                    conn,
+                    "UPDATE versions SET deletion_time = ?"
+                    " WHERE namespace = ? AND path = ? AND version = ? AND envelope IS NOT NULL",
+                    (deletion_time, namespace, path, number),
+                )
+
+    def destroy_versions(self, namespace: str, path: str, versions: Sequence[int]) -> None:
+        with self._write() as conn:
+            for number in versions:
+                self._exec(
+                    conn,
+                    "UPDATE versions SET envelope = NULL"
+                    " WHERE namespace = ? AND path = ? AND version = ?",
+                    (namespace, path, number),
+                )
+
+    def delete_secret(self, namespace: str, path: str) -> bool:
+        with self._write() as conn:
+            self._exec(
+                conn, "DELETE FROM versions WHERE namespace = ? AND path = ?", (namespace, path)
+            )
+            cursor = self._exec(
+                conn, "DELETE FROM secrets WHERE namespace = ? AND path = ?", (namespace, path)
+            )
+            return bool(cursor.rowcount)
+
+    def scan_paths(self, namespace: str, prefix: str, after: str, limit: int) -> list[str]:
+        rows = self._query(
+            "SELECT path FROM secrets WHERE namespace = ? AND path >= ? AND path < ? AND path > ?"
+            " ORDER BY path LIMIT ?",
+            (namespace, prefix, _prefix_end(prefix), after, limit),
+        )
+        return [row[0] for row in rows]
+
+    def scan_secrets(self, namespace: str, after: str, limit: int) -> list[SecretRecord]:
+        rows = self._query(
+            f"SELECT {_SECRET_COLUMNS} FROM secrets WHERE namespace = ? AND path > ?"
+            " ORDER BY path LIMIT ?",
+            (namespace, after, limit),
+        )
+        return [_secret(row) for row in rows]
+
+    # -- keys
+    def scan_versions_not_under(
+        self, namespace: str, key_ref: str, after: tuple[str, int], limit: int
+    ) -> list[VersionRecord]:
+        path, version = after
+        rows = self._query(
+            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE namespace = ? AND key_ref <> ?"
+            " AND envelope IS NOT NULL AND (path > ? OR (path = ? AND version > ?))"
+            " ORDER BY path, version LIMIT ?",
+            (namespace, key_ref, path, path, version, limit),
+        )
+        return [_version(row) for row in rows]
+
+    def replace_envelope(self, record: VersionRecord, envelope: bytes, key_ref: str) -> bool:
+        with self._write() as conn:
+            cursor = self._exec(
+                conn,
+                "UPDATE versions SET envelope = ?, key_ref = ?"
+                " WHERE namespace = ? AND path = ? AND version = ? AND envelope = ?",
+                (envelope, key_ref, record.namespace, record.path, record.version, record.envelope),
+            )
+            return bool(cursor.rowcount == 1)
+
+    def count_by_key_ref(self, namespace: str) -> dict[str, int]:
+        rows = self._query(
+            "SELECT key_ref, count(*) FROM versions WHERE namespace = ? AND envelope IS NOT NULL"
+            " GROUP BY key_ref",
+            (namespace,),
+        )
+        return {row[0]: int(row[1]) for row in rows}
+
+    def delete_namespace_data(self, namespace: str) -> None:
+        with self._write() as conn:
+            self._exec(conn, "DELETE FROM versions WHERE namespace = ?", (namespace,))
+            self._exec(conn, "DELETE FROM secrets WHERE namespace = ?", (namespace,))

@@ -1,0 +1,190 @@
+"""Typed results shared by the service, the native API and the SDK (no server dependencies)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = [
+    "JsonObject",
+    "KeyTermStatus",
+    "NamespaceInfo",
+    "RewrapProgress",
+    "SecretMetadata",
+    "SecretValue",
+    "VersionMetadata",
+    "WrappedDataKey",
+    "format_time",
+    "parse_time",
+]
+
+JsonObject = dict[str, Any]
+
+
+def format_time(epoch: float | None) -> str:
+    """RFC 3339 in UTC with microseconds, as Vault prints it; "" for no time."""
+    if epoch is None:
+        return ""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str) -> float | None:
+    if not text:
+        return None
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
+
+
+@dataclass(frozen=True)
+class VersionMetadata:
+    version: int
+    created_time: str
+    deletion_time: str = ""
+    destroyed: bool = False
+
+    @property
+    def state(self) -> str:
+        if self.destroyed:
+            return "destroyed"
+        return "deleted" if self.deletion_time else "live"
+
+    def to_json(self) -> JsonObject:
+        return {**asdict(self), "state": self.state}
+
+    @classmethod
+    def from_json(cls, doc: JsonObject) -> VersionMetadata:
+        return cls(
+            int(doc["version"]),
+            str(doc["created_time"]),
+            str(doc.get("deletion_time", "")),
+            bool(doc.get("destroyed", False)),
+        )
+
+
+@dataclass(frozen=True)
+class SecretValue:
+    path: str
+    data: JsonObject = field(repr=False)
+    metadata: VersionMetadata
+    custom_metadata: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> JsonObject:
+        return {
+            "path": self.path,
+            "data": self.data,
+            "metadata": self.metadata.to_json(),
+            "custom_metadata": self.custom_metadata,
+        }
+
+    @classmethod
+    def from_json(cls, doc: JsonObject) -> SecretValue:
+        return cls(
+            str(doc["path"]),
+            dict(doc["data"]),
+            VersionMetadata.from_json(doc["metadata"]),
+            dict(doc.get("custom_metadata") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class SecretMetadata:
+    path: str
+    current_version: int
+    oldest_version: int
+    created_time: str
+    updated_time: str
+    max_versions: int
+    cas_required: bool
+    custom_metadata: dict[str, str]
+    versions: list[VersionMetadata]
+
+    def to_json(self) -> JsonObject:
+        doc = asdict(self)
+        doc["versions"] = [v.to_json() for v in self.versions]
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: JsonObject) -> SecretMetadata:
+        return cls(
+            str(doc["path"]),
+            int(doc["current_version"]),
+            int(doc["oldest_version"]),
+            str(doc["created_time"]),
+            str(doc["updated_time"]),
+            int(doc["max_versions"]),
+            bool(doc["cas_required"]),
+            dict(doc.get("custom_metadata") or {}),
+            [VersionMetadata.from_json(v) for v in doc.get("versions", [])],
+        )
+
+
+@dataclass(frozen=True)
+class NamespaceInfo:
+    name: str
+    created_time: str
+    key_provider: str
+    active_term: int
+
+    def to_json(self) -> JsonObject:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, doc: JsonObject) -> NamespaceInfo:
+        return cls(
+            str(doc["name"]), str(doc["created_time"]), str(doc["key_provider"]), int(doc["active_term"])
+        )
+
+
+@dataclass(frozen=True)
+class KeyTermStatus:
+    term: int
+    key_ref: str
+    created_time: str
+    active: bool
+    encryptions: int
+    versions_in_use: int
+
+    def to_json(self) -> JsonObject:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, doc: JsonObject) -> KeyTermStatus:
+        return cls(
+            int(doc["term"]),
+            str(doc["key_ref"]),
+            str(doc["created_time"]),
+            bool(doc["active"]),
+            int(doc["encryptions"]),
+            int(doc["versions_in_use"]),
+        )
+
+
+@dataclass(frozen=True)
+class RewrapProgress:
+    namespace: str
+    active_term: int
+    rewrapped: int
+    remaining: int
+    done: bool
+
+    def to_json(self) -> JsonObject:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, doc: JsonObject) -> RewrapProgress:
+        return cls(
+            str(doc["namespace"]),
+            int(doc["active_term"]),
+            int(doc["rewrapped"]),
+            int(doc["remaining"]),
+            bool(doc["done"]),
+        )
+
+
+@dataclass(frozen=True)
+class WrappedDataKey:
+    """A data key from the server's KMS endpoint: plaintext (may be empty) and wrapped form."""
+
+    key_ref: str
+    wrapped: bytes
+    plaintext: bytes = field(repr=False, default=b"")
