@@ -15,6 +15,7 @@ __all__ = [
     "LimitExceeded",
     "NotFound",
     "PayloadTooLarge",
+    "ServerUnreachable",
     "SecretDeleted",
     "StoreUnavailable",
     "StrongroomError",
@@ -154,6 +155,14 @@ class StoreUnavailable(StrongroomError):
     @classmethod
     def default_message(cls) -> str:
         return "storage unavailable"
+
+
+class ServerUnreachable(StrongroomError):
+    """The SDK could not reach the server at all."""
+
+    http_status = 503
+    code = "server_unreachable"
+    exit_code = 7
 
 
 def _all_subclasses(cls: type[StrongroomError]) -> list[type[StrongroomError]]:

@@ -8,17 +8,20 @@ from strongroom.crypto.context import Context, canonical_context
 from strongroom.crypto.envelope import (
     FORMAT_V1,
     SUITE_AES256_GCM,
+    DataKey,
     DataKeySource,
     Envelope,
     open_envelope,
     parse_envelope,
     seal,
+    seal_with_data_key,
 )
 
 __all__ = [
     "FORMAT_V1",
     "SUITE_AES256_GCM",
     "Context",
+    "DataKey",
     "DataKeySource",
     "Envelope",
     "canonical_context",
@@ -26,4 +29,5 @@ __all__ = [
     "open_envelope",
     "parse_envelope",
     "seal",
+    "seal_with_data_key",
 ]

@@ -76,11 +76,15 @@ def _header(key_ref: str, wrapped: bytes) -> bytes:
     )
 
 
-def seal_with_data_key(plaintext: bytes, *, data_key: DataKey, context: Context) -> bytes:
-    """Seal under an existing data key (a cached one, in the token library)."""
+def seal_with_data_key(
+    plaintext: bytes, *, data_key: DataKey, context: Context, encoded_context: bytes | None = None
+) -> bytes:
+    """Seal under an existing data key (a cached one, in the token library). A caller that
+    already holds ``canonical_context(context)`` may pass it as ``encoded_context``."""
     nonce = new_nonce()
     prefix = data_key.header + nonce
-    return prefix + data_key.aead.encrypt(nonce, plaintext, prefix + canonical_context(context))
+    aad = prefix + (encoded_context if encoded_context is not None else canonical_context(context))
+    return prefix + data_key.aead.encrypt(nonce, plaintext, aad)
 
 
 def seal(plaintext: bytes, *, keys: DataKeySource, context: Context) -> bytes:
@@ -100,8 +104,11 @@ class Envelope:
     ciphertext: bytes
     header: bytes  # every byte up to and including the nonce
 
-    def open_with(self, aead: Aead, *, context: Context) -> bytes:
-        return aead.decrypt(self.nonce, self.ciphertext, self.header + canonical_context(context))
+    def open_with(
+        self, aead: Aead, *, context: Context, encoded_context: bytes | None = None
+    ) -> bytes:
+        encoded = encoded_context if encoded_context is not None else canonical_context(context)
+        return aead.decrypt(self.nonce, self.ciphertext, self.header + encoded)
 
 
 def parse_envelope(blob: bytes) -> Envelope:

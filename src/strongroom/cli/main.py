@@ -1,0 +1,48 @@
+"""The CLI's composition root."""
+
+from __future__ import annotations
+
+import click
+
+from strongroom import __version__
+from strongroom.cli.kv import kv
+from strongroom.cli.namespace import keys, namespace
+from strongroom.cli.output import CliContext
+from strongroom.cli.server import server
+
+__all__ = ["cli", "main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="strongroom")
+@click.option("--addr", envvar="STRONGROOM_ADDR", help="Server address [env: STRONGROOM_ADDR].")
+@click.option("--token", envvar="STRONGROOM_TOKEN", help="Token [env: STRONGROOM_TOKEN].")
+@click.option("--ca-cert", envvar="STRONGROOM_CACERT", help="CA bundle to verify the server [env: STRONGROOM_CACERT].")
+@click.option(
+    "--format", "-f", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True,
+    help="Output format; json is for scripts.",
+)
+@click.pass_context
+def cli(ctx: click.Context, addr: str | None, token: str | None, ca_cert: str | None, output_format: str) -> None:
+    """strongroom: a self-hosted secrets manager.
+
+    \b
+    Example:
+      strongroom server --dev          # in one shell
+      strongroom kv put secret/app/db password=s3cret
+      strongroom kv get secret/app/db
+
+    Exit codes: 0 ok, 1 error, 2 bad input, 3 not authenticated or permission denied,
+    4 not found, 5 conflict, 6 decryption failed, 7 server or key provider unavailable.
+    """
+    ctx.obj = CliContext(addr, token, ca_cert, output_format)
+
+
+cli.add_command(kv)
+cli.add_command(namespace)
+cli.add_command(keys)
+cli.add_command(server)
+
+
+def main() -> None:
+    cli(prog_name="strongroom")

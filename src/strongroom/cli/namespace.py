@@ -1,0 +1,148 @@
+"""``strongroom namespace …`` and ``strongroom keys …``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from strongroom.cli.output import CliContext, format_option, emit, emit_table, pass_cli, translate_errors
+
+__all__ = ["keys", "namespace"]
+
+
+@click.group()
+def namespace() -> None:
+    """Create, list and delete namespaces (each has its own keyring)."""
+
+
+@namespace.command(name="create")
+@click.argument("name")
+@format_option
+@pass_cli
+def namespace_create(ctx: CliContext, name: str) -> None:
+    """Create a namespace with a fresh keyring.
+
+    \b
+    Example:
+      strongroom namespace create prod
+    """
+    with translate_errors(), ctx.client() as client:
+        info = client.create_namespace(name)
+    emit(ctx, info.to_json(), f"created namespace {info.name}")
+
+
+@namespace.command(name="list")
+@format_option
+@pass_cli
+def namespace_list(ctx: CliContext) -> None:
+    """List namespaces.
+
+    \b
+    Example:
+      strongroom namespace list --format json
+    """
+    with translate_errors(), ctx.client() as client:
+        items = client.namespaces()
+    rows = [(n.name, n.active_term, n.key_provider, n.created_time) for n in items]
+    emit_table(ctx, {"namespaces": [n.to_json() for n in items]}, ["name", "term", "key provider", "created"], rows)
+
+
+@namespace.command(name="delete")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@format_option
+@pass_cli
+def namespace_delete(ctx: CliContext, name: str, yes: bool) -> None:
+    """Delete a namespace: its keyring is destroyed, so its data can never be read again.
+
+    \b
+    Example:
+      strongroom namespace delete staging --yes
+    """
+    if not yes and not click.confirm(f"Destroy namespace {name!r} and every secret in it?"):
+        sys.exit(1)
+    with translate_errors(), ctx.client() as client:
+        client.delete_namespace(name)
+    emit(ctx, {"deleted": name}, f"deleted namespace {name} (keyring destroyed)")
+
+
+@click.group()
+def keys() -> None:
+    """Rotate, rewrap and inspect namespace keyrings."""
+
+
+@keys.command()
+@click.argument("namespace_name", metavar="NAMESPACE")
+@format_option
+@pass_cli
+def rotate(ctx: CliContext, namespace_name: str) -> None:
+    """Add a new keyring term; new writes use it, old terms still decrypt.
+
+    \b
+    Example:
+      strongroom keys rotate secret && strongroom keys rewrap secret
+    """
+    with translate_errors(), ctx.client() as client:
+        info = client.rotate_keys(namespace_name)
+    emit(ctx, info.to_json(), f"namespace {info.name} now encrypts with term {info.active_term}")
+
+
+@keys.command()
+@click.argument("namespace_name", metavar="NAMESPACE")
+@format_option
+@pass_cli
+def status(ctx: CliContext, namespace_name: str) -> None:
+    """Show each keyring term, its encryptions, and how many versions still use it.
+
+    \b
+    Example:
+      strongroom keys status secret
+    """
+    with translate_errors(), ctx.client() as client:
+        terms = client.key_status(namespace_name)
+    rows = [
+        (t.term, "active" if t.active else "", t.encryptions, t.versions_in_use, t.created_time) for t in terms
+    ]
+    emit_table(
+        ctx,
+        {"namespace": namespace_name, "terms": [t.to_json() for t in terms]},
+        ["term", "state", "encryptions", "versions in use", "created"],
+        rows,
+    )
+
+
+@keys.command()
+@click.argument("namespace_name", metavar="NAMESPACE")
+@click.option("--batch-size", default=500, show_default=True, help="Versions re-sealed per request.")
+@format_option
+@pass_cli
+def rewrap(ctx: CliContext, namespace_name: str, batch_size: int) -> None:
+    """Re-seal every version under the active term, in resumable batches.
+
+    Safe to interrupt: run it again and it continues where it stopped.
+
+    \b
+    Example:
+      strongroom keys rewrap secret --batch-size 1000
+    """
+    with translate_errors(), ctx.client() as client:
+        terms = client.key_status(namespace_name)
+        total = sum(t.versions_in_use for t in terms if not t.active)
+        rewrapped = 0
+        show = ctx.format != "json" and total > 0
+        with click.progressbar(
+            length=max(total, 1), label=f"rewrapping {namespace_name}", file=sys.stderr, show_pos=True
+        ) as bar:
+            while True:
+                progress = client.rewrap_batch(namespace_name, batch_size=batch_size)
+                rewrapped += progress.rewrapped
+                if show:
+                    bar.update(progress.rewrapped)
+                if progress.done:
+                    break
+    emit(
+        ctx,
+        {**progress.to_json(), "rewrapped": rewrapped},
+        f"rewrapped {rewrapped} versions; {progress.remaining} left under older terms",
+    )

@@ -1,0 +1,248 @@
+"""A typed httpx client that mirrors the server's paths. Imports only errors, types and httpx."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+try:
+    import httpx
+except ImportError as exc:  # pragma: no cover - depends on the install
+    raise ImportError("the client needs httpx: pip install 'strongroom[client]'") from exc
+
+from strongroom.errors import ServerUnreachable, error_for_code
+from strongroom.types import (
+    KeyTermStatus,
+    NamespaceInfo,
+    RewrapProgress,
+    SecretMetadata,
+    SecretValue,
+    VersionMetadata,
+    WrappedDataKey,
+)
+
+__all__ = ["Client"]
+
+
+def _quote_path(path: str) -> str:
+    return quote(path, safe="/")
+
+
+class Client:
+    """``Client("http://127.0.0.1:8200", token)``. Pass ``transport`` to test in-process."""
+
+    def __init__(
+        self,
+        addr: str,
+        token: str | None = None,
+        *,
+        verify: bool | str = True,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        headers = {"User-Agent": "strongroom-sdk"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.Client(
+            base_url=addr.rstrip("/"),
+            headers=headers,
+            verify=verify,
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"Client({str(self._http.base_url)!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
+    ) -> Any:
+        try:
+            response = self._http.request(method, url, json=json, params=params)
+        except httpx.HTTPError as exc:
+            raise ServerUnreachable(
+                f"cannot reach the server at {self._http.base_url} ({type(exc).__name__}); "
+                "is it running, and is STRONGROOM_ADDR right?"
+            ) from None
+        if response.status_code == 204:
+            return None
+        try:
+            doc = response.json()
+        except ValueError:
+            doc = None
+        if response.is_success:
+            return doc
+        info = doc.get("error", {}) if isinstance(doc, dict) else {}
+        cls = error_for_code(str(info.get("code", "")))
+        error = cls(str(info.get("message") or f"HTTP {response.status_code}"))
+        error.details = {k: v for k, v in info.items() if k not in ("code", "message")}
+        raise error
+
+    # -- secrets
+    def _secret_url(self, action: str, namespace: str, path: str) -> str:
+        return f"/api/v1/{action}/{namespace}/{_quote_path(path)}"
+
+    def put(
+        self, namespace: str, path: str, data: Mapping[str, Any], *, cas: int | None = None
+    ) -> VersionMetadata:
+        body: dict[str, Any] = {"data": dict(data)}
+        if cas is not None:
+            body["cas"] = cas
+        return VersionMetadata.from_json(self._call("PUT", self._secret_url("secrets", namespace, path), json=body))
+
+    def get(self, namespace: str, path: str, *, version: int | None = None) -> SecretValue:
+        params = {"version": version} if version else None
+        return SecretValue.from_json(
+            self._call("GET", self._secret_url("secrets", namespace, path), params=params)
+        )
+
+    def patch(
+        self, namespace: str, path: str, data: Mapping[str, Any], *, cas: int | None = None
+    ) -> VersionMetadata:
+        body: dict[str, Any] = {"data": dict(data)}
+        if cas is not None:
+            body["cas"] = cas
+        return VersionMetadata.from_json(
+            self._call("PATCH", self._secret_url("secrets", namespace, path), json=body)
+        )
+
+    def delete(self, namespace: str, path: str, versions: Sequence[int] | None = None) -> None:
+        if versions:
+            self._call("POST", self._secret_url("delete", namespace, path), json={"versions": list(versions)})
+        else:
+            self._call("DELETE", self._secret_url("secrets", namespace, path))
+
+    def undelete(self, namespace: str, path: str, versions: Sequence[int]) -> None:
+        self._call("POST", self._secret_url("undelete", namespace, path), json={"versions": list(versions)})
+
+    def destroy(self, namespace: str, path: str, versions: Sequence[int]) -> None:
+        self._call("POST", self._secret_url("destroy", namespace, path), json={"versions": list(versions)})
+
+    def delete_all(self, namespace: str, path: str) -> None:
+        self._call("DELETE", self._secret_url("metadata", namespace, path))
+
+    def rollback(self, namespace: str, path: str, version: int) -> VersionMetadata:
+        return VersionMetadata.from_json(
+            self._call("POST", self._secret_url("rollback", namespace, path), json={"version": version})
+        )
+
+    def metadata(self, namespace: str, path: str) -> SecretMetadata:
+        return SecretMetadata.from_json(self._call("GET", self._secret_url("metadata", namespace, path)))
+
+    def write_metadata(
+        self,
+        namespace: str,
+        path: str,
+        *,
+        max_versions: int | None = None,
+        cas_required: bool | None = None,
+        custom_metadata: Mapping[str, str] | None = None,
+    ) -> SecretMetadata:
+        body: dict[str, Any] = {}
+        if max_versions is not None:
+            body["max_versions"] = max_versions
+        if cas_required is not None:
+            body["cas_required"] = cas_required
+        if custom_metadata is not None:
+            body["custom_metadata"] = dict(custom_metadata)
+        return SecretMetadata.from_json(
+            self._call("PUT", self._secret_url("metadata", namespace, path), json=body)
+        )
+
+    def list(self, namespace: str, prefix: str = "") -> list[str]:
+        url = self._secret_url("list", namespace, prefix) if prefix else f"/api/v1/list/{namespace}"
+        return list(self._call("GET", url)["keys"])
+
+    def list_recursive(self, namespace: str, prefix: str = "", *, page_size: int = 1000) -> list[str]:
+        """Every path under ``prefix``, following the server's cursor."""
+        url = self._secret_url("list", namespace, prefix) if prefix else f"/api/v1/list/{namespace}"
+        found: list[str] = []
+        after = ""
+        while True:
+            doc = self._call("GET", url, params={"recursive": "true", "after": after, "limit": page_size})
+            found.extend(doc["keys"])
+            after = doc["next"]
+            if not after:
+                return found
+
+    def search(
+        self,
+        namespace: str,
+        *,
+        prefix: str = "",
+        name: str = "",
+        metadata: Mapping[str, str] | None = None,
+        limit: int = 1000,
+    ) -> list[str]:
+        params: list[tuple[str, Any]] = [("prefix", prefix), ("name", name), ("limit", limit)]
+        params.extend(("metadata", f"{k}={v}") for k, v in (metadata or {}).items())
+        return list(self._call("GET", f"/api/v1/search/{namespace}", params=params)["keys"])
+
+    # -- namespaces and keys
+    def namespaces(self) -> list[NamespaceInfo]:
+        return [NamespaceInfo.from_json(n) for n in self._call("GET", "/api/v1/namespaces")["namespaces"]]
+
+    def create_namespace(self, name: str) -> NamespaceInfo:
+        return NamespaceInfo.from_json(self._call("POST", "/api/v1/namespaces", json={"name": name}))
+
+    def namespace(self, name: str) -> NamespaceInfo:
+        return NamespaceInfo.from_json(self._call("GET", f"/api/v1/namespaces/{name}"))
+
+    def delete_namespace(self, name: str) -> None:
+        self._call("DELETE", f"/api/v1/namespaces/{name}")
+
+    def key_status(self, namespace: str) -> list[KeyTermStatus]:
+        doc = self._call("GET", f"/api/v1/namespaces/{namespace}/keys")
+        return [KeyTermStatus.from_json(t) for t in doc["terms"]]
+
+    def rotate_keys(self, namespace: str) -> NamespaceInfo:
+        return NamespaceInfo.from_json(self._call("POST", f"/api/v1/namespaces/{namespace}/keys/rotate"))
+
+    def rewrap_batch(self, namespace: str, *, batch_size: int = 500) -> RewrapProgress:
+        return RewrapProgress.from_json(
+            self._call("POST", f"/api/v1/namespaces/{namespace}/keys/rewrap", json={"batch_size": batch_size})
+        )
+
+    # -- remote KMS for the token library
+    def generate_data_key(self, namespace: str, context: Mapping[str, str]) -> WrappedDataKey:
+        doc = self._call("POST", f"/api/v1/namespaces/{namespace}/datakey", json={"context": dict(context)})
+        return WrappedDataKey(doc["key_ref"], base64.b64decode(doc["wrapped"]), base64.b64decode(doc["plaintext"]))
+
+    def decrypt_data_key(
+        self, namespace: str, key_ref: str, wrapped: bytes, context: Mapping[str, str]
+    ) -> bytes:
+        doc = self._call(
+            "POST",
+            f"/api/v1/namespaces/{namespace}/datakey/decrypt",
+            json={"key_ref": key_ref, "wrapped": base64.b64encode(wrapped).decode(), "context": dict(context)},
+        )
+        return base64.b64decode(doc["plaintext"])
+
+    # -- tokens
+    def create_token(
+        self, name: str, grants: Sequence[Mapping[str, Any]] = (), *, ttl: float | None = None
+    ) -> str:
+        body: dict[str, Any] = {"name": name, "grants": [dict(g) for g in grants]}
+        if ttl is not None:
+            body["ttl"] = ttl
+        return str(self._call("POST", "/api/v1/auth/tokens", json=body)["token"])
+
+    def lookup_self(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "/api/v1/auth/tokens/self")
+        return result

@@ -1,0 +1,83 @@
+"""TokenVault: seal an application's tokens for its own database; open them only in a worker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from strongroom.clock import Clock, SystemClock
+from strongroom.crypto._aead import Aead
+from strongroom.crypto.context import Context, canonical_context
+from strongroom.crypto.envelope import DataKey, parse_envelope, seal_with_data_key
+from strongroom.errors import BadRequest
+from strongroom.tokens.cache import CacheLimits, DataKeyCache
+from strongroom.tokens.sources import KeySource
+from strongroom.tokens.worker import WorkerContext
+
+__all__ = ["TokenVault"]
+
+
+def _check_context(context: Context) -> bytes:
+    if not isinstance(context.get("purpose"), str) or not context["purpose"]:
+        raise BadRequest("a token context needs a 'purpose', for example {'purpose': 'github-oauth'}")
+    return canonical_context(context)
+
+
+class TokenVault:
+    """``vault.seal(token, context=...)`` needs only the right to encrypt. Opening happens in
+    ``with vault.worker(...) as worker: worker.open(sealed, context=...)``."""
+
+    def __init__(
+        self, keys: KeySource, *, cache_limits: CacheLimits | None = None, clock: Clock | None = None
+    ) -> None:
+        self._keys = keys
+        self._clock = clock or SystemClock()
+        self._seal_cache: DataKeyCache[DataKey] = DataKeyCache(cache_limits, self._clock)
+        self._open_cache: DataKeyCache[Aead] = DataKeyCache(cache_limits, self._clock)
+
+    def __repr__(self) -> str:
+        return f"TokenVault({self._keys!r})"
+
+    def seal(self, token: bytes | str, *, context: Context) -> bytes:
+        """Seal ``token`` bound to ``context`` (tenant, user, purpose…). Store the bytes."""
+        plaintext = token.encode("utf-8") if isinstance(token, str) else token
+        encoded = _check_context(context)
+        data_key = self._seal_cache.get(encoded)
+        if data_key is None:
+            data_key = self._keys.generate_data_key(context=context)
+            self._seal_cache.put(encoded, data_key)
+        return seal_with_data_key(plaintext, data_key=data_key, context=context, encoded_context=encoded)
+
+    def worker(
+        self,
+        *,
+        identity: str,
+        purpose: str,
+        scope: Mapping[str, Iterable[str]] | None = None,
+        ttl: float = 300.0,
+        max_decrypts: int = 1000,
+    ) -> WorkerContext:
+        """A worker context; use it with ``with``. ``scope`` maps context keys to the values this
+        worker may open, e.g. ``{"tenant": ["acme"]}``."""
+        if ttl <= 0 or max_decrypts < 1:
+            raise BadRequest("a worker context needs ttl > 0 and max_decrypts >= 1")
+        return WorkerContext(
+            identity=identity,
+            purpose=purpose,
+            scope={k: frozenset(v) for k, v in (scope or {}).items()},
+            expires_at=self._clock.now() + ttl,
+            max_decrypts=max_decrypts,
+            clock=self._clock,
+            _opener=self._open,
+        )
+
+    def _open(self, worker: WorkerContext, sealed: bytes, context: Context) -> bytes:
+        worker.authorize(context)
+        encoded = _check_context(context)
+        envelope = parse_envelope(sealed)
+        cache_key = (envelope.key_ref, envelope.wrapped_dek, encoded)
+        aead = self._open_cache.get(cache_key)
+        if aead is None:
+            source = self._keys.resolve(envelope.key_ref)
+            aead = source.unwrap_data_key(envelope.wrapped_dek, context=context)
+            self._open_cache.put(cache_key, aead)
+        return envelope.open_with(aead, context=context, encoded_context=encoded)
