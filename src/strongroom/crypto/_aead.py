@@ -44,9 +44,13 @@ class Aead:
 
     def encrypt(self, nonce: bytes, plaintext: bytes, associated_data: bytes) -> bytes:
         # `nonce` must come from new_nonce(); only the envelope module calls this.
+        if len(nonce) != NONCE_BYTES:
+            raise ValueError("nonces are 96 bits")
         return self._cipher.encrypt(nonce, plaintext, associated_data)
 
     def decrypt(self, nonce: bytes, ciphertext: bytes, associated_data: bytes) -> bytes:
+        if len(nonce) != NONCE_BYTES or len(ciphertext) < TAG_BYTES:
+            raise DecryptionError()
         try:
             return self._cipher.decrypt(nonce, ciphertext, associated_data)
         except (InvalidTag, ValueError, OverflowError):

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from strongroom.config import ServerSettings
+from strongroom.server.app import create_app
+from tests.helpers import PostgresServer, StrongroomServer
+
+ROOT_TOKEN = "test-root-token"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres: PostgresServer) -> str:
+    return postgres.fresh_database()
+
+
+@pytest.fixture
+def app_client(tmp_path: Path) -> Iterator[TestClient]:
+    """The ASGI app in-process with a real SQLite store and local KMS."""
+    app = create_app(ServerSettings(tmp_path / "data", dev=True, root_token=ROOT_TOKEN))
+    with TestClient(app, headers={"Authorization": f"Bearer {ROOT_TOKEN}"}) as client:
+        yield client
+    app.state.services.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StrongroomServer]:
+    """A real `strongroom server --dev` process, shared by the tests that only add data."""
+    server = StrongroomServer(tmp_path_factory.mktemp("live") / "data", ROOT_TOKEN).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,132 @@
+"""Real components for tests: a PostgreSQL server and a strongroom server, both on 127.0.0.1,
+both started and stopped by the tests."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+__all__ = ["PostgresServer", "StrongroomServer", "free_port"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _pg_bin(name: str) -> str | None:
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
+    if candidates:
+        return candidates[0]
+    return shutil.which(name)
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster in a temporary directory on a free port."""
+
+    def __init__(self) -> None:
+        initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+        if initdb is None or pg_ctl is None:
+            raise RuntimeError("PostgreSQL is not installed; scripts/test installs it (apt-get install postgresql)")
+        self._pg_ctl = pg_ctl
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="strongroom-pg-"))
+        self._as_user: list[str] = []
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            shutil.chown(self.dir, "postgres", "postgres")
+            self._as_user = ["runuser", "-u", "postgres", "--"]
+        data = self.dir / "data"
+        self._run([initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"])
+        self._run(
+            [
+                pg_ctl, "-D", str(data), "-l", str(self.dir / "log"), "-w", "-t", "60", "-o",
+                f"-c listen_addresses=127.0.0.1 -c port={self.port} -k {self.dir} -c fsync=on",
+                "start",
+            ]
+        )
+        self._data = data
+        self._counter = 0
+
+    def _run(self, argv: list[str]) -> None:
+        subprocess.run([*self._as_user, *argv], check=True, capture_output=True, timeout=120)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def fresh_database(self) -> str:
+        import psycopg
+
+        self._counter += 1
+        name = f"t{self._counter}_{os.getpid()}"
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return self.url(name)
+
+    def stop(self) -> None:
+        try:
+            self._run([self._pg_ctl, "-D", str(self._data), "-m", "immediate", "stop"])
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class StrongroomServer:
+    """``strongroom server --dev`` as a real subprocess under uvicorn."""
+
+    def __init__(self, data_dir: Path, root_token: str = "test-root-token", extra: list[str] | None = None) -> None:
+        self.data_dir = data_dir
+        self.root_token = root_token
+        self.port = free_port()
+        self.addr = f"http://127.0.0.1:{self.port}"
+        self.log_path = data_dir.parent / f"server-{self.port}.log"
+        self._extra = extra or []
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> StrongroomServer:
+        self._log = self.log_path.open("ab")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "strongroom", "server", "--dev", "--data-dir", str(self.data_dir),
+                "--port", str(self.port), "--root-token", self.root_token, *self._extra,
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()}")
+            try:
+                if httpx.get(f"{self.addr}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not become healthy in 30 s")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self._log.close()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._log.close()
