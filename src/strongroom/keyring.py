@@ -236,10 +236,12 @@ class Keyrings:
             left = self._reserved.get(term.key_ref, 0)
             if left <= 0:
                 total = self._store.add_counter(COUNTER_KIND, term.key_ref, USE_BLOCK)
-                if total > self._rotate_after:
+                # Use only the part of the block within the term's budget; past it, rotate.
+                left = min(USE_BLOCK, self._rotate_after - (total - USE_BLOCK))
+                if left <= 0:
                     term = self.rotate(namespace)
                     self._store.add_counter(COUNTER_KIND, term.key_ref, USE_BLOCK)
-                left = USE_BLOCK
+                    left = USE_BLOCK
             self._reserved[term.key_ref] = left - 1
             return term
 

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from strongroom.auth import Identity
-from strongroom.errors import BadRequest, PayloadTooLarge, StrongroomError
+from strongroom.errors import BadRequest, LimitExceeded, PayloadTooLarge, StrongroomError
 from strongroom.jsondata import check_depth
 from strongroom.limits import Limits
 
@@ -66,7 +66,7 @@ async def read_json(request: Request, limits: Limits) -> dict[str, Any]:
     try:
         doc = json.loads(raw)
     except RecursionError:
-        raise BadRequest(f"JSON is nested deeper than {limits.max_json_depth} levels") from None
+        raise LimitExceeded(f"JSON is nested deeper than {limits.max_json_depth} levels") from None
     except (ValueError, UnicodeDecodeError) as exc:
         where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
         raise BadRequest(f"request body is not valid JSON{where}") from None

@@ -1,0 +1,122 @@
+"""The native API in-process: shapes, precise 4xx for bad input, and nothing changes on errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from strongroom.server.openapi import openapi_document
+
+S = "/api/v1/secrets/secret"
+
+
+def _state(client: TestClient) -> Any:
+    return client.get("/api/v1/metadata/secret/app/db").json()
+
+
+def test_write_read_and_error_shape(app_client: TestClient) -> None:
+    assert app_client.put(f"{S}/app/db", json={"data": {"pw": "x"}}).status_code == 200
+    body = app_client.get(f"{S}/app/db").json()
+    assert body["data"] == {"pw": "x"} and body["metadata"]["version"] == 1
+    missing = app_client.get(f"{S}/app/none")
+    assert missing.status_code == 404
+    assert set(missing.json()) == {"error", "request_id"} and missing.json()["error"]["code"] == "not_found"
+    assert missing.headers["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "kwargs", "status", "code"),
+    [
+        ("put", f"{S}/app//db", {"json": {"data": {}}}, 400, "bad_request"),
+        ("put", f"{S}/app%2Fdb", {"json": {"data": {}}}, 400, "bad_request"),
+        ("put", f"{S}/app/%2e%2e/db", {"json": {"data": {}}}, 400, "bad_request"),
+        ("put", f"{S}/app/db", {"content": b"{not json", "headers": {"content-type": "application/json"}}, 400, "bad_request"),
+        ("put", f"{S}/app/db", {"json": [1, 2]}, 400, "bad_request"),
+        ("put", f"{S}/app/db", {"json": {"nodata": 1}}, 400, "bad_request"),
+        ("put", f"{S}/app/db", {"json": {"data": "text"}}, 400, "bad_request"),
+        ("put", f"{S}/app/db", {"json": {"data": {"a": 1}, "cas": 0}}, 400, "cas_mismatch"),
+        ("put", f"{S}/app/db", {"json": {"data": {"a": 1}, "cas": -1}}, 400, "bad_request"),
+        ("put", f"{S}/app/db", {"json": {"data": {"v": "x" * 600_000}}}, 400, "limit_exceeded"),
+        ("put", f"{S}/app/db", {"content": b'{"data":{"a":"' + b"x" * 1_100_000 + b'"}}'}, 413, "payload_too_large"),
+        ("put", f"{S}/app/db", {"content": b'{"data":' + b"[" * 5000 + b"]" * 5000 + b"}"}, 400, "limit_exceeded"),
+        ("put", f"{S}/app/db", {"content": b'{"data":' + b"[" * 100000 + b"]" * 100000 + b"}"}, 400, "limit_exceeded"),
+        ("put", f"{S}/app/db", {"content": b'{"data":{"a":' + b"[" * 40 + b"]" * 40 + b"}}"}, 400, "limit_exceeded"),
+        ("get", f"{S}/app/db?version=9", {}, 404, "not_found"),
+        ("get", f"{S}/app/db?version=abc", {}, 400, "bad_request"),
+        ("put", "/api/v1/secrets/No_Such/app", {"json": {"data": {}}}, 400, "bad_request"),
+        ("put", "/api/v1/secrets/nosuch/app", {"json": {"data": {}}}, 404, "not_found"),
+        ("post", "/api/v1/undelete/secret/app/db", {"json": {"versions": "1"}}, 400, "bad_request"),
+        ("post", "/api/v1/rollback/secret/app/db", {"json": {}}, 400, "bad_request"),
+        ("put", "/api/v1/metadata/secret/app/db", {"json": {"max_versions": 5000}}, 400, "limit_exceeded"),
+        ("put", "/api/v1/metadata/secret/app/db", {"json": {"custom_metadata": {"a": 1}}}, 400, "bad_request"),
+        ("get", "/api/v1/nothing/here", {}, 404, "not_found"),
+    ],
+)
+def test_bad_input_gets_a_precise_4xx_and_changes_nothing(
+    app_client: TestClient, method: str, url: str, kwargs: dict[str, Any], status: int, code: str
+) -> None:
+    app_client.put(f"{S}/app/db", json={"data": {"pw": "original"}})
+    before = _state(app_client)
+    response = app_client.request(method.upper(), url, **kwargs)
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code
+    assert response.json()["error"]["message"]
+    assert _state(app_client) == before
+    assert app_client.get(f"{S}/app/db").json()["data"] == {"pw": "original"}
+
+
+def test_requests_without_a_valid_token_get_401(app_client: TestClient) -> None:
+    app_client.put(f"{S}/a", json={"data": {"k": "canary-value-401"}})
+    for headers in ({"Authorization": ""}, {"Authorization": "Bearer wrong"}, {"X-Strongroom-Token": "wrong"}):
+        response = app_client.get(f"{S}/a", headers=headers)
+        assert response.status_code == 401
+        assert "canary-value-401" not in response.text
+    assert app_client.get("/healthz", headers={"Authorization": ""}).status_code == 200
+
+
+def test_scoped_tokens_are_checked(app_client: TestClient) -> None:
+    app_client.put(f"{S}/a", json={"data": {"k": "v"}})
+    token = app_client.post(
+        "/api/v1/auth/tokens", json={"name": "reader", "grants": [{"namespace": "secret", "capabilities": ["read"]}]}
+    ).json()["token"]
+    as_reader = {"Authorization": f"Bearer {token}"}
+    assert app_client.get(f"{S}/a", headers=as_reader).status_code == 200
+    assert app_client.put(f"{S}/a", json={"data": {}}, headers=as_reader).status_code == 403
+    assert app_client.post("/api/v1/auth/tokens", json={}, headers=as_reader).status_code == 403
+    bad = app_client.post("/api/v1/auth/tokens", json={"grants": [{"namespace": "x", "capabilities": ["fly"]}]})
+    assert bad.status_code == 400 and "unknown capabilities" in bad.json()["error"]["message"]
+
+
+def test_openapi_document_matches_the_real_routes(app_client: TestClient) -> None:
+    served = app_client.get("/api/v1/openapi.json").json()
+    assert served == openapi_document()
+    documented = {
+        (method.upper(), path) for path, ops in served["paths"].items() for method in ops
+    }
+    real = set()
+    for route in app_client.app.routes:  # type: ignore[attr-defined]
+        assert isinstance(route, Route)
+        if not route.path.startswith("/api/v1/") or route.path == "/api/v1/openapi.json":
+            continue
+        for method in route.methods or ():
+            if method != "HEAD":
+                real.add((method, route.path.replace("{path:path}", "{path}")))
+    assert documented == real
+
+
+def test_namespaces_and_keys_over_http(app_client: TestClient) -> None:
+    assert app_client.post("/api/v1/namespaces", json={"name": "prod"}).status_code == 201
+    assert app_client.post("/api/v1/namespaces", json={"name": "prod"}).status_code == 409
+    names = [n["name"] for n in app_client.get("/api/v1/namespaces").json()["namespaces"]]
+    assert names == ["prod", "secret"]
+    app_client.put("/api/v1/secrets/prod/x", json={"data": {"a": "b"}})
+    assert app_client.post("/api/v1/namespaces/prod/keys/rotate").json()["active_term"] == 2
+    progress = app_client.post("/api/v1/namespaces/prod/keys/rewrap", json={"batch_size": 10}).json()
+    assert progress["done"] and progress["remaining"] == 0 and progress["rewrapped"] == 1
+    terms = app_client.get("/api/v1/namespaces/prod/keys").json()["terms"]
+    assert [(t["term"], t["versions_in_use"]) for t in terms] == [(1, 0), (2, 1)]
+    assert app_client.delete("/api/v1/namespaces/prod").status_code == 204
+    assert app_client.get("/api/v1/secrets/prod/x").status_code == 404
