@@ -83,7 +83,9 @@ class PostgresServer:
 class StrongroomServer:
     """``strongroom server --dev`` as a real subprocess under uvicorn."""
 
-    def __init__(self, data_dir: Path, root_token: str = "test-root-token", extra: list[str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, root_token: str | None = "test-root-token", extra: list[str] | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.root_token = root_token
         self.port = free_port()
@@ -98,7 +100,9 @@ class StrongroomServer:
         self.process = subprocess.Popen(
             [
                 sys.executable, "-m", "strongroom", "server", "--dev", "--data-dir", str(self.data_dir),
-                "--port", str(self.port), "--root-token", self.root_token, *self._extra,
+                "--port", str(self.port),
+                *(["--root-token", self.root_token] if self.root_token else []),
+                *self._extra,
             ],
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -110,10 +114,16 @@ class StrongroomServer:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()}")
             try:
                 if httpx.get(f"{self.addr}/healthz", timeout=1).status_code == 200:
+                    self._read_root_token()
                     return self
             except httpx.HTTPError:
                 time.sleep(0.1)
         raise RuntimeError("server did not become healthy in 30 s")
+
+    def _read_root_token(self) -> None:
+        for line in self.log_path.read_text().splitlines():
+            if line.strip().startswith("root token:"):
+                self.root_token = line.split(":", 1)[1].strip()
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:

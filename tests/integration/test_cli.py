@@ -1,0 +1,120 @@
+"""The CLI against a real running server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from strongroom.cli.main import cli
+from tests.helpers import StrongroomServer
+
+
+@pytest.fixture
+def run(live_server: StrongroomServer) -> object:
+    runner = CliRunner()
+    env = {"STRONGROOM_ADDR": live_server.addr, "STRONGROOM_TOKEN": live_server.root_token or ""}
+
+    def invoke(*args: str, input: str | None = None) -> Result:
+        return runner.invoke(cli, list(args), env=env, input=input, catch_exceptions=False)
+
+    return invoke
+
+
+def test_put_get_field_json_and_patch(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cert = tmp_path / "cert.pem"
+    cert.write_text("-----BEGIN CERT-----")
+    result = run("kv", "put", "secret/cli/db", "user=app", "password=pw1", f"cert=@{cert}")
+    assert result.exit_code == 0 and "version 1" in result.output
+    assert run("kv", "get", "--field", "password", "secret/cli/db").output == "pw1\n"
+    doc = json.loads(run("kv", "get", "--format", "json", "secret/cli/db").output)
+    assert doc["data"] == {"user": "app", "password": "pw1", "cert": "-----BEGIN CERT-----"}
+    assert json.loads(run("--format", "json", "kv", "get", "secret/cli/db").output)["metadata"]["version"] == 1
+    assert run("kv", "patch", "secret/cli/db", "password=pw2").exit_code == 0
+    assert run("kv", "get", "-f", "json", "--version", "1", "secret/cli/db").exit_code == 0
+    assert run("kv", "get", "--field", "password", "secret/cli/db").output == "pw2\n"
+    assert run("kv", "put", "secret/cli/stdin", "-", input='{"token": "t1"}').exit_code == 0
+    assert run("kv", "get", "--field", "token", "secret/cli/stdin").output == "t1\n"
+    assert run("kv", "put", "secret/cli/val", "token=-", input="from-stdin").exit_code == 0
+    assert run("kv", "get", "--field", "token", "secret/cli/val").output == "from-stdin\n"
+
+
+def test_list_search_metadata_history_and_deletion(run) -> None:  # type: ignore[no-untyped-def]
+    for name in ("a", "b", "deep/c"):
+        run("kv", "put", f"secret/clilist/{name}", "k=v")
+    assert run("kv", "list", "secret/clilist").output.split() == ["a", "b", "deep/"]
+    recursive = json.loads(run("kv", "list", "-r", "-f", "json", "secret/clilist").output)["keys"]
+    assert recursive == ["clilist/a", "clilist/b", "clilist/deep/c"]
+    assert run("kv", "metadata", "put", "-c", "owner=payments", "secret/clilist/b").exit_code == 0
+    found = run("kv", "search", "secret", "--prefix", "clilist", "-m", "owner=payments").output.split()
+    assert found == ["clilist/b"]
+    assert "owner" in run("kv", "metadata", "get", "secret/clilist/b").output
+    run("kv", "put", "secret/clilist/a", "k=v2")
+    assert run("kv", "delete", "secret/clilist/a").exit_code == 0
+    assert run("kv", "get", "secret/clilist/a").exit_code == 4
+    assert run("kv", "undelete", "-v", "2", "secret/clilist/a").exit_code == 0
+    assert run("kv", "rollback", "--version", "1", "secret/clilist/a").exit_code == 0
+    assert run("kv", "get", "--field", "k", "secret/clilist/a").output == "v\n"
+    assert run("kv", "destroy", "-v", "1", "secret/clilist/a").exit_code == 0
+    history = json.loads(run("kv", "history", "-f", "json", "secret/clilist/a").output)["versions"]
+    assert [v["state"] for v in history] == ["destroyed", "live", "live"]
+    assert run("kv", "delete", "--all", "secret/clilist/a").exit_code == 0
+    assert run("kv", "get", "secret/clilist/a").exit_code == 4
+
+
+def test_namespaces_and_keys_with_progress(run) -> None:  # type: ignore[no-untyped-def]
+    assert run("namespace", "create", "clins").exit_code == 0
+    assert run("namespace", "create", "clins").exit_code == 5
+    for i in range(30):
+        run("kv", "put", f"clins/s{i}", f"i={i}")
+    assert "term 2" in run("keys", "rotate", "clins").output
+    result = run("keys", "rewrap", "clins", "--batch-size", "7")
+    assert result.exit_code == 0 and "rewrapped 30 versions; 0 left" in result.output
+    status = json.loads(run("keys", "status", "-f", "json", "clins").output)["terms"]
+    assert [(t["term"], t["versions_in_use"]) for t in status] == [(1, 0), (2, 30)]
+    assert "clins" in run("namespace", "list").output
+    assert run("namespace", "delete", "clins", "--yes").exit_code == 0
+    assert run("kv", "get", "clins/s1").exit_code == 4
+
+
+def test_exit_codes_mean_something(run, live_server: StrongroomServer) -> None:  # type: ignore[no-untyped-def]
+    assert run("kv", "get", "secret/cli/none").exit_code == 4
+    assert run("kv", "put", "secret/cli//bad", "a=b").exit_code == 2
+    assert run("kv", "put", "secret/cli/cas", "--cas", "3", "a=b").exit_code == 2
+    runner = CliRunner()
+    denied = runner.invoke(cli, ["kv", "get", "secret/cli/db"], env={"STRONGROOM_ADDR": live_server.addr, "STRONGROOM_TOKEN": "bad"})
+    assert denied.exit_code == 3 and "Error:" in denied.output
+    down = runner.invoke(cli, ["kv", "get", "secret/x"], env={"STRONGROOM_ADDR": "http://127.0.0.1:9", "STRONGROOM_TOKEN": "t"})
+    assert down.exit_code == 7 and "cannot reach" in down.output
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
+    found: list[tuple[tuple[str, ...], click.Command]] = []
+    for name, command in group.commands.items():
+        found.append(((*prefix, name), command))
+        if isinstance(command, click.Group):
+            found.extend(_commands(command, (*prefix, name)))
+    return found
+
+
+@pytest.mark.parametrize("path", [p for p, _ in _commands(cli)], ids=" ".join)
+def test_every_command_has_help_with_an_example(path: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0
+    command = dict(_commands(cli))[path]
+    if not isinstance(command, click.Group):
+        assert "Example" in result.output, f"strongroom {' '.join(path)} --help has no example"
+
+
+def test_console_script_runs(live_server: StrongroomServer) -> None:
+    env = {**os.environ, "STRONGROOM_ADDR": live_server.addr, "STRONGROOM_TOKEN": live_server.root_token or ""}
+    result = subprocess.run(
+        [sys.executable, "-m", "strongroom", "kv", "list", "secret"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0

@@ -1,0 +1,151 @@
+"""The token library in-process with the local KMS."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.exc import StatementError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from strongroom.clock import ManualClock
+from strongroom.errors import BadRequest, DecryptionError
+from strongroom.kms import LocalKeyFile
+from strongroom.tokens.sqlalchemy import SealedToken
+from strongroom.tokens import CacheLimits, DataKeyCache, LocalKeySource, TokenAccessDenied, TokenVault, current_worker
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    github_token: Mapped[bytes | None] = mapped_column(SealedToken())
+
+
+CTX = {"tenant": "acme", "user": "42", "purpose": "github-oauth"}
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def vault(tmp_path: Path, clock: ManualClock) -> TokenVault:
+    provider = LocalKeyFile(tmp_path / "kms.key").provider("tokens")
+    return TokenVault(LocalKeySource(provider), clock=clock)
+
+
+def test_seal_and_open_inside_a_worker(vault: TokenVault) -> None:
+    sealed = vault.seal("gho_secret-token", context=CTX)
+    assert b"gho_secret-token" not in sealed
+    with vault.worker(identity="sync-worker", purpose="github-oauth", scope={"tenant": ["acme"]}) as worker:
+        assert worker.open(sealed, context=CTX) == b"gho_secret-token"
+        assert current_worker() is worker
+    assert current_worker() is None
+
+
+def test_opening_outside_a_worker_context_is_refused(vault: TokenVault) -> None:
+    sealed = vault.seal("t", context=CTX)
+    worker = vault.worker(identity="w", purpose="github-oauth")
+    with pytest.raises(TokenAccessDenied):
+        worker.open(sealed, context=CTX)  # created but never entered
+    with worker:
+        pass
+    with pytest.raises(TokenAccessDenied):
+        worker.open(sealed, context=CTX)  # after it ended
+
+
+def test_a_context_that_does_not_match_the_seal_reveals_nothing(vault: TokenVault) -> None:
+    sealed = vault.seal("t", context=CTX)
+    with vault.worker(identity="w", purpose="github-oauth", max_decrypts=10) as worker:
+        with pytest.raises(DecryptionError) as caught:
+            worker.open(sealed, context={**CTX, "user": "43"})
+        assert str(caught.value) == "decryption failed"
+
+
+def test_scope_and_purpose_are_enforced(vault: TokenVault) -> None:
+    sealed = vault.seal("t", context=CTX)
+    with vault.worker(identity="w", purpose="github-oauth", scope={"tenant": ["globex"]}) as worker:
+        with pytest.raises(TokenAccessDenied, match="scope"):
+            worker.open(sealed, context=CTX)
+    with vault.worker(identity="w", purpose="slack", scope={}) as worker:
+        with pytest.raises(TokenAccessDenied, match="purpose"):
+            worker.open(sealed, context=CTX)
+
+
+def test_expiry_and_budget(vault: TokenVault, clock: ManualClock) -> None:
+    sealed = vault.seal("t", context=CTX)
+    with vault.worker(identity="w", purpose="github-oauth", ttl=60, max_decrypts=2) as worker:
+        worker.open(sealed, context=CTX)
+        worker.open(sealed, context=CTX)
+        with pytest.raises(TokenAccessDenied, match="decrypts"):
+            worker.open(sealed, context=CTX)
+    with vault.worker(identity="w", purpose="github-oauth", ttl=60) as worker:
+        clock.advance(60)
+        with pytest.raises(TokenAccessDenied, match="expired"):
+            worker.open(sealed, context=CTX)
+
+
+def test_worker_contexts_do_not_leak_across_threads(vault: TokenVault) -> None:
+    sealed = vault.seal("t", context=CTX)
+    errors: list[BaseException] = []
+
+    def other_thread() -> None:
+        try:
+            vault.worker(identity="w", purpose="github-oauth").open(sealed, context=CTX)
+        except TokenAccessDenied as exc:
+            errors.append(exc)
+
+    with vault.worker(identity="w", purpose="github-oauth"):
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+    assert len(errors) == 1
+
+
+def test_data_keys_are_cached_within_bounds(tmp_path: Path, clock: ManualClock) -> None:
+    provider = LocalKeyFile(tmp_path / "kms.key").provider("tokens")
+    vault = TokenVault(LocalKeySource(provider), cache_limits=CacheLimits(max_age=10, max_uses=3), clock=clock)
+    from strongroom.crypto import parse_envelope
+
+    refs = [parse_envelope(vault.seal("t", context=CTX)).wrapped_dek for _ in range(4)]
+    assert refs[0] == refs[1] == refs[2] != refs[3]  # a new key after 3 uses
+    clock.advance(10)
+    assert parse_envelope(vault.seal("t", context=CTX)).wrapped_dek != refs[3]  # and after max_age
+    other = parse_envelope(vault.seal("t", context={**CTX, "user": "7"})).wrapped_dek
+    assert other not in refs  # one key per context
+
+
+def test_cache_evicts_least_recently_used(clock: ManualClock) -> None:
+    cache: DataKeyCache[str] = DataKeyCache(CacheLimits(max_entries=2), clock)
+    cache.put("a", "A")
+    cache.put("b", "B")
+    assert cache.get("a") == "A"
+    cache.put("c", "C")
+    assert cache.get("b") is None and cache.get("a") == "A" and len(cache) == 2
+
+
+def test_a_context_needs_a_purpose(vault: TokenVault) -> None:
+    with pytest.raises(BadRequest, match="purpose"):
+        vault.seal("t", context={"tenant": "acme"})
+
+
+def test_sqlalchemy_column_stores_only_sealed_bytes(vault: TokenVault) -> None:
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        session.add(Account(id=1, github_token=vault.seal("gho_abc", context=CTX)))
+        session.commit()
+        stored = session.scalars(select(Account)).one().github_token
+        assert stored is not None
+        with vault.worker(identity="w", purpose="github-oauth") as worker:
+            assert worker.open(stored, context=CTX) == b"gho_abc"
+        session.add(Account(id=2, github_token=b"plaintext-token"))
+        with pytest.raises(StatementError):
+            session.commit()
+    engine.dispose()
