@@ -38,7 +38,9 @@ class PostgresServer:
     def __init__(self) -> None:
         initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
         if initdb is None or pg_ctl is None:
-            raise RuntimeError("PostgreSQL is not installed; scripts/test installs it (apt-get install postgresql)")
+            raise RuntimeError(
+                "PostgreSQL is not installed; scripts/test installs it (apt-get install postgresql)"
+            )
         self._pg_ctl = pg_ctl
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="strongroom-pg-"))
@@ -50,7 +52,15 @@ class PostgresServer:
         self._run([initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"])
         self._run(
             [
-                pg_ctl, "-D", str(data), "-l", str(self.dir / "log"), "-w", "-t", "60", "-o",
+                pg_ctl,
+                "-D",
+                str(data),
+                "-l",
+                str(self.dir / "log"),
+                "-w",
+                "-t",
+                "60",
+                "-o",
                 f"-c listen_addresses=127.0.0.1 -c port={self.port} -k {self.dir} -c fsync=on",
                 "start",
             ]
@@ -84,7 +94,10 @@ class StrongroomServer:
     """``strongroom server --dev`` as a real subprocess under uvicorn."""
 
     def __init__(
-        self, data_dir: Path, root_token: str | None = "test-root-token", extra: list[str] | None = None
+        self,
+        data_dir: Path,
+        root_token: str | None = "test-root-token",  # noqa: S107,
+        extra: list[str] | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.root_token = root_token
@@ -99,8 +112,15 @@ class StrongroomServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "strongroom", "server", "--dev", "--data-dir", str(self.data_dir),
-                "--port", str(self.port),
+                sys.executable,
+                "-m",
+                "strongroom",
+                "server",
+                "--dev",
+                "--data-dir",
+                str(self.data_dir),
+                "--port",
+                str(self.port),
                 *(["--root-token", self.root_token] if self.root_token else []),
                 *self._extra,
             ],

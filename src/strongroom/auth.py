@@ -21,8 +21,8 @@ from strongroom.store.protocol import Store
 __all__ = ["CAPABILITIES", "Grant", "Identity", "TokenRegistry"]
 
 CAPABILITIES = frozenset({"read", "write", "list", "delete", "admin", "encrypt", "decrypt"})
-TOKEN_PREFIX = "sr."
-_TOKEN_KIND = "token"
+TOKEN_PREFIX = "sr."  # noqa: S105 - a prefix, not a secret
+_TOKEN_KIND = "token"  # noqa: S105 - a record kind
 _SYSTEM_KIND = "system"
 
 
@@ -60,7 +60,7 @@ def parse_grants(raw: Iterable[object]) -> tuple[Grant, ...]:
     grants = []
     for item in raw:
         if not isinstance(item, dict) or not isinstance(item.get("namespace"), str):
-            raise BadRequest("each grant is {\"namespace\": str, \"capabilities\": [str]}")
+            raise BadRequest('each grant is {"namespace": str, "capabilities": [str]}')
         caps = item.get("capabilities")
         if not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
             raise BadRequest("grant capabilities must be a list of strings")
@@ -92,7 +92,12 @@ class TokenRegistry:
         return hmac.new(self._hmac_key, token.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def create(
-        self, name: str, *, grants: tuple[Grant, ...] = (), root: bool = False, ttl: float | None = None,
+        self,
+        name: str,
+        *,
+        grants: tuple[Grant, ...] = (),
+        root: bool = False,
+        ttl: float | None = None,
         token: str | None = None,
     ) -> str:
         """Create a token and return it; only its digest is stored."""
@@ -118,7 +123,9 @@ class TokenRegistry:
         doc = json.loads(raw)
         if doc["expires"] is not None and self._clock.now() >= doc["expires"]:
             raise Unauthenticated("token expired")
-        return Identity(doc["name"], bool(doc["root"]), parse_grants(doc["grants"]), doc["accessor"])
+        return Identity(
+            doc["name"], bool(doc["root"]), parse_grants(doc["grants"]), doc["accessor"]
+        )
 
     def revoke(self, token: str) -> bool:
         return self._store.delete_record(_TOKEN_KIND, self._digest(token))

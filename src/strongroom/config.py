@@ -8,7 +8,7 @@ from pathlib import Path
 
 from strongroom.limits import DEFAULT_LIMITS, Limits
 
-__all__ = ["ClientSettings", "ServerSettings", "default_data_dir", "client_settings_from_env"]
+__all__ = ["ClientSettings", "ServerSettings", "client_settings_from_env", "default_data_dir"]
 
 DEFAULT_ADDR = "http://127.0.0.1:8200"
 

@@ -39,7 +39,9 @@ class DataKeyService:
             raise LimitExceeded(f"context is larger than {self._limits.max_context_bytes} bytes")
         return bound
 
-    def generate(self, identity: Identity, namespace: str, context: Mapping[str, str]) -> WrappedDataKey:
+    def generate(
+        self, identity: Identity, namespace: str, context: Mapping[str, str]
+    ) -> WrappedDataKey:
         check_namespace(namespace, self._limits)
         identity.require("encrypt", namespace)
         bound = self._context(context)
@@ -48,7 +50,12 @@ class DataKeyService:
         return WrappedDataKey(term.key_ref, term.wrap(plaintext, context=bound), plaintext)
 
     def decrypt(
-        self, identity: Identity, namespace: str, key_ref: str, wrapped: bytes, context: Mapping[str, str]
+        self,
+        identity: Identity,
+        namespace: str,
+        key_ref: str,
+        wrapped: bytes,
+        context: Mapping[str, str],
     ) -> bytes:
         check_namespace(namespace, self._limits)
         identity.require("decrypt", namespace)

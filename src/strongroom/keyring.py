@@ -60,7 +60,12 @@ class KeyringTerm(KeyProviderBase):
 
     def _associated_data(self, context: Context) -> bytes:
         ref = self._key_ref.encode()
-        return b"strongroom dek v1\x00" + struct.pack(">H", len(ref)) + ref + canonical_context(context)
+        return (
+            b"strongroom dek v1\x00"
+            + struct.pack(">H", len(ref))
+            + ref
+            + canonical_context(context)
+        )
 
     def wrap(self, plaintext_key: bytes, *, context: Context) -> bytes:
         return self._aead.wrap(plaintext_key, self._associated_data(context))
@@ -100,7 +105,9 @@ def _keyring_context(namespace: str) -> dict[str, str]:
     return {"purpose": "namespace-keyring", "namespace": namespace}
 
 
-def _serialize(keyring_terms: list[tuple[int, bytes, float]], namespace: str, provider: KeyProvider) -> bytes:
+def _serialize(
+    keyring_terms: list[tuple[int, bytes, float]], namespace: str, provider: KeyProvider
+) -> bytes:
     material = b"".join(key for _, key, _ in keyring_terms)
     wrapped = provider.wrap(material, context=_keyring_context(namespace))
     return json.dumps(
@@ -166,7 +173,11 @@ class Keyrings:
             base64.b64decode(doc["wrapped"]), context=_keyring_context(keyring.namespace)
         )
         return [
-            (int(entry["number"]), material[i * KEY_BYTES : (i + 1) * KEY_BYTES], float(entry["created"]))
+            (
+                int(entry["number"]),
+                material[i * KEY_BYTES : (i + 1) * KEY_BYTES],
+                float(entry["created"]),
+            )
             for i, entry in enumerate(doc["terms"])
         ]
 
@@ -181,7 +192,10 @@ class Keyrings:
             raw = self._store.get_record(RECORD_KIND, namespace)
             if raw is None:
                 self._keyrings.pop(namespace, None)
-                raise NotFound(f"no namespace {namespace!r}; create it with: strongroom namespace create {namespace}")
+                raise NotFound(
+                    f"no namespace {namespace!r}; "
+                    f"create it with: strongroom namespace create {namespace}"
+                )
             keyring = self._decode(namespace, raw)
             self._keyrings[namespace] = keyring
             return keyring

@@ -32,10 +32,15 @@ class NamespaceService:
     def _info(self, name: str) -> NamespaceInfo:
         raw = self._store.get_record(_NAMESPACE_KIND, name)
         if raw is None:
-            raise NotFound(f"no namespace {name!r}; create it with: strongroom namespace create {name}")
+            raise NotFound(
+                f"no namespace {name!r}; create it with: strongroom namespace create {name}"
+            )
         keyring = self._keyrings.get(name)
         return NamespaceInfo(
-            name, format_time(json.loads(raw)["created"]), keyring.provider_ref, keyring.active.number
+            name,
+            format_time(json.loads(raw)["created"]),
+            keyring.provider_ref,
+            keyring.active.number,
         )
 
     def create(self, identity: Identity, name: str) -> NamespaceInfo:
@@ -60,7 +65,7 @@ class NamespaceService:
         identity.require("list", name)
         return self._info(name)
 
-    def list(self, identity: Identity) -> list[NamespaceInfo]:
+    def list_namespaces(self, identity: Identity) -> list[NamespaceInfo]:
         names = self._store.list_records(_NAMESPACE_KIND)
         return [self._info(n) for n in names if identity.allows("list", n)]
 
@@ -89,7 +94,12 @@ class NamespaceService:
         self._info(name)
         return [
             KeyTermStatus(
-                s.number, s.key_ref, format_time(s.created), s.active, s.encryptions, s.versions_in_use
+                s.number,
+                s.key_ref,
+                format_time(s.created),
+                s.active,
+                s.encryptions,
+                s.versions_in_use,
             )
             for s in self._keyrings.status(name)
         ]
@@ -118,7 +128,9 @@ class NamespaceService:
         for record in batch:
             assert record.envelope is not None
             context = version_context(name, record.path, record.version)
-            plaintext = open_envelope(record.envelope, resolve=self._keyrings.resolve, context=context)
+            plaintext = open_envelope(
+                record.envelope, resolve=self._keyrings.resolve, context=context
+            )
             term = self._keyrings.term_for_encryption(name)
             fresh = seal(plaintext, keys=term, context=context)
             if self._store.replace_envelope(record, fresh, term.key_ref):
@@ -131,7 +143,9 @@ class NamespaceService:
             self._store.put_record(
                 _REWRAP_KIND,
                 name,
-                json.dumps({"key_ref": active.key_ref, "path": cursor[0], "version": cursor[1]}).encode(),
+                json.dumps(
+                    {"key_ref": active.key_ref, "path": cursor[0], "version": cursor[1]}
+                ).encode(),
             )
         remaining = self._remaining(name, active.key_ref)
         return RewrapProgress(name, active.number, done, remaining, finished or remaining == 0)

@@ -91,7 +91,9 @@ class SecretService:
         plaintext = encode_data(data, self.limits)
         return self._write(namespace, path, plaintext, cas)
 
-    def _write(self, namespace: str, path: str, plaintext: bytes, cas: int | None) -> VersionMetadata:
+    def _write(
+        self, namespace: str, path: str, plaintext: bytes, cas: int | None
+    ) -> VersionMetadata:
         for _ in range(_WRITE_RETRIES):
             secret = self._store.get_secret(namespace, path)
             current = secret.current_version if secret else 0
@@ -141,7 +143,9 @@ class SecretService:
         plaintext = encode_data(merged, self.limits)
         return self._write(namespace, path, plaintext, current.metadata.version)
 
-    def rollback(self, identity: Identity, namespace: str, path: str, version: int) -> VersionMetadata:
+    def rollback(
+        self, identity: Identity, namespace: str, path: str, version: int
+    ) -> VersionMetadata:
         old = self.get(identity, namespace, path, version=version)
         self._target(identity, "write", namespace, path)
         secret = self._secret(namespace, path)
@@ -203,7 +207,9 @@ class SecretService:
     ) -> SecretMetadata:
         self._target(identity, "write", namespace, path)
         now = self._clock.now()
-        secret = self._store.get_secret(namespace, path) or SecretRecord(namespace, path, 0, now, now)
+        secret = self._store.get_secret(namespace, path) or SecretRecord(
+            namespace, path, 0, now, now
+        )
         settings = dict(secret.settings)
         if max_versions is not None:
             if not 0 <= max_versions <= self.limits.max_versions_limit:
@@ -214,7 +220,9 @@ class SecretService:
         if custom_metadata is not None:
             settings["custom_metadata"] = self._check_custom_metadata(custom_metadata)
         self._store.put_secret(
-            SecretRecord(namespace, path, secret.current_version, secret.created_time, now, settings)
+            SecretRecord(
+                namespace, path, secret.current_version, secret.created_time, now, settings
+            )
         )
         return self.metadata(identity, namespace, path)
 
@@ -223,7 +231,9 @@ class SecretService:
         if not isinstance(custom, Mapping):
             raise BadRequest("custom_metadata must be an object of string values")
         if len(custom) > limits.max_custom_metadata_keys:
-            raise LimitExceeded(f"custom_metadata has more than {limits.max_custom_metadata_keys} keys")
+            raise LimitExceeded(
+                f"custom_metadata has more than {limits.max_custom_metadata_keys} keys"
+            )
         for key, value in custom.items():
             if not isinstance(key, str) or not isinstance(value, str):
                 raise BadRequest("custom_metadata keys and values must be strings")
@@ -233,7 +243,8 @@ class SecretService:
                 )
             if len(value.encode()) > limits.max_custom_metadata_value_bytes:
                 raise LimitExceeded(
-                    f"custom_metadata values must be at most {limits.max_custom_metadata_value_bytes} bytes"
+                    "custom_metadata values must be at most "
+                    f"{limits.max_custom_metadata_value_bytes} bytes"
                 )
         return dict(custom)
 
@@ -256,13 +267,17 @@ class SecretService:
         chosen = self._existing_versions(namespace, path, versions)
         self._store.set_deletion(namespace, path, chosen, self._clock.now())
 
-    def undelete(self, identity: Identity, namespace: str, path: str, versions: Sequence[int]) -> None:
+    def undelete(
+        self, identity: Identity, namespace: str, path: str, versions: Sequence[int]
+    ) -> None:
         self._target(identity, "write", namespace, path)
         self._store.set_deletion(
             namespace, path, self._existing_versions(namespace, path, versions), None
         )
 
-    def destroy(self, identity: Identity, namespace: str, path: str, versions: Sequence[int]) -> None:
+    def destroy(
+        self, identity: Identity, namespace: str, path: str, versions: Sequence[int]
+    ) -> None:
         """Permanently remove the envelopes of these versions; their metadata stays."""
         self._target(identity, "delete", namespace, path)
         self._store.destroy_versions(
@@ -283,7 +298,7 @@ class SecretService:
         self._keyrings.get(namespace)
         return base + "/" if base else ""
 
-    def list(self, identity: Identity, namespace: str, prefix: str = "") -> list[str]:
+    def list_keys(self, identity: Identity, namespace: str, prefix: str = "") -> list[str]:
         """One level under ``prefix``: names, with a trailing '/' for folders (Vault's shape)."""
         base = self._scope(identity, "list", namespace, prefix)
         keys: list[str] = []
@@ -306,7 +321,13 @@ class SecretService:
                     return keys
 
     def list_recursive(
-        self, identity: Identity, namespace: str, prefix: str = "", *, after: str = "", limit: int = 1000
+        self,
+        identity: Identity,
+        namespace: str,
+        prefix: str = "",
+        *,
+        after: str = "",
+        limit: int = 1000,
     ) -> tuple[list[str], str]:
         """Every secret path under ``prefix``; returns the page and the cursor for the next one."""
         base = self._scope(identity, "list", namespace, prefix)

@@ -131,7 +131,10 @@ class NamespaceInfo:
     @classmethod
     def from_json(cls, doc: JsonObject) -> NamespaceInfo:
         return cls(
-            str(doc["name"]), str(doc["created_time"]), str(doc["key_provider"]), int(doc["active_term"])
+            str(doc["name"]),
+            str(doc["created_time"]),
+            str(doc["key_provider"]),
+            int(doc["active_term"]),
         )
 
 

@@ -35,7 +35,12 @@ def test_put_get_field_json_and_patch(run, tmp_path: Path) -> None:  # type: ign
     assert run("kv", "get", "--field", "password", "secret/cli/db").output == "pw1\n"
     doc = json.loads(run("kv", "get", "--format", "json", "secret/cli/db").output)
     assert doc["data"] == {"user": "app", "password": "pw1", "cert": "-----BEGIN CERT-----"}
-    assert json.loads(run("--format", "json", "kv", "get", "secret/cli/db").output)["metadata"]["version"] == 1
+    assert (
+        json.loads(run("--format", "json", "kv", "get", "secret/cli/db").output)["metadata"][
+            "version"
+        ]
+        == 1
+    )
     assert run("kv", "patch", "secret/cli/db", "password=pw2").exit_code == 0
     assert run("kv", "get", "-f", "json", "--version", "1", "secret/cli/db").exit_code == 0
     assert run("kv", "get", "--field", "password", "secret/cli/db").output == "pw2\n"
@@ -52,7 +57,9 @@ def test_list_search_metadata_history_and_deletion(run) -> None:  # type: ignore
     recursive = json.loads(run("kv", "list", "-r", "-f", "json", "secret/clilist").output)["keys"]
     assert recursive == ["clilist/a", "clilist/b", "clilist/deep/c"]
     assert run("kv", "metadata", "put", "-c", "owner=payments", "secret/clilist/b").exit_code == 0
-    found = run("kv", "search", "secret", "--prefix", "clilist", "-m", "owner=payments").output.split()
+    found = run(
+        "kv", "search", "secret", "--prefix", "clilist", "-m", "owner=payments"
+    ).output.split()
     assert found == ["clilist/b"]
     assert "owner" in run("kv", "metadata", "get", "secret/clilist/b").output
     run("kv", "put", "secret/clilist/a", "k=v2")
@@ -88,13 +95,23 @@ def test_exit_codes_mean_something(run, live_server: StrongroomServer) -> None: 
     assert run("kv", "put", "secret/cli//bad", "a=b").exit_code == 2
     assert run("kv", "put", "secret/cli/cas", "--cas", "3", "a=b").exit_code == 2
     runner = CliRunner()
-    denied = runner.invoke(cli, ["kv", "get", "secret/cli/db"], env={"STRONGROOM_ADDR": live_server.addr, "STRONGROOM_TOKEN": "bad"})
+    denied = runner.invoke(
+        cli,
+        ["kv", "get", "secret/cli/db"],
+        env={"STRONGROOM_ADDR": live_server.addr, "STRONGROOM_TOKEN": "bad"},
+    )
     assert denied.exit_code == 3 and "Error:" in denied.output
-    down = runner.invoke(cli, ["kv", "get", "secret/x"], env={"STRONGROOM_ADDR": "http://127.0.0.1:9", "STRONGROOM_TOKEN": "t"})
+    down = runner.invoke(
+        cli,
+        ["kv", "get", "secret/x"],
+        env={"STRONGROOM_ADDR": "http://127.0.0.1:9", "STRONGROOM_TOKEN": "t"},
+    )
     assert down.exit_code == 7 and "cannot reach" in down.output
 
 
-def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
+def _commands(
+    group: click.Group, prefix: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], click.Command]]:
     found: list[tuple[tuple[str, ...], click.Command]] = []
     for name, command in group.commands.items():
         found.append(((*prefix, name), command))
@@ -113,8 +130,16 @@ def test_every_command_has_help_with_an_example(path: tuple[str, ...]) -> None:
 
 
 def test_console_script_runs(live_server: StrongroomServer) -> None:
-    env = {**os.environ, "STRONGROOM_ADDR": live_server.addr, "STRONGROOM_TOKEN": live_server.root_token or ""}
+    env = {
+        **os.environ,
+        "STRONGROOM_ADDR": live_server.addr,
+        "STRONGROOM_TOKEN": live_server.root_token or "",
+    }
     result = subprocess.run(
-        [sys.executable, "-m", "strongroom", "kv", "list", "secret"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "strongroom", "kv", "list", "secret"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0

@@ -17,7 +17,8 @@ def test_dev_server_restarts_with_data_and_the_same_root_token(tmp_path: Path) -
     assert token and token.startswith("sr.")
     try:
         httpx.put(
-            f"{first.addr}/api/v1/secrets/secret/keep", json={"data": {"v": "kept"}},
+            f"{first.addr}/api/v1/secrets/secret/keep",
+            json={"data": {"v": "kept"}},
             headers={"Authorization": f"Bearer {token}"},
         ).raise_for_status()
     finally:
@@ -25,7 +26,10 @@ def test_dev_server_restarts_with_data_and_the_same_root_token(tmp_path: Path) -
     second = StrongroomServer(tmp_path / "data", root_token=None).start()
     try:
         assert second.root_token == token
-        response = httpx.get(f"{second.addr}/api/v1/secrets/secret/keep", headers={"Authorization": f"Bearer {token}"})
+        response = httpx.get(
+            f"{second.addr}/api/v1/secrets/secret/keep",
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert response.json()["data"] == {"v": "kept"}
     finally:
         second.stop()

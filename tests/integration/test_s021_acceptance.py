@@ -38,20 +38,31 @@ def test_tokens_through_the_local_mock_kms(tmp_path: Path) -> None:
 def test_tokens_through_a_real_server_as_remote_kms(live_server: StrongroomServer) -> None:
     with Client(live_server.addr, live_server.root_token) as admin:
         admin.create_namespace("s021-tokens")
-        web_token = admin.create_token("web", [{"namespace": "s021-tokens", "capabilities": ["encrypt"]}])
-        worker_token = admin.create_token("worker", [{"namespace": "s021-tokens", "capabilities": ["decrypt"]}])
-        other_token = admin.create_token("other", [{"namespace": "secret", "capabilities": ["decrypt"]}])
+        web_token = admin.create_token(
+            "web", [{"namespace": "s021-tokens", "capabilities": ["encrypt"]}]
+        )
+        worker_token = admin.create_token(
+            "worker", [{"namespace": "s021-tokens", "capabilities": ["decrypt"]}]
+        )
+        other_token = admin.create_token(
+            "other", [{"namespace": "secret", "capabilities": ["decrypt"]}]
+        )
 
     with Client(live_server.addr, web_token) as web:
         web_vault = TokenVault(RemoteKeySource(web, "s021-tokens"))
         sealed = web_vault.seal("gho_remote", context=CTX)
         # The web process may encrypt but the server refuses it a decrypt, even in a worker context.
-        with web_vault.worker(identity="web", purpose="github-oauth") as worker, pytest.raises(AccessDenied):
+        with (
+            web_vault.worker(identity="web", purpose="github-oauth") as worker,
+            pytest.raises(AccessDenied),
+        ):
             worker.open(sealed, context=CTX)
 
     with Client(live_server.addr, worker_token) as worker_client:
         vault = TokenVault(RemoteKeySource(worker_client, "s021-tokens"))
-        with vault.worker(identity="worker", purpose="github-oauth", scope={"tenant": ["acme"]}, max_decrypts=2) as w:
+        with vault.worker(
+            identity="worker", purpose="github-oauth", scope={"tenant": ["acme"]}, max_decrypts=2
+        ) as w:
             assert w.open(sealed, context=CTX) == b"gho_remote"
             with pytest.raises(DecryptionError):
                 w.open(sealed, context={**CTX, "user": "43"})
@@ -64,7 +75,10 @@ def test_tokens_through_a_real_server_as_remote_kms(live_server: StrongroomServe
 
     with Client(live_server.addr, other_token) as other:
         vault = TokenVault(RemoteKeySource(other, "s021-tokens"))
-        with vault.worker(identity="other", purpose="github-oauth") as w, pytest.raises(AccessDenied):
+        with (
+            vault.worker(identity="other", purpose="github-oauth") as w,
+            pytest.raises(AccessDenied),
+        ):
             w.open(sealed, context=CTX)
 
     with Client(live_server.addr, "sr.not-a-token") as stranger, pytest.raises(Unauthenticated):
@@ -85,7 +99,9 @@ def test_remote_keys_are_not_secret_deks(live_server: StrongroomServer) -> None:
         envelope = parse_envelope(record.envelope)
         with pytest.raises(DecryptionError):
             admin.decrypt_data_key(
-                "secret", envelope.key_ref, envelope.wrapped_dek,
+                "secret",
+                envelope.key_ref,
+                envelope.wrapped_dek,
                 {"namespace": "secret", "path": "s021/dek", "version": "1"},
             )
         with pytest.raises(NotFound):

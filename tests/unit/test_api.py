@@ -23,7 +23,10 @@ def test_write_read_and_error_shape(app_client: TestClient) -> None:
     assert body["data"] == {"pw": "x"} and body["metadata"]["version"] == 1
     missing = app_client.get(f"{S}/app/none")
     assert missing.status_code == 404
-    assert set(missing.json()) == {"error", "request_id"} and missing.json()["error"]["code"] == "not_found"
+    assert (
+        set(missing.json()) == {"error", "request_id"}
+        and missing.json()["error"]["code"] == "not_found"
+    )
     assert missing.headers["content-type"] == "application/json"
 
 
@@ -33,25 +36,67 @@ def test_write_read_and_error_shape(app_client: TestClient) -> None:
         ("put", f"{S}/app//db", {"json": {"data": {}}}, 400, "bad_request"),
         ("put", f"{S}/app%2Fdb", {"json": {"data": {}}}, 400, "bad_request"),
         ("put", f"{S}/app/%2e%2e/db", {"json": {"data": {}}}, 400, "bad_request"),
-        ("put", f"{S}/app/db", {"content": b"{not json", "headers": {"content-type": "application/json"}}, 400, "bad_request"),
+        (
+            "put",
+            f"{S}/app/db",
+            {"content": b"{not json", "headers": {"content-type": "application/json"}},
+            400,
+            "bad_request",
+        ),
         ("put", f"{S}/app/db", {"json": [1, 2]}, 400, "bad_request"),
         ("put", f"{S}/app/db", {"json": {"nodata": 1}}, 400, "bad_request"),
         ("put", f"{S}/app/db", {"json": {"data": "text"}}, 400, "bad_request"),
         ("put", f"{S}/app/db", {"json": {"data": {"a": 1}, "cas": 0}}, 400, "cas_mismatch"),
         ("put", f"{S}/app/db", {"json": {"data": {"a": 1}, "cas": -1}}, 400, "bad_request"),
         ("put", f"{S}/app/db", {"json": {"data": {"v": "x" * 600_000}}}, 400, "limit_exceeded"),
-        ("put", f"{S}/app/db", {"content": b'{"data":{"a":"' + b"x" * 1_100_000 + b'"}}'}, 413, "payload_too_large"),
-        ("put", f"{S}/app/db", {"content": b'{"data":' + b"[" * 5000 + b"]" * 5000 + b"}"}, 400, "limit_exceeded"),
-        ("put", f"{S}/app/db", {"content": b'{"data":' + b"[" * 100000 + b"]" * 100000 + b"}"}, 400, "limit_exceeded"),
-        ("put", f"{S}/app/db", {"content": b'{"data":{"a":' + b"[" * 40 + b"]" * 40 + b"}}"}, 400, "limit_exceeded"),
+        (
+            "put",
+            f"{S}/app/db",
+            {"content": b'{"data":{"a":"' + b"x" * 1_100_000 + b'"}}'},
+            413,
+            "payload_too_large",
+        ),
+        (
+            "put",
+            f"{S}/app/db",
+            {"content": b'{"data":' + b"[" * 5000 + b"]" * 5000 + b"}"},
+            400,
+            "limit_exceeded",
+        ),
+        (
+            "put",
+            f"{S}/app/db",
+            {"content": b'{"data":' + b"[" * 100000 + b"]" * 100000 + b"}"},
+            400,
+            "limit_exceeded",
+        ),
+        (
+            "put",
+            f"{S}/app/db",
+            {"content": b'{"data":{"a":' + b"[" * 40 + b"]" * 40 + b"}}"},
+            400,
+            "limit_exceeded",
+        ),
         ("get", f"{S}/app/db?version=9", {}, 404, "not_found"),
         ("get", f"{S}/app/db?version=abc", {}, 400, "bad_request"),
         ("put", "/api/v1/secrets/No_Such/app", {"json": {"data": {}}}, 400, "bad_request"),
         ("put", "/api/v1/secrets/nosuch/app", {"json": {"data": {}}}, 404, "not_found"),
         ("post", "/api/v1/undelete/secret/app/db", {"json": {"versions": "1"}}, 400, "bad_request"),
         ("post", "/api/v1/rollback/secret/app/db", {"json": {}}, 400, "bad_request"),
-        ("put", "/api/v1/metadata/secret/app/db", {"json": {"max_versions": 5000}}, 400, "limit_exceeded"),
-        ("put", "/api/v1/metadata/secret/app/db", {"json": {"custom_metadata": {"a": 1}}}, 400, "bad_request"),
+        (
+            "put",
+            "/api/v1/metadata/secret/app/db",
+            {"json": {"max_versions": 5000}},
+            400,
+            "limit_exceeded",
+        ),
+        (
+            "put",
+            "/api/v1/metadata/secret/app/db",
+            {"json": {"custom_metadata": {"a": 1}}},
+            400,
+            "bad_request",
+        ),
         ("get", "/api/v1/nothing/here", {}, 404, "not_found"),
     ],
 )
@@ -80,22 +125,23 @@ def test_requests_without_a_valid_token_get_401(app_client: TestClient) -> None:
 def test_scoped_tokens_are_checked(app_client: TestClient) -> None:
     app_client.put(f"{S}/a", json={"data": {"k": "v"}})
     token = app_client.post(
-        "/api/v1/auth/tokens", json={"name": "reader", "grants": [{"namespace": "secret", "capabilities": ["read"]}]}
+        "/api/v1/auth/tokens",
+        json={"name": "reader", "grants": [{"namespace": "secret", "capabilities": ["read"]}]},
     ).json()["token"]
     as_reader = {"Authorization": f"Bearer {token}"}
     assert app_client.get(f"{S}/a", headers=as_reader).status_code == 200
     assert app_client.put(f"{S}/a", json={"data": {}}, headers=as_reader).status_code == 403
     assert app_client.post("/api/v1/auth/tokens", json={}, headers=as_reader).status_code == 403
-    bad = app_client.post("/api/v1/auth/tokens", json={"grants": [{"namespace": "x", "capabilities": ["fly"]}]})
+    bad = app_client.post(
+        "/api/v1/auth/tokens", json={"grants": [{"namespace": "x", "capabilities": ["fly"]}]}
+    )
     assert bad.status_code == 400 and "unknown capabilities" in bad.json()["error"]["message"]
 
 
 def test_openapi_document_matches_the_real_routes(app_client: TestClient) -> None:
     served = app_client.get("/api/v1/openapi.json").json()
     assert served == openapi_document()
-    documented = {
-        (method.upper(), path) for path, ops in served["paths"].items() for method in ops
-    }
+    documented = {(method.upper(), path) for path, ops in served["paths"].items() for method in ops}
     real = set()
     for route in app_client.app.routes:  # type: ignore[attr-defined]
         assert isinstance(route, Route)
@@ -114,7 +160,9 @@ def test_namespaces_and_keys_over_http(app_client: TestClient) -> None:
     assert names == ["prod", "secret"]
     app_client.put("/api/v1/secrets/prod/x", json={"data": {"a": "b"}})
     assert app_client.post("/api/v1/namespaces/prod/keys/rotate").json()["active_term"] == 2
-    progress = app_client.post("/api/v1/namespaces/prod/keys/rewrap", json={"batch_size": 10}).json()
+    progress = app_client.post(
+        "/api/v1/namespaces/prod/keys/rewrap", json={"batch_size": 10}
+    ).json()
     assert progress["done"] and progress["remaining"] == 0 and progress["rewrapped"] == 1
     terms = app_client.get("/api/v1/namespaces/prod/keys").json()["terms"]
     assert [(t["term"], t["versions_in_use"]) for t in terms] == [(1, 0), (2, 1)]

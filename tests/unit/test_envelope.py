@@ -13,8 +13,12 @@ from strongroom.crypto.envelope import DataKeySource
 from strongroom.errors import DecryptionError, UnsupportedFormat
 from strongroom.keyring import KeyringTerm
 
-VECTORS: dict[str, Any] = json.loads((Path(__file__).parents[1] / "vectors" / "envelope_v1.json").read_text())
-TERM = KeyringTerm(VECTORS["term_namespace"], VECTORS["term_number"], bytes.fromhex(VECTORS["term_key"]), 0.0)
+VECTORS: dict[str, Any] = json.loads(
+    (Path(__file__).parents[1] / "vectors" / "envelope_v1.json").read_text()
+)
+TERM = KeyringTerm(
+    VECTORS["term_namespace"], VECTORS["term_number"], bytes.fromhex(VECTORS["term_key"]), 0.0
+)
 CTX = {"namespace": "n", "path": "a/b", "version": "1"}
 
 
@@ -26,7 +30,9 @@ def resolve(ref: str) -> DataKeySource:
 
 @pytest.mark.parametrize("vector", VECTORS["positive"], ids=lambda v: v["name"])
 def test_positive_vectors_open(vector: dict[str, str]) -> None:
-    plaintext = open_envelope(bytes.fromhex(vector["envelope"]), resolve=resolve, context=VECTORS["context"])
+    plaintext = open_envelope(
+        bytes.fromhex(vector["envelope"]), resolve=resolve, context=VECTORS["context"]
+    )
     assert plaintext == bytes.fromhex(vector["plaintext"])
 
 
@@ -78,7 +84,9 @@ def test_canonical_context_is_order_independent_and_unambiguous() -> None:
     context=st.dictionaries(st.text(max_size=20), st.text(max_size=20), max_size=5),
     other=st.dictionaries(st.text(max_size=20), st.text(max_size=20), max_size=5),
 )
-def test_round_trip_and_context_binding(plaintext: bytes, context: dict[str, str], other: dict[str, str]) -> None:
+def test_round_trip_and_context_binding(
+    plaintext: bytes, context: dict[str, str], other: dict[str, str]
+) -> None:
     blob = seal(plaintext, keys=TERM, context=context)
     assert open_envelope(blob, resolve=resolve, context=context) == plaintext
     if canonical_context(other) != canonical_context(context):

@@ -15,7 +15,9 @@ CTX = {"purpose": "test"}
 
 def test_local_provider_passes_the_conformance_suite(tmp_path: Path) -> None:
     counter = iter(range(1000))
-    kms_conformance.run_all(lambda: LocalKeyFile(tmp_path / "kms.key").provider(f"k{next(counter)}"))
+    kms_conformance.run_all(
+        lambda: LocalKeyFile(tmp_path / "kms.key").provider(f"k{next(counter)}")
+    )
 
 
 def test_key_file_is_private_and_survives_a_reload(tmp_path: Path) -> None:

@@ -106,8 +106,8 @@ def test_list_one_level_recursive_and_search(rt: Runtime) -> None:
     for path in ["app/db", "app/api", "app/deep/x", "app/deep/y", "other", "apple"]:
         kv.put(ROOT, "secret", path, {"k": "v"})
     kv.write_metadata(ROOT, "secret", "app/api", custom_metadata={"owner": "payments"})
-    assert kv.list(ROOT, "secret") == ["app/", "apple", "other"]
-    assert kv.list(ROOT, "secret", "app") == ["api", "db", "deep/"]
+    assert kv.list_keys(ROOT, "secret") == ["app/", "apple", "other"]
+    assert kv.list_keys(ROOT, "secret", "app") == ["api", "db", "deep/"]
     page, cursor = kv.list_recursive(ROOT, "secret", "app", limit=2)
     assert page == ["app/api", "app/db"] and cursor == "app/db"
     rest, cursor = kv.list_recursive(ROOT, "secret", "app", after=cursor, limit=10)
@@ -118,7 +118,9 @@ def test_list_one_level_recursive_and_search(rt: Runtime) -> None:
     assert kv.search(ROOT, "secret", prefix="app", name="pl") == []
 
 
-@pytest.mark.parametrize("path", ["", "/a", "a/", "a//b", "a/./b", "a/../b", "..", "a\x00b", "a%2Fb", "a\\b", "a\u202eb"])
+@pytest.mark.parametrize(
+    "path", ["", "/a", "a/", "a//b", "a/./b", "a/../b", "..", "a\x00b", "a%2Fb", "a\\b", "a\u202eb"]
+)
 def test_non_canonical_paths_are_refused(rt: Runtime, path: str) -> None:
     with pytest.raises(BadRequest):
         rt.secrets.put(ROOT, "secret", path, {"a": "b"})
@@ -170,7 +172,7 @@ def test_rotate_rewrap_and_status(rt: Runtime) -> None:
 def test_automatic_rotation_after_the_encryption_budget(tmp_path: Path) -> None:
     settings = ServerSettings(tmp_path, dev=True, root_token="t", rotate_after_encryptions=1500)
     runtime = Runtime.build(settings, ManualClock())
-    for i in range(2100):
+    for _ in range(2100):
         runtime.keyrings.term_for_encryption("secret")
     assert runtime.keyrings.get("secret").active.number == 2
     runtime.close()

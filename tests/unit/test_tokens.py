@@ -13,8 +13,16 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from strongroom.clock import ManualClock
 from strongroom.errors import BadRequest, DecryptionError
 from strongroom.kms import LocalKeyFile
+from strongroom.tokens import (
+    CacheLimits,
+    DataKeyCache,
+    LocalKeySource,
+    TokenAccessDenied,
+    TokenVault,
+    current_worker,
+)
 from strongroom.tokens.sqlalchemy import SealedToken
-from strongroom.tokens import CacheLimits, DataKeyCache, LocalKeySource, TokenAccessDenied, TokenVault, current_worker
+
 
 class Base(DeclarativeBase):
     pass
@@ -43,7 +51,9 @@ def vault(tmp_path: Path, clock: ManualClock) -> TokenVault:
 def test_seal_and_open_inside_a_worker(vault: TokenVault) -> None:
     sealed = vault.seal("gho_secret-token", context=CTX)
     assert b"gho_secret-token" not in sealed
-    with vault.worker(identity="sync-worker", purpose="github-oauth", scope={"tenant": ["acme"]}) as worker:
+    with vault.worker(
+        identity="sync-worker", purpose="github-oauth", scope={"tenant": ["acme"]}
+    ) as worker:
         assert worker.open(sealed, context=CTX) == b"gho_secret-token"
         assert current_worker() is worker
     assert current_worker() is None
@@ -70,12 +80,14 @@ def test_a_context_that_does_not_match_the_seal_reveals_nothing(vault: TokenVaul
 
 def test_scope_and_purpose_are_enforced(vault: TokenVault) -> None:
     sealed = vault.seal("t", context=CTX)
-    with vault.worker(identity="w", purpose="github-oauth", scope={"tenant": ["globex"]}) as worker:
-        with pytest.raises(TokenAccessDenied, match="scope"):
-            worker.open(sealed, context=CTX)
-    with vault.worker(identity="w", purpose="slack", scope={}) as worker:
-        with pytest.raises(TokenAccessDenied, match="purpose"):
-            worker.open(sealed, context=CTX)
+    scoped = vault.worker(identity="w", purpose="github-oauth", scope={"tenant": ["globex"]})
+    with scoped as worker, pytest.raises(TokenAccessDenied, match="scope"):
+        worker.open(sealed, context=CTX)
+    with (
+        vault.worker(identity="w", purpose="slack") as worker,
+        pytest.raises(TokenAccessDenied, match="purpose"),
+    ):
+        worker.open(sealed, context=CTX)
 
 
 def test_expiry_and_budget(vault: TokenVault, clock: ManualClock) -> None:
@@ -110,7 +122,9 @@ def test_worker_contexts_do_not_leak_across_threads(vault: TokenVault) -> None:
 
 def test_data_keys_are_cached_within_bounds(tmp_path: Path, clock: ManualClock) -> None:
     provider = LocalKeyFile(tmp_path / "kms.key").provider("tokens")
-    vault = TokenVault(LocalKeySource(provider), cache_limits=CacheLimits(max_age=10, max_uses=3), clock=clock)
+    vault = TokenVault(
+        LocalKeySource(provider), cache_limits=CacheLimits(max_age=10, max_uses=3), clock=clock
+    )
     from strongroom.crypto import parse_envelope
 
     refs = [parse_envelope(vault.seal("t", context=CTX)).wrapped_dek for _ in range(4)]

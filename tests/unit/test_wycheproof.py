@@ -15,10 +15,16 @@ DOC: dict[str, Any] = json.loads(
     (Path(__file__).parents[1] / "vectors" / "wycheproof" / "aes_gcm_test.json").read_text()
 )
 OURS = [
-    t for g in DOC["testGroups"] if (g["keySize"], g["ivSize"], g["tagSize"]) == (256, 96, 128) for t in g["tests"]
+    t
+    for g in DOC["testGroups"]
+    if (g["keySize"], g["ivSize"], g["tagSize"]) == (256, 96, 128)
+    for t in g["tests"]
 ]
 OTHERS = [
-    t for g in DOC["testGroups"] if (g["keySize"], g["ivSize"], g["tagSize"]) != (256, 96, 128) for t in g["tests"]
+    t
+    for g in DOC["testGroups"]
+    if (g["keySize"], g["ivSize"], g["tagSize"]) != (256, 96, 128)
+    for t in g["tests"]
 ]
 
 

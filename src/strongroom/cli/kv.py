@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
-from strongroom.cli.output import CliContext, format_option, emit, emit_table, pass_cli, split_secret_path, translate_errors
+from strongroom.cli.output import (
+    CliContext,
+    emit,
+    emit_table,
+    format_option,
+    pass_cli,
+    split_secret_path,
+    translate_errors,
+)
 
 __all__ = ["kv"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def parse_pairs(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -29,7 +40,9 @@ def parse_pairs(pairs: tuple[str, ...]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise click.UsageError(f"{pair!r} is not key=value (use key=@file or key=- to read a file or stdin)")
+            raise click.UsageError(
+                f"{pair!r} is not key=value (use key=@file or key=- to read a file or stdin)"
+            )
         if value.startswith("@"):
             try:
                 value = Path(value[1:]).read_text("utf-8")
@@ -94,7 +107,9 @@ def get(ctx: CliContext, path: str, version: int | None, field: str | None) -> N
         value = client.get(namespace, sub, version=version)
     if field is not None:
         if field not in value.data:
-            click.echo(f"Error: no field {field!r} in {path} (fields: {', '.join(value.data)})", err=True)
+            click.echo(
+                f"Error: no field {field!r} in {path} (fields: {', '.join(value.data)})", err=True
+            )
             sys.exit(4)
         item = value.data[field]
         click.echo(item if isinstance(item, str) else json.dumps(item))
@@ -129,7 +144,9 @@ def patch(ctx: CliContext, path: str, pairs: tuple[str, ...], cas: int | None) -
 
 @kv.command(name="list")
 @click.argument("path")
-@click.option("--recursive", "-r", is_flag=True, help="List every secret below PATH, not one level.")
+@click.option(
+    "--recursive", "-r", is_flag=True, help="List every secret below PATH, not one level."
+)
 @format_option
 @pass_cli
 def list_(ctx: CliContext, path: str, recursive: bool) -> None:
@@ -143,7 +160,9 @@ def list_(ctx: CliContext, path: str, recursive: bool) -> None:
     """
     namespace, _, sub = path.partition("/")
     with translate_errors(), ctx.client() as client:
-        keys = client.list_recursive(namespace, sub) if recursive else client.list(namespace, sub)
+        keys = (
+            client.list_recursive(namespace, sub) if recursive else client.list_keys(namespace, sub)
+        )
     emit(ctx, {"keys": keys}, "\n".join(keys))
 
 
@@ -151,10 +170,17 @@ def list_(ctx: CliContext, path: str, recursive: bool) -> None:
 @click.argument("namespace")
 @click.option("--prefix", default="", help="Only paths under this folder.")
 @click.option("--name", default="", help="Substring of the path, or a glob such as '*/db'.")
-@click.option("--metadata", "-m", multiple=True, help="Custom metadata key=value (repeatable; all must match).")
+@click.option(
+    "--metadata",
+    "-m",
+    multiple=True,
+    help="Custom metadata key=value (repeatable; all must match).",
+)
 @format_option
 @pass_cli
-def search(ctx: CliContext, namespace: str, prefix: str, name: str, metadata: tuple[str, ...]) -> None:
+def search(
+    ctx: CliContext, namespace: str, prefix: str, name: str, metadata: tuple[str, ...]
+) -> None:
     """Find secrets by name and custom metadata.
 
     \b
@@ -194,7 +220,9 @@ def metadata_get(ctx: CliContext, path: str) -> None:
         meta = client.metadata(namespace, sub)
     doc = meta.to_json()
     text = "\n".join(
-        f"{k}: {json.dumps(v) if not isinstance(v, str) else v}" for k, v in doc.items() if k != "versions"
+        f"{k}: {json.dumps(v) if not isinstance(v, str) else v}"
+        for k, v in doc.items()
+        if k != "versions"
     )
     emit(ctx, doc, text)
 
@@ -202,12 +230,20 @@ def metadata_get(ctx: CliContext, path: str) -> None:
 @metadata.command(name="put")
 @click.argument("path")
 @click.option("--max-versions", type=int, help="Versions to keep (0: the default, 10).")
-@click.option("--cas-required/--no-cas-required", default=None, help="Require --cas on every write.")
-@click.option("--custom", "-c", multiple=True, help="Custom metadata key=value (repeatable; replaces all).")
+@click.option(
+    "--cas-required/--no-cas-required", default=None, help="Require --cas on every write."
+)
+@click.option(
+    "--custom", "-c", multiple=True, help="Custom metadata key=value (repeatable; replaces all)."
+)
 @format_option
 @pass_cli
 def metadata_put(
-    ctx: CliContext, path: str, max_versions: int | None, cas_required: bool | None, custom: tuple[str, ...]
+    ctx: CliContext,
+    path: str,
+    max_versions: int | None,
+    cas_required: bool | None,
+    custom: tuple[str, ...],
 ) -> None:
     """Set max versions, CAS-required and custom metadata.
 
@@ -226,7 +262,11 @@ def metadata_put(
             custom_metadata[key] = value
     with translate_errors(), ctx.client() as client:
         meta = client.write_metadata(
-            namespace, sub, max_versions=max_versions, cas_required=cas_required, custom_metadata=custom_metadata
+            namespace,
+            sub,
+            max_versions=max_versions,
+            cas_required=cas_required,
+            custom_metadata=custom_metadata,
         )
     emit(ctx, meta.to_json(), f"metadata of {path} updated")
 
@@ -246,19 +286,31 @@ def history(ctx: CliContext, path: str) -> None:
     with translate_errors(), ctx.client() as client:
         meta = client.metadata(namespace, sub)
     rows = [(v.version, v.state, v.created_time, v.deletion_time) for v in meta.versions]
-    emit_table(ctx, {"versions": [v.to_json() for v in meta.versions]}, ["version", "state", "created", "deleted"], rows)
+    emit_table(
+        ctx,
+        {"versions": [v.to_json() for v in meta.versions]},
+        ["version", "state", "created", "deleted"],
+        rows,
+    )
 
 
-def _versions_option(required: bool) -> Any:
+def _versions_option(required: bool) -> Callable[[F], F]:
     return click.option(
-        "--versions", "-v", multiple=True, type=int, required=required, help="Version number (repeatable)."
+        "--versions",
+        "-v",
+        multiple=True,
+        type=int,
+        required=required,
+        help="Version number (repeatable).",
     )
 
 
 @kv.command()
 @click.argument("path")
 @_versions_option(False)
-@click.option("--all", "all_versions", is_flag=True, help="Delete every version and the metadata, for good.")
+@click.option(
+    "--all", "all_versions", is_flag=True, help="Delete every version and the metadata, for good."
+)
 @format_option
 @pass_cli
 def delete(ctx: CliContext, path: str, versions: tuple[int, ...], all_versions: bool) -> None:
@@ -317,7 +369,9 @@ def destroy(ctx: CliContext, path: str, versions: tuple[int, ...]) -> None:
 
 @kv.command()
 @click.argument("path")
-@click.option("--version", type=int, required=True, help="The version whose data becomes the newest.")
+@click.option(
+    "--version", type=int, required=True, help="The version whose data becomes the newest."
+)
 @format_option
 @pass_cli
 def rollback(ctx: CliContext, path: str, version: int) -> None:

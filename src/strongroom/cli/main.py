@@ -17,13 +17,24 @@ __all__ = ["cli", "main"]
 @click.version_option(__version__, prog_name="strongroom")
 @click.option("--addr", envvar="STRONGROOM_ADDR", help="Server address [env: STRONGROOM_ADDR].")
 @click.option("--token", envvar="STRONGROOM_TOKEN", help="Token [env: STRONGROOM_TOKEN].")
-@click.option("--ca-cert", envvar="STRONGROOM_CACERT", help="CA bundle to verify the server [env: STRONGROOM_CACERT].")
 @click.option(
-    "--format", "-f", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True,
+    "--ca-cert",
+    envvar="STRONGROOM_CACERT",
+    help="CA bundle to verify the server [env: STRONGROOM_CACERT].",
+)
+@click.option(
+    "--format",
+    "-f",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
     help="Output format; json is for scripts.",
 )
 @click.pass_context
-def cli(ctx: click.Context, addr: str | None, token: str | None, ca_cert: str | None, output_format: str) -> None:
+def cli(
+    ctx: click.Context, addr: str | None, token: str | None, ca_cert: str | None, output_format: str
+) -> None:
     """strongroom: a self-hosted secrets manager.
 
     \b

@@ -6,7 +6,14 @@ import sys
 
 import click
 
-from strongroom.cli.output import CliContext, format_option, emit, emit_table, pass_cli, translate_errors
+from strongroom.cli.output import (
+    CliContext,
+    emit,
+    emit_table,
+    format_option,
+    pass_cli,
+    translate_errors,
+)
 
 __all__ = ["keys", "namespace"]
 
@@ -45,7 +52,12 @@ def namespace_list(ctx: CliContext) -> None:
     with translate_errors(), ctx.client() as client:
         items = client.namespaces()
     rows = [(n.name, n.active_term, n.key_provider, n.created_time) for n in items]
-    emit_table(ctx, {"namespaces": [n.to_json() for n in items]}, ["name", "term", "key provider", "created"], rows)
+    emit_table(
+        ctx,
+        {"namespaces": [n.to_json() for n in items]},
+        ["name", "term", "key provider", "created"],
+        rows,
+    )
 
 
 @namespace.command(name="delete")
@@ -102,7 +114,8 @@ def status(ctx: CliContext, namespace_name: str) -> None:
     with translate_errors(), ctx.client() as client:
         terms = client.key_status(namespace_name)
     rows = [
-        (t.term, "active" if t.active else "", t.encryptions, t.versions_in_use, t.created_time) for t in terms
+        (t.term, "active" if t.active else "", t.encryptions, t.versions_in_use, t.created_time)
+        for t in terms
     ]
     emit_table(
         ctx,
@@ -114,7 +127,9 @@ def status(ctx: CliContext, namespace_name: str) -> None:
 
 @keys.command()
 @click.argument("namespace_name", metavar="NAMESPACE")
-@click.option("--batch-size", default=500, show_default=True, help="Versions re-sealed per request.")
+@click.option(
+    "--batch-size", default=500, show_default=True, help="Versions re-sealed per request."
+)
 @format_option
 @pass_cli
 def rewrap(ctx: CliContext, namespace_name: str, batch_size: int) -> None:
@@ -132,7 +147,10 @@ def rewrap(ctx: CliContext, namespace_name: str, batch_size: int) -> None:
         rewrapped = 0
         show = ctx.format != "json" and total > 0
         with click.progressbar(
-            length=max(total, 1), label=f"rewrapping {namespace_name}", file=sys.stderr, show_pos=True
+            length=max(total, 1),
+            label=f"rewrapping {namespace_name}",
+            file=sys.stderr,
+            show_pos=True,
         ) as bar:
             while True:
                 progress = client.rewrap_batch(namespace_name, batch_size=batch_size)

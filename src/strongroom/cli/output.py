@@ -14,7 +14,15 @@ import click
 from strongroom.config import client_settings_from_env
 from strongroom.errors import StrongroomError
 
-__all__ = ["CliContext", "emit", "emit_table", "format_option", "pass_cli", "split_secret_path", "translate_errors"]
+__all__ = [
+    "CliContext",
+    "emit",
+    "emit_table",
+    "format_option",
+    "pass_cli",
+    "split_secret_path",
+    "translate_errors",
+]
 
 
 @dataclass
@@ -51,7 +59,9 @@ def emit(ctx: CliContext, doc: Any, text: str | None = None) -> None:
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
 
 
-def emit_table(ctx: CliContext, doc: Any, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def emit_table(
+    ctx: CliContext, doc: Any, headers: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
     if ctx.format == "json":
         emit(ctx, doc)
         return

@@ -15,13 +15,27 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 @click.command()
-@click.option("--dev", is_flag=True, help="Dev mode: SQLite + local KMS in --data-dir, auto-unsealed.")
-@click.option("--data-dir", type=click.Path(path_type=Path), help="Where data and the key file live.")
+@click.option(
+    "--dev", is_flag=True, help="Dev mode: SQLite + local KMS in --data-dir, auto-unsealed."
+)
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path), help="Where data and the key file live."
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8200, show_default=True, help="Port to listen on.")
-@click.option("--root-token", envvar="STRONGROOM_DEV_ROOT_TOKEN", help="Use this root token (like Vault's -dev-root-token-id).")
-@click.option("--store-url", default=None, help="sqlite:///path or postgresql://… (default: SQLite in --data-dir).")
-@click.option("--access-log/--no-access-log", default=False, help="Log each request line (never bodies).")
+@click.option(
+    "--root-token",
+    envvar="STRONGROOM_DEV_ROOT_TOKEN",
+    help="Use this root token (like Vault's -dev-root-token-id).",
+)
+@click.option(
+    "--store-url",
+    default=None,
+    help="sqlite:///path or postgresql://… (default: SQLite in --data-dir).",
+)
+@click.option(
+    "--access-log/--no-access-log", default=False, help="Log each request line (never bodies)."
+)
 def server(
     dev: bool,
     data_dir: Path | None,
@@ -53,7 +67,10 @@ def server(
         )
         sys.exit(2)
     if not dev and not root_token:
-        click.echo("Error: without --dev, pass --root-token (full auth arrives in a later release).", err=True)
+        click.echo(
+            "Error: without --dev, pass --root-token (full auth arrives in a later release).",
+            err=True,
+        )
         sys.exit(2)
     settings = ServerSettings(
         data_dir=data_dir or default_data_dir(),
@@ -76,5 +93,7 @@ def server(
     click.echo(f"  export STRONGROOM_ADDR={addr} STRONGROOM_TOKEN={token}")
     click.echo("", nl=True)
     sys.stdout.flush()
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=access_log, server_header=False)
+    uvicorn.run(
+        app, host=host, port=port, log_level="warning", access_log=access_log, server_header=False
+    )
     app.state.services.close()

@@ -71,7 +71,7 @@ class Client:
         url: str,
         *,
         json: Mapping[str, Any] | None = None,
-        params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
     ) -> Any:
         try:
             response = self._http.request(method, url, json=json, params=params)
@@ -104,7 +104,9 @@ class Client:
         body: dict[str, Any] = {"data": dict(data)}
         if cas is not None:
             body["cas"] = cas
-        return VersionMetadata.from_json(self._call("PUT", self._secret_url("secrets", namespace, path), json=body))
+        return VersionMetadata.from_json(
+            self._call("PUT", self._secret_url("secrets", namespace, path), json=body)
+        )
 
     def get(self, namespace: str, path: str, *, version: int | None = None) -> SecretValue:
         params = {"version": version} if version else None
@@ -124,26 +126,38 @@ class Client:
 
     def delete(self, namespace: str, path: str, versions: Sequence[int] | None = None) -> None:
         if versions:
-            self._call("POST", self._secret_url("delete", namespace, path), json={"versions": list(versions)})
+            self._call(
+                "POST",
+                self._secret_url("delete", namespace, path),
+                json={"versions": list(versions)},
+            )
         else:
             self._call("DELETE", self._secret_url("secrets", namespace, path))
 
     def undelete(self, namespace: str, path: str, versions: Sequence[int]) -> None:
-        self._call("POST", self._secret_url("undelete", namespace, path), json={"versions": list(versions)})
+        self._call(
+            "POST", self._secret_url("undelete", namespace, path), json={"versions": list(versions)}
+        )
 
     def destroy(self, namespace: str, path: str, versions: Sequence[int]) -> None:
-        self._call("POST", self._secret_url("destroy", namespace, path), json={"versions": list(versions)})
+        self._call(
+            "POST", self._secret_url("destroy", namespace, path), json={"versions": list(versions)}
+        )
 
     def delete_all(self, namespace: str, path: str) -> None:
         self._call("DELETE", self._secret_url("metadata", namespace, path))
 
     def rollback(self, namespace: str, path: str, version: int) -> VersionMetadata:
         return VersionMetadata.from_json(
-            self._call("POST", self._secret_url("rollback", namespace, path), json={"version": version})
+            self._call(
+                "POST", self._secret_url("rollback", namespace, path), json={"version": version}
+            )
         )
 
     def metadata(self, namespace: str, path: str) -> SecretMetadata:
-        return SecretMetadata.from_json(self._call("GET", self._secret_url("metadata", namespace, path)))
+        return SecretMetadata.from_json(
+            self._call("GET", self._secret_url("metadata", namespace, path))
+        )
 
     def write_metadata(
         self,
@@ -165,17 +179,21 @@ class Client:
             self._call("PUT", self._secret_url("metadata", namespace, path), json=body)
         )
 
-    def list(self, namespace: str, prefix: str = "") -> list[str]:
+    def list_keys(self, namespace: str, prefix: str = "") -> list[str]:
         url = self._secret_url("list", namespace, prefix) if prefix else f"/api/v1/list/{namespace}"
         return list(self._call("GET", url)["keys"])
 
-    def list_recursive(self, namespace: str, prefix: str = "", *, page_size: int = 1000) -> list[str]:
+    def list_recursive(
+        self, namespace: str, prefix: str = "", *, page_size: int = 1000
+    ) -> list[str]:
         """Every path under ``prefix``, following the server's cursor."""
         url = self._secret_url("list", namespace, prefix) if prefix else f"/api/v1/list/{namespace}"
         found: list[str] = []
         after = ""
         while True:
-            doc = self._call("GET", url, params={"recursive": "true", "after": after, "limit": page_size})
+            doc = self._call(
+                "GET", url, params={"recursive": "true", "after": after, "limit": page_size}
+            )
             found.extend(doc["keys"])
             after = doc["next"]
             if not after:
@@ -196,10 +214,15 @@ class Client:
 
     # -- namespaces and keys
     def namespaces(self) -> list[NamespaceInfo]:
-        return [NamespaceInfo.from_json(n) for n in self._call("GET", "/api/v1/namespaces")["namespaces"]]
+        return [
+            NamespaceInfo.from_json(n)
+            for n in self._call("GET", "/api/v1/namespaces")["namespaces"]
+        ]
 
     def create_namespace(self, name: str) -> NamespaceInfo:
-        return NamespaceInfo.from_json(self._call("POST", "/api/v1/namespaces", json={"name": name}))
+        return NamespaceInfo.from_json(
+            self._call("POST", "/api/v1/namespaces", json={"name": name})
+        )
 
     def namespace(self, name: str) -> NamespaceInfo:
         return NamespaceInfo.from_json(self._call("GET", f"/api/v1/namespaces/{name}"))
@@ -212,17 +235,27 @@ class Client:
         return [KeyTermStatus.from_json(t) for t in doc["terms"]]
 
     def rotate_keys(self, namespace: str) -> NamespaceInfo:
-        return NamespaceInfo.from_json(self._call("POST", f"/api/v1/namespaces/{namespace}/keys/rotate"))
+        return NamespaceInfo.from_json(
+            self._call("POST", f"/api/v1/namespaces/{namespace}/keys/rotate")
+        )
 
     def rewrap_batch(self, namespace: str, *, batch_size: int = 500) -> RewrapProgress:
         return RewrapProgress.from_json(
-            self._call("POST", f"/api/v1/namespaces/{namespace}/keys/rewrap", json={"batch_size": batch_size})
+            self._call(
+                "POST",
+                f"/api/v1/namespaces/{namespace}/keys/rewrap",
+                json={"batch_size": batch_size},
+            )
         )
 
     # -- remote KMS for the token library
     def generate_data_key(self, namespace: str, context: Mapping[str, str]) -> WrappedDataKey:
-        doc = self._call("POST", f"/api/v1/namespaces/{namespace}/datakey", json={"context": dict(context)})
-        return WrappedDataKey(doc["key_ref"], base64.b64decode(doc["wrapped"]), base64.b64decode(doc["plaintext"]))
+        doc = self._call(
+            "POST", f"/api/v1/namespaces/{namespace}/datakey", json={"context": dict(context)}
+        )
+        return WrappedDataKey(
+            doc["key_ref"], base64.b64decode(doc["wrapped"]), base64.b64decode(doc["plaintext"])
+        )
 
     def decrypt_data_key(
         self, namespace: str, key_ref: str, wrapped: bytes, context: Mapping[str, str]
@@ -230,7 +263,11 @@ class Client:
         doc = self._call(
             "POST",
             f"/api/v1/namespaces/{namespace}/datakey/decrypt",
-            json={"key_ref": key_ref, "wrapped": base64.b64encode(wrapped).decode(), "context": dict(context)},
+            json={
+                "key_ref": key_ref,
+                "wrapped": base64.b64encode(wrapped).decode(),
+                "context": dict(context),
+            },
         )
         return base64.b64decode(doc["plaintext"])
 

@@ -60,7 +60,9 @@ class LocalKeyFile:
                     for number, entry in versions.items()
                 }
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise KeyProviderUnavailable(f"cannot read the local key file: {type(exc).__name__}")
+            raise KeyProviderUnavailable(
+                f"cannot read the local key file: {type(exc).__name__}"
+            ) from None
         self._keys = keys
 
     def _save(self) -> None:
@@ -102,7 +104,9 @@ class LocalKeyFile:
             versions = self._keys.get(name)
             if versions is None:
                 raise NotFound(f"no local key named {name!r}")
-            return [KeyVersionInfo(name, n, created) for n, (_, created) in sorted(versions.items())]
+            return [
+                KeyVersionInfo(name, n, created) for n, (_, created) in sorted(versions.items())
+            ]
 
     def ensure_key(self, name: str) -> None:
         """Create key ``name`` (version 1) unless it exists."""
@@ -176,7 +180,9 @@ class LocalKeyProvider(KeyProviderBase):
         version = self._file.current_version(self._name)
         cipher = self._file.cipher(self._name, version)
         head = _HEAD.pack(_WRAP_FORMAT, version)
-        return head + cipher.wrap(plaintext_key, head + _associated_data(self._name, version, context))
+        return head + cipher.wrap(
+            plaintext_key, head + _associated_data(self._name, version, context)
+        )
 
     def unwrap(self, wrapped: bytes, *, context: Context) -> bytes:
         if len(wrapped) < _HEAD.size:
@@ -186,4 +192,6 @@ class LocalKeyProvider(KeyProviderBase):
             raise DecryptionError()
         cipher = self._file.cipher(self._name, version)
         head = wrapped[: _HEAD.size]
-        return cipher.unwrap(wrapped[_HEAD.size :], head + _associated_data(self._name, version, context))
+        return cipher.unwrap(
+            wrapped[_HEAD.size :], head + _associated_data(self._name, version, context)
+        )

@@ -68,7 +68,11 @@ async def read_json(request: Request, limits: Limits) -> dict[str, Any]:
     except RecursionError:
         raise LimitExceeded(f"JSON is nested deeper than {limits.max_json_depth} levels") from None
     except (ValueError, UnicodeDecodeError) as exc:
-        where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+        where = (
+            f" at line {exc.lineno} column {exc.colno}"
+            if isinstance(exc, json.JSONDecodeError)
+            else ""
+        )
         raise BadRequest(f"request body is not valid JSON{where}") from None
     if not isinstance(doc, dict):
         raise BadRequest("request body must be a JSON object")

@@ -164,7 +164,7 @@ async def list_secrets(request: Request) -> Response:
             limit=query_int(request, "limit", 1000) or 1000,
         )
         return json_response({"keys": keys, "next": cursor})
-    return json_response({"keys": rt.secrets.list(identity, ns, prefix), "next": ""})
+    return json_response({"keys": rt.secrets.list_keys(identity, ns, prefix), "next": ""})
 
 
 async def search_secrets(request: Request) -> Response:
@@ -189,7 +189,7 @@ async def search_secrets(request: Request) -> Response:
 
 # -- namespaces and keys
 async def list_namespaces(request: Request) -> Response:
-    items = _rt(request).namespaces.list(identity_of(request))
+    items = _rt(request).namespaces.list_namespaces(identity_of(request))
     return json_response({"namespaces": [n.to_json() for n in items]})
 
 
@@ -245,7 +245,9 @@ async def rewrap_keys(request: Request) -> Response:
 async def generate_data_key(request: Request) -> Response:
     rt = _rt(request)
     doc = await read_json(request, rt.settings.limits)
-    key = rt.datakeys.generate(identity_of(request), request.path_params["namespace"], _context(doc))
+    key = rt.datakeys.generate(
+        identity_of(request), request.path_params["namespace"], _context(doc)
+    )
     return json_response(
         {
             "key_ref": key.key_ref,
@@ -262,7 +264,11 @@ async def decrypt_data_key(request: Request) -> Response:
     if not isinstance(key_ref, str):
         raise BadRequest('body must be {"key_ref": str, "wrapped": base64, "context": {...}}')
     plaintext = rt.datakeys.decrypt(
-        identity_of(request), request.path_params["namespace"], key_ref, _b64(doc, "wrapped"), _context(doc)
+        identity_of(request),
+        request.path_params["namespace"],
+        key_ref,
+        _b64(doc, "wrapped"),
+        _context(doc),
     )
     return json_response({"plaintext": base64.b64encode(plaintext).decode()})
 
@@ -279,13 +285,19 @@ async def create_token(request: Request) -> Response:
         raise BadRequest('body is {"name": str, "grants": [...], "ttl": seconds}')
     grants = parse_grants(doc.get("grants", []))
     token = await run_in_threadpool(rt.tokens.create, name, grants=grants, ttl=ttl)
-    return json_response({"token": token, "name": name, "grants": [g.to_json() for g in grants]}, 201)
+    return json_response(
+        {"token": token, "name": name, "grants": [g.to_json() for g in grants]}, 201
+    )
 
 
 async def lookup_self(request: Request) -> Response:
     identity = identity_of(request)
     return json_response(
-        {"name": identity.name, "root": identity.root, "grants": [g.to_json() for g in identity.grants]}
+        {
+            "name": identity.name,
+            "root": identity.root,
+            "grants": [g.to_json() for g in identity.grants],
+        }
     )
 
 

@@ -28,20 +28,59 @@ _CONTEXT = {"type": "object", "additionalProperties": {"type": "string"}}
 
 # (method, path, operationId, summary, request body schema or None, success status)
 OPERATIONS: list[tuple[str, str, str, str, dict[str, Any] | None, int]] = [
-    ("get", f"/api/v1/secrets{_S}", "readSecret", "Read the latest version, or ?version=N", None, 200),
-    ("put", f"/api/v1/secrets{_S}", "writeSecret", "Write a new version (cas: check-and-set)", _SECRET_BODY, 200),
+    (
+        "get",
+        f"/api/v1/secrets{_S}",
+        "readSecret",
+        "Read the latest version, or ?version=N",
+        None,
+        200,
+    ),
+    (
+        "put",
+        f"/api/v1/secrets{_S}",
+        "writeSecret",
+        "Write a new version (cas: check-and-set)",
+        _SECRET_BODY,
+        200,
+    ),
     ("post", f"/api/v1/secrets{_S}", "writeSecretPost", "Same as PUT", _SECRET_BODY, 200),
-    ("patch", f"/api/v1/secrets{_S}", "patchSecret", "Merge (RFC 7386) into the latest version", _PATCH_BODY, 200),
+    (
+        "patch",
+        f"/api/v1/secrets{_S}",
+        "patchSecret",
+        "Merge (RFC 7386) into the latest version",
+        _PATCH_BODY,
+        200,
+    ),
     ("delete", f"/api/v1/secrets{_S}", "deleteLatest", "Soft-delete the latest version", None, 204),
     ("post", f"/api/v1/delete{_S}", "deleteVersions", "Soft-delete versions", _VERSIONS_BODY, 204),
-    ("post", f"/api/v1/undelete{_S}", "undeleteVersions", "Restore soft-deleted versions", _VERSIONS_BODY, 204),
-    ("post", f"/api/v1/destroy{_S}", "destroyVersions", "Permanently destroy versions", _VERSIONS_BODY, 204),
+    (
+        "post",
+        f"/api/v1/undelete{_S}",
+        "undeleteVersions",
+        "Restore soft-deleted versions",
+        _VERSIONS_BODY,
+        204,
+    ),
+    (
+        "post",
+        f"/api/v1/destroy{_S}",
+        "destroyVersions",
+        "Permanently destroy versions",
+        _VERSIONS_BODY,
+        204,
+    ),
     (
         "post",
         f"/api/v1/rollback{_S}",
         "rollbackSecret",
         "Write the data of an older version as the newest",
-        {"type": "object", "required": ["version"], "properties": {"version": {"type": "integer", "minimum": 1}}},
+        {
+            "type": "object",
+            "required": ["version"],
+            "properties": {"version": {"type": "integer", "minimum": 1}},
+        },
         200,
     ),
     ("get", f"/api/v1/metadata{_S}", "readMetadata", "Metadata and version history", None, 200),
@@ -61,10 +100,38 @@ OPERATIONS: list[tuple[str, str, str, str, dict[str, Any] | None, int]] = [
         200,
     ),
     ("post", f"/api/v1/metadata{_S}", "writeMetadataPost", "Same as PUT", None, 200),
-    ("delete", f"/api/v1/metadata{_S}", "deleteSecret", "Delete every version and the metadata", None, 204),
-    ("get", "/api/v1/list/{namespace}", "listRoot", "List one level (or ?recursive=true)", None, 200),
-    ("get", f"/api/v1/list{_S}", "listPrefix", "List one level under a prefix (or ?recursive=true)", None, 200),
-    ("get", "/api/v1/search/{namespace}", "searchSecrets", "Search by name and custom metadata", None, 200),
+    (
+        "delete",
+        f"/api/v1/metadata{_S}",
+        "deleteSecret",
+        "Delete every version and the metadata",
+        None,
+        204,
+    ),
+    (
+        "get",
+        "/api/v1/list/{namespace}",
+        "listRoot",
+        "List one level (or ?recursive=true)",
+        None,
+        200,
+    ),
+    (
+        "get",
+        f"/api/v1/list{_S}",
+        "listPrefix",
+        "List one level under a prefix (or ?recursive=true)",
+        None,
+        200,
+    ),
+    (
+        "get",
+        "/api/v1/search/{namespace}",
+        "searchSecrets",
+        "Search by name and custom metadata",
+        None,
+        200,
+    ),
     ("get", "/api/v1/namespaces", "listNamespaces", "List namespaces", None, 200),
     (
         "post",
@@ -75,15 +142,39 @@ OPERATIONS: list[tuple[str, str, str, str, dict[str, Any] | None, int]] = [
         201,
     ),
     ("get", "/api/v1/namespaces/{namespace}", "readNamespace", "Read a namespace", None, 200),
-    ("delete", "/api/v1/namespaces/{namespace}", "deleteNamespace", "Delete a namespace and shred its keyring", None, 204),
-    ("get", "/api/v1/namespaces/{namespace}/keys", "keyStatus", "Keyring terms and their use", None, 200),
-    ("post", "/api/v1/namespaces/{namespace}/keys/rotate", "rotateKeys", "Add a new keyring term", None, 200),
+    (
+        "delete",
+        "/api/v1/namespaces/{namespace}",
+        "deleteNamespace",
+        "Delete a namespace and shred its keyring",
+        None,
+        204,
+    ),
+    (
+        "get",
+        "/api/v1/namespaces/{namespace}/keys",
+        "keyStatus",
+        "Keyring terms and their use",
+        None,
+        200,
+    ),
+    (
+        "post",
+        "/api/v1/namespaces/{namespace}/keys/rotate",
+        "rotateKeys",
+        "Add a new keyring term",
+        None,
+        200,
+    ),
     (
         "post",
         "/api/v1/namespaces/{namespace}/keys/rewrap",
         "rewrapKeys",
         "Re-seal one batch of old versions under the active term",
-        {"type": "object", "properties": {"batch_size": {"type": "integer", "minimum": 1, "maximum": 5000}}},
+        {
+            "type": "object",
+            "properties": {"batch_size": {"type": "integer", "minimum": 1, "maximum": 5000}},
+        },
         200,
     ),
     (
@@ -102,7 +193,11 @@ OPERATIONS: list[tuple[str, str, str, str, dict[str, Any] | None, int]] = [
         {
             "type": "object",
             "required": ["key_ref", "wrapped"],
-            "properties": {"key_ref": {"type": "string"}, "wrapped": {"type": "string"}, "context": _CONTEXT},
+            "properties": {
+                "key_ref": {"type": "string"},
+                "wrapped": {"type": "string"},
+                "context": _CONTEXT,
+            },
         },
         200,
     ),
@@ -147,7 +242,9 @@ def _parameters(path: str) -> list[dict[str, Any]]:
     params = []
     for name in ("namespace", "path"):
         if "{" + name + "}" in path:
-            params.append({"name": name, "in": "path", "required": True, "schema": {"type": "string"}})
+            params.append(
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            )
     return params
 
 

@@ -14,12 +14,14 @@ from strongroom.store.protocol import SecretRecord, VersionRecord
 
 __all__ = ["SqlStore"]
 
-_SECRET_COLUMNS = "namespace, path, current_version, created_time, updated_time, settings"
+_SECRET_COLUMNS = "namespace, path, current_version, created_time, updated_time, settings"  # noqa: S105
 _VERSION_COLUMNS = "namespace, path, version, envelope, key_ref, created_time, deletion_time"
 
 
 def _secret(row: Sequence[Any]) -> SecretRecord:
-    return SecretRecord(row[0], row[1], int(row[2]), float(row[3]), float(row[4]), json.loads(row[5]))
+    return SecretRecord(
+        row[0], row[1], int(row[2]), float(row[3]), float(row[4]), json.loads(row[5])
+    )
 
 
 def _version(row: Sequence[Any]) -> VersionRecord:
@@ -103,9 +105,7 @@ class SqlStore:
                 if number <= current:
                     continue
                 for statement in step:
-                    self._exec(
-                        conn, statement.format(text=self.text_type, blob=self.blob_type)
-                    )
+                    self._exec(conn, statement.format(text=self.text_type, blob=self.blob_type))
                 self._exec(conn, "INSERT INTO schema_version (version) VALUES (?)", (number,))
                 current = number
         return current
@@ -143,7 +143,9 @@ class SqlStore:
 
     def delete_record(self, kind: str, name: str) -> bool:
         with self._write() as conn:
-            cursor = self._exec(conn, "DELETE FROM records WHERE kind = ? AND name = ?", (kind, name))
+            cursor = self._exec(
+                conn, "DELETE FROM records WHERE kind = ? AND name = ?", (kind, name)
+            )
             return bool(cursor.rowcount)
 
     def list_records(self, kind: str) -> list[str]:
@@ -179,7 +181,8 @@ class SqlStore:
         self._exec(
             conn,
             f"INSERT INTO secrets ({_SECRET_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (namespace, path) DO UPDATE SET current_version = excluded.current_version,"
+            "ON CONFLICT (namespace, path) DO UPDATE SET"
+            " current_version = excluded.current_version,"
             " updated_time = excluded.updated_time, settings = excluded.settings",
             (
                 secret.namespace,

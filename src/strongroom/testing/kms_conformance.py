@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from strongroom.crypto.envelope import open_envelope, seal
 from strongroom.errors import DecryptionError
@@ -40,8 +41,13 @@ def check_fresh_wraps_differ(make: Factory) -> None:
 def check_context_is_bound(make: Factory) -> None:
     provider = make()
     wrapped = provider.wrap(b"k" * 32, context=_CTX)
-    for other in ({**_CTX, "version": "2"}, {**_CTX, "path": "app/other"}, {}, {**_CTX, "extra": ""}):
-        _expect_decryption_error(lambda other=other: provider.unwrap(wrapped, context=other))
+    for other in (
+        {**_CTX, "version": "2"},
+        {**_CTX, "path": "app/other"},
+        {},
+        {**_CTX, "extra": ""},
+    ):
+        _expect_decryption_error(partial(provider.unwrap, wrapped, context=other))
 
 
 def check_tampering_is_rejected(make: Factory) -> None:
@@ -50,7 +56,7 @@ def check_tampering_is_rejected(make: Factory) -> None:
     for index in range(len(wrapped)):
         flipped = bytearray(wrapped)
         flipped[index] ^= 0x01
-        _expect_decryption_error(lambda f=bytes(flipped): provider.unwrap(f, context=_CTX))
+        _expect_decryption_error(partial(provider.unwrap, bytes(flipped), context=_CTX))
     _expect_decryption_error(lambda: provider.unwrap(wrapped[:-1], context=_CTX))
     _expect_decryption_error(lambda: provider.unwrap(b"", context=_CTX))
 
@@ -65,7 +71,9 @@ def check_data_keys_seal_envelopes(make: Factory) -> None:
         return provider
 
     assert open_envelope(envelope, resolve=resolve, context=_CTX) == b"hello"
-    _expect_decryption_error(lambda: open_envelope(envelope, resolve=resolve, context={**_CTX, "version": "9"}))
+    _expect_decryption_error(
+        lambda: open_envelope(envelope, resolve=resolve, context={**_CTX, "version": "9"})
+    )
 
 
 def check_other_provider_cannot_unwrap(make: Factory) -> None:

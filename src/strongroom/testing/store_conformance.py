@@ -14,7 +14,9 @@ __all__ = ["CHECKS", "run_all"]
 Factory = Callable[[], Store]
 
 
-def _write(store: Store, path: str, version: int, *, ns: str = "ns", keep: int = 10, ref: str = "ns:ns#1") -> None:
+def _write(
+    store: Store, path: str, version: int, *, ns: str = "ns", keep: int = 10, ref: str = "ns:ns#1"
+) -> None:
     secret = SecretRecord(ns, path, version, 1.0, float(version))
     record = VersionRecord(ns, path, version, f"env-{path}-{version}".encode(), ref, float(version))
     store.write_version(secret, record, expected_current=version - 1, keep=keep)
@@ -94,7 +96,9 @@ def check_scans(store: Store) -> None:
         _write(store, path, 1)
     _write(store, "a/b", 1, ns="other")
     assert store.scan_paths("ns", "a/", "", 100) == ["a/b", "a/c/d", "a/\u00ff"]
-    assert store.scan_paths("ns", "", "", 100) == sorted(["a", "a/b", "a/c/d", "ab", "b", "é/x", "a/\u00ff"])
+    assert store.scan_paths("ns", "", "", 100) == sorted(
+        ["a", "a/b", "a/c/d", "ab", "b", "é/x", "a/\u00ff"]
+    )
     assert store.scan_paths("ns", "a/", "a/b", 1) == ["a/c/d"]
     assert [s.path for s in store.scan_secrets("ns", "a/c/d", 2)] == ["a/\u00ff", "ab"]
 
@@ -106,7 +110,9 @@ def check_key_scans(store: Store) -> None:
     assert store.count_by_key_ref("ns") == {"ns:ns#1": 2, "ns:ns#2": 1}
     old = store.scan_versions_not_under("ns", "ns:ns#2", ("", 0), 10)
     assert [(v.path, v.version) for v in old] == [("x", 1), ("y", 1)]
-    assert [(v.path, v.version) for v in store.scan_versions_not_under("ns", "ns:ns#2", ("x", 1), 10)] == [("y", 1)]
+    assert [
+        (v.path, v.version) for v in store.scan_versions_not_under("ns", "ns:ns#2", ("x", 1), 10)
+    ] == [("y", 1)]
     assert store.replace_envelope(old[0], b"new", "ns:ns#2") is True
     assert store.replace_envelope(old[0], b"newer", "ns:ns#2") is False  # it changed
     assert store.count_by_key_ref("ns") == {"ns:ns#1": 1, "ns:ns#2": 2}

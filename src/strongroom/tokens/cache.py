@@ -26,7 +26,9 @@ class DataKeyCache(Generic[V]):
     def __init__(self, limits: CacheLimits | None = None, clock: Clock | None = None) -> None:
         self.limits = limits or CacheLimits()
         self._clock = clock or SystemClock()
-        self._entries: OrderedDict[object, list[object]] = OrderedDict()  # key -> [value, born, uses]
+        self._entries: OrderedDict[object, list[object]] = (
+            OrderedDict()
+        )  # key -> [value, born, uses]
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -43,7 +45,10 @@ class DataKeyCache(Generic[V]):
                 return None
             value, born, uses = entry
             assert isinstance(born, float) and isinstance(uses, int)
-            if uses >= self.limits.max_uses or self._clock.monotonic() - born >= self.limits.max_age:
+            if (
+                uses >= self.limits.max_uses
+                or self._clock.monotonic() - born >= self.limits.max_age
+            ):
                 del self._entries[key]
                 return None
             entry[2] = uses + 1

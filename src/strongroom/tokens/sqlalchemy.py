@@ -29,13 +29,17 @@ class SealedToken(TypeDecorator[bytes]):
         if value is None:
             return None
         if not isinstance(value, bytes):
-            raise TypeError("a SealedToken column takes the bytes of TokenVault.seal(), never plaintext")
+            raise TypeError(
+                "a SealedToken column takes the bytes of TokenVault.seal(), never plaintext"
+            )
         try:
             parse_envelope(value)
         except UnsupportedFormat:
             raise
         except Exception:
-            raise TypeError("a SealedToken column takes the bytes of TokenVault.seal(), never plaintext") from None
+            raise TypeError(
+                "a SealedToken column takes the bytes of TokenVault.seal(), never plaintext"
+            ) from None
         return value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> bytes | None:

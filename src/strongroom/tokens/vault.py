@@ -18,7 +18,9 @@ __all__ = ["TokenVault"]
 
 def _check_context(context: Context) -> bytes:
     if not isinstance(context.get("purpose"), str) or not context["purpose"]:
-        raise BadRequest("a token context needs a 'purpose', for example {'purpose': 'github-oauth'}")
+        raise BadRequest(
+            "a token context needs a 'purpose', for example {'purpose': 'github-oauth'}"
+        )
     return canonical_context(context)
 
 
@@ -27,7 +29,11 @@ class TokenVault:
     ``with vault.worker(...) as worker: worker.open(sealed, context=...)``."""
 
     def __init__(
-        self, keys: KeySource, *, cache_limits: CacheLimits | None = None, clock: Clock | None = None
+        self,
+        keys: KeySource,
+        *,
+        cache_limits: CacheLimits | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._keys = keys
         self._clock = clock or SystemClock()
@@ -45,7 +51,9 @@ class TokenVault:
         if data_key is None:
             data_key = self._keys.generate_data_key(context=context)
             self._seal_cache.put(encoded, data_key)
-        return seal_with_data_key(plaintext, data_key=data_key, context=context, encoded_context=encoded)
+        return seal_with_data_key(
+            plaintext, data_key=data_key, context=context, encoded_context=encoded
+        )
 
     def worker(
         self,

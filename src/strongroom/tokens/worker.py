@@ -65,13 +65,17 @@ class WorkerContext:
             if self.clock.now() >= self.expires_at:
                 raise TokenAccessDenied(f"worker context of {self.identity!r} has expired")
             if self.decrypts >= self.max_decrypts:
-                raise TokenAccessDenied(f"worker context of {self.identity!r} used its {self.max_decrypts} decrypts")
+                raise TokenAccessDenied(
+                    f"worker context of {self.identity!r} used its {self.max_decrypts} decrypts"
+                )
             self.decrypts += 1
         if context.get("purpose") != self.purpose:
             raise TokenAccessDenied("the token's purpose is outside this worker context")
         for key, allowed in self.scope.items():
             if context.get(key) not in allowed:
-                raise TokenAccessDenied(f"the token's {key!r} is outside this worker context's scope")
+                raise TokenAccessDenied(
+                    f"the token's {key!r} is outside this worker context's scope"
+                )
 
     def open(self, sealed: bytes, *, context: Context) -> bytes:
         """Open a sealed token whose seal context is ``context``."""
