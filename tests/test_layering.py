@@ -1,0 +1,108 @@
+"""Architecture rules from design.md, checked: who may import what, and curated __all__."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+import strongroom
+
+SRC = Path(strongroom.__file__).parent
+
+
+def _imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _modules() -> list[Path]:
+    return sorted(SRC.rglob("*.py"))
+
+
+def test_only_the_aead_module_touches_aes_gcm() -> None:
+    for path in _modules():
+        if path.name == "_aead.py":
+            continue
+        text = path.read_text()
+        assert "AESGCM" not in text and "hazmat" not in text, f"{path} touches AES-GCM directly"
+
+
+def test_nonces_are_made_in_one_function() -> None:
+    makers = [p for p in _modules() if "os.urandom(NONCE_BYTES)" in p.read_text()]
+    assert [p.name for p in makers] == ["_aead.py"]
+
+
+def test_the_client_imports_only_errors_types_and_httpx() -> None:
+    for path in (SRC / "client").rglob("*.py"):
+        for name in _imports(path):
+            if name.startswith("strongroom"):
+                assert name.split(".")[1] in {"errors", "types", "client"}, (
+                    f"{path.name} imports {name}"
+                )
+
+
+def test_the_store_never_imports_crypto() -> None:
+    for path in (SRC / "store").rglob("*.py"):
+        assert not any(
+            n.startswith(("strongroom.crypto", "strongroom.kms", "cryptography"))
+            for n in _imports(path)
+        )
+
+
+def test_environment_is_read_only_in_config() -> None:
+    for path in _modules():
+        if path.name != "config.py":
+            assert "os.environ" not in path.read_text(), f"{path} reads the environment"
+
+
+def test_the_core_imports_no_optional_dependency() -> None:
+    core = [
+        "errors",
+        "types",
+        "clock",
+        "limits",
+        "paths",
+        "crypto",
+        "kms",
+        "keyring",
+        "service",
+        "tokens",
+    ]
+    optional = ("starlette", "uvicorn", "httpx", "click", "psycopg", "sqlalchemy", "boto3")
+    for path in _modules():
+        rel = path.relative_to(SRC).parts
+        if rel[0].removesuffix(".py") in core and path.name not in ("sqlalchemy.py", "sources.py"):
+            bad = [n for n in _imports(path) if n.split(".")[0] in optional]
+            assert not bad, f"{path} imports {bad}"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        m.name
+        for m in pkgutil.walk_packages(strongroom.__path__, "strongroom.")
+        if "__main__" not in m.name
+    ],
+)
+def test_every_public_module_has_a_curated_all(name: str) -> None:
+    module = importlib.import_module(name)
+    if name.split(".")[-1].startswith("_") and not name.endswith("__init__"):
+        return
+    exported = getattr(module, "__all__", None)
+    if exported is None:
+        assert (
+            name.count(".") == 1 or module.__file__ and module.__file__.endswith("__init__.py")
+        ), f"{name} has no __all__"
+        return
+    for symbol in exported:
+        assert hasattr(module, symbol), f"{name}.__all__ names missing {symbol}"
