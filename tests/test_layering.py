@@ -38,8 +38,34 @@ def test_only_the_aead_module_touches_aes_gcm() -> None:
 
 
 def test_nonces_are_made_in_one_function() -> None:
-    makers = [p for p in _modules() if "os.urandom(NONCE_BYTES)" in p.read_text()]
+    makers = [
+        p for p in _modules() if "def new_nonce" in p.read_text() or "_POOL_BYTES)" in p.read_text()
+    ]
     assert [p.name for p in makers] == ["_aead.py"]
+    users = sorted(p.name for p in _modules() if "new_nonce()" in p.read_text())
+    assert users == ["_aead.py", "envelope.py"]
+
+
+def test_nonces_never_repeat_and_a_forked_child_draws_its_own() -> None:
+    import os
+
+    from strongroom.crypto._aead import new_nonce
+
+    seen = {new_nonce() for _ in range(5000)}
+    assert len(seen) == 5000
+    import warnings
+
+    read, write = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads, on 3.12+
+        pid = os.fork()
+    if pid == 0:  # the child: report its next nonces, then leave at once
+        os.write(write, b"".join(new_nonce() for _ in range(10)))
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read, 120)
+    parent = b"".join(new_nonce() for _ in range(10))
+    assert child != parent and len(child) == 120
 
 
 def test_the_client_imports_only_errors_types_and_httpx() -> None:
@@ -101,7 +127,7 @@ def test_every_public_module_has_a_curated_all(name: str) -> None:
     exported = getattr(module, "__all__", None)
     if exported is None:
         assert (
-            name.count(".") == 1 or module.__file__ and module.__file__.endswith("__init__.py")
+            name.count(".") == 1 or (module.__file__ and module.__file__.endswith("__init__.py"))
         ), f"{name} has no __all__"
         return
     for symbol in exported:

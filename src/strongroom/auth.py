@@ -22,6 +22,8 @@ __all__ = ["CAPABILITIES", "Grant", "Identity", "TokenRegistry"]
 
 CAPABILITIES = frozenset({"read", "write", "list", "delete", "admin", "encrypt", "decrypt"})
 TOKEN_PREFIX = "sr."  # noqa: S105 - a prefix, not a secret
+CACHE_SECONDS = 1.0
+CACHE_ENTRIES = 10_000
 _TOKEN_KIND = "token"  # noqa: S105 - a record kind
 _SYSTEM_KIND = "system"
 
@@ -77,6 +79,9 @@ class TokenRegistry:
         self._provider = provider
         self._clock = clock
         self._hmac_key = self._load_hmac_key()
+        # digest -> (identity, expires, cached until): saves a store read per request. A token
+        # revoked on this node is dropped at once; on another node within CACHE_SECONDS.
+        self._cache: dict[str, tuple[Identity, float | None, float]] = {}
 
     def _load_hmac_key(self) -> bytes:
         context = {"purpose": "token-hmac-key"}
@@ -117,18 +122,32 @@ class TokenRegistry:
         if not token:
             raise Unauthenticated()
         # Looking up by HMAC digest means no byte of the token is compared in variable time.
-        raw = self._store.get_record(_TOKEN_KIND, self._digest(token))
-        if raw is None:
-            raise Unauthenticated("invalid or revoked token")
-        doc = json.loads(raw)
-        if doc["expires"] is not None and self._clock.now() >= doc["expires"]:
+        digest = self._digest(token)
+        now = self._clock.monotonic()
+        cached = self._cache.get(digest)
+        if cached is not None and now < cached[2]:
+            identity, expires, _ = cached
+        else:
+            raw = self._store.get_record(_TOKEN_KIND, digest)
+            if raw is None:
+                self._cache.pop(digest, None)
+                raise Unauthenticated("invalid or revoked token")
+            doc = json.loads(raw)
+            identity = Identity(
+                doc["name"], bool(doc["root"]), parse_grants(doc["grants"]), doc["accessor"]
+            )
+            expires = doc["expires"]
+            if len(self._cache) >= CACHE_ENTRIES:
+                self._cache.clear()
+            self._cache[digest] = (identity, expires, now + CACHE_SECONDS)
+        if expires is not None and self._clock.now() >= expires:
             raise Unauthenticated("token expired")
-        return Identity(
-            doc["name"], bool(doc["root"]), parse_grants(doc["grants"]), doc["accessor"]
-        )
+        return identity
 
     def revoke(self, token: str) -> bool:
-        return self._store.delete_record(_TOKEN_KIND, self._digest(token))
+        digest = self._digest(token)
+        self._cache.pop(digest, None)
+        return self._store.delete_record(_TOKEN_KIND, digest)
 
     def dev_root_token(self, chosen: str | None) -> str:
         """Dev mode's root token, kept wrapped by the key provider so a restart can print it."""

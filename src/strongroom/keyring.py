@@ -26,6 +26,7 @@ __all__ = ["Keyring", "KeyringTerm", "Keyrings", "TermStatus", "parse_term_ref",
 RECORD_KIND = "keyring"
 COUNTER_KIND = "term_encryptions"
 USE_BLOCK = 1024
+DEK_CACHE_ENTRIES = 10_000
 
 
 def term_ref(namespace: str, number: int) -> str:
@@ -58,20 +59,19 @@ class KeyringTerm(KeyProviderBase):
     def key_ref(self) -> str:
         return self._key_ref
 
-    def _associated_data(self, context: Context) -> bytes:
+    def _associated_data(self, encoded_context: bytes) -> bytes:
         ref = self._key_ref.encode()
-        return (
-            b"strongroom dek v1\x00"
-            + struct.pack(">H", len(ref))
-            + ref
-            + canonical_context(context)
-        )
+        return b"strongroom dek v1\x00" + struct.pack(">H", len(ref)) + ref + encoded_context
 
     def wrap(self, plaintext_key: bytes, *, context: Context) -> bytes:
-        return self._aead.wrap(plaintext_key, self._associated_data(context))
+        return self._aead.wrap(plaintext_key, self._associated_data(canonical_context(context)))
 
     def unwrap(self, wrapped: bytes, *, context: Context) -> bytes:
-        return self._aead.unwrap(wrapped, self._associated_data(context))
+        return self._aead.unwrap(wrapped, self._associated_data(canonical_context(context)))
+
+    def unwrap_data_key_encoded(self, wrapped: bytes, encoded_context: bytes) -> Aead:
+        """unwrap_data_key for a caller that already holds canonical_context(context)."""
+        return Aead(self._aead.unwrap(wrapped, self._associated_data(encoded_context)))
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,9 @@ class Keyrings:
         self._lock = threading.RLock()
         self._keyrings: dict[str, Keyring] = {}
         self._reserved: dict[str, int] = {}  # key_ref -> encryptions left in our block
+        # Unwrapped DEKs of recently read versions, keyed by key, wrapped DEK and context, so a
+        # hit needs the same stored bytes at the same place. Cleared when a keyring is destroyed.
+        self._deks: dict[tuple[str, bytes, bytes], Aead] = {}
 
     def _decode(self, namespace: str, raw: bytes) -> Keyring:
         try:
@@ -211,6 +214,18 @@ class Keyrings:
         with self._lock:
             self._store.delete_record(RECORD_KIND, namespace)
             self._keyrings.pop(namespace, None)
+            self._deks.clear()
+
+    def unwrap_dek(self, key_ref: str, wrapped: bytes, encoded_context: bytes) -> Aead:
+        """The DEK of a stored envelope, from the cache or unwrapped by its term."""
+        cache_key = (key_ref, wrapped, encoded_context)
+        aead = self._deks.get(cache_key)
+        if aead is None:
+            aead = self.resolve(key_ref).unwrap_data_key_encoded(wrapped, encoded_context)
+            if len(self._deks) >= DEK_CACHE_ENTRIES:
+                self._deks.clear()
+            self._deks[cache_key] = aead
+        return aead
 
     def rotate(self, namespace: str) -> KeyringTerm:
         with self._lock:

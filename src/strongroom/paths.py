@@ -47,10 +47,23 @@ def _check_segments(path: str, limits: Limits) -> None:
         raise BadRequest("path must be in Unicode NFC form")
 
 
+# Plain ASCII paths without dot segments: the common case, checked with one regex.
+_SIMPLE_PATH = re.compile(
+    r"(?!\.\.?(?:/|$))[A-Za-z0-9_\-.@+=,:~]+(?:/(?!\.\.?(?:/|$))[A-Za-z0-9_\-.@+=,:~]+)*"
+)
+
+
 def check_path(path: str, limits: Limits = DEFAULT_LIMITS) -> str:
     """Return ``path`` if it is canonical, else raise BadRequest saying why."""
     if not path:
         raise BadRequest("path must not be empty")
+    if (
+        len(path) <= limits.max_path_bytes
+        and _SIMPLE_PATH.fullmatch(path)
+        and path.count("/") < limits.max_path_segments
+        and all(len(segment) <= limits.max_segment_bytes for segment in path.split("/"))
+    ):
+        return path
     _check_segments(path, limits)
     return path
 

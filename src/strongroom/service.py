@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from strongroom.auth import Identity
 from strongroom.clock import Clock
-from strongroom.crypto.envelope import open_envelope, seal
+from strongroom.crypto.context import canonical_context
+from strongroom.crypto.envelope import parse_envelope, seal
 from strongroom.errors import (
     BadRequest,
     CheckAndSetMismatch,
@@ -29,7 +31,8 @@ from strongroom.types import SecretMetadata, SecretValue, VersionMetadata, forma
 
 __all__ = ["SecretService", "version_context"]
 
-_WRITE_RETRIES = 5
+_WRITE_RETRIES = 10
+_WRITE_LOCK_STRIPES = 64
 
 
 def version_context(namespace: str, path: str, version: int) -> dict[str, str]:
@@ -52,6 +55,9 @@ class SecretService:
         self._keyrings = keyrings
         self._clock = clock
         self.limits = limits
+        # Writes to one secret queue up in this process instead of racing each other; across
+        # nodes the store's check-and-set decides and the loser retries.
+        self._write_locks = [threading.Lock() for _ in range(_WRITE_LOCK_STRIPES)]
 
     # -- helpers
     def _target(self, identity: Identity, capability: str, namespace: str, path: str) -> None:
@@ -73,8 +79,12 @@ class SecretService:
     def _open(self, record: VersionRecord) -> dict[str, Any]:
         assert record.envelope is not None
         context = version_context(record.namespace, record.path, record.version)
-        plaintext = open_envelope(record.envelope, resolve=self._keyrings.resolve, context=context)
-        data: dict[str, Any] = json.loads(plaintext)
+        encoded = canonical_context(context)  # once, for both the DEK and the value
+        envelope = parse_envelope(record.envelope)
+        aead = self._keyrings.unwrap_dek(envelope.key_ref, envelope.wrapped_dek, encoded)
+        data: dict[str, Any] = json.loads(
+            envelope.open_with(aead, context=context, encoded_context=encoded)
+        )
         return data
 
     # -- writes
@@ -92,6 +102,12 @@ class SecretService:
         return self._write(namespace, path, plaintext, cas)
 
     def _write(
+        self, namespace: str, path: str, plaintext: bytes, cas: int | None
+    ) -> VersionMetadata:
+        with self._write_locks[hash((namespace, path)) % _WRITE_LOCK_STRIPES]:
+            return self._write_locked(namespace, path, plaintext, cas)
+
+    def _write_locked(
         self, namespace: str, path: str, plaintext: bytes, cas: int | None
     ) -> VersionMetadata:
         for _ in range(_WRITE_RETRIES):
@@ -158,11 +174,12 @@ class SecretService:
         self, identity: Identity, namespace: str, path: str, *, version: int | None = None
     ) -> SecretValue:
         self._target(identity, "read", namespace, path)
-        secret = self._secret(namespace, path)
-        number = version or secret.current_version
-        if number < 1:
+        if version is not None and version < 1:
             raise BadRequest("version must be a positive integer")
-        record = self._store.get_version(namespace, path, number)
+        secret, record = self._store.read_version(namespace, path, version)
+        if secret is None:
+            raise NotFound(f"no secret at {namespace}/{path}")
+        number = version or secret.current_version
         if record is None:
             raise NotFound(f"no version {number} of {namespace}/{path}")
         meta = _version_metadata(record)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,11 +23,32 @@ __all__ = [
 JsonObject = dict[str, Any]
 
 
+_FORMATTED: dict[float, str] = {}
+
+
 def format_time(epoch: float | None) -> str:
     """RFC 3339 in UTC with microseconds, as Vault prints it; "" for no time."""
     if epoch is None:
         return ""
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    known = _FORMATTED.get(epoch)
+    if known is not None:
+        return known
+    if len(_FORMATTED) >= 4096:
+        _FORMATTED.clear()
+    text = _FORMATTED[epoch] = _format_time(epoch)
+    return text
+
+
+def _format_time(epoch: float) -> str:
+    seconds = int(epoch)
+    t = time.gmtime(seconds)
+    micros = round((epoch - seconds) * 1_000_000)
+    if micros >= 1_000_000:  # rounding carried into the next second
+        return _format_time(float(seconds + 1))
+    return (
+        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}.{micros:06d}Z"
+    )
 
 
 def parse_time(text: str) -> float | None:
@@ -49,7 +71,13 @@ class VersionMetadata:
         return "deleted" if self.deletion_time else "live"
 
     def to_json(self) -> JsonObject:
-        return {**asdict(self), "state": self.state}
+        return {
+            "version": self.version,
+            "created_time": self.created_time,
+            "deletion_time": self.deletion_time,
+            "destroyed": self.destroyed,
+            "state": self.state,
+        }
 
     @classmethod
     def from_json(cls, doc: JsonObject) -> VersionMetadata:

@@ -181,17 +181,22 @@ def test_automatic_rotation_after_the_encryption_budget(tmp_path: Path) -> None:
 def test_deleting_a_namespace_shreds_its_keyring(rt: Runtime) -> None:
     rt.namespaces.create(ROOT, "staging")
     rt.secrets.put(ROOT, "staging", "a", {"k": "v"})
+    assert rt.secrets.get(ROOT, "staging", "a").data == {"k": "v"}  # its DEK is now cached
     record = rt.store.get_version("staging", "a", 1)
     assert record is not None and record.envelope is not None
+    secret = rt.store.get_secret("staging", "a")
     rt.namespaces.delete(ROOT, "staging")
     with pytest.raises(NotFound):
         rt.secrets.get(ROOT, "staging", "a")
     with pytest.raises(DecryptionError):
         rt.keyrings.resolve(record.key_ref)
-    # Re-creating the name makes a new keyring: the old envelope stays unreadable.
+    # Re-creating the name makes a new keyring: the old envelope, put back in its old place by
+    # someone with database access, stays unreadable (no cached DEK survives the shredding).
     rt.namespaces.create(ROOT, "staging")
+    assert secret is not None
+    rt.store.write_version(secret, record, expected_current=0, keep=10)
     with pytest.raises(DecryptionError):
-        rt.keyrings.resolve(record.key_ref).unwrap_data_key(b"x" * 60, context={})
+        rt.secrets.get(ROOT, "staging", "a")
 
 
 def test_an_envelope_moved_to_another_path_or_version_does_not_open(rt: Runtime) -> None:

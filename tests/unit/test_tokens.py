@@ -135,13 +135,13 @@ def test_data_keys_are_cached_within_bounds(tmp_path: Path, clock: ManualClock) 
     assert other not in refs  # one key per context
 
 
-def test_cache_evicts_least_recently_used(clock: ManualClock) -> None:
+def test_cache_evicts_the_oldest_entry(clock: ManualClock) -> None:
     cache: DataKeyCache[str] = DataKeyCache(CacheLimits(max_entries=2), clock)
     cache.put("a", "A")
     cache.put("b", "B")
     assert cache.get("a") == "A"
     cache.put("c", "C")
-    assert cache.get("b") is None and cache.get("a") == "A" and len(cache) == 2
+    assert cache.get("a") is None and cache.get("b") == "B" and len(cache) == 2
 
 
 def test_a_context_needs_a_purpose(vault: TokenVault) -> None:

@@ -3,7 +3,7 @@
 Only :mod:`strongroom.crypto._aead` touches AES-GCM; everything else goes through here.
 """
 
-from strongroom.crypto._aead import new_key
+from strongroom.crypto._aead import Aead, new_key
 from strongroom.crypto.context import Context, canonical_context
 from strongroom.crypto.envelope import (
     FORMAT_V1,
@@ -20,6 +20,7 @@ from strongroom.crypto.envelope import (
 __all__ = [
     "FORMAT_V1",
     "SUITE_AES256_GCM",
+    "Aead",
     "Context",
     "DataKey",
     "DataKeySource",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -21,9 +22,35 @@ def new_key() -> bytes:
     return os.urandom(KEY_BYTES)
 
 
+class _NoncePool(threading.local):
+    """Per-thread buffer of CSPRNG output: one getrandom call per 341 nonces instead of one
+    per nonce. Emptied in a forked child so parent and child never share buffered bytes."""
+
+    buffer = b""
+    position = 0
+
+
+_POOL = _NoncePool()
+_POOL_BYTES = NONCE_BYTES * 341
+
+
+def _forget_pool() -> None:
+    _POOL.buffer = b""
+    _POOL.position = 0
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
 def new_nonce() -> bytes:
     """The one place nonces are made: 96 random bits per encryption."""
-    return os.urandom(NONCE_BYTES)
+    pool = _POOL
+    start = pool.position
+    if start + NONCE_BYTES > len(pool.buffer):
+        pool.buffer = os.urandom(_POOL_BYTES)
+        start = 0
+    pool.position = start + NONCE_BYTES
+    return pool.buffer[start : start + NONCE_BYTES]
 
 
 class Aead:
@@ -49,9 +76,9 @@ class Aead:
         return self._cipher.encrypt(nonce, plaintext, associated_data)
 
     def decrypt(self, nonce: bytes, ciphertext: bytes, associated_data: bytes) -> bytes:
-        if len(nonce) != NONCE_BYTES or len(ciphertext) < TAG_BYTES:
+        if len(nonce) != NONCE_BYTES:
             raise DecryptionError()
-        try:
+        try:  # a ciphertext shorter than the tag is a ValueError
             return self._cipher.decrypt(nonce, ciphertext, associated_data)
         except (InvalidTag, ValueError, OverflowError):
             raise DecryptionError() from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Mapping
 
 from strongroom.errors import BadRequest
@@ -14,15 +13,16 @@ Context = Mapping[str, str]
 _U16_MAX = 0xFFFF
 
 
-def _field(text: str) -> bytes:
-    if not isinstance(text, str):
-        raise BadRequest("encryption context keys and values must be strings")
-    data = text.encode("utf-8")
-    if len(data) > _U16_MAX:
-        raise BadRequest("encryption context entry too long")
-    return struct.pack(">H", len(data)) + data
-
-
 def canonical_context(context: Context) -> bytes:
     """Pairs sorted by key, each key and value utf-8 with a u16 big-endian length prefix."""
-    return b"".join(_field(key) + _field(context[key]) for key in sorted(context))
+    parts: list[bytes] = []
+    for key in sorted(context):
+        value = context[key]
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise BadRequest("encryption context keys and values must be strings")
+        for text in (key.encode("utf-8"), value.encode("utf-8")):
+            if len(text) > _U16_MAX:
+                raise BadRequest("encryption context entry too long")
+            parts.append(len(text).to_bytes(2, "big"))
+            parts.append(text)
+    return b"".join(parts)

@@ -24,6 +24,8 @@ __all__ = [
     "DataKey",
     "DataKeySource",
     "Envelope",
+    "header_end",
+    "open_at",
     "open_envelope",
     "parse_envelope",
     "seal",
@@ -109,6 +111,28 @@ class Envelope:
     ) -> bytes:
         encoded = encoded_context if encoded_context is not None else canonical_context(context)
         return aead.decrypt(self.nonce, self.ciphertext, self.header + encoded)
+
+
+_PREFIX_V1 = MAGIC + bytes((FORMAT_V1, SUITE_AES256_GCM))
+
+
+def header_end(blob: bytes) -> int:
+    """Offset of the nonce: where the key reference and wrapped DEK end. Checks only framing;
+    every byte before it is authenticated when the envelope is opened."""
+    if blob[:4] != _PREFIX_V1:
+        parse_envelope(blob)  # raises the precise error (unsupported format, or decryption)
+        raise DecryptionError()
+    ref_end = 6 + int.from_bytes(blob[4:6], "big")
+    end = ref_end + 2 + int.from_bytes(blob[ref_end : ref_end + 2], "big")
+    if len(blob) < end + NONCE_BYTES + TAG_BYTES or ref_end == 6:
+        raise DecryptionError()
+    return end
+
+
+def open_at(aead: Aead, blob: bytes, end: int, encoded_context: bytes) -> bytes:
+    """Open an envelope whose header ends at ``end`` (from header_end) with its unwrapped DEK."""
+    nonce_end = end + NONCE_BYTES
+    return aead.decrypt(blob[end:nonce_end], blob[nonce_end:], blob[:nonce_end] + encoded_context)
 
 
 def parse_envelope(blob: bytes) -> Envelope:

@@ -8,11 +8,11 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from strongroom.config import ServerSettings
 from strongroom.errors import BadRequest, NotFound, StrongroomError
 from strongroom.runtime import Runtime
+from strongroom.server.fastpath import FastReads
 from strongroom.server.http import error_response, json_response
 from strongroom.server.native import native_routes
 from strongroom.server.openapi import openapi_document
@@ -20,28 +20,6 @@ from strongroom.server.openapi import openapi_document
 __all__ = ["create_app"]
 
 log = logging.getLogger("strongroom.server")
-
-# Percent-encoded '/', '\' and '.': a path segment must not hide a separator or a dot segment.
-_ENCODED_SEPARATORS = (b"%2f", b"%5c", b"%2e", b"%00")
-
-
-class RawPathGuard:
-    """Refuses encoded separators before routing decodes them (no policy ever sees them)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            raw = scope.get("raw_path") or b""
-            lowered = raw.lower()
-            if b"%" in lowered and any(token in lowered for token in _ENCODED_SEPARATORS):
-                response = error_response(
-                    BadRequest("the path must not contain encoded '/', '\\', '.' or NUL characters")
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
 
 
 async def healthz(request: Request) -> Response:
@@ -73,7 +51,7 @@ async def on_not_found(request: Request, exc: Exception) -> Response:
     return error_response(NotFound(f"no route for {request.method} {request.url.path}"))
 
 
-def create_app(settings: ServerSettings, runtime: Runtime | None = None) -> Starlette:
+def create_app(settings: ServerSettings, runtime: Runtime | None = None) -> FastReads:
     runtime = runtime or Runtime.build(settings)
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
@@ -90,5 +68,4 @@ def create_app(settings: ServerSettings, runtime: Runtime | None = None) -> Star
         },
     )
     app.state.services = runtime
-    app.add_middleware(RawPathGuard)
-    return app
+    return FastReads(app, runtime)

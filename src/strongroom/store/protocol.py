@@ -76,6 +76,12 @@ class Store(Protocol):
 
     def get_version(self, namespace: str, path: str, version: int) -> VersionRecord | None: ...
 
+    def read_version(
+        self, namespace: str, path: str, version: int | None
+    ) -> tuple[SecretRecord | None, VersionRecord | None]:
+        """The secret and one version (None: the current one) in one round trip."""
+        ...
+
     def list_versions(self, namespace: str, path: str) -> list[VersionRecord]: ...
 
     def set_deletion(

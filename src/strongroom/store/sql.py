@@ -242,6 +242,22 @@ class SqlStore:
         )
         return _version(rows[0]) if rows else None
 
+    def read_version(
+        self, namespace: str, path: str, version: int | None
+    ) -> tuple[SecretRecord | None, VersionRecord | None]:
+        rows = self._query(
+            "SELECT s.namespace, s.path, s.current_version, s.created_time, s.updated_time,"
+            " s.settings, v.namespace, v.path, v.version, v.envelope, v.key_ref, v.created_time,"
+            " v.deletion_time FROM secrets s LEFT JOIN versions v ON v.namespace = s.namespace"
+            " AND v.path = s.path AND v.version = COALESCE(?, s.current_version)"
+            " WHERE s.namespace = ? AND s.path = ?",
+            (version, namespace, path),
+        )
+        if not rows:
+            return None, None
+        row = rows[0]
+        return _secret(row[:6]), (_version(row[6:]) if row[6] is not None else None)
+
     def list_versions(self, namespace: str, path: str) -> list[VersionRecord]:
         rows = self._query(
             f"SELECT {_VERSION_COLUMNS} FROM versions WHERE namespace = ? AND path = ?"

@@ -57,6 +57,12 @@ def check_versions_and_cas(store: Store) -> None:
     got = store.get_version("ns", "app/db", 1)
     assert got is not None and got.envelope == b"env-app/db-1" and got.key_ref == "ns:ns#1"
     assert [v.version for v in store.list_versions("ns", "app/db")] == [1, 2]
+    secret, current = store.read_version("ns", "app/db", None)
+    assert secret is not None and current is not None and current.version == 2
+    secret, first = store.read_version("ns", "app/db", 1)
+    assert first is not None and first.envelope == b"env-app/db-1"
+    assert store.read_version("ns", "app/db", 9)[1] is None
+    assert store.read_version("ns", "missing", None) == (None, None)
     assert store.get_version("ns", "app/db", 3) is None
 
 

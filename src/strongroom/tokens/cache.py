@@ -1,10 +1,9 @@
-"""A bounded cache of data keys: max age, max uses per key, max entries (least recently used
-goes first). Bounds limit how much one cached key protects and for how long it lives."""
+"""A bounded cache of data keys: max age, max uses per key, max entries (the oldest entry goes
+first). Bounds limit how much one cached key protects and for how long it lives."""
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -22,13 +21,20 @@ class CacheLimits:
     max_entries: int = 1024
 
 
+class _Entry(Generic[V]):
+    __slots__ = ("expires", "uses_left", "value")
+
+    def __init__(self, value: V, expires: float, uses_left: int) -> None:
+        self.value = value
+        self.expires = expires
+        self.uses_left = uses_left
+
+
 class DataKeyCache(Generic[V]):
     def __init__(self, limits: CacheLimits | None = None, clock: Clock | None = None) -> None:
         self.limits = limits or CacheLimits()
         self._clock = clock or SystemClock()
-        self._entries: OrderedDict[object, list[object]] = (
-            OrderedDict()
-        )  # key -> [value, born, uses]
+        self._entries: dict[object, _Entry[V]] = {}  # insertion order: oldest first
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -39,28 +45,27 @@ class DataKeyCache(Generic[V]):
 
     def get(self, key: object) -> V | None:
         """The cached value, counting one use; None when absent, too old or used up."""
+        now = self._clock.monotonic()
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            value, born, uses = entry
-            assert isinstance(born, float) and isinstance(uses, int)
-            if (
-                uses >= self.limits.max_uses
-                or self._clock.monotonic() - born >= self.limits.max_age
-            ):
+            if entry.uses_left <= 0 or now >= entry.expires:
                 del self._entries[key]
                 return None
-            entry[2] = uses + 1
-            self._entries.move_to_end(key)
-            return value  # type: ignore[return-value]
+            entry.uses_left -= 1
+            return entry.value
 
     def put(self, key: object, value: V) -> None:
+        """Cache ``value``; this counts as its first use."""
+        entry = _Entry(
+            value, self._clock.monotonic() + self.limits.max_age, self.limits.max_uses - 1
+        )
         with self._lock:
-            self._entries[key] = [value, float(self._clock.monotonic()), 1]
-            self._entries.move_to_end(key)
+            self._entries.pop(key, None)
+            self._entries[key] = entry
             while len(self._entries) > self.limits.max_entries:
-                self._entries.popitem(last=False)
+                del self._entries[next(iter(self._entries))]
 
     def clear(self) -> None:
         with self._lock:

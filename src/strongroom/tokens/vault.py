@@ -7,7 +7,13 @@ from collections.abc import Iterable, Mapping
 from strongroom.clock import Clock, SystemClock
 from strongroom.crypto._aead import Aead
 from strongroom.crypto.context import Context, canonical_context
-from strongroom.crypto.envelope import DataKey, parse_envelope, seal_with_data_key
+from strongroom.crypto.envelope import (
+    DataKey,
+    header_end,
+    open_at,
+    parse_envelope,
+    seal_with_data_key,
+)
 from strongroom.errors import BadRequest
 from strongroom.tokens.cache import CacheLimits, DataKeyCache
 from strongroom.tokens.sources import KeySource
@@ -16,12 +22,33 @@ from strongroom.tokens.worker import WorkerContext
 __all__ = ["TokenVault"]
 
 
-def _check_context(context: Context) -> bytes:
-    if not isinstance(context.get("purpose"), str) or not context["purpose"]:
-        raise BadRequest(
-            "a token context needs a 'purpose', for example {'purpose': 'github-oauth'}"
-        )
-    return canonical_context(context)
+_MEMO_ENTRIES = 4096
+
+
+class _ContextCodec:
+    """Canonical encodings of recently used contexts: the hot path of seal and open."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[tuple[str, str], ...], bytes] = {}
+
+    def encode(self, context: Context) -> bytes:
+        try:
+            memo_key = tuple(context.items())
+            cached = self._memo.get(memo_key)
+        except TypeError:  # an unhashable value: canonical_context gives the precise error
+            memo_key, cached = (), None
+        if cached is not None:
+            return cached
+        purpose = context.get("purpose")
+        if not isinstance(purpose, str) or not purpose:
+            raise BadRequest(
+                "a token context needs a 'purpose', for example {'purpose': 'github-oauth'}"
+            )
+        encoded = canonical_context(context)
+        if len(self._memo) >= _MEMO_ENTRIES:
+            self._memo.clear()
+        self._memo[memo_key] = encoded
+        return encoded
 
 
 class TokenVault:
@@ -39,6 +66,7 @@ class TokenVault:
         self._clock = clock or SystemClock()
         self._seal_cache: DataKeyCache[DataKey] = DataKeyCache(cache_limits, self._clock)
         self._open_cache: DataKeyCache[Aead] = DataKeyCache(cache_limits, self._clock)
+        self._codec = _ContextCodec()
 
     def __repr__(self) -> str:
         return f"TokenVault({self._keys!r})"
@@ -46,7 +74,7 @@ class TokenVault:
     def seal(self, token: bytes | str, *, context: Context) -> bytes:
         """Seal ``token`` bound to ``context`` (tenant, user, purpose…). Store the bytes."""
         plaintext = token.encode("utf-8") if isinstance(token, str) else token
-        encoded = _check_context(context)
+        encoded = self._codec.encode(context)
         data_key = self._seal_cache.get(encoded)
         if data_key is None:
             data_key = self._keys.generate_data_key(context=context)
@@ -80,12 +108,15 @@ class TokenVault:
 
     def _open(self, worker: WorkerContext, sealed: bytes, context: Context) -> bytes:
         worker.authorize(context)
-        encoded = _check_context(context)
-        envelope = parse_envelope(sealed)
-        cache_key = (envelope.key_ref, envelope.wrapped_dek, encoded)
+        encoded = self._codec.encode(context)
+        end = header_end(sealed)
+        # The header names the key and holds the wrapped DEK: with the context, it identifies
+        # the unwrapped DEK exactly.
+        cache_key = (sealed[:end], encoded)
         aead = self._open_cache.get(cache_key)
         if aead is None:
+            envelope = parse_envelope(sealed)
             source = self._keys.resolve(envelope.key_ref)
             aead = source.unwrap_data_key(envelope.wrapped_dek, context=context)
             self._open_cache.put(cache_key, aead)
-        return envelope.open_with(aead, context=context, encoded_context=encoded)
+        return open_at(aead, sealed, end, encoded)

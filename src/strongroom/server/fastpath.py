@@ -1,0 +1,114 @@
+"""A plain-ASGI fast path for the hottest route, secret reads, in front of the Starlette app.
+
+It does exactly what the Starlette route does (same service call, same JSON, same errors), minus
+the middleware stack and router, which cost more than the read itself. Everything else, and any
+request this module does not recognise, goes to the Starlette app."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.types import Receive, Scope, Send
+
+from strongroom.errors import BadRequest, StrongroomError
+from strongroom.runtime import Runtime
+from strongroom.server.http import error_response
+
+__all__ = ["FastReads", "has_encoded_separator"]
+
+log = logging.getLogger("strongroom.server")
+
+_PREFIX = "/api/v1/secrets/"
+# Percent-encoded '/', '\', '.' and NUL: a segment must not hide a separator or a dot segment.
+_ENCODED_SEPARATORS = (b"%2f", b"%5c", b"%2e", b"%00")
+
+
+def has_encoded_separator(raw_path: bytes) -> bool:
+    if b"%" not in raw_path:
+        return False
+    lowered = raw_path.lower()
+    return any(token in lowered for token in _ENCODED_SEPARATORS)
+
+
+def _token(headers: Sequence[tuple[bytes, bytes]]) -> str | None:
+    fallback = None
+    for name, value in headers:
+        if name == b"authorization" and value[:7].lower() == b"bearer ":
+            return value[7:].strip().decode("latin-1")
+        if name == b"x-strongroom-token":
+            fallback = value.decode("latin-1")
+    return fallback
+
+
+def _version(query: bytes) -> int | None:
+    if not query:
+        return None
+    for name, value in parse_qsl(query.decode("latin-1")):
+        if name == "version" and value:
+            if not value.isdigit():
+                raise BadRequest("query parameter 'version' must be a non-negative integer")
+            return int(value)
+    return None
+
+
+class FastReads:
+    """Wraps the Starlette app; exposes its ``state`` and ``routes`` for the rest of the code."""
+
+    def __init__(self, app: Any, runtime: Runtime) -> None:
+        self.app = app
+        self._runtime = runtime
+
+    @property
+    def state(self) -> Any:
+        return self.app.state
+
+    @property
+    def routes(self) -> Any:
+        return self.app.routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if has_encoded_separator(scope.get("raw_path") or b""):
+            error = BadRequest("the path must not contain encoded '/', '\\', '.' or NUL characters")
+            await error_response(error)(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if scope["method"] != "GET" or not path.startswith(_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        namespace, slash, secret_path = path[len(_PREFIX) :].partition("/")
+        if not slash:
+            await self.app(scope, receive, send)
+            return
+        try:
+            rt = self._runtime
+            identity = rt.tokens.authenticate(_token(scope["headers"]))
+            value = rt.secrets.get(
+                identity, namespace, secret_path, version=_version(scope["query_string"])
+            )
+            body = json.dumps(value.to_json(), separators=(",", ":"), ensure_ascii=False).encode()
+        except StrongroomError as exc:
+            response = error_response(exc)
+        except Exception as exc:  # the same rule as the app's handler: type only, no text
+            log.error("unexpected %s on GET %s", type(exc).__name__, _PREFIX)
+            response = error_response(StrongroomError("internal error; see the server log"))
+        else:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await response(scope, receive, send)
