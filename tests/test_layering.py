@@ -126,8 +126,8 @@ def test_every_public_module_has_a_curated_all(name: str) -> None:
         return
     exported = getattr(module, "__all__", None)
     if exported is None:
-        assert (
-            name.count(".") == 1 or (module.__file__ and module.__file__.endswith("__init__.py"))
+        assert name.count(".") == 1 or (
+            module.__file__ and module.__file__.endswith("__init__.py")
         ), f"{name} has no __all__"
         return
     for symbol in exported:
