@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from strongroom.client import Client
 from strongroom.store.postgres import PostgresStore
 from strongroom.testing import store_conformance
-from tests.helpers import PostgresServer
+from tests.helpers import PostgresServer, StrongroomServer
 
 
 def test_postgres_passes_the_store_conformance_suite(postgres: PostgresServer) -> None:
@@ -18,3 +21,18 @@ def test_migrations_are_idempotent(postgres_url: str) -> None:
     again = PostgresStore(postgres_url)
     assert again.migrate() == 1
     again.close()
+
+
+def test_the_server_runs_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    server = StrongroomServer(tmp_path / "data", extra=["--store-url", postgres_url]).start()
+    try:
+        with Client(server.addr, server.root_token) as client:
+            client.put("secret", "pg/db", {"password": "on-postgres"})
+            client.put("secret", "pg/db", {"password": "on-postgres-2"})
+            assert client.get("secret", "pg/db", version=1).data == {"password": "on-postgres"}
+            assert client.list_recursive("secret", "pg") == ["pg/db"]
+            client.rotate_keys("secret")
+            assert client.rewrap_batch("secret").done
+    finally:
+        server.stop()
+    assert not any((tmp_path / "data").glob("*.db")), "no SQLite file when the store is PostgreSQL"

@@ -34,6 +34,13 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1")
     help="sqlite:///path or postgresql://… (default: SQLite in --data-dir).",
 )
 @click.option(
+    "--rotate-after",
+    type=click.IntRange(1, 2**30),
+    default=2**30,
+    show_default=True,
+    help="Rotate a namespace's keyring term after this many encryptions.",
+)
+@click.option(
     "--access-log/--no-access-log", default=False, help="Log each request line (never bodies)."
 )
 def server(
@@ -43,6 +50,7 @@ def server(
     port: int,
     root_token: str | None,
     store_url: str | None,
+    rotate_after: int,
     access_log: bool,
 ) -> None:
     """Start the strongroom server.
@@ -79,6 +87,7 @@ def server(
         dev=dev,
         root_token=root_token,
         store_url=store_url or store_url_from_env(),
+        rotate_after_encryptions=rotate_after,
         access_log=access_log,
     )
     app = create_app(settings)

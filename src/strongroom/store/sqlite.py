@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,9 @@ class SqliteStore(SqlStore):
     def __init__(self, path: Path) -> None:
         super().__init__()
         self.path = path
+        # Writers in this process queue here rather than in SQLite's sleep-and-retry busy
+        # handler, whose back-off turns contention into long latency tails.
+        self._writer = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not path.exists():
             # Create the file 0600 before SQLite opens it.
@@ -50,17 +54,20 @@ class SqliteStore(SqlStore):
         if conn.in_transaction:
             yield
             return
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"database busy or unavailable: {type(exc).__name__}") from None
-        try:
-            yield
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
-            conn.execute("COMMIT")
+        with self._writer:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(
+                    f"database busy or unavailable: {type(exc).__name__}"
+                ) from None
+            try:
+                yield
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            else:
+                conn.execute("COMMIT")
 
     def _query(self, statement: str, params: Any = ()) -> list[Any]:
         # Reads run outside an explicit transaction: one statement is a consistent snapshot.
