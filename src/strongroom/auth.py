@@ -82,6 +82,7 @@ class TokenRegistry:
         # digest -> (identity, expires, cached until): saves a store read per request. A token
         # revoked on this node is dropped at once; on another node within CACHE_SECONDS.
         self._cache: dict[str, tuple[Identity, float | None, float]] = {}
+        self._digests: dict[str, str] = {}  # token -> digest; memory is out of scope
 
     def _load_hmac_key(self) -> bytes:
         context = {"purpose": "token-hmac-key"}
@@ -94,7 +95,13 @@ class TokenRegistry:
         return self._provider.unwrap(wrapped, context=context)
 
     def _digest(self, token: str) -> str:
-        return hmac.new(self._hmac_key, token.encode("utf-8"), hashlib.sha256).hexdigest()
+        known = self._digests.get(token)
+        if known is None:
+            known = hmac.new(self._hmac_key, token.encode("utf-8"), hashlib.sha256).hexdigest()
+            if len(self._digests) >= CACHE_ENTRIES:
+                self._digests.clear()
+            self._digests[token] = known
+        return known
 
     def create(
         self,

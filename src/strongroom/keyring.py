@@ -188,6 +188,10 @@ class Keyrings:
         return self._store.get_record(RECORD_KIND, namespace) is not None
 
     def get(self, namespace: str, *, reload: bool = False) -> Keyring:
+        if not reload:
+            cached = self._keyrings.get(namespace)  # a dict read is atomic: no lock on hits
+            if cached is not None:
+                return cached
         with self._lock:
             cached = self._keyrings.get(namespace)
             if cached is not None and not reload:

@@ -92,3 +92,14 @@ def test_round_trip_and_context_binding(
     if canonical_context(other) != canonical_context(context):
         with pytest.raises(DecryptionError):
             open_envelope(blob, resolve=resolve, context=other)
+
+
+@settings(max_examples=200, deadline=None)
+@given(namespace=st.text(max_size=30), path=st.text(max_size=60), version=st.integers(1, 10**9))
+def test_the_fast_version_context_encoding_is_canonical(
+    namespace: str, path: str, version: int
+) -> None:
+    from strongroom.service import encoded_version_context, version_context
+
+    expected = canonical_context(version_context(namespace, path, version))
+    assert encoded_version_context(namespace, path, version) == expected
