@@ -168,3 +168,28 @@ def test_namespaces_and_keys_over_http(app_client: TestClient) -> None:
     assert [(t["term"], t["versions_in_use"]) for t in terms] == [(1, 0), (2, 1)]
     assert app_client.delete("/api/v1/namespaces/prod").status_code == 204
     assert app_client.get("/api/v1/secrets/prod/x").status_code == 404
+
+
+def test_unexpected_errors_reveal_nothing(
+    app_client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An unexpected exception answers an opaque 500 and logs only its type, on both paths."""
+    services = app_client.app.state.services  # type: ignore[attr-defined]
+    canary = "CANARY-unexpected-7f3a"
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise ValueError(f"boom {canary}")
+
+    services.secrets.get = explode
+    services.secrets.put = explode
+    with TestClient(
+        app_client.app, raise_server_exceptions=False, headers=dict(app_client.headers)
+    ) as client:
+        for response in (
+            client.get(f"{S}/app/{canary}"),
+            client.put(f"{S}/app/{canary}", json={"data": {}}),
+        ):
+            assert response.status_code == 500
+            assert response.json()["error"]["code"] == "internal"
+            assert canary not in response.text
+    assert "ValueError" in caplog.text and canary not in caplog.text

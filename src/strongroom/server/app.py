@@ -12,7 +12,7 @@ from starlette.routing import Route
 from strongroom.config import ServerSettings
 from strongroom.errors import BadRequest, NotFound, StrongroomError
 from strongroom.runtime import Runtime
-from strongroom.server.fastpath import FastReads
+from strongroom.server.fastpath import FastReads, path_of
 from strongroom.server.http import error_response, json_response
 from strongroom.server.native import native_routes
 from strongroom.server.openapi import openapi_document
@@ -37,7 +37,7 @@ async def on_strongroom_error(request: Request, exc: Exception) -> Response:
 
 async def on_unexpected_error(request: Request, exc: Exception) -> Response:
     # Log the type only: an exception's text may carry data from the request.
-    log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    log.error("unexpected %s on %s %s", type(exc).__name__, request.method, path_of(request.scope))
     return error_response(StrongroomError("internal error; see the server log"))
 
 

@@ -34,6 +34,12 @@ def has_encoded_separator(raw_path: bytes) -> bool:
     return any(token in lowered for token in _ENCODED_SEPARATORS)
 
 
+def path_of(scope: Scope) -> str:
+    """The route prefix of a request, for logs: never the secret path itself."""
+    path: str = scope.get("path", "")
+    return "/".join(path.split("/")[:4])
+
+
 def _token(headers: Sequence[tuple[bytes, bytes]]) -> str | None:
     fallback = None
     for name, value in headers:
@@ -70,9 +76,20 @@ class FastReads:
     def routes(self) -> Any:
         return self.app.routes
 
+    async def _delegate(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except Exception as exc:
+            # Starlette has already answered 500 through our handler, and re-raises so that the
+            # server can log it; uvicorn would log the message and traceback, which may carry
+            # request data. Log the type only.
+            log.error(
+                "unexpected %s on %s %s", type(exc).__name__, scope.get("method"), path_of(scope)
+            )
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            await self._delegate(scope, receive, send)
             return
         if has_encoded_separator(scope.get("raw_path") or b""):
             error = BadRequest("the path must not contain encoded '/', '\\', '.' or NUL characters")
@@ -80,11 +97,11 @@ class FastReads:
             return
         path: str = scope["path"]
         if scope["method"] != "GET" or not path.startswith(_PREFIX):
-            await self.app(scope, receive, send)
+            await self._delegate(scope, receive, send)
             return
         namespace, slash, secret_path = path[len(_PREFIX) :].partition("/")
         if not slash:
-            await self.app(scope, receive, send)
+            await self._delegate(scope, receive, send)
             return
         try:
             rt = self._runtime
