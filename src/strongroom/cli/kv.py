@@ -331,6 +331,15 @@ def delete(ctx: CliContext, path: str, versions: tuple[int, ...], all_versions: 
     emit(ctx, {"deleted": path}, f"deleted {path}")
 
 
+def _change_versions(ctx: CliContext, done: str, path: str, versions: tuple[int, ...]) -> None:
+    """Undelete or destroy ``versions`` of ``path`` and report it (``done``: the past tense)."""
+    namespace, sub = split_secret_path(path)
+    with translate_errors(), ctx.client() as client:
+        change = client.undelete if done == "undeleted" else client.destroy
+        change(namespace, sub, list(versions))
+    emit(ctx, {done: list(versions)}, f"{done} versions {list(versions)} of {path}")
+
+
 @kv.command()
 @click.argument("path")
 @_versions_option(True)
@@ -343,10 +352,7 @@ def undelete(ctx: CliContext, path: str, versions: tuple[int, ...]) -> None:
     Example:
       strongroom kv undelete -v 3 secret/app/db
     """
-    namespace, sub = split_secret_path(path)
-    with translate_errors(), ctx.client() as client:
-        client.undelete(namespace, sub, list(versions))
-    emit(ctx, {"undeleted": list(versions)}, f"undeleted versions {list(versions)} of {path}")
+    _change_versions(ctx, "undeleted", path, versions)
 
 
 @kv.command()
@@ -361,10 +367,7 @@ def destroy(ctx: CliContext, path: str, versions: tuple[int, ...]) -> None:
     Example:
       strongroom kv destroy -v 1 secret/app/db
     """
-    namespace, sub = split_secret_path(path)
-    with translate_errors(), ctx.client() as client:
-        client.destroy(namespace, sub, list(versions))
-    emit(ctx, {"destroyed": list(versions)}, f"destroyed versions {list(versions)} of {path}")
+    _change_versions(ctx, "destroyed", path, versions)
 
 
 @kv.command()

@@ -98,15 +98,21 @@ class Client:
     def _secret_url(self, action: str, namespace: str, path: str) -> str:
         return f"/api/v1/{action}/{namespace}/{_quote_path(path)}"
 
-    def put(
-        self, namespace: str, path: str, data: Mapping[str, Any], *, cas: int | None = None
+    def _write(
+        self, method: str, namespace: str, path: str, data: Mapping[str, Any], cas: int | None
     ) -> VersionMetadata:
         body: dict[str, Any] = {"data": dict(data)}
         if cas is not None:
             body["cas"] = cas
         return VersionMetadata.from_json(
-            self._call("PUT", self._secret_url("secrets", namespace, path), json=body)
+            self._call(method, self._secret_url("secrets", namespace, path), json=body)
         )
+
+    def put(
+        self, namespace: str, path: str, data: Mapping[str, Any], *, cas: int | None = None
+    ) -> VersionMetadata:
+        """Write a new version; ``cas`` makes it conditional on the current version."""
+        return self._write("PUT", namespace, path, data, cas)
 
     def get(self, namespace: str, path: str, *, version: int | None = None) -> SecretValue:
         params = {"version": version} if version else None
@@ -117,12 +123,8 @@ class Client:
     def patch(
         self, namespace: str, path: str, data: Mapping[str, Any], *, cas: int | None = None
     ) -> VersionMetadata:
-        body: dict[str, Any] = {"data": dict(data)}
-        if cas is not None:
-            body["cas"] = cas
-        return VersionMetadata.from_json(
-            self._call("PATCH", self._secret_url("secrets", namespace, path), json=body)
-        )
+        """Merge ``data`` into the latest version (RFC 7386; None removes a key)."""
+        return self._write("PATCH", namespace, path, data, cas)
 
     def delete(self, namespace: str, path: str, versions: Sequence[int] | None = None) -> None:
         if versions:
