@@ -145,44 +145,37 @@ class Keyrings:
         # hit needs the same stored bytes at the same place. Cleared when a keyring is destroyed.
         self._deks: dict[tuple[str, bytes, bytes], Aead] = {}
 
-    def _decode(self, namespace: str, raw: bytes) -> Keyring:
+    def _unwrap_terms(
+        self, namespace: str, raw: bytes
+    ) -> tuple[str, list[tuple[int, bytes, float]]]:
+        """The provider reference and (number, key, created) of every term in a stored record."""
         try:
             doc = json.loads(raw)
             material = self._provider.unwrap(
                 base64.b64decode(doc["wrapped"]), context=_keyring_context(namespace)
             )
             entries = doc["terms"]
+            if len(material) != KEY_BYTES * len(entries):
+                raise DecryptionError()
+            terms = [
+                (
+                    int(entry["number"]),
+                    material[i * KEY_BYTES : (i + 1) * KEY_BYTES],
+                    float(entry["created"]),
+                )
+                for i, entry in enumerate(entries)
+            ]
+            return str(doc["provider"]), terms
         except (ValueError, KeyError, TypeError):
             raise DecryptionError() from None
-        if len(material) != KEY_BYTES * len(entries):
-            raise DecryptionError()
-        terms = tuple(
-            KeyringTerm(
-                namespace,
-                int(entry["number"]),
-                material[i * KEY_BYTES : (i + 1) * KEY_BYTES],
-                float(entry["created"]),
-            )
-            for i, entry in enumerate(entries)
-        )
-        return Keyring(namespace, str(doc["provider"]), terms)
 
-    def _material(self, keyring: Keyring) -> list[tuple[int, bytes, float]]:
-        raw = self._store.get_record(RECORD_KIND, keyring.namespace)
-        if raw is None:
-            raise NotFound(f"namespace {keyring.namespace!r} has no keyring")
-        doc = json.loads(raw)
-        material = self._provider.unwrap(
-            base64.b64decode(doc["wrapped"]), context=_keyring_context(keyring.namespace)
+    def _decode(self, namespace: str, raw: bytes) -> Keyring:
+        provider_ref, terms = self._unwrap_terms(namespace, raw)
+        return Keyring(
+            namespace,
+            provider_ref,
+            tuple(KeyringTerm(namespace, n, key, created) for n, key, created in terms),
         )
-        return [
-            (
-                int(entry["number"]),
-                material[i * KEY_BYTES : (i + 1) * KEY_BYTES],
-                float(entry["created"]),
-            )
-            for i, entry in enumerate(doc["terms"])
-        ]
 
     def exists(self, namespace: str) -> bool:
         return self._store.get_record(RECORD_KIND, namespace) is not None
@@ -237,8 +230,8 @@ class Keyrings:
                 old = self._store.get_record(RECORD_KIND, namespace)
                 if old is None:
                     raise NotFound(f"no namespace {namespace!r}")
-                keyring = self._decode(namespace, old)
-                material = self._material(keyring)
+                # One read and one unwrap: the new record extends exactly the `old` it replaces.
+                _, material = self._unwrap_terms(namespace, old)
                 number = max(n for n, _, _ in material) + 1
                 material.append((number, new_key(), self._clock.now()))
                 new = _serialize(material, namespace, self._provider)

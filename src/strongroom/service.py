@@ -12,12 +12,11 @@ from typing import Any
 
 from strongroom.auth import Identity
 from strongroom.clock import Clock
-from strongroom.crypto.envelope import header_end, open_at, seal
+from strongroom.crypto.envelope import open_at, seal, split_header
 from strongroom.errors import (
     BadRequest,
     CheckAndSetMismatch,
     Conflict,
-    DecryptionError,
     LimitExceeded,
     NotFound,
     SecretDeleted,
@@ -99,13 +98,8 @@ class SecretService:
         blob = record.envelope
         # Encoded once, for both the DEK and the value.
         encoded = encoded_version_context(record.namespace, record.path, record.version)
-        end = header_end(blob)
-        ref_end = 6 + int.from_bytes(blob[4:6], "big")
-        try:
-            key_ref = blob[6:ref_end].decode("utf-8")
-        except UnicodeDecodeError:
-            raise DecryptionError() from None
-        aead = self._keyrings.unwrap_dek(key_ref, blob[ref_end + 2 : end], encoded)
+        key_ref, wrapped_dek, end = split_header(blob)
+        aead = self._keyrings.unwrap_dek(key_ref, wrapped_dek, encoded)
         data: dict[str, Any] = json.loads(open_at(aead, blob, end, encoded))
         return data
 

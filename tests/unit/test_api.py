@@ -193,3 +193,11 @@ def test_unexpected_errors_reveal_nothing(
             assert response.json()["error"]["code"] == "internal"
             assert canary not in response.text
     assert "ValueError" in caplog.text and canary not in caplog.text
+
+
+def test_head_and_get_of_a_secret_agree(app_client: TestClient) -> None:
+    app_client.put(f"{S}/h", json={"data": {"k": "v"}})
+    get, head = app_client.get(f"{S}/h"), app_client.head(f"{S}/h")
+    assert (get.status_code, head.status_code) == (200, 200)
+    assert head.headers["content-length"] == get.headers["content-length"] and head.content == b""
+    assert app_client.head(f"{S}/missing").status_code == 404

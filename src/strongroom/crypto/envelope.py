@@ -30,6 +30,7 @@ __all__ = [
     "parse_envelope",
     "seal",
     "seal_with_data_key",
+    "split_header",
 ]
 
 MAGIC = b"SR"
@@ -116,9 +117,9 @@ class Envelope:
 _PREFIX_V1 = MAGIC + bytes((FORMAT_V1, SUITE_AES256_GCM))
 
 
-def header_end(blob: bytes) -> int:
-    """Offset of the nonce: where the key reference and wrapped DEK end. Checks only framing;
-    every byte before it is authenticated when the envelope is opened."""
+def _offsets(blob: bytes) -> tuple[int, int]:
+    """Where the key reference ends and where the nonce starts. Checks only framing; every
+    byte before the nonce is authenticated when the envelope is opened."""
     if blob[:4] != _PREFIX_V1:
         parse_envelope(blob)  # raises the precise error (unsupported format, or decryption)
         raise DecryptionError()
@@ -126,7 +127,22 @@ def header_end(blob: bytes) -> int:
     end = ref_end + 2 + int.from_bytes(blob[ref_end : ref_end + 2], "big")
     if len(blob) < end + NONCE_BYTES + TAG_BYTES or ref_end == 6:
         raise DecryptionError()
-    return end
+    return ref_end, end
+
+
+def header_end(blob: bytes) -> int:
+    """Offset of the nonce: the header (key reference and wrapped DEK) ends there."""
+    return _offsets(blob)[1]
+
+
+def split_header(blob: bytes) -> tuple[str, bytes, int]:
+    """The key reference, the wrapped DEK and the header's end, without parsing the rest."""
+    ref_end, end = _offsets(blob)
+    try:
+        key_ref = blob[6:ref_end].decode("utf-8")
+    except UnicodeDecodeError:
+        raise DecryptionError() from None
+    return key_ref, blob[ref_end + 2 : end], end
 
 
 def open_at(aead: Aead, blob: bytes, end: int, encoded_context: bytes) -> bytes:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -16,9 +15,14 @@ from starlette.types import Receive, Scope, Send
 
 from strongroom.errors import BadRequest, StrongroomError
 from strongroom.runtime import Runtime
-from strongroom.server.http import error_response
+from strongroom.server.http import error_response, token_from_headers
 
-__all__ = ["FastReads", "has_encoded_separator"]
+__all__ = [
+    "FastReads",
+    "has_encoded_separator",
+    "path_of",
+    "read_secret_body",
+]
 
 log = logging.getLogger("strongroom.server")
 
@@ -40,14 +44,11 @@ def path_of(scope: Scope) -> str:
     return "/".join(path.split("/")[:4])
 
 
-def _token(headers: Sequence[tuple[bytes, bytes]]) -> str | None:
-    fallback = None
-    for name, value in headers:
-        if name == b"authorization" and value[:7].lower() == b"bearer ":
-            return value[7:].strip().decode("latin-1")
-        if name == b"x-strongroom-token":
-            fallback = value.decode("latin-1")
-    return fallback
+def read_secret_body(runtime: Runtime, scope: Scope, namespace: str, path: str) -> bytes:
+    """The JSON of a secret read: the one implementation behind both routes to it."""
+    identity = runtime.tokens.authenticate(token_from_headers(scope["headers"]))
+    value = runtime.secrets.get(identity, namespace, path, version=_version(scope["query_string"]))
+    return json.dumps(value.to_json(), separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _version(query: bytes) -> int | None:
@@ -104,12 +105,7 @@ class FastReads:
             await self._delegate(scope, receive, send)
             return
         try:
-            rt = self._runtime
-            identity = rt.tokens.authenticate(_token(scope["headers"]))
-            value = rt.secrets.get(
-                identity, namespace, secret_path, version=_version(scope["query_string"])
-            )
-            body = json.dumps(value.to_json(), separators=(",", ":"), ensure_ascii=False).encode()
+            body = read_secret_body(self._runtime, scope, namespace, secret_path)
         except StrongroomError as exc:
             response = error_response(exc)
         except Exception as exc:  # the same rule as the app's handler: type only, no text

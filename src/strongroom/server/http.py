@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -21,6 +22,7 @@ __all__ = [
     "query_int",
     "read_json",
     "request_token",
+    "token_from_headers",
 ]
 
 _JSON = "application/json"
@@ -80,11 +82,19 @@ async def read_json(request: Request, limits: Limits) -> dict[str, Any]:
     return doc
 
 
+def token_from_headers(headers: Sequence[tuple[bytes, bytes]]) -> str | None:
+    """The bearer token (or X-Strongroom-Token) from ASGI headers, which are lowercase."""
+    fallback = None
+    for name, value in headers:
+        if name == b"authorization" and value[:7].lower() == b"bearer ":
+            return value[7:].strip().decode("latin-1")
+        if name == b"x-strongroom-token":
+            fallback = value.decode("latin-1")
+    return fallback
+
+
 def request_token(request: Request) -> str | None:
-    header = request.headers.get("authorization")
-    if header and header[:7].lower() == "bearer ":
-        return header[7:].strip()
-    return request.headers.get("x-strongroom-token")
+    return token_from_headers(request.scope["headers"])
 
 
 def query_int(request: Request, name: str, default: int | None = None) -> int | None:

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from strongroom.auth import parse_grants
 from strongroom.errors import BadRequest
 from strongroom.runtime import Runtime
+from strongroom.server.fastpath import read_secret_body
 from strongroom.server.http import body_int, identity_of, json_response, query_int, read_json
 
 __all__ = ["native_routes"]
@@ -58,11 +59,9 @@ def _context(doc: dict[str, Any]) -> dict[str, str]:
 
 # -- secrets
 async def read_secret(request: Request) -> Response:
-    ns, path = _target(request)
-    value = _rt(request).secrets.get(
-        identity_of(request), ns, path, version=query_int(request, "version")
-    )
-    return json_response(value.to_json())
+    ns, path = _target(request)  # reached for HEAD; GET takes the fast path in front
+    body = read_secret_body(_rt(request), request.scope, ns, path)
+    return Response(body, media_type="application/json")
 
 
 async def write_secret(request: Request) -> Response:
