@@ -30,10 +30,13 @@ def postgres_url(postgres: PostgresServer) -> str:
 @pytest.fixture
 def app_client(tmp_path: Path) -> Iterator[TestClient]:
     """The ASGI app in-process with a real SQLite store and local KMS."""
-    app = create_app(ServerSettings(tmp_path / "data", dev=True, root_token=ROOT_TOKEN))
+    settings = ServerSettings(
+        tmp_path / "data", dev=True, root_token=ROOT_TOKEN, audit_file=tmp_path / "audit.log"
+    )
+    app = create_app(settings)
     with TestClient(app, headers={"Authorization": f"Bearer {ROOT_TOKEN}"}) as client:
         yield client
-    app.state.services.close()
+    app.node.close()
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,15 @@ class ServerSettings:
     rotate_after_encryptions: int = 2**30
     limits: Limits = field(default_factory=lambda: DEFAULT_LIMITS)
     access_log: bool = False
+    seal: str = "kms"  # kms | file | shamir
+    seal_key_file: Path | None = None  # the file seal's unseal key, kept apart from the store
+    audit_file: Path | None = None  # a file audit sink from the server's own flags
+    audit_dir: Path | None = None  # where API-enabled file sinks go; default data_dir/audit
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    login_attempts: int = 5  # failed logins per identity per 15 minutes
+    unauthenticated_rate: float = 10.0  # requests per second per client address
+    unauthenticated_burst: float = 50.0
 
     @property
     def resolved_store_url(self) -> str:
@@ -44,6 +53,10 @@ class ServerSettings:
     @property
     def resolved_key_file(self) -> Path:
         return self.key_file or self.data_dir / "kms.key"
+
+    @property
+    def resolved_audit_dir(self) -> Path:
+        return self.audit_dir or self.data_dir / "audit"
 
 
 @dataclass(frozen=True)

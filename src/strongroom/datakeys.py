@@ -43,7 +43,7 @@ class DataKeyService:
         self, identity: Identity, namespace: str, context: Mapping[str, str]
     ) -> WrappedDataKey:
         check_namespace(namespace, self._limits)
-        identity.require("encrypt", namespace)
+        identity.require("update", f"sys/kms/encrypt/{namespace}")
         bound = self._context(context)
         term = self._keyrings.term_for_encryption(namespace)
         plaintext = new_key()
@@ -58,7 +58,7 @@ class DataKeyService:
         context: Mapping[str, str],
     ) -> bytes:
         check_namespace(namespace, self._limits)
-        identity.require("decrypt", namespace)
+        identity.require("update", f"sys/kms/decrypt/{namespace}")
         parsed = parse_term_ref(key_ref)
         if parsed is None or parsed[0] != namespace:
             raise DecryptionError()

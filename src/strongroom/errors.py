@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "AccessDenied",
+    "AuditUnavailable",
     "BadRequest",
     "CheckAndSetMismatch",
     "Conflict",
@@ -15,6 +16,8 @@ __all__ = [
     "LimitExceeded",
     "NotFound",
     "PayloadTooLarge",
+    "RateLimited",
+    "Sealed",
     "SecretDeleted",
     "ServerUnreachable",
     "StoreUnavailable",
@@ -155,6 +158,40 @@ class StoreUnavailable(StrongroomError):
     @classmethod
     def default_message(cls) -> str:
         return "storage unavailable"
+
+
+class RateLimited(StrongroomError):
+    """Too many requests from one client address, or too many failed logins for one identity."""
+
+    http_status = 429
+    code = "rate_limited"
+    exit_code = 8
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "too many requests; retry later"
+
+
+class Sealed(StrongroomError):
+    http_status = 503
+    code = "sealed"
+    exit_code = 7
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "the server is sealed; unseal it with: strongroom operator unseal"
+
+
+class AuditUnavailable(StrongroomError):
+    """No audit sink accepted the entry: the request is refused (fail closed)."""
+
+    http_status = 503
+    code = "audit_unavailable"
+    exit_code = 7
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "no audit sink can write; the request was refused"
 
 
 class ServerUnreachable(StrongroomError):

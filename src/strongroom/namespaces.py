@@ -45,7 +45,7 @@ class NamespaceService:
 
     def create(self, identity: Identity, name: str) -> NamespaceInfo:
         check_namespace(name, self._limits)
-        identity.require("admin", name)
+        identity.require("create", f"sys/namespaces/{name}")
         if self._store.get_record(_NAMESPACE_KIND, name) is not None:
             raise Conflict(f"namespace {name!r} already exists")
         if not self._keyrings.exists(name):
@@ -58,21 +58,21 @@ class NamespaceService:
     def ensure(self, name: str) -> None:
         """Create a namespace at startup if it does not exist (dev mode's ``secret``)."""
         if self._store.get_record(_NAMESPACE_KIND, name) is None:
-            self.create(Identity("system", root=True), name)
+            self.create(Identity.system(), name)
 
     def get(self, identity: Identity, name: str) -> NamespaceInfo:
         check_namespace(name, self._limits)
-        identity.require("list", name)
+        identity.require("read", f"sys/namespaces/{name}")
         return self._info(name)
 
     def list_namespaces(self, identity: Identity) -> list[NamespaceInfo]:
         names = self._store.list_records(_NAMESPACE_KIND)
-        return [self._info(n) for n in names if identity.allows("list", n)]
+        return [self._info(n) for n in names if identity.allows("read", f"sys/namespaces/{n}")]
 
     def delete(self, identity: Identity, name: str) -> None:
         """Crypto-shredding: the keyring is destroyed first, then the (now unreadable) data."""
         check_namespace(name, self._limits)
-        identity.require("admin", name)
+        identity.require("delete", f"sys/namespaces/{name}")
         if self._store.get_record(_NAMESPACE_KIND, name) is None:
             raise NotFound(f"no namespace {name!r}")
         self._keyrings.destroy(name)
@@ -83,14 +83,14 @@ class NamespaceService:
     # -- keys
     def rotate(self, identity: Identity, name: str) -> NamespaceInfo:
         check_namespace(name, self._limits)
-        identity.require("admin", name)
+        identity.require("update", f"sys/namespaces/{name}/keys")
         self._info(name)
         self._keyrings.rotate(name)
         return self._info(name)
 
     def status(self, identity: Identity, name: str) -> list[KeyTermStatus]:
         check_namespace(name, self._limits)
-        identity.require("admin", name)
+        identity.require("read", f"sys/namespaces/{name}/keys")
         self._info(name)
         return [
             KeyTermStatus(
@@ -112,7 +112,7 @@ class NamespaceService:
         """Re-seal one batch of versions under the active term. Call until ``done``; the cursor
         is kept in the store, so an interrupted job resumes where it stopped."""
         check_namespace(name, self._limits)
-        identity.require("admin", name)
+        identity.require("update", f"sys/namespaces/{name}/keys")
         self._info(name)
         if not 1 <= batch_size <= MAX_REWRAP_BATCH:
             raise BadRequest(f"batch_size must be 1-{MAX_REWRAP_BATCH}")

@@ -13,6 +13,8 @@ __all__ = ["check_namespace", "check_path", "check_prefix"]
 
 _NAMESPACE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _FORBIDDEN_IN_SEGMENT = ("%", "\\")
+# Policy paths put secrets at "<namespace>/<path>" and the system at "sys/…" and "auth/…".
+RESERVED_NAMESPACES = frozenset({"sys", "auth"})
 
 
 def check_namespace(name: str, limits: Limits = DEFAULT_LIMITS) -> str:
@@ -21,6 +23,8 @@ def check_namespace(name: str, limits: Limits = DEFAULT_LIMITS) -> str:
             f"invalid namespace name: use 1-{limits.max_namespace_bytes} characters "
             "from a-z, 0-9, '-' and '_', starting with a letter or digit"
         )
+    if name in RESERVED_NAMESPACES:
+        raise BadRequest(f"namespace name {name!r} is reserved for system policy paths")
     return name
 
 

@@ -1,20 +1,26 @@
-"""Builds the object graph a server runs on from its settings (used by create_app only)."""
+"""Builds the object graph of an unsealed server from its settings, store and root-key provider
+(used by the server's node only)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from strongroom.audit import AuditBroker
 from strongroom.auth import TokenRegistry
-from strongroom.clock import Clock, SystemClock
+from strongroom.auth.approle import AppRoleAuth
+from strongroom.auth.lockout import LoginGuard
+from strongroom.auth.token_service import TokenService
+from strongroom.auth.userpass import UserpassAuth
+from strongroom.clock import Clock
 from strongroom.config import ServerSettings
 from strongroom.datakeys import DataKeyService
 from strongroom.keyring import Keyrings
-from strongroom.kms.local import LocalKeyFile
 from strongroom.kms.provider import KeyProvider
 from strongroom.namespaces import NamespaceService
+from strongroom.policy.store import PolicyStore
 from strongroom.service import SecretService
-from strongroom.store import open_store
 from strongroom.store.protocol import Store
+from strongroom.system import SystemService
 
 __all__ = ["Runtime"]
 
@@ -25,37 +31,52 @@ class Runtime:
     store: Store
     provider: KeyProvider
     keyrings: Keyrings
+    policies: PolicyStore
     tokens: TokenRegistry
+    token_service: TokenService
+    approle: AppRoleAuth
+    userpass: UserpassAuth
+    audit: AuditBroker
     secrets: SecretService
     namespaces: NamespaceService
     datakeys: DataKeyService
+    system: SystemService
     root_token: str | None = None
 
     @classmethod
-    def build(cls, settings: ServerSettings, clock: Clock | None = None) -> Runtime:
-        clock = clock or SystemClock()
-        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        store = open_store(settings.resolved_store_url)
-        # The key file lives apart from the store; in dev mode both sit in the data directory.
-        provider = LocalKeyFile(settings.resolved_key_file).provider(settings.root_key_name)
+    def build(
+        cls, settings: ServerSettings, store: Store, provider: KeyProvider, clock: Clock
+    ) -> Runtime:
         keyrings = Keyrings(store, provider, clock, rotate_after=settings.rotate_after_encryptions)
+        policies = PolicyStore(store, clock)
+        tokens = TokenRegistry(store, provider, clock, policies)
+        guard = LoginGuard(store, clock, max_attempts=settings.login_attempts)
+        audit = AuditBroker(store, provider, clock, settings.resolved_audit_dir)
         runtime = cls(
             settings,
             store,
             provider,
             keyrings,
-            TokenRegistry(store, provider, clock),
+            policies,
+            tokens,
+            TokenService(tokens, store),
+            AppRoleAuth(store, tokens, guard, clock),
+            UserpassAuth(store, tokens, guard),
+            audit,
             SecretService(store, keyrings, clock, settings.limits),
             NamespaceService(store, keyrings, clock, settings.limits),
             DataKeyService(keyrings, settings.limits),
+            SystemService(policies, audit),
         )
+        if settings.audit_file is not None:
+            runtime.audit.ensure_file("file", settings.audit_file)
         if settings.dev:
             runtime.namespaces.ensure(settings.default_namespace)
-            runtime.root_token = runtime.tokens.dev_root_token(settings.root_token)
+            runtime.root_token = tokens.dev_root_token(settings.root_token)
         elif settings.root_token:
-            runtime.tokens.create("root", root=True, token=settings.root_token)
+            tokens.ensure_root_token(settings.root_token)
             runtime.root_token = settings.root_token
         return runtime
 
     def close(self) -> None:
-        self.store.close()
+        self.audit.close()

@@ -80,8 +80,16 @@ class SecretService:
     def _target(self, identity: Identity, capability: str, namespace: str, path: str) -> None:
         check_namespace(namespace, self.limits)
         check_path(path, self.limits)
-        identity.require(capability, namespace)
+        identity.require(capability, f"{namespace}/{path}")
         self._keyrings.get(namespace)  # NotFound for an unknown namespace
+
+    def _target_write(self, identity: Identity, namespace: str, path: str) -> None:
+        """``create`` for a new secret, ``update`` for an existing one (Vault's rule)."""
+        check_namespace(namespace, self.limits)
+        check_path(path, self.limits)
+        exists = self._store.get_secret(namespace, path) is not None
+        identity.require("update" if exists else "create", f"{namespace}/{path}")
+        self._keyrings.get(namespace)
 
     def _secret(self, namespace: str, path: str) -> SecretRecord:
         secret = self._store.get_secret(namespace, path)
@@ -113,7 +121,7 @@ class SecretService:
         *,
         cas: int | None = None,
     ) -> VersionMetadata:
-        self._target(identity, "write", namespace, path)
+        self._target_write(identity, namespace, path)
         plaintext = encode_data(data, self.limits)
         return self._write(namespace, path, plaintext, cas)
 
@@ -165,10 +173,10 @@ class SecretService:
     def patch(
         self, identity: Identity, namespace: str, path: str, data: Any, *, cas: int | None = None
     ) -> VersionMetadata:
-        self._target(identity, "write", namespace, path)
+        self._target(identity, "patch", namespace, path)
         if not isinstance(data, dict):
             raise BadRequest("patch data must be a JSON object")
-        current = self.get(identity, namespace, path)
+        current = self._get(namespace, path, None)
         if cas is not None and cas != current.metadata.version:
             raise CheckAndSetMismatch("check-and-set parameter did not match the current version")
         merged = merge_patch(current.data, data)
@@ -179,7 +187,7 @@ class SecretService:
         self, identity: Identity, namespace: str, path: str, version: int
     ) -> VersionMetadata:
         old = self.get(identity, namespace, path, version=version)
-        self._target(identity, "write", namespace, path)
+        self._target(identity, "update", namespace, path)
         secret = self._secret(namespace, path)
         return self._write(
             namespace, path, encode_data(old.data, self.limits), secret.current_version
@@ -190,6 +198,9 @@ class SecretService:
         self, identity: Identity, namespace: str, path: str, *, version: int | None = None
     ) -> SecretValue:
         self._target(identity, "read", namespace, path)
+        return self._get(namespace, path, version)
+
+    def _get(self, namespace: str, path: str, version: int | None) -> SecretValue:
         if version is not None and version < 1:
             raise BadRequest("version must be a positive integer")
         secret, record = self._store.read_version(namespace, path, version)
@@ -238,7 +249,7 @@ class SecretService:
         cas_required: bool | None = None,
         custom_metadata: Mapping[str, str] | None = None,
     ) -> SecretMetadata:
-        self._target(identity, "write", namespace, path)
+        self._target_write(identity, namespace, path)
         now = self._clock.now()
         secret = self._store.get_secret(namespace, path) or SecretRecord(
             namespace, path, 0, now, now
@@ -303,7 +314,7 @@ class SecretService:
     def undelete(
         self, identity: Identity, namespace: str, path: str, versions: Sequence[int]
     ) -> None:
-        self._target(identity, "write", namespace, path)
+        self._target(identity, "update", namespace, path)
         self._store.set_deletion(
             namespace, path, self._existing_versions(namespace, path, versions), None
         )
@@ -327,9 +338,10 @@ class SecretService:
     def _scope(self, identity: Identity, capability: str, namespace: str, prefix: str) -> str:
         check_namespace(namespace, self.limits)
         base = check_prefix(prefix, self.limits)
-        identity.require(capability, namespace)
+        folder = base + "/" if base else ""
+        identity.require(capability, f"{namespace}/{folder}")
         self._keyrings.get(namespace)
-        return base + "/" if base else ""
+        return folder
 
     def list_keys(self, identity: Identity, namespace: str, prefix: str = "") -> list[str]:
         """One level under ``prefix``: names, with a trailing '/' for folders (Vault's shape)."""
@@ -344,10 +356,12 @@ class SecretService:
                 rest = path[len(base) :]
                 head, slash, _ = rest.partition("/")
                 if slash:
-                    keys.append(head + "/")
+                    if identity.can_see(f"{namespace}/{base}{head}/"):
+                        keys.append(head + "/")
                     after = base + head + "/\U0010ffff"  # skip the rest of this folder
                     break
-                keys.append(head)
+                if identity.can_see(f"{namespace}/{path}"):
+                    keys.append(head)
                 after = path
             else:
                 if len(page) < self.limits.max_list_page:
@@ -367,7 +381,8 @@ class SecretService:
         limit = max(1, min(limit, self.limits.max_list_page))
         page = self._store.scan_paths(namespace, base, after, limit)
         cursor = page[-1] if len(page) == limit else ""
-        return page, cursor
+        # Only what the caller may read or list: a listing must not leak other paths.
+        return [p for p in page if identity.can_see(f"{namespace}/{p}")], cursor
 
     def search(
         self,
@@ -401,6 +416,8 @@ class SecretService:
                     if is_glob
                     else name.lower() in secret.path.lower()
                 ):
+                    continue
+                if not identity.can_see(f"{namespace}/{secret.path}"):
                     continue
                 custom = secret.settings.get("custom_metadata", {})
                 if all(custom.get(k) == v for k, v in wanted.items()):

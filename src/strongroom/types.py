@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
+    "IssuedToken",
     "JsonObject",
     "KeyTermStatus",
     "NamespaceInfo",
     "RewrapProgress",
+    "SealStatusInfo",
     "SecretMetadata",
     "SecretValue",
     "VersionMetadata",
@@ -219,3 +221,55 @@ class WrappedDataKey:
     key_ref: str
     wrapped: bytes
     plaintext: bytes = field(repr=False, default=b"")
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token from a login or a create call."""
+
+    token: str = field(repr=False)
+    accessor: str
+    policies: tuple[str, ...]
+    lease_duration: int
+    renewable: bool
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> IssuedToken:
+        return cls(
+            str(doc["client_token"]),
+            str(doc["accessor"]),
+            tuple(doc.get("policies", ())),
+            int(doc.get("lease_duration", 0)),
+            bool(doc.get("renewable", False)),
+        )
+
+
+@dataclass(frozen=True)
+class SealStatusInfo:
+    type: str
+    initialized: bool
+    sealed: bool
+    threshold: int
+    shares: int
+    progress: int
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> SealStatusInfo:
+        return cls(
+            str(doc["type"]),
+            bool(doc["initialized"]),
+            bool(doc["sealed"]),
+            int(doc["t"]),
+            int(doc["n"]),
+            int(doc["progress"]),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "initialized": self.initialized,
+            "sealed": self.sealed,
+            "t": self.threshold,
+            "n": self.shares,
+            "progress": self.progress,
+        }

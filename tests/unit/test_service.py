@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from strongroom.auth import Grant, Identity
+from strongroom.auth import Identity
+from strongroom.policy import compile_acl, parse_policy
 from strongroom.clock import ManualClock
 from strongroom.config import ServerSettings
 from strongroom.errors import (
@@ -20,15 +21,16 @@ from strongroom.errors import (
     SecretDeleted,
 )
 from strongroom.runtime import Runtime
+from strongroom.server.node import Node
 
-ROOT = Identity("root", root=True)
+ROOT = Identity.system("root")
 
 
 @pytest.fixture
 def rt(tmp_path: Path) -> Iterator[Runtime]:
-    runtime = Runtime.build(ServerSettings(tmp_path, dev=True, root_token="t"), ManualClock())
-    yield runtime
-    runtime.close()
+    node = Node(ServerSettings(tmp_path, dev=True, root_token="t"), ManualClock())
+    yield node.require_runtime()
+    node.close()
 
 
 def test_versions_read_latest_and_by_number(rt: Runtime) -> None:
@@ -140,10 +142,11 @@ def test_limits_are_enforced(rt: Runtime) -> None:
         kv.metadata(ROOT, "secret", "big")
 
 
-def test_grants_deny_by_default(rt: Runtime) -> None:
-    reader = Identity("reader", grants=(Grant("secret", frozenset({"read"})),))
+def test_policies_deny_by_default(rt: Runtime) -> None:
+    policy = parse_policy("reader", 'path "secret/*" { capabilities = ["read"] }')
+    reader = Identity("reader", ("reader",), compile_acl([policy]))
     rt.secrets.put(ROOT, "secret", "a", {"k": "v"})
-    assert reader.allows("read", "secret") and not reader.allows("read", "prod")
+    assert reader.allows("read", "secret/a") and not reader.allows("read", "prod/a")
     assert rt.secrets.get(reader, "secret", "a").data == {"k": "v"}
     with pytest.raises(AccessDenied):
         rt.secrets.put(reader, "secret", "a", {"k": "w"})
@@ -160,22 +163,24 @@ def test_rotate_rewrap_and_status(rt: Runtime) -> None:
     progress = rt.namespaces.rewrap(ROOT, "secret", batch_size=10)
     assert (progress.rewrapped, progress.remaining, progress.done) == (10, 15, False)
     # A new service object (a restart) resumes from the stored cursor.
-    again = Runtime.build(rt.settings, ManualClock())
+    node = Node(rt.settings, ManualClock())
+    again = node.require_runtime()
     while not (progress := again.namespaces.rewrap(ROOT, "secret", batch_size=10)).done:
         pass
     assert progress.remaining == 0
     assert [t.versions_in_use for t in again.namespaces.status(ROOT, "secret")] == [0, 25]
     assert all(again.secrets.get(ROOT, "secret", f"s{i}").data == {"i": i} for i in range(25))
-    again.close()
+    node.close()
 
 
 def test_automatic_rotation_after_the_encryption_budget(tmp_path: Path) -> None:
     settings = ServerSettings(tmp_path, dev=True, root_token="t", rotate_after_encryptions=1500)
-    runtime = Runtime.build(settings, ManualClock())
+    node = Node(settings, ManualClock())
+    runtime = node.require_runtime()
     for _ in range(2100):
         runtime.keyrings.term_for_encryption("secret")
     assert runtime.keyrings.get("secret").active.number == 2
-    runtime.close()
+    node.close()
 
 
 def test_deleting_a_namespace_shreds_its_keyring(rt: Runtime) -> None:

@@ -43,6 +43,31 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 @click.option(
     "--access-log/--no-access-log", default=False, help="Log each request line (never bodies)."
 )
+@click.option(
+    "--seal",
+    "seal_type",
+    type=click.Choice(["kms", "file", "shamir"]),
+    default="kms",
+    show_default=True,
+    help="How the root keys are unlocked at start (dev mode: kms).",
+)
+@click.option(
+    "--seal-key-file",
+    type=click.Path(path_type=Path),
+    help="The file seal's unseal key; keep it apart from the store.",
+)
+@click.option(
+    "--audit-file",
+    type=click.Path(path_type=Path),
+    help="Write the audit log here (dev default: DATA_DIR/audit.log).",
+)
+@click.option("--tls-cert", type=click.Path(path_type=Path, exists=True), help="PEM certificate.")
+@click.option("--tls-key", type=click.Path(path_type=Path, exists=True), help="PEM private key.")
+@click.option(
+    "--insecure-no-tls",
+    is_flag=True,
+    help="Allow plain HTTP on a non-loopback address (only behind a TLS-terminating proxy).",
+)
 def server(
     dev: bool,
     data_dir: Path | None,
@@ -52,6 +77,12 @@ def server(
     store_url: str | None,
     rotate_after: int,
     access_log: bool,
+    seal_type: str,
+    seal_key_file: Path | None,
+    audit_file: Path | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    insecure_no_tls: bool,
 ) -> None:
     """Start the strongroom server.
 
@@ -59,6 +90,8 @@ def server(
     Examples:
       strongroom server --dev
       strongroom server --dev --data-dir ./data --port 8300 --root-token dev-only-token
+      strongroom server --data-dir /var/lib/strongroom --seal shamir \\
+          --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem
     """
     try:
         import uvicorn
@@ -67,21 +100,20 @@ def server(
     except ImportError:
         click.echo("Error: the server needs: pip install 'strongroom[server]'", err=True)
         sys.exit(1)
-    if host not in _LOOPBACK:
+    if (tls_cert is None) != (tls_key is None):
+        click.echo("Error: pass both --tls-cert and --tls-key.", err=True)
+        sys.exit(2)
+    tls = tls_cert is not None
+    if host not in _LOOPBACK and not tls and not insecure_no_tls:
         click.echo(
-            "Error: refusing to listen on a non-loopback address without TLS; "
-            "TLS arrives with the access-control release. Use --host 127.0.0.1.",
+            "Error: refusing to listen on a non-loopback address without TLS. "
+            "Pass --tls-cert and --tls-key, or --insecure-no-tls behind a TLS proxy.",
             err=True,
         )
         sys.exit(2)
-    if not dev and not root_token:
-        click.echo(
-            "Error: without --dev, pass --root-token (full auth arrives in a later release).",
-            err=True,
-        )
-        sys.exit(2)
+    resolved_dir = data_dir or default_data_dir()
     settings = ServerSettings(
-        data_dir=data_dir or default_data_dir(),
+        data_dir=resolved_dir,
         host=host,
         port=port,
         dev=dev,
@@ -89,20 +121,42 @@ def server(
         store_url=store_url or store_url_from_env(),
         rotate_after_encryptions=rotate_after,
         access_log=access_log,
+        seal=seal_type,
+        seal_key_file=seal_key_file,
+        audit_file=audit_file or (resolved_dir / "audit.log" if dev else None),
+        tls_cert=tls_cert,
+        tls_key=tls_key,
     )
     app = create_app(settings)
-    addr = f"http://{host}:{port}"
-    token = app.state.services.root_token
+    node = app.node
+    addr = f"{'https' if tls else 'http'}://{host}:{port}"
+    status = node.status()
     click.echo(f"strongroom {'dev ' if dev else ''}server")
     click.echo(f"  data directory: {settings.data_dir}")
     click.echo(f"  address:        {addr}")
-    click.echo(f"  root token:     {token}")
-    click.echo("")
-    click.echo("Set these in your shell to use the CLI:")
-    click.echo(f"  export STRONGROOM_ADDR={addr} STRONGROOM_TOKEN={token}")
+    click.echo(f"  seal:           {status.type} ({'sealed' if status.sealed else 'unsealed'})")
+    if node.runtime is not None and node.runtime.root_token:
+        token = node.runtime.root_token
+        click.echo(f"  root token:     {token}")
+        click.echo("")
+        click.echo("Set these in your shell to use the CLI:")
+        click.echo(f"  export STRONGROOM_ADDR={addr} STRONGROOM_TOKEN={token}")
+    elif not status.initialized:
+        click.echo("")
+        click.echo(f"Not initialized. Run: STRONGROOM_ADDR={addr} strongroom operator init")
+    elif status.sealed:
+        click.echo("")
+        click.echo(f"Sealed. Run: STRONGROOM_ADDR={addr} strongroom operator unseal")
     click.echo("", nl=True)
     sys.stdout.flush()
     uvicorn.run(
-        app, host=host, port=port, log_level="warning", access_log=access_log, server_header=False
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=access_log,
+        server_header=False,
+        ssl_certfile=str(tls_cert) if tls_cert else None,
+        ssl_keyfile=str(tls_key) if tls_key else None,
     )
-    app.state.services.close()
+    node.close()

@@ -7,12 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-try:
-    import httpx
-except ImportError as exc:  # pragma: no cover - depends on the install
-    raise ImportError("the client needs httpx: pip install 'strongroom[client]'") from exc
-
-from strongroom.errors import ServerUnreachable, error_for_code
+from strongroom.client.auth import AuthCalls
+from strongroom.client.base import BaseClient
+from strongroom.client.system import SystemCalls
 from strongroom.types import (
     KeyTermStatus,
     NamespaceInfo,
@@ -30,69 +27,8 @@ def _quote_path(path: str) -> str:
     return quote(path, safe="/")
 
 
-class Client:
-    """``Client("http://127.0.0.1:8200", token)``. Pass ``transport`` to test in-process."""
-
-    def __init__(
-        self,
-        addr: str,
-        token: str | None = None,
-        *,
-        verify: bool | str = True,
-        timeout: float = 30.0,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        headers = {"User-Agent": "strongroom-sdk"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self._http = httpx.Client(
-            base_url=addr.rstrip("/"),
-            headers=headers,
-            verify=verify,
-            timeout=timeout,
-            transport=transport,
-        )
-
-    def __repr__(self) -> str:
-        return f"Client({str(self._http.base_url)!r})"
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _call(
-        self,
-        method: str,
-        url: str,
-        *,
-        json: Mapping[str, Any] | None = None,
-        params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
-    ) -> Any:
-        try:
-            response = self._http.request(method, url, json=json, params=params)
-        except httpx.HTTPError as exc:
-            raise ServerUnreachable(
-                f"cannot reach the server at {self._http.base_url} ({type(exc).__name__}); "
-                "is it running, and is STRONGROOM_ADDR right?"
-            ) from None
-        if response.status_code == 204:
-            return None
-        try:
-            doc = response.json()
-        except ValueError:
-            doc = None
-        if response.is_success:
-            return doc
-        info = doc.get("error", {}) if isinstance(doc, dict) else {}
-        cls = error_for_code(str(info.get("code", "")))
-        error = cls(str(info.get("message") or f"HTTP {response.status_code}"))
-        error.details = {k: v for k, v in info.items() if k not in ("code", "message")}
-        raise error
+class Client(AuthCalls, SystemCalls, BaseClient):
+    """``Client("http://127.0.0.1:8200", token)``: every strongroom API call, typed."""
 
     # -- secrets
     def _secret_url(self, action: str, namespace: str, path: str) -> str:
@@ -272,16 +208,3 @@ class Client:
             },
         )
         return base64.b64decode(doc["plaintext"])
-
-    # -- tokens
-    def create_token(
-        self, name: str, grants: Sequence[Mapping[str, Any]] = (), *, ttl: float | None = None
-    ) -> str:
-        body: dict[str, Any] = {"name": name, "grants": [dict(g) for g in grants]}
-        if ttl is not None:
-            body["ttl"] = ttl
-        return str(self._call("POST", "/api/v1/auth/tokens", json=body)["token"])
-
-    def lookup_self(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("GET", "/api/v1/auth/tokens/self")
-        return result

@@ -14,6 +14,7 @@ import struct
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,20 +40,37 @@ class KeyVersionInfo:
 class LocalKeyFile:
     """A JSON key file holding ``{name: {version: key}}``. Thread-safe within one process."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        payload: bytes | None = None,
+        persist: Callable[[bytes], None] | None = None,
+    ) -> None:
+        """Keys from the file at ``path``; or, for file and shamir seals, from ``payload``
+        (the decrypted document) with changes handed to ``persist`` instead of the file."""
         self.path = path
+        self._persist = persist
         self._lock = threading.Lock()
         self._keys: dict[str, dict[int, tuple[bytes, float]]] = {}
         self._ciphers: dict[tuple[str, int], Aead] = {}
-        if path.exists():
-            self._load()
+        if payload is not None:
+            self._load(payload)
+        elif persist is None and path.exists():
+            try:
+                payload = path.read_bytes()
+            except OSError as exc:
+                raise KeyProviderUnavailable(
+                    f"cannot read the local key file: {type(exc).__name__}"
+                ) from None
+            self._load(payload)
 
     def __repr__(self) -> str:
         return f"LocalKeyFile({str(self.path)!r})"
 
-    def _load(self) -> None:
+    def _load(self, payload: bytes) -> None:
         try:
-            raw = json.loads(self.path.read_text("utf-8"))
+            raw = json.loads(payload)
             keys: dict[str, dict[int, tuple[bytes, float]]] = {}
             for name, versions in raw["keys"].items():
                 keys[name] = {
@@ -65,7 +83,7 @@ class LocalKeyFile:
             ) from None
         self._keys = keys
 
-    def _save(self) -> None:
+    def serialize(self) -> bytes:
         payload = {
             "format": 1,
             "keys": {
@@ -76,12 +94,19 @@ class LocalKeyFile:
                 for name, versions in self._keys.items()
             },
         }
+        return json.dumps(payload).encode()
+
+    def _save(self) -> None:
+        data = self.serialize()
+        if self._persist is not None:
+            self._persist(data)
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(prefix=".keyfile-", dir=self.path.parent)
         try:
             os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(payload, handle)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, self.path)

@@ -11,19 +11,27 @@ from starlette.routing import Route
 
 from strongroom.config import ServerSettings
 from strongroom.errors import BadRequest, NotFound, StrongroomError
-from strongroom.runtime import Runtime
+from strongroom.server.audit_layer import AuditLayer
+from strongroom.server.auth_routes import auth_routes
 from strongroom.server.fastpath import FastReads, path_of
-from strongroom.server.http import error_response, json_response
+from strongroom.server.http import error_response, json_response, request_id_of
 from strongroom.server.native import native_routes
+from strongroom.server.node import Node
 from strongroom.server.openapi import openapi_document
+from strongroom.server.sys_routes import sys_routes
 
-__all__ = ["create_app"]
+__all__ = ["ServerApp", "create_app"]
 
 log = logging.getLogger("strongroom.server")
 
 
 async def healthz(request: Request) -> Response:
-    return json_response({"status": "ok"})
+    status = request.app.state.node.status()
+    if not status.initialized:
+        return json_response({"status": "uninitialized", "sealed": True}, 501)
+    if status.sealed:
+        return json_response({"status": "sealed", "sealed": True}, 503)
+    return json_response({"status": "ok", "sealed": False})
 
 
 async def openapi(request: Request) -> Response:
@@ -32,31 +40,47 @@ async def openapi(request: Request) -> Response:
 
 async def on_strongroom_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StrongroomError)
-    return error_response(exc)
+    return error_response(exc, request_id_of(request.scope))
 
 
 async def on_unexpected_error(request: Request, exc: Exception) -> Response:
     # Log the type only: an exception's text may carry data from the request.
     log.error("unexpected %s on %s %s", type(exc).__name__, request.method, path_of(request.scope))
-    return error_response(StrongroomError("internal error; see the server log"))
+    error = StrongroomError("internal error; see the server log")
+    return error_response(error, request_id_of(request.scope))
 
 
 async def on_not_found(request: Request, exc: Exception) -> Response:
     status = getattr(exc, "status_code", 404)
     if status == 405:
         error = BadRequest(f"method {request.method} is not allowed on this path")
-        response = error_response(error)
+        response = error_response(error, request_id_of(request.scope))
         response.status_code = 405
         return response
-    return error_response(NotFound(f"no route for {request.method} {request.url.path}"))
+    error_404 = NotFound(f"no route for {request.method} {request.url.path}")
+    return error_response(error_404, request_id_of(request.scope))
 
 
-def create_app(settings: ServerSettings, runtime: Runtime | None = None) -> FastReads:
-    runtime = runtime or Runtime.build(settings)
+class ServerApp(AuditLayer):
+    """The ASGI app: audit layer → fast read path → Starlette routes."""
+
+    @property
+    def state(self) -> object:
+        return self.node_app.state
+
+    def __init__(self, starlette: Starlette, node: Node) -> None:
+        self.node_app = starlette
+        super().__init__(FastReads(starlette, node), node)
+
+
+def create_app(settings: ServerSettings, node: Node | None = None) -> ServerApp:
+    node = node or Node(settings)
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/api/v1/openapi.json", openapi, methods=["GET"]),
         *native_routes(),
+        *auth_routes(),
+        *sys_routes(),
     ]
     app = Starlette(
         routes=routes,
@@ -67,5 +91,5 @@ def create_app(settings: ServerSettings, runtime: Runtime | None = None) -> Fast
             Exception: on_unexpected_error,
         },
     )
-    app.state.services = runtime
-    return FastReads(app, runtime)
+    app.state.node = node
+    return ServerApp(app, node)

@@ -14,8 +14,8 @@ from urllib.parse import parse_qsl
 from starlette.types import Receive, Scope, Send
 
 from strongroom.errors import BadRequest, StrongroomError
-from strongroom.runtime import Runtime
-from strongroom.server.http import error_response, token_from_headers
+from strongroom.server.http import authenticate_scope, error_response, request_id_of
+from strongroom.server.node import Node
 
 __all__ = [
     "FastReads",
@@ -44,9 +44,10 @@ def path_of(scope: Scope) -> str:
     return "/".join(path.split("/")[:4])
 
 
-def read_secret_body(runtime: Runtime, scope: Scope, namespace: str, path: str) -> bytes:
+def read_secret_body(node: Node, scope: Scope, namespace: str, path: str) -> bytes:
     """The JSON of a secret read: the one implementation behind both routes to it."""
-    identity = runtime.tokens.authenticate(token_from_headers(scope["headers"]))
+    identity = authenticate_scope(node, scope)
+    runtime = node.require_runtime()
     value = runtime.secrets.get(identity, namespace, path, version=_version(scope["query_string"]))
     return json.dumps(value.to_json(), separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -65,9 +66,9 @@ def _version(query: bytes) -> int | None:
 class FastReads:
     """Wraps the Starlette app; exposes its ``state`` and ``routes`` for the rest of the code."""
 
-    def __init__(self, app: Any, runtime: Runtime) -> None:
+    def __init__(self, app: Any, node: Node) -> None:
         self.app = app
-        self._runtime = runtime
+        self._node = node
 
     @property
     def state(self) -> Any:
@@ -105,12 +106,14 @@ class FastReads:
             await self._delegate(scope, receive, send)
             return
         try:
-            body = read_secret_body(self._runtime, scope, namespace, secret_path)
+            body = read_secret_body(self._node, scope, namespace, secret_path)
         except StrongroomError as exc:
-            response = error_response(exc)
+            response = error_response(exc, request_id_of(scope))
         except Exception as exc:  # the same rule as the app's handler: type only, no text
             log.error("unexpected %s on GET %s", type(exc).__name__, _PREFIX)
-            response = error_response(StrongroomError("internal error; see the server log"))
+            response = error_response(
+                StrongroomError("internal error; see the server log"), request_id_of(scope)
+            )
         else:
             await send(
                 {

@@ -6,15 +6,25 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from strongroom.auth import Identity
-from strongroom.errors import BadRequest, LimitExceeded, PayloadTooLarge, StrongroomError
+from strongroom.errors import (
+    BadRequest,
+    LimitExceeded,
+    PayloadTooLarge,
+    StrongroomError,
+    Unauthenticated,
+)
 from strongroom.jsondata import check_depth
 from strongroom.limits import Limits
+
+if TYPE_CHECKING:
+    from strongroom.server.node import Node
 
 __all__ = [
     "error_response",
@@ -31,6 +41,12 @@ _JSON = "application/json"
 def new_request_id() -> str:
     raw = os.urandom(16).hex()
     return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+
+
+def request_id_of(scope: Scope) -> str | None:
+    """The id the audit layer gave this request, so error bodies and audit entries match."""
+    value = scope.get("strongroom.request_id")
+    return value if isinstance(value, str) else None
 
 
 def json_response(doc: Any, status: int = 200) -> Response:
@@ -115,6 +131,23 @@ def body_int(doc: dict[str, Any], name: str) -> int | None:
     return value
 
 
-def identity_of(request: Request) -> Identity:
-    identity: Identity = request.app.state.services.tokens.authenticate(request_token(request))
+def client_address(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else ""
+
+
+def authenticate_scope(node: Node, scope: Scope) -> Identity:
+    """The identity of a request's token. A request without a valid token spends its client
+    address's budget of unauthenticated requests (429 when spent)."""
+    runtime = node.require_runtime()
+    try:
+        identity = runtime.tokens.authenticate(token_from_headers(scope["headers"]))
+    except Unauthenticated:
+        node.limiter.hit(client_address(scope))
+        raise
+    scope["strongroom.identity"] = identity  # for the audit entry of the response
     return identity
+
+
+def identity_of(request: Request) -> Identity:
+    return authenticate_scope(request.app.state.node, request.scope)

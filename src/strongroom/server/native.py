@@ -12,7 +12,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from strongroom.auth import parse_grants
 from strongroom.errors import BadRequest
 from strongroom.runtime import Runtime
 from strongroom.server.fastpath import read_secret_body
@@ -24,7 +23,7 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def _rt(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.services
+    runtime: Runtime = request.app.state.node.require_runtime()
     return runtime
 
 
@@ -60,7 +59,7 @@ def _context(doc: dict[str, Any]) -> dict[str, str]:
 # -- secrets
 async def read_secret(request: Request) -> Response:
     ns, path = _target(request)  # reached for HEAD; GET takes the fast path in front
-    body = read_secret_body(_rt(request), request.scope, ns, path)
+    body = read_secret_body(request.app.state.node, request.scope, ns, path)
     return Response(body, media_type="application/json")
 
 
@@ -272,34 +271,6 @@ async def decrypt_data_key(request: Request) -> Response:
     return json_response({"plaintext": base64.b64encode(plaintext).decode()})
 
 
-# -- tokens (minimal until the access-control issue)
-async def create_token(request: Request) -> Response:
-    rt = _rt(request)
-    identity = identity_of(request)
-    identity.require("admin", "*")
-    doc = await read_json(request, rt.settings.limits)
-    name = doc.get("name", "token")
-    ttl = doc.get("ttl")
-    if not isinstance(name, str) or (ttl is not None and not isinstance(ttl, int | float)):
-        raise BadRequest('body is {"name": str, "grants": [...], "ttl": seconds}')
-    grants = parse_grants(doc.get("grants", []))
-    token = await run_in_threadpool(rt.tokens.create, name, grants=grants, ttl=ttl)
-    return json_response(
-        {"token": token, "name": name, "grants": [g.to_json() for g in grants]}, 201
-    )
-
-
-async def lookup_self(request: Request) -> Response:
-    identity = identity_of(request)
-    return json_response(
-        {
-            "name": identity.name,
-            "root": identity.root,
-            "grants": [g.to_json() for g in identity.grants],
-        }
-    )
-
-
 def native_routes() -> list[Route]:
     p = "/api/v1"
     s = "/{namespace}/{path:path}"
@@ -327,6 +298,4 @@ def native_routes() -> list[Route]:
         Route(f"{p}/namespaces/{{namespace}}/keys/rewrap", rewrap_keys, methods=["POST"]),
         Route(f"{p}/namespaces/{{namespace}}/datakey", generate_data_key, methods=["POST"]),
         Route(f"{p}/namespaces/{{namespace}}/datakey/decrypt", decrypt_data_key, methods=["POST"]),
-        Route(f"{p}/auth/tokens", create_token, methods=["POST"]),
-        Route(f"{p}/auth/tokens/self", lookup_self, methods=["GET"]),
     ]

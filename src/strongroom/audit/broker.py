@@ -1,0 +1,146 @@
+"""Fans each entry out to every sink, HMACing sensitive values with each sink's own key. When no
+sink accepts an entry the request is refused with AuditUnavailable (503): no audit, no answer.
+A sink that failed is tried again on the next entry, so the service recovers by itself."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import threading
+from pathlib import Path
+from typing import Any
+
+from strongroom.audit.chain import VerifyResult
+from strongroom.audit.sinks import AuditSink, FileSink, StoreSink
+from strongroom.clock import Clock
+from strongroom.errors import AuditUnavailable, BadRequest, Conflict, NotFound, StrongroomError
+from strongroom.kms.provider import KeyProvider
+from strongroom.store.protocol import Store
+
+__all__ = ["AuditBroker", "hmac_value"]
+
+log = logging.getLogger("strongroom.audit")
+
+_SINK_KIND = "audit-sink"
+_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def hmac_value(key: bytes, value: str) -> str:
+    return "hmac-sha256:" + hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _redact(key: bytes, value: Any) -> Any:
+    """Every string leaf HMAC'd; object keys, numbers, booleans and nulls kept."""
+    if isinstance(value, str):
+        return hmac_value(key, value)
+    if isinstance(value, dict):
+        return {k: _redact(key, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(key, v) for v in value]
+    return value
+
+
+class AuditBroker:
+    def __init__(self, store: Store, provider: KeyProvider, clock: Clock, audit_dir: Path) -> None:
+        self._store = store
+        self._provider = provider
+        self._clock = clock
+        self.audit_dir = audit_dir
+        self._sinks: dict[str, AuditSink] = {}
+        self._lock = threading.Lock()
+        for name in sorted(store.list_records(_SINK_KIND)):
+            raw = store.get_record(_SINK_KIND, name)
+            if raw is not None:
+                self._sinks[name] = self._build(name, json.loads(raw))
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._sinks)
+
+    def _key(self, doc: dict[str, Any]) -> bytes:
+        wrapped = bytes.fromhex(doc["wrapped_key"])
+        return self._provider.unwrap(wrapped, context={"purpose": "audit-hmac-key"})
+
+    def _build(self, name: str, doc: dict[str, Any]) -> AuditSink:
+        key = self._key(doc)
+        if doc["type"] == "file":
+            return FileSink(name, key, self._store, self._clock, Path(doc["path"]))
+        return StoreSink(name, key, self._store, self._clock)
+
+    def enable(self, name: str, sink_type: str, path: Path | None = None) -> AuditSink:
+        """Add a sink. File sinks live in the audit directory, named after the sink; only the
+        server's own configuration (not the API) chooses another path (CVE-2025-6000)."""
+        if not name or set(name) - _NAME_CHARS or len(name) > 64:
+            raise BadRequest("sink names use 1-64 characters from a-z, 0-9, '-' and '_'")
+        if sink_type not in ("file", "store"):
+            raise BadRequest("audit sink type is 'file' or 'store'")
+        with self._lock:
+            if name in self._sinks:
+                raise Conflict(f"audit sink {name!r} is already enabled")
+            wrapped = self._provider.wrap(
+                secrets.token_bytes(32), context={"purpose": "audit-hmac-key"}
+            )
+            doc: dict[str, Any] = {"type": sink_type, "wrapped_key": wrapped.hex()}
+            if sink_type == "file":
+                doc["path"] = str(path or self.audit_dir / f"{name}.log")
+            sink = self._build(name, doc)
+            self._store.put_record(_SINK_KIND, name, json.dumps(doc).encode())
+            self._sinks[name] = sink
+            return sink
+
+    def ensure_file(self, name: str, path: Path) -> None:
+        """A file sink from the server's own flags (``--audit-file``)."""
+        existing = self._sinks.get(name)
+        if existing is None:
+            self.enable(name, "file", path)
+        elif not isinstance(existing, FileSink) or existing.path != path:
+            raise BadRequest(f"audit sink {name!r} already exists with another path")
+
+    def disable(self, name: str) -> None:
+        with self._lock:
+            sink = self._sinks.pop(name, None)
+            if sink is None:
+                raise NotFound(f"no audit sink {name!r}")
+            sink.close()
+            self._store.delete_record(_SINK_KIND, name)
+
+    def sink(self, name: str) -> AuditSink:
+        sink = self._sinks.get(name)
+        if sink is None:
+            raise NotFound(f"no audit sink {name!r}; list them with: strongroom audit list")
+        return sink
+
+    def sinks(self) -> list[AuditSink]:
+        return [self._sinks[n] for n in sorted(self._sinks)]
+
+    def hash(self, name: str, value: str) -> str:
+        return hmac_value(self.sink(name).key, value)
+
+    def verify(self, name: str) -> VerifyResult:
+        return self.sink(name).verify()
+
+    def log(self, entry: dict[str, Any], sensitive: tuple[str, ...]) -> None:
+        """Write ``entry`` to every sink with the values under ``sensitive`` top-level keys
+        HMAC'd; raise AuditUnavailable when no sink took it."""
+        if not self._sinks:
+            return
+        written = 0
+        for sink in list(self._sinks.values()):
+            redacted = dict(entry)
+            for field in sensitive:
+                if field in redacted:
+                    redacted[field] = _redact(sink.key, redacted[field])
+            try:
+                sink.write(redacted)
+                written += 1
+            except (OSError, StrongroomError) as exc:
+                log.error("audit sink %s failed: %s", sink.name, type(exc).__name__)
+        if not written:
+            raise AuditUnavailable()
+
+    def close(self) -> None:
+        for sink in self._sinks.values():
+            sink.close()

@@ -1,0 +1,85 @@
+"""The hash chain of an audit sink. Each line is canonical JSON carrying ``seq`` (from 1),
+``prev`` (the previous line's ``hash``) and ``hash`` = HMAC-SHA256(sink key, prev ‖ body),
+where body is the line without ``hash``. Because the chain is keyed, someone who can edit the
+file cannot recompute it; the sink's latest head is also checkpointed in the store, so cutting
+entries off the end is detected too."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["GENESIS", "VerifyResult", "chain_line", "verify_lines"]
+
+GENESIS = "0" * 64
+
+
+def _canonical(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def chain_line(key: bytes, seq: int, prev: str, entry: dict[str, Any]) -> tuple[bytes, str]:
+    """The line to append (with its newline) and its hash."""
+    body = {**entry, "seq": seq, "prev": prev}
+    digest = hmac.new(key, prev.encode() + _canonical(body), hashlib.sha256).hexdigest()
+    return _canonical({**body, "hash": digest}) + b"\n", digest
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    entries: int
+    problem: str = ""
+    line: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "entries": self.entries, "problem": self.problem, "line": self.line}
+
+
+def verify_lines(
+    key: bytes, lines: Iterable[bytes], head: tuple[int, str] | None = None
+) -> VerifyResult:
+    """Check a whole log: every line intact, in order, none missing, and the log reaching the
+    checkpointed ``head`` (seq, hash)."""
+    prev, seq, count = GENESIS, 0, 0
+    seen_head = head is None or head[0] == 0
+    for number, raw in enumerate(lines, start=1):
+        count = number
+        if not raw.endswith(b"\n"):
+            return VerifyResult(False, number - 1, "the last line is cut short", number)
+        try:
+            doc = json.loads(raw)
+            claimed = doc.pop("hash")
+            entry_seq = doc["seq"]
+            entry_prev = doc["prev"]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return VerifyResult(False, number - 1, "the line is not an audit entry", number)
+        if entry_seq != seq + 1:
+            problem = (
+                f"expected entry {seq + 1}, found {entry_seq}: "
+                "entries were deleted, inserted or reordered"
+            )
+            return VerifyResult(False, number - 1, problem, number)
+        if entry_prev != prev:
+            return VerifyResult(False, number - 1, "the chain is broken before this line", number)
+        expected = hmac.new(key, prev.encode() + _canonical(doc), hashlib.sha256).hexdigest()
+        if not isinstance(claimed, str) or not hmac.compare_digest(claimed, expected):
+            return VerifyResult(False, number - 1, "the entry was changed", number)
+        prev, seq = claimed, entry_seq
+        if head is not None and seq == head[0]:
+            if not hmac.compare_digest(prev, head[1]):
+                return VerifyResult(False, number, "the entry differs from the checkpoint", number)
+            seen_head = True
+    if not seen_head:
+        assert head is not None
+        return VerifyResult(
+            False,
+            count,
+            f"the log ends at entry {seq} but entry {head[0]} was written: it was truncated",
+            count,
+        )
+    return VerifyResult(True, count)

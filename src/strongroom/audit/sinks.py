@@ -1,0 +1,192 @@
+"""Audit sinks: where chained entries go. A sink raises on any failure to write; the broker
+decides what that means (fail closed)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import stat
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from strongroom.audit.chain import GENESIS, VerifyResult, chain_line, verify_lines
+from strongroom.clock import Clock
+from strongroom.errors import StrongroomError
+from strongroom.store.protocol import Store
+
+__all__ = ["AuditSink", "FileSink", "StoreSink"]
+
+_HEAD_KIND = "audit-head"
+CHECKPOINT_SECONDS = 1.0
+
+
+class AuditSink:
+    """Chains entries under the sink's key; subclasses store the lines."""
+
+    type = ""
+
+    def __init__(self, name: str, key: bytes, store: Store, clock: Clock) -> None:
+        self.name = name
+        self.key = key
+        self._store = store
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._seq, self._prev = self._resume()
+        self._checkpointed = 0.0
+
+    def _stored_head(self) -> tuple[int, str]:
+        raw = self._store.get_record(_HEAD_KIND, self.name)
+        if raw is None:
+            return 0, GENESIS
+        doc = json.loads(raw)
+        return int(doc["seq"]), str(doc["hash"])
+
+    def _resume(self) -> tuple[int, str]:
+        """Continue after the newer of the last stored line and the checkpoint: a log that lost
+        its tail (or its file) then shows the gap instead of silently starting over."""
+        seq, prev = self._stored_head()
+        last = self._last_line()
+        if last is not None:
+            try:
+                doc = json.loads(last)
+                if int(doc["seq"]) >= seq:
+                    return int(doc["seq"]), str(doc["hash"])
+            except (ValueError, KeyError, TypeError):
+                pass
+        return seq, prev
+
+    def _last_line(self) -> bytes | None:
+        raise NotImplementedError
+
+    def _append(self, line: bytes, seq: int) -> None:
+        raise NotImplementedError
+
+    def lines(self) -> Iterator[bytes]:
+        raise NotImplementedError
+
+    def write(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            line, digest = chain_line(self.key, self._seq + 1, self._prev, entry)
+            self._append(line, self._seq + 1)
+            self._seq, self._prev = self._seq + 1, digest
+            now = self._clock.monotonic()
+            if now - self._checkpointed >= CHECKPOINT_SECONDS:
+                self._checkpoint()
+                self._checkpointed = now
+
+    def _checkpoint(self) -> None:
+        doc = {"seq": self._seq, "hash": self._prev}
+        # On failure the next write tries again; the entry itself is already written.
+        with contextlib.suppress(StrongroomError):
+            self._store.put_record(_HEAD_KIND, self.name, json.dumps(doc).encode())
+
+    def close(self) -> None:
+        with self._lock:
+            self._checkpoint()
+
+    def verify(self) -> VerifyResult:
+        with self._lock:
+            head = (self._seq, self._prev)
+        return verify_lines(self.key, self.lines(), head if head[0] else None)
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "entries": self._seq}
+
+
+class FileSink(AuditSink):
+    """JSON lines appended to a file (0600). Each write checks that the path still names the
+    open file and that it is still writable, so a rotated, removed or read-only file is noticed
+    at once (a root process could otherwise keep writing through a chmod 0400)."""
+
+    type = "file"
+
+    def __init__(self, name: str, key: bytes, store: Store, clock: Clock, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._identity: tuple[int, int] | None = None
+        super().__init__(name, key, store, clock)
+
+    def _last_line(self) -> bytes | None:
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(0, os.SEEK_END)
+                size = handle.tell()
+                handle.seek(max(0, size - 65536))
+                tail = handle.read().rstrip(b"\n").rsplit(b"\n", 1)
+        except OSError:
+            return None
+        return tail[-1] if tail and tail[-1] else None
+
+    def _open(self) -> int:
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        info = os.fstat(fd)
+        self._fd, self._identity = fd, (info.st_dev, info.st_ino)
+        return fd
+
+    def _usable_fd(self) -> int:
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            info = None
+        if info is not None and not stat.S_ISREG(info.st_mode):
+            raise OSError("the audit path is not a regular file")
+        if info is not None and not info.st_mode & stat.S_IWUSR:
+            raise PermissionError("the audit file was made read-only")
+        if (
+            self._fd is not None
+            and info is not None
+            and ((info.st_dev, info.st_ino) == self._identity)
+        ):
+            return self._fd
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        return self._open()
+
+    def _append(self, line: bytes, seq: int) -> None:
+        fd = self._usable_fd()
+        written = os.write(fd, line)
+        if written != len(line):
+            raise OSError("short write to the audit file")
+
+    def lines(self) -> Iterator[bytes]:
+        try:
+            with self.path.open("rb") as handle:
+                yield from handle
+        except FileNotFoundError:
+            return
+
+    def close(self) -> None:
+        super().close()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "path": str(self.path)}
+
+
+class StoreSink(AuditSink):
+    """Entries kept in the store itself, one record per entry (a write per entry: slower)."""
+
+    type = "store"
+
+    def _kind(self) -> str:
+        return f"audit-log:{self.name}"
+
+    def _last_line(self) -> bytes | None:
+        names = self._store.list_records(self._kind())
+        return self._store.get_record(self._kind(), max(names)) if names else None
+
+    def _append(self, line: bytes, seq: int) -> None:
+        self._store.put_record(self._kind(), f"{seq:016d}", line)
+
+    def lines(self) -> Iterator[bytes]:
+        for name in sorted(self._store.list_records(self._kind())):
+            raw = self._store.get_record(self._kind(), name)
+            if raw is not None:
+                yield raw

@@ -1,0 +1,286 @@
+"""AppRole: machine identities. A role has a role_id (like a user name) and issues secret_ids
+(like passwords, each with a TTL, a use limit and CIDR binding); role_id + secret_id log in to a
+token carrying the role's policies. Secret ids are stored only as HMAC digests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import secrets
+import uuid
+from typing import Any
+
+from strongroom.auth.identity import Identity
+from strongroom.auth.lockout import LoginGuard
+from strongroom.auth.token_service import string_list, string_map
+from strongroom.auth.tokens import TokenInfo, TokenRegistry
+from strongroom.clock import Clock
+from strongroom.durations import parse_duration
+from strongroom.errors import AccessDenied, BadRequest, NotFound, Unauthenticated
+from strongroom.policy.parse import validate_policy_name
+from strongroom.store.protocol import Store
+from strongroom.types import format_time
+
+__all__ = ["AppRoleAuth"]
+
+_ROLE_KIND = "approle-role"
+_ROLE_ID_KIND = "approle-role-id"
+_USES_KIND = "approle-secret-uses"
+_ROLE_FIELDS = {
+    "token_policies",
+    "policies",
+    "token_ttl",
+    "token_max_ttl",
+    "token_num_uses",
+    "token_period",
+    "bind_secret_id",
+    "secret_id_ttl",
+    "secret_id_num_uses",
+    "secret_id_bound_cidrs",
+}
+_LOGIN_FAILED = "invalid role_id or secret_id"
+
+
+def _secret_kind(role: str) -> str:
+    return f"approle-secret:{role}"
+
+
+def _accessor_kind(role: str) -> str:
+    return f"approle-secret-accessor:{role}"
+
+
+def _cidrs(values: list[str], name: str) -> list[str]:
+    try:
+        return [str(ipaddress.ip_network(v.strip(), strict=False)) for v in values]
+    except ValueError:
+        raise BadRequest(f"{name!r} must be a list of CIDR blocks such as 10.0.0.0/8") from None
+
+
+def _address_in(address: str, cidrs: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(c) for c in cidrs)
+
+
+class AppRoleAuth:
+    def __init__(
+        self, store: Store, tokens: TokenRegistry, guard: LoginGuard, clock: Clock
+    ) -> None:
+        self._store = store
+        self._tokens = tokens
+        self._guard = guard
+        self._clock = clock
+
+    def _digest(self, role: str, secret_id: str) -> str:
+        key = self._tokens.digest(f"approle\0{role}")  # a per-role key derived from the HMAC key
+        return hmac.new(key.encode(), secret_id.encode(), hashlib.sha256).hexdigest()
+
+    # -- roles
+    def _role(self, name: str) -> dict[str, Any]:
+        raw = self._store.get_record(_ROLE_KIND, name)
+        if raw is None:
+            raise NotFound(f"no AppRole role {name!r}")
+        role: dict[str, Any] = json.loads(raw)
+        return role
+
+    def write_role(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:
+        validate_policy_name(name)
+        raw = self._store.get_record(_ROLE_KIND, name)
+        caller.require("update" if raw else "create", f"auth/approle/role/{name}")
+        unknown = sorted(set(doc) - _ROLE_FIELDS)
+        if unknown:
+            raise BadRequest(f"unknown AppRole role field {unknown[0]!r}")
+        previous: dict[str, Any] = json.loads(raw) if raw else {}
+        policies = string_list(doc, "token_policies") or string_list(doc, "policies")
+        for policy in policies:
+            validate_policy_name(policy)
+        if "root" in policies and not caller.root:
+            raise AccessDenied("only a root token can give a role the root policy")
+        role = {
+            "role_id": previous.get("role_id") or str(uuid.uuid4()),
+            "token_policies": policies,
+            "token_ttl": parse_duration(doc.get("token_ttl"), "token_ttl"),
+            "token_max_ttl": parse_duration(doc.get("token_max_ttl"), "token_max_ttl"),
+            "token_period": parse_duration(doc.get("token_period"), "token_period") or 0.0,
+            "token_num_uses": int(doc.get("token_num_uses") or 0),
+            "bind_secret_id": bool(doc.get("bind_secret_id", True)),
+            "secret_id_ttl": parse_duration(doc.get("secret_id_ttl"), "secret_id_ttl"),
+            "secret_id_num_uses": int(doc.get("secret_id_num_uses") or 0),
+            "secret_id_bound_cidrs": _cidrs(
+                string_list(doc, "secret_id_bound_cidrs"), "secret_id_bound_cidrs"
+            ),
+        }
+        if not role["bind_secret_id"] and not role["secret_id_bound_cidrs"]:
+            raise BadRequest("a role without bind_secret_id needs secret_id_bound_cidrs")
+        self._store.put_record(_ROLE_KIND, name, json.dumps(role).encode())
+        self._store.put_record(_ROLE_ID_KIND, str(role["role_id"]), name.encode())
+
+    def read_role(self, caller: Identity, name: str) -> dict[str, Any]:
+        validate_policy_name(name)
+        caller.require("read", f"auth/approle/role/{name}")
+        role = self._role(name)
+        return {k: v for k, v in role.items() if k != "role_id"}
+
+    def list_roles(self, caller: Identity) -> list[str]:
+        caller.require("list", "auth/approle/role/")
+        return sorted(self._store.list_records(_ROLE_KIND))
+
+    def delete_role(self, caller: Identity, name: str) -> None:
+        validate_policy_name(name)
+        caller.require("delete", f"auth/approle/role/{name}")
+        role = self._role(name)
+        for accessor in self._store.list_records(_accessor_kind(name)):
+            self._destroy(name, accessor)
+        self._store.delete_record(_ROLE_ID_KIND, role["role_id"])
+        self._store.delete_record(_ROLE_KIND, name)
+
+    def role_id(self, caller: Identity, name: str) -> str:
+        validate_policy_name(name)
+        caller.require("read", f"auth/approle/role/{name}/role-id")
+        role_id: str = self._role(name)["role_id"]
+        return role_id
+
+    # -- secret ids
+    def generate_secret_id(
+        self, caller: Identity, name: str, doc: dict[str, Any]
+    ) -> dict[str, Any]:
+        validate_policy_name(name)
+        caller.require("update", f"auth/approle/role/{name}/secret-id")
+        role = self._role(name)
+        metadata = doc.get("metadata") or {}
+        if isinstance(metadata, str):
+            try:
+                metadata = json.loads(metadata)
+            except ValueError:
+                raise BadRequest("'metadata' must be a JSON object of strings") from None
+        metadata = string_map({"metadata": metadata}, "metadata")
+        cidrs = _cidrs(string_list(doc, "cidr_list"), "cidr_list")
+        ttl = parse_duration(doc.get("ttl"), "ttl") or role["secret_id_ttl"]
+        uses = int(doc.get("num_uses") or 0) or role["secret_id_num_uses"]
+        secret_id = secrets.token_urlsafe(32)
+        accessor = secrets.token_hex(16)
+        now = self._clock.now()
+        record = {
+            "accessor": accessor,
+            "created": now,
+            "expires": now + ttl if ttl else None,
+            "num_uses": uses,
+            "cidr_list": cidrs,
+            "metadata": metadata,
+        }
+        digest = self._digest(name, secret_id)
+        self._store.put_record(_secret_kind(name), digest, json.dumps(record).encode())
+        self._store.put_record(_accessor_kind(name), accessor, digest.encode())
+        return {
+            "secret_id": secret_id,
+            "secret_id_accessor": accessor,
+            "secret_id_ttl": int(ttl or 0),
+            "secret_id_num_uses": uses,
+        }
+
+    def _secret_by_accessor(self, name: str, accessor: str) -> tuple[str, dict[str, Any]]:
+        # The accessor is looked up under this role only: an accessor of another role is
+        # "not found" here (CVE-2023-24999).
+        digest = self._store.get_record(_accessor_kind(name), accessor)
+        raw = self._store.get_record(_secret_kind(name), digest.decode()) if digest else None
+        if digest is None or raw is None:
+            raise NotFound("no secret_id with this accessor for this role")
+        return digest.decode(), json.loads(raw)
+
+    def lookup_secret_id(
+        self, caller: Identity, name: str, *, secret_id: str = "", accessor: str = ""
+    ) -> dict[str, Any]:
+        validate_policy_name(name)
+        caller.require("update", f"auth/approle/role/{name}/secret-id")
+        if secret_id:
+            raw = self._store.get_record(_secret_kind(name), self._digest(name, secret_id))
+            if raw is None:
+                raise NotFound("no such secret_id for this role")
+            record = json.loads(raw)
+        else:
+            _, record = self._secret_by_accessor(name, accessor)
+        return {
+            "secret_id_accessor": record["accessor"],
+            "creation_time": format_time(record["created"]),
+            "expiration_time": format_time(record["expires"]) if record["expires"] else None,
+            "secret_id_num_uses": record["num_uses"],
+            "cidr_list": record["cidr_list"],
+            "metadata": record["metadata"],
+        }
+
+    def destroy_secret_id(
+        self, caller: Identity, name: str, *, secret_id: str = "", accessor: str = ""
+    ) -> None:
+        validate_policy_name(name)
+        caller.require("update", f"auth/approle/role/{name}/secret-id")
+        if secret_id:
+            raw = self._store.get_record(_secret_kind(name), self._digest(name, secret_id))
+            if raw is None:
+                raise NotFound("no such secret_id for this role")
+            accessor = json.loads(raw)["accessor"]
+        else:
+            self._secret_by_accessor(name, accessor)
+        self._destroy(name, accessor)
+
+    def list_secret_ids(self, caller: Identity, name: str) -> list[str]:
+        validate_policy_name(name)
+        caller.require("list", f"auth/approle/role/{name}/secret-id")
+        self._role(name)
+        return sorted(self._store.list_records(_accessor_kind(name)))
+
+    def _destroy(self, name: str, accessor: str) -> None:
+        digest = self._store.get_record(_accessor_kind(name), accessor)
+        if digest is not None:
+            self._store.delete_record(_secret_kind(name), digest.decode())
+        self._store.delete_record(_accessor_kind(name), accessor)
+
+    # -- login
+    def login(self, role_id: Any, secret_id: Any, address: str) -> tuple[str, TokenInfo]:
+        if not isinstance(role_id, str) or not role_id or not isinstance(secret_id, str):
+            raise BadRequest('body must be {"role_id": "...", "secret_id": "..."}')
+        self._guard.reserve("approle", role_id)
+        raw_name = self._store.get_record(_ROLE_ID_KIND, role_id.strip())
+        if raw_name is None:
+            raise Unauthenticated(_LOGIN_FAILED)
+        name = raw_name.decode()
+        role = self._role(name)
+        if role["secret_id_bound_cidrs"] and not _address_in(
+            address, role["secret_id_bound_cidrs"]
+        ):
+            raise Unauthenticated(_LOGIN_FAILED)
+        if role["bind_secret_id"]:
+            self._check_secret_id(name, secret_id, address)
+        self._guard.succeeded("approle", role_id)
+        return self._tokens.create(
+            ("default", *role["token_policies"]),
+            display_name=f"approle-{name}",
+            ttl=role["token_ttl"],
+            explicit_max_ttl=role["token_max_ttl"],
+            period=role["token_period"],
+            num_uses=role["token_num_uses"],
+            meta={"role_name": name},
+            role=name,
+            path="auth/approle/login",
+        )
+
+    def _check_secret_id(self, name: str, secret_id: str, address: str) -> None:
+        digest = self._digest(name, secret_id)
+        raw = self._store.get_record(_secret_kind(name), digest)
+        if raw is None:
+            raise Unauthenticated(_LOGIN_FAILED)
+        record = json.loads(raw)
+        if record["expires"] is not None and self._clock.now() >= record["expires"]:
+            self._destroy(name, record["accessor"])
+            raise Unauthenticated(_LOGIN_FAILED)
+        if record["cidr_list"] and not _address_in(address, record["cidr_list"]):
+            raise Unauthenticated(_LOGIN_FAILED)
+        if record["num_uses"]:
+            used = self._store.add_counter(_USES_KIND, record["accessor"], 1)
+            if used >= record["num_uses"]:
+                self._destroy(name, record["accessor"])
+            if used > record["num_uses"]:
+                raise Unauthenticated(_LOGIN_FAILED)

@@ -1,0 +1,267 @@
+"""Who may create, inspect, renew and revoke which tokens, and token roles.
+
+Operations on another token are authorized by one path per operation (``auth/token/lookup``,
+``…/renew``, ``…/revoke``), the same whether the token is named by itself or by its accessor.
+Without ``sudo`` on that path a caller may act only on its own descendants."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from strongroom.auth.identity import Identity
+from strongroom.auth.tokens import TokenInfo, TokenRegistry
+from strongroom.durations import parse_duration
+from strongroom.errors import AccessDenied, BadRequest, NotFound, Unauthenticated
+from strongroom.policy.parse import validate_policy_name
+from strongroom.store.protocol import Store
+
+__all__ = ["TokenRequest", "TokenService", "string_list", "string_map"]
+
+_ROLE_KIND = "token-role"
+_ROLE_FIELDS = {
+    "allowed_policies",
+    "disallowed_policies",
+    "orphan",
+    "renewable",
+    "token_period",
+    "token_explicit_max_ttl",
+    "token_ttl",
+    "token_num_uses",
+}
+
+
+def string_list(doc: dict[str, Any], name: str) -> list[str]:
+    value = doc.get(name, [])
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BadRequest(f"{name!r} must be a list of strings")
+    return value
+
+
+def string_map(doc: dict[str, Any], name: str) -> dict[str, str]:
+    value = doc.get(name) or {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise BadRequest(f"{name!r} must be an object of string values")
+    return value
+
+
+def _uses(doc: dict[str, Any], name: str) -> int:
+    value = doc.get(name, 0) or 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise BadRequest(f"{name!r} must be a non-negative integer")
+    return value
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    """The body of a token-create call, validated."""
+
+    policies: tuple[str, ...] | None
+    display_name: str
+    ttl: float | None
+    explicit_max_ttl: float | None
+    period: float
+    renewable: bool
+    num_uses: int
+    meta: dict[str, str]
+    no_parent: bool
+    no_default_policy: bool
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> TokenRequest:
+        policies = doc.get("policies")
+        names = tuple(string_list(doc, "policies")) if policies is not None else None
+        for name in names or ():
+            validate_policy_name(name)
+        display = doc.get("display_name", "token")
+        if not isinstance(display, str) or len(display) > 128:
+            raise BadRequest("'display_name' must be a string of at most 128 characters")
+        for flag in ("renewable", "no_parent", "no_default_policy"):
+            if flag in doc and not isinstance(doc[flag], bool):
+                raise BadRequest(f"{flag!r} must be true or false")
+        return cls(
+            names,
+            display,
+            parse_duration(doc.get("ttl"), "ttl"),
+            parse_duration(doc.get("explicit_max_ttl"), "explicit_max_ttl"),
+            parse_duration(doc.get("period"), "period") or 0.0,
+            doc.get("renewable", True),
+            _uses(doc, "num_uses"),
+            string_map(doc, "meta"),
+            doc.get("no_parent", False),
+            doc.get("no_default_policy", False),
+        )
+
+
+class TokenService:
+    def __init__(self, registry: TokenRegistry, store: Store) -> None:
+        self.registry = registry
+        self._store = store
+
+    # -- create
+    def create(
+        self, caller: Identity, request: TokenRequest, role: str | None = None
+    ) -> tuple[str, TokenInfo]:
+        sudo = caller.root or caller.allows("sudo", "auth/token/create")
+        if role is not None:
+            caller.require("update", f"auth/token/create/{role}")
+            settings = self.read_role(caller, role, check=False)
+            policies = self._role_policies(settings, request.policies, caller)
+            orphan = bool(settings.get("orphan")) or (request.no_parent and sudo)
+            period = float(settings.get("token_period") or 0.0) or request.period
+            max_ttl = settings.get("token_explicit_max_ttl") or request.explicit_max_ttl
+            renewable = bool(settings.get("renewable", True)) and request.renewable
+            ttl = request.ttl or settings.get("token_ttl")
+            uses = request.num_uses or int(settings.get("token_num_uses") or 0)
+        else:
+            caller.require("update", "auth/token/create")
+            policies = request.policies if request.policies is not None else caller.policies
+            policies = tuple(p for p in policies if p != "default")
+            if not caller.root:
+                extra = set(policies) - set(caller.policies)
+                if extra and not sudo:
+                    raise AccessDenied(
+                        "a child token can only have a subset of its parent's policies; "
+                        f"not held: {', '.join(sorted(extra))}"
+                    )
+            if "root" in policies and not caller.root:
+                raise AccessDenied("only a root token can create a root token")
+            if (request.no_parent or request.period) and not sudo:
+                raise AccessDenied("orphan and periodic tokens need sudo on auth/token/create")
+            orphan, period, max_ttl = request.no_parent, request.period, request.explicit_max_ttl
+            renewable, ttl, uses = request.renewable, request.ttl, request.num_uses
+        if not request.no_default_policy and "root" not in policies:
+            policies = ("default", *policies)
+        return self.registry.create(
+            tuple(dict.fromkeys(policies)),
+            display_name=request.display_name,
+            parent=None if orphan else caller.accessor or None,
+            ttl=ttl,
+            explicit_max_ttl=max_ttl,
+            period=period,
+            renewable=renewable,
+            num_uses=uses,
+            meta=request.meta,
+            role=role or "",
+            path=f"auth/token/create/{role}" if role else "auth/token/create",
+        )
+
+    @staticmethod
+    def _role_policies(
+        settings: dict[str, Any], requested: tuple[str, ...] | None, caller: Identity
+    ) -> tuple[str, ...]:
+        allowed = list(settings.get("allowed_policies") or [])
+        disallowed = set(settings.get("disallowed_policies") or [])
+        policies = requested if requested is not None else tuple(allowed or caller.policies)
+        if allowed:
+            outside = set(policies) - set(allowed) - {"default"}
+            if outside:
+                raise AccessDenied(f"the role does not allow: {', '.join(sorted(outside))}")
+        elif not caller.root and set(policies) - set(caller.policies) - {"default"}:
+            raise AccessDenied("a child token can only have a subset of its parent's policies")
+        blocked = set(policies) & (disallowed | {"root"})
+        if blocked:
+            raise AccessDenied(f"the role does not allow: {', '.join(sorted(blocked))}")
+        return tuple(policies)
+
+    # -- other tokens
+    def _authorize_other(self, caller: Identity, operation: str, target: TokenInfo) -> None:
+        path = f"auth/token/{operation}"
+        caller.require("update", path)
+        if caller.root or caller.allows("sudo", path) or target.accessor == caller.accessor:
+            return
+        parent = target.parent
+        for _ in range(64):
+            if parent is None:
+                break
+            if parent == caller.accessor:
+                return
+            try:
+                parent = self.registry.lookup_accessor(parent).parent
+            except NotFound:
+                break
+        raise AccessDenied(
+            f"permission denied: {operation} of a token outside your own tree needs sudo on {path}"
+        )
+
+    def target(self, caller: Identity, operation: str, token: Any, accessor: Any) -> TokenInfo:
+        """The token named by ``token`` or ``accessor``, once the caller may act on it."""
+        caller.require("update", f"auth/token/{operation}")
+        if isinstance(token, str) and token:
+            try:
+                info = self.registry.lookup(token)
+            except Unauthenticated:
+                raise NotFound("no live token matches") from None
+        elif isinstance(accessor, str) and accessor:
+            info = self.registry.lookup_accessor(accessor)
+        else:
+            raise BadRequest('name the token: {"token": "..."} or {"accessor": "..."}')
+        self._authorize_other(caller, operation, info)
+        return info
+
+    def self_info(self, caller: Identity) -> TokenInfo:
+        caller.require("read", "auth/token/lookup-self")
+        return self.registry.lookup_accessor(caller.accessor)
+
+    def renew_self(self, caller: Identity, increment: float | None) -> TokenInfo:
+        caller.require("update", "auth/token/renew-self")
+        return self.registry.renew(caller.accessor, increment)
+
+    def revoke_self(self, caller: Identity) -> None:
+        caller.require("update", "auth/token/revoke-self")
+        self.registry.revoke(caller.accessor)
+
+    def revoke_orphan(self, caller: Identity, info: TokenInfo) -> None:
+        caller.require("sudo", "auth/token/revoke-orphan")
+        self.registry.revoke(info.accessor, orphan_children=True)
+
+    def list_accessors(self, caller: Identity) -> list[str]:
+        caller.require("sudo", "auth/token/accessors")
+        return self.registry.accessors()
+
+    # -- roles
+    def write_role(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:
+        validate_policy_name(name)
+        exists = self._store.get_record(_ROLE_KIND, name) is not None
+        caller.require("update" if exists else "create", f"auth/token/roles/{name}")
+        unknown = sorted(set(doc) - _ROLE_FIELDS)
+        if unknown:
+            raise BadRequest(f"unknown token role field {unknown[0]!r}")
+        settings = {
+            "allowed_policies": string_list(doc, "allowed_policies"),
+            "disallowed_policies": string_list(doc, "disallowed_policies"),
+            "orphan": bool(doc.get("orphan", False)),
+            "renewable": bool(doc.get("renewable", True)),
+            "token_period": parse_duration(doc.get("token_period"), "token_period") or 0,
+            "token_explicit_max_ttl": parse_duration(
+                doc.get("token_explicit_max_ttl"), "token_explicit_max_ttl"
+            ),
+            "token_ttl": parse_duration(doc.get("token_ttl"), "token_ttl"),
+            "token_num_uses": _uses(doc, "token_num_uses"),
+        }
+        self._store.put_record(_ROLE_KIND, name, json.dumps(settings).encode())
+
+    def read_role(self, caller: Identity, name: str, *, check: bool = True) -> dict[str, Any]:
+        validate_policy_name(name)
+        if check:
+            caller.require("read", f"auth/token/roles/{name}")
+        raw = self._store.get_record(_ROLE_KIND, name)
+        if raw is None:
+            raise NotFound(f"no token role {name!r}")
+        settings: dict[str, Any] = json.loads(raw)
+        return settings
+
+    def list_roles(self, caller: Identity) -> list[str]:
+        caller.require("list", "auth/token/roles/")
+        return sorted(self._store.list_records(_ROLE_KIND))
+
+    def delete_role(self, caller: Identity, name: str) -> None:
+        validate_policy_name(name)
+        caller.require("delete", f"auth/token/roles/{name}")
+        if not self._store.delete_record(_ROLE_KIND, name):
+            raise NotFound(f"no token role {name!r}")

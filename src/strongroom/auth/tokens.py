@@ -1,0 +1,358 @@
+"""Tokens: opaque, prefixed, 256 random bits, stored only as HMAC-SHA256 digests.
+
+A token has an accessor (a handle that can look it up or revoke it without being able to use
+it), policies, a TTL within a max TTL, optional periodic renewal, a use limit, metadata and a
+parent. Revoking a token revokes its descendants; an expired ancestor invalidates the tree."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from strongroom.auth.identity import Identity
+from strongroom.clock import Clock
+from strongroom.errors import BadRequest, DecryptionError, NotFound, Unauthenticated
+from strongroom.kms.provider import KeyProvider
+from strongroom.policy.store import PolicyStore
+from strongroom.store.protocol import Store
+from strongroom.types import format_time
+
+__all__ = ["TOKEN_PREFIX", "TokenInfo", "TokenRegistry"]
+
+TOKEN_PREFIX = "srs."  # noqa: S105 - the type prefix of service tokens, not a secret
+ACCESSOR_PREFIX = "sra."
+CACHE_SECONDS = 1.0
+CACHE_ENTRIES = 10_000
+DEFAULT_TTL = 32 * 24 * 3600.0  # Vault's default 768h
+MAX_TTL = 32 * 24 * 3600.0
+_TOKEN_KIND = "token"  # noqa: S105 - a record kind
+_ACCESSOR_KIND = "token-accessor"
+_USES_KIND = "token-uses"
+_SYSTEM_KIND = "system"
+_RETRIES = 20
+
+
+def _children_kind(accessor: str) -> str:
+    return f"token-children:{accessor}"
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    accessor: str
+    display_name: str
+    policies: tuple[str, ...]
+    created: float
+    expires: float | None  # None: never (root tokens)
+    max_expires: float | None
+    ttl: float  # the creation TTL, used by renewals without an increment
+    period: float = 0.0
+    renewable: bool = True
+    num_uses: int = 0  # 0: unlimited
+    parent: str | None = None  # the parent's accessor; None for orphans
+    meta: dict[str, str] = field(default_factory=dict)
+    role: str = ""
+    path: str = "auth/token/create"
+
+    @property
+    def orphan(self) -> bool:
+        return self.parent is None
+
+    def encode(self) -> bytes:
+        return json.dumps(asdict(self)).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> TokenInfo:
+        doc = json.loads(raw)
+        doc["policies"] = tuple(doc["policies"])
+        return cls(**doc)
+
+    def to_json(self, now: float, uses_left: int | None = None) -> dict[str, Any]:
+        remaining = max(0, int(self.expires - now)) if self.expires is not None else 0
+        return {
+            "accessor": self.accessor,
+            "display_name": self.display_name,
+            "policies": list(self.policies),
+            "meta": self.meta,
+            "creation_time": format_time(self.created),
+            "expire_time": format_time(self.expires) if self.expires is not None else None,
+            "ttl": remaining,
+            "creation_ttl": int(self.ttl),
+            "explicit_max_ttl": int(self.max_expires - self.created)
+            if self.max_expires is not None
+            else 0,
+            "period": int(self.period),
+            "renewable": self.renewable,
+            "num_uses": uses_left if uses_left is not None else self.num_uses,
+            "orphan": self.orphan,
+            "role": self.role,
+            "path": self.path,
+        }
+
+
+class TokenRegistry:
+    def __init__(
+        self, store: Store, provider: KeyProvider, clock: Clock, policies: PolicyStore
+    ) -> None:
+        self._store = store
+        self._provider = provider
+        self._clock = clock
+        self.policies = policies
+        self._hmac_key = self._load_hmac_key()
+        # digest -> (identity, expires, cached until): saves store reads per request. A token
+        # revoked on this node is dropped at once; on another node within CACHE_SECONDS.
+        self._cache: dict[str, tuple[Identity, float | None, float]] = {}
+        self._digests: dict[str, str] = {}  # token -> digest; process memory is out of scope
+        self._lock = threading.Lock()
+
+    def _load_hmac_key(self) -> bytes:
+        context = {"purpose": "token-hmac-key"}
+        wrapped = self._store.get_record(_SYSTEM_KIND, "token-hmac-key")
+        if wrapped is None:
+            fresh = self._provider.wrap(secrets.token_bytes(32), context=context)
+            self._store.replace_record(_SYSTEM_KIND, "token-hmac-key", None, fresh)
+            wrapped = self._store.get_record(_SYSTEM_KIND, "token-hmac-key")
+            assert wrapped is not None
+        return self._provider.unwrap(wrapped, context=context)
+
+    def now(self) -> float:
+        return self._clock.now()
+
+    def digest(self, token: str) -> str:
+        known = self._digests.get(token)
+        if known is None:
+            known = hmac.new(self._hmac_key, token.encode("utf-8"), hashlib.sha256).hexdigest()
+            if len(self._digests) >= CACHE_ENTRIES:
+                self._digests.clear()
+            self._digests[token] = known
+        return known
+
+    # -- create
+    def create(
+        self,
+        policies: tuple[str, ...],
+        *,
+        display_name: str = "token",
+        parent: str | None = None,
+        ttl: float | None = None,
+        explicit_max_ttl: float | None = None,
+        period: float = 0.0,
+        renewable: bool = True,
+        num_uses: int = 0,
+        meta: dict[str, str] | None = None,
+        role: str = "",
+        path: str = "auth/token/create",
+        token: str | None = None,
+    ) -> tuple[str, TokenInfo]:
+        """Create a token and return it with its info; only its digest is stored. Root tokens
+        (the ``root`` policy) never expire unless given a TTL."""
+        now = self._clock.now()
+        root = "root" in policies
+        max_expires = now + explicit_max_ttl if explicit_max_ttl else None
+        if period:
+            expires: float | None = now + period
+            ttl = period
+        elif root and not ttl:
+            expires, ttl = None, 0.0
+        else:
+            ttl = min(ttl or DEFAULT_TTL, MAX_TTL)
+            expires = now + ttl
+            if max_expires is None:
+                max_expires = now + MAX_TTL
+        if expires is not None and max_expires is not None:
+            expires = min(expires, max_expires)
+        info = TokenInfo(
+            accessor=ACCESSOR_PREFIX + secrets.token_hex(12),
+            display_name=display_name,
+            policies=tuple(dict.fromkeys(policies)),
+            created=now,
+            expires=expires,
+            max_expires=max_expires,
+            ttl=float(ttl),
+            period=float(period),
+            renewable=renewable and not root,
+            num_uses=num_uses,
+            parent=parent,
+            meta=dict(meta or {}),
+            role=role,
+            path=path,
+        )
+        token = token or TOKEN_PREFIX + secrets.token_urlsafe(32)
+        digest = self.digest(token)
+        self._store.put_record(_ACCESSOR_KIND, info.accessor, digest.encode())
+        if parent is not None:
+            self._store.put_record(_children_kind(parent), info.accessor, b"")
+        self._store.put_record(_TOKEN_KIND, digest, info.encode())
+        return token, info
+
+    # -- look up
+    def _by_digest(self, digest: str) -> TokenInfo | None:
+        raw = self._store.get_record(_TOKEN_KIND, digest)
+        return TokenInfo.decode(raw) if raw is not None else None
+
+    def _digest_of_accessor(self, accessor: str) -> str | None:
+        raw = self._store.get_record(_ACCESSOR_KIND, accessor)
+        return raw.decode() if raw is not None else None
+
+    def _live(self, info: TokenInfo) -> bool:
+        """Unexpired, and every ancestor still exists and is unexpired."""
+        now = self._clock.now()
+        seen = 0
+        current: TokenInfo | None = info
+        while current is not None:
+            if current.expires is not None and now >= current.expires:
+                return False
+            if current.parent is None:
+                return True
+            seen += 1
+            digest = self._digest_of_accessor(current.parent)
+            current = self._by_digest(digest) if digest is not None and seen < 64 else None
+        return False
+
+    def lookup(self, token: str) -> TokenInfo:
+        info = self._by_digest(self.digest(token))
+        if info is None or not self._live(info):
+            raise Unauthenticated("invalid, expired or revoked token")
+        return info
+
+    def lookup_accessor(self, accessor: str) -> TokenInfo:
+        digest = self._digest_of_accessor(accessor) if isinstance(accessor, str) else None
+        info = self._by_digest(digest) if digest is not None else None
+        if info is None or not self._live(info):
+            raise NotFound("no live token has this accessor")
+        return info
+
+    def uses_left(self, info: TokenInfo) -> int:
+        if not info.num_uses:
+            return 0
+        return max(0, info.num_uses - self._store.add_counter(_USES_KIND, info.accessor, 0))
+
+    def authenticate(self, token: str | None) -> Identity:
+        if not token:
+            raise Unauthenticated()
+        # The store is keyed by HMAC digest, so no byte of a token is compared in variable time.
+        digest = self.digest(token)
+        now = self._clock.monotonic()
+        cached = self._cache.get(digest)
+        if cached is not None and now < cached[2]:
+            identity, expires, _ = cached
+            if expires is None or self._clock.now() < expires:
+                return identity
+        info = self._by_digest(digest)
+        if info is None:
+            self._cache.pop(digest, None)
+            raise Unauthenticated("invalid, expired or revoked token")
+        if not self._live(info):
+            self.revoke(info.accessor)
+            raise Unauthenticated("invalid, expired or revoked token")
+        identity = Identity(
+            info.display_name, info.policies, self.policies.acl(info.policies), info.accessor
+        )
+        if info.num_uses:
+            used = self._store.add_counter(_USES_KIND, info.accessor, 1)
+            if used > info.num_uses:
+                self.revoke(info.accessor)
+                raise Unauthenticated("invalid, expired or revoked token")
+            if used == info.num_uses:
+                self.revoke(info.accessor)  # this was the last use: allowed, then gone
+            return identity
+        # Cache until the sooner of CACHE_SECONDS and the closest expiry in the token's chain.
+        with self._lock:
+            if len(self._cache) >= CACHE_ENTRIES:
+                self._cache.clear()
+            self._cache[digest] = (identity, info.expires, now + CACHE_SECONDS)
+        return identity
+
+    # -- renew
+    def renew(self, accessor: str, increment: float | None = None) -> TokenInfo:
+        for _ in range(_RETRIES):
+            digest = self._digest_of_accessor(accessor)
+            raw = self._store.get_record(_TOKEN_KIND, digest) if digest else None
+            if digest is None or raw is None:
+                raise NotFound("no live token has this accessor")
+            info = TokenInfo.decode(raw)
+            if not self._live(info):
+                raise NotFound("no live token has this accessor")
+            if not info.renewable:
+                raise BadRequest("this token is not renewable")
+            now = self._clock.now()
+            if info.period:
+                expires = now + info.period
+            else:
+                expires = now + min(increment or info.ttl, MAX_TTL)
+            if info.max_expires is not None:
+                # Never past the max TTL, however close to it the renewal comes (CVE-2021-32923).
+                expires = min(expires, info.max_expires)
+            renewed = replace(info, expires=expires)
+            if self._store.replace_record(_TOKEN_KIND, digest, raw, renewed.encode()):
+                self._cache.pop(digest, None)
+                return renewed
+        raise BadRequest("the token changed during renewal; retry")
+
+    # -- revoke
+    def revoke(self, accessor: str, *, orphan_children: bool = False) -> bool:
+        """Revoke the token with this accessor and, unless ``orphan_children``, its descendants."""
+        digest = self._digest_of_accessor(accessor)
+        if digest is None:
+            return False
+        children = self._store.list_records(_children_kind(accessor))
+        if orphan_children:
+            for child in children:
+                self._make_orphan(child)
+        else:
+            for child in children:
+                self.revoke(child)
+        for child in children:
+            self._store.delete_record(_children_kind(accessor), child)
+        raw = self._store.get_record(_TOKEN_KIND, digest)
+        if raw is not None:
+            parent = TokenInfo.decode(raw).parent
+            if parent is not None:
+                self._store.delete_record(_children_kind(parent), accessor)
+        self._cache.pop(digest, None)
+        self._store.delete_record(_TOKEN_KIND, digest)
+        self._store.delete_record(_ACCESSOR_KIND, accessor)
+        return True
+
+    def _make_orphan(self, accessor: str) -> None:
+        digest = self._digest_of_accessor(accessor)
+        raw = self._store.get_record(_TOKEN_KIND, digest) if digest else None
+        if digest is not None and raw is not None:
+            orphaned = replace(TokenInfo.decode(raw), parent=None)
+            self._store.replace_record(_TOKEN_KIND, digest, raw, orphaned.encode())
+
+    def accessors(self) -> list[str]:
+        return sorted(self._store.list_records(_ACCESSOR_KIND))
+
+    # -- dev mode
+    def ensure_root_token(self, token: str) -> None:
+        """Make ``token`` a root token (``--root-token``), creating it if it does not exist."""
+        if self._by_digest(self.digest(token)) is None:
+            self.create(("root",), display_name="root", token=token, path="auth/token/root")
+
+    def dev_root_token(self, chosen: str | None) -> str:
+        """Dev mode's root token, kept wrapped by the key provider so a restart can print it."""
+        context = {"purpose": "dev-root-token"}
+        wrapped = self._store.get_record(_SYSTEM_KIND, "dev-root-token")
+        if wrapped is not None:
+            try:
+                previous = self._provider.unwrap(wrapped, context=context).decode()
+            except (DecryptionError, UnicodeDecodeError):
+                previous = None
+            if previous is not None and chosen in (None, previous):
+                self.ensure_root_token(previous)
+                return previous
+            if previous is not None:
+                info = self._by_digest(self.digest(previous))
+                if info is not None:
+                    self.revoke(info.accessor)
+        token = chosen or TOKEN_PREFIX + secrets.token_urlsafe(32)
+        self.ensure_root_token(token)
+        self._store.put_record(
+            _SYSTEM_KIND, "dev-root-token", self._provider.wrap(token.encode(), context=context)
+        )
+        return token

@@ -1,0 +1,115 @@
+"""Userpass: people log in with a name and a password (Argon2id). Names are canonical, so
+"Alice", " alice " and its full-width form are one user with one lockout counter."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from strongroom.auth.canonical import canonical_name
+from strongroom.auth.identity import Identity
+from strongroom.auth.lockout import LoginGuard
+from strongroom.auth.passwords import dummy_verify, hash_password, verify_password
+from strongroom.auth.token_service import string_list
+from strongroom.auth.tokens import TokenInfo, TokenRegistry
+from strongroom.durations import parse_duration
+from strongroom.errors import AccessDenied, BadRequest, NotFound, Unauthenticated
+from strongroom.policy.parse import validate_policy_name
+from strongroom.store.protocol import Store
+
+__all__ = ["UserpassAuth"]
+
+_KIND = "userpass-user"
+_FIELDS = {"password", "token_policies", "policies", "token_ttl", "token_max_ttl"}
+MAX_PASSWORD_BYTES = 1024
+_LOGIN_FAILED = "invalid username or password"
+
+
+def _user_key(name: str) -> str:
+    canonical = canonical_name(name)
+    if not canonical or len(canonical) > 256:
+        raise BadRequest("a user name has 1-256 characters")
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _password(doc: dict[str, Any]) -> str:
+    password = doc.get("password")
+    if not isinstance(password, str) or not password:
+        raise BadRequest('body must include {"password": "..."}')
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        raise BadRequest(f"a password is at most {MAX_PASSWORD_BYTES} bytes")
+    return password
+
+
+class UserpassAuth:
+    def __init__(self, store: Store, tokens: TokenRegistry, guard: LoginGuard) -> None:
+        self._store = store
+        self._tokens = tokens
+        self._guard = guard
+
+    def write_user(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:
+        key = _user_key(name)
+        raw = self._store.get_record(_KIND, key)
+        path = f"auth/userpass/users/{canonical_name(name)}"
+        caller.require("update" if raw else "create", path)
+        unknown = sorted(set(doc) - _FIELDS)
+        if unknown:
+            raise BadRequest(f"unknown userpass field {unknown[0]!r}")
+        user: dict[str, Any] = json.loads(raw) if raw else {"name": canonical_name(name)}
+        if "password" in doc or not raw:
+            user["hash"] = hash_password(_password(doc))
+        if "token_policies" in doc or "policies" in doc or not raw:
+            policies = string_list(doc, "token_policies") or string_list(doc, "policies")
+            for policy in policies:
+                validate_policy_name(policy)
+            if "root" in policies and not caller.root:
+                raise AccessDenied("only a root token can give a user the root policy")
+            user["token_policies"] = policies
+        for field in ("token_ttl", "token_max_ttl"):
+            if field in doc or not raw:
+                user[field] = parse_duration(doc.get(field), field)
+        self._store.put_record(_KIND, key, json.dumps(user).encode())
+
+    def read_user(self, caller: Identity, name: str) -> dict[str, Any]:
+        caller.require("read", f"auth/userpass/users/{canonical_name(name)}")
+        raw = self._store.get_record(_KIND, _user_key(name))
+        if raw is None:
+            raise NotFound("no such user")
+        user = json.loads(raw)
+        return {k: v for k, v in user.items() if k != "hash"}
+
+    def list_users(self, caller: Identity) -> list[str]:
+        caller.require("list", "auth/userpass/users/")
+        names = []
+        for key in self._store.list_records(_KIND):
+            raw = self._store.get_record(_KIND, key)
+            if raw is not None:
+                names.append(json.loads(raw)["name"])
+        return sorted(names)
+
+    def delete_user(self, caller: Identity, name: str) -> None:
+        caller.require("delete", f"auth/userpass/users/{canonical_name(name)}")
+        if not self._store.delete_record(_KIND, _user_key(name)):
+            raise NotFound("no such user")
+
+    def login(self, name: str, doc: dict[str, Any]) -> tuple[str, TokenInfo]:
+        password = _password(doc)
+        key = _user_key(name)
+        self._guard.reserve("userpass", name)
+        raw = self._store.get_record(_KIND, key)
+        if raw is None:
+            dummy_verify(password)  # same time as a real check: do not reveal who exists
+            raise Unauthenticated(_LOGIN_FAILED)
+        user = json.loads(raw)
+        if not verify_password(password, user["hash"]):
+            raise Unauthenticated(_LOGIN_FAILED)
+        self._guard.succeeded("userpass", name)
+        return self._tokens.create(
+            ("default", *user["token_policies"]),
+            display_name=f"userpass-{user['name']}",
+            ttl=user.get("token_ttl"),
+            explicit_max_ttl=user.get("token_max_ttl"),
+            meta={"username": user["name"]},
+            path="auth/userpass/login",
+        )

@@ -1,0 +1,100 @@
+"""The SDK's HTTP core: one httpx client, one error translation. Imports only errors, types
+and httpx."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+try:
+    import httpx
+except ImportError as exc:  # pragma: no cover - depends on the install
+    raise ImportError("the client needs httpx: pip install 'strongroom[client]'") from exc
+
+from strongroom.errors import ServerUnreachable, error_for_code
+
+__all__ = ["BaseClient"]
+
+
+class BaseClient:
+    """``Client("https://vault.example:8200", token, verify="ca.pem")``. ``verify`` is True
+    (system CAs), a CA bundle path, or False (never in production). Pass ``transport`` to test
+    in-process."""
+
+    def __init__(
+        self,
+        addr: str,
+        token: str | None = None,
+        *,
+        verify: bool | str = True,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        headers = {"User-Agent": "strongroom-sdk"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.Client(
+            base_url=addr.rstrip("/"),
+            headers=headers,
+            verify=verify,
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def set_token(self, token: str | None) -> None:
+        """Use ``token`` from now on (after a login)."""
+        if token:
+            self._http.headers["Authorization"] = f"Bearer {token}"
+        else:
+            self._http.headers.pop("Authorization", None)
+
+    def __repr__(self) -> str:
+        return f"Client({str(self._http.base_url)!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+    ) -> Any:
+        try:
+            response = self._http.request(method, url, json=json, params=params)
+        except httpx.ConnectError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                raise ServerUnreachable(
+                    f"the server at {self._http.base_url} presented a certificate that is not "
+                    "trusted; pass its CA with --ca-cert or STRONGROOM_CACERT"
+                ) from None
+            raise ServerUnreachable(
+                f"cannot reach the server at {self._http.base_url} ({type(exc).__name__}); "
+                "is it running, and is STRONGROOM_ADDR right?"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise ServerUnreachable(
+                f"cannot reach the server at {self._http.base_url} ({type(exc).__name__}); "
+                "is it running, and is STRONGROOM_ADDR right?"
+            ) from None
+        if response.status_code == 204:
+            return None
+        try:
+            doc = response.json()
+        except ValueError:
+            doc = None
+        if response.is_success:
+            return doc
+        info = doc.get("error", {}) if isinstance(doc, dict) else {}
+        cls = error_for_code(str(info.get("code", "")))
+        error = cls(str(info.get("message") or f"HTTP {response.status_code}"))
+        error.details = {k: v for k, v in info.items() if k not in ("code", "message")}
+        raise error

@@ -1,0 +1,73 @@
+"""SDK calls for policies, audit sinks and the seal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+from strongroom.client.base import BaseClient
+from strongroom.types import SealStatusInfo
+
+__all__ = ["SystemCalls"]
+
+
+class SystemCalls(BaseClient):
+    # -- policies
+    def write_policy(self, name: str, text: str) -> None:
+        self._call("PUT", f"/api/v1/sys/policies/acl/{quote(name, safe='')}", json={"policy": text})
+
+    def read_policy(self, name: str) -> str:
+        doc = self._call("GET", f"/api/v1/sys/policies/acl/{quote(name, safe='')}")
+        return str(doc["data"]["policy"])
+
+    def list_policies(self) -> list[str]:
+        return list(self._call("GET", "/api/v1/sys/policies/acl")["keys"])
+
+    def delete_policy(self, name: str) -> None:
+        self._call("DELETE", f"/api/v1/sys/policies/acl/{quote(name, safe='')}")
+
+    def capabilities(self, paths: Sequence[str]) -> dict[str, list[str]]:
+        doc = self._call("POST", "/api/v1/sys/capabilities-self", json={"paths": list(paths)})
+        return {k: list(v) for k, v in doc["data"].items()}
+
+    # -- audit
+    def enable_audit(self, name: str, sink_type: str = "file") -> None:
+        self._call("PUT", f"/api/v1/sys/audit/{quote(name, safe='')}", json={"type": sink_type})
+
+    def disable_audit(self, name: str) -> None:
+        self._call("DELETE", f"/api/v1/sys/audit/{quote(name, safe='')}")
+
+    def list_audit(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/api/v1/sys/audit")["sinks"])
+
+    def verify_audit(self, name: str) -> dict[str, Any]:
+        doc = self._call("POST", f"/api/v1/sys/audit/{quote(name, safe='')}/verify")
+        result: dict[str, Any] = doc["data"]
+        return result
+
+    def audit_hash(self, name: str, value: str) -> str:
+        doc = self._call(
+            "POST", f"/api/v1/sys/audit-hash/{quote(name, safe='')}", json={"input": value}
+        )
+        return str(doc["data"]["hash"])
+
+    # -- seal
+    def seal_status(self) -> SealStatusInfo:
+        return SealStatusInfo.from_json(self._call("GET", "/api/v1/sys/seal-status")["data"])
+
+    def init(self, shares: int = 1, threshold: int = 1) -> dict[str, Any]:
+        body = {"shares": shares, "threshold": threshold}
+        result: dict[str, Any] = self._call("POST", "/api/v1/sys/init", json=body)["data"]
+        return result
+
+    def unseal(self, key: str) -> SealStatusInfo:
+        doc = self._call("POST", "/api/v1/sys/unseal", json={"key": key})
+        return SealStatusInfo.from_json(doc["data"])
+
+    def seal(self) -> None:
+        self._call("POST", "/api/v1/sys/seal")
+
+    def rekey(self, keys: Sequence[str], shares: int = 1, threshold: int = 1) -> list[str]:
+        body = {"keys": list(keys), "shares": shares, "threshold": threshold}
+        return list(self._call("POST", "/api/v1/sys/rekey", json=body)["data"]["keys"])

@@ -1,0 +1,107 @@
+"""Policies kept in the store, and the compiled ACLs of policy sets, cached briefly."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from strongroom.clock import Clock
+from strongroom.errors import BadRequest, NotFound
+from strongroom.policy.model import ACL, Policy, compile_acl
+from strongroom.policy.parse import parse_policy, validate_policy_name
+from strongroom.store.protocol import Store
+
+__all__ = ["DEFAULT_POLICY", "PolicyStore"]
+
+_KIND = "policy"
+CACHE_SECONDS = 1.0
+# Every token gets it unless created with no_default_policy: a token may inspect, renew and
+# revoke itself, and ask what it may do.
+DEFAULT_POLICY = """\
+# Allows a token to look up, renew and revoke itself, and to check its own capabilities.
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
+path "auth/token/renew-self" {
+  capabilities = ["update"]
+}
+path "auth/token/revoke-self" {
+  capabilities = ["update"]
+}
+path "sys/capabilities-self" {
+  capabilities = ["update"]
+}
+"""
+
+
+class PolicyStore:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._acls: dict[tuple[str, ...], tuple[ACL, float]] = {}
+        if self._store.get_record(_KIND, "default") is None:
+            self._store.replace_record(
+                _KIND, "default", None, self._encode("default", DEFAULT_POLICY)
+            )
+
+    @staticmethod
+    def _encode(name: str, text: str) -> bytes:
+        parse_policy(name, text)
+        return json.dumps({"text": text}).encode()
+
+    def write(self, name: str, text: str) -> Policy:
+        if name == "root":
+            raise BadRequest("the root policy is built in and cannot be changed")
+        policy = parse_policy(name, text)
+        self._store.put_record(_KIND, name, json.dumps({"text": text}).encode())
+        self._invalidate()
+        return policy
+
+    def read(self, name: str) -> Policy:
+        validate_policy_name(name)
+        if name == "root":
+            return Policy("root", (), "# built in: every capability on every path\n")
+        raw = self._store.get_record(_KIND, name)
+        if raw is None:
+            raise NotFound(f"no policy {name!r}; list them with: strongroom policy list")
+        return parse_policy(name, json.loads(raw)["text"])
+
+    def names(self) -> list[str]:
+        return sorted({"root", *self._store.list_records(_KIND)})
+
+    def exists(self, name: str) -> bool:
+        return name == "root" or self._store.get_record(_KIND, name) is not None
+
+    def delete(self, name: str) -> None:
+        validate_policy_name(name)
+        if name in ("root", "default"):
+            raise BadRequest(f"the {name} policy cannot be deleted")
+        if not self._store.delete_record(_KIND, name):
+            raise NotFound(f"no policy {name!r}")
+        self._invalidate()
+
+    def _invalidate(self) -> None:
+        with self._lock:
+            self._acls.clear()
+
+    def acl(self, names: tuple[str, ...]) -> ACL:
+        """The merged ACL of these policies (unknown names grant nothing)."""
+        key = tuple(sorted(set(names)))
+        now = self._clock.monotonic()
+        cached = self._acls.get(key)
+        if cached is not None and now < cached[1]:
+            return cached[0]
+        policies = []
+        for name in key:
+            if name == "root":
+                continue
+            raw = self._store.get_record(_KIND, name)
+            if raw is not None:
+                policies.append(parse_policy(name, json.loads(raw)["text"]))
+        acl = compile_acl(policies, root="root" in key)
+        with self._lock:
+            if len(self._acls) >= 1024:
+                self._acls.clear()
+            self._acls[key] = (acl, now + CACHE_SECONDS)
+        return acl

@@ -1,0 +1,103 @@
+"""One server node: its store and barrier always, its runtime only while unsealed."""
+
+from __future__ import annotations
+
+import threading
+
+from strongroom.auth.identity import Identity
+from strongroom.auth.ratelimit import AddressLimiter
+from strongroom.clock import Clock, SystemClock
+from strongroom.config import ServerSettings
+from strongroom.errors import BadRequest, Sealed
+from strongroom.runtime import Runtime
+from strongroom.seal import Barrier, SealStatus
+from strongroom.store import open_store
+
+__all__ = ["Node"]
+
+
+class Node:
+    def __init__(self, settings: ServerSettings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.store = open_store(settings.resolved_store_url)
+        self.barrier = Barrier(
+            self.store,
+            self.clock,
+            seal_type="kms" if settings.dev else settings.seal,
+            key_file=settings.resolved_key_file,
+            seal_key_file=settings.seal_key_file,
+            root_key_name=settings.root_key_name,
+        )
+        self.limiter = AddressLimiter(
+            self.clock,
+            rate=settings.unauthenticated_rate,
+            burst=settings.unauthenticated_burst,
+        )
+        self.runtime: Runtime | None = None
+        self._lock = threading.Lock()
+        if settings.dev and not self.barrier.status().initialized:
+            self.barrier.initialize()
+        if self.barrier.auto_unseal() is not None:
+            self._open()
+
+    def _open(self) -> Runtime:
+        provider = self.barrier.provider
+        assert provider is not None
+        with self._lock:
+            if self.runtime is None:
+                self.runtime = Runtime.build(self.settings, self.store, provider, self.clock)
+            return self.runtime
+
+    def require_runtime(self) -> Runtime:
+        runtime = self.runtime
+        if runtime is None:
+            raise Sealed()
+        return runtime
+
+    def status(self) -> SealStatus:
+        return self.barrier.status()
+
+    def initialize(self, shares: int, threshold: int) -> tuple[list[str], str]:
+        """Create the root keys and a root token; returns (unseal shares, root token)."""
+        if self.settings.dev:
+            raise BadRequest("a dev server initializes itself")
+        printed = self.barrier.initialize(shares, threshold)
+        provider = self.barrier.provider
+        if provider is None:  # shamir: open once with the new shares to create the root token
+            for share in printed[:threshold]:
+                self.barrier.submit_share(share)
+        runtime = self._open()
+        token, _ = runtime.tokens.create(("root",), display_name="root", path="auth/token/root")
+        if self.barrier.status().type == "shamir":
+            self.seal()  # as in Vault, a shamir server starts sealed: operators unseal it
+        return printed, token
+
+    def unseal(self, share: object) -> SealStatus:
+        if self.barrier.submit_share(share) is not None:
+            self._open()
+        return self.barrier.status()
+
+    def seal_as(self, identity: Identity) -> None:
+        identity.require("sudo", "sys/seal")
+        self.seal()
+
+    def rekey_as(
+        self, identity: Identity, old_shares: object, shares: int, threshold: int
+    ) -> list[str]:
+        identity.require("sudo", "sys/rekey")
+        if not isinstance(old_shares, list):
+            raise BadRequest('body must be {"keys": [current shares], "shares": n, "threshold": t}')
+        return self.barrier.rekey(old_shares, shares, threshold)
+
+    def seal(self) -> None:
+        with self._lock:
+            runtime, self.runtime = self.runtime, None
+            self.barrier.seal()
+        if runtime is not None:
+            runtime.close()
+
+    def close(self) -> None:
+        self.seal()
+        self.store.close()

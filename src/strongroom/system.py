@@ -1,0 +1,83 @@
+"""System administration behind policies: ACL policies, audit sinks and capability checks.
+Each operation names the ``sys/…`` path a policy must grant."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from strongroom.audit import AuditBroker
+from strongroom.audit.chain import VerifyResult
+from strongroom.auth.identity import Identity
+from strongroom.errors import BadRequest
+from strongroom.policy.model import Policy
+from strongroom.policy.parse import validate_policy_name
+from strongroom.policy.store import PolicyStore
+
+__all__ = ["SystemService"]
+
+MAX_CAPABILITY_PATHS = 100
+
+
+class SystemService:
+    def __init__(self, policies: PolicyStore, audit: AuditBroker) -> None:
+        self._policies = policies
+        self._audit = audit
+
+    # -- policies
+    def write_policy(self, identity: Identity, name: str, text: object) -> Policy:
+        validate_policy_name(name)
+        if not isinstance(text, str):
+            raise BadRequest('body must be {"policy": "<HCL or JSON policy text>"}')
+        exists = self._policies.exists(name)
+        identity.require("update" if exists else "create", f"sys/policies/acl/{name}")
+        return self._policies.write(name, text)
+
+    def read_policy(self, identity: Identity, name: str) -> Policy:
+        identity.require("read", f"sys/policies/acl/{name}")
+        return self._policies.read(name)
+
+    def list_policies(self, identity: Identity) -> list[str]:
+        identity.require("list", "sys/policies/acl/")
+        return self._policies.names()
+
+    def delete_policy(self, identity: Identity, name: str) -> None:
+        identity.require("delete", f"sys/policies/acl/{name}")
+        self._policies.delete(name)
+
+    @staticmethod
+    def capabilities(identity: Identity, paths: Sequence[object]) -> dict[str, list[str]]:
+        """What this identity may do on each path (Vault's sys/capabilities-self)."""
+        identity.require("update", "sys/capabilities-self")
+        if len(paths) > MAX_CAPABILITY_PATHS or not all(isinstance(p, str) for p in paths):
+            raise BadRequest(f'body must be {{"paths": [...]}} with at most {MAX_CAPABILITY_PATHS}')
+        result: dict[str, list[str]] = {}
+        for path in paths:
+            assert isinstance(path, str)
+            caps = sorted(identity.acl.capabilities(path)) or ["deny"]
+            result[path] = ["root"] if identity.root else caps
+        return result
+
+    # -- audit
+    def audit_sinks(self, identity: Identity) -> list[dict[str, object]]:
+        identity.require("sudo", "sys/audit")
+        return [sink.describe() for sink in self._audit.sinks()]
+
+    def enable_audit(self, identity: Identity, name: str, sink_type: object) -> None:
+        identity.require("sudo", f"sys/audit/{name}")
+        if not isinstance(sink_type, str):
+            raise BadRequest('body must be {"type": "file" | "store"}')
+        self._audit.enable(name, sink_type)
+
+    def disable_audit(self, identity: Identity, name: str) -> None:
+        identity.require("sudo", f"sys/audit/{name}")
+        self._audit.disable(name)
+
+    def verify_audit(self, identity: Identity, name: str) -> VerifyResult:
+        identity.require("sudo", f"sys/audit/{name}")
+        return self._audit.verify(name)
+
+    def audit_hash(self, identity: Identity, name: str, value: object) -> str:
+        identity.require("update", f"sys/audit-hash/{name}")
+        if not isinstance(value, str):
+            raise BadRequest('body must be {"input": "<value to hash>"}')
+        return self._audit.hash(name, value)
