@@ -73,11 +73,11 @@ def test_canaries_never_reach_disk_logs_or_responses(tmp_path: Path) -> None:
                 "POST", "/api/v1/namespaces/secret/datakey", json={"context": {"purpose": "t"}}
             ).json()
             dek = base64.b64decode(key["plaintext"]).hex()
-            worker = call(
-                "POST",
-                "/api/v1/auth/tokens",
-                json={"name": "w", "grants": [{"namespace": "secret", "capabilities": ["read"]}]},
-            ).json()["token"]
+            policy = {"policy": 'path "secret/*" { capabilities = ["read"] }'}
+            assert call("PUT", "/api/v1/sys/policies/acl/w", json=policy).status_code == 204
+            worker = call("POST", "/api/v1/auth/token/create", json={"policies": ["w"]}).json()[
+                "auth"
+            ]["client_token"]
             assert call("GET", f"{s}/c/a").json()["data"]["password"] == values[0]
     finally:
         server.stop()

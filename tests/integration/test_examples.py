@@ -47,10 +47,14 @@ def test_example_with_the_local_kms(tmp_path: Path) -> None:
 def test_example_against_a_server(tmp_path: Path, live_server: StrongroomServer) -> None:
     with Client(live_server.addr, live_server.root_token) as admin:
         admin.create_namespace("app-tokens")
-        web = admin.create_token("web", [{"namespace": "app-tokens", "capabilities": ["encrypt"]}])
-        worker = admin.create_token(
-            "worker", [{"namespace": "app-tokens", "capabilities": ["decrypt"]}]
+        admin.write_policy(
+            "app-web", 'path "sys/kms/encrypt/app-tokens" { capabilities = ["update"] }'
         )
+        admin.write_policy(
+            "app-worker", 'path "sys/kms/decrypt/app-tokens" { capabilities = ["update"] }'
+        )
+        web = admin.create_token(["app-web"]).token
+        worker = admin.create_token(["app-worker"]).token
     _run("web", tmp_path, _env(STRONGROOM_ADDR=live_server.addr, STRONGROOM_TOKEN=web))
     out = _run("worker", tmp_path, _env(STRONGROOM_ADDR=live_server.addr, STRONGROOM_TOKEN=worker))
     assert "opened 2 tokens" in out

@@ -14,7 +14,7 @@ from tests.helpers import StrongroomServer
 def test_dev_server_restarts_with_data_and_the_same_root_token(tmp_path: Path) -> None:
     first = StrongroomServer(tmp_path / "data", root_token=None).start()
     token = first.root_token
-    assert token and token.startswith("sr.")
+    assert token and token.startswith("srs.")
     try:
         httpx.put(
             f"{first.addr}/api/v1/secrets/secret/keep",

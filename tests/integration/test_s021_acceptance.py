@@ -38,15 +38,15 @@ def test_tokens_through_the_local_mock_kms(tmp_path: Path) -> None:
 def test_tokens_through_a_real_server_as_remote_kms(live_server: StrongroomServer) -> None:
     with Client(live_server.addr, live_server.root_token) as admin:
         admin.create_namespace("s021-tokens")
-        web_token = admin.create_token(
-            "web", [{"namespace": "s021-tokens", "capabilities": ["encrypt"]}]
-        )
-        worker_token = admin.create_token(
-            "worker", [{"namespace": "s021-tokens", "capabilities": ["decrypt"]}]
-        )
-        other_token = admin.create_token(
-            "other", [{"namespace": "secret", "capabilities": ["decrypt"]}]
-        )
+        for name, path in (
+            ("s021-web", "sys/kms/encrypt/s021-tokens"),
+            ("s021-worker", "sys/kms/decrypt/s021-tokens"),
+            ("s021-other", "sys/kms/decrypt/secret"),
+        ):
+            admin.write_policy(name, f'path "{path}" {{ capabilities = ["update"] }}')
+        web_token = admin.create_token(["s021-web"]).token
+        worker_token = admin.create_token(["s021-worker"]).token
+        other_token = admin.create_token(["s021-other"]).token
 
     with Client(live_server.addr, web_token) as web:
         web_vault = TokenVault(RemoteKeySource(web, "s021-tokens"))

@@ -124,18 +124,18 @@ def test_requests_without_a_valid_token_get_401(app_client: TestClient) -> None:
 
 def test_scoped_tokens_are_checked(app_client: TestClient) -> None:
     app_client.put(f"{S}/a", json={"data": {"k": "v"}})
-    token = app_client.post(
-        "/api/v1/auth/tokens",
-        json={"name": "reader", "grants": [{"namespace": "secret", "capabilities": ["read"]}]},
-    ).json()["token"]
-    as_reader = {"Authorization": f"Bearer {token}"}
+    policy = {"policy": 'path "secret/*" { capabilities = ["read"] }'}
+    assert app_client.put("/api/v1/sys/policies/acl/reader", json=policy).status_code == 204
+    created = app_client.post("/api/v1/auth/token/create", json={"policies": ["reader"]})
+    as_reader = {"Authorization": f"Bearer {created.json()['auth']['client_token']}"}
     assert app_client.get(f"{S}/a", headers=as_reader).status_code == 200
     assert app_client.put(f"{S}/a", json={"data": {}}, headers=as_reader).status_code == 403
-    assert app_client.post("/api/v1/auth/tokens", json={}, headers=as_reader).status_code == 403
-    bad = app_client.post(
-        "/api/v1/auth/tokens", json={"grants": [{"namespace": "x", "capabilities": ["fly"]}]}
+    denied = app_client.post("/api/v1/auth/token/create", json={}, headers=as_reader)
+    assert denied.status_code == 403
+    bad = app_client.put(
+        "/api/v1/sys/policies/acl/bad", json={"policy": 'path "x/*" { capabilities = ["fly"] }'}
     )
-    assert bad.status_code == 400 and "unknown capabilities" in bad.json()["error"]["message"]
+    assert bad.status_code == 400 and "unknown capability 'fly'" in bad.json()["error"]["message"]
 
 
 def test_openapi_document_matches_the_real_routes(app_client: TestClient) -> None:
@@ -174,7 +174,7 @@ def test_unexpected_errors_reveal_nothing(
     app_client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     """An unexpected exception answers an opaque 500 and logs only its type, on both paths."""
-    services = app_client.app.state.services  # type: ignore[attr-defined]
+    services = app_client.app.node.require_runtime()  # type: ignore[attr-defined]
     canary = "CANARY-unexpected-7f3a"
 
     def explode(*args: object, **kwargs: object) -> None:

@@ -10,9 +10,9 @@ from typing import Any
 from strongroom.auth.canonical import canonical_name
 from strongroom.auth.identity import Identity
 from strongroom.auth.lockout import LoginGuard
-from strongroom.auth.passwords import dummy_verify, hash_password, verify_password
 from strongroom.auth.token_service import string_list
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
+from strongroom.crypto.passwords import dummy_verify, hash_password, verify_password
 from strongroom.durations import parse_duration
 from strongroom.errors import AccessDenied, BadRequest, NotFound, Unauthenticated
 from strongroom.policy.parse import validate_policy_name

@@ -68,6 +68,10 @@ class ServerApp(AuditLayer):
     def state(self) -> object:
         return self.node_app.state
 
+    @property
+    def routes(self) -> object:
+        return self.node_app.routes
+
     def __init__(self, starlette: Starlette, node: Node) -> None:
         self.node_app = starlette
         super().__init__(FastReads(starlette, node), node)

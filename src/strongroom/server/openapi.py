@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from strongroom import __version__
+from strongroom.server.openapi_access import ACCESS_OPERATIONS, UNAUTHENTICATED
 
 __all__ = ["OPERATIONS", "openapi_document"]
 
@@ -201,22 +202,6 @@ OPERATIONS: list[tuple[str, str, str, str, dict[str, Any] | None, int]] = [
         },
         200,
     ),
-    (
-        "post",
-        "/api/v1/auth/tokens",
-        "createToken",
-        "Create a token with grants (root only)",
-        {
-            "type": "object",
-            "properties": {
-                "name": {"type": "string"},
-                "ttl": {"type": "number"},
-                "grants": {"type": "array", "items": _OBJ},
-            },
-        },
-        201,
-    ),
-    ("get", "/api/v1/auth/tokens/self", "lookupSelf", "Who the token is", None, 200),
 ]
 
 _ERROR = {
@@ -240,7 +225,7 @@ _ERROR = {
 
 def _parameters(path: str) -> list[dict[str, Any]]:
     params = []
-    for name in ("namespace", "path"):
+    for name in ("namespace", "path", "name", "role"):
         if "{" + name + "}" in path:
             params.append(
                 {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
@@ -250,12 +235,12 @@ def _parameters(path: str) -> list[dict[str, Any]]:
 
 def openapi_document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
-    for method, path, op_id, summary, body, status in OPERATIONS:
+    for method, path, op_id, summary, body, status in [*OPERATIONS, *ACCESS_OPERATIONS]:
         operation: dict[str, Any] = {
             "operationId": op_id,
             "summary": summary,
             "parameters": _parameters(path),
-            "security": [{"token": []}],
+            "security": [] if op_id in UNAUTHENTICATED else [{"token": []}],
             "responses": {
                 str(status): {"description": "OK"}
                 if status == 204
