@@ -8,7 +8,13 @@ from pathlib import Path
 
 from strongroom.limits import DEFAULT_LIMITS, Limits
 
-__all__ = ["ClientSettings", "ServerSettings", "client_settings_from_env", "default_data_dir"]
+__all__ = [
+    "ClientSettings",
+    "ServerSettings",
+    "client_settings_from_env",
+    "default_data_dir",
+    "token_file",
+]
 
 DEFAULT_ADDR = "http://127.0.0.1:8200"
 
@@ -66,12 +72,30 @@ class ClientSettings:
     ca_cert: str | None = None
 
 
+def token_file() -> Path:
+    """Where ``strongroom login`` keeps the token (0600): $STRONGROOM_TOKEN_FILE, else
+    $XDG_CONFIG_HOME/strongroom/token, else ~/.config/strongroom/token."""
+    explicit = os.environ.get("STRONGROOM_TOKEN_FILE")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "strongroom" / "token"
+
+
+def _saved_token() -> str | None:
+    try:
+        return token_file().read_text("utf-8").strip() or None
+    except OSError:
+        return None
+
+
 def client_settings_from_env(
     addr: str | None = None, token: str | None = None, ca_cert: str | None = None
 ) -> ClientSettings:
+    """Explicit values first, then the environment, then the token saved by ``login``."""
     return ClientSettings(
         addr or os.environ.get("STRONGROOM_ADDR") or DEFAULT_ADDR,
-        token or os.environ.get("STRONGROOM_TOKEN"),
+        token or os.environ.get("STRONGROOM_TOKEN") or _saved_token(),
         ca_cert or os.environ.get("STRONGROOM_CACERT"),
     )
 

@@ -5,9 +5,15 @@ from __future__ import annotations
 import click
 
 from strongroom import __version__
+from strongroom.cli.audit import audit
+from strongroom.cli.auth import login, token
 from strongroom.cli.kv import kv
+from strongroom.cli.machine import approle, userpass
 from strongroom.cli.namespace import keys, namespace
+from strongroom.cli.operator import operator
 from strongroom.cli.output import CliContext
+from strongroom.cli.policy import policy
+from strongroom.cli.run import run
 from strongroom.cli.server import server
 
 __all__ = ["cli", "main"]
@@ -44,7 +50,9 @@ def cli(
       strongroom kv get secret/app/db
 
     Exit codes: 0 ok, 1 error, 2 bad input, 3 not authenticated or permission denied,
-    4 not found, 5 conflict, 6 decryption failed, 7 server or key provider unavailable.
+    4 not found, 5 conflict, 6 decryption failed, 7 server, key provider or audit
+    unavailable (or sealed), 8 rate limited or locked out, 9 audit log tampered.
+    `strongroom run` exits with its program's code.
     """
     ctx.obj = CliContext(addr, token, ca_cert, output_format)
 
@@ -53,6 +61,14 @@ cli.add_command(kv)
 cli.add_command(namespace)
 cli.add_command(keys)
 cli.add_command(server)
+cli.add_command(login)
+cli.add_command(token)
+cli.add_command(policy)
+cli.add_command(approle)
+cli.add_command(userpass)
+cli.add_command(audit)
+cli.add_command(operator)
+cli.add_command(run)
 
 
 def main() -> None:

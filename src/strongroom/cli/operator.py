@@ -1,0 +1,130 @@
+"""``strongroom operator …``: init, unseal, seal, status, rekey."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from strongroom.cli.output import CliContext, emit, format_option, pass_cli, translate_errors
+from strongroom.types import SealStatusInfo
+
+__all__ = ["operator"]
+
+
+def _status_text(status: SealStatusInfo) -> str:
+    lines = [
+        f"seal type:   {status.type}",
+        f"initialized: {str(status.initialized).lower()}",
+        f"sealed:      {str(status.sealed).lower()}",
+    ]
+    if status.type == "shamir" and status.initialized:
+        lines.append(f"threshold:   {status.threshold} of {status.shares}")
+        lines.append(f"progress:    {status.progress}/{status.threshold}")
+    return "\n".join(lines)
+
+
+@click.group()
+def operator() -> None:
+    """Initialize, unseal, seal and rekey the server."""
+
+
+@operator.command(name="init")
+@click.option("--shares", type=int, default=5, show_default=True, help="shamir: shares to make.")
+@click.option("--threshold", type=int, default=3, show_default=True, help="shamir: shares needed.")
+@format_option
+@pass_cli
+def operator_init(ctx: CliContext, shares: int, threshold: int) -> None:
+    """Initialize a new server: root keys, unseal shares (shamir) and a root token.
+
+    The shares and the root token are shown once. Give each share to a different operator.
+
+    \b
+    Example:
+      strongroom operator init --shares 5 --threshold 3 --format json > init.json
+    """
+    with translate_errors(), ctx.client() as client:
+        status = client.seal_status()
+        if status.type != "shamir":
+            shares = threshold = 1
+        result = client.init(shares, threshold)
+    lines = [f"unseal share {i}: {key}" for i, key in enumerate(result["keys"], start=1)]
+    lines.append(f"root token:     {result['root_token']}")
+    if result["keys"]:
+        lines.append(f"\nThe server is sealed. Unseal it with {threshold} of these shares:")
+        lines.append("  strongroom operator unseal")
+    emit(ctx, result, "\n".join(lines))
+
+
+@operator.command(name="unseal")
+@click.option("--key-stdin", is_flag=True, help="Read the share from stdin instead of a prompt.")
+@format_option
+@pass_cli
+def operator_unseal(ctx: CliContext, key_stdin: bool) -> None:
+    """Give one unseal share (each operator runs this with their own share).
+
+    \b
+    Example:
+      strongroom operator unseal
+    """
+    if key_stdin:
+        key = sys.stdin.read().strip()
+    else:
+        key = click.prompt("Unseal share", hide_input=True).strip()
+    with translate_errors(), ctx.client() as client:
+        status = client.unseal(key)
+    emit(ctx, status.to_json(), _status_text(status))
+
+
+@operator.command(name="seal")
+@pass_cli
+def operator_seal(ctx: CliContext) -> None:
+    """Seal the server now: it forgets its keys and answers only status and unseal.
+
+    A kms or file seal stays sealed until the server restarts.
+
+    \b
+    Example:
+      strongroom operator seal
+    """
+    with translate_errors(), ctx.client() as client:
+        client.seal()
+    click.echo("sealed")
+
+
+@operator.command(name="status")
+@format_option
+@pass_cli
+def operator_status(ctx: CliContext) -> None:
+    """Show the seal type and state (needs no token).
+
+    \b
+    Example:
+      strongroom operator status --format json
+    """
+    with translate_errors(), ctx.client() as client:
+        status = client.seal_status()
+    emit(ctx, status.to_json(), _status_text(status))
+
+
+@operator.command(name="rekey")
+@click.option("--shares", type=int, default=5, show_default=True, help="shamir: new shares.")
+@click.option("--threshold", type=int, default=3, show_default=True, help="shamir: new threshold.")
+@click.option("--keys-stdin", is_flag=True, help="Read current shares from stdin, one per line.")
+@format_option
+@pass_cli
+def operator_rekey(ctx: CliContext, shares: int, threshold: int, keys_stdin: bool) -> None:
+    """Replace the unseal key (shamir: needs the threshold of current shares; file: rewrites
+    the seal key file).
+
+    \b
+    Example:
+      strongroom operator rekey --shares 5 --threshold 3 --keys-stdin < current-shares.txt
+    """
+    keys: list[str] = []
+    if keys_stdin:
+        keys = [line.strip() for line in sys.stdin if line.strip()]
+    with translate_errors(), ctx.client() as client:
+        new = client.rekey(keys, shares, threshold)
+    lines = [f"new unseal share {i}: {key}" for i, key in enumerate(new, start=1)] or ["rekeyed"]
+    emit(ctx, {"keys": new}, "\n".join(lines))
