@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from strongroom.auth import Identity
-from strongroom.policy import compile_acl, parse_policy
 from strongroom.clock import ManualClock
 from strongroom.config import ServerSettings
 from strongroom.errors import (
@@ -20,6 +19,7 @@ from strongroom.errors import (
     NotFound,
     SecretDeleted,
 )
+from strongroom.policy import compile_acl, parse_policy
 from strongroom.runtime import Runtime
 from strongroom.server.node import Node
 

@@ -257,8 +257,6 @@ class TokenRegistry:
             if used > info.num_uses:
                 self.revoke(info.accessor)
                 raise Unauthenticated("invalid, expired or revoked token")
-            if used == info.num_uses:
-                self.revoke(info.accessor)  # this was the last use: allowed, then gone
             return identity
         # Cache until the sooner of CACHE_SECONDS and the closest expiry in the token's chain.
         with self._lock:
