@@ -11,6 +11,7 @@ from strongroom.limits import DEFAULT_LIMITS, Limits
 __all__ = [
     "ClientSettings",
     "ServerSettings",
+    "child_environment",
     "client_settings_from_env",
     "default_data_dir",
     "token_file",
@@ -102,3 +103,12 @@ def client_settings_from_env(
 
 def store_url_from_env() -> str:
     return os.environ.get("STRONGROOM_STORE_URL", "")
+
+
+def child_environment(*, keep_token: bool) -> dict[str, str]:
+    """This process's environment for a child started by ``strongroom run``; without
+    ``keep_token`` the child does not inherit STRONGROOM_TOKEN."""
+    env = dict(os.environ)
+    if not keep_token:
+        env.pop("STRONGROOM_TOKEN", None)
+    return env

@@ -248,7 +248,15 @@ def test_userpass_login_and_canonical_lockout(api: TestClient) -> None:
     )
     ok = api.post("/api/v1/auth/userpass/login/alice", json={"password": "correct horse"})
     assert ok.status_code == 200
-    variants = ["alice", "ALICE", " Alice", "alice ", "\uff21\uff2c\uff29\uff23\uff25", "Al\u200bice", "a\u200dlice"]
+    variants = [
+        "alice",
+        "ALICE",
+        " Alice",
+        "alice ",
+        "\uff21\uff2c\uff29\uff23\uff25",
+        "Al\u200bice",
+        "a\u200dlice",
+    ]
     tried = 0
     for guess, name in zip(range(10_000), itertools.cycle(variants), strict=False):
         response = api.post(

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from strongroom.cli.output import CliContext, pass_cli, split_secret_path, translate_errors
+from strongroom.config import child_environment
 
 __all__ = ["render_template", "run"]
 
@@ -115,9 +116,7 @@ def run(
         fd = _memory_file(variable, content)
         fds.append(fd)
         env[variable] = f"/dev/fd/{fd}"
-    child_env = dict(os.environ)
-    if not pass_token:
-        child_env.pop("STRONGROOM_TOKEN", None)
+    child_env = child_environment(keep_token=pass_token)
     child_env.update(env)
     try:
         child = subprocess.Popen(list(command), env=child_env, pass_fds=fds)

@@ -3,6 +3,7 @@ and httpx."""
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,10 +34,14 @@ class BaseClient:
         headers = {"User-Agent": "strongroom-sdk"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        # A CA bundle path becomes an SSL context (httpx deprecates passing the path itself).
+        tls: bool | ssl.SSLContext = (
+            ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+        )
         self._http = httpx.Client(
             base_url=addr.rstrip("/"),
             headers=headers,
-            verify=verify,
+            verify=tls,
             timeout=timeout,
             transport=transport,
         )

@@ -1,0 +1,265 @@
+"""Access control as users meet it: the CLI against a real server, TLS, and `strongroom run`."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import os
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner, Result
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from strongroom.cli.main import cli
+from strongroom.client import Client
+from strongroom.errors import ServerUnreachable
+from tests.helpers import StrongroomServer, free_port
+
+
+def _cli(
+    server: StrongroomServer, tmp_path: Path, token: str | None = None
+) -> Callable[..., Result]:
+    runner = CliRunner()
+    env = {
+        "STRONGROOM_ADDR": server.addr,
+        "STRONGROOM_TOKEN": token if token is not None else server.root_token or "",
+        "STRONGROOM_TOKEN_FILE": str(tmp_path / "token"),
+    }
+
+    def invoke(
+        *args: str, input: str | None = None, env_extra: dict[str, str] | None = None
+    ) -> Result:
+        return runner.invoke(
+            cli, list(args), env={**env, **(env_extra or {})}, input=input, catch_exceptions=False
+        )
+
+    return invoke
+
+
+def test_policy_token_login_userpass_approle_audit(
+    live_server: StrongroomServer, tmp_path: Path
+) -> None:
+    run = _cli(live_server, tmp_path)
+    policy = 'path "secret/team/*" { capabilities = ["read", "list"] }\n'
+    assert run("policy", "write", "team", "-", input=policy).exit_code == 0
+    assert run("policy", "read", "team").output.strip() == policy.strip()
+    run("kv", "put", "secret/team/db", "password=team-pw")
+    run("kv", "put", "secret/ops/db", "password=ops-pw")
+    created = json.loads(
+        run("token", "create", "--policy", "team", "--ttl", "1h", "--format", "json").output
+    )
+    # login --method token saves it 0600; later commands use it without STRONGROOM_TOKEN.
+    user = _cli(live_server, tmp_path, token="")
+    result = user("login", input=created["token"] + "\n")
+    assert result.exit_code == 0, result.output
+    assert oct((tmp_path / "token").stat().st_mode & 0o777) == "0o600"
+    assert user("kv", "get", "--field", "password", "secret/team/db").output == "team-pw\n"
+    denied = user("kv", "get", "secret/ops/db")
+    assert denied.exit_code == 3 and "permission denied" in denied.output
+    caps = json.loads(
+        user("token", "capabilities", "secret/team/x", "secret/ops/x", "--format", "json").output
+    )
+    assert caps == {"secret/team/x": ["list", "read"], "secret/ops/x": ["deny"]}
+    assert user("token", "revoke", "--self").exit_code == 0
+    assert user("kv", "get", "secret/team/db").exit_code == 3
+    # userpass
+    assert (
+        run(
+            "userpass",
+            "write",
+            "dana",
+            "--policy",
+            "team",
+            "--password-stdin",
+            input="pw-of-dana\n",
+        ).exit_code
+        == 0
+    )
+    assert (
+        user("login", "--method", "userpass", "--username", "Dana", input="pw-of-dana\n").exit_code
+        == 0
+    )
+    assert user("kv", "get", "--field", "password", "secret/team/db").output == "team-pw\n"
+    # approle
+    assert run("approle", "write", "ci", "--policy", "team").exit_code == 0
+    role_id = run("approle", "role-id", "ci").output.strip()
+    secret = json.loads(run("approle", "secret-id", "ci", "--format", "json").output)
+    (tmp_path / "sid").write_text(secret["secret_id"])
+    logged = user(
+        "login",
+        "--method",
+        "approle",
+        "--role-id",
+        role_id,
+        "--secret-id-file",
+        str(tmp_path / "sid"),
+    )
+    assert logged.exit_code == 0, logged.output
+    assert user("kv", "get", "--field", "password", "secret/team/db").output == "team-pw\n"
+    # audit: the dev server writes data-dir/audit.log; verify and hash
+    verify = json.loads(run("audit", "verify", "file", "--format", "json").output)
+    assert verify["ok"] is True and verify["entries"] > 10
+    listed = run("audit", "list").output
+    assert "file" in listed and "audit.log" in listed
+    assert run("operator", "status").output.startswith("seal type:   kms")
+
+
+def test_run_injects_secrets_and_passes_the_exit_code(
+    live_server: StrongroomServer, tmp_path: Path
+) -> None:
+    with Client(live_server.addr, live_server.root_token) as admin:
+        admin.put("secret", "runapp/prod", {"DB_PASSWORD": "run-pw", "PORT": 8080})
+        admin.put("secret", "runapp/extra/smtp", {"SMTP_HOST": "mail.example"})
+    template = tmp_path / "config.tmpl"
+    template.write_text("password = {{ secret/runapp/prod#DB_PASSWORD }}\n")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")},
+        "STRONGROOM_ADDR": live_server.addr,
+        "STRONGROOM_TOKEN": live_server.root_token or "",
+    }
+    probe = (
+        "import os,sys; e = os.environ; print(e['DB_PASSWORD'], e['PORT'], e['SMTP_HOST'],"
+        " 'STRONGROOM_TOKEN' in e, open(e['APP_CONFIG']).read().strip()); sys.exit(7)"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "strongroom",
+            "run",
+            "--env",
+            "secret/runapp/prod",
+            "--prefix",
+            "secret/runapp/extra/",
+            "--template",
+            f"{template}=APP_CONFIG",
+            "--",
+            sys.executable,
+            "-c",
+            probe,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 7, done.stderr
+    assert done.stdout.split() == [
+        "run-pw",
+        "8080",
+        "mail.example",
+        "False",
+        "password",
+        "=",
+        "run-pw",
+    ]
+    assert not any(
+        "run-pw" in p.read_text(errors="ignore")
+        for p in tmp_path.iterdir()
+        if p.is_file() and p != template
+    )
+
+
+def _certificate(tmp_path: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "strongroom test")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_tls_server_and_verifying_clients(tmp_path: Path) -> None:
+    cert, key = _certificate(tmp_path)
+    port = free_port()
+    addr = f"https://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
+    log = (tmp_path / "tls.log").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "strongroom",
+            "server",
+            "--dev",
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--port",
+            str(port),
+            "--root-token",
+            "tls-root",
+            "--tls-cert",
+            str(cert),
+            "--tls-key",
+            str(key),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    trust = ssl.create_default_context(cafile=str(cert))
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{addr}/healthz", verify=trust, timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        with Client(addr, "tls-root", verify=str(cert)) as client:
+            client.put("secret", "tls/x", {"v": "1"})
+        with Client(addr, "tls-root") as untrusting, pytest.raises(ServerUnreachable) as caught:
+            untrusting.get("secret", "tls/x")
+        assert "not trusted" in caught.value.message
+        result = CliRunner().invoke(
+            cli,
+            ["--ca-cert", str(cert), "kv", "get", "--field", "v", "secret/tls/x"],
+            env={"STRONGROOM_ADDR": addr, "STRONGROOM_TOKEN": "tls-root"},
+        )
+        assert result.output == "1\n"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def test_non_loopback_without_tls_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["server", "--dev", "--data-dir", str(tmp_path), "--host", "0.0.0.0"]
+    )
+    assert result.exit_code == 2 and "--tls-cert" in result.output

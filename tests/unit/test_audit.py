@@ -1,0 +1,148 @@
+"""The audit log: a pair per request, nothing secret in it, tamper-evident, and fail closed."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from strongroom.audit.chain import chain_line, verify_lines
+from strongroom.config import ServerSettings
+from strongroom.server.app import create_app
+from strongroom.server.node import Node
+from tests.canary import find_canaries
+
+ROOT = "audit-root-token"
+S = "/api/v1/secrets/secret"
+
+
+@pytest.fixture
+def audit_path(tmp_path: Path) -> Path:
+    return tmp_path / "audit.log"
+
+
+@pytest.fixture
+def api(tmp_path: Path, audit_path: Path) -> Iterator[TestClient]:
+    settings = ServerSettings(tmp_path / "data", dev=True, root_token=ROOT, audit_file=audit_path)
+    node = Node(settings)
+    with TestClient(create_app(settings, node), headers={"Authorization": f"Bearer {ROOT}"}) as c:
+        yield c
+    node.close()
+
+
+def _entries(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_bytes().splitlines()]
+
+
+def test_every_request_has_a_pair_and_no_canary_reaches_the_log(
+    api: TestClient, audit_path: Path
+) -> None:
+    value, password, custom = (f"canary-{secrets.token_hex(8)}" for _ in range(3))
+    api.put(f"{S}/app/db", json={"data": {"password": value}})
+    api.get(f"{S}/app/db")
+    api.get(f"{S}/missing")
+    api.put(f"{S}/bad//path", json={"data": {"v": custom}})
+    api.put("/api/v1/auth/userpass/users/carol", json={"password": password, "token_policies": []})
+    api.post("/api/v1/auth/userpass/login/carol", json={"password": "wrong-" + password})
+    login = api.post("/api/v1/auth/userpass/login/carol", json={"password": password}).json()
+    issued = login["auth"]["client_token"]
+    api.get(f"{S}/app/db", headers={"Authorization": f"Bearer {issued}"})  # 403
+    api.get(f"{S}/app/db", headers={"Authorization": "Bearer not-a-token"})  # 401
+    api.post("/api/v1/namespaces/secret/datakey", json={"context": {"a": "b"}})
+    sent = 10
+    entries = _entries(audit_path)
+    by_id: dict[object, list[object]] = {}
+    for entry in entries:
+        by_id.setdefault(entry["request_id"], []).append(entry["type"])
+    assert len(by_id) == sent
+    assert all(types == ["request", "response"] for types in by_id.values())
+    statuses = sorted(int(str(e["status"])) for e in entries if e["type"] == "response")
+    assert statuses == sorted([200, 200, 404, 400, 204, 401, 200, 403, 401, 200])
+    assert (
+        find_canaries(
+            {"audit.log": audit_path.read_bytes()}, [value, password, custom, issued, ROOT]
+        )
+        == []
+    )
+    # The HMAC of a value, asked for through the API, finds its entries.
+    hashed = api.post("/api/v1/sys/audit-hash/file", json={"input": issued}).json()["data"]["hash"]
+    assert hashed.encode() in audit_path.read_bytes()
+
+
+def _mutations(lines: list[bytes]) -> dict[str, list[bytes]]:
+    edited = json.loads(lines[3])
+    edited["status"] = 200 if edited.get("status") != 200 else 201
+    forged = [*lines[:3], json.dumps(edited).encode() + b"\n", *lines[4:]]
+    return {
+        "edited": forged,
+        "deleted": lines[:2] + lines[3:],
+        "inserted": [*lines[:2], lines[2], *lines[2:]],
+        "reordered": [*lines[:2], lines[3], lines[2], *lines[4:]],
+        "truncated": lines[:-1],
+        "cut mid-line": [*lines[:-1], lines[-1][:20]],
+        "emptied": [],
+    }
+
+
+def test_verify_catches_every_single_entry_mutation(api: TestClient, audit_path: Path) -> None:
+    for i in range(4):
+        api.put(f"{S}/s{i}", json={"data": {"i": i}})
+    assert api.post("/api/v1/sys/audit/file/verify").json()["data"]["ok"] is True
+    original = audit_path.read_bytes()
+    lines = original.splitlines(keepends=True)
+    # Check the file as it was when the verify call above was answered.
+    lines = lines[:-1] if json.loads(lines[-1])["type"] == "request" else lines
+    sink = api.app.node.require_runtime().audit.sink("file")  # type: ignore[attr-defined]
+    head_seq = json.loads(lines[-1])["seq"]
+    head = (head_seq, json.loads(lines[-1])["hash"])
+    assert verify_lines(sink.key, lines, head).ok
+    for name, mutated in _mutations(lines).items():
+        result = verify_lines(sink.key, mutated, head)
+        assert not result.ok, name
+    # And through the server, against its live head: truncate the real file.
+    audit_path.write_bytes(b"".join(lines[:-2]))
+    verdict = api.post("/api/v1/sys/audit/file/verify").json()["data"]
+    assert verdict["ok"] is False
+
+
+def test_a_keyed_chain_cannot_be_rebuilt_without_the_key() -> None:
+    key, other = os.urandom(32), os.urandom(32)
+    first, digest = chain_line(key, 1, "0" * 64, {"type": "request"})
+    forged, _ = chain_line(other, 2, digest, {"type": "response"})
+    assert not verify_lines(key, [first, forged]).ok
+
+
+def test_fail_closed_then_recover(api: TestClient, audit_path: Path) -> None:
+    value = f"canary-{secrets.token_hex(8)}"
+    api.put(f"{S}/fc", json={"data": {"v": value}})
+    audit_path.chmod(0o400)
+    try:
+        for method, url in [("GET", f"{S}/fc"), ("PUT", f"{S}/fc2"), ("GET", "/api/v1/namespaces")]:
+            response = api.request(method, url, json={"data": {"v": "x"}})
+            assert response.status_code == 503, (method, url)
+            assert response.json()["error"]["code"] == "audit_unavailable"
+            assert value not in response.text
+    finally:
+        audit_path.chmod(0o600)
+    assert api.get(f"{S}/fc2").status_code == 404  # the refused write never happened
+    assert api.get(f"{S}/fc").json()["data"] == {"v": value}  # recovered by itself
+    assert api.post("/api/v1/sys/audit/file/verify").json()["data"]["ok"] is True
+
+
+def test_a_second_sink_keeps_the_service_up(api: TestClient, audit_path: Path) -> None:
+    assert api.put("/api/v1/sys/audit/backup", json={"type": "store"}).status_code == 204
+    audit_path.chmod(0o400)
+    try:
+        assert api.get("/api/v1/namespaces").status_code == 200
+    finally:
+        audit_path.chmod(0o600)
+    sinks = {s["name"]: s for s in api.get("/api/v1/sys/audit").json()["sinks"]}
+    assert sinks["backup"]["type"] == "store" and sinks["backup"]["entries"] >= 3
+    assert api.post("/api/v1/sys/audit/backup/verify").json()["data"]["ok"] is True
+    bad = api.put("/api/v1/sys/audit/../../etc", json={"type": "file"})
+    assert bad.status_code in (400, 404)
