@@ -189,6 +189,9 @@ def test_children_hold_a_subset_and_accessors_are_authorized_like_tokens(api: Te
             == 403
         )
     mine = _token(api, ops_token, policies=["ops"])
+    keep_children = {"accessor": mine["accessor"], "orphan_children": True}
+    orphaning = api.post("/api/v1/auth/token/revoke", json=keep_children, headers=_as(ops_token))
+    assert orphaning.status_code == 403  # needs sudo on auth/token/revoke-orphan
     assert (
         api.post(
             "/api/v1/auth/token/revoke", json={"accessor": mine["accessor"]}, headers=_as(ops_token)

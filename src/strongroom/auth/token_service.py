@@ -172,7 +172,6 @@ class TokenService:
     # -- other tokens
     def _authorize_other(self, caller: Identity, operation: str, target: TokenInfo) -> None:
         path = f"auth/token/{operation}"
-        caller.require("update", path)
         if caller.root or caller.allows("sudo", path) or target.accessor == caller.accessor:
             return
         parent = target.parent
@@ -216,9 +215,18 @@ class TokenService:
         caller.require("update", "auth/token/revoke-self")
         self.registry.revoke(caller.accessor)
 
-    def revoke_orphan(self, caller: Identity, info: TokenInfo) -> None:
-        caller.require("sudo", "auth/token/revoke-orphan")
-        self.registry.revoke(info.accessor, orphan_children=True)
+    def renew(
+        self, caller: Identity, token: Any, accessor: Any, increment: float | None
+    ) -> TokenInfo:
+        info = self.target(caller, "renew", token, accessor)
+        return self.registry.renew(info.accessor, increment)
+
+    def revoke(self, caller: Identity, token: Any, accessor: Any, orphan_children: bool) -> None:
+        """Revoke a token and its tree; keeping the children needs sudo on revoke-orphan."""
+        info = self.target(caller, "revoke", token, accessor)
+        if orphan_children:
+            caller.require("sudo", "auth/token/revoke-orphan")
+        self.registry.revoke(info.accessor, orphan_children=orphan_children)
 
     def list_accessors(self, caller: Identity) -> list[str]:
         caller.require("sudo", "auth/token/accessors")

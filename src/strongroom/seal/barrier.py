@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 import os
 import threading
@@ -255,11 +256,9 @@ class Barrier:
                 pieces = [_decode_share(s) for s in old_shares]
                 if len(pieces) < config["threshold"]:
                     raise BadRequest(f"rekey needs {config['threshold']} current unseal shares")
-                sealed = self._store.get_record(_KIND, _SEALED_KEYS)
-                try:
-                    Aead(combine(pieces)).unwrap(sealed or b"", _ASSOCIATED_DATA)
-                except DecryptionError:
-                    raise BadRequest("these shares do not rebuild the current unseal key") from None
+                assert self._unseal_key is not None
+                if not hmac.compare_digest(combine(pieces), self._unseal_key):
+                    raise BadRequest("these shares do not rebuild the current unseal key")
             assert self._unseal_key is not None
             sealed = self._store.get_record(_KIND, _SEALED_KEYS)
             payload = Aead(self._unseal_key).unwrap(sealed or b"", _ASSOCIATED_DATA)

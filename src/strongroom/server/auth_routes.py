@@ -14,19 +14,17 @@ from strongroom.auth.tokens import TokenInfo
 from strongroom.durations import parse_duration
 from strongroom.errors import BadRequest
 from strongroom.runtime import Runtime
-from strongroom.server.http import client_address, identity_of, json_response, read_json
-from strongroom.server.node import Node
+from strongroom.server.http import (
+    client_address,
+    identity_of,
+    json_response,
+    named_resource,
+    node_of,
+    read_json,
+    runtime_of,
+)
 
 __all__ = ["auth_routes"]
-
-
-def _node(request: Request) -> Node:
-    node: Node = request.app.state.node
-    return node
-
-
-def _rt(request: Request) -> Runtime:
-    return _node(request).require_runtime()
 
 
 def _auth_body(rt: Runtime, token: str, info: TokenInfo) -> dict[str, Any]:
@@ -52,7 +50,7 @@ def _info_body(rt: Runtime, info: TokenInfo) -> dict[str, Any]:
 
 # -- tokens
 async def create_token(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     identity = identity_of(request)
     doc = await read_json(request, rt.settings.limits)
     role = request.path_params.get("role")
@@ -63,12 +61,12 @@ async def create_token(request: Request) -> Response:
 
 
 async def lookup_self(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     return json_response(_info_body(rt, rt.token_service.self_info(identity_of(request))))
 
 
 async def lookup_other(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     identity = identity_of(request)
     doc = await read_json(request, rt.settings.limits)
     info = rt.token_service.target(identity, "lookup", doc.get("token"), doc.get("accessor"))
@@ -76,7 +74,7 @@ async def lookup_other(request: Request) -> Response:
 
 
 async def renew_self(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     identity = identity_of(request)
     doc = await read_json(request, rt.settings.limits)
     info = rt.token_service.renew_self(identity, parse_duration(doc.get("increment"), "increment"))
@@ -84,84 +82,64 @@ async def renew_self(request: Request) -> Response:
 
 
 async def renew_other(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     identity = identity_of(request)
     doc = await read_json(request, rt.settings.limits)
-    info = rt.token_service.target(identity, "renew", doc.get("token"), doc.get("accessor"))
-    renewed = rt.tokens.renew(info.accessor, parse_duration(doc.get("increment"), "increment"))
+    renewed = rt.token_service.renew(
+        identity,
+        doc.get("token"),
+        doc.get("accessor"),
+        parse_duration(doc.get("increment"), "increment"),
+    )
     return json_response(_info_body(rt, renewed))
 
 
 async def revoke_self(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     await run_in_threadpool(rt.token_service.revoke_self, identity_of(request))
     return Response(status_code=204)
 
 
 async def revoke_other(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     identity = identity_of(request)
     doc = await read_json(request, rt.settings.limits)
-    info = rt.token_service.target(identity, "revoke", doc.get("token"), doc.get("accessor"))
-    if doc.get("orphan_children") is True:
-        await run_in_threadpool(rt.token_service.revoke_orphan, identity, info)
-    else:
-        await run_in_threadpool(rt.tokens.revoke, info.accessor)
+    await run_in_threadpool(
+        rt.token_service.revoke,
+        identity,
+        doc.get("token"),
+        doc.get("accessor"),
+        doc.get("orphan_children") is True,
+    )
     return Response(status_code=204)
 
 
 async def list_accessors(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     return json_response({"keys": rt.token_service.list_accessors(identity_of(request))})
 
 
-async def token_role(request: Request) -> Response:
-    rt = _rt(request)
-    identity = identity_of(request)
-    name = request.path_params["name"]
-    if request.method == "GET":
-        return json_response({"data": rt.token_service.read_role(identity, name)})
-    if request.method == "DELETE":
-        rt.token_service.delete_role(identity, name)
-        return Response(status_code=204)
-    doc = await read_json(request, rt.settings.limits)
-    rt.token_service.write_role(identity, name, doc)
-    return Response(status_code=204)
-
-
 async def list_token_roles(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     return json_response({"keys": rt.token_service.list_roles(identity_of(request))})
 
 
 # -- AppRole
-async def approle_role(request: Request) -> Response:
-    rt = _rt(request)
-    identity = identity_of(request)
-    name = request.path_params["name"]
-    if request.method == "GET":
-        return json_response({"data": rt.approle.read_role(identity, name)})
-    if request.method == "DELETE":
-        rt.approle.delete_role(identity, name)
-        return Response(status_code=204)
-    doc = await read_json(request, rt.settings.limits)
-    rt.approle.write_role(identity, name, doc)
-    return Response(status_code=204)
 
 
 async def list_approle_roles(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     return json_response({"keys": rt.approle.list_roles(identity_of(request))})
 
 
 async def approle_role_id(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     role_id = rt.approle.role_id(identity_of(request), request.path_params["name"])
     return json_response({"data": {"role_id": role_id}})
 
 
 async def approle_secret_id(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     identity = identity_of(request)
     name = request.path_params["name"]
     if request.method == "GET":
@@ -172,7 +150,7 @@ async def approle_secret_id(request: Request) -> Response:
 
 def _secret_id_action(action: str, by_accessor: bool) -> Any:
     async def endpoint(request: Request) -> Response:
-        rt = _rt(request)
+        rt = runtime_of(request)
         identity = identity_of(request)
         doc = await read_json(request, rt.settings.limits)
         value = doc.get("secret_id_accessor" if by_accessor else "secret_id")
@@ -191,7 +169,7 @@ def _secret_id_action(action: str, by_accessor: bool) -> Any:
 
 
 async def approle_login(request: Request) -> Response:
-    node = _node(request)
+    node = node_of(request)
     node.limiter.hit(client_address(request.scope))
     rt = node.require_runtime()
     doc = await read_json(request, rt.settings.limits)
@@ -205,32 +183,37 @@ async def approle_login(request: Request) -> Response:
 
 
 # -- userpass
-async def userpass_user(request: Request) -> Response:
-    rt = _rt(request)
-    identity = identity_of(request)
-    name = request.path_params["name"]
-    if request.method == "GET":
-        return json_response({"data": rt.userpass.read_user(identity, name)})
-    if request.method == "DELETE":
-        rt.userpass.delete_user(identity, name)
-        return Response(status_code=204)
-    doc = await read_json(request, rt.settings.limits)
-    await run_in_threadpool(rt.userpass.write_user, identity, name, doc)
-    return Response(status_code=204)
 
 
 async def list_userpass_users(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     return json_response({"keys": rt.userpass.list_users(identity_of(request))})
 
 
 async def userpass_login(request: Request) -> Response:
-    node = _node(request)
+    node = node_of(request)
     node.limiter.hit(client_address(request.scope))
     rt = node.require_runtime()
     doc = await read_json(request, rt.settings.limits)
     token, info = await run_in_threadpool(rt.userpass.login, request.path_params["name"], doc)
     return json_response(_auth_body(rt, token, info))
+
+
+token_role = named_resource(
+    lambda rt, who, name: rt.token_service.read_role(who, name),
+    lambda rt, who, name, doc: rt.token_service.write_role(who, name, doc),
+    lambda rt, who, name: rt.token_service.delete_role(who, name),
+)
+approle_role = named_resource(
+    lambda rt, who, name: rt.approle.read_role(who, name),
+    lambda rt, who, name, doc: rt.approle.write_role(who, name, doc),
+    lambda rt, who, name: rt.approle.delete_role(who, name),
+)
+userpass_user = named_resource(
+    lambda rt, who, name: rt.userpass.read_user(who, name),
+    lambda rt, who, name, doc: rt.userpass.write_user(who, name, doc),
+    lambda rt, who, name: rt.userpass.delete_user(who, name),
+)
 
 
 def auth_routes() -> list[Route]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Scope
@@ -24,6 +25,7 @@ from strongroom.jsondata import check_depth
 from strongroom.limits import Limits
 
 if TYPE_CHECKING:
+    from strongroom.runtime import Runtime
     from strongroom.server.node import Node
 
 __all__ = [
@@ -150,4 +152,37 @@ def authenticate_scope(node: Node, scope: Scope) -> Identity:
 
 
 def identity_of(request: Request) -> Identity:
-    return authenticate_scope(request.app.state.node, request.scope)
+    return authenticate_scope(node_of(request), request.scope)
+
+
+def node_of(request: Request) -> Node:
+    node: Node = request.app.state.node
+    return node
+
+
+def runtime_of(request: Request) -> Runtime:
+    """The unsealed runtime, or Sealed (503)."""
+    return node_of(request).require_runtime()
+
+
+def named_resource(
+    read: Callable[[Runtime, Identity, str], dict[str, Any]] | None,
+    write: Callable[[Runtime, Identity, str, dict[str, Any]], object],
+    delete: Callable[[Runtime, Identity, str], object],
+) -> Callable[[Request], Awaitable[Response]]:
+    """One endpoint for GET (``{"data": read()}``), PUT/POST and DELETE of ``…/{name}``."""
+
+    async def endpoint(request: Request) -> Response:
+        rt = runtime_of(request)
+        identity = identity_of(request)
+        name = request.path_params["name"]
+        if request.method == "GET" and read is not None:
+            return json_response({"data": read(rt, identity, name)})
+        if request.method == "DELETE":
+            await run_in_threadpool(delete, rt, identity, name)
+        else:
+            doc = await read_json(request, rt.settings.limits)
+            await run_in_threadpool(write, rt, identity, name, doc)
+        return Response(status_code=204)
+
+    return endpoint

@@ -13,18 +13,20 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from strongroom.errors import BadRequest
-from strongroom.runtime import Runtime
 from strongroom.server.fastpath import read_secret_body
-from strongroom.server.http import body_int, identity_of, json_response, query_int, read_json
+from strongroom.server.http import (
+    body_int,
+    identity_of,
+    json_response,
+    node_of,
+    query_int,
+    read_json,
+    runtime_of,
+)
 
 __all__ = ["native_routes"]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-def _rt(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.node.require_runtime()
-    return runtime
 
 
 def _target(request: Request) -> tuple[str, str]:
@@ -59,13 +61,13 @@ def _context(doc: dict[str, Any]) -> dict[str, str]:
 # -- secrets
 async def read_secret(request: Request) -> Response:
     ns, path = _target(request)  # reached for HEAD; GET takes the fast path in front
-    body = read_secret_body(request.app.state.node, request.scope, ns, path)
+    body = read_secret_body(node_of(request), request.scope, ns, path)
     return Response(body, media_type="application/json")
 
 
 async def write_secret(request: Request) -> Response:
     ns, path = _target(request)
-    rt = _rt(request)
+    rt = runtime_of(request)
     doc = await read_json(request, rt.settings.limits)
     if "data" not in doc:
         raise BadRequest('body must be {"data": {...}, "cas": N}')
@@ -78,7 +80,7 @@ async def write_secret(request: Request) -> Response:
 
 async def patch_secret(request: Request) -> Response:
     ns, path = _target(request)
-    rt = _rt(request)
+    rt = runtime_of(request)
     doc = await read_json(request, rt.settings.limits)
     identity = identity_of(request)
     meta = await run_in_threadpool(
@@ -89,7 +91,7 @@ async def patch_secret(request: Request) -> Response:
 
 async def delete_secret(request: Request) -> Response:
     ns, path = _target(request)
-    rt = _rt(request)
+    rt = runtime_of(request)
     await run_in_threadpool(rt.secrets.delete, identity_of(request), ns, path)
     return Response(status_code=204)
 
@@ -97,7 +99,7 @@ async def delete_secret(request: Request) -> Response:
 def _versions_action(action: str) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         ns, path = _target(request)
-        rt = _rt(request)
+        rt = runtime_of(request)
         doc = await read_json(request, rt.settings.limits)
         method = getattr(rt.secrets, action)
         await run_in_threadpool(method, identity_of(request), ns, path, _versions(doc))
@@ -109,7 +111,7 @@ def _versions_action(action: str) -> Endpoint:
 
 async def rollback_secret(request: Request) -> Response:
     ns, path = _target(request)
-    rt = _rt(request)
+    rt = runtime_of(request)
     doc = await read_json(request, rt.settings.limits)
     version = body_int(doc, "version")
     if not version:
@@ -120,12 +122,14 @@ async def rollback_secret(request: Request) -> Response:
 
 async def read_metadata(request: Request) -> Response:
     ns, path = _target(request)
-    return json_response(_rt(request).secrets.metadata(identity_of(request), ns, path).to_json())
+    return json_response(
+        runtime_of(request).secrets.metadata(identity_of(request), ns, path).to_json()
+    )
 
 
 async def write_metadata(request: Request) -> Response:
     ns, path = _target(request)
-    rt = _rt(request)
+    rt = runtime_of(request)
     doc = await read_json(request, rt.settings.limits)
     cas_required = doc.get("cas_required")
     if cas_required is not None and not isinstance(cas_required, bool):
@@ -144,14 +148,14 @@ async def write_metadata(request: Request) -> Response:
 
 async def delete_metadata(request: Request) -> Response:
     ns, path = _target(request)
-    await run_in_threadpool(_rt(request).secrets.delete_all, identity_of(request), ns, path)
+    await run_in_threadpool(runtime_of(request).secrets.delete_all, identity_of(request), ns, path)
     return Response(status_code=204)
 
 
 async def list_secrets(request: Request) -> Response:
     ns = request.path_params["namespace"]
     prefix = request.path_params.get("path", "")
-    rt = _rt(request)
+    rt = runtime_of(request)
     identity = identity_of(request)
     if request.query_params.get("recursive") in ("true", "1"):
         keys, cursor = rt.secrets.list_recursive(
@@ -174,7 +178,7 @@ async def search_secrets(request: Request) -> Response:
         if not sep:
             raise BadRequest("metadata filters are key=value")
         metadata[key] = value
-    paths = _rt(request).secrets.search(
+    paths = runtime_of(request).secrets.search(
         identity_of(request),
         ns,
         prefix=params.get("prefix", ""),
@@ -187,12 +191,12 @@ async def search_secrets(request: Request) -> Response:
 
 # -- namespaces and keys
 async def list_namespaces(request: Request) -> Response:
-    items = _rt(request).namespaces.list_namespaces(identity_of(request))
+    items = runtime_of(request).namespaces.list_namespaces(identity_of(request))
     return json_response({"namespaces": [n.to_json() for n in items]})
 
 
 async def create_namespace(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     doc = await read_json(request, rt.settings.limits)
     name = doc.get("name")
     if not isinstance(name, str):
@@ -202,12 +206,14 @@ async def create_namespace(request: Request) -> Response:
 
 
 async def read_namespace(request: Request) -> Response:
-    info = _rt(request).namespaces.get(identity_of(request), request.path_params["namespace"])
+    info = runtime_of(request).namespaces.get(
+        identity_of(request), request.path_params["namespace"]
+    )
     return json_response(info.to_json())
 
 
 async def delete_namespace(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     await run_in_threadpool(
         rt.namespaces.delete, identity_of(request), request.path_params["namespace"]
     )
@@ -216,12 +222,12 @@ async def delete_namespace(request: Request) -> Response:
 
 async def key_status(request: Request) -> Response:
     ns = request.path_params["namespace"]
-    terms = await run_in_threadpool(_rt(request).namespaces.status, identity_of(request), ns)
+    terms = await run_in_threadpool(runtime_of(request).namespaces.status, identity_of(request), ns)
     return json_response({"namespace": ns, "terms": [t.to_json() for t in terms]})
 
 
 async def rotate_keys(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     info = await run_in_threadpool(
         rt.namespaces.rotate, identity_of(request), request.path_params["namespace"]
     )
@@ -229,7 +235,7 @@ async def rotate_keys(request: Request) -> Response:
 
 
 async def rewrap_keys(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     doc = await read_json(request, rt.settings.limits)
     progress = await run_in_threadpool(
         rt.namespaces.rewrap,
@@ -241,7 +247,7 @@ async def rewrap_keys(request: Request) -> Response:
 
 
 async def generate_data_key(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     doc = await read_json(request, rt.settings.limits)
     key = rt.datakeys.generate(
         identity_of(request), request.path_params["namespace"], _context(doc)
@@ -256,7 +262,7 @@ async def generate_data_key(request: Request) -> Response:
 
 
 async def decrypt_data_key(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     doc = await read_json(request, rt.settings.limits)
     key_ref = doc.get("key_ref")
     if not isinstance(key_ref, str):

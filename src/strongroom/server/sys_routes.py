@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from strongroom.auth.identity import Identity
 from strongroom.errors import BadRequest
 from strongroom.runtime import Runtime
 from strongroom.server.http import (
@@ -14,45 +17,23 @@ from strongroom.server.http import (
     client_address,
     identity_of,
     json_response,
+    named_resource,
+    node_of,
     read_json,
+    runtime_of,
 )
-from strongroom.server.node import Node
 
 __all__ = ["sys_routes"]
 
 
-def _node(request: Request) -> Node:
-    node: Node = request.app.state.node
-    return node
-
-
-def _rt(request: Request) -> Runtime:
-    return _node(request).require_runtime()
-
-
 # -- policies
 async def list_policies(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     return json_response({"keys": rt.system.list_policies(identity_of(request))})
 
 
-async def policy(request: Request) -> Response:
-    rt = _rt(request)
-    identity = identity_of(request)
-    name = request.path_params["name"]
-    if request.method == "GET":
-        found = rt.system.read_policy(identity, name)
-        return json_response({"data": {"name": found.name, "policy": found.text}})
-    if request.method == "DELETE":
-        rt.system.delete_policy(identity, name)
-        return Response(status_code=204)
-    doc = await read_json(request, rt.settings.limits)
-    rt.system.write_policy(identity, name, doc.get("policy"))
-    return Response(status_code=204)
-
-
 async def capabilities_self(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     identity = identity_of(request)
     doc = await read_json(request, rt.settings.limits)
     paths = doc.get("paths", [doc["path"]] if isinstance(doc.get("path"), str) else None)
@@ -63,24 +44,12 @@ async def capabilities_self(request: Request) -> Response:
 
 # -- audit
 async def list_audit(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     return json_response({"sinks": rt.system.audit_sinks(identity_of(request))})
 
 
-async def audit_sink(request: Request) -> Response:
-    rt = _rt(request)
-    identity = identity_of(request)
-    name = request.path_params["name"]
-    if request.method == "DELETE":
-        rt.system.disable_audit(identity, name)
-        return Response(status_code=204)
-    doc = await read_json(request, rt.settings.limits)
-    rt.system.enable_audit(identity, name, doc.get("type"))
-    return Response(status_code=204)
-
-
 async def verify_audit(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     result = await run_in_threadpool(
         rt.system.verify_audit, identity_of(request), request.path_params["name"]
     )
@@ -88,20 +57,37 @@ async def verify_audit(request: Request) -> Response:
 
 
 async def audit_hash(request: Request) -> Response:
-    rt = _rt(request)
+    rt = runtime_of(request)
     identity = identity_of(request)
     doc = await read_json(request, rt.settings.limits)
     digest = rt.system.audit_hash(identity, request.path_params["name"], doc.get("input"))
     return json_response({"data": {"hash": digest}})
 
 
+def _policy_text(rt: Runtime, identity: Identity, name: str) -> dict[str, Any]:
+    found = rt.system.read_policy(identity, name)
+    return {"name": found.name, "policy": found.text}
+
+
+policy = named_resource(
+    _policy_text,
+    lambda rt, who, name, doc: rt.system.write_policy(who, name, doc.get("policy")),
+    lambda rt, who, name: rt.system.delete_policy(who, name),
+)
+audit_sink = named_resource(
+    None,
+    lambda rt, who, name, doc: rt.system.enable_audit(who, name, doc.get("type")),
+    lambda rt, who, name: rt.system.disable_audit(who, name),
+)
+
+
 # -- seal
 async def seal_status(request: Request) -> Response:
-    return json_response({"data": _node(request).status().to_json()})
+    return json_response({"data": node_of(request).status().to_json()})
 
 
 async def init(request: Request) -> Response:
-    node = _node(request)
+    node = node_of(request)
     node.limiter.hit(client_address(request.scope))
     doc = await read_json(request, node.settings.limits)
     shares = body_int(doc, "shares") or 1
@@ -111,7 +97,7 @@ async def init(request: Request) -> Response:
 
 
 async def unseal(request: Request) -> Response:
-    node = _node(request)
+    node = node_of(request)
     node.limiter.hit(client_address(request.scope))
     doc = await read_json(request, node.settings.limits)
     status = await run_in_threadpool(node.unseal, doc.get("key"))
@@ -119,14 +105,14 @@ async def unseal(request: Request) -> Response:
 
 
 async def seal(request: Request) -> Response:
-    node = _node(request)
+    node = node_of(request)
     identity = identity_of(request)
     await run_in_threadpool(node.seal_as, identity)
     return Response(status_code=204)
 
 
 async def rekey(request: Request) -> Response:
-    node = _node(request)
+    node = node_of(request)
     identity = identity_of(request)
     doc = await read_json(request, node.settings.limits)
     keys = await run_in_threadpool(
