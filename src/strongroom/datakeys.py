@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from strongroom.auth import Identity
 from strongroom.crypto import new_key
 from strongroom.crypto.context import Context, canonical_context
-from strongroom.errors import BadRequest, DecryptionError, LimitExceeded
+from strongroom.errors import BadRequest, CiphertextRejected, DecryptionError, LimitExceeded
 from strongroom.keyring import Keyrings, parse_term_ref
 from strongroom.limits import Limits
 from strongroom.paths import check_namespace
@@ -61,5 +61,8 @@ class DataKeyService:
         identity.require("update", f"sys/kms/decrypt/{namespace}")
         parsed = parse_term_ref(key_ref)
         if parsed is None or parsed[0] != namespace:
-            raise DecryptionError()
-        return self._keyrings.resolve(key_ref).unwrap(wrapped, context=self._context(context))
+            raise CiphertextRejected()
+        try:
+            return self._keyrings.resolve(key_ref).unwrap(wrapped, context=self._context(context))
+        except DecryptionError:
+            raise CiphertextRejected() from None

@@ -10,6 +10,7 @@ __all__ = [
     "AuditUnavailable",
     "BadRequest",
     "CheckAndSetMismatch",
+    "CiphertextRejected",
     "Conflict",
     "DecryptionError",
     "KeyProviderUnavailable",
@@ -129,6 +130,13 @@ class DecryptionError(StrongroomError):
     @classmethod
     def default_message(cls) -> str:
         return "decryption failed"
+
+
+class CiphertextRejected(DecryptionError):
+    """A ciphertext the caller sent did not open. The same opaque error, but the caller's input
+    is at fault, so it is a 400 and not a 500."""
+
+    http_status = 400
 
 
 class UnsupportedFormat(DecryptionError):

@@ -14,7 +14,12 @@ from urllib.parse import parse_qsl
 from starlette.types import Receive, Scope, Send
 
 from strongroom.errors import BadRequest, StrongroomError
-from strongroom.server.http import authenticate_scope, error_response, request_id_of
+from strongroom.server.http import (
+    authenticate_scope,
+    error_response,
+    needs_token,
+    request_id_of,
+)
 from strongroom.server.node import Node
 
 __all__ = [
@@ -99,6 +104,12 @@ class FastReads:
             return
         path: str = scope["path"]
         if scope["method"] != "GET" or not path.startswith(_PREFIX):
+            if needs_token(path):
+                try:
+                    authenticate_scope(self._node, scope)
+                except StrongroomError as exc:
+                    await error_response(exc, request_id_of(scope))(scope, receive, send)
+                    return
             await self._delegate(scope, receive, send)
             return
         namespace, slash, secret_path = path[len(_PREFIX) :].partition("/")
