@@ -4,8 +4,6 @@ A sink that failed is tried again on the next entry, so the service recovers by 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import secrets
@@ -14,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from strongroom.audit.chain import VerifyResult
+from strongroom.audit.hashing import ValueHasher
 from strongroom.audit.sinks import AuditSink, FileSink, StoreSink
 from strongroom.clock import Clock
 from strongroom.errors import AuditUnavailable, BadRequest, Conflict, NotFound, StrongroomError
 from strongroom.kms.provider import KeyProvider
 from strongroom.store.protocol import Store
 
-__all__ = ["AuditBroker", "hmac_value"]
+__all__ = ["AuditBroker"]
 
 log = logging.getLogger("strongroom.audit")
 
@@ -28,19 +27,12 @@ _SINK_KIND = "audit-sink"
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
-def hmac_value(key: bytes, value: str) -> str:
-    return "hmac-sha256:" + hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-def _redact(key: bytes, value: Any) -> Any:
-    """Every string leaf HMAC'd; object keys, numbers, booleans and nulls kept."""
-    if isinstance(value, str):
-        return hmac_value(key, value)
-    if isinstance(value, dict):
-        return {k: _redact(key, v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact(key, v) for v in value]
-    return value
+def _redacted(hasher: ValueHasher, entry: dict[str, Any], sensitive: tuple[str, ...]) -> Any:
+    redacted = dict(entry)
+    for field in sensitive:
+        if field in redacted:
+            redacted[field] = hasher.redact(redacted[field])
+    return redacted
 
 
 class AuditBroker:
@@ -117,24 +109,21 @@ class AuditBroker:
         return [self._sinks[n] for n in sorted(self._sinks)]
 
     def hash(self, name: str, value: str) -> str:
-        return hmac_value(self.sink(name).key, value)
+        return ValueHasher(self.sink(name).key).hash(value)
 
     def verify(self, name: str) -> VerifyResult:
         return self.sink(name).verify()
 
-    def log(self, entry: dict[str, Any], sensitive: tuple[str, ...]) -> None:
-        """Write ``entry`` to every sink with the values under ``sensitive`` top-level keys
-        HMAC'd; raise AuditUnavailable when no sink took it."""
+    def log(self, *entries: dict[str, Any], sensitive: tuple[str, ...]) -> None:
+        """Write ``entries`` (one write per sink) to every sink with the values under
+        ``sensitive`` top-level keys HMAC'd; raise AuditUnavailable when no sink took them."""
         if not self._sinks:
             return
         written = 0
         for sink in list(self._sinks.values()):
-            redacted = dict(entry)
-            for field in sensitive:
-                if field in redacted:
-                    redacted[field] = _redact(sink.key, redacted[field])
+            redacted = [_redacted(sink.hasher, entry, sensitive) for entry in entries]
             try:
-                sink.write(redacted)
+                sink.write(*redacted)
                 written += 1
             except (OSError, StrongroomError) as exc:
                 log.error("audit sink %s failed: %s", sink.name, type(exc).__name__)

@@ -6,7 +6,6 @@ entries off the end is detected too."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 from collections.abc import Iterable
@@ -18,15 +17,23 @@ __all__ = ["GENESIS", "VerifyResult", "chain_line", "verify_lines"]
 GENESIS = "0" * 64
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
 def _canonical(doc: dict[str, Any]) -> bytes:
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+    return _ENCODER.encode(doc).encode()
+
+
+def _digest(key: bytes, prev: str, canonical_body: bytes) -> str:
+    return hmac.digest(key, prev.encode() + canonical_body, "sha256").hex()
 
 
 def chain_line(key: bytes, seq: int, prev: str, entry: dict[str, Any]) -> tuple[bytes, str]:
-    """The line to append (with its newline) and its hash."""
-    body = {**entry, "seq": seq, "prev": prev}
-    digest = hmac.new(key, prev.encode() + _canonical(body), hashlib.sha256).hexdigest()
-    return _canonical({**body, "hash": digest}) + b"\n", digest
+    """The line to append (with its newline) and its hash. The body is encoded once; ``hash``
+    goes last, which a verifier does not mind: it re-encodes the body without it."""
+    body = _canonical({**entry, "seq": seq, "prev": prev})
+    digest = _digest(key, prev, body)
+    return body[:-1] + b',"hash":"' + digest.encode() + b'"}\n', digest
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,7 @@ def verify_lines(
             return VerifyResult(False, number - 1, problem, number)
         if entry_prev != prev:
             return VerifyResult(False, number - 1, "the chain is broken before this line", number)
-        expected = hmac.new(key, prev.encode() + _canonical(doc), hashlib.sha256).hexdigest()
+        expected = _digest(key, prev, _canonical(doc))
         if not isinstance(claimed, str) or not hmac.compare_digest(claimed, expected):
             return VerifyResult(False, number - 1, "the entry was changed", number)
         prev, seq = claimed, entry_seq

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from strongroom.audit.chain import GENESIS, VerifyResult, chain_line, verify_lines
+from strongroom.audit.hashing import ValueHasher
 from strongroom.clock import Clock
 from strongroom.errors import StrongroomError
 from strongroom.store.protocol import Store
@@ -31,6 +32,7 @@ class AuditSink:
     def __init__(self, name: str, key: bytes, store: Store, clock: Clock) -> None:
         self.name = name
         self.key = key
+        self.hasher = ValueHasher(key)
         self._store = store
         self._clock = clock
         self._lock = threading.Lock()
@@ -61,17 +63,22 @@ class AuditSink:
     def _last_line(self) -> bytes | None:
         raise NotImplementedError
 
-    def _append(self, line: bytes, seq: int) -> None:
+    def _append(self, lines: list[bytes], first_seq: int) -> None:
         raise NotImplementedError
 
     def lines(self) -> Iterator[bytes]:
         raise NotImplementedError
 
-    def write(self, entry: dict[str, Any]) -> None:
+    def write(self, *entries: dict[str, Any]) -> None:
+        """Chain and append ``entries`` in one go (one system call for a file sink)."""
         with self._lock:
-            line, digest = chain_line(self.key, self._seq + 1, self._prev, entry)
-            self._append(line, self._seq + 1)
-            self._seq, self._prev = self._seq + 1, digest
+            seq, prev, lines = self._seq, self._prev, []
+            for entry in entries:
+                seq += 1
+                line, prev = chain_line(self.key, seq, prev, entry)
+                lines.append(line)
+            self._append(lines, self._seq + 1)
+            self._seq, self._prev = seq, prev
             now = self._clock.monotonic()
             if now - self._checkpointed >= CHECKPOINT_SECONDS:
                 self._checkpoint()
@@ -147,10 +154,11 @@ class FileSink(AuditSink):
             self._fd = None
         return self._open()
 
-    def _append(self, line: bytes, seq: int) -> None:
+    def _append(self, lines: list[bytes], first_seq: int) -> None:
         fd = self._usable_fd()
-        written = os.write(fd, line)
-        if written != len(line):
+        data = b"".join(lines)
+        written = os.write(fd, data)
+        if written != len(data):
             raise OSError("short write to the audit file")
 
     def lines(self) -> Iterator[bytes]:
@@ -182,8 +190,9 @@ class StoreSink(AuditSink):
         names = self._store.list_records(self._kind())
         return self._store.get_record(self._kind(), max(names)) if names else None
 
-    def _append(self, line: bytes, seq: int) -> None:
-        self._store.put_record(self._kind(), f"{seq:016d}", line)
+    def _append(self, lines: list[bytes], first_seq: int) -> None:
+        for seq, line in enumerate(lines, start=first_seq):
+            self._store.put_record(self._kind(), f"{seq:016d}", line)
 
     def lines(self) -> Iterator[bytes]:
         for name in sorted(self._store.list_records(self._kind())):

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from strongroom.audit import AuditBroker
 from strongroom.errors import AuditUnavailable, PayloadTooLarge, Sealed, StrongroomError
-from strongroom.server.http import error_response, token_from_headers
+from strongroom.server.http import RESPONSE_DOC, error_response, token_from_headers
 from strongroom.server.node import Node
 from strongroom.types import format_time
 
@@ -81,17 +81,22 @@ class AuditLayer:
         entry: dict[str, Any] = {**base, "type": "request", "body": _json_or_none(body)}
         if token:
             entry["token"] = token
-        try:
-            broker.log(entry, _SENSITIVE)
-        except AuditUnavailable as exc:
-            await error_response(exc, request_id)(scope, receive, send)
-            return
+        # A read changes nothing, so its request entry can wait for its response and both go out
+        # in one write; the answer is still held until they are written. Anything else is on
+        # record before it runs.
+        deferred = entry if scope["method"] == "GET" else None
+        if deferred is None:
+            try:
+                broker.log(entry, sensitive=_SENSITIVE)
+            except AuditUnavailable as exc:
+                await error_response(exc, request_id)(scope, receive, send)
+                return
         held: list[Message] = []
         if early is not None:
             await error_response(early, request_id)(scope, self._replay(b""), self._hold(held))
         else:
             await self.app(scope, self._replay(body), self._hold(held))
-        await self._answer(scope, receive, send, base, token, held, broker)
+        await self._answer(scope, receive, send, base, token, held, broker, deferred)
 
     @staticmethod
     async def _read_body(receive: Receive, limit: int) -> bytes:
@@ -139,6 +144,7 @@ class AuditLayer:
         token: str | None,
         held: list[Message],
         broker: AuditBroker,
+        request_entry: dict[str, Any] | None,
     ) -> None:
         start = next((m for m in held if m["type"] == "http.response.start"), None)
         status = int(start["status"]) if start else 500
@@ -150,7 +156,8 @@ class AuditLayer:
         if identity is not None:
             entry["auth"] = {"display_name": identity.name, "policies": list(identity.policies)}
             entry["accessor"] = identity.accessor
-        doc = _json_or_none(raw)
+        # The fast read path hands over the document it encoded; anything else is parsed back.
+        doc = scope.get(RESPONSE_DOC) or _json_or_none(raw)
         if isinstance(doc, dict) and isinstance(doc.get("error"), dict):
             error = dict(doc["error"])
             entry["error"] = {"code": error.pop("code", ""), "message": error.pop("message", "")}
@@ -158,8 +165,9 @@ class AuditLayer:
                 entry["data"] = error
         elif doc is not None:
             entry["data"] = doc
+        entries = (entry,) if request_entry is None else (request_entry, entry)
         try:
-            broker.log(entry, _SENSITIVE)
+            broker.log(*entries, sensitive=_SENSITIVE)
         except StrongroomError as exc:
             await error_response(exc, base["request_id"])(scope, receive, send)
             return

@@ -15,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 
 from strongroom.errors import BadRequest, StrongroomError
 from strongroom.server.http import (
+    RESPONSE_DOC,
     authenticate_scope,
     error_response,
     needs_token,
@@ -54,7 +55,9 @@ def read_secret_body(node: Node, scope: Scope, namespace: str, path: str) -> byt
     identity = authenticate_scope(node, scope)
     runtime = node.require_runtime()
     value = runtime.secrets.get(identity, namespace, path, version=_version(scope["query_string"]))
-    return json.dumps(value.to_json(), separators=(",", ":"), ensure_ascii=False).encode()
+    doc = value.to_json()
+    scope[RESPONSE_DOC] = doc  # the audit layer logs it without parsing the body back
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _version(query: bytes) -> int | None:

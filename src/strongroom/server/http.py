@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from strongroom.server.node import Node
 
 __all__ = [
+    "RESPONSE_DOC",
     "error_response",
     "json_response",
     "needs_token",
@@ -39,6 +40,7 @@ __all__ = [
 ]
 
 _JSON = "application/json"
+RESPONSE_DOC = "strongroom.response_doc"  # scope key: the JSON document of a successful answer
 
 
 def new_request_id() -> str:
