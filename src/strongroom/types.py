@@ -252,6 +252,7 @@ class SealStatusInfo:
     threshold: int
     shares: int
     progress: int
+    rekey_pending: bool = False
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> SealStatusInfo:
@@ -262,6 +263,7 @@ class SealStatusInfo:
             int(doc["t"]),
             int(doc["n"]),
             int(doc["progress"]),
+            bool(doc.get("rekey_pending", False)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -272,4 +274,5 @@ class SealStatusInfo:
             "t": self.threshold,
             "n": self.shares,
             "progress": self.progress,
+            "rekey_pending": self.rekey_pending,
         }

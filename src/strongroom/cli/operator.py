@@ -21,6 +21,8 @@ def _status_text(status: SealStatusInfo) -> str:
     if status.type == "shamir" and status.initialized:
         lines.append(f"threshold:   {status.threshold} of {status.shares}")
         lines.append(f"progress:    {status.progress}/{status.threshold}")
+    if status.rekey_pending:
+        lines.append("rekey:       pending; finish with: strongroom operator rekey --verify NONCE")
     return "\n".join(lines)
 
 
@@ -110,21 +112,47 @@ def operator_status(ctx: CliContext) -> None:
 @operator.command(name="rekey")
 @click.option("--shares", type=int, default=5, show_default=True, help="shamir: new shares.")
 @click.option("--threshold", type=int, default=3, show_default=True, help="shamir: new threshold.")
-@click.option("--keys-stdin", is_flag=True, help="Read current shares from stdin, one per line.")
+@click.option("--keys-stdin", is_flag=True, help="Read shares from stdin, one per line.")
+@click.option("--verify", "nonce", metavar="NONCE", help="Finish a shamir rekey: new shares.")
+@click.option("--cancel", is_flag=True, help="Cancel a pending shamir rekey.")
 @format_option
 @pass_cli
-def operator_rekey(ctx: CliContext, shares: int, threshold: int, keys_stdin: bool) -> None:
-    """Replace the unseal key (shamir: needs the threshold of current shares; file: rewrites
-    the seal key file).
+def operator_rekey(
+    ctx: CliContext,
+    shares: int,
+    threshold: int,
+    keys_stdin: bool,
+    nonce: str | None,
+    cancel: bool,
+) -> None:
+    """Replace the unseal key. file: rewrites the seal key file. shamir: two steps. Start with
+    the threshold of current shares; this prints the new shares and a nonce. The old key stays
+    in force until the threshold of the new shares comes back with --verify, so a lost answer or
+    a crash never locks you out.
 
     \b
     Example:
       strongroom operator rekey --shares 5 --threshold 3 --keys-stdin < current-shares.txt
+      strongroom operator rekey --verify NONCE --keys-stdin < three-new-shares.txt
     """
     keys: list[str] = []
     if keys_stdin:
         keys = [line.strip() for line in sys.stdin if line.strip()]
     with translate_errors(), ctx.client() as client:
-        new = client.rekey(keys, shares, threshold)
-    lines = [f"new unseal share {i}: {key}" for i, key in enumerate(new, start=1)] or ["rekeyed"]
-    emit(ctx, {"keys": new}, "\n".join(lines))
+        if cancel:
+            client.rekey_cancel()
+            emit(ctx, {"cancelled": True}, "the pending rekey was cancelled")
+            return
+        if nonce is not None:
+            client.rekey_verify(nonce, keys)
+            emit(ctx, {"complete": True}, "rekey complete: the new shares are now in force")
+            return
+        result = client.rekey(keys, shares, threshold)
+    lines = [f"new unseal share {i}: {key}" for i, key in enumerate(result["keys"], start=1)]
+    if result.get("verification_required"):
+        lines.append(f"nonce: {result['nonce']}")
+        lines.append(
+            "The old shares stay in force until you finish with "
+            f"--verify {result['nonce']} and {threshold} of the new shares."
+        )
+    emit(ctx, result, "\n".join(lines or ["rekeyed"]))

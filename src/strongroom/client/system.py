@@ -68,6 +68,16 @@ class SystemCalls(BaseClient):
     def seal(self) -> None:
         self._call("POST", "/api/v1/sys/seal")
 
-    def rekey(self, keys: Sequence[str], shares: int = 1, threshold: int = 1) -> list[str]:
+    def rekey(self, keys: Sequence[str], shares: int = 1, threshold: int = 1) -> dict[str, Any]:
+        """Start a rekey: ``{"keys": [new shares], "nonce": ..., "verification_required": bool}``.
+        A shamir rekey takes effect only after ``rekey_verify``."""
         body = {"keys": list(keys), "shares": shares, "threshold": threshold}
-        return list(self._call("POST", "/api/v1/sys/rekey", json=body)["data"]["keys"])
+        result: dict[str, Any] = self._call("POST", "/api/v1/sys/rekey", json=body)["data"]
+        return result
+
+    def rekey_verify(self, nonce: str, new_keys: Sequence[str]) -> None:
+        body = {"nonce": nonce, "keys": list(new_keys)}
+        self._call("POST", "/api/v1/sys/rekey/verify", json=body)
+
+    def rekey_cancel(self) -> None:
+        self._call("DELETE", "/api/v1/sys/rekey")

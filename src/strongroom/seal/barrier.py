@@ -16,6 +16,7 @@ import binascii
 import hmac
 import json
 import os
+import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,12 +30,14 @@ from strongroom.kms.provider import KeyProvider
 from strongroom.seal.shamir import combine, split
 from strongroom.store.protocol import Store
 
-__all__ = ["SEAL_TYPES", "Barrier", "SealStatus"]
+__all__ = ["SEAL_TYPES", "Barrier", "RekeyResult", "SealStatus"]
 
 SEAL_TYPES = ("kms", "file", "shamir")
 _KIND = "system"
 _CONFIG = "seal-config"
 _SEALED_KEYS = "sealed-root-keys"
+_PENDING_REKEY = "rekey-pending"
+_REKEY_CHECK = b"strongroom rekey check"
 _ASSOCIATED_DATA = b"strongroom:sealed-root-keys:v1"
 PROGRESS_SECONDS = 600.0  # unseal progress is forgotten after 10 minutes without a new share
 
@@ -47,6 +50,7 @@ class SealStatus:
     threshold: int
     shares: int
     progress: int
+    rekey_pending: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -56,6 +60,7 @@ class SealStatus:
             "t": self.threshold,
             "n": self.shares,
             "progress": self.progress,
+            "rekey_pending": self.rekey_pending,
         }
 
 
@@ -69,6 +74,17 @@ def _decode_share(text: object) -> bytes:
     if len(share) != 33:
         raise BadRequest("an unseal share is base64, as printed by operator init")
     return share
+
+
+@dataclass(frozen=True)
+class RekeyResult:
+    """New shamir shares and the nonce that ``rekey_verify`` needs (both empty for file)."""
+
+    keys: list[str]
+    nonce: str
+
+    def __repr__(self) -> str:
+        return f"RekeyResult(keys=<{len(self.keys)} hidden>, nonce={self.nonce!r})"
 
 
 class Barrier:
@@ -95,6 +111,7 @@ class Barrier:
         self._provider: KeyProvider | None = None
         self._pending: list[bytes] = []
         self._pending_since = 0.0
+        self._repair_rekey()
 
     # -- state
     def _config(self) -> dict[str, Any] | None:
@@ -118,6 +135,7 @@ class Barrier:
             len(self._pending)
             if self._clock.monotonic() - self._pending_since < PROGRESS_SECONDS
             else 0,
+            self._store.get_record(_KIND, _PENDING_REKEY) is not None,
         )
 
     # -- init
@@ -244,36 +262,100 @@ class Barrier:
             self._pending = []
 
     # -- rekey
-    def rekey(self, old_shares: list[object], shares: int, threshold: int) -> list[str]:
-        """New unseal key (and shares); shamir needs ``threshold`` current shares."""
+    def rekey(self, old_shares: list[object], shares: int, threshold: int) -> RekeyResult:
+        """A new unseal key. file: written to the seal key file at once. shamir: the new shares
+        are returned with a nonce, and the old key stays in force until ``rekey_verify`` gets
+        the threshold of new shares back, so a crash or a lost answer never locks anyone out."""
         with self._lock:
             config = self._config()
             if config is None or self._provider is None:
                 raise BadRequest("the server must be initialized and unsealed to rekey")
             if config["type"] == "kms":
                 raise BadRequest("a kms seal has no unseal key; rotate the provider's key instead")
+            assert self._unseal_key is not None
             if config["type"] == "shamir":
                 pieces = [_decode_share(s) for s in old_shares]
                 if len(pieces) < config["threshold"]:
                     raise BadRequest(f"rekey needs {config['threshold']} current unseal shares")
-                assert self._unseal_key is not None
                 if not hmac.compare_digest(combine(pieces), self._unseal_key):
                     raise BadRequest("these shares do not rebuild the current unseal key")
-            assert self._unseal_key is not None
-            sealed = self._store.get_record(_KIND, _SEALED_KEYS)
-            payload = Aead(self._unseal_key).unwrap(sealed or b"", _ASSOCIATED_DATA)
             new = new_key()
-            # Crash-safe order: the copy under the new key first, then the key file, then swap.
-            next_copy = Aead(new).wrap(payload, _ASSOCIATED_DATA)
-            self._store.put_record(_KIND, _SEALED_KEYS + "-next", next_copy)
-            printed: list[str] = []
-            if config["type"] == "file":
-                self._write_seal_key_file(new)
-            else:
+            if config["type"] == "shamir":
                 printed = [base64.b64encode(p).decode() for p in split(new, shares, threshold)]
-                config.update(shares=shares, threshold=threshold)
+                nonce = secrets.token_hex(16)
+                check = Aead(new).wrap(_REKEY_CHECK, _ASSOCIATED_DATA)  # proves the new shares
+                pending = {
+                    "nonce": nonce,
+                    "shares": shares,
+                    "threshold": threshold,
+                    "check": base64.b64encode(check).decode(),
+                }
+                self._store.put_record(_KIND, _PENDING_REKEY, json.dumps(pending).encode())
+                return RekeyResult(printed, nonce)
+            # Crash-safe order: the copy under the new key first, then the key file, then swap;
+            # a start between the two finds the copy (see _open_keys).
+            next_copy = Aead(new).wrap(self._current_payload(), _ASSOCIATED_DATA)
+            self._store.put_record(_KIND, _SEALED_KEYS + "-next", next_copy)
+            self._write_seal_key_file(new)
             self._unseal_key = new
             self._store.put_record(_KIND, _SEALED_KEYS, next_copy)
-            self._store.put_record(_KIND, _CONFIG, json.dumps(config).encode())
             self._store.delete_record(_KIND, _SEALED_KEYS + "-next")
-            return printed
+            return RekeyResult([], "")
+
+    def rekey_verify(self, nonce: str, new_shares: list[object]) -> None:
+        """Finish a shamir rekey: the new shares must rebuild the new key. The swap is the one
+        write of the sealed root keys under the new key; the config follows, and a crash between
+        the two is repaired from the pending record on the next call (see ``_repair_rekey``)."""
+        with self._lock:
+            config = self._config()
+            pending = self._pending_rekey()
+            if pending is None or not hmac.compare_digest(str(pending["nonce"]), nonce):
+                raise BadRequest("no rekey with this nonce is pending; start one with rekey")
+            if self._provider is None or self._unseal_key is None or config is None:
+                raise BadRequest("the server must be unsealed to finish a rekey")
+            pieces = [_decode_share(s) for s in new_shares]
+            if len(pieces) < int(pending["threshold"]):
+                raise BadRequest(f"verification needs {pending['threshold']} of the new shares")
+            new = combine(pieces)
+            try:
+                Aead(new).unwrap(base64.b64decode(pending["check"]), _ASSOCIATED_DATA)
+            except DecryptionError:
+                raise BadRequest("these shares do not rebuild the new unseal key") from None
+            final = Aead(new).wrap(self._current_payload(), _ASSOCIATED_DATA)
+            pending["final"] = base64.b64encode(final).decode()
+            self._store.put_record(_KIND, _PENDING_REKEY, json.dumps(pending).encode())
+            self._store.put_record(_KIND, _SEALED_KEYS, final)  # the swap
+            self._unseal_key = new
+            self._finish_rekey(config, pending)
+
+    def rekey_cancel(self) -> bool:
+        with self._lock:
+            return self._store.delete_record(_KIND, _PENDING_REKEY)
+
+    def _current_payload(self) -> bytes:
+        assert self._unseal_key is not None
+        sealed = self._store.get_record(_KIND, _SEALED_KEYS)
+        return Aead(self._unseal_key).unwrap(sealed or b"", _ASSOCIATED_DATA)
+
+    def _pending_rekey(self) -> dict[str, Any] | None:
+        raw = self._store.get_record(_KIND, _PENDING_REKEY)
+        return json.loads(raw) if raw is not None else None
+
+    def _finish_rekey(self, config: dict[str, Any], pending: dict[str, Any]) -> None:
+        config.update(shares=int(pending["shares"]), threshold=int(pending["threshold"]))
+        self._store.put_record(_KIND, _CONFIG, json.dumps(config).encode())
+        self._store.delete_record(_KIND, _PENDING_REKEY)
+
+    def _repair_rekey(self) -> None:
+        """Complete a verified rekey that stopped after its swap: the sealed keys in the store
+        are then byte-for-byte the pending record's ``final`` copy."""
+        pending = self._pending_rekey()
+        config = self._config()
+        if pending is None or config is None or "final" not in pending:
+            return
+        sealed = self._store.get_record(_KIND, _SEALED_KEYS)
+        if sealed is not None and hmac.compare_digest(sealed, base64.b64decode(pending["final"])):
+            self._finish_rekey(config, pending)
+        else:  # stopped before the swap: the old key is still in force; verify again
+            del pending["final"]
+            self._store.put_record(_KIND, _PENDING_REKEY, json.dumps(pending).encode())

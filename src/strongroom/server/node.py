@@ -8,9 +8,9 @@ from strongroom.auth.identity import Identity
 from strongroom.auth.ratelimit import AddressLimiter
 from strongroom.clock import Clock, SystemClock
 from strongroom.config import ServerSettings
-from strongroom.errors import BadRequest, Sealed
+from strongroom.errors import BadRequest, NotFound, Sealed
 from strongroom.runtime import Runtime
-from strongroom.seal import Barrier, SealStatus
+from strongroom.seal import Barrier, RekeyResult, SealStatus
 from strongroom.store import open_store
 
 __all__ = ["Node"]
@@ -85,11 +85,22 @@ class Node:
 
     def rekey_as(
         self, identity: Identity, old_shares: object, shares: int, threshold: int
-    ) -> list[str]:
+    ) -> RekeyResult:
         identity.require("sudo", "sys/rekey")
         if not isinstance(old_shares, list):
             raise BadRequest('body must be {"keys": [current shares], "shares": n, "threshold": t}')
         return self.barrier.rekey(old_shares, shares, threshold)
+
+    def rekey_verify_as(self, identity: Identity, nonce: object, new_shares: object) -> None:
+        identity.require("sudo", "sys/rekey")
+        if not isinstance(nonce, str) or not isinstance(new_shares, list):
+            raise BadRequest('body must be {"nonce": "...", "keys": [new shares]}')
+        self.barrier.rekey_verify(nonce, new_shares)
+
+    def rekey_cancel_as(self, identity: Identity) -> None:
+        identity.require("sudo", "sys/rekey")
+        if not self.barrier.rekey_cancel():
+            raise NotFound("no rekey is pending")
 
     def seal(self) -> None:
         with self._lock:

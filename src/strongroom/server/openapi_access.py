@@ -239,8 +239,17 @@ ACCESS_OPERATIONS: list[tuple[str, str, str, str, dict[str, Any] | None, int]] =
         "post",
         f"{_Y}/rekey",
         "rekey",
-        "New unseal key and shares (sudo)",
+        "Start a rekey: new unseal key; shamir: new shares and a nonce (sudo)",
         _body(keys=_STRS, shares=_INT, threshold=_INT),
         200,
     ),
+    (
+        "post",
+        f"{_Y}/rekey/verify",
+        "rekeyVerify",
+        "Finish a shamir rekey with the threshold of new shares (sudo)",
+        _body(nonce=_STR, keys=_STRS),
+        200,
+    ),
+    ("delete", f"{_Y}/rekey", "rekeyCancel", "Cancel a pending shamir rekey (sudo)", None, 204),
 ]

@@ -114,15 +114,27 @@ async def seal(request: Request) -> Response:
 async def rekey(request: Request) -> Response:
     node = node_of(request)
     identity = identity_of(request)
+    if request.method == "DELETE":
+        await run_in_threadpool(node.rekey_cancel_as, identity)
+        return Response(status_code=204)
     doc = await read_json(request, node.settings.limits)
-    keys = await run_in_threadpool(
+    result = await run_in_threadpool(
         node.rekey_as,
         identity,
         doc.get("keys", []),
         body_int(doc, "shares") or 1,
         body_int(doc, "threshold") or 1,
     )
-    return json_response({"data": {"keys": keys}})
+    data = {"keys": result.keys, "nonce": result.nonce, "verification_required": bool(result.nonce)}
+    return json_response({"data": data})
+
+
+async def rekey_verify(request: Request) -> Response:
+    node = node_of(request)
+    identity = identity_of(request)
+    doc = await read_json(request, node.settings.limits)
+    await run_in_threadpool(node.rekey_verify_as, identity, doc.get("nonce"), doc.get("keys"))
+    return json_response({"data": {"complete": True}})
 
 
 def sys_routes() -> list[Route]:
@@ -139,5 +151,6 @@ def sys_routes() -> list[Route]:
         Route(f"{s}/init", init, methods=["POST"]),
         Route(f"{s}/unseal", unseal, methods=["POST"]),
         Route(f"{s}/seal", seal, methods=["POST"]),
-        Route(f"{s}/rekey", rekey, methods=["POST"]),
+        Route(f"{s}/rekey", rekey, methods=["POST", "DELETE"]),
+        Route(f"{s}/rekey/verify", rekey_verify, methods=["POST"]),
     ]
