@@ -177,6 +177,9 @@ class Keyrings:
             tuple(KeyringTerm(namespace, n, key, created) for n, key, created in terms),
         )
 
+    def namespaces(self) -> list[str]:
+        return sorted(self._store.list_records(RECORD_KIND))
+
     def exists(self, namespace: str) -> bool:
         return self._store.get_record(RECORD_KIND, namespace) is not None
 
@@ -241,6 +244,64 @@ class Keyrings:
                         self._on_rotate(namespace, number)
                     return rotated.active
             raise Conflict("the keyring changed during rotation; retry")
+
+    def retire(self, namespace: str, number: int) -> None:
+        """Remove a term for good. Only an inactive term that no stored version uses; after
+        this, anything still sealed under it (data keys an app keeps) cannot be opened."""
+        with self._lock:
+            for _ in range(5):
+                old = self._store.get_record(RECORD_KIND, namespace)
+                if old is None:
+                    raise NotFound(f"no namespace {namespace!r}")
+                _, material = self._unwrap_terms(namespace, old)
+                if number not in {n for n, _, _ in material}:
+                    raise NotFound(f"namespace {namespace!r} has no key term {number}")
+                if number == max(n for n, _, _ in material):
+                    raise Conflict("the active term cannot be retired; rotate first")
+                users = self._store.count_by_key_ref(namespace).get(term_ref(namespace, number))
+                if users:
+                    raise Conflict(
+                        f"{users} stored versions still use term {number}; "
+                        f"run: strongroom keys rewrap {namespace}"
+                    )
+                kept = [entry for entry in material if entry[0] != number]
+                new = _serialize(kept, namespace, self._provider)
+                if self._store.replace_record(RECORD_KIND, namespace, old, new):
+                    self.get(namespace, reload=True)
+                    self._deks.clear()
+                    return
+            raise Conflict("the keyring changed during retirement; retry")
+
+    def rewrap_under_root(self) -> int:
+        """Re-wrap every keyring under the provider's current root key version: one unwrap and
+        one wrap per namespace, whatever the amount of data. Returns the number of keyrings."""
+        count = 0
+        with self._lock:
+            for namespace in self._store.list_records(RECORD_KIND):
+                for _ in range(5):
+                    old = self._store.get_record(RECORD_KIND, namespace)
+                    if old is None:
+                        break
+                    _, material = self._unwrap_terms(namespace, old)
+                    new = _serialize(material, namespace, self._provider)
+                    if self._store.replace_record(RECORD_KIND, namespace, old, new):
+                        count += 1
+                        break
+        return count
+
+    def rotate_older_than(self, max_age: float) -> list[str]:
+        """Rotate every namespace whose active term is older than ``max_age`` seconds."""
+        rotated = []
+        now = self._clock.now()
+        for namespace in self._store.list_records(RECORD_KIND):
+            try:
+                active = self.get(namespace, reload=True).active
+            except NotFound:
+                continue
+            if now - active.created >= max_age:
+                self.rotate(namespace)
+                rotated.append(namespace)
+        return rotated
 
     def resolve(self, key_ref: str) -> KeyringTerm:
         """The term a stored envelope names; reloads once in case another node rotated."""

@@ -9,6 +9,7 @@ from strongroom.clock import Clock
 from strongroom.crypto.envelope import open_envelope, seal
 from strongroom.errors import BadRequest, Conflict, NotFound
 from strongroom.keyring import Keyrings
+from strongroom.kms.provider import KeyProvider
 from strongroom.limits import Limits
 from strongroom.paths import check_namespace
 from strongroom.service import version_context
@@ -87,6 +88,29 @@ class NamespaceService:
         self._info(name)
         self._keyrings.rotate(name)
         return self._info(name)
+
+    def retire(self, identity: Identity, name: str, number: int) -> NamespaceInfo:
+        check_namespace(name, self._limits)
+        identity.require("update", f"sys/namespaces/{name}/keys")
+        self._info(name)
+        self._keyrings.retire(name, number)
+        return self._info(name)
+
+    def rotate_root(self, identity: Identity, provider: KeyProvider) -> dict[str, int]:
+        """A new root key version, then every keyring re-wrapped under it (not the data)."""
+        identity.require("sudo", "sys/kms/rotate-root")
+        rotate = getattr(provider, "rotate", None)
+        if rotate is None:
+            raise BadRequest(
+                "this key provider rotates its root key itself; strongroom re-wraps the "
+                "keyrings when you run: strongroom keys rotate-root --rewrap-only"
+            )
+        version = int(rotate())
+        return {"root_key_version": version, "keyrings": self._keyrings.rewrap_under_root()}
+
+    def rewrap_root(self, identity: Identity) -> dict[str, int]:
+        identity.require("sudo", "sys/kms/rotate-root")
+        return {"keyrings": self._keyrings.rewrap_under_root()}
 
     def status(self, identity: Identity, name: str) -> list[KeyTermStatus]:
         check_namespace(name, self._limits)

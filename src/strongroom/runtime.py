@@ -18,6 +18,8 @@ from strongroom.keyring import Keyrings
 from strongroom.kms.provider import KeyProvider
 from strongroom.namespaces import NamespaceService
 from strongroom.policy.store import PolicyStore
+from strongroom.rotation import RotationService
+from strongroom.rotation.notify import Notifier, audited_rotation
 from strongroom.service import SecretService
 from strongroom.store.protocol import Store
 from strongroom.system import SystemService
@@ -41,6 +43,7 @@ class Runtime:
     namespaces: NamespaceService
     datakeys: DataKeyService
     system: SystemService
+    rotation: RotationService
     root_token: str | None = None
 
     @classmethod
@@ -52,6 +55,16 @@ class Runtime:
         tokens = TokenRegistry(store, provider, clock, policies)
         guard = LoginGuard(store, clock, max_attempts=settings.login_attempts)
         audit = AuditBroker(store, provider, clock, settings.resolved_audit_dir)
+        secrets = SecretService(store, keyrings, clock, settings.limits)
+        notifier = Notifier(secrets)
+        rotation = RotationService(
+            store,
+            secrets,
+            clock,
+            lease_seconds=settings.rotation_lease,
+            audit=lambda entry: audit.log(audited_rotation(entry), sensitive=()),
+            notify=notifier.send,
+        )
         runtime = cls(
             settings,
             store,
@@ -63,10 +76,11 @@ class Runtime:
             AppRoleAuth(store, tokens, guard, clock),
             UserpassAuth(store, tokens, guard),
             audit,
-            SecretService(store, keyrings, clock, settings.limits),
+            secrets,
             NamespaceService(store, keyrings, clock, settings.limits),
             DataKeyService(keyrings, settings.limits),
             SystemService(policies, audit),
+            rotation,
         )
         if settings.audit_file is not None:
             runtime.audit.ensure_file("file", settings.audit_file)

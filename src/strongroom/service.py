@@ -7,7 +7,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from strongroom.auth import Identity
@@ -25,6 +25,7 @@ from strongroom.jsondata import encode_data, merge_patch
 from strongroom.keyring import Keyrings
 from strongroom.limits import Limits
 from strongroom.paths import check_namespace, check_path, check_prefix
+from strongroom.staging import promoted_settings, relabelled_settings, staged_settings
 from strongroom.store.protocol import SecretRecord, Store, VersionRecord
 from strongroom.types import SecretMetadata, SecretValue, VersionMetadata, format_time
 
@@ -126,13 +127,33 @@ class SecretService:
         return self._write(namespace, path, plaintext, cas)
 
     def _write(
-        self, namespace: str, path: str, plaintext: bytes, cas: int | None
+        self,
+        namespace: str,
+        path: str,
+        plaintext: bytes,
+        cas: int | None,
+        *,
+        pending_token: str | None = None,
     ) -> VersionMetadata:
         with self._write_locks[hash((namespace, path)) % _WRITE_LOCK_STRIPES]:
-            return self._write_locked(namespace, path, plaintext, cas)
+            return self._write_locked(namespace, path, plaintext, cas, pending_token)
+
+    def write_pending(
+        self, namespace: str, path: str, data: Any, rotation_token: str
+    ) -> VersionMetadata:
+        """A new version labelled ``pending`` (for a rotation): readers keep getting ``current``
+        until ``promote``. Internal: the rotation engine authorizes the rotation itself."""
+        return self._write(
+            namespace, path, encode_data(data, self.limits), None, pending_token=rotation_token
+        )
 
     def _write_locked(
-        self, namespace: str, path: str, plaintext: bytes, cas: int | None
+        self,
+        namespace: str,
+        path: str,
+        plaintext: bytes,
+        cas: int | None,
+        pending_token: str | None = None,
     ) -> VersionMetadata:
         for _ in range(_WRITE_RETRIES):
             secret = self._store.get_secret(namespace, path)
@@ -149,13 +170,11 @@ class SecretService:
             term = self._keyrings.term_for_encryption(namespace)
             envelope = seal(plaintext, keys=term, context=version_context(namespace, path, number))
             version = VersionRecord(namespace, path, number, envelope, term.key_ref, now)
+            settings = dict(secret.settings) if secret else {}
+            if pending_token is not None or "labels" in settings:
+                settings = staged_settings(settings, number, current, pending_token)
             updated = SecretRecord(
-                namespace,
-                path,
-                number,
-                secret.created_time if secret else now,
-                now,
-                dict(secret.settings) if secret else {},
+                namespace, path, number, secret.created_time if secret else now, now, settings
             )
             try:
                 self._store.write_version(
@@ -207,6 +226,15 @@ class SecretService:
         if secret is None:
             raise NotFound(f"no secret at {namespace}/{path}")
         number = version or secret.current_version
+        if version is None and "labels" in secret.settings:
+            # Under rotation the newest version may be pending (untested): read `current`.
+            labels = secret.settings["labels"]
+            labelled = labels.get("current")
+            if labelled is None and "pending" in labels:
+                raise NotFound(f"{namespace}/{path} has no current version yet")
+            if labelled is not None and labelled != number:
+                number = int(labelled)
+                record = self._store.get_version(namespace, path, number)
         if record is None:
             raise NotFound(f"no version {number} of {namespace}/{path}")
         meta = _version_metadata(record)
@@ -219,6 +247,82 @@ class SecretService:
             raise error
         custom = dict(secret.settings.get("custom_metadata", {}))
         return SecretValue(path, self._open(record), meta, custom)
+
+    def get_stage(self, identity: Identity, namespace: str, path: str, stage: str) -> SecretValue:
+        """The version under a staging label (``current``, ``pending``, ``previous``, custom)."""
+        self._target(identity, "read", namespace, path)
+        return self.read_stage(namespace, path, stage)
+
+    def read_unchecked(self, namespace: str, path: str, version: int | None) -> SecretValue:
+        """A read without a policy check, for the server's own jobs (rotation)."""
+        return self._get(namespace, path, version)
+
+    def read_stage(self, namespace: str, path: str, stage: str) -> SecretValue:
+        secret = self._secret(namespace, path)
+        labels = secret.settings.get("labels", {})
+        if stage == "current" and not labels:
+            return self._get(namespace, path, None)
+        if stage not in labels:
+            raise NotFound(f"no version of {namespace}/{path} is labelled {stage!r}")
+        return self._get(namespace, path, int(labels[stage]))
+
+    def labels(self, namespace: str, path: str) -> dict[str, Any]:
+        """The labels and the pending rotation token (internal: for the rotation engine)."""
+        secret = self._store.get_secret(namespace, path)
+        if secret is None:
+            return {}
+        return {
+            "labels": dict(secret.settings.get("labels", {})),
+            "pending_token": secret.settings.get("pending_token"),
+        }
+
+    def promote(self, namespace: str, path: str, version: int) -> None:
+        """``pending`` (= ``version``) becomes ``current`` in one compare-and-set."""
+        self._update_settings(namespace, path, lambda s: promoted_settings(s, version))
+
+    def drop_pending(self, namespace: str, path: str, version: int) -> None:
+        """Forget a rolled-back rotation's version: unlabel it and soft-delete it."""
+
+        def drop(settings: dict[str, Any]) -> dict[str, Any]:
+            updated = dict(settings)
+            labels = dict(updated.get("labels", {}))
+            if labels.get("pending") == version:
+                del labels["pending"]
+                updated.pop("pending_token", None)
+            updated["labels"] = labels
+            return updated
+
+        self._update_settings(namespace, path, drop)
+        self._store.set_deletion(namespace, path, [version], self._clock.now())
+
+    def set_label(
+        self, identity: Identity, namespace: str, path: str, label: str, version: int | None
+    ) -> dict[str, Any]:
+        self._target(identity, "update", namespace, path)
+        if version is not None and self._store.get_version(namespace, path, version) is None:
+            raise NotFound(f"no version {version} of {namespace}/{path}")
+        updated = self._update_settings(
+            namespace, path, lambda s: relabelled_settings(s, label, version)
+        )
+        return dict(updated.get("labels", {}))
+
+    def _update_settings(
+        self, namespace: str, path: str, change: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> dict[str, Any]:
+        for _ in range(_WRITE_RETRIES):
+            secret = self._secret(namespace, path)
+            settings = change(dict(secret.settings))
+            updated = SecretRecord(
+                namespace,
+                path,
+                secret.current_version,
+                secret.created_time,
+                self._clock.now(),
+                settings,
+            )
+            if self._store.replace_secret(secret, updated):
+                return settings
+        raise Conflict("too many concurrent writes to this secret; retry")
 
     def metadata(self, identity: Identity, namespace: str, path: str) -> SecretMetadata:
         self._target(identity, "read", namespace, path)

@@ -89,22 +89,26 @@ def put(ctx: CliContext, path: str, pairs: tuple[str, ...], cas: int | None) -> 
 
 @kv.command()
 @click.argument("path")
-@click.option("--version", type=int, help="Read this version instead of the latest.")
+@click.option("--version", type=int, help="Read this version instead of the current one.")
+@click.option("--stage", help="Read the version under this label (pending, previous, custom).")
 @click.option("--field", help="Print only this field's value (raw, for scripts).")
 @format_option
 @pass_cli
-def get(ctx: CliContext, path: str, version: int | None, field: str | None) -> None:
-    """Read a secret (the latest version, or --version N).
+def get(
+    ctx: CliContext, path: str, version: int | None, stage: str | None, field: str | None
+) -> None:
+    """Read a secret (the current version, or --version N, or --stage LABEL).
 
     \b
     Examples:
       strongroom kv get secret/app/db
       strongroom kv get --field password secret/app/db
       strongroom kv get --version 2 --format json secret/app/db
+      strongroom kv get --stage previous secret/app/db
     """
     namespace, sub = split_secret_path(path)
     with translate_errors(), ctx.client() as client:
-        value = client.get(namespace, sub, version=version)
+        value = client.get(namespace, sub, version=version, stage=stage)
     if field is not None:
         if field not in value.data:
             click.echo(
@@ -388,3 +392,25 @@ def rollback(ctx: CliContext, path: str, version: int) -> None:
     with translate_errors(), ctx.client() as client:
         meta = client.rollback(namespace, sub, version)
     emit(ctx, meta.to_json(), _version_line(meta))
+
+
+@kv.command()
+@click.argument("path")
+@click.argument("label")
+@click.argument("version", type=int, required=False)
+@format_option
+@pass_cli
+def label(ctx: CliContext, path: str, label: str, version: int | None) -> None:
+    """Point a custom staging label at a version (without VERSION: remove it). current,
+    pending and previous are moved by rotation.
+
+    \b
+    Examples:
+      strongroom kv label secret/app/db blue 4
+      strongroom kv get --stage blue secret/app/db
+    """
+    namespace, sub = split_secret_path(path)
+    with translate_errors(), ctx.client() as client:
+        labels = client.set_label(namespace, sub, label, version)
+    text = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    emit(ctx, {"labels": labels}, f"labels of {path}: {text or 'none'}")

@@ -13,6 +13,7 @@ from strongroom.cli.namespace import keys, namespace
 from strongroom.cli.operator import operator
 from strongroom.cli.output import CliContext
 from strongroom.cli.policy import policy
+from strongroom.cli.rotate import gen, rotate
 from strongroom.cli.run import run
 from strongroom.cli.server import server
 
@@ -51,13 +52,16 @@ def cli(
 
     Exit codes: 0 ok, 1 error, 2 bad input, 3 not authenticated or permission denied,
     4 not found, 5 conflict, 6 decryption failed, 7 server, key provider or audit
-    unavailable (or sealed), 8 rate limited or locked out, 9 audit log tampered.
+    unavailable (or sealed), 8 rate limited or locked out, 9 audit log tampered,
+    10 a rotation failed.
     `strongroom run` exits with its program's code.
     """
     ctx.obj = CliContext(addr, token, ca_cert, output_format)
 
 
 cli.add_command(kv)
+cli.add_command(rotate)
+cli.add_command(gen)
 cli.add_command(namespace)
 cli.add_command(keys)
 cli.add_command(server)

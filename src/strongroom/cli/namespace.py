@@ -164,3 +164,46 @@ def rewrap(ctx: CliContext, namespace_name: str, batch_size: int) -> None:
         {**progress.to_json(), "rewrapped": rewrapped},
         f"rewrapped {rewrapped} versions; {progress.remaining} left under older terms",
     )
+
+
+@keys.command()
+@click.argument("namespace_name", metavar="NAMESPACE")
+@click.argument("term", type=int)
+@format_option
+@pass_cli
+def retire(ctx: CliContext, namespace_name: str, term: int) -> None:
+    """Remove an old keyring term for good: only an inactive term that no stored version uses
+    (rewrap first). Data keys an app keeps outside strongroom under that term can no longer be
+    opened, so rewrap those too.
+
+    \b
+    Example:
+      strongroom keys rotate secret && strongroom keys rewrap secret
+      strongroom keys retire secret 1
+    """
+    with translate_errors(), ctx.client() as client:
+        info = client.retire_key_term(namespace_name, term)
+    emit(ctx, info, f"term {term} of {namespace_name} retired")
+
+
+@keys.command(name="rotate-root")
+@click.option(
+    "--rewrap-only",
+    is_flag=True,
+    help="The provider rotated its key itself (e.g. AWS KMS): only re-wrap the keyrings.",
+)
+@format_option
+@pass_cli
+def rotate_root(ctx: CliContext, rewrap_only: bool) -> None:
+    """A new root key version, then every keyring re-wrapped under it. The data is not touched:
+    two key-provider calls per namespace, whatever the number of secrets. Needs sudo.
+
+    \b
+    Example:
+      strongroom keys rotate-root
+    """
+    with translate_errors(), ctx.client() as client:
+        result = client.rotate_root_key(rewrap_only=rewrap_only)
+    version = result.get("root_key_version")
+    text = f"re-wrapped {result['keyrings']} keyrings"
+    emit(ctx, result, text if version is None else f"root key version {version}; {text}")

@@ -8,10 +8,20 @@ from pathlib import Path
 import click
 
 from strongroom.config import ServerSettings, default_data_dir, store_url_from_env
+from strongroom.durations import parse_duration
+from strongroom.errors import BadRequest
 
 __all__ = ["server"]
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _duration_option(value: str | None, name: str) -> float:
+    try:
+        return parse_duration(value, name) or 0.0
+    except BadRequest as exc:
+        click.echo(f"Error: {exc.message}", err=True)
+        sys.exit(2)
 
 
 @click.command()
@@ -39,6 +49,18 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1")
     default=2**30,
     show_default=True,
     help="Rotate a namespace's keyring term after this many encryptions.",
+)
+@click.option(
+    "--rotate-keys-every",
+    default=None,
+    help="Also rotate keyring terms older than this (e.g. 90d); default: by use count only.",
+)
+@click.option(
+    "--scheduler-interval",
+    type=click.FloatRange(0.0),
+    default=5.0,
+    show_default=True,
+    help="Seconds between scheduler rounds (due rotations, expiry, key age); 0 turns it off.",
 )
 @click.option(
     "--access-log/--no-access-log", default=False, help="Log each request line (never bodies)."
@@ -76,6 +98,8 @@ def server(
     root_token: str | None,
     store_url: str | None,
     rotate_after: int,
+    rotate_keys_every: str | None,
+    scheduler_interval: float,
     access_log: bool,
     seal_type: str,
     seal_key_file: Path | None,
@@ -120,6 +144,8 @@ def server(
         root_token=root_token,
         store_url=store_url or store_url_from_env(),
         rotate_after_encryptions=rotate_after,
+        rotate_keys_every=_duration_option(rotate_keys_every, "--rotate-keys-every"),
+        scheduler_interval=scheduler_interval,
         access_log=access_log,
         seal=seal_type,
         seal_key_file=seal_key_file,

@@ -1,5 +1,6 @@
 """The Python SDK: a typed client of the native API. Needs only httpx (``strongroom[client]``)."""
 
 from strongroom.client.client import Client
+from strongroom.client.watch import SecretWatcher
 
-__all__ = ["Client"]
+__all__ = ["Client", "SecretWatcher"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 try:
     import httpx
@@ -15,6 +16,10 @@ except ImportError as exc:  # pragma: no cover - depends on the install
 from strongroom.errors import ServerUnreachable, error_for_code
 
 __all__ = ["BaseClient"]
+
+
+def quote_path(path: str) -> str:
+    return quote(path, safe="/")
 
 
 class BaseClient:
@@ -64,6 +69,9 @@ class BaseClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _secret_url(self, action: str, namespace: str, path: str) -> str:
+        return f"/api/v1/{action}/{namespace}/{quote_path(path)}"
 
     def _call(
         self,

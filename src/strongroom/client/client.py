@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
 
 from strongroom.client.auth import AuthCalls
 from strongroom.client.base import BaseClient
+from strongroom.client.rotation import RotationCalls
 from strongroom.client.system import SystemCalls
 from strongroom.types import (
     KeyTermStatus,
@@ -23,17 +23,10 @@ from strongroom.types import (
 __all__ = ["Client"]
 
 
-def _quote_path(path: str) -> str:
-    return quote(path, safe="/")
-
-
-class Client(AuthCalls, SystemCalls, BaseClient):
+class Client(RotationCalls, AuthCalls, SystemCalls, BaseClient):
     """``Client("http://127.0.0.1:8200", token)``: every strongroom API call, typed."""
 
     # -- secrets
-    def _secret_url(self, action: str, namespace: str, path: str) -> str:
-        return f"/api/v1/{action}/{namespace}/{_quote_path(path)}"
-
     def _write(
         self, method: str, namespace: str, path: str, data: Mapping[str, Any], cas: int | None
     ) -> VersionMetadata:
@@ -50,8 +43,14 @@ class Client(AuthCalls, SystemCalls, BaseClient):
         """Write a new version; ``cas`` makes it conditional on the current version."""
         return self._write("PUT", namespace, path, data, cas)
 
-    def get(self, namespace: str, path: str, *, version: int | None = None) -> SecretValue:
-        params = {"version": version} if version else None
+    def get(
+        self, namespace: str, path: str, *, version: int | None = None, stage: str | None = None
+    ) -> SecretValue:
+        """The current version; or ``version=N``; or ``stage="pending"``/``"previous"``/a
+        custom label."""
+        params: dict[str, Any] | None = {"version": version} if version else None
+        if stage is not None:
+            params = {"stage": stage}
         return SecretValue.from_json(
             self._call("GET", self._secret_url("secrets", namespace, path), params=params)
         )

@@ -201,6 +201,10 @@ class LocalKeyProvider(KeyProviderBase):
     def key_ref(self) -> str:
         return f"local:{self._name}"
 
+    def rotate(self) -> int:
+        """A new version of the root key; new wraps use it, old versions still unwrap."""
+        return self._file.rotate(self._name)
+
     def wrap(self, plaintext_key: bytes, *, context: Context) -> bytes:
         version = self._file.current_version(self._name)
         cipher = self._file.cipher(self._name, version)

@@ -18,6 +18,7 @@ from strongroom.server.http import error_response, json_response, request_id_of
 from strongroom.server.native import native_routes
 from strongroom.server.node import Node
 from strongroom.server.openapi import openapi_document
+from strongroom.server.rotation_routes import rotation_routes
 from strongroom.server.sys_routes import sys_routes
 
 __all__ = ["ServerApp", "create_app"]
@@ -85,6 +86,7 @@ def create_app(settings: ServerSettings, node: Node | None = None) -> ServerApp:
         *native_routes(),
         *auth_routes(),
         *sys_routes(),
+        *rotation_routes(),
     ]
     app = Starlette(
         routes=routes,

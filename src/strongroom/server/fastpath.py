@@ -54,7 +54,12 @@ def read_secret_body(node: Node, scope: Scope, namespace: str, path: str) -> byt
     """The JSON of a secret read: the one implementation behind both routes to it."""
     identity = authenticate_scope(node, scope)
     runtime = node.require_runtime()
-    value = runtime.secrets.get(identity, namespace, path, version=_version(scope["query_string"]))
+    query = scope["query_string"]
+    stage = _stage(query) if b"stage=" in query else None
+    if stage is not None:
+        value = runtime.secrets.get_stage(identity, namespace, path, stage)
+    else:
+        value = runtime.secrets.get(identity, namespace, path, version=_version(query))
     doc = value.to_json()
     scope[RESPONSE_DOC] = doc  # the audit layer logs it without parsing the body back
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
@@ -68,6 +73,13 @@ def _version(query: bytes) -> int | None:
             if not value.isdigit():
                 raise BadRequest("query parameter 'version' must be a non-negative integer")
             return int(value)
+    return None
+
+
+def _stage(query: bytes) -> str | None:
+    for name, value in parse_qsl(query.decode("latin-1")):
+        if name == "stage" and value:
+            return value
     return None
 
 

@@ -9,6 +9,7 @@ from strongroom.auth.ratelimit import AddressLimiter
 from strongroom.clock import Clock, SystemClock
 from strongroom.config import ServerSettings
 from strongroom.errors import BadRequest, NotFound, Sealed
+from strongroom.rotation.scheduler import Scheduler
 from strongroom.runtime import Runtime
 from strongroom.seal import Barrier, RekeyResult, SealStatus
 from strongroom.store import open_store
@@ -36,6 +37,7 @@ class Node:
             burst=settings.unauthenticated_burst,
         )
         self.runtime: Runtime | None = None
+        self.scheduler: Scheduler | None = None
         self._lock = threading.Lock()
         if settings.dev and not self.barrier.status().initialized:
             self.barrier.initialize()
@@ -48,6 +50,9 @@ class Node:
         with self._lock:
             if self.runtime is None:
                 self.runtime = Runtime.build(self.settings, self.store, provider, self.clock)
+                if self.settings.scheduler_interval > 0:
+                    self.scheduler = Scheduler(self.runtime, self.settings.scheduler_interval)
+                    self.scheduler.start()
             return self.runtime
 
     def require_runtime(self) -> Runtime:
@@ -105,7 +110,10 @@ class Node:
     def seal(self) -> None:
         with self._lock:
             runtime, self.runtime = self.runtime, None
+            scheduler, self.scheduler = self.scheduler, None
             self.barrier.seal()
+        if scheduler is not None:
+            scheduler.stop()
         if runtime is not None:
             runtime.close()
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from strongroom import __version__
 from strongroom.server.openapi_access import ACCESS_OPERATIONS, UNAUTHENTICATED
+from strongroom.server.openapi_rotation import ROTATION_OPERATIONS
 
 __all__ = ["OPERATIONS", "openapi_document"]
 
@@ -33,7 +34,7 @@ OPERATIONS: list[tuple[str, str, str, str, dict[str, Any] | None, int]] = [
         "get",
         f"/api/v1/secrets{_S}",
         "readSecret",
-        "Read the latest version, or ?version=N",
+        "Read the current version, or ?version=N, or ?stage=pending|previous|label",
         None,
         200,
     ),
@@ -235,7 +236,11 @@ def _parameters(path: str) -> list[dict[str, Any]]:
 
 def openapi_document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
-    for method, path, op_id, summary, body, status in [*OPERATIONS, *ACCESS_OPERATIONS]:
+    for method, path, op_id, summary, body, status in [
+        *OPERATIONS,
+        *ACCESS_OPERATIONS,
+        *ROTATION_OPERATIONS,
+    ]:
         operation: dict[str, Any] = {
             "operationId": op_id,
             "summary": summary,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,10 +28,38 @@ class PostgresStore(SqlStore):
     def __init__(self, url: str) -> None:
         super().__init__()
         self._url = url
+        self._leaders: dict[str, Any] = {}
+        self._leader_guard = threading.Lock()
         self.migrate()
 
     def __repr__(self) -> str:
         return "PostgresStore(<url hidden>)"
+
+    def try_leader(self, name: str) -> bool:
+        """A session advisory lock on a connection of its own, held until close: exactly one
+        node holds it; when that node dies, its connection and the lock go with it."""
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        with self._leader_guard:
+            conn = self._leaders.get(name)
+            if conn is not None and not conn.closed:
+                return True
+            try:
+                conn = psycopg.connect(self._url, autocommit=True)
+                row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+            except psycopg.Error:
+                return False
+            if row is None or not row[0]:
+                conn.close()
+                return False
+            self._leaders[name] = conn
+            return True
+
+    def close(self) -> None:
+        with self._leader_guard:
+            for conn in self._leaders.values():
+                conn.close()
+            self._leaders.clear()
+        super().close()
 
     def _connect(self) -> Any:
         try:

@@ -42,6 +42,11 @@ class Store(Protocol):
 
     def close(self) -> None: ...
 
+    def try_leader(self, name: str) -> bool:
+        """Whether this node is (now) the one leader for ``name`` (the scheduler). One node on
+        SQLite always is; on PostgreSQL it is an advisory lock held while the node lives."""
+        ...
+
     # -- system records (keyrings, salts, job cursors) and counters
     def get_record(self, kind: str, name: str) -> bytes | None: ...
 
@@ -64,6 +69,11 @@ class Store(Protocol):
 
     def put_secret(self, secret: SecretRecord) -> None:
         """Create or replace the metadata row (current_version is kept as given)."""
+        ...
+
+    def replace_secret(self, old: SecretRecord, new: SecretRecord) -> bool:
+        """Compare-and-set of the metadata row: write ``new`` only if the stored row still has
+        ``old``'s current_version and settings (labels move this way)."""
         ...
 
     def write_version(

@@ -85,6 +85,9 @@ class SqlStore:
     def _exec(self, conn: Any, statement: str, params: Sequence[Any] = ()) -> Any:
         return conn.execute(self._sql(statement), params)
 
+    def try_leader(self, name: str) -> bool:
+        return True  # one node per database file (SQLite); PostgreSQL overrides this
+
     def close(self) -> None:
         with self._all_lock:
             for conn in self._all:
@@ -176,6 +179,24 @@ class SqlStore:
     def put_secret(self, secret: SecretRecord) -> None:
         with self._write() as conn:
             self._upsert_secret(conn, secret)
+
+    def replace_secret(self, old: SecretRecord, new: SecretRecord) -> bool:
+        with self._write() as conn:
+            cursor = self._exec(
+                conn,
+                "UPDATE secrets SET current_version = ?, updated_time = ?, settings = ?"
+                " WHERE namespace = ? AND path = ? AND current_version = ? AND settings = ?",
+                (
+                    new.current_version,
+                    new.updated_time,
+                    json.dumps(new.settings, sort_keys=True),
+                    old.namespace,
+                    old.path,
+                    old.current_version,
+                    json.dumps(old.settings, sort_keys=True),
+                ),
+            )
+            return bool(cursor.rowcount == 1)
 
     def _upsert_secret(self, conn: Any, secret: SecretRecord) -> None:
         self._exec(

@@ -97,6 +97,21 @@ def check_metadata_rows(store: Store) -> None:
     assert secret is not None and secret.current_version == 1
 
 
+def check_replace_secret_is_compare_and_set(store: Store) -> None:
+    old = SecretRecord("ns", "cas", 0, 1.0, 1.0, {"labels": {"current": 1}})
+    store.put_secret(old)
+    new = SecretRecord("ns", "cas", 0, 1.0, 2.0, {"labels": {"current": 2, "previous": 1}})
+    assert store.replace_secret(old, new)
+    assert not store.replace_secret(old, new), "a stale row must not win"
+    stored = store.get_secret("ns", "cas")
+    assert stored is not None and stored.settings == new.settings
+
+
+def check_leader(store: Store) -> None:
+    assert store.try_leader("conformance")
+    assert store.try_leader("conformance"), "the leader stays the leader"
+
+
 def check_scans(store: Store) -> None:
     for path in ["a", "a/b", "a/c/d", "ab", "b", "é/x", "a/\u00ff"]:
         _write(store, path, 1)
@@ -158,6 +173,8 @@ CHECKS: list[Callable[[Store], None]] = [
     check_keep_prunes_oldest,
     check_deletion_and_destroy,
     check_metadata_rows,
+    check_replace_secret_is_compare_and_set,
+    check_leader,
     check_scans,
     check_key_scans,
     check_concurrent_writers,

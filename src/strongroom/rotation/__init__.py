@@ -1,0 +1,29 @@
+"""Rotation: secret values that rotate themselves (four idempotent steps, staging labels,
+pluggable rotators, a scheduler) — docs/rotation.md."""
+
+from strongroom.rotation.engine import STEPS, RotationService, RunResult
+from strongroom.rotation.passwords import PasswordPolicy, generate_password
+from strongroom.rotation.rotators import (
+    CallableRotator,
+    RandomRotator,
+    RotationContext,
+    RotationFailed,
+    Rotator,
+    get_rotator,
+    register_rotator,
+)
+
+__all__ = [
+    "STEPS",
+    "CallableRotator",
+    "PasswordPolicy",
+    "RandomRotator",
+    "RotationContext",
+    "RotationFailed",
+    "RotationService",
+    "Rotator",
+    "RunResult",
+    "generate_password",
+    "get_rotator",
+    "register_rotator",
+]

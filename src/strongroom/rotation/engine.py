@@ -1,0 +1,454 @@
+"""The rotation engine: settings per secret, the four steps, resume after a crash, history.
+
+One record per rotated secret (kind ``rotation``, name ``ns/path``) holds its settings, the run
+in progress and its history. A run is claimed with a compare-and-set lease, so two nodes never
+run the same rotation; a killed run's lease runs out and the next run resumes it under the same
+rotation token, from the step it had reached:
+
+    create  write the new value as a version labelled ``pending`` (reused if already written)
+    set     the rotator makes the target system accept it
+    test    the rotator proves it works
+    finish  ``pending`` becomes ``current`` in one compare-and-set; the old one ``previous``
+
+Readers get ``current`` throughout, so they see the old value or the tested new one. A step that
+keeps failing is retried with back-off; after ``max_attempts`` the run is rolled back (the
+rotator undoes ``set``; the pending version is unlabelled and soft-deleted)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from strongroom.auth import Identity
+from strongroom.clock import Clock
+from strongroom.errors import BadRequest, Conflict, NotFound, StrongroomError
+from strongroom.paths import check_namespace, check_path
+from strongroom.rotation.rotators import RotationContext, RotationFailed, get_rotator
+from strongroom.rotation.schedule import Schedule
+from strongroom.service import SecretService
+from strongroom.store.protocol import Store
+
+__all__ = ["STEPS", "RotationService", "RunResult"]
+
+log = logging.getLogger("strongroom.rotation")
+
+STEPS = ("create", "set", "test", "finish")
+_KIND = "rotation"
+_HISTORY = 50
+_MAX_PARAMS_BYTES = 16 * 1024
+
+
+@dataclass(frozen=True)
+class RunResult:
+    namespace: str
+    path: str
+    result: str  # success | failed | rolled_back | busy | not_due
+    version: int = 0
+    error: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "namespace": self.namespace,
+            "path": self.path,
+            "result": self.result,
+            "version": self.version,
+            "error": self.error,
+        }
+
+
+def _safe_error(exc: Exception) -> str:
+    """What a failure may say in history and logs: a rotator's own message, else the type."""
+    if isinstance(exc, RotationFailed | BadRequest | NotFound | Conflict):
+        return str(exc)[:300]
+    return f"{type(exc).__name__} (details withheld; they may contain a secret)"
+
+
+class RotationService:
+    def __init__(
+        self,
+        store: Store,
+        secrets_service: SecretService,
+        clock: Clock,
+        *,
+        lease_seconds: float = 60.0,
+        max_attempts: int = 3,
+        audit: Callable[[dict[str, Any]], None] | None = None,
+        notify: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
+        node_id: str | None = None,
+    ) -> None:
+        self._store = store
+        self._secrets = secrets_service
+        self.clock = clock
+        self._clock = clock
+        self.lease_seconds = lease_seconds
+        self.max_attempts = max_attempts
+        self._audit = audit or (lambda entry: None)
+        self._notify = notify or (lambda doc, event: None)
+        self.node_id = node_id or secrets.token_hex(8)
+        self.counters: dict[str, int] = {"success": 0, "failed": 0, "rolled_back": 0}
+
+    # -- records
+    def _load(self, name: str) -> tuple[bytes | None, dict[str, Any] | None]:
+        raw = self._store.get_record(_KIND, name)
+        return raw, (json.loads(raw) if raw is not None else None)
+
+    def _save(self, name: str, old: bytes | None, doc: dict[str, Any]) -> bytes | None:
+        """Compare-and-set; returns the new raw value, or None when someone else wrote first."""
+        new = json.dumps(doc, sort_keys=True).encode()
+        return new if self._store.replace_record(_KIND, name, old, new) else None
+
+    # -- settings
+    def configure(
+        self,
+        identity: Identity,
+        namespace: str,
+        path: str,
+        *,
+        rotator: str,
+        params: dict[str, Any] | None = None,
+        interval: float | None = None,
+        cron: str | None = None,
+        expire_after: float | None = None,
+        notify_url: str | None = None,
+        notify_secret: str | None = None,
+    ) -> dict[str, Any]:
+        name = self._name(namespace, path)
+        identity.require("update", f"sys/rotation/{name}")
+        params = params or {}
+        if not isinstance(params, dict):
+            raise BadRequest("params must be a JSON object")
+        if len(json.dumps(params)) > _MAX_PARAMS_BYTES:
+            raise BadRequest(f"params are larger than {_MAX_PARAMS_BYTES} bytes")
+        get_rotator(rotator).validate(params)
+        schedule = Schedule(interval, cron)
+        if expire_after is not None and expire_after <= 0:
+            raise BadRequest("expire_after must be a positive duration")
+        if notify_url is not None and not notify_url.startswith(("https://", "http://")):
+            raise BadRequest("notify_url must be an http(s) URL")
+        if (notify_url is None) != (notify_secret is None):
+            raise BadRequest("notify_url needs notify_secret (ns/path of the signing key)")
+        for _ in range(10):
+            raw, doc = self._load(name)
+            doc = doc or {"history": [], "run": None, "last_rotated": None, "failures": 0}
+            doc.update(
+                rotator=rotator,
+                params=params,
+                schedule=schedule.to_json(),
+                expire_after=expire_after,
+                notify_url=notify_url,
+                notify_secret=notify_secret,
+                next_due=schedule.next_after(self._clock.now(), name),
+            )
+            if self._save(name, raw, doc) is not None:
+                return self._describe(name, doc)
+        raise Conflict("the rotation settings changed concurrently; retry")
+
+    def remove(self, identity: Identity, namespace: str, path: str) -> None:
+        name = self._name(namespace, path)
+        identity.require("delete", f"sys/rotation/{name}")
+        if not self._store.delete_record(_KIND, name):
+            raise NotFound(f"no rotation is configured for {name}")
+
+    def status(self, identity: Identity, namespace: str, path: str) -> dict[str, Any]:
+        name = self._name(namespace, path)
+        identity.require("read", f"sys/rotation/{name}")
+        _, doc = self._load(name)
+        if doc is None:
+            raise NotFound(f"no rotation is configured for {name}")
+        return self._describe(name, doc)
+
+    def configured(self) -> list[dict[str, Any]]:
+        """Every configured rotation, without history (for metrics; no policy check)."""
+        found = []
+        for name in sorted(self._store.list_records(_KIND)):
+            _, doc = self._load(name)
+            if doc is not None:
+                found.append(self._describe(name, doc, history=False))
+        return found
+
+    def list_configured(self, identity: Identity) -> list[dict[str, Any]]:
+        found = []
+        for name in sorted(self._store.list_records(_KIND)):
+            if identity.can_see(f"sys/rotation/{name}"):
+                _, doc = self._load(name)
+                if doc is not None:
+                    found.append(self._describe(name, doc, history=False))
+        return found
+
+    def _describe(self, name: str, doc: dict[str, Any], history: bool = True) -> dict[str, Any]:
+        namespace, _, path = name.partition("/")
+        labels = self._secrets.labels(namespace, path).get("labels", {})
+        run = doc.get("run")
+        described = {
+            "namespace": namespace,
+            "path": path,
+            "rotator": doc["rotator"],
+            "params": doc["params"],
+            "schedule": doc["schedule"],
+            "expire_after": doc.get("expire_after"),
+            "notify_url": doc.get("notify_url"),
+            "notify_secret": doc.get("notify_secret"),
+            "next_due": doc["next_due"],
+            "last_rotated": doc.get("last_rotated"),
+            "failures": doc.get("failures", 0),
+            "labels": labels,
+            "in_progress": None
+            if run is None
+            else {k: run.get(k) for k in ("token", "step", "version", "attempts", "error")},
+        }
+        if history:
+            described["history"] = list(doc.get("history", []))
+        return described
+
+    def _name(self, namespace: str, path: str) -> str:
+        check_namespace(namespace, self._secrets.limits)
+        check_path(path, self._secrets.limits)
+        return f"{namespace}/{path}"
+
+    def cancel(self, identity: Identity, namespace: str, path: str) -> bool:
+        """Stop a run in progress and roll it back. False when nothing was running."""
+        name = self._name(namespace, path)
+        identity.require("update", f"sys/rotation/{name}")
+        raw, doc = self._load(name)
+        if doc is None:
+            raise NotFound(f"no rotation is configured for {name}")
+        if doc.get("run") is None:
+            return False
+        self._roll_back(name, raw, doc, "cancelled")
+        return True
+
+    # -- running
+    def rotate_now(self, identity: Identity, namespace: str, path: str) -> RunResult:
+        name = self._name(namespace, path)
+        identity.require("update", f"sys/rotation/{name}")
+        if self._load(name)[1] is None:
+            raise NotFound(f"no rotation is configured for {name}; configure one first")
+        return self.run(name, force=True)
+
+    def due(self, limit: int = 10) -> list[str]:
+        """The rotations due now, oldest first (at most ``limit``: no stampede after downtime)."""
+        now = self._clock.now()
+        due = []
+        for name in self._store.list_records(_KIND):
+            _, doc = self._load(name)
+            if doc is None:
+                continue
+            run = doc.get("run")
+            lease_over = run is None or float(run.get("lease_until", 0)) <= now
+            if float(doc["next_due"]) <= now and lease_over:
+                due.append((float(doc["next_due"]), name))
+        return [name for _, name in sorted(due)[:limit]]
+
+    def run_due(self, limit: int = 10) -> list[RunResult]:
+        return [self.run(name) for name in self.due(limit)]
+
+    def run(self, name: str, *, force: bool = False) -> RunResult:
+        """Start or resume the rotation of ``name``; each step's progress is saved before the
+        next step starts."""
+        namespace, _, path = name.partition("/")
+        raw, doc = self._load(name)
+        if doc is None:
+            raise NotFound(f"no rotation is configured for {name}")
+        now = self._clock.now()
+        if not force and float(doc["next_due"]) > now and doc.get("run") is None:
+            return RunResult(namespace, path, "not_due")
+        run = doc.get("run")
+        if (
+            run is not None
+            and float(run.get("lease_until", 0)) > now
+            and run.get("owner") != (self.node_id)
+        ):
+            return RunResult(namespace, path, "busy")
+        if run is None:
+            run = {"token": secrets.token_hex(16), "step": "create", "version": 0, "attempts": 0}
+            run["started"] = now
+        run.update(owner=self.node_id, lease_until=now + self.lease_seconds)
+        doc["run"] = run
+        raw = self._save(name, raw, doc)
+        if raw is None:
+            return RunResult(namespace, path, "busy")
+        rotator = get_rotator(doc["rotator"])
+        try:
+            while run["step"] != "done":
+                step = run["step"]
+                self._audit_step(name, run, step, "started")
+                self._step(rotator, name, doc, run)
+                self._audit_step(name, run, step, "done")
+                run["step"] = STEPS[STEPS.index(step) + 1] if step != "finish" else "done"
+                run["lease_until"] = self._clock.now() + self.lease_seconds
+                if run["step"] != "done":
+                    raw = self._save(name, raw, doc)
+                    if raw is None:
+                        raise Conflict("another node took over this rotation")
+        except Exception as exc:  # any failure: record it (safely), retry later or roll back
+            return self._failed(name, doc, run, exc)
+        return self._succeeded(name, raw, doc, run)
+
+    def _context(self, doc: dict[str, Any], name: str, run: dict[str, Any]) -> RotationContext:
+        namespace, _, path = name.partition("/")
+
+        def read(stage: str) -> dict[str, Any] | None:
+            try:
+                return self._secrets.read_stage(namespace, path, stage).data
+            except NotFound:
+                return None
+
+        pending = None
+        if run.get("version"):
+            pending = self._secrets.read_unchecked(namespace, path, int(run["version"])).data
+        return RotationContext(
+            namespace,
+            path,
+            run["token"],
+            dict(doc["params"]),
+            read("current"),
+            pending,
+            self._read_reference,
+        )
+
+    def _read_reference(self, reference: str) -> dict[str, Any]:
+        """Another secret a rotator needs (admin credentials, a signing key): ``ns/path``."""
+        namespace, _, path = reference.partition("/")
+        return self._secrets.read_stage(namespace, path, "current").data
+
+    def _step(self, rotator: Any, name: str, doc: dict[str, Any], run: dict[str, Any]) -> None:
+        namespace, _, path = name.partition("/")
+        step = run["step"]
+        if step == "create":
+            staged = self._secrets.labels(namespace, path)
+            pending = staged.get("labels", {}).get("pending")
+            if pending is not None and staged.get("pending_token") == run["token"]:
+                run["version"] = int(pending)  # written before a crash: reuse it
+                return
+            value = rotator.create(self._context(doc, name, run))
+            written = self._secrets.write_pending(namespace, path, value, run["token"])
+            run["version"] = written.version
+        elif step == "set":
+            rotator.set(self._context(doc, name, run))
+        elif step == "test":
+            rotator.test(self._context(doc, name, run))
+        elif step == "finish":
+            self._secrets.promote(namespace, path, int(run["version"]))
+            context = self._context(doc, name, run)
+            rotator.finish(context)
+
+    def _audit_step(self, name: str, run: dict[str, Any], step: str, outcome: str) -> None:
+        self._audit(
+            {
+                "type": "rotation",
+                "time": self._clock.now(),
+                "request_id": run["token"],
+                "rotation": {"secret": name, "step": step, "outcome": outcome},
+                "version": run.get("version", 0),
+            }
+        )
+
+    def _succeeded(
+        self, name: str, raw: bytes | None, doc: dict[str, Any], run: dict[str, Any]
+    ) -> RunResult:
+        namespace, _, path = name.partition("/")
+        now = self._clock.now()
+        entry = {"token": run["token"], "version": run["version"], "result": "success"}
+        for _ in range(10):
+            doc.update(
+                run=None,
+                last_rotated=now,
+                failures=0,
+                next_due=Schedule(**doc["schedule"]).next_after(now, name),
+                history=[{**entry, "time": now}, *doc.get("history", [])][:_HISTORY],
+            )
+            if self._save(name, raw, doc) is not None:
+                break
+            raw, fresh = self._load(name)
+            if fresh is None:
+                break
+            doc = fresh
+        self.counters["success"] += 1
+        self._notify(doc, {"event": "rotation_succeeded", "secret": name, **entry})
+        return RunResult(namespace, path, "success", int(run["version"]))
+
+    def _failed(
+        self, name: str, doc: dict[str, Any], run: dict[str, Any], exc: Exception
+    ) -> RunResult:
+        namespace, _, path = name.partition("/")
+        error = _safe_error(exc)
+        log.warning("rotation of %s failed at %s: %s", name, run["step"], error)
+        self._audit_step(name, run, run["step"], "failed")
+        raw, fresh = self._load(name)
+        if fresh is None or (fresh.get("run") or {}).get("token") != run["token"]:
+            return RunResult(namespace, path, "failed", int(run.get("version", 0)), error)
+        run = dict(fresh["run"], attempts=int(fresh["run"].get("attempts", 0)) + 1, error=error)
+        fresh["run"] = run
+        if run["attempts"] >= self.max_attempts:
+            return self._roll_back(name, raw, fresh, error)
+        # Try again later, with back-off; the lease ends now so that a node may resume it.
+        run["lease_until"] = 0
+        fresh["next_due"] = self._clock.now() + 60.0 * 2 ** run["attempts"]
+        self._save(name, raw, fresh)
+        self.counters["failed"] += 1
+        self._notify(fresh, {"event": "rotation_failed", "secret": name, "error": error})
+        return RunResult(namespace, path, "failed", int(run.get("version", 0)), error)
+
+    def _roll_back(
+        self, name: str, raw: bytes | None, doc: dict[str, Any], reason: str
+    ) -> RunResult:
+        namespace, _, path = name.partition("/")
+        run = doc["run"]
+        version = int(run.get("version", 0))
+        if version and run["step"] in ("set", "test", "finish"):
+            try:
+                get_rotator(doc["rotator"]).rollback(self._context(doc, name, run))
+            except Exception as exc:  # the history says so; an operator must look
+                reason = f"{reason}; rollback failed: {_safe_error(exc)}"
+        labels = self._secrets.labels(namespace, path)
+        if version and labels.get("labels", {}).get("current") != version:
+            try:
+                self._secrets.drop_pending(namespace, path, version)
+            except StrongroomError as exc:
+                reason = f"{reason}; could not unlabel version {version}: {_safe_error(exc)}"
+        now = self._clock.now()
+        entry = {"token": run["token"], "version": version, "result": "rolled_back", "time": now}
+        doc.update(
+            run=None,
+            failures=int(doc.get("failures", 0)) + 1,
+            next_due=Schedule(**doc["schedule"]).next_after(now, name),
+            history=[{**entry, "error": reason}, *doc.get("history", [])][:_HISTORY],
+        )
+        if self._save(name, raw, doc) is None:
+            raise Conflict("the rotation changed while it was rolled back; check its status")
+        self.counters["rolled_back"] += 1
+        self._notify(doc, {"event": "rotation_rolled_back", "secret": name, "error": reason})
+        return RunResult(namespace, path, "rolled_back", version, reason)
+
+    def warn_expiring(self, warn_fraction: float = 0.1) -> list[dict[str, Any]]:
+        """Notify, once per value, of rotated secrets whose value expires within
+        ``warn_fraction`` of its lifetime (or has expired); returns the events sent."""
+        now = self._clock.now()
+        sent = []
+        for name in self._store.list_records(_KIND):
+            raw, doc = self._load(name)
+            if doc is None or not doc.get("expire_after") or doc.get("last_rotated") is None:
+                continue
+            lifetime = float(doc["expire_after"])
+            expires = float(doc["last_rotated"]) + lifetime
+            if now < expires - lifetime * warn_fraction:
+                continue
+            expired = now >= expires
+            marker = f"{doc['last_rotated']}:{'expired' if expired else 'expiring'}"
+            if doc.get("expiry_warned") == marker:
+                continue
+            doc["expiry_warned"] = marker
+            if self._save(name, raw, doc) is None:
+                continue  # another node got there first
+            event = {
+                "event": "secret_expired" if expired else "secret_expiring",
+                "secret": name,
+                "expires": expires,
+            }
+            self._notify(doc, event)
+            sent.append(event)
+        return sent

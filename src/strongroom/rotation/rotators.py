@@ -1,0 +1,189 @@
+"""The rotator plugin interface, the registry, and the built-in random-value rotator.
+
+A rotator answers the four steps of a rotation. Every step must be idempotent: the engine runs
+a step again after a crash, with the same context (the same rotation token and pending value).
+Third-party rotators register under the ``strongroom.rotators`` entry-point group; an app that
+embeds strongroom can register a rotator object (or plain callables) in process."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from strongroom.errors import BadRequest, StrongroomError
+from strongroom.rotation.passwords import PasswordPolicy, generate_password
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "CallableRotator",
+    "RandomRotator",
+    "RotationContext",
+    "RotationFailed",
+    "Rotator",
+    "get_rotator",
+    "register_rotator",
+]
+
+ENTRY_POINT_GROUP = "strongroom.rotators"
+
+
+class RotationFailed(StrongroomError):
+    """A step failed. Its message is kept in the rotation's history, so it must not contain a
+    secret value: say what failed, not with what."""
+
+    http_status = 502
+    code = "rotation_failed"
+    exit_code = 10
+
+
+@dataclass
+class RotationContext:
+    namespace: str
+    path: str
+    token: str
+    params: dict[str, Any]
+    current: dict[str, Any] | None = field(repr=False)
+    pending: dict[str, Any] | None = field(repr=False, default=None)
+    read_secret: Callable[[str], dict[str, Any]] = field(repr=False, default=lambda ref: {})
+
+
+class Rotator:
+    """Subclass and override what the target system needs; the defaults do nothing."""
+
+    name = ""
+
+    def validate(self, params: dict[str, Any]) -> None:
+        """Refuse bad parameters when the rotation is configured, not at 3 a.m."""
+
+    def create(self, ctx: RotationContext) -> dict[str, Any]:
+        """The new value (the whole secret data) to store as ``pending``."""
+        raise NotImplementedError
+
+    def set(self, ctx: RotationContext) -> None:
+        """Make the target system accept ``ctx.pending``."""
+
+    def test(self, ctx: RotationContext) -> None:
+        """Prove ``ctx.pending`` works in the target system; raise RotationFailed if not."""
+
+    def finish(self, ctx: RotationContext) -> None:
+        """After promotion (``ctx.pending`` is now current)."""
+
+    def rollback(self, ctx: RotationContext) -> None:
+        """Undo ``set`` after a failed test, so ``ctx.current`` works again."""
+
+
+class RandomRotator(Rotator):
+    """A random password in one field of the secret (``key``, default ``password``); nothing
+    outside strongroom to change. Parameters: ``key`` and ``policy`` (see PasswordPolicy)."""
+
+    name = "random"
+
+    def validate(self, params: dict[str, Any]) -> None:
+        PasswordPolicy.from_json(params.get("policy", {}))
+        if not isinstance(params.get("key", "password"), str):
+            raise BadRequest("random rotator: key must be a string")
+
+    def create(self, ctx: RotationContext) -> dict[str, Any]:
+        policy = PasswordPolicy.from_json(ctx.params.get("policy", {}))
+        value = dict(ctx.current or {})
+        value[str(ctx.params.get("key", "password"))] = generate_password(policy)
+        return value
+
+    def test(self, ctx: RotationContext) -> None:
+        key = str(ctx.params.get("key", "password"))
+        if not ctx.pending or not isinstance(ctx.pending.get(key), str):
+            raise RotationFailed(f"the pending value has no string field {key!r}")
+
+
+StepFunction = Callable[[RotationContext], Any]
+
+
+class CallableRotator(Rotator):
+    """Custom logic in the same process: plain functions for the steps you need."""
+
+    def __init__(
+        self,
+        name: str,
+        create: StepFunction,
+        set: StepFunction | None = None,
+        test: StepFunction | None = None,
+        finish: StepFunction | None = None,
+        rollback: StepFunction | None = None,
+    ) -> None:
+        self.name = name
+        self._steps = {"set": set, "test": test, "finish": finish, "rollback": rollback}
+        self._create = create
+
+    def create(self, ctx: RotationContext) -> dict[str, Any]:
+        value = self._create(ctx)
+        if not isinstance(value, dict):
+            raise RotationFailed(f"rotator {self.name!r}: create must return a JSON object")
+        return value
+
+    def _run(self, step: str, ctx: RotationContext) -> None:
+        function = self._steps[step]
+        if function is not None:
+            function(ctx)
+
+    def set(self, ctx: RotationContext) -> None:
+        self._run("set", ctx)
+
+    def test(self, ctx: RotationContext) -> None:
+        self._run("test", ctx)
+
+    def finish(self, ctx: RotationContext) -> None:
+        self._run("finish", ctx)
+
+    def rollback(self, ctx: RotationContext) -> None:
+        self._run("rollback", ctx)
+
+
+_registry: dict[str, Rotator] = {}
+_registry_lock = threading.Lock()
+_loaded_entry_points = False
+
+
+def register_rotator(rotator: Rotator) -> None:
+    """Make ``rotator`` available by its name in this process (replacing one of that name)."""
+    if not rotator.name:
+        raise BadRequest("a rotator needs a name")
+    with _registry_lock:
+        _registry[rotator.name] = rotator
+
+
+def _builtin() -> dict[str, Callable[[], Rotator]]:
+    from strongroom.rotation.postgres import PostgresRotator
+    from strongroom.rotation.webhook import WebhookRotator
+
+    return {"random": RandomRotator, "postgres": PostgresRotator, "webhook": WebhookRotator}
+
+
+def _load_entry_points() -> None:
+    global _loaded_entry_points
+    if _loaded_entry_points:
+        return
+    _loaded_entry_points = True
+    for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        factory = entry.load()
+        rotator = factory() if isinstance(factory, type) else factory
+        if isinstance(rotator, Rotator):
+            rotator.name = rotator.name or entry.name
+            _registry.setdefault(entry.name, rotator)
+
+
+def get_rotator(name: str) -> Rotator:
+    with _registry_lock:
+        if name in _registry:
+            return _registry[name]
+        builtin = _builtin()
+        if name in builtin:
+            _registry[name] = builtin[name]()
+            return _registry[name]
+        _load_entry_points()
+        if name in _registry:
+            return _registry[name]
+    known = sorted({*_registry, *builtin})
+    raise BadRequest(f"unknown rotator {name!r}; known: {', '.join(known)}")

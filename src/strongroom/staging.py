@@ -1,0 +1,75 @@
+"""Staging labels on secret versions: ``current`` (what readers get), ``pending`` (a rotation's
+untested value), ``previous`` (the value before the last promotion), and custom labels.
+
+Labels live in the secret's settings, so they change in the same atomic write as the version
+they point to. A secret without labels reads its newest version, as before."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strongroom.errors import BadRequest
+
+__all__ = [
+    "LABEL_CHARS",
+    "RESERVED_LABELS",
+    "promoted_settings",
+    "relabelled_settings",
+    "staged_settings",
+]
+
+RESERVED_LABELS = frozenset({"current", "pending", "previous"})
+LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def staged_settings(
+    settings: dict[str, Any], number: int, before: int, pending_token: str | None
+) -> dict[str, Any]:
+    """The settings after writing version ``number`` (``before`` was the newest). A rotation's
+    write becomes ``pending`` under its token; any other write becomes ``current`` at once."""
+    updated = dict(settings)
+    labels = dict(updated.get("labels", {}))
+    if before and "current" not in labels:
+        labels["current"] = before
+    if pending_token is not None:
+        labels["pending"] = number
+        updated["pending_token"] = pending_token
+    else:
+        if "current" in labels:
+            labels["previous"] = labels["current"]
+        labels["current"] = number
+    updated["labels"] = labels
+    return updated
+
+
+def promoted_settings(settings: dict[str, Any], version: int) -> dict[str, Any]:
+    """``pending`` → ``current``, the old ``current`` → ``previous``."""
+    updated = dict(settings)
+    labels = dict(updated.get("labels", {}))
+    if labels.get("current") != version:
+        if "current" in labels:
+            labels["previous"] = labels["current"]
+        labels["current"] = version
+    if labels.get("pending") == version:
+        del labels["pending"]
+        updated.pop("pending_token", None)
+    updated["labels"] = labels
+    return updated
+
+
+def relabelled_settings(
+    settings: dict[str, Any], label: str, version: int | None
+) -> dict[str, Any]:
+    """Move (or with None, remove) a custom label; the reserved ones belong to rotation."""
+    if label in RESERVED_LABELS:
+        raise BadRequest(f"{label!r} is moved by rotation only; custom labels are any other name")
+    if not label or len(label) > 64 or set(label) - LABEL_CHARS:
+        raise BadRequest("labels use 1-64 characters from a-z, 0-9, '-' and '_'")
+    updated = dict(settings)
+    labels = dict(updated.get("labels", {}))
+    if version is None:
+        labels.pop(label, None)
+    else:
+        labels[label] = version
+    updated["labels"] = labels
+    return updated

@@ -1,0 +1,355 @@
+"""Rotation: staging labels, the four steps, resume after a crash at every step, rollback,
+schedules, passwords, key lifecycle and metrics."""
+
+from __future__ import annotations
+
+import string
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from strongroom.auth import Identity
+from strongroom.clock import ManualClock
+from strongroom.config import ServerSettings
+from strongroom.errors import BadRequest, Conflict, NotFound
+from strongroom.rotation import (
+    STEPS,
+    CallableRotator,
+    PasswordPolicy,
+    RotationContext,
+    RotationFailed,
+    generate_password,
+    register_rotator,
+)
+from strongroom.rotation.schedule import Schedule
+from strongroom.rotation.scheduler import Scheduler
+from strongroom.rotation.signing import sign, verify_signature
+from strongroom.runtime import Runtime
+from strongroom.server.metrics import render_metrics
+from strongroom.server.node import Node
+
+ROOT = Identity.system("root")
+NS = "secret"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def rt(tmp_path: Path, clock: ManualClock) -> Iterator[Runtime]:
+    node = Node(ServerSettings(tmp_path, dev=True, root_token="t", rotation_lease=30), clock)
+    yield node.require_runtime()
+    node.close()
+
+
+class Recorder:
+    """A rotator that remembers what each step saw, and can be told to fail a step."""
+
+    def __init__(self, name: str) -> None:
+        self.calls: list[tuple[str, Any]] = []
+        self.fail_at: str | None = None
+        self.counter = 0
+        register_rotator(
+            CallableRotator(
+                name,
+                create=self.create,
+                set=lambda ctx: self.step("set", ctx),
+                test=lambda ctx: self.step("test", ctx),
+                finish=lambda ctx: self.step("finish", ctx),
+                rollback=lambda ctx: self.step("rollback", ctx),
+            )
+        )
+
+    def create(self, ctx: RotationContext) -> dict[str, Any]:
+        self.step("create", ctx)
+        self.counter += 1
+        return {"password": f"value-{self.counter}"}
+
+    def step(self, name: str, ctx: RotationContext) -> None:
+        self.calls.append((name, (ctx.pending or {}).get("password")))
+        if self.fail_at == name:
+            raise RotationFailed(f"{name} refused")
+
+
+def _current(rt: Runtime, path: str = "db") -> Any:
+    return rt.secrets.get(ROOT, NS, path).data["password"]
+
+
+def test_a_rotation_runs_the_four_steps_and_moves_the_labels(rt: Runtime) -> None:
+    recorder = Recorder("rec-basic")
+    rt.secrets.put(ROOT, NS, "db", {"password": "initial"})
+    rt.rotation.configure(ROOT, NS, "db", rotator="rec-basic", interval=3600)
+    result = rt.rotation.rotate_now(ROOT, NS, "db")
+    assert (result.result, result.version) == ("success", 2)
+    assert [c[0] for c in recorder.calls] == ["create", "set", "test", "finish"]
+    assert recorder.calls[1] == ("set", "value-1")
+    assert _current(rt) == "value-1"
+    status = rt.rotation.status(ROOT, NS, "db")
+    assert status["labels"] == {"current": 2, "previous": 1}
+    assert status["history"][0]["result"] == "success"
+    assert rt.secrets.get_stage(ROOT, NS, "db", "previous").data == {"password": "initial"}
+
+
+def test_readers_get_the_current_value_while_a_rotation_is_pending(rt: Runtime) -> None:
+    seen: list[str] = []
+    recorder = Recorder("rec-readers")
+    rt.secrets.put(ROOT, NS, "db", {"password": "initial"})
+    rt.rotation.configure(ROOT, NS, "db", rotator="rec-readers", interval=3600)
+    original = recorder.step
+
+    def read_during(name: str, ctx: RotationContext) -> None:
+        seen.append(_current(rt))
+        original(name, ctx)
+
+    recorder.step = read_during  # type: ignore[method-assign]
+    rt.rotation.rotate_now(ROOT, NS, "db")
+    # set and test ran while value-1 was pending: readers still had "initial" then.
+    assert seen[:3] == ["initial", "initial", "initial"]
+    assert _current(rt) == "value-1"
+
+
+@pytest.mark.parametrize("crash_in", STEPS)
+def test_a_run_killed_in_any_step_resumes_under_the_same_token(
+    rt: Runtime, clock: ManualClock, crash_in: str
+) -> None:
+    recorder = Recorder(f"rec-crash-{crash_in}")
+    rt.secrets.put(ROOT, NS, "db", {"password": "initial"})
+    rt.rotation.configure(ROOT, NS, "db", rotator=recorder_name(crash_in), interval=3600)
+    real_step = rt.rotation._step
+    calls = {"n": 0}
+
+    def crashing(rotator: Any, name: str, doc: dict[str, Any], run: dict[str, Any]) -> None:
+        if run["step"] == crash_in and calls["n"] == 0:
+            calls["n"] += 1
+            real_step(rotator, name, doc, run)  # the step's work is done, then the process dies
+            raise SystemExit("killed")
+        real_step(rotator, name, doc, run)
+
+    rt.rotation._step = crashing  # type: ignore[method-assign]
+    with pytest.raises(SystemExit):
+        rt.rotation.rotate_now(ROOT, NS, "db")
+    token = rt.rotation.status(ROOT, NS, "db")["in_progress"]["token"]
+    assert _current(rt) == ("value-1" if crash_in == "finish" else "initial")
+    # Another process (another node id) resumes once the lease has run out.
+    rt.rotation.node_id = "another-node"
+    assert rt.rotation.run(f"{NS}/db").result == "busy"
+    clock.advance(31)
+    result = rt.rotation.run(f"{NS}/db")
+    assert result.result == "success"
+    status = rt.rotation.status(ROOT, NS, "db")
+    assert status["history"][0]["token"] == token
+    assert status["labels"]["current"] == 2, "the pending version was reused, not written again"
+    assert recorder.counter == 1
+    assert _current(rt) == "value-1"
+
+
+def recorder_name(crash_in: str) -> str:
+    return f"rec-crash-{crash_in}"
+
+
+def test_a_failing_test_step_retries_then_rolls_back(rt: Runtime, clock: ManualClock) -> None:
+    recorder = Recorder("rec-fail")
+    recorder.fail_at = "test"
+    rt.secrets.put(ROOT, NS, "db", {"password": "initial"})
+    rt.rotation.configure(ROOT, NS, "db", rotator="rec-fail", interval=3600)
+    first = rt.rotation.rotate_now(ROOT, NS, "db")
+    assert (first.result, first.error) == ("failed", "test refused")
+    assert rt.rotation.status(ROOT, NS, "db")["in_progress"]["attempts"] == 1
+    assert rt.rotation.rotate_now(ROOT, NS, "db").result == "failed"
+    last = rt.rotation.rotate_now(ROOT, NS, "db")
+    assert last.result == "rolled_back"
+    assert recorder.calls[-1][0] == "rollback"
+    assert _current(rt) == "initial"
+    status = rt.rotation.status(ROOT, NS, "db")
+    assert status["in_progress"] is None and status["failures"] == 1
+    assert "pending" not in status["labels"]
+    with pytest.raises(NotFound):
+        rt.secrets.get(ROOT, NS, "db", version=2)  # the untested value was soft-deleted
+
+
+def test_cancel_rolls_back_a_run_in_progress(rt: Runtime) -> None:
+    recorder = Recorder("rec-cancel")
+    recorder.fail_at = "set"
+    rt.secrets.put(ROOT, NS, "db", {"password": "initial"})
+    rt.rotation.configure(ROOT, NS, "db", rotator="rec-cancel", interval=3600)
+    rt.rotation.rotate_now(ROOT, NS, "db")
+    assert rt.rotation.cancel(ROOT, NS, "db") is True
+    assert rt.rotation.cancel(ROOT, NS, "db") is False
+    assert rt.rotation.status(ROOT, NS, "db")["history"][0]["error"] == "cancelled"
+    assert _current(rt) == "initial"
+
+
+def test_a_plain_write_moves_current_and_previous(rt: Runtime) -> None:
+    Recorder("rec-write")
+    rt.secrets.put(ROOT, NS, "db", {"password": "initial"})
+    rt.rotation.configure(ROOT, NS, "db", rotator="rec-write", interval=3600)
+    rt.rotation.rotate_now(ROOT, NS, "db")
+    rt.secrets.put(ROOT, NS, "db", {"password": "by-hand"})
+    labels = rt.secrets.labels(NS, "db")["labels"]
+    assert labels == {"current": 3, "previous": 2}
+    assert _current(rt) == "by-hand"
+
+
+def test_custom_labels(rt: Runtime) -> None:
+    rt.secrets.put(ROOT, NS, "db", {"password": "one"})
+    rt.secrets.put(ROOT, NS, "db", {"password": "two"})
+    assert rt.secrets.set_label(ROOT, NS, "db", "blue", 1) == {"blue": 1}
+    assert rt.secrets.get_stage(ROOT, NS, "db", "blue").data == {"password": "one"}
+    assert _current(rt) == "two"
+    with pytest.raises(BadRequest):
+        rt.secrets.set_label(ROOT, NS, "db", "current", 1)
+    with pytest.raises(NotFound):
+        rt.secrets.set_label(ROOT, NS, "db", "green", 9)
+
+
+def test_the_scheduler_runs_due_rotations_once_after_downtime(
+    rt: Runtime, clock: ManualClock
+) -> None:
+    recorder = Recorder("rec-sched")
+    for i in range(15):
+        rt.secrets.put(ROOT, NS, f"s{i}", {"password": "initial"})
+        rt.rotation.configure(ROOT, NS, f"s{i}", rotator="rec-sched", interval=3600)
+    scheduler = Scheduler(rt, interval=1)
+    assert scheduler.tick() and recorder.counter == 0
+    clock.advance(30 * 86400)  # a month down: 720 missed slots each
+    scheduler.tick()
+    assert recorder.counter == 10, "at most one batch per tick"
+    scheduler.tick()
+    assert recorder.counter == 15, "each secret rotated once, not once per missed slot"
+    scheduler.tick()
+    assert recorder.counter == 15
+    due = [rt.rotation.status(ROOT, NS, f"s{i}")["next_due"] for i in range(15)]
+    assert all(clock.now() + 3600 <= d <= clock.now() + 3600 + 180 for d in due)
+    assert len(set(due)) > 1, "next times are spread, not all in one second"
+
+
+def test_keyring_terms_rotate_on_a_schedule(tmp_path: Path, clock: ManualClock) -> None:
+    settings = ServerSettings(tmp_path, dev=True, root_token="t", rotate_keys_every=86400)
+    node = Node(settings, clock)
+    runtime = node.require_runtime()
+    scheduler = Scheduler(runtime, interval=1)
+    scheduler.tick()
+    assert len(runtime.keyrings.get(NS).terms) == 1
+    clock.advance(86401)
+    scheduler.tick()
+    assert len(runtime.keyrings.get(NS).terms) == 2
+    node.close()
+
+
+def test_retire_only_an_inactive_term_nobody_uses(rt: Runtime) -> None:
+    rt.secrets.put(ROOT, NS, "a", {"v": 1})
+    rt.namespaces.rotate(ROOT, NS)
+    with pytest.raises(Conflict, match="rewrap"):
+        rt.namespaces.retire(ROOT, NS, 1)
+    with pytest.raises(Conflict, match="active"):
+        rt.namespaces.retire(ROOT, NS, 2)
+    while not rt.namespaces.rewrap(ROOT, NS).done:
+        pass
+    rt.namespaces.retire(ROOT, NS, 1)
+    assert [t.term for t in rt.namespaces.status(ROOT, NS)] == [2]
+    assert rt.secrets.get(ROOT, NS, "a").data == {"v": 1}
+
+
+class CountingProvider:
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.calls = inner, 0
+
+    @property
+    def key_ref(self) -> str:
+        return str(self.inner.key_ref)
+
+    def wrap(self, plaintext_key: bytes, *, context: Any) -> bytes:
+        self.calls += 1
+        return bytes(self.inner.wrap(plaintext_key, context=context))
+
+    def unwrap(self, wrapped: bytes, *, context: Any) -> bytes:
+        self.calls += 1
+        return bytes(self.inner.unwrap(wrapped, context=context))
+
+    def rotate(self) -> int:
+        return int(self.inner.rotate())
+
+
+def test_root_key_rotation_rewraps_keyrings_not_data(rt: Runtime) -> None:
+    for ns in ("alpha", "beta"):
+        rt.namespaces.create(ROOT, ns)
+    for i in range(300):
+        rt.secrets.put(ROOT, "alpha", f"k{i}", {"v": i})
+    counting = CountingProvider(rt.provider)
+    rt.keyrings._provider = counting  # type: ignore[assignment]
+    result = rt.namespaces.rotate_root(ROOT, counting)  # type: ignore[arg-type]
+    assert result == {"root_key_version": 2, "keyrings": 3}
+    assert counting.calls == 2 * 3, "one unwrap and one wrap per keyring, whatever the data"
+    rt.keyrings.get("alpha", reload=True)
+    assert rt.secrets.get(ROOT, "alpha", "k299").data == {"v": 299}
+
+
+def test_metrics(rt: Runtime) -> None:
+    Recorder("rec-metrics")
+    rt.secrets.put(ROOT, NS, 'odd"path', {"password": "x"})
+    rt.rotation.configure(ROOT, NS, 'odd"path', rotator="rec-metrics", interval=3600)
+    rt.rotation.rotate_now(ROOT, NS, 'odd"path')
+    text = render_metrics(rt)
+    assert 'strongroom_rotations_total{result="success"} 1' in text
+    assert 'strongroom_rotation_seconds_since_success{secret="secret/odd\\"path"} 0' in text
+    assert 'strongroom_keyring_terms{namespace="secret"} 1' in text
+
+
+def test_schedules() -> None:
+    week = Schedule(cron="30 2 * * 1").next_after(1_700_000_000, "k")  # a Tuesday
+    tm = time.gmtime(week)
+    assert (tm.tm_wday, tm.tm_hour, tm.tm_min) == (0, 2, 30)
+    with pytest.raises(BadRequest, match="never matches"):
+        Schedule(cron="0 0 31 2 *").next_after(0, "k")
+    for bad in ("* * *", "61 * * * *", "a * * * *"):
+        with pytest.raises(BadRequest):
+            Schedule(cron=bad)
+    with pytest.raises(BadRequest):
+        Schedule(interval=10)
+    with pytest.raises(BadRequest):
+        Schedule()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    length=st.integers(4, 64),
+    classes=st.sets(st.sampled_from(["lower", "upper", "digits", "symbols"]), min_size=1),
+    exclude=st.text(alphabet=string.ascii_letters + string.digits, max_size=8),
+)
+def test_passwords_follow_their_policy(length: int, classes: set[str], exclude: str) -> None:
+    policy = PasswordPolicy(length, tuple(sorted(classes)), exclude)
+    password = generate_password(policy)
+    assert len(password) == length
+    assert not set(password) & set(exclude)
+    assert set(password) <= set(policy.alphabet)
+    for name in classes:
+        from strongroom.rotation.passwords import CLASSES
+
+        assert set(password) & set(CLASSES[name]), name
+
+
+def test_password_policy_errors_say_what_is_wrong() -> None:
+    with pytest.raises(BadRequest, match="length"):
+        PasswordPolicy(0)
+    with pytest.raises(BadRequest, match="classes"):
+        PasswordPolicy(8, ("emoji",))
+    with pytest.raises(BadRequest, match="nothing of class"):
+        PasswordPolicy(8, ("lower", "digits"), exclude="0123456789")
+    assert PasswordPolicy(32, ("lower", "upper", "digits")).entropy_bits > 190
+
+
+def test_webhook_signatures() -> None:
+    body = b'{"step":"set"}'
+    header = sign(b"k", body, now=1000)
+    assert verify_signature(b"k", body, header, now=1100)
+    assert not verify_signature(b"k", body + b" ", header, now=1100)
+    assert not verify_signature(b"other", body, header, now=1100)
+    assert not verify_signature(b"k", body, header, now=2000), "too old"
+    assert not verify_signature(b"k", body, "garbage", now=1000)
