@@ -32,6 +32,9 @@ def _pg_bin(name: str) -> str | None:
     return shutil.which(name)
 
 
+PASSWORD_GROUP = "strongroom_password_login"
+
+
 class PostgresServer:
     """A throwaway PostgreSQL cluster in a temporary directory on a free port."""
 
@@ -50,6 +53,10 @@ class PostgresServer:
             self._as_user = ["runuser", "-u", "postgres", "--"]
         data = self.dir / "data"
         self._run([initdb, "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"])
+        # Members of this group log in with a password (the rotation tests need real password
+        # checks); everyone else keeps trust, as the store tests expect.
+        hba = data / "pg_hba.conf"
+        hba.write_text(f"host all +{PASSWORD_GROUP} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
         self._run(
             [
                 pg_ctl,

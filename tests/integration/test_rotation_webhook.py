@@ -1,0 +1,133 @@
+"""The webhook rotator and rotation notifications against a real HTTP endpoint on loopback:
+signed requests for each step, retries on 5xx, the endpoint's value used, events delivered."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from strongroom.auth import Identity
+from strongroom.config import ServerSettings
+from strongroom.rotation.signing import SIGNATURE_HEADER, verify_signature
+from strongroom.runtime import Runtime
+from strongroom.server.node import Node
+
+ROOT = Identity.system("root")
+KEY = "webhook-signing-key-for-tests"
+
+
+class Endpoint:
+    """Records verified requests; fails the first ``set`` with a 503 to exercise retries."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.bad_signatures = 0
+        self.failed_once = False
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if not verify_signature(KEY.encode(), body, self.headers[SIGNATURE_HEADER]):
+                    endpoint.bad_signatures += 1
+                    self.send_response(401)
+                    self.end_headers()
+                    return
+                doc = json.loads(body)
+                if doc.get("step") == "set" and not endpoint.failed_once:
+                    endpoint.failed_once = True
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                endpoint.received.append({"path": self.path, **doc})
+                answer = b"{}"
+                if doc.get("step") == "create":
+                    answer = json.dumps({"value": {"api_key": "from-the-endpoint"}}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def endpoint() -> Iterator[Endpoint]:
+    running = Endpoint()
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def rt(tmp_path: Path) -> Iterator[Runtime]:
+    node = Node(ServerSettings(tmp_path, dev=True, root_token="t"))
+    yield node.require_runtime()
+    node.close()
+
+
+def test_webhook_rotation_and_notifications(rt: Runtime, endpoint: Endpoint) -> None:
+    rt.secrets.put(ROOT, "secret", "hook-key", {"key": KEY})
+    rt.secrets.put(ROOT, "secret", "api", {"api_key": "old"})
+    rt.rotation.configure(
+        ROOT,
+        "secret",
+        "api",
+        rotator="webhook",
+        params={"url": f"{endpoint.url}/rotate", "signing_secret": "secret/hook-key"},
+        interval=86400,
+        notify_url=f"{endpoint.url}/notify",
+        notify_secret="secret/hook-key",
+    )
+    result = rt.rotation.rotate_now(ROOT, "secret", "api")
+    assert result.result == "success"
+    assert rt.secrets.get(ROOT, "secret", "api").data == {"api_key": "from-the-endpoint"}
+    steps = [r["step"] for r in endpoint.received if r["path"] == "/rotate"]
+    assert steps == ["create", "set", "test", "finish"]
+    assert endpoint.failed_once, "the 503 was retried"
+    set_call = next(r for r in endpoint.received if r.get("step") == "set")
+    assert set_call["pending"] == {"api_key": "from-the-endpoint"}
+    assert set_call["current"] == {"api_key": "old"}
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(
+        r["path"] == "/notify" for r in endpoint.received
+    ):
+        time.sleep(0.05)
+    events = [r for r in endpoint.received if r["path"] == "/notify"]
+    assert events and events[0]["event"] == "rotation_succeeded"
+    assert endpoint.bad_signatures == 0
+
+
+def test_a_webhook_that_refuses_fails_the_step_at_once(rt: Runtime, endpoint: Endpoint) -> None:
+    rt.secrets.put(ROOT, "secret", "hook-key", {"key": "not-the-endpoint-key"})
+    rt.secrets.put(ROOT, "secret", "api", {"api_key": "old"})
+    rt.rotation.configure(
+        ROOT,
+        "secret",
+        "api",
+        rotator="webhook",
+        params={"url": f"{endpoint.url}/rotate", "signing_secret": "secret/hook-key"},
+        interval=86400,
+    )
+    started = time.monotonic()
+    result = rt.rotation.rotate_now(ROOT, "secret", "api")
+    assert (result.result, result.error) == ("failed", "the webhook answered 401")
+    assert time.monotonic() - started < 5, "a 4xx is not retried"
+    assert endpoint.bad_signatures == 1
+    assert rt.secrets.get(ROOT, "secret", "api").data == {"api_key": "old"}
