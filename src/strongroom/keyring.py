@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from strongroom.clock import Clock
 from strongroom.crypto._aead import KEY_BYTES, Aead, new_key
 from strongroom.crypto.context import Context, canonical_context
+from strongroom.crypto.envelope import DataKey, open_at, seal_with_data_key, split_header
 from strongroom.errors import Conflict, DecryptionError, NotFound
 from strongroom.kms.provider import KeyProvider, KeyProviderBase
 from strongroom.store.protocol import Store
@@ -68,6 +69,12 @@ class KeyringTerm(KeyProviderBase):
 
     def unwrap(self, wrapped: bytes, *, context: Context) -> bytes:
         return self._aead.unwrap(wrapped, self._associated_data(canonical_context(context)))
+
+    def generate_data_key_encoded(self, encoded_context: bytes) -> DataKey:
+        """generate_data_key for a caller that already holds canonical_context(context)."""
+        dek = new_key()
+        wrapped = self._aead.wrap(dek, self._associated_data(encoded_context))
+        return DataKey(self._key_ref, wrapped, Aead(dek))
 
     def unwrap_data_key_encoded(self, wrapped: bytes, encoded_context: bytes) -> Aead:
         """unwrap_data_key for a caller that already holds canonical_context(context)."""
@@ -244,6 +251,20 @@ class Keyrings:
                         self._on_rotate(namespace, number)
                     return rotated.active
             raise Conflict("the keyring changed during rotation; retry")
+
+    def reseal(self, namespace: str, blob: bytes, encoded_context: bytes) -> tuple[bytes, str]:
+        """Open an envelope and seal its plaintext again, with a new DEK, under the active term
+        (a rewrap); returns the envelope and its key reference. It bypasses the DEK cache,
+        which would otherwise fill with keys nobody reads again."""
+        key_ref, wrapped, end = split_header(blob)
+        aead = self.resolve(key_ref).unwrap_data_key_encoded(wrapped, encoded_context)
+        plaintext = open_at(aead, blob, end, encoded_context)
+        term = self.term_for_encryption(namespace)
+        data_key = term.generate_data_key_encoded(encoded_context)
+        fresh = seal_with_data_key(
+            plaintext, data_key=data_key, context={}, encoded_context=encoded_context
+        )
+        return fresh, term.key_ref
 
     def retire(self, namespace: str, number: int) -> None:
         """Remove a term for good. Only an inactive term that no stored version uses; after

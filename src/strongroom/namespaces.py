@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 
 from strongroom.auth import Identity
 from strongroom.clock import Clock
-from strongroom.crypto.envelope import open_envelope, seal
 from strongroom.errors import BadRequest, Conflict, NotFound
 from strongroom.keyring import Keyrings
 from strongroom.kms.provider import KeyProvider
 from strongroom.limits import Limits
 from strongroom.paths import check_namespace
-from strongroom.service import version_context
+from strongroom.service import encoded_version_context
 from strongroom.store.protocol import Store
 from strongroom.types import KeyTermStatus, NamespaceInfo, RewrapProgress, format_time
 
@@ -21,6 +22,7 @@ __all__ = ["NamespaceService"]
 _NAMESPACE_KIND = "namespace"
 _REWRAP_KIND = "rewrap-cursor"
 MAX_REWRAP_BATCH = 5000
+_WORK_SLICE = 0.0005  # seconds of rewrap work between two chances to pause
 
 
 class NamespaceService:
@@ -132,9 +134,18 @@ class NamespaceService:
         counts = self._store.count_by_key_ref(name)
         return sum(n for ref, n in counts.items() if ref != active_ref)
 
-    def rewrap(self, identity: Identity, name: str, *, batch_size: int = 500) -> RewrapProgress:
+    def rewrap(
+        self,
+        identity: Identity,
+        name: str,
+        *,
+        batch_size: int = 500,
+        pause: Callable[[], None] | None = None,
+    ) -> RewrapProgress:
         """Re-seal one batch of versions under the active term. Call until ``done``; the cursor
-        is kept in the store, so an interrupted job resumes where it stopped."""
+        is kept in the store, so an interrupted job resumes where it stopped. ``pause`` is
+        called after every half millisecond of work (the server passes one that yields the GIL to
+        waiting requests)."""
         check_namespace(name, self._limits)
         identity.require("update", f"sys/namespaces/{name}/keys")
         self._info(name)
@@ -143,33 +154,36 @@ class NamespaceService:
         active = self._keyrings.get(name, reload=True).active
         raw = self._store.get_record(_REWRAP_KIND, name)
         cursor: tuple[str, int] = ("", 0)
+        left: int | None = None
         if raw is not None:
             saved = json.loads(raw)
             if saved["key_ref"] == active.key_ref:
                 cursor = (saved["path"], int(saved["version"]))
+                left = saved.get("left")
+        if left is None:  # counted once per job, not per batch: a count scans the namespace
+            left = self._remaining(name, active.key_ref)
         batch = self._store.scan_versions_not_under(name, active.key_ref, cursor, batch_size)
-        done = 0
+        resealed = []
+        slice_started = time.perf_counter()
         for record in batch:
+            if pause is not None and time.perf_counter() - slice_started >= _WORK_SLICE:
+                pause()  # the server lets waiting requests have the GIL (server/gauge.py)
+                slice_started = time.perf_counter()
             assert record.envelope is not None
-            context = version_context(name, record.path, record.version)
-            plaintext = open_envelope(
-                record.envelope, resolve=self._keyrings.resolve, context=context
-            )
-            term = self._keyrings.term_for_encryption(name)
-            fresh = seal(plaintext, keys=term, context=context)
-            if self._store.replace_envelope(record, fresh, term.key_ref):
-                done += 1
+            encoded = encoded_version_context(name, record.path, record.version)
+            fresh, key_ref = self._keyrings.reseal(name, record.envelope, encoded)
+            resealed.append((record, fresh, key_ref))
             cursor = (record.path, record.version)
+        # One transaction per batch; a version written meanwhile keeps its new envelope.
+        done = self._store.replace_envelopes(resealed) if resealed else 0
         finished = len(batch) < batch_size
         if finished:
             self._store.delete_record(_REWRAP_KIND, name)
+            remaining = self._remaining(name, active.key_ref)
         else:
+            remaining = max(0, left - len(batch))
+            doc = {"key_ref": active.key_ref, "path": cursor[0], "version": cursor[1]}
             self._store.put_record(
-                _REWRAP_KIND,
-                name,
-                json.dumps(
-                    {"key_ref": active.key_ref, "path": cursor[0], "version": cursor[1]}
-                ).encode(),
+                _REWRAP_KIND, name, json.dumps({**doc, "left": remaining}).encode()
             )
-        remaining = self._remaining(name, active.key_ref)
-        return RewrapProgress(name, active.number, done, remaining, finished or remaining == 0)
+        return RewrapProgress(name, active.number, done, remaining, finished)

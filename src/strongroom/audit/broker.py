@@ -13,7 +13,7 @@ from typing import Any
 
 from strongroom.audit.chain import VerifyResult
 from strongroom.audit.hashing import ValueHasher
-from strongroom.audit.sinks import AuditSink, FileSink, StoreSink
+from strongroom.audit.sinks import CHECKPOINT_SECONDS, AuditSink, FileSink, StoreSink
 from strongroom.clock import Clock
 from strongroom.errors import AuditUnavailable, BadRequest, Conflict, NotFound, StrongroomError
 from strongroom.kms.provider import KeyProvider
@@ -43,10 +43,20 @@ class AuditBroker:
         self.audit_dir = audit_dir
         self._sinks: dict[str, AuditSink] = {}
         self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_loop, name="strongroom-audit-checkpoint", daemon=True
+        )
         for name in sorted(store.list_records(_SINK_KIND)):
             raw = store.get_record(_SINK_KIND, name)
             if raw is not None:
                 self._sinks[name] = self._build(name, json.loads(raw))
+        self._checkpointer.start()
+
+    def _checkpoint_loop(self) -> None:
+        while not self._stop.wait(CHECKPOINT_SECONDS):
+            for sink in list(self._sinks.values()):
+                sink.checkpoint()
 
     @property
     def enabled(self) -> bool:
@@ -131,5 +141,7 @@ class AuditBroker:
             raise AuditUnavailable()
 
     def close(self) -> None:
+        self._stop.set()
+        self._checkpointer.join(timeout=10)
         for sink in self._sinks.values():
             sink.close()

@@ -37,7 +37,7 @@ class AuditSink:
         self._clock = clock
         self._lock = threading.Lock()
         self._seq, self._prev = self._resume()
-        self._checkpointed = 0.0
+        self._checkpointed = (self._seq, self._prev)
 
     def _stored_head(self) -> tuple[int, str]:
         raw = self._store.get_record(_HEAD_KIND, self.name)
@@ -79,20 +79,22 @@ class AuditSink:
                 lines.append(line)
             self._append(lines, self._seq + 1)
             self._seq, self._prev = seq, prev
-            now = self._clock.monotonic()
-            if now - self._checkpointed >= CHECKPOINT_SECONDS:
-                self._checkpoint()
-                self._checkpointed = now
 
-    def _checkpoint(self) -> None:
-        doc = {"seq": self._seq, "hash": self._prev}
-        # On failure the next write tries again; the entry itself is already written.
+    def checkpoint(self) -> None:
+        """Store the head if it moved. Called by the broker's background thread every second
+        (a store write in the request path would wait behind any long write transaction)."""
+        with self._lock:
+            head = (self._seq, self._prev)
+        if head == self._checkpointed:
+            return
+        doc = {"seq": head[0], "hash": head[1]}
+        # On failure the next round tries again; the entries themselves are already written.
         with contextlib.suppress(StrongroomError):
             self._store.put_record(_HEAD_KIND, self.name, json.dumps(doc).encode())
+            self._checkpointed = head
 
     def close(self) -> None:
-        with self._lock:
-            self._checkpoint()
+        self.checkpoint()
 
     def verify(self) -> VerifyResult:
         with self._lock:

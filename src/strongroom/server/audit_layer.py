@@ -48,7 +48,17 @@ class AuditLayer:
         self.node = node
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNAUDITED:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.node.requests.enter()
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            self.node.requests.leave()
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] in UNAUDITED:
             await self.app(scope, receive, send)
             return
         request_id = _new_request_id()

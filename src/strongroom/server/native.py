@@ -238,10 +238,12 @@ async def rewrap_keys(request: Request) -> Response:
     rt = runtime_of(request)
     doc = await read_json(request, rt.settings.limits)
     progress = await run_in_threadpool(
-        rt.namespaces.rewrap,
-        identity_of(request),
-        request.path_params["namespace"],
-        batch_size=body_int(doc, "batch_size") or 500,
+        lambda: rt.namespaces.rewrap(
+            identity_of(request),
+            request.path_params["namespace"],
+            batch_size=body_int(doc, "batch_size") or 500,
+            pause=node_of(request).requests.pause_if_busy,
+        )
     )
     return json_response(progress.to_json())
 

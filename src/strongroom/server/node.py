@@ -12,6 +12,7 @@ from strongroom.errors import BadRequest, NotFound, Sealed
 from strongroom.rotation.scheduler import Scheduler
 from strongroom.runtime import Runtime
 from strongroom.seal import Barrier, RekeyResult, SealStatus
+from strongroom.server.gauge import RequestGauge
 from strongroom.store import open_store
 
 __all__ = ["Node"]
@@ -36,6 +37,7 @@ class Node:
             rate=settings.unauthenticated_rate,
             burst=settings.unauthenticated_burst,
         )
+        self.requests = RequestGauge()
         self.runtime: Runtime | None = None
         self.scheduler: Scheduler | None = None
         self._lock = threading.Lock()

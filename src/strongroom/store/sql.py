@@ -342,21 +342,36 @@ class SqlStore:
         path, version = after
         rows = self._query(
             f"SELECT {_VERSION_COLUMNS} FROM versions WHERE namespace = ? AND key_ref <> ?"
-            " AND envelope IS NOT NULL AND (path > ? OR (path = ? AND version > ?))"
+            # A row-value bound: with bound parameters, SQLite plans the equivalent OR form as a
+            # scan of the whole namespace, which made each batch of a big rewrap slower.
+            " AND envelope IS NOT NULL AND (path, version) > (?, ?)"
             " ORDER BY path, version LIMIT ?",
-            (namespace, key_ref, path, path, version, limit),
+            (namespace, key_ref, path, version, limit),
         )
         return [_version(row) for row in rows]
 
     def replace_envelope(self, record: VersionRecord, envelope: bytes, key_ref: str) -> bool:
+        return self.replace_envelopes([(record, envelope, key_ref)]) == 1
+
+    def replace_envelopes(self, items: Sequence[tuple[VersionRecord, bytes, str]]) -> int:
+        replaced = 0
         with self._write() as conn:
-            cursor = self._exec(
-                conn,
-                "UPDATE versions SET envelope = ?, key_ref = ?"
-                " WHERE namespace = ? AND path = ? AND version = ? AND envelope = ?",
-                (envelope, key_ref, record.namespace, record.path, record.version, record.envelope),
-            )
-            return bool(cursor.rowcount == 1)
+            for record, envelope, key_ref in items:
+                cursor = self._exec(
+                    conn,
+                    "UPDATE versions SET envelope = ?, key_ref = ?"
+                    " WHERE namespace = ? AND path = ? AND version = ? AND envelope = ?",
+                    (
+                        envelope,
+                        key_ref,
+                        record.namespace,
+                        record.path,
+                        record.version,
+                        record.envelope,
+                    ),
+                )
+                replaced += cursor.rowcount
+        return replaced
 
     def count_by_key_ref(self, namespace: str) -> dict[str, int]:
         rows = self._query(
