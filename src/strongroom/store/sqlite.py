@@ -46,9 +46,6 @@ class SqliteStore(SqlStore):
         # and power loss.
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
-        # 64 MiB of page cache per connection (the default is 2 MiB): a rewrap of a million
-        # versions otherwise re-reads index pages from the OS for every row it updates.
-        conn.execute("PRAGMA cache_size=-65536")
         conn.execute("PRAGMA busy_timeout=30000")
         return conn
 
