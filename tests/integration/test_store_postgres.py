@@ -36,3 +36,16 @@ def test_the_server_runs_on_postgresql(postgres_url: str, tmp_path: Path) -> Non
     finally:
         server.stop()
     assert not any((tmp_path / "data").glob("*.db")), "no SQLite file when the store is PostgreSQL"
+
+
+def test_exactly_one_node_leads_the_scheduler(postgres_url: str) -> None:
+    first, second = PostgresStore(postgres_url), PostgresStore(postgres_url)
+    try:
+        assert first.try_leader("strongroom-scheduler")
+        assert not second.try_leader("strongroom-scheduler")
+        assert second.try_leader("another-lock"), "locks are per name"
+        first.close()  # the leader's node goes away, and its lock with its connection
+        assert second.try_leader("strongroom-scheduler")
+    finally:
+        first.close()
+        second.close()

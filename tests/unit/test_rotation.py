@@ -353,3 +353,49 @@ def test_webhook_signatures() -> None:
     assert not verify_signature(b"other", body, header, now=1100)
     assert not verify_signature(b"k", body, header, now=2000), "too old"
     assert not verify_signature(b"k", body, "garbage", now=1000)
+
+
+def test_expiry_warnings_are_sent_once_per_value(rt: Runtime, clock: ManualClock) -> None:
+    sent: list[dict[str, Any]] = []
+    rt.rotation._notify = lambda doc, event: sent.append(event)
+    Recorder("rec-expiry")
+    rt.secrets.put(ROOT, NS, "db", {"password": "initial"})
+    rt.rotation.configure(
+        ROOT, NS, "db", rotator="rec-expiry", interval=30 * 86400, expire_after=10 * 86400
+    )
+    rt.rotation.rotate_now(ROOT, NS, "db")
+    sent.clear()
+    assert rt.rotation.warn_expiring() == []
+    clock.advance(9.5 * 86400)  # within the last 10% of the value's lifetime
+    assert [e["event"] for e in rt.rotation.warn_expiring()] == ["secret_expiring"]
+    assert rt.rotation.warn_expiring() == [], "once per value"
+    clock.advance(86400)
+    assert [e["event"] for e in rt.rotation.warn_expiring()] == ["secret_expired"]
+    assert [e["event"] for e in sent] == ["secret_expiring", "secret_expired"]
+    rt.rotation.rotate_now(ROOT, NS, "db")
+    assert rt.rotation.warn_expiring() == [], "a new value starts a new lifetime"
+
+
+def test_rotators_from_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    from strongroom.rotation import rotators
+
+    class FromPlugin(rotators.Rotator):
+        def create(self, ctx: RotationContext) -> dict[str, Any]:
+            return {"v": "plugin"}
+
+    class EntryPoint:
+        name = "from-plugin"
+
+        def load(self) -> type[rotators.Rotator]:
+            return FromPlugin
+
+    def entry_points(group: str) -> list[EntryPoint]:
+        assert group == rotators.ENTRY_POINT_GROUP
+        return [EntryPoint()]
+
+    monkeypatch.setattr(rotators.importlib.metadata, "entry_points", entry_points)
+    monkeypatch.setattr(rotators, "_loaded_entry_points", False)
+    plugin = rotators.get_rotator("from-plugin")
+    assert isinstance(plugin, FromPlugin) and plugin.name == "from-plugin"
+    with pytest.raises(BadRequest, match="unknown rotator 'nope'"):
+        rotators.get_rotator("nope")
