@@ -3,6 +3,7 @@ schedules, passwords, key lifecycle and metrics."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import string
 import time
 from collections.abc import Iterator
@@ -393,7 +394,7 @@ def test_rotators_from_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
         assert group == rotators.ENTRY_POINT_GROUP
         return [EntryPoint()]
 
-    monkeypatch.setattr(rotators.importlib.metadata, "entry_points", entry_points)
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
     monkeypatch.setattr(rotators, "_loaded_entry_points", False)
     plugin = rotators.get_rotator("from-plugin")
     assert isinstance(plugin, FromPlugin) and plugin.name == "from-plugin"
