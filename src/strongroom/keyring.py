@@ -222,6 +222,17 @@ class Keyrings:
             self._store.delete_record(RECORD_KIND, namespace)
             self._keyrings.pop(namespace, None)
             self._deks.clear()
+        self._store.publish("keyring", namespace)
+
+    def forget(self, namespace: str) -> None:
+        """Drop a cached keyring and the DEK cache (another node rotated, retired or destroyed
+        it); the next use reloads it from the store. An empty name drops every keyring."""
+        with self._lock:
+            if namespace:
+                self._keyrings.pop(namespace, None)
+            else:
+                self._keyrings.clear()
+            self._deks.clear()
 
     def unwrap_dek(self, key_ref: str, wrapped: bytes, encoded_context: bytes) -> Aead:
         """The DEK of a stored envelope, from the cache or unwrapped by its term."""
@@ -246,6 +257,7 @@ class Keyrings:
                 material.append((number, new_key(), self._clock.now()))
                 new = _serialize(material, namespace, self._provider)
                 if self._store.replace_record(RECORD_KIND, namespace, old, new):
+                    self._store.publish("keyring", namespace)
                     rotated = self.get(namespace, reload=True)
                     if self._on_rotate is not None:
                         self._on_rotate(namespace, number)
@@ -290,6 +302,7 @@ class Keyrings:
                 if self._store.replace_record(RECORD_KIND, namespace, old, new):
                     self.get(namespace, reload=True)
                     self._deks.clear()
+                    self._store.publish("keyring", namespace)
                     return
             raise Conflict("the keyring changed during retirement; retry")
 
@@ -308,6 +321,7 @@ class Keyrings:
                     if self._store.replace_record(RECORD_KIND, namespace, old, new):
                         count += 1
                         break
+        self._store.publish("keyring", "")
         return count
 
     def rotate_older_than(self, max_age: float) -> list[str]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from strongroom.audit import AuditBroker
@@ -45,6 +46,7 @@ class Runtime:
     system: SystemService
     rotation: RotationService
     root_token: str | None = None
+    stop_listening: Callable[[], None] | None = None
 
     @classmethod
     def build(
@@ -53,6 +55,8 @@ class Runtime:
         keyrings = Keyrings(store, provider, clock, rotate_after=settings.rotate_after_encryptions)
         policies = PolicyStore(store, clock)
         tokens = TokenRegistry(store, provider, clock, policies)
+        # A cached token holds the ACL of its policies: a policy change must drop it too.
+        policies.on_change.append(lambda: tokens.forget(""))
         guard = LoginGuard(store, clock, max_attempts=settings.login_attempts)
         audit = AuditBroker(store, provider, clock, settings.resolved_audit_dir)
         secrets = SecretService(store, keyrings, clock, settings.limits)
@@ -82,6 +86,7 @@ class Runtime:
             SystemService(policies, audit),
             rotation,
         )
+        runtime.stop_listening = store.subscribe(runtime.on_change_elsewhere)
         if settings.audit_file is not None:
             runtime.audit.ensure_file("file", settings.audit_file)
         if settings.dev:
@@ -92,5 +97,17 @@ class Runtime:
             runtime.root_token = settings.root_token
         return runtime
 
+    def on_change_elsewhere(self, topic: str, key: str) -> None:
+        """Another node (or this one) changed cached state: drop our copy. ``*``: we may have
+        missed some, drop everything."""
+        if topic in ("token", "*"):
+            self.tokens.forget("" if topic == "*" else key)
+        if topic in ("policy", "*"):
+            self.policies.forget()
+        if topic in ("keyring", "*"):
+            self.keyrings.forget("" if topic == "*" else key)
+
     def close(self) -> None:
+        if self.stop_listening is not None:
+            self.stop_listening()
         self.audit.close()

@@ -288,10 +288,18 @@ class TokenRegistry:
             renewed = replace(info, expires=expires)
             if self._store.replace_record(_TOKEN_KIND, digest, raw, renewed.encode()):
                 self._cache.pop(digest, None)
+                self._store.publish("token", digest)
                 return renewed
         raise BadRequest("the token changed during renewal; retry")
 
     # -- revoke
+    def forget(self, digest: str) -> None:
+        """Drop a cached token (another node changed it); an empty digest drops them all."""
+        if digest:
+            self._cache.pop(digest, None)
+        else:
+            self._cache.clear()
+
     def revoke(self, accessor: str, *, orphan_children: bool = False) -> bool:
         """Revoke the token with this accessor and, unless ``orphan_children``, its descendants."""
         digest = self._digest_of_accessor(accessor)
@@ -314,6 +322,7 @@ class TokenRegistry:
         self._cache.pop(digest, None)
         self._store.delete_record(_TOKEN_KIND, digest)
         self._store.delete_record(_ACCESSOR_KIND, accessor)
+        self._store.publish("token", digest)
         return True
 
     def _make_orphan(self, accessor: str) -> None:

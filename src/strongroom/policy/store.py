@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 
 from strongroom.clock import Clock
 from strongroom.errors import BadRequest, NotFound
@@ -40,6 +41,7 @@ class PolicyStore:
         self._clock = clock
         self._lock = threading.Lock()
         self._acls: dict[tuple[str, ...], tuple[ACL, float]] = {}
+        self.on_change: list[Callable[[], None]] = []
         if self._store.get_record(_KIND, "default") is None:
             self._store.replace_record(
                 _KIND, "default", None, self._encode("default", DEFAULT_POLICY)
@@ -55,7 +57,8 @@ class PolicyStore:
             raise BadRequest("the root policy is built in and cannot be changed")
         policy = parse_policy(name, text)
         self._store.put_record(_KIND, name, json.dumps({"text": text}).encode())
-        self._invalidate()
+        self.forget()
+        self._store.publish("policy", name)
         return policy
 
     def read(self, name: str) -> Policy:
@@ -79,11 +82,16 @@ class PolicyStore:
             raise BadRequest(f"the {name} policy cannot be deleted")
         if not self._store.delete_record(_KIND, name):
             raise NotFound(f"no policy {name!r}")
-        self._invalidate()
+        self.forget()
+        self._store.publish("policy", name)
 
-    def _invalidate(self) -> None:
+    def forget(self) -> None:
+        """Drop every compiled ACL (a policy changed, here or on another node), and tell
+        whoever holds ACLs of their own (the token cache) to drop theirs."""
         with self._lock:
             self._acls.clear()
+        for listener in self.on_change:
+            listener()
 
     def acl(self, names: tuple[str, ...]) -> ACL:
         """The merged ACL of these policies (unknown names grant nothing)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,6 +17,8 @@ except ImportError as exc:  # pragma: no cover - depends on the install
     raise ImportError("PostgreSQL support needs: pip install 'strongroom[postgres]'") from exc
 
 __all__ = ["PostgresStore"]
+
+_CHANNEL = "strongroom_invalidate"  # payload: "topic:key"
 
 
 class PostgresStore(SqlStore):
@@ -53,6 +55,37 @@ class PostgresStore(SqlStore):
                 return False
             self._leaders[name] = conn
             return True
+
+    def publish(self, topic: str, key: str = "") -> None:
+        # Delivered when the (autocommit) statement commits, to every listening node.
+        with self._write() as conn:
+            self._exec(conn, "SELECT pg_notify(?, ?)", (_CHANNEL, f"{topic}:{key}"))
+
+    def subscribe(self, handler: Callable[[str, str], None]) -> Callable[[], None]:
+        stop = threading.Event()
+
+        def listen() -> None:
+            while not stop.is_set():
+                try:
+                    with psycopg.connect(self._url, autocommit=True) as conn:
+                        conn.execute(f"LISTEN {_CHANNEL}")
+                        # Notifications sent while we were not listening are lost: drop it all.
+                        handler("*", "")
+                        while not stop.is_set():
+                            for note in conn.notifies(timeout=0.5):
+                                topic, _, key = note.payload.partition(":")
+                                handler(topic, key)
+                except psycopg.Error:
+                    stop.wait(1.0)  # the database is away; caches expire on their own meanwhile
+
+        thread = threading.Thread(target=listen, name="strongroom-invalidate", daemon=True)
+        thread.start()
+
+        def stop_listening() -> None:
+            stop.set()
+            thread.join(timeout=5)
+
+        return stop_listening
 
     def close(self) -> None:
         with self._leader_guard:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -41,6 +41,16 @@ class Store(Protocol):
     """Dumb, untrusted persistence. Writes are durable when the call returns."""
 
     def close(self) -> None: ...
+
+    def publish(self, topic: str, key: str = "") -> None:
+        """Tell the other nodes that cached state under ``topic`` changed (tokens, policies,
+        a namespace's keyring). A no-op on SQLite: there is one node."""
+        ...
+
+    def subscribe(self, handler: Callable[[str, str], None]) -> Callable[[], None]:
+        """Call ``handler(topic, key)`` for every ``publish`` by any node (this one included),
+        from a thread of its own; returns a function that stops it."""
+        ...
 
     def try_leader(self, name: str) -> bool:
         """Whether this node is (now) the one leader for ``name`` (the scheduler). One node on

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -87,6 +87,12 @@ class SqlStore:
 
     def try_leader(self, name: str) -> bool:
         return True  # one node per database file (SQLite); PostgreSQL overrides this
+
+    def publish(self, topic: str, key: str = "") -> None:
+        return None  # one node: its own caches were already updated by the writer
+
+    def subscribe(self, handler: Callable[[str, str], None]) -> Callable[[], None]:
+        return lambda: None
 
     def close(self) -> None:
         with self._all_lock:

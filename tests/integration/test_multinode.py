@@ -1,0 +1,98 @@
+"""Two nodes on one PostgreSQL database: a change on one reaches the other's caches through
+LISTEN/NOTIFY well before the caches would expire (1 s)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from strongroom.auth import Identity
+from strongroom.config import ServerSettings
+from strongroom.errors import AccessDenied, DecryptionError, NotFound, Unauthenticated
+from strongroom.runtime import Runtime
+from strongroom.server.node import Node
+
+pytestmark = pytest.mark.postgres
+ROOT = Identity.system("root")
+
+
+@pytest.fixture
+def nodes(postgres_url: str, tmp_path: Path) -> Iterator[tuple[Runtime, Runtime]]:
+    settings = ServerSettings(tmp_path, dev=True, root_token="multi-root", store_url=postgres_url)
+    first = Node(settings)
+    second = Node(settings)  # the same database and key file: a second server node
+    try:
+        yield first.require_runtime(), second.require_runtime()
+    finally:
+        first.close()
+        second.close()
+
+
+def _within(seconds: float, check: Callable[[], bool]) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        if check():
+            return time.monotonic() - started
+        time.sleep(0.01)
+    raise AssertionError(f"not seen within {seconds} s")
+
+
+def _rejected(runtime: Runtime, token: str) -> bool:
+    try:
+        runtime.tokens.authenticate(token)
+    except Unauthenticated:
+        return True
+    return False
+
+
+def test_a_revoked_token_stops_working_on_the_other_node(nodes: tuple[Runtime, Runtime]) -> None:
+    a, b = nodes
+    token, info = a.tokens.create(("default",), display_name="app")
+    b.tokens.authenticate(token)  # now in b's 1 s cache
+    a.tokens.revoke(info.accessor)
+    assert _within(0.5, lambda: _rejected(b, token)) < 0.5
+
+
+def test_a_policy_change_reaches_the_other_node(nodes: tuple[Runtime, Runtime]) -> None:
+    a, b = nodes
+    a.policies.write("app", 'path "secret/shared" { capabilities = ["read"] }')
+    a.secrets.put(ROOT, "secret", "shared", {"v": 1})
+    token, _ = a.tokens.create(("app",), display_name="app")
+    identity = b.tokens.authenticate(token)
+    assert b.secrets.get(identity, "secret", "shared").data == {"v": 1}
+    a.policies.write("app", 'path "secret/other" { capabilities = ["read"] }')
+
+    def denied() -> bool:
+        try:
+            b.secrets.get(b.tokens.authenticate(token), "secret", "shared")
+        except AccessDenied:
+            return True
+        return False
+
+    assert _within(0.5, denied) < 0.5
+
+
+def test_keyring_rotation_and_deletion_reach_the_other_node(
+    nodes: tuple[Runtime, Runtime],
+) -> None:
+    a, b = nodes
+    a.namespaces.create(ROOT, "team")
+    b.secrets.put(ROOT, "team", "k", {"v": 1})  # b has the keyring cached now
+    a.namespaces.rotate(ROOT, "team")
+    _within(0.5, lambda: "team" not in b.keyrings._keyrings)
+    assert b.secrets.put(ROOT, "team", "k", {"v": 2}).version == 2
+    versions = b.store.list_versions("team", "k")
+    assert versions[-1].key_ref == "ns:team#2", "b encrypts with the new term at once"
+    a.namespaces.delete(ROOT, "team")
+
+    def gone() -> bool:
+        try:
+            b.secrets.get(ROOT, "team", "k")
+        except (NotFound, DecryptionError):
+            return True
+        return False
+
+    assert _within(0.5, gone) < 0.5
