@@ -95,6 +95,8 @@ def test_keys_retire_rotate_root_and_metrics(live_server: StrongroomServer) -> N
     assert metrics.status_code == 200
     assert 'strongroom_keyring_terms{namespace="lifecycle"} 1' in metrics.text
     assert httpx.get(f"{live_server.addr}/api/v1/sys/metrics").status_code == 401
+    assert httpx.get(f"{live_server.addr}/metrics", headers=headers).text.startswith("# HELP")
+    assert httpx.get(f"{live_server.addr}/metrics").status_code == 401
 
 
 def test_the_watcher_follows_rotations_and_steps_are_audited(

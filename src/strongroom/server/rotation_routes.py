@@ -146,4 +146,5 @@ def rotation_routes() -> list[Route]:
         Route(f"{p}/namespaces/{{namespace}}/keys/retire", retire_term, methods=["POST"]),
         Route(f"{p}/sys/kms/rotate-root", rotate_root, methods=["POST"]),
         Route(f"{p}/sys/metrics", metrics, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),  # where Prometheus looks by default
     ]
