@@ -112,9 +112,18 @@ def _keyring_context(namespace: str) -> dict[str, str]:
     return {"purpose": "namespace-keyring", "namespace": namespace}
 
 
-def _serialize(
-    keyring_terms: list[tuple[int, bytes, float]], namespace: str, provider: KeyProvider
-) -> bytes:
+Terms = list[tuple[int, bytes, float]]  # (number, key, created) of each term, oldest first
+
+
+def _keyring(namespace: str, provider_ref: str, terms: Terms) -> Keyring:
+    return Keyring(
+        namespace,
+        provider_ref,
+        tuple(KeyringTerm(namespace, n, key, created) for n, key, created in terms),
+    )
+
+
+def _serialize(keyring_terms: Terms, namespace: str, provider: KeyProvider) -> bytes:
     material = b"".join(key for _, key, _ in keyring_terms)
     wrapped = provider.wrap(material, context=_keyring_context(namespace))
     return json.dumps(
@@ -152,9 +161,7 @@ class Keyrings:
         # hit needs the same stored bytes at the same place. Cleared when a keyring is destroyed.
         self._deks: dict[tuple[str, bytes, bytes], Aead] = {}
 
-    def _unwrap_terms(
-        self, namespace: str, raw: bytes
-    ) -> tuple[str, list[tuple[int, bytes, float]]]:
+    def _unwrap_terms(self, namespace: str, raw: bytes) -> tuple[str, Terms]:
         """The provider reference and (number, key, created) of every term in a stored record."""
         try:
             doc = json.loads(raw)
@@ -177,12 +184,7 @@ class Keyrings:
             raise DecryptionError() from None
 
     def _decode(self, namespace: str, raw: bytes) -> Keyring:
-        provider_ref, terms = self._unwrap_terms(namespace, raw)
-        return Keyring(
-            namespace,
-            provider_ref,
-            tuple(KeyringTerm(namespace, n, key, created) for n, key, created in terms),
-        )
+        return _keyring(namespace, *self._unwrap_terms(namespace, raw))
 
     def namespaces(self) -> list[str]:
         return sorted(self._store.list_records(RECORD_KIND))
@@ -245,24 +247,36 @@ class Keyrings:
             self._deks[cache_key] = aead
         return aead
 
-    def rotate(self, namespace: str) -> KeyringTerm:
+    def _change_terms(self, namespace: str, change: Callable[[Terms], Terms]) -> Keyring:
+        """Read a namespace's keyring record, apply ``change`` to its terms and write it back,
+        wrapped under the provider's current root key version: one read and one unwrap, then a
+        compare-and-set, so the new record extends exactly the one it replaces (retried when
+        another node wrote first). Every node drops its cached copy."""
         with self._lock:
             for _ in range(5):
                 old = self._store.get_record(RECORD_KIND, namespace)
                 if old is None:
                     raise NotFound(f"no namespace {namespace!r}")
-                # One read and one unwrap: the new record extends exactly the `old` it replaces.
-                _, material = self._unwrap_terms(namespace, old)
-                number = max(n for n, _, _ in material) + 1
-                material.append((number, new_key(), self._clock.now()))
-                new = _serialize(material, namespace, self._provider)
+                _, terms = self._unwrap_terms(namespace, old)
+                changed = change(terms)
+                new = _serialize(changed, namespace, self._provider)
                 if self._store.replace_record(RECORD_KIND, namespace, old, new):
+                    keyring = _keyring(namespace, self._provider.key_ref, changed)
+                    self._keyrings[namespace] = keyring
+                    if len(changed) < len(terms):  # a retired term's DEKs must not open anything
+                        self._deks.clear()
                     self._store.publish("keyring", namespace)
-                    rotated = self.get(namespace, reload=True)
-                    if self._on_rotate is not None:
-                        self._on_rotate(namespace, number)
-                    return rotated.active
-            raise Conflict("the keyring changed during rotation; retry")
+                    return keyring
+            raise Conflict("the keyring changed concurrently; retry")
+
+    def rotate(self, namespace: str) -> KeyringTerm:
+        def add_term(terms: Terms) -> Terms:
+            return [*terms, (max(n for n, _, _ in terms) + 1, new_key(), self._clock.now())]
+
+        active = self._change_terms(namespace, add_term).active
+        if self._on_rotate is not None:
+            self._on_rotate(namespace, active.number)
+        return active
 
     def reseal(self, namespace: str, blob: bytes, encoded_context: bytes) -> tuple[bytes, str]:
         """Open an envelope and seal its plaintext again, with a new DEK, under the active term
@@ -281,47 +295,32 @@ class Keyrings:
     def retire(self, namespace: str, number: int) -> None:
         """Remove a term for good. Only an inactive term that no stored version uses; after
         this, anything still sealed under it (data keys an app keeps) cannot be opened."""
-        with self._lock:
-            for _ in range(5):
-                old = self._store.get_record(RECORD_KIND, namespace)
-                if old is None:
-                    raise NotFound(f"no namespace {namespace!r}")
-                _, material = self._unwrap_terms(namespace, old)
-                if number not in {n for n, _, _ in material}:
-                    raise NotFound(f"namespace {namespace!r} has no key term {number}")
-                if number == max(n for n, _, _ in material):
-                    raise Conflict("the active term cannot be retired; rotate first")
-                users = self._store.count_by_key_ref(namespace).get(term_ref(namespace, number))
-                if users:
-                    raise Conflict(
-                        f"{users} stored versions still use term {number}; "
-                        f"run: strongroom keys rewrap {namespace}"
-                    )
-                kept = [entry for entry in material if entry[0] != number]
-                new = _serialize(kept, namespace, self._provider)
-                if self._store.replace_record(RECORD_KIND, namespace, old, new):
-                    self.get(namespace, reload=True)
-                    self._deks.clear()
-                    self._store.publish("keyring", namespace)
-                    return
-            raise Conflict("the keyring changed during retirement; retry")
+
+        def drop_term(terms: Terms) -> Terms:
+            if number not in {n for n, _, _ in terms}:
+                raise NotFound(f"namespace {namespace!r} has no key term {number}")
+            if number == max(n for n, _, _ in terms):
+                raise Conflict("the active term cannot be retired; rotate first")
+            users = self._store.count_by_key_ref(namespace).get(term_ref(namespace, number))
+            if users:
+                raise Conflict(
+                    f"{users} stored versions still use term {number}; "
+                    f"run: strongroom keys rewrap {namespace}"
+                )
+            return [term for term in terms if term[0] != number]
+
+        self._change_terms(namespace, drop_term)
 
     def rewrap_under_root(self) -> int:
         """Re-wrap every keyring under the provider's current root key version: one unwrap and
         one wrap per namespace, whatever the amount of data. Returns the number of keyrings."""
         count = 0
-        with self._lock:
-            for namespace in self._store.list_records(RECORD_KIND):
-                for _ in range(5):
-                    old = self._store.get_record(RECORD_KIND, namespace)
-                    if old is None:
-                        break
-                    _, material = self._unwrap_terms(namespace, old)
-                    new = _serialize(material, namespace, self._provider)
-                    if self._store.replace_record(RECORD_KIND, namespace, old, new):
-                        count += 1
-                        break
-        self._store.publish("keyring", "")
+        for namespace in self._store.list_records(RECORD_KIND):
+            try:
+                self._change_terms(namespace, lambda terms: terms)
+            except NotFound:
+                continue  # deleted meanwhile
+            count += 1
         return count
 
     def rotate_older_than(self, max_age: float) -> list[str]:
