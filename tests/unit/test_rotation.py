@@ -4,6 +4,8 @@ schedules, passwords, key lifecycle and metrics."""
 from __future__ import annotations
 
 import importlib.metadata
+import json
+import os
 import string
 import time
 from collections.abc import Iterator
@@ -400,3 +402,37 @@ def test_rotators_from_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(plugin, FromPlugin) and plugin.name == "from-plugin"
     with pytest.raises(BadRequest, match="unknown rotator 'nope'"):
         rotators.get_rotator("nope")
+
+
+def test_no_rotated_value_reaches_disk_logs_or_the_audit_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.canary import find_canaries
+
+    canaries = [f"canary-rotated-{i}-{os.urandom(6).hex()}" for i in range(3)]
+    values = iter(canaries)
+
+    def failing_test(ctx: RotationContext) -> None:
+        if ctx.pending and ctx.pending["password"] == canaries[1]:
+            raise ValueError(f"rejected {ctx.pending['password']}")  # a careless rotator
+
+    register_rotator(
+        CallableRotator("canary", lambda ctx: {"password": next(values)}, test=failing_test)
+    )
+    settings = ServerSettings(
+        tmp_path / "data", dev=True, root_token="t", audit_file=tmp_path / "audit.log"
+    )
+    node = Node(settings)
+    runtime = node.require_runtime()
+    runtime.secrets.put(ROOT, NS, "db", {"password": "initial"})
+    runtime.rotation.configure(ROOT, NS, "db", rotator="canary", interval=3600)
+    with caplog.at_level("DEBUG"):
+        assert runtime.rotation.rotate_now(ROOT, NS, "db").result == "success"
+        failed = runtime.rotation.rotate_now(ROOT, NS, "db")
+    assert failed.result == "failed" and "details withheld" in failed.error
+    status = runtime.rotation.status(ROOT, NS, "db")
+    node.close()
+    files = {str(p): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    files["log"] = caplog.text.encode()
+    files["status"] = json.dumps(status).encode()
+    assert find_canaries(files, canaries) == []
