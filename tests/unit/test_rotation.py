@@ -436,3 +436,17 @@ def test_no_rotated_value_reaches_disk_logs_or_the_audit_log(
     files["log"] = caplog.text.encode()
     files["status"] = json.dumps(status).encode()
     assert find_canaries(files, canaries) == []
+
+
+def test_a_rotation_needs_its_secret_and_goes_with_it(rt: Runtime) -> None:
+    Recorder("rec-gone")
+    with pytest.raises(NotFound, match="write its first value"):
+        rt.rotation.configure(ROOT, NS, "missing", rotator="rec-gone", interval=3600)
+    rt.secrets.put(ROOT, NS, "db", {"password": "initial"})
+    rt.rotation.configure(ROOT, NS, "db", rotator="rec-gone", interval=3600)
+    rt.secrets.delete_all(ROOT, NS, "db")
+    assert rt.rotation.run(f"{NS}/db", force=True).result == "removed"
+    with pytest.raises(NotFound):
+        rt.secrets.get(ROOT, NS, "db")  # not brought back by a rotation
+    with pytest.raises(NotFound):
+        rt.rotation.status(ROOT, NS, "db")

@@ -128,7 +128,11 @@ def now(ctx: CliContext, path: str) -> None:
         text += f"; version {result['version']} is current"
     elif result.get("error"):
         text += f" ({result['error']})"
+    if outcome == "removed":
+        text += " (the secret no longer exists, so its rotation was removed)"
     emit(ctx, result, text)
+    if outcome == "removed":
+        sys.exit(4)  # not found
     if outcome not in ("success", "not_due"):
         sys.exit(EXIT_ROTATION_FAILED)
 

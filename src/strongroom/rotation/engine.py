@@ -46,7 +46,7 @@ _MAX_PARAMS_BYTES = 16 * 1024
 class RunResult:
     namespace: str
     path: str
-    result: str  # success | failed | rolled_back | busy | not_due
+    result: str  # success | failed | rolled_back | busy | not_due | removed
     version: int = 0
     error: str = ""
 
@@ -124,6 +124,11 @@ class RotationService:
         if len(json.dumps(params)) > _MAX_PARAMS_BYTES:
             raise BadRequest(f"params are larger than {_MAX_PARAMS_BYTES} bytes")
         get_rotator(rotator).validate(params)
+        if not self._secrets.labels(namespace, path):
+            raise NotFound(
+                f"no secret at {name}; write its first value (strongroom kv put {name} …), "
+                "then configure its rotation"
+            )
         schedule = Schedule(interval, cron)
         if expire_after is not None and expire_after <= 0:
             raise BadRequest("expire_after must be a positive duration")
@@ -253,6 +258,11 @@ class RotationService:
         raw, doc = self._load(name)
         if doc is None:
             raise NotFound(f"no rotation is configured for {name}")
+        if not self._secrets.labels(namespace, path):
+            # The secret was deleted: its rotation goes with it, rather than bring it back.
+            self._store.delete_record(_KIND, name)
+            log.info("rotation of %s removed: the secret no longer exists", name)
+            return RunResult(namespace, path, "removed")
         now = self._clock.now()
         if not force and float(doc["next_due"]) > now and doc.get("run") is None:
             return RunResult(namespace, path, "not_due")
