@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from strongroom.auth import Identity
 from strongroom.clock import ManualClock
 from strongroom.config import ServerSettings
-from strongroom.errors import BadRequest, Conflict, NotFound
+from strongroom.errors import AccessDenied, BadRequest, Conflict, NotFound
 from strongroom.rotation import (
     STEPS,
     CallableRotator,
@@ -450,3 +450,51 @@ def test_a_rotation_needs_its_secret_and_goes_with_it(rt: Runtime) -> None:
         rt.secrets.get(ROOT, NS, "db")  # not brought back by a rotation
     with pytest.raises(NotFound):
         rt.rotation.status(ROOT, NS, "db")
+
+
+def test_configuring_a_rotation_cannot_reach_secrets_one_may_not_read(rt: Runtime) -> None:
+    rt.secrets.put(ROOT, NS, "app/db", {"username": "app", "password": "initial"})
+    rt.secrets.put(ROOT, NS, "prod/admin", {"username": "admin", "password": "top-secret"})
+    rt.secrets.put(ROOT, NS, "app/admin", {"username": "admin", "password": "app-admin"})
+    rt.policies.write(
+        "rotator",
+        """
+        path "sys/rotation/secret/app/*" { capabilities = ["update", "read"] }
+        path "secret/app/*" { capabilities = ["update", "read"] }
+        path "sys/rotation/secret/ro/*" { capabilities = ["update"] }
+        path "secret/ro/*" { capabilities = ["read"] }
+        """,
+    )
+    token, _ = rt.tokens.create(("rotator",), display_name="ops")
+    ops = rt.tokens.authenticate(token)
+    params = {"strategy": "single", "username": "app", "host": "db.example"}
+    with pytest.raises(AccessDenied):  # the admin credentials would go to a host of ops' choice
+        rt.rotation.configure(
+            ops,
+            NS,
+            "app/db",
+            rotator="postgres",
+            params={**params, "admin": "secret/prod/admin"},
+            interval=3600,
+        )
+    with pytest.raises(AccessDenied):
+        rt.rotation.configure(
+            ops,
+            NS,
+            "app/db",
+            rotator="random",
+            interval=3600,
+            notify_url="https://hooks.example",
+            notify_secret="secret/prod/admin",
+        )
+    with pytest.raises(AccessDenied):  # no write access to the rotated secret itself
+        rt.rotation.configure(ops, NS, "ro/x", rotator="random", interval=3600)
+    configured = rt.rotation.configure(
+        ops,
+        NS,
+        "app/db",
+        rotator="postgres",
+        params={**params, "admin": "secret/app/admin"},
+        interval=3600,
+    )
+    assert configured["params"]["admin"] == "secret/app/admin"

@@ -118,12 +118,18 @@ class RotationService:
     ) -> dict[str, Any]:
         name = self._name(namespace, path)
         identity.require("update", f"sys/rotation/{name}")
+        identity.require("update", name)  # a rotation writes the secret's new versions
         params = params or {}
         if not isinstance(params, dict):
             raise BadRequest("params must be a JSON object")
         if len(json.dumps(params)) > _MAX_PARAMS_BYTES:
             raise BadRequest(f"params are larger than {_MAX_PARAMS_BYTES} bytes")
-        get_rotator(rotator).validate(params)
+        chosen = get_rotator(rotator)
+        chosen.validate(params)
+        # The rotator reads these as the server: the one configuring it must be able to read
+        # them too, or a rotation would be a way to send any secret to a host of one's choice.
+        for reference in [*chosen.references(params), *([notify_secret] if notify_secret else [])]:
+            identity.require("read", reference)
         if not self._secrets.labels(namespace, path):
             raise NotFound(
                 f"no secret at {name}; write its first value (strongroom kv put {name} …), "

@@ -11,7 +11,8 @@ Strategies:
 The password is sent as a SCRAM-SHA-256 verifier computed here, never as plain text, so it cannot
 appear in the server's statement log. Parameters: ``admin`` (``ns/path`` of a secret with
 ``username`` and ``password`` of a role allowed to ALTER ROLE), ``host``, ``port``, ``dbname``,
-``username`` (single) or ``usernames`` (alternating, two), ``policy`` (a password policy)."""
+``username`` (single) or ``usernames`` (alternating, two), ``policy`` (a password policy),
+``require_auth`` (libpq's; default ``scram-sha-256``: no password is ever sent in clear text)."""
 
 from __future__ import annotations
 
@@ -70,6 +71,9 @@ class PostgresRotator(Rotator):
                 "the postgres rotator needs: pip install 'strongroom[postgres]'"
             ) from None
 
+    def references(self, params: dict[str, Any]) -> list[str]:
+        return [str(params["admin"])]
+
     def _connect(self, params: dict[str, Any], user: str, password: str) -> Any:
         import psycopg
 
@@ -80,6 +84,9 @@ class PostgresRotator(Rotator):
             user=user,
             password=password,
             connect_timeout=int(params.get("connect_timeout", 10)),
+            # Never send a password to a server that asks for it in clear text (a spoofed host
+            # would learn the admin password); "md5" here for servers that still use it.
+            require_auth=str(params.get("require_auth", "scram-sha-256")),
             autocommit=True,
         )
 

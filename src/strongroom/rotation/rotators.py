@@ -58,6 +58,11 @@ class Rotator:
     def validate(self, params: dict[str, Any]) -> None:
         """Refuse bad parameters when the rotation is configured, not at 3 a.m."""
 
+    def references(self, params: dict[str, Any]) -> list[str]:
+        """The other secrets (``ns/path``) this rotator reads, such as admin credentials: the
+        one who configures the rotation must be allowed to read each of them."""
+        return []
+
     def create(self, ctx: RotationContext) -> dict[str, Any]:
         """The new value (the whole secret data) to store as ``pending``."""
         raise NotImplementedError

@@ -64,6 +64,9 @@ class WebhookRotator(Rotator):
             raise BadRequest("webhook rotator: signing_secret is the ns/path of the HMAC key")
         PasswordPolicy.from_json(params.get("policy", {}))
 
+    def references(self, params: dict[str, Any]) -> list[str]:
+        return [str(params["signing_secret"])]
+
     def _call(self, ctx: RotationContext, step: str) -> dict[str, Any]:
         signing = ctx.read_secret(str(ctx.params["signing_secret"]))
         key = signing.get("key")
