@@ -463,6 +463,8 @@ def test_configuring_a_rotation_cannot_reach_secrets_one_may_not_read(rt: Runtim
         path "secret/app/*" { capabilities = ["update", "read"] }
         path "sys/rotation/secret/ro/*" { capabilities = ["update"] }
         path "secret/ro/*" { capabilities = ["read"] }
+        path "sys/rotation/secret/wo/*" { capabilities = ["update"] }
+        path "secret/wo/*" { capabilities = ["create", "update"] }
         """,
     )
     token, _ = rt.tokens.create(("rotator",), display_name="ops")
@@ -489,6 +491,8 @@ def test_configuring_a_rotation_cannot_reach_secrets_one_may_not_read(rt: Runtim
         )
     with pytest.raises(AccessDenied):  # no write access to the rotated secret itself
         rt.rotation.configure(ops, NS, "ro/x", rotator="random", interval=3600)
+    with pytest.raises(AccessDenied):  # write-only: a webhook rotator would leak the value
+        rt.rotation.configure(ops, NS, "wo/x", rotator="random", interval=3600)
     configured = rt.rotation.configure(
         ops,
         NS,

@@ -118,7 +118,10 @@ class RotationService:
     ) -> dict[str, Any]:
         name = self._name(namespace, path)
         identity.require("update", f"sys/rotation/{name}")
-        identity.require("update", name)  # a rotation writes the secret's new versions
+        # A rotation writes the secret's new versions, and a rotator (a webhook) may send its
+        # current value elsewhere: the configurer must be able to do both themselves.
+        identity.require("update", name)
+        identity.require("read", name)
         params = params or {}
         if not isinstance(params, dict):
             raise BadRequest("params must be a JSON object")
