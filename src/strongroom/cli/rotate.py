@@ -19,10 +19,11 @@ from strongroom.cli.output import (
     translate_errors,
 )
 from strongroom.rotation.passwords import CLASSES, PasswordPolicy, generate_password
+from strongroom.rotation.rotators import RotationFailed
 
 __all__ = ["gen", "rotate"]
 
-EXIT_ROTATION_FAILED = 10
+EXIT_ROTATION_FAILED = RotationFailed.exit_code  # 10
 
 
 def _when(epoch: float | None) -> str:

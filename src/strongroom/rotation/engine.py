@@ -175,22 +175,16 @@ class RotationService:
             raise NotFound(f"no rotation is configured for {name}")
         return self._describe(name, doc)
 
-    def configured(self) -> list[dict[str, Any]]:
-        """Every configured rotation, without history (for metrics; no policy check)."""
+    def configured(self, identity: Identity | None = None) -> list[dict[str, Any]]:
+        """The configured rotations ``identity`` may see, without history; with no identity,
+        all of them (the server's own use: metrics)."""
         found = []
         for name in sorted(self._store.list_records(_KIND)):
+            if identity is not None and not identity.can_see(f"sys/rotation/{name}"):
+                continue
             _, doc = self._load(name)
             if doc is not None:
                 found.append(self._describe(name, doc, history=False))
-        return found
-
-    def list_configured(self, identity: Identity) -> list[dict[str, Any]]:
-        found = []
-        for name in sorted(self._store.list_records(_KIND)):
-            if identity.can_see(f"sys/rotation/{name}"):
-                _, doc = self._load(name)
-                if doc is not None:
-                    found.append(self._describe(name, doc, history=False))
         return found
 
     def _describe(self, name: str, doc: dict[str, Any], history: bool = True) -> dict[str, Any]:

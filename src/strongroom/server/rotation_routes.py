@@ -81,7 +81,7 @@ async def rotation_cancel(request: Request) -> Response:
 
 async def list_rotations(request: Request) -> Response:
     rt = runtime_of(request)
-    return json_response({"data": rt.rotation.list_configured(identity_of(request))})
+    return json_response({"data": rt.rotation.configured(identity_of(request))})
 
 
 async def set_label(request: Request) -> Response:
