@@ -23,6 +23,7 @@ __all__ = [
     "ServerUnreachable",
     "StoreUnavailable",
     "StrongroomError",
+    "TamperedRecord",
     "Unauthenticated",
     "UnsupportedFormat",
     "error_for_code",
@@ -146,6 +147,19 @@ class UnsupportedFormat(DecryptionError):
 
     def __init__(self, message: str = "") -> None:
         StrongroomError.__init__(self, "unsupported envelope format")
+
+
+class TamperedRecord(StrongroomError):
+    """A stored record that decides access or which version is served did not open: it was
+    edited, forged or moved by someone who can write the database. It is refused, never
+    trusted."""
+
+    code = "tampered_record"
+
+    @classmethod
+    def of(cls, kind: str, name: str) -> TamperedRecord:
+        # The name (a digest, a path) goes to the server log only, by the store that found it.
+        return cls(f"a stored {kind} record failed its integrity check; see docs/security.md")
 
 
 class KeyProviderUnavailable(StrongroomError):

@@ -19,8 +19,10 @@ from strongroom.keyring import Keyrings
 from strongroom.kms.provider import KeyProvider
 from strongroom.namespaces import NamespaceService
 from strongroom.policy.store import PolicyStore
+from strongroom.record_migration import migrate_records
 from strongroom.rotation import RotationService
 from strongroom.rotation.notify import Notifier, audited_rotation
+from strongroom.sealed_store import open_sealed_store
 from strongroom.service import SecretService
 from strongroom.store.protocol import Store
 from strongroom.system import SystemService
@@ -50,8 +52,12 @@ class Runtime:
 
     @classmethod
     def build(
-        cls, settings: ServerSettings, store: Store, provider: KeyProvider, clock: Clock
+        cls, settings: ServerSettings, raw_store: Store, provider: KeyProvider, clock: Clock
     ) -> Runtime:
+        # Every service sees records sealed and secret rows MAC'd; only the barrier sees the raw
+        # store (docs/security.md: what a database writer can and cannot do).
+        store = open_sealed_store(raw_store, provider)
+        migrate_records(store, provider)
         keyrings = Keyrings(store, provider, clock, rotate_after=settings.rotate_after_encryptions)
         policies = PolicyStore(store, clock)
         tokens = TokenRegistry(store, provider, clock, policies)

@@ -17,6 +17,7 @@ from strongroom.audit.sinks import CHECKPOINT_SECONDS, AuditSink, FileSink, Stor
 from strongroom.clock import Clock
 from strongroom.errors import AuditUnavailable, BadRequest, Conflict, NotFound, StrongroomError
 from strongroom.kms.provider import KeyProvider
+from strongroom.record_migration import audit_key_context
 from strongroom.store.protocol import Store
 
 __all__ = ["AuditBroker"]
@@ -62,12 +63,12 @@ class AuditBroker:
     def enabled(self) -> bool:
         return bool(self._sinks)
 
-    def _key(self, doc: dict[str, Any]) -> bytes:
+    def _key(self, name: str, doc: dict[str, Any]) -> bytes:
         wrapped = bytes.fromhex(doc["wrapped_key"])
-        return self._provider.unwrap(wrapped, context={"purpose": "audit-hmac-key"})
+        return self._provider.unwrap(wrapped, context=audit_key_context(name))
 
     def _build(self, name: str, doc: dict[str, Any]) -> AuditSink:
-        key = self._key(doc)
+        key = self._key(name, doc)
         if doc["type"] == "file":
             return FileSink(name, key, self._store, self._clock, Path(doc["path"]))
         return StoreSink(name, key, self._store, self._clock)
@@ -82,9 +83,7 @@ class AuditBroker:
         with self._lock:
             if name in self._sinks:
                 raise Conflict(f"audit sink {name!r} is already enabled")
-            wrapped = self._provider.wrap(
-                secrets.token_bytes(32), context={"purpose": "audit-hmac-key"}
-            )
+            wrapped = self._provider.wrap(secrets.token_bytes(32), context=audit_key_context(name))
             doc: dict[str, Any] = {"type": sink_type, "wrapped_key": wrapped.hex()}
             if sink_type == "file":
                 doc["path"] = str(path or self.audit_dir / f"{name}.log")

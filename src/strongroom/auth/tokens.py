@@ -19,6 +19,7 @@ from strongroom.clock import Clock
 from strongroom.errors import BadRequest, DecryptionError, NotFound, Unauthenticated
 from strongroom.kms.provider import KeyProvider
 from strongroom.policy.store import PolicyStore
+from strongroom.record_migration import TOKEN_HMAC_CONTEXT
 from strongroom.store.protocol import Store
 from strongroom.types import format_time
 
@@ -110,7 +111,7 @@ class TokenRegistry:
         self._lock = threading.Lock()
 
     def _load_hmac_key(self) -> bytes:
-        context = {"purpose": "token-hmac-key"}
+        context = TOKEN_HMAC_CONTEXT
         wrapped = self._store.get_record(_SYSTEM_KIND, "token-hmac-key")
         if wrapped is None:
             fresh = self._provider.wrap(secrets.token_bytes(32), context=context)

@@ -70,6 +70,10 @@ class Store(Protocol):
 
     def list_records(self, kind: str) -> list[str]: ...
 
+    def list_kinds(self) -> list[str]:
+        """Every record kind in use (for the one-time migration to sealed records)."""
+        ...
+
     def add_counter(self, kind: str, name: str, delta: int) -> int:
         """Atomically add ``delta`` and return the new value."""
         ...

@@ -161,6 +161,9 @@ class SqlStore:
         rows = self._query("SELECT name FROM records WHERE kind = ? ORDER BY name", (kind,))
         return [row[0] for row in rows]
 
+    def list_kinds(self) -> list[str]:
+        return [row[0] for row in self._query("SELECT DISTINCT kind FROM records ORDER BY kind")]
+
     def add_counter(self, kind: str, name: str, delta: int) -> int:
         with self._write() as conn:
             self._exec(

@@ -32,6 +32,7 @@ def check_records(store: Store) -> None:
     assert store.replace_record("k", "b", None, b"x") is True
     assert store.replace_record("k", "b", None, b"y") is False
     assert store.list_records("k") == ["a", "b"]
+    assert "k" in store.list_kinds()
     assert store.delete_record("k", "a") is True
     assert store.delete_record("k", "a") is False
     assert store.get_record("k", "a") is None

@@ -1,0 +1,285 @@
+"""The Store every service of an unsealed server uses: it seals what decides access.
+
+A database writer without the keys must not be able to grant themselves anything
+(design.md §2). So this decorator over the untrusted store:
+
+- seals every record value (tokens, policies, roles, users, secret IDs, audit sinks, rotation
+  and seal settings, keyrings, …) with AES-256-GCM under the record key, with the record's kind
+  and name as associated data: a record that is edited, forged or moved to another name does
+  not open, and is refused (``TamperedRecord``);
+- MACs each secret's row (current version, labels, settings) bound to its namespace and path,
+  and keeps version deletion times inside that MAC'd row, so which version is served cannot be
+  changed by editing a column.
+
+The record key (an AEAD key and a MAC key) is wrapped by the root-key provider. Names stay in the
+clear so lookups stay indexed. What a writer can still do is in docs/security.md: delete, and
+restore an older genuine record or row."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from strongroom.crypto import Aead, canonical_context, new_key
+from strongroom.errors import DecryptionError, TamperedRecord
+from strongroom.kms.provider import KeyProvider
+from strongroom.store.protocol import SecretRecord, Store, VersionRecord
+
+__all__ = ["BARRIER_RECORDS", "SealedStore", "open_sealed_store"]
+
+log = logging.getLogger("strongroom.store")
+
+_PREFIX = b"SRR\x01"  # sealed record, format 1
+_SYSTEM = "system"
+_RECORD_KEY = "record-key"
+_RECORD_KEY_CONTEXT = {"purpose": "record-key"}
+# Records the barrier reads before unseal; they protect themselves (docs/security.md).
+BARRIER_RECORDS = frozenset(
+    {"seal-config", "sealed-root-keys", "sealed-root-keys-next", "rekey-pending", _RECORD_KEY}
+)
+MAC_FIELD = "_mac"
+DELETED_FIELD = "_deleted"  # version number (str) -> deletion time, inside the MAC'd row
+
+
+def _tampered(kind: str, name: str) -> TamperedRecord:
+    log.warning("refused a stored %s record %r: it does not open (edited or forged)", kind, name)
+    return TamperedRecord.of(kind, name)
+
+
+class SealedStore:
+    """Implements the Store protocol over another store, sealing records and MACing secrets."""
+
+    def __init__(self, inner: Store, record_key: bytes) -> None:
+        if len(record_key) != 64:
+            raise DecryptionError()
+        self._inner = inner
+        self._aead = Aead(record_key[:32])
+        self._mac_key = record_key[32:]
+
+    def __repr__(self) -> str:
+        return "SealedStore(<keys hidden>)"
+
+    @property
+    def inner(self) -> Store:
+        return self._inner
+
+    # -- records
+    @staticmethod
+    def _binding(kind: str, name: str) -> bytes:
+        return b"strongroom:record:v1|" + canonical_context({"kind": kind, "name": name})
+
+    def seal_record(self, kind: str, name: str, value: bytes) -> bytes:
+        return _PREFIX + self._aead.wrap(value, self._binding(kind, name))
+
+    def opens(self, kind: str, name: str, value: bytes) -> bool:
+        """Whether ``value`` is a sealed record of this name (the migration's probe; quiet)."""
+        try:
+            self._aead.unwrap(value.removeprefix(_PREFIX), self._binding(kind, name))
+        except DecryptionError:
+            return False
+        return value.startswith(_PREFIX)
+
+    def open_record(self, kind: str, name: str, sealed: bytes) -> bytes:
+        try:
+            if not sealed.startswith(_PREFIX):
+                raise DecryptionError()
+            return self._aead.unwrap(sealed[len(_PREFIX) :], self._binding(kind, name))
+        except DecryptionError:
+            raise _tampered(kind, name) from None
+
+    def get_record(self, kind: str, name: str) -> bytes | None:
+        raw = self._inner.get_record(kind, name)
+        return None if raw is None else self.open_record(kind, name, raw)
+
+    def put_record(self, kind: str, name: str, value: bytes) -> None:
+        self._inner.put_record(kind, name, self.seal_record(kind, name, value))
+
+    def replace_record(self, kind: str, name: str, old: bytes | None, new: bytes) -> bool:
+        sealed_new = self.seal_record(kind, name, new)
+        if old is None:
+            return self._inner.replace_record(kind, name, None, sealed_new)
+        # Sealing is randomised: compare plaintexts, then swap exactly the ciphertext we opened.
+        stored = self._inner.get_record(kind, name)
+        if stored is None or self.open_record(kind, name, stored) != old:
+            return False
+        return self._inner.replace_record(kind, name, stored, sealed_new)
+
+    def delete_record(self, kind: str, name: str) -> bool:
+        return self._inner.delete_record(kind, name)
+
+    def list_records(self, kind: str) -> list[str]:
+        return self._inner.list_records(kind)
+
+    def list_kinds(self) -> list[str]:
+        return self._inner.list_kinds()
+
+    def add_counter(self, kind: str, name: str, delta: int) -> int:
+        return self._inner.add_counter(kind, name, delta)
+
+    # -- secret rows: MAC'd, deletion times inside
+    def _mac(self, secret: SecretRecord, settings: dict[str, Any]) -> str:
+        body = json.dumps(
+            [secret.namespace, secret.path, secret.current_version, settings],
+            sort_keys=True,
+            separators=(",", ":"),
+        ).encode()
+        return hmac.new(self._mac_key, b"strongroom:secret:v1|" + body, hashlib.sha256).hexdigest()
+
+    def signed_row(self, secret: SecretRecord) -> SecretRecord:
+        """The row as stored: its settings with their MAC."""
+        settings = {k: v for k, v in secret.settings.items() if k != MAC_FIELD}
+        return replace(secret, settings={**settings, MAC_FIELD: self._mac(secret, settings)})
+
+    def signed(self, secret: SecretRecord) -> bool:
+        """Whether a stored row carries a valid MAC (the migration's probe; quiet)."""
+        settings = dict(secret.settings)
+        mac = settings.pop(MAC_FIELD, None)
+        return isinstance(mac, str) and hmac.compare_digest(mac, self._mac(secret, settings))
+
+    def _verified(self, secret: SecretRecord | None) -> SecretRecord | None:
+        if secret is None:
+            return None
+        if not self.signed(secret):
+            raise _tampered("secret", f"{secret.namespace}/{secret.path}")
+        settings = dict(secret.settings)
+        settings.pop(MAC_FIELD)
+        return replace(secret, settings=settings)
+
+    @staticmethod
+    def _with_deletion(secret: SecretRecord, version: VersionRecord | None) -> VersionRecord | None:
+        if version is None:
+            return None
+        deleted = secret.settings.get(DELETED_FIELD, {})
+        when = deleted.get(str(version.version)) if isinstance(deleted, dict) else None
+        return replace(version, deletion_time=float(when) if when is not None else None)
+
+    def get_secret(self, namespace: str, path: str) -> SecretRecord | None:
+        return self._verified(self._inner.get_secret(namespace, path))
+
+    def put_secret(self, secret: SecretRecord) -> None:
+        self._inner.put_secret(self.signed_row(secret))
+
+    def replace_secret(self, old: SecretRecord, new: SecretRecord) -> bool:
+        return self._inner.replace_secret(self.signed_row(old), self.signed_row(new))
+
+    def write_version(
+        self, secret: SecretRecord, version: VersionRecord, *, expected_current: int, keep: int
+    ) -> None:
+        settings = dict(secret.settings)
+        deleted = settings.get(DELETED_FIELD)
+        if isinstance(deleted, dict):  # forget pruned versions
+            kept = {k: v for k, v in deleted.items() if int(k) > version.version - keep}
+            settings[DELETED_FIELD] = kept
+        if version.deletion_time is not None:
+            marks = dict(settings.get(DELETED_FIELD, {}))
+            marks[str(version.version)] = version.deletion_time
+            settings[DELETED_FIELD] = marks
+        signed = self.signed_row(replace(secret, settings=settings))
+        self._inner.write_version(signed, version, expected_current=expected_current, keep=keep)
+
+    def get_version(self, namespace: str, path: str, version: int) -> VersionRecord | None:
+        return self.read_version(namespace, path, version)[1]
+
+    def read_version(
+        self, namespace: str, path: str, version: int | None
+    ) -> tuple[SecretRecord | None, VersionRecord | None]:
+        raw_secret, record = self._inner.read_version(namespace, path, version)
+        secret = self._verified(raw_secret)
+        if secret is None:
+            return None, None
+        return secret, self._with_deletion(secret, record)
+
+    def list_versions(self, namespace: str, path: str) -> list[VersionRecord]:
+        secret = self.get_secret(namespace, path)
+        if secret is None:
+            return []
+        found = self._inner.list_versions(namespace, path)
+        return [v for v in (self._with_deletion(secret, r) for r in found) if v is not None]
+
+    def set_deletion(
+        self, namespace: str, path: str, versions: Sequence[int], deletion_time: float | None
+    ) -> None:
+        while True:  # compare-and-set on the MAC'd row, as labels move
+            secret = self.get_secret(namespace, path)
+            if secret is None:
+                return
+            live = {v.version for v in self._inner.list_versions(namespace, path) if v.envelope}
+            marks = dict(secret.settings.get(DELETED_FIELD, {}))
+            for number in versions:
+                if number not in live:
+                    continue
+                if deletion_time is None:
+                    marks.pop(str(number), None)
+                else:
+                    marks[str(number)] = deletion_time
+            changed = replace(secret, settings={**secret.settings, DELETED_FIELD: marks})
+            if not marks:
+                changed.settings.pop(DELETED_FIELD)
+            if self.replace_secret(secret, changed):
+                break
+        # The column follows for queries and operators; the MAC'd row above is what is trusted.
+        self._inner.set_deletion(namespace, path, versions, deletion_time)
+
+    def destroy_versions(self, namespace: str, path: str, versions: Sequence[int]) -> None:
+        self._inner.destroy_versions(namespace, path, versions)
+
+    def delete_secret(self, namespace: str, path: str) -> bool:
+        return self._inner.delete_secret(namespace, path)
+
+    def scan_paths(self, namespace: str, prefix: str, after: str, limit: int) -> list[str]:
+        return self._inner.scan_paths(namespace, prefix, after, limit)
+
+    def scan_secrets(self, namespace: str, after: str, limit: int) -> list[SecretRecord]:
+        found = self._inner.scan_secrets(namespace, after, limit)
+        return [s for s in (self._verified(r) for r in found) if s is not None]
+
+    # -- keys and the rest: no access decision rides on these
+    def scan_versions_not_under(
+        self, namespace: str, key_ref: str, after: tuple[str, int], limit: int
+    ) -> list[VersionRecord]:
+        return self._inner.scan_versions_not_under(namespace, key_ref, after, limit)
+
+    def replace_envelope(self, record: VersionRecord, envelope: bytes, key_ref: str) -> bool:
+        return self._inner.replace_envelope(record, envelope, key_ref)
+
+    def replace_envelopes(self, items: Sequence[tuple[VersionRecord, bytes, str]]) -> int:
+        return self._inner.replace_envelopes(items)
+
+    def count_by_key_ref(self, namespace: str) -> dict[str, int]:
+        return self._inner.count_by_key_ref(namespace)
+
+    def delete_namespace_data(self, namespace: str) -> None:
+        self._inner.delete_namespace_data(namespace)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def publish(self, topic: str, key: str = "") -> None:
+        self._inner.publish(topic, key)
+
+    def subscribe(self, handler: Callable[[str, str], None]) -> Callable[[], None]:
+        return self._inner.subscribe(handler)
+
+    def try_leader(self, name: str) -> bool:
+        return self._inner.try_leader(name)
+
+
+def _record_key(store: Store, provider: KeyProvider) -> bytes:
+    wrapped = store.get_record(_SYSTEM, _RECORD_KEY)
+    if wrapped is None:
+        fresh = provider.wrap(new_key() + new_key(), context=_RECORD_KEY_CONTEXT)
+        store.replace_record(_SYSTEM, _RECORD_KEY, None, fresh)
+        wrapped = store.get_record(_SYSTEM, _RECORD_KEY)
+        assert wrapped is not None
+    return provider.unwrap(wrapped, context=_RECORD_KEY_CONTEXT)
+
+
+def open_sealed_store(store: Store, provider: KeyProvider) -> SealedStore:
+    """The sealed view of ``store``, creating the record key on first use. A store written
+    before records were sealed is then sealed in place by strongroom.record_migration."""
+    return SealedStore(store, _record_key(store, provider))
