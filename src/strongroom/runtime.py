@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from strongroom.audit import AuditBroker
 from strongroom.auth import TokenRegistry
 from strongroom.auth.approle import AppRoleAuth
+from strongroom.auth.hash_queue import HashQueue
 from strongroom.auth.lockout import LoginGuard
 from strongroom.auth.token_service import TokenService
 from strongroom.auth.userpass import UserpassAuth
@@ -84,7 +85,7 @@ class Runtime:
             tokens,
             TokenService(tokens, store),
             AppRoleAuth(store, tokens, guard, clock),
-            UserpassAuth(store, tokens, guard),
+            UserpassAuth(store, tokens, guard, HashQueue()),
             audit,
             secrets,
             NamespaceService(store, keyrings, clock, settings.limits),

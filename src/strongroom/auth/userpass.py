@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from strongroom.auth.canonical import canonical_name
+from strongroom.auth.hash_queue import HashQueue
 from strongroom.auth.identity import Identity
 from strongroom.auth.lockout import LoginGuard
 from strongroom.auth.token_service import string_list
@@ -43,10 +44,13 @@ def _password(doc: dict[str, Any]) -> str:
 
 
 class UserpassAuth:
-    def __init__(self, store: Store, tokens: TokenRegistry, guard: LoginGuard) -> None:
+    def __init__(
+        self, store: Store, tokens: TokenRegistry, guard: LoginGuard, hashing: HashQueue
+    ) -> None:
         self._store = store
         self._tokens = tokens
         self._guard = guard
+        self._hashing = hashing
 
     def write_user(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:
         key = _user_key(name)
@@ -58,7 +62,8 @@ class UserpassAuth:
             raise BadRequest(f"unknown userpass field {unknown[0]!r}")
         user: dict[str, Any] = json.loads(raw) if raw else {"name": canonical_name(name)}
         if "password" in doc or not raw:
-            user["hash"] = hash_password(_password(doc))
+            password = _password(doc)
+            user["hash"] = self._hashing.run(lambda: hash_password(password))
         if "token_policies" in doc or "policies" in doc or not raw:
             policies = string_list(doc, "token_policies") or string_list(doc, "policies")
             for policy in policies:
@@ -99,10 +104,11 @@ class UserpassAuth:
         self._guard.reserve("userpass", name)
         raw = self._store.get_record(_KIND, key)
         if raw is None:
-            dummy_verify(password)  # same time as a real check: do not reveal who exists
+            # The same time as a real check: do not reveal who exists.
+            self._hashing.run(lambda: dummy_verify(password))
             raise Unauthenticated(_LOGIN_FAILED)
         user = json.loads(raw)
-        if not verify_password(password, user["hash"]):
+        if not self._hashing.run(lambda: verify_password(password, user["hash"])):
             raise Unauthenticated(_LOGIN_FAILED)
         self._guard.succeeded("userpass", name)
         return self._tokens.create(
