@@ -8,19 +8,36 @@ from typing import Any
 from strongroom.errors import BadRequest, LimitExceeded
 from strongroom.limits import Limits
 
-__all__ = ["check_depth", "encode_data", "merge_patch"]
+__all__ = ["check_json", "encode_data", "merge_patch"]
 
 
-def check_depth(value: Any, limit: int) -> None:
-    """Refuse JSON nested deeper than ``limit`` (iterative, so it cannot blow the stack)."""
+def _check_text(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest(
+            "the JSON holds an invalid Unicode character (a lone surrogate escape such as"
+            " \\ud800); send valid UTF-8 text"
+        ) from None
+
+
+def check_json(value: Any, limit: int) -> None:
+    """Refuse JSON nested deeper than ``limit``, or holding a lone surrogate in any key or string
+    (it could be stored but never encoded again). Iterative, so it cannot blow the stack."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, dict | list):
+        if isinstance(item, str):
+            _check_text(item)
+        elif isinstance(item, dict | list):
             if depth > limit:
                 raise LimitExceeded(f"JSON is nested deeper than {limit} levels")
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
+            if isinstance(item, dict):
+                for key in item:
+                    _check_text(key)
+                stack.extend((child, depth + 1) for child in item.values())
+            else:
+                stack.extend((child, depth + 1) for child in item)
 
 
 def encode_data(data: Any, limits: Limits) -> bytes:
@@ -29,7 +46,7 @@ def encode_data(data: Any, limits: Limits) -> bytes:
         raise BadRequest("secret data must be a JSON object of key/value pairs")
     if len(data) > limits.max_keys_per_secret:
         raise LimitExceeded(f"secret data has more than {limits.max_keys_per_secret} keys")
-    check_depth(data, limits.max_json_depth)
+    check_json(data, limits.max_json_depth)
     try:
         encoded = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError):

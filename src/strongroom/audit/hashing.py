@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from typing import Any
 
 __all__ = ["ValueHasher"]
+
+_MEMO_ENTRIES = 4096
+_MEMO_KEY_CHARS = 64
 
 
 class ValueHasher:
@@ -15,18 +19,38 @@ class ValueHasher:
 
     def __init__(self, key: bytes) -> None:
         self._keyed = hmac.new(key, digestmod=hashlib.sha256)
+        # Object keys repeat on every request ("data", "version", …): their HMACs are kept.
+        self._keys: dict[str, str] = {}
 
     def hash(self, value: str) -> str:
         mac = self._keyed.copy()
-        mac.update(value.encode("utf-8"))
+        # surrogatepass: a lone surrogate from a caller's JSON is hashed, never an exception.
+        mac.update(value.encode("utf-8", "surrogatepass"))
         return "hmac-sha256:" + mac.hexdigest()
 
-    def redact(self, value: Any) -> Any:
-        """Every string leaf HMAC'd; object keys, numbers, booleans and nulls kept."""
+    def _hash_key(self, key: str) -> str:
+        known = self._keys.get(key)
+        if known is None:
+            known = self.hash(key)
+            if len(key) <= _MEMO_KEY_CHARS:
+                if len(self._keys) >= _MEMO_ENTRIES:
+                    self._keys.clear()
+                self._keys[key] = known
+        return known
+
+    def redact(self, value: Any, *, top: bool = True) -> Any:
+        """Every scalar leaf HMAC'd (strings, numbers and booleans, as their JSON text), and every
+        object key below the top level: a secret's key names and numbers are secret too. The
+        top-level names of a request or response document (``data``, ``metadata``) stay
+        readable; nulls stay null."""
         if isinstance(value, str):
             return self.hash(value)
+        if value is None:
+            return None
         if isinstance(value, dict):
-            return {k: self.redact(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.redact(v) for v in value]
-        return value
+            if top:
+                return {k: self.redact(v, top=False) for k, v in value.items()}
+            return {self._hash_key(str(k)): self.redact(v, top=False) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.redact(v, top=False) for v in value]
+        return self.hash(json.dumps(value))

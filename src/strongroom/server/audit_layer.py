@@ -1,25 +1,53 @@
-"""The outermost ASGI layer: refuses requests while sealed, bounds the body, and writes the
-request and response audit entries around every request, fail closed.
+"""The outermost ASGI layer: refuses requests while sealed, bounds the body, authenticates or
+rate-limits the caller, and writes the request and response audit entries around every request,
+fail closed.
 
 The request entry is written before the app runs (an unaudited request never executes); the
-response is held until its entry is written, so no secret leaves without a record."""
+response is held until its entry is written, so no secret leaves without a record.
+
+What an unauthenticated caller can make the server do is bounded: the caller is authenticated
+(or, on the few public paths, charged against its address's budget) before anything parses or
+audits its body; the body of an unauthenticated or refused request, and any body over
+AUDITED_BODY_BYTES, is audited only as its size and one HMAC of its bytes; a body of some size
+is parsed and HMAC'd on a worker thread, not on the event loop."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from strongroom.audit import AuditBroker
-from strongroom.errors import AuditUnavailable, PayloadTooLarge, Sealed, StrongroomError
-from strongroom.server.http import RESPONSE_DOC, error_response, token_from_headers
+from strongroom.errors import (
+    AuditUnavailable,
+    BadRequest,
+    PayloadTooLarge,
+    Sealed,
+    StrongroomError,
+)
+from strongroom.jsondata import check_json
+from strongroom.server.http import (
+    RESPONSE_DOC,
+    authenticate_scope,
+    client_address,
+    error_response,
+    needs_token,
+    token_from_headers,
+)
 from strongroom.server.node import Node
 from strongroom.types import format_time
 
-__all__ = ["AuditLayer"]
+__all__ = ["AUDITED_BODY_BYTES", "AuditLayer"]
+
+log = logging.getLogger("strongroom.server")
+
+AUDITED_BODY_BYTES = 64 * 1024  # a larger body is audited as its size and HMAC
+_INLINE_BYTES = 4 * 1024  # a smaller body is parsed and HMAC'd on the event loop (cheaper)
 
 UNAUDITED = frozenset({"/healthz"})
 OPEN_WHILE_SEALED = frozenset(
@@ -33,13 +61,25 @@ def _new_request_id() -> str:
     return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
 
 
-def _json_or_none(raw: bytes) -> Any:
+def _opaque(raw: bytes) -> str:
+    """The whole body as one string leaf, which each sink HMACs: its size and digest, never its
+    content (a SHA-256 of a short password would be guessable; a keyed HMAC is not)."""
+    return raw.decode("latin-1")
+
+
+def _audited_form(raw: bytes, trusted: bool, depth_limit: int) -> tuple[Any, int]:
+    """What the audit entry carries for a body, and its size. Only an authenticated caller's
+    well-formed body of a bounded size is parsed (every leaf is then HMAC'd)."""
     if not raw:
-        return None
+        return None, 0
+    if not trusted or len(raw) > AUDITED_BODY_BYTES:
+        return _opaque(raw), len(raw)
     try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):
-        return {"unparsed_bytes": len(raw)}
+        doc = json.loads(raw)
+        check_json(doc, depth_limit)
+    except (ValueError, RecursionError, BadRequest):
+        return _opaque(raw), len(raw)
+    return doc, len(raw)
 
 
 class AuditLayer:
@@ -52,8 +92,24 @@ class AuditLayer:
             await self.app(scope, receive, send)
             return
         self.node.requests.enter()
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
         try:
-            await self._serve(scope, receive, send)
+            await self._serve(scope, receive, tracked)
+        except Exception as exc:
+            # Nothing a caller sends may reach the log as a traceback (it may quote the request):
+            # the type only, and a JSON 500 if no answer has started.
+            log.error("unexpected %s in the audit layer", type(exc).__name__)
+            if not started:
+                error = StrongroomError("internal error; see the server log")
+                await error_response(error, scope.get("strongroom.request_id"))(
+                    scope, receive, send
+                )
         finally:
             self.node.requests.leave()
 
@@ -66,29 +122,44 @@ class AuditLayer:
         runtime = self.node.runtime
         if runtime is None:
             if scope["path"] in OPEN_WHILE_SEALED:
+                try:
+                    self.node.limiter.hit(client_address(scope))
+                except StrongroomError as exc:
+                    await error_response(exc, request_id)(scope, receive, send)
+                    return
                 await self.app(scope, receive, send)  # nothing to audit with: the keys are sealed
             else:
                 await error_response(Sealed(), request_id)(scope, receive, send)
             return
+        # Who is asking, before anything reads, parses or audits what they sent.
+        refused = self._gate(scope)
         broker = runtime.audit
         if not broker.enabled:
-            await self.app(scope, receive, send)
+            if refused is not None:
+                await error_response(refused, request_id)(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
             return
-        early: PayloadTooLarge | None = None
-        try:
-            body = await self._read_body(receive, runtime.settings.limits.max_body_bytes)
-        except PayloadTooLarge as exc:
-            body, early = b"", exc
-        client = scope.get("client")
+        early: StrongroomError | None = refused
+        body = b""
+        if early is None:
+            try:
+                body = await self._read_body(receive, runtime.settings.limits.max_body_bytes)
+            except PayloadTooLarge as exc:
+                early = exc
         request = {
             "method": scope["method"],
             "path": scope["path"],
             "query": scope.get("query_string", b"").decode("latin-1"),
-            "remote_addr": client[0] if client else "",
+            "remote_addr": client_address(scope),
         }
         base = {"time": format_time(time.time()), "request_id": request_id, "request": request}
         token = token_from_headers(scope["headers"])
-        entry: dict[str, Any] = {**base, "type": "request", "body": _json_or_none(body)}
+        trusted = early is None and "strongroom.identity" in scope
+        form, size = _audited_form(body, trusted, runtime.settings.limits.max_json_depth + 2)
+        entry: dict[str, Any] = {**base, "type": "request", "body": form}
+        if size:
+            entry["body_size"] = size
         if token:
             entry["token"] = token
         # A read changes nothing, so its request entry can wait for its response and both go out
@@ -97,7 +168,10 @@ class AuditLayer:
         deferred = entry if scope["method"] == "GET" else None
         if deferred is None:
             try:
-                broker.log(entry, sensitive=_SENSITIVE)
+                if size > _INLINE_BYTES:
+                    await run_in_threadpool(broker.log, entry, sensitive=_SENSITIVE)
+                else:
+                    broker.log(entry, sensitive=_SENSITIVE)
             except AuditUnavailable as exc:
                 await error_response(exc, request_id)(scope, receive, send)
                 return
@@ -107,6 +181,19 @@ class AuditLayer:
         else:
             await self.app(scope, self._replay(body), self._hold(held))
         await self._answer(scope, receive, send, base, token, held, broker, deferred)
+
+    def _gate(self, scope: Scope) -> StrongroomError | None:
+        """Authenticate a request that needs a token (a failure spends the address's budget of
+        unauthenticated requests); charge one that does not against that budget. The error to
+        answer with, or None."""
+        try:
+            if needs_token(scope["path"]):
+                authenticate_scope(self.node, scope)
+            else:
+                self.node.limiter.hit(client_address(scope))
+        except StrongroomError as exc:
+            return exc
+        return None
 
     @staticmethod
     async def _read_body(receive: Receive, limit: int) -> bytes:
@@ -167,7 +254,11 @@ class AuditLayer:
             entry["auth"] = {"display_name": identity.name, "policies": list(identity.policies)}
             entry["accessor"] = identity.accessor
         # The fast read path hands over the document it encoded; anything else is parsed back.
-        doc = scope.get(RESPONSE_DOC) or _json_or_none(raw)
+        doc = scope.get(RESPONSE_DOC)
+        if doc is None and raw:
+            doc, size = _audited_form(raw, True, 64)
+            if size > AUDITED_BODY_BYTES:
+                entry["data_size"] = size
         if isinstance(doc, dict) and isinstance(doc.get("error"), dict):
             error = dict(doc["error"])
             entry["error"] = {"code": error.pop("code", ""), "message": error.pop("message", "")}
@@ -177,7 +268,10 @@ class AuditLayer:
             entry["data"] = doc
         entries = (entry,) if request_entry is None else (request_entry, entry)
         try:
-            broker.log(*entries, sensitive=_SENSITIVE)
+            if len(raw) > _INLINE_BYTES:
+                await run_in_threadpool(broker.log, *entries, sensitive=_SENSITIVE)
+            else:
+                broker.log(*entries, sensitive=_SENSITIVE)
         except StrongroomError as exc:
             await error_response(exc, base["request_id"])(scope, receive, send)
             return

@@ -169,9 +169,8 @@ def _secret_id_action(action: str, by_accessor: bool) -> Any:
 
 
 async def approle_login(request: Request) -> Response:
-    node = node_of(request)
-    node.limiter.hit(client_address(request.scope))
-    rt = node.require_runtime()
+    # The audit layer charged this unauthenticated request to its address's budget already.
+    rt = node_of(request).require_runtime()
     doc = await read_json(request, rt.settings.limits)
     token, info = await run_in_threadpool(
         rt.approle.login,
@@ -191,9 +190,7 @@ async def list_userpass_users(request: Request) -> Response:
 
 
 async def userpass_login(request: Request) -> Response:
-    node = node_of(request)
-    node.limiter.hit(client_address(request.scope))
-    rt = node.require_runtime()
+    rt = node_of(request).require_runtime()
     doc = await read_json(request, rt.settings.limits)
     token, info = await run_in_threadpool(rt.userpass.login, request.path_params["name"], doc)
     return json_response(_auth_body(rt, token, info))
