@@ -96,12 +96,9 @@ class Runtime:
         runtime.stop_listening = store.subscribe(runtime.on_change_elsewhere)
         if settings.audit_file is not None:
             runtime.audit.ensure_file("file", settings.audit_file)
-        if settings.dev:
+        if settings.dev:  # a chosen root token is a dev-mode convenience, never production's
             runtime.namespaces.ensure(settings.default_namespace)
             runtime.root_token = tokens.dev_root_token(settings.root_token)
-        elif settings.root_token:
-            tokens.ensure_root_token(settings.root_token)
-            runtime.root_token = settings.root_token
         return runtime
 
     def on_change_elsewhere(self, topic: str, key: str) -> None:

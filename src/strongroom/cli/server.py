@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from pathlib import Path
 
@@ -13,7 +14,19 @@ from strongroom.errors import BadRequest
 
 __all__ = ["server"]
 
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback  # all of 127.0.0.0/8, and ::1
+    except ValueError:
+        return False
+
+
+def _url_host(host: str) -> str:
+    """A host as it goes in a URL: an IPv6 address in brackets."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def _duration_option(value: str | None, name: str) -> float:
@@ -36,7 +49,15 @@ def _duration_option(value: str | None, name: str) -> float:
 @click.option(
     "--root-token",
     envvar="STRONGROOM_DEV_ROOT_TOKEN",
-    help="Use this root token (like Vault's -dev-root-token-id).",
+    help="Dev mode only: use this root token (like Vault's -dev-root-token-id).",
+)
+@click.option(
+    "--trusted-proxy",
+    "trusted_proxies",
+    multiple=True,
+    metavar="CIDR",
+    help="Believe X-Forwarded-For from this proxy address or CIDR (repeatable); "
+    "by default the client address is the socket's.",
 )
 @click.option(
     "--store-url",
@@ -96,6 +117,7 @@ def server(
     host: str,
     port: int,
     root_token: str | None,
+    trusted_proxies: tuple[str, ...],
     store_url: str | None,
     rotate_after: int,
     rotate_keys_every: str | None,
@@ -116,6 +138,8 @@ def server(
       strongroom server --dev --data-dir ./data --port 8300 --root-token dev-only-token
       strongroom server --data-dir /var/lib/strongroom --seal shamir \\
           --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem
+      strongroom server --data-dir /var/lib/strongroom --host 10.0.0.5 \\
+          --insecure-no-tls --trusted-proxy 10.0.0.2/32
     """
     try:
         import uvicorn
@@ -127,8 +151,15 @@ def server(
     if (tls_cert is None) != (tls_key is None):
         click.echo("Error: pass both --tls-cert and --tls-key.", err=True)
         sys.exit(2)
+    if root_token and not dev:
+        click.echo(
+            "Error: --root-token (STRONGROOM_DEV_ROOT_TOKEN) is for dev mode only; a production "
+            "server's first root token comes from: strongroom operator init",
+            err=True,
+        )
+        sys.exit(2)
     tls = tls_cert is not None
-    if host not in _LOOPBACK and not tls and not insecure_no_tls:
+    if not _is_loopback(host) and not tls and not insecure_no_tls:
         click.echo(
             "Error: refusing to listen on a non-loopback address without TLS. "
             "Pass --tls-cert and --tls-key, or --insecure-no-tls behind a TLS proxy.",
@@ -142,6 +173,7 @@ def server(
         port=port,
         dev=dev,
         root_token=root_token,
+        trusted_proxies=trusted_proxies,
         store_url=store_url or store_url_from_env(),
         rotate_after_encryptions=rotate_after,
         rotate_keys_every=_duration_option(rotate_keys_every, "--rotate-keys-every"),
@@ -155,7 +187,7 @@ def server(
     )
     app = create_app(settings)
     node = app.node
-    addr = f"{'https' if tls else 'http'}://{host}:{port}"
+    addr = f"{'https' if tls else 'http'}://{_url_host(host)}:{port}"
     status = node.status()
     click.echo(f"strongroom {'dev ' if dev else ''}server")
     click.echo(f"  data directory: {settings.data_dir}")
@@ -182,6 +214,7 @@ def server(
         log_level="warning",
         access_log=access_log,
         server_header=False,
+        proxy_headers=False,  # the client address is the socket's (server/proxies.py)
         ssl_certfile=str(tls_cert) if tls_cert else None,
         ssl_keyfile=str(tls_key) if tls_key else None,
     )

@@ -92,6 +92,8 @@ class AuditLayer:
             await self.app(scope, receive, send)
             return
         self.node.requests.enter()
+        if self.node.proxies:
+            self.node.proxies.apply(scope)
         started = False
 
         async def tracked(message: Message) -> None:

@@ -13,6 +13,7 @@ from strongroom.rotation.scheduler import Scheduler
 from strongroom.runtime import Runtime
 from strongroom.seal import Barrier, RekeyResult, SealStatus
 from strongroom.server.gauge import RequestGauge
+from strongroom.server.proxies import TrustedProxies
 from strongroom.store import open_store
 
 __all__ = ["Node"]
@@ -38,6 +39,7 @@ class Node:
             burst=settings.unauthenticated_burst,
         )
         self.requests = RequestGauge()
+        self.proxies = TrustedProxies(settings.trusted_proxies)
         self.runtime: Runtime | None = None
         self.scheduler: Scheduler | None = None
         self._lock = threading.Lock()
