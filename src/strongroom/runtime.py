@@ -15,6 +15,7 @@ from strongroom.auth.token_service import TokenService
 from strongroom.auth.userpass import UserpassAuth
 from strongroom.clock import Clock
 from strongroom.config import ServerSettings
+from strongroom.cursors import Cursors
 from strongroom.datakeys import DataKeyService
 from strongroom.keyring import Keyrings
 from strongroom.kms.provider import KeyProvider
@@ -66,7 +67,7 @@ class Runtime:
         policies.on_change.append(lambda: tokens.forget(""))
         guard = LoginGuard(store, clock, max_attempts=settings.login_attempts)
         audit = AuditBroker(store, provider, clock, settings.resolved_audit_dir)
-        secrets = SecretService(store, keyrings, clock, settings.limits)
+        secrets = SecretService(store, keyrings, clock, settings.limits, Cursors(store))
         notifier = Notifier(secrets)
         rotation = RotationService(
             store,

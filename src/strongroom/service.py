@@ -13,6 +13,7 @@ from typing import Any
 from strongroom.auth import Identity
 from strongroom.clock import Clock
 from strongroom.crypto.envelope import open_at, seal, split_header
+from strongroom.cursors import Cursors
 from strongroom.errors import (
     BadRequest,
     CheckAndSetMismatch,
@@ -33,6 +34,10 @@ __all__ = ["SecretService", "encoded_version_context", "version_context"]
 
 _WRITE_RETRIES = 10
 _WRITE_LOCK_STRIPES = 64
+# A listing or search reads at most this many store pages per request; past that it answers with
+# what it found and a cursor, so a caller who may see little of a big namespace pages through it
+# instead of making one request scan all of it.
+SCAN_BUDGET_PAGES = 10
 
 
 def version_context(namespace: str, path: str, version: int) -> dict[str, str]:
@@ -68,11 +73,14 @@ def _version_metadata(record: VersionRecord) -> VersionMetadata:
 
 
 class SecretService:
-    def __init__(self, store: Store, keyrings: Keyrings, clock: Clock, limits: Limits) -> None:
+    def __init__(
+        self, store: Store, keyrings: Keyrings, clock: Clock, limits: Limits, cursors: Cursors
+    ) -> None:
         self._store = store
         self._keyrings = keyrings
         self._clock = clock
         self.limits = limits
+        self._cursors = cursors
         # Writes to one secret queue up in this process instead of racing each other; across
         # nodes the store's check-and-set decides and the loser retries.
         self._write_locks = [threading.Lock() for _ in range(_WRITE_LOCK_STRIPES)]
@@ -88,8 +96,9 @@ class SecretService:
         """``create`` for a new secret, ``update`` for an existing one (Vault's rule)."""
         check_namespace(namespace, self.limits)
         check_path(path, self.limits)
-        exists = self._store.get_secret(namespace, path) is not None
-        identity.require("update" if exists else "create", f"{namespace}/{path}")
+        identity.require_write(
+            f"{namespace}/{path}", lambda: self._store.get_secret(namespace, path) is not None
+        )
         self._keyrings.get(namespace)
 
     def _secret(self, namespace: str, path: str) -> SecretRecord:
@@ -205,8 +214,8 @@ class SecretService:
     def rollback(
         self, identity: Identity, namespace: str, path: str, version: int
     ) -> VersionMetadata:
+        self._target(identity, "update", namespace, path)  # before any look-up: no oracle
         old = self.get(identity, namespace, path, version=version)
-        self._target(identity, "update", namespace, path)
         secret = self._secret(namespace, path)
         return self._write(
             namespace, path, encode_data(old.data, self.limits), secret.current_version
@@ -352,7 +361,9 @@ class SecretService:
         max_versions: int | None = None,
         cas_required: bool | None = None,
         custom_metadata: Mapping[str, str] | None = None,
-    ) -> SecretMetadata:
+    ) -> SecretMetadata | None:
+        """Write settings; the metadata afterwards, or None when the caller may not read it
+        (a create-only token writes, and learns nothing it did not send)."""
         self._target_write(identity, namespace, path)
         now = self._clock.now()
         secret = self._store.get_secret(namespace, path) or SecretRecord(
@@ -372,6 +383,8 @@ class SecretService:
                 namespace, path, secret.current_version, secret.created_time, now, settings
             )
         )
+        if not identity.allows("read", f"{namespace}/{path}"):
+            return None
         return self.metadata(identity, namespace, path)
 
     def _check_custom_metadata(self, custom: Mapping[str, str]) -> dict[str, str]:
@@ -480,13 +493,27 @@ class SecretService:
         after: str = "",
         limit: int = 1000,
     ) -> tuple[list[str], str]:
-        """Every secret path under ``prefix``; returns the page and the cursor for the next one."""
+        """Every secret path under ``prefix`` that the caller may see, a page at a time; returns
+        the page and an opaque cursor for the next one ("" at the end)."""
         base = self._scope(identity, "list", namespace, prefix)
         limit = max(1, min(limit, self.limits.max_list_page))
-        page = self._store.scan_paths(namespace, base, after, limit)
-        cursor = page[-1] if len(page) == limit else ""
-        # Only what the caller may read or list: a listing must not leak other paths.
-        return [p for p in page if identity.can_see(f"{namespace}/{p}")], cursor
+        scope = f"list:{namespace}/{base}"
+        position = self._cursors.read(scope, after)
+        found: list[str] = []
+        budget = SCAN_BUDGET_PAGES
+        while budget > 0:
+            budget -= 1
+            page = self._store.scan_paths(namespace, base, position, self.limits.max_list_page)
+            for path in page:
+                position = path
+                # Only what the caller may read or list: a listing must not leak other paths.
+                if identity.can_see(f"{namespace}/{path}"):
+                    found.append(path)
+                    if len(found) == limit:
+                        return found, self._cursors.make(scope, position)
+            if len(page) < self.limits.max_list_page:
+                return found, ""
+        return found, self._cursors.make(scope, position)
 
     def search(
         self,
@@ -497,23 +524,25 @@ class SecretService:
         name: str = "",
         metadata: Mapping[str, str] | None = None,
         limit: int = 1000,
-    ) -> list[str]:
+        after: str = "",
+    ) -> tuple[list[str], str]:
         """Paths under ``prefix`` whose path matches ``name`` (a glob if it has * ? [, else a
-        case-insensitive substring) and whose custom metadata has every pair of ``metadata``."""
+        case-insensitive substring) and whose custom metadata has every pair of ``metadata``; a
+        page at a time, with an opaque cursor for the next page ("" at the end)."""
         base = self._scope(identity, "list", namespace, prefix)
         limit = max(1, min(limit, self.limits.max_list_page))
         wanted = dict(metadata or {})
         is_glob = any(c in name for c in "*?[")
+        scope = f"search:{namespace}/{base}"
+        position = self._cursors.read(scope, after) or (base[:-1] if base else "")
         found: list[str] = []
-        after = base[:-1] if base else ""
-        while len(found) < limit:
-            page = self._store.scan_secrets(namespace, after, self.limits.max_list_page)
-            if not page:
-                break
+        for _ in range(SCAN_BUDGET_PAGES):
+            page = self._store.scan_secrets(namespace, position, self.limits.max_list_page)
             for secret in page:
+                position = secret.path
                 if not secret.path.startswith(base):
                     if secret.path > base + "\U0010ffff":
-                        return found
+                        return found, ""
                     continue
                 if name and not (
                     fnmatch.fnmatchcase(secret.path, name)
@@ -527,6 +556,7 @@ class SecretService:
                 if all(custom.get(k) == v for k, v in wanted.items()):
                     found.append(secret.path)
                     if len(found) >= limit:
-                        break
-            after = page[-1].path
-        return found
+                        return found, self._cursors.make(scope, position)
+            if len(page) < self.limits.max_list_page:
+                return found, ""
+        return found, self._cursors.make(scope, position)

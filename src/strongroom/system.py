@@ -28,8 +28,7 @@ class SystemService:
         validate_policy_name(name)
         if not isinstance(text, str):
             raise BadRequest('body must be {"policy": "<HCL or JSON policy text>"}')
-        exists = self._policies.exists(name)
-        identity.require("update" if exists else "create", f"sys/policies/acl/{name}")
+        identity.require_write(f"sys/policies/acl/{name}", lambda: self._policies.exists(name))
         return self._policies.write(name, text)
 
     def read_policy(self, identity: Identity, name: str) -> Policy:

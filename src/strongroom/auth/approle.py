@@ -89,8 +89,11 @@ class AppRoleAuth:
 
     def write_role(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:
         validate_policy_name(name)
+        caller.require_write(
+            f"auth/approle/role/{name}",
+            lambda: self._store.get_record(_ROLE_KIND, name) is not None,
+        )
         raw = self._store.get_record(_ROLE_KIND, name)
-        caller.require("update" if raw else "create", f"auth/approle/role/{name}")
         unknown = sorted(set(doc) - _ROLE_FIELDS)
         if unknown:
             raise BadRequest(f"unknown AppRole role field {unknown[0]!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from strongroom.errors import AccessDenied
@@ -40,3 +41,13 @@ class Identity:
         """The one check point. Deny by default; the message names what was missing."""
         if not self.acl.allows(capability, path):
             raise AccessDenied(f"permission denied: {capability} on {path!r}")
+
+    def require_write(self, path: str, exists: Callable[[], bool]) -> bool:
+        """``create`` for something new, ``update`` for something that exists (Vault's rule);
+        returns whether it exists. A caller holding neither capability gets one answer and no
+        look-up is made, so a 403 never tells whether the thing exists."""
+        if not (self.acl.allows("create", path) or self.acl.allows("update", path)):
+            raise AccessDenied(f"permission denied: create or update on {path!r}")
+        found = exists()
+        self.require("update" if found else "create", path)
+        return found

@@ -235,8 +235,9 @@ class TokenService:
     # -- roles
     def write_role(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:
         validate_policy_name(name)
-        exists = self._store.get_record(_ROLE_KIND, name) is not None
-        caller.require("update" if exists else "create", f"auth/token/roles/{name}")
+        caller.require_write(
+            f"auth/token/roles/{name}", lambda: self._store.get_record(_ROLE_KIND, name) is not None
+        )
         unknown = sorted(set(doc) - _ROLE_FIELDS)
         if unknown:
             raise BadRequest(f"unknown token role field {unknown[0]!r}")

@@ -54,9 +54,9 @@ class UserpassAuth:
 
     def write_user(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:
         key = _user_key(name)
-        raw = self._store.get_record(_KIND, key)
         path = f"auth/userpass/users/{canonical_name(name)}"
-        caller.require("update" if raw else "create", path)
+        caller.require_write(path, lambda: self._store.get_record(_KIND, key) is not None)
+        raw = self._store.get_record(_KIND, key)
         unknown = sorted(set(doc) - _FIELDS)
         if unknown:
             raise BadRequest(f"unknown userpass field {unknown[0]!r}")

@@ -272,7 +272,7 @@ def metadata_put(
             cas_required=cas_required,
             custom_metadata=custom_metadata,
         )
-    emit(ctx, meta.to_json(), f"metadata of {path} updated")
+    emit(ctx, meta.to_json() if meta else {}, f"metadata of {path} updated")
 
 
 @kv.command()

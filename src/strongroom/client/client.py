@@ -104,7 +104,8 @@ class Client(RotationCalls, AuthCalls, SystemCalls, BaseClient):
         max_versions: int | None = None,
         cas_required: bool | None = None,
         custom_metadata: Mapping[str, str] | None = None,
-    ) -> SecretMetadata:
+    ) -> SecretMetadata | None:
+        """The metadata afterwards; None when this token may write but not read it (204)."""
         body: dict[str, Any] = {}
         if max_versions is not None:
             body["max_versions"] = max_versions
@@ -112,9 +113,8 @@ class Client(RotationCalls, AuthCalls, SystemCalls, BaseClient):
             body["cas_required"] = cas_required
         if custom_metadata is not None:
             body["custom_metadata"] = dict(custom_metadata)
-        return SecretMetadata.from_json(
-            self._call("PUT", self._secret_url("metadata", namespace, path), json=body)
-        )
+        answer = self._call("PUT", self._secret_url("metadata", namespace, path), json=body)
+        return SecretMetadata.from_json(answer) if answer else None
 
     def list_keys(self, namespace: str, prefix: str = "") -> list[str]:
         url = self._secret_url("list", namespace, prefix) if prefix else f"/api/v1/list/{namespace}"
@@ -145,9 +145,23 @@ class Client(RotationCalls, AuthCalls, SystemCalls, BaseClient):
         metadata: Mapping[str, str] | None = None,
         limit: int = 1000,
     ) -> list[str]:
-        params: list[tuple[str, Any]] = [("prefix", prefix), ("name", name), ("limit", limit)]
-        params.extend(("metadata", f"{k}={v}") for k, v in (metadata or {}).items())
-        return list(self._call("GET", f"/api/v1/search/{namespace}", params=params)["keys"])
+        """Up to ``limit`` matching paths, following the server's cursor across pages."""
+        found: list[str] = []
+        after = ""
+        while len(found) < limit:
+            params: list[tuple[str, Any]] = [
+                ("prefix", prefix),
+                ("name", name),
+                ("limit", limit - len(found)),
+                ("after", after),
+            ]
+            params.extend(("metadata", f"{k}={v}") for k, v in (metadata or {}).items())
+            doc = self._call("GET", f"/api/v1/search/{namespace}", params=params)
+            found.extend(doc["keys"])
+            after = doc.get("next", "")
+            if not after:
+                break
+        return found
 
     # -- namespaces and keys
     def namespaces(self) -> list[NamespaceInfo]:

@@ -143,7 +143,7 @@ async def write_metadata(request: Request) -> Response:
         cas_required=cas_required,
         custom_metadata=doc.get("custom_metadata"),
     )
-    return json_response(meta.to_json())
+    return json_response(meta.to_json()) if meta is not None else Response(status_code=204)
 
 
 async def delete_metadata(request: Request) -> Response:
@@ -178,15 +178,16 @@ async def search_secrets(request: Request) -> Response:
         if not sep:
             raise BadRequest("metadata filters are key=value")
         metadata[key] = value
-    paths = runtime_of(request).secrets.search(
+    paths, cursor = runtime_of(request).secrets.search(
         identity_of(request),
         ns,
         prefix=params.get("prefix", ""),
         name=params.get("name", ""),
         metadata=metadata,
         limit=query_int(request, "limit", 1000) or 1000,
+        after=params.get("after", ""),
     )
-    return json_response({"keys": paths})
+    return json_response({"keys": paths, "next": cursor})
 
 
 # -- namespaces and keys
