@@ -14,7 +14,7 @@ from typing import Any
 
 from strongroom.auth.identity import Identity
 from strongroom.auth.lockout import LoginGuard
-from strongroom.auth.token_service import string_list, string_map
+from strongroom.auth.token_service import count, string_list, string_map, within
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.clock import Clock
 from strongroom.durations import parse_duration
@@ -109,10 +109,10 @@ class AppRoleAuth:
             "token_ttl": parse_duration(doc.get("token_ttl"), "token_ttl"),
             "token_max_ttl": parse_duration(doc.get("token_max_ttl"), "token_max_ttl"),
             "token_period": parse_duration(doc.get("token_period"), "token_period") or 0.0,
-            "token_num_uses": int(doc.get("token_num_uses") or 0),
+            "token_num_uses": count(doc, "token_num_uses"),
             "bind_secret_id": bool(doc.get("bind_secret_id", True)),
             "secret_id_ttl": parse_duration(doc.get("secret_id_ttl"), "secret_id_ttl"),
-            "secret_id_num_uses": int(doc.get("secret_id_num_uses") or 0),
+            "secret_id_num_uses": count(doc, "secret_id_num_uses"),
             "secret_id_bound_cidrs": _cidrs(
                 string_list(doc, "secret_id_bound_cidrs"), "secret_id_bound_cidrs"
             ),
@@ -162,8 +162,9 @@ class AppRoleAuth:
                 raise BadRequest("'metadata' must be a JSON object of strings") from None
         metadata = string_map({"metadata": metadata}, "metadata")
         cidrs = _cidrs(string_list(doc, "cidr_list"), "cidr_list")
-        ttl = parse_duration(doc.get("ttl"), "ttl") or role["secret_id_ttl"]
-        uses = int(doc.get("num_uses") or 0) or role["secret_id_num_uses"]
+        # A request may narrow the role's TTL and use count, never widen them.
+        ttl = within(role["secret_id_ttl"], parse_duration(doc.get("ttl"), "ttl"))
+        uses = int(within(role["secret_id_num_uses"], count(doc, "num_uses")) or 0)
         secret_id = secrets.token_urlsafe(32)
         accessor = secrets.token_hex(16)
         now = self._clock.now()

@@ -17,7 +17,7 @@ from strongroom.errors import AccessDenied, BadRequest, NotFound, Unauthenticate
 from strongroom.policy.parse import validate_policy_name
 from strongroom.store.protocol import Store
 
-__all__ = ["TokenRequest", "TokenService", "string_list", "string_map"]
+__all__ = ["TokenRequest", "TokenService", "count", "string_list", "string_map", "within"]
 
 _ROLE_KIND = "token-role"
 _ROLE_FIELDS = {
@@ -50,11 +50,21 @@ def string_map(doc: dict[str, Any], name: str) -> dict[str, str]:
     return value
 
 
-def _uses(doc: dict[str, Any], name: str) -> int:
+MAX_COUNT = 2**31 - 1
+
+
+def count(doc: dict[str, Any], name: str) -> int:
+    """A use count from a request body: an integer from 0 (unlimited) to 2^31 - 1."""
     value = doc.get(name, 0) or 0
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise BadRequest(f"{name!r} must be a non-negative integer")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise BadRequest(f"{name!r} must be an integer from 0 to {MAX_COUNT}")
     return value
+
+
+def within(limit: Any, requested: float | int | None) -> float | None:
+    """The requested value within a limit (0/None: unlimited on either side)."""
+    values = [float(v) for v in (limit, requested) if v]
+    return min(values) if values else None
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,7 @@ class TokenRequest:
             parse_duration(doc.get("explicit_max_ttl"), "explicit_max_ttl"),
             parse_duration(doc.get("period"), "period") or 0.0,
             doc.get("renewable", True),
-            _uses(doc, "num_uses"),
+            count(doc, "num_uses"),
             string_map(doc, "meta"),
             doc.get("no_parent", False),
             doc.get("no_default_policy", False),
@@ -108,16 +118,20 @@ class TokenService:
         self, caller: Identity, request: TokenRequest, role: str | None = None
     ) -> tuple[str, TokenInfo]:
         sudo = caller.root or caller.allows("sudo", "auth/token/create")
+        if request.period and not sudo:
+            raise AccessDenied("periodic tokens need sudo on auth/token/create")
         if role is not None:
             caller.require("update", f"auth/token/create/{role}")
             settings = self.read_role(caller, role, check=False)
             policies = self._role_policies(settings, request.policies, caller)
             orphan = bool(settings.get("orphan")) or (request.no_parent and sudo)
             period = float(settings.get("token_period") or 0.0) or request.period
-            max_ttl = settings.get("token_explicit_max_ttl") or request.explicit_max_ttl
+            # A request may narrow what the role gives, never widen it.
+            max_ttl = within(settings.get("token_explicit_max_ttl"), request.explicit_max_ttl)
             renewable = bool(settings.get("renewable", True)) and request.renewable
-            ttl = request.ttl or settings.get("token_ttl")
-            uses = request.num_uses or int(settings.get("token_num_uses") or 0)
+            ttl = within(settings.get("token_ttl"), request.ttl) if request.ttl else None
+            ttl = ttl or settings.get("token_ttl")
+            uses = int(within(settings.get("token_num_uses"), request.num_uses) or 0)
         else:
             caller.require("update", "auth/token/create")
             policies = request.policies if request.policies is not None else caller.policies
@@ -131,10 +145,14 @@ class TokenService:
                     )
             if "root" in policies and not caller.root:
                 raise AccessDenied("only a root token can create a root token")
-            if (request.no_parent or request.period) and not sudo:
+            if request.no_parent and not sudo:
                 raise AccessDenied("orphan and periodic tokens need sudo on auth/token/create")
             orphan, period, max_ttl = request.no_parent, request.period, request.explicit_max_ttl
             renewable, ttl, uses = request.renewable, request.ttl, request.num_uses
+        if not sudo:
+            # Without sudo, nothing a token makes outlives it: not a child, not an orphan from a
+            # role, not a periodic token (a 3-second token must not mint one that renews forever).
+            max_ttl = within(max_ttl, self._remaining(caller))
         if not request.no_default_policy and "root" not in policies:
             policies = ("default", *policies)
         return self.registry.create(
@@ -150,6 +168,16 @@ class TokenService:
             role=role or "",
             path=f"auth/token/create/{role}" if role else "auth/token/create",
         )
+
+    def _remaining(self, caller: Identity) -> float | None:
+        """Seconds the caller's own token has left at most (None: it never expires)."""
+        if not caller.accessor:
+            return None
+        info = self.registry.lookup_accessor(caller.accessor)
+        end = info.max_expires if info.period else info.expires
+        if end is None:
+            return None
+        return max(1.0, end - self.registry.now())
 
     @staticmethod
     def _role_policies(
@@ -251,7 +279,7 @@ class TokenService:
                 doc.get("token_explicit_max_ttl"), "token_explicit_max_ttl"
             ),
             "token_ttl": parse_duration(doc.get("token_ttl"), "token_ttl"),
-            "token_num_uses": _uses(doc, "token_num_uses"),
+            "token_num_uses": count(doc, "token_num_uses"),
         }
         self._store.put_record(_ROLE_KIND, name, json.dumps(settings).encode())
 
