@@ -253,6 +253,7 @@ class SealStatusInfo:
     shares: int
     progress: int
     rekey_pending: bool = False
+    nonce: str = ""  # the unseal attempt the progress belongs to
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> SealStatusInfo:
@@ -264,6 +265,7 @@ class SealStatusInfo:
             int(doc["n"]),
             int(doc["progress"]),
             bool(doc.get("rekey_pending", False)),
+            str(doc.get("nonce", "")),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -275,4 +277,5 @@ class SealStatusInfo:
             "n": self.shares,
             "progress": self.progress,
             "rekey_pending": self.rekey_pending,
+            "nonce": self.nonce,
         }

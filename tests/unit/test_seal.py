@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,17 @@ def _client(settings: ServerSettings) -> tuple[Node, TestClient]:
     return node, TestClient(create_app(settings, node))
 
 
+def _unseal(api: TestClient, keys: list[str]) -> dict[str, object]:
+    """Each share in turn into one unseal attempt, as operators passing its nonce on."""
+    nonce, status = "", {}
+    for key in keys:
+        answer = api.post("/api/v1/sys/unseal", json={"key": key, "nonce": nonce})
+        assert answer.status_code == 200, answer.text
+        status = answer.json()["data"]
+        nonce = str(status["nonce"])
+    return status
+
+
 def test_shamir_init_unseal_seal_and_rekey(tmp_path: Path) -> None:
     settings = ServerSettings(tmp_path / "data", seal="shamir", audit_file=tmp_path / "a.log")
     node, api = _client(settings)
@@ -29,10 +41,11 @@ def test_shamir_init_unseal_seal_and_rekey(tmp_path: Path) -> None:
     headers = {"Authorization": f"Bearer {root}"}
     # Sealed: everything but status and unseal answers 503.
     assert api.get("/api/v1/namespaces", headers=headers).status_code == 503
-    assert api.post("/api/v1/sys/unseal", json={"key": keys[0]}).json()["data"]["progress"] == 1
-    assert api.post("/api/v1/sys/unseal", json={"key": keys[0]}).status_code == 400
-    api.post("/api/v1/sys/unseal", json={"key": keys[3]})
-    status = api.post("/api/v1/sys/unseal", json={"key": keys[4]}).json()["data"]
+    first = api.post("/api/v1/sys/unseal", json={"key": keys[0]}).json()["data"]
+    assert first["progress"] == 1 and first["nonce"]
+    again = api.post("/api/v1/sys/unseal", json={"key": keys[0], "nonce": first["nonce"]})
+    assert again.json()["data"]["progress"] == 1  # the same share twice counts once
+    status = _unseal(api, keys[2:5])  # another attempt, started by another operator
     assert status["sealed"] is False
     assert api.post("/api/v1/namespaces", json={"name": "prod"}, headers=headers).status_code == 201
     api.put("/api/v1/secrets/prod/db", json={"data": {"pw": "x"}}, headers=headers)
@@ -43,8 +56,7 @@ def test_shamir_init_unseal_seal_and_rekey(tmp_path: Path) -> None:
     node.close()
     node, api = _client(settings)
     assert api.get("/api/v1/sys/seal-status").json()["data"]["sealed"] is True
-    for key in keys[1:4]:
-        api.post("/api/v1/sys/unseal", json={"key": key})
+    _unseal(api, keys[1:4])
     assert api.get("/api/v1/secrets/prod/db", headers=headers).json()["data"] == {"pw": "x"}
     started = api.post(
         "/api/v1/sys/rekey",
@@ -61,11 +73,10 @@ def test_shamir_init_unseal_seal_and_rekey(tmp_path: Path) -> None:
     assert api.post(verify, json={"nonce": nonce, "keys": new[1:]}, headers=headers).is_success
     node.close()
     node, api = _client(settings)
-    api.post("/api/v1/sys/unseal", json={"key": keys[0]})
-    wrong = api.post("/api/v1/sys/unseal", json={"key": keys[1]})
+    nonce = api.post("/api/v1/sys/unseal", json={"key": keys[0]}).json()["data"]["nonce"]
+    wrong = api.post("/api/v1/sys/unseal", json={"key": keys[1], "nonce": nonce})
     assert wrong.status_code == 400 and "do not rebuild" in wrong.json()["error"]["message"]
-    for key in new[:2]:
-        api.post("/api/v1/sys/unseal", json={"key": key})
+    _unseal(api, new[:2])
     assert api.get("/api/v1/secrets/prod/db", headers=headers).json()["data"] == {"pw": "x"}
     node.close()
 
@@ -102,8 +113,7 @@ def _shamir_server(tmp_path: Path) -> tuple[ServerSettings, list[str], dict[str,
 
 def _unsealed(settings: ServerSettings, keys: list[str]) -> tuple[Node, TestClient]:
     node, api = _client(settings)
-    for key in keys:
-        api.post("/api/v1/sys/unseal", json={"key": key})
+    _unseal(api, keys)
     assert node.runtime is not None
     return node, api
 
@@ -152,4 +162,26 @@ def test_a_verify_cut_short_after_the_swap_is_completed_at_the_next_start(
         3,
         False,
     )
+    node.close()
+
+
+def test_no_bogus_share_blocks_evicts_or_resets_an_operator(tmp_path: Path) -> None:
+    """Issue 9, finding 9: an unauthenticated bogus share with a chosen index, a failed attempt,
+    and an old share after a rekey touch only their sender's own unseal attempt."""
+    settings, keys, _ = _shamir_server(tmp_path)
+    node, api = _client(settings)
+    nonce = api.post("/api/v1/sys/unseal", json={"key": keys[0]}).json()["data"]["nonce"]
+    # The attacker sends a bogus share with the index of the next operator's share, alone and
+    # into the operators' attempt without knowing its nonce.
+    index = base64.b64decode(keys[1])[0]
+    bogus = base64.b64encode(bytes([index]) + bytes(32)).decode()
+    api.post("/api/v1/sys/unseal", json={"key": bogus})
+    guessed = api.post("/api/v1/sys/unseal", json={"key": bogus, "nonce": "0" * 32})
+    assert guessed.status_code == 400
+    for _ in range(3):  # failing attempts of the attacker's own reset nothing else
+        failing = api.post("/api/v1/sys/unseal", json={"key": keys[2]}).json()["data"]["nonce"]
+        spoiled = api.post("/api/v1/sys/unseal", json={"key": bogus, "nonce": failing})
+        assert spoiled.status_code == 400
+    status = api.post("/api/v1/sys/unseal", json={"key": keys[1], "nonce": nonce}).json()["data"]
+    assert status["sealed"] is False
     node.close()

@@ -20,7 +20,10 @@ def _status_text(status: SealStatusInfo) -> str:
     ]
     if status.type == "shamir" and status.initialized:
         lines.append(f"threshold:   {status.threshold} of {status.shares}")
-        lines.append(f"progress:    {status.progress}/{status.threshold}")
+        if status.sealed and status.nonce:
+            lines.append(f"progress:    {status.progress}/{status.threshold}")
+            lines.append(f"nonce:       {status.nonce}")
+            lines.append(f"Next operator: strongroom operator unseal --nonce {status.nonce}")
     if status.rekey_pending:
         lines.append("rekey:       pending; finish with: strongroom operator rekey --verify NONCE")
     return "\n".join(lines)
@@ -60,21 +63,30 @@ def operator_init(ctx: CliContext, shares: int, threshold: int) -> None:
 
 @operator.command(name="unseal")
 @click.option("--key-stdin", is_flag=True, help="Read the share from stdin instead of a prompt.")
+@click.option(
+    "--nonce",
+    default="",
+    help="Join the unseal attempt with this nonce (printed by the first operator's unseal).",
+)
 @format_option
 @pass_cli
-def operator_unseal(ctx: CliContext, key_stdin: bool) -> None:
+def operator_unseal(ctx: CliContext, key_stdin: bool, nonce: str) -> None:
     """Give one unseal share (each operator runs this with their own share).
+
+    The first operator starts an unseal attempt and gets its nonce; the others pass it with
+    --nonce. Shares only join the attempt they name, so nobody else can spoil it.
 
     \b
     Example:
       strongroom operator unseal
+      strongroom operator unseal --nonce 5f0c…
     """
     if key_stdin:
         key = sys.stdin.read().strip()
     else:
         key = click.prompt("Unseal share", hide_input=True).strip()
     with translate_errors(), ctx.client() as client:
-        status = client.unseal(key)
+        status = client.unseal(key, nonce)
     emit(ctx, status.to_json(), _status_text(status))
 
 

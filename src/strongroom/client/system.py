@@ -61,8 +61,10 @@ class SystemCalls(BaseClient):
         result: dict[str, Any] = self._call("POST", "/api/v1/sys/init", json=body)["data"]
         return result
 
-    def unseal(self, key: str) -> SealStatusInfo:
-        doc = self._call("POST", "/api/v1/sys/unseal", json={"key": key})
+    def unseal(self, key: str, nonce: str = "") -> SealStatusInfo:
+        """Give one share to the unseal attempt ``nonce`` (or start one); the status carries the
+        attempt's nonce for the next operators."""
+        doc = self._call("POST", "/api/v1/sys/unseal", json={"key": key, "nonce": nonce})
         return SealStatusInfo.from_json(doc["data"])
 
     def seal(self) -> None:

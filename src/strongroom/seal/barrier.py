@@ -27,6 +27,7 @@ from strongroom.crypto import Aead, new_key
 from strongroom.errors import BadRequest, Conflict, DecryptionError, KeyProviderUnavailable
 from strongroom.kms.local import LocalKeyFile
 from strongroom.kms.provider import KeyProvider
+from strongroom.seal.progress import UnsealSessions
 from strongroom.seal.shamir import combine, split
 from strongroom.store.protocol import Store
 
@@ -39,7 +40,6 @@ _SEALED_KEYS = "sealed-root-keys"
 _PENDING_REKEY = "rekey-pending"
 _REKEY_CHECK = b"strongroom rekey check"
 _ASSOCIATED_DATA = b"strongroom:sealed-root-keys:v1"
-PROGRESS_SECONDS = 600.0  # unseal progress is forgotten after 10 minutes without a new share
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class SealStatus:
     shares: int
     progress: int
     rekey_pending: bool = False
+    nonce: str = ""  # the unseal attempt this status is about (see seal/progress.py)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +62,7 @@ class SealStatus:
             "n": self.shares,
             "progress": self.progress,
             "rekey_pending": self.rekey_pending,
+            "nonce": self.nonce,
         }
 
 
@@ -109,8 +111,7 @@ class Barrier:
         self._lock = threading.Lock()
         self._unseal_key: bytes | None = None
         self._provider: KeyProvider | None = None
-        self._pending: list[bytes] = []
-        self._pending_since = 0.0
+        self._attempts = UnsealSessions()
         self._repair_rekey()
 
     # -- state
@@ -122,20 +123,21 @@ class Barrier:
     def provider(self) -> KeyProvider | None:
         return self._provider
 
-    def status(self) -> SealStatus:
+    def status(self, nonce: str = "") -> SealStatus:
+        """The seal's state; ``progress`` is that of the unseal attempt ``nonce`` (0 without)."""
         config = self._config()
         if config is None:
             return SealStatus(self._wanted, False, True, 0, 0, 0)
+        progress = self._attempts.progress(nonce, self._clock.monotonic()) if nonce else 0
         return SealStatus(
             config["type"],
             True,
             self._provider is None,
             config.get("threshold", 0),
             config.get("shares", 0),
-            len(self._pending)
-            if self._clock.monotonic() - self._pending_since < PROGRESS_SECONDS
-            else 0,
+            progress if self._provider is None else 0,
             self._store.get_record(_KIND, _PENDING_REKEY) is not None,
+            nonce if progress and self._provider is None else "",
         )
 
     # -- init
@@ -226,40 +228,41 @@ class Barrier:
                     ) from None
             return self._provider
 
-    def submit_share(self, text: object) -> KeyProvider | None:
-        """Add one operator's share; the provider once enough shares rebuild the key."""
+    def submit_share(
+        self, text: object, nonce: object = "", address: str = ""
+    ) -> tuple[KeyProvider | None, str]:
+        """Add one operator's share to the unseal attempt ``nonce`` (a new attempt without one);
+        returns the provider once enough shares rebuild the key, and the attempt's nonce."""
         share = _decode_share(text)
+        if not isinstance(nonce, str) or len(nonce) > 64:
+            raise BadRequest("'nonce' is the string printed by the first unseal of this attempt")
         with self._lock:
             config = self._config()
             if config is None:
                 raise BadRequest("the server is not initialized; run: strongroom operator init")
             if self._provider is not None:
-                return self._provider
+                return self._provider, ""
             if config["type"] != "shamir":
                 raise BadRequest(f"a {config['type']} seal unseals itself when the server starts")
-            now = self._clock.monotonic()
-            if now - self._pending_since >= PROGRESS_SECONDS:
-                self._pending = []
-            self._pending_since = now
-            if any(p[0] == share[0] for p in self._pending):
-                raise BadRequest("this share was already given")
-            self._pending.append(share)
-            if len(self._pending) < config["threshold"]:
-                return None
-            pieces, self._pending = self._pending, []
+            nonce, pieces = self._attempts.add(share, nonce, address, self._clock.monotonic())
+            if len(pieces) < config["threshold"]:
+                return None, nonce
             try:
                 self._provider = self._open_keys(combine(pieces))
             except DecryptionError:
+                self._attempts.discard(nonce)  # this attempt only: nobody else's shares
                 raise BadRequest(
-                    "these shares do not rebuild the unseal key; unseal progress was reset"
+                    "these shares do not rebuild the unseal key; this unseal attempt was "
+                    "discarded: start again without --nonce"
                 ) from None
-            return self._provider
+            self._attempts.clear()
+            return self._provider, ""
 
     def seal(self) -> None:
         with self._lock:
             self._provider = None
             self._unseal_key = None
-            self._pending = []
+            self._attempts.clear()
 
     # -- rekey
     def rekey(self, old_shares: list[object], shares: int, threshold: int) -> RekeyResult:

@@ -75,18 +75,20 @@ class Node:
         printed = self.barrier.initialize(shares, threshold)
         provider = self.barrier.provider
         if provider is None:  # shamir: open once with the new shares to create the root token
+            nonce = ""
             for share in printed[:threshold]:
-                self.barrier.submit_share(share)
+                _, nonce = self.barrier.submit_share(share, nonce, "init")
         runtime = self._open()
         token, _ = runtime.tokens.create(("root",), display_name="root", path="auth/token/root")
         if self.barrier.status().type == "shamir":
             self.seal()  # as in Vault, a shamir server starts sealed: operators unseal it
         return printed, token
 
-    def unseal(self, share: object) -> SealStatus:
-        if self.barrier.submit_share(share) is not None:
+    def unseal(self, share: object, nonce: object = "", address: str = "") -> SealStatus:
+        provider, nonce = self.barrier.submit_share(share, nonce, address)
+        if provider is not None:
             self._open()
-        return self.barrier.status()
+        return self.barrier.status(nonce)
 
     def seal_as(self, identity: Identity) -> None:
         identity.require("sudo", "sys/seal")
