@@ -17,6 +17,7 @@ from strongroom.clock import Clock
 from strongroom.config import ServerSettings
 from strongroom.cursors import Cursors
 from strongroom.datakeys import DataKeyService
+from strongroom.egress import EgressPolicy
 from strongroom.keyring import Keyrings
 from strongroom.kms.provider import KeyProvider
 from strongroom.namespaces import NamespaceService
@@ -68,7 +69,8 @@ class Runtime:
         guard = LoginGuard(store, clock, max_attempts=settings.login_attempts)
         audit = AuditBroker(store, provider, clock, settings.resolved_audit_dir)
         secrets = SecretService(store, keyrings, clock, settings.limits, Cursors(store))
-        notifier = Notifier(secrets)
+        egress = EgressPolicy(settings.egress_allow)
+        notifier = Notifier(secrets, egress)
         rotation = RotationService(
             store,
             secrets,
@@ -76,6 +78,7 @@ class Runtime:
             lease_seconds=settings.rotation_lease,
             audit=lambda entry: audit.log(audited_rotation(entry), sensitive=()),
             notify=notifier.send,
+            egress=egress,
         )
         runtime = cls(
             settings,

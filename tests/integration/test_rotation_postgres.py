@@ -61,7 +61,10 @@ def _login(postgres: PostgresServer, dbname: str, user: str, password: str) -> b
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[StrongroomServer]:
-    running = StrongroomServer(tmp_path / "data", "pg-rotation-root").start()
+    # The test database is on loopback: the operator allows it (docs/rotation.md, egress).
+    running = StrongroomServer(
+        tmp_path / "data", "pg-rotation-root", extra=["--egress-allow", "127.0.0.1/32"]
+    ).start()
     try:
         yield running
     finally:

@@ -15,7 +15,8 @@ import pytest
 
 from strongroom.auth import Identity
 from strongroom.config import ServerSettings
-from strongroom.rotation.signing import SIGNATURE_HEADER, verify_signature
+from strongroom.errors import BadRequest
+from strongroom.rotation.signing import SIGNATURE_HEADER, sign, verify_signature
 from strongroom.runtime import Runtime
 from strongroom.server.node import Node
 
@@ -30,6 +31,7 @@ class Endpoint:
         self.received: list[dict[str, Any]] = []
         self.bad_signatures = 0
         self.failed_once = False
+        self.sign_answers = True
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -52,6 +54,8 @@ class Endpoint:
                     answer = json.dumps({"value": {"api_key": "from-the-endpoint"}}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
+                if endpoint.sign_answers:  # a value is taken only from a signed answer
+                    self.send_header(SIGNATURE_HEADER, sign(KEY.encode(), answer))
                 self.end_headers()
                 self.wfile.write(answer)
 
@@ -77,7 +81,9 @@ def endpoint() -> Iterator[Endpoint]:
 
 @pytest.fixture
 def rt(tmp_path: Path) -> Iterator[Runtime]:
-    node = Node(ServerSettings(tmp_path, dev=True, root_token="t"))
+    # The endpoint is on loopback, which the egress policy refuses unless the operator allows it.
+    settings = ServerSettings(tmp_path, dev=True, root_token="t", egress_allow=("127.0.0.1/32",))
+    node = Node(settings)
     yield node.require_runtime()
     node.close()
 
@@ -127,7 +133,87 @@ def test_a_webhook_that_refuses_fails_the_step_at_once(rt: Runtime, endpoint: En
     )
     started = time.monotonic()
     result = rt.rotation.rotate_now(ROOT, "secret", "api")
-    assert (result.result, result.error) == ("failed", "the webhook answered 401")
+    # The caller learns that the step failed, not what the target answered (no port scanner).
+    assert result.result == "failed" and "401" not in str(result.error)
     assert time.monotonic() - started < 5, "a 4xx is not retried"
     assert endpoint.bad_signatures == 1
     assert rt.secrets.get(ROOT, "secret", "api").data == {"api_key": "old"}
+
+
+def test_an_unsigned_answer_cannot_choose_the_secret(rt: Runtime, endpoint: Endpoint) -> None:
+    endpoint.sign_answers = False  # as an internal service that happens to answer {"value": …}
+    rt.secrets.put(ROOT, "secret", "hook-key", {"key": KEY})
+    rt.secrets.put(ROOT, "secret", "api", {"api_key": "old"})
+    rt.rotation.configure(
+        ROOT,
+        "secret",
+        "api",
+        rotator="webhook",
+        params={"url": f"{endpoint.url}/rotate", "signing_secret": "secret/hook-key"},
+        interval=86400,
+    )
+    assert rt.rotation.rotate_now(ROOT, "secret", "api").result == "success"
+    value = rt.secrets.get(ROOT, "secret", "api").data
+    assert value["api_key"] == "old" and value["password"] != "from-the-endpoint"
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1",
+        "localhost",
+        "0x7f000001",
+        "2130706433",
+        "127.1",
+        "169.254.169.254",
+        "10.0.0.1",
+        "[::1]",
+        "[::ffff:127.0.0.1]",
+        "0.0.0.0",
+    ],
+)
+def test_webhooks_do_not_reach_internal_addresses(tmp_path: Path, host: str) -> None:
+    node = Node(ServerSettings(tmp_path, dev=True, root_token="t"))  # no --egress-allow
+    rt = node.require_runtime()
+    try:
+        rt.secrets.put(ROOT, "secret", "hook-key", {"key": KEY})
+        rt.secrets.put(ROOT, "secret", "api", {"api_key": "old"})
+        rt.rotation.configure(
+            ROOT,
+            "secret",
+            "api",
+            rotator="webhook",
+            params={"url": f"http://{host}:9/x", "signing_secret": "secret/hook-key"},
+            interval=86400,
+        )
+        started = time.monotonic()
+        result = rt.rotation.rotate_now(ROOT, "secret", "api")
+        assert result.result == "failed"
+        assert result.error == "the webhook step failed; the server log has the reason"
+        assert time.monotonic() - started < 2  # refused before any connection or retry
+    finally:
+        node.close()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"timeout": 1e9},
+        {"retries": 1_000_000},
+        {"timeout": -1},
+        {"retries": "3"},
+        {"url": "file:///etc"},
+    ],
+)
+def test_webhook_parameters_are_bounded(rt: Runtime, params: dict[str, object]) -> None:
+    rt.secrets.put(ROOT, "secret", "hook-key", {"key": KEY})
+    rt.secrets.put(ROOT, "secret", "api", {"api_key": "old"})
+    with pytest.raises(BadRequest):
+        rt.rotation.configure(
+            ROOT,
+            "secret",
+            "api",
+            rotator="webhook",
+            params={"url": "https://example.com/x", "signing_secret": "secret/hook-key", **params},
+            interval=86400,
+        )

@@ -60,6 +60,14 @@ def _duration_option(value: str | None, name: str) -> float:
     "by default the client address is the socket's.",
 )
 @click.option(
+    "--egress-allow",
+    "egress_allow",
+    multiple=True,
+    metavar="CIDR",
+    help="Let rotators and notifications connect to this non-public address or CIDR "
+    "(repeatable); by default they reach public addresses only.",
+)
+@click.option(
     "--store-url",
     default=None,
     help="sqlite:///path or postgresql://… (default: SQLite in --data-dir).",
@@ -118,6 +126,7 @@ def server(
     port: int,
     root_token: str | None,
     trusted_proxies: tuple[str, ...],
+    egress_allow: tuple[str, ...],
     store_url: str | None,
     rotate_after: int,
     rotate_keys_every: str | None,
@@ -174,6 +183,7 @@ def server(
         dev=dev,
         root_token=root_token,
         trusted_proxies=trusted_proxies,
+        egress_allow=egress_allow,
         store_url=store_url or store_url_from_env(),
         rotate_after_encryptions=rotate_after,
         rotate_keys_every=_duration_option(rotate_keys_every, "--rotate-keys-every"),

@@ -25,6 +25,7 @@ from typing import Any
 
 from strongroom.auth import Identity
 from strongroom.clock import Clock
+from strongroom.egress import EgressPolicy, check_url
 from strongroom.errors import BadRequest, Conflict, NotFound, StrongroomError
 from strongroom.paths import check_namespace, check_path
 from strongroom.rotation.rotators import RotationContext, RotationFailed, get_rotator
@@ -79,7 +80,9 @@ class RotationService:
         audit: Callable[[dict[str, Any]], None] | None = None,
         notify: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
         node_id: str | None = None,
+        egress: EgressPolicy | None = None,
     ) -> None:
+        self.egress = egress or EgressPolicy()
         self._store = store
         self._secrets = secrets_service
         self.clock = clock
@@ -141,8 +144,8 @@ class RotationService:
         schedule = Schedule(interval, cron)
         if expire_after is not None and expire_after <= 0:
             raise BadRequest("expire_after must be a positive duration")
-        if notify_url is not None and not notify_url.startswith(("https://", "http://")):
-            raise BadRequest("notify_url must be an http(s) URL")
+        if notify_url is not None:
+            check_url(notify_url, "notify_url")
         if (notify_url is None) != (notify_secret is None):
             raise BadRequest("notify_url needs notify_secret (ns/path of the signing key)")
         for _ in range(10):
@@ -321,6 +324,7 @@ class RotationService:
             read("current"),
             pending,
             self._read_reference,
+            self.egress,
         )
 
     def _read_reference(self, reference: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import logging
 import threading
 from typing import Any
 
+from strongroom.egress import EgressPolicy
 from strongroom.errors import StrongroomError
 from strongroom.service import SecretService
 from strongroom.types import format_time
@@ -25,8 +26,9 @@ class Notifier:
     named by ``notify_secret``. Sent from a thread of its own: a slow endpoint never holds up a
     rotation, and a failed delivery is logged (without the body) and dropped."""
 
-    def __init__(self, secrets: SecretService) -> None:
+    def __init__(self, secrets: SecretService, egress: EgressPolicy) -> None:
         self._secrets = secrets
+        self._egress = egress
 
     def send(self, doc: dict[str, Any], event: dict[str, Any]) -> None:
         url, reference = doc.get("notify_url"), doc.get("notify_secret")
@@ -45,6 +47,6 @@ class Notifier:
             key = self._secrets.read_stage(namespace, path, "current").data.get("key")
             if not isinstance(key, str) or not key:
                 raise StrongroomError("the notification signing secret needs a 'key' field")
-            post_signed(url, key.encode(), event, timeout=5.0, retries=2)
+            post_signed(url, key.encode(), event, self._egress, timeout=5.0, retries=2)
         except StrongroomError as exc:
             log.warning("notification %s not delivered: %s", event.get("event"), exc)

@@ -19,12 +19,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import os
 from typing import Any
 
+from strongroom.egress import EgressRefused
 from strongroom.errors import BadRequest
 from strongroom.rotation.passwords import PasswordPolicy, generate_password
 from strongroom.rotation.rotators import RotationContext, RotationFailed, Rotator
+
+log = logging.getLogger("strongroom.rotation")
 
 __all__ = ["PostgresRotator", "scram_verifier"]
 
@@ -64,6 +68,14 @@ class PostgresRotator(Rotator):
         ):
             raise BadRequest("postgres rotator: alternating needs usernames: [two roles]")
         PasswordPolicy.from_json(params.get("policy", _DEFAULT_POLICY))
+        for name, low, high in (("port", 1, 65535), ("connect_timeout", 1, 30)):
+            value = params.get(name, low)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise BadRequest(
+                    f"postgres rotator: {name} must be an integer from {low} to {high}"
+                )
+        if not isinstance(params.get("host", ""), str):
+            raise BadRequest("postgres rotator: host must be a host name or address")
         try:
             import psycopg  # noqa: F401
         except ImportError:
@@ -74,16 +86,25 @@ class PostgresRotator(Rotator):
     def references(self, params: dict[str, Any]) -> list[str]:
         return [str(params["admin"])]
 
-    def _connect(self, params: dict[str, Any], user: str, password: str) -> Any:
+    def _connect(self, ctx: RotationContext, user: str, password: str) -> Any:
         import psycopg
 
+        params = ctx.params
+        try:  # only where the egress policy allows, and to the address it checked
+            target = ctx.egress.resolve(
+                str(params.get("host", "127.0.0.1")), int(params.get("port", 5432))
+            )
+        except EgressRefused as exc:
+            log.warning("postgres rotator not connecting: %s", exc.message)
+            raise RotationFailed("cannot reach PostgreSQL; the server log has the reason") from None
         return psycopg.connect(
-            host=str(params.get("host", "127.0.0.1")),
-            port=int(params.get("port", 5432)),
+            host=target.host,
+            hostaddr=target.address,
+            port=target.port,
             dbname=str(params.get("dbname", "postgres")),
             user=user,
             password=password,
-            connect_timeout=int(params.get("connect_timeout", 10)),
+            connect_timeout=min(int(params.get("connect_timeout", 10)), 30),
             # Never send a password to a server that asks for it in clear text (a spoofed host
             # would learn the admin password); "md5" here for servers that still use it.
             require_auth=str(params.get("require_auth", "scram-sha-256")),
@@ -108,7 +129,7 @@ class PostgresRotator(Rotator):
             raise RotationFailed("there is no value to set")
         admin = ctx.read_secret(str(ctx.params["admin"]))
         try:
-            with self._connect(ctx.params, admin["username"], admin["password"]) as conn:
+            with self._connect(ctx, admin["username"], admin["password"]) as conn:
                 statement = sql.SQL("ALTER ROLE {} WITH PASSWORD {}").format(
                     sql.Identifier(value["username"]),
                     sql.Literal(scram_verifier(value["password"])),
@@ -129,7 +150,7 @@ class PostgresRotator(Rotator):
     def test(self, ctx: RotationContext) -> None:
         pending = ctx.pending or {}
         try:
-            with self._connect(ctx.params, pending["username"], pending["password"]) as conn:
+            with self._connect(ctx, pending["username"], pending["password"]) as conn:
                 conn.execute("SELECT 1")
         except Exception as exc:
             raise RotationFailed(

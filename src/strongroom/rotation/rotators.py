@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from strongroom.egress import EgressPolicy
 from strongroom.errors import BadRequest, StrongroomError
 from strongroom.rotation.passwords import PasswordPolicy, generate_password
 
@@ -48,6 +49,8 @@ class RotationContext:
     current: dict[str, Any] | None = field(repr=False)
     pending: dict[str, Any] | None = field(repr=False, default=None)
     read_secret: Callable[[str], dict[str, Any]] = field(repr=False, default=lambda ref: {})
+    # Where a rotator may connect out to (public addresses, and what the operator allowed).
+    egress: EgressPolicy = field(repr=False, default_factory=EgressPolicy)
 
 
 class Rotator:
