@@ -112,8 +112,10 @@ def store_url_from_env() -> str:
 
 def child_environment(*, keep_token: bool) -> dict[str, str]:
     """This process's environment for a child started by ``strongroom run``; without
-    ``keep_token`` the child does not inherit STRONGROOM_TOKEN."""
+    ``keep_token`` the child inherits neither STRONGROOM_TOKEN nor the saved token file (its
+    STRONGROOM_TOKEN_FILE points at /dev/null, so a strongroom command in it has no token)."""
     env = dict(os.environ)
     if not keep_token:
         env.pop("STRONGROOM_TOKEN", None)
+        env["STRONGROOM_TOKEN_FILE"] = os.devnull
     return env

@@ -171,6 +171,64 @@ def test_run_injects_secrets_and_passes_the_exit_code(
     )
 
 
+def _run(
+    live_server: StrongroomServer, *args: str, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")},
+        "STRONGROOM_ADDR": live_server.addr,
+        "STRONGROOM_TOKEN": live_server.root_token or "",
+        **extra,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "strongroom", "run", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("name", ["PATH", "LD_PRELOAD", "BASH_ENV", "PYTHONPATH", "HTTPS_PROXY"])
+def test_run_refuses_variables_that_change_how_programs_run(
+    live_server: StrongroomServer, name: str
+) -> None:
+    """Issue 9, finding 11: whoever may write a secret must not get code execution."""
+    with Client(live_server.addr, live_server.root_token) as admin:
+        admin.put("secret", f"runbad/{name}", {name: "/tmp/evil", "OK_VALUE": "1"})
+    probe = [sys.executable, "-c", "import os; print(os.environ.get('OK_VALUE'))"]
+    refused = _run(live_server, "--env", f"secret/runbad/{name}", "--", *probe)
+    assert refused.returncode == 2 and f"--allow-env {name}" in refused.stderr
+    assert "1" not in refused.stdout
+    allowed = _run(live_server, "--env", f"secret/runbad/{name}", "--allow-env", name, "--", *probe)
+    assert allowed.returncode == 0 and allowed.stdout.strip() == "1", allowed.stderr
+
+
+def test_run_never_replaces_the_parents_variables_or_hands_over_the_token_file(
+    live_server: StrongroomServer, tmp_path: Path
+) -> None:
+    with Client(live_server.addr, live_server.root_token) as admin:
+        admin.put("secret", "runclash/app", {"APP_MODE": "from-secret"})
+    probe = [sys.executable, "-c", "import os; print(os.environ['STRONGROOM_TOKEN_FILE'])"]
+    clash = _run(live_server, "--env", "secret/runclash/app", "--", *probe, APP_MODE="parent")
+    assert clash.returncode == 2 and "already sets" in clash.stderr
+    saved = tmp_path / "token"
+    saved.write_text(live_server.root_token or "")
+    child = _run(
+        live_server, "--env", "secret/runclash/app", "--", *probe, STRONGROOM_TOKEN_FILE=str(saved)
+    )
+    assert child.returncode == 0 and child.stdout.strip() == os.devnull
+
+
+def test_run_refuses_a_template_placeholder_without_a_key(
+    live_server: StrongroomServer, tmp_path: Path
+) -> None:
+    template = tmp_path / "bad.tmpl"
+    template.write_text("password = {{ secret/run/a }}\n")
+    done = _run(live_server, "--template", f"{template}=CONF", "--", "true")
+    assert done.returncode == 2 and "namespace/path#key" in done.stderr
+
+
 def _certificate(tmp_path: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "strongroom test")])
