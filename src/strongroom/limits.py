@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_LIMITS", "Limits"]
+__all__ = ["DEFAULT_LIMITS", "MAX_INTEGER", "Limits", "is_version"]
+
+# Every integer a request carries (versions, counts, limits, cas) fits a signed 32-bit column.
+MAX_INTEGER = 2**31 - 1
+
+
+def is_version(value: object) -> bool:
+    """A version number: an int (not a bool) from 1 to MAX_INTEGER."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_INTEGER
 
 
 @dataclass(frozen=True)

@@ -168,19 +168,28 @@ class SealedStore:
         return self._inner.replace_secret(self.signed_row(old), self.signed_row(new))
 
     def write_version(
-        self, secret: SecretRecord, version: VersionRecord, *, expected_current: int, keep: int
+        self,
+        secret: SecretRecord,
+        version: VersionRecord,
+        *,
+        expected_current: int,
+        keep: int,
+        protected: Sequence[int] = (),
     ) -> None:
         settings = dict(secret.settings)
         deleted = settings.get(DELETED_FIELD)
         if isinstance(deleted, dict):  # forget pruned versions
-            kept = {k: v for k, v in deleted.items() if int(k) > version.version - keep}
+            floor, spared = version.version - keep, {str(v) for v in protected}
+            kept = {k: v for k, v in deleted.items() if int(k) > floor or k in spared}
             settings[DELETED_FIELD] = kept
         if version.deletion_time is not None:
             marks = dict(settings.get(DELETED_FIELD, {}))
             marks[str(version.version)] = version.deletion_time
             settings[DELETED_FIELD] = marks
         signed = self.signed_row(replace(secret, settings=settings))
-        self._inner.write_version(signed, version, expected_current=expected_current, keep=keep)
+        self._inner.write_version(
+            signed, version, expected_current=expected_current, keep=keep, protected=protected
+        )
 
     def get_version(self, namespace: str, path: str, version: int) -> VersionRecord | None:
         return self.read_version(namespace, path, version)[1]

@@ -24,9 +24,14 @@ from strongroom.errors import (
 )
 from strongroom.jsondata import encode_data, merge_patch
 from strongroom.keyring import Keyrings
-from strongroom.limits import Limits
+from strongroom.limits import MAX_INTEGER, Limits, is_version
 from strongroom.paths import check_namespace, check_path, check_prefix
-from strongroom.staging import promoted_settings, relabelled_settings, staged_settings
+from strongroom.staging import (
+    check_label,
+    promoted_settings,
+    relabelled_settings,
+    staged_settings,
+)
 from strongroom.store.protocol import SecretRecord, Store, VersionRecord
 from strongroom.types import SecretMetadata, SecretValue, VersionMetadata, format_time
 
@@ -187,7 +192,11 @@ class SecretService:
             )
             try:
                 self._store.write_version(
-                    updated, version, expected_current=current, keep=self._max_versions(secret)
+                    updated,
+                    version,
+                    expected_current=current,
+                    keep=self._max_versions(secret),
+                    protected=[int(v) for v in settings.get("labels", {}).values()],
                 )
             except Conflict:
                 if cas is not None:
@@ -229,8 +238,8 @@ class SecretService:
         return self._get(namespace, path, version)
 
     def _get(self, namespace: str, path: str, version: int | None) -> SecretValue:
-        if version is not None and version < 1:
-            raise BadRequest("version must be a positive integer")
+        if version is not None and not is_version(version):
+            raise BadRequest(f"version must be an integer from 1 to {MAX_INTEGER}")
         secret, record = self._store.read_version(namespace, path, version)
         if secret is None:
             raise NotFound(f"no secret at {namespace}/{path}")
@@ -308,6 +317,9 @@ class SecretService:
         self, identity: Identity, namespace: str, path: str, label: str, version: int | None
     ) -> dict[str, Any]:
         self._target(identity, "update", namespace, path)
+        check_label(label)  # a reserved or malformed name is refused before any look-up
+        if version is not None and not is_version(version):
+            raise BadRequest(f"version must be an integer from 1 to {MAX_INTEGER}")
         if version is not None and self._store.get_version(namespace, path, version) is None:
             raise NotFound(f"no version {version} of {namespace}/{path}")
         updated = self._update_settings(
@@ -413,8 +425,10 @@ class SecretService:
     def _existing_versions(self, namespace: str, path: str, versions: Sequence[int]) -> list[int]:
         if not versions:
             raise BadRequest("name at least one version")
-        if any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in versions):
-            raise BadRequest("versions must be positive integers")
+        if len(versions) > self.limits.max_list_page:
+            raise LimitExceeded(f"name at most {self.limits.max_list_page} versions at once")
+        if not all(is_version(v) for v in versions):
+            raise BadRequest(f"versions must be integers from 1 to {MAX_INTEGER}")
         self._secret(namespace, path)
         return sorted(set(versions))
 

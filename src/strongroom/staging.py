@@ -13,6 +13,7 @@ from strongroom.errors import BadRequest
 __all__ = [
     "LABEL_CHARS",
     "RESERVED_LABELS",
+    "check_label",
     "promoted_settings",
     "relabelled_settings",
     "staged_settings",
@@ -57,14 +58,19 @@ def promoted_settings(settings: dict[str, Any], version: int) -> dict[str, Any]:
     return updated
 
 
-def relabelled_settings(
-    settings: dict[str, Any], label: str, version: int | None
-) -> dict[str, Any]:
-    """Move (or with None, remove) a custom label; the reserved ones belong to rotation."""
+def check_label(label: str) -> None:
+    """A custom label's name: not reserved, 1-64 characters from LABEL_CHARS."""
     if label in RESERVED_LABELS:
         raise BadRequest(f"{label!r} is moved by rotation only; custom labels are any other name")
     if not label or len(label) > 64 or set(label) - LABEL_CHARS:
         raise BadRequest("labels use 1-64 characters from a-z, 0-9, '-' and '_'")
+
+
+def relabelled_settings(
+    settings: dict[str, Any], label: str, version: int | None
+) -> dict[str, Any]:
+    """Move (or with None, remove) a custom label; the reserved ones belong to rotation."""
+    check_label(label)
     updated = dict(settings)
     labels = dict(updated.get("labels", {}))
     if version is None:

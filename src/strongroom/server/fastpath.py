@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 from starlette.types import Receive, Scope, Send
 
@@ -19,6 +19,7 @@ from strongroom.server.http import (
     authenticate_scope,
     error_response,
     needs_token,
+    parse_query_int,
     request_id_of,
 )
 from strongroom.server.node import Node
@@ -35,6 +36,16 @@ log = logging.getLogger("strongroom.server")
 _PREFIX = "/api/v1/secrets/"
 # Percent-encoded '/', '\', '.' and NUL: a segment must not hide a separator or a dot segment.
 _ENCODED_SEPARATORS = (b"%2f", b"%5c", b"%2e", b"%00")
+
+
+def is_valid_utf8(raw: bytes) -> bool:
+    """Whether percent-decoded ``raw`` is valid UTF-8: otherwise the server would decode it into
+    U+FFFD and two different raw paths would alias one secret."""
+    try:
+        unquote_to_bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def has_encoded_separator(raw_path: bytes) -> bool:
@@ -70,9 +81,7 @@ def _version(query: bytes) -> int | None:
         return None
     for name, value in parse_qsl(query.decode("latin-1")):
         if name == "version" and value:
-            if not value.isdigit():
-                raise BadRequest("query parameter 'version' must be a non-negative integer")
-            return int(value)
+            return parse_query_int(value, "version")
     return None
 
 
@@ -113,8 +122,15 @@ class FastReads:
         if scope["type"] != "http":
             await self._delegate(scope, receive, send)
             return
-        if has_encoded_separator(scope.get("raw_path") or b""):
+        raw_path = scope.get("raw_path") or b""
+        if has_encoded_separator(raw_path):
             error = BadRequest("the path must not contain encoded '/', '\\', '.' or NUL characters")
+            await error_response(error)(scope, receive, send)
+            return
+        if not is_valid_utf8(raw_path) or not is_valid_utf8(scope.get("query_string", b"")):
+            error = BadRequest(
+                "the URL is not valid UTF-8 once percent-decoded; encode it as UTF-8"
+            )
             await error_response(error)(scope, receive, send)
             return
         path: str = scope["path"]

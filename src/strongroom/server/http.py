@@ -22,7 +22,7 @@ from strongroom.errors import (
     Unauthenticated,
 )
 from strongroom.jsondata import check_json
-from strongroom.limits import Limits
+from strongroom.limits import MAX_INTEGER, Limits
 
 if TYPE_CHECKING:
     from strongroom.runtime import Runtime
@@ -33,6 +33,7 @@ __all__ = [
     "error_response",
     "json_response",
     "needs_token",
+    "parse_query_int",
     "query_int",
     "read_json",
     "request_token",
@@ -118,21 +119,27 @@ def request_token(request: Request) -> str | None:
     return token_from_headers(request.scope["headers"])
 
 
+def parse_query_int(raw: str, name: str) -> int:
+    """ASCII digits only (superscripts and other scripts' digits pass str.isdigit), up to
+    MAX_INTEGER."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > MAX_INTEGER:
+        raise BadRequest(f"query parameter {name!r} must be an integer from 0 to {MAX_INTEGER}")
+    return int(raw)
+
+
 def query_int(request: Request, name: str, default: int | None = None) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit():
-        raise BadRequest(f"query parameter {name!r} must be a non-negative integer")
-    return int(raw)
+    return parse_query_int(raw, name)
 
 
 def body_int(doc: dict[str, Any], name: str) -> int | None:
     value = doc.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise BadRequest(f"{name!r} must be a non-negative integer")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_INTEGER:
+        raise BadRequest(f"{name!r} must be an integer from 0 to {MAX_INTEGER}")
     return value
 
 

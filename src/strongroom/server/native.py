@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from strongroom.errors import BadRequest
+from strongroom.limits import MAX_INTEGER, is_version
 from strongroom.server.fastpath import read_secret_body
 from strongroom.server.http import (
     body_int,
@@ -37,8 +38,8 @@ def _versions(doc: dict[str, Any]) -> list[int]:
     versions = doc.get("versions")
     if not isinstance(versions, list) or not versions:
         raise BadRequest('body must name versions: {"versions": [1, 2]}')
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in versions):
-        raise BadRequest("versions must be integers")
+    if not all(is_version(v) for v in versions):
+        raise BadRequest(f"versions must be integers from 1 to {MAX_INTEGER}")
     return versions
 
 

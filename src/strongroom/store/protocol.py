@@ -91,11 +91,18 @@ class Store(Protocol):
         ...
 
     def write_version(
-        self, secret: SecretRecord, version: VersionRecord, *, expected_current: int, keep: int
+        self,
+        secret: SecretRecord,
+        version: VersionRecord,
+        *,
+        expected_current: int,
+        keep: int,
+        protected: Sequence[int] = (),
     ) -> None:
         """Atomically: insert ``version`` and set the secret row, only if the stored current
         version is ``expected_current`` (0: no secret yet); then drop versions beyond the newest
-        ``keep``. Raises Conflict when another write won (check-and-set)."""
+        ``keep``, except the ``protected`` ones (labelled versions are never pruned). Raises
+        Conflict when another write won (check-and-set)."""
         ...
 
     def get_version(self, namespace: str, path: str, version: int) -> VersionRecord | None: ...

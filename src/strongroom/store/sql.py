@@ -225,7 +225,13 @@ class SqlStore:
         )
 
     def write_version(
-        self, secret: SecretRecord, version: VersionRecord, *, expected_current: int, keep: int
+        self,
+        secret: SecretRecord,
+        version: VersionRecord,
+        *,
+        expected_current: int,
+        keep: int,
+        protected: Sequence[int] = (),
     ) -> None:
         ns, path = secret.namespace, secret.path
         with self._write() as conn:
@@ -255,10 +261,12 @@ class SqlStore:
             except self.integrity_errors:
                 raise Conflict("this version already exists; read the secret and retry") from None
             self._upsert_secret(conn, secret)
+            spared = sorted({int(v) for v in protected})
             self._exec(
                 conn,
-                "DELETE FROM versions WHERE namespace = ? AND path = ? AND version <= ?",
-                (ns, path, version.version - keep),
+                "DELETE FROM versions WHERE namespace = ? AND path = ? AND version <= ?"
+                + (f" AND version NOT IN ({', '.join('?' * len(spared))})" if spared else ""),
+                (ns, path, version.version - keep, *spared),
             )
 
     def _lock_suffix(self) -> str:

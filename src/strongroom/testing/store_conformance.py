@@ -73,6 +73,14 @@ def check_keep_prunes_oldest(store: Store) -> None:
     assert [v.version for v in store.list_versions("ns", "p")] == [3, 4, 5]
 
 
+def check_protected_versions_are_never_pruned(store: Store) -> None:
+    for number in range(1, 7):
+        secret = SecretRecord("ns", "q", number, 1.0, float(number))
+        record = VersionRecord("ns", "q", number, b"env", "ns:ns#1", float(number))
+        store.write_version(secret, record, expected_current=number - 1, keep=2, protected=[1, 3])
+    assert [v.version for v in store.list_versions("ns", "q")] == [1, 3, 5, 6]
+
+
 def check_deletion_and_destroy(store: Store) -> None:
     _write(store, "d", 1)
     _write(store, "d", 2)
@@ -172,6 +180,7 @@ CHECKS: list[Callable[[Store], None]] = [
     check_counters,
     check_versions_and_cas,
     check_keep_prunes_oldest,
+    check_protected_versions_are_never_pruned,
     check_deletion_and_destroy,
     check_metadata_rows,
     check_replace_secret_is_compare_and_set,
