@@ -351,18 +351,24 @@ class Keyrings:
             raise DecryptionError() from None
 
     def term_for_encryption(self, namespace: str) -> KeyringTerm:
-        """The active term, counting one encryption; rotates when the term's budget is spent."""
+        """The active term, counting one encryption; rotates when the term's budget is spent.
+        Every term, the first and each one after a rotation, gets the same budget."""
+        block = min(USE_BLOCK, self._rotate_after)  # never reserve past a term's budget
         with self._lock:
             term = self.get(namespace).active
             left = self._reserved.get(term.key_ref, 0)
-            if left <= 0:
-                total = self._store.add_counter(COUNTER_KIND, term.key_ref, USE_BLOCK)
+            for _ in range(4):
+                if left > 0:
+                    break
+                total = self._store.add_counter(COUNTER_KIND, term.key_ref, block)
                 # Use only the part of the block within the term's budget; past it, rotate.
-                left = min(USE_BLOCK, self._rotate_after - (total - USE_BLOCK))
+                left = min(block, self._rotate_after - (total - block))
                 if left <= 0:
+                    # Spent: give back the block just taken, so the count stays true, and rotate.
+                    self._store.add_counter(COUNTER_KIND, term.key_ref, -block)
                     term = self.rotate(namespace)
-                    self._store.add_counter(COUNTER_KIND, term.key_ref, USE_BLOCK)
-                    left = USE_BLOCK
+            if left <= 0:
+                raise Conflict("the keyring is rotating on every node at once; retry")
             self._reserved[term.key_ref] = left - 1
             return term
 
@@ -371,6 +377,8 @@ class Keyrings:
         in_use = self._store.count_by_key_ref(namespace)
         statuses = []
         for term in keyring.terms:
+            # The counter holds reserved blocks; this node's unused part is not an encryption
+            # (another node's unused reservation is counted: at most one block per node).
             used = self._store.add_counter(COUNTER_KIND, term.key_ref, 0)
             left = self._reserved.get(term.key_ref, 0)
             statuses.append(

@@ -187,6 +187,20 @@ def test_automatic_rotation_after_the_encryption_budget(tmp_path: Path) -> None:
     node.close()
 
 
+def test_every_term_gets_the_same_small_budget_and_status_counts_encryptions(
+    tmp_path: Path,
+) -> None:
+    """Issue 9, finding 22: with N=3 the second term took 10 writes, and status said 2048."""
+    settings = ServerSettings(tmp_path, dev=True, root_token="t", rotate_after_encryptions=3)
+    node = Node(settings, ManualClock())
+    runtime = node.require_runtime()
+    terms = [runtime.keyrings.term_for_encryption("secret").number for _ in range(10)]
+    assert terms == [1, 1, 1, 2, 2, 2, 3, 3, 3, 4]
+    status = runtime.namespaces.status(ROOT, "secret")
+    assert [t.encryptions for t in status] == [3, 3, 3, 1]
+    node.close()
+
+
 def test_deleting_a_namespace_shreds_its_keyring(rt: Runtime) -> None:
     rt.namespaces.create(ROOT, "staging")
     rt.secrets.put(ROOT, "staging", "a", {"k": "v"})
