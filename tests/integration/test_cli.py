@@ -143,3 +143,23 @@ def test_console_script_runs(live_server: StrongroomServer) -> None:
         timeout=60,
     )
     assert result.returncode == 0
+
+
+@pytest.mark.parametrize("path", ["app/../x/y", "a/./b", "a//b", "../c", "a/b/"])
+def test_our_own_clients_refuse_non_canonical_paths(  # type: ignore[no-untyped-def]
+    run, live_server: StrongroomServer, path: str
+) -> None:
+    """Issue 9, finding 16: `kv put secret/app/../x/y` wrote secret/x/y (httpx resolved it)."""
+    from strongroom.client import Client
+    from strongroom.errors import BadRequest
+
+    result = run("kv", "put", f"secret/{path}", "k=v")
+    assert result.exit_code == 2 and "path must" in result.output
+    with Client(live_server.addr, live_server.root_token) as client:
+        with pytest.raises(BadRequest, match="path must"):
+            client.put("secret", path, {"k": "v"})
+        for name in ("..", "."):
+            with pytest.raises(BadRequest):
+                client.write_policy(name, 'path "x" { capabilities = ["read"] }')
+        assert client.list_recursive("secret", "x") == []
+        assert client.list_recursive("secret", "c") == []

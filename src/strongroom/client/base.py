@@ -13,7 +13,8 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the install
     raise ImportError("the client needs httpx: pip install 'strongroom[client]'") from exc
 
-from strongroom.errors import ServerUnreachable, error_for_code
+from strongroom.errors import BadRequest, ServerUnreachable, error_for_code
+from strongroom.paths import check_path, check_prefix
 
 __all__ = ["BaseClient"]
 
@@ -71,7 +72,10 @@ class BaseClient:
         self.close()
 
     def _secret_url(self, action: str, namespace: str, path: str) -> str:
-        return f"/api/v1/{action}/{namespace}/{quote_path(path)}"
+        # Refused here with the server's own message, never repaired: httpx would resolve
+        # "a/../b" to "b" and write somewhere else than asked.
+        canonical = check_prefix(path) if action == "list" else check_path(path)
+        return f"/api/v1/{action}/{namespace}/{quote_path(canonical)}"
 
     def _call(
         self,
@@ -81,6 +85,9 @@ class BaseClient:
         json: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
     ) -> Any:
+        if any(segment in (".", "..") for segment in url.partition("?")[0].split("/")):
+            # httpx would resolve the dot segment and send the request somewhere else.
+            raise BadRequest("a name or path must not be '.' or '..'")
         try:
             response = self._http.request(method, url, json=json, params=params)
         except httpx.ConnectError as exc:
