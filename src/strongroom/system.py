@@ -9,6 +9,7 @@ from strongroom.audit import AuditBroker
 from strongroom.audit.chain import VerifyResult
 from strongroom.auth.identity import Identity
 from strongroom.errors import BadRequest
+from strongroom.paths import check_prefix
 from strongroom.policy.model import Policy
 from strongroom.policy.parse import validate_policy_name
 from strongroom.policy.store import PolicyStore
@@ -52,6 +53,9 @@ class SystemService:
         result: dict[str, list[str]] = {}
         for path in paths:
             assert isinstance(path, str)
+            # The answer is about canonical paths only: "secret/a/../b" would be evaluated as
+            # written and say something about a path no request can reach.
+            check_prefix(path)
             caps = sorted(identity.acl.capabilities(path)) or ["deny"]
             result[path] = ["root"] if identity.root else caps
         return result

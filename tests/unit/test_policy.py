@@ -176,3 +176,36 @@ def test_engine_equals_the_reference_model(generated: list[Policy], paths: list[
     acl = compile_acl(generated)
     for path in paths:
         assert acl.capabilities(path) == reference_capabilities(generated, path), path
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"path": {"secret/a": {"capabilities": ["deny"]}, "secret/a": {"capabilities": ["read"]}}}',
+        '{"path": {"secret/a": {"capabilities": ["deny"], "capabilities": ["read"]}}}',
+        'path "secret/a" { capabilities = ["deny"] capabilities = ["read"] }',
+        'path "secret/a\u200b" { capabilities = ["read"] }',
+        'path "secret/\u202eb" { capabilities = ["read"] }',
+        'path "secret/e\u0301" { capabilities = ["read"] }',
+    ],
+)
+def test_duplicates_and_invisible_characters_are_refused(text: str) -> None:
+    """Issue 9, finding 19: a repeated key kept only the last (a deny could vanish)."""
+    with pytest.raises(BadRequest):
+        parse_policy("p", text)
+
+
+def test_vault_parameter_constraints_say_not_supported() -> None:
+    text = 'path "secret/a" { capabilities = ["update"] allowed_parameters = {"*" = []} }'
+    with pytest.raises(BadRequest, match="not supported"):
+        parse_policy("p", text)
+
+
+@pytest.mark.parametrize("path", ["secret/a/../b", "secret//a", "secret/./a", "secret/a\u200b"])
+def test_capabilities_self_refuses_non_canonical_paths(path: str) -> None:
+    from strongroom.auth import Identity
+    from strongroom.system import SystemService
+
+    with pytest.raises(BadRequest):
+        SystemService.capabilities(Identity.system(), [path])
+    assert SystemService.capabilities(Identity.system(), ["secret/a/"]) == {"secret/a/": ["root"]}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from typing import Any
 
 from strongroom.errors import BadRequest
@@ -41,6 +42,7 @@ _UNSUPPORTED = {
     "mfa_methods",
     "subscribe_event_types",
 }
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 _TOKEN = re.compile(
     r"""
     (?P<ws>[ \t\r\n]+)
@@ -130,7 +132,10 @@ def _block(tokens: _Tokens) -> dict[str, Any]:
     tokens.take("punct", "{")
     body: dict[str, Any] = {}
     while (item := tokens.peek()) is not None and item[1] != "}":
-        key = tokens.take("ident")
+        key = tokens.string() if item[0] == "string" else tokens.take("ident")
+        if key in body:
+            # Keeping the last of two would let a later line silently drop a "deny".
+            raise tokens.error(f"{key!r} is given twice in one block; merge them")
         if (nxt := tokens.peek()) is not None and nxt[1] == "=":
             tokens.take("punct", "=")
         body[key] = _value(tokens)
@@ -170,6 +175,15 @@ def _parse_json(doc: Any, name: str) -> list[tuple[str, dict[str, Any]]]:
     return rules
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        # json.loads would keep the last of two: a "deny" could silently vanish.
+        raise ValueError(f"the key {repeated[0]!r} is given twice in one object")
+    return dict(pairs)
+
+
 def _check_rule_path(path: str, where: str) -> None:
     if path.startswith("/"):
         raise BadRequest(f"{where}: paths have no leading '/'")
@@ -182,8 +196,12 @@ def _check_rule_path(path: str, where: str) -> None:
             raise BadRequest(f"{where}: '.' and '..' segments never match a canonical path")
         if segment == "" and i != len(segments) - 1:
             raise BadRequest(f"{where}: empty segments ('//') never match a canonical path")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path) or "%" in path or "\\" in path:
-        raise BadRequest(f"{where}: control characters, '%' and '\\' are not allowed")
+    if any(unicodedata.category(c) in _INVISIBLE for c in path) or "%" in path or "\\" in path:
+        raise BadRequest(
+            f"{where}: control and invisible (format) characters, '%' and '\\' are not allowed"
+        )
+    if unicodedata.normalize("NFC", path) != path:
+        raise BadRequest(f"{where}: a rule path must be in Unicode NFC form")
     if len(path.encode()) > 1024:
         raise BadRequest(f"{where}: a rule path is at most 1024 bytes")
 
@@ -226,7 +244,7 @@ def parse_policy(name: str, text: str) -> Policy:
     stripped = text.lstrip()
     if stripped.startswith("{"):
         try:
-            raw = _parse_json(json.loads(text), name)
+            raw = _parse_json(json.loads(text, object_pairs_hook=_unique_keys), name)
         except RecursionError:
             raise BadRequest(f"policy {name!r}: JSON is nested too deeply") from None
         except ValueError as exc:
