@@ -181,7 +181,8 @@ def test_engine_equals_the_reference_model(generated: list[Policy], paths: list[
 @pytest.mark.parametrize(
     "text",
     [
-        '{"path": {"secret/a": {"capabilities": ["deny"]}, "secret/a": {"capabilities": ["read"]}}}',
+        '{"path": {"secret/a": {"capabilities": ["deny"]},'
+        ' "secret/a": {"capabilities": ["read"]}}}',
         '{"path": {"secret/a": {"capabilities": ["deny"], "capabilities": ["read"]}}}',
         'path "secret/a" { capabilities = ["deny"] capabilities = ["read"] }',
         'path "secret/a\u200b" { capabilities = ["read"] }',
