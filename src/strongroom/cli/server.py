@@ -15,6 +15,9 @@ from strongroom.errors import BadRequest
 __all__ = ["server"]
 
 
+MAX_CONNECTIONS = 1000  # beyond this, uvicorn answers 503 (docs/limits.md)
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -92,6 +95,20 @@ def _duration_option(value: str | None, name: str) -> float:
     help="Seconds between scheduler rounds (due rotations, expiry, key age); 0 turns it off.",
 )
 @click.option(
+    "--head-timeout",
+    type=click.FloatRange(0.1, 600),
+    default=10.0,
+    show_default=True,
+    help="Seconds a client has to send a request's line and headers (and to start one).",
+)
+@click.option(
+    "--body-timeout",
+    type=click.FloatRange(0.1, 3600),
+    default=30.0,
+    show_default=True,
+    help="Seconds a client has to send a request's body once its headers are in.",
+)
+@click.option(
     "--access-log/--no-access-log", default=False, help="Log each request line (never bodies)."
 )
 @click.option(
@@ -131,6 +148,8 @@ def server(
     rotate_after: int,
     rotate_keys_every: str | None,
     scheduler_interval: float,
+    head_timeout: float,
+    body_timeout: float,
     access_log: bool,
     seal_type: str,
     seal_key_file: Path | None,
@@ -217,10 +236,15 @@ def server(
         click.echo(f"Sealed. Run: STRONGROOM_ADDR={addr} strongroom operator unseal")
     click.echo("", nl=True)
     sys.stdout.flush()
+    from strongroom.server.protocol import bounded_protocol
+
     uvicorn.run(
         app,
         host=host,
         port=port,
+        http=bounded_protocol(head_timeout, body_timeout),  # bounds: server/protocol.py
+        timeout_keep_alive=5,
+        limit_concurrency=MAX_CONNECTIONS,
         log_level="warning",
         access_log=access_log,
         server_header=False,

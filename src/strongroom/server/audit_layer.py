@@ -146,9 +146,13 @@ class AuditLayer:
         body = b""
         if early is None:
             try:
-                body = await self._read_body(receive, runtime.settings.limits.max_body_bytes)
+                read = await self._read_body(receive, runtime.settings.limits.max_body_bytes)
             except PayloadTooLarge as exc:
                 early = exc
+            else:
+                if read is None:
+                    return  # the client went away mid-body: a cut body is never acted on
+                body = read
         request = {
             "method": scope["method"],
             "path": scope["path"],
@@ -198,13 +202,14 @@ class AuditLayer:
         return None
 
     @staticmethod
-    async def _read_body(receive: Receive, limit: int) -> bytes:
+    async def _read_body(receive: Receive, limit: int) -> bytes | None:
+        """The whole body, or None when the client disconnected before sending all of it."""
         chunks: list[bytes] = []
         size = 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
+                return None
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:

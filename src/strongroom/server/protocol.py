@@ -1,0 +1,149 @@
+"""uvicorn's httptools protocol with the bounds a server facing untrusted clients needs.
+
+uvicorn bounds none of these itself: a client that opens a connection and sends nothing, or
+trickles its request head a byte at a time, or sends 50,000 headers, or never finishes its body,
+holds a connection (and memory) for as long as it likes. Here:
+
+- the request head (request line and headers) must arrive within HEAD_SECONDS of the
+  connection opening or of the request's first byte;
+- at most MAX_HEADERS headers and MAX_HEAD_BYTES bytes of URL and headers (431 beyond);
+- a body must arrive within BODY_SECONDS of its head;
+- an idle keep-alive connection closes after uvicorn's ``timeout_keep_alive``.
+
+A connection past a deadline gets a 408 when no answer has started, and is closed."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+__all__ = [
+    "BODY_SECONDS",
+    "HEAD_SECONDS",
+    "MAX_HEADERS",
+    "MAX_HEAD_BYTES",
+    "BoundedHttpProtocol",
+    "bounded_protocol",
+]
+
+HEAD_SECONDS = 10.0
+BODY_SECONDS = 30.0
+MAX_HEADERS = 100
+MAX_HEAD_BYTES = 64 * 1024
+
+_ANSWERS = {
+    408: b"HTTP/1.1 408 Request Timeout\r\n",
+    431: b"HTTP/1.1 431 Request Header Fields Too Large\r\n",
+}
+
+
+class _HeadTooLarge(Exception):
+    pass
+
+
+class BoundedHttpProtocol(HttpToolsProtocol):
+    head_seconds = HEAD_SECONDS
+    body_seconds = BODY_SECONDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline: asyncio.TimerHandle | None = None
+        self._head_bytes = 0
+        self._header_count = 0
+        self._too_large = False
+        self._in_head = False
+
+    # -- deadlines
+    def _arm(self, seconds: float) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(seconds, self._expired)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expired(self) -> None:
+        self._deadline = None
+        if self.transport.is_closing():
+            return
+        if self.cycle is None or not self.cycle.response_started:
+            self._answer(408, "the request did not arrive in time")
+        else:
+            self.transport.close()
+
+    def _answer(self, status: int, message: str) -> None:
+        body = message.encode()
+        self.transport.write(
+            _ANSWERS[status]
+            + b"content-type: text/plain; charset=utf-8\r\n"
+            + b"content-length: "
+            + str(len(body)).encode()
+            + b"\r\nconnection: close\r\n\r\n"
+            + body
+        )
+        self.transport.close()
+
+    # -- connection
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm(self.head_seconds)  # a connection that never sends a request is dropped
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        idle = self.cycle is None or self.cycle.response_complete
+        if idle and not self._in_head and self._deadline is None:
+            self._arm(self.head_seconds)  # the next request on a kept-alive connection
+        super().data_received(data)
+
+    def send_400_response(self, msg: str) -> None:
+        if self._too_large:
+            self._answer(431, f"at most {MAX_HEADERS} headers and {MAX_HEAD_BYTES} bytes of head")
+            return
+        super().send_400_response(msg)
+
+    # -- parser callbacks
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._head_bytes = self._header_count = 0
+        self._in_head = True
+        if self._deadline is None:
+            self._arm(self.head_seconds)
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url), 0)
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value), 1)
+        super().on_header(name, value)
+
+    def _count(self, size: int, headers: int) -> None:
+        self._head_bytes += size
+        self._header_count += headers
+        if self._head_bytes > MAX_HEAD_BYTES or self._header_count > MAX_HEADERS:
+            self._too_large = True
+            raise _HeadTooLarge()  # httptools turns it into a parser error: send_400_response
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._arm(self.body_seconds)  # the body (if any) and the answer's start
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        super().on_message_complete()
+
+
+def bounded_protocol(head_seconds: float, body_seconds: float) -> type[BoundedHttpProtocol]:
+    """The protocol class with these deadlines (uvicorn takes a class, not an instance)."""
+    return type(
+        "BoundedHttpProtocol",
+        (BoundedHttpProtocol,),
+        {"head_seconds": head_seconds, "body_seconds": body_seconds},
+    )
