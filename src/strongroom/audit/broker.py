@@ -57,7 +57,10 @@ class AuditBroker:
     def _checkpoint_loop(self) -> None:
         while not self._stop.wait(CHECKPOINT_SECONDS):
             for sink in list(self._sinks.values()):
-                sink.checkpoint()
+                try:
+                    sink.checkpoint()
+                except Exception as exc:  # a full disk must not end checkpoints for good
+                    log.error("audit checkpoint of %s failed: %s", sink.name, type(exc).__name__)
 
     @property
     def enabled(self) -> bool:

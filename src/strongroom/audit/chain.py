@@ -12,9 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["GENESIS", "VerifyResult", "chain_line", "verify_lines"]
+__all__ = ["CONTINUED", "GENESIS", "VerifyResult", "chain_line", "verify_lines"]
 
 GENESIS = "0" * 64
+# The first entry of a file begun after log rotation: a chain entry like any other, whose
+# ``prev`` links it to the last entry of the file before. A log may start at one (its older
+# files were rotated away); it cannot be forged, since it is HMAC'd like the rest.
+CONTINUED = "audit_log_continued"
 
 
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
@@ -42,9 +46,16 @@ class VerifyResult:
     entries: int
     problem: str = ""
     line: int = 0
+    first: int = 1  # the first entry present (older ones were rotated away)
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "entries": self.entries, "problem": self.problem, "line": self.line}
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "problem": self.problem,
+            "line": self.line,
+            "first_entry": self.first,
+        }
 
 
 def verify_lines(
@@ -52,19 +63,21 @@ def verify_lines(
 ) -> VerifyResult:
     """Check a whole log: every line intact, in order, none missing, and the log reaching the
     checkpointed ``head`` (seq, hash)."""
-    prev, seq, count = GENESIS, 0, 0
+    prev, seq, count, first = GENESIS, 0, 0, 1
     seen_head = head is None or head[0] == 0
     for number, raw in enumerate(lines, start=1):
         count = number
         if not raw.endswith(b"\n"):
-            return VerifyResult(False, number - 1, "the last line is cut short", number)
+            return VerifyResult(False, number - 1, "the last line is cut short", number, first)
         try:
             doc = json.loads(raw)
             claimed = doc.pop("hash")
             entry_seq = doc["seq"]
             entry_prev = doc["prev"]
         except (ValueError, KeyError, TypeError, AttributeError):
-            return VerifyResult(False, number - 1, "the line is not an audit entry", number)
+            return VerifyResult(False, number - 1, "the line is not an audit entry", number, first)
+        if number == 1 and doc.get("type") == CONTINUED and isinstance(entry_seq, int):
+            prev, seq, first = entry_prev, entry_seq - 1, entry_seq  # older files rotated away
         if entry_seq != seq + 1:
             problem = (
                 f"expected entry {seq + 1}, found {entry_seq}: "
@@ -89,4 +102,4 @@ def verify_lines(
             f"the log ends at entry {seq} but entry {head[0]} was written: it was truncated",
             count,
         )
-    return VerifyResult(True, count)
+    return VerifyResult(True, count, first=first)

@@ -12,13 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from strongroom.audit.chain import GENESIS, VerifyResult, chain_line, verify_lines
+from strongroom.audit.chain import CONTINUED, GENESIS, VerifyResult, chain_line, verify_lines
 from strongroom.audit.hashing import ValueHasher
 from strongroom.clock import Clock
 from strongroom.errors import StrongroomError
 from strongroom.store.protocol import Store
+from strongroom.types import format_time
 
-__all__ = ["AuditSink", "FileSink", "StoreSink"]
+__all__ = ["CONTINUED", "AuditSink", "FileSink", "StoreSink"]
 
 _HEAD_KIND = "audit-head"
 CHECKPOINT_SECONDS = 1.0
@@ -69,11 +70,16 @@ class AuditSink:
     def lines(self) -> Iterator[bytes]:
         raise NotImplementedError
 
+    def _continuation(self) -> list[dict[str, Any]]:
+        """Entries to write first: a file sink that starts a new file (after log rotation)
+        begins it with a link to the chain so far."""
+        return []
+
     def write(self, *entries: dict[str, Any]) -> None:
         """Chain and append ``entries`` in one go (one system call for a file sink)."""
         with self._lock:
             seq, prev, lines = self._seq, self._prev, []
-            for entry in entries:
+            for entry in (*self._continuation(), *entries):
                 seq += 1
                 line, prev = chain_line(self.key, seq, prev, entry)
                 lines.append(line)
@@ -103,6 +109,14 @@ class AuditSink:
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.type, "entries": self._seq}
+
+
+def _first_seq(path: Path) -> int:
+    try:
+        with path.open("rb") as handle:
+            return int(json.loads(handle.readline())["seq"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
 
 
 class FileSink(AuditSink):
@@ -156,19 +170,57 @@ class FileSink(AuditSink):
             self._fd = None
         return self._open()
 
+    def _continuation(self) -> list[dict[str, Any]]:
+        fd = self._usable_fd()
+        if self._seq == 0 or os.fstat(fd).st_size > 0:
+            return []
+        # A new, empty file while the chain has entries: the log was rotated (or removed).
+        return [
+            {
+                "type": CONTINUED,
+                "time": format_time(self._clock.now()),
+                "previous_entries": self._seq,
+            }
+        ]
+
     def _append(self, lines: list[bytes], first_seq: int) -> None:
         fd = self._usable_fd()
         data = b"".join(lines)
-        written = os.write(fd, data)
-        if written != len(data):
-            raise OSError("short write to the audit file")
+        before = os.fstat(fd).st_size
+        try:
+            written = os.write(fd, data)
+            if written != len(data):
+                raise OSError("short write to the audit file")
+        except OSError:
+            # Disk full (or a short write): cut the partial line off again, so the chain stays
+            # whole and the next write, once there is room, continues it.
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, before)
+            raise
+
+    def checkpoint(self) -> None:
+        # Entries reach the operating system before the answer; here, every second, the disk.
+        with self._lock:
+            fd = self._fd
+        if fd is not None:
+            with contextlib.suppress(OSError):  # a file rotated meanwhile: the next round
+                os.fsync(fd)
+        super().checkpoint()
+
+    def _files(self) -> list[Path]:
+        """This sink's file and its rotated copies beside it (audit.log.1, audit.log-2026…),
+        oldest chain first. Compressed copies are not read."""
+        found = [p for p in self.path.parent.glob(self.path.name + "*") if p.is_file()]
+        found = [p for p in found if not p.name.endswith((".gz", ".bz2", ".xz", ".zst"))]
+        return sorted(found, key=_first_seq)
 
     def lines(self) -> Iterator[bytes]:
-        try:
-            with self.path.open("rb") as handle:
-                yield from handle
-        except FileNotFoundError:
-            return
+        for path in self._files():
+            try:
+                with path.open("rb") as handle:
+                    yield from handle
+            except FileNotFoundError:
+                continue
 
     def close(self) -> None:
         super().close()

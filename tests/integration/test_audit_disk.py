@@ -1,0 +1,73 @@
+"""The audit chain survives a full disk and log rotation (issue 9, finding 20), on a real server
+process: a short write is cut back, so the chain stays whole; a rotated file starts with a link
+to the chain, and verification reads the rotated copies too."""
+
+from __future__ import annotations
+
+import resource
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers import StrongroomServer
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[StrongroomServer]:
+    running = StrongroomServer(tmp_path / "data").start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def _client(server: StrongroomServer) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {server.root_token}"}
+    return httpx.Client(base_url=server.addr, headers=headers, timeout=30)
+
+
+def test_a_full_disk_fails_closed_and_leaves_no_partial_line(server: StrongroomServer) -> None:
+    audit = server.data_dir / "audit.log"
+    assert server.process is not None
+    with _client(server) as api:
+        api.put("/api/v1/secrets/secret/full", json={"data": {"v": "1"}})
+        size = audit.stat().st_size
+        # The file may grow by 100 bytes more: an entry pair does not fit, a short write.
+        resource.prlimit(
+            server.process.pid, resource.RLIMIT_FSIZE, (size + 100, resource.RLIM_INFINITY)
+        )
+        try:
+            refused = api.get("/api/v1/secrets/secret/full")
+            assert refused.status_code == 503
+            assert refused.json()["error"]["code"] == "audit_unavailable"
+            assert audit.stat().st_size == size  # cut back: no partial line is left
+        finally:
+            limit = (resource.RLIM_INFINITY, resource.RLIM_INFINITY)
+            resource.prlimit(server.process.pid, resource.RLIMIT_FSIZE, limit)
+        assert api.get("/api/v1/secrets/secret/full").json()["data"] == {"v": "1"}
+        verified = api.post("/api/v1/sys/audit/file/verify").json()["data"]
+        assert verified["ok"] is True, verified
+
+
+def test_a_rotated_log_keeps_verifying(server: StrongroomServer) -> None:
+    audit = server.data_dir / "audit.log"
+    with _client(server) as api:
+        api.put("/api/v1/secrets/secret/rot", json={"data": {"v": "1"}})
+        audit.rename(audit.with_name("audit.log.1"))  # what logrotate does
+        assert api.get("/api/v1/secrets/secret/rot").status_code == 200
+        first_line = audit.read_text().splitlines()[0]
+        assert '"type":"audit_log_continued"' in first_line
+        whole = api.post("/api/v1/sys/audit/file/verify").json()["data"]
+        assert whole["ok"] is True and whole["first_entry"] == 1, whole
+        audit.with_name("audit.log.1").unlink()  # the rotated copy expired
+        rest = api.post("/api/v1/sys/audit/file/verify").json()["data"]
+        assert rest["ok"] is True and rest["first_entry"] > 1, rest
+        # A forged file start does not verify: the link is HMAC'd like every entry.
+        lines = audit.read_bytes().splitlines(keepends=True)
+        audit.write_bytes(
+            lines[0].replace(b'"previous_entries":', b'"previous_entries":1') + b"".join(lines[1:])
+        )
+        forged = api.post("/api/v1/sys/audit/file/verify").json()["data"]
+        assert forged["ok"] is False
