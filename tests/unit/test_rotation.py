@@ -142,9 +142,14 @@ def test_a_run_killed_in_any_step_resumes_under_the_same_token(
     assert _current(rt) == ("value-1" if crash_in == "finish" else "initial")
     # Another process (another node id) resumes once the lease has run out.
     rt.rotation.node_id = "another-node"
-    assert rt.rotation.run(f"{NS}/db").result == "busy"
+    busy = rt.rotation.run(f"{NS}/db")
+    assert busy.result == "busy" and "the scheduler resumes it" in busy.error
+    assert rt.rotation.due() == []
     clock.advance(31)
-    result = rt.rotation.run(f"{NS}/db")
+    # Issue 9, finding 21: the scheduler resumes it once the lease is over, not at the next
+    # slot an interval later.
+    assert rt.rotation.due() == [f"{NS}/db"]
+    (result,) = rt.rotation.run_due()
     assert result.result == "success"
     status = rt.rotation.status(ROOT, NS, "db")
     assert status["history"][0]["token"] == token

@@ -32,6 +32,7 @@ from strongroom.rotation.rotators import RotationContext, RotationFailed, get_ro
 from strongroom.rotation.schedule import Schedule
 from strongroom.service import SecretService
 from strongroom.store.protocol import Store
+from strongroom.types import format_time
 
 __all__ = ["STEPS", "RotationService", "RunResult"]
 
@@ -240,6 +241,16 @@ class RotationService:
             raise NotFound(f"no rotation is configured for {name}; configure one first")
         return self.run(name, force=True)
 
+    @staticmethod
+    def _busy(namespace: str, path: str, until: float) -> RunResult:
+        return RunResult(
+            namespace,
+            path,
+            "busy",
+            error=f"another run holds this rotation until {format_time(until)}; if it was cut "
+            "short, the scheduler resumes it then (or run this again after that time)",
+        )
+
     def due(self, limit: int = 10) -> list[str]:
         """The rotations due now, oldest first (at most ``limit``: no stampede after downtime)."""
         now = self._clock.now()
@@ -249,9 +260,12 @@ class RotationService:
             if doc is None:
                 continue
             run = doc.get("run")
-            lease_over = run is None or float(run.get("lease_until", 0)) <= now
-            if float(doc["next_due"]) <= now and lease_over:
-                due.append((float(doc["next_due"]), name))
+            lease = float(run.get("lease_until", 0)) if run is not None else 0.0
+            # A run whose lease ran out was cut short (its node died): resume it now, not at the
+            # next slot. A run in back-off has no lease (0) and waits for its next_due.
+            interrupted = run is not None and 0 < lease <= now
+            if (float(doc["next_due"]) <= now and lease <= now) or interrupted:
+                due.append((min(float(doc["next_due"]), lease or now), name))
         return [name for _, name in sorted(due)[:limit]]
 
     def run_due(self, limit: int = 10) -> list[RunResult]:
@@ -278,7 +292,7 @@ class RotationService:
             and float(run.get("lease_until", 0)) > now
             and run.get("owner") != (self.node_id)
         ):
-            return RunResult(namespace, path, "busy")
+            return self._busy(namespace, path, float(run["lease_until"]))
         if run is None:
             run = {"token": secrets.token_hex(16), "step": "create", "version": 0, "attempts": 0}
             run["started"] = now
@@ -286,7 +300,7 @@ class RotationService:
         doc["run"] = run
         raw = self._save(name, raw, doc)
         if raw is None:
-            return RunResult(namespace, path, "busy")
+            return self._busy(namespace, path, now + self.lease_seconds)
         rotator = get_rotator(doc["rotator"])
         try:
             while run["step"] != "done":
