@@ -67,7 +67,10 @@ class PayloadTooLarge(BadRequest):
 
 
 class CheckAndSetMismatch(BadRequest):
+    """A 400 as in Vault; to a script it is a conflict (exit 5), as the CLI's help says."""
+
     code = "cas_mismatch"
+    exit_code = 5
 
 
 class Unauthenticated(StrongroomError):

@@ -93,7 +93,7 @@ def test_namespaces_and_keys_with_progress(run) -> None:  # type: ignore[no-unty
 def test_exit_codes_mean_something(run, live_server: StrongroomServer) -> None:  # type: ignore[no-untyped-def]
     assert run("kv", "get", "secret/cli/none").exit_code == 4
     assert run("kv", "put", "secret/cli//bad", "a=b").exit_code == 2
-    assert run("kv", "put", "secret/cli/cas", "--cas", "3", "a=b").exit_code == 2
+    assert run("kv", "put", "secret/cli/cas", "--cas", "3", "a=b").exit_code == 5  # conflict
     runner = CliRunner()
     denied = runner.invoke(
         cli,
@@ -163,3 +163,70 @@ def test_our_own_clients_refuse_non_canonical_paths(  # type: ignore[no-untyped-
                 client.write_policy(name, 'path "x" { capabilities = ["read"] }')
         assert client.list_recursive("secret", "x") == []
         assert client.list_recursive("secret", "c") == []
+
+
+def test_json_output_and_json_errors_everywhere(  # type: ignore[no-untyped-def]
+    run, live_server: StrongroomServer, tmp_path: Path
+) -> None:
+    """Issue 9, finding 27: -f json was ignored by write/delete commands and by errors."""
+    policy_file = tmp_path / "p.hcl"
+    policy_file.write_text('path "secret/x/*" { capabilities = ["read"] }\n')
+    for args in (
+        ("policy", "write", "jsonpol", str(policy_file)),
+        ("policy", "delete", "jsonpol"),
+        ("approle", "write", "jsonrole", "--policy", "default"),
+        ("approle", "delete", "jsonrole"),
+        ("userpass", "write", "jsonuser", "--password-stdin", "--policy", "default"),
+        ("userpass", "delete", "jsonuser"),
+        ("audit", "enable", "jsonsink", "--type", "store"),
+        ("audit", "disable", "jsonsink"),
+    ):
+        result = run(*args[:2], "--format", "json", *args[2:], input="pw-for-json\n")
+        assert result.exit_code == 0, (args, result.output)
+        assert isinstance(json.loads(result.output), dict), args
+    env = {"STRONGROOM_ADDR": live_server.addr, "STRONGROOM_TOKEN": live_server.root_token or ""}
+    for argv, code in (
+        (["kv", "get", "--format", "json", "secret/does/not/exist"], 4),
+        (["--format", "json", "kv", "get", "secret/does/not/exist"], 4),
+        (["kv", "get", "--format", "json"], 2),  # a usage error
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "strongroom", *argv],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == code, (argv, done.stderr)
+        assert set(json.loads(done.stderr)["error"]) == {"code", "message"}, done.stderr
+
+
+def test_a_cas_conflict_exits_5(run) -> None:  # type: ignore[no-untyped-def]
+    assert run("kv", "put", "secret/casx", "a=1").exit_code == 0
+    result = run("kv", "put", "--cas", "0", "secret/casx", "a=2")
+    assert result.exit_code == 5, result.output
+
+
+def test_server_flags_that_cannot_work_are_refused_at_start(tmp_path: Path) -> None:
+    runner = CliRunner()
+    data = ["--data-dir", str(tmp_path / "d")]
+    file_seal = runner.invoke(cli, ["server", *data, "--seal", "file", "--audit-file", "a.log"])
+    assert file_seal.exit_code == 2 and "--seal-key-file" in file_seal.output
+    no_audit = runner.invoke(cli, ["server", *data])
+    assert no_audit.exit_code == 2 and "--audit-file" in no_audit.output
+    assert not (tmp_path / "d").exists()
+
+
+def test_the_token_file_is_not_written_through_a_planted_symlink(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from strongroom.cli.auth import save_token
+
+    target = tmp_path / "token"
+    monkeypatch.setenv("STRONGROOM_TOKEN_FILE", str(target))
+    victim = tmp_path / "victim"
+    (tmp_path / "token.tmp").symlink_to(victim)  # the old fixed temporary name
+    save_token("srs.secret-value")
+    assert not victim.exists()
+    assert target.read_text().strip() == "srs.secret-value"
+    assert oct(target.stat().st_mode & 0o777) == "0o600"

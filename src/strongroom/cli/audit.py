@@ -28,6 +28,7 @@ def audit() -> None:
 @click.option(
     "--type", "sink_type", type=click.Choice(["file", "store"]), default="file", show_default=True
 )
+@format_option
 @pass_cli
 def audit_enable(ctx: CliContext, name: str, sink_type: str) -> None:
     """Enable a sink. File sinks are written to the server's audit directory as NAME.log.
@@ -38,11 +39,12 @@ def audit_enable(ctx: CliContext, name: str, sink_type: str) -> None:
     """
     with translate_errors(), ctx.client() as client:
         client.enable_audit(name, sink_type)
-    click.echo(f"enabled audit sink {name}")
+    emit(ctx, {"name": name, "enabled": True}, f"enabled audit sink {name}")
 
 
 @audit.command(name="disable")
 @click.argument("name")
+@format_option
 @pass_cli
 def audit_disable(ctx: CliContext, name: str) -> None:
     """Disable a sink (its entries stay where they are).
@@ -53,7 +55,7 @@ def audit_disable(ctx: CliContext, name: str) -> None:
     """
     with translate_errors(), ctx.client() as client:
         client.disable_audit(name)
-    click.echo(f"disabled audit sink {name}")
+    emit(ctx, {"name": name, "enabled": False}, f"disabled audit sink {name}")
 
 
 @audit.command(name="list")

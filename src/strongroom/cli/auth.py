@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from pathlib import Path
 from typing import IO
@@ -27,11 +28,21 @@ def save_token(value: str) -> Path:
     """Write the token to the helper file, 0600, replacing it atomically."""
     path = token_file()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(value + "\n")
-    os.replace(tmp, path)
+    # A fresh, unpredictable name made with O_EXCL|O_NOFOLLOW: a symlink planted at a known
+    # temporary name cannot receive the token. os.replace swaps the final name itself, not a
+    # link's target.
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    fd = os.open(tmp, flags, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(value + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -211,6 +222,7 @@ def token_renew(ctx: CliContext, accessor: str | None, increment: str | None) ->
 @click.option("--self", "revoke_self", is_flag=True, help="Revoke the current token.")
 @click.option("--orphan-children", is_flag=True, help="Keep the children as orphans (sudo).")
 @click.option("--token-stdin", is_flag=True, help="Read the token to revoke from stdin.")
+@format_option
 @pass_cli
 def token_revoke(
     ctx: CliContext,
@@ -235,7 +247,7 @@ def token_revoke(
             client.revoke_token(value, accessor=accessor, orphan_children=orphan_children)
         else:
             raise click.UsageError("name the token: --self, --accessor or --token-stdin")
-    click.echo("revoked")
+    emit(ctx, {"revoked": True}, "revoked")
 
 
 @token.command(name="capabilities")

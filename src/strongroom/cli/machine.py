@@ -32,6 +32,7 @@ def approle() -> None:
 @click.option("--secret-id-ttl", help="How long a secret_id stays valid.")
 @click.option("--secret-id-num-uses", type=int, default=0, help="Logins per secret_id (0: any).")
 @click.option("--cidr", "cidrs", multiple=True, help="Only log in from this CIDR (repeatable).")
+@format_option
 @pass_cli
 def approle_write(
     ctx: CliContext,
@@ -59,7 +60,7 @@ def approle_write(
     }
     with translate_errors(), ctx.client() as client:
         client.write_approle(name, **settings)
-    click.echo(f"wrote role {name}")
+    emit(ctx, {"name": name, "written": True}, f"wrote role {name}")
 
 
 @approle.command(name="read")
@@ -95,6 +96,7 @@ def approle_list(ctx: CliContext) -> None:
 
 @approle.command(name="delete")
 @click.argument("name")
+@format_option
 @pass_cli
 def approle_delete(ctx: CliContext, name: str) -> None:
     """Delete a role and all its secret ids.
@@ -105,7 +107,7 @@ def approle_delete(ctx: CliContext, name: str) -> None:
     """
     with translate_errors(), ctx.client() as client:
         client.delete_approle(name)
-    click.echo(f"deleted role {name}")
+    emit(ctx, {"name": name, "deleted": True}, f"deleted role {name}")
 
 
 @approle.command(name="role-id")
@@ -144,7 +146,7 @@ def approle_secret_id(
     with translate_errors(), ctx.client() as client:
         if destroy_accessor:
             client.destroy_approle_secret_id(name, accessor=destroy_accessor)
-            click.echo("destroyed")
+            emit(ctx, {"destroyed": True}, "destroyed")
             return
         issued = client.approle_secret_id(name, ttl=ttl, num_uses=num_uses)
     lines = (
@@ -163,6 +165,7 @@ def userpass() -> None:
 @click.argument("name")
 @click.option("--policy", "policies", multiple=True, help="Policy for the user's tokens.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+@format_option
 @pass_cli
 def userpass_write(
     ctx: CliContext, name: str, policies: tuple[str, ...], password_stdin: bool
@@ -179,11 +182,12 @@ def userpass_write(
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     with translate_errors(), ctx.client() as client:
         client.write_user(name, password, policies=list(policies))
-    click.echo(f"wrote user {name}")
+    emit(ctx, {"name": name, "written": True}, f"wrote user {name}")
 
 
 @userpass.command(name="delete")
 @click.argument("name")
+@format_option
 @pass_cli
 def userpass_delete(ctx: CliContext, name: str) -> None:
     """Delete a user.
@@ -194,7 +198,7 @@ def userpass_delete(ctx: CliContext, name: str) -> None:
     """
     with translate_errors(), ctx.client() as client:
         client.delete_user(name)
-    click.echo(f"deleted user {name}")
+    emit(ctx, {"name": name, "deleted": True}, f"deleted user {name}")
 
 
 @userpass.command(name="list")

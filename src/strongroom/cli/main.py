@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from strongroom import __version__
@@ -11,7 +13,7 @@ from strongroom.cli.kv import kv
 from strongroom.cli.machine import approle, userpass
 from strongroom.cli.namespace import keys, namespace
 from strongroom.cli.operator import operator
-from strongroom.cli.output import CliContext
+from strongroom.cli.output import CliContext, fail
 from strongroom.cli.policy import policy
 from strongroom.cli.rotate import gen, rotate
 from strongroom.cli.run import run
@@ -75,5 +77,25 @@ cli.add_command(operator)
 cli.add_command(run)
 
 
+def _json_in(argv: list[str]) -> bool:
+    """Whether the command line asks for JSON output (read from argv: a usage error can come
+    before any option is parsed)."""
+    for i, arg in enumerate(argv):
+        if arg in ("--format=json", "-fjson"):
+            return True
+        if arg in ("--format", "-f") and argv[i + 1 : i + 2] == ["json"]:
+            return True
+    return False
+
+
 def main() -> None:
-    cli(prog_name="strongroom")
+    try:
+        cli.main(prog_name="strongroom", standalone_mode=False)
+    except click.ClickException as exc:  # usage errors too: JSON under --format json
+        if _json_in(sys.argv[1:]):
+            fail("bad_request", exc.format_message(), exc.exit_code, as_json=True)
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        sys.exit(1)

@@ -91,6 +91,7 @@ def operator_unseal(ctx: CliContext, key_stdin: bool, nonce: str) -> None:
 
 
 @operator.command(name="seal")
+@format_option
 @pass_cli
 def operator_seal(ctx: CliContext) -> None:
     """Seal the server now: it forgets its keys and answers only status and unseal.
@@ -103,7 +104,7 @@ def operator_seal(ctx: CliContext) -> None:
     """
     with translate_errors(), ctx.client() as client:
         client.seal()
-    click.echo("sealed")
+    emit(ctx, {"sealed": True}, "sealed")
 
 
 @operator.command(name="status")

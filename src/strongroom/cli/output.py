@@ -18,6 +18,7 @@ __all__ = [
     "CliContext",
     "emit",
     "emit_table",
+    "fail",
     "format_option",
     "pass_cli",
     "split_secret_path",
@@ -73,14 +74,29 @@ def emit_table(
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
+def fail(code: str, message: str, exit_code: int, *, as_json: bool) -> None:
+    """Print an error on stderr (``Error: …``, or ``{"error": {"code", "message"}}`` under
+    ``--format json``) and exit with ``exit_code``."""
+    if as_json:
+        click.echo(json.dumps({"error": {"code": code, "message": message}}), err=True)
+    else:
+        click.echo(f"Error: {message}", err=True)
+    sys.exit(exit_code)
+
+
+def _json_wanted() -> bool:
+    current = click.get_current_context(silent=True)
+    cli_ctx = current.find_object(CliContext) if current is not None else None
+    return cli_ctx is not None and cli_ctx.format == "json"
+
+
 @contextmanager
 def translate_errors() -> Iterator[None]:
-    """Print a strongroom error as ``Error: …`` and exit with its meaningful exit code."""
+    """Print a strongroom error and exit with its meaningful exit code."""
     try:
         yield
     except StrongroomError as exc:
-        click.echo(f"Error: {exc.message}", err=True)
-        sys.exit(exc.exit_code)
+        fail(exc.code, exc.message, exc.exit_code, as_json=_json_wanted())
 
 
 def _set_format(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:

@@ -28,6 +28,7 @@ def policy() -> None:
 @policy.command(name="write")
 @click.argument("name")
 @click.argument("file", type=click.File("r"))
+@format_option
 @pass_cli
 def policy_write(ctx: CliContext, name: str, file: IO[str]) -> None:
     """Write a policy from FILE ('-' for stdin); a Vault policy works as it is.
@@ -40,7 +41,7 @@ def policy_write(ctx: CliContext, name: str, file: IO[str]) -> None:
     text = file.read()
     with translate_errors(), ctx.client() as client:
         client.write_policy(name, text)
-    click.echo(f"wrote policy {name}")
+    emit(ctx, {"name": name, "written": True}, f"wrote policy {name}")
 
 
 @policy.command(name="read")
@@ -76,6 +77,7 @@ def policy_list(ctx: CliContext) -> None:
 
 @policy.command(name="delete")
 @click.argument("name")
+@format_option
 @pass_cli
 def policy_delete(ctx: CliContext, name: str) -> None:
     """Delete a policy; tokens that carry it lose its rules within a second.
@@ -86,7 +88,7 @@ def policy_delete(ctx: CliContext, name: str) -> None:
     """
     with translate_errors(), ctx.client() as client:
         client.delete_policy(name)
-    click.echo(f"deleted policy {name}")
+    emit(ctx, {"name": name, "deleted": True}, f"deleted policy {name}")
 
 
 @policy.command(name="fmt")

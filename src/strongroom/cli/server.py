@@ -125,9 +125,22 @@ def _duration_option(value: str | None, name: str) -> float:
     help="The file seal's unseal key; keep it apart from the store.",
 )
 @click.option(
+    "--key-file",
+    type=click.Path(path_type=Path),
+    help="kms seal: the local KMS key file (default: DATA_DIR/kms.key); keep it apart from "
+    "the store in production.",
+)
+@click.option(
     "--audit-file",
     type=click.Path(path_type=Path),
-    help="Write the audit log here (dev default: DATA_DIR/audit.log).",
+    help="Write the audit log here (dev default: DATA_DIR/audit.log). A production server "
+    "needs this or --no-audit.",
+)
+@click.option(
+    "--no-audit",
+    is_flag=True,
+    help="Start without an audit file: only sinks enabled through the API audit (if none, "
+    "nothing is audited; a warning says so).",
 )
 @click.option("--tls-cert", type=click.Path(path_type=Path, exists=True), help="PEM certificate.")
 @click.option("--tls-key", type=click.Path(path_type=Path, exists=True), help="PEM private key.")
@@ -153,7 +166,9 @@ def server(
     access_log: bool,
     seal_type: str,
     seal_key_file: Path | None,
+    key_file: Path | None,
     audit_file: Path | None,
+    no_audit: bool,
     tls_cert: Path | None,
     tls_key: Path | None,
     insecure_no_tls: bool,
@@ -186,6 +201,20 @@ def server(
             err=True,
         )
         sys.exit(2)
+    if seal_type == "file" and not dev and seal_key_file is None:
+        click.echo(
+            "Error: --seal file needs --seal-key-file PATH, the unseal key's file (kept apart "
+            "from the data directory; it is created at operator init)",
+            err=True,
+        )
+        sys.exit(2)
+    if not dev and audit_file is None and not no_audit:
+        click.echo(
+            "Error: a production server needs --audit-file PATH (audit fails closed: no audit, "
+            "no answer), or --no-audit to rely on sinks enabled through the API",
+            err=True,
+        )
+        sys.exit(2)
     tls = tls_cert is not None
     if not _is_loopback(host) and not tls and not insecure_no_tls:
         click.echo(
@@ -210,6 +239,7 @@ def server(
         access_log=access_log,
         seal=seal_type,
         seal_key_file=seal_key_file,
+        key_file=key_file,
         audit_file=audit_file or (resolved_dir / "audit.log" if dev else None),
         tls_cert=tls_cert,
         tls_key=tls_key,
@@ -234,6 +264,9 @@ def server(
     elif status.sealed:
         click.echo("")
         click.echo(f"Sealed. Run: STRONGROOM_ADDR={addr} strongroom operator unseal")
+    if node.runtime is not None and not node.runtime.audit.enabled:
+        click.echo("")
+        click.echo("WARNING: no audit sink is enabled: requests are not audited.")
     click.echo("", nl=True)
     sys.stdout.flush()
     from strongroom.server.protocol import bounded_protocol

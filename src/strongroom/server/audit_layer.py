@@ -131,7 +131,10 @@ class AuditLayer:
                     return
                 await self.app(scope, receive, send)  # nothing to audit with: the keys are sealed
             else:
-                await error_response(Sealed(), request_id)(scope, receive, send)
+                error = Sealed()
+                if not self.node.status().initialized:
+                    error = Sealed("the server is not initialized; run: strongroom operator init")
+                await error_response(error, request_id)(scope, receive, send)
             return
         # Who is asking, before anything reads, parses or audits what they sent.
         refused = self._gate(scope)
