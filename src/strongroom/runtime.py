@@ -50,6 +50,7 @@ class Runtime:
     datakeys: DataKeyService
     system: SystemService
     rotation: RotationService
+    login_guard: LoginGuard
     root_token: str | None = None
     stop_listening: Callable[[], None] | None = None
 
@@ -96,6 +97,7 @@ class Runtime:
             DataKeyService(keyrings, settings.limits),
             SystemService(policies, audit),
             rotation,
+            guard,
         )
         runtime.stop_listening = store.subscribe(runtime.on_change_elsewhere)
         if settings.audit_file is not None:

@@ -6,10 +6,12 @@ import datetime
 import ipaddress
 import json
 import os
+import socket
 import ssl
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -310,10 +312,48 @@ def test_tls_server_and_verifying_clients(tmp_path: Path) -> None:
             env={"STRONGROOM_ADDR": addr, "STRONGROOM_TOKEN": "tls-root"},
         )
         assert result.output == "1\n"
+        # Issue 9, finding 29: a name the certificate does not list is said to be that.
+        other_name = f"https://localhost:{port}"
+        wrong_name = Client(other_name, "tls-root", verify=str(cert))
+        with wrong_name, pytest.raises(ServerUnreachable, match="another name"):
+            wrong_name.get("secret", "tls/x")
+        # TLS 1.2 offers AEAD suites only: a CBC-only client gets no handshake.
+        for suite, works in (
+            ("ECDHE-ECDSA-AES128-SHA", False),
+            ("ECDHE-ECDSA-AES128-GCM-SHA256", True),
+        ):
+            tls12 = ssl.create_default_context(cafile=str(cert))
+            tls12.maximum_version = ssl.TLSVersion.TLSv1_2
+            tls12.set_ciphers(suite)
+            try:
+                raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+                with raw, tls12.wrap_socket(raw, server_hostname="127.0.0.1") as wrapped:
+                    assert wrapped.cipher() is not None
+                    handshake = True
+            except ssl.SSLError:
+                handshake = False
+            assert handshake is works, suite
+        answer = httpx.get(
+            f"{addr}/api/v1/secrets/secret/tls/x",
+            verify=trust,
+            headers={"Authorization": "Bearer tls-root"},
+        )
+        assert answer.headers["cache-control"] == "no-store"
     finally:
         process.terminate()
         process.wait(timeout=10)
         log.close()
+
+
+def test_a_token_over_plain_http_to_another_host_is_warned_about() -> None:
+    from strongroom.client import InsecureTransportWarning
+
+    with pytest.warns(InsecureTransportWarning, match="plain http"):
+        Client("http://192.0.2.10:8200", "srs.some-token").close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Client("http://127.0.0.5:8200", "srs.some-token").close()  # loopback: no warning
+        Client("http://[::1]:8200", "srs.some-token").close()
 
 
 def test_non_loopback_without_tls_is_refused(tmp_path: Path) -> None:

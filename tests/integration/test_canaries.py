@@ -89,6 +89,8 @@ def test_canaries_never_reach_disk_logs_or_responses(tmp_path: Path) -> None:
         **error_bodies,
     }
     assert any(name.endswith("-wal") or name.endswith(".db") for name in artifacts)
+    # The access log is really on (issue 9, finding 29: it wrote nothing, so this tested nothing).
+    assert b'"PUT /api/v1/secrets/secret/c/a HTTP/1.1" 200' in artifacts["server.log"]
     hits = find_canaries(artifacts, [*values, worker, dek])
     assert hits == []
     # The root token is kept only wrapped, and printed to the server's own terminal (the log here).

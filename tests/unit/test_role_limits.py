@@ -111,3 +111,38 @@ def test_approle_counts_of_the_wrong_type_are_a_400(
     assert api.get("/api/v1/auth/approle/role/bad").status_code == 404
     secret_id = api.post("/api/v1/auth/approle/role/job/secret-id", json={"num_uses": -1})
     assert secret_id.status_code in (400, 404)
+
+
+def test_token_and_secret_id_metadata_are_bounded(api: TestClient) -> None:
+    """Issue 9, finding 29: metadata was unbounded."""
+    too_many = {f"k{i}": "v" for i in range(65)}
+    too_long = {"k": "v" * 513}
+    for meta in (too_many, too_long):
+        made = api.post("/api/v1/auth/token/create", json={"meta": meta})
+        assert made.status_code == 400
+        api.put("/api/v1/auth/approle/role/meta", json={"token_policies": ["default"]})
+        secret = api.post("/api/v1/auth/approle/role/meta/secret-id", json={"metadata": meta})
+        assert secret.status_code == 400
+
+
+def test_stale_login_windows_are_pruned(tmp_path: Path) -> None:
+    from strongroom.auth.lockout import LoginGuard
+    from strongroom.errors import RateLimited
+
+    clock = ManualClock()
+    node = Node(ServerSettings(tmp_path / "d", dev=True, root_token=ROOT), clock)
+    store = node.require_runtime().store
+    guard = LoginGuard(store, clock, max_attempts=2, window=900)
+    for i in range(20):
+        guard.reserve("userpass", f"nobody{i}")
+    guard.reserve("userpass", "busy")
+    assert len(store.list_records("login-attempts")) == 21
+    assert guard.prune() == 0  # nothing stale yet
+    clock.advance(901)
+    guard.reserve("userpass", "busy")
+    guard.reserve("userpass", "busy")
+    assert guard.prune() == 20
+    assert store.list_records("login-attempts") == [guard.key("userpass", "busy")]
+    with pytest.raises(RateLimited):
+        guard.reserve("userpass", "busy")
+    node.close()

@@ -19,6 +19,7 @@ __all__ = ["LoginGuard"]
 
 _KIND = "login-attempts"
 _RETRIES = 50
+PRUNE_SECONDS = 60.0
 
 
 class LoginGuard:
@@ -29,6 +30,7 @@ class LoginGuard:
         self._clock = clock
         self.max_attempts = max_attempts
         self.window = window
+        self._pruned = float("-inf")
 
     @staticmethod
     def key(method: str, name: str) -> str:
@@ -57,3 +59,20 @@ class LoginGuard:
 
     def succeeded(self, method: str, name: str) -> None:
         self._store.delete_record(_KIND, self.key(method, name))
+
+    def prune(self, limit: int = 10_000) -> int:
+        """Delete windows with no attempt left in them (the scheduler calls this): every name
+        an unauthenticated caller tries leaves a record, which must not stay for good."""
+        now, removed = self._clock.now(), 0
+        if now - self._pruned < PRUNE_SECONDS:
+            return 0
+        self._pruned = now
+        for key in self._store.list_records(_KIND)[:limit]:
+            raw = self._store.get_record(_KIND, key)
+            if raw is None:
+                continue
+            if all(t <= now - self.window for t in json.loads(raw)):
+                removed += self._store.replace_record(_KIND, key, raw, b"[]") and bool(
+                    self._store.delete_record(_KIND, key)
+                )
+        return removed

@@ -41,12 +41,27 @@ def string_list(doc: dict[str, Any], name: str) -> list[str]:
     return value
 
 
+MAX_META_PAIRS = 64
+MAX_META_KEY_BYTES = 128
+MAX_META_VALUE_BYTES = 512
+
+
 def string_map(doc: dict[str, Any], name: str) -> dict[str, str]:
+    """Token or secret-id metadata: at most 64 string pairs, keys up to 128 bytes and values up
+    to 512 (each token carries it, and every lookup returns it)."""
     value = doc.get(name) or {}
     if not isinstance(value, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     ):
         raise BadRequest(f"{name!r} must be an object of string values")
+    if len(value) > MAX_META_PAIRS or any(
+        len(k.encode()) > MAX_META_KEY_BYTES or len(v.encode()) > MAX_META_VALUE_BYTES
+        for k, v in value.items()
+    ):
+        raise BadRequest(
+            f"{name!r} holds at most {MAX_META_PAIRS} pairs, keys of at most "
+            f"{MAX_META_KEY_BYTES} bytes and values of at most {MAX_META_VALUE_BYTES}"
+        )
     return value
 
 

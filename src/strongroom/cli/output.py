@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,7 +38,12 @@ class CliContext:
         from strongroom.client import Client
 
         settings = client_settings_from_env(self.addr, self.token, self.ca_cert)
-        return Client(settings.addr, settings.token, verify=settings.ca_cert or True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            client = Client(settings.addr, settings.token, verify=settings.ca_cert or True)
+        for warning in caught:
+            click.echo(f"Warning: {warning.message}", err=True)
+        return client
 
 
 pass_cli = click.make_pass_decorator(CliContext)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,6 +18,19 @@ __all__ = ["server"]
 
 
 MAX_CONNECTIONS = 1000  # beyond this, uvicorn answers 503 (docs/limits.md)
+TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
+
+
+def _log_config(access_log: bool) -> dict[str, object]:
+    """uvicorn's logging at warning level, but its access log (an info record) on when asked:
+    request lines only, never bodies or headers."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["uvicorn"]["level"] = "WARNING"
+    config["loggers"]["uvicorn.error"]["level"] = "WARNING"
+    config["loggers"]["uvicorn.access"]["level"] = "INFO" if access_log else "WARNING"
+    return config
 
 
 def _is_loopback(host: str) -> bool:
@@ -278,11 +293,13 @@ def server(
         http=bounded_protocol(head_timeout, body_timeout),  # bounds: server/protocol.py
         timeout_keep_alive=5,
         limit_concurrency=MAX_CONNECTIONS,
-        log_level="warning",
         access_log=access_log,
         server_header=False,
         proxy_headers=False,  # the client address is the socket's (server/proxies.py)
         ssl_certfile=str(tls_cert) if tls_cert else None,
         ssl_keyfile=str(tls_key) if tls_key else None,
+        # TLS 1.2 with forward-secret AEAD suites only (no CBC); TLS 1.3's are all AEAD.
+        ssl_ciphers=TLS12_CIPHERS,
+        log_config=_log_config(access_log),
     )
     node.close()

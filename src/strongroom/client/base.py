@@ -3,7 +3,9 @@ and httpx."""
 
 from __future__ import annotations
 
+import ipaddress
 import ssl
+import warnings
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -16,7 +18,20 @@ except ImportError as exc:  # pragma: no cover - depends on the install
 from strongroom.errors import BadRequest, ServerUnreachable, error_for_code
 from strongroom.paths import check_path, check_prefix
 
-__all__ = ["BaseClient"]
+__all__ = ["BaseClient", "InsecureTransportWarning"]
+
+
+class InsecureTransportWarning(UserWarning):
+    """A token is about to cross the network in clear text."""
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def quote_path(path: str) -> str:
@@ -51,10 +66,27 @@ class BaseClient:
             timeout=timeout,
             transport=transport,
         )
+        self._warned = False
+        if token:
+            self._warn_if_plain_http()
+
+    def _warn_if_plain_http(self) -> None:
+        """A token sent over plain HTTP to another machine can be read on the way: say so."""
+        url = self._http.base_url
+        if self._warned or url.scheme != "http" or _is_loopback(url.host):
+            return
+        self._warned = True
+        warnings.warn(
+            f"sending a token over plain http:// to {url.host}; anyone on the network path "
+            "can read it. Use https://",
+            InsecureTransportWarning,
+            stacklevel=3,
+        )
 
     def set_token(self, token: str | None) -> None:
         """Use ``token`` from now on (after a login)."""
         if token:
+            self._warn_if_plain_http()
             self._http.headers["Authorization"] = f"Bearer {token}"
         else:
             self._http.headers.pop("Authorization", None)
@@ -91,6 +123,11 @@ class BaseClient:
         try:
             response = self._http.request(method, url, json=json, params=params)
         except httpx.ConnectError as exc:
+            if "Hostname mismatch" in str(exc) or "IP address mismatch" in str(exc):
+                raise ServerUnreachable(
+                    f"the certificate of the server at {self._http.base_url} is for another "
+                    "name; connect with a name the certificate lists"
+                ) from None
             if "CERTIFICATE_VERIFY_FAILED" in str(exc):
                 raise ServerUnreachable(
                     f"the server at {self._http.base_url} presented a certificate that is not "

@@ -51,6 +51,7 @@ class Scheduler:
         for result in runtime.rotation.run_due(_BATCH):
             log.info("rotation of %s/%s: %s", result.namespace, result.path, result.result)
         runtime.rotation.warn_expiring()
+        runtime.login_guard.prune()
         if runtime.settings.rotate_keys_every > 0:
             for namespace in runtime.keyrings.rotate_older_than(runtime.settings.rotate_keys_every):
                 log.info("keyring of %s rotated on schedule", namespace)

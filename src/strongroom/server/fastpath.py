@@ -164,6 +164,7 @@ class FastReads:
                     "headers": [
                         (b"content-type", b"application/json"),
                         (b"content-length", str(len(body)).encode()),
+                        (b"cache-control", b"no-store"),
                     ],
                 }
             )

@@ -55,9 +55,13 @@ def request_id_of(scope: Scope) -> str | None:
     return value if isinstance(value, str) else None
 
 
+# Answers carry secrets and tokens: no browser, proxy or CDN may keep a copy.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
 def json_response(doc: Any, status: int = 200) -> Response:
     body = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return Response(body, status_code=status, media_type=_JSON)
+    return Response(body, status_code=status, media_type=_JSON, headers=NO_STORE)
 
 
 def error_response(exc: StrongroomError, request_id: str | None = None) -> Response:
