@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 from strongroom.config import ServerSettings
 from strongroom.server.app import ServerApp, create_app
 from strongroom.server.openapi_access import UNAUTHENTICATED
+from strongroom.server.openapi_shapes import RESPONSE_SCHEMAS
 from tests.conftest import ROOT_TOKEN
 
 EXAMPLES = 20
@@ -75,6 +76,11 @@ def _label(case: Any, response: Any) -> str:
 def test_no_server_error_with_a_valid_token(fuzz_app: ServerApp, mode: GenerationMode) -> None:
     def check(case: Any, response: Any) -> None:
         assert response.status_code < 500, _label(case, response)
+        shape = RESPONSE_SCHEMAS.get(case.operation.definition.raw["operationId"])
+        if response.status_code == 200 and shape is not None:
+            # The documented answer: every required field there (generated clients rely on it).
+            missing = set(shape.get("required", [])) - set(response.json())
+            assert not missing, _label(case, response)
 
     for operation in _operations(fuzz_app):
         raw = operation.definition.raw

@@ -7,6 +7,7 @@ from typing import Any
 from strongroom import __version__
 from strongroom.server.openapi_access import ACCESS_OPERATIONS, UNAUTHENTICATED
 from strongroom.server.openapi_rotation import ROTATION_OPERATIONS
+from strongroom.server.openapi_shapes import QUERY_PARAMETERS, RESPONSE_SCHEMAS
 
 __all__ = ["OPERATIONS", "openapi_document"]
 
@@ -244,12 +245,15 @@ def openapi_document() -> dict[str, Any]:
         operation: dict[str, Any] = {
             "operationId": op_id,
             "summary": summary,
-            "parameters": _parameters(path),
+            "parameters": [*_parameters(path), *QUERY_PARAMETERS.get(op_id, [])],
             "security": [] if op_id in UNAUTHENTICATED else [{"token": []}],
             "responses": {
                 str(status): {"description": "OK"}
                 if status == 204
-                else {"description": "OK", "content": {"application/json": {"schema": _OBJ}}},
+                else {
+                    "description": "OK",
+                    "content": {"application/json": {"schema": RESPONSE_SCHEMAS.get(op_id, _OBJ)}},
+                },
                 "400": _ERROR,
                 "401": _ERROR,
                 "403": _ERROR,
