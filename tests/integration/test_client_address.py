@@ -43,13 +43,14 @@ def test_a_spoofed_forwarded_for_is_ignored(tmp_path: Path) -> None:
             f"{server.addr}/api/v1/auth/approle/login", json={"role_id": role_id}, headers=SPOOF
         )
         assert login.status_code == 401, login.text
-        statuses = [
-            httpx.get(
-                f"{server.addr}/api/v1/sys/policies/acl",
-                headers={"X-Forwarded-For": f"10.9.{i // 250}.{i % 250}"},
-            ).status_code
-            for i in range(80)
-        ]
+        with httpx.Client(base_url=server.addr) as client:  # quick: the budget refills
+            statuses = [
+                client.get(
+                    "/api/v1/sys/policies/acl",
+                    headers={"X-Forwarded-For": f"10.9.{i // 250}.{i % 250}"},
+                ).status_code
+                for i in range(200)
+            ]
         assert 429 in statuses  # one budget for the socket's address, whatever the header says
         assert _remote_addrs(server) == {"127.0.0.1"}
     finally:
