@@ -55,9 +55,13 @@ def wait_healthy(url: str) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def run_wrk(url: str, duration: int, connections: int, extra: list[str]) -> dict[str, float]:
+def run_wrk(
+    url: str, duration: int, connections: int, extra: list[str], pin: str = ""
+) -> dict[str, float]:
+    """One wrk run; ``pin`` names a CPU for wrk (taskset), apart from the server's."""
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", *extra, url]
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", *extra, url],
+        ["taskset", "-c", pin, *command] if pin else command,
         capture_output=True,
         text=True,
         check=True,
