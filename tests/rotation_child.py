@@ -16,7 +16,7 @@ from strongroom.server.node import Node
 
 
 def _pause() -> None:
-    time.sleep(random.uniform(0, 0.03))
+    time.sleep(random.uniform(0.01, 0.06))  # long enough that most kills land inside a run
 
 
 def main() -> None:

@@ -18,7 +18,11 @@ __all__ = ["server"]
 
 
 MAX_CONNECTIONS = 1000  # beyond this, uvicorn answers 503 (docs/limits.md)
-TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
+TLS12_CIPHERS = ":".join(
+    f"ECDHE-{auth}-{suite}"
+    for suite in ("AES128-GCM-SHA256", "AES256-GCM-SHA384", "CHACHA20-POLY1305")
+    for auth in ("ECDSA", "RSA")
+)
 
 
 def _log_config(access_log: bool) -> dict[str, object]:
