@@ -51,7 +51,9 @@ def start(src: Path, data: Path, port: int) -> subprocess.Popen[bytes]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--before", required=True, help="the git revision to compare against")
+    parser.add_argument(
+        "--before", required=True, help="the git revision (or a src directory) to compare with"
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
@@ -59,7 +61,12 @@ def main() -> None:
     if shutil.which("wrk") is None or shutil.which("taskset") is None:
         sys.exit("needs wrk and taskset: apt-get install wrk util-linux")
     tmp = Path(tempfile.mkdtemp(prefix="strongroom-versus-"))
-    sides = {"before": export(args.before, tmp), "after": ROOT / "src"}
+    before = Path(args.before)
+    # A directory is a tree to compare as it is (an experiment); anything else a git revision.
+    sides = {
+        "before": before if before.is_dir() else export(args.before, tmp),
+        "after": ROOT / "src",
+    }
     ports = {name: free_port() for name in sides}
     servers = {name: start(src, tmp / f"data-{name}", ports[name]) for name, src in sides.items()}
     results: dict[str, list[dict[str, float]]] = {name: [] for name in sides}

@@ -28,11 +28,23 @@ _SINK_KIND = "audit-sink"
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
-def _redacted(hasher: ValueHasher, entry: dict[str, Any], sensitive: tuple[str, ...]) -> Any:
+def _redacted(
+    hasher: ValueHasher,
+    entry: dict[str, Any],
+    sensitive: tuple[str, ...],
+    seen: dict[str, Any],
+) -> Any:
     redacted = dict(entry)
     for field in sensitive:
         if field in redacted:
-            redacted[field] = hasher.redact(redacted[field])
+            value = redacted[field]
+            if isinstance(value, str):  # the token: once for a request's pair of entries
+                known = seen.get(value)
+                if known is None:
+                    known = seen[value] = hasher.redact(value)
+                redacted[field] = known
+            else:
+                redacted[field] = hasher.redact(value)
     return redacted
 
 
@@ -133,7 +145,8 @@ class AuditBroker:
             return
         written = 0
         for sink in list(self._sinks.values()):
-            redacted = [_redacted(sink.hasher, entry, sensitive) for entry in entries]
+            seen: dict[str, Any] = {}
+            redacted = [_redacted(sink.hasher, entry, sensitive, seen) for entry in entries]
             try:
                 sink.write(*redacted)
                 written += 1

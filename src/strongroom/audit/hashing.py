@@ -21,6 +21,7 @@ class ValueHasher:
         self._keyed = hmac.new(key, digestmod=hashlib.sha256)
         # Object keys repeat on every request ("data", "version", …): their HMACs are kept.
         self._keys: dict[str, str] = {}
+        self._booleans = {True: self.hash("true"), False: self.hash("false")}
 
     def hash(self, value: str) -> str:
         mac = self._keyed.copy()
@@ -53,4 +54,8 @@ class ValueHasher:
             return {self._hash_key(str(k)): self.redact(v, top=False) for k, v in value.items()}
         if isinstance(value, list | tuple):
             return [self.redact(v, top=False) for v in value]
+        if isinstance(value, bool):
+            return self._booleans[value]
+        if isinstance(value, int):
+            return self.hash(str(value))  # its JSON text
         return self.hash(json.dumps(value))

@@ -70,16 +70,16 @@ class AuditSink:
     def lines(self) -> Iterator[bytes]:
         raise NotImplementedError
 
-    def _continuation(self) -> list[dict[str, Any]]:
-        """Entries to write first: a file sink that starts a new file (after log rotation)
-        begins it with a link to the chain so far."""
+    def _prepare(self) -> list[dict[str, Any]]:
+        """Called under the lock before each write; returns entries to write first (a file sink
+        that starts a new file after log rotation begins it with a link to the chain so far)."""
         return []
 
     def write(self, *entries: dict[str, Any]) -> None:
         """Chain and append ``entries`` in one go (one system call for a file sink)."""
         with self._lock:
             seq, prev, lines = self._seq, self._prev, []
-            for entry in (*self._continuation(), *entries):
+            for entry in (*self._prepare(), *entries):
                 seq += 1
                 line, prev = chain_line(self.key, seq, prev, entry)
                 lines.append(line)
@@ -129,6 +129,8 @@ class FileSink(AuditSink):
     def __init__(self, name: str, key: bytes, store: Store, clock: Clock, path: Path) -> None:
         self.path = path
         self._fd: int | None = None
+        self._ready_fd = -1
+        self._fresh = False  # the file was (re)opened since the last write
         self._identity: tuple[int, int] | None = None
         super().__init__(name, key, store, clock)
 
@@ -147,7 +149,7 @@ class FileSink(AuditSink):
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         info = os.fstat(fd)
-        self._fd, self._identity = fd, (info.st_dev, info.st_ino)
+        self._fd, self._identity, self._fresh = fd, (info.st_dev, info.st_ino), True
         return fd
 
     def _usable_fd(self) -> int:
@@ -170,9 +172,12 @@ class FileSink(AuditSink):
             self._fd = None
         return self._open()
 
-    def _continuation(self) -> list[dict[str, Any]]:
-        fd = self._usable_fd()
-        if self._seq == 0 or os.fstat(fd).st_size > 0:
+    def _prepare(self) -> list[dict[str, Any]]:
+        self._ready_fd = self._usable_fd()  # one stat per write: _append uses this fd
+        if not self._fresh:
+            return []
+        self._fresh = False
+        if self._seq == 0 or os.fstat(self._ready_fd).st_size > 0:
             return []
         # A new, empty file while the chain has entries: the log was rotated (or removed).
         return [
@@ -184,19 +189,15 @@ class FileSink(AuditSink):
         ]
 
     def _append(self, lines: list[bytes], first_seq: int) -> None:
-        fd = self._usable_fd()
+        fd = self._ready_fd
         data = b"".join(lines)
-        before = os.fstat(fd).st_size
-        try:
-            written = os.write(fd, data)
-            if written != len(data):
-                raise OSError("short write to the audit file")
-        except OSError:
-            # Disk full (or a short write): cut the partial line off again, so the chain stays
-            # whole and the next write, once there is room, continues it.
+        written = os.write(fd, data)  # an error here means nothing was written
+        if written != len(data):
+            # Disk full: cut the partial line off again, so the chain stays whole and the next
+            # write, once there is room, continues it.
             with contextlib.suppress(OSError):
-                os.ftruncate(fd, before)
-            raise
+                os.ftruncate(fd, os.fstat(fd).st_size - written)
+            raise OSError("short write to the audit file (disk full?)")
 
     def checkpoint(self) -> None:
         # Entries reach the operating system before the answer; here, every second, the disk.

@@ -13,6 +13,7 @@ is parsed and HMAC'd on a worker thread, not on the event loop."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -48,6 +49,7 @@ log = logging.getLogger("strongroom.server")
 
 AUDITED_BODY_BYTES = 64 * 1024  # a larger body is audited as its size and HMAC
 _INLINE_BYTES = 4 * 1024  # a smaller body is parsed and HMAC'd on the event loop (cheaper)
+RESPONSE_METADATA = "metadata"  # the version metadata of a secret read (never secret data)
 
 UNAUDITED = frozenset({"/healthz"})
 OPEN_WHILE_SEALED = frozenset(
@@ -94,21 +96,14 @@ class AuditLayer:
         self.node.requests.enter()
         if self.node.proxies:
             self.node.proxies.apply(scope)
-        started = False
-
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
         try:
-            await self._serve(scope, receive, tracked)
+            await self._serve(scope, receive, send)
         except Exception as exc:
             # Nothing a caller sends may reach the log as a traceback (it may quote the request):
-            # the type only, and a JSON 500 if no answer has started.
+            # the type only, and a JSON 500 unless an answer has started (then send refuses).
             log.error("unexpected %s in the audit layer", type(exc).__name__)
-            if not started:
-                error = StrongroomError("internal error; see the server log")
+            error = StrongroomError("internal error; see the server log")
+            with contextlib.suppress(Exception):
                 await error_response(error, scope.get("strongroom.request_id"))(
                     scope, receive, send
                 )
@@ -274,6 +269,11 @@ class AuditLayer:
             entry["error"] = {"code": error.pop("code", ""), "message": error.pop("message", "")}
             if error:
                 entry["data"] = error
+        elif isinstance(doc, dict) and RESPONSE_METADATA in doc and RESPONSE_DOC in scope:
+            # A secret read: its version metadata (number, times, state) is system metadata,
+            # audited in clear beside the HMAC'd data, as Vault's non-HMAC response keys.
+            entry["data"] = {k: v for k, v in doc.items() if k != RESPONSE_METADATA}
+            entry["response_metadata"] = doc[RESPONSE_METADATA]
         elif doc is not None:
             entry["data"] = doc
         entries = (entry,) if request_entry is None else (request_entry, entry)

@@ -41,6 +41,8 @@ _ENCODED_SEPARATORS = (b"%2f", b"%5c", b"%2e", b"%00")
 def is_valid_utf8(raw: bytes) -> bool:
     """Whether percent-decoded ``raw`` is valid UTF-8: otherwise the server would decode it into
     U+FFFD and two different raw paths would alias one secret."""
+    if b"%" not in raw and raw.isascii():
+        return True  # the common case, without decoding
     try:
         unquote_to_bytes(raw).decode("utf-8")
     except UnicodeDecodeError:

@@ -54,6 +54,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._header_count = 0
         self._too_large = False
         self._in_head = False
+        self._has_body = False
 
     # -- deadlines
     def _arm(self, seconds: float) -> None:
@@ -112,27 +113,35 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._head_bytes = self._header_count = 0
         self._in_head = True
+        self._has_body = False
         if self._deadline is None:
             self._arm(self.head_seconds)
 
     def on_url(self, url: bytes) -> None:
-        self._count(len(url), 0)
+        self._head_bytes += len(url)
+        if self._head_bytes > MAX_HEAD_BYTES:
+            self._refuse()
         super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._count(len(name) + len(value), 1)
+        self._head_bytes += len(name) + len(value)
+        self._header_count += 1
+        if self._head_bytes > MAX_HEAD_BYTES or self._header_count > MAX_HEADERS:
+            self._refuse()
+        if len(name) in (14, 17) and name.lower() in (b"content-length", b"transfer-encoding"):
+            self._has_body = True
         super().on_header(name, value)
 
-    def _count(self, size: int, headers: int) -> None:
-        self._head_bytes += size
-        self._header_count += headers
-        if self._head_bytes > MAX_HEAD_BYTES or self._header_count > MAX_HEADERS:
-            self._too_large = True
-            raise _HeadTooLarge()  # httptools turns it into a parser error: send_400_response
+    def _refuse(self) -> None:
+        self._too_large = True
+        raise _HeadTooLarge()  # httptools turns it into a parser error: send_400_response
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        self._arm(self.body_seconds)  # the body (if any) and the answer's start
+        if self._has_body:
+            self._arm(self.body_seconds)  # the body must follow in time
+        else:
+            self._disarm()
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:

@@ -12,7 +12,9 @@ __all__ = ["SecretRecord", "Store", "VersionRecord"]
 @dataclass(frozen=True)
 class SecretRecord:
     """Per-secret metadata. ``settings`` holds max_versions, cas_required, custom_metadata, …
-    Metadata is not encrypted (docs/security.md): keep secret values out of it."""
+    Metadata is not encrypted (docs/security.md): keep secret values out of it. ``stored`` is
+    the settings exactly as the backend holds them (when it read them), so that a row already
+    verified can be recognised without encoding it again."""
 
     namespace: str
     path: str
@@ -20,6 +22,7 @@ class SecretRecord:
     created_time: float
     updated_time: float
     settings: dict[str, Any] = field(default_factory=dict)
+    stored: str = field(default="", compare=False, repr=False)
 
 
 @dataclass(frozen=True)

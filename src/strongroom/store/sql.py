@@ -19,8 +19,9 @@ _VERSION_COLUMNS = "namespace, path, version, envelope, key_ref, created_time, d
 
 
 def _secret(row: Sequence[Any]) -> SecretRecord:
+    text = row[5]
     return SecretRecord(
-        row[0], row[1], int(row[2]), float(row[3]), float(row[4]), json.loads(row[5])
+        row[0], row[1], int(row[2]), float(row[3]), float(row[4]), json.loads(text), text
     )
 
 
