@@ -47,3 +47,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Strongroom
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[StrongroomServer]:
+    """A real `strongroom server --dev` process of the test's own (its data dir is fresh)."""
+    server = StrongroomServer(tmp_path / "data").start()
+    try:
+        yield server
+    finally:
+        server.stop()

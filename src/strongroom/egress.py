@@ -17,11 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from strongroom.errors import BadRequest
+from strongroom.networks import Address, parse_address, parse_networks
 
 __all__ = ["EgressPolicy", "EgressRefused", "Target", "check_url"]
-
-_Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class EgressRefused(BadRequest):
@@ -37,7 +35,7 @@ class Target:
     port: int
 
 
-def _public(address: _Address) -> bool:
+def _public(address: Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     return address.is_global and not address.is_multicast
@@ -45,15 +43,9 @@ def _public(address: _Address) -> bool:
 
 class EgressPolicy:
     def __init__(self, allow: Sequence[str] = ()) -> None:
-        networks: list[_Network] = []
-        for cidr in allow:
-            try:
-                networks.append(ipaddress.ip_network(cidr, strict=False))
-            except ValueError:
-                raise BadRequest(f"--egress-allow {cidr!r} is not an address or CIDR") from None
-        self._allowed = tuple(networks)
+        self._allowed = parse_networks(allow, "--egress-allow")
 
-    def permits(self, address: _Address) -> bool:
+    def permits(self, address: Address) -> bool:
         return _public(address) or any(address in network for network in self._allowed)
 
     def resolve(self, host: str, port: int) -> Target:
@@ -66,8 +58,9 @@ class EgressPolicy:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError):
             raise EgressRefused(f"cannot resolve {host!r}") from None
-        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
-        if not addresses or not all(self.permits(a) for a in addresses):
+        found = [parse_address(str(info[4][0])) for info in infos]
+        addresses = [a for a in found if a is not None]
+        if not addresses or len(addresses) != len(found) or not all(map(self.permits, addresses)):
             raise refused
         return Target(host, str(addresses[0]), port)
 

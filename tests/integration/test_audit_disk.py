@@ -5,8 +5,6 @@ to the chain, and verification reads the rotated copies too."""
 from __future__ import annotations
 
 import resource
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -15,12 +13,8 @@ from tests.helpers import StrongroomServer
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[StrongroomServer]:
-    running = StrongroomServer(tmp_path / "data").start()
-    try:
-        yield running
-    finally:
-        running.stop()
+def server(fresh_server: StrongroomServer) -> StrongroomServer:
+    return fresh_server
 
 
 def _client(server: StrongroomServer) -> httpx.Client:

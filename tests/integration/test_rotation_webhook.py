@@ -88,19 +88,31 @@ def rt(tmp_path: Path) -> Iterator[Runtime]:
     node.close()
 
 
-def test_webhook_rotation_and_notifications(rt: Runtime, endpoint: Endpoint) -> None:
-    rt.secrets.put(ROOT, "secret", "hook-key", {"key": KEY})
+def _webhook(
+    rt: Runtime,
+    url: str,
+    *,
+    key: str = KEY,
+    params: dict[str, object] | None = None,
+    notify_url: str | None = None,
+) -> None:
+    """secret/api rotated by a webhook at ``url``, signed with ``key`` (in secret/hook-key)."""
+    rt.secrets.put(ROOT, "secret", "hook-key", {"key": key})
     rt.secrets.put(ROOT, "secret", "api", {"api_key": "old"})
     rt.rotation.configure(
         ROOT,
         "secret",
         "api",
         rotator="webhook",
-        params={"url": f"{endpoint.url}/rotate", "signing_secret": "secret/hook-key"},
+        params={"url": url, "signing_secret": "secret/hook-key", **(params or {})},
         interval=86400,
-        notify_url=f"{endpoint.url}/notify",
-        notify_secret="secret/hook-key",
+        notify_url=notify_url,
+        notify_secret="secret/hook-key" if notify_url else None,
     )
+
+
+def test_webhook_rotation_and_notifications(rt: Runtime, endpoint: Endpoint) -> None:
+    _webhook(rt, f"{endpoint.url}/rotate", notify_url=f"{endpoint.url}/notify")
     result = rt.rotation.rotate_now(ROOT, "secret", "api")
     assert result.result == "success"
     assert rt.secrets.get(ROOT, "secret", "api").data == {"api_key": "from-the-endpoint"}
@@ -121,16 +133,7 @@ def test_webhook_rotation_and_notifications(rt: Runtime, endpoint: Endpoint) -> 
 
 
 def test_a_webhook_that_refuses_fails_the_step_at_once(rt: Runtime, endpoint: Endpoint) -> None:
-    rt.secrets.put(ROOT, "secret", "hook-key", {"key": "not-the-endpoint-key"})
-    rt.secrets.put(ROOT, "secret", "api", {"api_key": "old"})
-    rt.rotation.configure(
-        ROOT,
-        "secret",
-        "api",
-        rotator="webhook",
-        params={"url": f"{endpoint.url}/rotate", "signing_secret": "secret/hook-key"},
-        interval=86400,
-    )
+    _webhook(rt, f"{endpoint.url}/rotate", key="not-the-endpoint-key")
     started = time.monotonic()
     result = rt.rotation.rotate_now(ROOT, "secret", "api")
     # The caller learns that the step failed, not what the target answered (no port scanner).
@@ -142,16 +145,7 @@ def test_a_webhook_that_refuses_fails_the_step_at_once(rt: Runtime, endpoint: En
 
 def test_an_unsigned_answer_cannot_choose_the_secret(rt: Runtime, endpoint: Endpoint) -> None:
     endpoint.sign_answers = False  # as an internal service that happens to answer {"value": …}
-    rt.secrets.put(ROOT, "secret", "hook-key", {"key": KEY})
-    rt.secrets.put(ROOT, "secret", "api", {"api_key": "old"})
-    rt.rotation.configure(
-        ROOT,
-        "secret",
-        "api",
-        rotator="webhook",
-        params={"url": f"{endpoint.url}/rotate", "signing_secret": "secret/hook-key"},
-        interval=86400,
-    )
+    _webhook(rt, f"{endpoint.url}/rotate")
     assert rt.rotation.rotate_now(ROOT, "secret", "api").result == "success"
     value = rt.secrets.get(ROOT, "secret", "api").data
     assert value["api_key"] == "old" and value["password"] != "from-the-endpoint"
@@ -176,16 +170,7 @@ def test_webhooks_do_not_reach_internal_addresses(tmp_path: Path, host: str) -> 
     node = Node(ServerSettings(tmp_path, dev=True, root_token="t"))  # no --egress-allow
     rt = node.require_runtime()
     try:
-        rt.secrets.put(ROOT, "secret", "hook-key", {"key": KEY})
-        rt.secrets.put(ROOT, "secret", "api", {"api_key": "old"})
-        rt.rotation.configure(
-            ROOT,
-            "secret",
-            "api",
-            rotator="webhook",
-            params={"url": f"http://{host}:9/x", "signing_secret": "secret/hook-key"},
-            interval=86400,
-        )
+        _webhook(rt, f"http://{host}:9/x")
         started = time.monotonic()
         result = rt.rotation.rotate_now(ROOT, "secret", "api")
         assert result.result == "failed"
@@ -206,14 +191,6 @@ def test_webhooks_do_not_reach_internal_addresses(tmp_path: Path, host: str) -> 
     ],
 )
 def test_webhook_parameters_are_bounded(rt: Runtime, params: dict[str, object]) -> None:
-    rt.secrets.put(ROOT, "secret", "hook-key", {"key": KEY})
-    rt.secrets.put(ROOT, "secret", "api", {"api_key": "old"})
     with pytest.raises(BadRequest):
-        rt.rotation.configure(
-            ROOT,
-            "secret",
-            "api",
-            rotator="webhook",
-            params={"url": "https://example.com/x", "signing_secret": "secret/hook-key", **params},
-            interval=86400,
-        )
+        rest = {k: v for k, v in params.items() if k != "url"}
+        _webhook(rt, str(params.get("url", "https://example.com/x")), params=rest)

@@ -8,8 +8,6 @@ import json
 import statistics
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -18,12 +16,8 @@ from tests.helpers import StrongroomServer
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[StrongroomServer]:
-    running = StrongroomServer(tmp_path / "data").start()
-    try:
-        yield running
-    finally:
-        running.stop()
+def server(fresh_server: StrongroomServer) -> StrongroomServer:
+    return fresh_server
 
 
 def _audit_bytes(server: StrongroomServer) -> int:

@@ -8,41 +8,26 @@ and then the address used is the nearest one in the header that is not itself a 
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 
 from starlette.types import Scope
 
-from strongroom.errors import BadRequest
+from strongroom.networks import parse_address, parse_networks
 
 __all__ = ["TrustedProxies"]
 
-_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_FORWARDED_HOPS = 32
-
-
-def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(text.strip())
-    except ValueError:
-        return None
 
 
 class TrustedProxies:
     def __init__(self, cidrs: Sequence[str] = ()) -> None:
-        networks: list[_Network] = []
-        for cidr in cidrs:
-            try:
-                networks.append(ipaddress.ip_network(cidr, strict=False))
-            except ValueError:
-                raise BadRequest(f"--trusted-proxy {cidr!r} is not an address or CIDR") from None
-        self._networks = tuple(networks)
+        self._networks = parse_networks(cidrs, "--trusted-proxy")
 
     def __bool__(self) -> bool:
         return bool(self._networks)
 
     def _trusted(self, text: str) -> bool:
-        address = _address(text)
+        address = parse_address(text)
         return address is not None and any(address in net for net in self._networks)
 
     def apply(self, scope: Scope) -> None:
@@ -56,7 +41,7 @@ class TrustedProxies:
                 hops.extend(value.decode("latin-1").split(","))
         for hop in reversed(hops[-MAX_FORWARDED_HOPS:]):
             if not self._trusted(hop):
-                if _address(hop) is not None:
+                if parse_address(hop) is not None:
                     scope["client"] = (hop.strip(), 0)
                 return
         # Every hop is a trusted proxy (or there is no header): the peer is the client.
