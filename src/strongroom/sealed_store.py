@@ -156,22 +156,21 @@ class SealedStore:
         return isinstance(mac, str) and hmac.compare_digest(mac, self._mac(secret, settings))
 
     def _verified(self, secret: SecretRecord | None) -> SecretRecord | None:
+        """The row once its MAC checks out. Its settings keep the MAC field: every write signs
+        afresh (``signed_row`` drops an old MAC), and no reader shows settings whole."""
         if secret is None:
             return None
-        settings = dict(secret.settings)
-        mac = settings.pop(MAC_FIELD, None)
         # A row read before, byte for byte (settings and MAC included), was verified then.
         seen = (secret.namespace, secret.path, secret.current_version, secret.stored)
-        if not (secret.stored and seen in self._verified_rows):
-            if not isinstance(mac, str) or not hmac.compare_digest(
-                mac, self._mac(secret, settings)
-            ):
-                raise _tampered("secret", f"{secret.namespace}/{secret.path}")
-            if secret.stored:
-                if len(self._verified_rows) >= _VERIFIED_ROWS:
-                    self._verified_rows.clear()
-                self._verified_rows[seen] = None
-        return _with_settings(secret, settings)
+        if secret.stored and seen in self._verified_rows:
+            return secret
+        if not self.signed(secret):
+            raise _tampered("secret", f"{secret.namespace}/{secret.path}")
+        if secret.stored:
+            if len(self._verified_rows) >= _VERIFIED_ROWS:
+                self._verified_rows.clear()
+            self._verified_rows[seen] = None
+        return secret
 
     @staticmethod
     def _with_deletion(secret: SecretRecord, version: VersionRecord | None) -> VersionRecord | None:

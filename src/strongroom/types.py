@@ -41,16 +41,23 @@ def format_time(epoch: float | None) -> str:
     return text
 
 
+_SECOND: list[tuple[int, str]] = [(-1, "")]  # the last second formatted (audit times share it)
+
+
 def _format_time(epoch: float) -> str:
     seconds = int(epoch)
-    t = time.gmtime(seconds)
     micros = round((epoch - seconds) * 1_000_000)
     if micros >= 1_000_000:  # rounding carried into the next second
         return _format_time(float(seconds + 1))
-    return (
-        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
-        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}.{micros:06d}Z"
-    )
+    last, prefix = _SECOND[0]
+    if last != seconds:
+        t = time.gmtime(seconds)
+        prefix = (
+            f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
+            f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}."
+        )
+        _SECOND[0] = (seconds, prefix)
+    return f"{prefix}{micros:06d}Z"
 
 
 def parse_time(text: str) -> float | None:

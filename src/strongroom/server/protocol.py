@@ -44,12 +44,16 @@ class _HeadTooLarge(Exception):
 
 
 class BoundedHttpProtocol(HttpToolsProtocol):
+    """A deadline is a time stamp, checked by one watchdog timer per connection, so a request
+    costs two attribute writes instead of creating and cancelling a timer."""
+
     head_seconds = HEAD_SECONDS
     body_seconds = BODY_SECONDS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._deadline: asyncio.TimerHandle | None = None
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._due = 0.0  # when the head or body now awaited must have arrived (0: nothing due)
         self._head_bytes = 0
         self._header_count = 0
         self._too_large = False
@@ -57,23 +61,21 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._has_body = False
 
     # -- deadlines
-    def _arm(self, seconds: float) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(seconds, self._expired)
+    def _tick(self) -> float:
+        return max(0.05, min(1.0, self.head_seconds / 4, self.body_seconds / 4))
 
-    def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
-
-    def _expired(self) -> None:
-        self._deadline = None
+    def _watch(self) -> None:
+        self._watchdog = None
         if self.transport.is_closing():
             return
-        if self.cycle is None or not self.cycle.response_started:
-            self._answer(408, "the request did not arrive in time")
-        else:
-            self.transport.close()
+        if self._due and self.loop.time() >= self._due:
+            self._due = 0.0
+            if self.cycle is None or not self.cycle.response_started:
+                self._answer(408, "the request did not arrive in time")
+            else:
+                self.transport.close()
+            return
+        self._watchdog = self.loop.call_later(self._tick(), self._watch)
 
     def _answer(self, status: int, message: str) -> None:
         body = message.encode()
@@ -90,16 +92,20 @@ class BoundedHttpProtocol(HttpToolsProtocol):
     # -- connection
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm(self.head_seconds)  # a connection that never sends a request is dropped
+        self._due = self.loop.time() + self.head_seconds  # a silent connection is dropped
+        self._watchdog = self.loop.call_later(self._tick(), self._watch)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        idle = self.cycle is None or self.cycle.response_complete
-        if idle and not self._in_head and self._deadline is None:
-            self._arm(self.head_seconds)  # the next request on a kept-alive connection
+        if not self._due and not self._in_head:
+            idle = self.cycle is None or self.cycle.response_complete
+            if idle:  # the first bytes of the next request on a kept-alive connection
+                self._due = self.loop.time() + self.head_seconds
         super().data_received(data)
 
     def send_400_response(self, msg: str) -> None:
@@ -114,8 +120,8 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._head_bytes = self._header_count = 0
         self._in_head = True
         self._has_body = False
-        if self._deadline is None:
-            self._arm(self.head_seconds)
+        if not self._due:
+            self._due = self.loop.time() + self.head_seconds
 
     def on_url(self, url: bytes) -> None:
         self._head_bytes += len(url)
@@ -138,14 +144,12 @@ class BoundedHttpProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        if self._has_body:
-            self._arm(self.body_seconds)  # the body must follow in time
-        else:
-            self._disarm()
+        # The body (if any) must follow in time; a request without one has nothing due.
+        self._due = self.loop.time() + self.body_seconds if self._has_body else 0.0
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
-        self._disarm()
+        self._due = 0.0
         super().on_message_complete()
 
 
