@@ -199,9 +199,10 @@ def server(
       strongroom server --dev
       strongroom server --dev --data-dir ./data --port 8300 --root-token dev-only-token
       strongroom server --data-dir /var/lib/strongroom --seal shamir \\
-          --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem
+          --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem \\
+          --audit-file /var/log/strongroom/audit.log
       strongroom server --data-dir /var/lib/strongroom --host 10.0.0.5 \\
-          --insecure-no-tls --trusted-proxy 10.0.0.2/32
+          --insecure-no-tls --trusted-proxy 10.0.0.2/32 --audit-file audit.log
     """
     try:
         import uvicorn
