@@ -10,7 +10,7 @@ import base64
 import binascii
 from typing import Protocol
 
-from strongroom.errors import BadRequest, TamperedRecord
+from strongroom.errors import BadRequest
 
 __all__ = ["Cursors"]
 
@@ -20,9 +20,7 @@ _KIND = "page-cursor"
 class _Sealer(Protocol):
     def seal_record(self, kind: str, name: str, value: bytes) -> bytes: ...
 
-    def opens(self, kind: str, name: str, value: bytes) -> bool: ...
-
-    def open_record(self, kind: str, name: str, sealed: bytes) -> bytes: ...
+    def try_open(self, kind: str, name: str, value: bytes) -> bytes | None: ...
 
 
 class Cursors:
@@ -45,9 +43,10 @@ class Cursors:
             sealed = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         except (binascii.Error, ValueError):
             raise invalid from None
-        if not self._sealer.opens(_KIND, scope, sealed):
-            raise invalid
+        position = self._sealer.try_open(_KIND, scope, sealed)
         try:
-            return self._sealer.open_record(_KIND, scope, sealed).decode("utf-8")
-        except (TamperedRecord, UnicodeDecodeError):
+            if position is None:
+                raise invalid
+            return position.decode("utf-8")
+        except UnicodeDecodeError:
             raise invalid from None

@@ -4,7 +4,7 @@ A database writer without the keys must not be able to grant themselves anything
 (design.md §2). So this decorator over the untrusted store:
 
 - seals every record value (tokens, policies, roles, users, secret IDs, audit sinks, rotation
-  and seal settings, keyrings, …) with AES-256-GCM under the record key, with the record's kind
+  settings, keyrings, …) with AES-256-GCM under the record key, with the record's kind
   and name as associated data: a record that is edited, forged or moved to another name does
   not open, and is refused (``TamperedRecord``);
 - MACs each secret's row (current version, labels, settings) bound to its namespace and path,
@@ -25,7 +25,7 @@ from dataclasses import replace
 from typing import Any
 
 from strongroom.crypto import Aead, canonical_context, new_key
-from strongroom.errors import DecryptionError, TamperedRecord
+from strongroom.errors import Conflict, DecryptionError, TamperedRecord
 from strongroom.kms.provider import KeyProvider
 from strongroom.store.protocol import SecretRecord, Store, VersionRecord
 
@@ -42,8 +42,10 @@ BARRIER_RECORDS = frozenset(
     {"seal-config", "sealed-root-keys", "sealed-root-keys-next", "rekey-pending", _RECORD_KEY}
 )
 MAC_FIELD = "_mac"
+DELETED_FIELD = "_deleted"  # version number (str) -> deletion time, inside the MAC'd row
 _SECRET_MAC_PREFIX = b"strongroom:secret:v1|"
 _VERIFIED_ROWS = 10_000
+_RETRIES = 20
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
@@ -57,9 +59,6 @@ def _with_settings(secret: SecretRecord, settings: dict[str, Any]) -> SecretReco
         secret.updated_time,
         settings,
     )
-
-
-DELETED_FIELD = "_deleted"  # version number (str) -> deletion time, inside the MAC'd row
 
 
 def _tampered(kind: str, name: str) -> TamperedRecord:
@@ -93,21 +92,24 @@ class SealedStore:
     def seal_record(self, kind: str, name: str, value: bytes) -> bytes:
         return _PREFIX + self._aead.wrap(value, self._binding(kind, name))
 
-    def opens(self, kind: str, name: str, value: bytes) -> bool:
-        """Whether ``value`` is a sealed record of this name (the migration's probe; quiet)."""
+    def try_open(self, kind: str, name: str, value: bytes) -> bytes | None:
+        """``value`` opened as a sealed record of this name, or None: quiet, for values that
+        come from a caller (a page cursor) or from the migration's probe."""
+        if not value.startswith(_PREFIX):
+            return None
         try:
-            self._aead.unwrap(value.removeprefix(_PREFIX), self._binding(kind, name))
+            return self._aead.unwrap(value[len(_PREFIX) :], self._binding(kind, name))
         except DecryptionError:
-            return False
-        return value.startswith(_PREFIX)
+            return None
+
+    def opens(self, kind: str, name: str, value: bytes) -> bool:
+        return self.try_open(kind, name, value) is not None
 
     def open_record(self, kind: str, name: str, sealed: bytes) -> bytes:
-        try:
-            if not sealed.startswith(_PREFIX):
-                raise DecryptionError()
-            return self._aead.unwrap(sealed[len(_PREFIX) :], self._binding(kind, name))
-        except DecryptionError:
-            raise _tampered(kind, name) from None
+        opened = self.try_open(kind, name, sealed)
+        if opened is None:
+            raise _tampered(kind, name)
+        return opened
 
     def get_record(self, kind: str, name: str) -> bytes | None:
         raw = self._inner.get_record(kind, name)
@@ -211,7 +213,7 @@ class SealedStore:
             marks = dict(settings.get(DELETED_FIELD, {}))
             marks[str(version.version)] = version.deletion_time
             settings[DELETED_FIELD] = marks
-        signed = self.signed_row(replace(secret, settings=settings))
+        signed = self.signed_row(_with_settings(secret, settings))
         self._inner.write_version(
             signed, version, expected_current=expected_current, keep=keep, protected=protected
         )
@@ -238,7 +240,7 @@ class SealedStore:
     def set_deletion(
         self, namespace: str, path: str, versions: Sequence[int], deletion_time: float | None
     ) -> None:
-        while True:  # compare-and-set on the MAC'd row, as labels move
+        for _ in range(_RETRIES):  # compare-and-set on the MAC'd row, as labels move
             secret = self.get_secret(namespace, path)
             if secret is None:
                 return
@@ -251,11 +253,13 @@ class SealedStore:
                     marks.pop(str(number), None)
                 else:
                     marks[str(number)] = deletion_time
-            changed = replace(secret, settings={**secret.settings, DELETED_FIELD: marks})
+            settings = {**secret.settings, DELETED_FIELD: marks}
             if not marks:
-                changed.settings.pop(DELETED_FIELD)
-            if self.replace_secret(secret, changed):
+                del settings[DELETED_FIELD]
+            if self.replace_secret(secret, _with_settings(secret, settings)):
                 break
+        else:
+            raise Conflict("the secret changed during the deletion; retry")
         # The column follows for queries and operators; the MAC'd row above is what is trusted.
         self._inner.set_deletion(namespace, path, versions, deletion_time)
 
