@@ -160,8 +160,8 @@ class TamperedRecord(StrongroomError):
     code = "tampered_record"
 
     @classmethod
-    def of(cls, kind: str, name: str) -> TamperedRecord:
-        # The name (a digest, a path) goes to the server log only, by the store that found it.
+    def of(cls, kind: str) -> TamperedRecord:
+        # Which record goes to the server log only, written by the store that found it.
         return cls(f"a stored {kind} record failed its integrity check; see docs/security.md")
 
 

@@ -17,6 +17,7 @@ restore an older genuine record or row."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
@@ -61,9 +62,14 @@ def _with_settings(secret: SecretRecord, settings: dict[str, Any]) -> SecretReco
     )
 
 
+# Kinds whose names are credentials (a role_id is half of an AppRole login): logged as a digest.
+_SECRET_NAMES = frozenset({"approle-role-id"})
+
+
 def _tampered(kind: str, name: str) -> TamperedRecord:
-    log.warning("refused a stored %s record %r: it does not open (edited or forged)", kind, name)
-    return TamperedRecord.of(kind, name)
+    shown = hashlib.sha256(name.encode()).hexdigest()[:16] if kind in _SECRET_NAMES else name
+    log.warning("refused a stored %s record %r: it does not open (edited or forged)", kind, shown)
+    return TamperedRecord.of(kind)
 
 
 class SealedStore:
