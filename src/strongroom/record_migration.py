@@ -107,10 +107,11 @@ def migrate_records(sealed: SealedStore, provider: KeyProvider) -> None:
         return
     records = _seal_records(sealed, provider)
     secrets = _sign_secrets(sealed)
-    # Last: the evidence that this store still needs migrating.
+    # Last: the evidence that this store still needs migrating. Another node migrating at the
+    # same time may have converted it already (each step above is a compare-and-set too).
     inner = sealed.inner
     legacy = inner.get_record("system", "token-hmac-key")
-    if legacy is not None:
+    if legacy is not None and not sealed.opens("system", "token-hmac-key", legacy):
         new = sealed.seal_record(
             "system", "token-hmac-key", _converted("system", "token-hmac-key", legacy, provider)
         )

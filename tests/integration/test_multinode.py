@@ -96,3 +96,44 @@ def test_keyring_rotation_and_deletion_reach_the_other_node(
         return False
 
     assert _within(0.5, gone) < 0.5
+
+
+def test_two_nodes_migrating_an_old_store_at_once(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 9, finding 1: existing stores migrate on start, and on PostgreSQL two nodes may
+    start together: every step is a compare-and-set, so both come up and nothing is lost."""
+    import threading
+
+    from tests.legacy import check_migrated, write_old_format_store
+
+    settings = ServerSettings(
+        tmp_path,
+        dev=True,
+        root_token="multi-root",
+        store_url=postgres_url,
+        audit_file=tmp_path / "audit.log",
+    )
+    old = write_old_format_store(settings, "multi-root", monkeypatch)
+    started: list[Node] = []
+    failed: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            started.append(Node(settings))
+        except BaseException as exc:  # the test reports it below
+            failed.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    try:
+        assert not failed and len(started) == 2, failed
+        for node in started:
+            # One audit file on one machine for both nodes here: its chain interleaves.
+            check_migrated(settings, "multi-root", old, node, audit=False)
+    finally:
+        for node in started:
+            node.close()

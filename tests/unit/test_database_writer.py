@@ -17,6 +17,7 @@ from strongroom.config import ServerSettings
 from strongroom.errors import DecryptionError, TamperedRecord
 from strongroom.server.app import create_app
 from strongroom.server.node import Node
+from tests.legacy import check_migrated, write_old_format_store
 
 ROOT = "writer-root-token"
 S = "/api/v1/secrets/secret"
@@ -210,43 +211,11 @@ def test_a_writer_can_restore_an_older_genuine_record(api: TestClient, tmp_path:
 def test_a_data_directory_of_the_old_format_migrates_on_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import strongroom.audit.broker as broker_module
-    import strongroom.auth.tokens as tokens_module
-    import strongroom.runtime as runtime_module
-
     settings = _settings(tmp_path)
-    with monkeypatch.context() as old:  # the format before records were sealed
-        old.setattr(runtime_module, "open_sealed_store", lambda store, provider: store)
-        old.setattr(runtime_module, "migrate_records", lambda store, provider: None)
-        old.setattr(tokens_module, "TOKEN_HMAC_CONTEXT", {"purpose": "token-hmac-key"})
-        old.setattr(broker_module, "audit_key_context", lambda name: {"purpose": "audit-hmac-key"})
-        node = Node(settings)
-        with TestClient(create_app(settings, node), headers=_as(ROOT)) as api:
-            policy = 'path "secret/*" { capabilities = ["read", "list"] }'
-            api.put("/api/v1/sys/policies/acl/app", json={"policy": policy})
-            user = _token(api, ["app"])["client_token"]
-            api.put(f"{S}/app/db", json={"data": {"pw": "one"}})
-            api.put(f"{S}/app/db", json={"data": {"pw": "two"}})
-            api.post("/api/v1/delete/secret/app/db", json={"versions": [1]})
-            api.put("/api/v1/auth/approle/role/ci", json={"token_policies": ["app"]})
-            role_id = api.get("/api/v1/auth/approle/role/ci/role-id").json()["data"]["role_id"]
-            secret_id = api.post("/api/v1/auth/approle/role/ci/secret-id", json={}).json()["data"][
-                "secret_id"
-            ]
-        node.close()
+    old = write_old_format_store(settings, ROOT, monkeypatch)
     assert b"policies" in _records(tmp_path, "token")[next(iter(_records(tmp_path, "token")))]
-
     node = Node(settings)
-    with TestClient(create_app(settings, node), headers=_as(ROOT)) as api:
-        assert api.get(f"{S}/app/db", headers=_as(user)).json()["data"] == {"pw": "two"}
-        assert api.get(f"{S}/app/db?version=1", headers=_as(user)).status_code == 404
-        assert api.put(f"{S}/app/db", json={"data": {}}, headers=_as(user)).status_code == 403
-        login = api.post(
-            "/api/v1/auth/approle/login", json={"role_id": role_id, "secret_id": secret_id}
-        )
-        assert login.status_code == 200, login.text
-        verified = api.post("/api/v1/sys/audit/file/verify")
-        assert verified.status_code == 200 and verified.json()["data"]["ok"] is True, verified.text
+    check_migrated(settings, ROOT, old, node)
     node.close()
     for kind in ("token", "policy", "approle-role", "audit-sink", "keyring"):
         assert all(v.startswith(b"SRR\x01") for v in _records(tmp_path, kind).values()), kind
