@@ -68,7 +68,9 @@ class Runtime:
         # A cached token holds the ACL of its policies: a policy change must drop it too.
         policies.on_change.append(lambda: tokens.forget(""))
         guard = LoginGuard(store, clock, max_attempts=settings.login_attempts)
-        audit = AuditBroker(store, provider, clock, settings.resolved_audit_dir)
+        audit = AuditBroker(
+            store, provider, clock, settings.resolved_audit_dir, node_name=settings.node_name
+        )
         secrets = SecretService(store, keyrings, clock, settings.limits, Cursors(store))
         egress = EgressPolicy(settings.egress_allow)
         notifier = Notifier(secrets, egress)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -118,13 +119,13 @@ def test_two_nodes_migrating_an_old_store_at_once(
     started: list[Node] = []
     failed: list[BaseException] = []
 
-    def start() -> None:
+    def start(name: str) -> None:
         try:
-            started.append(Node(settings))
+            started.append(Node(replace(settings, node_name=name)))
         except BaseException as exc:  # the test reports it below
             failed.append(exc)
 
-    threads = [threading.Thread(target=start) for _ in range(2)]
+    threads = [threading.Thread(target=start, args=(name,)) for name in ("a", "b")]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -132,8 +133,35 @@ def test_two_nodes_migrating_an_old_store_at_once(
     try:
         assert not failed and len(started) == 2, failed
         for node in started:
-            # One audit file on one machine for both nodes here: its chain interleaves.
+            # One audit file on one machine for both nodes here: their chains interleave in it.
             check_migrated(settings, "multi-root", old, node, audit=False)
     finally:
         for node in started:
+            node.close()
+
+
+def test_each_node_writes_its_own_audit_chain(postgres_url: str, tmp_path: Path) -> None:
+    """Two nodes writing one chain would break it (and, for a store sink, overwrite each
+    other's entries): the second is refused unless each node has its own --node-name."""
+    from strongroom.errors import Conflict
+
+    settings = ServerSettings(tmp_path, dev=True, root_token="multi-root", store_url=postgres_url)
+    first = Node(settings)
+    try:
+        first.require_runtime().audit.enable("db", "store")
+        with pytest.raises(Conflict, match="--node-name"):
+            Node(settings)
+    finally:
+        first.close()
+    named = [Node(replace(settings, node_name=name)) for name in ("a", "b")]
+    try:
+        for round_ in range(3):
+            for node in named:
+                node.require_runtime().audit.log({"type": "test", "n": round_}, sensitive=())
+        for node in named:
+            sink = node.require_runtime().audit.sink("db")
+            result = sink.verify()
+            assert result.ok and result.entries == 3, (sink.chain, result)
+    finally:
+        for node in named:
             node.close()

@@ -49,8 +49,22 @@ def _redacted(
 
 
 class AuditBroker:
-    def __init__(self, store: Store, provider: KeyProvider, clock: Clock, audit_dir: Path) -> None:
+    """Each sink's hash chain is written by one node: the sink's name names the chain, or
+    ``name@node`` when nodes are named (``--node-name``). A node takes a lock on each chain it
+    writes (a PostgreSQL advisory lock; SQLite has one node), so two nodes that would write one
+    chain, and break it, cannot both start."""
+
+    def __init__(
+        self,
+        store: Store,
+        provider: KeyProvider,
+        clock: Clock,
+        audit_dir: Path,
+        *,
+        node_name: str = "",
+    ) -> None:
         self._store = store
+        self._node_name = node_name
         self._provider = provider
         self._clock = clock
         self.audit_dir = audit_dir
@@ -84,9 +98,15 @@ class AuditBroker:
 
     def _build(self, name: str, doc: dict[str, Any]) -> AuditSink:
         key = self._key(name, doc)
+        chain = f"{name}@{self._node_name}" if self._node_name else name
+        if not self._store.try_leader(f"audit-chain:{chain}"):
+            raise Conflict(
+                f"another node is writing audit chain {chain!r}: give each node its own "
+                "--node-name (docs/operations.md)"
+            )
         if doc["type"] == "file":
-            return FileSink(name, key, self._store, self._clock, Path(doc["path"]))
-        return StoreSink(name, key, self._store, self._clock)
+            return FileSink(name, key, self._store, self._clock, Path(doc["path"]), chain=chain)
+        return StoreSink(name, key, self._store, self._clock, chain=chain)
 
     def enable(self, name: str, sink_type: str, path: Path | None = None) -> AuditSink:
         """Add a sink. File sinks live in the audit directory, named after the sink; only the

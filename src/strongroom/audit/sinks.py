@@ -30,8 +30,12 @@ class AuditSink:
 
     type = ""
 
-    def __init__(self, name: str, key: bytes, store: Store, clock: Clock) -> None:
+    def __init__(
+        self, name: str, key: bytes, store: Store, clock: Clock, *, chain: str = ""
+    ) -> None:
         self.name = name
+        # The chain this node writes: the sink's name, or name@node when nodes are named.
+        self.chain = chain or name
         self.key = key
         self.hasher = ValueHasher(key)
         self._store = store
@@ -41,7 +45,7 @@ class AuditSink:
         self._checkpointed = (self._seq, self._prev)
 
     def _stored_head(self) -> tuple[int, str]:
-        raw = self._store.get_record(_HEAD_KIND, self.name)
+        raw = self._store.get_record(_HEAD_KIND, self.chain)
         if raw is None:
             return 0, GENESIS
         doc = json.loads(raw)
@@ -96,7 +100,7 @@ class AuditSink:
         doc = {"seq": head[0], "hash": head[1]}
         # On failure the next round tries again; the entries themselves are already written.
         with contextlib.suppress(StrongroomError):
-            self._store.put_record(_HEAD_KIND, self.name, json.dumps(doc).encode())
+            self._store.put_record(_HEAD_KIND, self.chain, json.dumps(doc).encode())
             self._checkpointed = head
 
     def close(self) -> None:
@@ -108,7 +112,7 @@ class AuditSink:
         return verify_lines(self.key, self.lines(), head if head[0] else None)
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.type, "entries": self._seq}
+        return {"name": self.name, "type": self.type, "entries": self._seq, "chain": self.chain}
 
 
 def _first_seq(path: Path) -> int:
@@ -126,13 +130,15 @@ class FileSink(AuditSink):
 
     type = "file"
 
-    def __init__(self, name: str, key: bytes, store: Store, clock: Clock, path: Path) -> None:
+    def __init__(
+        self, name: str, key: bytes, store: Store, clock: Clock, path: Path, *, chain: str = ""
+    ) -> None:
         self.path = path
         self._fd: int | None = None
         self._ready_fd = -1
         self._fresh = False  # the file was (re)opened since the last write
         self._identity: tuple[int, int] | None = None
-        super().__init__(name, key, store, clock)
+        super().__init__(name, key, store, clock, chain=chain)
 
     def _last_line(self) -> bytes | None:
         try:
@@ -239,7 +245,7 @@ class StoreSink(AuditSink):
     type = "store"
 
     def _kind(self) -> str:
-        return f"audit-log:{self.name}"
+        return f"audit-log:{self.chain}"
 
     def _last_line(self) -> bytes | None:
         names = self._store.list_records(self._kind())

@@ -82,6 +82,12 @@ def _duration_option(value: str | None, name: str) -> float:
     "by default the client address is the socket's.",
 )
 @click.option(
+    "--node-name",
+    default="",
+    help="Several nodes on one database: a name for this node (its own audit chains); "
+    "each node needs a different one.",
+)
+@click.option(
     "--egress-allow",
     "egress_allow",
     multiple=True,
@@ -175,6 +181,7 @@ def server(
     port: int,
     root_token: str | None,
     trusted_proxies: tuple[str, ...],
+    node_name: str,
     egress_allow: tuple[str, ...],
     store_url: str | None,
     rotate_after: int,
@@ -252,6 +259,7 @@ def server(
         root_token=root_token,
         trusted_proxies=trusted_proxies,
         egress_allow=egress_allow,
+        node_name=node_name,
         store_url=store_url or store_url_from_env(),
         rotate_after_encryptions=rotate_after,
         rotate_keys_every=_duration_option(rotate_keys_every, "--rotate-keys-every"),

@@ -43,10 +43,14 @@ class Node:
         self.runtime: Runtime | None = None
         self.scheduler: Scheduler | None = None
         self._lock = threading.Lock()
-        if settings.dev and not self.barrier.status().initialized:
-            self.barrier.initialize()
-        if self.barrier.auto_unseal() is not None:
-            self._open()
+        try:
+            if settings.dev and not self.barrier.status().initialized:
+                self.barrier.initialize()
+            if self.barrier.auto_unseal() is not None:
+                self._open()
+        except BaseException:
+            self.store.close()  # a node that cannot start leaves no connection or lock behind
+            raise
 
     def _open(self) -> Runtime:
         provider = self.barrier.provider
