@@ -305,9 +305,9 @@ def test_metrics(rt: Runtime) -> None:
     rt.rotation.configure(ROOT, NS, 'odd"path', rotator="rec-metrics", interval=3600)
     rt.rotation.rotate_now(ROOT, NS, 'odd"path')
     text = render_metrics(rt)
-    assert 'strongroom_rotations_total{result="success"} 1' in text
-    assert 'strongroom_rotation_seconds_since_success{secret="secret/odd\\"path"} 0' in text
-    assert 'strongroom_keyring_terms{namespace="secret"} 1' in text
+    assert 'strongroom_rotations_total{result="success"} 1.0' in text
+    assert 'strongroom_rotation_seconds_since_success{secret="secret/odd\\"path"} 0.0' in text
+    assert 'strongroom_keyring_terms{namespace="secret"} 1.0' in text
 
 
 def test_schedules() -> None:

@@ -33,6 +33,7 @@ from strongroom.errors import (
 )
 from strongroom.jsondata import check_json
 from strongroom.server.http import (
+    OPERATION,
     RESPONSE_DOC,
     authenticate_scope,
     client_address,
@@ -84,6 +85,16 @@ def _audited_form(raw: bytes, trusted: bool, depth_limit: int) -> tuple[Any, int
     return doc, len(raw)
 
 
+def _operation_of(scope: Scope) -> tuple[str, str]:
+    """The surface and the operation (method and route template) a request went to: labels of
+    bounded number, never the path a caller sent."""
+    path: str = scope["path"]
+    surface = "native" if path.startswith("/api/") else "ops"
+    route = scope.get("route")
+    template = getattr(route, "path", None) or scope.get(OPERATION)
+    return surface, f"{scope['method']} {template}" if template else "unmatched"
+
+
 class AuditLayer:
     def __init__(self, app: ASGIApp, node: Node) -> None:
         self.app = app
@@ -96,8 +107,16 @@ class AuditLayer:
         self.node.requests.enter()
         if self.node.proxies:
             self.node.proxies.apply(scope)
+        started = time.perf_counter()
+        status = [500]
+
+        async def counted(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
         try:
-            await self._serve(scope, receive, send)
+            await self._serve(scope, receive, counted)
         except Exception as exc:
             # Nothing a caller sends may reach the log as a traceback (it may quote the request):
             # the type only, and a JSON 500 unless an answer has started (then send refuses).
@@ -109,6 +128,8 @@ class AuditLayer:
                 )
         finally:
             self.node.requests.leave()
+            surface, operation = _operation_of(scope)
+            self.node.metrics.observe(surface, operation, status[0], time.perf_counter() - started)
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["path"] in UNAUDITED:

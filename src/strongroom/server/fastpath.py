@@ -15,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 
 from strongroom.errors import BadRequest, StrongroomError
 from strongroom.server.http import (
+    OPERATION,
     RESPONSE_DOC,
     authenticate_scope,
     error_response,
@@ -34,6 +35,7 @@ __all__ = [
 log = logging.getLogger("strongroom.server")
 
 _PREFIX = "/api/v1/secrets/"
+_READ_TEMPLATE = "/api/v1/secrets/{namespace}/{path:path}"  # as the Starlette route names it
 # Percent-encoded '/', '\', '.' and NUL: a segment must not hide a separator or a dot segment.
 _ENCODED_SEPARATORS = (b"%2f", b"%5c", b"%2e", b"%00")
 
@@ -146,6 +148,7 @@ class FastReads:
             await self._delegate(scope, receive, send)
             return
         namespace, slash, secret_path = path[len(_PREFIX) :].partition("/")
+        scope[OPERATION] = _READ_TEMPLATE
         if not slash:
             await self._delegate(scope, receive, send)
             return

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from strongroom.server.node import Node
 
 __all__ = [
+    "OPERATION",
     "RESPONSE_DOC",
     "error_response",
     "json_response",
@@ -42,6 +43,7 @@ __all__ = [
 
 _JSON = "application/json"
 RESPONSE_DOC = "strongroom.response_doc"  # scope key: the JSON document of a successful answer
+OPERATION = "strongroom.operation"  # scope key: the route template of a route outside Starlette
 
 
 def new_request_id() -> str:

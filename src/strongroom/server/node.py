@@ -13,6 +13,7 @@ from strongroom.rotation.scheduler import Scheduler
 from strongroom.runtime import Runtime
 from strongroom.seal import Barrier, RekeyResult, SealStatus
 from strongroom.server.gauge import RequestGauge
+from strongroom.server.metrics import Metrics
 from strongroom.server.proxies import TrustedProxies
 from strongroom.store import open_store
 
@@ -39,6 +40,7 @@ class Node:
             burst=settings.unauthenticated_burst,
         )
         self.requests = RequestGauge()
+        self.metrics = Metrics(lambda: self.runtime)
         self.proxies = TrustedProxies(settings.trusted_proxies)
         self.runtime: Runtime | None = None
         self.scheduler: Scheduler | None = None

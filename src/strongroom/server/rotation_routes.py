@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,8 +13,14 @@ from starlette.routing import Route
 from strongroom.durations import parse_duration
 from strongroom.errors import BadRequest
 from strongroom.rotation.passwords import PasswordPolicy, generate_password
-from strongroom.server.http import body_int, identity_of, json_response, read_json, runtime_of
-from strongroom.server.metrics import render_metrics
+from strongroom.server.http import (
+    body_int,
+    identity_of,
+    json_response,
+    node_of,
+    read_json,
+    runtime_of,
+)
 
 __all__ = ["rotation_routes"]
 
@@ -128,10 +135,10 @@ async def rotate_root(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
-    rt = runtime_of(request)
+    node = node_of(request)
     identity_of(request).require("read", "sys/metrics")
-    body = await run_in_threadpool(render_metrics, rt)
-    return Response(body, media_type="text/plain; version=0.0.4")
+    body = await run_in_threadpool(node.metrics.render)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 def rotation_routes() -> list[Route]:
