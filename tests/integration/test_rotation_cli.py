@@ -97,7 +97,7 @@ def test_keys_retire_rotate_root_and_metrics(live_server: StrongroomServer) -> N
     # Every request the server answered, by surface, operation (route template) and status.
     read = 'strongroom_requests_total{operation="GET /api/v1/secrets/{namespace}/{path:path}"'
     assert f'{read},status="200",surface="native"}}' in metrics.text
-    assert 'strongroom_request_seconds_bucket{' in metrics.text
+    assert "strongroom_request_seconds_bucket{" in metrics.text
     assert "lifecycle/a" not in metrics.text.replace('secret="lifecycle/', "")
     assert httpx.get(f"{live_server.addr}/api/v1/sys/metrics").status_code == 401
     assert httpx.get(f"{live_server.addr}/metrics", headers=headers).text.startswith("# HELP")
