@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 import strongroom.audit.broker as broker_module
 import strongroom.auth.tokens as tokens_module
-import strongroom.runtime as runtime_module
+import strongroom.server.runtime as runtime_module
 from strongroom.config import ServerSettings
 from strongroom.server.app import create_app
 from strongroom.server.node import Node

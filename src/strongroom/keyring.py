@@ -192,6 +192,10 @@ class Keyrings:
     def exists(self, namespace: str) -> bool:
         return self._store.get_record(RECORD_KIND, namespace) is not None
 
+    def loaded(self, namespace: str) -> bool:
+        """Whether the keyring is in memory: using it then makes no store or provider call."""
+        return namespace in self._keyrings
+
     def get(self, namespace: str, *, reload: bool = False) -> Keyring:
         if not reload:
             cached = self._keyrings.get(namespace)  # a dict read is atomic: no lock on hits

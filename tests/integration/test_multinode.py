@@ -13,8 +13,8 @@ import pytest
 from strongroom.auth import Identity
 from strongroom.config import ServerSettings
 from strongroom.errors import AccessDenied, DecryptionError, NotFound, Unauthenticated
-from strongroom.runtime import Runtime
 from strongroom.server.node import Node
+from strongroom.server.runtime import Runtime
 
 pytestmark = pytest.mark.postgres
 ROOT = Identity.system("root")

@@ -17,8 +17,8 @@ from strongroom.auth import Identity
 from strongroom.config import ServerSettings
 from strongroom.errors import BadRequest
 from strongroom.rotation.signing import SIGNATURE_HEADER, sign, verify_signature
-from strongroom.runtime import Runtime
 from strongroom.server.node import Node
+from strongroom.server.runtime import Runtime
 
 ROOT = Identity.system("root")
 KEY = "webhook-signing-key-for-tests"

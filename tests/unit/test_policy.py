@@ -205,7 +205,7 @@ def test_vault_parameter_constraints_say_not_supported() -> None:
 @pytest.mark.parametrize("path", ["secret/a/../b", "secret//a", "secret/./a", "secret/a\u200b"])
 def test_capabilities_self_refuses_non_canonical_paths(path: str) -> None:
     from strongroom.auth import Identity
-    from strongroom.system import SystemService
+    from strongroom.service.admin import SystemService
 
     with pytest.raises(BadRequest):
         SystemService.capabilities(Identity.system(), [path])

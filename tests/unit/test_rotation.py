@@ -20,6 +20,7 @@ from strongroom.auth import Identity
 from strongroom.clock import ManualClock
 from strongroom.config import ServerSettings
 from strongroom.errors import AccessDenied, BadRequest, Conflict, NotFound
+from strongroom.kms.provider import KeyProviderBase
 from strongroom.rotation import (
     STEPS,
     CallableRotator,
@@ -32,9 +33,9 @@ from strongroom.rotation import (
 from strongroom.rotation.schedule import Schedule
 from strongroom.rotation.scheduler import Scheduler
 from strongroom.rotation.signing import sign, verify_signature
-from strongroom.runtime import Runtime
 from strongroom.server.metrics import render_metrics
 from strongroom.server.node import Node
+from strongroom.server.runtime import Runtime
 
 ROOT = Identity.system("root")
 NS = "secret"
@@ -265,7 +266,7 @@ def test_retire_only_an_inactive_term_nobody_uses(rt: Runtime) -> None:
     assert rt.secrets.get(ROOT, NS, "a").data == {"v": 1}
 
 
-class CountingProvider:
+class CountingProvider(KeyProviderBase):
     def __init__(self, inner: Any) -> None:
         self.inner, self.calls = inner, 0
 
@@ -291,8 +292,8 @@ def test_root_key_rotation_rewraps_keyrings_not_data(rt: Runtime) -> None:
     for i in range(300):
         rt.secrets.put(ROOT, "alpha", f"k{i}", {"v": i})
     counting = CountingProvider(rt.provider)
-    rt.keyrings._provider = counting  # type: ignore[assignment]
-    result = rt.namespaces.rotate_root(ROOT, counting)  # type: ignore[arg-type]
+    rt.keyrings._provider = counting
+    result = rt.namespaces.rotate_root(ROOT, counting)
     assert result == {"root_key_version": 2, "keyrings": 3}
     assert counting.calls == 2 * 3, "one unwrap and one wrap per keyring, whatever the data"
     rt.keyrings.get("alpha", reload=True)

@@ -20,8 +20,8 @@ from strongroom.errors import (
     SecretDeleted,
 )
 from strongroom.policy import compile_acl, parse_policy
-from strongroom.runtime import Runtime
 from strongroom.server.node import Node
+from strongroom.server.runtime import Runtime
 
 ROOT = Identity.system("root")
 

@@ -8,7 +8,7 @@ from strongroom.crypto._aead import Aead, new_key
 from strongroom.crypto.context import Context
 from strongroom.crypto.envelope import DataKey
 
-__all__ = ["KeyProvider", "KeyProviderBase"]
+__all__ = ["KeyProvider", "KeyProviderBase", "RotatableKeyProvider"]
 
 
 @runtime_checkable
@@ -28,6 +28,17 @@ class KeyProvider(Protocol):
     def generate_data_key(self, *, context: Context) -> DataKey: ...
 
     def unwrap_data_key(self, wrapped: bytes, *, context: Context) -> Aead: ...
+
+
+@runtime_checkable
+class RotatableKeyProvider(KeyProvider, Protocol):
+    """A provider whose root key strongroom rotates (the local KMS, a new PKCS#11 key). Providers
+    that rotate themselves (AWS KMS automatic rotation) are not: strongroom only re-wraps."""
+
+    def rotate(self) -> int:
+        """Make a new root key version the one that wraps; returns its number. Older versions
+        still unwrap."""
+        ...
 
 
 class KeyProviderBase:

@@ -8,7 +8,7 @@ from typing import Any
 
 from strongroom.egress import EgressPolicy
 from strongroom.errors import StrongroomError
-from strongroom.service import SecretService
+from strongroom.service.secrets import SecretService
 from strongroom.types import format_time
 
 __all__ = ["Notifier", "audited_rotation"]

@@ -9,7 +9,7 @@ import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from strongroom.runtime import Runtime
+    from strongroom.server.runtime import Runtime
 
 __all__ = ["LEADER_LOCK", "Scheduler"]
 

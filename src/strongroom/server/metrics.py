@@ -1,7 +1,8 @@
 """Prometheus metrics (``GET /metrics`` and ``/api/v1/sys/metrics``), with prometheus-client.
 
-- Requests: every request the front door answers, counted by surface, operation (the method and
-  the route's path template, never the path asked for) and status, with a latency histogram.
+- Requests: every request the front door answers, counted by surface, operation (the route's
+  operation id, ``unmatched`` for no route: never the path asked for) and status, with a
+  latency histogram.
   Counters are this node's since it started.
 - Rotation and keys: read from the store at scrape time, so every node reports the same state.
   Labels carry secret paths, never values."""
@@ -22,7 +23,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
-    from strongroom.runtime import Runtime
+    from strongroom.server.runtime import Runtime
 
 __all__ = ["Metrics", "render_metrics"]
 

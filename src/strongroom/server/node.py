@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import threading
 
-from strongroom.auth.identity import Identity
 from strongroom.auth.ratelimit import AddressLimiter
 from strongroom.clock import Clock, SystemClock
 from strongroom.config import ServerSettings
-from strongroom.errors import BadRequest, NotFound, Sealed
+from strongroom.errors import BadRequest, Sealed
 from strongroom.rotation.scheduler import Scheduler
-from strongroom.runtime import Runtime
 from strongroom.seal import Barrier, RekeyResult, SealStatus
 from strongroom.server.gauge import RequestGauge
 from strongroom.server.metrics import Metrics
 from strongroom.server.proxies import TrustedProxies
+from strongroom.server.runtime import Runtime
+from strongroom.server.services import Services
+from strongroom.service.seal import SealService
 from strongroom.store import open_store
 
 __all__ = ["Node"]
@@ -43,6 +44,7 @@ class Node:
         self.metrics = Metrics(lambda: self.runtime)
         self.proxies = TrustedProxies(settings.trusted_proxies)
         self.runtime: Runtime | None = None
+        self.seal_service = SealService(self)
         self.scheduler: Scheduler | None = None
         self._lock = threading.Lock()
         try:
@@ -59,7 +61,9 @@ class Node:
         assert provider is not None
         with self._lock:
             if self.runtime is None:
-                self.runtime = Runtime.build(self.settings, self.store, provider, self.clock)
+                self.runtime = Runtime.build(
+                    self.settings, self.store, provider, self.clock, self.requests.pause_if_busy
+                )
                 if self.settings.scheduler_interval > 0:
                     self.scheduler = Scheduler(self.runtime, self.settings.scheduler_interval)
                     self.scheduler.start()
@@ -71,8 +75,14 @@ class Node:
             raise Sealed()
         return runtime
 
-    def status(self) -> SealStatus:
-        return self.barrier.status()
+    def status(self, nonce: str = "") -> SealStatus:
+        return self.barrier.status(nonce)
+
+    @property
+    def services(self) -> Services | None:
+        """What routes may call while unsealed; None while sealed."""
+        runtime = self.runtime
+        return runtime.services if runtime is not None else None
 
     def initialize(self, shares: int, threshold: int) -> tuple[list[str], str]:
         """Create the root keys and a root token; returns (unseal shares, root token)."""
@@ -96,28 +106,14 @@ class Node:
             self._open()
         return self.barrier.status(nonce)
 
-    def seal_as(self, identity: Identity) -> None:
-        identity.require("sudo", "sys/seal")
-        self.seal()
-
-    def rekey_as(
-        self, identity: Identity, old_shares: object, shares: int, threshold: int
-    ) -> RekeyResult:
-        identity.require("sudo", "sys/rekey")
-        if not isinstance(old_shares, list):
-            raise BadRequest('body must be {"keys": [current shares], "shares": n, "threshold": t}')
+    def rekey(self, old_shares: list[object], shares: int, threshold: int) -> RekeyResult:
         return self.barrier.rekey(old_shares, shares, threshold)
 
-    def rekey_verify_as(self, identity: Identity, nonce: object, new_shares: object) -> None:
-        identity.require("sudo", "sys/rekey")
-        if not isinstance(nonce, str) or not isinstance(new_shares, list):
-            raise BadRequest('body must be {"nonce": "...", "keys": [new shares]}')
+    def rekey_verify(self, nonce: str, new_shares: list[object]) -> None:
         self.barrier.rekey_verify(nonce, new_shares)
 
-    def rekey_cancel_as(self, identity: Identity) -> None:
-        identity.require("sudo", "sys/rekey")
-        if not self.barrier.rekey_cancel():
-            raise NotFound("no rekey is pending")
+    def rekey_cancel(self) -> bool:
+        return self.barrier.rekey_cancel()
 
     def seal(self) -> None:
         with self._lock:

@@ -10,10 +10,10 @@ from strongroom.auth import Identity
 from strongroom.clock import Clock
 from strongroom.errors import BadRequest, Conflict, NotFound
 from strongroom.keyring import Keyrings
-from strongroom.kms.provider import KeyProvider
+from strongroom.kms.provider import KeyProvider, RotatableKeyProvider
 from strongroom.limits import Limits
 from strongroom.paths import check_namespace
-from strongroom.service import encoded_version_context
+from strongroom.service.secrets import encoded_version_context
 from strongroom.store.protocol import Store
 from strongroom.types import KeyTermStatus, NamespaceInfo, RewrapProgress, format_time
 
@@ -26,7 +26,15 @@ _WORK_SLICE = 0.0005  # seconds of rewrap work between two chances to pause
 
 
 class NamespaceService:
-    def __init__(self, store: Store, keyrings: Keyrings, clock: Clock, limits: Limits) -> None:
+    def __init__(
+        self,
+        store: Store,
+        keyrings: Keyrings,
+        clock: Clock,
+        limits: Limits,
+        root: KeyProvider | None = None,
+    ) -> None:
+        self._root = root
         self._store = store
         self._keyrings = keyrings
         self._clock = clock
@@ -98,16 +106,18 @@ class NamespaceService:
         self._keyrings.retire(name, number)
         return self._info(name)
 
-    def rotate_root(self, identity: Identity, provider: KeyProvider) -> dict[str, int]:
+    def rotate_root(
+        self, identity: Identity, provider: KeyProvider | None = None
+    ) -> dict[str, int]:
         """A new root key version, then every keyring re-wrapped under it (not the data)."""
         identity.require("sudo", "sys/kms/rotate-root")
-        rotate = getattr(provider, "rotate", None)
-        if rotate is None:
+        provider = provider or self._root
+        if not isinstance(provider, RotatableKeyProvider):
             raise BadRequest(
                 "this key provider rotates its root key itself; strongroom re-wraps the "
                 "keyrings when you run: strongroom keys rotate-root --rewrap-only"
             )
-        version = int(rotate())
+        version = provider.rotate()
         return {"root_key_version": version, "keyrings": self._keyrings.rewrap_under_root()}
 
     def rewrap_root(self, identity: Identity) -> dict[str, int]:

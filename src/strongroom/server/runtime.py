@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from strongroom.audit import AuditBroker
 from strongroom.auth import TokenRegistry
@@ -16,19 +16,20 @@ from strongroom.auth.userpass import UserpassAuth
 from strongroom.clock import Clock
 from strongroom.config import ServerSettings
 from strongroom.cursors import Cursors
-from strongroom.datakeys import DataKeyService
 from strongroom.egress import EgressPolicy
 from strongroom.keyring import Keyrings
 from strongroom.kms.provider import KeyProvider
-from strongroom.namespaces import NamespaceService
 from strongroom.policy.store import PolicyStore
 from strongroom.record_migration import migrate_records
 from strongroom.rotation import RotationService
 from strongroom.rotation.notify import Notifier, audited_rotation
 from strongroom.sealed_store import open_sealed_store
-from strongroom.service import SecretService
+from strongroom.server.services import Services
+from strongroom.service.admin import SystemService
+from strongroom.service.keys import DataKeyService
+from strongroom.service.namespaces import NamespaceService
+from strongroom.service.secrets import SecretService
 from strongroom.store.protocol import Store
-from strongroom.system import SystemService
 
 __all__ = ["Runtime"]
 
@@ -51,12 +52,18 @@ class Runtime:
     system: SystemService
     rotation: RotationService
     login_guard: LoginGuard
+    services: Services = field(init=False)
     root_token: str | None = None
     stop_listening: Callable[[], None] | None = None
 
     @classmethod
     def build(
-        cls, settings: ServerSettings, raw_store: Store, provider: KeyProvider, clock: Clock
+        cls,
+        settings: ServerSettings,
+        raw_store: Store,
+        provider: KeyProvider,
+        clock: Clock,
+        pause_if_busy: Callable[[], None] = lambda: None,
     ) -> Runtime:
         # Every service sees records sealed and secret rows MAC'd; only the barrier sees the raw
         # store (docs/security.md: what a database writer can and cannot do).
@@ -95,11 +102,24 @@ class Runtime:
             UserpassAuth(store, tokens, guard, HashQueue()),
             audit,
             secrets,
-            NamespaceService(store, keyrings, clock, settings.limits),
+            NamespaceService(store, keyrings, clock, settings.limits, provider),
             DataKeyService(keyrings, settings.limits),
             SystemService(policies, audit),
             rotation,
             guard,
+        )
+        runtime.services = Services(
+            secrets=runtime.secrets,
+            namespaces=runtime.namespaces,
+            keys=runtime.datakeys,
+            admin=runtime.system,
+            tokens=runtime.token_service,
+            token_registry=tokens,
+            approle=runtime.approle,
+            userpass=runtime.userpass,
+            rotation=rotation,
+            limits=settings.limits,
+            pause_if_busy=pause_if_busy,
         )
         runtime.stop_listening = store.subscribe(runtime.on_change_elsewhere)
         if settings.audit_file is not None:

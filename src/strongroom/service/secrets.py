@@ -26,7 +26,7 @@ from strongroom.jsondata import encode_data, merge_patch
 from strongroom.keyring import Keyrings
 from strongroom.limits import MAX_INTEGER, Limits, is_version
 from strongroom.paths import check_namespace, check_path, check_prefix
-from strongroom.staging import (
+from strongroom.service.staging import (
     check_label,
     promoted_settings,
     relabelled_settings,
@@ -231,6 +231,10 @@ class SecretService:
         )
 
     # -- reads
+    def keys_in_memory(self, namespace: str) -> bool:
+        """Whether reading from ``namespace`` needs no key provider call (its keyring is loaded)."""
+        return self._keyrings.loaded(namespace)
+
     def get(
         self, identity: Identity, namespace: str, path: str, *, version: int | None = None
     ) -> SecretValue:

@@ -1,0 +1,322 @@
+"""The one front door: every HTTP request of every surface passes here, in this order.
+
+1. pick the surface that claims the request (its error shape from here on) and match its route
+2. sealed gate: only routes marked open while sealed are reachable
+3. who is asking, before anything reads, parses or audits what they sent: the first of the
+   surface's authenticators that finds its credential decides; a public route is charged to the
+   caller's address's budget of unauthenticated requests instead (as is any failed credential)
+4. refuse URLs that would alias another path (encoded separators, invalid UTF-8); no route (404,
+   405) is answered only now, so an unauthenticated caller cannot map the routes
+5. the body, bounded; the request audit entry (an unauthenticated, refused or large body is
+   audited as its size and one HMAC of its bytes)
+6. the route's handler: on a worker thread, or on the event loop for a route marked fast
+7. the response audit entry from the route's answer, typed (nothing is parsed back)
+8. the answer in the surface's shape, held until its audit entry is written (fail closed)
+
+Every request is counted by surface, operation and status, with its latency."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from starlette.concurrency import run_in_threadpool
+from starlette.types import Message, Receive, Scope, Send
+
+from strongroom.auth.identity import Identity
+from strongroom.errors import (
+    AuditUnavailable,
+    BadRequest,
+    NotFound,
+    PayloadTooLarge,
+    Sealed,
+    StrongroomError,
+    Unauthenticated,
+)
+from strongroom.server.front_audit import AuditTrail
+from strongroom.server.node import Node
+from strongroom.server.routes import Call, NeedsThread, Route
+from strongroom.server.surface import Rendered, Surface
+
+__all__ = ["Front", "MethodNotAllowed", "client_address", "new_request_id"]
+
+log = logging.getLogger("strongroom.server")
+
+# Percent-encoded '/', '\', '.' and NUL: a segment must not hide a separator or a dot segment.
+_ENCODED_SEPARATORS = (b"%2f", b"%5c", b"%2e", b"%00")
+
+
+class MethodNotAllowed(BadRequest):
+    http_status = 405
+    code = "method_not_allowed"
+
+
+def new_request_id() -> str:
+    raw = os.urandom(16).hex()
+    return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+
+
+def _url_error(scope: Scope) -> StrongroomError | None:
+    raw_path: bytes = scope.get("raw_path") or b""
+    query: bytes = scope.get("query_string", b"")
+    if b"%" in raw_path and any(t in raw_path.lower() for t in _ENCODED_SEPARATORS):
+        return BadRequest("the path must not contain encoded '/', '\\', '.' or NUL characters")
+    for raw in (raw_path, query):
+        if b"%" in raw or not raw.isascii():
+            try:
+                unquote_to_bytes(raw).decode("utf-8")
+            except UnicodeDecodeError:
+                # Decoded with replacement characters, two raw paths would alias one secret.
+                return BadRequest(
+                    "the URL is not valid UTF-8 once percent-decoded; encode it as UTF-8"
+                )
+    return None
+
+
+def client_address(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else ""
+
+
+class Front:
+    def __init__(self, node: Node, surfaces: Sequence[Surface]) -> None:
+        self.node = node
+        self.surfaces = tuple(surfaces)
+        self._trail = AuditTrail(node.clock)
+
+    # -- ASGI
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        node = self.node
+        node.requests.enter()
+        if node.proxies:
+            node.proxies.apply(scope)
+        started = time.perf_counter()
+        surface, claimed = self._surface(scope)
+        route: Route | None = None
+        params: dict[str, str] = {}
+        other_method = False
+        if claimed:
+            route, params, other_method = surface.router.match(scope["method"], scope["path"])
+        status = 500
+        try:
+            status = await self._serve(
+                surface, claimed, route, params, other_method, scope, receive, send
+            )
+        except Exception as exc:
+            # Nothing a caller sends may reach the log as a traceback (it may quote the request):
+            # the type only, and an answer in the surface's shape unless one has started.
+            log.error("unexpected %s in the front door", type(exc).__name__)
+            with contextlib.suppress(Exception):
+                internal = StrongroomError("internal error; see the server log")
+                await self._send(scope, send, surface.render_error(internal, new_request_id()))
+        finally:
+            node.requests.leave()
+            operation = route.operation if route is not None else "unmatched"
+            node.metrics.observe(surface.name, operation, status, time.perf_counter() - started)
+
+    def _surface(self, scope: Scope) -> tuple[Surface, bool]:
+        """The surface that claims the request; nobody's request is answered 404 in the shape of
+        the first surface."""
+        for surface in self.surfaces:
+            if surface.claims(scope):
+                return surface, True
+        return self.surfaces[0], False
+
+    @staticmethod
+    async def _lifespan(receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    # -- the steps
+    async def _serve(
+        self,
+        surface: Surface,
+        claimed: bool,
+        route: Route | None,
+        params: dict[str, str],
+        other_method: bool,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> int:
+        node = self.node
+        if route is not None and not route.audited:  # health checks: no id, no audit, no limit
+            call = self._call(scope, params, b"", "", None)
+            return await self._send(scope, send, (await self._answer(surface, route, call))[0])
+        request_id = new_request_id()
+        runtime = node.runtime
+        if runtime is None:
+            if route is None or not route.open_while_sealed:
+                error = Sealed()
+                if not node.status().initialized:
+                    error = Sealed("the server is not initialized; run: strongroom operator init")
+                return await self._send(scope, send, surface.render_error(error, request_id))
+            try:
+                node.limiter.hit(client_address(scope))
+                url_error = _url_error(scope)
+                if url_error is not None:
+                    raise url_error
+                body = await self._read_body(receive, node.settings.limits.max_body_bytes)
+            except StrongroomError as exc:
+                return await self._send(scope, send, surface.render_error(exc, request_id))
+            if body is None:
+                return 499
+            # Nothing to audit with while sealed: the keys are sealed too.
+            call = self._call(scope, params, body, request_id, None)
+            return await self._send(scope, send, (await self._answer(surface, route, call))[0])
+        # A path of a surface's own gets no 404 before authentication: no route is an oracle.
+        credential, identity, refused = self._gate(surface, route, scope, claimed)
+        if refused is None:
+            refused = _url_error(scope)
+        if refused is None and route is None:
+            refused = (
+                MethodNotAllowed(f"method {scope['method']} is not allowed on this path")
+                if other_method
+                else NotFound(f"no route for {scope['method']} {scope['path']}")
+            )
+        body = b""
+        if refused is None:
+            try:
+                read = await self._read_body(receive, runtime.settings.limits.max_body_bytes)
+            except PayloadTooLarge as exc:
+                refused = exc
+            else:
+                if read is None:
+                    return 499  # the client went away mid-body: a cut body is never acted on
+                body = read
+        trail = self._trail.begin(
+            runtime.audit, scope, request_id, route, credential, identity, client_address(scope)
+        )
+        doc: dict[str, Any] | None = None
+        if trail is not None:
+            try:
+                doc = await trail.request(body, trusted=refused is None)
+            except AuditUnavailable as exc:
+                return await self._send(scope, send, surface.render_error(exc, request_id))
+        if refused is not None or route is None:
+            assert refused is not None
+            rendered = surface.render_error(refused, request_id)
+            record = trail.refused(refused) if trail is not None else None
+        else:
+            call = self._call(scope, params, body, request_id, identity)
+            call._doc = doc  # parsed once, for the audit entry and the handler alike
+            rendered, record = await self._answer(surface, route, call)
+        if trail is not None and record is not None:
+            try:
+                await trail.response(rendered.status, record, len(rendered.body))
+            except StrongroomError as exc:
+                return await self._send(scope, send, surface.render_error(exc, request_id))
+        return await self._send(scope, send, rendered)
+
+    def _gate(
+        self, surface: Surface, route: Route | None, scope: Scope, claimed: bool
+    ) -> tuple[str | None, Identity | None, StrongroomError | None]:
+        """(the credential presented, the identity it proves, or the error to answer with)."""
+        credential = None
+        try:
+            if not claimed or (route is not None and route.public):
+                self.node.limiter.hit(client_address(scope))
+                return None, None, None
+            for authenticator in surface.authenticators:
+                credential = authenticator.credential(scope)
+                if credential is not None:
+                    try:
+                        return credential, authenticator.identify(credential, scope), None
+                    except Unauthenticated:
+                        self.node.limiter.hit(client_address(scope))
+                        raise
+            self.node.limiter.hit(client_address(scope))
+            raise Unauthenticated()
+        except StrongroomError as exc:
+            return credential, None, exc
+
+    def _call(
+        self,
+        scope: Scope,
+        params: dict[str, str],
+        body: bytes,
+        request_id: str,
+        identity: Identity | None,
+    ) -> Call:
+        node = self.node
+        return Call(
+            method=scope["method"],
+            path=scope["path"],
+            params=params,
+            query_string=scope.get("query_string", b""),
+            headers=scope["headers"],
+            body=body,
+            address=client_address(scope),
+            request_id=request_id,
+            limits=node.settings.limits,
+            seal=node.seal_service,
+            services_or_none=node.services,
+            identity_or_none=identity,
+        )
+
+    async def _answer(self, surface: Surface, route: Route, call: Call) -> tuple[Rendered, Any]:
+        """Run the handler; its answer (or error) rendered, and the audit record of it."""
+        try:
+            if route.fast:
+                call.on_event_loop = True
+                try:
+                    answer = route.handler(call)
+                except NeedsThread:
+                    call.on_event_loop = False
+                    answer = await run_in_threadpool(route.handler, call)
+            else:
+                answer = await run_in_threadpool(route.handler, call)
+        except StrongroomError as exc:
+            return surface.render_error(exc, call.request_id), self._trail.error(route, exc)
+        except Exception as exc:
+            log.error("unexpected %s in %s", type(exc).__name__, route.operation)
+            internal = StrongroomError("internal error; see the server log")
+            return surface.render_error(internal, call.request_id), self._trail.error(
+                route, internal
+            )
+        return surface.render(answer), self._trail.answered(route, call, answer)
+
+    @staticmethod
+    async def _read_body(receive: Receive, limit: int) -> bytes | None:
+        """The whole body, or None when the client disconnected before sending all of it."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"request body is larger than {limit} bytes")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    @staticmethod
+    async def _send(scope: Scope, send: Send, rendered: Rendered) -> int:
+        body = b"" if scope["method"] == "HEAD" else rendered.body
+        headers = list(rendered.headers)
+        if rendered.status != 204:
+            headers.append((b"content-length", str(len(rendered.body)).encode()))
+        start: Message = {"type": "http.response.start", "status": rendered.status}
+        start["headers"] = headers
+        await send(start)
+        await send({"type": "http.response.body", "body": body})
+        return rendered.status

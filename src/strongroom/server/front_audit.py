@@ -1,0 +1,155 @@
+"""The front door's audit entries: one request entry and one response entry per request, built from
+typed parts (the route, the identity, the route's ``AuditRecord``), fail closed.
+
+The request entry of anything that changes state is written before the handler runs (an
+unaudited change never happens); a read's request entry waits for its response entry and both go
+out in one write. The answer is held until its entry is written. What an unauthenticated caller
+can make the server write is bounded: its body is audited as its size and one HMAC of the bytes,
+as is any body over ``AUDITED_BODY_BYTES``; big bodies are HMAC'd on a worker thread."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from strongroom.audit import AuditBroker
+from strongroom.audit.record import SENSITIVE_FIELDS, AuditRecord
+from strongroom.auth.identity import Identity
+from strongroom.clock import Clock
+from strongroom.errors import BadRequest, StrongroomError
+from strongroom.jsondata import check_json
+from strongroom.server.routes import Answer, Call, Route
+from strongroom.types import format_time
+
+__all__ = ["AUDITED_BODY_BYTES", "AuditTrail", "RequestTrail"]
+
+AUDITED_BODY_BYTES = 64 * 1024  # a larger body is audited as its size and HMAC
+_INLINE_BYTES = 4 * 1024  # smaller entries are HMAC'd on the event loop (cheaper than a thread)
+
+
+def _opaque(raw: bytes) -> str:
+    """The whole body as one string leaf, which each sink HMACs: its size and digest, never its
+    content (a SHA-256 of a short password would be guessable; a keyed HMAC is not)."""
+    return raw.decode("latin-1")
+
+
+def audited_body(raw: bytes, trusted: bool, depth_limit: int) -> tuple[Any, Any]:
+    """(what the request entry carries for a body, the parsed JSON object for the handler or
+    None). Only an authenticated caller's well-formed body of a bounded size is parsed (every leaf
+    is then HMAC'd)."""
+    if not trusted or len(raw) > AUDITED_BODY_BYTES:
+        return _opaque(raw), None
+    try:
+        doc = json.loads(raw)
+        check_json(doc, depth_limit)
+    except (ValueError, RecursionError, BadRequest):
+        return _opaque(raw), None
+    return doc, doc if isinstance(doc, dict) else None
+
+
+class AuditTrail:
+    """Makes the audit records of routes and starts each request's pair of entries."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def begin(
+        self,
+        broker: AuditBroker,
+        scope: Mapping[str, Any],
+        request_id: str,
+        route: Route | None,
+        credential: str | None,
+        identity: Identity | None,
+        address: str,
+    ) -> RequestTrail | None:
+        if not broker.enabled:
+            return None
+        return RequestTrail(
+            broker, self._clock, scope, request_id, route, credential, identity, address
+        )
+
+    @staticmethod
+    def answered(route: Route, call: Call, answer: Answer) -> AuditRecord:
+        doc = answer.doc
+        if answer.clear and isinstance(doc, dict):
+            clear = {k: doc[k] for k in answer.clear if k in doc}
+            response = {k: v for k, v in doc.items() if k not in clear}
+            return AuditRecord(route.operation, call.path, response=response, clear=clear)
+        return AuditRecord(route.operation, call.path, response=doc)
+
+    @staticmethod
+    def error(route: Route, exc: StrongroomError) -> AuditRecord:
+        return AuditRecord(route.operation, error=exc)
+
+
+class RequestTrail:
+    def __init__(
+        self,
+        broker: AuditBroker,
+        clock: Clock,
+        scope: Mapping[str, Any],
+        request_id: str,
+        route: Route | None,
+        credential: str | None,
+        identity: Identity | None,
+        address: str,
+    ) -> None:
+        self._broker = broker
+        self._route = route
+        self._credential = credential
+        self._identity = identity
+        self._base: dict[str, Any] = {
+            "time": format_time(clock.now()),
+            "request_id": request_id,
+            "request": {
+                "method": scope["method"],
+                "path": scope["path"],
+                "query": scope.get("query_string", b"").decode("latin-1"),
+                "remote_addr": address,
+            },
+            "operation": route.operation if route is not None else "unmatched",
+        }
+        self._deferred: dict[str, Any] | None = None
+        self._depth = 34
+
+    async def request(self, body: bytes, *, trusted: bool) -> dict[str, Any] | None:
+        """Write (or, for a read, hold) the request entry; returns the body parsed as a JSON
+        object when it was parsed for the entry, so the handler does not parse it again."""
+        trusted = trusted and self._identity is not None
+        form, parsed = audited_body(body, trusted, self._depth) if body else (None, None)
+        entry: dict[str, Any] = {**self._base, "type": "request", "body": form}
+        if body:
+            entry["body_size"] = len(body)
+        if self._credential:
+            entry["token"] = self._credential
+        if self._base["request"]["method"] in ("GET", "HEAD"):
+            self._deferred = entry  # a read changes nothing: its entry goes with the response
+        else:
+            await self._write((entry,), len(body))
+        return parsed
+
+    def refused(self, exc: StrongroomError) -> AuditRecord:
+        operation = self._route.operation if self._route is not None else "unmatched"
+        return AuditRecord(operation, error=exc)
+
+    async def response(self, status: int, record: AuditRecord, size: int) -> None:
+        entry: dict[str, Any] = {**self._base, "type": "response", "status": status}
+        entry.update(record.fields())
+        if self._credential:
+            entry["token"] = self._credential
+        identity = self._identity
+        if identity is not None:
+            entry["auth"] = {"display_name": identity.name, "policies": list(identity.policies)}
+            entry["accessor"] = identity.accessor
+        entries = (entry,) if self._deferred is None else (self._deferred, entry)
+        await self._write(entries, size)
+
+    async def _write(self, entries: tuple[dict[str, Any], ...], size: int) -> None:
+        if size > _INLINE_BYTES:
+            await run_in_threadpool(self._broker.log, *entries, sensitive=SENSITIVE_FIELDS)
+        else:
+            self._broker.log(*entries, sensitive=SENSITIVE_FIELDS)

@@ -1,0 +1,392 @@
+"""Native routes of authentication: tokens, token roles, AppRole and userpass (Vault's paths)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from strongroom.auth.identity import Identity
+from strongroom.auth.token_service import TokenRequest
+from strongroom.auth.tokens import TokenInfo
+from strongroom.durations import parse_duration
+from strongroom.errors import BadRequest
+from strongroom.server.routes import Answer, Call, Route
+from strongroom.server.services import Services
+
+__all__ = ["ACCESS_ROUTES", "named_resource"]
+
+_STR: dict[str, Any] = {"type": "string"}
+_STRS = {"type": "array", "items": _STR}
+_DURATION = {"type": ["string", "integer"]}
+_INT = {"type": "integer", "minimum": 0}
+_TARGET = {"type": "object", "properties": {"token": _STR, "accessor": _STR}}
+
+
+def _body(**properties: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": properties}
+
+
+def auth_answer(token: str, info: TokenInfo) -> Answer:
+    """Vault's ``auth`` block: the new token and what it carries."""
+    return Answer(
+        {
+            "auth": {
+                "client_token": token,
+                "accessor": info.accessor,
+                "policies": list(info.policies),
+                "token_policies": list(info.policies),
+                "metadata": info.meta,
+                "lease_duration": int(info.expires - info.created) if info.expires else 0,
+                "renewable": info.renewable,
+                "orphan": info.orphan,
+                "num_uses": info.num_uses,
+            }
+        }
+    )
+
+
+def _info(call: Call, info: TokenInfo) -> Answer:
+    registry = call.services.token_registry
+    return Answer({"data": info.to_json(registry.now(), registry.uses_left(info))})
+
+
+# -- tokens
+def create_token(call: Call) -> Answer:
+    request = TokenRequest.from_json(call.json())
+    token, info = call.services.tokens.create(call.identity, request, call.params.get("role"))
+    return auth_answer(token, info)
+
+
+def lookup_self(call: Call) -> Answer:
+    return _info(call, call.services.tokens.self_info(call.identity))
+
+
+def lookup_other(call: Call) -> Answer:
+    doc = call.json()
+    info = call.services.tokens.target(
+        call.identity, "lookup", doc.get("token"), doc.get("accessor")
+    )
+    return _info(call, info)
+
+
+def renew_self(call: Call) -> Answer:
+    increment = parse_duration(call.json().get("increment"), "increment")
+    return _info(call, call.services.tokens.renew_self(call.identity, increment))
+
+
+def renew_other(call: Call) -> Answer:
+    doc = call.json()
+    increment = parse_duration(doc.get("increment"), "increment")
+    renewed = call.services.tokens.renew(
+        call.identity, doc.get("token"), doc.get("accessor"), increment
+    )
+    return _info(call, renewed)
+
+
+def revoke_self(call: Call) -> Answer:
+    call.services.tokens.revoke_self(call.identity)
+    return Answer.empty()
+
+
+def revoke_other(call: Call) -> Answer:
+    doc = call.json()
+    call.services.tokens.revoke(
+        call.identity, doc.get("token"), doc.get("accessor"), doc.get("orphan_children") is True
+    )
+    return Answer.empty()
+
+
+def list_accessors(call: Call) -> Answer:
+    return Answer({"keys": call.services.tokens.list_accessors(call.identity)})
+
+
+def list_token_roles(call: Call) -> Answer:
+    return Answer({"keys": call.services.tokens.list_roles(call.identity)})
+
+
+# -- AppRole
+def list_approle_roles(call: Call) -> Answer:
+    return Answer({"keys": call.services.approle.list_roles(call.identity)})
+
+
+def approle_role_id(call: Call) -> Answer:
+    role_id = call.services.approle.role_id(call.identity, call.params["name"])
+    return Answer({"data": {"role_id": role_id}})
+
+
+def list_secret_ids(call: Call) -> Answer:
+    return Answer(
+        {"keys": call.services.approle.list_secret_ids(call.identity, call.params["name"])}
+    )
+
+
+def generate_secret_id(call: Call) -> Answer:
+    approle = call.services.approle
+    return Answer(
+        {"data": approle.generate_secret_id(call.identity, call.params["name"], call.json())}
+    )
+
+
+def _secret_id_action(action: str, by_accessor: bool) -> Callable[[Call], Answer]:
+    field = "secret_id_accessor" if by_accessor else "secret_id"
+
+    def handler(call: Call) -> Answer:
+        value = call.json().get(field)
+        if not isinstance(value, str) or not value:
+            raise BadRequest(f'body must be {{"{field}": "..."}}')
+        named = {"accessor": value} if by_accessor else {"secret_id": value}
+        approle, name = call.services.approle, call.params["name"]
+        if action == "lookup":
+            return Answer({"data": approle.lookup_secret_id(call.identity, name, **named)})
+        approle.destroy_secret_id(call.identity, name, **named)
+        return Answer.empty()
+
+    return handler
+
+
+def approle_login(call: Call) -> Answer:
+    # Public: the front door charged this request to its address's budget already.
+    doc = call.json()
+    token, info = call.services.approle.login(
+        doc.get("role_id"), doc.get("secret_id", ""), call.address
+    )
+    return auth_answer(token, info)
+
+
+# -- userpass
+def list_users(call: Call) -> Answer:
+    return Answer({"keys": call.services.userpass.list_users(call.identity)})
+
+
+def userpass_login(call: Call) -> Answer:
+    token, info = call.services.userpass.login(call.params["name"], call.json())
+    return auth_answer(token, info)
+
+
+Reader = Callable[[Services, Identity, str], Any]
+Writer = Callable[[Services, Identity, str, dict[str, Any]], object]
+Deleter = Callable[[Services, Identity, str], object]
+
+
+def named_resource(
+    path: str,
+    operation: str,
+    noun: str,
+    *,
+    read: Reader | None,
+    write: Writer,
+    delete: Deleter,
+    body: dict[str, Any] | None = None,
+) -> tuple[Route, ...]:
+    """GET (``{"data": read()}``), PUT and POST, and DELETE of ``…/{name}`` as four routes."""
+
+    def read_handler(call: Call) -> Answer:
+        assert read is not None
+        return Answer({"data": read(call.services, call.identity, call.params["name"])})
+
+    def write_handler(call: Call) -> Answer:
+        write(call.services, call.identity, call.params["name"], call.json())
+        return Answer.empty()
+
+    def delete_handler(call: Call) -> Answer:
+        delete(call.services, call.identity, call.params["name"])
+        return Answer.empty()
+
+    routes = [
+        Route(
+            "PUT",
+            path,
+            write_handler,
+            f"write{operation}",
+            f"Create or update {noun}",
+            body=body,
+            status=204,
+        ),
+        Route(
+            "POST",
+            path,
+            write_handler,
+            f"write{operation}Post",
+            "Same as PUT",
+            body=body,
+            status=204,
+        ),
+        Route("DELETE", path, delete_handler, f"delete{operation}", f"Delete {noun}", status=204),
+    ]
+    if read is not None:
+        routes.insert(0, Route("GET", path, read_handler, f"read{operation}", f"Read {noun}"))
+    return tuple(routes)
+
+
+_T = "/api/v1/auth/token"
+_A = "/api/v1/auth/approle"
+_U = "/api/v1/auth/userpass"
+_TOKEN_CREATE = _body(
+    policies=_STRS,
+    ttl=_DURATION,
+    explicit_max_ttl=_DURATION,
+    period=_DURATION,
+    num_uses=_INT,
+    display_name=_STR,
+    meta={"type": "object", "additionalProperties": _STR},
+    no_parent={"type": "boolean"},
+    no_default_policy={"type": "boolean"},
+    renewable={"type": "boolean"},
+)
+
+ACCESS_ROUTES = (
+    Route(
+        "POST",
+        f"{_T}/create",
+        create_token,
+        "createToken",
+        "Create a child token",
+        body=_TOKEN_CREATE,
+    ),
+    Route(
+        "POST",
+        f"{_T}/create/{{role}}",
+        create_token,
+        "createTokenWithRole",
+        "Create by role",
+        body=_TOKEN_CREATE,
+    ),
+    Route("GET", f"{_T}/lookup-self", lookup_self, "lookupSelf", "The calling token's properties"),
+    Route(
+        "POST",
+        f"{_T}/lookup",
+        lookup_other,
+        "lookupToken",
+        "Look up a token or accessor",
+        body=_TARGET,
+    ),
+    Route(
+        "POST",
+        f"{_T}/renew-self",
+        renew_self,
+        "renewSelf",
+        "Renew the calling token",
+        body=_body(increment=_DURATION),
+    ),
+    Route(
+        "POST", f"{_T}/renew", renew_other, "renewToken", "Renew a token or accessor", body=_TARGET
+    ),
+    Route(
+        "POST",
+        f"{_T}/revoke-self",
+        revoke_self,
+        "revokeSelf",
+        "Revoke the calling token and its children",
+        status=204,
+    ),
+    Route(
+        "POST",
+        f"{_T}/revoke",
+        revoke_other,
+        "revokeToken",
+        "Revoke a token or accessor and its tree",
+        body=_TARGET,
+        status=204,
+    ),
+    Route("GET", f"{_T}/accessors", list_accessors, "listAccessors", "Every token accessor (sudo)"),
+    Route("GET", f"{_T}/roles", list_token_roles, "listTokenRoles", "Token roles"),
+    *named_resource(
+        f"{_T}/roles/{{name}}",
+        "TokenRole",
+        "a token role",
+        read=lambda s, who, name: s.tokens.read_role(who, name),
+        write=lambda s, who, name, doc: s.tokens.write_role(who, name, doc),
+        delete=lambda s, who, name: s.tokens.delete_role(who, name),
+        body=_body(allowed_policies=_STRS),
+    ),
+    Route("GET", f"{_A}/role", list_approle_roles, "listAppRoles", "AppRole roles"),
+    *named_resource(
+        f"{_A}/role/{{name}}",
+        "AppRole",
+        "an AppRole role and its secret ids",
+        read=lambda s, who, name: s.approle.read_role(who, name),
+        write=lambda s, who, name, doc: s.approle.write_role(who, name, doc),
+        delete=lambda s, who, name: s.approle.delete_role(who, name),
+        body=_body(token_policies=_STRS, token_ttl=_DURATION, token_max_ttl=_DURATION),
+    ),
+    Route(
+        "GET", f"{_A}/role/{{name}}/role-id", approle_role_id, "readRoleId", "The role's role_id"
+    ),
+    Route(
+        "GET",
+        f"{_A}/role/{{name}}/secret-id",
+        list_secret_ids,
+        "listSecretIds",
+        "Secret id accessors",
+    ),
+    Route(
+        "POST",
+        f"{_A}/role/{{name}}/secret-id",
+        generate_secret_id,
+        "generateSecretId",
+        "A new secret_id",
+        body=_body(metadata=_STR, cidr_list=_STRS, ttl=_DURATION, num_uses=_INT),
+    ),
+    Route(
+        "POST",
+        f"{_A}/role/{{name}}/secret-id/lookup",
+        _secret_id_action("lookup", False),
+        "lookupSecretId",
+        "Look up a secret_id",
+        body=_body(secret_id=_STR),
+    ),
+    Route(
+        "POST",
+        f"{_A}/role/{{name}}/secret-id/destroy",
+        _secret_id_action("destroy", False),
+        "destroySecretId",
+        "Destroy a secret_id",
+        body=_body(secret_id=_STR),
+        status=204,
+    ),
+    Route(
+        "POST",
+        f"{_A}/role/{{name}}/secret-id-accessor/lookup",
+        _secret_id_action("lookup", True),
+        "lookupSecretIdAccessor",
+        "Look up by accessor",
+        body=_body(secret_id_accessor=_STR),
+    ),
+    Route(
+        "POST",
+        f"{_A}/role/{{name}}/secret-id-accessor/destroy",
+        _secret_id_action("destroy", True),
+        "destroySecretIdAccessor",
+        "Destroy by accessor",
+        body=_body(secret_id_accessor=_STR),
+        status=204,
+    ),
+    Route(
+        "POST",
+        f"{_A}/login",
+        approle_login,
+        "approleLogin",
+        "Log in with role_id and secret_id",
+        body=_body(role_id=_STR, secret_id=_STR),
+        public=True,
+    ),
+    Route("GET", f"{_U}/users", list_users, "listUsers", "Userpass users"),
+    *named_resource(
+        f"{_U}/users/{{name}}",
+        "User",
+        "a user (a read never shows the password)",
+        read=lambda s, who, name: s.userpass.read_user(who, name),
+        write=lambda s, who, name, doc: s.userpass.write_user(who, name, doc),
+        delete=lambda s, who, name: s.userpass.delete_user(who, name),
+        body=_body(password=_STR, token_policies=_STRS),
+    ),
+    Route(
+        "POST",
+        f"{_U}/login/{{name}}",
+        userpass_login,
+        "userpassLogin",
+        "Log in with a password",
+        body=_body(password=_STR),
+        public=True,
+    ),
+)

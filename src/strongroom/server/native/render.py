@@ -1,0 +1,52 @@
+"""The native surface's wire shapes: compact JSON answers and the one error shape
+``{"error": {"code", "message"}, "request_id"}``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from strongroom.errors import StrongroomError
+from strongroom.server.routes import Answer
+from strongroom.server.surface import Rendered
+
+__all__ = ["ERROR_SCHEMA", "render", "render_error"]
+
+# Answers carry secrets and tokens: no browser, proxy or CDN may keep a copy.
+_NO_STORE = (b"cache-control", b"no-store")
+_JSON = (b"content-type", b"application/json")
+
+
+def _encode(doc: Any) -> bytes:
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def render(answer: Answer) -> Rendered:
+    extra = tuple((k.lower().encode(), v.encode()) for k, v in answer.headers.items())
+    if answer.raw is not None:
+        content_type = (b"content-type", answer.media_type.encode())
+        return Rendered(answer.status, answer.raw, (content_type, _NO_STORE, *extra))
+    if answer.status == 204:
+        return Rendered(204, b"", (_NO_STORE, *extra))
+    return Rendered(answer.status, _encode(answer.doc), (_JSON, _NO_STORE, *extra))
+
+
+def render_error(exc: StrongroomError, request_id: str) -> Rendered:
+    error: dict[str, Any] = {"code": exc.code, "message": exc.message, **exc.details}
+    body = _encode({"error": error, "request_id": request_id})
+    headers: tuple[tuple[bytes, bytes], ...] = (_JSON, _NO_STORE)
+    if exc.http_status == 401:
+        headers += ((b"www-authenticate", b'Bearer realm="strongroom"'),)
+    return Rendered(exc.http_status, body, headers)
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        },
+        "request_id": {"type": "string"},
+    },
+}

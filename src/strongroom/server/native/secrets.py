@@ -1,0 +1,393 @@
+"""Native routes of secrets: versions, metadata, listing and search. Parse, call the service,
+answer; no business logic here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strongroom.errors import BadRequest
+from strongroom.limits import MAX_INTEGER
+from strongroom.server.bodies import body_int, versions_field
+from strongroom.server.routes import Answer, Call, Route
+
+__all__ = ["SECRET_ROUTES"]
+
+_STR: dict[str, Any] = {"type": "string"}
+_OBJ: dict[str, Any] = {"type": "object"}
+_CAS = {"type": "integer", "minimum": 0}
+_SECRET_BODY = {"type": "object", "required": ["data"], "properties": {"data": _OBJ, "cas": _CAS}}
+_PATCH_BODY = {"type": "object", "properties": {"data": _OBJ, "cas": _CAS}}
+_VERSIONS_BODY = {
+    "type": "object",
+    "required": ["versions"],
+    "properties": {"versions": {"type": "array", "items": {"type": "integer", "minimum": 1}}},
+}
+_METADATA_BODY = {
+    "type": "object",
+    "properties": {
+        "max_versions": {"type": "integer", "minimum": 0},
+        "cas_required": {"type": "boolean"},
+        "custom_metadata": {"type": "object", "additionalProperties": _STR},
+    },
+}
+_VERSION_METADATA = {
+    "type": "object",
+    "required": ["version", "created_time", "deletion_time", "destroyed"],
+    "properties": {
+        "version": {"type": "integer"},
+        "created_time": _STR,
+        "deletion_time": _STR,
+        "destroyed": {"type": "boolean"},
+    },
+}
+_SECRET = {
+    "type": "object",
+    "required": ["data", "metadata"],
+    "properties": {"data": _OBJ, "metadata": _VERSION_METADATA, "custom_metadata": _OBJ},
+}
+_KEYS_PAGE = {
+    "type": "object",
+    "required": ["keys", "next"],
+    "properties": {"keys": {"type": "array", "items": _STR}, "next": _STR},
+}
+_PAGE_LIMIT = {"type": "integer", "minimum": 1, "maximum": 1000}
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+_AFTER = _query("after", _STR, "the 'next' cursor of the previous page (opaque)")
+_LIST_QUERY = (
+    _query(
+        "recursive", {"type": "string", "enum": ["true", "false", "1", "0"]}, "every path, paged"
+    ),
+    _AFTER,
+    _query("limit", _PAGE_LIMIT, "paths per page"),
+)
+_READ_QUERY = (
+    _query(
+        "version", {"type": "integer", "minimum": 1, "maximum": MAX_INTEGER}, "a version number"
+    ),
+    _query("stage", _STR, "a staging label: current, pending, previous or your own"),
+)
+_SEARCH_QUERY = (
+    _query("prefix", _STR, "only paths under this prefix"),
+    _query("name", _STR, "a glob (* ? [) or a case-insensitive substring of the path"),
+    _query(
+        "metadata",
+        {"type": "array", "items": {"type": "string", "pattern": "^[^=]+=.*$"}},
+        "key=value pairs the custom metadata must hold (repeatable)",
+    ),
+    _query("limit", _PAGE_LIMIT, "paths per page"),
+    _AFTER,
+)
+
+
+def _target(call: Call) -> tuple[str, str]:
+    return call.params["namespace"], call.params["path"]
+
+
+def read_secret(call: Call) -> Answer:
+    """Fast: one indexed read and an in-memory keyring. A keyring not in memory may need the key
+    provider (a network call), so that read goes to a worker thread."""
+    ns, path = _target(call)
+    secrets = call.services.secrets
+    if not secrets.keys_in_memory(ns):
+        call.must_not_block()
+    stage = call.query.get("stage") or None
+    if stage is not None:
+        value = secrets.get_stage(call.identity, ns, path, stage)
+    else:
+        value = secrets.get(call.identity, ns, path, version=call.query_int("version"))
+    # The version metadata (number, times, state) is audited in clear beside the HMAC'd data.
+    return Answer(value.to_json(), clear=("metadata",))
+
+
+def write_secret(call: Call) -> Answer:
+    ns, path = _target(call)
+    doc = call.json()
+    if "data" not in doc:
+        raise BadRequest('body must be {"data": {...}, "cas": N}')
+    meta = call.services.secrets.put(call.identity, ns, path, doc["data"], cas=body_int(doc, "cas"))
+    return Answer(meta.to_json())
+
+
+def patch_secret(call: Call) -> Answer:
+    ns, path = _target(call)
+    doc = call.json()
+    meta = call.services.secrets.patch(
+        call.identity, ns, path, doc.get("data"), cas=body_int(doc, "cas")
+    )
+    return Answer(meta.to_json())
+
+
+def delete_latest(call: Call) -> Answer:
+    ns, path = _target(call)
+    call.services.secrets.delete(call.identity, ns, path)
+    return Answer.empty()
+
+
+def delete_versions(call: Call) -> Answer:
+    ns, path = _target(call)
+    call.services.secrets.delete(call.identity, ns, path, versions_field(call.json()))
+    return Answer.empty()
+
+
+def undelete_versions(call: Call) -> Answer:
+    ns, path = _target(call)
+    call.services.secrets.undelete(call.identity, ns, path, versions_field(call.json()))
+    return Answer.empty()
+
+
+def destroy_versions(call: Call) -> Answer:
+    ns, path = _target(call)
+    call.services.secrets.destroy(call.identity, ns, path, versions_field(call.json()))
+    return Answer.empty()
+
+
+def rollback_secret(call: Call) -> Answer:
+    ns, path = _target(call)
+    version = body_int(call.json(), "version")
+    if not version:
+        raise BadRequest('body must be {"version": N}')
+    return Answer(call.services.secrets.rollback(call.identity, ns, path, version).to_json())
+
+
+def read_metadata(call: Call) -> Answer:
+    ns, path = _target(call)
+    return Answer(call.services.secrets.metadata(call.identity, ns, path).to_json())
+
+
+def write_metadata(call: Call) -> Answer:
+    ns, path = _target(call)
+    doc = call.json()
+    cas_required = doc.get("cas_required")
+    if cas_required is not None and not isinstance(cas_required, bool):
+        raise BadRequest("cas_required must be true or false")
+    meta = call.services.secrets.write_metadata(
+        call.identity,
+        ns,
+        path,
+        max_versions=body_int(doc, "max_versions"),
+        cas_required=cas_required,
+        custom_metadata=doc.get("custom_metadata"),
+    )
+    return Answer(meta.to_json()) if meta is not None else Answer.empty()
+
+
+def delete_secret(call: Call) -> Answer:
+    ns, path = _target(call)
+    call.services.secrets.delete_all(call.identity, ns, path)
+    return Answer.empty()
+
+
+def list_secrets(call: Call) -> Answer:
+    ns = call.params["namespace"]
+    prefix = call.params.get("path", "")
+    secrets = call.services.secrets
+    if call.query.get("recursive") in ("true", "1"):
+        keys, cursor = secrets.list_recursive(
+            call.identity,
+            ns,
+            prefix,
+            after=call.query.get("after", ""),
+            limit=call.query_int("limit", 1000) or 1000,
+        )
+        return Answer({"keys": keys, "next": cursor})
+    return Answer({"keys": secrets.list_keys(call.identity, ns, prefix), "next": ""})
+
+
+def search_secrets(call: Call) -> Answer:
+    metadata: dict[str, str] = {}
+    for pair in call.query.getlist("metadata"):
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise BadRequest("metadata filters are key=value")
+        metadata[key] = value
+    paths, cursor = call.services.secrets.search(
+        call.identity,
+        call.params["namespace"],
+        prefix=call.query.get("prefix", ""),
+        name=call.query.get("name", ""),
+        metadata=metadata,
+        limit=call.query_int("limit", 1000) or 1000,
+        after=call.query.get("after", ""),
+    )
+    return Answer({"keys": paths, "next": cursor})
+
+
+def set_label(call: Call) -> Answer:
+    ns, path = _target(call)
+    doc = call.json()
+    label = doc.get("label")
+    if not isinstance(label, str):
+        raise BadRequest('body must be {"label": "name", "version": N} (version null removes it)')
+    version = body_int(doc, "version")
+    labels = call.services.secrets.set_label(call.identity, ns, path, label, version)
+    return Answer({"data": {"labels": labels}})
+
+
+_P = "/api/v1"
+_S = "/{namespace}/{path:path}"
+_LABEL_BODY = {
+    "type": "object",
+    "required": ["label"],
+    "properties": {"label": _STR, "version": {"type": ["integer", "null"], "minimum": 1}},
+}
+
+SECRET_ROUTES = (
+    Route(
+        "GET",
+        f"{_P}/secrets{_S}",
+        read_secret,
+        "readSecret",
+        "Read the current version, or ?version=N, or ?stage=pending|previous|label",
+        query=_READ_QUERY,
+        response=_SECRET,
+        fast=True,
+    ),
+    Route(
+        "PUT",
+        f"{_P}/secrets{_S}",
+        write_secret,
+        "writeSecret",
+        "Write a new version (cas: check-and-set)",
+        body=_SECRET_BODY,
+        response=_VERSION_METADATA,
+    ),
+    Route(
+        "POST",
+        f"{_P}/secrets{_S}",
+        write_secret,
+        "writeSecretPost",
+        "Same as PUT",
+        body=_SECRET_BODY,
+        response=_VERSION_METADATA,
+    ),
+    Route(
+        "PATCH",
+        f"{_P}/secrets{_S}",
+        patch_secret,
+        "patchSecret",
+        "Merge (RFC 7386) into the latest version",
+        body=_PATCH_BODY,
+        response=_VERSION_METADATA,
+    ),
+    Route(
+        "DELETE",
+        f"{_P}/secrets{_S}",
+        delete_latest,
+        "deleteLatest",
+        "Soft-delete the latest version",
+        status=204,
+    ),
+    Route(
+        "POST",
+        f"{_P}/delete{_S}",
+        delete_versions,
+        "deleteVersions",
+        "Soft-delete versions",
+        body=_VERSIONS_BODY,
+        status=204,
+    ),
+    Route(
+        "POST",
+        f"{_P}/undelete{_S}",
+        undelete_versions,
+        "undeleteVersions",
+        "Restore soft-deleted versions",
+        body=_VERSIONS_BODY,
+        status=204,
+    ),
+    Route(
+        "POST",
+        f"{_P}/destroy{_S}",
+        destroy_versions,
+        "destroyVersions",
+        "Permanently destroy versions",
+        body=_VERSIONS_BODY,
+        status=204,
+    ),
+    Route(
+        "POST",
+        f"{_P}/rollback{_S}",
+        rollback_secret,
+        "rollbackSecret",
+        "Write the data of an older version as the newest",
+        body={
+            "type": "object",
+            "required": ["version"],
+            "properties": {"version": {"type": "integer", "minimum": 1}},
+        },
+        response=_VERSION_METADATA,
+    ),
+    Route(
+        "GET", f"{_P}/metadata{_S}", read_metadata, "readMetadata", "Metadata and version history"
+    ),
+    Route(
+        "PUT",
+        f"{_P}/metadata{_S}",
+        write_metadata,
+        "writeMetadata",
+        "Set max_versions, cas_required, custom_metadata",
+        body=_METADATA_BODY,
+    ),
+    Route(
+        "POST",
+        f"{_P}/metadata{_S}",
+        write_metadata,
+        "writeMetadataPost",
+        "Same as PUT",
+        body=_METADATA_BODY,
+    ),
+    Route(
+        "DELETE",
+        f"{_P}/metadata{_S}",
+        delete_secret,
+        "deleteSecret",
+        "Delete every version and the metadata",
+        status=204,
+    ),
+    Route(
+        "GET",
+        f"{_P}/list/{{namespace}}",
+        list_secrets,
+        "listRoot",
+        "List one level (or ?recursive=true)",
+        query=_LIST_QUERY,
+        response=_KEYS_PAGE,
+    ),
+    Route(
+        "GET",
+        f"{_P}/list{_S}",
+        list_secrets,
+        "listPrefix",
+        "List one level under a prefix (or ?recursive=true)",
+        query=_LIST_QUERY,
+        response=_KEYS_PAGE,
+    ),
+    Route(
+        "GET",
+        f"{_P}/search/{{namespace}}",
+        search_secrets,
+        "searchSecrets",
+        "Search by name and custom metadata",
+        query=_SEARCH_QUERY,
+        response=_KEYS_PAGE,
+    ),
+    Route(
+        "POST",
+        f"{_P}/labels{_S}",
+        set_label,
+        "setLabel",
+        "Move a custom staging label (version null removes it)",
+        body=_LABEL_BODY,
+    ),
+)

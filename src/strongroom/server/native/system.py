@@ -1,0 +1,224 @@
+"""Native routes under /api/v1/sys: policies, capabilities, audit sinks, the seal, passwords."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strongroom.errors import BadRequest
+from strongroom.policy.model import Policy
+from strongroom.rotation.passwords import PasswordPolicy, generate_password
+from strongroom.server.bodies import body_int
+from strongroom.server.native.access import named_resource
+from strongroom.server.routes import Answer, Call, Route
+
+__all__ = ["SYSTEM_ROUTES"]
+
+_STR: dict[str, Any] = {"type": "string"}
+_STRS = {"type": "array", "items": _STR}
+_INT = {"type": "integer", "minimum": 0}
+
+
+def _body(**properties: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": properties}
+
+
+def _policy_text(policy: Policy) -> dict[str, str]:
+    return {"name": policy.name, "policy": policy.text}
+
+
+def list_policies(call: Call) -> Answer:
+    return Answer({"keys": call.services.admin.list_policies(call.identity)})
+
+
+def capabilities_self(call: Call) -> Answer:
+    doc = call.json()
+    paths = doc.get("paths", [doc["path"]] if isinstance(doc.get("path"), str) else None)
+    if not isinstance(paths, list):
+        raise BadRequest('body must be {"paths": ["secret/app/db", ...]}')
+    return Answer({"data": call.services.admin.capabilities(call.identity, paths)})
+
+
+def list_audit(call: Call) -> Answer:
+    return Answer({"sinks": call.services.admin.audit_sinks(call.identity)})
+
+
+def verify_audit(call: Call) -> Answer:
+    result = call.services.admin.verify_audit(call.identity, call.params["name"])
+    return Answer({"data": result.to_json()})
+
+
+def audit_hash(call: Call) -> Answer:
+    digest = call.services.admin.audit_hash(
+        call.identity, call.params["name"], call.json().get("input")
+    )
+    return Answer({"data": {"hash": digest}})
+
+
+def seal_status(call: Call) -> Answer:
+    return Answer({"data": call.seal.status().to_json()})
+
+
+def init(call: Call) -> Answer:
+    doc = call.json()
+    shares = body_int(doc, "shares") or 1
+    threshold = body_int(doc, "threshold") or 1
+    keys, token = call.seal.initialize(shares, threshold)
+    return Answer({"data": {"keys": keys, "root_token": token}})
+
+
+def unseal(call: Call) -> Answer:
+    doc = call.json()
+    status = call.seal.unseal(doc.get("key"), doc.get("nonce", ""), call.address)
+    return Answer({"data": status.to_json()})
+
+
+def seal(call: Call) -> Answer:
+    call.seal.seal(call.identity)
+    return Answer.empty()
+
+
+def rekey(call: Call) -> Answer:
+    doc = call.json()
+    result = call.seal.rekey(
+        call.identity,
+        doc.get("keys", []),
+        body_int(doc, "shares") or 1,
+        body_int(doc, "threshold") or 1,
+    )
+    data = {"keys": result.keys, "nonce": result.nonce, "verification_required": bool(result.nonce)}
+    return Answer({"data": data})
+
+
+def rekey_cancel(call: Call) -> Answer:
+    call.seal.cancel_rekey(call.identity)
+    return Answer.empty()
+
+
+def rekey_verify(call: Call) -> Answer:
+    doc = call.json()
+    call.seal.rekey_verify(call.identity, doc.get("nonce"), doc.get("keys"))
+    return Answer({"data": {"complete": True}})
+
+
+def random_password(call: Call) -> Answer:
+    # Any valid token may ask: the answer depends on nothing stored.
+    policy = PasswordPolicy.from_json(call.json())
+    password = generate_password(policy)
+    return Answer({"data": {"password": password, "entropy_bits": policy.entropy_bits}})
+
+
+_Y = "/api/v1/sys"
+_PASSWORD_POLICY = _body(
+    length={"type": "integer", "minimum": 1, "maximum": 4096},
+    classes={"type": "array", "items": {"enum": ["lower", "upper", "digits", "symbols"]}},
+    exclude=_STR,
+    require_each={"type": "boolean"},
+)
+
+SYSTEM_ROUTES = (
+    Route("GET", f"{_Y}/policies/acl", list_policies, "listPolicies", "ACL policy names"),
+    *named_resource(
+        f"{_Y}/policies/acl/{{name}}",
+        "Policy",
+        "an ACL policy (HCL or JSON)",
+        read=lambda s, who, name: _policy_text(s.admin.read_policy(who, name)),
+        write=lambda s, who, name, doc: s.admin.write_policy(who, name, doc.get("policy")),
+        delete=lambda s, who, name: s.admin.delete_policy(who, name),
+        body=_body(policy=_STR),
+    ),
+    Route(
+        "POST",
+        f"{_Y}/capabilities-self",
+        capabilities_self,
+        "capabilitiesSelf",
+        "The caller's capabilities on paths",
+        body=_body(paths=_STRS),
+    ),
+    Route("GET", f"{_Y}/audit", list_audit, "listAuditSinks", "Audit sinks"),
+    *named_resource(
+        f"{_Y}/audit/{{name}}",
+        "AuditSink",
+        "an audit sink",
+        read=None,
+        write=lambda s, who, name, doc: s.admin.enable_audit(who, name, doc.get("type")),
+        delete=lambda s, who, name: s.admin.disable_audit(who, name),
+        body=_body(type=_STR),
+    ),
+    Route(
+        "POST",
+        f"{_Y}/audit/{{name}}/verify",
+        verify_audit,
+        "verifyAudit",
+        "Verify a sink's hash chain",
+    ),
+    Route(
+        "POST",
+        f"{_Y}/audit-hash/{{name}}",
+        audit_hash,
+        "auditHash",
+        "HMAC a value with a sink's key",
+        body=_body(input=_STR),
+    ),
+    Route(
+        "GET",
+        f"{_Y}/seal-status",
+        seal_status,
+        "sealStatus",
+        "Seal type and state",
+        public=True,
+        open_while_sealed=True,
+    ),
+    Route(
+        "POST",
+        f"{_Y}/init",
+        init,
+        "init",
+        "Initialize: root keys, unseal shares, root token",
+        body=_body(shares=_INT, threshold=_INT),
+        public=True,
+        open_while_sealed=True,
+    ),
+    Route(
+        "POST",
+        f"{_Y}/unseal",
+        unseal,
+        "unseal",
+        "Give one unseal share",
+        body=_body(key=_STR, nonce=_STR),
+        public=True,
+        open_while_sealed=True,
+    ),
+    Route("POST", f"{_Y}/seal", seal, "seal", "Seal the server (sudo)", status=204),
+    Route(
+        "POST",
+        f"{_Y}/rekey",
+        rekey,
+        "rekey",
+        "Start a rekey: new unseal key; shamir: new shares and a nonce (sudo)",
+        body=_body(keys=_STRS, shares=_INT, threshold=_INT),
+    ),
+    Route(
+        "POST",
+        f"{_Y}/rekey/verify",
+        rekey_verify,
+        "rekeyVerify",
+        "Finish a shamir rekey with the threshold of new shares (sudo)",
+        body=_body(nonce=_STR, keys=_STRS),
+    ),
+    Route(
+        "DELETE",
+        f"{_Y}/rekey",
+        rekey_cancel,
+        "rekeyCancel",
+        "Cancel a pending shamir rekey (sudo)",
+        status=204,
+    ),
+    Route(
+        "POST",
+        f"{_Y}/tools/password",
+        random_password,
+        "randomPassword",
+        "A random password",
+        body=_PASSWORD_POLICY,
+    ),
+)

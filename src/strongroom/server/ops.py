@@ -1,0 +1,67 @@
+"""The ops surface: ``/healthz`` for load balancers (open, unaudited) and ``/metrics`` for
+Prometheus (a token with ``read`` on ``sys/metrics``). Errors in the native shape."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from strongroom.auth.authenticators import BearerToken, HeaderToken
+from strongroom.auth.tokens import TokenRegistry
+from strongroom.seal import SealStatus
+from strongroom.server.native.render import render, render_error
+from strongroom.server.routes import Answer, Call, Route
+from strongroom.server.surface import Surface
+
+__all__ = ["metrics_handler", "ops_surface"]
+
+_PATHS = frozenset({"/healthz", "/metrics"})
+
+
+def healthz(call: Call) -> Answer:
+    status: SealStatus = call.seal.status()
+    if not status.initialized:
+        return Answer({"status": "uninitialized", "sealed": True}, status=501)
+    if status.sealed:
+        return Answer({"status": "sealed", "sealed": True}, status=503)
+    return Answer({"status": "ok", "sealed": False})
+
+
+def metrics_handler(render_metrics: Callable[[], bytes]) -> Callable[[Call], Answer]:
+    def metrics(call: Call) -> Answer:
+        call.identity.require("read", "sys/metrics")
+        return Answer(raw=render_metrics(), media_type=CONTENT_TYPE_LATEST)
+
+    return metrics
+
+
+def _claims(scope: Mapping[str, Any]) -> bool:
+    return scope["path"] in _PATHS
+
+
+def ops_surface(
+    registry: Callable[[], TokenRegistry], render_metrics: Callable[[], bytes]
+) -> Surface:
+    routes = (
+        Route(
+            "GET",
+            "/healthz",
+            healthz,
+            "healthz",
+            "Health for load balancers",
+            public=True,
+            open_while_sealed=True,
+            audited=False,
+        ),
+        Route("GET", "/metrics", metrics_handler(render_metrics), "metrics", "Prometheus metrics"),
+    )
+    return Surface(
+        name="ops",
+        claims=_claims,
+        routes=routes,
+        render=render,
+        render_error=render_error,
+        authenticators=(BearerToken(registry), HeaderToken(registry, "X-Strongroom-Token")),
+    )

@@ -1,0 +1,216 @@
+"""Route tables as data. One ``Route`` per method and path feeds the router, the OpenAPI document
+and the front door's gates (public, open while sealed, fast), so no path is listed twice.
+
+A handler is a plain function from a ``Call`` to an ``Answer``. The front door runs it on a
+worker thread, or on the event loop when the route is marked fast (measured cheaper, and bounded);
+a fast handler that finds it needs blocking work raises ``NeedsThread`` before doing any, and the
+front door runs it again on a worker thread."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from starlette.datastructures import QueryParams
+from starlette.routing import compile_path
+
+from strongroom.auth.identity import Identity
+from strongroom.errors import BadRequest, LimitExceeded, Sealed, Unauthenticated
+from strongroom.jsondata import check_json
+from strongroom.limits import MAX_INTEGER, Limits
+
+if TYPE_CHECKING:
+    from strongroom.server.services import Services
+    from strongroom.service.seal import SealService
+
+__all__ = [
+    "Answer",
+    "Call",
+    "Handler",
+    "NeedsThread",
+    "Route",
+    "Router",
+    "parse_query_int",
+]
+
+Schema = dict[str, Any]
+
+
+class NeedsThread(Exception):
+    """Raised by a fast handler, before it has done anything, when answering would block."""
+
+
+@dataclass
+class Answer:
+    """What a handler returns. ``doc`` is rendered by the surface (JSON for every surface so
+    far); ``raw`` is sent as it is (the OpenAPI document, Prometheus text). ``clear`` names the
+    top-level fields of ``doc`` that are not sensitive and are audited as they are; every other
+    leaf of ``doc`` is HMAC'd in the audit log."""
+
+    doc: Any = None
+    status: int = 200
+    raw: bytes | None = None
+    media_type: str = "application/json"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    clear: tuple[str, ...] = ()
+
+    @classmethod
+    def empty(cls) -> Answer:
+        return cls(status=204)
+
+
+@dataclass
+class Call:
+    """One request as a handler sees it: matched path parameters, query, parsed body, the
+    caller's identity and the services. Built by the front door."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+    query_string: bytes
+    headers: Sequence[tuple[bytes, bytes]]
+    body: bytes
+    address: str
+    request_id: str
+    limits: Limits
+    seal: SealService
+    services_or_none: Services | None
+    identity_or_none: Identity | None = None
+    on_event_loop: bool = False
+    _doc: dict[str, Any] | None = None
+
+    def must_not_block(self) -> None:
+        """For fast handlers: on the event loop, hand this call to a worker thread instead."""
+        if self.on_event_loop:
+            raise NeedsThread
+
+    @property
+    def services(self) -> Services:
+        if self.services_or_none is None:
+            raise Sealed()
+        return self.services_or_none
+
+    @property
+    def identity(self) -> Identity:
+        if self.identity_or_none is None:
+            raise Unauthenticated()
+        return self.identity_or_none
+
+    @cached_property
+    def query(self) -> QueryParams:
+        return QueryParams(self.query_string.decode("latin-1"))
+
+    def query_int(self, name: str, default: int | None = None) -> int | None:
+        raw = self.query.get(name)
+        if raw is None or raw == "":
+            return default
+        return parse_query_int(raw, name)
+
+    def json(self) -> dict[str, Any]:
+        """The body as a JSON object, parsed once, within the depth limit (the front door has
+        bounded its size already)."""
+        if self._doc is None:
+            self._doc = parse_json_object(self.body, self.limits.max_json_depth)
+        return self._doc
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower().encode("latin-1")
+        for key, value in self.headers:
+            if key == wanted:
+                return value.decode("latin-1")
+        return None
+
+
+Handler = Callable[[Call], Answer]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # a Starlette-style template: "/api/v1/secrets/{namespace}/{path:path}"
+    handler: Handler
+    operation: str  # the OpenAPI operationId, the metrics label and the audit operation
+    summary: str = ""
+    body: Schema | None = None
+    query: tuple[Schema, ...] = ()
+    response: Schema | None = None
+    status: int = 200
+    public: bool = False  # reachable without a credential (charged to the address's budget)
+    open_while_sealed: bool = False
+    fast: bool = False  # runs on the event loop
+    audited: bool = True
+    documented: bool = True  # appears in the surface's API document
+
+
+def parse_query_int(raw: str, name: str) -> int:
+    """ASCII digits only (superscripts and other scripts' digits pass str.isdigit), up to
+    MAX_INTEGER."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > MAX_INTEGER:
+        raise BadRequest(f"query parameter {name!r} must be an integer from 0 to {MAX_INTEGER}")
+    return int(raw)
+
+
+def parse_json_object(raw: bytes, max_depth: int) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        doc = json.loads(raw)
+    except RecursionError:
+        raise LimitExceeded(f"JSON is nested deeper than {max_depth} levels") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        where = (
+            f" at line {exc.lineno} column {exc.colno}"
+            if isinstance(exc, json.JSONDecodeError)
+            else ""
+        )
+        raise BadRequest(f"request body is not valid JSON{where}") from None
+    if not isinstance(doc, dict):
+        raise BadRequest("request body must be a JSON object")
+    check_json(doc, max_depth + 2)
+    return doc
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    route: Route
+    literal: str  # the path up to its first parameter: a cheap test before the regex
+    pattern: re.Pattern[str]
+    convertors: Mapping[str, Any]
+
+
+class Router:
+    """Matches a path and method against one surface's table, fast routes first. A path that
+    matches with another method is a 405; no match at all is a 404."""
+
+    def __init__(self, routes: Sequence[Route]) -> None:
+        ordered = sorted(routes, key=lambda r: not r.fast)
+        self._compiled: list[_Compiled] = []
+        for route in ordered:
+            pattern, _, convertors = compile_path(route.path)
+            literal = route.path.split("{", 1)[0]
+            self._compiled.append(_Compiled(route, literal, pattern, convertors))
+
+    def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
+        """(route, path parameters, whether the path exists with another method)."""
+        if method == "HEAD":
+            method = "GET"
+        other_method = False
+        for entry in self._compiled:
+            if not path.startswith(entry.literal):
+                continue
+            found = entry.pattern.match(path)
+            if found is None:
+                continue
+            if entry.route.method != method:
+                other_method = True
+                continue
+            params = {
+                name: entry.convertors[name].convert(value)
+                for name, value in found.groupdict().items()
+            }
+            return entry.route, params, False
+        return None, {}, other_method

@@ -1,0 +1,35 @@
+"""The services a route may call, typed: what an unsealed node offers its surfaces. Routes reach
+nothing else (no store, no keyrings, no provider)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from strongroom.auth.approle import AppRoleAuth
+from strongroom.auth.token_service import TokenService
+from strongroom.auth.tokens import TokenRegistry
+from strongroom.auth.userpass import UserpassAuth
+from strongroom.limits import Limits
+from strongroom.rotation import RotationService
+from strongroom.service.admin import SystemService
+from strongroom.service.keys import DataKeyService
+from strongroom.service.namespaces import NamespaceService
+from strongroom.service.secrets import SecretService
+
+__all__ = ["Services"]
+
+
+@dataclass(frozen=True)
+class Services:
+    secrets: SecretService
+    namespaces: NamespaceService
+    keys: DataKeyService
+    admin: SystemService
+    tokens: TokenService
+    token_registry: TokenRegistry
+    approle: AppRoleAuth
+    userpass: UserpassAuth
+    rotation: RotationService
+    limits: Limits
+    pause_if_busy: Callable[[], None]  # long batch jobs yield to request traffic

@@ -1,0 +1,39 @@
+"""A surface is data: a name, how a request is recognised as its own, its authenticators, how it
+renders answers and errors, and its route table. The front door does the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from strongroom.auth.authenticators import Authenticator
+from strongroom.errors import StrongroomError
+from strongroom.server.routes import Answer, Route, Router
+
+__all__ = ["Rendered", "Surface"]
+
+Scope = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """An answer in wire form."""
+
+    status: int
+    body: bytes = b""
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+
+
+@dataclass(frozen=True)
+class Surface:
+    name: str
+    claims: Callable[[Scope], bool]
+    routes: Sequence[Route]
+    render: Callable[[Answer], Rendered]
+    render_error: Callable[[StrongroomError, str], Rendered]  # (error, request id)
+    authenticators: Sequence[Authenticator] = ()
+    router: Router = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "router", Router(self.routes))

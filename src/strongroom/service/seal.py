@@ -1,0 +1,70 @@
+"""The seal as a service: status, initialization and unsealing (open to anyone, as in Vault),
+and sealing and rekeying (``sudo`` on ``sys/seal`` and ``sys/rekey``). Authorization lives here;
+the node that owns the barrier only does what it is told."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from strongroom.auth.identity import Identity
+from strongroom.errors import BadRequest, NotFound
+from strongroom.seal import RekeyResult, SealStatus
+
+__all__ = ["SealController", "SealService"]
+
+
+class SealController(Protocol):
+    """What the server node does with its seal."""
+
+    def status(self, nonce: str = "") -> SealStatus: ...
+
+    def initialize(self, shares: int, threshold: int) -> tuple[list[str], str]: ...
+
+    def unseal(self, share: object, nonce: object = "", address: str = "") -> SealStatus: ...
+
+    def seal(self) -> None: ...
+
+    def rekey(self, old_shares: list[object], shares: int, threshold: int) -> RekeyResult: ...
+
+    def rekey_verify(self, nonce: str, new_shares: list[object]) -> None: ...
+
+    def rekey_cancel(self) -> bool: ...
+
+
+class SealService:
+    def __init__(self, controller: SealController) -> None:
+        self._controller = controller
+
+    def status(self) -> SealStatus:
+        return self._controller.status()
+
+    def initialize(self, shares: int, threshold: int) -> tuple[list[str], str]:
+        return self._controller.initialize(shares, threshold)
+
+    def unseal(self, share: object, nonce: object, address: str) -> SealStatus:
+        return self._controller.unseal(share, nonce, address)
+
+    def seal(self, identity: Identity) -> None:
+        identity.require("sudo", "sys/seal")
+        self._controller.seal()
+
+    def rekey(
+        self, identity: Identity, old_shares: object, shares: int, threshold: int
+    ) -> RekeyResult:
+        identity.require("sudo", "sys/rekey")
+        if not isinstance(old_shares, list):
+            raise BadRequest("the current unseal shares must be a list")
+        return self._controller.rekey(old_shares, shares, threshold)
+
+    def rekey_verify(self, identity: Identity, nonce: object, new_shares: object) -> None:
+        identity.require("sudo", "sys/rekey")
+        if not isinstance(nonce, str) or not isinstance(new_shares, list):
+            raise BadRequest(
+                "a rekey verification needs the rekey's nonce and a list of new shares"
+            )
+        self._controller.rekey_verify(nonce, new_shares)
+
+    def cancel_rekey(self, identity: Identity) -> None:
+        identity.require("sudo", "sys/rekey")
+        if not self._controller.rekey_cancel():
+            raise NotFound("no rekey is pending")

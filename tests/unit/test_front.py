@@ -1,0 +1,143 @@
+"""The front door with a toy surface of the test's own: its own authenticator, error shape, answer
+shape and one route. Registered without any change to the front door, the route is gated,
+authenticated, audited and rendered in the toy's shape: the proof that the next surfaces (Vault,
+AWS, UI) are thin."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from strongroom.auth.identity import Identity
+from strongroom.config import ServerSettings
+from strongroom.errors import StrongroomError
+from strongroom.server.app import create_app
+from strongroom.server.front import Front
+from strongroom.server.routes import Answer, Call, Route
+from strongroom.server.surface import Rendered, Surface
+from tests.canary import find_canaries
+
+ROOT = "front-root-token"
+CANARY = "CANARY-toy-7d1e"
+
+
+class ToyKey:
+    """Credentials as ``X-Toy-Key: toy:<token>``."""
+
+    def __init__(self, app: list[Front]) -> None:
+        self._app = app
+
+    def credential(self, scope: Mapping[str, Any]) -> str | None:
+        for name, value in scope["headers"]:
+            if name == b"x-toy-key" and value.startswith(b"toy:"):
+                return str(value[4:].decode("latin-1"))
+        return None
+
+    def identify(self, credential: str, scope: Mapping[str, Any]) -> Identity:
+        runtime = self._app[0].node.require_runtime()
+        return runtime.tokens.authenticate(credential)
+
+
+def _render(answer: Answer) -> Rendered:
+    body = "\n".join(f"{k}={v}" for k, v in sorted(answer.doc.items())).encode()
+    return Rendered(answer.status, body, ((b"content-type", b"text/toy"),))
+
+
+def _render_error(exc: StrongroomError, request_id: str) -> Rendered:
+    body = f"TOY-ERROR {exc.code}: {exc.message} ({request_id})".encode()
+    return Rendered(exc.http_status, body, ((b"content-type", b"text/toy-error"),))
+
+
+def read_toy_secret(call: Call) -> Answer:
+    value = call.services.secrets.get(call.identity, "secret", call.params["name"])
+    return Answer({"name": call.params["name"], "value": value.data["v"]}, clear=("name",))
+
+
+@pytest.fixture
+def toy(tmp_path: Path) -> Iterator[tuple[TestClient, Path]]:
+    audit = tmp_path / "audit.log"
+    settings = ServerSettings(tmp_path / "data", dev=True, root_token=ROOT, audit_file=audit)
+    holder: list[Front] = []
+    surface = Surface(
+        name="toy",
+        claims=lambda scope: scope["path"].startswith("/toy/"),
+        routes=(Route("GET", "/toy/secret/{name}", read_toy_secret, "toyRead"),),
+        render=_render,
+        render_error=_render_error,
+        authenticators=(ToyKey(holder),),
+    )
+    app = create_app(settings, extra=[surface])
+    holder.append(app)
+    with TestClient(app) as client:
+        yield client, audit
+    app.node.close()
+
+
+def _entries(audit: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in audit.read_text().splitlines()]
+
+
+def test_a_toy_surface_is_authenticated_audited_and_rendered(
+    toy: tuple[TestClient, Path],
+) -> None:
+    client, audit = toy
+    written = client.put(
+        "/api/v1/secrets/secret/db",
+        json={"data": {"v": CANARY}},
+        headers={"Authorization": f"Bearer {ROOT}"},
+    )
+    assert written.status_code == 200
+
+    # Not authenticated: the toy's error shape, and the native bearer token is not the toy's.
+    for headers in ({}, {"Authorization": f"Bearer {ROOT}"}, {"X-Toy-Key": "toy:wrong"}):
+        refused = client.get("/toy/secret/db", headers=headers)
+        assert refused.status_code == 401
+        assert refused.headers["content-type"] == "text/toy-error"
+        assert refused.text.startswith("TOY-ERROR unauthenticated")
+
+    answered = client.get("/toy/secret/db", headers={"X-Toy-Key": f"toy:{ROOT}"})
+    assert answered.status_code == 200 and answered.headers["content-type"] == "text/toy"
+    assert answered.text == f"name=db\nvalue={CANARY}"
+
+    # Errors of the service and of the router, in the toy's shape.
+    missing = client.get("/toy/secret/nope", headers={"X-Toy-Key": f"toy:{ROOT}"})
+    assert missing.status_code == 404 and missing.text.startswith("TOY-ERROR not_found")
+    wrong_method = client.post("/toy/secret/db", headers={"X-Toy-Key": f"toy:{ROOT}"})
+    assert wrong_method.status_code == 405 and wrong_method.text.startswith("TOY-ERROR")
+    no_route = client.get("/toy/other", headers={"X-Toy-Key": f"toy:{ROOT}"})
+    assert no_route.status_code == 404 and no_route.text.startswith("TOY-ERROR not_found")
+
+    # Audited from the typed record: operation, outcome, the clear field in clear, the value
+    # HMAC'd, the credential HMAC'd.
+    entries = [e for e in _entries(audit) if e.get("operation") == "toyRead"]
+    responses = [e for e in entries if e["type"] == "response"]
+    assert [e["type"] for e in entries].count("request") == len(responses) == 5
+    ok = next(e for e in responses if e["status"] == 200)
+    assert ok["outcome"] == "ok" and ok["response_metadata"] == {"name": "db"}
+    assert ok["data"]["value"].startswith("hmac-sha256:")
+    assert ok["token"].startswith("hmac-sha256:") and ok["auth"]["display_name"] == "root"
+    failed = [e for e in responses if e["status"] == 401]
+    assert all(e["outcome"] == "error" for e in failed)
+    assert {e["error"]["code"] for e in failed} == {"unauthenticated"}
+    assert find_canaries({"audit.log": audit.read_bytes()}, [CANARY, ROOT]) == []
+
+    # Counted by surface and operation.
+    metrics = client.get("/metrics", headers={"Authorization": f"Bearer {ROOT}"}).text
+    assert '{operation="toyRead",status="200",surface="toy"}' in metrics
+
+
+def test_a_sealed_server_answers_a_toy_request_in_the_toys_shape(
+    toy: tuple[TestClient, Path],
+) -> None:
+    client, _ = toy
+    sealed = client.post("/api/v1/sys/seal", headers={"Authorization": f"Bearer {ROOT}"})
+    assert sealed.status_code == 204
+    answer = client.get("/toy/secret/db", headers={"X-Toy-Key": f"toy:{ROOT}"})
+    assert answer.status_code == 503 and answer.text.startswith("TOY-ERROR sealed")
+    native = client.get("/api/v1/secrets/secret/db")
+    assert native.status_code == 503 and native.json()["error"]["code"] == "sealed"
