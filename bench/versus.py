@@ -1,6 +1,7 @@
-"""The audited secret read of this tree against an earlier commit's, side by side in one run.
+"""The audited secret read (or, with ``--write``, the durable write) of this tree against an
+earlier commit's, side by side in one run.
 
-    .venv/bin/python -m bench.versus --before 7bf25f4 [--rounds 5] [--duration 5]
+    .venv/bin/python -m bench.versus --before 7bf25f4 [--rounds 5] [--duration 5] [--write]
 
 Needs wrk (Debian: apt-get install wrk) and git. Exports ``--before`` with ``git archive`` into
 a temporary directory, starts one ``strongroom server --dev`` from each tree (the dev server
@@ -58,6 +59,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--write", action="store_true", help="PUT a new version each request instead of a read"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None or shutil.which("taskset") is None:
         sys.exit("needs wrk and taskset: apt-get install wrk util-linux")
@@ -80,6 +84,16 @@ def main() -> None:
                 headers={"Authorization": f"Bearer {TOKEN}"},
             ).raise_for_status()
         header = ["-H", f"Authorization: Bearer {TOKEN}"]
+        if args.write:
+            # A new version of one secret per request: each is committed before its answer.
+            script = tmp / "put.lua"
+            body = json.dumps({"data": {"password": "bench-password-value", "user": "app"}})
+            script.write_text(
+                'wrk.method = "PUT"\n'
+                f"wrk.body = {json.dumps(body)}\n"
+                'wrk.headers["Content-Type"] = "application/json"\n'
+            )
+            header += ["-s", str(script)]
         order = list(ports.items())
         for _ in range(args.rounds):
             order.reverse()  # ABBA: a drift in the machine's speed hits both sides alike

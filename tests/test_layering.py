@@ -135,3 +135,69 @@ def test_every_public_module_has_a_curated_all(name: str) -> None:
         return
     for symbol in exported:
         assert hasattr(module, symbol), f"{name}.__all__ names missing {symbol}"
+
+
+def _layer(path: Path) -> str:
+    """A module's layer: its top-level package or module; ``server/<surface>`` for a surface."""
+    parts = path.relative_to(SRC).parts
+    if parts[0] == "server" and len(parts) > 2:
+        return f"server/{parts[1]}"
+    return parts[0].removesuffix(".py")
+
+
+# design.md §1, import direction. Each layer names the strongroom layers it may import (itself
+# always). The leaf modules (errors, types, clock, limits, paths, durations, jsondata, cursors,
+# networks, egress) may be imported by anyone above the store.
+_LEAVES = {"errors", "types", "clock", "limits", "paths", "durations", "jsondata", "networks"}
+ALLOWED: dict[str, set[str]] = {
+    "store": {"errors"},
+    "crypto": {"errors"},
+    "kms": {"crypto", "errors"},
+    "seal": {"crypto", "errors", "kms", "store", "clock"},
+    "keyring": {"crypto", "errors", "kms", "store", "clock"},
+    "sealed_store": {"crypto", "errors", "kms", "store"},
+    "record_migration": {"errors", "kms", "sealed_store"},
+    "policy": {"errors", "store", "clock"},
+    "audit": {"errors", "store", "kms", "clock", "types", "record_migration"},
+    "auth": {"crypto", "errors", "kms", "policy", "store", *_LEAVES, "record_migration"},
+    "service": {
+        *_LEAVES,
+        "policy",
+        "auth",
+        "audit",
+        "keyring",
+        "kms",
+        "store",
+        "crypto",
+        "seal",
+        "cursors",
+    },
+    "rotation": {*_LEAVES, "service", "store", "auth", "egress"},
+    "server/native": {*_LEAVES, "server", "service", "auth", "policy"},
+    "client": {"errors", "types", "paths", "limits"},
+    "cli": {*_LEAVES, "client", "policy", "config", "rotation"},
+    "tokens": {"errors", "clock", "crypto", "kms", "client"},
+}
+# The composition roots may import anything: server/ (app, node, runtime, front) and cli/server.py.
+_COMPOSITION = {"server", "__init__", "__main__", "config", "testing", "egress", "cursors"} | _LEAVES
+
+
+def test_imports_follow_the_layers_of_the_design() -> None:
+    wrong = []
+    for path in _modules():
+        layer = _layer(path)
+        if layer in _COMPOSITION or (layer == "cli" and path.name == "server.py"):
+            continue
+        allowed = ALLOWED[layer] | {layer.split("/")[0] if layer.startswith("server/") else layer}
+        for name in _imports(path):
+            parts = name.split(".")
+            if parts[0] != "strongroom" or len(parts) < 2:
+                continue
+            target = parts[1]
+            if layer.startswith("server/") and target == "server":
+                if len(parts) > 2 and parts[2] in ("node", "runtime", "app", "front"):
+                    wrong.append(f"{path.relative_to(SRC)} imports {name}")
+                continue
+            if target not in allowed:
+                wrong.append(f"{path.relative_to(SRC)} imports {name}")
+    assert not wrong, "\n".join(wrong)

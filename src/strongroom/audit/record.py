@@ -5,7 +5,7 @@ Nothing is parsed back from response bytes."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from strongroom.errors import StrongroomError
@@ -16,7 +16,7 @@ __all__ = ["SENSITIVE_FIELDS", "AuditRecord"]
 SENSITIVE_FIELDS = ("token", "accessor", "body", "data")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AuditRecord:
     """One operation's outcome.
 
@@ -28,7 +28,7 @@ class AuditRecord:
     operation: str
     target: str = ""
     response: Any = None
-    clear: Mapping[str, Any] = field(default_factory=dict)
+    clear: Mapping[str, Any] | None = None
     error: StrongroomError | None = None
 
     @property
@@ -36,8 +36,9 @@ class AuditRecord:
         return "ok" if self.error is None else "error"
 
     def fields(self) -> dict[str, Any]:
-        """The fields of the response entry this record contributes."""
-        out: dict[str, Any] = {"operation": self.operation, "outcome": self.outcome}
+        """The fields of the entry this record contributes (an error names the outcome; a
+        request's entries carry the path already, so a route leaves ``target`` empty)."""
+        out: dict[str, Any] = {"operation": self.operation}
         if self.target:
             out["target"] = self.target
         if self.error is not None:

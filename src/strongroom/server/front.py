@@ -87,7 +87,7 @@ class Front:
     def __init__(self, node: Node, surfaces: Sequence[Surface]) -> None:
         self.node = node
         self.surfaces = tuple(surfaces)
-        self._trail = AuditTrail(node.clock)
+        self._trail = AuditTrail(node.clock, node.settings.limits.max_json_depth)
 
     # -- ASGI
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -204,8 +204,9 @@ class Front:
         )
         doc: dict[str, Any] | None = None
         if trail is not None:
+            doc = trail.request(body, trusted=refused is None)
             try:
-                doc = await trail.request(body, trusted=refused is None)
+                await trail.write_request(len(body))
             except AuditUnavailable as exc:
                 return await self._send(scope, send, surface.render_error(exc, request_id))
         if refused is not None or route is None:

@@ -53,8 +53,9 @@ def audited_body(raw: bytes, trusted: bool, depth_limit: int) -> tuple[Any, Any]
 class AuditTrail:
     """Makes the audit records of routes and starts each request's pair of entries."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, max_json_depth: int) -> None:
         self._clock = clock
+        self._depth = max_json_depth + 2  # as the handler's parse allows
 
     def begin(
         self,
@@ -69,7 +70,15 @@ class AuditTrail:
         if not broker.enabled:
             return None
         return RequestTrail(
-            broker, self._clock, scope, request_id, route, credential, identity, address
+            broker,
+            self._clock,
+            scope,
+            request_id,
+            route,
+            credential,
+            identity,
+            address,
+            self._depth,
         )
 
     @staticmethod
@@ -78,8 +87,8 @@ class AuditTrail:
         if answer.clear and isinstance(doc, dict):
             clear = {k: doc[k] for k in answer.clear if k in doc}
             response = {k: v for k, v in doc.items() if k not in clear}
-            return AuditRecord(route.operation, call.path, response=response, clear=clear)
-        return AuditRecord(route.operation, call.path, response=doc)
+            return AuditRecord(route.operation, response=response, clear=clear)
+        return AuditRecord(route.operation, response=doc)
 
     @staticmethod
     def error(route: Route, exc: StrongroomError) -> AuditRecord:
@@ -87,6 +96,17 @@ class AuditTrail:
 
 
 class RequestTrail:
+    __slots__ = (
+        "_base",
+        "_broker",
+        "_credential",
+        "_deferred",
+        "_depth",
+        "_identity",
+        "_pending",
+        "_route",
+    )
+
     def __init__(
         self,
         broker: AuditBroker,
@@ -97,6 +117,7 @@ class RequestTrail:
         credential: str | None,
         identity: Identity | None,
         address: str,
+        depth: int,
     ) -> None:
         self._broker = broker
         self._route = route
@@ -114,10 +135,12 @@ class RequestTrail:
             "operation": route.operation if route is not None else "unmatched",
         }
         self._deferred: dict[str, Any] | None = None
-        self._depth = 34
+        self._pending: dict[str, Any] | None = None
+        self._depth = depth
 
-    async def request(self, body: bytes, *, trusted: bool) -> dict[str, Any] | None:
-        """Write (or, for a read, hold) the request entry; returns the body parsed as a JSON
+    def request(self, body: bytes, *, trusted: bool) -> dict[str, Any] | None:
+        """Make the request entry (a read's is held for its response; anything else's is
+        written by ``write_request`` before the handler runs); returns the body parsed as a JSON
         object when it was parsed for the entry, so the handler does not parse it again."""
         trusted = trusted and self._identity is not None
         form, parsed = audited_body(body, trusted, self._depth) if body else (None, None)
@@ -129,8 +152,12 @@ class RequestTrail:
         if self._base["request"]["method"] in ("GET", "HEAD"):
             self._deferred = entry  # a read changes nothing: its entry goes with the response
         else:
-            await self._write((entry,), len(body))
+            self._pending = entry
         return parsed
+
+    async def write_request(self, size: int) -> None:
+        if self._pending is not None:
+            await self._write((self._pending,), size)
 
     def refused(self, exc: StrongroomError) -> AuditRecord:
         operation = self._route.operation if self._route is not None else "unmatched"

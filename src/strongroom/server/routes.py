@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import QueryParams
@@ -38,13 +37,14 @@ __all__ = [
 ]
 
 Schema = dict[str, Any]
+_NO_QUERY = QueryParams("")
 
 
 class NeedsThread(Exception):
     """Raised by a fast handler, before it has done anything, when answering would block."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Answer:
     """What a handler returns. ``doc`` is rendered by the surface (JSON for every surface so
     far); ``raw`` is sent as it is (the OpenAPI document, Prometheus text). ``clear`` names the
@@ -55,7 +55,7 @@ class Answer:
     status: int = 200
     raw: bytes | None = None
     media_type: str = "application/json"
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: tuple[tuple[str, str], ...] = ()
     clear: tuple[str, ...] = ()
 
     @classmethod
@@ -63,7 +63,7 @@ class Answer:
         return cls(status=204)
 
 
-@dataclass
+@dataclass(slots=True)
 class Call:
     """One request as a handler sees it: matched path parameters, query, parsed body, the
     caller's identity and the services. Built by the front door."""
@@ -82,6 +82,7 @@ class Call:
     identity_or_none: Identity | None = None
     on_event_loop: bool = False
     _doc: dict[str, Any] | None = None
+    _query: QueryParams | None = None
 
     def must_not_block(self) -> None:
         """For fast handlers: on the event loop, hand this call to a worker thread instead."""
@@ -100,9 +101,12 @@ class Call:
             raise Unauthenticated()
         return self.identity_or_none
 
-    @cached_property
+    @property
     def query(self) -> QueryParams:
-        return QueryParams(self.query_string.decode("latin-1"))
+        if self._query is None:
+            raw = self.query_string
+            self._query = QueryParams(raw.decode("latin-1")) if raw else _NO_QUERY
+        return self._query
 
     def query_int(self, name: str, default: int | None = None) -> int | None:
         raw = self.query.get(name)

@@ -16,7 +16,7 @@ __all__ = ["Rendered", "Surface"]
 Scope = Mapping[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Rendered:
     """An answer in wire form."""
 

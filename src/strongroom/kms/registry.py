@@ -1,0 +1,79 @@
+"""Key providers built from URIs. The composition root makes one registry, registers the schemes
+it knows (the production providers add theirs) and builds each configured provider once.
+
+    local:<key file>?key=<key name>      the local KMS (a key file kept apart from the store)
+
+A provider URI comes from the server's own configuration only (``--key-provider NAME=URI``),
+never from an API caller: a caller who chose a URI would choose where the server connects."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+from strongroom.errors import BadRequest
+from strongroom.kms.local import LocalKeyFile
+from strongroom.kms.provider import KeyProvider
+
+__all__ = ["ProviderRegistry", "ProviderURI", "local_provider", "parse_provider_uri"]
+
+DEFAULT_LOCAL_KEY = "strongroom-root"
+
+
+@dataclass(frozen=True)
+class ProviderURI:
+    scheme: str
+    target: str  # what the scheme addresses: a file, a key ARN, a PKCS#11 token, an address
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+def parse_provider_uri(uri: str) -> ProviderURI:
+    scheme, sep, rest = uri.partition(":")
+    if not sep or not scheme.isidentifier() or not rest:
+        raise BadRequest(f"a key provider is a URI such as local:/path/kms.key, not {uri!r}")
+    split = urlsplit(rest)
+    target = split.path if not split.netloc else f"//{split.netloc}{split.path}"
+    params = dict(parse_qsl(split.query, keep_blank_values=True))
+    return ProviderURI(scheme.lower(), target, params)
+
+
+def local_provider(uri: ProviderURI) -> KeyProvider:
+    if not uri.target:
+        raise BadRequest("a local key provider names its key file: local:/path/kms.key")
+    return LocalKeyFile(Path(uri.target)).provider(uri.params.get("key", DEFAULT_LOCAL_KEY))
+
+
+Factory = Callable[[ProviderURI], KeyProvider]
+
+
+class ProviderRegistry:
+    def __init__(self, factories: Mapping[str, Factory] | None = None) -> None:
+        self._factories: dict[str, Factory] = dict(factories or {"local": local_provider})
+        self._built: dict[str, KeyProvider] = {}
+        self._lock = threading.Lock()
+
+    def register(self, scheme: str, factory: Factory) -> None:
+        self._factories[scheme.lower()] = factory
+
+    @property
+    def schemes(self) -> list[str]:
+        return sorted(self._factories)
+
+    def build(self, uri: str) -> KeyProvider:
+        """The provider of ``uri``, built once."""
+        with self._lock:
+            known = self._built.get(uri)
+            if known is not None:
+                return known
+            parsed = parse_provider_uri(uri)
+            factory = self._factories.get(parsed.scheme)
+            if factory is None:
+                raise BadRequest(
+                    f"unknown key provider scheme {parsed.scheme!r}; this server knows: "
+                    + ", ".join(self.schemes)
+                )
+            provider = self._built[uri] = factory(parsed)
+            return provider
