@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from strongroom.crypto import canonical_context
 from strongroom.kms import LocalKeyFile
-from strongroom.tokens import LocalKeySource, TokenVault
+from strongroom.apptokens import LocalKeySource, TokenSealer
 
 SIZES = {"64 B": 64, "1 KiB": 1024, "64 KiB": 65536}
 CTX = {"tenant": "acme", "user": "42", "purpose": "github-oauth"}
@@ -39,7 +39,7 @@ def raw_round(payload: bytes, ops: int) -> float:
     return (time.perf_counter() - start) / ops
 
 
-def token_round(vault: TokenVault, payload: bytes, ops: int) -> float:
+def token_round(vault: TokenSealer, payload: bytes, ops: int) -> float:
     with vault.worker(identity="bench", purpose="github-oauth", max_decrypts=ops + 1) as worker:
         start = time.perf_counter()
         for _ in range(ops):
@@ -54,7 +54,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write results here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        vault = TokenVault(LocalKeySource(LocalKeyFile(Path(tmp) / "kms.key").provider("bench")))
+        vault = TokenSealer(LocalKeySource(LocalKeyFile(Path(tmp) / "kms.key").provider("bench")))
         results = {}
         for label, size in SIZES.items():
             payload = os.urandom(size)

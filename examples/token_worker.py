@@ -15,8 +15,8 @@ from pathlib import Path
 from sqlalchemy import String, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from strongroom.tokens import KeySource, LocalKeySource, RemoteKeySource, TokenVault
-from strongroom.tokens.sqlalchemy import SealedToken
+from strongroom.apptokens import KeySource, LocalKeySource, RemoteKeySource, TokenSealer
+from strongroom.apptokens.sqlalchemy import SealedToken
 
 
 class Base(DeclarativeBase):
@@ -50,7 +50,7 @@ def key_source(args: argparse.Namespace) -> KeySource:
 
 
 def web(args: argparse.Namespace) -> None:
-    vault = TokenVault(key_source(args))
+    vault = TokenSealer(key_source(args))
     engine = create_engine(f"sqlite:///{args.db}")
     Base.metadata.create_all(engine)
     with Session(engine) as session:
@@ -64,7 +64,7 @@ def web(args: argparse.Namespace) -> None:
 
 
 def worker(args: argparse.Namespace) -> None:
-    vault = TokenVault(key_source(args))
+    vault = TokenSealer(key_source(args))
     engine = create_engine(f"sqlite:///{args.db}")
     opened = 0
     with (

@@ -9,11 +9,13 @@ from pathlib import Path
 from strongroom.limits import DEFAULT_LIMITS, Limits
 
 __all__ = [
+    "DEFAULT_ADDR",
     "ClientSettings",
     "ServerSettings",
     "child_environment",
     "client_settings_from_env",
     "default_data_dir",
+    "store_url_from_env",
     "token_file",
 ]
 

@@ -6,7 +6,7 @@ import re
 
 from strongroom.errors import BadRequest
 
-__all__ = ["parse_duration"]
+__all__ = ["MAX_SECONDS", "parse_duration"]
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}

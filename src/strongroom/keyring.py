@@ -22,7 +22,19 @@ from strongroom.errors import Conflict, DecryptionError, NotFound
 from strongroom.kms.provider import KeyProvider, KeyProviderBase
 from strongroom.store.protocol import Store
 
-__all__ = ["Keyring", "KeyringTerm", "Keyrings", "TermStatus", "parse_term_ref", "term_ref"]
+__all__ = [
+    "COUNTER_KIND",
+    "DEK_CACHE_ENTRIES",
+    "RECORD_KIND",
+    "USE_BLOCK",
+    "Keyring",
+    "KeyringTerm",
+    "Keyrings",
+    "TermStatus",
+    "Terms",
+    "parse_term_ref",
+    "term_ref",
+]
 
 RECORD_KIND = "keyring"
 COUNTER_KIND = "term_encryptions"
@@ -282,7 +294,9 @@ class Keyrings:
             self._on_rotate(namespace, active.number)
         return active
 
-    def reseal(self, namespace: str, blob: bytes, encoded_context: bytes) -> tuple[bytes, str]:
+    def rewrap_envelope(
+        self, namespace: str, blob: bytes, encoded_context: bytes
+    ) -> tuple[bytes, str]:
         """Open an envelope and seal its plaintext again, with a new DEK, under the active term
         (a rewrap); returns the envelope and its key reference. It bypasses the DEK cache,
         which would otherwise fill with keys nobody reads again."""

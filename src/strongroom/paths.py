@@ -9,7 +9,7 @@ import unicodedata
 from strongroom.errors import BadRequest
 from strongroom.limits import DEFAULT_LIMITS, Limits
 
-__all__ = ["check_namespace", "check_path", "check_prefix"]
+__all__ = ["RESERVED_NAMESPACES", "check_namespace", "check_path", "check_prefix"]
 
 _NAMESPACE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _FORBIDDEN_IN_SEGMENT = ("%", "\\")

@@ -30,7 +30,7 @@ from strongroom.errors import Conflict, DecryptionError, TamperedRecord
 from strongroom.kms.provider import KeyProvider
 from strongroom.store.protocol import SecretRecord, Store, VersionRecord
 
-__all__ = ["BARRIER_RECORDS", "SealedStore", "open_sealed_store"]
+__all__ = ["BARRIER_RECORDS", "DELETED_FIELD", "MAC_FIELD", "SealedStore", "open_sealed_store"]
 
 log = logging.getLogger("strongroom.store")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from strongroom.auth.hash_queue import HASHES_RUNNING, HASHES_WAITING
-from strongroom.crypto.passwords import verify_password
+from strongroom.crypto.password_hashing import verify_password
 from tests.helpers import StrongroomServer
 
 # Written by the earlier implementation (OpenSSL's Argon2id through cryptography) for "hunter2":

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from strongroom.apptokens import LocalKeySource, RemoteKeySource, TokenAccessDenied, TokenSealer
 from strongroom.client import Client
 from strongroom.errors import AccessDenied, DecryptionError, NotFound, Unauthenticated
 from strongroom.kms import LocalKeyFile
-from strongroom.tokens import LocalKeySource, RemoteKeySource, TokenAccessDenied, TokenVault
 from tests.helpers import StrongroomServer
 
 CTX = {"tenant": "acme", "user": "42", "purpose": "github-oauth"}
@@ -25,7 +25,7 @@ def test_secrets_api_stores_encrypted_and_reads_back(live_server: StrongroomServ
 
 
 def test_tokens_through_the_local_mock_kms(tmp_path: Path) -> None:
-    vault = TokenVault(LocalKeySource(LocalKeyFile(tmp_path / "kms.key").provider("app")))
+    vault = TokenSealer(LocalKeySource(LocalKeyFile(tmp_path / "kms.key").provider("app")))
     sealed = vault.seal("gho_local", context=CTX)
     with pytest.raises(TokenAccessDenied):
         vault.worker(identity="w", purpose="github-oauth").open(sealed, context=CTX)
@@ -49,7 +49,7 @@ def test_tokens_through_a_real_server_as_remote_kms(live_server: StrongroomServe
         other_token = admin.create_token(["s021-other"]).token
 
     with Client(live_server.addr, web_token) as web:
-        web_vault = TokenVault(RemoteKeySource(web, "s021-tokens"))
+        web_vault = TokenSealer(RemoteKeySource(web, "s021-tokens"))
         sealed = web_vault.seal("gho_remote", context=CTX)
         # The web process may encrypt but the server refuses it a decrypt, even in a worker context.
         with (
@@ -59,7 +59,7 @@ def test_tokens_through_a_real_server_as_remote_kms(live_server: StrongroomServe
             worker.open(sealed, context=CTX)
 
     with Client(live_server.addr, worker_token) as worker_client:
-        vault = TokenVault(RemoteKeySource(worker_client, "s021-tokens"))
+        vault = TokenSealer(RemoteKeySource(worker_client, "s021-tokens"))
         with vault.worker(
             identity="worker", purpose="github-oauth", scope={"tenant": ["acme"]}, max_decrypts=2
         ) as w:
@@ -74,7 +74,7 @@ def test_tokens_through_a_real_server_as_remote_kms(live_server: StrongroomServe
             worker_client.generate_data_key("s021-tokens", CTX)  # decrypt-only cannot mint keys
 
     with Client(live_server.addr, other_token) as other:
-        vault = TokenVault(RemoteKeySource(other, "s021-tokens"))
+        vault = TokenSealer(RemoteKeySource(other, "s021-tokens"))
         with (
             vault.worker(identity="other", purpose="github-oauth") as w,
             pytest.raises(AccessDenied),

@@ -31,11 +31,11 @@ from strongroom.rotation import (
     register_rotator,
 )
 from strongroom.rotation.schedule import Schedule
-from strongroom.rotation.scheduler import Scheduler
 from strongroom.rotation.signing import sign, verify_signature
 from strongroom.server.metrics import render_metrics
 from strongroom.server.node import Node
 from strongroom.server.runtime import Runtime
+from strongroom.server.scheduler import Scheduler
 
 ROOT = Identity.system("root")
 NS = "secret"
@@ -339,7 +339,7 @@ def test_passwords_follow_their_policy(length: int, classes: set[str], exclude: 
     assert not set(password) & set(exclude)
     assert set(password) <= set(policy.alphabet)
     for name in classes:
-        from strongroom.rotation.passwords import CLASSES
+        from strongroom.password_generation import CLASSES
 
         assert set(password) & set(CLASSES[name]), name
 

@@ -10,18 +10,18 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from strongroom.clock import ManualClock
-from strongroom.errors import BadRequest, DecryptionError
-from strongroom.kms import LocalKeyFile
-from strongroom.tokens import (
+from strongroom.apptokens import (
     CacheLimits,
     DataKeyCache,
     LocalKeySource,
     TokenAccessDenied,
-    TokenVault,
+    TokenSealer,
     current_worker,
 )
-from strongroom.tokens.sqlalchemy import SealedToken
+from strongroom.apptokens.sqlalchemy import SealedToken
+from strongroom.clock import ManualClock
+from strongroom.errors import BadRequest, DecryptionError
+from strongroom.kms import LocalKeyFile
 
 
 class Base(DeclarativeBase):
@@ -43,12 +43,12 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def vault(tmp_path: Path, clock: ManualClock) -> TokenVault:
+def vault(tmp_path: Path, clock: ManualClock) -> TokenSealer:
     provider = LocalKeyFile(tmp_path / "kms.key").provider("tokens")
-    return TokenVault(LocalKeySource(provider), clock=clock)
+    return TokenSealer(LocalKeySource(provider), clock=clock)
 
 
-def test_seal_and_open_inside_a_worker(vault: TokenVault) -> None:
+def test_seal_and_open_inside_a_worker(vault: TokenSealer) -> None:
     sealed = vault.seal("gho_secret-token", context=CTX)
     assert b"gho_secret-token" not in sealed
     with vault.worker(
@@ -59,7 +59,7 @@ def test_seal_and_open_inside_a_worker(vault: TokenVault) -> None:
     assert current_worker() is None
 
 
-def test_opening_outside_a_worker_context_is_refused(vault: TokenVault) -> None:
+def test_opening_outside_a_worker_context_is_refused(vault: TokenSealer) -> None:
     sealed = vault.seal("t", context=CTX)
     worker = vault.worker(identity="w", purpose="github-oauth")
     with pytest.raises(TokenAccessDenied):
@@ -70,7 +70,7 @@ def test_opening_outside_a_worker_context_is_refused(vault: TokenVault) -> None:
         worker.open(sealed, context=CTX)  # after it ended
 
 
-def test_a_context_that_does_not_match_the_seal_reveals_nothing(vault: TokenVault) -> None:
+def test_a_context_that_does_not_match_the_seal_reveals_nothing(vault: TokenSealer) -> None:
     sealed = vault.seal("t", context=CTX)
     with vault.worker(identity="w", purpose="github-oauth", max_decrypts=10) as worker:
         with pytest.raises(DecryptionError) as caught:
@@ -78,7 +78,7 @@ def test_a_context_that_does_not_match_the_seal_reveals_nothing(vault: TokenVaul
         assert str(caught.value) == "decryption failed"
 
 
-def test_scope_and_purpose_are_enforced(vault: TokenVault) -> None:
+def test_scope_and_purpose_are_enforced(vault: TokenSealer) -> None:
     sealed = vault.seal("t", context=CTX)
     scoped = vault.worker(identity="w", purpose="github-oauth", scope={"tenant": ["globex"]})
     with scoped as worker, pytest.raises(TokenAccessDenied, match="scope"):
@@ -90,7 +90,7 @@ def test_scope_and_purpose_are_enforced(vault: TokenVault) -> None:
         worker.open(sealed, context=CTX)
 
 
-def test_expiry_and_budget(vault: TokenVault, clock: ManualClock) -> None:
+def test_expiry_and_budget(vault: TokenSealer, clock: ManualClock) -> None:
     sealed = vault.seal("t", context=CTX)
     with vault.worker(identity="w", purpose="github-oauth", ttl=60, max_decrypts=2) as worker:
         worker.open(sealed, context=CTX)
@@ -103,7 +103,7 @@ def test_expiry_and_budget(vault: TokenVault, clock: ManualClock) -> None:
             worker.open(sealed, context=CTX)
 
 
-def test_worker_contexts_do_not_leak_across_threads(vault: TokenVault) -> None:
+def test_worker_contexts_do_not_leak_across_threads(vault: TokenSealer) -> None:
     sealed = vault.seal("t", context=CTX)
     errors: list[BaseException] = []
 
@@ -122,7 +122,7 @@ def test_worker_contexts_do_not_leak_across_threads(vault: TokenVault) -> None:
 
 def test_data_keys_are_cached_within_bounds(tmp_path: Path, clock: ManualClock) -> None:
     provider = LocalKeyFile(tmp_path / "kms.key").provider("tokens")
-    vault = TokenVault(
+    vault = TokenSealer(
         LocalKeySource(provider), cache_limits=CacheLimits(max_age=10, max_uses=3), clock=clock
     )
     from strongroom.crypto import parse_envelope
@@ -144,12 +144,12 @@ def test_cache_evicts_the_oldest_entry(clock: ManualClock) -> None:
     assert cache.get("a") is None and cache.get("b") == "B" and len(cache) == 2
 
 
-def test_a_context_needs_a_purpose(vault: TokenVault) -> None:
+def test_a_context_needs_a_purpose(vault: TokenSealer) -> None:
     with pytest.raises(BadRequest, match="purpose"):
         vault.seal("t", context={"tenant": "acme"})
 
 
-def test_sqlalchemy_column_stores_only_sealed_bytes(vault: TokenVault) -> None:
+def test_sqlalchemy_column_stores_only_sealed_bytes(vault: TokenSealer) -> None:
     engine = create_engine("sqlite://")
     Base.metadata.create_all(engine)
     with Session(engine) as session:

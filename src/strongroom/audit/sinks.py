@@ -19,7 +19,7 @@ from strongroom.errors import StrongroomError
 from strongroom.store.protocol import Store
 from strongroom.types import format_time
 
-__all__ = ["CONTINUED", "AuditSink", "FileSink", "StoreSink"]
+__all__ = ["CHECKPOINT_SECONDS", "CONTINUED", "AuditSink", "FileSink", "StoreSink"]
 
 _HEAD_KIND = "audit-head"
 CHECKPOINT_SECONDS = 1.0

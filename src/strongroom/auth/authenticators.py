@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from strongroom.auth.identity import Identity
 from strongroom.auth.tokens import TokenRegistry
 
-__all__ = ["Authenticator", "BearerToken", "HeaderToken", "bearer_token"]
+__all__ = ["Authenticator", "BearerToken", "HeaderToken", "Scope", "bearer_token"]
 
 Scope = Mapping[str, Any]  # the ASGI scope: headers are (lowercase name, value) byte pairs
 

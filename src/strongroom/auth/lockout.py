@@ -15,7 +15,7 @@ from strongroom.clock import Clock
 from strongroom.errors import RateLimited
 from strongroom.store.protocol import Store
 
-__all__ = ["LoginGuard"]
+__all__ = ["PRUNE_SECONDS", "LoginGuard"]
 
 _KIND = "login-attempts"
 _RETRIES = 50

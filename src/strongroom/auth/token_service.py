@@ -17,7 +17,18 @@ from strongroom.errors import AccessDenied, BadRequest, NotFound, Unauthenticate
 from strongroom.policy.parse import validate_policy_name
 from strongroom.store.protocol import Store
 
-__all__ = ["TokenRequest", "TokenService", "count", "string_list", "string_map", "within"]
+__all__ = [
+    "MAX_COUNT",
+    "MAX_META_KEY_BYTES",
+    "MAX_META_PAIRS",
+    "MAX_META_VALUE_BYTES",
+    "TokenRequest",
+    "TokenService",
+    "count",
+    "string_list",
+    "string_map",
+    "within",
+]
 
 _ROLE_KIND = "token-role"
 _ROLE_FIELDS = {

@@ -23,7 +23,16 @@ from strongroom.record_migration import TOKEN_HMAC_CONTEXT
 from strongroom.store.protocol import Store
 from strongroom.types import format_time
 
-__all__ = ["TOKEN_PREFIX", "TokenInfo", "TokenRegistry"]
+__all__ = [
+    "ACCESSOR_PREFIX",
+    "CACHE_ENTRIES",
+    "CACHE_SECONDS",
+    "DEFAULT_TTL",
+    "MAX_TTL",
+    "TOKEN_PREFIX",
+    "TokenInfo",
+    "TokenRegistry",
+]
 
 TOKEN_PREFIX = "srs."  # noqa: S105 - the type prefix of service tokens, not a secret
 ACCESSOR_PREFIX = "sra."

@@ -13,13 +13,13 @@ from strongroom.auth.identity import Identity
 from strongroom.auth.lockout import LoginGuard
 from strongroom.auth.token_service import string_list
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
-from strongroom.crypto.passwords import dummy_verify, hash_password, verify_password
+from strongroom.crypto.password_hashing import dummy_verify, hash_password, verify_password
 from strongroom.durations import parse_duration
 from strongroom.errors import AccessDenied, BadRequest, NotFound, Unauthenticated
 from strongroom.policy.parse import validate_policy_name
 from strongroom.store.protocol import Store
 
-__all__ = ["UserpassAuth"]
+__all__ = ["MAX_PASSWORD_BYTES", "UserpassAuth"]
 
 _KIND = "userpass-user"
 _FIELDS = {"password", "token_policies", "policies", "token_ttl", "token_max_ttl"}

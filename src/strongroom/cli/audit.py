@@ -15,7 +15,7 @@ from strongroom.cli.output import (
     translate_errors,
 )
 
-__all__ = ["audit"]
+__all__ = ["audit", "audit_disable", "audit_enable", "audit_hash", "audit_list", "audit_verify"]
 
 
 @click.group()

@@ -21,7 +21,16 @@ from strongroom.cli.output import (
 from strongroom.config import token_file
 from strongroom.types import IssuedToken
 
-__all__ = ["login", "token"]
+__all__ = [
+    "login",
+    "save_token",
+    "token",
+    "token_capabilities",
+    "token_create",
+    "token_lookup",
+    "token_renew",
+    "token_revoke",
+]
 
 
 def save_token(value: str) -> Path:

@@ -20,7 +20,25 @@ from strongroom.cli.output import (
     translate_errors,
 )
 
-__all__ = ["kv"]
+__all__ = [
+    "F",
+    "delete",
+    "destroy",
+    "get",
+    "history",
+    "kv",
+    "label",
+    "list_",
+    "metadata",
+    "metadata_get",
+    "metadata_put",
+    "parse_pairs",
+    "patch",
+    "put",
+    "rollback",
+    "search",
+    "undelete",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 

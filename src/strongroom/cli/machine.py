@@ -16,7 +16,19 @@ from strongroom.cli.output import (
     translate_errors,
 )
 
-__all__ = ["approle", "userpass"]
+__all__ = [
+    "approle",
+    "approle_delete",
+    "approle_list",
+    "approle_read",
+    "approle_role_id",
+    "approle_secret_id",
+    "approle_write",
+    "userpass",
+    "userpass_delete",
+    "userpass_list",
+    "userpass_write",
+]
 
 
 @click.group()

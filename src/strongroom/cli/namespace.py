@@ -15,7 +15,18 @@ from strongroom.cli.output import (
     translate_errors,
 )
 
-__all__ = ["keys", "namespace"]
+__all__ = [
+    "keys",
+    "namespace",
+    "namespace_create",
+    "namespace_delete",
+    "namespace_list",
+    "retire",
+    "rewrap",
+    "rotate",
+    "rotate_root",
+    "status",
+]
 
 
 @click.group()

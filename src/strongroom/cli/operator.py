@@ -9,7 +9,14 @@ import click
 from strongroom.cli.output import CliContext, emit, format_option, pass_cli, translate_errors
 from strongroom.types import SealStatusInfo
 
-__all__ = ["operator"]
+__all__ = [
+    "operator",
+    "operator_init",
+    "operator_rekey",
+    "operator_seal",
+    "operator_status",
+    "operator_unseal",
+]
 
 
 def _status_text(status: SealStatusInfo) -> str:

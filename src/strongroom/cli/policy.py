@@ -17,7 +17,7 @@ from strongroom.cli.output import (
 from strongroom.errors import StrongroomError
 from strongroom.policy import format_policy, parse_policy
 
-__all__ = ["policy"]
+__all__ = ["policy", "policy_delete", "policy_fmt", "policy_list", "policy_read", "policy_write"]
 
 
 @click.group()

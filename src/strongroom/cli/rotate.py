@@ -18,10 +18,21 @@ from strongroom.cli.output import (
     split_secret_path,
     translate_errors,
 )
-from strongroom.rotation.passwords import CLASSES, PasswordPolicy, generate_password
+from strongroom.password_generation import CLASSES, PasswordPolicy, generate_password
 from strongroom.rotation.rotators import RotationFailed
 
-__all__ = ["gen", "rotate"]
+__all__ = [
+    "EXIT_ROTATION_FAILED",
+    "cancel",
+    "configure",
+    "gen",
+    "history",
+    "now",
+    "password",
+    "remove",
+    "rotate",
+    "status",
+]
 
 EXIT_ROTATION_FAILED = RotationFailed.exit_code  # 10
 

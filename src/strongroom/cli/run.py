@@ -16,7 +16,7 @@ import click
 from strongroom.cli.output import CliContext, pass_cli, split_secret_path, translate_errors
 from strongroom.config import child_environment
 
-__all__ = ["render_template", "run"]
+__all__ = ["dangerous", "render_template", "run"]
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PLACEHOLDER = re.compile(r"\{\{\s*([^}#\s]+)#([^}\s]+)\s*\}\}")

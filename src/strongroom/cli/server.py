@@ -14,7 +14,7 @@ from strongroom.config import ServerSettings, default_data_dir, store_url_from_e
 from strongroom.durations import parse_duration
 from strongroom.errors import BadRequest
 
-__all__ = ["server"]
+__all__ = ["MAX_CONNECTIONS", "TLS12_CIPHERS", "server"]
 
 
 MAX_CONNECTIONS = 1000  # beyond this, uvicorn answers 503 (docs/limits.md)

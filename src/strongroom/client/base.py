@@ -18,7 +18,7 @@ except ImportError as exc:  # pragma: no cover - depends on the install
 from strongroom.errors import BadRequest, ServerUnreachable, error_for_code
 from strongroom.paths import check_path, check_prefix
 
-__all__ = ["BaseClient", "InsecureTransportWarning"]
+__all__ = ["BaseClient", "InsecureTransportWarning", "quote_path"]
 
 
 class InsecureTransportWarning(UserWarning):

@@ -18,7 +18,14 @@ from strongroom.errors import BadRequest
 from strongroom.kms.local import LocalKeyFile
 from strongroom.kms.provider import KeyProvider
 
-__all__ = ["ProviderRegistry", "ProviderURI", "local_provider", "parse_provider_uri"]
+__all__ = [
+    "DEFAULT_LOCAL_KEY",
+    "Factory",
+    "ProviderRegistry",
+    "ProviderURI",
+    "local_provider",
+    "parse_provider_uri",
+]
 
 DEFAULT_LOCAL_KEY = "strongroom-root"
 

@@ -11,7 +11,17 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["ACL", "CAPABILITIES", "Policy", "Rule", "compile_acl", "priority_key"]
+__all__ = [
+    "ACL",
+    "CAPABILITIES",
+    "Policy",
+    "Rule",
+    "compile_acl",
+    "first_wildcard",
+    "merge_rules",
+    "priority_key",
+    "wildcard_segments",
+]
 
 CAPABILITIES = ("create", "read", "update", "patch", "delete", "list", "sudo", "deny")
 _NO_CAPABILITIES: frozenset[str] = frozenset()

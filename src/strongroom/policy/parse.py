@@ -21,7 +21,7 @@ from typing import Any
 from strongroom.errors import BadRequest
 from strongroom.policy.model import CAPABILITIES, Policy, Rule
 
-__all__ = ["format_policy", "parse_policy", "validate_policy_name"]
+__all__ = ["MAX_POLICY_BYTES", "MAX_RULES", "format_policy", "parse_policy", "validate_policy_name"]
 
 MAX_POLICY_BYTES = 64 * 1024
 MAX_RULES = 1000

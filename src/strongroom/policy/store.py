@@ -12,7 +12,7 @@ from strongroom.policy.model import ACL, Policy, compile_acl
 from strongroom.policy.parse import parse_policy, validate_policy_name
 from strongroom.store.protocol import Store
 
-__all__ = ["DEFAULT_POLICY", "PolicyStore"]
+__all__ = ["CACHE_SECONDS", "DEFAULT_POLICY", "PolicyStore"]
 
 _KIND = "policy"
 CACHE_SECONDS = 1.0

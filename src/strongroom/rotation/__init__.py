@@ -1,8 +1,8 @@
 """Rotation: secret values that rotate themselves (four idempotent steps, staging labels,
 pluggable rotators, a scheduler) — docs/rotation.md."""
 
+from strongroom.password_generation import PasswordPolicy, generate_password
 from strongroom.rotation.engine import STEPS, RotationService, RunResult
-from strongroom.rotation.passwords import PasswordPolicy, generate_password
 from strongroom.rotation.rotators import (
     CallableRotator,
     RandomRotator,

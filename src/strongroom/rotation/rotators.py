@@ -15,7 +15,7 @@ from typing import Any
 
 from strongroom.egress import EgressPolicy
 from strongroom.errors import BadRequest, StrongroomError
-from strongroom.rotation.passwords import PasswordPolicy, generate_password
+from strongroom.password_generation import PasswordPolicy, generate_password
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -24,6 +24,7 @@ __all__ = [
     "RotationContext",
     "RotationFailed",
     "Rotator",
+    "StepFunction",
     "get_rotator",
     "register_rotator",
 ]
@@ -163,7 +164,7 @@ def register_rotator(rotator: Rotator) -> None:
 
 
 def _builtin() -> dict[str, Callable[[], Rotator]]:
-    from strongroom.rotation.postgres import PostgresRotator
+    from strongroom.rotation.postgres_rotator import PostgresRotator
     from strongroom.rotation.webhook import WebhookRotator
 
     return {"random": RandomRotator, "postgres": PostgresRotator, "webhook": WebhookRotator}

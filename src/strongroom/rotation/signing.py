@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import time
 
-__all__ = ["SIGNATURE_HEADER", "sign", "verify_signature"]
+__all__ = ["SIGNATURE_HEADER", "TOLERANCE_SECONDS", "sign", "verify_signature"]
 
 SIGNATURE_HEADER = "X-Strongroom-Signature"
 TOLERANCE_SECONDS = 300

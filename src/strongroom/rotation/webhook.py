@@ -23,7 +23,7 @@ from typing import Any
 
 from strongroom.egress import EgressPolicy, EgressRefused, check_url
 from strongroom.errors import BadRequest
-from strongroom.rotation.passwords import PasswordPolicy, generate_password
+from strongroom.password_generation import PasswordPolicy, generate_password
 from strongroom.rotation.rotators import RotationContext, RotationFailed, Rotator
 from strongroom.rotation.signing import SIGNATURE_HEADER, sign, verify_signature
 

@@ -24,7 +24,7 @@ from strongroom.jsondata import check_json
 from strongroom.server.routes import Answer, Call, Route
 from strongroom.types import format_time
 
-__all__ = ["AUDITED_BODY_BYTES", "AuditTrail", "RequestTrail"]
+__all__ = ["AUDITED_BODY_BYTES", "AuditTrail", "RequestTrail", "audited_body"]
 
 AUDITED_BODY_BYTES = 64 * 1024  # a larger body is audited as its size and HMAC
 _INLINE_BYTES = 4 * 1024  # smaller entries are HMAC'd on the event loop (cheaper than a thread)

@@ -8,12 +8,12 @@ from strongroom.auth.ratelimit import AddressLimiter
 from strongroom.clock import Clock, SystemClock
 from strongroom.config import ServerSettings
 from strongroom.errors import BadRequest, Sealed
-from strongroom.rotation.scheduler import Scheduler
 from strongroom.seal import Barrier, RekeyResult, SealStatus
 from strongroom.server.gauge import RequestGauge
 from strongroom.server.metrics import Metrics
 from strongroom.server.proxies import TrustedProxies
 from strongroom.server.runtime import Runtime
+from strongroom.server.scheduler import Scheduler
 from strongroom.server.services import Services
 from strongroom.service.seal import SealService
 from strongroom.store import open_store

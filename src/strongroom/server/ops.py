@@ -15,7 +15,7 @@ from strongroom.server.native.render import render, render_error
 from strongroom.server.routes import Answer, Call, Route
 from strongroom.server.surface import Surface
 
-__all__ = ["metrics_handler", "ops_surface"]
+__all__ = ["healthz", "metrics_handler", "ops_surface"]
 
 _PATHS = frozenset({"/healthz", "/metrics"})
 

@@ -14,7 +14,7 @@ from starlette.types import Scope
 
 from strongroom.networks import parse_address, parse_networks
 
-__all__ = ["TrustedProxies"]
+__all__ = ["MAX_FORWARDED_HOPS", "TrustedProxies"]
 
 MAX_FORWARDED_HOPS = 32
 

@@ -33,6 +33,8 @@ __all__ = [
     "NeedsThread",
     "Route",
     "Router",
+    "Schema",
+    "parse_json_object",
     "parse_query_int",
 ]
 

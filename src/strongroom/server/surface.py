@@ -11,7 +11,7 @@ from strongroom.auth.authenticators import Authenticator
 from strongroom.errors import StrongroomError
 from strongroom.server.routes import Answer, Route, Router
 
-__all__ = ["Rendered", "Surface"]
+__all__ = ["Rendered", "Scope", "Surface"]
 
 Scope = Mapping[str, Any]
 

@@ -14,7 +14,7 @@ from strongroom.policy.model import Policy
 from strongroom.policy.parse import validate_policy_name
 from strongroom.policy.store import PolicyStore
 
-__all__ = ["SystemService"]
+__all__ = ["MAX_CAPABILITY_PATHS", "SystemService"]
 
 MAX_CAPABILITY_PATHS = 100
 

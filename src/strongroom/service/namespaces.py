@@ -17,7 +17,7 @@ from strongroom.service.secrets import encoded_version_context
 from strongroom.store.protocol import Store
 from strongroom.types import KeyTermStatus, NamespaceInfo, RewrapProgress, format_time
 
-__all__ = ["NamespaceService"]
+__all__ = ["MAX_REWRAP_BATCH", "NamespaceService"]
 
 _NAMESPACE_KIND = "namespace"
 _REWRAP_KIND = "rewrap-cursor"
@@ -181,7 +181,7 @@ class NamespaceService:
                 slice_started = time.perf_counter()
             assert record.envelope is not None
             encoded = encoded_version_context(name, record.path, record.version)
-            fresh, key_ref = self._keyrings.reseal(name, record.envelope, encoded)
+            fresh, key_ref = self._keyrings.rewrap_envelope(name, record.envelope, encoded)
             resealed.append((record, fresh, key_ref))
             cursor = (record.path, record.version)
         # One transaction per batch; a version written meanwhile keeps its new envelope.

@@ -35,7 +35,7 @@ from strongroom.service.staging import (
 from strongroom.store.protocol import SecretRecord, Store, VersionRecord
 from strongroom.types import SecretMetadata, SecretValue, VersionMetadata, format_time
 
-__all__ = ["SecretService", "encoded_version_context", "version_context"]
+__all__ = ["SCAN_BUDGET_PAGES", "SecretService", "encoded_version_context", "version_context"]
 
 _WRITE_RETRIES = 10
 _WRITE_LOCK_STRIPES = 64

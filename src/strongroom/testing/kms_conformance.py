@@ -10,7 +10,17 @@ from strongroom.crypto.envelope import open_envelope, seal
 from strongroom.errors import DecryptionError
 from strongroom.kms.provider import KeyProvider
 
-__all__ = ["CHECKS", "run_all"]
+__all__ = [
+    "CHECKS",
+    "Factory",
+    "check_context_is_bound",
+    "check_data_keys_seal_envelopes",
+    "check_fresh_wraps_differ",
+    "check_other_provider_cannot_unwrap",
+    "check_round_trip",
+    "check_tampering_is_rejected",
+    "run_all",
+]
 
 Factory = Callable[[], KeyProvider]
 _CTX = {"namespace": "prod", "path": "app/db", "version": "1"}

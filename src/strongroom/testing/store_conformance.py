@@ -9,7 +9,23 @@ from collections.abc import Callable
 from strongroom.errors import Conflict
 from strongroom.store.protocol import SecretRecord, Store, VersionRecord
 
-__all__ = ["CHECKS", "run_all"]
+__all__ = [
+    "CHECKS",
+    "Factory",
+    "check_concurrent_writers",
+    "check_counters",
+    "check_deletion_and_destroy",
+    "check_keep_prunes_oldest",
+    "check_key_scans",
+    "check_leader",
+    "check_metadata_rows",
+    "check_protected_versions_are_never_pruned",
+    "check_records",
+    "check_replace_secret_is_compare_and_set",
+    "check_scans",
+    "check_versions_and_cas",
+    "run_all",
+]
 
 Factory = Callable[[], Store]
 

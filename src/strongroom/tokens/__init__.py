@@ -1,19 +1,25 @@
-"""The token library: an application seals its users' tokens for its own database and opens
-them only inside an authorized worker context (the S021 story). See docs/tokens.md."""
+"""Deprecated alias of :mod:`strongroom.apptokens` (``TokenVault`` is now ``TokenSealer``), kept
+for one release: the old names collided with ``auth/tokens.py`` and with the Vault API."""
 
-from strongroom.tokens.cache import CacheLimits, DataKeyCache
-from strongroom.tokens.sources import KeySource, LocalKeySource, RemoteKeySource
-from strongroom.tokens.vault import TokenVault
-from strongroom.tokens.worker import TokenAccessDenied, WorkerContext, current_worker
+from __future__ import annotations
 
-__all__ = [
-    "CacheLimits",
-    "DataKeyCache",
-    "KeySource",
-    "LocalKeySource",
-    "RemoteKeySource",
-    "TokenAccessDenied",
-    "TokenVault",
-    "WorkerContext",
-    "current_worker",
-]
+import warnings
+from typing import Any
+
+from strongroom import apptokens as _renamed
+
+__all__ = [*_renamed.__all__, "TokenVault"]
+
+_OLD_NAMES = {"TokenVault": "TokenSealer"}
+
+
+def __getattr__(name: str) -> Any:
+    new = _OLD_NAMES.get(name, name)
+    if new not in _renamed.__all__:
+        raise AttributeError(name)
+    warnings.warn(
+        f"strongroom.tokens.{name} is deprecated: use strongroom.apptokens.{new}",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return getattr(_renamed, new)

@@ -13,7 +13,30 @@ from strongroom.errors import BadRequest
 from strongroom.server.routes import Answer, Call, Route
 from strongroom.server.services import Services
 
-__all__ = ["ACCESS_ROUTES", "named_resource"]
+__all__ = [
+    "ACCESS_ROUTES",
+    "Deleter",
+    "Reader",
+    "Writer",
+    "approle_login",
+    "approle_role_id",
+    "auth_answer",
+    "create_token",
+    "generate_secret_id",
+    "list_accessors",
+    "list_approle_roles",
+    "list_secret_ids",
+    "list_token_roles",
+    "list_users",
+    "lookup_other",
+    "lookup_self",
+    "named_resource",
+    "renew_other",
+    "renew_self",
+    "revoke_other",
+    "revoke_self",
+    "userpass_login",
+]
 
 _STR: dict[str, Any] = {"type": "string"}
 _STRS = {"type": "array", "items": _STR}

@@ -10,7 +10,20 @@ from strongroom.errors import BadRequest
 from strongroom.server.bodies import base64_field, body_int, string_map
 from strongroom.server.routes import Answer, Call, Route
 
-__all__ = ["KEY_ROUTES"]
+__all__ = [
+    "KEY_ROUTES",
+    "create_namespace",
+    "decrypt_data_key",
+    "delete_namespace",
+    "generate_data_key",
+    "key_status",
+    "list_namespaces",
+    "read_namespace",
+    "retire_term",
+    "rewrap_keys",
+    "rotate_keys",
+    "rotate_root",
+]
 
 _STR: dict[str, Any] = {"type": "string"}
 _CONTEXT = {"type": "object", "additionalProperties": _STR}

@@ -9,7 +9,15 @@ from strongroom.errors import BadRequest
 from strongroom.server.bodies import optional_str
 from strongroom.server.routes import Answer, Call, Route
 
-__all__ = ["ROTATION_ROUTES"]
+__all__ = [
+    "ROTATION_ROUTES",
+    "cancel_rotation",
+    "configure_rotation",
+    "list_rotations",
+    "remove_rotation",
+    "rotate_now",
+    "rotation_status",
+]
 
 _STR: dict[str, Any] = {"type": "string"}
 _DURATION = {"type": ["string", "integer"]}

@@ -10,7 +10,23 @@ from strongroom.limits import MAX_INTEGER
 from strongroom.server.bodies import body_int, versions_field
 from strongroom.server.routes import Answer, Call, Route
 
-__all__ = ["SECRET_ROUTES"]
+__all__ = [
+    "SECRET_ROUTES",
+    "delete_latest",
+    "delete_secret",
+    "delete_versions",
+    "destroy_versions",
+    "list_secrets",
+    "patch_secret",
+    "read_metadata",
+    "read_secret",
+    "rollback_secret",
+    "search_secrets",
+    "set_label",
+    "undelete_versions",
+    "write_metadata",
+    "write_secret",
+]
 
 _STR: dict[str, Any] = {"type": "string"}
 _OBJ: dict[str, Any] = {"type": "object"}

@@ -5,13 +5,28 @@ from __future__ import annotations
 from typing import Any
 
 from strongroom.errors import BadRequest
+from strongroom.password_generation import PasswordPolicy, generate_password
 from strongroom.policy.model import Policy
-from strongroom.rotation.passwords import PasswordPolicy, generate_password
 from strongroom.server.bodies import body_int
 from strongroom.server.native.access import named_resource
 from strongroom.server.routes import Answer, Call, Route
 
-__all__ = ["SYSTEM_ROUTES"]
+__all__ = [
+    "SYSTEM_ROUTES",
+    "audit_hash",
+    "capabilities_self",
+    "init",
+    "list_audit",
+    "list_policies",
+    "random_password",
+    "rekey",
+    "rekey_cancel",
+    "rekey_verify",
+    "seal",
+    "seal_status",
+    "unseal",
+    "verify_audit",
+]
 
 _STR: dict[str, Any] = {"type": "string"}
 _STRS = {"type": "array", "items": _STR}

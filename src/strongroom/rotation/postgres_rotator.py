@@ -25,7 +25,7 @@ from typing import Any
 
 from strongroom.egress import EgressRefused
 from strongroom.errors import BadRequest
-from strongroom.rotation.passwords import PasswordPolicy, generate_password
+from strongroom.password_generation import PasswordPolicy, generate_password
 from strongroom.rotation.rotators import RotationContext, RotationFailed, Rotator
 
 log = logging.getLogger("strongroom.rotation")

@@ -1,9 +1,12 @@
-"""TokenVault: seal an application's tokens for its own database; open them only in a worker."""
+"""TokenSealer: seal an application's tokens for its own database; open them only in a worker."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from strongroom.apptokens.cache import CacheLimits, DataKeyCache
+from strongroom.apptokens.sources import KeySource
+from strongroom.apptokens.worker import WorkerContext
 from strongroom.clock import Clock, SystemClock
 from strongroom.crypto._aead import Aead
 from strongroom.crypto.context import Context, canonical_context
@@ -15,11 +18,8 @@ from strongroom.crypto.envelope import (
     seal_with_data_key,
 )
 from strongroom.errors import BadRequest
-from strongroom.tokens.cache import CacheLimits, DataKeyCache
-from strongroom.tokens.sources import KeySource
-from strongroom.tokens.worker import WorkerContext
 
-__all__ = ["TokenVault"]
+__all__ = ["TokenSealer"]
 
 
 _MEMO_ENTRIES = 4096
@@ -51,7 +51,7 @@ class _ContextCodec:
         return encoded
 
 
-class TokenVault:
+class TokenSealer:
     """``vault.seal(token, context=...)`` needs only the right to encrypt. Opening happens in
     ``with vault.worker(...) as worker: worker.open(sealed, context=...)``."""
 
@@ -69,7 +69,7 @@ class TokenVault:
         self._codec = _ContextCodec()
 
     def __repr__(self) -> str:
-        return f"TokenVault({self._keys!r})"
+        return f"TokenSealer({self._keys!r})"
 
     def seal(self, token: bytes | str, *, context: Context) -> bytes:
         """Seal ``token`` bound to ``context`` (tenant, user, purpose…). Store the bytes."""

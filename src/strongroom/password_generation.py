@@ -11,7 +11,7 @@ from typing import Any
 
 from strongroom.errors import BadRequest
 
-__all__ = ["PasswordPolicy", "generate_password"]
+__all__ = ["CLASSES", "MAX_LENGTH", "PasswordPolicy", "generate_password"]
 
 CLASSES = {
     "lower": string.ascii_lowercase,

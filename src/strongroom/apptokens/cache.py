@@ -9,7 +9,7 @@ from typing import Generic, TypeVar
 
 from strongroom.clock import Clock, SystemClock
 
-__all__ = ["CacheLimits", "DataKeyCache"]
+__all__ = ["CacheLimits", "DataKeyCache", "V"]
 
 V = TypeVar("V")
 
