@@ -103,7 +103,7 @@ def test_the_core_imports_no_optional_dependency() -> None:
         "paths",
         "crypto",
         "kms",
-        "keyring",
+        "keys",
         "service",
         "apptokens",
     ]
@@ -166,7 +166,7 @@ ALLOWED: dict[str, set[str]] = {
     "crypto": {"errors"},
     "kms": {"crypto", "errors"},
     "seal": {"crypto", "errors", "kms", "store", "clock"},
-    "keyring": {"crypto", "errors", "kms", "store", "clock"},
+    "keys": {"crypto", "errors", "kms", "store", "clock"},
     "sealed_store": {"crypto", "errors", "kms", "store"},
     "record_migration": {"errors", "kms", "sealed_store"},
     "policy": {"errors", "store", "clock"},
@@ -177,7 +177,7 @@ ALLOWED: dict[str, set[str]] = {
         "policy",
         "auth",
         "audit",
-        "keyring",
+        "keys",
         "kms",
         "store",
         "crypto",
@@ -269,3 +269,9 @@ def test_all_names_exactly_the_public_definitions() -> None:
             rel = path.relative_to(SRC)
             wrong.append(f"{rel}: missing {sorted(defined - set(declared))}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_only_crypto_reaches_its_private_aead_module() -> None:
+    for path in _modules():
+        if path.parent.name != "crypto":
+            assert not any("_aead" in name for name in _imports(path)), path

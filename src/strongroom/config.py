@@ -56,6 +56,7 @@ class ServerSettings:
     unauthenticated_burst: float = 50.0
     trusted_proxies: tuple[str, ...] = ()  # CIDRs whose X-Forwarded-For is believed
     egress_allow: tuple[str, ...] = ()  # non-public CIDRs that rotators may connect to
+    key_providers: tuple[tuple[str, str], ...] = ()  # (name, URI) namespaces may be wrapped by
     node_name: str = ""  # names this node's audit chains when several nodes share a store
     scheduler_interval: float = 0.0  # seconds between scheduler ticks; 0: no scheduler
     rotate_keys_every: float = 0.0  # rotate keyring terms older than this (seconds); 0: never

@@ -157,21 +157,34 @@ class SecretMetadata:
 
 @dataclass(frozen=True)
 class NamespaceInfo:
+    """A namespace (a mount): its kind (``kv-v2``), its keyring's wrapping key (``key_provider``,
+    as the provider names it) and the configured provider it uses (``provider``; empty: the
+    root key's)."""
+
     name: str
     created_time: str
     key_provider: str
     active_term: int
+    kind: str = "kv-v2"
+    description: str = ""
+    options: dict[str, str] = field(default_factory=dict)
+    provider: str = ""
 
     def to_json(self) -> JsonObject:
         return asdict(self)
 
     @classmethod
     def from_json(cls, doc: JsonObject) -> NamespaceInfo:
+        options = doc.get("options") or {}
         return cls(
             str(doc["name"]),
             str(doc["created_time"]),
             str(doc["key_provider"]),
             int(doc["active_term"]),
+            str(doc.get("kind", "kv-v2")),
+            str(doc.get("description", "")),
+            {str(k): str(v) for k, v in options.items()} if isinstance(options, dict) else {},
+            str(doc.get("provider", "")),
         )
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from strongroom.crypto import canonical_context, open_envelope, parse_envelope, seal
 from strongroom.crypto.envelope import DataKeySource
 from strongroom.errors import DecryptionError, UnsupportedFormat
-from strongroom.keyring import KeyringTerm
+from strongroom.keys import KeyringTerm
 
 VECTORS: dict[str, Any] = json.loads(
     (Path(__file__).parents[1] / "vectors" / "envelope_v1.json").read_text()

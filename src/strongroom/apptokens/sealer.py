@@ -8,13 +8,12 @@ from strongroom.apptokens.cache import CacheLimits, DataKeyCache
 from strongroom.apptokens.sources import KeySource
 from strongroom.apptokens.worker import WorkerContext
 from strongroom.clock import Clock, SystemClock
-from strongroom.crypto._aead import Aead
+from strongroom.crypto import Aead
 from strongroom.crypto.context import Context, canonical_context
 from strongroom.crypto.envelope import (
     DataKey,
     header_end,
-    open_at,
-    parse_envelope,
+    open_sealed,
     seal_with_data_key,
 )
 from strongroom.errors import BadRequest
@@ -113,10 +112,12 @@ class TokenSealer:
         # The header names the key and holds the wrapped DEK: with the context, it identifies
         # the unwrapped DEK exactly.
         cache_key = (sealed[:end], encoded)
-        aead = self._open_cache.get(cache_key)
-        if aead is None:
-            envelope = parse_envelope(sealed)
-            source = self._keys.resolve(envelope.key_ref)
-            aead = source.unwrap_data_key(envelope.wrapped_dek, context=context)
-            self._open_cache.put(cache_key, aead)
-        return open_at(aead, sealed, end, encoded)
+
+        def unwrap(key_ref: str, wrapped: bytes) -> Aead:
+            aead = self._open_cache.get(cache_key)
+            if aead is None:
+                aead = self._keys.resolve(key_ref).unwrap_data_key(wrapped, context=context)
+                self._open_cache.put(cache_key, aead)
+            return aead
+
+        return open_sealed(sealed, encoded, unwrap)

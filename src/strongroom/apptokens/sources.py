@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from strongroom.crypto._aead import Aead
+from strongroom.crypto import Aead
 from strongroom.crypto.context import Context
 from strongroom.crypto.envelope import DataKey, DataKeySource
 from strongroom.errors import DecryptionError

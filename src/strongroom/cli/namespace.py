@@ -36,17 +36,25 @@ def namespace() -> None:
 
 @namespace.command(name="create")
 @click.argument("name")
+@click.option("--description", default="", help="What the namespace is for.")
+@click.option(
+    "--provider",
+    default="",
+    help="Wrap its keyring with this key provider of the server's (--key-provider NAME=URI) "
+    "instead of the root key.",
+)
 @format_option
 @pass_cli
-def namespace_create(ctx: CliContext, name: str) -> None:
+def namespace_create(ctx: CliContext, name: str, description: str, provider: str) -> None:
     """Create a namespace with a fresh keyring.
 
     \b
-    Example:
+    Examples:
       strongroom namespace create prod
+      strongroom namespace create payments --provider hsm --description "card tokens"
     """
     with translate_errors(), ctx.client() as client:
-        info = client.create_namespace(name)
+        info = client.create_namespace(name, description=description, provider=provider)
     emit(ctx, info.to_json(), f"created namespace {info.name}")
 
 

@@ -88,6 +88,15 @@ def _duration_option(value: str | None, name: str) -> float:
     "each node needs a different one.",
 )
 @click.option(
+    "--key-provider",
+    "key_providers",
+    multiple=True,
+    metavar="NAME=URI",
+    help="A key provider namespaces may use instead of the root key (repeatable), e.g. "
+    "hsm=local:/etc/strongroom/hsm.key; then: strongroom namespace create NS --provider hsm. "
+    "Schemes: docs/kms.md.",
+)
+@click.option(
     "--egress-allow",
     "egress_allow",
     multiple=True,
@@ -183,6 +192,7 @@ def server(
     trusted_proxies: tuple[str, ...],
     node_name: str,
     egress_allow: tuple[str, ...],
+    key_providers: tuple[str, ...],
     store_url: str | None,
     rotate_after: int,
     rotate_keys_every: str | None,
@@ -250,6 +260,15 @@ def server(
             err=True,
         )
         sys.exit(2)
+    named: list[tuple[str, str]] = []
+    for entry in key_providers:
+        name, sep, uri = entry.partition("=")
+        if not sep or not name or not uri or any(name == known for known, _ in named):
+            click.echo(
+                f"Error: --key-provider takes NAME=URI, each name once, not {entry!r}", err=True
+            )
+            sys.exit(2)
+        named.append((name, uri))
     resolved_dir = data_dir or default_data_dir()
     settings = ServerSettings(
         data_dir=resolved_dir,
@@ -259,6 +278,7 @@ def server(
         root_token=root_token,
         trusted_proxies=trusted_proxies,
         egress_allow=egress_allow,
+        key_providers=tuple(named),
         node_name=node_name,
         store_url=store_url or store_url_from_env(),
         rotate_after_encryptions=rotate_after,

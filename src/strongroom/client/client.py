@@ -170,10 +170,16 @@ class Client(RotationCalls, AuthCalls, SystemCalls, BaseClient):
             for n in self._call("GET", "/api/v1/namespaces")["namespaces"]
         ]
 
-    def create_namespace(self, name: str) -> NamespaceInfo:
-        return NamespaceInfo.from_json(
-            self._call("POST", "/api/v1/namespaces", json={"name": name})
-        )
+    def create_namespace(
+        self, name: str, *, description: str = "", provider: str = ""
+    ) -> NamespaceInfo:
+        """``provider``: a key provider the server was started with (``--key-provider``)."""
+        body: dict[str, Any] = {"name": name}
+        if description:
+            body["description"] = description
+        if provider:
+            body["provider"] = provider
+        return NamespaceInfo.from_json(self._call("POST", "/api/v1/namespaces", json=body))
 
     def namespace(self, name: str) -> NamespaceInfo:
         return NamespaceInfo.from_json(self._call("GET", f"/api/v1/namespaces/{name}"))

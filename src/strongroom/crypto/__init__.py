@@ -3,7 +3,7 @@
 Only :mod:`strongroom.crypto._aead` touches AES-GCM; everything else goes through here.
 """
 
-from strongroom.crypto._aead import Aead, new_key
+from strongroom.crypto._aead import KEY_BYTES, Aead, new_key
 from strongroom.crypto.context import Context, canonical_context
 from strongroom.crypto.envelope import (
     FORMAT_V1,
@@ -12,6 +12,7 @@ from strongroom.crypto.envelope import (
     DataKeySource,
     Envelope,
     open_envelope,
+    open_sealed,
     parse_envelope,
     seal,
     seal_with_data_key,
@@ -19,6 +20,7 @@ from strongroom.crypto.envelope import (
 
 __all__ = [
     "FORMAT_V1",
+    "KEY_BYTES",
     "SUITE_AES256_GCM",
     "Aead",
     "Context",
@@ -28,6 +30,7 @@ __all__ = [
     "canonical_context",
     "new_key",
     "open_envelope",
+    "open_sealed",
     "parse_envelope",
     "seal",
     "seal_with_data_key",

@@ -27,6 +27,7 @@ __all__ = [
     "header_end",
     "open_at",
     "open_envelope",
+    "open_sealed",
     "parse_envelope",
     "seal",
     "seal_with_data_key",
@@ -181,12 +182,22 @@ def parse_envelope(blob: bytes) -> Envelope:
     return Envelope(key_ref, wrapped, nonce, ciphertext, blob[:offset])
 
 
+def open_sealed(blob: bytes, encoded_context: bytes, unwrap: Callable[[str, bytes], Aead]) -> bytes:
+    """The one recipe that opens an envelope: read its header, get the DEK from
+    ``unwrap(key_ref, wrapped_dek)`` (a cache, a keyring term, a provider), and decrypt with the
+    header and the canonical context as associated data. Every failure is the one
+    DecryptionError (UnsupportedFormat for a format this version does not know)."""
+    key_ref, wrapped, end = split_header(blob)
+    return open_at(unwrap(key_ref, wrapped), blob, end, encoded_context)
+
+
 def open_envelope(
     blob: bytes, *, resolve: Callable[[str], DataKeySource], context: Context
 ) -> bytes:
     """Open an envelope. ``resolve`` maps the header's key reference to its key source and
-    raises DecryptionError for an unknown one. Every failure is the one DecryptionError."""
-    envelope = parse_envelope(blob)
-    source = resolve(envelope.key_ref)
-    aead = source.unwrap_data_key(envelope.wrapped_dek, context=context)
-    return envelope.open_with(aead, context=context)
+    raises DecryptionError for an unknown one."""
+    return open_sealed(
+        blob,
+        canonical_context(context),
+        lambda key_ref, wrapped: resolve(key_ref).unwrap_data_key(wrapped, context=context),
+    )

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from strongroom.crypto._aead import KEY_BYTES, Aead, new_key
+from strongroom.crypto import KEY_BYTES, Aead, new_key
 from strongroom.crypto.context import Context, canonical_context
 from strongroom.errors import BadRequest, DecryptionError, KeyProviderUnavailable, NotFound
 from strongroom.kms.provider import KeyProviderBase

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from strongroom.crypto._aead import Aead, new_key
+from strongroom.crypto import Aead, new_key
 from strongroom.crypto.context import Context
 from strongroom.crypto.envelope import DataKey
 

@@ -17,8 +17,10 @@ from strongroom.clock import Clock
 from strongroom.config import ServerSettings
 from strongroom.cursors import Cursors
 from strongroom.egress import EgressPolicy
-from strongroom.keyring import Keyrings
+from strongroom.errors import KeyProviderUnavailable
+from strongroom.keys import Keyrings
 from strongroom.kms.provider import KeyProvider
+from strongroom.kms.registry import ProviderRegistry
 from strongroom.policy.store import PolicyStore
 from strongroom.record_migration import migrate_records
 from strongroom.rotation import RotationService
@@ -32,6 +34,13 @@ from strongroom.service.secrets import SecretService
 from strongroom.store.protocol import Store
 
 __all__ = ["Runtime"]
+
+
+def _unknown(name: str) -> KeyProvider:
+    raise KeyProviderUnavailable(
+        f"a namespace uses key provider {name!r}, which this server was not started with: "
+        f"add --key-provider {name}=<URI>"
+    )
 
 
 @dataclass
@@ -69,7 +78,15 @@ class Runtime:
         # store (docs/security.md: what a database writer can and cannot do).
         store = open_sealed_store(raw_store, provider)
         migrate_records(store, provider)
-        keyrings = Keyrings(store, provider, clock, rotate_after=settings.rotate_after_encryptions)
+        registry = ProviderRegistry()
+        uris = dict(settings.key_providers)
+        keyrings = Keyrings(
+            store,
+            provider,
+            clock,
+            rotate_after=settings.rotate_after_encryptions,
+            providers=lambda name: registry.build(uris[name]) if name in uris else _unknown(name),
+        )
         policies = PolicyStore(store, clock)
         tokens = TokenRegistry(store, provider, clock, policies)
         # A cached token holds the ACL of its policies: a policy change must drop it too.
@@ -102,7 +119,7 @@ class Runtime:
             UserpassAuth(store, tokens, guard, HashQueue()),
             audit,
             secrets,
-            NamespaceService(store, keyrings, clock, settings.limits, provider),
+            NamespaceService(store, keyrings, clock, settings.limits, provider, tuple(uris)),
             DataKeyService(keyrings, settings.limits),
             SystemService(policies, audit),
             rotation,

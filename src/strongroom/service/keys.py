@@ -11,7 +11,7 @@ from strongroom.auth import Identity
 from strongroom.crypto import new_key
 from strongroom.crypto.context import Context, canonical_context
 from strongroom.errors import BadRequest, CiphertextRejected, DecryptionError, LimitExceeded
-from strongroom.keyring import Keyrings, parse_term_ref
+from strongroom.keys import Keyrings, parse_term_ref
 from strongroom.limits import Limits
 from strongroom.paths import check_namespace
 from strongroom.types import WrappedDataKey

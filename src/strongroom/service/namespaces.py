@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
 
 from strongroom.auth import Identity
 from strongroom.clock import Clock
 from strongroom.errors import BadRequest, Conflict, NotFound
-from strongroom.keyring import Keyrings
+from strongroom.keys import Keyrings
 from strongroom.kms.provider import KeyProvider, RotatableKeyProvider
 from strongroom.limits import Limits
 from strongroom.paths import check_namespace
@@ -17,12 +18,66 @@ from strongroom.service.secrets import encoded_version_context
 from strongroom.store.protocol import Store
 from strongroom.types import KeyTermStatus, NamespaceInfo, RewrapProgress, format_time
 
-__all__ = ["MAX_REWRAP_BATCH", "NamespaceService"]
+__all__ = [
+    "KINDS",
+    "MAX_DESCRIPTION_CHARS",
+    "MAX_OPTIONS",
+    "MAX_OPTION_CHARS",
+    "MAX_REWRAP_BATCH",
+    "NamespaceService",
+]
 
 _NAMESPACE_KIND = "namespace"
 _REWRAP_KIND = "rewrap-cursor"
 MAX_REWRAP_BATCH = 5000
 _WORK_SLICE = 0.0005  # seconds of rewrap work between two chances to pause
+
+
+KINDS = ("kv-v2",)  # transit and the AWS kinds come with their surfaces
+MAX_DESCRIPTION_CHARS = 1024
+MAX_OPTIONS = 16
+MAX_OPTION_CHARS = 256
+
+
+def _settings(
+    kind: object,
+    description: object,
+    options: object,
+    provider: object,
+    providers: Collection[str],
+) -> dict[str, Any]:
+    """A namespace's settings, checked: a precise 400 for each bad one."""
+    if kind not in KINDS:
+        raise BadRequest(f"unknown namespace kind {kind!r}; use one of: {', '.join(KINDS)}")
+    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION_CHARS:
+        raise BadRequest(f"description is a string of at most {MAX_DESCRIPTION_CHARS} characters")
+    if (
+        not isinstance(options, Mapping)
+        or len(options) > MAX_OPTIONS
+        or not all(
+            isinstance(k, str)
+            and isinstance(v, str)
+            and 0 < len(k) <= MAX_OPTION_CHARS
+            and len(v) <= MAX_OPTION_CHARS
+            for k, v in options.items()
+        )
+    ):
+        raise BadRequest(
+            f"options is an object of at most {MAX_OPTIONS} string values, keys and values of "
+            f"at most {MAX_OPTION_CHARS} characters"
+        )
+    if not isinstance(provider, str) or (provider and provider not in providers):
+        known = ", ".join(sorted(providers)) or "none"
+        raise BadRequest(
+            f"no key provider named {provider!r}; this server was started with: {known} "
+            "(--key-provider NAME=URI)"
+        )
+    doc: dict[str, Any] = {"kind": kind}
+    if description:
+        doc["description"] = description
+    if options:
+        doc["options"] = dict(options)
+    return doc
 
 
 class NamespaceService:
@@ -33,8 +88,10 @@ class NamespaceService:
         clock: Clock,
         limits: Limits,
         root: KeyProvider | None = None,
+        providers: Collection[str] = (),
     ) -> None:
         self._root = root
+        self._providers = providers
         self._store = store
         self._keyrings = keyrings
         self._clock = clock
@@ -47,21 +104,38 @@ class NamespaceService:
                 f"no namespace {name!r}; create it with: strongroom namespace create {name}"
             )
         keyring = self._keyrings.get(name)
+        doc = json.loads(raw)
         return NamespaceInfo(
             name,
-            format_time(json.loads(raw)["created"]),
+            format_time(doc["created"]),
             keyring.provider_ref,
             keyring.active.number,
+            doc.get("kind", "kv-v2"),
+            doc.get("description", ""),
+            doc.get("options", {}),
+            keyring.provider,
         )
 
-    def create(self, identity: Identity, name: str) -> NamespaceInfo:
+    def create(
+        self,
+        identity: Identity,
+        name: str,
+        *,
+        kind: str = "kv-v2",
+        description: str = "",
+        options: Mapping[str, str] | None = None,
+        provider: str = "",
+    ) -> NamespaceInfo:
+        """A namespace with a fresh keyring, wrapped by the root key or, with ``provider``, by a
+        key provider the server was started with (``--key-provider NAME=URI``)."""
         check_namespace(name, self._limits)
         identity.require("create", f"sys/namespaces/{name}")
+        settings = _settings(kind, description, options or {}, provider, self._providers)
         if self._store.get_record(_NAMESPACE_KIND, name) is not None:
             raise Conflict(f"namespace {name!r} already exists")
         if not self._keyrings.exists(name):
-            self._keyrings.create(name)
-        record = json.dumps({"created": self._clock.now()}).encode()
+            self._keyrings.create(name, provider)
+        record = json.dumps({"created": self._clock.now(), **settings}).encode()
         if not self._store.replace_record(_NAMESPACE_KIND, name, None, record):
             raise Conflict(f"namespace {name!r} already exists")
         return self._info(name)

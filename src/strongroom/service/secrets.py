@@ -12,7 +12,7 @@ from typing import Any
 
 from strongroom.auth import Identity
 from strongroom.clock import Clock
-from strongroom.crypto.envelope import open_at, seal, split_header
+from strongroom.crypto.envelope import open_sealed, seal
 from strongroom.cursors import Cursors
 from strongroom.errors import (
     BadRequest,
@@ -23,7 +23,7 @@ from strongroom.errors import (
     SecretDeleted,
 )
 from strongroom.jsondata import encode_data, merge_patch
-from strongroom.keyring import Keyrings
+from strongroom.keys import Keyrings
 from strongroom.limits import MAX_INTEGER, Limits, is_version
 from strongroom.paths import check_namespace, check_path, check_prefix
 from strongroom.service.staging import (
@@ -121,9 +121,10 @@ class SecretService:
         blob = record.envelope
         # Encoded once, for both the DEK and the value.
         encoded = encoded_version_context(record.namespace, record.path, record.version)
-        key_ref, wrapped_dek, end = split_header(blob)
-        aead = self._keyrings.unwrap_dek(key_ref, wrapped_dek, encoded)
-        data: dict[str, Any] = json.loads(open_at(aead, blob, end, encoded))
+        unwrap = self._keyrings.unwrap_dek
+        data: dict[str, Any] = json.loads(
+            open_sealed(blob, encoded, lambda ref, wrapped: unwrap(ref, wrapped, encoded))
+        )
         return data
 
     # -- writes

@@ -35,10 +35,19 @@ def list_namespaces(call: Call) -> Answer:
 
 
 def create_namespace(call: Call) -> Answer:
-    name = call.json().get("name")
+    doc = call.json()
+    name = doc.get("name")
     if not isinstance(name, str):
         raise BadRequest('body must be {"name": "..."}')
-    return Answer(call.services.namespaces.create(call.identity, name).to_json(), status=201)
+    info = call.services.namespaces.create(
+        call.identity,
+        name,
+        kind=doc.get("kind", "kv-v2"),
+        description=doc.get("description", ""),
+        options=doc.get("options") or {},
+        provider=doc.get("provider", ""),
+    )
+    return Answer(info.to_json(), status=201)
 
 
 def read_namespace(call: Call) -> Answer:
@@ -126,7 +135,17 @@ KEY_ROUTES = (
         create_namespace,
         "createNamespace",
         "Create a namespace with its own keyring",
-        body={"type": "object", "required": ["name"], "properties": {"name": _STR}},
+        body={
+            "type": "object",
+            "required": ["name"],
+            "properties": {
+                "name": _STR,
+                "kind": {"type": "string", "enum": ["kv-v2"]},
+                "description": _STR,
+                "options": {"type": "object", "additionalProperties": _STR},
+                "provider": {"type": "string", "description": "a --key-provider name"},
+            },
+        },
         status=201,
     ),
     Route("GET", f"{_N}/{{namespace}}", read_namespace, "readNamespace", "Read a namespace"),

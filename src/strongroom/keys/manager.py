@@ -1,152 +1,27 @@
-"""Namespace keyrings: an immutable list of numbered AES-256 terms, wrapped by the root key.
-
-A term is a DataKeySource: it wraps each version's DEK, bound to the version's context.
-Rotation appends a term (never mutates one). Use counts are reserved from the store in blocks,
-so several nodes never undercount encryptions (they may overcount by at most one block each).
-"""
+"""The keyrings of all namespaces: load (once, then held in memory), create, rotate, retire,
+re-wrap, and count each term's encryptions. Use counts are reserved from the store in blocks, so
+several nodes never undercount encryptions (they may overcount by at most one block each)."""
 
 from __future__ import annotations
 
-import base64
-import json
-import struct
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from strongroom.clock import Clock
-from strongroom.crypto._aead import KEY_BYTES, Aead, new_key
-from strongroom.crypto.context import Context, canonical_context
-from strongroom.crypto.envelope import DataKey, open_at, seal_with_data_key, split_header
-from strongroom.errors import Conflict, DecryptionError, NotFound
-from strongroom.kms.provider import KeyProvider, KeyProviderBase
+from strongroom.crypto import Aead, new_key
+from strongroom.crypto.envelope import open_sealed, seal_with_data_key
+from strongroom.errors import Conflict, DecryptionError, KeyProviderUnavailable, NotFound
+from strongroom.keys import stored
+from strongroom.keys.keyring import Keyring, Terms, TermStatus
+from strongroom.keys.term import KeyringTerm, parse_term_ref, term_ref
+from strongroom.kms.provider import KeyProvider
 from strongroom.store.protocol import Store
 
-__all__ = [
-    "COUNTER_KIND",
-    "DEK_CACHE_ENTRIES",
-    "RECORD_KIND",
-    "USE_BLOCK",
-    "Keyring",
-    "KeyringTerm",
-    "Keyrings",
-    "TermStatus",
-    "Terms",
-    "parse_term_ref",
-    "term_ref",
-]
+__all__ = ["COUNTER_KIND", "DEK_CACHE_ENTRIES", "USE_BLOCK", "Keyrings"]
 
-RECORD_KIND = "keyring"
 COUNTER_KIND = "term_encryptions"
 USE_BLOCK = 1024
 DEK_CACHE_ENTRIES = 10_000
-
-
-def term_ref(namespace: str, number: int) -> str:
-    return f"ns:{namespace}#{number}"
-
-
-def parse_term_ref(key_ref: str) -> tuple[str, int] | None:
-    if not key_ref.startswith("ns:") or "#" not in key_ref:
-        return None
-    namespace, _, number = key_ref[3:].rpartition("#")
-    return (namespace, int(number)) if number.isdigit() else None
-
-
-class KeyringTerm(KeyProviderBase):
-    """One term of a namespace keyring. It wraps each DEK bound to the DEK's context, so it is
-    a key provider in its own right (and an envelope's DataKeySource)."""
-
-    __slots__ = ("_aead", "_key_ref", "created", "number")
-
-    def __init__(self, namespace: str, number: int, key: bytes, created: float) -> None:
-        self.number = number
-        self.created = created
-        self._key_ref = term_ref(namespace, number)
-        self._aead = Aead(key)
-
-    def __repr__(self) -> str:
-        return f"KeyringTerm({self._key_ref!r})"
-
-    @property
-    def key_ref(self) -> str:
-        return self._key_ref
-
-    def _associated_data(self, encoded_context: bytes) -> bytes:
-        ref = self._key_ref.encode()
-        return b"strongroom dek v1\x00" + struct.pack(">H", len(ref)) + ref + encoded_context
-
-    def wrap(self, plaintext_key: bytes, *, context: Context) -> bytes:
-        return self._aead.wrap(plaintext_key, self._associated_data(canonical_context(context)))
-
-    def unwrap(self, wrapped: bytes, *, context: Context) -> bytes:
-        return self._aead.unwrap(wrapped, self._associated_data(canonical_context(context)))
-
-    def generate_data_key_encoded(self, encoded_context: bytes) -> DataKey:
-        """generate_data_key for a caller that already holds canonical_context(context)."""
-        dek = new_key()
-        wrapped = self._aead.wrap(dek, self._associated_data(encoded_context))
-        return DataKey(self._key_ref, wrapped, Aead(dek))
-
-    def unwrap_data_key_encoded(self, wrapped: bytes, encoded_context: bytes) -> Aead:
-        """unwrap_data_key for a caller that already holds canonical_context(context)."""
-        return Aead(self._aead.unwrap(wrapped, self._associated_data(encoded_context)))
-
-
-@dataclass(frozen=True)
-class Keyring:
-    namespace: str
-    provider_ref: str
-    terms: tuple[KeyringTerm, ...] = field(repr=False)
-
-    @property
-    def active(self) -> KeyringTerm:
-        return self.terms[-1]
-
-    def term(self, number: int) -> KeyringTerm:
-        for term in self.terms:
-            if term.number == number:
-                return term
-        raise DecryptionError()
-
-
-@dataclass(frozen=True)
-class TermStatus:
-    number: int
-    key_ref: str
-    created: float
-    active: bool
-    encryptions: int
-    versions_in_use: int
-
-
-def _keyring_context(namespace: str) -> dict[str, str]:
-    return {"purpose": "namespace-keyring", "namespace": namespace}
-
-
-Terms = list[tuple[int, bytes, float]]  # (number, key, created) of each term, oldest first
-
-
-def _keyring(namespace: str, provider_ref: str, terms: Terms) -> Keyring:
-    return Keyring(
-        namespace,
-        provider_ref,
-        tuple(KeyringTerm(namespace, n, key, created) for n, key, created in terms),
-    )
-
-
-def _serialize(keyring_terms: Terms, namespace: str, provider: KeyProvider) -> bytes:
-    material = b"".join(key for _, key, _ in keyring_terms)
-    wrapped = provider.wrap(material, context=_keyring_context(namespace))
-    return json.dumps(
-        {
-            "format": 1,
-            "provider": provider.key_ref,
-            "terms": [{"number": n, "created": created} for n, _, created in keyring_terms],
-            "wrapped": base64.b64encode(wrapped).decode(),
-        },
-        sort_keys=True,
-    ).encode()
 
 
 class Keyrings:
@@ -160,9 +35,11 @@ class Keyrings:
         *,
         rotate_after: int = 2**30,
         on_rotate: Callable[[str, int], None] | None = None,
+        providers: Callable[[str], KeyProvider] | None = None,
     ) -> None:
         self._store = store
         self._provider = provider
+        self._named = providers
         self._clock = clock
         self._rotate_after = rotate_after
         self._on_rotate = on_rotate
@@ -173,36 +50,25 @@ class Keyrings:
         # hit needs the same stored bytes at the same place. Cleared when a keyring is destroyed.
         self._deks: dict[tuple[str, bytes, bytes], Aead] = {}
 
-    def _unwrap_terms(self, namespace: str, raw: bytes) -> tuple[str, Terms]:
-        """The provider reference and (number, key, created) of every term in a stored record."""
-        try:
-            doc = json.loads(raw)
-            material = self._provider.unwrap(
-                base64.b64decode(doc["wrapped"]), context=_keyring_context(namespace)
+    def provider_for(self, name: str) -> KeyProvider:
+        """The root provider (``""``), or a namespace's own provider by its configured name."""
+        if not name:
+            return self._provider
+        if self._named is None:
+            raise KeyProviderUnavailable(
+                f"this server has no key provider named {name!r}; start it with "
+                f"--key-provider {name}=<URI>"
             )
-            entries = doc["terms"]
-            if len(material) != KEY_BYTES * len(entries):
-                raise DecryptionError()
-            terms = [
-                (
-                    int(entry["number"]),
-                    material[i * KEY_BYTES : (i + 1) * KEY_BYTES],
-                    float(entry["created"]),
-                )
-                for i, entry in enumerate(entries)
-            ]
-            return str(doc["provider"]), terms
-        except (ValueError, KeyError, TypeError):
-            raise DecryptionError() from None
+        return self._named(name)
 
     def _decode(self, namespace: str, raw: bytes) -> Keyring:
-        return _keyring(namespace, *self._unwrap_terms(namespace, raw))
+        return stored.build(namespace, stored.decode(raw, namespace, self.provider_for))
 
     def namespaces(self) -> list[str]:
-        return sorted(self._store.list_records(RECORD_KIND))
+        return sorted(self._store.list_records(stored.RECORD_KIND))
 
     def exists(self, namespace: str) -> bool:
-        return self._store.get_record(RECORD_KIND, namespace) is not None
+        return self._store.get_record(stored.RECORD_KIND, namespace) is not None
 
     def loaded(self, namespace: str) -> bool:
         """Whether the keyring is in memory: using it then makes no store or provider call."""
@@ -217,7 +83,7 @@ class Keyrings:
             cached = self._keyrings.get(namespace)
             if cached is not None and not reload:
                 return cached
-            raw = self._store.get_record(RECORD_KIND, namespace)
+            raw = self._store.get_record(stored.RECORD_KIND, namespace)
             if raw is None:
                 self._keyrings.pop(namespace, None)
                 raise NotFound(
@@ -228,16 +94,18 @@ class Keyrings:
             self._keyrings[namespace] = keyring
             return keyring
 
-    def create(self, namespace: str) -> Keyring:
-        raw = _serialize([(1, new_key(), self._clock.now())], namespace, self._provider)
-        if not self._store.replace_record(RECORD_KIND, namespace, None, raw):
+    def create(self, namespace: str, provider_name: str = "") -> Keyring:
+        """A new keyring, wrapped by the root provider or by the named provider of its own."""
+        provider = self.provider_for(provider_name)
+        raw = stored.encode([(1, new_key(), self._clock.now())], namespace, provider, provider_name)
+        if not self._store.replace_record(stored.RECORD_KIND, namespace, None, raw):
             raise Conflict(f"namespace {namespace!r} already exists")
         return self.get(namespace, reload=True)
 
     def destroy(self, namespace: str) -> None:
         """Crypto-shredding: once the keyring is gone, nothing of the namespace can be opened."""
         with self._lock:
-            self._store.delete_record(RECORD_KIND, namespace)
+            self._store.delete_record(stored.RECORD_KIND, namespace)
             self._keyrings.pop(namespace, None)
             self._deks.clear()
         self._store.publish("keyring", namespace)
@@ -270,14 +138,15 @@ class Keyrings:
         another node wrote first). Every node drops its cached copy."""
         with self._lock:
             for _ in range(5):
-                old = self._store.get_record(RECORD_KIND, namespace)
+                old = self._store.get_record(stored.RECORD_KIND, namespace)
                 if old is None:
                     raise NotFound(f"no namespace {namespace!r}")
-                _, terms = self._unwrap_terms(namespace, old)
+                name, _, terms = stored.decode(old, namespace, self.provider_for)
                 changed = change(terms)
-                new = _serialize(changed, namespace, self._provider)
-                if self._store.replace_record(RECORD_KIND, namespace, old, new):
-                    keyring = _keyring(namespace, self._provider.key_ref, changed)
+                provider = self.provider_for(name)
+                new = stored.encode(changed, namespace, provider, name)
+                if self._store.replace_record(stored.RECORD_KIND, namespace, old, new):
+                    keyring = stored.build(namespace, (name, provider.key_ref, changed))
                     self._keyrings[namespace] = keyring
                     if len(changed) < len(terms):  # a retired term's DEKs must not open anything
                         self._deks.clear()
@@ -300,9 +169,13 @@ class Keyrings:
         """Open an envelope and seal its plaintext again, with a new DEK, under the active term
         (a rewrap); returns the envelope and its key reference. It bypasses the DEK cache,
         which would otherwise fill with keys nobody reads again."""
-        key_ref, wrapped, end = split_header(blob)
-        aead = self.resolve(key_ref).unwrap_data_key_encoded(wrapped, encoded_context)
-        plaintext = open_at(aead, blob, end, encoded_context)
+        plaintext = open_sealed(
+            blob,
+            encoded_context,
+            lambda key_ref, wrapped: self.resolve(key_ref).unwrap_data_key_encoded(
+                wrapped, encoded_context
+            ),
+        )
         term = self.term_for_encryption(namespace)
         data_key = term.generate_data_key_encoded(encoded_context)
         fresh = seal_with_data_key(
@@ -333,7 +206,7 @@ class Keyrings:
         """Re-wrap every keyring under the provider's current root key version: one unwrap and
         one wrap per namespace, whatever the amount of data. Returns the number of keyrings."""
         count = 0
-        for namespace in self._store.list_records(RECORD_KIND):
+        for namespace in self._store.list_records(stored.RECORD_KIND):
             try:
                 self._change_terms(namespace, lambda terms: terms)
             except NotFound:
@@ -345,7 +218,7 @@ class Keyrings:
         """Rotate every namespace whose active term is older than ``max_age`` seconds."""
         rotated = []
         now = self._clock.now()
-        for namespace in self._store.list_records(RECORD_KIND):
+        for namespace in self._store.list_records(stored.RECORD_KIND):
             try:
                 active = self.get(namespace, reload=True).active
             except NotFound:

@@ -1,0 +1,98 @@
+"""Key providers by URI, and a namespace wrapped by a provider of its own (design.md §2)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from strongroom.auth import Identity
+from strongroom.clock import ManualClock
+from strongroom.config import ServerSettings
+from strongroom.errors import BadRequest, KeyProviderUnavailable
+from strongroom.kms.local import LocalKeyProvider
+from strongroom.kms.provider import RotatableKeyProvider
+from strongroom.kms.registry import ProviderRegistry, parse_provider_uri
+from strongroom.server.app import create_app
+from strongroom.server.node import Node
+
+ROOT = Identity.system("root")
+
+
+def test_uris_are_parsed_and_built_once(tmp_path: Path) -> None:
+    uri = f"local:{tmp_path}/hsm.key?key=payments"
+    parsed = parse_provider_uri(uri)
+    assert (parsed.scheme, parsed.target, dict(parsed.params)) == (
+        "local",
+        f"{tmp_path}/hsm.key",
+        {"key": "payments"},
+    )
+    registry = ProviderRegistry()
+    provider = registry.build(uri)
+    assert isinstance(provider, LocalKeyProvider) and provider.key_ref == "local:payments"
+    assert isinstance(provider, RotatableKeyProvider)
+    assert registry.build(uri) is provider
+    for bad in ("local", "nope:x", ":x", "local:"):
+        with pytest.raises(BadRequest):
+            registry.build(bad)
+    with pytest.raises(BadRequest, match="this server knows: local"):
+        registry.build("awskms:arn:aws:kms:eu-west-1:1:key/x")
+
+
+def _settings(tmp_path: Path, *providers: tuple[str, str]) -> ServerSettings:
+    return ServerSettings(tmp_path / "data", dev=True, root_token="t", key_providers=providers)
+
+
+def test_a_namespace_on_its_own_provider(tmp_path: Path) -> None:
+    hsm = ("hsm", f"local:{tmp_path}/hsm.key?key=payments")
+    node = Node(_settings(tmp_path, hsm), ManualClock())
+    runtime = node.require_runtime()
+    info = runtime.namespaces.create(ROOT, "payments", provider="hsm", description="cards")
+    assert (info.provider, info.key_provider, info.description) == (
+        "hsm",
+        "local:payments",
+        "cards",
+    )
+    runtime.secrets.put(ROOT, "payments", "card", {"pan": "4111"})
+    assert runtime.namespaces.get(ROOT, "secret").provider == ""
+    with pytest.raises(BadRequest, match=r"no key provider named 'vault'; .* hsm"):
+        runtime.namespaces.create(ROOT, "other", provider="vault")
+    # Re-wrapping under the root re-wraps each keyring under its own provider.
+    assert runtime.namespaces.rewrap_root(ROOT) == {"keyrings": 2}
+    record = json.loads(runtime.store.get_record("keyring", "payments") or b"")
+    assert record["provider_name"] == "hsm" and record["provider"] == "local:payments"
+    node.close()
+
+    again = Node(_settings(tmp_path, hsm), ManualClock())
+    assert again.require_runtime().secrets.get(ROOT, "payments", "card").data == {"pan": "4111"}
+    again.close()
+
+    # Started without that provider: its namespace fails closed and says what to fix; the
+    # others work.
+    without = Node(_settings(tmp_path), ManualClock())
+    runtime = without.require_runtime()
+    runtime.secrets.put(ROOT, "secret", "x", {"v": "1"})
+    with pytest.raises(KeyProviderUnavailable, match="--key-provider hsm="):
+        runtime.secrets.get(ROOT, "payments", "card")
+    without.close()
+
+
+def test_the_native_api_creates_a_namespace_on_a_provider(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, ("hsm", f"local:{tmp_path}/hsm.key"))
+    app = create_app(settings)
+    with TestClient(app, headers={"Authorization": "Bearer t"}) as client:
+        made = client.post("/api/v1/namespaces", json={"name": "p", "provider": "hsm"})
+        assert made.status_code == 201 and made.json()["provider"] == "hsm"
+        assert made.json()["kind"] == "kv-v2"
+        for body, message in (
+            ({"name": "q", "provider": "nope"}, "no key provider named 'nope'"),
+            ({"name": "q", "kind": "transit"}, "unknown namespace kind"),
+            ({"name": "q", "description": 5}, "description is a string"),
+            ({"name": "q", "options": {"a": 1}}, "options is an object"),
+        ):
+            refused = client.post("/api/v1/namespaces", json=body)
+            assert refused.status_code == 400 and message in refused.json()["error"]["message"]
+        assert client.get("/api/v1/namespaces/q").status_code == 404  # nothing half made
+    app.node.close()
