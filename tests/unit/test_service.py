@@ -108,19 +108,25 @@ def test_list_one_level_recursive_and_search(rt: Runtime) -> None:
     for path in ["app/db", "app/api", "app/deep/x", "app/deep/y", "other", "apple"]:
         kv.put(ROOT, "secret", path, {"k": "v"})
     kv.write_metadata(ROOT, "secret", "app/api", custom_metadata={"owner": "payments"})
-    assert kv.list_keys(ROOT, "secret") == ["app/", "apple", "other"]
-    assert kv.list_keys(ROOT, "secret", "app") == ["api", "db", "deep/"]
-    page, cursor = kv.list_recursive(ROOT, "secret", "app", limit=2)
+    assert rt.services.listing.list_keys(ROOT, "secret") == ["app/", "apple", "other"]
+    assert rt.services.listing.list_keys(ROOT, "secret", "app") == ["api", "db", "deep/"]
+    page, cursor = rt.services.listing.list_recursive(ROOT, "secret", "app", limit=2)
     assert page == ["app/api", "app/db"] and cursor and "app/db" not in cursor  # opaque
-    rest, cursor = kv.list_recursive(ROOT, "secret", "app", after=cursor, limit=10)
+    rest, cursor = rt.services.listing.list_recursive(ROOT, "secret", "app", after=cursor, limit=10)
     assert rest == ["app/deep/x", "app/deep/y"] and cursor == ""
-    assert kv.search(ROOT, "secret", name="DEEP") == (["app/deep/x", "app/deep/y"], "")
-    assert kv.search(ROOT, "secret", name="app/*/x") == (["app/deep/x"], "")
-    assert kv.search(ROOT, "secret", metadata={"owner": "payments"}) == (["app/api"], "")
-    assert kv.search(ROOT, "secret", prefix="app", name="pl") == ([], "")
-    first, cursor = kv.search(ROOT, "secret", name="app", limit=1)
+    assert rt.services.listing.search(ROOT, "secret", name="DEEP") == (
+        ["app/deep/x", "app/deep/y"],
+        "",
+    )
+    assert rt.services.listing.search(ROOT, "secret", name="app/*/x") == (["app/deep/x"], "")
+    assert rt.services.listing.search(ROOT, "secret", metadata={"owner": "payments"}) == (
+        ["app/api"],
+        "",
+    )
+    assert rt.services.listing.search(ROOT, "secret", prefix="app", name="pl") == ([], "")
+    first, cursor = rt.services.listing.search(ROOT, "secret", name="app", limit=1)
     assert first == ["app/api"] and cursor
-    second, cursor = kv.search(ROOT, "secret", name="app", limit=2, after=cursor)
+    second, cursor = rt.services.listing.search(ROOT, "secret", name="app", limit=2, after=cursor)
     assert second == ["app/db", "app/deep/x"] and cursor
 
 

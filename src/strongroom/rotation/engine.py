@@ -30,7 +30,7 @@ from strongroom.errors import BadRequest, Conflict, NotFound, StrongroomError
 from strongroom.paths import check_namespace, check_path
 from strongroom.rotation.rotators import RotationContext, RotationFailed, get_rotator
 from strongroom.rotation.schedule import Schedule
-from strongroom.service.secrets import SecretService
+from strongroom.service.staging import StagedVersions
 from strongroom.store.protocol import Store
 from strongroom.types import format_time
 
@@ -73,7 +73,7 @@ class RotationService:
     def __init__(
         self,
         store: Store,
-        secrets_service: SecretService,
+        secrets_service: StagedVersions,
         clock: Clock,
         *,
         lease_seconds: float = 60.0,

@@ -8,7 +8,7 @@ from typing import Any
 
 from strongroom.egress import EgressPolicy
 from strongroom.errors import StrongroomError
-from strongroom.service.secrets import SecretService
+from strongroom.service.staging import StagedVersions
 from strongroom.types import format_time
 
 __all__ = ["Notifier", "audited_rotation"]
@@ -26,7 +26,7 @@ class Notifier:
     named by ``notify_secret``. Sent from a thread of its own: a slow endpoint never holds up a
     rotation, and a failed delivery is logged (without the body) and dropped."""
 
-    def __init__(self, secrets: SecretService, egress: EgressPolicy) -> None:
+    def __init__(self, secrets: StagedVersions, egress: EgressPolicy) -> None:
         self._secrets = secrets
         self._egress = egress
 

@@ -29,6 +29,7 @@ from strongroom.sealed_store import open_sealed_store
 from strongroom.server.services import Services
 from strongroom.service.admin import SystemService
 from strongroom.service.keys import DataKeyService
+from strongroom.service.listing import ListingService
 from strongroom.service.namespaces import NamespaceService
 from strongroom.service.secrets import SecretService
 from strongroom.store.protocol import Store
@@ -95,7 +96,8 @@ class Runtime:
         audit = AuditBroker(
             store, provider, clock, settings.resolved_audit_dir, node_name=settings.node_name
         )
-        secrets = SecretService(store, keyrings, clock, settings.limits, Cursors(store))
+        secrets = SecretService(store, keyrings, clock, settings.limits)
+        listing = ListingService(store, keyrings, settings.limits, Cursors(store))
         egress = EgressPolicy(settings.egress_allow)
         notifier = Notifier(secrets, egress)
         rotation = RotationService(
@@ -127,6 +129,7 @@ class Runtime:
         )
         runtime.services = Services(
             secrets=runtime.secrets,
+            listing=listing,
             namespaces=runtime.namespaces,
             keys=runtime.datakeys,
             admin=runtime.system,

@@ -14,6 +14,7 @@ from strongroom.limits import Limits
 from strongroom.rotation import RotationService
 from strongroom.service.admin import SystemService
 from strongroom.service.keys import DataKeyService
+from strongroom.service.listing import ListingService
 from strongroom.service.namespaces import NamespaceService
 from strongroom.service.secrets import SecretService
 
@@ -23,6 +24,7 @@ __all__ = ["Services"]
 @dataclass(frozen=True)
 class Services:
     secrets: SecretService
+    listing: ListingService
     namespaces: NamespaceService
     keys: DataKeyService
     admin: SystemService

@@ -4,7 +4,6 @@ KV semantics follow Vault KV v2 (versions, check-and-set, soft delete, undelete,
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -13,7 +12,6 @@ from typing import Any
 from strongroom.auth import Identity
 from strongroom.clock import Clock
 from strongroom.crypto.envelope import open_sealed, seal
-from strongroom.cursors import Cursors
 from strongroom.errors import (
     BadRequest,
     CheckAndSetMismatch,
@@ -25,7 +23,7 @@ from strongroom.errors import (
 from strongroom.jsondata import encode_data, merge_patch
 from strongroom.keys import Keyrings
 from strongroom.limits import MAX_INTEGER, Limits, is_version
-from strongroom.paths import check_namespace, check_path, check_prefix
+from strongroom.paths import check_namespace, check_path
 from strongroom.service.staging import (
     check_label,
     promoted_settings,
@@ -35,14 +33,10 @@ from strongroom.service.staging import (
 from strongroom.store.protocol import SecretRecord, Store, VersionRecord
 from strongroom.types import SecretMetadata, SecretValue, VersionMetadata, format_time
 
-__all__ = ["SCAN_BUDGET_PAGES", "SecretService", "encoded_version_context", "version_context"]
+__all__ = ["SecretService", "encoded_version_context", "version_context"]
 
 _WRITE_RETRIES = 10
 _WRITE_LOCK_STRIPES = 64
-# A listing or search reads at most this many store pages per request; past that it answers with
-# what it found and a cursor, so a caller who may see little of a big namespace pages through it
-# instead of making one request scan all of it.
-SCAN_BUDGET_PAGES = 10
 
 
 def version_context(namespace: str, path: str, version: int) -> dict[str, str]:
@@ -78,14 +72,11 @@ def _version_metadata(record: VersionRecord) -> VersionMetadata:
 
 
 class SecretService:
-    def __init__(
-        self, store: Store, keyrings: Keyrings, clock: Clock, limits: Limits, cursors: Cursors
-    ) -> None:
+    def __init__(self, store: Store, keyrings: Keyrings, clock: Clock, limits: Limits) -> None:
         self._store = store
         self._keyrings = keyrings
         self._clock = clock
         self.limits = limits
-        self._cursors = cursors
         # Writes to one secret queue up in this process instead of racing each other; across
         # nodes the store's check-and-set decides and the loser retries.
         self._write_locks = [threading.Lock() for _ in range(_WRITE_LOCK_STRIPES)]
@@ -469,113 +460,3 @@ class SecretService:
         self._target(identity, "delete", namespace, path)
         if not self._store.delete_secret(namespace, path):
             raise NotFound(f"no secret at {namespace}/{path}")
-
-    # -- listing and search
-    def _scope(self, identity: Identity, capability: str, namespace: str, prefix: str) -> str:
-        check_namespace(namespace, self.limits)
-        base = check_prefix(prefix, self.limits)
-        folder = base + "/" if base else ""
-        identity.require(capability, f"{namespace}/{folder}")
-        self._keyrings.get(namespace)
-        return folder
-
-    def list_keys(self, identity: Identity, namespace: str, prefix: str = "") -> list[str]:
-        """One level under ``prefix``: names, with a trailing '/' for folders (Vault's shape)."""
-        base = self._scope(identity, "list", namespace, prefix)
-        keys: list[str] = []
-        after = ""
-        while True:
-            page = self._store.scan_paths(namespace, base, after, self.limits.max_list_page)
-            if not page:
-                return keys
-            for path in page:
-                rest = path[len(base) :]
-                head, slash, _ = rest.partition("/")
-                if slash:
-                    if identity.can_see(f"{namespace}/{base}{head}/"):
-                        keys.append(head + "/")
-                    after = base + head + "/\U0010ffff"  # skip the rest of this folder
-                    break
-                if identity.can_see(f"{namespace}/{path}"):
-                    keys.append(head)
-                after = path
-            else:
-                if len(page) < self.limits.max_list_page:
-                    return keys
-
-    def list_recursive(
-        self,
-        identity: Identity,
-        namespace: str,
-        prefix: str = "",
-        *,
-        after: str = "",
-        limit: int = 1000,
-    ) -> tuple[list[str], str]:
-        """Every secret path under ``prefix`` that the caller may see, a page at a time; returns
-        the page and an opaque cursor for the next one ("" at the end)."""
-        base = self._scope(identity, "list", namespace, prefix)
-        limit = max(1, min(limit, self.limits.max_list_page))
-        scope = f"list:{namespace}/{base}"
-        position = self._cursors.read(scope, after)
-        found: list[str] = []
-        budget = SCAN_BUDGET_PAGES
-        while budget > 0:
-            budget -= 1
-            page = self._store.scan_paths(namespace, base, position, self.limits.max_list_page)
-            for path in page:
-                position = path
-                # Only what the caller may read or list: a listing must not leak other paths.
-                if identity.can_see(f"{namespace}/{path}"):
-                    found.append(path)
-                    if len(found) == limit:
-                        return found, self._cursors.make(scope, position)
-            if len(page) < self.limits.max_list_page:
-                return found, ""
-        return found, self._cursors.make(scope, position)
-
-    def search(
-        self,
-        identity: Identity,
-        namespace: str,
-        *,
-        prefix: str = "",
-        name: str = "",
-        metadata: Mapping[str, str] | None = None,
-        limit: int = 1000,
-        after: str = "",
-    ) -> tuple[list[str], str]:
-        """Paths under ``prefix`` whose path matches ``name`` (a glob if it has * ? [, else a
-        case-insensitive substring) and whose custom metadata has every pair of ``metadata``; a
-        page at a time, with an opaque cursor for the next page ("" at the end)."""
-        base = self._scope(identity, "list", namespace, prefix)
-        limit = max(1, min(limit, self.limits.max_list_page))
-        wanted = dict(metadata or {})
-        is_glob = any(c in name for c in "*?[")
-        scope = f"search:{namespace}/{base}"
-        position = self._cursors.read(scope, after) or (base[:-1] if base else "")
-        found: list[str] = []
-        for _ in range(SCAN_BUDGET_PAGES):
-            page = self._store.scan_secrets(namespace, position, self.limits.max_list_page)
-            for secret in page:
-                position = secret.path
-                if not secret.path.startswith(base):
-                    if secret.path > base + "\U0010ffff":
-                        return found, ""
-                    continue
-                if name and not (
-                    fnmatch.fnmatchcase(secret.path, name)
-                    if is_glob
-                    else name.lower() in secret.path.lower()
-                ):
-                    continue
-                if not identity.can_see(f"{namespace}/{secret.path}"):
-                    continue
-                custom = secret.settings.get("custom_metadata", {})
-                if all(custom.get(k) == v for k, v in wanted.items()):
-                    found.append(secret.path)
-                    if len(found) >= limit:
-                        return found, self._cursors.make(scope, position)
-            if len(page) < self.limits.max_list_page:
-                return found, ""
-        return found, self._cursors.make(scope, position)

@@ -6,13 +6,16 @@ they point to. A secret without labels reads its newest version, as before."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from strongroom.errors import BadRequest
+from strongroom.limits import Limits
+from strongroom.types import SecretValue, VersionMetadata
 
 __all__ = [
     "LABEL_CHARS",
     "RESERVED_LABELS",
+    "StagedVersions",
     "check_label",
     "promoted_settings",
     "relabelled_settings",
@@ -79,3 +82,25 @@ def relabelled_settings(
         labels[label] = version
     updated["labels"] = labels
     return updated
+
+
+class StagedVersions(Protocol):
+    """The narrow port the rotation engine uses instead of the whole secret service: staged
+    versions of one secret, read and moved without a caller's identity (the engine checked the
+    caller when the rotation was configured). ``SecretService`` implements it."""
+
+    limits: Limits
+
+    def labels(self, namespace: str, path: str) -> dict[str, Any]: ...
+
+    def read_stage(self, namespace: str, path: str, stage: str) -> SecretValue: ...
+
+    def read_unchecked(self, namespace: str, path: str, version: int | None) -> SecretValue: ...
+
+    def write_pending(
+        self, namespace: str, path: str, data: Any, rotation_token: str
+    ) -> VersionMetadata: ...
+
+    def promote(self, namespace: str, path: str, version: int) -> None: ...
+
+    def drop_pending(self, namespace: str, path: str, version: int) -> None: ...

@@ -207,9 +207,9 @@ def delete_secret(call: Call) -> Answer:
 def list_secrets(call: Call) -> Answer:
     ns = call.params["namespace"]
     prefix = call.params.get("path", "")
-    secrets = call.services.secrets
+    listing = call.services.listing
     if call.query.get("recursive") in ("true", "1"):
-        keys, cursor = secrets.list_recursive(
+        keys, cursor = listing.list_recursive(
             call.identity,
             ns,
             prefix,
@@ -217,7 +217,7 @@ def list_secrets(call: Call) -> Answer:
             limit=call.query_int("limit", 1000) or 1000,
         )
         return Answer({"keys": keys, "next": cursor})
-    return Answer({"keys": secrets.list_keys(call.identity, ns, prefix), "next": ""})
+    return Answer({"keys": listing.list_keys(call.identity, ns, prefix), "next": ""})
 
 
 def search_secrets(call: Call) -> Answer:
@@ -227,7 +227,7 @@ def search_secrets(call: Call) -> Answer:
         if not sep:
             raise BadRequest("metadata filters are key=value")
         metadata[key] = value
-    paths, cursor = call.services.secrets.search(
+    paths, cursor = call.services.listing.search(
         call.identity,
         call.params["namespace"],
         prefix=call.query.get("prefix", ""),
