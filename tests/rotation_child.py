@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from strongroom.config import ServerSettings
-from strongroom.rotation import CallableRotator, RotationContext, register_rotator
+from strongroom.rotation import CallableRotator, RotationContext
 from strongroom.server.node import Node
 
 
@@ -38,7 +38,7 @@ def main() -> None:
         os.close(fd)
         _pause()
 
-    register_rotator(
+    runtime.rotators.register(
         CallableRotator(
             "killable",
             create,

@@ -184,7 +184,7 @@ ALLOWED: dict[str, set[str]] = {
         "seal",
         "cursors",
     },
-    "rotation": {*_LEAVES, "service", "store", "auth", "egress", "password_generation"},
+    "rotation": {*_LEAVES, "service", "store", "auth", "audit", "egress", "password_generation"},
     "server/native": {*_LEAVES, "server", "service", "auth", "policy", "password_generation"},
     "client": {"errors", "types", "paths", "limits"},
     "cli": {*_LEAVES, "client", "policy", "config", "rotation", "password_generation"},

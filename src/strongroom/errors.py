@@ -18,6 +18,7 @@ __all__ = [
     "NotFound",
     "PayloadTooLarge",
     "RateLimited",
+    "RotationFailed",
     "Sealed",
     "SecretDeleted",
     "ServerUnreachable",
@@ -225,6 +226,15 @@ class ServerUnreachable(StrongroomError):
     http_status = 503
     code = "server_unreachable"
     exit_code = 7
+
+
+class RotationFailed(StrongroomError):
+    """A rotation step failed. Its message is kept in the rotation's history, so it must not
+    contain a secret value: say what failed, not with what."""
+
+    http_status = 502
+    code = "rotation_failed"
+    exit_code = 10
 
 
 def _all_subclasses(cls: type[StrongroomError]) -> list[type[StrongroomError]]:

@@ -56,11 +56,11 @@ def rt(tmp_path: Path, clock: ManualClock) -> Iterator[Runtime]:
 class Recorder:
     """A rotator that remembers what each step saw, and can be told to fail a step."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, rt: Runtime, name: str) -> None:
         self.calls: list[tuple[str, Any]] = []
         self.fail_at: str | None = None
         self.counter = 0
-        register_rotator(
+        rt.rotators.register(
             CallableRotator(
                 name,
                 create=self.create,
@@ -87,7 +87,7 @@ def _current(rt: Runtime, path: str = "db") -> Any:
 
 
 def test_a_rotation_runs_the_four_steps_and_moves_the_labels(rt: Runtime) -> None:
-    recorder = Recorder("rec-basic")
+    recorder = Recorder(rt, "rec-basic")
     rt.secrets.put(ROOT, NS, "db", {"password": "initial"})
     rt.rotation.configure(ROOT, NS, "db", rotator="rec-basic", interval=3600)
     result = rt.rotation.rotate_now(ROOT, NS, "db")
@@ -103,7 +103,7 @@ def test_a_rotation_runs_the_four_steps_and_moves_the_labels(rt: Runtime) -> Non
 
 def test_readers_get_the_current_value_while_a_rotation_is_pending(rt: Runtime) -> None:
     seen: list[str] = []
-    recorder = Recorder("rec-readers")
+    recorder = Recorder(rt, "rec-readers")
     rt.secrets.put(ROOT, NS, "db", {"password": "initial"})
     rt.rotation.configure(ROOT, NS, "db", rotator="rec-readers", interval=3600)
     original = recorder.step
@@ -123,7 +123,7 @@ def test_readers_get_the_current_value_while_a_rotation_is_pending(rt: Runtime) 
 def test_a_run_killed_in_any_step_resumes_under_the_same_token(
     rt: Runtime, clock: ManualClock, crash_in: str
 ) -> None:
-    recorder = Recorder(f"rec-crash-{crash_in}")
+    recorder = Recorder(rt, f"rec-crash-{crash_in}")
     rt.secrets.put(ROOT, NS, "db", {"password": "initial"})
     rt.rotation.configure(ROOT, NS, "db", rotator=recorder_name(crash_in), interval=3600)
     real_step = rt.rotation._step
@@ -164,7 +164,7 @@ def recorder_name(crash_in: str) -> str:
 
 
 def test_a_failing_test_step_retries_then_rolls_back(rt: Runtime, clock: ManualClock) -> None:
-    recorder = Recorder("rec-fail")
+    recorder = Recorder(rt, "rec-fail")
     recorder.fail_at = "test"
     rt.secrets.put(ROOT, NS, "db", {"password": "initial"})
     rt.rotation.configure(ROOT, NS, "db", rotator="rec-fail", interval=3600)
@@ -184,7 +184,7 @@ def test_a_failing_test_step_retries_then_rolls_back(rt: Runtime, clock: ManualC
 
 
 def test_cancel_rolls_back_a_run_in_progress(rt: Runtime) -> None:
-    recorder = Recorder("rec-cancel")
+    recorder = Recorder(rt, "rec-cancel")
     recorder.fail_at = "set"
     rt.secrets.put(ROOT, NS, "db", {"password": "initial"})
     rt.rotation.configure(ROOT, NS, "db", rotator="rec-cancel", interval=3600)
@@ -196,7 +196,7 @@ def test_cancel_rolls_back_a_run_in_progress(rt: Runtime) -> None:
 
 
 def test_a_plain_write_moves_current_and_previous(rt: Runtime) -> None:
-    Recorder("rec-write")
+    Recorder(rt, "rec-write")
     rt.secrets.put(ROOT, NS, "db", {"password": "initial"})
     rt.rotation.configure(ROOT, NS, "db", rotator="rec-write", interval=3600)
     rt.rotation.rotate_now(ROOT, NS, "db")
@@ -221,7 +221,7 @@ def test_custom_labels(rt: Runtime) -> None:
 def test_the_scheduler_runs_due_rotations_once_after_downtime(
     rt: Runtime, clock: ManualClock
 ) -> None:
-    recorder = Recorder("rec-sched")
+    recorder = Recorder(rt, "rec-sched")
     for i in range(15):
         rt.secrets.put(ROOT, NS, f"s{i}", {"password": "initial"})
         rt.rotation.configure(ROOT, NS, f"s{i}", rotator="rec-sched", interval=3600)
@@ -301,7 +301,7 @@ def test_root_key_rotation_rewraps_keyrings_not_data(rt: Runtime) -> None:
 
 
 def test_metrics(rt: Runtime) -> None:
-    Recorder("rec-metrics")
+    Recorder(rt, "rec-metrics")
     rt.secrets.put(ROOT, NS, 'odd"path', {"password": "x"})
     rt.rotation.configure(ROOT, NS, 'odd"path', rotator="rec-metrics", interval=3600)
     rt.rotation.rotate_now(ROOT, NS, 'odd"path')
@@ -367,7 +367,7 @@ def test_webhook_signatures() -> None:
 def test_expiry_warnings_are_sent_once_per_value(rt: Runtime, clock: ManualClock) -> None:
     sent: list[dict[str, Any]] = []
     rt.rotation._notify = lambda doc, event: sent.append(event)
-    Recorder("rec-expiry")
+    Recorder(rt, "rec-expiry")
     rt.secrets.put(ROOT, NS, "db", {"password": "initial"})
     rt.rotation.configure(
         ROOT, NS, "db", rotator="rec-expiry", interval=30 * 86400, expire_after=10 * 86400
@@ -403,11 +403,28 @@ def test_rotators_from_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
         return [EntryPoint()]
 
     monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
-    monkeypatch.setattr(rotators, "_loaded_entry_points", False)
-    plugin = rotators.get_rotator("from-plugin")
+    registry = rotators.RotatorRegistry()
+    with pytest.raises(BadRequest, match="unknown rotator 'from-plugin'"):
+        registry.get("from-plugin")  # entry points are read only when the server asks
+    registry.load_entry_points()
+    plugin = registry.get("from-plugin")
     assert isinstance(plugin, FromPlugin) and plugin.name == "from-plugin"
-    with pytest.raises(BadRequest, match="unknown rotator 'nope'"):
-        rotators.get_rotator("nope")
+    with pytest.raises(BadRequest, match=r"unknown rotator 'nope'; known: .*random"):
+        registry.get("nope")
+    assert isinstance(rotators.RotatorRegistry().get("random"), rotators.RandomRotator)
+
+
+def test_register_rotator_still_works_for_one_release(tmp_path: Path) -> None:
+    from strongroom.rotation import rotators
+
+    with pytest.warns(DeprecationWarning, match="pass rotators="):
+        register_rotator(CallableRotator("legacy-one", lambda ctx: {"v": "x"}))
+    node = Node(ServerSettings(tmp_path, dev=True, root_token="t"))
+    try:
+        assert node.require_runtime().rotators.get("legacy-one").name == "legacy-one"
+    finally:
+        node.close()
+        rotators._deprecated.clear()
 
 
 def test_no_rotated_value_reaches_disk_logs_or_the_audit_log(
@@ -422,13 +439,11 @@ def test_no_rotated_value_reaches_disk_logs_or_the_audit_log(
         if ctx.pending and ctx.pending["password"] == canaries[1]:
             raise ValueError(f"rejected {ctx.pending['password']}")  # a careless rotator
 
-    register_rotator(
-        CallableRotator("canary", lambda ctx: {"password": next(values)}, test=failing_test)
-    )
+    canary = CallableRotator("canary", lambda ctx: {"password": next(values)}, test=failing_test)
     settings = ServerSettings(
         tmp_path / "data", dev=True, root_token="t", audit_file=tmp_path / "audit.log"
     )
-    node = Node(settings)
+    node = Node(settings, rotators=[canary])
     runtime = node.require_runtime()
     runtime.secrets.put(ROOT, NS, "db", {"password": "initial"})
     runtime.rotation.configure(ROOT, NS, "db", rotator="canary", interval=3600)
@@ -445,7 +460,7 @@ def test_no_rotated_value_reaches_disk_logs_or_the_audit_log(
 
 
 def test_a_rotation_needs_its_secret_and_goes_with_it(rt: Runtime) -> None:
-    Recorder("rec-gone")
+    Recorder(rt, "rec-gone")
     with pytest.raises(NotFound, match="write its first value"):
         rt.rotation.configure(ROOT, NS, "missing", rotator="rec-gone", interval=3600)
     rt.secrets.put(ROOT, NS, "db", {"password": "initial"})

@@ -13,12 +13,14 @@ from typing import Any
 
 from strongroom.audit.chain import VerifyResult
 from strongroom.audit.hashing import ValueHasher
+from strongroom.audit.record import SENSITIVE_FIELDS, AuditRecord
 from strongroom.audit.sinks import CHECKPOINT_SECONDS, AuditSink, FileSink, StoreSink
 from strongroom.clock import Clock
 from strongroom.errors import AuditUnavailable, BadRequest, Conflict, NotFound, StrongroomError
 from strongroom.kms.provider import KeyProvider
 from strongroom.record_migration import audit_key_context
 from strongroom.store.protocol import Store
+from strongroom.types import format_time
 
 __all__ = ["AuditBroker"]
 
@@ -174,6 +176,24 @@ class AuditBroker:
                 log.error("audit sink %s failed: %s", sink.name, type(exc).__name__)
         if not written:
             raise AuditUnavailable()
+
+    def event(self, kind: str, record: AuditRecord, *, request_id: str, time: float) -> None:
+        """A background event (a rotation step) as one entry of type ``kind``: the record's
+        operation and target, its clear fields at the top level, its error if it failed."""
+        entry: dict[str, Any] = {
+            "type": kind,
+            "time": format_time(time),
+            "request_id": request_id,
+            "operation": record.operation,
+        }
+        if record.target:
+            entry["target"] = record.target
+        entry.update(record.clear or {})
+        if record.error is not None:
+            entry["error"] = {"code": record.error.code, "message": record.error.message}
+        if record.response is not None:
+            entry["data"] = record.response
+        self.log(entry, sensitive=SENSITIVE_FIELDS)
 
     def close(self) -> None:
         self._stop.set()

@@ -18,8 +18,8 @@ from strongroom.cli.output import (
     split_secret_path,
     translate_errors,
 )
+from strongroom.errors import RotationFailed
 from strongroom.password_generation import CLASSES, PasswordPolicy, generate_password
-from strongroom.rotation.rotators import RotationFailed
 
 __all__ = [
     "EXIT_ROTATION_FAILED",

@@ -9,7 +9,7 @@ from strongroom.rotation.rotators import (
     RotationContext,
     RotationFailed,
     Rotator,
-    get_rotator,
+    RotatorRegistry,
     register_rotator,
 )
 
@@ -22,8 +22,8 @@ __all__ = [
     "RotationFailed",
     "RotationService",
     "Rotator",
+    "RotatorRegistry",
     "RunResult",
     "generate_password",
-    "get_rotator",
     "register_rotator",
 ]

@@ -23,12 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from strongroom.audit.record import AuditRecord
 from strongroom.auth import Identity
 from strongroom.clock import Clock
 from strongroom.egress import EgressPolicy, check_url
-from strongroom.errors import BadRequest, Conflict, NotFound, StrongroomError
+from strongroom.errors import BadRequest, Conflict, NotFound, RotationFailed, StrongroomError
 from strongroom.paths import check_namespace, check_path
-from strongroom.rotation.rotators import RotationContext, RotationFailed, get_rotator
+from strongroom.rotation.rotators import RotationContext, RotatorRegistry
 from strongroom.rotation.schedule import Schedule
 from strongroom.service.staging import StagedVersions
 from strongroom.store.protocol import Store
@@ -78,19 +79,21 @@ class RotationService:
         *,
         lease_seconds: float = 60.0,
         max_attempts: int = 3,
-        audit: Callable[[dict[str, Any]], None] | None = None,
+        audit: Callable[[AuditRecord, str], None] | None = None,
         notify: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
         node_id: str | None = None,
         egress: EgressPolicy | None = None,
+        rotators: RotatorRegistry | None = None,
     ) -> None:
         self.egress = egress or EgressPolicy()
+        self._rotators = rotators or RotatorRegistry()
         self._store = store
         self._secrets = secrets_service
         self.clock = clock
         self._clock = clock
         self.lease_seconds = lease_seconds
         self.max_attempts = max_attempts
-        self._audit = audit or (lambda entry: None)
+        self._audit = audit or (lambda record, run_token: None)
         self._notify = notify or (lambda doc, event: None)
         self.node_id = node_id or secrets.token_hex(8)
         self.counters: dict[str, int] = {"success": 0, "failed": 0, "rolled_back": 0}
@@ -131,7 +134,7 @@ class RotationService:
             raise BadRequest("params must be a JSON object")
         if len(json.dumps(params)) > _MAX_PARAMS_BYTES:
             raise BadRequest(f"params are larger than {_MAX_PARAMS_BYTES} bytes")
-        chosen = get_rotator(rotator)
+        chosen = self._rotators.get(rotator)
         chosen.validate(params)
         # The rotator reads these as the server: the one configuring it must be able to read
         # them too, or a rotation would be a way to send any secret to a host of one's choice.
@@ -301,7 +304,7 @@ class RotationService:
         raw = self._save(name, raw, doc)
         if raw is None:
             return self._busy(namespace, path, now + self.lease_seconds)
-        rotator = get_rotator(doc["rotator"])
+        rotator = self._rotators.get(doc["rotator"])
         try:
             while run["step"] != "done":
                 step = run["step"]
@@ -368,15 +371,10 @@ class RotationService:
             rotator.finish(context)
 
     def _audit_step(self, name: str, run: dict[str, Any], step: str, outcome: str) -> None:
-        self._audit(
-            {
-                "type": "rotation",
-                "time": self._clock.now(),
-                "request_id": run["token"],
-                "rotation": {"secret": name, "step": step, "outcome": outcome},
-                "version": run.get("version", 0),
-            }
-        )
+        """One audit entry per step, joined by the run's token (the entry's ``request_id``)."""
+        progress = {"secret": name, "step": step, "outcome": outcome}
+        clear = {"rotation": progress, "version": run.get("version", 0)}
+        self._audit(AuditRecord(f"rotation.{step}", target=name, clear=clear), run["token"])
 
     def _succeeded(
         self, name: str, raw: bytes | None, doc: dict[str, Any], run: dict[str, Any]
@@ -432,7 +430,7 @@ class RotationService:
         version = int(run.get("version", 0))
         if version and run["step"] in ("set", "test", "finish"):
             try:
-                get_rotator(doc["rotator"]).rollback(self._context(doc, name, run))
+                self._rotators.get(doc["rotator"]).rollback(self._context(doc, name, run))
             except Exception as exc:  # the history says so; an operator must look
                 reason = f"{reason}; rollback failed: {_safe_error(exc)}"
         labels = self._secrets.labels(namespace, path)

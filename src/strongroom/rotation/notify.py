@@ -1,4 +1,4 @@
-"""Rotation notifications (signed webhooks) and the audit form of a rotation step."""
+"""Rotation notifications: signed webhooks sent from a thread of their own."""
 
 from __future__ import annotations
 
@@ -9,16 +9,10 @@ from typing import Any
 from strongroom.egress import EgressPolicy
 from strongroom.errors import StrongroomError
 from strongroom.service.staging import StagedVersions
-from strongroom.types import format_time
 
-__all__ = ["Notifier", "audited_rotation"]
+__all__ = ["Notifier"]
 
 log = logging.getLogger("strongroom.rotation")
-
-
-def audited_rotation(entry: dict[str, Any]) -> dict[str, Any]:
-    """A rotation step as an audit entry: the rotation token joins a run's entries."""
-    return {**entry, "time": format_time(float(entry["time"]))}
 
 
 class Notifier:

@@ -24,9 +24,9 @@ import os
 from typing import Any
 
 from strongroom.egress import EgressRefused
-from strongroom.errors import BadRequest
+from strongroom.errors import BadRequest, RotationFailed
 from strongroom.password_generation import PasswordPolicy, generate_password
-from strongroom.rotation.rotators import RotationContext, RotationFailed, Rotator
+from strongroom.rotation.rotators import RotationContext, Rotator
 
 log = logging.getLogger("strongroom.rotation")
 

@@ -1,20 +1,22 @@
-"""The rotator plugin interface, the registry, and the built-in random-value rotator.
+"""The rotator plugin interface, a server's registry of rotators, and the built-in random-value
+rotator.
 
 A rotator answers the four steps of a rotation. Every step must be idempotent: the engine runs
 a step again after a crash, with the same context (the same rotation token and pending value).
 Third-party rotators register under the ``strongroom.rotators`` entry-point group; an app that
-embeds strongroom can register a rotator object (or plain callables) in process."""
+embeds strongroom passes rotator objects (or plain callables) to the server it builds."""
 
 from __future__ import annotations
 
 import importlib.metadata
 import threading
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from strongroom.egress import EgressPolicy
-from strongroom.errors import BadRequest, StrongroomError
+from strongroom.errors import BadRequest, RotationFailed
 from strongroom.password_generation import PasswordPolicy, generate_password
 
 __all__ = [
@@ -24,21 +26,14 @@ __all__ = [
     "RotationContext",
     "RotationFailed",
     "Rotator",
+    "RotatorRegistry",
     "StepFunction",
-    "get_rotator",
+    "builtin_rotators",
+    "deprecated_registrations",
     "register_rotator",
 ]
 
 ENTRY_POINT_GROUP = "strongroom.rotators"
-
-
-class RotationFailed(StrongroomError):
-    """A step failed. Its message is kept in the rotation's history, so it must not contain a
-    secret value: say what failed, not with what."""
-
-    http_status = 502
-    code = "rotation_failed"
-    exit_code = 10
 
 
 @dataclass
@@ -150,49 +145,67 @@ class CallableRotator(Rotator):
         self._run("rollback", ctx)
 
 
-_registry: dict[str, Rotator] = {}
-_registry_lock = threading.Lock()
-_loaded_entry_points = False
-
-
-def register_rotator(rotator: Rotator) -> None:
-    """Make ``rotator`` available by its name in this process (replacing one of that name)."""
-    if not rotator.name:
-        raise BadRequest("a rotator needs a name")
-    with _registry_lock:
-        _registry[rotator.name] = rotator
-
-
-def _builtin() -> dict[str, Callable[[], Rotator]]:
+def builtin_rotators() -> list[Rotator]:
     from strongroom.rotation.postgres_rotator import PostgresRotator
     from strongroom.rotation.webhook import WebhookRotator
 
-    return {"random": RandomRotator, "postgres": PostgresRotator, "webhook": WebhookRotator}
+    return [RandomRotator(), PostgresRotator(), WebhookRotator()]
 
 
-def _load_entry_points() -> None:
-    global _loaded_entry_points
-    if _loaded_entry_points:
-        return
-    _loaded_entry_points = True
-    for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        factory = entry.load()
-        rotator = factory() if isinstance(factory, type) else factory
-        if isinstance(rotator, Rotator):
-            rotator.name = rotator.name or entry.name
-            _registry.setdefault(entry.name, rotator)
+class RotatorRegistry:
+    """The rotators one server knows, by name: built in, registered by the app that embeds the
+    server, and those of installed packages (the ``strongroom.rotators`` entry points, read by
+    the composition root with ``load_entry_points``). One per server; no global state."""
+
+    def __init__(self, rotators: Iterable[Rotator] = ()) -> None:
+        self._rotators: dict[str, Rotator] = {}
+        self._lock = threading.Lock()
+        for rotator in (*builtin_rotators(), *rotators):
+            self.register(rotator)
+
+    def register(self, rotator: Rotator) -> None:
+        """Make ``rotator`` available by its name (replacing one of that name)."""
+        if not rotator.name:
+            raise BadRequest("a rotator needs a name")
+        with self._lock:
+            self._rotators[rotator.name] = rotator
+
+    def load_entry_points(self) -> None:
+        """Add the rotators installed packages publish (a name already taken keeps its rotator)."""
+        for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            factory = entry.load()
+            rotator = factory() if isinstance(factory, type) else factory
+            if isinstance(rotator, Rotator):
+                rotator.name = rotator.name or entry.name
+                with self._lock:
+                    self._rotators.setdefault(entry.name, rotator)
+
+    def get(self, name: str) -> Rotator:
+        with self._lock:
+            rotator = self._rotators.get(name)
+            known = sorted(self._rotators)
+        if rotator is None:
+            raise BadRequest(f"unknown rotator {name!r}; known: {', '.join(known)}")
+        return rotator
 
 
-def get_rotator(name: str) -> Rotator:
-    with _registry_lock:
-        if name in _registry:
-            return _registry[name]
-        builtin = _builtin()
-        if name in builtin:
-            _registry[name] = builtin[name]()
-            return _registry[name]
-        _load_entry_points()
-        if name in _registry:
-            return _registry[name]
-    known = sorted({*_registry, *builtin})
-    raise BadRequest(f"unknown rotator {name!r}; known: {', '.join(known)}")
+_deprecated: list[Rotator] = []
+
+
+def register_rotator(rotator: Rotator) -> None:
+    """Deprecated, kept for one release: pass rotators to the server you build instead
+    (``create_app(settings, rotators=[...])`` or ``RotatorRegistry.register``). A rotator
+    registered here is added to every server this process builds afterwards."""
+    warnings.warn(
+        "register_rotator is deprecated: pass rotators=[...] to create_app or Node",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    if not rotator.name:
+        raise BadRequest("a rotator needs a name")
+    _deprecated.append(rotator)
+
+
+def deprecated_registrations() -> list[Rotator]:
+    """Rotators given to ``register_rotator``, for the composition root."""
+    return list(_deprecated)

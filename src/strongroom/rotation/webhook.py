@@ -22,9 +22,9 @@ import time
 from typing import Any
 
 from strongroom.egress import EgressPolicy, EgressRefused, check_url
-from strongroom.errors import BadRequest
+from strongroom.errors import BadRequest, RotationFailed
 from strongroom.password_generation import PasswordPolicy, generate_password
-from strongroom.rotation.rotators import RotationContext, RotationFailed, Rotator
+from strongroom.rotation.rotators import RotationContext, Rotator
 from strongroom.rotation.signing import SIGNATURE_HEADER, sign, verify_signature
 
 __all__ = ["MAX_RETRIES", "MAX_TIMEOUT", "WebhookRotator", "post_signed"]

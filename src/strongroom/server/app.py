@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from strongroom.auth.tokens import TokenRegistry
 from strongroom.config import ServerSettings
+from strongroom.rotation.rotators import Rotator
 from strongroom.server.front import Front
 from strongroom.server.native import native_surface
 from strongroom.server.node import Node
@@ -17,10 +18,14 @@ __all__ = ["create_app"]
 
 
 def create_app(
-    settings: ServerSettings, node: Node | None = None, extra: Sequence[Surface] = ()
+    settings: ServerSettings,
+    node: Node | None = None,
+    extra: Sequence[Surface] = (),
+    rotators: Sequence[Rotator] = (),
 ) -> Front:
-    """The ASGI app. ``extra`` surfaces are tried after the built-in ones."""
-    node = node or Node(settings)
+    """The ASGI app. ``extra`` surfaces are tried after the built-in ones; ``rotators`` join the
+    built-in ones and those of installed packages."""
+    node = node or Node(settings, rotators=rotators)
 
     def registry() -> TokenRegistry:
         return node.require_runtime().tokens

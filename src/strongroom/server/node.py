@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 
 from strongroom.auth.ratelimit import AddressLimiter
 from strongroom.clock import Clock, SystemClock
 from strongroom.config import ServerSettings
 from strongroom.errors import BadRequest, Sealed
+from strongroom.rotation.rotators import Rotator, RotatorRegistry, deprecated_registrations
 from strongroom.seal import Barrier, RekeyResult, SealStatus
 from strongroom.server.gauge import RequestGauge
 from strongroom.server.metrics import Metrics
@@ -22,8 +24,16 @@ __all__ = ["Node"]
 
 
 class Node:
-    def __init__(self, settings: ServerSettings, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        settings: ServerSettings,
+        clock: Clock | None = None,
+        rotators: Iterable[Rotator] = (),
+    ) -> None:
         self.settings = settings
+        # The rotators this server knows: built in, the embedding app's, installed packages'.
+        self.rotators = RotatorRegistry([*deprecated_registrations(), *rotators])
+        self.rotators.load_entry_points()
         self.clock = clock or SystemClock()
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.store = open_store(settings.resolved_store_url)
@@ -62,7 +72,12 @@ class Node:
         with self._lock:
             if self.runtime is None:
                 self.runtime = Runtime.build(
-                    self.settings, self.store, provider, self.clock, self.requests.pause_if_busy
+                    self.settings,
+                    self.store,
+                    provider,
+                    self.clock,
+                    self.requests.pause_if_busy,
+                    self.rotators,
                 )
                 if self.settings.scheduler_interval > 0:
                     self.scheduler = Scheduler(self.runtime, self.settings.scheduler_interval)

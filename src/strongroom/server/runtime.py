@@ -24,7 +24,8 @@ from strongroom.kms.registry import ProviderRegistry
 from strongroom.policy.store import PolicyStore
 from strongroom.record_migration import migrate_records
 from strongroom.rotation import RotationService
-from strongroom.rotation.notify import Notifier, audited_rotation
+from strongroom.rotation.notify import Notifier
+from strongroom.rotation.rotators import RotatorRegistry
 from strongroom.sealed_store import open_sealed_store
 from strongroom.server.services import Services
 from strongroom.service.admin import SystemService
@@ -63,6 +64,7 @@ class Runtime:
     rotation: RotationService
     login_guard: LoginGuard
     services: Services = field(init=False)
+    rotators: RotatorRegistry = field(init=False)
     root_token: str | None = None
     stop_listening: Callable[[], None] | None = None
 
@@ -74,6 +76,7 @@ class Runtime:
         provider: KeyProvider,
         clock: Clock,
         pause_if_busy: Callable[[], None] = lambda: None,
+        rotators: RotatorRegistry | None = None,
     ) -> Runtime:
         # Every service sees records sealed and secret rows MAC'd; only the barrier sees the raw
         # store (docs/security.md: what a database writer can and cannot do).
@@ -99,13 +102,17 @@ class Runtime:
         secrets = SecretService(store, keyrings, clock, settings.limits)
         listing = ListingService(store, keyrings, settings.limits, Cursors(store))
         egress = EgressPolicy(settings.egress_allow)
+        rotation_registry = rotators or RotatorRegistry()
         notifier = Notifier(secrets, egress)
         rotation = RotationService(
             store,
             secrets,
             clock,
             lease_seconds=settings.rotation_lease,
-            audit=lambda entry: audit.log(audited_rotation(entry), sensitive=()),
+            audit=lambda record, run_token: audit.event(
+                "rotation", record, request_id=run_token, time=clock.now()
+            ),
+            rotators=rotation_registry,
             notify=notifier.send,
             egress=egress,
         )
@@ -127,6 +134,7 @@ class Runtime:
             rotation,
             guard,
         )
+        runtime.rotators = rotation_registry
         runtime.services = Services(
             secrets=runtime.secrets,
             listing=listing,
