@@ -47,6 +47,7 @@ class ServerSettings:
     access_log: bool = False
     seal: str = "kms"  # kms | file | shamir
     seal_key_file: Path | None = None  # the file seal's unseal key, kept apart from the store
+    seal_provider: str = ""  # the kms seal's root key provider (URI); default: the local key file
     audit_file: Path | None = None  # a file audit sink from the server's own flags
     audit_dir: Path | None = None  # where API-enabled file sinks go; default data_dir/audit
     tls_cert: Path | None = None

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from strongroom.errors import DecryptionError
 from strongroom.kms.provider import KeyProvider
-from strongroom.sealed_store import BARRIER_RECORDS, DELETED_FIELD, SealedStore
+from strongroom.sealed_store import DELETED_FIELD, SEAL_RECORDS, SealedStore
 
 __all__ = [
     "AUDIT_KEY_PURPOSE",
@@ -68,7 +68,7 @@ def _seal_records(sealed: SealedStore, provider: KeyProvider) -> int:
     inner, count = sealed.inner, 0
     for kind in inner.list_kinds():
         for name in inner.list_records(kind):
-            if kind == "system" and (name in BARRIER_RECORDS or name == "token-hmac-key"):
+            if kind == "system" and (name in SEAL_RECORDS or name == "token-hmac-key"):
                 continue
             value = inner.get_record(kind, name)
             if value is None:

@@ -30,7 +30,7 @@ from strongroom.errors import Conflict, DecryptionError, TamperedRecord
 from strongroom.kms.provider import KeyProvider
 from strongroom.store.protocol import SecretRecord, Store, VersionRecord
 
-__all__ = ["BARRIER_RECORDS", "DELETED_FIELD", "MAC_FIELD", "SealedStore", "open_sealed_store"]
+__all__ = ["DELETED_FIELD", "MAC_FIELD", "SEAL_RECORDS", "SealedStore", "open_sealed_store"]
 
 log = logging.getLogger("strongroom.store")
 
@@ -38,8 +38,8 @@ _PREFIX = b"SRR\x01"  # sealed record, format 1
 _SYSTEM = "system"
 _RECORD_KEY = "record-key"
 _RECORD_KEY_CONTEXT = {"purpose": "record-key"}
-# Records the barrier reads before unseal; they protect themselves (docs/security.md).
-BARRIER_RECORDS = frozenset(
+# Records the seal reads before unseal; they protect themselves (docs/security.md).
+SEAL_RECORDS = frozenset(
     {"seal-config", "sealed-root-keys", "sealed-root-keys-next", "rekey-pending", _RECORD_KEY}
 )
 MAC_FIELD = "_mac"

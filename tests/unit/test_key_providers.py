@@ -96,3 +96,22 @@ def test_the_native_api_creates_a_namespace_on_a_provider(tmp_path: Path) -> Non
             assert refused.status_code == 400 and message in refused.json()["error"]["message"]
         assert client.get("/api/v1/namespaces/q").status_code == 404  # nothing half made
     app.node.close()
+
+
+def test_the_kms_seal_takes_its_root_key_from_a_provider_uri(tmp_path: Path) -> None:
+    settings = ServerSettings(
+        tmp_path / "data",
+        dev=True,
+        root_token="t",
+        seal_provider=f"local:{tmp_path}/elsewhere.key?key=root2",
+    )
+    node = Node(settings, ManualClock())
+    node.require_runtime().secrets.put(ROOT, "secret", "a", {"v": "1"})
+    node.close()
+    assert (tmp_path / "elsewhere.key").exists()
+    assert not (tmp_path / "data" / "kms.key").exists()
+    again = Node(settings, ManualClock())
+    assert again.require_runtime().secrets.get(ROOT, "secret", "a").data == {"v": "1"}
+    again.close()
+    with pytest.raises(BadRequest, match="unknown key provider scheme 'awskms'"):
+        Node(ServerSettings(tmp_path / "other", dev=True, seal_provider="awskms:alias/x"))

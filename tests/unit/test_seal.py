@@ -9,6 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from strongroom.config import ServerSettings
+from strongroom.seal.config import PendingRekey
 from strongroom.server.app import create_app
 from strongroom.server.node import Node
 
@@ -142,17 +143,17 @@ def test_a_verify_cut_short_after_the_swap_is_completed_at_the_next_start(
     node, api = _unsealed(settings, keys[:2])
     body = {"keys": keys[:2], "shares": 4, "threshold": 3}
     started = api.post("/api/v1/sys/rekey", json=body, headers=headers).json()["data"]
-    barrier = node.barrier
-    finish = barrier._finish_rekey
+    shamir = node.seal_manager._shamir()
+    finish = shamir._finish
 
-    def crash(config: object, pending: object) -> None:
+    def crash(pending: PendingRekey) -> None:
         if stop_after == "config":
-            finish(config, pending)  # type: ignore[arg-type]
+            finish(pending)
         raise SystemExit("killed")
 
-    barrier._finish_rekey = crash  # type: ignore[method-assign]
+    shamir._finish = crash  # type: ignore[method-assign]
     with pytest.raises(SystemExit):
-        barrier.rekey_verify(started["nonce"], started["keys"][:3])
+        node.seal_manager.rekey_verify(started["nonce"], started["keys"][:3])
     node.close()
     node, api = _unsealed(settings, started["keys"][1:])
     status = api.get("/api/v1/sys/seal-status").json()["data"]

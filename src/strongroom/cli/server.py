@@ -154,6 +154,13 @@ def _duration_option(value: str | None, name: str) -> float:
     help="How the root keys are unlocked at start (dev mode: kms).",
 )
 @click.option(
+    "--seal-provider",
+    default="",
+    metavar="URI",
+    help="kms seal: the key provider that holds the root key (default: the local KMS key file, "
+    "--key-file). Schemes: docs/kms.md.",
+)
+@click.option(
     "--seal-key-file",
     type=click.Path(path_type=Path),
     help="The file seal's unseal key; keep it apart from the store.",
@@ -202,6 +209,7 @@ def server(
     access_log: bool,
     seal_type: str,
     seal_key_file: Path | None,
+    seal_provider: str,
     key_file: Path | None,
     audit_file: Path | None,
     no_audit: bool,
@@ -287,6 +295,7 @@ def server(
         access_log=access_log,
         seal=seal_type,
         seal_key_file=seal_key_file,
+        seal_provider=seal_provider,
         key_file=key_file,
         audit_file=audit_file or (resolved_dir / "audit.log" if dev else None),
         tls_cert=tls_cert,

@@ -1,4 +1,4 @@
-"""One server node: its store and barrier always, its runtime only while unsealed."""
+"""One server node: its store and seal always, its runtime (the services) only while unsealed."""
 
 from __future__ import annotations
 
@@ -9,8 +9,13 @@ from strongroom.auth.ratelimit import AddressLimiter
 from strongroom.clock import Clock, SystemClock
 from strongroom.config import ServerSettings
 from strongroom.errors import BadRequest, Sealed
+from strongroom.kms.local import LocalKeyFile
+from strongroom.kms.provider import KeyProvider
+from strongroom.kms.registry import ProviderRegistry
 from strongroom.rotation.rotators import Rotator, RotatorRegistry, deprecated_registrations
-from strongroom.seal import Barrier, RekeyResult, SealStatus
+from strongroom.seal import RekeyResult, SealManager, SealStatus
+from strongroom.seal.root_keys import SealedRootKeys
+from strongroom.seal.seals import FileSeal, KmsSeal, Seal, ShamirSeal
 from strongroom.server.gauge import RequestGauge
 from strongroom.server.metrics import Metrics
 from strongroom.server.proxies import TrustedProxies
@@ -37,13 +42,13 @@ class Node:
         self.clock = clock or SystemClock()
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.store = open_store(settings.resolved_store_url)
-        self.barrier = Barrier(
+        # Key providers are built from URIs, once, by this node's registry.
+        self.providers = ProviderRegistry()
+        self.seal_manager = SealManager(
             self.store,
             self.clock,
-            seal_type="kms" if settings.dev else settings.seal,
-            key_file=settings.resolved_key_file,
-            seal_key_file=settings.seal_key_file,
-            root_key_name=settings.root_key_name,
+            wanted="kms" if settings.dev else settings.seal,
+            seals=self._seals(settings),
         )
         self.limiter = AddressLimiter(
             self.clock,
@@ -58,16 +63,30 @@ class Node:
         self.scheduler: Scheduler | None = None
         self._lock = threading.Lock()
         try:
-            if settings.dev and not self.barrier.status().initialized:
-                self.barrier.initialize()
-            if self.barrier.auto_unseal() is not None:
+            if settings.dev and not self.seal_manager.status().initialized:
+                self.seal_manager.initialize()
+            if self.seal_manager.auto_unseal() is not None:
                 self._open()
         except BaseException:
             self.store.close()  # a node that cannot start leaves no connection or lock behind
             raise
 
+    def _seals(self, settings: ServerSettings) -> dict[str, Seal]:
+        root_keys = SealedRootKeys(self.store, settings.resolved_key_file, settings.root_key_name)
+
+        def kms_provider() -> KeyProvider:
+            if settings.seal_provider:
+                return self.providers.build(settings.seal_provider)
+            return LocalKeyFile(settings.resolved_key_file).provider(settings.root_key_name)
+
+        return {
+            "kms": KmsSeal(kms_provider),
+            "file": FileSeal(root_keys, settings.seal_key_file),
+            "shamir": ShamirSeal(root_keys, self.store),
+        }
+
     def _open(self) -> Runtime:
-        provider = self.barrier.provider
+        provider = self.seal_manager.provider
         assert provider is not None
         with self._lock:
             if self.runtime is None:
@@ -78,6 +97,7 @@ class Node:
                     self.clock,
                     self.requests.pause_if_busy,
                     self.rotators,
+                    self.providers,
                 )
                 if self.settings.scheduler_interval > 0:
                     self.scheduler = Scheduler(self.runtime, self.settings.scheduler_interval)
@@ -91,7 +111,7 @@ class Node:
         return runtime
 
     def status(self, nonce: str = "") -> SealStatus:
-        return self.barrier.status(nonce)
+        return self.seal_manager.status(nonce)
 
     @property
     def services(self) -> Services | None:
@@ -103,38 +123,38 @@ class Node:
         """Create the root keys and a root token; returns (unseal shares, root token)."""
         if self.settings.dev:
             raise BadRequest("a dev server initializes itself")
-        printed = self.barrier.initialize(shares, threshold)
-        provider = self.barrier.provider
+        printed = self.seal_manager.initialize(shares, threshold)
+        provider = self.seal_manager.provider
         if provider is None:  # shamir: open once with the new shares to create the root token
             nonce = ""
             for share in printed[:threshold]:
-                _, nonce = self.barrier.submit_share(share, nonce, "init")
+                _, nonce = self.seal_manager.submit_share(share, nonce, "init")
         runtime = self._open()
         token, _ = runtime.tokens.create(("root",), display_name="root", path="auth/token/root")
-        if self.barrier.status().type == "shamir":
+        if self.seal_manager.status().type == "shamir":
             self.seal()  # as in Vault, a shamir server starts sealed: operators unseal it
         return printed, token
 
     def unseal(self, share: object, nonce: object = "", address: str = "") -> SealStatus:
-        provider, nonce = self.barrier.submit_share(share, nonce, address)
+        provider, nonce = self.seal_manager.submit_share(share, nonce, address)
         if provider is not None:
             self._open()
-        return self.barrier.status(nonce)
+        return self.seal_manager.status(nonce)
 
     def rekey(self, old_shares: list[object], shares: int, threshold: int) -> RekeyResult:
-        return self.barrier.rekey(old_shares, shares, threshold)
+        return self.seal_manager.rekey(old_shares, shares, threshold)
 
     def rekey_verify(self, nonce: str, new_shares: list[object]) -> None:
-        self.barrier.rekey_verify(nonce, new_shares)
+        self.seal_manager.rekey_verify(nonce, new_shares)
 
     def rekey_cancel(self) -> bool:
-        return self.barrier.rekey_cancel()
+        return self.seal_manager.rekey_cancel()
 
     def seal(self) -> None:
         with self._lock:
             runtime, self.runtime = self.runtime, None
             scheduler, self.scheduler = self.scheduler, None
-            self.barrier.seal()
+            self.seal_manager.seal()
         if scheduler is not None:
             scheduler.stop()
         if runtime is not None:

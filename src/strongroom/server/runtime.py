@@ -77,12 +77,13 @@ class Runtime:
         clock: Clock,
         pause_if_busy: Callable[[], None] = lambda: None,
         rotators: RotatorRegistry | None = None,
+        registry: ProviderRegistry | None = None,
     ) -> Runtime:
-        # Every service sees records sealed and secret rows MAC'd; only the barrier sees the raw
+        # Every service sees records sealed and secret rows MAC'd; only the seal sees the raw
         # store (docs/security.md: what a database writer can and cannot do).
         store = open_sealed_store(raw_store, provider)
         migrate_records(store, provider)
-        registry = ProviderRegistry()
+        registry = registry or ProviderRegistry()
         uris = dict(settings.key_providers)
         keyrings = Keyrings(
             store,

@@ -1,6 +1,6 @@
 """The seal as a service: status, initialization and unsealing (open to anyone, as in Vault),
 and sealing and rekeying (``sudo`` on ``sys/seal`` and ``sys/rekey``). Authorization lives here;
-the node that owns the barrier only does what it is told."""
+the node that owns the seal manager only does what it is told."""
 
 from __future__ import annotations
 

@@ -1,0 +1,185 @@
+"""The seal manager: the one object between a started server and its root keys. It keeps the
+seal's state (sealed, unsealed: the root key provider), unseal attempts by nonce, and hands the
+work that differs to the seal strategy the server was initialized with (``seals.py``).
+
+A sealed server knows nothing but its seal configuration. Sealing a ``kms`` or ``file`` server
+holds until it restarts (there is no unauthenticated way back)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from strongroom.clock import Clock
+from strongroom.errors import BadRequest, Conflict, DecryptionError
+from strongroom.kms.provider import KeyProvider
+from strongroom.seal.config import SealConfig
+from strongroom.seal.progress import UnsealSessions
+from strongroom.seal.root_keys import SYSTEM_KIND
+from strongroom.seal.seals import CONFIG_RECORD, RekeyResult, Seal, ShamirSeal, decode_share
+from strongroom.store.protocol import Store
+
+__all__ = ["SEAL_TYPES", "SealManager", "SealStatus"]
+
+SEAL_TYPES = ("kms", "file", "shamir")
+
+
+@dataclass(frozen=True)
+class SealStatus:
+    type: str
+    initialized: bool
+    sealed: bool
+    threshold: int
+    shares: int
+    progress: int
+    rekey_pending: bool = False
+    nonce: str = ""  # the unseal attempt this status is about (see seal/progress.py)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "initialized": self.initialized,
+            "sealed": self.sealed,
+            "t": self.threshold,
+            "n": self.shares,
+            "progress": self.progress,
+            "rekey_pending": self.rekey_pending,
+            "nonce": self.nonce,
+        }
+
+
+class SealManager:
+    def __init__(
+        self, store: Store, clock: Clock, *, wanted: str, seals: Mapping[str, Seal]
+    ) -> None:
+        if wanted not in SEAL_TYPES:
+            raise BadRequest(f"unknown seal type {wanted!r}; use {', '.join(SEAL_TYPES)}")
+        self._store = store
+        self._clock = clock
+        self._wanted = wanted
+        self._seals = dict(seals)
+        self._lock = threading.Lock()
+        self._provider: KeyProvider | None = None
+        self._attempts = UnsealSessions()
+        shamir = self._seals.get("shamir")
+        if isinstance(shamir, ShamirSeal) and self._config() is not None:
+            shamir.repair()
+
+    def _config(self) -> SealConfig | None:
+        raw = self._store.get_record(SYSTEM_KIND, CONFIG_RECORD)
+        return SealConfig.from_bytes(raw) if raw is not None else None
+
+    def _seal(self, config: SealConfig) -> Seal:
+        seal = self._seals.get(config.type)
+        if seal is None:
+            raise BadRequest(f"this server cannot open a {config.type!r} seal")
+        return seal
+
+    def _shamir(self) -> ShamirSeal:
+        seal = self._seals["shamir"]
+        assert isinstance(seal, ShamirSeal)
+        return seal
+
+    @property
+    def provider(self) -> KeyProvider | None:
+        return self._provider
+
+    def status(self, nonce: str = "") -> SealStatus:
+        """The seal's state; ``progress`` is that of the unseal attempt ``nonce`` (0 without)."""
+        config = self._config()
+        if config is None:
+            return SealStatus(self._wanted, False, True, 0, 0, 0)
+        sealed = self._provider is None
+        progress = self._attempts.progress(nonce, self._clock.monotonic()) if nonce else 0
+        pending = config.type == "shamir" and self._shamir().pending() is not None
+        return SealStatus(
+            config.type,
+            True,
+            sealed,
+            config.threshold,
+            config.shares,
+            progress if sealed else 0,
+            pending,
+            nonce if progress and sealed else "",
+        )
+
+    def initialize(self, shares: int = 1, threshold: int = 1) -> list[str]:
+        """Create the root keys; returns the unseal shares (shamir) once, never again."""
+        with self._lock:
+            if self._config() is not None:
+                raise Conflict("the server is already initialized")
+            provider, printed, config = self._seals[self._wanted].initialize(shares, threshold)
+            self._provider = provider
+            self._store.put_record(SYSTEM_KIND, CONFIG_RECORD, config.to_bytes())
+            return printed
+
+    def auto_unseal(self) -> KeyProvider | None:
+        """Unseal a kms or file seal at startup; None for shamir (or uninitialized)."""
+        config = self._config()
+        if config is None:
+            return None
+        with self._lock:
+            self._provider = self._seal(config).auto_unseal()
+            return self._provider
+
+    def submit_share(
+        self, text: object, nonce: object = "", address: str = ""
+    ) -> tuple[KeyProvider | None, str]:
+        """Add one operator's share to the unseal attempt ``nonce`` (a new attempt without one);
+        returns the provider once enough shares rebuild the key, and the attempt's nonce."""
+        share = decode_share(text)
+        if not isinstance(nonce, str) or len(nonce) > 64:
+            raise BadRequest("'nonce' is the string printed by the first unseal of this attempt")
+        with self._lock:
+            config = self._config()
+            if config is None:
+                raise BadRequest("the server is not initialized; run: strongroom operator init")
+            if self._provider is not None:
+                return self._provider, ""
+            if config.type != "shamir":
+                raise BadRequest(f"a {config.type} seal unseals itself when the server starts")
+            nonce, pieces = self._attempts.add(share, nonce, address, self._clock.monotonic())
+            if len(pieces) < config.threshold:
+                return None, nonce
+            try:
+                self._provider = self._shamir().unseal(pieces)
+            except DecryptionError:
+                self._attempts.discard(nonce)  # this attempt only: nobody else's shares
+                raise BadRequest(
+                    "these shares do not rebuild the unseal key; this unseal attempt was "
+                    "discarded: start again without --nonce"
+                ) from None
+            self._attempts.clear()
+            return self._provider, ""
+
+    def seal(self) -> None:
+        with self._lock:
+            self._provider = None
+            for seal in self._seals.values():
+                seal.forget()
+            self._attempts.clear()
+
+    def _unsealed_config(self, doing: str) -> SealConfig:
+        config = self._config()
+        if config is None or self._provider is None:
+            raise BadRequest(f"the server must be initialized and unsealed to {doing}")
+        return config
+
+    def rekey(self, old_shares: list[object], shares: int, threshold: int) -> RekeyResult:
+        """A new unseal key (file: at once; shamir: new shares, in force once verified)."""
+        with self._lock:
+            config = self._unsealed_config("rekey")
+            return self._seal(config).rekey(config, old_shares, shares, threshold)
+
+    def rekey_verify(self, nonce: str, new_shares: list[object]) -> None:
+        with self._lock:
+            config = self._unsealed_config("finish a rekey")
+            if config.type != "shamir":
+                raise BadRequest("no rekey with this nonce is pending; start one with rekey")
+            self._shamir().verify_rekey(config, nonce, new_shares)
+
+    def rekey_cancel(self) -> bool:
+        with self._lock:
+            return self._shamir().cancel_rekey()

@@ -1,0 +1,88 @@
+"""The root keys of a file or shamir seal: a local key file's content, kept in the store sealed
+(AES-256-GCM) under the unseal key. A rekey seals the same root keys under a new unseal key; the
+root keys themselves do not change (that is ``keys rotate-root``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from strongroom.crypto import Aead
+from strongroom.errors import DecryptionError, KeyProviderUnavailable
+from strongroom.kms.local import LocalKeyFile
+from strongroom.kms.provider import KeyProvider
+from strongroom.store.protocol import Store
+
+__all__ = ["SYSTEM_KIND", "SealedRootKeys"]
+
+SYSTEM_KIND = "system"
+_SEALED = "sealed-root-keys"
+_NEXT = "sealed-root-keys-next"  # a file seal's rekey writes this copy first (crash-safe order)
+_ASSOCIATED_DATA = b"strongroom:sealed-root-keys:v1"
+
+
+class SealedRootKeys:
+    def __init__(self, store: Store, key_file: Path, root_key_name: str) -> None:
+        self._store = store
+        self._key_file = key_file
+        self._name = root_key_name
+        self.unseal_key: bytes | None = (
+            None  # while unsealed: what new key versions are sealed with
+        )
+
+    def _persist(self, payload: bytes) -> None:
+        assert self.unseal_key is not None
+        self._store.put_record(SYSTEM_KIND, _SEALED, self.seal_under(self.unseal_key, payload))
+
+    @staticmethod
+    def seal_under(unseal_key: bytes, payload: bytes) -> bytes:
+        return Aead(unseal_key).wrap(payload, _ASSOCIATED_DATA)
+
+    @staticmethod
+    def opens(unseal_key: bytes, sealed: bytes) -> bytes:
+        """The plaintext of ``sealed`` under ``unseal_key``; DecryptionError if it does not open."""
+        return Aead(unseal_key).unwrap(sealed, _ASSOCIATED_DATA)
+
+    def create(self, unseal_key: bytes) -> KeyProvider:
+        """New root keys, sealed under ``unseal_key``."""
+        self.unseal_key = unseal_key
+        keys = LocalKeyFile(self._key_file, payload=None, persist=self._persist)
+        keys.ensure_key(self._name)
+        return keys.provider(self._name)
+
+    def open(self, unseal_key: bytes) -> KeyProvider:
+        sealed = self._store.get_record(SYSTEM_KIND, _SEALED)
+        if sealed is None:
+            raise KeyProviderUnavailable("the sealed root keys are missing from the store")
+        try:
+            payload = self.opens(unseal_key, sealed)
+        except DecryptionError:
+            # A file rekey that stopped after writing the new key file: its copy is kept aside.
+            pending = self._store.get_record(SYSTEM_KIND, _NEXT)
+            if pending is None:
+                raise
+            payload = self.opens(unseal_key, pending)
+        self.unseal_key = unseal_key
+        keys = LocalKeyFile(self._key_file, payload=payload, persist=self._persist)
+        return keys.provider(self._name)
+
+    def payload(self) -> bytes:
+        """The root keys in the clear (only while unsealed, to seal them under a new key)."""
+        assert self.unseal_key is not None
+        sealed = self._store.get_record(SYSTEM_KIND, _SEALED)
+        return self.opens(self.unseal_key, sealed or b"")
+
+    def sealed(self) -> bytes | None:
+        return self._store.get_record(SYSTEM_KIND, _SEALED)
+
+    def replace(self, sealed: bytes) -> None:
+        """The swap of a rekey: the root keys as sealed under the new unseal key."""
+        self._store.put_record(SYSTEM_KIND, _SEALED, sealed)
+
+    def stage_next(self, sealed: bytes) -> None:
+        self._store.put_record(SYSTEM_KIND, _NEXT, sealed)
+
+    def drop_next(self) -> None:
+        self._store.delete_record(SYSTEM_KIND, _NEXT)
+
+    def forget(self) -> None:
+        self.unseal_key = None
