@@ -122,7 +122,7 @@ def test_the_watcher_follows_rotations_and_steps_are_audited(
         client.rotate_now("secret", "rot/watched")
         assert watcher.refresh() is True
         assert changes == [watcher.value.data["password"]] and changes[0] != "one"
-        token = client.rotation_status("secret", "rot/watched")["history"][0]["token"]
+        token = client.rotation_status("secret", "rot/watched").history[0]["token"]
     audit = Path(live_server.data_dir / "audit.log").read_text()
     steps = [
         json.loads(line)["rotation"]["step"]

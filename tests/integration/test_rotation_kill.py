@@ -72,7 +72,7 @@ def test_rotation_killed_at_random_points(tmp_path: Path) -> None:
             child.send_signal(signal.SIGKILL)
             child.wait(timeout=30)
             child.stdout.close()
-            running = runtime.rotation.status(ROOT, "secret", "db")["in_progress"]
+            running = runtime.rotation.status(ROOT, "secret", "db").in_progress
             interrupted += running is not None
         child = _child(data_dir, tested)
         out, _ = child.communicate(timeout=120)
@@ -87,6 +87,6 @@ def test_rotation_killed_at_random_points(tmp_path: Path) -> None:
     assert "pending" not in labels
     current = runtime.secrets.get(ROOT, "secret", "db").data["password"]
     assert current in tested.read_text().split(), "the current value was tested"
-    history = runtime.rotation.status(ROOT, "secret", "db")["history"]
+    history = runtime.rotation.status(ROOT, "secret", "db").history
     assert history[0]["result"] == "success"
     node.close()

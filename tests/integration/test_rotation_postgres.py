@@ -108,7 +108,7 @@ def test_alternating_users_rotation_never_fails_a_login(
     try:  # rotate again and again while the app keeps logging in
         while len(seen) < 3 or logins["ok"] < 40:
             result = client.rotate_now("secret", "app/db")
-            assert result["result"] == "success", result
+            assert result.result == "success", result
             seen.append(client.get("secret", "app/db").data)
     finally:
         stop.set()
@@ -121,9 +121,9 @@ def test_alternating_users_rotation_never_fails_a_login(
     assert not _login(postgres, "postgres", seen[-3]["username"], seen[-3]["password"])
     assert not _login(postgres, "postgres", b, "b-initial")
     status = client.rotation_status("secret", "app/db")
-    assert status["labels"]["current"] == len(seen) + 1
-    assert status["labels"]["previous"] == len(seen)
-    assert {h["result"] for h in status["history"]} == {"success"}
+    assert status.labels["current"] == len(seen) + 1
+    assert status.labels["previous"] == len(seen)
+    assert {h["result"] for h in status.history} == {"success"}
     client.close()
 
 
@@ -138,7 +138,7 @@ def test_single_user_rotation_and_a_failed_test_rolls_back(
     params: dict[str, Any] = {"strategy": "single", "username": solo, "admin": "secret/pg-admin"}
     params["port"] = postgres.port
     client.configure_rotation("secret", "solo", "postgres", interval="30d", params=params)
-    assert client.rotate_now("secret", "solo")["result"] == "success"
+    assert client.rotate_now("secret", "solo").result == "success"
     new = client.get("secret", "solo").data["password"]
     assert _login(postgres, "postgres", solo, new)
     assert not _login(postgres, "postgres", solo, "solo-initial")
@@ -147,8 +147,8 @@ def test_single_user_rotation_and_a_failed_test_rolls_back(
     params["username"] = "no_such_role"
     client.configure_rotation("secret", "solo", "postgres", interval="30d", params=params)
     results = [client.rotate_now("secret", "solo") for _ in range(3)]
-    assert [r["result"] for r in results] == ["failed", "failed", "rolled_back"]
-    assert "does not exist" in results[0]["error"]
+    assert [r.result for r in results] == ["failed", "failed", "rolled_back"]
+    assert "does not exist" in results[0].error
     assert client.get("secret", "solo").data["password"] == new
     assert _login(postgres, "postgres", solo, new), "the current password still works"
     client.close()

@@ -220,3 +220,15 @@ def test_every_query_parameter_a_route_reads_is_documented() -> None:
     for module in Path(server_package.__file__).parent.glob("**/*.py"):
         read.update(pattern.findall(module.read_text()))
     assert read and read <= documented, read - documented
+
+
+def test_typed_sdk_results_still_answer_as_dicts_for_one_release() -> None:
+    from strongroom.results import RunResult
+
+    result = RunResult("secret", "db", "success", 2)
+    assert result.result == "success" and result.to_json()["version"] == 2
+    with pytest.warns(DeprecationWarning, match=r"use \.result"):
+        assert result["result"] == "success"
+    with pytest.warns(DeprecationWarning):
+        assert result.get("error") == ""
+    assert result.get("nope", 7) == 7

@@ -96,8 +96,8 @@ def test_a_rotation_runs_the_four_steps_and_moves_the_labels(rt: Runtime) -> Non
     assert recorder.calls[1] == ("set", "value-1")
     assert _current(rt) == "value-1"
     status = rt.rotation.status(ROOT, NS, "db")
-    assert status["labels"] == {"current": 2, "previous": 1}
-    assert status["history"][0]["result"] == "success"
+    assert status.labels == {"current": 2, "previous": 1}
+    assert status.history[0]["result"] == "success"
     assert rt.secrets.get_stage(ROOT, NS, "db", "previous").data == {"password": "initial"}
 
 
@@ -139,7 +139,9 @@ def test_a_run_killed_in_any_step_resumes_under_the_same_token(
     rt.rotation._step = crashing  # type: ignore[method-assign]
     with pytest.raises(SystemExit):
         rt.rotation.rotate_now(ROOT, NS, "db")
-    token = rt.rotation.status(ROOT, NS, "db")["in_progress"]["token"]
+    running = rt.rotation.status(ROOT, NS, "db").in_progress
+    assert running is not None
+    token = running.token
     assert _current(rt) == ("value-1" if crash_in == "finish" else "initial")
     # Another process (another node id) resumes once the lease has run out.
     rt.rotation.node_id = "another-node"
@@ -153,8 +155,8 @@ def test_a_run_killed_in_any_step_resumes_under_the_same_token(
     (result,) = rt.rotation.run_due()
     assert result.result == "success"
     status = rt.rotation.status(ROOT, NS, "db")
-    assert status["history"][0]["token"] == token
-    assert status["labels"]["current"] == 2, "the pending version was reused, not written again"
+    assert status.history[0]["token"] == token
+    assert status.labels["current"] == 2, "the pending version was reused, not written again"
     assert recorder.counter == 1
     assert _current(rt) == "value-1"
 
@@ -170,15 +172,16 @@ def test_a_failing_test_step_retries_then_rolls_back(rt: Runtime, clock: ManualC
     rt.rotation.configure(ROOT, NS, "db", rotator="rec-fail", interval=3600)
     first = rt.rotation.rotate_now(ROOT, NS, "db")
     assert (first.result, first.error) == ("failed", "test refused")
-    assert rt.rotation.status(ROOT, NS, "db")["in_progress"]["attempts"] == 1
+    running = rt.rotation.status(ROOT, NS, "db").in_progress
+    assert running is not None and running.attempts == 1
     assert rt.rotation.rotate_now(ROOT, NS, "db").result == "failed"
     last = rt.rotation.rotate_now(ROOT, NS, "db")
     assert last.result == "rolled_back"
     assert recorder.calls[-1][0] == "rollback"
     assert _current(rt) == "initial"
     status = rt.rotation.status(ROOT, NS, "db")
-    assert status["in_progress"] is None and status["failures"] == 1
-    assert "pending" not in status["labels"]
+    assert status.in_progress is None and status.failures == 1
+    assert "pending" not in status.labels
     with pytest.raises(NotFound):
         rt.secrets.get(ROOT, NS, "db", version=2)  # the untested value was soft-deleted
 
@@ -191,7 +194,7 @@ def test_cancel_rolls_back_a_run_in_progress(rt: Runtime) -> None:
     rt.rotation.rotate_now(ROOT, NS, "db")
     assert rt.rotation.cancel(ROOT, NS, "db") is True
     assert rt.rotation.cancel(ROOT, NS, "db") is False
-    assert rt.rotation.status(ROOT, NS, "db")["history"][0]["error"] == "cancelled"
+    assert rt.rotation.status(ROOT, NS, "db").history[0]["error"] == "cancelled"
     assert _current(rt) == "initial"
 
 
@@ -234,7 +237,7 @@ def test_the_scheduler_runs_due_rotations_once_after_downtime(
     assert recorder.counter == 15, "each secret rotated once, not once per missed slot"
     scheduler.tick()
     assert recorder.counter == 15
-    due = [rt.rotation.status(ROOT, NS, f"s{i}")["next_due"] for i in range(15)]
+    due = [rt.rotation.status(ROOT, NS, f"s{i}").next_due for i in range(15)]
     assert all(clock.now() + 3600 <= d <= clock.now() + 3600 + 180 for d in due)
     assert len(set(due)) > 1, "next times are spread, not all in one second"
 
@@ -455,7 +458,7 @@ def test_no_rotated_value_reaches_disk_logs_or_the_audit_log(
     node.close()
     files = {str(p): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     files["log"] = caplog.text.encode()
-    files["status"] = json.dumps(status).encode()
+    files["status"] = json.dumps(status.to_json()).encode()
     assert find_canaries(files, canaries) == []
 
 
@@ -522,4 +525,4 @@ def test_configuring_a_rotation_cannot_reach_secrets_one_may_not_read(rt: Runtim
         params={**params, "admin": "secret/app/admin"},
         interval=3600,
     )
-    assert configured["params"]["admin"] == "secret/app/admin"
+    assert configured.params["admin"] == "secret/app/admin"

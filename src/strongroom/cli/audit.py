@@ -70,8 +70,10 @@ def audit_list(ctx: CliContext) -> None:
     """
     with translate_errors(), ctx.client() as client:
         sinks = client.list_audit()
-    rows = [(s["name"], s["type"], s["entries"], s.get("path", "")) for s in sinks]
-    emit_table(ctx, {"sinks": sinks}, ["name", "type", "entries", "path"], rows)
+    rows = [(s.name, s.type, s.entries, s.path or "") for s in sinks]
+    emit_table(
+        ctx, {"sinks": [s.to_json() for s in sinks]}, ["name", "type", "entries", "path"], rows
+    )
 
 
 @audit.command(name="verify")
@@ -88,10 +90,10 @@ def audit_verify(ctx: CliContext, name: str) -> None:
     """
     with translate_errors(), ctx.client() as client:
         result = client.verify_audit(name)
-    if result["ok"]:
-        emit(ctx, result, f"ok: {result['entries']} entries, chain intact")
+    if result.ok:
+        emit(ctx, result.to_json(), f"ok: {result.entries} entries, chain intact")
         return
-    emit(ctx, result, f"TAMPERED at line {result['line']}: {result['problem']}")
+    emit(ctx, result.to_json(), f"TAMPERED at line {result.line}: {result.problem}")
     sys.exit(9)
 
 

@@ -117,7 +117,7 @@ def login(
             client.set_token(value)
             info = client.lookup_self()
             issued = IssuedToken(
-                value, info["accessor"], tuple(info["policies"]), info["ttl"], info["renewable"]
+                value, info.accessor, tuple(info.policies), info.ttl, info.renewable
             )
         elif method == "userpass":
             if not username:
@@ -203,7 +203,7 @@ def token_lookup(ctx: CliContext, accessor: str | None) -> None:
     """
     with translate_errors(), ctx.client() as client:
         info = client.lookup_token(accessor=accessor) if accessor else client.lookup_self()
-    emit(ctx, info, _lookup_doc(info))
+    emit(ctx, info.to_json(), _lookup_doc(info.to_json()))
 
 
 @token.command(name="renew")
@@ -223,7 +223,7 @@ def token_renew(ctx: CliContext, accessor: str | None, increment: str | None) ->
             info = client.renew_token(accessor=accessor, increment=increment)
         else:
             info = client.renew_self(increment)
-    emit(ctx, info, _lookup_doc(info))
+    emit(ctx, info.to_json(), _lookup_doc(info.to_json()))
 
 
 @token.command(name="revoke")

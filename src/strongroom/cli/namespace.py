@@ -223,6 +223,6 @@ def rotate_root(ctx: CliContext, rewrap_only: bool) -> None:
     """
     with translate_errors(), ctx.client() as client:
         result = client.rotate_root_key(rewrap_only=rewrap_only)
-    version = result.get("root_key_version")
-    text = f"re-wrapped {result['keyrings']} keyrings"
-    emit(ctx, result, text if version is None else f"root key version {version}; {text}")
+    version = result.root_key_version
+    text = f"re-wrapped {result.keyrings} keyrings"
+    emit(ctx, result.to_json(), text if version is None else f"root key version {version}; {text}")

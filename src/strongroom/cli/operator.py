@@ -60,12 +60,12 @@ def operator_init(ctx: CliContext, shares: int, threshold: int) -> None:
         if status.type != "shamir":
             shares = threshold = 1
         result = client.init(shares, threshold)
-    lines = [f"unseal share {i}: {key}" for i, key in enumerate(result["keys"], start=1)]
-    lines.append(f"root token:     {result['root_token']}")
-    if result["keys"]:
+    lines = [f"unseal share {i}: {key}" for i, key in enumerate(result.keys, start=1)]
+    lines.append(f"root token:     {result.root_token}")
+    if result.keys:
         lines.append(f"\nThe server is sealed. Unseal it with {threshold} of these shares:")
         lines.append("  strongroom operator unseal")
-    emit(ctx, result, "\n".join(lines))
+    emit(ctx, result.to_json(), "\n".join(lines))
 
 
 @operator.command(name="unseal")
@@ -168,11 +168,11 @@ def operator_rekey(
             emit(ctx, {"complete": True}, "rekey complete: the new shares are now in force")
             return
         result = client.rekey(keys, shares, threshold)
-    lines = [f"new unseal share {i}: {key}" for i, key in enumerate(result["keys"], start=1)]
-    if result.get("verification_required"):
-        lines.append(f"nonce: {result['nonce']}")
+    lines = [f"new unseal share {i}: {key}" for i, key in enumerate(result.keys, start=1)]
+    if result.verification_required:
+        lines.append(f"nonce: {result.nonce}")
         lines.append(
             "The old shares stay in force until you finish with "
-            f"--verify {result['nonce']} and {threshold} of the new shares."
+            f"--verify {result.nonce} and {threshold} of the new shares."
         )
-    emit(ctx, result, "\n".join(lines or ["rekeyed"]))
+    emit(ctx, result.to_json(), "\n".join(lines or ["rekeyed"]))

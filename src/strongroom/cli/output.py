@@ -8,12 +8,15 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from strongroom.config import client_settings_from_env
 from strongroom.errors import StrongroomError
+
+if TYPE_CHECKING:
+    from strongroom.client import Client
 
 __all__ = [
     "CliContext",
@@ -34,7 +37,7 @@ class CliContext:
     ca_cert: str | None
     format: str
 
-    def client(self) -> Any:
+    def client(self) -> Client:
         from strongroom.client import Client
 
         settings = client_settings_from_env(self.addr, self.token, self.ca_cert)

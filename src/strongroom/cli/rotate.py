@@ -134,15 +134,15 @@ def now(ctx: CliContext, path: str) -> None:
     namespace, sub = split_secret_path(path)
     with translate_errors(), ctx.client() as client:
         result = client.rotate_now(namespace, sub)
-    outcome = result["result"]
+    outcome = result.result
     text = f"{path}: {outcome}"
     if outcome == "success":
-        text += f"; version {result['version']} is current"
-    elif result.get("error"):
-        text += f" ({result['error']})"
+        text += f"; version {result.version} is current"
+    elif result.error:
+        text += f" ({result.error})"
     if outcome == "removed":
         text += " (the secret no longer exists, so its rotation was removed)"
-    emit(ctx, result, text)
+    emit(ctx, result.to_json(), text)
     if outcome == "removed":
         sys.exit(4)  # not found
     if outcome not in ("success", "not_due"):
@@ -166,36 +166,36 @@ def status(ctx: CliContext, path: str | None) -> None:
             items = client.list_rotations()
             rows = [
                 (
-                    f"{i['namespace']}/{i['path']}",
-                    i["rotator"],
-                    _when(i["last_rotated"]),
-                    _when(i["next_due"]),
-                    i["in_progress"]["step"] if i["in_progress"] else "",
-                    i["failures"],
+                    f"{i.namespace}/{i.path}",
+                    i.rotator,
+                    _when(i.last_rotated),
+                    _when(i.next_due),
+                    i.in_progress.step if i.in_progress else "",
+                    i.failures,
                 )
                 for i in items
             ]
             headers = ["secret", "rotator", "last rotated", "next", "running", "failures"]
-            emit_table(ctx, items, headers, rows)
+            emit_table(ctx, [i.to_json() for i in items], headers, rows)
             return
         namespace, sub = split_secret_path(path)
         doc = client.rotation_status(namespace, sub)
-    labels = ", ".join(f"{k}={v}" for k, v in sorted(doc["labels"].items())) or "none"
+    labels = ", ".join(f"{k}={v}" for k, v in sorted(doc.labels.items())) or "none"
     lines = [
         f"secret:       {path}",
-        f"rotator:      {doc['rotator']}",
-        f"schedule:     {json.dumps(doc['schedule'])}",
+        f"rotator:      {doc.rotator}",
+        f"schedule:     {json.dumps(doc.schedule)}",
         f"labels:       {labels}",
-        f"last rotated: {_when(doc['last_rotated'])}",
-        f"next:         {_when(doc['next_due'])}",
-        f"failures:     {doc['failures']}",
+        f"last rotated: {_when(doc.last_rotated)}",
+        f"next:         {_when(doc.next_due)}",
+        f"failures:     {doc.failures}",
     ]
-    running = doc["in_progress"]
+    running = doc.in_progress
     if running:
-        lines.append(f"running:      step {running['step']} (attempts {running['attempts']})")
-        if running.get("error"):
-            lines.append(f"last error:   {running['error']}")
-    emit(ctx, doc, "\n".join(lines))
+        lines.append(f"running:      step {running.step} (attempts {running.attempts})")
+        if running.error:
+            lines.append(f"last error:   {running.error}")
+    emit(ctx, doc.to_json(), "\n".join(lines))
 
 
 @rotate.command(name="history")
@@ -211,7 +211,7 @@ def history(ctx: CliContext, path: str) -> None:
     """
     namespace, sub = split_secret_path(path)
     with translate_errors(), ctx.client() as client:
-        runs = client.rotation_status(namespace, sub)["history"]
+        runs = client.rotation_status(namespace, sub).history
     rows = [
         (_when(r["time"]), r["result"], r.get("version", ""), r.get("error", ""), r["token"])
         for r in runs

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from strongroom.client.base import BaseClient
+from strongroom.results import TokenLookup
 from strongroom.types import IssuedToken
 
 __all__ = ["AuthCalls"]
@@ -53,21 +54,16 @@ class AuthCalls(BaseClient):
         url = "/api/v1/auth/token/create" + (f"/{quote(role, safe='')}" if role else "")
         return IssuedToken.from_json(self._call("POST", url, json=body)["auth"])
 
-    def lookup_self(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("GET", "/api/v1/auth/token/lookup-self")["data"]
-        return result
+    def lookup_self(self) -> TokenLookup:
+        return TokenLookup.from_json(self._call("GET", "/api/v1/auth/token/lookup-self")["data"])
 
-    def lookup_token(
-        self, token: str | None = None, *, accessor: str | None = None
-    ) -> dict[str, Any]:
+    def lookup_token(self, token: str | None = None, *, accessor: str | None = None) -> TokenLookup:
         doc = self._call("POST", "/api/v1/auth/token/lookup", json=_token_target(token, accessor))
-        result: dict[str, Any] = doc["data"]
-        return result
+        return TokenLookup.from_json(doc["data"])
 
-    def renew_self(self, increment: str | float | None = None) -> dict[str, Any]:
+    def renew_self(self, increment: str | float | None = None) -> TokenLookup:
         doc = self._call("POST", "/api/v1/auth/token/renew-self", json={"increment": increment})
-        result: dict[str, Any] = doc["data"]
-        return result
+        return TokenLookup.from_json(doc["data"])
 
     def renew_token(
         self,
@@ -75,10 +71,11 @@ class AuthCalls(BaseClient):
         *,
         accessor: str | None = None,
         increment: str | float | None = None,
-    ) -> dict[str, Any]:
+    ) -> TokenLookup:
         body = {**_token_target(token, accessor), "increment": increment}
-        result: dict[str, Any] = self._call("POST", "/api/v1/auth/token/renew", json=body)["data"]
-        return result
+        return TokenLookup.from_json(
+            self._call("POST", "/api/v1/auth/token/renew", json=body)["data"]
+        )
 
     def revoke_self(self) -> None:
         self._call("POST", "/api/v1/auth/token/revoke-self")

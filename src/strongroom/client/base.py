@@ -7,7 +7,7 @@ import ipaddress
 import ssl
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote
 
 try:
@@ -97,7 +97,7 @@ class BaseClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from strongroom.client.base import BaseClient
+from strongroom.results import RootKeyRotation, RotationStatus, RunResult
+from strongroom.types import NamespaceInfo
 
 __all__ = ["RotationCalls"]
 
@@ -39,24 +41,21 @@ class RotationCalls(BaseClient):
         result: dict[str, Any] = self._call("PUT", url, json=body)["data"]
         return result
 
-    def rotation_status(self, namespace: str, path: str) -> dict[str, Any]:
+    def rotation_status(self, namespace: str, path: str) -> RotationStatus:
         """Settings, labels, the run in progress and the history."""
         url = self._secret_url("rotation/config", namespace, path)
-        result: dict[str, Any] = self._call("GET", url)["data"]
-        return result
+        return RotationStatus.from_json(self._call("GET", url)["data"])
 
-    def list_rotations(self) -> list[dict[str, Any]]:
-        return list(self._call("GET", "/api/v1/rotation")["data"])
+    def list_rotations(self) -> list[RotationStatus]:
+        return [RotationStatus.from_json(d) for d in self._call("GET", "/api/v1/rotation")["data"]]
 
     def remove_rotation(self, namespace: str, path: str) -> None:
         self._call("DELETE", self._secret_url("rotation/config", namespace, path))
 
-    def rotate_now(self, namespace: str, path: str) -> dict[str, Any]:
-        """Run (or resume) the rotation now: ``{"result": "success" | "failed" | …}``."""
-        result: dict[str, Any] = self._call(
-            "POST", self._secret_url("rotation/run", namespace, path)
-        )["data"]
-        return result
+    def rotate_now(self, namespace: str, path: str) -> RunResult:
+        """Run (or resume) the rotation now; ``.result`` is success, failed, rolled_back, …"""
+        doc = self._call("POST", self._secret_url("rotation/run", namespace, path))
+        return RunResult.from_json(doc["data"])
 
     def cancel_rotation(self, namespace: str, path: str) -> bool:
         doc = self._call("POST", self._secret_url("rotation/cancel", namespace, path))
@@ -75,12 +74,10 @@ class RotationCalls(BaseClient):
             self._call("POST", "/api/v1/sys/tools/password", json=policy)["data"]["password"]
         )
 
-    def retire_key_term(self, namespace: str, term: int) -> dict[str, Any]:
+    def retire_key_term(self, namespace: str, term: int) -> NamespaceInfo:
         doc = self._call("POST", f"/api/v1/namespaces/{namespace}/keys/retire", json={"term": term})
-        result: dict[str, Any] = doc["data"]
-        return result
+        return NamespaceInfo.from_json(doc["data"])
 
-    def rotate_root_key(self, *, rewrap_only: bool = False) -> dict[str, Any]:
+    def rotate_root_key(self, *, rewrap_only: bool = False) -> RootKeyRotation:
         doc = self._call("POST", "/api/v1/sys/kms/rotate-root", json={"rewrap_only": rewrap_only})
-        result: dict[str, Any] = doc["data"]
-        return result
+        return RootKeyRotation.from_json(doc["data"])

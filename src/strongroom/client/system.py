@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 from urllib.parse import quote
 
 from strongroom.client.base import BaseClient
+from strongroom.results import AuditSinkInfo, AuditVerification, InitResult, RekeyStarted
 from strongroom.types import SealStatusInfo
 
 __all__ = ["SystemCalls"]
@@ -38,13 +38,12 @@ class SystemCalls(BaseClient):
     def disable_audit(self, name: str) -> None:
         self._call("DELETE", f"/api/v1/sys/audit/{quote(name, safe='')}")
 
-    def list_audit(self) -> list[dict[str, Any]]:
-        return list(self._call("GET", "/api/v1/sys/audit")["sinks"])
+    def list_audit(self) -> list[AuditSinkInfo]:
+        return [AuditSinkInfo.from_json(d) for d in self._call("GET", "/api/v1/sys/audit")["sinks"]]
 
-    def verify_audit(self, name: str) -> dict[str, Any]:
+    def verify_audit(self, name: str) -> AuditVerification:
         doc = self._call("POST", f"/api/v1/sys/audit/{quote(name, safe='')}/verify")
-        result: dict[str, Any] = doc["data"]
-        return result
+        return AuditVerification.from_json(doc["data"])
 
     def audit_hash(self, name: str, value: str) -> str:
         doc = self._call(
@@ -56,10 +55,9 @@ class SystemCalls(BaseClient):
     def seal_status(self) -> SealStatusInfo:
         return SealStatusInfo.from_json(self._call("GET", "/api/v1/sys/seal-status")["data"])
 
-    def init(self, shares: int = 1, threshold: int = 1) -> dict[str, Any]:
+    def init(self, shares: int = 1, threshold: int = 1) -> InitResult:
         body = {"shares": shares, "threshold": threshold}
-        result: dict[str, Any] = self._call("POST", "/api/v1/sys/init", json=body)["data"]
-        return result
+        return InitResult.from_json(self._call("POST", "/api/v1/sys/init", json=body)["data"])
 
     def unseal(self, key: str, nonce: str = "") -> SealStatusInfo:
         """Give one share to the unseal attempt ``nonce`` (or start one); the status carries the
@@ -70,12 +68,11 @@ class SystemCalls(BaseClient):
     def seal(self) -> None:
         self._call("POST", "/api/v1/sys/seal")
 
-    def rekey(self, keys: Sequence[str], shares: int = 1, threshold: int = 1) -> dict[str, Any]:
-        """Start a rekey: ``{"keys": [new shares], "nonce": ..., "verification_required": bool}``.
-        A shamir rekey takes effect only after ``rekey_verify``."""
+    def rekey(self, keys: Sequence[str], shares: int = 1, threshold: int = 1) -> RekeyStarted:
+        """Start a rekey: new shares and the nonce. A shamir rekey takes effect only after
+        ``rekey_verify``."""
         body = {"keys": list(keys), "shares": shares, "threshold": threshold}
-        result: dict[str, Any] = self._call("POST", "/api/v1/sys/rekey", json=body)["data"]
-        return result
+        return RekeyStarted.from_json(self._call("POST", "/api/v1/sys/rekey", json=body)["data"])
 
     def rekey_verify(self, nonce: str, new_keys: Sequence[str]) -> None:
         body = {"nonce": nonce, "keys": list(new_keys)}

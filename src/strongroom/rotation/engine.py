@@ -20,7 +20,6 @@ import json
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from strongroom.audit.record import AuditRecord
@@ -29,6 +28,7 @@ from strongroom.clock import Clock
 from strongroom.egress import EgressPolicy, check_url
 from strongroom.errors import BadRequest, Conflict, NotFound, RotationFailed, StrongroomError
 from strongroom.paths import check_namespace, check_path
+from strongroom.results import RotationStatus, RunResult
 from strongroom.rotation.rotators import RotationContext, RotatorRegistry
 from strongroom.rotation.schedule import Schedule
 from strongroom.service.staging import StagedVersions
@@ -43,24 +43,6 @@ STEPS = ("create", "set", "test", "finish")
 _KIND = "rotation"
 _HISTORY = 50
 _MAX_PARAMS_BYTES = 16 * 1024
-
-
-@dataclass(frozen=True)
-class RunResult:
-    namespace: str
-    path: str
-    result: str  # success | failed | rolled_back | busy | not_due | removed
-    version: int = 0
-    error: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "namespace": self.namespace,
-            "path": self.path,
-            "result": self.result,
-            "version": self.version,
-            "error": self.error,
-        }
 
 
 def _safe_error(exc: Exception) -> str:
@@ -122,7 +104,7 @@ class RotationService:
         expire_after: float | None = None,
         notify_url: str | None = None,
         notify_secret: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> RotationStatus:
         name = self._name(namespace, path)
         identity.require("update", f"sys/rotation/{name}")
         # A rotation writes the secret's new versions, and a rotator (a webhook) may send its
@@ -174,7 +156,7 @@ class RotationService:
         if not self._store.delete_record(_KIND, name):
             raise NotFound(f"no rotation is configured for {name}")
 
-    def status(self, identity: Identity, namespace: str, path: str) -> dict[str, Any]:
+    def status(self, identity: Identity, namespace: str, path: str) -> RotationStatus:
         name = self._name(namespace, path)
         identity.require("read", f"sys/rotation/{name}")
         _, doc = self._load(name)
@@ -182,7 +164,7 @@ class RotationService:
             raise NotFound(f"no rotation is configured for {name}")
         return self._describe(name, doc)
 
-    def configured(self, identity: Identity | None = None) -> list[dict[str, Any]]:
+    def configured(self, identity: Identity | None = None) -> list[RotationStatus]:
         """The configured rotations ``identity`` may see, without history; with no identity,
         all of them (the server's own use: metrics)."""
         found = []
@@ -194,7 +176,7 @@ class RotationService:
                 found.append(self._describe(name, doc, history=False))
         return found
 
-    def _describe(self, name: str, doc: dict[str, Any], history: bool = True) -> dict[str, Any]:
+    def _describe(self, name: str, doc: dict[str, Any], history: bool = True) -> RotationStatus:
         namespace, _, path = name.partition("/")
         labels = self._secrets.labels(namespace, path).get("labels", {})
         run = doc.get("run")
@@ -217,7 +199,7 @@ class RotationService:
         }
         if history:
             described["history"] = list(doc.get("history", []))
-        return described
+        return RotationStatus.from_json(described)
 
     def _name(self, namespace: str, path: str) -> str:
         check_namespace(namespace, self._secrets.limits)

@@ -64,11 +64,11 @@ class _RuntimeCollector(Collector):
         )
         now = rotation.clock.now()
         for item in rotation.configured():
-            secret = [f"{item['namespace']}/{item['path']}"]
-            if item["last_rotated"] is not None:
-                since.add_metric(secret, now - float(item["last_rotated"]))
-            failures.add_metric(secret, float(item["failures"]))
-            running.add_metric(secret, 1.0 if item["in_progress"] else 0.0)
+            secret = [f"{item.namespace}/{item.path}"]
+            if item.last_rotated is not None:
+                since.add_metric(secret, now - float(item.last_rotated))
+            failures.add_metric(secret, float(item.failures))
+            running.add_metric(secret, 1.0 if item.in_progress else 0.0)
         yield from (since, failures, running)
         terms = GaugeMetricFamily(
             "strongroom_keyring_terms",

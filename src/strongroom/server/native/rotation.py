@@ -41,7 +41,7 @@ def _secret(call: Call) -> tuple[str, str]:
 
 
 def rotation_status(call: Call) -> Answer:
-    return Answer({"data": call.services.rotation.status(call.identity, *_secret(call))})
+    return Answer({"data": call.services.rotation.status(call.identity, *_secret(call)).to_json()})
 
 
 def remove_rotation(call: Call) -> Answer:
@@ -68,7 +68,7 @@ def configure_rotation(call: Call) -> Answer:
         notify_url=optional_str(doc, "notify_url"),
         notify_secret=optional_str(doc, "notify_secret"),
     )
-    return Answer({"data": described})
+    return Answer({"data": described.to_json()})
 
 
 def rotate_now(call: Call) -> Answer:
@@ -82,7 +82,8 @@ def cancel_rotation(call: Call) -> Answer:
 
 
 def list_rotations(call: Call) -> Answer:
-    return Answer({"data": call.services.rotation.configured(call.identity)})
+    rotations = call.services.rotation.configured(call.identity)
+    return Answer({"data": [r.to_json() for r in rotations]})
 
 
 _R = "/api/v1/rotation"
