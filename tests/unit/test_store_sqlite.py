@@ -1,15 +1,25 @@
 from __future__ import annotations
 
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from strongroom.store import SqliteStore
+from strongroom.store.protocol import Store
 from strongroom.testing import store_conformance
 
 
-def test_sqlite_passes_the_store_conformance_suite(tmp_path: Path) -> None:
-    counter = iter(range(1000))
-    store_conformance.run_all(lambda: SqliteStore(tmp_path / f"s{next(counter)}.db"))
+@pytest.mark.parametrize("check", store_conformance.CHECKS, ids=lambda c: c.__name__)
+def test_sqlite_passes_the_store_conformance_suite(
+    tmp_path: Path, check: Callable[[Store], None]
+) -> None:
+    store = SqliteStore(tmp_path / "s.db")
+    try:
+        check(store)
+    finally:
+        store.close()
 
 
 def test_database_is_private_and_in_wal_mode(tmp_path: Path) -> None:
