@@ -245,7 +245,7 @@ class AppRoleAuth:
     # -- login
     def login(self, role_id: Any, secret_id: Any, address: str) -> tuple[str, TokenInfo]:
         if not isinstance(role_id, str) or not role_id or not isinstance(secret_id, str):
-            raise BadRequest('body must be {"role_id": "...", "secret_id": "..."}')
+            raise BadRequest("role_id and secret_id are required")
         self._guard.reserve("approle", role_id)
         raw_name = self._store.get_record(_ROLE_ID_KIND, role_id.strip())
         if raw_name is None:

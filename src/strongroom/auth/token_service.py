@@ -253,7 +253,7 @@ class TokenService:
         elif isinstance(accessor, str) and accessor:
             info = self.registry.lookup_accessor(accessor)
         else:
-            raise BadRequest('name the token: {"token": "..."} or {"accessor": "..."}')
+            raise BadRequest("name the token by its token or its accessor")
         self._authorize_other(caller, operation, info)
         return info
 

@@ -37,7 +37,7 @@ def _user_key(name: str) -> str:
 def _password(doc: dict[str, Any]) -> str:
     password = doc.get("password")
     if not isinstance(password, str) or not password:
-        raise BadRequest('body must include {"password": "..."}')
+        raise BadRequest("password: a password is required")
     if len(password.encode()) > MAX_PASSWORD_BYTES:
         raise BadRequest(f"a password is at most {MAX_PASSWORD_BYTES} bytes")
     return password

@@ -12,7 +12,10 @@ rotation token, from the step it had reached:
 
 Readers get ``current`` throughout, so they see the old value or the tested new one. A step that
 keeps failing is retried with back-off; after ``max_attempts`` the run is rolled back (the
-rotator undoes ``set``; the pending version is unlabelled and soft-deleted)."""
+rotator undoes ``set``; the pending version is unlabelled and soft-deleted).
+
+Longer than 400 lines: one state machine (claim, step, retry, roll back, record) whose parts only
+make sense together."""
 
 from __future__ import annotations
 

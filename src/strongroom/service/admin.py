@@ -28,7 +28,7 @@ class SystemService:
     def write_policy(self, identity: Identity, name: str, text: object) -> Policy:
         validate_policy_name(name)
         if not isinstance(text, str):
-            raise BadRequest('body must be {"policy": "<HCL or JSON policy text>"}')
+            raise BadRequest("policy: the policy text (HCL or JSON) is required")
         identity.require_write(f"sys/policies/acl/{name}", lambda: self._policies.exists(name))
         return self._policies.write(name, text)
 
@@ -49,7 +49,7 @@ class SystemService:
         """What this identity may do on each path (Vault's sys/capabilities-self)."""
         identity.require("update", "sys/capabilities-self")
         if len(paths) > MAX_CAPABILITY_PATHS or not all(isinstance(p, str) for p in paths):
-            raise BadRequest(f'body must be {{"paths": [...]}} with at most {MAX_CAPABILITY_PATHS}')
+            raise BadRequest(f"paths: a list of at most {MAX_CAPABILITY_PATHS} paths is required")
         result: dict[str, list[str]] = {}
         for path in paths:
             assert isinstance(path, str)
@@ -68,7 +68,7 @@ class SystemService:
     def enable_audit(self, identity: Identity, name: str, sink_type: object) -> None:
         identity.require("sudo", f"sys/audit/{name}")
         if not isinstance(sink_type, str):
-            raise BadRequest('body must be {"type": "file" | "store"}')
+            raise BadRequest("type: an audit sink's type is 'file' or 'store'")
         self._audit.enable(name, sink_type)
 
     def disable_audit(self, identity: Identity, name: str) -> None:
@@ -82,5 +82,5 @@ class SystemService:
     def audit_hash(self, identity: Identity, name: str, value: object) -> str:
         identity.require("update", f"sys/audit-hash/{name}")
         if not isinstance(value, str):
-            raise BadRequest('body must be {"input": "<value to hash>"}')
+            raise BadRequest("input: the value to hash is required")
         return self._audit.hash(name, value)

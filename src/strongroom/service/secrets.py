@@ -1,6 +1,10 @@
 """The secret service: the only place that combines the store, the keyrings and access checks.
 
-KV semantics follow Vault KV v2 (versions, check-and-set, soft delete, undelete, destroy)."""
+KV semantics follow Vault KV v2 (versions, check-and-set, soft delete, undelete, destroy).
+
+Longer than 400 lines: plain writes, staged writes (``StagedVersions``, for rotation), metadata
+and deletion share one write path (a check-and-set with retries under per-secret locks) and one
+read path; apart, each would need the other's internals. Listing lives in ``listing.py``."""
 
 from __future__ import annotations
 

@@ -5,19 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from strongroom.auth.identity import Identity
 from strongroom.auth.token_service import TokenRequest
 from strongroom.auth.tokens import TokenInfo
 from strongroom.durations import parse_duration
 from strongroom.errors import BadRequest
+from strongroom.server.native.resources import named_resource
 from strongroom.server.routes import Answer, Call, Route
-from strongroom.server.services import Services
 
 __all__ = [
     "ACCESS_ROUTES",
-    "Deleter",
-    "Reader",
-    "Writer",
     "approle_login",
     "approle_role_id",
     "auth_answer",
@@ -30,7 +26,6 @@ __all__ = [
     "list_users",
     "lookup_other",
     "lookup_self",
-    "named_resource",
     "renew_other",
     "renew_self",
     "revoke_other",
@@ -184,61 +179,6 @@ def list_users(call: Call) -> Answer:
 def userpass_login(call: Call) -> Answer:
     token, info = call.services.userpass.login(call.params["name"], call.json())
     return auth_answer(token, info)
-
-
-Reader = Callable[[Services, Identity, str], Any]
-Writer = Callable[[Services, Identity, str, dict[str, Any]], object]
-Deleter = Callable[[Services, Identity, str], object]
-
-
-def named_resource(
-    path: str,
-    operation: str,
-    noun: str,
-    *,
-    read: Reader | None,
-    write: Writer,
-    delete: Deleter,
-    body: dict[str, Any] | None = None,
-) -> tuple[Route, ...]:
-    """GET (``{"data": read()}``), PUT and POST, and DELETE of ``…/{name}`` as four routes."""
-
-    def read_handler(call: Call) -> Answer:
-        assert read is not None
-        return Answer({"data": read(call.services, call.identity, call.params["name"])})
-
-    def write_handler(call: Call) -> Answer:
-        write(call.services, call.identity, call.params["name"], call.json())
-        return Answer.empty()
-
-    def delete_handler(call: Call) -> Answer:
-        delete(call.services, call.identity, call.params["name"])
-        return Answer.empty()
-
-    routes = [
-        Route(
-            "PUT",
-            path,
-            write_handler,
-            f"write{operation}",
-            f"Create or update {noun}",
-            body=body,
-            status=204,
-        ),
-        Route(
-            "POST",
-            path,
-            write_handler,
-            f"write{operation}Post",
-            "Same as PUT",
-            body=body,
-            status=204,
-        ),
-        Route("DELETE", path, delete_handler, f"delete{operation}", f"Delete {noun}", status=204),
-    ]
-    if read is not None:
-        routes.insert(0, Route("GET", path, read_handler, f"read{operation}", f"Read {noun}"))
-    return tuple(routes)
 
 
 _T = "/api/v1/auth/token"

@@ -3,11 +3,22 @@ answer; no business logic here."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from strongroom.errors import BadRequest
-from strongroom.limits import MAX_INTEGER
 from strongroom.server.bodies import body_int, versions_field
+from strongroom.server.native.schemas import (
+    KEYS_PAGE,
+    LABEL_BODY,
+    LIST_QUERY,
+    METADATA_BODY,
+    PATCH_BODY,
+    READ_QUERY,
+    ROLLBACK_BODY,
+    SEARCH_QUERY,
+    SECRET,
+    SECRET_BODY,
+    VERSION_METADATA,
+    VERSIONS_BODY,
+)
 from strongroom.server.routes import Answer, Call, Route
 
 __all__ = [
@@ -27,83 +38,6 @@ __all__ = [
     "write_metadata",
     "write_secret",
 ]
-
-_STR: dict[str, Any] = {"type": "string"}
-_OBJ: dict[str, Any] = {"type": "object"}
-_CAS = {"type": "integer", "minimum": 0}
-_SECRET_BODY = {"type": "object", "required": ["data"], "properties": {"data": _OBJ, "cas": _CAS}}
-_PATCH_BODY = {"type": "object", "properties": {"data": _OBJ, "cas": _CAS}}
-_VERSIONS_BODY = {
-    "type": "object",
-    "required": ["versions"],
-    "properties": {"versions": {"type": "array", "items": {"type": "integer", "minimum": 1}}},
-}
-_METADATA_BODY = {
-    "type": "object",
-    "properties": {
-        "max_versions": {"type": "integer", "minimum": 0},
-        "cas_required": {"type": "boolean"},
-        "custom_metadata": {"type": "object", "additionalProperties": _STR},
-    },
-}
-_VERSION_METADATA = {
-    "type": "object",
-    "required": ["version", "created_time", "deletion_time", "destroyed"],
-    "properties": {
-        "version": {"type": "integer"},
-        "created_time": _STR,
-        "deletion_time": _STR,
-        "destroyed": {"type": "boolean"},
-    },
-}
-_SECRET = {
-    "type": "object",
-    "required": ["data", "metadata"],
-    "properties": {"data": _OBJ, "metadata": _VERSION_METADATA, "custom_metadata": _OBJ},
-}
-_KEYS_PAGE = {
-    "type": "object",
-    "required": ["keys", "next"],
-    "properties": {"keys": {"type": "array", "items": _STR}, "next": _STR},
-}
-_PAGE_LIMIT = {"type": "integer", "minimum": 1, "maximum": 1000}
-
-
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": schema,
-        "description": description,
-    }
-
-
-_AFTER = _query("after", _STR, "the 'next' cursor of the previous page (opaque)")
-_LIST_QUERY = (
-    _query(
-        "recursive", {"type": "string", "enum": ["true", "false", "1", "0"]}, "every path, paged"
-    ),
-    _AFTER,
-    _query("limit", _PAGE_LIMIT, "paths per page"),
-)
-_READ_QUERY = (
-    _query(
-        "version", {"type": "integer", "minimum": 1, "maximum": MAX_INTEGER}, "a version number"
-    ),
-    _query("stage", _STR, "a staging label: current, pending, previous or your own"),
-)
-_SEARCH_QUERY = (
-    _query("prefix", _STR, "only paths under this prefix"),
-    _query("name", _STR, "a glob (* ? [) or a case-insensitive substring of the path"),
-    _query(
-        "metadata",
-        {"type": "array", "items": {"type": "string", "pattern": "^[^=]+=.*$"}},
-        "key=value pairs the custom metadata must hold (repeatable)",
-    ),
-    _query("limit", _PAGE_LIMIT, "paths per page"),
-    _AFTER,
-)
 
 
 def _target(call: Call) -> tuple[str, str]:
@@ -252,11 +186,6 @@ def set_label(call: Call) -> Answer:
 
 _P = "/api/v1"
 _S = "/{namespace}/{path:path}"
-_LABEL_BODY = {
-    "type": "object",
-    "required": ["label"],
-    "properties": {"label": _STR, "version": {"type": ["integer", "null"], "minimum": 1}},
-}
 
 SECRET_ROUTES = (
     Route(
@@ -265,8 +194,8 @@ SECRET_ROUTES = (
         read_secret,
         "readSecret",
         "Read the current version, or ?version=N, or ?stage=pending|previous|label",
-        query=_READ_QUERY,
-        response=_SECRET,
+        query=READ_QUERY,
+        response=SECRET,
         fast=True,
     ),
     Route(
@@ -275,8 +204,8 @@ SECRET_ROUTES = (
         write_secret,
         "writeSecret",
         "Write a new version (cas: check-and-set)",
-        body=_SECRET_BODY,
-        response=_VERSION_METADATA,
+        body=SECRET_BODY,
+        response=VERSION_METADATA,
     ),
     Route(
         "POST",
@@ -284,8 +213,8 @@ SECRET_ROUTES = (
         write_secret,
         "writeSecretPost",
         "Same as PUT",
-        body=_SECRET_BODY,
-        response=_VERSION_METADATA,
+        body=SECRET_BODY,
+        response=VERSION_METADATA,
     ),
     Route(
         "PATCH",
@@ -293,8 +222,8 @@ SECRET_ROUTES = (
         patch_secret,
         "patchSecret",
         "Merge (RFC 7386) into the latest version",
-        body=_PATCH_BODY,
-        response=_VERSION_METADATA,
+        body=PATCH_BODY,
+        response=VERSION_METADATA,
     ),
     Route(
         "DELETE",
@@ -310,7 +239,7 @@ SECRET_ROUTES = (
         delete_versions,
         "deleteVersions",
         "Soft-delete versions",
-        body=_VERSIONS_BODY,
+        body=VERSIONS_BODY,
         status=204,
     ),
     Route(
@@ -319,7 +248,7 @@ SECRET_ROUTES = (
         undelete_versions,
         "undeleteVersions",
         "Restore soft-deleted versions",
-        body=_VERSIONS_BODY,
+        body=VERSIONS_BODY,
         status=204,
     ),
     Route(
@@ -328,7 +257,7 @@ SECRET_ROUTES = (
         destroy_versions,
         "destroyVersions",
         "Permanently destroy versions",
-        body=_VERSIONS_BODY,
+        body=VERSIONS_BODY,
         status=204,
     ),
     Route(
@@ -337,12 +266,8 @@ SECRET_ROUTES = (
         rollback_secret,
         "rollbackSecret",
         "Write the data of an older version as the newest",
-        body={
-            "type": "object",
-            "required": ["version"],
-            "properties": {"version": {"type": "integer", "minimum": 1}},
-        },
-        response=_VERSION_METADATA,
+        body=ROLLBACK_BODY,
+        response=VERSION_METADATA,
     ),
     Route(
         "GET", f"{_P}/metadata{_S}", read_metadata, "readMetadata", "Metadata and version history"
@@ -353,7 +278,7 @@ SECRET_ROUTES = (
         write_metadata,
         "writeMetadata",
         "Set max_versions, cas_required, custom_metadata",
-        body=_METADATA_BODY,
+        body=METADATA_BODY,
     ),
     Route(
         "POST",
@@ -361,7 +286,7 @@ SECRET_ROUTES = (
         write_metadata,
         "writeMetadataPost",
         "Same as PUT",
-        body=_METADATA_BODY,
+        body=METADATA_BODY,
     ),
     Route(
         "DELETE",
@@ -377,8 +302,8 @@ SECRET_ROUTES = (
         list_secrets,
         "listRoot",
         "List one level (or ?recursive=true)",
-        query=_LIST_QUERY,
-        response=_KEYS_PAGE,
+        query=LIST_QUERY,
+        response=KEYS_PAGE,
     ),
     Route(
         "GET",
@@ -386,8 +311,8 @@ SECRET_ROUTES = (
         list_secrets,
         "listPrefix",
         "List one level under a prefix (or ?recursive=true)",
-        query=_LIST_QUERY,
-        response=_KEYS_PAGE,
+        query=LIST_QUERY,
+        response=KEYS_PAGE,
     ),
     Route(
         "GET",
@@ -395,8 +320,8 @@ SECRET_ROUTES = (
         search_secrets,
         "searchSecrets",
         "Search by name and custom metadata",
-        query=_SEARCH_QUERY,
-        response=_KEYS_PAGE,
+        query=SEARCH_QUERY,
+        response=KEYS_PAGE,
     ),
     Route(
         "POST",
@@ -404,6 +329,6 @@ SECRET_ROUTES = (
         set_label,
         "setLabel",
         "Move a custom staging label (version null removes it)",
-        body=_LABEL_BODY,
+        body=LABEL_BODY,
     ),
 )

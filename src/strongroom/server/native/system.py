@@ -8,7 +8,7 @@ from strongroom.errors import BadRequest
 from strongroom.password_generation import PasswordPolicy, generate_password
 from strongroom.policy.model import Policy
 from strongroom.server.bodies import body_int
-from strongroom.server.native.access import named_resource
+from strongroom.server.native.resources import named_resource
 from strongroom.server.routes import Answer, Call, Route
 
 __all__ = [
