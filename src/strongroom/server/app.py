@@ -31,8 +31,8 @@ def create_app(
         return node.require_runtime().tokens
 
     surfaces = [
+        native_surface(registry, metrics_handler(node.metrics.render)),  # most requests
         ops_surface(registry, node.metrics.render),
-        native_surface(registry, metrics_handler(node.metrics.render)),
         *extra,
     ]
     return Front(node, surfaces)

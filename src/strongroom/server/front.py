@@ -205,10 +205,11 @@ class Front:
         doc: dict[str, Any] | None = None
         if trail is not None:
             doc = trail.request(body, trusted=refused is None)
-            try:
-                await trail.write_request(len(body))
-            except AuditUnavailable as exc:
-                return await self._send(scope, send, surface.render_error(exc, request_id))
+            if trail.pending:  # anything but a read is on record before it runs
+                try:
+                    await trail.write_request(len(body))
+                except AuditUnavailable as exc:
+                    return await self._send(scope, send, surface.render_error(exc, request_id))
         if refused is not None or route is None:
             assert refused is not None
             rendered = surface.render_error(refused, request_id)

@@ -155,6 +155,10 @@ class RequestTrail:
             self._pending = entry
         return parsed
 
+    @property
+    def pending(self) -> bool:
+        return self._pending is not None
+
     async def write_request(self, size: int) -> None:
         if self._pending is not None:
             await self._write((self._pending,), size)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from starlette.convertors import PathConvertor, StringConvertor
 from starlette.datastructures import QueryParams
 from starlette.routing import compile_path
 
@@ -39,6 +40,7 @@ __all__ = [
 ]
 
 Schema = dict[str, Any]
+_TEXT_CONVERTORS = (StringConvertor, PathConvertor)
 _NO_QUERY = QueryParams("")
 
 
@@ -186,6 +188,7 @@ class _Compiled:
     literal: str  # the path up to its first parameter: a cheap test before the regex
     pattern: re.Pattern[str]
     convertors: Mapping[str, Any]
+    as_text: bool  # every parameter is str or path: the matched text is the value
 
 
 class Router:
@@ -198,7 +201,8 @@ class Router:
         for route in ordered:
             pattern, _, convertors = compile_path(route.path)
             literal = route.path.split("{", 1)[0]
-            self._compiled.append(_Compiled(route, literal, pattern, convertors))
+            as_text = all(type(c) in _TEXT_CONVERTORS for c in convertors.values())
+            self._compiled.append(_Compiled(route, literal, pattern, convertors, as_text))
 
     def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
         """(route, path parameters, whether the path exists with another method)."""
@@ -214,9 +218,8 @@ class Router:
             if entry.route.method != method:
                 other_method = True
                 continue
-            params = {
-                name: entry.convertors[name].convert(value)
-                for name, value in found.groupdict().items()
-            }
+            params = found.groupdict()
+            if not entry.as_text:
+                params = {name: entry.convertors[name].convert(v) for name, v in params.items()}
             return entry.route, params, False
         return None, {}, other_method
