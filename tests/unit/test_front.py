@@ -118,12 +118,17 @@ def test_a_toy_surface_is_authenticated_audited_and_rendered(
     responses = [e for e in entries if e["type"] == "response"]
     assert [e["type"] for e in entries].count("request") == len(responses) == 5
     ok = next(e for e in responses if e["status"] == 200)
-    assert "error" not in ok and ok["response_metadata"] == {"name": "db"}
+    assert "error" not in ok and ok["response_metadata"] == "db"
     assert ok["data"]["value"].startswith("hmac-sha256:")
     assert ok["token"].startswith("hmac-sha256:") and ok["auth"]["display_name"] == "root"
     failed = [e for e in responses if e["status"] == 401]
     assert {e["error"]["code"] for e in failed} == {"unauthenticated"}
     assert find_canaries({"audit.log": audit.read_bytes()}, [CANARY, ROOT]) == []
+
+    # The native read keeps its documented entry: the version metadata in clear, as it is.
+    client.get("/api/v1/secrets/secret/db", headers={"Authorization": f"Bearer {ROOT}"})
+    native = [e for e in _entries(audit) if e.get("operation") == "readSecret"][-1]
+    assert native["response_metadata"]["version"] == 1 and "metadata" not in native["data"]
 
     # Counted by surface and operation.
     metrics = client.get("/metrics", headers={"Authorization": f"Bearer {ROOT}"}).text

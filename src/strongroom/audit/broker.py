@@ -188,7 +188,8 @@ class AuditBroker:
         }
         if record.target:
             entry["target"] = record.target
-        entry.update(record.clear or {})
+        if isinstance(record.clear, dict):
+            entry.update(record.clear)
         if record.error is not None:
             entry["error"] = {"code": record.error.code, "message": record.error.message}
         if record.response is not None:

@@ -4,7 +4,6 @@ Nothing is parsed back from response bytes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +27,7 @@ class AuditRecord:
     operation: str
     target: str = ""
     response: Any = None
-    clear: Mapping[str, Any] | None = None
+    clear: Any = None
     error: StrongroomError | None = None
 
     @property
@@ -47,6 +46,6 @@ class AuditRecord:
                 out["data"] = dict(self.error.details)
         elif self.response is not None:
             out["data"] = self.response
-        if self.clear:
-            out["response_metadata"] = dict(self.clear)
+        if self.clear is not None:
+            out["response_metadata"] = self.clear
         return out

@@ -52,8 +52,9 @@ class NeedsThread(Exception):
 class Answer:
     """What a handler returns. ``doc`` is rendered by the surface (JSON for every surface so
     far); ``raw`` is sent as it is (the OpenAPI document, Prometheus text). ``clear`` names the
-    top-level fields of ``doc`` that are not sensitive and are audited as they are; every other
-    leaf of ``doc`` is HMAC'd in the audit log."""
+    top-level fields of ``doc`` that are not sensitive: the audit entry carries them as they are,
+    as ``response_metadata`` (one field: its value; several: an object by name); every other
+    leaf of ``doc`` is HMAC'd."""
 
     doc: Any = None
     status: int = 200
