@@ -64,6 +64,12 @@ def new_request_id() -> str:
 def _url_error(scope: Scope) -> StrongroomError | None:
     raw_path: bytes = scope.get("raw_path") or b""
     query: bytes = scope.get("query_string", b"")
+    if raw_path.isascii() and b"%" not in raw_path and (not query or b"%" not in query):
+        return None if query.isascii() else _url_error_slow(raw_path, query)
+    return _url_error_slow(raw_path, query)
+
+
+def _url_error_slow(raw_path: bytes, query: bytes) -> StrongroomError | None:
     if b"%" in raw_path and any(t in raw_path.lower() for t in _ENCODED_SEPARATORS):
         return BadRequest("the path must not contain encoded '/', '\\', '.' or NUL characters")
     for raw in (raw_path, query):
@@ -313,10 +319,12 @@ class Front:
 
     @staticmethod
     async def _send(scope: Scope, send: Send, rendered: Rendered) -> int:
-        body = b"" if scope["method"] == "HEAD" else rendered.body
-        headers = list(rendered.headers)
+        body = rendered.body
+        headers = rendered.headers
         if rendered.status != 204:
-            headers.append((b"content-length", str(len(rendered.body)).encode()))
+            headers = (*headers, (b"content-length", str(len(body)).encode()))
+        if scope["method"] == "HEAD":
+            body = b""
         start: Message = {"type": "http.response.start", "status": rendered.status}
         start["headers"] = headers
         await send(start)

@@ -85,11 +85,13 @@ class AuditTrail:
     def answered(route: Route, call: Call, answer: Answer) -> AuditRecord:
         doc = answer.doc
         if answer.clear and isinstance(doc, dict):
-            marked = [k for k in answer.clear if k in doc]
-            response = {k: v for k, v in doc.items() if k not in marked}
+            response = dict(doc)
             # One marked field is audited as its value (a secret read's version metadata, as
             # documented); several, by name.
-            clear = doc[marked[0]] if len(marked) == 1 else {k: doc[k] for k in marked}
+            if len(answer.clear) == 1:
+                clear = response.pop(answer.clear[0], None)
+            else:
+                clear = {k: response.pop(k) for k in answer.clear if k in response}
             return AuditRecord(route.operation, response=response, clear=clear)
         return AuditRecord(route.operation, response=doc)
 

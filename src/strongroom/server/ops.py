@@ -3,8 +3,7 @@ Prometheus (a token with ``read`` on ``sys/metrics``). Errors in the native shap
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -16,8 +15,6 @@ from strongroom.server.routes import Answer, Call, Route
 from strongroom.server.surface import Surface
 
 __all__ = ["healthz", "metrics_handler", "ops_surface"]
-
-_PATHS = frozenset({"/healthz", "/metrics"})
 
 
 def healthz(call: Call) -> Answer:
@@ -37,10 +34,6 @@ def metrics_handler(render_metrics: Callable[[], bytes]) -> Callable[[Call], Ans
     return metrics
 
 
-def _claims(scope: Mapping[str, Any]) -> bool:
-    return scope["path"] in _PATHS
-
-
 def ops_surface(
     registry: Callable[[], TokenRegistry], render_metrics: Callable[[], bytes]
 ) -> Surface:
@@ -57,9 +50,12 @@ def ops_surface(
         ),
         Route("GET", "/metrics", metrics_handler(render_metrics), "metrics", "Prometheus metrics"),
     )
+    paths = frozenset(
+        route.path for route in routes
+    )  # its own table's paths, not a list of its own
     return Surface(
         name="ops",
-        claims=_claims,
+        claims=lambda scope: scope["path"] in paths,
         routes=routes,
         render=render,
         render_error=render_error,

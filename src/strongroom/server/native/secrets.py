@@ -51,8 +51,9 @@ def read_secret(call: Call) -> Answer:
     secrets = call.services.secrets
     if not secrets.keys_in_memory(ns):
         call.must_not_block()
-    stage = call.query.get("stage") or None
-    if stage is not None:
+    if not call.query_string:  # the common read: the current version
+        value = secrets.get(call.identity, ns, path)
+    elif stage := call.query.get("stage"):
         value = secrets.get_stage(call.identity, ns, path, stage)
     else:
         value = secrets.get(call.identity, ns, path, version=call.query_int("version"))
