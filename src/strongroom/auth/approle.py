@@ -14,6 +14,7 @@ from typing import Any
 
 from strongroom.auth.identity import Identity
 from strongroom.auth.lockout import LoginGuard
+from strongroom.auth.records import AppRoleRecord, SecretIdRecord
 from strongroom.auth.token_service import count, string_list, string_map, within
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.clock import Clock
@@ -80,12 +81,11 @@ class AppRoleAuth:
         return hmac.new(key.encode(), secret_id.encode(), hashlib.sha256).hexdigest()
 
     # -- roles
-    def _role(self, name: str) -> dict[str, Any]:
+    def _role(self, name: str) -> AppRoleRecord:
         raw = self._store.get_record(_ROLE_KIND, name)
         if raw is None:
             raise NotFound(f"no AppRole role {name!r}")
-        role: dict[str, Any] = json.loads(raw)
-        return role
+        return AppRoleRecord.from_bytes(raw)
 
     def write_role(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:
         validate_policy_name(name)
@@ -97,36 +97,35 @@ class AppRoleAuth:
         unknown = sorted(set(doc) - _ROLE_FIELDS)
         if unknown:
             raise BadRequest(f"unknown AppRole role field {unknown[0]!r}")
-        previous: dict[str, Any] = json.loads(raw) if raw else {}
+        role_id = AppRoleRecord.from_bytes(raw).role_id if raw else str(uuid.uuid4())
         policies = string_list(doc, "token_policies") or string_list(doc, "policies")
         for policy in policies:
             validate_policy_name(policy)
         if "root" in policies and not caller.root:
             raise AccessDenied("only a root token can give a role the root policy")
-        role = {
-            "role_id": previous.get("role_id") or str(uuid.uuid4()),
-            "token_policies": policies,
-            "token_ttl": parse_duration(doc.get("token_ttl"), "token_ttl"),
-            "token_max_ttl": parse_duration(doc.get("token_max_ttl"), "token_max_ttl"),
-            "token_period": parse_duration(doc.get("token_period"), "token_period") or 0.0,
-            "token_num_uses": count(doc, "token_num_uses"),
-            "bind_secret_id": bool(doc.get("bind_secret_id", True)),
-            "secret_id_ttl": parse_duration(doc.get("secret_id_ttl"), "secret_id_ttl"),
-            "secret_id_num_uses": count(doc, "secret_id_num_uses"),
-            "secret_id_bound_cidrs": _cidrs(
+        role = AppRoleRecord(
+            role_id=role_id,
+            token_policies=policies,
+            token_ttl=parse_duration(doc.get("token_ttl"), "token_ttl"),
+            token_max_ttl=parse_duration(doc.get("token_max_ttl"), "token_max_ttl"),
+            token_period=parse_duration(doc.get("token_period"), "token_period") or 0.0,
+            token_num_uses=count(doc, "token_num_uses"),
+            bind_secret_id=bool(doc.get("bind_secret_id", True)),
+            secret_id_ttl=parse_duration(doc.get("secret_id_ttl"), "secret_id_ttl"),
+            secret_id_num_uses=count(doc, "secret_id_num_uses"),
+            secret_id_bound_cidrs=_cidrs(
                 string_list(doc, "secret_id_bound_cidrs"), "secret_id_bound_cidrs"
             ),
-        }
-        if not role["bind_secret_id"] and not role["secret_id_bound_cidrs"]:
+        )
+        if not role.bind_secret_id and not role.secret_id_bound_cidrs:
             raise BadRequest("a role without bind_secret_id needs secret_id_bound_cidrs")
-        self._store.put_record(_ROLE_KIND, name, json.dumps(role).encode())
-        self._store.put_record(_ROLE_ID_KIND, str(role["role_id"]), name.encode())
+        self._store.put_record(_ROLE_KIND, name, role.to_bytes())
+        self._store.put_record(_ROLE_ID_KIND, role.role_id, name.encode())
 
     def read_role(self, caller: Identity, name: str) -> dict[str, Any]:
         validate_policy_name(name)
         caller.require("read", f"auth/approle/role/{name}")
-        role = self._role(name)
-        return {k: v for k, v in role.items() if k != "role_id"}
+        return self._role(name).settings()
 
     def list_roles(self, caller: Identity) -> list[str]:
         caller.require("list", "auth/approle/role/")
@@ -138,14 +137,13 @@ class AppRoleAuth:
         role = self._role(name)
         for accessor in self._store.list_records(_accessor_kind(name)):
             self._destroy(name, accessor)
-        self._store.delete_record(_ROLE_ID_KIND, role["role_id"])
+        self._store.delete_record(_ROLE_ID_KIND, role.role_id)
         self._store.delete_record(_ROLE_KIND, name)
 
     def role_id(self, caller: Identity, name: str) -> str:
         validate_policy_name(name)
         caller.require("read", f"auth/approle/role/{name}/role-id")
-        role_id: str = self._role(name)["role_id"]
-        return role_id
+        return self._role(name).role_id
 
     # -- secret ids
     def generate_secret_id(
@@ -163,21 +161,14 @@ class AppRoleAuth:
         metadata = string_map({"metadata": metadata}, "metadata")
         cidrs = _cidrs(string_list(doc, "cidr_list"), "cidr_list")
         # A request may narrow the role's TTL and use count, never widen them.
-        ttl = within(role["secret_id_ttl"], parse_duration(doc.get("ttl"), "ttl"))
-        uses = int(within(role["secret_id_num_uses"], count(doc, "num_uses")) or 0)
+        ttl = within(role.secret_id_ttl, parse_duration(doc.get("ttl"), "ttl"))
+        uses = int(within(role.secret_id_num_uses, count(doc, "num_uses")) or 0)
         secret_id = secrets.token_urlsafe(32)
         accessor = secrets.token_hex(16)
         now = self._clock.now()
-        record = {
-            "accessor": accessor,
-            "created": now,
-            "expires": now + ttl if ttl else None,
-            "num_uses": uses,
-            "cidr_list": cidrs,
-            "metadata": metadata,
-        }
+        record = SecretIdRecord(accessor, now, now + ttl if ttl else None, uses, cidrs, metadata)
         digest = self._digest(name, secret_id)
-        self._store.put_record(_secret_kind(name), digest, json.dumps(record).encode())
+        self._store.put_record(_secret_kind(name), digest, record.to_bytes())
         self._store.put_record(_accessor_kind(name), accessor, digest.encode())
         return {
             "secret_id": secret_id,
@@ -186,14 +177,14 @@ class AppRoleAuth:
             "secret_id_num_uses": uses,
         }
 
-    def _secret_by_accessor(self, name: str, accessor: str) -> tuple[str, dict[str, Any]]:
+    def _secret_by_accessor(self, name: str, accessor: str) -> tuple[str, SecretIdRecord]:
         # The accessor is looked up under this role only: an accessor of another role is
         # "not found" here (CVE-2023-24999).
         digest = self._store.get_record(_accessor_kind(name), accessor)
         raw = self._store.get_record(_secret_kind(name), digest.decode()) if digest else None
         if digest is None or raw is None:
             raise NotFound("no secret_id with this accessor for this role")
-        return digest.decode(), json.loads(raw)
+        return digest.decode(), SecretIdRecord.from_bytes(raw)
 
     def lookup_secret_id(
         self, caller: Identity, name: str, *, secret_id: str = "", accessor: str = ""
@@ -204,16 +195,16 @@ class AppRoleAuth:
             raw = self._store.get_record(_secret_kind(name), self._digest(name, secret_id))
             if raw is None:
                 raise NotFound("no such secret_id for this role")
-            record = json.loads(raw)
+            record = SecretIdRecord.from_bytes(raw)
         else:
             _, record = self._secret_by_accessor(name, accessor)
         return {
-            "secret_id_accessor": record["accessor"],
-            "creation_time": format_time(record["created"]),
-            "expiration_time": format_time(record["expires"]) if record["expires"] else None,
-            "secret_id_num_uses": record["num_uses"],
-            "cidr_list": record["cidr_list"],
-            "metadata": record["metadata"],
+            "secret_id_accessor": record.accessor,
+            "creation_time": format_time(record.created),
+            "expiration_time": format_time(record.expires) if record.expires else None,
+            "secret_id_num_uses": record.num_uses,
+            "cidr_list": record.cidr_list,
+            "metadata": record.metadata,
         }
 
     def destroy_secret_id(
@@ -225,7 +216,7 @@ class AppRoleAuth:
             raw = self._store.get_record(_secret_kind(name), self._digest(name, secret_id))
             if raw is None:
                 raise NotFound("no such secret_id for this role")
-            accessor = json.loads(raw)["accessor"]
+            accessor = SecretIdRecord.from_bytes(raw).accessor
         else:
             self._secret_by_accessor(name, accessor)
         self._destroy(name, accessor)
@@ -252,20 +243,18 @@ class AppRoleAuth:
             raise Unauthenticated(_LOGIN_FAILED)
         name = raw_name.decode()
         role = self._role(name)
-        if role["secret_id_bound_cidrs"] and not _address_in(
-            address, role["secret_id_bound_cidrs"]
-        ):
+        if role.secret_id_bound_cidrs and not _address_in(address, role.secret_id_bound_cidrs):
             raise Unauthenticated(_LOGIN_FAILED)
-        if role["bind_secret_id"]:
+        if role.bind_secret_id:
             self._check_secret_id(name, secret_id, address)
         self._guard.succeeded("approle", role_id)
         return self._tokens.create(
-            ("default", *role["token_policies"]),
+            ("default", *role.token_policies),
             display_name=f"approle-{name}",
-            ttl=role["token_ttl"],
-            explicit_max_ttl=role["token_max_ttl"],
-            period=role["token_period"],
-            num_uses=role["token_num_uses"],
+            ttl=role.token_ttl,
+            explicit_max_ttl=role.token_max_ttl,
+            period=role.token_period,
+            num_uses=role.token_num_uses,
             meta={"role_name": name},
             role=name,
             path="auth/approle/login",
@@ -276,15 +265,15 @@ class AppRoleAuth:
         raw = self._store.get_record(_secret_kind(name), digest)
         if raw is None:
             raise Unauthenticated(_LOGIN_FAILED)
-        record = json.loads(raw)
-        if record["expires"] is not None and self._clock.now() >= record["expires"]:
-            self._destroy(name, record["accessor"])
+        record = SecretIdRecord.from_bytes(raw)
+        if record.expires is not None and self._clock.now() >= record.expires:
+            self._destroy(name, record.accessor)
             raise Unauthenticated(_LOGIN_FAILED)
-        if record["cidr_list"] and not _address_in(address, record["cidr_list"]):
+        if record.cidr_list and not _address_in(address, record.cidr_list):
             raise Unauthenticated(_LOGIN_FAILED)
-        if record["num_uses"]:
-            used = self._store.add_counter(_USES_KIND, record["accessor"], 1)
-            if used >= record["num_uses"]:
-                self._destroy(name, record["accessor"])
-            if used > record["num_uses"]:
+        if record.num_uses:
+            used = self._store.add_counter(_USES_KIND, record.accessor, 1)
+            if used >= record.num_uses:
+                self._destroy(name, record.accessor)
+            if used > record.num_uses:
                 raise Unauthenticated(_LOGIN_FAILED)

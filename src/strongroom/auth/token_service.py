@@ -6,11 +6,11 @@ Without ``sudo`` on that path a caller may act only on its own descendants."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from strongroom.auth.identity import Identity
+from strongroom.auth.records import TokenRoleRecord
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.durations import parse_duration
 from strongroom.errors import AccessDenied, BadRequest, NotFound, Unauthenticated
@@ -150,14 +150,14 @@ class TokenService:
             caller.require("update", f"auth/token/create/{role}")
             settings = self.read_role(caller, role, check=False)
             policies = self._role_policies(settings, request.policies, caller)
-            orphan = bool(settings.get("orphan")) or (request.no_parent and sudo)
-            period = float(settings.get("token_period") or 0.0) or request.period
+            orphan = settings.orphan or (request.no_parent and sudo)
+            period = settings.token_period or request.period
             # A request may narrow what the role gives, never widen it.
-            max_ttl = within(settings.get("token_explicit_max_ttl"), request.explicit_max_ttl)
-            renewable = bool(settings.get("renewable", True)) and request.renewable
-            ttl = within(settings.get("token_ttl"), request.ttl) if request.ttl else None
-            ttl = ttl or settings.get("token_ttl")
-            uses = int(within(settings.get("token_num_uses"), request.num_uses) or 0)
+            max_ttl = within(settings.token_explicit_max_ttl, request.explicit_max_ttl)
+            renewable = settings.renewable and request.renewable
+            ttl = within(settings.token_ttl, request.ttl) if request.ttl else None
+            ttl = ttl or settings.token_ttl
+            uses = int(within(settings.token_num_uses, request.num_uses) or 0)
         else:
             caller.require("update", "auth/token/create")
             policies = request.policies if request.policies is not None else caller.policies
@@ -207,10 +207,10 @@ class TokenService:
 
     @staticmethod
     def _role_policies(
-        settings: dict[str, Any], requested: tuple[str, ...] | None, caller: Identity
+        settings: TokenRoleRecord, requested: tuple[str, ...] | None, caller: Identity
     ) -> tuple[str, ...]:
-        allowed = list(settings.get("allowed_policies") or [])
-        disallowed = set(settings.get("disallowed_policies") or [])
+        allowed = list(settings.allowed_policies)
+        disallowed = set(settings.disallowed_policies)
         policies = requested if requested is not None else tuple(allowed or caller.policies)
         if allowed:
             outside = set(policies) - set(allowed) - {"default"}
@@ -295,29 +295,28 @@ class TokenService:
         unknown = sorted(set(doc) - _ROLE_FIELDS)
         if unknown:
             raise BadRequest(f"unknown token role field {unknown[0]!r}")
-        settings = {
-            "allowed_policies": string_list(doc, "allowed_policies"),
-            "disallowed_policies": string_list(doc, "disallowed_policies"),
-            "orphan": bool(doc.get("orphan", False)),
-            "renewable": bool(doc.get("renewable", True)),
-            "token_period": parse_duration(doc.get("token_period"), "token_period") or 0,
-            "token_explicit_max_ttl": parse_duration(
+        settings = TokenRoleRecord(
+            allowed_policies=string_list(doc, "allowed_policies"),
+            disallowed_policies=string_list(doc, "disallowed_policies"),
+            orphan=bool(doc.get("orphan", False)),
+            renewable=bool(doc.get("renewable", True)),
+            token_period=parse_duration(doc.get("token_period"), "token_period") or 0.0,
+            token_explicit_max_ttl=parse_duration(
                 doc.get("token_explicit_max_ttl"), "token_explicit_max_ttl"
             ),
-            "token_ttl": parse_duration(doc.get("token_ttl"), "token_ttl"),
-            "token_num_uses": count(doc, "token_num_uses"),
-        }
-        self._store.put_record(_ROLE_KIND, name, json.dumps(settings).encode())
+            token_ttl=parse_duration(doc.get("token_ttl"), "token_ttl"),
+            token_num_uses=count(doc, "token_num_uses"),
+        )
+        self._store.put_record(_ROLE_KIND, name, settings.to_bytes())
 
-    def read_role(self, caller: Identity, name: str, *, check: bool = True) -> dict[str, Any]:
+    def read_role(self, caller: Identity, name: str, *, check: bool = True) -> TokenRoleRecord:
         validate_policy_name(name)
         if check:
             caller.require("read", f"auth/token/roles/{name}")
         raw = self._store.get_record(_ROLE_KIND, name)
         if raw is None:
             raise NotFound(f"no token role {name!r}")
-        settings: dict[str, Any] = json.loads(raw)
-        return settings
+        return TokenRoleRecord.from_bytes(raw)
 
     def list_roles(self, caller: Identity) -> list[str]:
         caller.require("list", "auth/token/roles/")

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
+from dataclasses import replace
 from typing import Any
 
 from strongroom.auth.canonical import canonical_name
 from strongroom.auth.hash_queue import HashQueue
 from strongroom.auth.identity import Identity
 from strongroom.auth.lockout import LoginGuard
+from strongroom.auth.records import UserRecord
 from strongroom.auth.token_service import string_list
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.crypto.password_hashing import dummy_verify, hash_password, verify_password
@@ -60,29 +61,30 @@ class UserpassAuth:
         unknown = sorted(set(doc) - _FIELDS)
         if unknown:
             raise BadRequest(f"unknown userpass field {unknown[0]!r}")
-        user: dict[str, Any] = json.loads(raw) if raw else {"name": canonical_name(name)}
+        user = UserRecord.from_bytes(raw) if raw else UserRecord(canonical_name(name))
         if "password" in doc or not raw:
             password = _password(doc)
-            user["hash"] = self._hashing.run(lambda: hash_password(password))
+            user = replace(user, hash=self._hashing.run(lambda: hash_password(password)))
         if "token_policies" in doc or "policies" in doc or not raw:
             policies = string_list(doc, "token_policies") or string_list(doc, "policies")
             for policy in policies:
                 validate_policy_name(policy)
             if "root" in policies and not caller.root:
                 raise AccessDenied("only a root token can give a user the root policy")
-            user["token_policies"] = policies
-        for field in ("token_ttl", "token_max_ttl"):
-            if field in doc or not raw:
-                user[field] = parse_duration(doc.get(field), field)
-        self._store.put_record(_KIND, key, json.dumps(user).encode())
+            user = replace(user, token_policies=policies)
+        if "token_ttl" in doc or not raw:
+            user = replace(user, token_ttl=parse_duration(doc.get("token_ttl"), "token_ttl"))
+        if "token_max_ttl" in doc or not raw:
+            max_ttl = parse_duration(doc.get("token_max_ttl"), "token_max_ttl")
+            user = replace(user, token_max_ttl=max_ttl)
+        self._store.put_record(_KIND, key, user.to_bytes())
 
     def read_user(self, caller: Identity, name: str) -> dict[str, Any]:
         caller.require("read", f"auth/userpass/users/{canonical_name(name)}")
         raw = self._store.get_record(_KIND, _user_key(name))
         if raw is None:
             raise NotFound("no such user")
-        user = json.loads(raw)
-        return {k: v for k, v in user.items() if k != "hash"}
+        return UserRecord.from_bytes(raw).settings()
 
     def list_users(self, caller: Identity) -> list[str]:
         caller.require("list", "auth/userpass/users/")
@@ -90,7 +92,7 @@ class UserpassAuth:
         for key in self._store.list_records(_KIND):
             raw = self._store.get_record(_KIND, key)
             if raw is not None:
-                names.append(json.loads(raw)["name"])
+                names.append(UserRecord.from_bytes(raw).name)
         return sorted(names)
 
     def delete_user(self, caller: Identity, name: str) -> None:
@@ -107,15 +109,15 @@ class UserpassAuth:
             # The same time as a real check: do not reveal who exists.
             self._hashing.run(lambda: dummy_verify(password))
             raise Unauthenticated(_LOGIN_FAILED)
-        user = json.loads(raw)
-        if not self._hashing.run(lambda: verify_password(password, user["hash"])):
+        user = UserRecord.from_bytes(raw)
+        if not self._hashing.run(lambda: verify_password(password, user.hash)):
             raise Unauthenticated(_LOGIN_FAILED)
         self._guard.succeeded("userpass", name)
         return self._tokens.create(
-            ("default", *user["token_policies"]),
-            display_name=f"userpass-{user['name']}",
-            ttl=user.get("token_ttl"),
-            explicit_max_ttl=user.get("token_max_ttl"),
-            meta={"username": user["name"]},
+            ("default", *user.token_policies),
+            display_name=f"userpass-{user.name}",
+            ttl=user.token_ttl,
+            explicit_max_ttl=user.token_max_ttl,
+            meta={"username": user.name},
             path="auth/userpass/login",
         )

@@ -257,7 +257,7 @@ ACCESS_ROUTES = (
         f"{_T}/roles/{{name}}",
         "TokenRole",
         "a token role",
-        read=lambda s, who, name: s.tokens.read_role(who, name),
+        read=lambda s, who, name: s.tokens.read_role(who, name).to_json(),
         write=lambda s, who, name, doc: s.tokens.write_role(who, name, doc),
         delete=lambda s, who, name: s.tokens.delete_role(who, name),
         body=_body(allowed_policies=_STRS),
