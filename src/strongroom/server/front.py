@@ -167,24 +167,9 @@ class Front:
         request_id = new_request_id()
         runtime = node.runtime
         if runtime is None:
-            if route is None or not route.open_while_sealed:
-                error = Sealed()
-                if not node.status().initialized:
-                    error = Sealed("the server is not initialized; run: strongroom operator init")
-                return await self._send(scope, send, surface.render_error(error, request_id))
-            try:
-                node.limiter.hit(client_address(scope))
-                url_error = _url_error(scope)
-                if url_error is not None:
-                    raise url_error
-                body = await self._read_body(receive, node.settings.limits.max_body_bytes)
-            except StrongroomError as exc:
-                return await self._send(scope, send, surface.render_error(exc, request_id))
-            if body is None:
-                return 499
-            # Nothing to audit with while sealed: the keys are sealed too.
-            call = self._call(scope, params, body, request_id, None)
-            return await self._send(scope, send, (await self._answer(surface, route, call))[0])
+            return await self._serve_sealed(
+                surface, route, params, request_id, scope, receive, send
+            )
         # A path of a surface's own gets no 404 before authentication: no route is an oracle.
         credential, identity, refused = self._gate(surface, route, scope, claimed)
         if refused is None:
@@ -221,8 +206,8 @@ class Front:
             rendered = surface.render_error(refused, request_id)
             record = trail.refused(refused) if trail is not None else None
         else:
-            call = self._call(scope, params, body, request_id, identity)
-            call._doc = doc  # parsed once, for the audit entry and the handler alike
+            # The body was parsed once, for the audit entry and the handler alike.
+            call = self._call(scope, params, body, request_id, identity, doc)
             rendered, record = await self._answer(surface, route, call)
         if trail is not None and record is not None:
             try:
@@ -230,6 +215,37 @@ class Front:
             except StrongroomError as exc:
                 return await self._send(scope, send, surface.render_error(exc, request_id))
         return await self._send(scope, send, rendered)
+
+    async def _serve_sealed(
+        self,
+        surface: Surface,
+        route: Route | None,
+        params: dict[str, str],
+        request_id: str,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> int:
+        """While sealed, only routes marked open while sealed answer (status, init, unseal),
+        charged to the caller's address; nothing is audited (the audit keys are sealed too)."""
+        node = self.node
+        if route is None or not route.open_while_sealed:
+            error = Sealed()
+            if not node.status().initialized:
+                error = Sealed("the server is not initialized; run: strongroom operator init")
+            return await self._send(scope, send, surface.render_error(error, request_id))
+        try:
+            node.limiter.hit(client_address(scope))
+            url_error = _url_error(scope)
+            if url_error is not None:
+                raise url_error
+            body = await self._read_body(receive, node.settings.limits.max_body_bytes)
+        except StrongroomError as exc:
+            return await self._send(scope, send, surface.render_error(exc, request_id))
+        if body is None:
+            return 499
+        call = self._call(scope, params, body, request_id, None)
+        return await self._send(scope, send, (await self._answer(surface, route, call))[0])
 
     def _gate(
         self, surface: Surface, route: Route | None, scope: Scope, claimed: bool
@@ -260,6 +276,7 @@ class Front:
         body: bytes,
         request_id: str,
         identity: Identity | None,
+        parsed_body: dict[str, Any] | None = None,
     ) -> Call:
         node = self.node
         return Call(
@@ -275,6 +292,7 @@ class Front:
             seal=node.seal_service,
             services_or_none=node.services,
             identity_or_none=identity,
+            parsed_body=parsed_body,
         )
 
     async def _answer(self, surface: Surface, route: Route, call: Call) -> tuple[Rendered, Any]:

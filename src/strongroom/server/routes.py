@@ -85,8 +85,8 @@ class Call:
     seal: SealService
     services_or_none: Services | None
     identity_or_none: Identity | None = None
+    parsed_body: dict[str, Any] | None = None  # the front door's parse, when it made one
     on_event_loop: bool = False
-    _doc: dict[str, Any] | None = None
     _query: QueryParams | None = None
 
     def must_not_block(self) -> None:
@@ -122,9 +122,9 @@ class Call:
     def json(self) -> dict[str, Any]:
         """The body as a JSON object, parsed once, within the depth limit (the front door has
         bounded its size already)."""
-        if self._doc is None:
-            self._doc = parse_json_object(self.body, self.limits.max_json_depth)
-        return self._doc
+        if self.parsed_body is None:
+            self.parsed_body = parse_json_object(self.body, self.limits.max_json_depth)
+        return self.parsed_body
 
     def header(self, name: str) -> str | None:
         wanted = name.lower().encode("latin-1")
