@@ -52,8 +52,9 @@ _ENCODED_SEPARATORS = (b"%2f", b"%5c", b"%2e", b"%00")
 
 
 class MethodNotAllowed(BadRequest):
+    """405, with the native API's code of before (``bad_request``), so clients see no change."""
+
     http_status = 405
-    code = "method_not_allowed"
 
 
 def new_request_id() -> str:
