@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from strongroom.auth.token_service import TokenRequest
 from strongroom.auth.tokens import TokenInfo
 from strongroom.durations import parse_duration
 from strongroom.errors import BadRequest
 from strongroom.server.native.resources import named_resource
+from strongroom.server.native.schemas import DURATION, INT, STR, STRS, object_schema
 from strongroom.server.routes import Answer, Call, Route
 
 __all__ = [
@@ -33,15 +33,7 @@ __all__ = [
     "userpass_login",
 ]
 
-_STR: dict[str, Any] = {"type": "string"}
-_STRS = {"type": "array", "items": _STR}
-_DURATION = {"type": ["string", "integer"]}
-_INT = {"type": "integer", "minimum": 0}
-_TARGET = {"type": "object", "properties": {"token": _STR, "accessor": _STR}}
-
-
-def _body(**properties: Any) -> dict[str, Any]:
-    return {"type": "object", "properties": properties}
+_TARGET = {"type": "object", "properties": {"token": STR, "accessor": STR}}
 
 
 def auth_answer(token: str, info: TokenInfo) -> Answer:
@@ -184,14 +176,14 @@ def userpass_login(call: Call) -> Answer:
 _T = "/api/v1/auth/token"
 _A = "/api/v1/auth/approle"
 _U = "/api/v1/auth/userpass"
-_TOKEN_CREATE = _body(
-    policies=_STRS,
-    ttl=_DURATION,
-    explicit_max_ttl=_DURATION,
-    period=_DURATION,
-    num_uses=_INT,
-    display_name=_STR,
-    meta={"type": "object", "additionalProperties": _STR},
+_TOKEN_CREATE = object_schema(
+    policies=STRS,
+    ttl=DURATION,
+    explicit_max_ttl=DURATION,
+    period=DURATION,
+    num_uses=INT,
+    display_name=STR,
+    meta={"type": "object", "additionalProperties": STR},
     no_parent={"type": "boolean"},
     no_default_policy={"type": "boolean"},
     renewable={"type": "boolean"},
@@ -229,7 +221,7 @@ ACCESS_ROUTES = (
         renew_self,
         "renewSelf",
         "Renew the calling token",
-        body=_body(increment=_DURATION),
+        body=object_schema(increment=DURATION),
     ),
     Route(
         "POST", f"{_T}/renew", renew_other, "renewToken", "Renew a token or accessor", body=_TARGET
@@ -260,7 +252,7 @@ ACCESS_ROUTES = (
         read=lambda s, who, name: s.tokens.read_role(who, name).to_json(),
         write=lambda s, who, name, doc: s.tokens.write_role(who, name, doc),
         delete=lambda s, who, name: s.tokens.delete_role(who, name),
-        body=_body(allowed_policies=_STRS),
+        body=object_schema(allowed_policies=STRS),
     ),
     Route("GET", f"{_A}/role", list_approle_roles, "listAppRoles", "AppRole roles"),
     *named_resource(
@@ -270,7 +262,7 @@ ACCESS_ROUTES = (
         read=lambda s, who, name: s.approle.read_role(who, name),
         write=lambda s, who, name, doc: s.approle.write_role(who, name, doc),
         delete=lambda s, who, name: s.approle.delete_role(who, name),
-        body=_body(token_policies=_STRS, token_ttl=_DURATION, token_max_ttl=_DURATION),
+        body=object_schema(token_policies=STRS, token_ttl=DURATION, token_max_ttl=DURATION),
     ),
     Route(
         "GET", f"{_A}/role/{{name}}/role-id", approle_role_id, "readRoleId", "The role's role_id"
@@ -288,7 +280,7 @@ ACCESS_ROUTES = (
         generate_secret_id,
         "generateSecretId",
         "A new secret_id",
-        body=_body(metadata=_STR, cidr_list=_STRS, ttl=_DURATION, num_uses=_INT),
+        body=object_schema(metadata=STR, cidr_list=STRS, ttl=DURATION, num_uses=INT),
     ),
     Route(
         "POST",
@@ -296,7 +288,7 @@ ACCESS_ROUTES = (
         _secret_id_action("lookup", False),
         "lookupSecretId",
         "Look up a secret_id",
-        body=_body(secret_id=_STR),
+        body=object_schema(secret_id=STR),
     ),
     Route(
         "POST",
@@ -304,7 +296,7 @@ ACCESS_ROUTES = (
         _secret_id_action("destroy", False),
         "destroySecretId",
         "Destroy a secret_id",
-        body=_body(secret_id=_STR),
+        body=object_schema(secret_id=STR),
         status=204,
     ),
     Route(
@@ -313,7 +305,7 @@ ACCESS_ROUTES = (
         _secret_id_action("lookup", True),
         "lookupSecretIdAccessor",
         "Look up by accessor",
-        body=_body(secret_id_accessor=_STR),
+        body=object_schema(secret_id_accessor=STR),
     ),
     Route(
         "POST",
@@ -321,7 +313,7 @@ ACCESS_ROUTES = (
         _secret_id_action("destroy", True),
         "destroySecretIdAccessor",
         "Destroy by accessor",
-        body=_body(secret_id_accessor=_STR),
+        body=object_schema(secret_id_accessor=STR),
         status=204,
     ),
     Route(
@@ -330,7 +322,7 @@ ACCESS_ROUTES = (
         approle_login,
         "approleLogin",
         "Log in with role_id and secret_id",
-        body=_body(role_id=_STR, secret_id=_STR),
+        body=object_schema(role_id=STR, secret_id=STR),
         public=True,
     ),
     Route("GET", f"{_U}/users", list_users, "listUsers", "Userpass users"),
@@ -341,7 +333,7 @@ ACCESS_ROUTES = (
         read=lambda s, who, name: s.userpass.read_user(who, name),
         write=lambda s, who, name, doc: s.userpass.write_user(who, name, doc),
         delete=lambda s, who, name: s.userpass.delete_user(who, name),
-        body=_body(password=_STR, token_policies=_STRS),
+        body=object_schema(password=STR, token_policies=STRS),
     ),
     Route(
         "POST",
@@ -349,7 +341,7 @@ ACCESS_ROUTES = (
         userpass_login,
         "userpassLogin",
         "Log in with a password",
-        body=_body(password=_STR),
+        body=object_schema(password=STR),
         public=True,
     ),
 )

@@ -4,10 +4,10 @@ for the app-token library)."""
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 from strongroom.errors import BadRequest
 from strongroom.server.bodies import base64_field, body_int, string_map
+from strongroom.server.native.schemas import STR
 from strongroom.server.routes import Answer, Call, Route
 
 __all__ = [
@@ -25,8 +25,7 @@ __all__ = [
     "rotate_root",
 ]
 
-_STR: dict[str, Any] = {"type": "string"}
-_CONTEXT = {"type": "object", "additionalProperties": _STR}
+_CONTEXT = {"type": "object", "additionalProperties": STR}
 
 
 def list_namespaces(call: Call) -> Answer:
@@ -139,10 +138,10 @@ KEY_ROUTES = (
             "type": "object",
             "required": ["name"],
             "properties": {
-                "name": _STR,
+                "name": STR,
                 "kind": {"type": "string", "enum": ["kv-v2"]},
-                "description": _STR,
-                "options": {"type": "object", "additionalProperties": _STR},
+                "description": STR,
+                "options": {"type": "object", "additionalProperties": STR},
                 "provider": {"type": "string", "description": "a --key-provider name"},
             },
         },
@@ -205,7 +204,7 @@ KEY_ROUTES = (
         body={
             "type": "object",
             "required": ["key_ref", "wrapped"],
-            "properties": {"key_ref": _STR, "wrapped": _STR, "context": _CONTEXT},
+            "properties": {"key_ref": STR, "wrapped": STR, "context": _CONTEXT},
         },
     ),
 )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from strongroom.durations import parse_duration
 from strongroom.errors import BadRequest
 from strongroom.server.bodies import optional_str
+from strongroom.server.native.schemas import DURATION, STR
 from strongroom.server.routes import Answer, Call, Route
 
 __all__ = [
@@ -19,19 +18,17 @@ __all__ = [
     "rotation_status",
 ]
 
-_STR: dict[str, Any] = {"type": "string"}
-_DURATION = {"type": ["string", "integer"]}
 _CONFIG = {
     "type": "object",
     "required": ["rotator"],
     "properties": {
-        "rotator": _STR,
+        "rotator": STR,
         "params": {"type": "object"},
-        "interval": _DURATION,
-        "cron": _STR,
-        "expire_after": _DURATION,
-        "notify_url": _STR,
-        "notify_secret": _STR,
+        "interval": DURATION,
+        "cron": STR,
+        "expire_after": DURATION,
+        "notify_url": STR,
+        "notify_secret": STR,
     },
 }
 

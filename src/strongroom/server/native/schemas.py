@@ -8,6 +8,8 @@ from typing import Any
 from strongroom.limits import MAX_INTEGER
 
 __all__ = [
+    "DURATION",
+    "INT",
     "KEYS_PAGE",
     "LABEL_BODY",
     "LIST_QUERY",
@@ -18,12 +20,25 @@ __all__ = [
     "SEARCH_QUERY",
     "SECRET",
     "SECRET_BODY",
+    "STR",
+    "STRS",
     "VERSIONS_BODY",
     "VERSION_METADATA",
+    "object_schema",
 ]
 
-_STR: dict[str, Any] = {"type": "string"}
+STR: dict[str, Any] = {"type": "string"}
+STRS: dict[str, Any] = {"type": "array", "items": STR}
+INT: dict[str, Any] = {"type": "integer", "minimum": 0}
+DURATION: dict[str, Any] = {"type": ["string", "integer"]}
 _OBJ: dict[str, Any] = {"type": "object"}
+
+
+def object_schema(**properties: Any) -> dict[str, Any]:
+    """A JSON object with these optional properties."""
+    return {"type": "object", "properties": properties}
+
+
 _CAS = {"type": "integer", "minimum": 0}
 SECRET_BODY = {"type": "object", "required": ["data"], "properties": {"data": _OBJ, "cas": _CAS}}
 PATCH_BODY = {"type": "object", "properties": {"data": _OBJ, "cas": _CAS}}
@@ -37,7 +52,7 @@ METADATA_BODY = {
     "properties": {
         "max_versions": {"type": "integer", "minimum": 0},
         "cas_required": {"type": "boolean"},
-        "custom_metadata": {"type": "object", "additionalProperties": _STR},
+        "custom_metadata": {"type": "object", "additionalProperties": STR},
     },
 }
 VERSION_METADATA = {
@@ -45,8 +60,8 @@ VERSION_METADATA = {
     "required": ["version", "created_time", "deletion_time", "destroyed"],
     "properties": {
         "version": {"type": "integer"},
-        "created_time": _STR,
-        "deletion_time": _STR,
+        "created_time": STR,
+        "deletion_time": STR,
         "destroyed": {"type": "boolean"},
     },
 }
@@ -58,7 +73,7 @@ SECRET = {
 KEYS_PAGE = {
     "type": "object",
     "required": ["keys", "next"],
-    "properties": {"keys": {"type": "array", "items": _STR}, "next": _STR},
+    "properties": {"keys": {"type": "array", "items": STR}, "next": STR},
 }
 _PAGE_LIMIT = {"type": "integer", "minimum": 1, "maximum": 1000}
 
@@ -73,7 +88,7 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
     }
 
 
-_AFTER = _query("after", _STR, "the 'next' cursor of the previous page (opaque)")
+_AFTER = _query("after", STR, "the 'next' cursor of the previous page (opaque)")
 LIST_QUERY = (
     _query(
         "recursive", {"type": "string", "enum": ["true", "false", "1", "0"]}, "every path, paged"
@@ -85,11 +100,11 @@ READ_QUERY = (
     _query(
         "version", {"type": "integer", "minimum": 1, "maximum": MAX_INTEGER}, "a version number"
     ),
-    _query("stage", _STR, "a staging label: current, pending, previous or your own"),
+    _query("stage", STR, "a staging label: current, pending, previous or your own"),
 )
 SEARCH_QUERY = (
-    _query("prefix", _STR, "only paths under this prefix"),
-    _query("name", _STR, "a glob (* ? [) or a case-insensitive substring of the path"),
+    _query("prefix", STR, "only paths under this prefix"),
+    _query("name", STR, "a glob (* ? [) or a case-insensitive substring of the path"),
     _query(
         "metadata",
         {"type": "array", "items": {"type": "string", "pattern": "^[^=]+=.*$"}},
@@ -103,7 +118,7 @@ SEARCH_QUERY = (
 LABEL_BODY = {
     "type": "object",
     "required": ["label"],
-    "properties": {"label": _STR, "version": {"type": ["integer", "null"], "minimum": 1}},
+    "properties": {"label": STR, "version": {"type": ["integer", "null"], "minimum": 1}},
 }
 
 ROLLBACK_BODY = {

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from strongroom.errors import BadRequest
 from strongroom.password_generation import PasswordPolicy, generate_password
 from strongroom.policy.model import Policy
 from strongroom.server.bodies import body_int
 from strongroom.server.native.resources import named_resource
+from strongroom.server.native.schemas import INT, STR, STRS, object_schema
 from strongroom.server.routes import Answer, Call, Route
 
 __all__ = [
@@ -27,14 +26,6 @@ __all__ = [
     "unseal",
     "verify_audit",
 ]
-
-_STR: dict[str, Any] = {"type": "string"}
-_STRS = {"type": "array", "items": _STR}
-_INT = {"type": "integer", "minimum": 0}
-
-
-def _body(**properties: Any) -> dict[str, Any]:
-    return {"type": "object", "properties": properties}
 
 
 def _policy_text(policy: Policy) -> dict[str, str]:
@@ -123,10 +114,10 @@ def random_password(call: Call) -> Answer:
 
 
 _Y = "/api/v1/sys"
-_PASSWORD_POLICY = _body(
+_PASSWORD_POLICY = object_schema(
     length={"type": "integer", "minimum": 1, "maximum": 4096},
     classes={"type": "array", "items": {"enum": ["lower", "upper", "digits", "symbols"]}},
-    exclude=_STR,
+    exclude=STR,
     require_each={"type": "boolean"},
 )
 
@@ -139,7 +130,7 @@ SYSTEM_ROUTES = (
         read=lambda s, who, name: _policy_text(s.admin.read_policy(who, name)),
         write=lambda s, who, name, doc: s.admin.write_policy(who, name, doc.get("policy")),
         delete=lambda s, who, name: s.admin.delete_policy(who, name),
-        body=_body(policy=_STR),
+        body=object_schema(policy=STR),
     ),
     Route(
         "POST",
@@ -147,7 +138,7 @@ SYSTEM_ROUTES = (
         capabilities_self,
         "capabilitiesSelf",
         "The caller's capabilities on paths",
-        body=_body(paths=_STRS),
+        body=object_schema(paths=STRS),
     ),
     Route("GET", f"{_Y}/audit", list_audit, "listAuditSinks", "Audit sinks"),
     *named_resource(
@@ -157,7 +148,7 @@ SYSTEM_ROUTES = (
         read=None,
         write=lambda s, who, name, doc: s.admin.enable_audit(who, name, doc.get("type")),
         delete=lambda s, who, name: s.admin.disable_audit(who, name),
-        body=_body(type=_STR),
+        body=object_schema(type=STR),
     ),
     Route(
         "POST",
@@ -172,7 +163,7 @@ SYSTEM_ROUTES = (
         audit_hash,
         "auditHash",
         "HMAC a value with a sink's key",
-        body=_body(input=_STR),
+        body=object_schema(input=STR),
     ),
     Route(
         "GET",
@@ -189,7 +180,7 @@ SYSTEM_ROUTES = (
         init,
         "init",
         "Initialize: root keys, unseal shares, root token",
-        body=_body(shares=_INT, threshold=_INT),
+        body=object_schema(shares=INT, threshold=INT),
         public=True,
         open_while_sealed=True,
     ),
@@ -199,7 +190,7 @@ SYSTEM_ROUTES = (
         unseal,
         "unseal",
         "Give one unseal share",
-        body=_body(key=_STR, nonce=_STR),
+        body=object_schema(key=STR, nonce=STR),
         public=True,
         open_while_sealed=True,
     ),
@@ -210,7 +201,7 @@ SYSTEM_ROUTES = (
         rekey,
         "rekey",
         "Start a rekey: new unseal key; shamir: new shares and a nonce (sudo)",
-        body=_body(keys=_STRS, shares=_INT, threshold=_INT),
+        body=object_schema(keys=STRS, shares=INT, threshold=INT),
     ),
     Route(
         "POST",
@@ -218,7 +209,7 @@ SYSTEM_ROUTES = (
         rekey_verify,
         "rekeyVerify",
         "Finish a shamir rekey with the threshold of new shares (sudo)",
-        body=_body(nonce=_STR, keys=_STRS),
+        body=object_schema(nonce=STR, keys=STRS),
     ),
     Route(
         "DELETE",
