@@ -145,3 +145,28 @@ def test_a_sealed_server_answers_a_toy_request_in_the_toys_shape(
     assert answer.status_code == 503 and answer.text.startswith("TOY-ERROR sealed")
     native = client.get("/api/v1/secrets/secret/db")
     assert native.status_code == 503 and native.json()["error"]["code"] == "sealed"
+
+
+def test_no_secret_reaches_a_repr_of_the_front_doors_objects() -> None:
+    from strongroom.audit.record import AuditRecord
+    from strongroom.limits import DEFAULT_LIMITS
+
+    call = Call(
+        "PUT",
+        "/api/v1/secrets/secret/db",
+        {},
+        b"",
+        [(b"authorization", f"Bearer {ROOT}".encode())],
+        f'{{"data": {{"v": "{CANARY}"}}}}'.encode(),
+        "127.0.0.1",
+        "id",
+        DEFAULT_LIMITS,
+        None,  # type: ignore[arg-type]
+        None,
+    )
+    call.json()
+    answer = Answer({"data": {"v": CANARY}})
+    record = AuditRecord("writeSecret", response={"v": CANARY})
+    rendered = _render(answer)
+    for thing in (call, answer, record, rendered):
+        assert CANARY not in repr(thing) and ROOT not in repr(thing)

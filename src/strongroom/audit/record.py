@@ -4,7 +4,7 @@ Nothing is parsed back from response bytes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from strongroom.errors import StrongroomError
@@ -26,7 +26,7 @@ class AuditRecord:
 
     operation: str
     target: str = ""
-    response: Any = None
+    response: Any = field(default=None, repr=False)  # the answer: may hold secret values
     clear: Any = None
     error: StrongroomError | None = None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from starlette.convertors import PathConvertor, StringConvertor
@@ -56,9 +56,9 @@ class Answer:
     as ``response_metadata`` (one field: its value; several: an object by name); every other
     leaf of ``doc`` is HMAC'd."""
 
-    doc: Any = None
+    doc: Any = field(default=None, repr=False)  # may hold secret values
     status: int = 200
-    raw: bytes | None = None
+    raw: bytes | None = field(default=None, repr=False)
     media_type: str = "application/json"
     headers: tuple[tuple[str, str], ...] = ()
     clear: tuple[str, ...] = ()
@@ -77,15 +77,15 @@ class Call:
     path: str
     params: dict[str, str]
     query_string: bytes
-    headers: Sequence[tuple[bytes, bytes]]
-    body: bytes
+    headers: Sequence[tuple[bytes, bytes]] = field(repr=False)  # carry credentials
+    body: bytes = field(repr=False)
     address: str
     request_id: str
     limits: Limits
     seal: SealService
     services_or_none: Services | None
     identity_or_none: Identity | None = None
-    parsed_body: dict[str, Any] | None = None  # the front door's parse, when it made one
+    parsed_body: dict[str, Any] | None = field(default=None, repr=False)
     on_event_loop: bool = False
     _query: QueryParams | None = None
 

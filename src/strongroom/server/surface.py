@@ -21,7 +21,7 @@ class Rendered:
     """An answer in wire form."""
 
     status: int
-    body: bytes = b""
+    body: bytes = field(default=b"", repr=False)
     headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
