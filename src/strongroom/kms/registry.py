@@ -27,7 +27,7 @@ __all__ = [
     "parse_provider_uri",
 ]
 
-DEFAULT_LOCAL_KEY = "strongroom-root"
+DEFAULT_LOCAL_KEY = "root"  # as --root-key-name
 
 
 @dataclass(frozen=True)

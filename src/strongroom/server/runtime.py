@@ -129,7 +129,7 @@ class Runtime:
             UserpassAuth(store, tokens, guard, HashQueue()),
             audit,
             secrets,
-            NamespaceService(store, keyrings, clock, settings.limits, provider, tuple(uris)),
+            NamespaceService(store, keyrings, clock, settings.limits, tuple(uris)),
             DataKeyService(keyrings, settings.limits),
             SystemService(policies, audit),
             rotation,

@@ -87,11 +87,9 @@ class NamespaceService:
         keyrings: Keyrings,
         clock: Clock,
         limits: Limits,
-        root: KeyProvider | None = None,
         providers: Collection[str] = (),
     ) -> None:
-        self._root = root
-        self._providers = providers
+        self._providers = providers  # the names of the server's --key-provider flags
         self._store = store
         self._keyrings = keyrings
         self._clock = clock
@@ -185,7 +183,7 @@ class NamespaceService:
     ) -> dict[str, int]:
         """A new root key version, then every keyring re-wrapped under it (not the data)."""
         identity.require("sudo", "sys/kms/rotate-root")
-        provider = provider or self._root
+        provider = provider or self._keyrings.provider_for("")
         if not isinstance(provider, RotatableKeyProvider):
             raise BadRequest(
                 "this key provider rotates its root key itself; strongroom re-wraps the "
