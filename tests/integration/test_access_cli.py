@@ -53,7 +53,7 @@ def test_policy_token_login_userpass_approle_audit(
     live_server: StrongroomServer, tmp_path: Path
 ) -> None:
     run = _cli(live_server, tmp_path)
-    policy = 'path "secret/team/*" { capabilities = ["read", "list"] }\n'
+    policy = 'path "secret/+/team/*" { capabilities = ["read", "list"] }\n'
     assert run("policy", "write", "team", "-", input=policy).exit_code == 0
     assert run("policy", "read", "team").output.strip() == policy.strip()
     run("kv", "put", "secret/team/db", "password=team-pw")
@@ -70,9 +70,9 @@ def test_policy_token_login_userpass_approle_audit(
     denied = user("kv", "get", "secret/ops/db")
     assert denied.exit_code == 3 and "permission denied" in denied.output
     caps = json.loads(
-        user("token", "capabilities", "secret/team/x", "secret/ops/x", "--format", "json").output
+        user("token", "capabilities", "secret/data/team/x", "secret/data/ops/x", "--format", "json").output
     )
-    assert caps == {"secret/team/x": ["list", "read"], "secret/ops/x": ["deny"]}
+    assert caps == {"secret/data/team/x": ["list", "read"], "secret/data/ops/x": ["deny"]}
     assert user("token", "revoke", "--self").exit_code == 0
     assert user("kv", "get", "secret/team/db").exit_code == 3
     # userpass

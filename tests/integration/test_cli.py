@@ -170,7 +170,7 @@ def test_json_output_and_json_errors_everywhere(  # type: ignore[no-untyped-def]
 ) -> None:
     """Issue 9, finding 27: -f json was ignored by write/delete commands and by errors."""
     policy_file = tmp_path / "p.hcl"
-    policy_file.write_text('path "secret/x/*" { capabilities = ["read"] }\n')
+    policy_file.write_text('path "secret/data/x/*" { capabilities = ["read"] }\n')
     for args in (
         ("policy", "write", "jsonpol", str(policy_file)),
         ("policy", "delete", "jsonpol"),

@@ -59,12 +59,12 @@ def test_a_revoked_token_stops_working_on_the_other_node(nodes: tuple[Runtime, R
 
 def test_a_policy_change_reaches_the_other_node(nodes: tuple[Runtime, Runtime]) -> None:
     a, b = nodes
-    a.policies.write("app", 'path "secret/shared" { capabilities = ["read"] }')
+    a.policies.write("app", 'path "secret/data/shared" { capabilities = ["read"] }')
     a.secrets.put(ROOT, "secret", "shared", {"v": 1})
     token, _ = a.tokens.create(("app",), display_name="app")
     identity = b.tokens.authenticate(token)
     assert b.secrets.get(identity, "secret", "shared").data == {"v": 1}
-    a.policies.write("app", 'path "secret/other" { capabilities = ["read"] }')
+    a.policies.write("app", 'path "secret/data/other" { capabilities = ["read"] }')
 
     def denied() -> bool:
         try:

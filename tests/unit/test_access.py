@@ -57,7 +57,7 @@ def _as(token: object) -> dict[str, str]:
 
 
 def test_app_policy_reads_only_its_paths_on_every_surface(api: TestClient) -> None:
-    _policy(api, "app", 'path "secret/app/*" { capabilities = ["read", "list"] }')
+    _policy(api, "app", 'path "secret/+/app/*" { capabilities = ["read", "list"] }')
     api.put(f"{S}/app/db", json={"data": {"pw": "1"}})
     api.put(f"{S}/other/db", json={"data": {"pw": "2"}})
     app = _as(_token(api, policies=["app"])["client_token"])
@@ -88,7 +88,7 @@ def test_app_policy_reads_only_its_paths_on_every_surface(api: TestClient) -> No
         api,
         "lister",
         'path "secret/*" { capabilities = ["list"] }\n'
-        'path "secret/other/*" { capabilities = ["deny"] }',
+        'path "secret/metadata/other/*" { capabilities = ["deny"] }',
     )
     lister = _as(_token(api, policies=["lister"])["client_token"])
     assert api.get("/api/v1/search/secret", params={"name": "db"}, headers=lister).json()[
@@ -100,7 +100,7 @@ def test_app_policy_reads_only_its_paths_on_every_surface(api: TestClient) -> No
 
 
 def test_non_canonical_paths_are_refused_before_policies(api: TestClient) -> None:
-    _policy(api, "app", 'path "secret/app/*" { capabilities = ["read"] }')
+    _policy(api, "app", 'path "secret/data/app/*" { capabilities = ["read"] }')
     app = _as(_token(api, policies=["app"])["client_token"])
     # HTTP clients resolve literal dot segments before sending, so those are checked below.
     for raw in ("app//db", "app/%2e%2e/db", "app%2fdb", "app/%00"):
@@ -201,7 +201,7 @@ def test_children_hold_a_subset_and_accessors_are_authorized_like_tokens(api: Te
 
 
 def test_token_roles_bound_policies(api: TestClient) -> None:
-    _policy(api, "ci", 'path "secret/ci/*" { capabilities = ["read"] }')
+    _policy(api, "ci", 'path "secret/data/ci/*" { capabilities = ["read"] }')
     api.put("/api/v1/auth/token/roles/ci", json={"allowed_policies": ["ci"], "token_ttl": "5m"})
     issued = api.post("/api/v1/auth/token/create/ci", json={}).json()["auth"]
     assert issued["policies"] == ["default", "ci"] and issued["lease_duration"] == 300
@@ -210,7 +210,7 @@ def test_token_roles_bound_policies(api: TestClient) -> None:
 
 
 def test_approle_login_secret_id_limits_and_cidr(api: TestClient) -> None:
-    _policy(api, "worker", 'path "secret/worker/*" { capabilities = ["read"] }')
+    _policy(api, "worker", 'path "secret/data/worker/*" { capabilities = ["read"] }')
     assert (
         api.put(
             "/api/v1/auth/approle/role/worker",

@@ -124,8 +124,8 @@ def test_no_cursor_reveals_a_denied_path(api: TestClient) -> None:
     for path in ["app/a", "app/admin/root", "app/admin/zz", "app/b", "app/c"]:
         api.put(f"/api/v1/secrets/secret/{path}", json={"data": {"v": "1"}})
     rules = (
-        'path "secret/app/*" { capabilities = ["read", "list"] }\n'
-        'path "secret/app/admin/*" { capabilities = ["deny"] }'
+        'path "secret/+/app/*" { capabilities = ["read", "list"] }\n'
+        'path "secret/+/app/admin/*" { capabilities = ["deny"] }'
     )
     api.put("/api/v1/sys/policies/acl/partial", json={"policy": rules})
     token = api.post("/api/v1/auth/token/create", json={"policies": ["partial"]}).json()["auth"]

@@ -484,11 +484,11 @@ def test_configuring_a_rotation_cannot_reach_secrets_one_may_not_read(rt: Runtim
         "rotator",
         """
         path "sys/rotation/secret/app/*" { capabilities = ["update", "read"] }
-        path "secret/app/*" { capabilities = ["update", "read"] }
+        path "secret/data/app/*" { capabilities = ["update", "read"] }
         path "sys/rotation/secret/ro/*" { capabilities = ["update"] }
-        path "secret/ro/*" { capabilities = ["read"] }
+        path "secret/data/ro/*" { capabilities = ["read"] }
         path "sys/rotation/secret/wo/*" { capabilities = ["update"] }
-        path "secret/wo/*" { capabilities = ["create", "update"] }
+        path "secret/data/wo/*" { capabilities = ["create", "update"] }
         """,
     )
     token, _ = rt.tokens.create(("rotator",), display_name="ops")

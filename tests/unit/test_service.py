@@ -245,10 +245,10 @@ def test_an_envelope_moved_to_another_path_or_version_does_not_open(rt: Runtime)
 
 
 def test_a_policy_change_applies_at_once_to_cached_tokens(rt: Runtime) -> None:
-    rt.policies.write("app", 'path "secret/shared" { capabilities = ["read"] }')
+    rt.policies.write("app", 'path "secret/data/shared" { capabilities = ["read"] }')
     rt.secrets.put(ROOT, "secret", "shared", {"v": 1})
     token, _ = rt.tokens.create(("app",), display_name="app")
     assert rt.secrets.get(rt.tokens.authenticate(token), "secret", "shared").data == {"v": 1}
-    rt.policies.write("app", 'path "secret/other" { capabilities = ["read"] }')
+    rt.policies.write("app", 'path "secret/data/other" { capabilities = ["read"] }')
     with pytest.raises(AccessDenied):  # the token was cached with the old ACL
         rt.secrets.get(rt.tokens.authenticate(token), "secret", "shared")

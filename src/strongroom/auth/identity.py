@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from strongroom.errors import AccessDenied
+from strongroom.policy.kv import DATA, METADATA, kv_policy_path
 from strongroom.policy.model import ACL
 
 __all__ = ["Identity"]
@@ -36,6 +37,13 @@ class Identity:
         """Whether a listing or search may show ``path`` to this identity."""
         caps = self.acl.capabilities(path)
         return "read" in caps or "list" in caps
+
+    def can_see_secret(self, namespace: str, path: str) -> bool:
+        """Whether a listing may show a KV secret or folder (``path`` ends in '/'): the caller may
+        read or list its metadata, or read its data."""
+        if self.can_see(kv_policy_path(namespace, METADATA, path)):
+            return True
+        return not path.endswith("/") and self.allows("read", kv_policy_path(namespace, DATA, path))
 
     def require(self, capability: str, path: str) -> None:
         """The one check point. Deny by default; the message names what was missing."""

@@ -31,6 +31,7 @@ from strongroom.clock import Clock
 from strongroom.egress import EgressPolicy, check_url
 from strongroom.errors import BadRequest, Conflict, NotFound, RotationFailed, StrongroomError
 from strongroom.paths import check_namespace, check_path
+from strongroom.policy.kv import kv_data_path
 from strongroom.results import RotationStatus, RunResult
 from strongroom.rotation.rotators import RotationContext, RotatorRegistry
 from strongroom.rotation.schedule import Schedule
@@ -112,8 +113,8 @@ class RotationService:
         identity.require("update", f"sys/rotation/{name}")
         # A rotation writes the secret's new versions, and a rotator (a webhook) may send its
         # current value elsewhere: the configurer must be able to do both themselves.
-        identity.require("update", name)
-        identity.require("read", name)
+        identity.require("update", kv_data_path(name))
+        identity.require("read", kv_data_path(name))
         params = params or {}
         if not isinstance(params, dict):
             raise BadRequest("params must be a JSON object")
@@ -124,7 +125,7 @@ class RotationService:
         # The rotator reads these as the server: the one configuring it must be able to read
         # them too, or a rotation would be a way to send any secret to a host of one's choice.
         for reference in [*chosen.references(params), *([notify_secret] if notify_secret else [])]:
-            identity.require("read", reference)
+            identity.require("read", kv_data_path(reference))
         if not self._secrets.labels(namespace, path):
             raise NotFound(
                 f"no secret at {name}; write its first value (strongroom kv put {name} …), "

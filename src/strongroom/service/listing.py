@@ -12,6 +12,7 @@ from strongroom.cursors import Cursors
 from strongroom.keys import Keyrings
 from strongroom.limits import Limits
 from strongroom.paths import check_namespace, check_prefix
+from strongroom.policy.kv import METADATA, kv_policy_path
 from strongroom.store.protocol import Store
 
 __all__ = ["SCAN_BUDGET_PAGES", "ListingService"]
@@ -33,7 +34,7 @@ class ListingService:
         check_namespace(namespace, self.limits)
         base = check_prefix(prefix, self.limits)
         folder = base + "/" if base else ""
-        identity.require(capability, f"{namespace}/{folder}")
+        identity.require(capability, kv_policy_path(namespace, METADATA, folder))
         self._keyrings.get(namespace)
         return folder
 
@@ -50,11 +51,11 @@ class ListingService:
                 rest = path[len(base) :]
                 head, slash, _ = rest.partition("/")
                 if slash:
-                    if identity.can_see(f"{namespace}/{base}{head}/"):
+                    if identity.can_see_secret(namespace, f"{base}{head}/"):
                         keys.append(head + "/")
                     after = base + head + "/\U0010ffff"  # skip the rest of this folder
                     break
-                if identity.can_see(f"{namespace}/{path}"):
+                if identity.can_see_secret(namespace, path):
                     keys.append(head)
                 after = path
             else:
@@ -84,7 +85,7 @@ class ListingService:
             for path in page:
                 position = path
                 # Only what the caller may read or list: a listing must not leak other paths.
-                if identity.can_see(f"{namespace}/{path}"):
+                if identity.can_see_secret(namespace, path):
                     found.append(path)
                     if len(found) == limit:
                         return found, self._cursors.make(scope, position)
@@ -127,7 +128,7 @@ class ListingService:
                     else name.lower() in secret.path.lower()
                 ):
                     continue
-                if not identity.can_see(f"{namespace}/{secret.path}"):
+                if not identity.can_see_secret(namespace, secret.path):
                     continue
                 custom = secret.settings.get("custom_metadata", {})
                 if all(custom.get(k) == v for k, v in wanted.items()):

@@ -28,6 +28,7 @@ from strongroom.jsondata import encode_data, merge_patch
 from strongroom.keys import Keyrings
 from strongroom.limits import MAX_INTEGER, Limits, is_version
 from strongroom.paths import check_namespace, check_path
+from strongroom.policy.kv import DATA, DELETE, DESTROY, METADATA, UNDELETE, kv_policy_path
 from strongroom.service.staging import (
     check_label,
     promoted_settings,
@@ -86,18 +87,24 @@ class SecretService:
         self._write_locks = [threading.Lock() for _ in range(_WRITE_LOCK_STRIPES)]
 
     # -- helpers
-    def _target(self, identity: Identity, capability: str, namespace: str, path: str) -> None:
+    def _target(
+        self, identity: Identity, capability: str, namespace: str, path: str, area: str = DATA
+    ) -> None:
+        """Check the path, then the capability on its policy path in ``area`` (policy/kv.py)."""
         check_namespace(namespace, self.limits)
         check_path(path, self.limits)
-        identity.require(capability, f"{namespace}/{path}")
+        identity.require(capability, kv_policy_path(namespace, area, path))
         self._keyrings.get(namespace)  # NotFound for an unknown namespace
 
-    def _target_write(self, identity: Identity, namespace: str, path: str) -> None:
+    def _target_write(
+        self, identity: Identity, namespace: str, path: str, area: str = DATA
+    ) -> None:
         """``create`` for a new secret, ``update`` for an existing one (Vault's rule)."""
         check_namespace(namespace, self.limits)
         check_path(path, self.limits)
         identity.require_write(
-            f"{namespace}/{path}", lambda: self._store.get_secret(namespace, path) is not None
+            kv_policy_path(namespace, area, path),
+            lambda: self._store.get_secret(namespace, path) is not None,
         )
         self._keyrings.get(namespace)
 
@@ -316,7 +323,7 @@ class SecretService:
     def set_label(
         self, identity: Identity, namespace: str, path: str, label: str, version: int | None
     ) -> dict[str, Any]:
-        self._target(identity, "update", namespace, path)
+        self._target(identity, "update", namespace, path, METADATA)
         check_label(label)  # a reserved or malformed name is refused before any look-up
         if version is not None and not is_version(version):
             raise BadRequest(f"version must be an integer from 1 to {MAX_INTEGER}")
@@ -346,7 +353,7 @@ class SecretService:
         raise Conflict("too many concurrent writes to this secret; retry")
 
     def metadata(self, identity: Identity, namespace: str, path: str) -> SecretMetadata:
-        self._target(identity, "read", namespace, path)
+        self._target(identity, "read", namespace, path, METADATA)
         secret = self._secret(namespace, path)
         versions = self._store.list_versions(namespace, path)
         return SecretMetadata(
@@ -376,7 +383,7 @@ class SecretService:
     ) -> SecretMetadata | None:
         """Write settings; the metadata afterwards, or None when the caller may not read it
         (a create-only token writes, and learns nothing it did not send)."""
-        self._target_write(identity, namespace, path)
+        self._target_write(identity, namespace, path, METADATA)
         now = self._clock.now()
         secret = self._store.get_secret(namespace, path) or SecretRecord(
             namespace, path, 0, now, now
@@ -395,7 +402,7 @@ class SecretService:
                 namespace, path, secret.current_version, secret.created_time, now, settings
             )
         )
-        if not identity.allows("read", f"{namespace}/{path}"):
+        if not identity.allows("read", kv_policy_path(namespace, METADATA, path)):
             return None
         return self.metadata(identity, namespace, path)
 
@@ -435,17 +442,20 @@ class SecretService:
     def delete(
         self, identity: Identity, namespace: str, path: str, versions: Sequence[int] | None = None
     ) -> None:
-        """Soft delete: the data stays and can be undeleted. Default: the current version."""
-        self._target(identity, "delete", namespace, path)
+        """Soft delete: the data stays and can be undeleted. Default: the current version (Vault's
+        DELETE on data); named versions need Vault's ``delete/`` path instead."""
         if versions is None:
+            self._target(identity, "delete", namespace, path)
             versions = [self._secret(namespace, path).current_version]
+        else:
+            self._target(identity, "update", namespace, path, DELETE)
         chosen = self._existing_versions(namespace, path, versions)
         self._store.set_deletion(namespace, path, chosen, self._clock.now())
 
     def undelete(
         self, identity: Identity, namespace: str, path: str, versions: Sequence[int]
     ) -> None:
-        self._target(identity, "update", namespace, path)
+        self._target(identity, "update", namespace, path, UNDELETE)
         self._store.set_deletion(
             namespace, path, self._existing_versions(namespace, path, versions), None
         )
@@ -454,13 +464,13 @@ class SecretService:
         self, identity: Identity, namespace: str, path: str, versions: Sequence[int]
     ) -> None:
         """Permanently remove the envelopes of these versions; their metadata stays."""
-        self._target(identity, "delete", namespace, path)
+        self._target(identity, "update", namespace, path, DESTROY)
         self._store.destroy_versions(
             namespace, path, self._existing_versions(namespace, path, versions)
         )
 
     def delete_all(self, identity: Identity, namespace: str, path: str) -> None:
         """Remove every version and the metadata; the name can be created again from version 1."""
-        self._target(identity, "delete", namespace, path)
+        self._target(identity, "delete", namespace, path, METADATA)
         if not self._store.delete_secret(namespace, path):
             raise NotFound(f"no secret at {namespace}/{path}")
