@@ -20,9 +20,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from strongroom.apptokens import LocalKeySource, TokenSealer
 from strongroom.crypto import canonical_context
 from strongroom.kms import LocalKeyFile
-from strongroom.apptokens import LocalKeySource, TokenSealer
 
 SIZES = {"64 B": 64, "1 KiB": 1024, "64 KiB": 65536}
 CTX = {"tenant": "acme", "user": "42", "purpose": "github-oauth"}

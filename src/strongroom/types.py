@@ -72,12 +72,14 @@ class VersionMetadata:
     created_time: str
     deletion_time: str = ""
     destroyed: bool = False
+    # A deletion time still to come (KV's delete_version_after): the version is live until then.
+    deletion_scheduled: bool = False
 
     @property
     def state(self) -> str:
         if self.destroyed:
             return "destroyed"
-        return "deleted" if self.deletion_time else "live"
+        return "deleted" if self.deletion_time and not self.deletion_scheduled else "live"
 
     def to_json(self) -> JsonObject:
         return {
@@ -95,6 +97,7 @@ class VersionMetadata:
             str(doc["created_time"]),
             str(doc.get("deletion_time", "")),
             bool(doc.get("destroyed", False)),
+            bool(doc.get("deletion_time")) and doc.get("state") == "live",
         )
 
 
@@ -134,6 +137,8 @@ class SecretMetadata:
     cas_required: bool
     custom_metadata: dict[str, str]
     versions: list[VersionMetadata]
+    delete_version_after: float = 0.0  # seconds; 0: versions are never deleted by age
+    max_versions_setting: int = 0  # as configured on the secret; 0: the mount's or the default
 
     def to_json(self) -> JsonObject:
         doc = asdict(self)
@@ -152,6 +157,8 @@ class SecretMetadata:
             bool(doc["cas_required"]),
             dict(doc.get("custom_metadata") or {}),
             [VersionMetadata.from_json(v) for v in doc.get("versions", [])],
+            float(doc.get("delete_version_after", 0.0)),
+            int(doc.get("max_versions_setting", 0)),
         )
 
 

@@ -70,7 +70,9 @@ def test_policy_token_login_userpass_approle_audit(
     denied = user("kv", "get", "secret/ops/db")
     assert denied.exit_code == 3 and "permission denied" in denied.output
     caps = json.loads(
-        user("token", "capabilities", "secret/data/team/x", "secret/data/ops/x", "--format", "json").output
+        user(
+            "token", "capabilities", "secret/data/team/x", "secret/data/ops/x", "--format", "json"
+        ).output
     )
     assert caps == {"secret/data/team/x": ["list", "read"], "secret/data/ops/x": ["deny"]}
     assert user("token", "revoke", "--self").exit_code == 0

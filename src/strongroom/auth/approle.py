@@ -10,6 +10,7 @@ import ipaddress
 import json
 import secrets
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from strongroom.auth.identity import Identity
@@ -42,6 +43,7 @@ _ROLE_FIELDS = {
     "secret_id_bound_cidrs",
 }
 _LOGIN_FAILED = "invalid role_id or secret_id"
+_MAX_CUSTOM_SECRET_ID = 4096
 
 
 def _secret_kind(role: str) -> str:
@@ -147,11 +149,21 @@ class AppRoleAuth:
 
     # -- secret ids
     def generate_secret_id(
-        self, caller: Identity, name: str, doc: dict[str, Any]
+        self, caller: Identity, name: str, doc: dict[str, Any], *, custom: bool = False
     ) -> dict[str, Any]:
+        """A new secret_id; ``custom``: the caller chose its value (``secret_id`` in ``doc``),
+        which needs ``update`` on Vault's ``…/custom-secret-id``."""
         validate_policy_name(name)
-        caller.require("update", f"auth/approle/role/{name}/secret-id")
+        operation = "custom-secret-id" if custom else "secret-id"
+        caller.require("update", f"auth/approle/role/{name}/{operation}")
         role = self._role(name)
+        chosen = doc.get("secret_id") if custom else None
+        if custom and (
+            not isinstance(chosen, str) or not 16 <= len(chosen) <= _MAX_CUSTOM_SECRET_ID
+        ):
+            raise BadRequest(
+                f"secret_id: a custom secret ID is 16 to {_MAX_CUSTOM_SECRET_ID} characters"
+            )
         metadata = doc.get("metadata") or {}
         if isinstance(metadata, str):
             try:
@@ -163,11 +175,13 @@ class AppRoleAuth:
         # A request may narrow the role's TTL and use count, never widen them.
         ttl = within(role.secret_id_ttl, parse_duration(doc.get("ttl"), "ttl"))
         uses = int(within(role.secret_id_num_uses, count(doc, "num_uses")) or 0)
-        secret_id = secrets.token_urlsafe(32)
+        secret_id = chosen if isinstance(chosen, str) else secrets.token_urlsafe(32)
         accessor = secrets.token_hex(16)
         now = self._clock.now()
         record = SecretIdRecord(accessor, now, now + ttl if ttl else None, uses, cidrs, metadata)
         digest = self._digest(name, secret_id)
+        if self._store.get_record(_secret_kind(name), digest) is not None:
+            raise BadRequest("SecretID is already registered")
         self._store.put_record(_secret_kind(name), digest, record.to_bytes())
         self._store.put_record(_accessor_kind(name), accessor, digest.encode())
         return {
@@ -220,6 +234,38 @@ class AppRoleAuth:
         else:
             self._secret_by_accessor(name, accessor)
         self._destroy(name, accessor)
+
+    def set_role_id(self, caller: Identity, name: str, role_id: object) -> None:
+        """Give the role a role_id of the caller's choosing (Vault's POST …/role-id)."""
+        validate_policy_name(name)
+        caller.require("update", f"auth/approle/role/{name}/role-id")
+        if not isinstance(role_id, str) or not 1 <= len(role_id) <= _MAX_CUSTOM_SECRET_ID:
+            raise BadRequest(f"role_id: 1 to {_MAX_CUSTOM_SECRET_ID} characters")
+        role = self._role(name)
+        owner = self._store.get_record(_ROLE_ID_KIND, role_id)
+        if owner is not None and owner.decode() != name:
+            raise BadRequest("role_id already in use")
+        self._store.put_record(_ROLE_ID_KIND, role_id, name.encode())
+        self._store.put_record(_ROLE_KIND, name, replace(role, role_id=role_id).to_bytes())
+        if role.role_id != role_id:
+            self._store.delete_record(_ROLE_ID_KIND, role.role_id)
+
+    def tidy(self, caller: Identity) -> int:
+        """Remove expired secret IDs of every role; how many were removed."""
+        caller.require("update", "auth/approle/tidy/secret-id")
+        now = self._clock.now()
+        removed = 0
+        for name in self._store.list_records(_ROLE_KIND):
+            for accessor in self._store.list_records(_accessor_kind(name)):
+                digest = self._store.get_record(_accessor_kind(name), accessor)
+                raw = (
+                    self._store.get_record(_secret_kind(name), digest.decode()) if digest else None
+                )
+                record = SecretIdRecord.from_bytes(raw) if raw else None
+                if record is None or (record.expires is not None and record.expires <= now):
+                    self._destroy(name, accessor)
+                    removed += 1
+        return removed
 
     def list_secret_ids(self, caller: Identity, name: str) -> list[str]:
         validate_policy_name(name)

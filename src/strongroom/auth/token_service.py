@@ -141,8 +141,15 @@ class TokenService:
 
     # -- create
     def create(
-        self, caller: Identity, request: TokenRequest, role: str | None = None
+        self,
+        caller: Identity,
+        request: TokenRequest,
+        role: str | None = None,
+        *,
+        orphan_path: bool = False,
     ) -> tuple[str, TokenInfo]:
+        """A new token. ``orphan_path``: Vault's ``auth/token/create-orphan``, where ``update``
+        on that path (not sudo) lets the caller make an orphan."""
         sudo = caller.root or caller.allows("sudo", "auth/token/create")
         if request.period and not sudo:
             raise AccessDenied("periodic tokens need sudo on auth/token/create")
@@ -159,7 +166,7 @@ class TokenService:
             ttl = ttl or settings.token_ttl
             uses = int(within(settings.token_num_uses, request.num_uses) or 0)
         else:
-            caller.require("update", "auth/token/create")
+            caller.require("update", f"auth/token/{'create-orphan' if orphan_path else 'create'}")
             policies = request.policies if request.policies is not None else caller.policies
             policies = tuple(p for p in policies if p != "default")
             if not caller.root:
@@ -171,7 +178,7 @@ class TokenService:
                     )
             if "root" in policies and not caller.root:
                 raise AccessDenied("only a root token can create a root token")
-            if request.no_parent and not sudo:
+            if request.no_parent and not sudo and not orphan_path:
                 raise AccessDenied("orphan and periodic tokens need sudo on auth/token/create")
             orphan, period, max_ttl = request.no_parent, request.period, request.explicit_max_ttl
             renewable, ttl, uses = request.renewable, request.ttl, request.num_uses
@@ -192,7 +199,9 @@ class TokenService:
             num_uses=uses,
             meta=request.meta,
             role=role or "",
-            path=f"auth/token/create/{role}" if role else "auth/token/create",
+            path=f"auth/token/create/{role}"
+            if role
+            else ("auth/token/create-orphan" if orphan_path else "auth/token/create"),
         )
 
     def _remaining(self, caller: Identity) -> float | None:
@@ -256,6 +265,23 @@ class TokenService:
             raise BadRequest("name the token by its token or its accessor")
         self._authorize_other(caller, operation, info)
         return info
+
+    def identity_of(self, caller: Identity, token: Any, accessor: Any) -> Identity:
+        """The identity of another token, for Vault's sys/capabilities (by token) and
+        sys/capabilities-accessor; the caller needs ``update`` on that path."""
+        if isinstance(token, str) and token:
+            caller.require("update", "sys/capabilities")
+            try:
+                info = self.registry.lookup(token)
+            except Unauthenticated:
+                raise BadRequest("invalid token") from None
+        elif isinstance(accessor, str) and accessor:
+            caller.require("update", "sys/capabilities-accessor")
+            info = self.registry.lookup_accessor(accessor)
+        else:
+            raise BadRequest("name the token by its token or its accessor")
+        acl = self.registry.policies.acl(info.policies)
+        return Identity(info.display_name, info.policies, acl, info.accessor)
 
     def self_info(self, caller: Identity) -> TokenInfo:
         caller.require("read", "auth/token/lookup-self")

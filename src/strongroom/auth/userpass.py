@@ -79,6 +79,21 @@ class UserpassAuth:
             user = replace(user, token_max_ttl=max_ttl)
         self._store.put_record(_KIND, key, user.to_bytes())
 
+    def update_user(self, caller: Identity, name: str, part: str, doc: dict[str, Any]) -> None:
+        """Vault's ``users/<name>/password`` and ``users/<name>/policies``: one part of an
+        existing user, with ``update`` on that path."""
+        fields = {"password": {"password"}, "policies": {"policies", "token_policies"}}[part]
+        caller.require("update", f"auth/userpass/users/{canonical_name(name)}/{part}")
+        if self._store.get_record(_KIND, _user_key(name)) is None:
+            raise NotFound("no such user")
+        if not fields & set(doc):
+            raise BadRequest(f"{part}: missing {' or '.join(sorted(fields))}")
+        given = string_list(doc, "token_policies") or string_list(doc, "policies")
+        if "root" in given and not caller.root:
+            raise AccessDenied("only a root token can give a user the root policy")
+        # The caller's right was checked on the part's own path; the write itself is the same.
+        self.write_user(Identity.system("userpass"), name, {k: doc[k] for k in fields & set(doc)})
+
     def read_user(self, caller: Identity, name: str) -> dict[str, Any]:
         caller.require("read", f"auth/userpass/users/{canonical_name(name)}")
         raw = self._store.get_record(_KIND, _user_key(name))

@@ -48,7 +48,6 @@ def kv_policy_path(namespace: str, area: str, path: str) -> str:
     return f"{namespace}/{area}/{path}"
 
 
-
 def kv_data_path(name: str) -> str:
     """The data policy path of a secret named ``<ns>/<path>`` (as rotation settings name it)."""
     namespace, _, path = name.partition("/")

@@ -98,6 +98,20 @@ class ACL:
         ranked.sort(key=lambda item: priority_key(item[2]), reverse=True)
         self._ranked = [(pattern, caps) for pattern, caps, _ in ranked]
         self._cache: dict[str, frozenset[str]] = {}
+        # The literal part of every granting rule, for "is anything granted under this mount?"
+        self._granting_prefixes = tuple(
+            path[: first_wildcard(path)] for path, caps in rules.items() if "deny" not in caps
+        )
+
+    def grants_under(self, prefix: str) -> bool:
+        """Whether some rule grants a capability on ``prefix`` or below it (Vault's preflight
+        check of a mount: tells a client what the mount is, not what is in it)."""
+        if self.root:
+            return True
+        return any(
+            literal.startswith(prefix) or prefix.startswith(literal)
+            for literal in self._granting_prefixes
+        )
 
     def capabilities(self, path: str) -> frozenset[str]:
         """The granted capabilities on ``path``; empty when denied or when no rule matches."""

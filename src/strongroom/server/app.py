@@ -13,6 +13,7 @@ from strongroom.server.native import native_surface
 from strongroom.server.node import Node
 from strongroom.server.ops import metrics_handler, ops_surface
 from strongroom.server.surface import Surface
+from strongroom.server.vault import vault_surface
 
 __all__ = ["create_app"]
 
@@ -32,6 +33,7 @@ def create_app(
 
     surfaces = [
         native_surface(registry, metrics_handler(node.metrics.render)),  # most requests
+        vault_surface(registry),  # Vault's API under /v1/
         ops_surface(registry, node.metrics.render),
         *extra,
     ]

@@ -32,7 +32,6 @@ from strongroom.auth.identity import Identity
 from strongroom.errors import (
     AuditUnavailable,
     BadRequest,
-    NotFound,
     PayloadTooLarge,
     Sealed,
     StrongroomError,
@@ -40,21 +39,15 @@ from strongroom.errors import (
 )
 from strongroom.server.front_audit import AuditTrail
 from strongroom.server.node import Node
-from strongroom.server.routes import Call, NeedsThread, Route
+from strongroom.server.routes import Call, MethodNotAllowed, NeedsThread, Route, RouteNotFound
 from strongroom.server.surface import Rendered, Surface
 
-__all__ = ["Front", "MethodNotAllowed", "client_address", "new_request_id"]
+__all__ = ["Front", "MethodNotAllowed", "RouteNotFound", "client_address", "new_request_id"]
 
 log = logging.getLogger("strongroom.server")
 
 # Percent-encoded '/', '\', '.' and NUL: a segment must not hide a separator or a dot segment.
 _ENCODED_SEPARATORS = (b"%2f", b"%5c", b"%2e", b"%00")
-
-
-class MethodNotAllowed(BadRequest):
-    """405, with the native API's code of before (``bad_request``), so clients see no change."""
-
-    http_status = 405
 
 
 def new_request_id() -> str:
@@ -85,6 +78,12 @@ def _url_error_slow(raw_path: bytes, query: bytes) -> StrongroomError | None:
     return None
 
 
+def _below_prefix(path: str) -> str:
+    """``/v1/nope/foo`` -> ``nope/foo``: the path under a surface's versioned prefix."""
+    parts = path.lstrip("/").split("/", 1)
+    return parts[1] if len(parts) == 2 else path
+
+
 def client_address(scope: Scope) -> str:
     client = scope.get("client")
     return str(client[0]) if client else ""
@@ -112,6 +111,9 @@ class Front:
         route: Route | None = None
         params: dict[str, str] = {}
         other_method = False
+        if claimed and surface.method is not None:
+            # Rewritten in the scope, so the router, the audit entry and the handler agree.
+            scope["method"] = surface.method(scope)
         if claimed:
             route, params, other_method = surface.router.match(scope["method"], scope["path"])
         status = 500
@@ -179,7 +181,7 @@ class Front:
             refused = (
                 MethodNotAllowed(f"method {scope['method']} is not allowed on this path")
                 if other_method
-                else NotFound(f"no route for {scope['method']} {scope['path']}")
+                else RouteNotFound(scope["method"], scope["path"], _below_prefix(scope["path"]))
             )
         body = b""
         if refused is None:
@@ -209,6 +211,7 @@ class Front:
         else:
             # The body was parsed once, for the audit entry and the handler alike.
             call = self._call(scope, params, body, request_id, identity, doc)
+            call.credential = credential
             rendered, record = await self._answer(surface, route, call)
         if trail is not None and record is not None:
             try:

@@ -10,6 +10,8 @@ holds a connection (and memory) for as long as it likes. Here:
 - a body must arrive within BODY_SECONDS of its head;
 - an idle keep-alive connection closes after uvicorn's ``timeout_keep_alive``.
 
+It also accepts Vault's ``LIST`` method, which uvicorn's parser (llhttp) does not know.
+
 A connection past a deadline gets a 408 when no answer has started, and is closed."""
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._too_large = False
         self._in_head = False
         self._has_body = False
+        self._listing = False  # this request arrived as LIST (see data_received)
 
     # -- deadlines
     def _tick(self) -> float:
@@ -102,10 +105,15 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if not self._due and not self._in_head:
+        if not self._in_head:
             idle = self.cycle is None or self.cycle.response_complete
-            if idle:  # the first bytes of the next request on a kept-alive connection
+            if idle and not self._due:  # the first bytes of the next request, kept alive
                 self._due = self.loop.time() + self.head_seconds
+            if idle and data[:5] == b"LIST ":
+                # Vault's LIST verb is not one llhttp parses: the request is parsed as a GET
+                # and its method set back to LIST once its head is complete.
+                data = b"GET " + data[5:]
+                self._listing = True
         super().data_received(data)
 
     def send_400_response(self, msg: str) -> None:
@@ -146,7 +154,10 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._in_head = False
         # The body (if any) must follow in time; a request without one has nothing due.
         self._due = self.loop.time() + self.body_seconds if self._has_body else 0.0
+        listing, self._listing = self._listing, False
         super().on_headers_complete()
+        if listing:  # the cycle shares this scope and has not started yet
+            self.scope["method"] = "LIST"
 
     def on_message_complete(self) -> None:
         self._due = 0.0

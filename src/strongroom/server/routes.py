@@ -19,7 +19,7 @@ from starlette.datastructures import QueryParams
 from starlette.routing import compile_path
 
 from strongroom.auth.identity import Identity
-from strongroom.errors import BadRequest, LimitExceeded, Sealed, Unauthenticated
+from strongroom.errors import BadRequest, LimitExceeded, NotFound, Sealed, Unauthenticated
 from strongroom.jsondata import check_json
 from strongroom.limits import MAX_INTEGER, Limits
 
@@ -31,8 +31,10 @@ __all__ = [
     "Answer",
     "Call",
     "Handler",
+    "MethodNotAllowed",
     "NeedsThread",
     "Route",
+    "RouteNotFound",
     "Router",
     "Schema",
     "parse_json_object",
@@ -42,6 +44,20 @@ __all__ = [
 Schema = dict[str, Any]
 _TEXT_CONVERTORS = (StringConvertor, PathConvertor)
 _NO_QUERY = QueryParams("")
+
+
+class MethodNotAllowed(BadRequest):
+    """405, with the native API's code of before (``bad_request``), so clients see no change."""
+
+    http_status = 405
+
+
+class RouteNotFound(NotFound):
+    """No route of the claiming surface matches the path (answered only after authentication)."""
+
+    def __init__(self, method: str, path: str, route: str) -> None:
+        super().__init__(f"no route for {method} {path}")
+        self.route = route  # the path below the surface's prefix, for surfaces that quote it
 
 
 class NeedsThread(Exception):
@@ -87,6 +103,7 @@ class Call:
     identity_or_none: Identity | None = None
     parsed_body: dict[str, Any] | None = field(default=None, repr=False)
     on_event_loop: bool = False
+    credential: str | None = field(default=None, repr=False)  # as presented; Vault echoes it
     _query: QueryParams | None = None
 
     def must_not_block(self) -> None:

@@ -33,6 +33,8 @@ class Surface:
     render: Callable[[Answer], Rendered]
     render_error: Callable[[StrongroomError, str], Rendered]  # (error, request id)
     authenticators: Sequence[Authenticator] = ()
+    # The request's method as this surface reads it (Vault: GET ?list=true is LIST); None: as sent.
+    method: Callable[[Scope], str] | None = None
     router: Router = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -45,9 +45,13 @@ class SystemService:
         self._policies.delete(name)
 
     @staticmethod
-    def capabilities(identity: Identity, paths: Sequence[object]) -> dict[str, list[str]]:
-        """What this identity may do on each path (Vault's sys/capabilities-self)."""
-        identity.require("update", "sys/capabilities-self")
+    def capabilities(
+        identity: Identity, paths: Sequence[object], *, checked: bool = False
+    ) -> dict[str, list[str]]:
+        """What this identity may do on each path (Vault's sys/capabilities-self); ``checked``:
+        the caller's right to ask about another token was checked already (identity_of)."""
+        if not checked:
+            identity.require("update", "sys/capabilities-self")
         if len(paths) > MAX_CAPABILITY_PATHS or not all(isinstance(p, str) for p in paths):
             raise BadRequest(f"paths: a list of at most {MAX_CAPABILITY_PATHS} paths is required")
         result: dict[str, list[str]] = {}

@@ -14,6 +14,7 @@ from strongroom.keys import Keyrings
 from strongroom.kms.provider import KeyProvider, RotatableKeyProvider
 from strongroom.limits import Limits
 from strongroom.paths import check_namespace
+from strongroom.service.kv_config import KV_CONFIG_KIND
 from strongroom.service.secrets import encoded_version_context
 from strongroom.store.protocol import Store
 from strongroom.types import KeyTermStatus, NamespaceInfo, RewrapProgress, format_time
@@ -80,6 +81,19 @@ def _settings(
     return doc
 
 
+def _may_mount(identity: Identity, capability: str, name: str) -> bool:
+    """strongroom's ``sys/namespaces/<ns>`` or Vault's ``sys/mounts/<ns>``: a namespace is a
+    mount, so either policy path governs it."""
+    return identity.allows(capability, f"sys/namespaces/{name}") or identity.allows(
+        capability, f"sys/mounts/{name}"
+    )
+
+
+def _require_mount(identity: Identity, capability: str, name: str) -> None:
+    if not _may_mount(identity, capability, name):
+        identity.require(capability, f"sys/namespaces/{name}")  # raises, naming the path
+
+
 class NamespaceService:
     def __init__(
         self,
@@ -127,7 +141,7 @@ class NamespaceService:
         """A namespace with a fresh keyring, wrapped by the root key or, with ``provider``, by a
         key provider the server was started with (``--key-provider NAME=URI``)."""
         check_namespace(name, self._limits)
-        identity.require("create", f"sys/namespaces/{name}")
+        _require_mount(identity, "create", name)
         settings = _settings(kind, description, options or {}, provider, self._providers)
         if self._store.get_record(_NAMESPACE_KIND, name) is not None:
             raise Conflict(f"namespace {name!r} already exists")
@@ -145,22 +159,24 @@ class NamespaceService:
 
     def get(self, identity: Identity, name: str) -> NamespaceInfo:
         check_namespace(name, self._limits)
-        identity.require("read", f"sys/namespaces/{name}")
+        _require_mount(identity, "read", name)
         return self._info(name)
 
     def list_namespaces(self, identity: Identity) -> list[NamespaceInfo]:
         names = self._store.list_records(_NAMESPACE_KIND)
-        return [self._info(n) for n in names if identity.allows("read", f"sys/namespaces/{n}")]
+        every = identity.allows("read", "sys/mounts")  # Vault's list of mounts
+        return [self._info(n) for n in names if every or _may_mount(identity, "read", n)]
 
     def delete(self, identity: Identity, name: str) -> None:
         """Crypto-shredding: the keyring is destroyed first, then the (now unreadable) data."""
         check_namespace(name, self._limits)
-        identity.require("delete", f"sys/namespaces/{name}")
+        _require_mount(identity, "delete", name)
         if self._store.get_record(_NAMESPACE_KIND, name) is None:
             raise NotFound(f"no namespace {name!r}")
         self._keyrings.destroy(name)
         self._store.delete_namespace_data(name)
         self._store.delete_record(_REWRAP_KIND, name)
+        self._store.delete_record(KV_CONFIG_KIND, name)
         self._store.delete_record(_NAMESPACE_KIND, name)
 
     # -- keys

@@ -28,7 +28,21 @@ from strongroom.jsondata import encode_data, merge_patch
 from strongroom.keys import Keyrings
 from strongroom.limits import MAX_INTEGER, Limits, is_version
 from strongroom.paths import check_namespace, check_path
-from strongroom.policy.kv import DATA, DELETE, DESTROY, METADATA, UNDELETE, kv_policy_path
+from strongroom.policy.kv import (
+    DATA,
+    DELETE,
+    DESTROY,
+    METADATA,
+    SUBKEYS,
+    UNDELETE,
+    kv_policy_path,
+)
+from strongroom.service.kv_config import (
+    KV_CONFIG_KIND,
+    KvConfig,
+    effective_delete_after,
+    load_kv_config,
+)
 from strongroom.service.staging import (
     check_label,
     promoted_settings,
@@ -67,13 +81,29 @@ def encoded_version_context(namespace: str, path: str, version: int) -> bytes:
     )
 
 
-def _version_metadata(record: VersionRecord) -> VersionMetadata:
+def _version_metadata(record: VersionRecord, now: float) -> VersionMetadata:
+    deletion = record.deletion_time
     return VersionMetadata(
         record.version,
         format_time(record.created_time),
-        format_time(record.deletion_time),
+        format_time(deletion),
         record.destroyed,
+        deletion is not None and deletion > now,
     )
+
+
+def _is_deleted(record: VersionRecord, now: float) -> bool:
+    """Deleted, or past the deletion time its mount or secret set when it was written."""
+    return record.deletion_time is not None and record.deletion_time <= now
+
+
+def _subkeys(data: dict[str, Any], depth: int, level: int = 1) -> dict[str, Any]:
+    return {
+        key: _subkeys(value, depth, level + 1)
+        if isinstance(value, dict) and value and (depth == 0 or level < depth)
+        else None
+        for key, value in data.items()
+    }
 
 
 class SecretService:
@@ -114,9 +144,9 @@ class SecretService:
             raise NotFound(f"no secret at {namespace}/{path}")
         return secret
 
-    def _max_versions(self, secret: SecretRecord | None) -> int:
+    def _max_versions(self, secret: SecretRecord | None, mount: KvConfig) -> int:
         configured = int(secret.settings.get("max_versions", 0)) if secret else 0
-        return configured or self.limits.default_max_versions
+        return configured or mount.max_versions or self.limits.default_max_versions
 
     def _open(self, record: VersionRecord) -> dict[str, Any]:
         assert record.envelope is not None
@@ -175,7 +205,9 @@ class SecretService:
         for _ in range(_WRITE_RETRIES):
             secret = self._store.get_secret(namespace, path)
             current = secret.current_version if secret else 0
-            if cas is None and secret is not None and secret.settings.get("cas_required"):
+            mount = load_kv_config(self._store, namespace)
+            settings = dict(secret.settings) if secret else {}
+            if cas is None and (mount.cas_required or settings.get("cas_required")):
                 raise BadRequest("check-and-set parameter required for this call")
             if cas is not None and cas != current:
                 raise CheckAndSetMismatch(
@@ -186,8 +218,11 @@ class SecretService:
             number = current + 1
             term = self._keyrings.term_for_encryption(namespace)
             envelope = seal(plaintext, keys=term, context=version_context(namespace, path, number))
-            version = VersionRecord(namespace, path, number, envelope, term.key_ref, now)
-            settings = dict(secret.settings) if secret else {}
+            delete_after = effective_delete_after(
+                mount.delete_version_after, float(settings.get("delete_version_after", 0.0))
+            )
+            deletion = now + delete_after if delete_after else None
+            version = VersionRecord(namespace, path, number, envelope, term.key_ref, now, deletion)
             if pending_token is not None or "labels" in settings:
                 settings = staged_settings(settings, number, current, pending_token)
             updated = SecretRecord(
@@ -198,7 +233,7 @@ class SecretService:
                     updated,
                     version,
                     expected_current=current,
-                    keep=self._max_versions(secret),
+                    keep=self._max_versions(secret, mount),
                     protected=[int(v) for v in settings.get("labels", {}).values()],
                 )
             except Conflict:
@@ -207,7 +242,7 @@ class SecretService:
                         "check-and-set parameter did not match the current version"
                     ) from None
                 continue
-            return _version_metadata(version)
+            return _version_metadata(version, now)
         raise Conflict("too many concurrent writes to this secret; retry")
 
     def patch(
@@ -262,8 +297,9 @@ class SecretService:
                 record = self._store.get_version(namespace, path, number)
         if record is None:
             raise NotFound(f"no version {number} of {namespace}/{path}")
-        meta = _version_metadata(record)
-        if record.destroyed or record.deletion_time is not None:
+        now = self._clock.now()
+        meta = _version_metadata(record, now)
+        if record.destroyed or _is_deleted(record, now):
             error = SecretDeleted(
                 f"version {number} of {namespace}/{path} was {meta.state}"
                 + ("" if record.destroyed else "; restore it with undelete")
@@ -356,17 +392,58 @@ class SecretService:
         self._target(identity, "read", namespace, path, METADATA)
         secret = self._secret(namespace, path)
         versions = self._store.list_versions(namespace, path)
+        now = self._clock.now()
         return SecretMetadata(
             path,
             secret.current_version,
             versions[0].version if versions else 0,
             format_time(secret.created_time),
             format_time(secret.updated_time),
-            self._max_versions(secret),
+            self._max_versions(secret, load_kv_config(self._store, namespace)),
             bool(secret.settings.get("cas_required", False)),
             dict(secret.settings.get("custom_metadata", {})),
-            [_version_metadata(v) for v in versions],
+            [_version_metadata(v, now) for v in versions],
+            float(secret.settings.get("delete_version_after", 0.0)),
+            int(secret.settings.get("max_versions", 0)),
         )
+
+    # -- the mount's settings (Vault's <mount>/config)
+    def config(self, identity: Identity, namespace: str) -> KvConfig:
+        check_namespace(namespace, self.limits)
+        identity.require("read", f"{namespace}/config")
+        self._keyrings.get(namespace)
+        return load_kv_config(self._store, namespace)
+
+    def write_config(
+        self,
+        identity: Identity,
+        namespace: str,
+        *,
+        max_versions: int | None = None,
+        cas_required: bool | None = None,
+        delete_version_after: float | None = None,
+    ) -> None:
+        check_namespace(namespace, self.limits)
+        identity.require("update", f"{namespace}/config")
+        self._keyrings.get(namespace)
+        self._check_max_versions(max_versions)
+        for _ in range(_WRITE_RETRIES):
+            before = self._store.get_record(KV_CONFIG_KIND, namespace)
+            current = load_kv_config(self._store, namespace)
+            updated = KvConfig(
+                current.max_versions if max_versions is None else max_versions,
+                current.cas_required if cas_required is None else cas_required,
+                current.delete_version_after
+                if delete_version_after is None
+                else delete_version_after,
+            )
+            if self._store.replace_record(KV_CONFIG_KIND, namespace, before, updated.encode()):
+                return
+        raise Conflict("too many concurrent writes to this mount's settings; retry")
+
+    def _check_max_versions(self, max_versions: int | None) -> None:
+        if max_versions is not None and not 0 <= max_versions <= self.limits.max_versions_limit:
+            raise LimitExceeded(f"max_versions must be 0-{self.limits.max_versions_limit}")
 
     def history(self, identity: Identity, namespace: str, path: str) -> list[VersionMetadata]:
         return self.metadata(identity, namespace, path).versions
@@ -380,6 +457,7 @@ class SecretService:
         max_versions: int | None = None,
         cas_required: bool | None = None,
         custom_metadata: Mapping[str, str] | None = None,
+        delete_version_after: float | None = None,
     ) -> SecretMetadata | None:
         """Write settings; the metadata afterwards, or None when the caller may not read it
         (a create-only token writes, and learns nothing it did not send)."""
@@ -389,10 +467,11 @@ class SecretService:
             namespace, path, 0, now, now
         )
         settings = dict(secret.settings)
+        self._check_max_versions(max_versions)
         if max_versions is not None:
-            if not 0 <= max_versions <= self.limits.max_versions_limit:
-                raise LimitExceeded(f"max_versions must be 0-{self.limits.max_versions_limit}")
             settings["max_versions"] = max_versions
+        if delete_version_after is not None:
+            settings["delete_version_after"] = delete_version_after
         if cas_required is not None:
             settings["cas_required"] = bool(cas_required)
         if custom_metadata is not None:
@@ -405,6 +484,53 @@ class SecretService:
         if not identity.allows("read", kv_policy_path(namespace, METADATA, path)):
             return None
         return self.metadata(identity, namespace, path)
+
+    def patch_metadata(
+        self,
+        identity: Identity,
+        namespace: str,
+        path: str,
+        *,
+        max_versions: int | None = None,
+        cas_required: bool | None = None,
+        delete_version_after: float | None = None,
+        custom_metadata: Mapping[str, str | None] | None = None,
+    ) -> None:
+        """Change only what is given; ``custom_metadata`` merges (a null value removes a key)."""
+        self._target(identity, "patch", namespace, path, METADATA)
+        self._check_max_versions(max_versions)
+        if custom_metadata is not None and not isinstance(custom_metadata, Mapping):
+            raise BadRequest("custom_metadata must be an object of string values")
+
+        def change(settings: dict[str, Any]) -> dict[str, Any]:
+            updated = dict(settings)
+            if max_versions is not None:
+                updated["max_versions"] = max_versions
+            if cas_required is not None:
+                updated["cas_required"] = cas_required
+            if delete_version_after is not None:
+                updated["delete_version_after"] = delete_version_after
+            if custom_metadata is not None:
+                merged = merge_patch(updated.get("custom_metadata", {}), dict(custom_metadata))
+                updated["custom_metadata"] = self._check_custom_metadata(merged)
+            return updated
+
+        self._update_settings(namespace, path, change)
+
+    def subkeys(
+        self,
+        identity: Identity,
+        namespace: str,
+        path: str,
+        *,
+        version: int | None = None,
+        depth: int = 0,
+    ) -> tuple[dict[str, Any], VersionMetadata]:
+        """The structure of a version without its values: every leaf is None (Vault's subkeys;
+        ``depth`` 0 is unlimited)."""
+        self._target(identity, "read", namespace, path, SUBKEYS)
+        value = self._get(namespace, path, version)
+        return _subkeys(value.data, depth), value.metadata
 
     def _check_custom_metadata(self, custom: Mapping[str, str]) -> dict[str, str]:
         limits = self.limits

@@ -1,0 +1,543 @@
+"""Vault's ``sys/`` API: health and seal, mounts (a KV v2 mount is a namespace), auth methods,
+ACL policies, capabilities, tools and the audit devices."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hashlib
+import os
+import time
+from typing import Any
+
+from strongroom import __version__
+from strongroom.auth.identity import Identity
+from strongroom.errors import BadRequest, Conflict, NotFound
+from strongroom.server.routes import Answer, Call, Route, parse_query_int
+from strongroom.server.vault.fields import vault_int
+from strongroom.server.vault.wire import envelope, list_answer
+from strongroom.types import NamespaceInfo
+
+__all__ = [
+    "CLUSTER_NAME",
+    "SYSTEM_ROUTES",
+    "capabilities_other",
+    "capabilities_self",
+    "delete_acl_policy",
+    "disable_auth",
+    "disable_mount",
+    "enable_auth",
+    "enable_mount",
+    "health",
+    "init_status",
+    "initialize",
+    "leader",
+    "list_acl_policies",
+    "list_audit",
+    "list_auth",
+    "list_legacy_policies",
+    "list_mounts",
+    "mount_entry",
+    "preflight",
+    "read_acl_policy",
+    "read_auth_tune",
+    "read_legacy_policy",
+    "read_tune",
+    "seal",
+    "seal_status",
+    "step_down",
+    "tools_hash",
+    "tools_random",
+    "unseal",
+    "write_acl_policy",
+    "write_auth_tune",
+    "write_tune",
+]
+
+CLUSTER_NAME = "strongroom"
+_MAX_RANDOM_BYTES = 128 * 1024
+_HASHES = {
+    "sha2-224": "sha224",
+    "sha2-256": "sha256",
+    "sha2-384": "sha384",
+    "sha2-512": "sha512",
+    "sha3-224": "sha3_224",
+    "sha3-256": "sha3_256",
+    "sha3-384": "sha3_384",
+    "sha3-512": "sha3_512",
+}
+
+
+# -- health and seal
+def _seal_status(call: Call) -> dict[str, Any]:
+    status = call.seal.status()
+    return {
+        "type": status.type,
+        "initialized": status.initialized,
+        "sealed": status.sealed,
+        "t": status.threshold,
+        "n": status.shares,
+        "progress": status.progress,
+        "nonce": status.nonce,
+        "version": __version__,
+        "build_date": "",
+        "migration": False,
+        "recovery_seal": False,
+        "storage_type": "strongroom",
+        "cluster_name": CLUSTER_NAME,
+        "cluster_id": "",
+    }
+
+
+def health(call: Call) -> Answer:
+    """Unauthenticated, unaudited, answered sealed too; the status code is the answer."""
+    status = call.seal.status()
+    query = call.query
+
+    def code(name: str, default: int) -> int:
+        raw = query.get(name)
+        return parse_query_int(raw, name) if raw else default
+
+    if not status.initialized:
+        answer_code = code("uninitcode", 501)
+    elif status.sealed:
+        answer_code = code("sealedcode", 503)
+    else:
+        answer_code = code("activecode", 200)
+    if not 100 <= answer_code <= 599:
+        raise BadRequest("status codes are from 100 to 599")
+    doc = {
+        "initialized": status.initialized,
+        "sealed": status.sealed,
+        "standby": False,
+        "performance_standby": False,
+        "replication_performance_mode": "disabled",
+        "replication_dr_mode": "disabled",
+        "server_time_utc": int(time.time()),
+        "version": __version__,
+        "cluster_name": CLUSTER_NAME,
+        "cluster_id": "",
+    }
+    return Answer(doc, status=answer_code)
+
+
+def seal_status(call: Call) -> Answer:
+    return Answer(_seal_status(call))
+
+
+def init_status(call: Call) -> Answer:
+    return Answer({"initialized": call.seal.status().initialized})
+
+
+def initialize(call: Call) -> Answer:
+    doc = call.json()
+    shares = vault_int(doc, "secret_shares") or 1
+    threshold = vault_int(doc, "secret_threshold") or 1
+    keys, token = call.seal.initialize(shares, threshold)
+    return Answer({"keys": keys, "keys_base64": keys, "root_token": token})
+
+
+def unseal(call: Call) -> Answer:
+    doc = call.json()
+    if doc.get("reset") is True:
+        return Answer(_seal_status(call))
+    call.seal.unseal(doc.get("key"), doc.get("nonce", ""), call.address)
+    return Answer(_seal_status(call))
+
+
+def seal(call: Call) -> Answer:
+    call.seal.seal(call.identity)
+    return Answer.empty()
+
+
+def step_down(call: Call) -> Answer:
+    """One active node serves each request (design.md §8): there is nothing to step down from.
+    The caller still needs what Vault asks of it."""
+    call.identity.require("sudo", "sys/step-down")
+    return Answer.empty()
+
+
+def leader(call: Call) -> Answer:
+    return Answer(
+        {
+            "ha_enabled": False,
+            "is_self": True,
+            "active_time": "0001-01-01T00:00:00Z",
+            "leader_address": "",
+            "leader_cluster_address": "",
+            "performance_standby": False,
+            "performance_standby_last_remote_wal": 0,
+        }
+    )
+
+
+# -- mounts
+def mount_entry(info: NamespaceInfo) -> dict[str, Any]:
+    return {
+        "type": "kv",
+        "description": info.description,
+        "accessor": f"kv_{info.name}",
+        "config": {"default_lease_ttl": 0, "max_lease_ttl": 0, "force_no_cache": False},
+        "options": {"version": "2"},
+        "local": False,
+        "seal_wrap": False,
+        "external_entropy_access": False,
+        "plugin_version": "",
+        "running_plugin_version": f"v{__version__}+builtin.strongroom",
+        "uuid": "",
+    }
+
+
+def _top_and_data(call: Call, entries: dict[str, Any]) -> Answer:
+    """Vault puts mount maps at the top level and under ``data``; clients read either."""
+    answer = envelope(call, entries)
+    answer.doc = {**entries, **answer.doc}
+    return answer
+
+
+def list_mounts(call: Call) -> Answer:
+    found = call.services.namespaces.list_namespaces(call.identity)
+    return _top_and_data(call, {f"{info.name}/": mount_entry(info) for info in found})
+
+
+def _mount_name(call: Call) -> str:
+    name = call.params["path"].strip("/")
+    if not name or "/" in name:
+        raise BadRequest("a mount path is one segment, such as 'secret'")
+    return name
+
+
+def enable_mount(call: Call) -> Answer:
+    name = _mount_name(call)
+    doc = call.json()
+    kind = doc.get("type")
+    options = doc.get("options") or {}
+    if not isinstance(options, dict):
+        raise BadRequest("options must be an object")
+    version = str(options.get("version", "1" if kind == "kv" else ""))
+    if kind == "kv" and version != "2":
+        raise BadRequest('strongroom serves KV version 2 only: send "options": {"version": "2"}')
+    if kind not in ("kv", "kv-v2"):
+        raise BadRequest(f"unsupported mount type {kind!r}: strongroom mounts kv (version 2)")
+    description = doc.get("description") or ""
+    services = call.services
+    try:
+        services.namespaces.create(call.identity, name, kind="kv-v2", description=description)
+    except Conflict:
+        raise BadRequest(f"path is already in use at {name}/") from None
+    return Answer.empty()
+
+
+def disable_mount(call: Call) -> Answer:
+    """Deletes the mount's data and destroys its keyring, as Vault wipes an unmounted path."""
+    name = _mount_name(call)
+    with contextlib.suppress(NotFound):  # Vault answers 204 for a path with nothing mounted
+        call.services.namespaces.delete(call.identity, name)
+    return Answer.empty()
+
+
+def read_tune(call: Call) -> Answer:
+    info = call.services.namespaces.get(call.identity, _mount_name(call))
+    return envelope(
+        call,
+        {
+            "default_lease_ttl": 0,
+            "max_lease_ttl": 0,
+            "force_no_cache": False,
+            "description": info.description,
+            "options": {"version": "2"},
+        },
+    )
+
+
+def write_tune(call: Call) -> Answer:
+    call.services.namespaces.get(call.identity, _mount_name(call))
+    for unsupported in ("audit_non_hmac_request_keys", "audit_non_hmac_response_keys"):
+        if call.json().get(unsupported):
+            raise BadRequest(f"{unsupported} is not supported: strongroom HMACs every value")
+    return Answer.empty()
+
+
+def preflight(call: Call) -> Answer:
+    """The CLI's KV preflight: which mount holds this path, and which KV version it is. Answered
+    to a caller who may do something under the mount; a 403 otherwise, as Vault does."""
+    path = call.params.get("path", "")
+    name = path.strip("/").split("/", 1)[0]
+    if not call.identity.acl.grants_under(f"{name}/"):
+        raise BadRequest(
+            "preflight capability check returned 403, please ensure client's policies grant "
+            f'access to path "{name}/"'
+        )
+    # The caller was checked above, by Vault's rule: may it do anything under the mount?
+    info = call.services.namespaces.get(Identity.system("preflight"), name)
+    return envelope(call, {"path": f"{name}/", **mount_entry(info)})
+
+
+# -- auth methods
+_AUTH_METHODS = {
+    "token/": ("token", "token based credentials"),
+    "approle/": ("approle", "AppRole: machine logins with a role_id and a secret_id"),
+    "userpass/": ("userpass", "users and passwords"),
+}
+
+
+def _auth_entry(kind: str, description: str) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "description": description,
+        "accessor": f"auth_{kind}",
+        "config": {"default_lease_ttl": 0, "max_lease_ttl": 0, "token_type": "default-service"},
+        "options": None,
+        "local": False,
+        "seal_wrap": False,
+        "external_entropy_access": False,
+        "plugin_version": "",
+        "uuid": "",
+    }
+
+
+def list_auth(call: Call) -> Answer:
+    call.identity.require("read", "sys/auth")
+    entries = {path: _auth_entry(*about) for path, about in _AUTH_METHODS.items()}
+    return _top_and_data(call, entries)
+
+
+def enable_auth(call: Call) -> Answer:
+    """strongroom's auth methods are always there, at their default paths: enabling one there
+    is accepted (nothing to do); anywhere else is refused."""
+    path = call.params["path"].strip("/")
+    call.identity.require("sudo", f"sys/auth/{path}")
+    kind = call.json().get("type")
+    if f"{path}/" not in _AUTH_METHODS or _AUTH_METHODS[f"{path}/"][0] != kind:
+        raise BadRequest(
+            "strongroom serves the auth methods approle and userpass at their default paths "
+            "only (approle/, userpass/)"
+        )
+    return Answer.empty()
+
+
+def disable_auth(call: Call) -> Answer:
+    """Disabling a method wipes what it holds, as on Vault: every role (and secret ID) or user."""
+    path = call.params["path"].strip("/")
+    identity = call.identity
+    identity.require("sudo", f"sys/auth/{path}")
+    services = call.services
+    if path == "approle":
+        for role in services.approle.list_roles(identity):
+            services.approle.delete_role(identity, role)
+    elif path == "userpass":
+        for user in services.userpass.list_users(identity):
+            services.userpass.delete_user(identity, user)
+    elif path == "token":
+        raise BadRequest("the token auth method cannot be disabled")
+    return Answer.empty()
+
+
+def read_auth_tune(call: Call) -> Answer:
+    path = call.params["path"].strip("/")
+    call.identity.require("read", f"sys/auth/{path}/tune")
+    if f"{path}/" not in _AUTH_METHODS:
+        raise NotFound("no auth method there")
+    return envelope(
+        call,
+        {"default_lease_ttl": 2764800, "max_lease_ttl": 2764800, "force_no_cache": False},
+    )
+
+
+def write_auth_tune(call: Call) -> Answer:
+    path = call.params["path"].strip("/")
+    call.identity.require("sudo", f"sys/auth/{path}/tune")
+    if f"{path}/" not in _AUTH_METHODS:
+        raise NotFound("no auth method there")
+    return Answer.empty()
+
+
+# -- policies
+def list_acl_policies(call: Call) -> Answer:
+    return list_answer(call, call.services.admin.list_policies(call.identity))
+
+
+def read_acl_policy(call: Call) -> Answer:
+    policy = call.services.admin.read_policy(call.identity, call.params["name"])
+    return envelope(call, {"name": policy.name, "policy": policy.text})
+
+
+def write_acl_policy(call: Call) -> Answer:
+    doc = call.json()
+    text = doc.get("policy", doc.get("rules"))
+    call.services.admin.write_policy(call.identity, call.params["name"], text)
+    return Answer.empty()
+
+
+def delete_acl_policy(call: Call) -> Answer:
+    call.services.admin.delete_policy(call.identity, call.params["name"])
+    return Answer.empty()
+
+
+def list_legacy_policies(call: Call) -> Answer:
+    names = call.services.admin.list_policies(call.identity)
+    if "root" not in names:
+        names = [*names, "root"]
+    answer = envelope(call, {"keys": names, "policies": names})
+    answer.doc = {"keys": names, "policies": names, **answer.doc}
+    return answer
+
+
+def read_legacy_policy(call: Call) -> Answer:
+    policy = call.services.admin.read_policy(call.identity, call.params["name"])
+    body = {"name": policy.name, "rules": policy.text}
+    answer = envelope(call, body)
+    answer.doc = {**body, **answer.doc}
+    return answer
+
+
+# -- capabilities
+def _paths(doc: dict[str, Any]) -> list[Any]:
+    paths = doc.get("paths", doc.get("path"))
+    if isinstance(paths, str):
+        paths = [paths]
+    if not isinstance(paths, list) or not paths:
+        raise BadRequest("paths: name at least one path")
+    return paths
+
+
+def _capabilities_answer(call: Call, result: dict[str, list[str]]) -> Answer:
+    body: dict[str, Any] = dict(result)
+    if len(result) == 1:
+        body["capabilities"] = next(iter(result.values()))
+    answer = envelope(call, body)
+    answer.doc = {**body, **answer.doc}
+    return answer
+
+
+def capabilities_self(call: Call) -> Answer:
+    result = call.services.admin.capabilities(call.identity, _paths(call.json()))
+    return _capabilities_answer(call, result)
+
+
+def capabilities_other(call: Call) -> Answer:
+    doc = call.json()
+    who = call.services.tokens.identity_of(call.identity, doc.get("token"), doc.get("accessor"))
+    result = call.services.admin.capabilities(who, _paths(doc), checked=True)
+    return _capabilities_answer(call, result)
+
+
+# -- tools
+def _format(doc: dict[str, Any]) -> str:
+    chosen = doc.get("format", "base64")
+    if chosen not in ("base64", "hex"):
+        raise BadRequest('format must be "base64" or "hex"')
+    return str(chosen)
+
+
+def _encode(raw: bytes, chosen: str) -> str:
+    return raw.hex() if chosen == "hex" else base64.b64encode(raw).decode()
+
+
+def tools_random(call: Call) -> Answer:
+    doc = call.json()
+    raw_count = call.params.get("bytes") or doc.get("bytes", 32)
+    if isinstance(raw_count, str):
+        raw_count = parse_query_int(raw_count, "bytes")
+    if isinstance(raw_count, bool) or not isinstance(raw_count, int):
+        raise BadRequest("bytes must be an integer")
+    if not 1 <= raw_count <= _MAX_RANDOM_BYTES:
+        raise BadRequest(f"bytes must be from 1 to {_MAX_RANDOM_BYTES}")
+    return envelope(call, {"random_bytes": _encode(os.urandom(raw_count), _format(doc))})
+
+
+def tools_hash(call: Call) -> Answer:
+    doc = call.json()
+    algorithm = call.params.get("algorithm") or doc.get("algorithm", "sha2-256")
+    if algorithm not in _HASHES:
+        raise BadRequest(f"unsupported algorithm {algorithm}")
+    raw = doc.get("input")
+    if not isinstance(raw, str):
+        raise BadRequest("missing input to process")
+    try:
+        data = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest("unable to decode input as base64") from None
+    digest = hashlib.new(_HASHES[algorithm], data).digest()
+    return envelope(call, {"sum": _encode(digest, _format(doc))})
+
+
+# -- audit devices
+def list_audit(call: Call) -> Answer:
+    sinks = call.services.admin.audit_sinks(call.identity)
+    entries = {
+        f"{sink['name']}/": {
+            "type": sink.get("type", ""),
+            "description": "",
+            "options": {},
+            "local": False,
+            "path": f"{sink['name']}/",
+        }
+        for sink in sinks
+    }
+    return _top_and_data(call, entries)
+
+
+_Y = "/v1/sys"
+
+
+def _writes(path: str, handler: Any, operation: str, **flags: Any) -> tuple[Route, ...]:
+    return (
+        Route("POST", path, handler, operation, **flags),
+        Route("PUT", path, handler, f"{operation}Put", **flags),
+    )
+
+
+_OPEN: dict[str, Any] = {"public": True, "open_while_sealed": True}
+
+SYSTEM_ROUTES = (
+    Route(
+        "GET",
+        f"{_Y}/health",
+        health,
+        "sysHealth",
+        query=tuple(
+            {"name": name, "in": "query", "schema": {"type": "integer"}}
+            for name in ("activecode", "sealedcode", "uninitcode")
+        ),
+        public=True,
+        audited=False,
+    ),
+    Route("GET", f"{_Y}/seal-status", seal_status, "sysSealStatus", **_OPEN),
+    Route("GET", f"{_Y}/init", init_status, "sysInitStatus", **_OPEN),
+    *_writes(f"{_Y}/init", initialize, "sysInit", **_OPEN),
+    *_writes(f"{_Y}/unseal", unseal, "sysUnseal", **_OPEN),
+    *_writes(f"{_Y}/seal", seal, "sysSeal"),
+    *_writes(f"{_Y}/step-down", step_down, "sysStepDown"),
+    Route("GET", f"{_Y}/leader", leader, "sysLeader", public=True),
+    Route("GET", f"{_Y}/mounts", list_mounts, "sysListMounts"),
+    Route("GET", f"{_Y}/mounts/{{path:path}}/tune", read_tune, "sysReadMountTune"),
+    *_writes(f"{_Y}/mounts/{{path:path}}/tune", write_tune, "sysTuneMount"),
+    *_writes(f"{_Y}/mounts/{{path:path}}", enable_mount, "sysEnableMount"),
+    Route("DELETE", f"{_Y}/mounts/{{path:path}}", disable_mount, "sysDisableMount"),
+    Route("GET", f"{_Y}/internal/ui/mounts/{{path:path}}", preflight, "sysPreflight"),
+    Route("GET", f"{_Y}/mounts-all/{{path:path}}", preflight, "sysMountsAll"),
+    Route("GET", f"{_Y}/auth", list_auth, "sysListAuth"),
+    Route("GET", f"{_Y}/auth/{{path:path}}/tune", read_auth_tune, "sysReadAuthTune"),
+    *_writes(f"{_Y}/auth/{{path:path}}/tune", write_auth_tune, "sysTuneAuth"),
+    *_writes(f"{_Y}/auth/{{path:path}}", enable_auth, "sysEnableAuth"),
+    Route("DELETE", f"{_Y}/auth/{{path:path}}", disable_auth, "sysDisableAuth"),
+    Route("LIST", f"{_Y}/policies/acl", list_acl_policies, "sysListPolicies"),
+    Route("GET", f"{_Y}/policies/acl/{{name}}", read_acl_policy, "sysReadPolicy"),
+    *_writes(f"{_Y}/policies/acl/{{name}}", write_acl_policy, "sysWritePolicy"),
+    Route("DELETE", f"{_Y}/policies/acl/{{name}}", delete_acl_policy, "sysDeletePolicy"),
+    Route("GET", f"{_Y}/policy", list_legacy_policies, "sysListPoliciesLegacy"),
+    Route("LIST", f"{_Y}/policy", list_legacy_policies, "sysListPoliciesLegacyList"),
+    Route("GET", f"{_Y}/policy/{{name}}", read_legacy_policy, "sysReadPolicyLegacy"),
+    *_writes(f"{_Y}/policy/{{name}}", write_acl_policy, "sysWritePolicyLegacy"),
+    Route("DELETE", f"{_Y}/policy/{{name}}", delete_acl_policy, "sysDeletePolicyLegacy"),
+    *_writes(f"{_Y}/capabilities-self", capabilities_self, "sysCapabilitiesSelf"),
+    *_writes(f"{_Y}/capabilities", capabilities_other, "sysCapabilities"),
+    *_writes(f"{_Y}/capabilities-accessor", capabilities_other, "sysCapabilitiesAccessor"),
+    *_writes(f"{_Y}/tools/random", tools_random, "sysToolsRandom"),
+    *_writes(f"{_Y}/tools/random/{{bytes}}", tools_random, "sysToolsRandomBytes"),
+    *_writes(f"{_Y}/tools/hash", tools_hash, "sysToolsHash"),
+    *_writes(f"{_Y}/tools/hash/{{algorithm}}", tools_hash, "sysToolsHashAlgorithm"),
+    Route("GET", f"{_Y}/audit", list_audit, "sysListAudit"),
+)

@@ -1,0 +1,134 @@
+"""The Vault surface's wire shapes: Vault's response envelope, ``{"errors": [...]}`` with
+``Content-Type: application/json`` exactly (hvac compares it for equality), Vault's status codes
+and wording, and the ``LIST`` verb (``GET ?list=true`` is the same request)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from strongroom.errors import (
+    AccessDenied,
+    CheckAndSetMismatch,
+    NotFound,
+    Sealed,
+    StrongroomError,
+    Unauthenticated,
+)
+from strongroom.server.routes import Answer, Call, Handler, MethodNotAllowed, RouteNotFound
+from strongroom.server.surface import Rendered
+
+__all__ = [
+    "envelope",
+    "from_native",
+    "list_answer",
+    "method_of",
+    "render",
+    "render_error",
+]
+
+_JSON = (b"content-type", b"application/json")
+_NO_STORE = (b"cache-control", b"no-store")
+_HEADERS = (_JSON, _NO_STORE)
+_CAS_MISMATCH = "check-and-set parameter did not match the current version"
+
+
+def method_of(scope: Mapping[str, Any]) -> str:
+    """``GET …?list=true`` is Vault's ``LIST`` (the Go client and the CLI send it that way)."""
+    method: str = scope["method"]
+    if method == "GET":
+        query: bytes = scope.get("query_string", b"")
+        if query and b"list=" in query:
+            for pair in query.split(b"&"):
+                if pair in (b"list=true", b"list=1"):
+                    return "LIST"
+    return method
+
+
+def envelope(
+    call: Call,
+    data: Any = None,
+    *,
+    auth: Any = None,
+    warnings: list[str] | None = None,
+    status: int = 200,
+) -> Answer:
+    """Vault's response envelope around ``data`` (or ``auth``)."""
+    return Answer(
+        {
+            "request_id": call.request_id,
+            "lease_id": "",
+            "renewable": False,
+            "lease_duration": 0,
+            "data": data,
+            "wrap_info": None,
+            "warnings": warnings,
+            "auth": auth,
+        },
+        status=status,
+    )
+
+
+def list_answer(call: Call, keys: list[str]) -> Answer:
+    """A LIST answer; Vault answers an empty list with 404 ``{"errors":[]}``."""
+    if not keys:
+        raise NotFound("nothing to list")
+    return envelope(call, {"keys": keys})
+
+
+def from_native(handler: Handler) -> Handler:
+    """A native route's handler, answering in Vault's envelope. The native auth routes already
+    speak Vault's shapes (``{"data": …}``, ``{"auth": …}``, ``{"keys": […]}``)."""
+
+    def vault_handler(call: Call) -> Answer:
+        answer = handler(call)
+        if answer.status == 204 or answer.raw is not None:
+            return answer
+        doc = answer.doc
+        if isinstance(doc, dict) and "auth" in doc:
+            return envelope(call, None, auth=doc["auth"])
+        if isinstance(doc, dict) and set(doc) == {"data"}:
+            return envelope(call, doc["data"])
+        if isinstance(doc, dict) and set(doc) == {"keys"}:
+            return list_answer(call, doc["keys"])
+        return envelope(call, doc)
+
+    vault_handler.__name__ = handler.__name__
+    return vault_handler
+
+
+def _encode(doc: Any) -> bytes:
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def render(answer: Answer) -> Rendered:
+    extra = tuple((k.lower().encode(), v.encode()) for k, v in answer.headers)
+    if answer.raw is not None:
+        content_type = (b"content-type", answer.media_type.encode())
+        return Rendered(answer.status, answer.raw, (content_type, _NO_STORE, *extra))
+    if answer.status == 204:
+        return Rendered(204, b"", (_NO_STORE, *extra))
+    return Rendered(answer.status, _encode(answer.doc), (*_HEADERS, *extra))
+
+
+def _messages(exc: StrongroomError) -> tuple[int, list[str]]:
+    """Vault's status and wording for an error; callers match on the text."""
+    if isinstance(exc, Unauthenticated | AccessDenied):
+        return 403, ["permission denied"]
+    if isinstance(exc, RouteNotFound):
+        return 404, [f'no handler for route "{exc.route}". route entry not found.']
+    if isinstance(exc, NotFound):
+        return 404, []
+    if isinstance(exc, MethodNotAllowed):
+        return 405, ["unsupported operation"]
+    if isinstance(exc, CheckAndSetMismatch):
+        return 400, [_CAS_MISMATCH]
+    if isinstance(exc, Sealed):
+        return 503, ["Vault is sealed"]
+    return exc.http_status, [exc.message]
+
+
+def render_error(exc: StrongroomError, request_id: str) -> Rendered:
+    status, messages = _messages(exc)
+    return Rendered(status, _encode({"errors": messages}), _HEADERS)
