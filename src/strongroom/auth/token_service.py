@@ -6,6 +6,7 @@ Without ``sudo`` on that path a caller may act only on its own descendants."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,6 +135,13 @@ class TokenRequest:
         )
 
 
+def created_display_name(requested: str) -> str:
+    """Vault's rule for a token made by auth/token/create: ``token-`` and the requested name,
+    anything but letters, digits and '-' made a '-'."""
+    full = re.sub(r"[^a-zA-Z0-9-]", "-", f"token-{requested}" if requested else "token")
+    return full.rstrip("-")
+
+
 class TokenService:
     def __init__(self, registry: TokenRegistry, store: Store) -> None:
         self.registry = registry
@@ -190,7 +198,7 @@ class TokenService:
             policies = ("default", *policies)
         return self.registry.create(
             tuple(dict.fromkeys(policies)),
-            display_name=request.display_name,
+            display_name=created_display_name(request.display_name),
             parent=None if orphan else caller.accessor or None,
             ttl=ttl,
             explicit_max_ttl=max_ttl,

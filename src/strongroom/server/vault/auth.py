@@ -9,10 +9,10 @@ from typing import Any
 from strongroom.auth.token_service import TokenRequest
 from strongroom.auth.tokens import TokenInfo
 from strongroom.durations import parse_duration
-from strongroom.errors import BadRequest, Unauthenticated
+from strongroom.errors import BadRequest, NotFound, Unauthenticated
 from strongroom.server.native.access import ACCESS_ROUTES
 from strongroom.server.routes import Answer, Call, Handler, Route
-from strongroom.server.vault.wire import envelope, from_native, list_answer
+from strongroom.server.vault.wire import VaultForbidden, envelope, from_native, list_answer
 from strongroom.types import format_time
 
 __all__ = [
@@ -104,7 +104,10 @@ def lookup(call: Call) -> Answer:
     token, _ = _token_arg(call)
     if not isinstance(token, str) or not token:
         raise BadRequest("missing token to look up")
-    info = call.services.tokens.target(call.identity, "lookup", token, None)
+    try:
+        info = call.services.tokens.target(call.identity, "lookup", token, None)
+    except NotFound:
+        raise VaultForbidden("bad token") from None
     return _lookup_answer(call, info, token)
 
 

@@ -20,6 +20,7 @@ from strongroom.server.routes import Answer, Call, Handler, MethodNotAllowed, Ro
 from strongroom.server.surface import Rendered
 
 __all__ = [
+    "VaultForbidden",
     "envelope",
     "from_native",
     "list_answer",
@@ -32,6 +33,10 @@ _JSON = (b"content-type", b"application/json")
 _NO_STORE = (b"cache-control", b"no-store")
 _HEADERS = (_JSON, _NO_STORE)
 _CAS_MISMATCH = "check-and-set parameter did not match the current version"
+
+
+class VaultForbidden(AccessDenied):
+    """A 403 whose message Vault sends as it is (a lookup of a bad token: "bad token")."""
 
 
 def method_of(scope: Mapping[str, Any]) -> str:
@@ -114,6 +119,8 @@ def render(answer: Answer) -> Rendered:
 
 def _messages(exc: StrongroomError) -> tuple[int, list[str]]:
     """Vault's status and wording for an error; callers match on the text."""
+    if isinstance(exc, VaultForbidden):
+        return 403, [exc.message]
     if isinstance(exc, Unauthenticated | AccessDenied):
         return 403, ["permission denied"]
     if isinstance(exc, RouteNotFound):
