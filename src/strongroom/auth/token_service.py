@@ -26,6 +26,7 @@ __all__ = [
     "TokenRequest",
     "TokenService",
     "count",
+    "created_display_name",
     "string_list",
     "string_map",
     "within",

@@ -1,15 +1,24 @@
-"""The only module that touches AES-GCM. Nonces are generated here and nowhere else."""
+"""The only module that touches AES-GCM (and ChaCha20-Poly1305). Nonces are generated here and
+nowhere else."""
 
 from __future__ import annotations
 
 import os
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 from strongroom.errors import DecryptionError
 
-__all__ = ["KEY_BYTES", "NONCE_BYTES", "TAG_BYTES", "Aead", "new_key", "new_nonce"]
+__all__ = [
+    "KEY_BYTES",
+    "NONCE_BYTES",
+    "TAG_BYTES",
+    "Aead",
+    "DataCipher",
+    "new_key",
+    "new_nonce",
+]
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -70,3 +79,37 @@ class Aead:
         if len(wrapped) < NONCE_BYTES + TAG_BYTES:
             raise DecryptionError()
         return self.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], associated_data)
+
+
+class DataCipher:
+    """A named key's data cipher (Transit): AES-GCM with a 128- or 256-bit key, or
+    ChaCha20-Poly1305. ``seal`` makes its own nonce and returns nonce || ciphertext || tag: there
+    is no way to pass one in (Vault CVE-2023-4680)."""
+
+    __slots__ = ("_cipher",)
+
+    def __init__(self, key: bytes, algorithm: str) -> None:
+        if algorithm == "aes-gcm" and len(key) in (16, 32):
+            self._cipher: AESGCM | ChaCha20Poly1305 = AESGCM(key)
+        elif algorithm == "chacha20-poly1305" and len(key) == 32:
+            self._cipher = ChaCha20Poly1305(key)
+        else:
+            raise DecryptionError()
+
+    def __repr__(self) -> str:
+        return "DataCipher(<key hidden>)"
+
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError("key material is never pickled")
+
+    def seal(self, plaintext: bytes, associated_data: bytes | None) -> bytes:
+        nonce = new_nonce()
+        return nonce + self._cipher.encrypt(nonce, plaintext, associated_data)
+
+    def open(self, sealed: bytes, associated_data: bytes | None) -> bytes:
+        if len(sealed) < NONCE_BYTES + TAG_BYTES:
+            raise DecryptionError()
+        try:
+            return self._cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], associated_data)
+        except (InvalidTag, ValueError, OverflowError):
+            raise DecryptionError() from None

@@ -16,6 +16,7 @@ from strongroom.auth.userpass import UserpassAuth
 from strongroom.clock import Clock
 from strongroom.config import ServerSettings
 from strongroom.cursors import Cursors
+from strongroom.durations import parse_duration
 from strongroom.egress import EgressPolicy
 from strongroom.errors import KeyProviderUnavailable
 from strongroom.keys import Keyrings
@@ -31,8 +32,10 @@ from strongroom.server.services import Services
 from strongroom.service.admin import SystemService
 from strongroom.service.keys import DataKeyService
 from strongroom.service.listing import ListingService
+from strongroom.service.named_keys import NamedKeyStore
 from strongroom.service.namespaces import NamespaceService
 from strongroom.service.secrets import SecretService
+from strongroom.service.transit import TransitService
 from strongroom.store.protocol import Store
 
 __all__ = ["Runtime"]
@@ -100,8 +103,11 @@ class Runtime:
         audit = AuditBroker(
             store, provider, clock, settings.resolved_audit_dir, node_name=settings.node_name
         )
-        secrets = SecretService(store, keyrings, clock, settings.limits)
-        listing = ListingService(store, keyrings, settings.limits, Cursors(store))
+        namespaces = NamespaceService(store, keyrings, clock, settings.limits, tuple(uris))
+        secrets = SecretService(store, keyrings, clock, settings.limits, namespaces.kind)
+        listing = ListingService(store, keyrings, settings.limits, Cursors(store), namespaces.kind)
+        named_keys = NamedKeyStore(store, keyrings)
+        transit = TransitService(named_keys, clock, namespaces.kind, parse_duration)
         egress = EgressPolicy(settings.egress_allow)
         rotation_registry = rotators or RotatorRegistry()
         notifier = Notifier(secrets, egress)
@@ -129,7 +135,7 @@ class Runtime:
             UserpassAuth(store, tokens, guard, HashQueue()),
             audit,
             secrets,
-            NamespaceService(store, keyrings, clock, settings.limits, tuple(uris)),
+            namespaces,
             DataKeyService(keyrings, settings.limits),
             SystemService(policies, audit),
             rotation,
@@ -147,6 +153,7 @@ class Runtime:
             approle=runtime.approle,
             userpass=runtime.userpass,
             rotation=rotation,
+            transit=transit,
             limits=settings.limits,
             pause_if_busy=pause_if_busy,
         )
@@ -167,6 +174,7 @@ class Runtime:
             self.policies.forget()
         if topic in ("keyring", "*"):
             self.keyrings.forget("" if topic == "*" else key)
+            self.namespaces.forget_kinds()
 
     def close(self) -> None:
         if self.stop_listening is not None:

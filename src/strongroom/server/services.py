@@ -17,6 +17,7 @@ from strongroom.service.keys import DataKeyService
 from strongroom.service.listing import ListingService
 from strongroom.service.namespaces import NamespaceService
 from strongroom.service.secrets import SecretService
+from strongroom.service.transit import TransitService
 
 __all__ = ["Services"]
 
@@ -33,5 +34,6 @@ class Services:
     approle: AppRoleAuth
     userpass: UserpassAuth
     rotation: RotationService
+    transit: TransitService
     limits: Limits
     pause_if_busy: Callable[[], None]  # long batch jobs yield to request traffic

@@ -5,10 +5,11 @@ count or page tells it anything about the others."""
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from strongroom.auth import Identity
 from strongroom.cursors import Cursors
+from strongroom.errors import NotFound
 from strongroom.keys import Keyrings
 from strongroom.limits import Limits
 from strongroom.paths import check_namespace, check_prefix
@@ -24,7 +25,15 @@ SCAN_BUDGET_PAGES = 10
 
 
 class ListingService:
-    def __init__(self, store: Store, keyrings: Keyrings, limits: Limits, cursors: Cursors) -> None:
+    def __init__(
+        self,
+        store: Store,
+        keyrings: Keyrings,
+        limits: Limits,
+        cursors: Cursors,
+        kind_of: Callable[[str], str | None] = lambda namespace: "kv-v2",
+    ) -> None:
+        self._kind_of = kind_of
         self._store = store
         self._keyrings = keyrings
         self.limits = limits
@@ -35,6 +44,8 @@ class ListingService:
         base = check_prefix(prefix, self.limits)
         folder = base + "/" if base else ""
         identity.require(capability, kv_policy_path(namespace, METADATA, folder))
+        if self._kind_of(namespace) not in ("kv-v2", None):
+            raise NotFound(f"{namespace} is not a KV mount")
         self._keyrings.get(namespace)
         return folder
 

@@ -15,6 +15,7 @@ from strongroom.kms.provider import KeyProvider, RotatableKeyProvider
 from strongroom.limits import Limits
 from strongroom.paths import check_namespace
 from strongroom.service.kv_config import KV_CONFIG_KIND
+from strongroom.service.named_keys import NAMED_KEY_KIND
 from strongroom.service.secrets import encoded_version_context
 from strongroom.store.protocol import Store
 from strongroom.types import KeyTermStatus, NamespaceInfo, RewrapProgress, format_time
@@ -34,7 +35,7 @@ MAX_REWRAP_BATCH = 5000
 _WORK_SLICE = 0.0005  # seconds of rewrap work between two chances to pause
 
 
-KINDS = ("kv-v2",)  # transit and the AWS kinds come with their surfaces
+KINDS = ("kv-v2", "transit")  # the AWS kinds come with their surface
 MAX_DESCRIPTION_CHARS = 1024
 MAX_OPTIONS = 16
 MAX_OPTION_CHARS = 256
@@ -108,6 +109,24 @@ class NamespaceService:
         self._keyrings = keyrings
         self._clock = clock
         self._limits = limits
+        self._kinds: dict[str, str | None] = {}  # a namespace's kind never changes while it lives
+
+    def kind(self, name: str) -> str | None:
+        """The kind of a namespace (None: there is none), for the services that serve one kind
+        only. No policy check: it answers only after the caller's own check."""
+        known = self._kinds.get(name, "")
+        if known != "":
+            return known
+        raw = self._store.get_record(_NAMESPACE_KIND, name)
+        found = None if raw is None else str(json.loads(raw).get("kind", "kv-v2"))
+        if len(self._kinds) >= 10_000:
+            self._kinds.clear()
+        self._kinds[name] = found
+        return found
+
+    def forget_kinds(self) -> None:
+        """Another node created or deleted a namespace."""
+        self._kinds.clear()
 
     def _info(self, name: str) -> NamespaceInfo:
         raw = self._store.get_record(_NAMESPACE_KIND, name)
@@ -150,6 +169,7 @@ class NamespaceService:
         record = json.dumps({"created": self._clock.now(), **settings}).encode()
         if not self._store.replace_record(_NAMESPACE_KIND, name, None, record):
             raise Conflict(f"namespace {name!r} already exists")
+        self._kinds.pop(name, None)
         return self._info(name)
 
     def ensure(self, name: str) -> None:
@@ -177,7 +197,11 @@ class NamespaceService:
         self._store.delete_namespace_data(name)
         self._store.delete_record(_REWRAP_KIND, name)
         self._store.delete_record(KV_CONFIG_KIND, name)
+        for key in self._store.list_records(NAMED_KEY_KIND):
+            if key.startswith(f"{name}/"):
+                self._store.delete_record(NAMED_KEY_KIND, key)
         self._store.delete_record(_NAMESPACE_KIND, name)
+        self._kinds.pop(name, None)
 
     # -- keys
     def rotate(self, identity: Identity, name: str) -> NamespaceInfo:

@@ -107,7 +107,15 @@ def _subkeys(data: dict[str, Any], depth: int, level: int = 1) -> dict[str, Any]
 
 
 class SecretService:
-    def __init__(self, store: Store, keyrings: Keyrings, clock: Clock, limits: Limits) -> None:
+    def __init__(
+        self,
+        store: Store,
+        keyrings: Keyrings,
+        clock: Clock,
+        limits: Limits,
+        kind_of: Callable[[str], str | None] = lambda namespace: "kv-v2",
+    ) -> None:
+        self._kind_of = kind_of  # a KV operation on a mount of another kind finds nothing
         self._store = store
         self._keyrings = keyrings
         self._clock = clock
@@ -124,7 +132,7 @@ class SecretService:
         check_namespace(namespace, self.limits)
         check_path(path, self.limits)
         identity.require(capability, kv_policy_path(namespace, area, path))
-        self._keyrings.get(namespace)  # NotFound for an unknown namespace
+        self._kv_mount(namespace)
 
     def _target_write(
         self, identity: Identity, namespace: str, path: str, area: str = DATA
@@ -136,7 +144,12 @@ class SecretService:
             kv_policy_path(namespace, area, path),
             lambda: self._store.get_secret(namespace, path) is not None,
         )
-        self._keyrings.get(namespace)
+        self._kv_mount(namespace)
+
+    def _kv_mount(self, namespace: str) -> None:
+        if self._kind_of(namespace) not in ("kv-v2", None):
+            raise NotFound(f"{namespace} is not a KV mount")
+        self._keyrings.get(namespace)  # NotFound for an unknown namespace
 
     def _secret(self, namespace: str, path: str) -> SecretRecord:
         secret = self._store.get_secret(namespace, path)
@@ -411,7 +424,7 @@ class SecretService:
     def config(self, identity: Identity, namespace: str) -> KvConfig:
         check_namespace(namespace, self.limits)
         identity.require("read", f"{namespace}/config")
-        self._keyrings.get(namespace)
+        self._kv_mount(namespace)
         return load_kv_config(self._store, namespace)
 
     def write_config(
@@ -425,7 +438,7 @@ class SecretService:
     ) -> None:
         check_namespace(namespace, self.limits)
         identity.require("update", f"{namespace}/config")
-        self._keyrings.get(namespace)
+        self._kv_mount(namespace)
         self._check_max_versions(max_versions)
         for _ in range(_WRITE_RETRIES):
             before = self._store.get_record(KV_CONFIG_KIND, namespace)

@@ -12,13 +12,14 @@ from strongroom.server.surface import Surface
 from strongroom.server.vault.auth import AUTH_ROUTES
 from strongroom.server.vault.kv import KV_ROUTES
 from strongroom.server.vault.system import SYSTEM_ROUTES
+from strongroom.server.vault.transit import TRANSIT_ROUTES
 from strongroom.server.vault.wire import method_of, render, render_error
 
 __all__ = ["PREFIX", "VAULT_ROUTES", "vault_surface"]
 
 PREFIX = "/v1/"
 # sys/ and auth/ first: a KV route's {mount} would match them too.
-VAULT_ROUTES = (*SYSTEM_ROUTES, *AUTH_ROUTES, *KV_ROUTES)
+VAULT_ROUTES = (*SYSTEM_ROUTES, *AUTH_ROUTES, *KV_ROUTES, *TRANSIT_ROUTES)
 
 
 def _claims(scope: Mapping[str, Any]) -> bool:

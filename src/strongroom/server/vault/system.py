@@ -174,12 +174,13 @@ def leader(call: Call) -> Answer:
 
 # -- mounts
 def mount_entry(info: NamespaceInfo) -> dict[str, Any]:
+    kv = info.kind == "kv-v2"
     return {
-        "type": "kv",
+        "type": "kv" if kv else info.kind,
         "description": info.description,
-        "accessor": f"kv_{info.name}",
+        "accessor": f"{'kv' if kv else info.kind}_{info.name}",
         "config": {"default_lease_ttl": 0, "max_lease_ttl": 0, "force_no_cache": False},
-        "options": {"version": "2"},
+        "options": {"version": "2"} if kv else None,
         "local": False,
         "seal_wrap": False,
         "external_entropy_access": False,
@@ -218,12 +219,15 @@ def enable_mount(call: Call) -> Answer:
     version = str(options.get("version", "1" if kind == "kv" else ""))
     if kind == "kv" and version != "2":
         raise BadRequest('strongroom serves KV version 2 only: send "options": {"version": "2"}')
-    if kind not in ("kv", "kv-v2"):
-        raise BadRequest(f"unsupported mount type {kind!r}: strongroom mounts kv (version 2)")
+    if kind not in ("kv", "kv-v2", "transit"):
+        raise BadRequest(
+            f"unsupported mount type {kind!r}: strongroom mounts kv (version 2) and transit"
+        )
     description = doc.get("description") or ""
     services = call.services
+    chosen = "transit" if kind == "transit" else "kv-v2"
     try:
-        services.namespaces.create(call.identity, name, kind="kv-v2", description=description)
+        services.namespaces.create(call.identity, name, kind=chosen, description=description)
     except Conflict:
         raise BadRequest(f"path is already in use at {name}/") from None
     return Answer.empty()
@@ -246,7 +250,7 @@ def read_tune(call: Call) -> Answer:
             "max_lease_ttl": 0,
             "force_no_cache": False,
             "description": info.description,
-            "options": {"version": "2"},
+            "options": mount_entry(info)["options"],
         },
     )
 
@@ -424,8 +428,8 @@ def capabilities_other(call: Call) -> Answer:
 
 
 # -- tools
-def _format(doc: dict[str, Any]) -> str:
-    chosen = doc.get("format", "base64")
+def _format(doc: dict[str, Any], default: str = "base64") -> str:
+    chosen = doc.get("format") or default
     if chosen not in ("base64", "hex"):
         raise BadRequest('format must be "base64" or "hex"')
     return str(chosen)
@@ -442,8 +446,10 @@ def tools_random(call: Call) -> Answer:
         raw_count = parse_query_int(raw_count, "bytes")
     if isinstance(raw_count, bool) or not isinstance(raw_count, int):
         raise BadRequest("bytes must be an integer")
-    if not 1 <= raw_count <= _MAX_RANDOM_BYTES:
-        raise BadRequest(f"bytes must be from 1 to {_MAX_RANDOM_BYTES}")
+    if raw_count >= _MAX_RANDOM_BYTES:
+        raise BadRequest(f"'bytes' should be less than {_MAX_RANDOM_BYTES}")
+    if raw_count < 1:
+        raise BadRequest("'bytes' must be positive")
     return envelope(call, {"random_bytes": _encode(os.urandom(raw_count), _format(doc))})
 
 
@@ -460,7 +466,7 @@ def tools_hash(call: Call) -> Answer:
     except (binascii.Error, ValueError):
         raise BadRequest("unable to decode input as base64") from None
     digest = hashlib.new(_HASHES[algorithm], data).digest()
-    return envelope(call, {"sum": _encode(digest, _format(doc))})
+    return envelope(call, {"sum": _encode(digest, _format(doc, "hex"))})
 
 
 # -- audit devices

@@ -1,0 +1,294 @@
+"""Vault's Transit API over strongroom's named keys: a mount of kind ``transit``. Parse, call the
+Transit service, answer in Vault's shapes."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from strongroom.errors import BadRequest
+from strongroom.server.routes import Answer, Call, Route
+from strongroom.server.vault.fields import vault_int
+from strongroom.server.vault.system import tools_hash, tools_random
+from strongroom.server.vault.wire import envelope, list_answer
+from strongroom.service.named_keys import NamedKey
+from strongroom.service.transit import Batch, BatchItem, ItemResult, key_type, public_keys
+from strongroom.types import format_time
+
+__all__ = [
+    "TRANSIT_ROUTES",
+    "configure_key",
+    "create_key",
+    "datakey",
+    "decrypt",
+    "delete_key",
+    "encrypt",
+    "export_key",
+    "hash_input",
+    "hmac",
+    "key_info",
+    "list_keys",
+    "random_bytes",
+    "read_key",
+    "rewrap",
+    "rotate_key",
+    "sign",
+    "trim_key",
+    "verify",
+]
+
+_CURVE_NAMES = {"ed25519": "ed25519", "ecdsa-p256": "P-256", "rsa-2048": "rsa-2048"}
+
+
+def key_info(key: NamedKey) -> dict[str, Any]:
+    kind = key_type(key)
+    shown = {n: v for n, v in key.versions.items() if n >= key.min_decryption_version}
+    keys: dict[str, Any]
+    if kind.signing:
+        public = public_keys(key)
+        keys = {
+            str(n): {
+                "certificate_chain": "",
+                "creation_time": format_time(v.created),
+                "name": _CURVE_NAMES[key.type],
+                "public_key": public[n],
+            }
+            for n, v in shown.items()
+        }
+    else:
+        keys = {str(n): int(v.created) for n, v in shown.items()}
+    info: dict[str, Any] = {
+        "allow_plaintext_backup": key.allow_plaintext_backup,
+        "auto_rotate_period": int(key.auto_rotate_period),
+        "deletion_allowed": key.deletion_allowed,
+        "derived": key.derived,
+        "exportable": key.exportable,
+        "imported_key": False,
+        "keys": keys,
+        "latest_version": key.latest_version,
+        "min_available_version": key.min_available_version,
+        "min_decryption_version": key.min_decryption_version,
+        "min_encryption_version": key.min_encryption_version,
+        "name": key.name,
+        "soft_deleted": False,
+        "supports_decryption": kind.encryption,
+        "supports_derivation": kind.derivation,
+        "supports_encryption": kind.encryption,
+        "supports_signing": kind.signing,
+        "type": key.type,
+    }
+    if key.derived:
+        info["kdf"] = "hkdf_sha256"
+    return info
+
+
+def _batch(call: Call) -> Batch:
+    doc = call.json()
+    raw = doc.get("batch_input")
+    if raw is None:
+        return Batch([BatchItem(doc)])
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise BadRequest("batch_input must be a list of objects")
+    # Request-wide settings (key_version, context…) apply to items that do not set their own.
+    shared = {k: v for k, v in doc.items() if k != "batch_input"}
+    return Batch([BatchItem({**shared, **item}) for item in raw], batch=True)
+
+
+def _results(call: Call, batch: Batch, results: list[ItemResult]) -> Answer:
+    if not batch.batch:
+        return envelope(call, results[0].value)
+    rendered = []
+    for item, result in zip(batch.items, results, strict=True):
+        reference = item.get("reference") or ""
+        if result.error:
+            rendered.append({"error": result.error, "reference": reference})
+        else:
+            rendered.append({**result.value, "reference": reference})
+    failed = any(result.error for result in results)
+    return envelope(call, {"batch_results": rendered}, status=400 if failed else 200)
+
+
+def _mount_name(call: Call) -> tuple[str, str]:
+    return call.params["mount"], call.params["name"]
+
+
+# -- keys
+def create_key(call: Call) -> Answer:
+    mount, name = _mount_name(call)
+    key = call.services.transit.create_key(call.identity, mount, name, call.json())
+    return envelope(call, key_info(key))
+
+
+def read_key(call: Call) -> Answer:
+    mount, name = _mount_name(call)
+    return envelope(call, key_info(call.services.transit.read_key(call.identity, mount, name)))
+
+
+def list_keys(call: Call) -> Answer:
+    return list_answer(call, call.services.transit.list_keys(call.identity, call.params["mount"]))
+
+
+def delete_key(call: Call) -> Answer:
+    mount, name = _mount_name(call)
+    call.services.transit.delete_key(call.identity, mount, name)
+    return Answer.empty()
+
+
+def configure_key(call: Call) -> Answer:
+    mount, name = _mount_name(call)
+    key = call.services.transit.configure(call.identity, mount, name, call.json())
+    return envelope(call, key_info(key))
+
+
+def rotate_key(call: Call) -> Answer:
+    mount, name = _mount_name(call)
+    return envelope(call, key_info(call.services.transit.rotate(call.identity, mount, name)))
+
+
+def trim_key(call: Call) -> Answer:
+    mount, name = _mount_name(call)
+    minimum = vault_int(call.json(), "min_available_version")
+    return envelope(call, key_info(call.services.transit.trim(call.identity, mount, name, minimum)))
+
+
+def export_key(call: Call) -> Answer:
+    mount, name = _mount_name(call)
+    kind = call.params["kind"]
+    key, chosen = call.services.transit.export(
+        call.identity, mount, kind, name, call.params.get("version")
+    )
+    return envelope(
+        call,
+        {
+            "name": key.name,
+            "type": key.type,
+            "keys": {str(n): base64.b64encode(raw).decode() for n, raw in chosen.items()},
+        },
+    )
+
+
+# -- data
+def encrypt(call: Call) -> Answer:
+    mount, name = _mount_name(call)
+    batch = _batch(call)
+    results = call.services.transit.encrypt(
+        call.identity, mount, name, batch, call.json().get("type")
+    )
+    return _results(call, batch, results)
+
+
+def decrypt(call: Call) -> Answer:
+    mount, name = _mount_name(call)
+    batch = _batch(call)
+    return _results(call, batch, call.services.transit.decrypt(call.identity, mount, name, batch))
+
+
+def rewrap(call: Call) -> Answer:
+    mount, name = _mount_name(call)
+    batch = _batch(call)
+    return _results(call, batch, call.services.transit.rewrap(call.identity, mount, name, batch))
+
+
+def datakey(call: Call) -> Answer:
+    mount, name = _mount_name(call)
+    item = BatchItem(call.json())
+    data = call.services.transit.datakey(call.identity, mount, name, call.params["kind"], item)
+    return envelope(call, data)
+
+
+def _relative(call: Call) -> str:
+    """The request's path below the mount: Vault's policies name it (``sign/key/sha2-512``)."""
+    return call.path.split("/", 3)[3]
+
+
+def hmac(call: Call) -> Answer:
+    mount, name = _mount_name(call)
+    batch = _batch(call)
+    algorithm = call.params.get("algorithm") or call.json().get("algorithm") or "sha2-256"
+    results = call.services.transit.hmac(
+        call.identity, mount, name, batch, str(algorithm), _relative(call)
+    )
+    return _results(call, batch, results)
+
+
+def _signature_options(call: Call) -> dict[str, Any]:
+    doc = dict(call.json())
+    if call.params.get("algorithm"):
+        doc["hash_algorithm"] = call.params["algorithm"]
+    return doc
+
+
+def sign(call: Call) -> Answer:
+    mount, name = _mount_name(call)
+    batch = _batch(call)
+    results = call.services.transit.sign(
+        call.identity, mount, name, batch, _signature_options(call), _relative(call)
+    )
+    return _results(call, batch, results)
+
+
+def verify(call: Call) -> Answer:
+    mount, name = _mount_name(call)
+    batch = _batch(call)
+    transit = call.services.transit
+    if batch.any("hmac"):
+        doc = call.json()
+        algorithm = (
+            call.params.get("algorithm")
+            or doc.get("hash_algorithm")
+            or doc.get("algorithm")
+            or "sha2-256"
+        )
+        results = transit.hmac(call.identity, mount, name, batch, str(algorithm), _relative(call))
+    else:
+        results = transit.verify(
+            call.identity, mount, name, batch, _signature_options(call), _relative(call)
+        )
+    return _results(call, batch, results)
+
+
+def random_bytes(call: Call) -> Answer:
+    call.services.transit.check_tool(call.identity, call.params["mount"], _relative(call))
+    return tools_random(call)
+
+
+def hash_input(call: Call) -> Answer:
+    call.services.transit.check_tool(call.identity, call.params["mount"], _relative(call))
+    return tools_hash(call)
+
+
+_T = "/v1/{mount}"
+
+
+def _writes(path: str, handler: Any, operation: str) -> tuple[Route, ...]:
+    return (
+        Route("POST", path, handler, operation),
+        Route("PUT", path, handler, f"{operation}Put"),
+    )
+
+
+TRANSIT_ROUTES = (
+    Route("LIST", f"{_T}/keys", list_keys, "transitListKeys"),
+    Route("GET", f"{_T}/keys/{{name}}", read_key, "transitReadKey"),
+    *_writes(f"{_T}/keys/{{name}}", create_key, "transitCreateKey"),
+    Route("DELETE", f"{_T}/keys/{{name}}", delete_key, "transitDeleteKey"),
+    *_writes(f"{_T}/keys/{{name}}/config", configure_key, "transitConfigureKey"),
+    *_writes(f"{_T}/keys/{{name}}/rotate", rotate_key, "transitRotateKey"),
+    *_writes(f"{_T}/keys/{{name}}/trim", trim_key, "transitTrimKey"),
+    Route("GET", f"{_T}/export/{{kind}}/{{name}}", export_key, "transitExport"),
+    Route("GET", f"{_T}/export/{{kind}}/{{name}}/{{version}}", export_key, "transitExportVersion"),
+    *_writes(f"{_T}/encrypt/{{name}}", encrypt, "transitEncrypt"),
+    *_writes(f"{_T}/decrypt/{{name}}", decrypt, "transitDecrypt"),
+    *_writes(f"{_T}/rewrap/{{name}}", rewrap, "transitRewrap"),
+    *_writes(f"{_T}/datakey/{{kind}}/{{name}}", datakey, "transitDataKey"),
+    *_writes(f"{_T}/hmac/{{name}}", hmac, "transitHmac"),
+    *_writes(f"{_T}/hmac/{{name}}/{{algorithm}}", hmac, "transitHmacAlgorithm"),
+    *_writes(f"{_T}/sign/{{name}}", sign, "transitSign"),
+    *_writes(f"{_T}/sign/{{name}}/{{algorithm}}", sign, "transitSignAlgorithm"),
+    *_writes(f"{_T}/verify/{{name}}", verify, "transitVerify"),
+    *_writes(f"{_T}/verify/{{name}}/{{algorithm}}", verify, "transitVerifyAlgorithm"),
+    *_writes(f"{_T}/random", random_bytes, "transitRandom"),
+    *_writes(f"{_T}/random/{{bytes}}", random_bytes, "transitRandomBytes"),
+    *_writes(f"{_T}/hash", hash_input, "transitHash"),
+    *_writes(f"{_T}/hash/{{algorithm}}", hash_input, "transitHashAlgorithm"),
+)
