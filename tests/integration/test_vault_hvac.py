@@ -355,7 +355,7 @@ def test_sys_tools_random_hash_and_audit(client: hvac.Client) -> None:
     summed = client.adapter.post(f"{tools}/hash/sha2-512", json={"input": data, "format": "hex"})
     assert summed["data"]["sum"] == hashlib.sha512(b"hello").hexdigest()
     default = client.adapter.post(f"{tools}/hash", json={"input": data})["data"]["sum"]
-    assert base64.b64decode(default) == hashlib.sha256(b"hello").digest()
+    assert default == hashlib.sha256(b"hello").hexdigest()  # Vault's default format is hex
     with pytest.raises(hvac.exceptions.InvalidRequest):
         client.adapter.post(f"{tools}/random", json={"bytes": 10**9})
     with pytest.raises(hvac.exceptions.InvalidRequest):
@@ -488,3 +488,44 @@ def test_seed_example_userpass_login_write_and_read(
     seed.secrets.kv.v2.create_or_update_secret(path="mysecret", secret={"api_key": "abc123"})
     read = seed.secrets.kv.v2.read_secret_version(path="mysecret", raise_on_deleted_version=True)
     assert read["data"]["data"]["api_key"] == "abc123"
+
+
+# -- response wrapping
+def test_response_wrapping_wrap_unwrap_lookup_rewrap(
+    client: hvac.Client, server: StrongroomServer
+) -> None:
+    client.secrets.kv.v2.create_or_update_secret("wrap/me", secret={"k": "wrapped-value"})
+    wrapped = client.adapter.get("/v1/secret/data/wrap/me", headers={"X-Vault-Wrap-TTL": "60s"})
+    assert wrapped["data"] is None
+    info = wrapped["wrap_info"]
+    assert info["ttl"] == 60 and info["creation_path"] == "secret/data/wrap/me"
+    # Lookup needs no token at all (Vault's rule): it tells only the wrapping's own facts.
+    looked = httpx.post(f"{server.addr}/v1/sys/wrapping/lookup", json={"token": info["token"]})
+    lookup = looked.json()
+    assert lookup["data"]["creation_path"] == "secret/data/wrap/me"
+    # The wrapping token itself unwraps, once.
+    holder = _as(server, info["token"])
+    unwrapped = holder.sys.unwrap()
+    assert unwrapped["data"]["data"] == {"k": "wrapped-value"}
+    with pytest.raises(hvac.exceptions.InvalidRequest):
+        client.sys.unwrap(info["token"])
+    # Wrapping a new token (a common hand-over), then rewrapping and unwrapping by body.
+    created = client.adapter.post(
+        "/v1/auth/token/create", json={"policies": ["default"]}, headers={"X-Vault-Wrap-TTL": "5m"}
+    )
+    first = created["wrap_info"]["token"]
+    second = client.adapter.post("/v1/sys/wrapping/rewrap", json={"token": first})["wrap_info"]
+    with pytest.raises(hvac.exceptions.InvalidRequest):
+        client.sys.unwrap(first)
+    handed = client.sys.unwrap(second["token"])
+    assert _as(server, handed["auth"]["client_token"]).is_authenticated()
+    own = client.sys.wrap(payload={"note": "mine"}, ttl="2m")["wrap_info"]
+    assert client.sys.unwrap(own["token"])["data"] == {"note": "mine"}
+    with pytest.raises(hvac.exceptions.InvalidRequest):
+        client.adapter.get("/v1/secret/data/wrap/me", headers={"X-Vault-Wrap-TTL": "nope"})
+    # A wrapping token can do nothing else.
+    other = client.adapter.get("/v1/secret/data/wrap/me", headers={"X-Vault-Wrap-TTL": "1m"})
+    with pytest.raises(hvac.exceptions.Forbidden):
+        _as(server, other["wrap_info"]["token"]).secrets.kv.v2.read_secret_version(
+            "wrap/me", raise_on_deleted_version=True
+        )

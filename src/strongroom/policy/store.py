@@ -32,7 +32,22 @@ path "auth/token/revoke-self" {
 path "sys/capabilities-self" {
   capabilities = ["update"]
 }
+# Response wrapping, as in Vault's default policy.
+path "sys/wrapping/wrap" {
+  capabilities = ["update"]
+}
+path "sys/wrapping/lookup" {
+  capabilities = ["update"]
+}
+path "sys/wrapping/unwrap" {
+  capabilities = ["update"]
+}
+path "sys/wrapping/rewrap" {
+  capabilities = ["update"]
+}
 """
+# The default policy as the first releases wrote it: replaced by the current one on start.
+_EARLIER_DEFAULT = DEFAULT_POLICY.split("# Response wrapping")[0]
 
 
 class PolicyStore:
@@ -42,9 +57,14 @@ class PolicyStore:
         self._lock = threading.Lock()
         self._acls: dict[tuple[str, ...], tuple[ACL, float]] = {}
         self.on_change: list[Callable[[], None]] = []
-        if self._store.get_record(_KIND, "default") is None:
+        stored = self._store.get_record(_KIND, "default")
+        if stored is None:
             self._store.replace_record(
                 _KIND, "default", None, self._encode("default", DEFAULT_POLICY)
+            )
+        elif json.loads(stored).get("text") == _EARLIER_DEFAULT:  # never an operator's edit
+            self._store.replace_record(
+                _KIND, "default", stored, self._encode("default", DEFAULT_POLICY)
             )
 
     @staticmethod

@@ -36,6 +36,7 @@ from strongroom.service.named_keys import NamedKeyStore
 from strongroom.service.namespaces import NamespaceService
 from strongroom.service.secrets import SecretService
 from strongroom.service.transit import TransitService
+from strongroom.service.wrapping import WrappingService
 from strongroom.store.protocol import Store
 
 __all__ = ["Runtime"]
@@ -154,6 +155,7 @@ class Runtime:
             userpass=runtime.userpass,
             rotation=rotation,
             transit=transit,
+            wrapping=WrappingService(store, tokens, clock),
             limits=settings.limits,
             pause_if_busy=pause_if_busy,
         )

@@ -52,6 +52,7 @@ class Scheduler:
             log.info("rotation of %s/%s: %s", result.namespace, result.path, result.result)
         runtime.rotation.warn_expiring()
         runtime.login_guard.prune()
+        runtime.services.wrapping.tidy()
         for name in runtime.services.transit.rotate_due():
             log.info("transit key %s rotated on its auto_rotate_period", name)
         if runtime.settings.rotate_keys_every > 0:

@@ -18,6 +18,7 @@ from strongroom.service.listing import ListingService
 from strongroom.service.namespaces import NamespaceService
 from strongroom.service.secrets import SecretService
 from strongroom.service.transit import TransitService
+from strongroom.service.wrapping import WrappingService
 
 __all__ = ["Services"]
 
@@ -35,5 +36,6 @@ class Services:
     userpass: UserpassAuth
     rotation: RotationService
     transit: TransitService
+    wrapping: WrappingService
     limits: Limits
     pause_if_busy: Callable[[], None]  # long batch jobs yield to request traffic

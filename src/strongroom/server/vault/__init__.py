@@ -4,22 +4,44 @@ Vault tooling, as a view of the same secrets, tokens and policies as the native 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from strongroom.auth.authenticators import BearerToken, HeaderToken
 from strongroom.auth.tokens import TokenRegistry
+from strongroom.server.routes import Route
 from strongroom.server.surface import Surface
 from strongroom.server.vault.auth import AUTH_ROUTES
 from strongroom.server.vault.kv import KV_ROUTES
 from strongroom.server.vault.system import SYSTEM_ROUTES
 from strongroom.server.vault.transit import TRANSIT_ROUTES
 from strongroom.server.vault.wire import method_of, render, render_error
+from strongroom.server.vault.wrapping import WRAPPING_ROUTES, with_wrapping
 
 __all__ = ["PREFIX", "VAULT_ROUTES", "vault_surface"]
 
 PREFIX = "/v1/"
+# Answered as they are, never wrapped: the wrapping endpoints and the seal's own.
+_NEVER_WRAPPED = frozenset(
+    {"sysHealth", "sysSealStatus", "sysInitStatus", "sysInit", "sysInitPut", "sysUnseal"}
+    | {"sysUnsealPut", "sysLeader"}
+    | {route.operation for route in WRAPPING_ROUTES}
+)
+
+
+def _wrappable(routes: tuple[Route, ...]) -> tuple[Route, ...]:
+    return tuple(
+        route
+        if route.operation in _NEVER_WRAPPED
+        else replace(route, handler=with_wrapping(route.handler))
+        for route in routes
+    )
+
+
 # sys/ and auth/ first: a KV route's {mount} would match them too.
-VAULT_ROUTES = (*SYSTEM_ROUTES, *AUTH_ROUTES, *KV_ROUTES, *TRANSIT_ROUTES)
+VAULT_ROUTES = _wrappable(
+    (*WRAPPING_ROUTES, *SYSTEM_ROUTES, *AUTH_ROUTES, *KV_ROUTES, *TRANSIT_ROUTES)
+)
 
 
 def _claims(scope: Mapping[str, Any]) -> bool:

@@ -58,8 +58,9 @@ def envelope(
     auth: Any = None,
     warnings: list[str] | None = None,
     status: int = 200,
+    wrap_info: Any = None,
 ) -> Answer:
-    """Vault's response envelope around ``data`` (or ``auth``)."""
+    """Vault's response envelope around ``data`` (or ``auth``, or ``wrap_info``)."""
     return Answer(
         {
             "request_id": call.request_id,
@@ -67,7 +68,7 @@ def envelope(
             "renewable": False,
             "lease_duration": 0,
             "data": data,
-            "wrap_info": None,
+            "wrap_info": wrap_info,
             "warnings": warnings,
             "auth": auth,
         },

@@ -1,0 +1,98 @@
+"""Response wrapping on the Vault surface: ``X-Vault-Wrap-TTL`` on any request, and the
+``sys/wrapping/*`` endpoints."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from strongroom.durations import parse_duration
+from strongroom.errors import BadRequest
+from strongroom.server.routes import Answer, Call, Handler, Route
+from strongroom.server.vault.wire import envelope
+
+__all__ = ["WRAPPING_ROUTES", "with_wrapping"]
+
+_WRAP_HEADER = "x-vault-wrap-ttl"
+
+
+def _ttl(call: Call) -> float | None:
+    raw = call.header(_WRAP_HEADER)
+    if raw is None or raw == "":
+        return None
+    seconds = parse_duration(raw, "X-Vault-Wrap-TTL")
+    if not seconds:
+        raise BadRequest("X-Vault-Wrap-TTL must be a positive duration such as 60s or 5m")
+    return seconds
+
+
+def _response(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: doc[k] for k in ("data", "auth", "warnings") if doc.get(k) is not None}
+
+
+def with_wrapping(handler: Handler) -> Handler:
+    """The route's handler, whose answer is wrapped when the request asks for it."""
+
+    def wrapping(call: Call) -> Answer:
+        ttl = _ttl(call)
+        if ttl is None:
+            return handler(call)
+        call.must_not_block()  # wrapping writes a record
+        answer = handler(call)
+        if answer.status != 200 or answer.raw is not None or not isinstance(answer.doc, dict):
+            return answer
+        path = call.path.removeprefix("/v1/")
+        info = call.services.wrapping.wrap(_response(answer.doc), ttl, path)
+        return envelope(call, None, wrap_info=info.to_json())
+
+    wrapping.__name__ = handler.__name__
+    return wrapping
+
+
+def _token(call: Call) -> tuple[Any, bool]:
+    """The wrapping token: the body's, or the request's own credential."""
+    given = call.json().get("token") if call.body else None
+    if given:
+        return given, given == call.credential
+    return call.credential, True
+
+
+def wrap(call: Call) -> Answer:
+    ttl = _ttl(call)
+    if ttl is None:
+        raise BadRequest("wrapping requires the X-Vault-Wrap-TTL header")
+    info = call.services.wrapping.wrap_data(call.identity, call.json(), ttl)
+    return envelope(call, None, wrap_info=info.to_json())
+
+
+def unwrap(call: Call) -> Answer:
+    token, own = _token(call)
+    response = call.services.wrapping.unwrap(call.identity_or_none, token, own)
+    answer = envelope(call, response.get("data"), auth=response.get("auth"))
+    answer.doc["warnings"] = response.get("warnings")
+    return answer
+
+
+def lookup(call: Call) -> Answer:
+    return envelope(call, call.services.wrapping.lookup(_token(call)[0]))
+
+
+def rewrap(call: Call) -> Answer:
+    token, own = _token(call)
+    info = call.services.wrapping.rewrap(call.identity_or_none, token, own)
+    return envelope(call, None, wrap_info=info.to_json())
+
+
+def _writes(path: str, handler: Handler, operation: str, **flags: Any) -> tuple[Route, ...]:
+    route = Route("POST", path, handler, operation, **flags)
+    return (route, replace(route, method="PUT", operation=f"{operation}Put"))
+
+
+_W = "/v1/sys/wrapping"
+
+WRAPPING_ROUTES = (
+    *_writes(f"{_W}/wrap", wrap, "sysWrap"),
+    *_writes(f"{_W}/unwrap", unwrap, "sysUnwrap"),
+    *_writes(f"{_W}/lookup", lookup, "sysWrapLookup", public=True),
+    *_writes(f"{_W}/rewrap", rewrap, "sysRewrap"),
+)
