@@ -3,6 +3,7 @@ real OpenBao: exit codes and JSON output agree once ids and times are normalized
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -156,3 +157,25 @@ def test_the_cli_behaves_the_same_against_openbao(
     theirs = _kv_session(Bao(openbao.addr, openbao.root_token, tmp_path / "theirs"))
     different = [f"{a}\n    {b}" for a, b in zip(theirs, ours, strict=True) if a != b]
     assert not different, "\n".join(different)
+
+
+def test_transit_and_mounts_with_the_cli(server: StrongroomServer, tmp_path: Path) -> None:
+    bao = Bao(server.addr, ROOT, tmp_path / "transit")
+    assert bao.run("secrets", "enable", "transit").returncode == 0
+    assert "transit/" in bao.json("secrets", "list", "-format=json")
+    assert "userpass/" in bao.json("auth", "list", "-format=json")
+    assert bao.run("write", "-f", "transit/keys/cli").returncode == 0
+    plaintext = base64.b64encode(b"from the cli").decode()
+    sealed = bao.json("write", "-format=json", "transit/encrypt/cli", f"plaintext={plaintext}")
+    ciphertext = sealed["data"]["ciphertext"]
+    assert ciphertext.startswith("vault:v1:")
+    opened = bao.json("write", "-format=json", "transit/decrypt/cli", f"ciphertext={ciphertext}")
+    assert base64.b64decode(opened["data"]["plaintext"]) == b"from the cli"
+    assert bao.run("write", "-f", "transit/keys/cli/rotate").returncode == 0
+    assert bao.json("read", "-format=json", "transit/keys/cli")["data"]["latest_version"] == 2
+    assert bao.json("list", "-format=json", "transit/keys") == ["cli"]
+    assert bao.run("kv", "put", "secret/cli/wrapped", "k=v").returncode == 0
+    wrapped = bao.json("kv", "get", "-format=json", "-wrap-ttl=60s", "secret/cli/wrapped")
+    assert wrapped["wrap_info"]["ttl"] == 60
+    unwrapped = bao.json("unwrap", "-format=json", wrapped["wrap_info"]["token"])
+    assert unwrapped["data"]["data"] == {"k": "v"}

@@ -9,7 +9,7 @@ from typing import Any
 
 from strongroom.auth.authenticators import BearerToken, HeaderToken
 from strongroom.auth.tokens import TokenRegistry
-from strongroom.server.routes import Route
+from strongroom.server.routes import Answer, Call, Handler, Route
 from strongroom.server.surface import Surface
 from strongroom.server.vault.auth import AUTH_ROUTES
 from strongroom.server.vault.kv import KV_ROUTES
@@ -29,17 +29,32 @@ _NEVER_WRAPPED = frozenset(
 )
 
 
-def _wrappable(routes: tuple[Route, ...]) -> tuple[Route, ...]:
+def _null_is_empty(handler: Handler) -> Handler:
+    """Vault reads a JSON ``null`` body as no body (``bao write -f`` sends one)."""
+
+    def vault_body(call: Call) -> Answer:
+        if call.body.strip() == b"null":
+            call.parsed_body = {}
+        return handler(call)
+
+    vault_body.__name__ = handler.__name__
+    return vault_body
+
+
+def _adapted(routes: tuple[Route, ...]) -> tuple[Route, ...]:
     return tuple(
-        route
-        if route.operation in _NEVER_WRAPPED
-        else replace(route, handler=with_wrapping(route.handler))
+        replace(
+            route,
+            handler=_null_is_empty(
+                route.handler if route.operation in _NEVER_WRAPPED else with_wrapping(route.handler)
+            ),
+        )
         for route in routes
     )
 
 
 # sys/ and auth/ first: a KV route's {mount} would match them too.
-VAULT_ROUTES = _wrappable(
+VAULT_ROUTES = _adapted(
     (*WRAPPING_ROUTES, *SYSTEM_ROUTES, *AUTH_ROUTES, *KV_ROUTES, *TRANSIT_ROUTES)
 )
 
