@@ -11,6 +11,7 @@ from strongroom.cli.audit import audit
 from strongroom.cli.auth import login, token
 from strongroom.cli.kv import kv
 from strongroom.cli.machine import approle, userpass
+from strongroom.cli.migrate import migrate
 from strongroom.cli.namespace import keys, namespace
 from strongroom.cli.operator import operator
 from strongroom.cli.output import CliContext, fail
@@ -75,6 +76,7 @@ cli.add_command(userpass)
 cli.add_command(audit)
 cli.add_command(operator)
 cli.add_command(run)
+cli.add_command(migrate)
 
 
 def _json_in(argv: list[str]) -> bool:

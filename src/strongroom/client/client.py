@@ -104,9 +104,13 @@ class Client(RotationCalls, AuthCalls, SystemCalls, BaseClient):
         max_versions: int | None = None,
         cas_required: bool | None = None,
         custom_metadata: Mapping[str, str] | None = None,
+        delete_version_after: float | None = None,
     ) -> SecretMetadata | None:
-        """The metadata afterwards; None when this token may write but not read it (204)."""
+        """The metadata afterwards; None when this token may write but not read it (204).
+        ``delete_version_after``: seconds after which each new version reads as deleted."""
         body: dict[str, Any] = {}
+        if delete_version_after is not None:
+            body["delete_version_after"] = int(delete_version_after)
         if max_versions is not None:
             body["max_versions"] = max_versions
         if cas_required is not None:

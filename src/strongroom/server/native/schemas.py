@@ -53,6 +53,7 @@ METADATA_BODY = {
         "max_versions": {"type": "integer", "minimum": 0},
         "cas_required": {"type": "boolean"},
         "custom_metadata": {"type": "object", "additionalProperties": STR},
+        "delete_version_after": DURATION,
     },
 }
 VERSION_METADATA = {

@@ -3,6 +3,7 @@ answer; no business logic here."""
 
 from __future__ import annotations
 
+from strongroom.durations import parse_duration
 from strongroom.errors import BadRequest
 from strongroom.server.bodies import body_int, versions_field
 from strongroom.server.native.schemas import (
@@ -129,6 +130,9 @@ def write_metadata(call: Call) -> Answer:
         max_versions=body_int(doc, "max_versions"),
         cas_required=cas_required,
         custom_metadata=doc.get("custom_metadata"),
+        delete_version_after=parse_duration(
+            doc.get("delete_version_after"), "delete_version_after"
+        ),
     )
     return Answer(meta.to_json()) if meta is not None else Answer.empty()
 
