@@ -8,7 +8,7 @@ from strongroom.errors import BadRequest
 
 __all__ = ["MAX_SECONDS", "parse_duration"]
 
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)")  # ASCII digits only
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 MAX_SECONDS = 100 * 365 * 86400.0
 
@@ -24,7 +24,7 @@ def parse_duration(value: object, name: str) -> float | None:
         seconds = float(value)
     elif isinstance(value, str):
         text = value.strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():  # "²".isdigit() is True too
             seconds = float(text)
         else:
             parts = _PART.findall(text)

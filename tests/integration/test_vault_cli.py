@@ -179,3 +179,36 @@ def test_transit_and_mounts_with_the_cli(server: StrongroomServer, tmp_path: Pat
     assert wrapped["wrap_info"]["ttl"] == 60
     unwrapped = bao.json("unwrap", "-format=json", wrapped["wrap_info"]["token"])
     assert unwrapped["data"]["data"] == {"k": "v"}
+
+
+def test_the_agent_logs_in_with_approle_and_renders_a_template(
+    server: StrongroomServer, tmp_path: Path
+) -> None:
+    """``bao agent`` (Vault Agent's OpenBao twin) as an application would run it."""
+    admin = Bao(server.addr, ROOT, tmp_path / "admin")
+    assert admin.run("kv", "put", "secret/agent/app", "password=agent-pw").returncode == 0
+    policy = 'path "secret/data/agent/*" {\n  capabilities = ["read"]\n}\n'
+    assert admin.run("policy", "write", "agent", "-", stdin=policy).returncode == 0
+    assert admin.run("write", "auth/approle/role/agent", "token_policies=agent").returncode == 0
+    role_id = admin.json("read", "-format=json", "auth/approle/role/agent/role-id")
+    secret_id = admin.json("write", "-format=json", "-f", "auth/approle/role/agent/secret-id")
+    (tmp_path / "role_id").write_text(role_id["data"]["role_id"])
+    (tmp_path / "secret_id").write_text(secret_id["data"]["secret_id"])
+    out = tmp_path / "app.env"
+    template = (
+        '{{ with secret "secret/data/agent/app" }}password={{ .Data.data.password }}{{ end }}'
+    )
+    (tmp_path / "agent.hcl").write_text(
+        f'vault {{\n  address = "{server.addr}"\n}}\n'
+        "auto_auth {\n"
+        '  method "approle" {\n'
+        "    config = {\n"
+        f'      role_id_file_path = "{tmp_path / "role_id"}"\n'
+        f'      secret_id_file_path = "{tmp_path / "secret_id"}"\n'
+        "      remove_secret_id_file_after_reading = false\n"
+        "    }\n  }\n}\n"
+        f'template {{\n  contents = {json.dumps(template)}\n  destination = "{out}"\n}}\n'
+    )
+    agent = admin.run("agent", f"-config={tmp_path / 'agent.hcl'}", "-exit-after-auth")
+    assert agent.returncode == 0, agent.stderr + agent.stdout
+    assert out.read_text() == "password=agent-pw"

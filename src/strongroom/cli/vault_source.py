@@ -43,7 +43,7 @@ def _seconds(text: object) -> float:
     total, number = 0.0, ""
     units = {"h": 3600.0, "m": 60.0, "s": 1.0}
     for char in text:
-        if char.isdigit() or char == ".":
+        if char in "0123456789.":
             number += char
         elif char in units and number:
             total += float(number) * units[char]

@@ -19,7 +19,7 @@ def parse_term_ref(key_ref: str) -> tuple[str, int] | None:
     if not key_ref.startswith("ns:") or "#" not in key_ref:
         return None
     namespace, _, number = key_ref[3:].rpartition("#")
-    return (namespace, int(number)) if number.isdigit() else None
+    return (namespace, int(number)) if number.isascii() and number.isdigit() else None
 
 
 class KeyringTerm(KeyProviderBase):

@@ -154,7 +154,7 @@ def _settings_int(doc: Mapping[str, Any], name: str) -> int | None:
     value = doc.get(name)
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.lstrip("-").isdigit():
+    if isinstance(value, str) and value.lstrip("-").isascii() and value.lstrip("-").isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_INTEGER:
         raise BadRequest(f"{name!r} must be an integer")
