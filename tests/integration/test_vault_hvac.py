@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,8 +16,9 @@ import httpx
 import hvac
 import hvac.exceptions
 import pytest
+import requests
 
-from tests.helpers import StrongroomServer
+from tests.helpers import StrongroomServer, free_port
 
 ROOT = "vault-root-token"
 
@@ -529,3 +534,70 @@ def test_response_wrapping_wrap_unwrap_lookup_rewrap(
         _as(server, other["wrap_info"]["token"]).secrets.kv.v2.read_secret_version(
             "wrap/me", raise_on_deleted_version=True
         )
+
+
+def test_init_unseal_seal_through_hvac(tmp_path: Path) -> None:
+    """A production-style server (Shamir seal) initialized, unsealed and sealed with hvac."""
+    port = free_port()
+    addr = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "strongroom", "server", "--data-dir", str(tmp_path / "d")]
+    command += ["--seal", "shamir", "--port", str(port), "--audit-file", str(tmp_path / "a.log")]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
+    with (tmp_path / "server.log").open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            client = hvac.Client(url=addr)
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    status = client.sys.read_seal_status()
+                    break
+                except requests.ConnectionError:
+                    assert time.monotonic() < deadline, "the server did not start"
+                    time.sleep(0.1)
+            assert status["initialized"] is False and status["sealed"] is True
+            assert client.sys.is_initialized() is False
+            health = httpx.get(f"{addr}/v1/sys/health")
+            assert health.status_code == 501 and health.json()["initialized"] is False
+            init = client.sys.initialize(secret_shares=3, secret_threshold=2)
+            keys, root = init["keys"], init["root_token"]
+            assert len(keys) == 3 and root
+            assert httpx.get(f"{addr}/v1/sys/health").status_code == 503
+            progress = client.sys.submit_unseal_key(keys[0])
+            assert progress["sealed"] is True and progress["progress"] == 1 and progress["t"] == 2
+            assert client.sys.submit_unseal_key(keys[2])["sealed"] is False
+            client.token = root
+            assert client.sys.read_health_status(method="GET")["sealed"] is False
+            client.sys.seal()
+            assert client.sys.is_sealed() is True
+            with pytest.raises(hvac.exceptions.VaultDown) as sealed:
+                client.auth.token.lookup_self()
+            assert "Vault is sealed" in str(sealed.value)
+            client.sys.submit_unseal_keys(keys[1:])
+            assert client.sys.is_sealed() is False
+            assert client.auth.token.lookup_self()["data"]["policies"] == ["root"]
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def test_the_remaining_system_and_token_endpoints(client: hvac.Client) -> None:
+    """The endpoints no other test here reaches, each once through hvac."""
+    assert client.sys.step_down().status_code == 204
+    assert client.sys.tune_auth_method("userpass", default_lease_ttl="1h").status_code == 204
+    mounts_all = client.adapter.get("/v1/sys/mounts-all/secret")["data"]
+    assert mounts_all["type"] == "kv" and mounts_all["options"] == {"version": "2"}
+    tokens = client.auth.token
+    client.sys.create_or_update_acl_policy(
+        "minter", 'path "auth/token/create" { capabilities = ["update"] }'
+    )
+    parent = tokens.create(policies=["minter"], ttl="1h")["auth"]
+    child_client = hvac.Client(url=client.url, token=parent["client_token"])
+    child = child_client.auth.token.create(policies=["default"], ttl="10m")["auth"]
+    renewed = tokens.renew_accessor(parent["accessor"], increment="30m")["auth"]
+    assert renewed["accessor"] == parent["accessor"] and renewed["lease_duration"] > 0
+    # Revoking the parent as an orphan keeps its child alive (sudo on revoke-orphan: root).
+    assert tokens.revoke_and_orphan_children(parent["client_token"]).status_code == 204
+    assert not child_client.is_authenticated()
+    assert hvac.Client(url=client.url, token=child["client_token"]).is_authenticated()
+    assert tokens.lookup_accessor(child["accessor"])["data"]["orphan"] is True

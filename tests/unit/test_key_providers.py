@@ -88,7 +88,7 @@ def test_the_native_api_creates_a_namespace_on_a_provider(tmp_path: Path) -> Non
         assert made.json()["kind"] == "kv-v2"
         for body, message in (
             ({"name": "q", "provider": "nope"}, "no key provider named 'nope'"),
-            ({"name": "q", "kind": "transit"}, "unknown namespace kind"),
+            ({"name": "q", "kind": "aws-ssm"}, "unknown namespace kind"),
             ({"name": "q", "description": 5}, "description is a string"),
             ({"name": "q", "options": {"a": 1}}, "options is an object"),
         ):

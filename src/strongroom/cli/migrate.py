@@ -23,7 +23,12 @@ if TYPE_CHECKING:
     from strongroom.client import Client
     from strongroom.types import SecretMetadata
 
-__all__ = ["MigrationReport", "copy_secret", "migrate"]
+__all__ = [
+    "MigrationReport",
+    "copy_secret",
+    "from_vault",
+    "migrate",
+]
 
 
 @dataclass

@@ -86,6 +86,10 @@ class SealManager:
     def provider(self) -> KeyProvider | None:
         return self._provider
 
+    def latest_attempt(self, address: str) -> str:
+        """The nonce of the newest unseal attempt started from ``address`` ("" if none)."""
+        return self._attempts.latest(address, self._clock.monotonic())
+
     def status(self, nonce: str = "") -> SealStatus:
         """The seal's state; ``progress`` is that of the unseal attempt ``nonce`` (0 without)."""
         config = self._config()

@@ -62,6 +62,13 @@ class UnsealSessions:
         session.shares[share[0]] = share
         return nonce, list(session.shares.values())
 
+    def latest(self, address: str, now: float) -> str:
+        """The nonce of the newest attempt this address started ("" if none): Vault's clients
+        send shares without a nonce, and join their own address's attempt."""
+        self._expire(now)
+        own = [(s.started, n) for n, s in self._sessions.items() if s.address == address]
+        return max(own)[1] if own else ""
+
     def discard(self, nonce: str) -> None:
         self._sessions.pop(nonce, None)
 

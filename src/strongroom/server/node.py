@@ -141,6 +141,9 @@ class Node:
             self._open()
         return self.seal_manager.status(nonce)
 
+    def latest_attempt(self, address: str) -> str:
+        return self.seal_manager.latest_attempt(address)
+
     def rekey(self, old_shares: list[object], shares: int, threshold: int) -> RekeyResult:
         return self.seal_manager.rekey(old_shares, shares, threshold)
 

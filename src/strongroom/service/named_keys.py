@@ -25,7 +25,12 @@ from strongroom.errors import Conflict, NotFound
 from strongroom.keys import Keyrings
 from strongroom.store.protocol import Store
 
-__all__ = ["NAMED_KEY_KIND", "KeyVersion", "NamedKey", "NamedKeyStore"]
+__all__ = [
+    "NAMED_KEY_KIND",
+    "KeyVersion",
+    "NamedKey",
+    "NamedKeyStore",
+]
 
 NAMED_KEY_KIND = "named-key"
 _HMAC_KEY_BYTES = 32

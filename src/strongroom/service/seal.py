@@ -10,7 +10,7 @@ from strongroom.auth.identity import Identity
 from strongroom.errors import BadRequest, NotFound
 from strongroom.seal import RekeyResult, SealStatus
 
-__all__ = ["SealController", "SealService"]
+__all__ = ["SealController", "SealService", "SealStatus"]
 
 
 class SealController(Protocol):
@@ -21,6 +21,8 @@ class SealController(Protocol):
     def initialize(self, shares: int, threshold: int) -> tuple[list[str], str]: ...
 
     def unseal(self, share: object, nonce: object = "", address: str = "") -> SealStatus: ...
+
+    def latest_attempt(self, address: str) -> str: ...
 
     def seal(self) -> None: ...
 
@@ -43,6 +45,10 @@ class SealService:
 
     def unseal(self, share: object, nonce: object, address: str) -> SealStatus:
         return self._controller.unseal(share, nonce, address)
+
+    def latest_attempt(self, address: str) -> str:
+        """The newest unseal attempt this address started (for clients that send no nonce)."""
+        return self._controller.latest_attempt(address)
 
     def seal(self, identity: Identity) -> None:
         identity.require("sudo", "sys/seal")

@@ -19,7 +19,12 @@ from strongroom.errors import BadRequest, NotFound, Unauthenticated
 from strongroom.store.protocol import Store
 from strongroom.types import format_time
 
-__all__ = ["MAX_WRAP_TTL", "WRAPPED_KIND", "WrapInfo", "WrappingService"]
+__all__ = [
+    "MAX_WRAP_TTL",
+    "WRAPPED_KIND",
+    "WrapInfo",
+    "WrappingService",
+]
 
 WRAPPED_KIND = "wrapped-response"
 MAX_WRAP_TTL = 24 * 3600.0  # a wrapped response is meant to be picked up soon

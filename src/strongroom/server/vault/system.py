@@ -17,6 +17,7 @@ from strongroom.errors import BadRequest, Conflict, NotFound
 from strongroom.server.routes import Answer, Call, Route, parse_query_int
 from strongroom.server.vault.fields import vault_int
 from strongroom.server.vault.wire import envelope, list_answer
+from strongroom.service.seal import SealStatus
 from strongroom.types import NamespaceInfo
 
 __all__ = [
@@ -70,8 +71,8 @@ _HASHES = {
 
 
 # -- health and seal
-def _seal_status(call: Call) -> dict[str, Any]:
-    status = call.seal.status()
+def _seal_status(call: Call, status: SealStatus | None = None) -> dict[str, Any]:
+    status = status or call.seal.status()
     return {
         "type": status.type,
         "initialized": status.initialized,
@@ -139,11 +140,15 @@ def initialize(call: Call) -> Answer:
 
 
 def unseal(call: Call) -> Answer:
+    """Vault has one unseal progress; strongroom one per attempt, so that nobody can spoil
+    another's (seal/progress.py). A share sent without a nonce, as Vault's clients send them,
+    joins the newest attempt started from the same address; operators elsewhere pass its nonce."""
     doc = call.json()
+    nonce = doc.get("nonce") or call.seal.latest_attempt(call.address)
     if doc.get("reset") is True:
         return Answer(_seal_status(call))
-    call.seal.unseal(doc.get("key"), doc.get("nonce", ""), call.address)
-    return Answer(_seal_status(call))
+    status = call.seal.unseal(doc.get("key"), nonce, call.address)
+    return Answer(_seal_status(call, status))
 
 
 def seal(call: Call) -> Answer:

@@ -11,7 +11,14 @@ from strongroom.errors import BadRequest
 from strongroom.server.routes import Answer, Call, Handler, Route
 from strongroom.server.vault.wire import envelope
 
-__all__ = ["WRAPPING_ROUTES", "with_wrapping"]
+__all__ = [
+    "WRAPPING_ROUTES",
+    "lookup",
+    "rewrap",
+    "unwrap",
+    "with_wrapping",
+    "wrap",
+]
 
 _WRAP_HEADER = "x-vault-wrap-ttl"
 
