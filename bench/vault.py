@@ -51,6 +51,9 @@ def start_openbao(work: Path, port: int) -> tuple[subprocess.Popen[bytes], str]:
         f'api_addr = "http://127.0.0.1:{port}"\n'
         f'cluster_addr = "http://127.0.0.1:{free_port()}"\n'
         "disable_mlock = true\n"
+        # OpenBao 2 declares audit devices in its configuration (not through the API).
+        f'audit "file" "file" {{\n  options = {{\n    file_path = "{work / "audit.log"}"\n'
+        "  }\n}\n"
     )
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(work), "GOMAXPROCS": "1"}
     process = subprocess.Popen(
@@ -61,25 +64,32 @@ def start_openbao(work: Path, port: int) -> tuple[subprocess.Popen[bytes], str]:
     )
     base = f"http://127.0.0.1:{port}/v1"
     wait_healthy(f"{base}/sys/seal-status")
-    init = httpx.put(f"{base}/sys/init", json={"secret_shares": 1, "secret_threshold": 1})
+    slow = 120.0  # raft bootstraps during init, on one pinned core
+    init = httpx.put(
+        f"{base}/sys/init", json={"secret_shares": 1, "secret_threshold": 1}, timeout=slow
+    )
     init.raise_for_status()
     keys = init.json()
-    httpx.put(f"{base}/sys/unseal", json={"key": keys["keys"][0]}).raise_for_status()
+    httpx.put(f"{base}/sys/unseal", json={"key": keys["keys"][0]}, timeout=slow).raise_for_status()
     deadline = time.monotonic() + 60
-    while httpx.get(f"{base}/sys/health").status_code != 200:  # raft elects itself leader
+    while httpx.get(f"{base}/sys/health", timeout=slow).status_code != 200:  # raft elects itself
         if time.monotonic() > deadline:
             raise RuntimeError("OpenBao did not become active")
         time.sleep(0.2)
     token = keys["root_token"]
     headers = {"X-Vault-Token": token}
-    audit = {"type": "file", "options": {"file_path": str(work / "audit.log")}}
-    httpx.put(f"{base}/sys/audit/file", json=audit, headers=headers).raise_for_status()
+    devices = httpx.get(f"{base}/sys/audit", headers=headers, timeout=slow).json()
+    if "file/" not in devices.get("data", devices):
+        raise RuntimeError(f"OpenBao's file audit device is not on: {devices}")
     mount = {"type": "kv", "options": {"version": "2"}}
-    httpx.post(f"{base}/sys/mounts/secret", json=mount, headers=headers).raise_for_status()
+    httpx.post(
+        f"{base}/sys/mounts/secret", json=mount, headers=headers, timeout=slow
+    ).raise_for_status()
     return process, token
 
 
 def start_strongroom(work: Path, port: int) -> subprocess.Popen[bytes]:
+    work.parent.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
     command = [sys.executable, "-m", "strongroom", "server", "--dev", "--data-dir", str(work)]
     command += ["--port", str(port), "--root-token", TOKEN]

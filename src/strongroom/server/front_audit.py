@@ -87,17 +87,37 @@ class AuditTrail:
         if answer.clear and isinstance(doc, dict):
             response = dict(doc)
             # One marked field is audited as its value (a secret read's version metadata, as
-            # documented); several, by name.
-            if len(answer.clear) == 1:
+            # documented); several, by name. A dotted name ("data.metadata") marks a field
+            # inside another.
+            if len(answer.clear) == 1 and "." not in answer.clear[0]:
                 clear = response.pop(answer.clear[0], None)
             else:
-                clear = {k: response.pop(k) for k in answer.clear if k in response}
+                clear = {}
+                for name in answer.clear:
+                    found, value = _pop_path(response, name.split("."))
+                    if found:
+                        clear[name] = value
             return AuditRecord(route.operation, response=response, clear=clear)
         return AuditRecord(route.operation, response=doc)
 
     @staticmethod
     def error(route: Route, exc: StrongroomError) -> AuditRecord:
         return AuditRecord(route.operation, error=exc)
+
+
+def _pop_path(doc: dict[str, Any], names: list[str]) -> tuple[bool, Any]:
+    """Remove ``a.b.c`` from ``doc``, copying the objects on the way (the answer itself, already
+    rendered, is shared with them)."""
+    head, rest = names[0], names[1:]
+    if head not in doc:
+        return False, None
+    if not rest:
+        return True, doc.pop(head)
+    inner = doc[head]
+    if not isinstance(inner, dict):
+        return False, None
+    doc[head] = dict(inner)
+    return _pop_path(doc[head], rest)
 
 
 class RequestTrail:

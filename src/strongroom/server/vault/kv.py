@@ -75,8 +75,11 @@ def read_data(call: Call) -> Answer:
         value = secrets.get(call.identity, mount, path, version=version or None)
     except SecretDeleted as error:
         return _deleted(call, error, {"data": None})
+    # The version metadata is audited in clear beside the HMAC'd data, as on the native API.
     return envelope(
-        call, {"data": value.data, "metadata": _version(value.metadata, value.custom_metadata)}
+        call,
+        {"data": value.data, "metadata": _version(value.metadata, value.custom_metadata)},
+        clear=("data.metadata",),
     )
 
 
@@ -98,7 +101,7 @@ def write_data(call: Call) -> Answer:
     if not isinstance(data, dict):
         raise BadRequest("data must be a JSON object")
     meta = call.services.secrets.put(call.identity, mount, path, data, cas=_cas(doc))
-    return envelope(call, _version(meta))
+    return envelope(call, _version(meta), clear=("data",))
 
 
 def patch_data(call: Call) -> Answer:

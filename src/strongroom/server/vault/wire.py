@@ -33,6 +33,7 @@ _JSON = (b"content-type", b"application/json")
 _NO_STORE = (b"cache-control", b"no-store")
 _HEADERS = (_JSON, _NO_STORE)
 _CAS_MISMATCH = "check-and-set parameter did not match the current version"
+_ENVELOPE_CLEAR = ("request_id", "lease_id", "renewable", "lease_duration", "warnings")
 
 
 class VaultForbidden(AccessDenied):
@@ -59,8 +60,11 @@ def envelope(
     warnings: list[str] | None = None,
     status: int = 200,
     wrap_info: Any = None,
+    clear: tuple[str, ...] = (),
 ) -> Answer:
-    """Vault's response envelope around ``data`` (or ``auth``, or ``wrap_info``)."""
+    """Vault's response envelope around ``data`` (or ``auth``, or ``wrap_info``). The audit
+    entry carries the envelope's bookkeeping and ``clear``'s fields as they are; every other
+    value (data, tokens in ``auth`` and ``wrap_info``) is HMAC'd."""
     return Answer(
         {
             "request_id": call.request_id,
@@ -73,6 +77,7 @@ def envelope(
             "auth": auth,
         },
         status=status,
+        clear=(*_ENVELOPE_CLEAR, *clear),
     )
 
 

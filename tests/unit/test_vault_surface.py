@@ -1,0 +1,71 @@
+"""The Vault surface's own seams, in process: the LIST verb, error shapes, and what its audit
+entries hold (data HMAC'd; the envelope's bookkeeping and version metadata in clear)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+from strongroom.errors import AccessDenied, CheckAndSetMismatch, NotFound, Sealed, Unauthenticated
+from strongroom.server.routes import MethodNotAllowed, RouteNotFound
+from strongroom.server.vault.wire import method_of, render_error
+
+ROOT = "test-root-token"
+
+
+def test_get_with_list_true_is_the_list_verb() -> None:
+    assert method_of({"method": "GET", "query_string": b"list=true"}) == "LIST"
+    assert method_of({"method": "GET", "query_string": b"version=2&list=1"}) == "LIST"
+    assert method_of({"method": "GET", "query_string": b"list=false"}) == "GET"
+    assert method_of({"method": "GET", "query_string": b"blacklist=true"}) == "GET"
+    assert method_of({"method": "POST", "query_string": b"list=true"}) == "POST"
+
+
+def test_errors_speak_vaults_words_with_its_content_type() -> None:
+    cases = [
+        (Unauthenticated(), 403, ["permission denied"]),
+        (AccessDenied("permission denied: read on 'secret/data/x'"), 403, ["permission denied"]),
+        (NotFound("no secret at secret/x"), 404, []),
+        (
+            RouteNotFound("GET", "/v1/a/b", "a/b"),
+            404,
+            ['no handler for route "a/b". route entry not found.'],
+        ),
+        (MethodNotAllowed("no"), 405, ["unsupported operation"]),
+        (
+            CheckAndSetMismatch("… (current version is 3, cas was 1)"),
+            400,
+            ["check-and-set parameter did not match the current version"],
+        ),
+        (Sealed(), 503, ["Vault is sealed"]),
+    ]
+    for error, status, messages in cases:
+        rendered = render_error(error, "rid")
+        assert rendered.status == status and json.loads(rendered.body) == {"errors": messages}
+        assert (b"content-type", b"application/json") in rendered.headers
+
+
+def test_a_vault_read_is_audited_with_its_data_hmacd(
+    app_client: TestClient, tmp_path: Path
+) -> None:
+    headers = {"X-Vault-Token": ROOT}
+    write = app_client.post(
+        "/v1/secret/data/aud/x", json={"data": {"pw": "audited-secret-value"}}, headers=headers
+    )
+    assert write.status_code == 200
+    read = app_client.get("/v1/secret/data/aud/x", headers=headers)
+    assert read.json()["data"]["data"] == {"pw": "audited-secret-value"}
+    listed = app_client.request("LIST", "/v1/secret/metadata/aud", headers=headers)
+    assert listed.json()["data"]["keys"] == ["x"]
+    log = (tmp_path / "audit.log").read_text()
+    assert "audited-secret-value" not in log
+    entries = [json.loads(line) for line in log.splitlines()]
+    responses = [e for e in entries if e.get("type") == "response"]
+    read_entry = next(e for e in responses if e["operation"] == "kvReadData")
+    clear = read_entry["response_metadata"]
+    assert clear["data.metadata"]["version"] == 1 and clear["lease_id"] == ""
+    assert "data.metadata" not in json.dumps(read_entry["data"])  # moved, not copied
+    assert "hmac-sha256:" in json.dumps(read_entry["data"])
+    assert any(e["request"]["method"] == "LIST" for e in entries)
