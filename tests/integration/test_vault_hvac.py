@@ -601,3 +601,5 @@ def test_the_remaining_system_and_token_endpoints(client: hvac.Client) -> None:
     assert not child_client.is_authenticated()
     assert hvac.Client(url=client.url, token=child["client_token"]).is_authenticated()
     assert tokens.lookup_accessor(child["accessor"])["data"]["orphan"] is True
+    tidied = tokens.tidy()
+    assert tidied.status_code == 202 and "dead tokens" in tidied.json()["warnings"][0]

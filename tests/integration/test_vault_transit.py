@@ -233,3 +233,27 @@ def test_disabling_the_mount_destroys_its_keys(server: StrongroomServer) -> None
     with pytest.raises(hvac.exceptions.InvalidRequest):
         admin.secrets.transit.decrypt_data("gone", sealed["ciphertext"], mount_point="short")
     admin.sys.disable_secrets_engine("short")
+
+
+def test_backup_and_restore(transit: hvac.api.secrets_engines.Transit) -> None:
+    transit.create_key("saved", exportable=True, allow_plaintext_backup=True)
+    sealed = transit.encrypt_data("saved", HELLO)["data"]["ciphertext"]
+    transit.rotate_key("saved")
+    backup = transit.backup_key("saved")["data"]["backup"]
+    transit.update_key_configuration("saved", deletion_allowed=True)
+    transit.delete_key("saved")
+    assert transit.restore_key(backup).status_code == 204
+    assert transit.decrypt_data("saved", sealed)["data"]["plaintext"] == HELLO
+    assert transit.read_key("saved")["data"]["latest_version"] == 2
+    with pytest.raises(hvac.exceptions.InvalidRequest) as exists:
+        transit.restore_key(backup)
+    assert "already exists" in str(exists.value)
+    assert transit.restore_key(backup, force=True).status_code == 204
+    assert transit.restore_key(backup, name="copy").status_code == 204
+    assert transit.decrypt_data("copy", sealed)["data"]["plaintext"] == HELLO
+    transit.create_key("kept-inside")
+    with pytest.raises(hvac.exceptions.InvalidRequest) as refused:
+        transit.backup_key("kept-inside")
+    assert "plaintext backup is disallowed" in str(refused.value)
+    with pytest.raises(hvac.exceptions.InvalidRequest):
+        transit.restore_key(base64.b64encode(b'{"format": "other"}').decode(), name="bad")

@@ -317,6 +317,11 @@ class TokenService:
             caller.require("sudo", "auth/token/revoke-orphan")
         self.registry.revoke(info.accessor, orphan_children=orphan_children)
 
+    def tidy(self, caller: Identity) -> int:
+        """Vault's auth/token/tidy (sudo): drop the records of dead tokens."""
+        caller.require("sudo", "auth/token/tidy")
+        return self.registry.tidy()
+
     def list_accessors(self, caller: Identity) -> list[str]:
         caller.require("sudo", "auth/token/accessors")
         return self.registry.accessors()

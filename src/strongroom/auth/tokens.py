@@ -345,6 +345,17 @@ class TokenRegistry:
     def accessors(self) -> list[str]:
         return sorted(self._store.list_records(_ACCESSOR_KIND))
 
+    def tidy(self) -> int:
+        """Revoke every token that expired or lost an ancestor (they are refused already; this
+        frees their records). How many were removed."""
+        removed = 0
+        for accessor in self.accessors():
+            digest = self._digest_of_accessor(accessor)
+            info = self._by_digest(digest) if digest is not None else None
+            if info is None or not self._live(info):
+                removed += bool(self.revoke(accessor))
+        return removed
+
     # -- dev mode
     def ensure_root_token(self, token: str) -> None:
         """Make ``token`` a root token (``--root-token``), creating it if it does not exist."""

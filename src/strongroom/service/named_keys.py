@@ -175,6 +175,11 @@ class NamedKeyStore:
         record = self._record_name(mount, key.name)
         return self._store.replace_record(NAMED_KEY_KIND, record, None, self._encode(mount, key))
 
+    def replace(self, mount: str, key: NamedKey) -> None:
+        """Store ``key`` whether or not one of its name exists (a forced restore)."""
+        record = self._record_name(mount, key.name)
+        self._store.put_record(NAMED_KEY_KIND, record, self._encode(mount, key))
+
     def change(self, mount: str, name: str, update: Callable[[NamedKey], NamedKey]) -> NamedKey:
         """Compare-and-set a key's new state; a concurrent change is retried on its result."""
         record = self._record_name(mount, name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -37,6 +38,7 @@ from strongroom.paths import check_namespace
 from strongroom.service.named_keys import KeyVersion, NamedKey, NamedKeyStore
 
 __all__ = [
+    "BACKUP_FORMAT",
     "MAX_BATCH_ITEMS",
     "MIN_AUTO_ROTATE_SECONDS",
     "Batch",
@@ -50,6 +52,7 @@ __all__ = [
 ]
 
 MAX_BATCH_ITEMS = 1000
+BACKUP_FORMAT = "strongroom-transit-backup-1"
 MIN_AUTO_ROTATE_SECONDS = 3600.0
 _PREFIX = "vault:v"
 _KEY_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
@@ -359,6 +362,41 @@ class TransitService:
             n: _mac_key(key, n) if kind == "hmac-key" else key.versions[n].material for n in numbers
         }
         return key, chosen
+
+    def backup(self, identity: Identity, mount: str, name: str) -> str:
+        """Every version of the key, in plaintext, for ``restore`` (only a key created
+        exportable with allow_plaintext_backup). strongroom's own format: base64 of JSON."""
+        self._check(identity, "read", mount, f"backup/{self._name(name)}")
+        key = self._keys.require(mount, name)
+        if not (key.exportable and key.allow_plaintext_backup):
+            raise BadRequest("plaintext backup is disallowed on the policy")
+        doc = {"format": BACKUP_FORMAT, "name": key.name, "key": json.loads(key.encode())}
+        return base64.b64encode(json.dumps(doc).encode()).decode()
+
+    def restore(
+        self, identity: Identity, mount: str, name: str | None, backup: object, force: bool
+    ) -> str:
+        """A key from ``backup``, under ``name`` or the name it was saved with; an existing key
+        is replaced only with ``force``. The restored key's name."""
+        path = f"restore/{self._name(name)}" if name else "restore"
+        self._check(identity, "update", mount, path)
+        if not isinstance(backup, str) or not backup:
+            raise BadRequest("'backup' must be supplied")
+        try:
+            doc = json.loads(base64.b64decode(backup, validate=True))
+            if doc.get("format") != BACKUP_FORMAT:
+                raise ValueError
+            chosen = self._name(name or str(doc["name"]))
+            key = NamedKey.decode(chosen, json.dumps(doc["key"]).encode())
+            if key.type not in KEY_TYPES or key.latest_version not in key.versions:
+                raise ValueError
+        except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
+            raise BadRequest("invalid backup: not a strongroom Transit key backup") from None
+        if force:
+            self._keys.replace(mount, key)
+        elif not self._keys.create(mount, key):
+            raise BadRequest(f'key "{chosen}" already exists')
+        return chosen
 
     def rotate_due(self) -> list[str]:
         """Rotate every key whose auto_rotate_period has passed since its latest version."""

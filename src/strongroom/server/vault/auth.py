@@ -30,6 +30,7 @@ __all__ = [
     "revoke_accessor",
     "revoke_orphan",
     "tidy_secret_ids",
+    "tidy_tokens",
     "token_data",
     "userpass_part",
     "write_role_id",
@@ -169,6 +170,13 @@ def create(call: Call) -> Answer:
     return envelope(call, None, auth=_auth_block(info, token))
 
 
+def tidy_tokens(call: Call) -> Answer:
+    removed = call.services.tokens.tidy(call.identity)
+    answer = envelope(call, None, warnings=[f"Tidy operation removed {removed} dead tokens."])
+    answer.status = 202
+    return answer
+
+
 def list_accessors(call: Call) -> Answer:
     return list_answer(call, call.services.tokens.list_accessors(call.identity))
 
@@ -277,6 +285,7 @@ AUTH_ROUTES = (
     *_writes(f"{_T}/create", create, "vaultCreateToken"),
     *_writes(f"{_T}/create/{{role}}", create, "vaultCreateTokenRole"),
     Route("LIST", f"{_T}/accessors", list_accessors, "vaultListAccessors"),
+    *_writes(f"{_T}/tidy", tidy_tokens, "vaultTidyTokens"),
     *_writes(f"{_A}/custom-secret-id", custom_secret_id, "vaultCustomSecretId"),
     *_writes(f"{_A}/role-id", write_role_id, "vaultWriteRoleId"),
     *_writes("/v1/auth/approle/tidy/secret-id", tidy_secret_ids, "vaultTidySecretIds"),

@@ -17,6 +17,7 @@ from strongroom.types import format_time
 
 __all__ = [
     "TRANSIT_ROUTES",
+    "backup_key",
     "configure_key",
     "create_key",
     "datakey",
@@ -30,6 +31,7 @@ __all__ = [
     "list_keys",
     "random_bytes",
     "read_key",
+    "restore_key",
     "rewrap",
     "rotate_key",
     "sign",
@@ -167,6 +169,26 @@ def export_key(call: Call) -> Answer:
     )
 
 
+def backup_key(call: Call) -> Answer:
+    mount, name = _mount_name(call)
+    return envelope(call, {"backup": call.services.transit.backup(call.identity, mount, name)})
+
+
+def restore_key(call: Call) -> Answer:
+    doc = call.json()
+    name = call.params.get("name") or doc.get("name") or None
+    if name is not None and not isinstance(name, str):
+        raise BadRequest("name must be a string")
+    call.services.transit.restore(
+        call.identity,
+        call.params["mount"],
+        name,
+        doc.get("backup"),
+        doc.get("force") is True,
+    )
+    return Answer.empty()
+
+
 # -- data
 def encrypt(call: Call) -> Answer:
     mount, name = _mount_name(call)
@@ -277,6 +299,9 @@ TRANSIT_ROUTES = (
     *_writes(f"{_T}/keys/{{name}}/trim", trim_key, "transitTrimKey"),
     Route("GET", f"{_T}/export/{{kind}}/{{name}}", export_key, "transitExport"),
     Route("GET", f"{_T}/export/{{kind}}/{{name}}/{{version}}", export_key, "transitExportVersion"),
+    Route("GET", f"{_T}/backup/{{name}}", backup_key, "transitBackup"),
+    *_writes(f"{_T}/restore", restore_key, "transitRestore"),
+    *_writes(f"{_T}/restore/{{name}}", restore_key, "transitRestoreName"),
     *_writes(f"{_T}/encrypt/{{name}}", encrypt, "transitEncrypt"),
     *_writes(f"{_T}/decrypt/{{name}}", decrypt, "transitDecrypt"),
     *_writes(f"{_T}/rewrap/{{name}}", rewrap, "transitRewrap"),
