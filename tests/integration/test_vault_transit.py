@@ -8,6 +8,7 @@ import hashlib
 import hmac as std_hmac
 from collections.abc import Iterator
 
+import httpx
 import hvac
 import hvac.exceptions
 import pytest
@@ -257,3 +258,25 @@ def test_backup_and_restore(transit: hvac.api.secrets_engines.Transit) -> None:
     assert "plaintext backup is disallowed" in str(refused.value)
     with pytest.raises(hvac.exceptions.InvalidRequest):
         transit.restore_key(base64.b64encode(b'{"format": "other"}').decode(), name="bad")
+
+
+def test_a_keyring_term_that_transit_keys_use_is_not_retired_until_rewrapped(
+    server: StrongroomServer, transit: hvac.api.secrets_engines.Transit
+) -> None:
+    """Transit keys are sealed under their mount's keyring: retiring the term under them would
+    destroy them. The term counts as in use until `keys rewrap` re-seals them."""
+    transit.create_key("under-term")
+    sealed = transit.encrypt_data("under-term", HELLO)["data"]["ciphertext"]
+    native = httpx.Client(
+        base_url=f"{server.addr}/api/v1/namespaces/transit",
+        headers={"Authorization": f"Bearer {ROOT}"},
+    )
+    with native:
+        first = native.get("/keys").json()["terms"][0]["term"]
+        assert native.post("/keys/rotate").status_code == 200
+        refused = native.post("/keys/retire", json={"term": first})
+        assert refused.status_code == 409 and "Transit keys still use" in refused.text
+        while not native.post("/keys/rewrap", json={}).json()["done"]:
+            pass
+        assert native.post("/keys/retire", json={"term": first}).status_code == 200
+    assert transit.decrypt_data("under-term", sealed)["data"]["plaintext"] == HELLO

@@ -104,10 +104,12 @@ class Runtime:
         audit = AuditBroker(
             store, provider, clock, settings.resolved_audit_dir, node_name=settings.node_name
         )
-        namespaces = NamespaceService(store, keyrings, clock, settings.limits, tuple(uris))
+        named_keys = NamedKeyStore(store, keyrings)
+        namespaces = NamespaceService(
+            store, keyrings, clock, settings.limits, tuple(uris), named_keys
+        )
         secrets = SecretService(store, keyrings, clock, settings.limits, namespaces.kind)
         listing = ListingService(store, keyrings, settings.limits, Cursors(store), namespaces.kind)
-        named_keys = NamedKeyStore(store, keyrings)
         transit = TransitService(named_keys, clock, namespaces.kind, parse_duration)
         egress = EgressPolicy(settings.egress_allow)
         rotation_registry = rotators or RotatorRegistry()

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from strongroom.crypto import canonical_context
-from strongroom.crypto.envelope import open_sealed, seal
+from strongroom.crypto.envelope import open_sealed, parse_envelope, seal
 from strongroom.crypto.named_keys import KEY_TYPES, generate_material
 from strongroom.errors import Conflict, NotFound
 from strongroom.keys import Keyrings
@@ -205,6 +205,27 @@ class NamedKeyStore:
             for n in self._store.list_records(NAMED_KEY_KIND)
             if n.startswith(prefix)
         )
+
+    def terms_in_use(self, mount: str) -> dict[str, int]:
+        """How many of the mount's keys are sealed under each keyring term (by key_ref)."""
+        counts: dict[str, int] = {}
+        for name in self.names(mount):
+            raw = self._store.get_record(NAMED_KEY_KIND, self._record_name(mount, name))
+            if raw is not None:
+                ref = parse_envelope(raw).key_ref
+                counts[ref] = counts.get(ref, 0) + 1
+        return counts
+
+    def reseal(self, mount: str, active_ref: str) -> int:
+        """Seal every key of the mount that is not under the active term under it (a keyring
+        rewrap); how many were re-sealed."""
+        moved = 0
+        for name in self.names(mount):
+            raw = self._store.get_record(NAMED_KEY_KIND, self._record_name(mount, name))
+            if raw is not None and parse_envelope(raw).key_ref != active_ref:
+                self.change(mount, name, lambda key: key)
+                moved += 1
+        return moved
 
     def every_key(self) -> list[tuple[str, str]]:
         """(mount, name) of every named key of every mount."""

@@ -11,11 +11,12 @@ from strongroom.auth import Identity
 from strongroom.clock import Clock
 from strongroom.errors import BadRequest, Conflict, NotFound
 from strongroom.keys import Keyrings
+from strongroom.keys.term import term_ref
 from strongroom.kms.provider import KeyProvider, RotatableKeyProvider
 from strongroom.limits import Limits
 from strongroom.paths import check_namespace
 from strongroom.service.kv_config import KV_CONFIG_KIND
-from strongroom.service.named_keys import NAMED_KEY_KIND
+from strongroom.service.named_keys import NAMED_KEY_KIND, NamedKeyStore
 from strongroom.service.secrets import encoded_version_context
 from strongroom.store.protocol import Store
 from strongroom.types import KeyTermStatus, NamespaceInfo, RewrapProgress, format_time
@@ -103,7 +104,10 @@ class NamespaceService:
         clock: Clock,
         limits: Limits,
         providers: Collection[str] = (),
+        named_keys: NamedKeyStore | None = None,
     ) -> None:
+        # Transit keys are sealed under their mount's keyring: a term they use is in use.
+        self._named = named_keys or NamedKeyStore(store, keyrings)
         self._providers = providers  # the names of the server's --key-provider flags
         self._store = store
         self._keyrings = keyrings
@@ -215,6 +219,12 @@ class NamespaceService:
         check_namespace(name, self._limits)
         identity.require("update", f"sys/namespaces/{name}/keys")
         self._info(name)
+        ref = term_ref(name, number)
+        keys = self._named.terms_in_use(name).get(ref, 0)
+        if keys:
+            raise Conflict(
+                f"{keys} Transit keys still use term {number}; run: strongroom keys rewrap {name}"
+            )
         self._keyrings.retire(name, number)
         return self._info(name)
 
@@ -254,6 +264,8 @@ class NamespaceService:
 
     def _remaining(self, name: str, active_ref: str) -> int:
         counts = self._store.count_by_key_ref(name)
+        for ref, n in self._named.terms_in_use(name).items():
+            counts[ref] = counts.get(ref, 0) + n
         return sum(n for ref, n in counts.items() if ref != active_ref)
 
     def rewrap(
@@ -284,6 +296,8 @@ class NamespaceService:
                 left = saved.get("left")
         if left is None:  # counted once per job, not per batch: a count scans the namespace
             left = self._remaining(name, active.key_ref)
+            # A mount's Transit keys are few: all re-sealed when a job starts.
+            left -= self._named.reseal(name, active.key_ref)
         batch = self._store.scan_versions_not_under(name, active.key_ref, cursor, batch_size)
         resealed = []
         slice_started = time.perf_counter()
