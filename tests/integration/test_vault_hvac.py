@@ -367,6 +367,12 @@ def test_sys_tools_random_hash_and_audit(client: hvac.Client) -> None:
         client.adapter.post(f"{tools}/hash/md5", json={"input": data})
     devices = client.sys.list_enabled_audit_devices()
     assert isinstance(devices["data"], dict)
+    # Deny by default: the default policy grants the hash tool (as Vault's does), not random.
+    minted = client.auth.token.create(policies=["default"], ttl="5m")["auth"]["client_token"]
+    plain = hvac.Client(url=client.url, token=minted)
+    assert plain.adapter.post(f"{tools}/hash", json={"input": data})["data"]["sum"]
+    with pytest.raises(hvac.exceptions.Forbidden):
+        plain.adapter.post(f"{tools}/random", json={"bytes": 8})
 
 
 # -- auth: tokens

@@ -45,6 +45,12 @@ path "sys/wrapping/unwrap" {
 path "sys/wrapping/rewrap" {
   capabilities = ["update"]
 }
+path "sys/tools/hash" {
+  capabilities = ["update"]
+}
+path "sys/tools/hash/*" {
+  capabilities = ["update"]
+}
 """
 # The default policy as the first releases wrote it: replaced by the current one on start.
 _EARLIER_DEFAULT = DEFAULT_POLICY.split("# Response wrapping")[0]

@@ -64,6 +64,12 @@ class SystemService:
             result[path] = ["root"] if identity.root else caps
         return result
 
+    @staticmethod
+    def use_tool(identity: Identity, path: str) -> None:
+        """sys/tools/random and sys/tools/hash: ``update`` on the request's path (Vault's default
+        policy grants the hash tool, not random)."""
+        identity.require("update", path)
+
     # -- audit
     def audit_sinks(self, identity: Identity) -> list[dict[str, object]]:
         identity.require("sudo", "sys/audit")

@@ -207,7 +207,7 @@ class TransitService:
     # -- keys
     def _new_key(self, name: str, doc: Mapping[str, Any]) -> NamedKey:
         key_type = doc.get("type") or "aes256-gcm96"
-        if key_type not in KEY_TYPES:
+        if not isinstance(key_type, str) or key_type not in KEY_TYPES:
             raise BadRequest(f"unknown key type {key_type}")
         if _settings_bool(doc, "convergent_encryption"):
             raise BadRequest(
@@ -553,7 +553,7 @@ class TransitService:
     ) -> list[ItemResult]:
         self._check(identity, "update", mount, request_path)
         key = self._existing(mount, self._name(name))
-        if algorithm not in HASHES:
+        if not isinstance(algorithm, str) or algorithm not in HASHES:
             raise BadRequest(f"unsupported algorithm {algorithm}")
 
         def one(item: BatchItem) -> dict[str, Any]:
@@ -640,7 +640,7 @@ class TransitService:
     @staticmethod
     def _signature_options(options: Mapping[str, Any]) -> tuple[str, bool, str]:
         hash_name = options.get("hash_algorithm") or "sha2-256"
-        if hash_name not in HASHES:
+        if not isinstance(hash_name, str) or hash_name not in HASHES:
             raise BadRequest(f"unsupported hash algorithm {hash_name}")
         marshaling = options.get("marshaling_algorithm") or "asn1"
         if marshaling != "asn1":

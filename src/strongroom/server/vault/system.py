@@ -30,6 +30,7 @@ __all__ = [
     "disable_mount",
     "enable_auth",
     "enable_mount",
+    "hash_answer",
     "health",
     "init_status",
     "initialize",
@@ -41,6 +42,7 @@ __all__ = [
     "list_mounts",
     "mount_entry",
     "preflight",
+    "random_answer",
     "read_acl_policy",
     "read_auth_tune",
     "read_legacy_policy",
@@ -445,6 +447,17 @@ def _encode(raw: bytes, chosen: str) -> str:
 
 
 def tools_random(call: Call) -> Answer:
+    call.services.admin.use_tool(call.identity, call.path.removeprefix("/v1/"))
+    return random_answer(call)
+
+
+def tools_hash(call: Call) -> Answer:
+    call.services.admin.use_tool(call.identity, call.path.removeprefix("/v1/"))
+    return hash_answer(call)
+
+
+def random_answer(call: Call) -> Answer:
+    """Random bytes (sys/tools/random and Transit's random), once the caller was checked."""
     doc = call.json()
     raw_count = call.params.get("bytes") or doc.get("bytes", 32)
     if isinstance(raw_count, str):
@@ -458,10 +471,11 @@ def tools_random(call: Call) -> Answer:
     return envelope(call, {"random_bytes": _encode(os.urandom(raw_count), _format(doc))})
 
 
-def tools_hash(call: Call) -> Answer:
+def hash_answer(call: Call) -> Answer:
+    """A digest (sys/tools/hash and Transit's hash), once the caller was checked."""
     doc = call.json()
     algorithm = call.params.get("algorithm") or doc.get("algorithm", "sha2-256")
-    if algorithm not in _HASHES:
+    if not isinstance(algorithm, str) or algorithm not in _HASHES:
         raise BadRequest(f"unsupported algorithm {algorithm}")
     raw = doc.get("input")
     if not isinstance(raw, str):

@@ -9,7 +9,7 @@ from typing import Any
 from strongroom.errors import BadRequest
 from strongroom.server.routes import Answer, Call, Route
 from strongroom.server.vault.fields import vault_int
-from strongroom.server.vault.system import tools_hash, tools_random
+from strongroom.server.vault.system import hash_answer, random_answer
 from strongroom.server.vault.wire import envelope, list_answer
 from strongroom.service.named_keys import NamedKey
 from strongroom.service.transit import Batch, BatchItem, ItemResult, key_type, public_keys
@@ -271,12 +271,12 @@ def verify(call: Call) -> Answer:
 
 def random_bytes(call: Call) -> Answer:
     call.services.transit.check_tool(call.identity, call.params["mount"], _relative(call))
-    return tools_random(call)
+    return random_answer(call)
 
 
 def hash_input(call: Call) -> Answer:
     call.services.transit.check_tool(call.identity, call.params["mount"], _relative(call))
-    return tools_hash(call)
+    return hash_answer(call)
 
 
 _T = "/v1/{mount}"
