@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from starlette.testclient import TestClient
 
 from strongroom.errors import AccessDenied, CheckAndSetMismatch, NotFound, Sealed, Unauthenticated
@@ -69,3 +70,19 @@ def test_a_vault_read_is_audited_with_its_data_hmacd(
     assert "data.metadata" not in json.dumps(read_entry["data"])  # moved, not copied
     assert "hmac-sha256:" in json.dumps(read_entry["data"])
     assert any(e["request"]["method"] == "LIST" for e in entries)
+
+
+def test_a_transit_key_keeps_a_bounded_number_of_versions(
+    app_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import strongroom.service.transit as transit
+
+    monkeypatch.setattr(transit, "MAX_KEY_VERSIONS", 3)
+    headers = {"X-Vault-Token": ROOT}
+    mounted = app_client.post("/v1/sys/mounts/transit", json={"type": "transit"}, headers=headers)
+    assert mounted.status_code == 204
+    app_client.post("/v1/transit/keys/k", json={}, headers=headers)
+    assert app_client.post("/v1/transit/keys/k/rotate", headers=headers).status_code == 200
+    assert app_client.post("/v1/transit/keys/k/rotate", headers=headers).status_code == 200
+    refused = app_client.post("/v1/transit/keys/k/rotate", headers=headers)
+    assert refused.status_code == 400 and "at most 3 versions" in refused.text

@@ -40,6 +40,7 @@ from strongroom.service.named_keys import KeyVersion, NamedKey, NamedKeyStore
 __all__ = [
     "BACKUP_FORMAT",
     "MAX_BATCH_ITEMS",
+    "MAX_KEY_VERSIONS",
     "MIN_AUTO_ROTATE_SECONDS",
     "Batch",
     "BatchItem",
@@ -52,6 +53,7 @@ __all__ = [
 ]
 
 MAX_BATCH_ITEMS = 1000
+MAX_KEY_VERSIONS = 1000
 BACKUP_FORMAT = "strongroom-transit-backup-1"
 MIN_AUTO_ROTATE_SECONDS = 3600.0
 _PREFIX = "vault:v"
@@ -312,7 +314,17 @@ class TransitService:
 
     def rotate(self, identity: Identity, mount: str, name: str) -> NamedKey:
         self._check(identity, "update", mount, f"keys/{self._name(name)}/rotate")
-        return self._keys.change(mount, name, lambda key: key.rotated(self._clock.now()))
+
+        def rotated(key: NamedKey) -> NamedKey:
+            # Every version lives in the key's one record: bound it, or rotations grow it forever.
+            if len(key.versions) >= MAX_KEY_VERSIONS:
+                raise BadRequest(
+                    f"a key keeps at most {MAX_KEY_VERSIONS} versions; raise "
+                    "min_encryption_version and min_decryption_version, then trim"
+                )
+            return key.rotated(self._clock.now())
+
+        return self._keys.change(mount, name, rotated)
 
     def trim(self, identity: Identity, mount: str, name: str, minimum: int | None) -> NamedKey:
         self._check(identity, "update", mount, f"keys/{self._name(name)}/trim")
@@ -404,7 +416,7 @@ class TransitService:
         now = self._clock.now()
         for mount, name in self._keys.every_key():
             key = self._keys.get(mount, name)
-            if key is None or not key.auto_rotate_period:
+            if key is None or not key.auto_rotate_period or len(key.versions) >= MAX_KEY_VERSIONS:
                 continue
             if now - key.versions[key.latest_version].created >= key.auto_rotate_period:
                 self._keys.change(mount, name, lambda k: k.rotated(self._clock.now()))
