@@ -62,6 +62,16 @@ def start_openbao(work: Path, port: int) -> tuple[subprocess.Popen[bytes], str]:
         stdout=(work / "openbao.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
+    try:
+        return process, _prepare_openbao(work, port)
+    except BaseException:
+        process.terminate()  # a failed set-up must not leave the server running
+        process.wait(timeout=30)
+        raise
+
+
+def _prepare_openbao(work: Path, port: int) -> str:
+    """Initialize, unseal, check the audit device and mount KV v2; the root token."""
     base = f"http://127.0.0.1:{port}/v1"
     wait_healthy(f"{base}/sys/seal-status")
     slow = 120.0  # raft bootstraps during init, on one pinned core
@@ -85,7 +95,7 @@ def start_openbao(work: Path, port: int) -> tuple[subprocess.Popen[bytes], str]:
     httpx.post(
         f"{base}/sys/mounts/secret", json=mount, headers=headers, timeout=slow
     ).raise_for_status()
-    return process, token
+    return str(token)
 
 
 def start_strongroom(work: Path, port: int) -> subprocess.Popen[bytes]:
@@ -96,7 +106,12 @@ def start_strongroom(work: Path, port: int) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         ["taskset", "-c", "0", *command], env=env, stdout=subprocess.DEVNULL, cwd=work.parent
     )
-    wait_healthy(f"http://127.0.0.1:{port}/v1/sys/health")
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/v1/sys/health")
+    except BaseException:
+        process.terminate()
+        process.wait(timeout=30)
+        raise
     return process
 
 
