@@ -15,6 +15,7 @@ __all__ = [
     "DecryptionError",
     "KeyProviderUnavailable",
     "LimitExceeded",
+    "NoSuchSecret",
     "NotFound",
     "PayloadTooLarge",
     "RateLimited",
@@ -102,6 +103,11 @@ class NotFound(StrongroomError):
     @classmethod
     def default_message(cls) -> str:
         return "not found"
+
+
+class NoSuchSecret(NotFound):
+    """The secret does not exist (the mount does): Vault's delete, undelete and destroy of
+    versions treat that as nothing to do."""
 
 
 class SecretDeleted(NotFound):

@@ -75,6 +75,8 @@ _VOLATILE = {
     "accessor",
     "client_token",
     "id",
+    "secret_id",
+    "secret_id_accessor",
     "ttl",
     "lease_duration",
     "creation_ttl",
@@ -307,7 +309,117 @@ def _transit(c: hvac.Client) -> list[tuple[str, Callable[[], Any]]]:
     ]
 
 
+def _kv_settings(c: hvac.Client) -> list[tuple[str, Callable[[], Any]]]:
+    kv = c.secrets.kv.v2
+    p = "diff/settings/app"
+    return [
+        ("configure", lambda: kv.configure(max_versions=4, cas_required=False)),
+        ("read configuration", lambda: kv.read_configuration()),
+        ("write", lambda: kv.create_or_update_secret(p, secret={"a": {"b": "c"}, "d": "e"})),
+        ("subkeys", lambda: c.adapter.get(f"/v1/secret/subkeys/{p}")),
+        ("subkeys depth 1", lambda: c.adapter.get(f"/v1/secret/subkeys/{p}", params={"depth": 1})),
+        ("metadata cas_required", lambda: kv.update_metadata(p, cas_required=True)),
+        ("write without cas", lambda: kv.create_or_update_secret(p, secret={"x": "y"})),
+        ("write with cas", lambda: kv.create_or_update_secret(p, secret={"x": "y"}, cas=1)),
+        ("delete versions", lambda: kv.delete_secret_versions(p, versions=[1])),
+        ("undelete missing", lambda: kv.undelete_secret_versions("diff/none", versions=[1])),
+        ("destroy", lambda: kv.destroy_secret_versions(p, versions=[2])),
+        ("metadata", lambda: kv.read_secret_metadata(p)),
+        ("delete all", lambda: kv.delete_metadata_and_all_versions(p)),
+        ("reset configuration", lambda: kv.configure(max_versions=0, cas_required=False)),
+    ]
+
+
+def _capabilities_and_wrapping(c: hvac.Client) -> list[tuple[str, Callable[[], Any]]]:
+    held: dict[str, str] = {}
+
+    def wrapped() -> Any:
+        answer = c.adapter.get("/v1/secret/data/diff/wrapme", headers={"X-Vault-Wrap-TTL": "60"})
+        held["token"] = answer["wrap_info"]["token"]
+        return {"wrap_info": sorted(answer["wrap_info"]), "data": answer["data"]}
+
+    def unwrapped() -> Any:
+        return c.sys.unwrap(held["token"])
+
+    return [
+        ("capabilities", lambda: c.sys.get_capabilities(["secret/data/x", "sys/mounts"])),
+        ("write", lambda: c.secrets.kv.v2.create_or_update_secret("diff/wrapme", {"k": "v"})),
+        ("wrapped read", wrapped),
+        (
+            "lookup",
+            lambda: c.adapter.post("/v1/sys/wrapping/lookup", json={"token": held["token"]}),
+        ),
+        ("unwrap", unwrapped),
+        ("unwrap again", unwrapped),
+        ("wrap data", lambda: sorted(c.sys.wrap(payload={"a": "b"}, ttl="60s")["wrap_info"])),
+    ]
+
+
+def _approle_flows(c: hvac.Client) -> list[tuple[str, Callable[[], Any]]]:
+    a = c.auth.approle
+    held: dict[str, str] = {}
+
+    def secret_id() -> Any:
+        answer = a.generate_secret_id("diff-flow", metadata={"host": "h1"})
+        held["secret_id"] = answer["data"]["secret_id"]
+        held["accessor"] = answer["data"]["secret_id_accessor"]
+        return answer
+
+    return [
+        ("role", lambda: a.create_or_update_approle("diff-flow", token_policies=["default"])),
+        ("list roles", lambda: a.list_roles()),
+        ("role id", lambda: sorted(a.read_role_id("diff-flow")["data"])),
+        ("set role id", lambda: a.update_role_id("diff-flow", "diff-role-id-12345")),
+        ("secret id", secret_id),
+        ("read secret id", lambda: a.read_secret_id("diff-flow", held["secret_id"])),
+        ("list accessors", lambda: len(a.list_secret_id_accessors("diff-flow")["data"]["keys"])),
+        (
+            "login",
+            lambda: hvac.Client(url=c.url).auth.approle.login(
+                "diff-role-id-12345", held["secret_id"]
+            ),
+        ),
+        (
+            "bad login",
+            lambda: hvac.Client(url=c.url).auth.approle.login("diff-role-id-12345", "nope"),
+        ),
+        (
+            "destroy by accessor",
+            lambda: a.destroy_secret_id_accessor("diff-flow", held["accessor"]),
+        ),
+        (
+            "login destroyed",
+            lambda: hvac.Client(url=c.url).auth.approle.login(
+                "diff-role-id-12345", held["secret_id"]
+            ),
+        ),
+        ("delete role", lambda: a.delete_role("diff-flow")),
+    ]
+
+
+def _token_roles(c: hvac.Client) -> list[tuple[str, Callable[[], Any]]]:
+    t = c.auth.token
+    return [
+        (
+            "policy",
+            lambda: c.sys.create_or_update_acl_policy(
+                "diff-role-pol", 'path "x" {\n  capabilities = ["read"]\n}\n'
+            ),
+        ),
+        ("role", lambda: t.create_or_update_role("diff-ci", allowed_policies=["diff-role-pol"])),
+        ("list roles", lambda: t.list_roles()),
+        ("create from role", lambda: t.create(role_name="diff-ci", policies=["diff-role-pol"])),
+        ("create from role, too much", lambda: t.create(role_name="diff-ci", policies=["root"])),
+        ("delete role", lambda: t.delete_role("diff-ci")),
+        ("read deleted role", lambda: t.read_role("diff-ci")),
+    ]
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "kv settings": _kv_settings,
+    "capabilities and wrapping": _capabilities_and_wrapping,
+    "approle flows": _approle_flows,
+    "token roles": _token_roles,
     "transit": _transit,
     "kv lifecycle": _kv_lifecycle,
     "policies": _policies,
@@ -331,6 +443,10 @@ REFUSED: dict[tuple[str, str], str] = {
 }
 # ... or OpenBao's answer is a quirk not worth copying.
 NOT_COPIED: dict[tuple[str, str], str] = {
+    ("token roles", "create from role, too much"): (
+        "a policy outside the role's allowed set: strongroom 403 (rights the role does not give), "
+        "OpenBao 400"
+    ),
     ("auth methods", "read role missing"): "OpenBao answers 200 with data null; strongroom 404",
 }
 # OpenBao's generic warnings about parameters it ignored or overrode (hvac sends a few).

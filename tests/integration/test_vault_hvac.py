@@ -450,7 +450,7 @@ def test_approle_roles_secret_ids_login_tidy(client: hvac.Client, server: Strong
     assert by_accessor["secret_id_accessor"] == custom["secret_id_accessor"]
     login = _as(server, "").auth.approle.login("custom-role-id-0001", generated["secret_id"])
     assert login["auth"]["policies"] == ["default", "worker"]
-    assert login["auth"]["metadata"] == {"role_name": "worker"}
+    assert login["auth"]["metadata"] == {"host": "w1", "role_name": "worker"}  # as on Vault
     custom_login = _as(server, "").auth.approle.login(
         "custom-role-id-0001", "a-custom-secret-id-long-enough"
     )

@@ -44,6 +44,7 @@ _ROLE_FIELDS = {
 }
 _LOGIN_FAILED = "invalid role_id or secret_id"
 _MAX_CUSTOM_SECRET_ID = 4096
+_NEVER = "0001-01-01T00:00:00Z"
 
 
 def _secret_kind(role: str) -> str:
@@ -215,9 +216,13 @@ class AppRoleAuth:
         return {
             "secret_id_accessor": record.accessor,
             "creation_time": format_time(record.created),
-            "expiration_time": format_time(record.expires) if record.expires else None,
+            "last_updated_time": format_time(record.created),
+            # Vault prints Go's zero time for a secret ID that never expires.
+            "expiration_time": format_time(record.expires) if record.expires else _NEVER,
+            "secret_id_ttl": int(record.expires - record.created) if record.expires else 0,
             "secret_id_num_uses": record.num_uses,
             "cidr_list": record.cidr_list,
+            "token_bound_cidrs": [],
             "metadata": record.metadata,
         }
 
@@ -291,8 +296,9 @@ class AppRoleAuth:
         role = self._role(name)
         if role.secret_id_bound_cidrs and not _address_in(address, role.secret_id_bound_cidrs):
             raise Unauthenticated(_LOGIN_FAILED)
+        metadata: dict[str, str] = {}
         if role.bind_secret_id:
-            self._check_secret_id(name, secret_id, address)
+            metadata = self._check_secret_id(name, secret_id, address)
         self._guard.succeeded("approle", role_id)
         return self._tokens.create(
             ("default", *role.token_policies),
@@ -301,12 +307,14 @@ class AppRoleAuth:
             explicit_max_ttl=role.token_max_ttl,
             period=role.token_period,
             num_uses=role.token_num_uses,
-            meta={"role_name": name},
+            # The secret ID's metadata rides on the token, as on Vault.
+            meta={**metadata, "role_name": name},
             role=name,
             path="auth/approle/login",
         )
 
-    def _check_secret_id(self, name: str, secret_id: str, address: str) -> None:
+    def _check_secret_id(self, name: str, secret_id: str, address: str) -> dict[str, str]:
+        """The secret ID's metadata, once it proved valid (and its use was counted)."""
         digest = self._digest(name, secret_id)
         raw = self._store.get_record(_secret_kind(name), digest)
         if raw is None:
@@ -323,3 +331,4 @@ class AppRoleAuth:
                 self._destroy(name, record.accessor)
             if used > record.num_uses:
                 raise Unauthenticated(_LOGIN_FAILED)
+        return dict(record.metadata)

@@ -21,6 +21,7 @@ from strongroom.errors import (
     CheckAndSetMismatch,
     Conflict,
     LimitExceeded,
+    NoSuchSecret,
     NotFound,
     SecretDeleted,
 )
@@ -154,7 +155,7 @@ class SecretService:
     def _secret(self, namespace: str, path: str) -> SecretRecord:
         secret = self._store.get_secret(namespace, path)
         if secret is None:
-            raise NotFound(f"no secret at {namespace}/{path}")
+            raise NoSuchSecret(f"no secret at {namespace}/{path}")
         return secret
 
     def _max_versions(self, secret: SecretRecord | None, mount: KvConfig) -> int:

@@ -47,7 +47,6 @@ class WrapInfo:
             "ttl": self.ttl,
             "creation_time": self.creation_time,
             "creation_path": self.creation_path,
-            "wrapped_accessor": "",
         }
 
 

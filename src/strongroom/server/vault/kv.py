@@ -3,9 +3,10 @@ service, answer in Vault's shapes; the service decides who may do what (policy/k
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from strongroom.errors import BadRequest, NotFound, SecretDeleted
+from strongroom.errors import BadRequest, NoSuchSecret, NotFound, SecretDeleted
 from strongroom.server.routes import Answer, Call, Route
 from strongroom.server.vault.fields import (
     go_duration,
@@ -130,19 +131,26 @@ def delete_latest(call: Call) -> Answer:
 
 def delete_versions(call: Call) -> Answer:
     mount, path = _target(call)
-    call.services.secrets.delete(call.identity, mount, path, vault_versions(call.json()))
+    versions = vault_versions(call.json())
+    # Vault: versions of a secret that does not exist are nothing to do (after the policy check).
+    with contextlib.suppress(NoSuchSecret):
+        call.services.secrets.delete(call.identity, mount, path, versions)
     return Answer.empty()
 
 
 def undelete_versions(call: Call) -> Answer:
     mount, path = _target(call)
-    call.services.secrets.undelete(call.identity, mount, path, vault_versions(call.json()))
+    versions = vault_versions(call.json())
+    with contextlib.suppress(NoSuchSecret):
+        call.services.secrets.undelete(call.identity, mount, path, versions)
     return Answer.empty()
 
 
 def destroy_versions(call: Call) -> Answer:
     mount, path = _target(call)
-    call.services.secrets.destroy(call.identity, mount, path, vault_versions(call.json()))
+    versions = vault_versions(call.json())
+    with contextlib.suppress(NoSuchSecret):
+        call.services.secrets.destroy(call.identity, mount, path, versions)
     return Answer.empty()
 
 
