@@ -30,6 +30,7 @@ from strongroom.rotation.rotators import RotatorRegistry
 from strongroom.sealed_store import open_sealed_store
 from strongroom.server.services import Services
 from strongroom.service.admin import SystemService
+from strongroom.service.auth_methods import AuthMethodService
 from strongroom.service.keys import DataKeyService
 from strongroom.service.listing import ListingService
 from strongroom.service.named_keys import NamedKeyStore
@@ -157,6 +158,7 @@ class Runtime:
             userpass=runtime.userpass,
             rotation=rotation,
             transit=transit,
+            auth_methods=AuthMethodService(runtime.approle, runtime.userpass),
             wrapping=WrappingService(store, tokens, clock),
             limits=settings.limits,
             pause_if_busy=pause_if_busy,

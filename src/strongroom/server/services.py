@@ -13,6 +13,7 @@ from strongroom.auth.userpass import UserpassAuth
 from strongroom.limits import Limits
 from strongroom.rotation import RotationService
 from strongroom.service.admin import SystemService
+from strongroom.service.auth_methods import AuthMethodService
 from strongroom.service.keys import DataKeyService
 from strongroom.service.listing import ListingService
 from strongroom.service.namespaces import NamespaceService
@@ -36,6 +37,7 @@ class Services:
     userpass: UserpassAuth
     rotation: RotationService
     transit: TransitService
+    auth_methods: AuthMethodService
     wrapping: WrappingService
     limits: Limits
     pause_if_busy: Callable[[], None]  # long batch jobs yield to request traffic

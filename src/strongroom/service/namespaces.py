@@ -186,6 +186,18 @@ class NamespaceService:
         _require_mount(identity, "read", name)
         return self._info(name)
 
+    def preflight(self, identity: Identity, name: str) -> NamespaceInfo:
+        """Vault's KV preflight (which mount holds a path, and of which kind): answered to a
+        caller who may do something under the mount, whatever it is; a 400 in Vault's words
+        otherwise, as Vault answers it."""
+        check_namespace(name, self._limits)
+        if not identity.acl.grants_under(f"{name}/"):
+            raise BadRequest(
+                "preflight capability check returned 403, please ensure client's policies grant "
+                f'access to path "{name}/"'
+            )
+        return self._info(name)
+
     def list_namespaces(self, identity: Identity) -> list[NamespaceInfo]:
         names = self._store.list_records(_NAMESPACE_KIND)
         every = identity.allows("read", "sys/mounts")  # Vault's list of mounts

@@ -50,6 +50,12 @@ class SealService:
         """The newest unseal attempt this address started (for clients that send no nonce)."""
         return self._controller.latest_attempt(address)
 
+    @staticmethod
+    def step_down(identity: Identity) -> None:
+        """Vault's sys/step-down. One active node serves each request (design.md §8), so there
+        is nothing to step down from; the caller still needs what Vault asks of it."""
+        identity.require("sudo", "sys/step-down")
+
     def seal(self, identity: Identity) -> None:
         identity.require("sudo", "sys/seal")
         self._controller.seal()

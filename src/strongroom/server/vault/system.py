@@ -12,11 +12,11 @@ import time
 from typing import Any
 
 from strongroom import __version__
-from strongroom.auth.identity import Identity
 from strongroom.errors import BadRequest, Conflict, NotFound
 from strongroom.server.routes import Answer, Call, Route, parse_query_int
 from strongroom.server.vault.fields import vault_int
 from strongroom.server.vault.wire import envelope, list_answer
+from strongroom.service.auth_methods import AuthMethod
 from strongroom.service.seal import SealStatus
 from strongroom.types import NamespaceInfo
 
@@ -159,9 +159,7 @@ def seal(call: Call) -> Answer:
 
 
 def step_down(call: Call) -> Answer:
-    """One active node serves each request (design.md §8): there is nothing to step down from.
-    The caller still needs what Vault asks of it."""
-    call.identity.require("sudo", "sys/step-down")
+    call.seal.step_down(call.identity)
     return Answer.empty()
 
 
@@ -273,31 +271,17 @@ def write_tune(call: Call) -> Answer:
 def preflight(call: Call) -> Answer:
     """The CLI's KV preflight: which mount holds this path, and which KV version it is. Answered
     to a caller who may do something under the mount; a 403 otherwise, as Vault does."""
-    path = call.params.get("path", "")
-    name = path.strip("/").split("/", 1)[0]
-    if not call.identity.acl.grants_under(f"{name}/"):
-        raise BadRequest(
-            "preflight capability check returned 403, please ensure client's policies grant "
-            f'access to path "{name}/"'
-        )
-    # The caller was checked above, by Vault's rule: may it do anything under the mount?
-    info = call.services.namespaces.get(Identity.system("preflight"), name)
+    name = call.params.get("path", "").strip("/").split("/", 1)[0]
+    info = call.services.namespaces.preflight(call.identity, name)
     return envelope(call, {"path": f"{name}/", **mount_entry(info)})
 
 
 # -- auth methods
-_AUTH_METHODS = {
-    "token/": ("token", "token based credentials"),
-    "approle/": ("approle", "AppRole: machine logins with a role_id and a secret_id"),
-    "userpass/": ("userpass", "users and passwords"),
-}
-
-
-def _auth_entry(kind: str, description: str) -> dict[str, Any]:
+def _auth_entry(method: AuthMethod) -> dict[str, Any]:
     return {
-        "type": kind,
-        "description": description,
-        "accessor": f"auth_{kind}",
+        "type": method.kind,
+        "description": method.description,
+        "accessor": f"auth_{method.kind}",
         "config": {"default_lease_ttl": 0, "max_lease_ttl": 0, "token_type": "default-service"},
         "options": None,
         "local": False,
@@ -309,47 +293,22 @@ def _auth_entry(kind: str, description: str) -> dict[str, Any]:
 
 
 def list_auth(call: Call) -> Answer:
-    call.identity.require("read", "sys/auth")
-    entries = {path: _auth_entry(*about) for path, about in _AUTH_METHODS.items()}
-    return _top_and_data(call, entries)
+    methods = call.services.auth_methods.list_methods(call.identity)
+    return _top_and_data(call, {f"{m.path}/": _auth_entry(m) for m in methods})
 
 
 def enable_auth(call: Call) -> Answer:
-    """strongroom's auth methods are always there, at their default paths: enabling one there
-    is accepted (nothing to do); anywhere else is refused."""
-    path = call.params["path"].strip("/")
-    call.identity.require("sudo", f"sys/auth/{path}")
-    kind = call.json().get("type")
-    if f"{path}/" not in _AUTH_METHODS or _AUTH_METHODS[f"{path}/"][0] != kind:
-        raise BadRequest(
-            "strongroom serves the auth methods approle and userpass at their default paths "
-            "only (approle/, userpass/)"
-        )
+    call.services.auth_methods.enable(call.identity, call.params["path"], call.json().get("type"))
     return Answer.empty()
 
 
 def disable_auth(call: Call) -> Answer:
-    """Disabling a method wipes what it holds, as on Vault: every role (and secret ID) or user."""
-    path = call.params["path"].strip("/")
-    identity = call.identity
-    identity.require("sudo", f"sys/auth/{path}")
-    services = call.services
-    if path == "approle":
-        for role in services.approle.list_roles(identity):
-            services.approle.delete_role(identity, role)
-    elif path == "userpass":
-        for user in services.userpass.list_users(identity):
-            services.userpass.delete_user(identity, user)
-    elif path == "token":
-        raise BadRequest("the token auth method cannot be disabled")
+    call.services.auth_methods.disable(call.identity, call.params["path"])
     return Answer.empty()
 
 
 def read_auth_tune(call: Call) -> Answer:
-    path = call.params["path"].strip("/")
-    call.identity.require("read", f"sys/auth/{path}/tune")
-    if f"{path}/" not in _AUTH_METHODS:
-        raise NotFound("no auth method there")
+    call.services.auth_methods.read_tune(call.identity, call.params["path"])
     return envelope(
         call,
         {"default_lease_ttl": 2764800, "max_lease_ttl": 2764800, "force_no_cache": False},
@@ -357,10 +316,7 @@ def read_auth_tune(call: Call) -> Answer:
 
 
 def write_auth_tune(call: Call) -> Answer:
-    path = call.params["path"].strip("/")
-    call.identity.require("sudo", f"sys/auth/{path}/tune")
-    if f"{path}/" not in _AUTH_METHODS:
-        raise NotFound("no auth method there")
+    call.services.auth_methods.write_tune(call.identity, call.params["path"])
     return Answer.empty()
 
 

@@ -1,0 +1,80 @@
+"""The auth methods a server offers, as a mountable list (Vault's ``sys/auth``): token, AppRole
+at ``approle/`` and userpass at ``userpass/``, always there. Disabling one wipes what it holds,
+as Vault does; enabling one anywhere else is refused."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from strongroom.auth import Identity
+from strongroom.auth.approle import AppRoleAuth
+from strongroom.auth.userpass import UserpassAuth
+from strongroom.errors import BadRequest, NotFound
+
+__all__ = ["AUTH_METHODS", "AuthMethod", "AuthMethodService"]
+
+
+@dataclass(frozen=True)
+class AuthMethod:
+    path: str  # without the trailing '/'
+    kind: str
+    description: str
+
+
+AUTH_METHODS = (
+    AuthMethod("token", "token", "token based credentials"),
+    AuthMethod("approle", "approle", "AppRole: machine logins with a role_id and a secret_id"),
+    AuthMethod("userpass", "userpass", "users and passwords"),
+)
+_BY_PATH = {method.path: method for method in AUTH_METHODS}
+
+
+class AuthMethodService:
+    def __init__(self, approle: AppRoleAuth, userpass: UserpassAuth) -> None:
+        self._approle = approle
+        self._userpass = userpass
+
+    @staticmethod
+    def _known(path: str) -> AuthMethod:
+        method = _BY_PATH.get(path.strip("/"))
+        if method is None:
+            raise NotFound("no auth method at this path")
+        return method
+
+    @staticmethod
+    def list_methods(identity: Identity) -> tuple[AuthMethod, ...]:
+        identity.require("read", "sys/auth")
+        return AUTH_METHODS
+
+    @staticmethod
+    def enable(identity: Identity, path: str, kind: object) -> None:
+        """Accepted (nothing to do) for a built-in method at its own path; refused otherwise."""
+        path = path.strip("/")
+        identity.require("sudo", f"sys/auth/{path}")
+        method = _BY_PATH.get(path)
+        if method is None or method.kind != kind:
+            raise BadRequest(
+                "strongroom serves the auth methods approle and userpass at their default paths "
+                "only (approle/, userpass/)"
+            )
+
+    def disable(self, identity: Identity, path: str) -> None:
+        """Wipes what the method holds: every AppRole role (and its secret IDs), or every user."""
+        path = path.strip("/")
+        identity.require("sudo", f"sys/auth/{path}")
+        if path == "token":
+            raise BadRequest("the token auth method cannot be disabled")
+        if path == "approle":
+            for role in self._approle.list_roles(identity):
+                self._approle.delete_role(identity, role)
+        elif path == "userpass":
+            for user in self._userpass.list_users(identity):
+                self._userpass.delete_user(identity, user)
+
+    def read_tune(self, identity: Identity, path: str) -> AuthMethod:
+        identity.require("read", f"sys/auth/{path.strip('/')}/tune")
+        return self._known(path)
+
+    def write_tune(self, identity: Identity, path: str) -> AuthMethod:
+        identity.require("sudo", f"sys/auth/{path.strip('/')}/tune")
+        return self._known(path)
