@@ -12,7 +12,7 @@ from strongroom.durations import parse_duration
 from strongroom.errors import BadRequest, NotFound, Unauthenticated
 from strongroom.server.native.access import ACCESS_ROUTES
 from strongroom.server.routes import Answer, Call, Handler, Route
-from strongroom.server.vault.wire import VaultForbidden, envelope, from_native, list_answer
+from strongroom.server.vault.wire import VaultForbidden, envelope, from_native, list_answer, writes
 from strongroom.types import format_time
 
 __all__ = [
@@ -264,32 +264,25 @@ _T = "/v1/auth/token"
 _A = "/v1/auth/approle/role/{name}"
 
 
-def _writes(path: str, handler: Any, operation: str) -> tuple[Route, ...]:
-    return (
-        Route("POST", path, handler, operation),
-        Route("PUT", path, handler, f"{operation}Put"),
-    )
-
-
 AUTH_ROUTES = (
     Route("GET", f"{_T}/lookup-self", lookup_self, "vaultLookupSelf"),
-    *_writes(f"{_T}/lookup-self", lookup_self, "vaultLookupSelfPost"),
-    *_writes(f"{_T}/lookup", lookup, "vaultLookupToken"),
-    *_writes(f"{_T}/lookup-accessor", lookup_accessor, "vaultLookupAccessor"),
-    *_writes(f"{_T}/renew-self", renew_self, "vaultRenewSelf"),
-    *_writes(f"{_T}/renew", renew, "vaultRenewToken"),
-    *_writes(f"{_T}/renew-accessor", renew_accessor, "vaultRenewAccessor"),
-    *_writes(f"{_T}/revoke-accessor", revoke_accessor, "vaultRevokeAccessor"),
-    *_writes(f"{_T}/revoke-orphan", revoke_orphan, "vaultRevokeOrphan"),
-    *_writes(f"{_T}/create-orphan", create_orphan, "vaultCreateOrphan"),
-    *_writes(f"{_T}/create", create, "vaultCreateToken"),
-    *_writes(f"{_T}/create/{{role}}", create, "vaultCreateTokenRole"),
+    *writes(f"{_T}/lookup-self", lookup_self, "vaultLookupSelfPost"),
+    *writes(f"{_T}/lookup", lookup, "vaultLookupToken"),
+    *writes(f"{_T}/lookup-accessor", lookup_accessor, "vaultLookupAccessor"),
+    *writes(f"{_T}/renew-self", renew_self, "vaultRenewSelf"),
+    *writes(f"{_T}/renew", renew, "vaultRenewToken"),
+    *writes(f"{_T}/renew-accessor", renew_accessor, "vaultRenewAccessor"),
+    *writes(f"{_T}/revoke-accessor", revoke_accessor, "vaultRevokeAccessor"),
+    *writes(f"{_T}/revoke-orphan", revoke_orphan, "vaultRevokeOrphan"),
+    *writes(f"{_T}/create-orphan", create_orphan, "vaultCreateOrphan"),
+    *writes(f"{_T}/create", create, "vaultCreateToken"),
+    *writes(f"{_T}/create/{{role}}", create, "vaultCreateTokenRole"),
     Route("LIST", f"{_T}/accessors", list_accessors, "vaultListAccessors"),
-    *_writes(f"{_T}/tidy", tidy_tokens, "vaultTidyTokens"),
-    *_writes(f"{_A}/custom-secret-id", custom_secret_id, "vaultCustomSecretId"),
-    *_writes(f"{_A}/role-id", write_role_id, "vaultWriteRoleId"),
-    *_writes("/v1/auth/approle/tidy/secret-id", tidy_secret_ids, "vaultTidySecretIds"),
-    *_writes("/v1/auth/userpass/users/{name}/password", userpass_part("password"), "vaultPw"),
-    *_writes("/v1/auth/userpass/users/{name}/policies", userpass_part("policies"), "vaultPol"),
+    *writes(f"{_T}/tidy", tidy_tokens, "vaultTidyTokens"),
+    *writes(f"{_A}/custom-secret-id", custom_secret_id, "vaultCustomSecretId"),
+    *writes(f"{_A}/role-id", write_role_id, "vaultWriteRoleId"),
+    *writes("/v1/auth/approle/tidy/secret-id", tidy_secret_ids, "vaultTidySecretIds"),
+    *writes("/v1/auth/userpass/users/{name}/password", userpass_part("password"), "vaultPw"),
+    *writes("/v1/auth/userpass/users/{name}/policies", userpass_part("policies"), "vaultPol"),
     *_from_native_routes(),
 )

@@ -15,7 +15,7 @@ from strongroom.server.vault.fields import (
     vault_int,
     vault_versions,
 )
-from strongroom.server.vault.wire import envelope, list_answer
+from strongroom.server.vault.wire import envelope, list_answer, writes
 from strongroom.types import SecretMetadata, VersionMetadata
 
 __all__ = [
@@ -281,28 +281,20 @@ _M = "/v1/{mount}"
 _D = "{path:path}"
 
 
-def _writes(path: str, handler: Any, operation: str, summary: str) -> tuple[Route, ...]:
-    """Vault takes POST and PUT alike for a write."""
-    return (
-        Route("POST", path, handler, operation, summary),
-        Route("PUT", path, handler, f"{operation}Put", "Same as POST"),
-    )
-
-
 KV_ROUTES = (
     Route(
         "GET", f"{_M}/data/{_D}", read_data, "kvReadData", "A version", query=_VERSION, fast=True
     ),
-    *_writes(f"{_M}/data/{_D}", write_data, "kvWriteData", "Write a version (options.cas)"),
+    *writes(f"{_M}/data/{_D}", write_data, "kvWriteData", "Write a version (options.cas)"),
     Route("PATCH", f"{_M}/data/{_D}", patch_data, "kvPatchData", "Merge-patch the current version"),
     Route("DELETE", f"{_M}/data/{_D}", delete_latest, "kvDeleteLatest", "Delete the latest"),
-    *_writes(f"{_M}/delete/{_D}", delete_versions, "kvDeleteVersions", "Delete versions"),
-    *_writes(f"{_M}/undelete/{_D}", undelete_versions, "kvUndeleteVersions", "Undelete versions"),
-    *_writes(f"{_M}/destroy/{_D}", destroy_versions, "kvDestroyVersions", "Destroy versions"),
+    *writes(f"{_M}/delete/{_D}", delete_versions, "kvDeleteVersions", "Delete versions"),
+    *writes(f"{_M}/undelete/{_D}", undelete_versions, "kvUndeleteVersions", "Undelete versions"),
+    *writes(f"{_M}/destroy/{_D}", destroy_versions, "kvDestroyVersions", "Destroy versions"),
     Route("LIST", f"{_M}/metadata", list_metadata, "kvListRoot", "List the mount's top level"),
     Route("LIST", f"{_M}/metadata/{_D}", list_metadata, "kvList", "List a folder"),
     Route("GET", f"{_M}/metadata/{_D}", read_metadata, "kvReadMetadata", "Read metadata"),
-    *_writes(f"{_M}/metadata/{_D}", write_metadata, "kvWriteMetadata", "Write metadata"),
+    *writes(f"{_M}/metadata/{_D}", write_metadata, "kvWriteMetadata", "Write metadata"),
     Route("PATCH", f"{_M}/metadata/{_D}", patch_metadata, "kvPatchMetadata", "Patch metadata"),
     Route("DELETE", f"{_M}/metadata/{_D}", delete_metadata, "kvDeleteMetadata", "Delete all"),
     Route(
@@ -314,5 +306,5 @@ KV_ROUTES = (
         query=(*_VERSION, _query("depth")),
     ),
     Route("GET", f"{_M}/config", read_config, "kvReadConfig", "The mount's settings"),
-    *_writes(f"{_M}/config", write_config, "kvWriteConfig", "Change the mount's settings"),
+    *writes(f"{_M}/config", write_config, "kvWriteConfig", "Change the mount's settings"),
 )

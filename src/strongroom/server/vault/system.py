@@ -15,7 +15,7 @@ from strongroom import __version__
 from strongroom.errors import BadRequest, Conflict, NotFound
 from strongroom.server.routes import Answer, Call, Route, parse_query_int
 from strongroom.server.vault.fields import vault_int
-from strongroom.server.vault.wire import envelope, list_answer
+from strongroom.server.vault.wire import envelope, list_answer, writes
 from strongroom.service.auth_methods import AuthMethod
 from strongroom.service.seal import SealStatus
 from strongroom.types import NamespaceInfo
@@ -463,13 +463,6 @@ def list_audit(call: Call) -> Answer:
 _Y = "/v1/sys"
 
 
-def _writes(path: str, handler: Any, operation: str, **flags: Any) -> tuple[Route, ...]:
-    return (
-        Route("POST", path, handler, operation, **flags),
-        Route("PUT", path, handler, f"{operation}Put", **flags),
-    )
-
-
 _OPEN: dict[str, Any] = {"public": True, "open_while_sealed": True}
 
 SYSTEM_ROUTES = (
@@ -487,38 +480,38 @@ SYSTEM_ROUTES = (
     ),
     Route("GET", f"{_Y}/seal-status", seal_status, "sysSealStatus", **_OPEN),
     Route("GET", f"{_Y}/init", init_status, "sysInitStatus", **_OPEN),
-    *_writes(f"{_Y}/init", initialize, "sysInit", **_OPEN),
-    *_writes(f"{_Y}/unseal", unseal, "sysUnseal", **_OPEN),
-    *_writes(f"{_Y}/seal", seal, "sysSeal"),
-    *_writes(f"{_Y}/step-down", step_down, "sysStepDown"),
+    *writes(f"{_Y}/init", initialize, "sysInit", **_OPEN),
+    *writes(f"{_Y}/unseal", unseal, "sysUnseal", **_OPEN),
+    *writes(f"{_Y}/seal", seal, "sysSeal"),
+    *writes(f"{_Y}/step-down", step_down, "sysStepDown"),
     Route("GET", f"{_Y}/leader", leader, "sysLeader", public=True),
     Route("GET", f"{_Y}/mounts", list_mounts, "sysListMounts"),
     Route("GET", f"{_Y}/mounts/{{path:path}}/tune", read_tune, "sysReadMountTune"),
-    *_writes(f"{_Y}/mounts/{{path:path}}/tune", write_tune, "sysTuneMount"),
-    *_writes(f"{_Y}/mounts/{{path:path}}", enable_mount, "sysEnableMount"),
+    *writes(f"{_Y}/mounts/{{path:path}}/tune", write_tune, "sysTuneMount"),
+    *writes(f"{_Y}/mounts/{{path:path}}", enable_mount, "sysEnableMount"),
     Route("DELETE", f"{_Y}/mounts/{{path:path}}", disable_mount, "sysDisableMount"),
     Route("GET", f"{_Y}/internal/ui/mounts/{{path:path}}", preflight, "sysPreflight"),
     Route("GET", f"{_Y}/mounts-all/{{path:path}}", preflight, "sysMountsAll"),
     Route("GET", f"{_Y}/auth", list_auth, "sysListAuth"),
     Route("GET", f"{_Y}/auth/{{path:path}}/tune", read_auth_tune, "sysReadAuthTune"),
-    *_writes(f"{_Y}/auth/{{path:path}}/tune", write_auth_tune, "sysTuneAuth"),
-    *_writes(f"{_Y}/auth/{{path:path}}", enable_auth, "sysEnableAuth"),
+    *writes(f"{_Y}/auth/{{path:path}}/tune", write_auth_tune, "sysTuneAuth"),
+    *writes(f"{_Y}/auth/{{path:path}}", enable_auth, "sysEnableAuth"),
     Route("DELETE", f"{_Y}/auth/{{path:path}}", disable_auth, "sysDisableAuth"),
     Route("LIST", f"{_Y}/policies/acl", list_acl_policies, "sysListPolicies"),
     Route("GET", f"{_Y}/policies/acl/{{name}}", read_acl_policy, "sysReadPolicy"),
-    *_writes(f"{_Y}/policies/acl/{{name}}", write_acl_policy, "sysWritePolicy"),
+    *writes(f"{_Y}/policies/acl/{{name}}", write_acl_policy, "sysWritePolicy"),
     Route("DELETE", f"{_Y}/policies/acl/{{name}}", delete_acl_policy, "sysDeletePolicy"),
     Route("GET", f"{_Y}/policy", list_legacy_policies, "sysListPoliciesLegacy"),
     Route("LIST", f"{_Y}/policy", list_legacy_policies, "sysListPoliciesLegacyList"),
     Route("GET", f"{_Y}/policy/{{name}}", read_legacy_policy, "sysReadPolicyLegacy"),
-    *_writes(f"{_Y}/policy/{{name}}", write_acl_policy, "sysWritePolicyLegacy"),
+    *writes(f"{_Y}/policy/{{name}}", write_acl_policy, "sysWritePolicyLegacy"),
     Route("DELETE", f"{_Y}/policy/{{name}}", delete_acl_policy, "sysDeletePolicyLegacy"),
-    *_writes(f"{_Y}/capabilities-self", capabilities_self, "sysCapabilitiesSelf"),
-    *_writes(f"{_Y}/capabilities", capabilities_other, "sysCapabilities"),
-    *_writes(f"{_Y}/capabilities-accessor", capabilities_other, "sysCapabilitiesAccessor"),
-    *_writes(f"{_Y}/tools/random", tools_random, "sysToolsRandom"),
-    *_writes(f"{_Y}/tools/random/{{bytes}}", tools_random, "sysToolsRandomBytes"),
-    *_writes(f"{_Y}/tools/hash", tools_hash, "sysToolsHash"),
-    *_writes(f"{_Y}/tools/hash/{{algorithm}}", tools_hash, "sysToolsHashAlgorithm"),
+    *writes(f"{_Y}/capabilities-self", capabilities_self, "sysCapabilitiesSelf"),
+    *writes(f"{_Y}/capabilities", capabilities_other, "sysCapabilities"),
+    *writes(f"{_Y}/capabilities-accessor", capabilities_other, "sysCapabilitiesAccessor"),
+    *writes(f"{_Y}/tools/random", tools_random, "sysToolsRandom"),
+    *writes(f"{_Y}/tools/random/{{bytes}}", tools_random, "sysToolsRandomBytes"),
+    *writes(f"{_Y}/tools/hash", tools_hash, "sysToolsHash"),
+    *writes(f"{_Y}/tools/hash/{{algorithm}}", tools_hash, "sysToolsHashAlgorithm"),
     Route("GET", f"{_Y}/audit", list_audit, "sysListAudit"),
 )

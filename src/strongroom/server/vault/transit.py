@@ -10,7 +10,7 @@ from strongroom.errors import BadRequest
 from strongroom.server.routes import Answer, Call, Route
 from strongroom.server.vault.fields import vault_int
 from strongroom.server.vault.system import hash_answer, random_answer
-from strongroom.server.vault.wire import envelope, list_answer
+from strongroom.server.vault.wire import envelope, list_answer, writes
 from strongroom.service.named_keys import NamedKey
 from strongroom.service.transit import Batch, BatchItem, ItemResult, key_type, public_keys
 from strongroom.types import format_time
@@ -282,38 +282,31 @@ def hash_input(call: Call) -> Answer:
 _T = "/v1/{mount}"
 
 
-def _writes(path: str, handler: Any, operation: str) -> tuple[Route, ...]:
-    return (
-        Route("POST", path, handler, operation),
-        Route("PUT", path, handler, f"{operation}Put"),
-    )
-
-
 TRANSIT_ROUTES = (
     Route("LIST", f"{_T}/keys", list_keys, "transitListKeys"),
     Route("GET", f"{_T}/keys/{{name}}", read_key, "transitReadKey"),
-    *_writes(f"{_T}/keys/{{name}}", create_key, "transitCreateKey"),
+    *writes(f"{_T}/keys/{{name}}", create_key, "transitCreateKey"),
     Route("DELETE", f"{_T}/keys/{{name}}", delete_key, "transitDeleteKey"),
-    *_writes(f"{_T}/keys/{{name}}/config", configure_key, "transitConfigureKey"),
-    *_writes(f"{_T}/keys/{{name}}/rotate", rotate_key, "transitRotateKey"),
-    *_writes(f"{_T}/keys/{{name}}/trim", trim_key, "transitTrimKey"),
+    *writes(f"{_T}/keys/{{name}}/config", configure_key, "transitConfigureKey"),
+    *writes(f"{_T}/keys/{{name}}/rotate", rotate_key, "transitRotateKey"),
+    *writes(f"{_T}/keys/{{name}}/trim", trim_key, "transitTrimKey"),
     Route("GET", f"{_T}/export/{{kind}}/{{name}}", export_key, "transitExport"),
     Route("GET", f"{_T}/export/{{kind}}/{{name}}/{{version}}", export_key, "transitExportVersion"),
     Route("GET", f"{_T}/backup/{{name}}", backup_key, "transitBackup"),
-    *_writes(f"{_T}/restore", restore_key, "transitRestore"),
-    *_writes(f"{_T}/restore/{{name}}", restore_key, "transitRestoreName"),
-    *_writes(f"{_T}/encrypt/{{name}}", encrypt, "transitEncrypt"),
-    *_writes(f"{_T}/decrypt/{{name}}", decrypt, "transitDecrypt"),
-    *_writes(f"{_T}/rewrap/{{name}}", rewrap, "transitRewrap"),
-    *_writes(f"{_T}/datakey/{{kind}}/{{name}}", datakey, "transitDataKey"),
-    *_writes(f"{_T}/hmac/{{name}}", hmac, "transitHmac"),
-    *_writes(f"{_T}/hmac/{{name}}/{{algorithm}}", hmac, "transitHmacAlgorithm"),
-    *_writes(f"{_T}/sign/{{name}}", sign, "transitSign"),
-    *_writes(f"{_T}/sign/{{name}}/{{algorithm}}", sign, "transitSignAlgorithm"),
-    *_writes(f"{_T}/verify/{{name}}", verify, "transitVerify"),
-    *_writes(f"{_T}/verify/{{name}}/{{algorithm}}", verify, "transitVerifyAlgorithm"),
-    *_writes(f"{_T}/random", random_bytes, "transitRandom"),
-    *_writes(f"{_T}/random/{{bytes}}", random_bytes, "transitRandomBytes"),
-    *_writes(f"{_T}/hash", hash_input, "transitHash"),
-    *_writes(f"{_T}/hash/{{algorithm}}", hash_input, "transitHashAlgorithm"),
+    *writes(f"{_T}/restore", restore_key, "transitRestore"),
+    *writes(f"{_T}/restore/{{name}}", restore_key, "transitRestoreName"),
+    *writes(f"{_T}/encrypt/{{name}}", encrypt, "transitEncrypt"),
+    *writes(f"{_T}/decrypt/{{name}}", decrypt, "transitDecrypt"),
+    *writes(f"{_T}/rewrap/{{name}}", rewrap, "transitRewrap"),
+    *writes(f"{_T}/datakey/{{kind}}/{{name}}", datakey, "transitDataKey"),
+    *writes(f"{_T}/hmac/{{name}}", hmac, "transitHmac"),
+    *writes(f"{_T}/hmac/{{name}}/{{algorithm}}", hmac, "transitHmacAlgorithm"),
+    *writes(f"{_T}/sign/{{name}}", sign, "transitSign"),
+    *writes(f"{_T}/sign/{{name}}/{{algorithm}}", sign, "transitSignAlgorithm"),
+    *writes(f"{_T}/verify/{{name}}", verify, "transitVerify"),
+    *writes(f"{_T}/verify/{{name}}/{{algorithm}}", verify, "transitVerifyAlgorithm"),
+    *writes(f"{_T}/random", random_bytes, "transitRandom"),
+    *writes(f"{_T}/random/{{bytes}}", random_bytes, "transitRandomBytes"),
+    *writes(f"{_T}/hash", hash_input, "transitHash"),
+    *writes(f"{_T}/hash/{{algorithm}}", hash_input, "transitHashAlgorithm"),
 )

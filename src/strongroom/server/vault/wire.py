@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from strongroom.errors import (
@@ -16,7 +17,14 @@ from strongroom.errors import (
     StrongroomError,
     Unauthenticated,
 )
-from strongroom.server.routes import Answer, Call, Handler, MethodNotAllowed, RouteNotFound
+from strongroom.server.routes import (
+    Answer,
+    Call,
+    Handler,
+    MethodNotAllowed,
+    Route,
+    RouteNotFound,
+)
 from strongroom.server.surface import Rendered
 
 __all__ = [
@@ -27,6 +35,7 @@ __all__ = [
     "method_of",
     "render",
     "render_error",
+    "writes",
 ]
 
 _JSON = (b"content-type", b"application/json")
@@ -107,6 +116,14 @@ def from_native(handler: Handler) -> Handler:
 
     vault_handler.__name__ = handler.__name__
     return vault_handler
+
+
+def writes(
+    path: str, handler: Handler, operation: str, summary: str = "", **flags: Any
+) -> tuple[Route, ...]:
+    """A write route as Vault takes it: POST and PUT alike."""
+    route = Route("POST", path, handler, operation, summary, **flags)
+    return (route, replace(route, method="PUT", operation=f"{operation}Put"))
 
 
 def _encode(doc: Any) -> bytes:

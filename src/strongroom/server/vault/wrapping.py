@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from strongroom.durations import parse_duration
 from strongroom.errors import BadRequest
-from strongroom.server.routes import Answer, Call, Handler, Route
-from strongroom.server.vault.wire import envelope
+from strongroom.server.routes import Answer, Call, Handler
+from strongroom.server.vault.wire import envelope, writes
 
 __all__ = [
     "WRAPPING_ROUTES",
@@ -90,16 +89,11 @@ def rewrap(call: Call) -> Answer:
     return envelope(call, None, wrap_info=info.to_json())
 
 
-def _writes(path: str, handler: Handler, operation: str, **flags: Any) -> tuple[Route, ...]:
-    route = Route("POST", path, handler, operation, **flags)
-    return (route, replace(route, method="PUT", operation=f"{operation}Put"))
-
-
 _W = "/v1/sys/wrapping"
 
 WRAPPING_ROUTES = (
-    *_writes(f"{_W}/wrap", wrap, "sysWrap"),
-    *_writes(f"{_W}/unwrap", unwrap, "sysUnwrap"),
-    *_writes(f"{_W}/lookup", lookup, "sysWrapLookup", public=True),
-    *_writes(f"{_W}/rewrap", rewrap, "sysRewrap"),
+    *writes(f"{_W}/wrap", wrap, "sysWrap"),
+    *writes(f"{_W}/unwrap", unwrap, "sysUnwrap"),
+    *writes(f"{_W}/lookup", lookup, "sysWrapLookup", public=True),
+    *writes(f"{_W}/rewrap", rewrap, "sysRewrap"),
 )
