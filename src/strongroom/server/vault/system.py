@@ -270,7 +270,8 @@ def write_tune(call: Call) -> Answer:
 
 def preflight(call: Call) -> Answer:
     """The CLI's KV preflight: which mount holds this path, and which KV version it is. Answered
-    to a caller who may do something under the mount; a 403 otherwise, as Vault does."""
+    to a caller who may do something under the mount; otherwise Vault's 400 ("preflight
+    capability check returned 403")."""
     name = call.params.get("path", "").strip("/").split("/", 1)[0]
     info = call.services.namespaces.preflight(call.identity, name)
     return envelope(call, {"path": f"{name}/", **mount_entry(info)})
