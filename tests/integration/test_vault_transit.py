@@ -272,7 +272,9 @@ def test_a_keyring_term_that_transit_keys_use_is_not_retired_until_rewrapped(
         headers={"Authorization": f"Bearer {ROOT}"},
     )
     with native:
-        first = native.get("/keys").json()["terms"][0]["term"]
+        terms = native.get("/keys").json()["terms"]
+        first = terms[0]["term"]
+        assert terms[0]["versions_in_use"] >= 1  # the Transit keys sealed under it
         assert native.post("/keys/rotate").status_code == 200
         refused = native.post("/keys/retire", json={"term": first})
         assert refused.status_code == 409 and "Transit keys still use" in refused.text

@@ -262,6 +262,7 @@ class NamespaceService:
         check_namespace(name, self._limits)
         identity.require("read", f"sys/namespaces/{name}/keys")
         self._info(name)
+        named = self._named.terms_in_use(name)  # a Transit mount's keys use its terms too
         return [
             KeyTermStatus(
                 s.number,
@@ -269,7 +270,7 @@ class NamespaceService:
                 format_time(s.created),
                 s.active,
                 s.encryptions,
-                s.versions_in_use,
+                s.versions_in_use + named.get(s.key_ref, 0),
             )
             for s in self._keyrings.status(name)
         ]
