@@ -10,9 +10,10 @@ from typing import Any
 
 import click
 
+from strongroom.cli.output import fail
 from strongroom.config import ServerSettings, default_data_dir, store_url_from_env
 from strongroom.durations import parse_duration
-from strongroom.errors import BadRequest
+from strongroom.errors import BadRequest, KeyProviderUnavailable
 
 __all__ = ["MAX_CONNECTIONS", "TLS12_CIPHERS", "server"]
 
@@ -301,7 +302,16 @@ def server(
         tls_cert=tls_cert,
         tls_key=tls_key,
     )
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except KeyProviderUnavailable as exc:
+        # Fail closed, and say what to fix: no traceback, nothing served without the root key.
+        fail(
+            exc.code,
+            f"cannot start: {exc.message}; start the key provider and try again",
+            exc.exit_code,
+            as_json=False,
+        )
     node = app.node
     addr = f"{'https' if tls else 'http'}://{_url_host(host)}:{port}"
     status = node.status()

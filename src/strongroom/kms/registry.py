@@ -2,6 +2,7 @@
 it knows (the production providers add theirs) and builds each configured provider once.
 
     local:<key file>?key=<key name>      the local KMS (a key file kept apart from the store)
+    transit://<host:port>/<mount>/<key>?token_file=…   a Vault or OpenBao Transit key
 
 A provider URI comes from the server's own configuration only (``--key-provider NAME=URI``),
 never from an API caller: a caller who chose a URI would choose where the server connects."""
@@ -25,6 +26,7 @@ __all__ = [
     "ProviderURI",
     "local_provider",
     "parse_provider_uri",
+    "transit_provider",
 ]
 
 DEFAULT_LOCAL_KEY = "root"  # as --root-key-name
@@ -56,9 +58,17 @@ def local_provider(uri: ProviderURI) -> KeyProvider:
 Factory = Callable[[ProviderURI], KeyProvider]
 
 
+def transit_provider(uri: ProviderURI) -> KeyProvider:
+    # Imported here: the provider needs httpx (the server's extra), the core does not.
+    from strongroom.kms.transit import transit_provider as build
+
+    return build(uri)
+
+
 class ProviderRegistry:
     def __init__(self, factories: Mapping[str, Factory] | None = None) -> None:
-        self._factories: dict[str, Factory] = dict(factories or {"local": local_provider})
+        defaults = {"local": local_provider, "transit": transit_provider}
+        self._factories: dict[str, Factory] = dict(factories or defaults)
         self._built: dict[str, KeyProvider] = {}
         self._lock = threading.Lock()
 

@@ -1,0 +1,167 @@
+"""The Transit key provider, held to the provider conformance suite against two implementations
+of Vault's Transit API: a real OpenBao, and strongroom's own. And a server whose root of trust
+is an OpenBao Transit key: it starts unsealed, keeps serving when OpenBao goes away, and refuses
+to start while OpenBao is unreachable."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from strongroom.errors import DecryptionError, KeyProviderUnavailable
+from strongroom.kms.provider import KeyProvider
+from strongroom.kms.registry import ProviderRegistry
+from strongroom.testing.kms_conformance import CHECKS
+from tests.helpers import OpenBaoServer, StrongroomServer, free_port
+
+_POLICY = (
+    'path "transit/encrypt/strongroom-root" {\n  capabilities = ["update"]\n}\n'
+    'path "transit/decrypt/strongroom-root" {\n  capabilities = ["update"]\n}\n'
+)
+
+
+def _prepare(addr: str, root: str, work: Path) -> Path:
+    """A Transit key, a policy that allows only encrypt and decrypt with it, and a token file
+    holding a token of that policy."""
+    headers = {"X-Vault-Token": root}
+    with httpx.Client(base_url=f"{addr}/v1", headers=headers) as http:
+        if "transit/" not in http.get("/sys/mounts").json()["data"]:
+            http.post("/sys/mounts/transit", json={"type": "transit"}).raise_for_status()
+        http.post("/transit/keys/strongroom-root", json={}).raise_for_status()
+        http.put("/sys/policies/acl/strongroom-seal", json={"policy": _POLICY}).raise_for_status()
+        made = http.post("/auth/token/create", json={"policies": ["strongroom-seal"]})
+        made.raise_for_status()
+    token_file = work / "transit-token"
+    token_file.write_text(made.json()["auth"]["client_token"])
+    token_file.chmod(0o600)
+    return token_file
+
+
+def _uri(addr: str, token_file: Path, **extra: str) -> str:
+    hostport = addr.removeprefix("http://")
+    query = "&".join(
+        [f"token_file={token_file}", "scheme=http", *(f"{k}={v}" for k, v in extra.items())]
+    )
+    return f"transit://{hostport}/transit/strongroom-root?{query}"
+
+
+@pytest.fixture(scope="module")
+def strongroom_transit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StrongroomServer]:
+    server = StrongroomServer(tmp_path_factory.mktemp("sr-transit") / "data", "sr-root").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["openbao", "strongroom"])
+def make_provider(
+    request: pytest.FixtureRequest,
+    openbao: OpenBaoServer,
+    strongroom_transit: StrongroomServer,
+    tmp_path: Path,
+) -> Iterator[Callable[[], KeyProvider]]:
+    if request.param == "openbao":
+        addr, root = openbao.addr, openbao.root_token
+    else:
+        addr, root = strongroom_transit.addr, "sr-root"
+    token_file = _prepare(addr, root, tmp_path)
+    built: list[KeyProvider] = []
+
+    def make() -> KeyProvider:
+        provider = ProviderRegistry().build(_uri(addr, token_file))
+        built.append(provider)
+        return provider
+
+    yield make
+    for provider in built:
+        provider.close()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
+def test_transit_provider_conformance(
+    make_provider: Callable[[], KeyProvider], check: Callable[[Callable[[], KeyProvider]], None]
+) -> None:
+    check(make_provider)
+
+
+def test_errors_name_what_to_fix_and_leak_nothing(openbao: OpenBaoServer, tmp_path: Path) -> None:
+    token_file = _prepare(openbao.addr, openbao.root_token, tmp_path)
+    uri = _uri(openbao.addr, token_file)
+    first = ProviderRegistry().build(uri)
+    wrapped = first.wrap(b"k" * 32, context={"a": "b"})
+    token = token_file.read_text()
+    token_file.write_text("not-a-valid-token")
+    fresh = ProviderRegistry().build(uri)
+    with pytest.raises(KeyProviderUnavailable) as refused:
+        fresh.unwrap(wrapped, context={"a": "b"})
+    assert "refused decrypt" in refused.value.message and token not in refused.value.message
+    token_file.write_text(token)  # re-read after a refusal: an agent may rotate the file
+    assert fresh.unwrap(wrapped, context={"a": "b"}) == b"k" * 32
+    with pytest.raises(DecryptionError):
+        fresh.unwrap(b"vault:v1:AAAA", context={"a": "b"})
+    nowhere = ProviderRegistry().build(
+        _uri(f"http://127.0.0.1:{free_port()}", token_file, timeout="2")
+    )
+    with pytest.raises(KeyProviderUnavailable) as unreachable:
+        nowhere.wrap(b"k" * 32, context={})
+    assert "unreachable" in unreachable.value.message
+    assert "httpx" not in unreachable.value.message.lower()
+    for provider in (first, fresh, nowhere):
+        provider.close()  # type: ignore[attr-defined]
+
+
+def test_approle_login(openbao: OpenBaoServer, tmp_path: Path) -> None:
+    _prepare(openbao.addr, openbao.root_token, tmp_path)
+    headers = {"X-Vault-Token": openbao.root_token}
+    with httpx.Client(base_url=f"{openbao.addr}/v1", headers=headers) as http:
+        if "approle/" not in http.get("/sys/auth").json()["data"]:
+            http.post("/sys/auth/approle", json={"type": "approle"}).raise_for_status()
+        http.post("/auth/approle/role/strongroom", json={"token_policies": ["strongroom-seal"]})
+        role_id = http.get("/auth/approle/role/strongroom/role-id").json()["data"]["role_id"]
+        secret_id = http.post("/auth/approle/role/strongroom/secret-id").json()["data"]["secret_id"]
+    (tmp_path / "role_id").write_text(role_id)
+    (tmp_path / "secret_id").write_text(secret_id)
+    hostport = openbao.addr.removeprefix("http://")
+    uri = (
+        f"transit://{hostport}/transit/strongroom-root?scheme=http"
+        f"&role_id_file={tmp_path / 'role_id'}&secret_id_file={tmp_path / 'secret_id'}"
+    )
+    provider = ProviderRegistry().build(uri)
+    assert provider.unwrap(provider.wrap(b"r" * 32, context={}), context={}) == b"r" * 32
+    provider.close()  # type: ignore[attr-defined]
+
+
+def test_a_server_sealed_by_openbao_transit(tmp_path: Path) -> None:
+    """Starts unsealed by OpenBao; keeps serving reads and writes once OpenBao is gone (the
+    keyrings are in memory); refuses to start while OpenBao is unreachable, saying why."""
+    bao = OpenBaoServer(tmp_path / "bao").start()
+    token_file = _prepare(bao.addr, bao.root_token, tmp_path)
+    seal = ["--seal-provider", _uri(bao.addr, token_file, timeout="3")]
+    server = StrongroomServer(tmp_path / "data", "seal-root", extra=seal).start()
+    try:
+        api = httpx.Client(base_url=server.addr, headers={"X-Vault-Token": "seal-root"})
+        with api:
+            assert api.post("/v1/secret/data/a", json={"data": {"v": "1"}}).status_code == 200
+            bao.stop()
+            assert api.get("/v1/secret/data/a").json()["data"]["data"] == {"v": "1"}
+            assert api.post("/v1/secret/data/a", json={"data": {"v": "2"}}).status_code == 200
+            assert api.get("/v1/secret/data/a").json()["data"]["data"] == {"v": "2"}
+    finally:
+        server.stop()
+    port = free_port()
+    command = [sys.executable, "-m", "strongroom", "server", "--dev", "--data-dir"]
+    command += [str(tmp_path / "data"), "--port", str(port), "--root-token", "seal-root", *seal]
+    started = time.monotonic()
+    refused = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0
+    said = refused.stdout + refused.stderr
+    assert "transit" in said and "unreachable" in said, said
+    assert "Traceback" not in said
+    assert time.monotonic() - started < 60  # fails closed, promptly
