@@ -52,6 +52,17 @@ def _uri(addr: str, token_file: Path, **extra: str) -> str:
 
 
 @pytest.fixture(scope="module")
+def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBaoServer]:
+    """An OpenBao of this module's own: the keys and roles made here must not show in the
+    session's shared one, which the differential tests compare listings of."""
+    server = OpenBaoServer(tmp_path_factory.mktemp("bao-kms")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
 def strongroom_transit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StrongroomServer]:
     server = StrongroomServer(tmp_path_factory.mktemp("sr-transit") / "data", "sr-root").start()
     try:
