@@ -15,7 +15,14 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["OpenBaoServer", "PostgresServer", "StrongroomServer", "bao_binary", "free_port"]
+__all__ = [
+    "OpenBaoServer",
+    "PersistentOpenBao",
+    "PostgresServer",
+    "StrongroomServer",
+    "bao_binary",
+    "free_port",
+]
 
 
 def free_port() -> int:
@@ -227,3 +234,53 @@ class OpenBaoServer:
                 self.process.kill()
                 self.process.wait(timeout=10)
         self._log.close()
+
+
+class PersistentOpenBao(OpenBaoServer):
+    """An OpenBao with integrated (raft) storage that survives a restart on the same port:
+    initialized on its first start (one unseal key, kept here), unsealed on every start."""
+
+    def __init__(self, work_dir: Path) -> None:
+        super().__init__(work_dir, root_token="")
+        self._unseal_key = ""
+        self._cluster_port = free_port()
+
+    def start(self, extra: list[str] | None = None) -> PersistentOpenBao:
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        config = self.work_dir / "openbao.hcl"
+        (self.work_dir / "raft").mkdir(exist_ok=True)
+        config.write_text(
+            f'storage "raft" {{\n  path = "{self.work_dir / "raft"}"\n  node_id = "test"\n}}\n'
+            f'listener "tcp" {{\n  address = "127.0.0.1:{self.port}"\n  tls_disable = true\n}}\n'
+            f'api_addr = "{self.addr}"\n'
+            f'cluster_addr = "http://127.0.0.1:{self._cluster_port}"\n'
+        )
+        self._log = (self.work_dir / f"openbao-{self.port}.log").open("ab")
+        env = {"HOME": str(self.work_dir), "PATH": os.environ.get("PATH", "")}
+        self.process = subprocess.Popen(
+            [bao_binary(), "server", f"-config={config}", *(extra or [])],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        base = f"{self.addr}/v1"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status = httpx.get(f"{base}/sys/seal-status", timeout=1).json()
+                break
+            except httpx.HTTPError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("OpenBao did not start; see " + str(self.work_dir)) from None
+                time.sleep(0.1)
+        if not status["initialized"]:
+            init = httpx.put(
+                f"{base}/sys/init", json={"secret_shares": 1, "secret_threshold": 1}, timeout=60
+            ).json()
+            self._unseal_key, self.root_token = init["keys"][0], init["root_token"]
+        httpx.put(f"{base}/sys/unseal", json={"key": self._unseal_key}, timeout=60)
+        while httpx.get(f"{base}/sys/health", timeout=5).status_code != 200:
+            if time.monotonic() > deadline + 30:
+                raise RuntimeError("OpenBao did not become active")
+            time.sleep(0.1)
+        return self

@@ -18,7 +18,7 @@ from strongroom.errors import DecryptionError, KeyProviderUnavailable
 from strongroom.kms.provider import KeyProvider
 from strongroom.kms.registry import ProviderRegistry
 from strongroom.testing.kms_conformance import CHECKS
-from tests.helpers import OpenBaoServer, StrongroomServer, free_port
+from tests.helpers import OpenBaoServer, PersistentOpenBao, StrongroomServer, free_port
 
 _POLICY = (
     'path "transit/encrypt/strongroom-root" {\n  capabilities = ["update"]\n}\n'
@@ -151,8 +151,9 @@ def test_approle_login(openbao: OpenBaoServer, tmp_path: Path) -> None:
 
 def test_a_server_sealed_by_openbao_transit(tmp_path: Path) -> None:
     """Starts unsealed by OpenBao; keeps serving reads and writes once OpenBao is gone (the
-    keyrings are in memory); refuses to start while OpenBao is unreachable, saying why."""
-    bao = OpenBaoServer(tmp_path / "bao").start()
+    keyrings are in memory); refuses to start while OpenBao is unreachable, saying why; starts
+    again, every secret readable, once OpenBao is back."""
+    bao = PersistentOpenBao(tmp_path / "bao").start()
     token_file = _prepare(bao.addr, bao.root_token, tmp_path)
     seal = ["--seal-provider", _uri(bao.addr, token_file, timeout="3")]
     server = StrongroomServer(tmp_path / "data", "seal-root", extra=seal).start()
@@ -176,3 +177,11 @@ def test_a_server_sealed_by_openbao_transit(tmp_path: Path) -> None:
     assert "transit" in said and "unreachable" in said, said
     assert "Traceback" not in said
     assert time.monotonic() - started < 60  # fails closed, promptly
+    bao.start()  # back, with its stored keys
+    again = StrongroomServer(tmp_path / "data", "seal-root", extra=seal).start()
+    try:
+        read = httpx.get(f"{again.addr}/v1/secret/data/a", headers={"X-Vault-Token": "seal-root"})
+        assert read.json()["data"]["data"] == {"v": "2"}
+    finally:
+        again.stop()
+        bao.stop()
