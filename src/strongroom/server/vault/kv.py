@@ -4,6 +4,7 @@ service, answer in Vault's shapes; the service decides who may do what (policy/k
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from strongroom.errors import BadRequest, NoSuchSecret, NotFound, SecretDeleted
@@ -16,6 +17,7 @@ from strongroom.server.vault.fields import (
     vault_versions,
 )
 from strongroom.server.vault.wire import envelope, list_answer, writes
+from strongroom.service.secrets import SecretService
 from strongroom.types import SecretMetadata, VersionMetadata
 
 __all__ = [
@@ -60,6 +62,14 @@ def _deleted(call: Call, error: SecretDeleted, body: dict[str, Any]) -> Answer:
     """Vault answers a deleted or destroyed version with 404 and the full body, data null."""
     meta = VersionMetadata.from_json(error.details["metadata"])
     return envelope(call, {**body, "metadata": _version(meta)}, status=404)
+
+
+def _require_merge_patch(call: Call) -> None:
+    content_type = (call.header("content-type") or "").split(";")[0].strip().lower()
+    if content_type != _MERGE_PATCH:
+        raise UnsupportedMediaType(
+            f"PATCH requires Content-Type of {_MERGE_PATCH}, provided {content_type or 'none'}"
+        )
 
 
 def _target(call: Call) -> tuple[str, str]:
@@ -107,11 +117,7 @@ def write_data(call: Call) -> Answer:
 
 def patch_data(call: Call) -> Answer:
     mount, path = _target(call)
-    content_type = (call.header("content-type") or "").split(";")[0].strip().lower()
-    if content_type != _MERGE_PATCH:
-        raise UnsupportedMediaType(
-            f"PATCH requires Content-Type of {_MERGE_PATCH}, provided {content_type or 'none'}"
-        )
+    _require_merge_patch(call)
     doc = call.json()
     data = doc.get("data")
     if not isinstance(data, dict):
@@ -129,29 +135,23 @@ def delete_latest(call: Call) -> Answer:
     return Answer.empty()
 
 
-def delete_versions(call: Call) -> Answer:
-    mount, path = _target(call)
-    versions = vault_versions(call.json())
-    # Vault: versions of a secret that does not exist are nothing to do (after the policy check).
-    with contextlib.suppress(NoSuchSecret):
-        call.services.secrets.delete(call.identity, mount, path, versions)
-    return Answer.empty()
+def _on_versions(action: Callable[..., None]) -> Callable[[Call], Answer]:
+    """delete, undelete or destroy named versions. Versions of a secret that does not exist
+    are nothing to do, as on Vault (the service checked the policy first)."""
+
+    def handler(call: Call) -> Answer:
+        mount, path = _target(call)
+        versions = vault_versions(call.json())
+        with contextlib.suppress(NoSuchSecret):
+            action(call.services.secrets, call.identity, mount, path, versions)
+        return Answer.empty()
+
+    return handler
 
 
-def undelete_versions(call: Call) -> Answer:
-    mount, path = _target(call)
-    versions = vault_versions(call.json())
-    with contextlib.suppress(NoSuchSecret):
-        call.services.secrets.undelete(call.identity, mount, path, versions)
-    return Answer.empty()
-
-
-def destroy_versions(call: Call) -> Answer:
-    mount, path = _target(call)
-    versions = vault_versions(call.json())
-    with contextlib.suppress(NoSuchSecret):
-        call.services.secrets.destroy(call.identity, mount, path, versions)
-    return Answer.empty()
+delete_versions = _on_versions(SecretService.delete)
+undelete_versions = _on_versions(SecretService.undelete)
+destroy_versions = _on_versions(SecretService.destroy)
 
 
 def _metadata(meta: SecretMetadata) -> dict[str, Any]:
@@ -205,11 +205,7 @@ def write_metadata(call: Call) -> Answer:
 
 def patch_metadata(call: Call) -> Answer:
     mount, path = _target(call)
-    content_type = (call.header("content-type") or "").split(";")[0].strip().lower()
-    if content_type != _MERGE_PATCH:
-        raise UnsupportedMediaType(
-            f"PATCH requires Content-Type of {_MERGE_PATCH}, provided {content_type or 'none'}"
-        )
+    _require_merge_patch(call)
     doc = call.json()
     call.services.secrets.patch_metadata(
         call.identity,
