@@ -86,3 +86,20 @@ def test_a_transit_key_keeps_a_bounded_number_of_versions(
     assert app_client.post("/v1/transit/keys/k/rotate", headers=headers).status_code == 200
     refused = app_client.post("/v1/transit/keys/k/rotate", headers=headers)
     assert refused.status_code == 400 and "at most 3 versions" in refused.text
+
+
+def test_no_secret_in_the_repr_of_what_carries_one() -> None:
+    from strongroom.crypto.named_keys import symmetric_cipher
+    from strongroom.service.named_keys import NamedKey
+    from strongroom.service.transit import BatchItem, ItemResult
+    from strongroom.service.wrapping import WrapInfo
+
+    canary = "CANARY-repr-value"
+    shown = [
+        repr(WrapInfo(canary, "acc", 60, "t", "p")),
+        repr(BatchItem({"plaintext": canary})),
+        repr(ItemResult({"plaintext": canary})),
+        repr(NamedKey.create("k", "aes256-gcm96", 0.0)),
+        repr(symmetric_cipher("aes256-gcm96", bytes(32))),
+    ]
+    assert all(canary not in text and "material" not in text for text in shown), shown

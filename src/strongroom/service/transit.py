@@ -13,7 +13,7 @@ import binascii
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from hmac import compare_digest
 from typing import Any
 
@@ -119,7 +119,7 @@ def _optional_b64(value: object, name: str) -> bytes | None:
 class BatchItem:
     """One input of an operation (the request itself, or one of its ``batch_input``)."""
 
-    fields: Mapping[str, Any]
+    fields: Mapping[str, Any] = field(repr=False)  # plaintexts, contexts
 
     def get(self, name: str) -> Any:
         return self.fields.get(name)
@@ -138,7 +138,7 @@ class Batch:
 
 @dataclass(frozen=True)
 class ItemResult:
-    value: dict[str, Any]
+    value: dict[str, Any] = field(repr=False)  # a decrypted plaintext, a data key
     error: str = ""
 
 

@@ -9,7 +9,7 @@ no policy (it can do nothing but be unwrapped or looked up) and is revoked when 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from strongroom.auth import Identity
@@ -34,7 +34,7 @@ _INVALID = "wrapping token is not valid or does not exist"
 
 @dataclass(frozen=True)
 class WrapInfo:
-    token: str
+    token: str = field(repr=False)  # the wrapping token: whoever holds it gets the response
     accessor: str
     ttl: int
     creation_time: str
