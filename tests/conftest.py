@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -8,7 +9,15 @@ from starlette.testclient import TestClient
 
 from strongroom.config import ServerSettings
 from strongroom.server.app import create_app
-from tests.helpers import OpenBaoServer, PostgresServer, StrongroomServer
+from tests.helpers import (
+    AWS_TEST_ENV,
+    SOFTHSM_MODULE,
+    MotoServer,
+    OpenBaoServer,
+    PostgresServer,
+    SoftHsm,
+    StrongroomServer,
+)
 
 ROOT_TOKEN = "test-root-token"
 
@@ -67,3 +76,32 @@ def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBaoServer]
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """moto's server mode: a second, independent implementation of AWS KMS. Tests make keys
+    of their own in it; AWS credentials for it are in the environment of the session."""
+    server = MotoServer(tmp_path_factory.mktemp("moto")).start()
+    saved = {name: os.environ.get(name) for name in AWS_TEST_ENV}
+    os.environ.update(AWS_TEST_ENV)
+    try:
+        yield server
+    finally:
+        server.stop()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def softhsm(tmp_path_factory: pytest.TempPathFactory) -> SoftHsm:
+    """SoftHSM2 with a token directory of the session's own. SoftHSM reads SOFTHSM2_CONF once
+    per process, so the whole session (and the servers it starts) shares this one."""
+    if not SOFTHSM_MODULE:
+        pytest.fail("SoftHSM2 is not installed: run scripts/setup --dev (it installs softhsm2)")
+    hsm = SoftHsm(tmp_path_factory.mktemp("softhsm"))
+    os.environ.update(hsm.env)
+    return hsm

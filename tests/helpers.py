@@ -6,11 +6,13 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -284,3 +286,176 @@ class PersistentOpenBao(OpenBaoServer):
                 raise RuntimeError("OpenBao did not become active")
             time.sleep(0.1)
         return self
+
+    def restart(self) -> None:
+        """Start again after ``stop``, with the same storage and port."""
+        self.start()
+
+
+AWS_TEST_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",  # moto's; it checks no signature
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+class MotoServer:
+    """moto's server mode on a free port of 127.0.0.1: a second, independent implementation of
+    the AWS KMS API. ``pause``/``resume`` (SIGSTOP/SIGCONT) make it unreachable and back again
+    without losing its keys, which live in its memory."""
+
+    def __init__(self, work_dir: Path) -> None:
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.work_dir = work_dir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> MotoServer:
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self._log = (self.work_dir / f"moto-{self.port}.log").open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("moto exited; see its log in " + str(self.work_dir))
+            try:
+                httpx.get(f"{self.endpoint}/moto-api/", timeout=1)
+                return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("moto did not answer in 30 s")
+
+    def kms(self) -> object:
+        import boto3
+
+        return boto3.client(
+            "kms",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def pause(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._log.close()
+
+
+SOFTHSM_MODULE = next(
+    (
+        path
+        for path in (
+            "/usr/lib/softhsm/libsofthsm2.so",
+            "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+            "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so",
+        )
+        if os.path.exists(path)
+    ),
+    "",
+)
+
+
+_SOFTHSM_PINS = ("--pin", "1234", "--so-pin", "5678")  # the tests' own token's
+
+
+class SoftHsm:
+    """A SoftHSM2 token directory of the tests' own, with tokens initialized by softhsm2-util.
+    SoftHSM reads SOFTHSM2_CONF when the module is first initialized in a process, so the
+    tests' process uses one configuration (this one) for its whole life."""
+
+    def __init__(self, work_dir: Path, spare_tokens: int = 16) -> None:
+        self.tokens = work_dir / "tokens"
+        self.tokens.mkdir(parents=True, exist_ok=True)
+        self.conf = work_dir / "softhsm2.conf"
+        self.conf.write_text(
+            f"directories.tokendir = {self.tokens}\nobjectstore.backend = file\nlog.level = ERROR\n"
+        )
+        self.pin_file = work_dir / "hsm-pin"
+        self.pin_file.write_text("1234\n")
+        self.pin_file.chmod(0o600)
+        self._spare = [f"sr-token-{n}" for n in range(spare_tokens)]
+        for label in self._spare:
+            self.init_token(label)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"SOFTHSM2_CONF": str(self.conf)}
+
+    def init_token(self, label: str) -> None:
+        subprocess.run(
+            ["softhsm2-util", "--init-token", "--free", "--label", label, *_SOFTHSM_PINS],
+            check=True,
+            capture_output=True,
+            env={**os.environ, **self.env},
+        )
+
+    def take(self) -> str:
+        """A token of the tests' own, initialized before SoftHSM was first loaded: the module
+        lists its tokens once, when it is initialized, and sees no later ones."""
+        return self._spare.pop()
+
+    def uri(self, token: str, key: str, **extra: str) -> str:
+        query = "&".join(
+            [f"module-path={SOFTHSM_MODULE}", f"pin-source=file:{self.pin_file}"]
+            + [f"{k}={v}" for k, v in extra.items()]
+        )
+        return f"pkcs11:token={token};object={key}?{query}"
+
+
+def check_provider_outage(
+    data_dir: Path,
+    seal: list[str],
+    down: Callable[[], None],
+    up: Callable[[], None],
+    says: tuple[str, ...],
+) -> None:
+    """A server whose root of trust is a key provider (``seal``: its flags): it starts
+    unsealed; keeps serving reads and writes once the provider is down (the keyrings are in
+    memory); refuses to start while the provider is down, promptly and saying ``says``; starts
+    again, every secret readable, once the provider is back up."""
+    headers = {"X-Vault-Token": "outage-root"}
+    server = StrongroomServer(data_dir, "outage-root", extra=seal).start()
+    try:
+        with httpx.Client(base_url=server.addr, headers=headers) as api:
+            assert api.post("/v1/secret/data/a", json={"data": {"v": "1"}}).status_code == 200
+            down()
+            assert api.get("/v1/secret/data/a").json()["data"]["data"] == {"v": "1"}
+            assert api.post("/v1/secret/data/a", json={"data": {"v": "2"}}).status_code == 200
+            assert api.get("/v1/secret/data/a").json()["data"]["data"] == {"v": "2"}
+    finally:
+        server.stop()
+    command = [sys.executable, "-m", "strongroom", "server", "--dev", "--data-dir", str(data_dir)]
+    command += ["--port", str(free_port()), "--root-token", "outage-root", *seal]
+    started = time.monotonic()
+    refused = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    said = refused.stdout + refused.stderr
+    assert refused.returncode == 7, said  # KeyProviderUnavailable's exit code
+    assert all(word in said for word in says), said
+    assert "Traceback" not in said
+    assert time.monotonic() - started < 60  # fails closed, promptly
+    up()
+    again = StrongroomServer(data_dir, "outage-root", extra=seal).start()
+    try:
+        read = httpx.get(f"{again.addr}/v1/secret/data/a", headers=headers)
+        assert read.json()["data"]["data"] == {"v": "2"}
+    finally:
+        again.stop()

@@ -15,6 +15,7 @@ __all__ = [
     "child_environment",
     "client_settings_from_env",
     "default_data_dir",
+    "environment_secret",
     "store_url_from_env",
     "token_file",
 ]
@@ -109,6 +110,12 @@ def client_settings_from_env(
         token or os.environ.get("STRONGROOM_TOKEN") or _saved_token(),
         ca_cert or os.environ.get("STRONGROOM_CACERT"),
     )
+
+
+def environment_secret(name: str) -> str | None:
+    """A secret a key provider's URI names by variable (``pin-source=env:NAME``): the URI holds
+    the name, never the value."""
+    return os.environ.get(name)
 
 
 def store_url_from_env() -> str:

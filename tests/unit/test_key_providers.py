@@ -37,8 +37,15 @@ def test_uris_are_parsed_and_built_once(tmp_path: Path) -> None:
     for bad in ("local", "nope:x", ":x", "local:"):
         with pytest.raises(BadRequest):
             registry.build(bad)
-    with pytest.raises(BadRequest, match="this server knows: local"):
-        registry.build("awskms:arn:aws:kms:eu-west-1:1:key/x")
+    with pytest.raises(BadRequest, match="this server knows: awskms, azurekv, gcpkms, local"):
+        registry.build("cloudhsm:cluster-1/key")
+    with pytest.raises(BadRequest, match="unknown awskms provider option 'regoin'"):
+        registry.build("awskms:arn:aws:kms:eu-west-1:1:key/x?regoin=eu-west-1")
+    arn = parse_provider_uri("awskms:arn:aws:kms:eu-west-1:1:key/x?region=eu-west-1")
+    assert (arn.target, dict(arn.params)) == (
+        "arn:aws:kms:eu-west-1:1:key/x",
+        {"region": "eu-west-1"},
+    )
 
 
 def _settings(tmp_path: Path, *providers: tuple[str, str]) -> ServerSettings:
@@ -113,5 +120,5 @@ def test_the_kms_seal_takes_its_root_key_from_a_provider_uri(tmp_path: Path) -> 
     again = Node(settings, ManualClock())
     assert again.require_runtime().secrets.get(ROOT, "secret", "a").data == {"v": "1"}
     again.close()
-    with pytest.raises(BadRequest, match="unknown key provider scheme 'awskms'"):
-        Node(ServerSettings(tmp_path / "other", dev=True, seal_provider="awskms:alias/x"))
+    with pytest.raises(BadRequest, match="unknown key provider scheme 'cloudhsm'"):
+        Node(ServerSettings(tmp_path / "other", dev=True, seal_provider="cloudhsm:cluster-1/key"))

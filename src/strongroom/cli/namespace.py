@@ -17,6 +17,7 @@ from strongroom.cli.output import (
 
 __all__ = [
     "keys",
+    "migrate",
     "namespace",
     "namespace_create",
     "namespace_delete",
@@ -209,20 +210,66 @@ def retire(ctx: CliContext, namespace_name: str, term: int) -> None:
 @click.option(
     "--rewrap-only",
     is_flag=True,
-    help="The provider rotated its key itself (e.g. AWS KMS): only re-wrap the keyrings.",
+    help="The provider rotated its key itself (AWS KMS, Transit): only re-wrap the keyrings.",
+)
+@click.option(
+    "--provider",
+    default="",
+    help="Rotate this --key-provider of the server's (e.g. a PKCS#11 one) instead of the seal's.",
 )
 @format_option
 @pass_cli
-def rotate_root(ctx: CliContext, rewrap_only: bool) -> None:
+def rotate_root(ctx: CliContext, rewrap_only: bool, provider: str) -> None:
     """A new root key version, then every keyring re-wrapped under it. The data is not touched:
     two key-provider calls per namespace, whatever the number of secrets. Needs sudo.
 
+    The local KMS and PKCS#11 keys are rotated by strongroom (a new key version; older ones
+    still unwrap). AWS KMS and Transit keys rotate themselves: rotate them there, then run
+    this with --rewrap-only.
+
     \b
-    Example:
+    Examples:
       strongroom keys rotate-root
+      strongroom keys rotate-root --provider hsm
+      strongroom keys rotate-root --rewrap-only
     """
     with translate_errors(), ctx.client() as client:
-        result = client.rotate_root_key(rewrap_only=rewrap_only)
+        result = client.rotate_root_key(rewrap_only=rewrap_only, provider=provider)
     version = result.root_key_version
     text = f"re-wrapped {result.keyrings} keyrings"
     emit(ctx, result.to_json(), text if version is None else f"root key version {version}; {text}")
+
+
+@keys.command()
+@click.option("--namespace", "namespace_name", required=True, help="The namespace to move.")
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    help="A key provider the server was started with: its --key-provider NAME, its URI, or "
+    "'root' for the seal's root key.",
+)
+@format_option
+@pass_cli
+def migrate(ctx: CliContext, namespace_name: str, to: str) -> None:
+    """Wrap a namespace's keyring under another key provider, online.
+
+    The data is not re-encrypted: the keyring is unwrapped by its current provider and wrapped
+    by the new one (a few provider calls, whatever the number of secrets), and every node
+    reloads it. Both providers must be configured on the server (--key-provider NAME=URI).
+    Needs sudo on sys/namespaces/NAMESPACE/keys; the move is in the audit log.
+
+    \b
+    Examples:
+      strongroom keys migrate --namespace prod --to hsm
+      strongroom keys migrate --namespace prod --to 'awskms:alias/strongroom-prod?region=eu-west-1'
+      strongroom keys migrate --namespace prod --to root
+    """
+    with translate_errors(), ctx.client() as client:
+        info = client.migrate_keyring(namespace_name, to)
+    where = info.provider or "the root key"
+    emit(
+        ctx,
+        info.to_json(),
+        f"{namespace_name}'s keyring is now wrapped by {where} ({info.key_provider})",
+    )

@@ -78,6 +78,15 @@ class RotationCalls(BaseClient):
         doc = self._call("POST", f"/api/v1/namespaces/{namespace}/keys/retire", json={"term": term})
         return NamespaceInfo.from_json(doc["data"])
 
-    def rotate_root_key(self, *, rewrap_only: bool = False) -> RootKeyRotation:
-        doc = self._call("POST", "/api/v1/sys/kms/rotate-root", json={"rewrap_only": rewrap_only})
+    def rotate_root_key(self, *, rewrap_only: bool = False, provider: str = "") -> RootKeyRotation:
+        body: dict[str, Any] = {"rewrap_only": rewrap_only}
+        if provider:
+            body["provider"] = provider
+        doc = self._call("POST", "/api/v1/sys/kms/rotate-root", json=body)
         return RootKeyRotation.from_json(doc["data"])
+
+    def migrate_keyring(self, namespace: str, to: str) -> NamespaceInfo:
+        """Wrap a namespace's keyring under another of the server's key providers (a
+        ``--key-provider`` name, its URI, or ``root``)."""
+        doc = self._call("POST", f"/api/v1/namespaces/{namespace}/keys/migrate", json={"to": to})
+        return NamespaceInfo.from_json(doc["data"])

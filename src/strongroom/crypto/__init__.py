@@ -3,7 +3,7 @@
 Only :mod:`strongroom.crypto._aead` touches AES-GCM; everything else goes through here.
 """
 
-from strongroom.crypto._aead import KEY_BYTES, Aead, new_key
+from strongroom.crypto._aead import KEY_BYTES, NONCE_BYTES, Aead, new_key, new_nonce
 from strongroom.crypto.context import Context, canonical_context
 from strongroom.crypto.envelope import (
     FORMAT_V1,
@@ -21,6 +21,7 @@ from strongroom.crypto.envelope import (
 __all__ = [
     "FORMAT_V1",
     "KEY_BYTES",
+    "NONCE_BYTES",
     "SUITE_AES256_GCM",
     "Aead",
     "Context",
@@ -29,6 +30,7 @@ __all__ = [
     "Envelope",
     "canonical_context",
     "new_key",
+    "new_nonce",
     "open_envelope",
     "open_sealed",
     "parse_envelope",

@@ -131,17 +131,25 @@ class Keyrings:
             self._deks[cache_key] = aead
         return aead
 
-    def _change_terms(self, namespace: str, change: Callable[[Terms], Terms]) -> Keyring:
+    def _change_terms(
+        self,
+        namespace: str,
+        change: Callable[[Terms], Terms],
+        *,
+        provider_name: str | None = None,
+    ) -> Keyring:
         """Read a namespace's keyring record, apply ``change`` to its terms and write it back,
-        wrapped under the provider's current root key version: one read and one unwrap, then a
-        compare-and-set, so the new record extends exactly the one it replaces (retried when
-        another node wrote first). Every node drops its cached copy."""
+        wrapped under the provider's current root key version (or under ``provider_name``, a
+        move): one read and one unwrap, then one wrap and a compare-and-set, so the new record
+        extends exactly the one it replaces (retried when another node wrote first). Every
+        node drops its cached copy."""
         with self._lock:
             for _ in range(5):
                 old = self._store.get_record(stored.RECORD_KIND, namespace)
                 if old is None:
                     raise NotFound(f"no namespace {namespace!r}")
                 name, _, terms = stored.decode(old, namespace, self.provider_for)
+                name = name if provider_name is None else provider_name
                 changed = change(terms)
                 provider = self.provider_for(name)
                 new = stored.encode(changed, namespace, provider, name)
@@ -182,6 +190,12 @@ class Keyrings:
             plaintext, data_key=data_key, context={}, encoded_context=encoded_context
         )
         return fresh, term.key_ref
+
+    def move(self, namespace: str, provider_name: str) -> Keyring:
+        """Wrap a namespace's keyring under another provider (``""``: the root key's). Its
+        terms, and so every stored version, stay as they are: one unwrap by the old provider
+        and one wrap by the new, whatever the amount of data."""
+        return self._change_terms(namespace, lambda terms: terms, provider_name=provider_name)
 
     def retire(self, namespace: str, number: int) -> None:
         """Remove a term for good. Only an inactive term that no stored version uses; after

@@ -3,17 +3,22 @@ it knows (the production providers add theirs) and builds each configured provid
 
     local:<key file>?key=<key name>      the local KMS (a key file kept apart from the store)
     transit://<host:port>/<mount>/<key>?token_file=…   a Vault or OpenBao Transit key
+    awskms:<key id, ARN or alias>?region=…               an AWS KMS key
+    pkcs11:token=<label>;object=<label>?module-path=…    an AES key in an HSM (RFC 7512)
+    gcpkms:projects/…/cryptoKeys/<key>                    a Google Cloud KMS key
+    azurekv:https://<vault>.vault.azure.net/keys/<name>/<version>   an Azure Key Vault key
 
 A provider URI comes from the server's own configuration only (``--key-provider NAME=URI``),
 never from an API caller: a caller who chose a URI would choose where the server connects."""
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from strongroom.errors import BadRequest
 from strongroom.kms.local import LocalKeyFile
@@ -43,9 +48,10 @@ def parse_provider_uri(uri: str) -> ProviderURI:
     scheme, sep, rest = uri.partition(":")
     if not sep or not scheme.isidentifier() or not rest:
         raise BadRequest(f"a key provider is a URI such as local:/path/kms.key, not {uri!r}")
-    split = urlsplit(rest)
-    target = split.path if not split.netloc else f"//{split.netloc}{split.path}"
-    params = dict(parse_qsl(split.query, keep_blank_values=True))
+    # Split by hand: a target may itself hold colons (an AWS key ARN, a PKCS#11 URI's
+    # attributes), which a URL parser would read as a scheme or a port.
+    target, _, query = rest.partition("?")
+    params = dict(parse_qsl(query, keep_blank_values=True))
     return ProviderURI(scheme.lower(), target, params)
 
 
@@ -58,16 +64,38 @@ def local_provider(uri: ProviderURI) -> KeyProvider:
 Factory = Callable[[ProviderURI], KeyProvider]
 
 
-def transit_provider(uri: ProviderURI) -> KeyProvider:
-    # Imported here: the provider needs httpx (the server's extra), the core does not.
-    from strongroom.kms.transit import transit_provider as build
+def _lazy(module: str) -> Factory:
+    """A factory that imports its provider's module on first use: each needs its own extra
+    (boto3, python-pkcs11, a cloud SDK, httpx), and the core needs none of them."""
 
-    return build(uri)
+    def build(uri: ProviderURI) -> KeyProvider:
+        try:
+            loaded = importlib.import_module(f"strongroom.kms.{module}")
+        except ImportError as exc:
+            raise BadRequest(
+                f"the {uri.scheme} key provider needs its extra: "
+                f"pip install 'strongroom[{_EXTRAS[uri.scheme]}]' ({exc.name} is missing)"
+            ) from None
+        factory: Factory = getattr(loaded, f"{module}_provider")
+        return factory(uri)
+
+    return build
+
+
+# scheme -> the pyproject extra its module needs; the module is strongroom.kms.<scheme>
+_EXTRAS = {
+    "transit": "transit",
+    "awskms": "aws",
+    "pkcs11": "pkcs11",
+    "gcpkms": "gcp",
+    "azurekv": "azure",
+}
+transit_provider = _lazy("transit")
 
 
 class ProviderRegistry:
     def __init__(self, factories: Mapping[str, Factory] | None = None) -> None:
-        defaults = {"local": local_provider, "transit": transit_provider}
+        defaults = {"local": local_provider, **{scheme: _lazy(scheme) for scheme in _EXTRAS}}
         self._factories: dict[str, Factory] = dict(factories or defaults)
         self._built: dict[str, KeyProvider] = {}
         self._lock = threading.Lock()

@@ -27,11 +27,11 @@ import httpx
 
 from strongroom.crypto.context import Context, canonical_context
 from strongroom.errors import BadRequest, DecryptionError, KeyProviderUnavailable
+from strongroom.kms.options import DEFAULT_TIMEOUT, check_options, timeout_option
 from strongroom.kms.provider import KeyProviderBase
 
-__all__ = ["DEFAULT_TIMEOUT", "TransitKeyProvider", "transit_provider"]
+__all__ = ["TransitKeyProvider", "transit_provider"]
 
-DEFAULT_TIMEOUT = 10.0
 _MAX_WRAPPED = 4096  # a wrapped key is a short ciphertext string
 
 
@@ -221,13 +221,12 @@ def transit_provider(uri: Any) -> TransitKeyProvider:
     scheme = params.get("scheme", "https")
     if scheme not in ("https", "http"):
         raise BadRequest("scheme is https (the default) or http")
-    raw_timeout = params.get("timeout", str(DEFAULT_TIMEOUT))
-    try:
-        timeout = float(raw_timeout)
-    except ValueError:
-        raise BadRequest("timeout is a number of seconds") from None
-    if not 0 < timeout <= 120:
-        raise BadRequest("timeout is 1 to 120 seconds")
+    check_options(
+        "transit",
+        params,
+        ("scheme", "token_file", "role_id_file", "secret_id_file", "approle_mount", "ca_cert"),
+    )
+    timeout = timeout_option(params)
 
     def file(name: str) -> Path | None:
         return Path(params[name]) if params.get(name) else None

@@ -106,9 +106,7 @@ class Runtime:
             store, provider, clock, settings.resolved_audit_dir, node_name=settings.node_name
         )
         named_keys = NamedKeyStore(store, keyrings)
-        namespaces = NamespaceService(
-            store, keyrings, clock, settings.limits, tuple(uris), named_keys
-        )
+        namespaces = NamespaceService(store, keyrings, clock, settings.limits, uris, named_keys)
         secrets = SecretService(store, keyrings, clock, settings.limits, namespaces.kind)
         listing = ListingService(store, keyrings, settings.limits, Cursors(store), namespaces.kind)
         transit = TransitService(named_keys, clock, namespaces.kind, parse_duration)

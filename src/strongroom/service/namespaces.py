@@ -103,12 +103,12 @@ class NamespaceService:
         keyrings: Keyrings,
         clock: Clock,
         limits: Limits,
-        providers: Collection[str] = (),
+        providers: Mapping[str, str] | None = None,
         named_keys: NamedKeyStore | None = None,
     ) -> None:
         # Transit keys are sealed under their mount's keyring: a term they use is in use.
         self._named = named_keys or NamedKeyStore(store, keyrings)
-        self._providers = providers  # the names of the server's --key-provider flags
+        self._providers = dict(providers or {})  # the server's --key-provider NAME=URI flags
         self._store = store
         self._keyrings = keyrings
         self._clock = clock
@@ -240,12 +240,41 @@ class NamespaceService:
         self._keyrings.retire(name, number)
         return self._info(name)
 
+    def move(self, identity: Identity, name: str, to: str) -> NamespaceInfo:
+        """Wrap a namespace's keyring under another key provider of the server's: ``to`` is a
+        ``--key-provider`` name, that provider's exact URI, or ``root`` (the seal's root key).
+        Only configured providers: a caller who could pass any URI would choose where the
+        server connects and to whom it hands the keyring. Needs sudo on the namespace's keys."""
+        check_namespace(name, self._limits)
+        identity.require("sudo", f"sys/namespaces/{name}/keys")
+        self._info(name)
+        self._keyrings.move(name, self._provider_name(to))
+        return self._info(name)
+
+    def _provider_name(self, to: object) -> str:
+        if to == "root":
+            return ""
+        if isinstance(to, str) and to in self._providers:
+            return to
+        by_uri = [n for n, uri in self._providers.items() if uri == to]
+        if by_uri:
+            return by_uri[0]
+        known = ", ".join(["root", *sorted(self._providers)])
+        raise BadRequest(
+            f"no key provider {to!r} on this server; use one of: {known} (or its URI as given "
+            "to --key-provider NAME=URI)"
+        )
+
     def rotate_root(
-        self, identity: Identity, provider: KeyProvider | None = None
+        self, identity: Identity, provider: KeyProvider | None = None, *, name: str = ""
     ) -> dict[str, int]:
-        """A new root key version, then every keyring re-wrapped under it (not the data)."""
+        """A new root key version (of the seal's provider, or of the ``--key-provider`` called
+        ``name``), then every keyring re-wrapped under its provider's newest version (not the
+        data)."""
         identity.require("sudo", "sys/kms/rotate-root")
-        provider = provider or self._keyrings.provider_for("")
+        if name:
+            self._provider_name(name)  # a configured one, or a precise 400
+        provider = provider or self._keyrings.provider_for(name)
         if not isinstance(provider, RotatableKeyProvider):
             raise BadRequest(
                 "this key provider rotates its root key itself; strongroom re-wraps the "

@@ -18,6 +18,7 @@ __all__ = [
     "generate_data_key",
     "key_status",
     "list_namespaces",
+    "migrate_keys",
     "read_namespace",
     "retire_term",
     "rewrap_keys",
@@ -89,11 +90,23 @@ def retire_term(call: Call) -> Answer:
     return Answer({"data": info.to_json()})
 
 
+def migrate_keys(call: Call) -> Answer:
+    to = call.json().get("to")
+    if not isinstance(to, str) or not to:
+        raise BadRequest('body must be {"to": "<provider name or URI>"}')
+    info = call.services.namespaces.move(call.identity, call.params["namespace"], to)
+    return Answer({"data": info.to_json()})
+
+
 def rotate_root(call: Call) -> Answer:
     namespaces = call.services.namespaces
-    if call.json().get("rewrap_only"):
+    body = call.json()
+    if body.get("rewrap_only"):
         return Answer({"data": namespaces.rewrap_root(call.identity)})
-    return Answer({"data": namespaces.rotate_root(call.identity)})
+    name = body.get("provider", "")
+    if not isinstance(name, str):
+        raise BadRequest("provider is the name of a --key-provider of the server's")
+    return Answer({"data": namespaces.rotate_root(call.identity, name=name)})
 
 
 def generate_data_key(call: Call) -> Answer:
@@ -185,7 +198,18 @@ KEY_ROUTES = (
         rotate_root,
         "rotateRootKey",
         "New root key version; re-wrap the keyrings (sudo)",
-        body={"type": "object", "properties": {"rewrap_only": {"type": "boolean"}}},
+        body={
+            "type": "object",
+            "properties": {"rewrap_only": {"type": "boolean"}, "provider": STR},
+        },
+    ),
+    Route(
+        "POST",
+        f"{_N}/{{namespace}}/keys/migrate",
+        migrate_keys,
+        "migrateKeys",
+        "Wrap the keyring under another key provider of the server's (sudo)",
+        body={"type": "object", "required": ["to"], "properties": {"to": STR}},
     ),
     Route(
         "POST",
