@@ -10,11 +10,13 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from strongroom.auth import Identity
@@ -390,3 +392,46 @@ def test_keys_migrate_from_the_cli_is_audited(
         assert not any("s3cret" in line for line in lines)
     finally:
         server.stop()
+
+
+def test_a_namespace_whose_provider_is_down_fails_alone_and_promptly(
+    moto: MotoServer, tmp_path: Path
+) -> None:
+    """A keyring loaded on a miss while its provider hangs: that request gets a 503 after the
+    provider's timeout; the event loop is not held, so other requests are answered meanwhile."""
+    aws = _aws_uri(moto, _aws_key(moto), timeout="2")
+    extra = ["--key-provider", f"aws={aws}"]
+    headers = {"X-Vault-Token": "ns-root", "Authorization": "Bearer ns-root"}
+    server = StrongroomServer(tmp_path / "data", "ns-root", extra=extra).start()
+    try:
+        api = httpx.Client(base_url=server.addr, headers=headers, timeout=60)
+        made = api.post("/api/v1/namespaces", json={"name": "payments", "provider": "aws"})
+        assert made.status_code in (200, 201), made.text
+        assert api.post("/v1/payments/data/card", json={"data": {"pan": "4111"}}).is_success
+        assert api.post("/v1/secret/data/plain", json={"data": {"v": "1"}}).is_success
+    finally:
+        server.stop()
+    moto.pause()
+    try:
+        again = StrongroomServer(tmp_path / "data", "ns-root", extra=extra).start()
+        try:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                started = time.monotonic()
+                slow = pool.submit(api_get, again.addr, "/v1/payments/data/card", headers)
+                time.sleep(0.3)
+                quick = httpx.get(f"{again.addr}/v1/secret/data/plain", headers=headers)
+                assert quick.status_code == 200 and time.monotonic() - started < 2
+                failed = slow.result(timeout=60)
+            assert failed.status_code == 503, failed.text
+            assert "AWS KMS" in failed.text and "timed out" in failed.text
+            moto.resume()
+            read = httpx.get(f"{again.addr}/v1/payments/data/card", headers=headers)
+            assert read.json()["data"]["data"] == {"pan": "4111"}
+        finally:
+            again.stop()
+    finally:
+        moto.resume()
+
+
+def api_get(addr: str, path: str, headers: dict[str, str]) -> httpx.Response:
+    return httpx.get(f"{addr}{path}", headers=headers, timeout=60)

@@ -5,6 +5,7 @@ to start while OpenBao is unreachable."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -164,3 +165,26 @@ def test_a_server_sealed_by_openbao_transit(tmp_path: Path) -> None:
         )
     finally:
         bao.stop()
+
+
+def test_a_short_lived_token_is_kept_renewed(openbao: OpenBaoServer, tmp_path: Path) -> None:
+    """A renewable token with a 3 s TTL, used, then idle for twice its TTL: still valid,
+    because the provider renewed it (renew-self) before it expired."""
+    token_file = _prepare(openbao.addr, openbao.root_token, tmp_path)
+    headers = {"X-Vault-Token": openbao.root_token}
+    made = httpx.post(
+        f"{openbao.addr}/v1/auth/token/create",
+        headers=headers,
+        json={"policies": ["strongroom-seal"], "ttl": "3s", "explicit_max_ttl": "120s"},
+    )
+    short = made.json()["auth"]["client_token"]
+    token_file.write_text(short)
+    provider = ProviderRegistry().build(_uri(openbao.addr, token_file))
+    wrapped = provider.wrap(b"k" * 32, context={})
+    time.sleep(6.5)
+    assert provider.unwrap(wrapped, context={}) == b"k" * 32
+    looked = httpx.post(
+        f"{openbao.addr}/v1/auth/token/lookup", headers=headers, json={"token": short}
+    )
+    assert looked.status_code == 200 and looked.json()["data"]["ttl"] > 0
+    provider.close()  # type: ignore[attr-defined]

@@ -44,6 +44,7 @@ class Keyrings:
         self._rotate_after = rotate_after
         self._on_rotate = on_rotate
         self._lock = threading.RLock()
+        self._load_locks: dict[str, threading.Lock] = {}
         self._keyrings: dict[str, Keyring] = {}
         self._reserved: dict[str, int] = {}  # key_ref -> encryptions left in our block
         # Unwrapped DEKs of recently read versions, keyed by key, wrapped DEK and context, so a
@@ -79,20 +80,34 @@ class Keyrings:
             cached = self._keyrings.get(namespace)  # a dict read is atomic: no lock on hits
             if cached is not None:
                 return cached
-        with self._lock:
+        # A load calls the namespace's provider, which may be slow or down: it holds only this
+        # namespace's lock, never the one every write takes (term_for_encryption).
+        with self._loading(namespace):
             cached = self._keyrings.get(namespace)
             if cached is not None and not reload:
                 return cached
             raw = self._store.get_record(stored.RECORD_KIND, namespace)
             if raw is None:
-                self._keyrings.pop(namespace, None)
+                with self._lock:
+                    self._keyrings.pop(namespace, None)
+                    self._load_locks.pop(namespace, None)  # only namespaces that exist keep one
                 raise NotFound(
                     f"no namespace {namespace!r}; "
                     f"create it with: strongroom namespace create {namespace}"
                 )
             keyring = self._decode(namespace, raw)
-            self._keyrings[namespace] = keyring
+            with self._lock:
+                self._keyrings[namespace] = keyring
             return keyring
+
+    def _loading(self, namespace: str) -> threading.Lock:
+        """The lock that makes one load of a namespace's keyring at a time. Taken before the
+        shared lock, never while holding it."""
+        with self._lock:
+            lock = self._load_locks.get(namespace)
+            if lock is None:
+                lock = self._load_locks[namespace] = threading.Lock()
+            return lock
 
     def create(self, namespace: str, provider_name: str = "") -> Keyring:
         """A new keyring, wrapped by the root provider or by the named provider of its own."""
@@ -259,8 +274,9 @@ class Keyrings:
         """The active term, counting one encryption; rotates when the term's budget is spent.
         Every term, the first and each one after a rotation, gets the same budget."""
         block = min(USE_BLOCK, self._rotate_after)  # never reserve past a term's budget
+        keyring = self.get(namespace)  # loaded outside the shared lock (see get)
         with self._lock:
-            term = self.get(namespace).active
+            term = self._keyrings.get(namespace, keyring).active
             left = self._reserved.get(term.key_ref, 0)
             for _ in range(4):
                 if left > 0:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,10 @@ class TransitKeyProvider(KeyProviderBase):
         )
         self._token = ""
         self._lock = threading.Lock()
+        # The token's lease, kept alive by a renewer thread started at the first login.
+        self._lease = _Lease(0.0, 0.0, renewable=False)
+        self._renewer: threading.Thread | None = None
+        self._closed = threading.Event()
 
     def __repr__(self) -> str:
         return f"TransitKeyProvider({self.key_ref!r})"
@@ -73,13 +78,32 @@ class TransitKeyProvider(KeyProviderBase):
 
     # -- authentication
     def _login(self) -> str:
+        """A token (read from the file, or from an AppRole login) and its lease; starts the
+        renewer. Called with ``_lock`` held."""
+        token, lease = self._fresh_token()
+        self._lease = lease
+        if self._renewer is None:
+            self._renewer = threading.Thread(
+                target=self._keep_renewed, name="transit-token-renewer", daemon=True
+            )
+            self._renewer.start()
+        return token
+
+    def _fresh_token(self) -> tuple[str, _Lease]:
         if self._token_file is not None:
             try:
-                return self._token_file.read_text().strip()
+                token = self._token_file.read_text().strip()
             except OSError:
                 raise KeyProviderUnavailable(
                     f"cannot read the transit token file {self._token_file}"
                 ) from None
+            try:
+                data = self._send("GET", "auth/token/lookup-self", {}, token=token).get("data")
+            except (_Refused, DecryptionError, KeyProviderUnavailable):
+                data = None  # no lookup-self grant: used as it is, re-read when refused
+            if not isinstance(data, dict):
+                return token, _Lease(0.0, 0.0, renewable=False)
+            return token, _Lease.of(data.get("ttl"), data.get("renewable"))
         role_file, secret_file, mount = self._approle
         assert role_file is not None and secret_file is not None
         try:
@@ -89,11 +113,37 @@ class TransitKeyProvider(KeyProviderBase):
             }
         except OSError:
             raise KeyProviderUnavailable("cannot read the transit AppRole files") from None
-        answer = self._send("POST", f"auth/{mount}/login", body, token="")
-        token = (answer.get("auth") or {}).get("client_token")
-        if not isinstance(token, str) or not token:
+        try:
+            answer = self._send("POST", f"auth/{mount}/login", body, token="")
+        except (_Refused, DecryptionError):
+            answer = {}
+        auth = answer.get("auth") or {}
+        client_token = auth.get("client_token")
+        if not isinstance(client_token, str) or not client_token:
             raise KeyProviderUnavailable(f"the transit server at {self._addr} refused the login")
-        return token
+        return client_token, _Lease.of(auth.get("lease_duration"), auth.get("renewable"))
+
+    def _keep_renewed(self) -> None:
+        """Renew the token when two thirds of its lease have passed (``renew-self``); when
+        that fails, log in again (AppRole) or re-read the file. A failure here is not fatal:
+        the next call logs in again when the token is refused."""
+        while not self._closed.wait(self._lease.renew_in()):
+            with self._lock:
+                token = self._token
+            if not token or not self._lease.renewable:
+                continue
+            try:
+                answer = self._send("POST", "auth/token/renew-self", {}, token=token)
+                auth = answer.get("auth") or {}
+                lease = _Lease.of(auth.get("lease_duration"), auth.get("renewable"))
+                with self._lock:
+                    self._lease = lease
+            except (_Refused, DecryptionError, KeyProviderUnavailable):
+                try:
+                    with self._lock:
+                        self._token = self._login()
+                except KeyProviderUnavailable:
+                    continue
 
     # -- calls
     def _send(
@@ -175,6 +225,7 @@ class TransitKeyProvider(KeyProviderBase):
             raise DecryptionError() from None
 
     def close(self) -> None:
+        self._closed.set()
         self._http.close()
 
 
@@ -198,6 +249,26 @@ def _canonical(wrapped: bytes) -> bool:
 
 class _Refused(Exception):
     """The server refused the token (401 or 403)."""
+
+
+class _Lease:
+    """When a token was obtained, for how long, and whether it may be renewed."""
+
+    __slots__ = ("obtained", "renewable", "ttl")
+
+    def __init__(self, obtained: float, ttl: float, *, renewable: bool) -> None:
+        self.obtained, self.ttl, self.renewable = obtained, ttl, renewable
+
+    @classmethod
+    def of(cls, ttl: object, renewable: object) -> _Lease:
+        seconds = float(ttl) if isinstance(ttl, int | float) and not isinstance(ttl, bool) else 0
+        return cls(time.monotonic(), seconds, renewable=renewable is True and seconds > 0)
+
+    def renew_in(self) -> float:
+        """Seconds until two thirds of the lease have passed (a minute when there is none)."""
+        if not self.renewable:
+            return 60.0
+        return max(1.0, self.obtained + self.ttl * 2 / 3 - time.monotonic())
 
 
 def _kind(exc: httpx.HTTPError) -> str:
