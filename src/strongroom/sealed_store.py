@@ -30,7 +30,14 @@ from strongroom.errors import Conflict, DecryptionError, TamperedRecord
 from strongroom.kms.provider import KeyProvider
 from strongroom.store.protocol import SecretRecord, Store, VersionRecord
 
-__all__ = ["DELETED_FIELD", "MAC_FIELD", "SEAL_RECORDS", "SealedStore", "open_sealed_store"]
+__all__ = [
+    "DELETED_FIELD",
+    "MAC_FIELD",
+    "SEAL_RECORDS",
+    "SealedStore",
+    "open_sealed_store",
+    "rewrap_record_key",
+]
 
 log = logging.getLogger("strongroom.store")
 
@@ -321,6 +328,16 @@ def _record_key(store: Store, provider: KeyProvider) -> bytes:
         wrapped = store.get_record(_SYSTEM, _RECORD_KEY)
         assert wrapped is not None
     return provider.unwrap(wrapped, context=_RECORD_KEY_CONTEXT)
+
+
+def rewrap_record_key(store: Store, provider: KeyProvider) -> None:
+    """Wrap the record key again with ``provider`` (a seal migration); the records it seals
+    are untouched."""
+    wrapped = store.get_record(_SYSTEM, _RECORD_KEY)
+    if wrapped is not None:
+        key = provider.unwrap(wrapped, context=_RECORD_KEY_CONTEXT)
+        fresh = provider.wrap(key, context=_RECORD_KEY_CONTEXT)
+        store.replace_record(_SYSTEM, _RECORD_KEY, wrapped, fresh)
 
 
 def open_sealed_store(store: Store, provider: KeyProvider) -> SealedStore:

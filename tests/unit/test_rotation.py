@@ -294,7 +294,7 @@ def test_root_key_rotation_rewraps_keyrings_not_data(rt: Runtime) -> None:
         rt.namespaces.create(ROOT, ns)
     for i in range(300):
         rt.secrets.put(ROOT, "alpha", f"k{i}", {"v": i})
-    counting = CountingProvider(rt.provider)
+    counting = CountingProvider(rt.provider.current)  # type: ignore[attr-defined]
     rt.keyrings._provider = counting
     result = rt.namespaces.rotate_root(ROOT, counting)
     assert result == {"root_key_version": 2, "keyrings": 3}

@@ -110,6 +110,23 @@ class AuditBroker:
             return FileSink(name, key, self._store, self._clock, Path(doc["path"]), chain=chain)
         return StoreSink(name, key, self._store, self._clock, chain=chain)
 
+    def rewrap_keys(self) -> int:
+        """Wrap every sink's HMAC key again with the root key as it is now (a seal migration);
+        the sinks keep their keys, so their hash chains and HMACs go on unchanged."""
+        count = 0
+        with self._lock:
+            for name in sorted(self._store.list_records(_SINK_KIND)):
+                raw = self._store.get_record(_SINK_KIND, name)
+                if raw is None:
+                    continue
+                doc = json.loads(raw)
+                key = self._key(name, doc)
+                wrapped = self._provider.wrap(key, context=audit_key_context(name))
+                doc["wrapped_key"] = wrapped.hex()
+                self._store.put_record(_SINK_KIND, name, json.dumps(doc).encode())
+                count += 1
+        return count
+
     def enable(self, name: str, sink_type: str, path: Path | None = None) -> AuditSink:
         """Add a sink. File sinks live in the audit directory, named after the sink; only the
         server's own configuration (not the API) chooses another path (CVE-2025-6000)."""

@@ -51,6 +51,9 @@ def _children_kind(accessor: str) -> str:
     return f"token-children:{accessor}"
 
 
+_DEV_ROOT_CONTEXT = {"purpose": "dev-root-token"}
+
+
 @dataclass(frozen=True)
 class TokenInfo:
     accessor: str
@@ -356,6 +359,23 @@ class TokenRegistry:
                 removed += bool(self.revoke(accessor))
         return removed
 
+    def rewrap_root_wrapped(self) -> int:
+        """Wrap the token HMAC key (and dev mode's root token) again with the root key as it is
+        now (a seal migration); every token stays valid."""
+        count = 0
+        for name, context in (
+            ("token-hmac-key", TOKEN_HMAC_CONTEXT),
+            ("dev-root-token", _DEV_ROOT_CONTEXT),
+        ):
+            wrapped = self._store.get_record(_SYSTEM_KIND, name)
+            if wrapped is None:
+                continue
+            value = self._provider.unwrap(wrapped, context=context)
+            fresh = self._provider.wrap(value, context=context)
+            self._store.replace_record(_SYSTEM_KIND, name, wrapped, fresh)
+            count += 1
+        return count
+
     # -- dev mode
     def ensure_root_token(self, token: str) -> None:
         """Make ``token`` a root token (``--root-token``), creating it if it does not exist."""
@@ -364,7 +384,7 @@ class TokenRegistry:
 
     def dev_root_token(self, chosen: str | None) -> str:
         """Dev mode's root token, kept wrapped by the key provider so a restart can print it."""
-        context = {"purpose": "dev-root-token"}
+        context = _DEV_ROOT_CONTEXT
         wrapped = self._store.get_record(_SYSTEM_KIND, "dev-root-token")
         if wrapped is not None:
             try:

@@ -12,6 +12,7 @@ from strongroom.types import SealStatusInfo
 __all__ = [
     "operator",
     "operator_init",
+    "operator_migrate_seal",
     "operator_rekey",
     "operator_seal",
     "operator_status",
@@ -112,6 +113,40 @@ def operator_seal(ctx: CliContext) -> None:
     with translate_errors(), ctx.client() as client:
         client.seal()
     emit(ctx, {"sealed": True}, "sealed")
+
+
+@operator.command(name="migrate-seal")
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    help="A key provider the server was started with: its --key-provider NAME or its URI.",
+)
+@format_option
+@pass_cli
+def operator_migrate_seal(ctx: CliContext, to: str) -> None:
+    """Move the root key to another key provider, online (from a kms, file or shamir seal).
+
+    Everything the root key wraps (the namespaces' keyrings, the record key, the token and
+    audit HMAC keys) is re-wrapped by the new provider: a few provider calls each, no secret
+    re-encrypted. The seal becomes a kms seal on that provider, recorded in the store, so the
+    server must keep being started with --key-provider NAME=URI. Interrupted, run it again:
+    until it finishes, both providers are used. Other nodes follow; a node without the new
+    provider seals itself. Needs sudo on sys/seal/migrate.
+
+    \b
+    Example:
+      strongroom server --data-dir /srv/sr --key-provider 'hsm=pkcs11:token=sr;object=root?…'
+      strongroom operator migrate-seal --to hsm
+    """
+    with translate_errors(), ctx.client() as client:
+        result = client.migrate_seal(to)
+    emit(
+        ctx,
+        result,
+        f"the root key is now in key provider {result['provider']} ({result['key_ref']}); "
+        f"{result['rewrapped']} wrapped keys re-wrapped",
+    )
 
 
 @operator.command(name="status")

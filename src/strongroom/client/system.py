@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import quote
 
 from strongroom.client.base import BaseClient
@@ -67,6 +68,11 @@ class SystemCalls(BaseClient):
 
     def seal(self) -> None:
         self._call("POST", "/api/v1/sys/seal")
+
+    def migrate_seal(self, to: str) -> dict[str, Any]:
+        """Move the root key to another of the server's key providers (a ``--key-provider``
+        name or its URI)."""
+        return dict(self._call("POST", "/api/v1/sys/seal/migrate", json={"to": to})["data"])
 
     def rekey(self, keys: Sequence[str], shares: int = 1, threshold: int = 1) -> RekeyStarted:
         """Start a rekey: new shares and the nonce. A shamir rekey takes effect only after

@@ -231,11 +231,15 @@ class Keyrings:
 
         self._change_terms(namespace, drop_term)
 
-    def rewrap_under_root(self) -> int:
-        """Re-wrap every keyring under the provider's current root key version: one unwrap and
-        one wrap per namespace, whatever the amount of data. Returns the number of keyrings."""
+    def rewrap_under_root(self, *, only_root: bool = False) -> int:
+        """Re-wrap every keyring under its provider's current root key version (``only_root``:
+        only those the root key wraps, for a seal migration): one unwrap and one wrap per
+        namespace, whatever the amount of data. Returns the number of keyrings."""
         count = 0
         for namespace in self._store.list_records(stored.RECORD_KIND):
+            raw = self._store.get_record(stored.RECORD_KIND, namespace)
+            if raw is None or (only_root and stored.provider_name(raw)):
+                continue
             try:
                 self._change_terms(namespace, lambda terms: terms)
             except NotFound:

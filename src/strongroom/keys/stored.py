@@ -18,7 +18,15 @@ from strongroom.keys.keyring import Keyring, Terms
 from strongroom.keys.term import KeyringTerm
 from strongroom.kms.provider import KeyProvider
 
-__all__ = ["RECORD_KIND", "StoredKeyring", "build", "decode", "encode", "keyring_context"]
+__all__ = [
+    "RECORD_KIND",
+    "StoredKeyring",
+    "build",
+    "decode",
+    "encode",
+    "keyring_context",
+    "provider_name",
+]
 
 RECORD_KIND = "keyring"
 
@@ -42,6 +50,15 @@ def encode(terms: Terms, namespace: str, provider: KeyProvider, provider_name: s
     if provider_name:
         doc["provider_name"] = provider_name
     return json.dumps(doc, sort_keys=True).encode()
+
+
+def provider_name(raw: bytes) -> str:
+    """The configured provider a stored keyring names ("" for the root key), without
+    unwrapping it."""
+    try:
+        return str(json.loads(raw).get("provider_name", ""))
+    except (ValueError, AttributeError):
+        raise DecryptionError() from None
 
 
 def decode(raw: bytes, namespace: str, providers: Callable[[str], KeyProvider]) -> StoredKeyring:

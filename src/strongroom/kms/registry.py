@@ -29,6 +29,7 @@ __all__ = [
     "Factory",
     "ProviderRegistry",
     "ProviderURI",
+    "configured_provider",
     "local_provider",
     "parse_provider_uri",
     "transit_provider",
@@ -91,6 +92,25 @@ _EXTRAS = {
     "azurekv": "azure",
 }
 transit_provider = _lazy("transit")
+
+
+def configured_provider(to: object, providers: Mapping[str, str], *, allow_root: bool) -> str:
+    """The name of one of the server's ``--key-provider NAME=URI`` flags, given as its name,
+    its exact URI, or (``allow_root``) ``root`` for the seal's own ("" is returned). Only
+    configured providers: a caller who could pass any URI would choose where the server
+    connects, and to whom it hands key material."""
+    if allow_root and to == "root":
+        return ""
+    if isinstance(to, str) and to in providers:
+        return to
+    by_uri = [name for name, uri in providers.items() if uri == to]
+    if by_uri:
+        return by_uri[0]
+    known = ", ".join([*(["root"] if allow_root else []), *sorted(providers)]) or "none"
+    raise BadRequest(
+        f"no key provider {to!r} on this server; use one of: {known} (or its URI as given "
+        "to --key-provider NAME=URI)"
+    )
 
 
 class ProviderRegistry:

@@ -14,20 +14,50 @@ __all__ = ["PendingRekey", "SealConfig"]
 
 @dataclass(frozen=True)
 class SealConfig:
+    """``provider``: for a kms seal whose root key a seal migration moved, the name of the
+    server's ``--key-provider`` that holds it (a name, never a URI: a database writer must not
+    choose where the server connects). ``previous``: the seal a migration under way moves from.
+    """
+
     type: str  # kms | file | shamir
     shares: int = 0
     threshold: int = 0
+    provider: str = ""
+    previous: SealConfig | None = None
 
-    def to_bytes(self) -> bytes:
+    @property
+    def unsealed_by(self) -> SealConfig:
+        """The seal operators unseal: the previous one while a migration from shamir is under
+        way (its root keys still open what is not re-wrapped yet), else this one."""
+        return self.previous if self.previous is not None else self
+
+    def to_doc(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"type": self.type}
         if self.type == "shamir":
             doc.update(shares=self.shares, threshold=self.threshold)
-        return json.dumps(doc).encode()
+        if self.provider:
+            doc["provider"] = self.provider
+        if self.previous is not None:
+            doc["previous"] = self.previous.to_doc()
+        return doc
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(self.to_doc()).encode()
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> SealConfig:
+        previous = doc.get("previous")
+        return cls(
+            str(doc["type"]),
+            int(doc.get("shares", 0)),
+            int(doc.get("threshold", 0)),
+            str(doc.get("provider", "")),
+            cls.from_doc(previous) if isinstance(previous, dict) else None,
+        )
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> SealConfig:
-        doc = json.loads(raw)
-        return cls(str(doc["type"]), int(doc.get("shares", 0)), int(doc.get("threshold", 0)))
+        return cls.from_doc(json.loads(raw))
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,14 @@ holds until it restarts (there is no unauthenticated way back)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from strongroom.clock import Clock
 from strongroom.errors import BadRequest, Conflict, DecryptionError
 from strongroom.kms.provider import KeyProvider
+from strongroom.kms.root import MigratingProvider, RootKey
 from strongroom.seal.config import SealConfig
 from strongroom.seal.progress import UnsealSessions
 from strongroom.seal.root_keys import SYSTEM_KIND
@@ -61,7 +62,9 @@ class SealManager:
         self._wanted = wanted
         self._seals = dict(seals)
         self._lock = threading.Lock()
-        self._provider: KeyProvider | None = None
+        self._provider: RootKey | None = None  # None: sealed
+        self._held: SealConfig | None = None  # the config the provider was opened with
+        self._migrating_to: KeyProvider | None = None  # sealed mid-migration from shamir
         self._attempts = UnsealSessions()
         shamir = self._seals.get("shamir")
         if isinstance(shamir, ShamirSeal) and self._config() is not None:
@@ -98,12 +101,13 @@ class SealManager:
         sealed = self._provider is None
         progress = self._attempts.progress(nonce, self._clock.monotonic()) if nonce else 0
         pending = config.type == "shamir" and self._shamir().pending() is not None
+        unsealed_by = config.unsealed_by
         return SealStatus(
             config.type,
             True,
             sealed,
-            config.threshold,
-            config.shares,
+            unsealed_by.threshold,
+            unsealed_by.shares,
             progress if sealed else 0,
             pending,
             nonce if progress and sealed else "",
@@ -115,18 +119,34 @@ class SealManager:
             if self._config() is not None:
                 raise Conflict("the server is already initialized")
             provider, printed, config = self._seals[self._wanted].initialize(shares, threshold)
-            self._provider = provider
             self._store.put_record(SYSTEM_KIND, CONFIG_RECORD, config.to_bytes())
+            if provider is not None:
+                self._open(provider, config)
             return printed
 
+    def _open(self, provider: KeyProvider, config: SealConfig) -> RootKey:
+        self._provider = RootKey(provider)
+        self._held = config
+        return self._provider
+
     def auto_unseal(self) -> KeyProvider | None:
-        """Unseal a kms or file seal at startup; None for shamir (or uninitialized)."""
+        """Unseal a kms or file seal at startup; None for shamir (or uninitialized). While a
+        seal migration is under way, both seals open: the new provider wraps, and the old one
+        still unwraps what is not re-wrapped yet."""
         config = self._config()
         if config is None:
             return None
         with self._lock:
-            self._provider = self._seal(config).auto_unseal()
-            return self._provider
+            opened = self._seal(config).auto_unseal(config)
+            if opened is None:
+                return None
+            if config.previous is not None:
+                old = self._seal(config.previous).auto_unseal(config.previous)
+                if old is None:  # from shamir: operators unseal the old root keys
+                    self._migrating_to = opened
+                    return None
+                opened = MigratingProvider(opened, old)
+            return self._open(opened, config)
 
     def submit_share(
         self, text: object, nonce: object = "", address: str = ""
@@ -142,13 +162,17 @@ class SealManager:
                 raise BadRequest("the server is not initialized; run: strongroom operator init")
             if self._provider is not None:
                 return self._provider, ""
-            if config.type != "shamir":
+            unsealed_by = config.unsealed_by
+            if unsealed_by.type != "shamir":
                 raise BadRequest(f"a {config.type} seal unseals itself when the server starts")
             nonce, pieces = self._attempts.add(share, nonce, address, self._clock.monotonic())
-            if len(pieces) < config.threshold:
+            if len(pieces) < unsealed_by.threshold:
                 return None, nonce
             try:
-                self._provider = self._shamir().unseal(pieces)
+                opened: KeyProvider = self._shamir().unseal(pieces)
+                if self._migrating_to is not None:
+                    opened = MigratingProvider(self._migrating_to, opened)
+                self._open(opened, config)
             except DecryptionError:
                 self._attempts.discard(nonce)  # this attempt only: nobody else's shares
                 raise BadRequest(
@@ -160,7 +184,7 @@ class SealManager:
 
     def seal(self) -> None:
         with self._lock:
-            self._provider = None
+            self._provider = self._held = self._migrating_to = None
             for seal in self._seals.values():
                 seal.forget()
             self._attempts.clear()
@@ -187,3 +211,60 @@ class SealManager:
     def rekey_cancel(self) -> bool:
         with self._lock:
             return self._shamir().cancel_rekey()
+
+    # -- seal migration
+    def begin_migration(self, name: str, new: KeyProvider) -> None:
+        """Move the root key to the server's ``--key-provider`` called ``name``: from now on
+        the new provider wraps and both unwrap. Recorded first, so a restart mid-way opens
+        both. Resuming a migration to the same provider is allowed; to another is not."""
+        with self._lock:
+            config = self._unsealed_config("migrate the seal")
+            assert self._provider is not None
+            if config.previous is not None and config.provider != name:
+                raise Conflict(
+                    f"a seal migration to {config.provider!r} is under way; finish it first: "
+                    f"strongroom operator migrate-seal --to {config.provider}"
+                )
+            if config.previous is None and config.type == "kms" and config.provider == name:
+                raise BadRequest(f"the root key is already in key provider {name!r}")
+            current = self._provider.current
+            old = current.old if isinstance(current, MigratingProvider) else current
+            moving = SealConfig("kms", provider=name, previous=config.previous or config)
+            self._store.put_record(SYSTEM_KIND, CONFIG_RECORD, moving.to_bytes())
+            self._provider.switch(MigratingProvider(new, old))
+            self._held = moving
+
+    def finish_migration(self) -> SealConfig:
+        """Every root-wrapped record is re-wrapped: the new provider alone is the root key."""
+        with self._lock:
+            config = self._unsealed_config("finish a seal migration")
+            assert self._provider is not None
+            current = self._provider.current
+            if config.previous is None or not isinstance(current, MigratingProvider):
+                raise BadRequest("no seal migration is under way")
+            done = SealConfig("kms", provider=config.provider)
+            self._store.put_record(SYSTEM_KIND, CONFIG_RECORD, done.to_bytes())
+            self._provider.switch(current.new)
+            self._held = done
+            return done
+
+    def refresh(self, build: Callable[[str], KeyProvider]) -> bool:
+        """Another node began or finished a seal migration: follow it (``build(name)`` is this
+        node's provider of that name). Returns False when nothing changed."""
+        config = self._config()
+        with self._lock:
+            held = self._held
+            if self._provider is None or config is None or held is None or config == held:
+                return False
+            self._held = config
+            moved = (config.provider, config.previous is None) != (
+                held.provider,
+                held.previous is None,
+            )
+            if config.type != "kms" or not moved:
+                return False  # a rekey, say: the root key is where it was
+            current = self._provider.current
+            old = current.old if isinstance(current, MigratingProvider) else current
+            new = build(config.provider)
+            self._provider.switch(MigratingProvider(new, old) if config.previous else new)
+            return True

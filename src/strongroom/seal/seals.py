@@ -74,7 +74,7 @@ class Seal(Protocol):
         """New root keys: (the provider if unsealed now, the shares to print once, the config)."""
         ...
 
-    def auto_unseal(self) -> KeyProvider | None:
+    def auto_unseal(self, config: SealConfig) -> KeyProvider | None:
         """The provider at start, or None when operators unseal (shamir)."""
         ...
 
@@ -88,18 +88,21 @@ class Seal(Protocol):
 
 
 class KmsSeal:
+    """``provider(name)``: the seal's own provider for ``""`` (``--seal-provider``), else the
+    server's ``--key-provider`` of that name (where a seal migration moved the root key)."""
+
     type = "kms"
 
-    def __init__(self, provider: Callable[[], KeyProvider]) -> None:
+    def __init__(self, provider: Callable[[str], KeyProvider]) -> None:
         self._provider = provider
 
     def initialize(
         self, shares: int, threshold: int
     ) -> tuple[KeyProvider | None, list[str], SealConfig]:
-        return self._provider(), [], SealConfig("kms")
+        return self._provider(""), [], SealConfig("kms")
 
-    def auto_unseal(self) -> KeyProvider | None:
-        return self._provider()
+    def auto_unseal(self, config: SealConfig) -> KeyProvider | None:
+        return self._provider(config.provider)
 
     def rekey(
         self, config: SealConfig, old_shares: list[object], shares: int, threshold: int
@@ -140,7 +143,7 @@ class FileSeal:
         self._write_key(unseal_key)
         return self._root_keys.create(unseal_key), [], SealConfig("file")
 
-    def auto_unseal(self) -> KeyProvider | None:
+    def auto_unseal(self, config: SealConfig) -> KeyProvider | None:
         try:
             raw = self._path().read_bytes()
             key = base64.b64decode(raw.strip(), validate=True)
@@ -191,7 +194,7 @@ class ShamirSeal:
         self._root_keys.forget()  # sealed after init, as in Vault: operators unseal
         return None, printed, SealConfig("shamir", shares, threshold)
 
-    def auto_unseal(self) -> KeyProvider | None:
+    def auto_unseal(self, config: SealConfig) -> KeyProvider | None:
         return None
 
     def unseal(self, pieces: list[bytes]) -> KeyProvider:

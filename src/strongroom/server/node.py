@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from strongroom.auth.ratelimit import AddressLimiter
 from strongroom.clock import Clock, SystemClock
 from strongroom.config import ServerSettings
-from strongroom.errors import BadRequest, Sealed
+from strongroom.errors import BadRequest, KeyProviderUnavailable, Sealed, StrongroomError
 from strongroom.kms.local import LocalKeyFile
 from strongroom.kms.provider import KeyProvider
-from strongroom.kms.registry import ProviderRegistry
+from strongroom.kms.registry import ProviderRegistry, configured_provider
 from strongroom.rotation.rotators import Rotator, RotatorRegistry, deprecated_registrations
 from strongroom.seal import RekeyResult, SealManager, SealStatus
 from strongroom.seal.root_keys import SealedRootKeys
@@ -26,6 +27,8 @@ from strongroom.service.seal import SealService
 from strongroom.store import open_store
 
 __all__ = ["Node"]
+
+_log = logging.getLogger("strongroom.server")
 
 
 class Node:
@@ -61,6 +64,7 @@ class Node:
         self.runtime: Runtime | None = None
         self.seal_service = SealService(self)
         self.scheduler: Scheduler | None = None
+        self._stop_following: Callable[[], None] | None = None
         self._lock = threading.Lock()
         try:
             if settings.dev and not self.seal_manager.status().initialized:
@@ -74,16 +78,56 @@ class Node:
     def _seals(self, settings: ServerSettings) -> dict[str, Seal]:
         root_keys = SealedRootKeys(self.store, settings.resolved_key_file, settings.root_key_name)
 
-        def kms_provider() -> KeyProvider:
-            if settings.seal_provider:
-                return self.providers.build(settings.seal_provider)
-            return LocalKeyFile(settings.resolved_key_file).provider(settings.root_key_name)
-
         return {
-            "kms": KmsSeal(kms_provider),
+            "kms": KmsSeal(self._root_provider),
             "file": FileSeal(root_keys, settings.seal_key_file),
             "shamir": ShamirSeal(root_keys, self.store),
         }
+
+    def _root_provider(self, name: str) -> KeyProvider:
+        """The provider that holds the root key: the seal's own (``--seal-provider``, or the
+        local key file), or, after a seal migration, the ``--key-provider`` it moved to."""
+        settings = self.settings
+        if name:
+            uris = dict(settings.key_providers)
+            if name not in uris:
+                raise KeyProviderUnavailable(
+                    f"the root key is in key provider {name!r} (a seal migration moved it "
+                    f"there): start the server with --key-provider {name}=<its URI>"
+                )
+            return self.providers.build(uris[name])
+        if settings.seal_provider:
+            return self.providers.build(settings.seal_provider)
+        return LocalKeyFile(settings.resolved_key_file).provider(settings.root_key_name)
+
+    def migrate_seal(self, to: str) -> dict[str, object]:
+        """Move the root key to one of this server's ``--key-provider``s, online: recorded
+        first, then every root-wrapped record re-wrapped (a few provider calls each), then
+        the new provider alone. Interrupted, it resumes when run again (both providers open
+        meanwhile, after a restart too). Other nodes follow through the store's events."""
+        runtime = self.require_runtime()
+        name = configured_provider(to, dict(self.settings.key_providers), allow_root=False)
+        self.seal_manager.begin_migration(name, self._root_provider(name))
+        self.store.publish("seal")
+        rewrapped = runtime.rewrap_root_wrapped(self.store)
+        done = self.seal_manager.finish_migration()
+        self.store.publish("seal")
+        return {
+            "provider": done.provider,
+            "key_ref": runtime.provider.key_ref,
+            "rewrapped": rewrapped,
+        }
+
+    def _follow_seal(self, topic: str, key: str) -> None:
+        """Another node began or finished a seal migration. A node that lacks the new
+        provider seals itself: it must not go on wrapping with a root key the others left."""
+        if topic not in ("seal", "*"):
+            return
+        try:
+            self.seal_manager.refresh(self._root_provider)
+        except StrongroomError as exc:
+            _log.error("sealing this node: the root key moved and %s", exc.message)
+            self.seal()
 
     def _open(self) -> Runtime:
         provider = self.seal_manager.provider
@@ -99,6 +143,7 @@ class Node:
                     self.rotators,
                     self.providers,
                 )
+                self._stop_following = self.store.subscribe(self._follow_seal)
                 if self.settings.scheduler_interval > 0:
                     self.scheduler = Scheduler(self.runtime, self.settings.scheduler_interval)
                     self.scheduler.start()
@@ -155,6 +200,9 @@ class Node:
 
     def seal(self) -> None:
         with self._lock:
+            stop_following, self._stop_following = self._stop_following, None
+            if stop_following is not None:
+                stop_following()
             runtime, self.runtime = self.runtime, None
             scheduler, self.scheduler = self.scheduler, None
             self.seal_manager.seal()

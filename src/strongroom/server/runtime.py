@@ -27,7 +27,7 @@ from strongroom.record_migration import migrate_records
 from strongroom.rotation import RotationService
 from strongroom.rotation.notify import Notifier
 from strongroom.rotation.rotators import RotatorRegistry
-from strongroom.sealed_store import open_sealed_store
+from strongroom.sealed_store import open_sealed_store, rewrap_record_key
 from strongroom.server.services import Services
 from strongroom.service.admin import SystemService
 from strongroom.service.auth_methods import AuthMethodService
@@ -168,6 +168,14 @@ class Runtime:
             runtime.namespaces.ensure(settings.default_namespace)
             runtime.root_token = tokens.dev_root_token(settings.root_token)
         return runtime
+
+    def rewrap_root_wrapped(self, raw_store: Store) -> int:
+        """Wrap everything the root key wraps again, with the root key as it is now (a seal
+        migration): the record key, the token and audit HMAC keys, and the keyrings of the
+        namespaces on the root key. A few provider calls each; no secret is touched."""
+        rewrap_record_key(raw_store, self.provider)
+        count = 1 + self.tokens.rewrap_root_wrapped() + self.audit.rewrap_keys()
+        return count + self.keyrings.rewrap_under_root(only_root=True)
 
     def on_change_elsewhere(self, topic: str, key: str) -> None:
         """Another node (or this one) changed cached state: drop our copy. ``*``: we may have

@@ -13,6 +13,8 @@ from strongroom.errors import BadRequest, Conflict, NotFound
 from strongroom.keys import Keyrings
 from strongroom.keys.term import term_ref
 from strongroom.kms.provider import KeyProvider, RotatableKeyProvider
+from strongroom.kms.registry import configured_provider
+from strongroom.kms.root import RootKey
 from strongroom.limits import Limits
 from strongroom.paths import check_namespace
 from strongroom.service.kv_config import KV_CONFIG_KIND
@@ -252,18 +254,7 @@ class NamespaceService:
         return self._info(name)
 
     def _provider_name(self, to: object) -> str:
-        if to == "root":
-            return ""
-        if isinstance(to, str) and to in self._providers:
-            return to
-        by_uri = [n for n, uri in self._providers.items() if uri == to]
-        if by_uri:
-            return by_uri[0]
-        known = ", ".join(["root", *sorted(self._providers)])
-        raise BadRequest(
-            f"no key provider {to!r} on this server; use one of: {known} (or its URI as given "
-            "to --key-provider NAME=URI)"
-        )
+        return configured_provider(to, self._providers, allow_root=True)
 
     def rotate_root(
         self, identity: Identity, provider: KeyProvider | None = None, *, name: str = ""
@@ -275,6 +266,8 @@ class NamespaceService:
         if name:
             self._provider_name(name)  # a configured one, or a precise 400
         provider = provider or self._keyrings.provider_for(name)
+        if isinstance(provider, RootKey):
+            provider = provider.current
         if not isinstance(provider, RotatableKeyProvider):
             raise BadRequest(
                 "this key provider rotates its root key itself; strongroom re-wraps the "

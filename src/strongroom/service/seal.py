@@ -32,6 +32,8 @@ class SealController(Protocol):
 
     def rekey_cancel(self) -> bool: ...
 
+    def migrate_seal(self, to: str) -> dict[str, object]: ...
+
 
 class SealService:
     def __init__(self, controller: SealController) -> None:
@@ -75,6 +77,14 @@ class SealService:
                 "a rekey verification needs the rekey's nonce and a list of new shares"
             )
         self._controller.rekey_verify(nonce, new_shares)
+
+    def migrate_seal(self, identity: Identity, to: object) -> dict[str, object]:
+        """Move the root key to another of the server's key providers (sudo on
+        ``sys/seal/migrate``)."""
+        identity.require("sudo", "sys/seal/migrate")
+        if not isinstance(to, str) or not to:
+            raise BadRequest('body must be {"to": "<a --key-provider name or its URI>"}')
+        return self._controller.migrate_seal(to)
 
     def cancel_rekey(self, identity: Identity) -> None:
         identity.require("sudo", "sys/rekey")

@@ -17,6 +17,7 @@ __all__ = [
     "init",
     "list_audit",
     "list_policies",
+    "migrate_seal",
     "random_password",
     "rekey",
     "rekey_cancel",
@@ -93,6 +94,10 @@ def rekey(call: Call) -> Answer:
     )
     data = {"keys": result.keys, "nonce": result.nonce, "verification_required": bool(result.nonce)}
     return Answer({"data": data})
+
+
+def migrate_seal(call: Call) -> Answer:
+    return Answer({"data": call.seal.migrate_seal(call.identity, call.json().get("to"))})
 
 
 def rekey_cancel(call: Call) -> Answer:
@@ -195,6 +200,14 @@ SYSTEM_ROUTES = (
         open_while_sealed=True,
     ),
     Route("POST", f"{_Y}/seal", seal, "seal", "Seal the server (sudo)", status=204),
+    Route(
+        "POST",
+        f"{_Y}/seal/migrate",
+        migrate_seal,
+        "migrateSeal",
+        "Move the root key to another of the server's key providers (sudo)",
+        body=object_schema(to=STR),
+    ),
     Route(
         "POST",
         f"{_Y}/rekey",
