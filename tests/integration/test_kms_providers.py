@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -28,6 +29,7 @@ from strongroom.kms.registry import ProviderRegistry, ProviderURI
 from strongroom.server.node import Node
 from strongroom.testing.kms_conformance import CHECKS
 from tests.helpers import (
+    SOFTHSM_MODULE,
     MotoServer,
     SoftHsm,
     StrongroomServer,
@@ -435,3 +437,26 @@ def test_a_namespace_whose_provider_is_down_fails_alone_and_promptly(
 
 def api_get(addr: str, path: str, headers: dict[str, str]) -> httpx.Response:
     return httpx.get(f"{addr}{path}", headers=headers, timeout=60)
+
+
+def test_the_documented_pkcs11_tool_recipe(softhsm: SoftHsm) -> None:
+    """docs/kms.md's pkcs11-tool command makes a key the provider uses: sensitive, never
+    extractable, version 1."""
+    token = softhsm.take()
+    login = ["--module", SOFTHSM_MODULE, "--login", "--pin", "1234", "--token-label", token]
+    recipe = ["--keygen", "--key-type", "AES:32", "--label", "strongroom-root", "--id", "00000001"]
+    made = subprocess.run(
+        ["pkcs11-tool", *login, *recipe, "--sensitive", "--usage-decrypt"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **softhsm.env},
+    )
+    assert made.returncode == 0, made.stderr
+    provider = _hsm_provider(softhsm, token, key="strongroom-root")
+    wrapped = provider.wrap(b"k" * 32, context={"n": "1"})
+    assert wrapped[:5] == b"\x01\x00\x00\x00\x01"
+    assert provider.unwrap(wrapped, context={"n": "1"}) == b"k" * 32
+    from pkcs11 import Attribute
+
+    key = provider._run("a check", lambda s: provider._versions(s)[1])
+    assert key[Attribute.SENSITIVE] and not key[Attribute.EXTRACTABLE]
