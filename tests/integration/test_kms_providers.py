@@ -5,6 +5,7 @@ move that re-wraps the keyring with a handful of provider calls."""
 
 from __future__ import annotations
 
+import base64
 import http.server
 import json
 import os
@@ -460,3 +461,43 @@ def test_the_documented_pkcs11_tool_recipe(softhsm: SoftHsm) -> None:
 
     key = provider._run("a check", lambda s: provider._versions(s)[1])
     assert key[Attribute.SENSITIVE] and not key[Attribute.EXTRACTABLE]
+
+
+def test_root_key_rotation_for_providers_that_rotate_and_that_do_not(
+    moto: MotoServer, softhsm: SoftHsm, tmp_path: Path
+) -> None:
+    """PKCS#11: strongroom makes a new key version in the token, then re-wraps. AWS KMS rotates
+    its key itself (on demand here); strongroom only re-wraps, and old wraps still open."""
+    token = softhsm.take()
+    _hsm_provider(softhsm, token).rotate()
+    arn = _aws_key(moto)
+    uris = (("hsm", softhsm.uri(token, "root")), ("aws", _aws_uri(moto, arn)))
+    settings = ServerSettings(
+        tmp_path / "data",
+        dev=True,
+        root_token="r",
+        seal_provider=softhsm.uri(token, "root"),
+        key_providers=uris,
+    )
+    node = Node(settings)
+    try:
+        runtime = node.require_runtime()
+        runtime.namespaces.create(ROOT, "cards", provider="aws")
+        runtime.secrets.put(ROOT, "cards", "visa", {"pan": "4111"})
+        runtime.secrets.put(ROOT, "secret", "a", {"v": "1"})
+        rotated = runtime.namespaces.rotate_root(ROOT)
+        assert rotated["root_key_version"] == 2 and rotated["keyrings"] == 2
+        raw = runtime.store.get_record("keyring", "secret")
+        assert raw is not None
+        wrapped = base64.b64decode(json.loads(raw)["wrapped"])
+        assert wrapped[1:5] == (2).to_bytes(4, "big")  # re-wrapped under the new HSM key
+        with pytest.raises(BadRequest, match="rotates its root key itself"):
+            runtime.namespaces.rotate_root(ROOT, name="aws")
+        kms: Any = moto.kms()
+        kms.rotate_key_on_demand(KeyId=arn.rsplit("/", 1)[1])
+        assert runtime.namespaces.rewrap_root(ROOT) == {"keyrings": 2}
+        runtime.keyrings.forget("")
+        assert runtime.secrets.get(ROOT, "cards", "visa").data == {"pan": "4111"}
+        assert runtime.secrets.get(ROOT, "secret", "a").data == {"v": "1"}
+    finally:
+        node.close()
