@@ -382,7 +382,7 @@ class SoftHsm:
     SoftHSM reads SOFTHSM2_CONF when the module is first initialized in a process, so the
     tests' process uses one configuration (this one) for its whole life."""
 
-    def __init__(self, work_dir: Path, spare_tokens: int = 16) -> None:
+    def __init__(self, work_dir: Path, spare_tokens: int = 64) -> None:
         self.tokens = work_dir / "tokens"
         self.tokens.mkdir(parents=True, exist_ok=True)
         self.conf = work_dir / "softhsm2.conf"
@@ -411,6 +411,8 @@ class SoftHsm:
     def take(self) -> str:
         """A token of the tests' own, initialized before SoftHSM was first loaded: the module
         lists its tokens once, when it is initialized, and sees no later ones."""
+        if not self._spare:
+            raise RuntimeError("out of spare SoftHSM tokens: raise SoftHsm's spare_tokens")
         return self._spare.pop()
 
     def uri(self, token: str, key: str, **extra: str) -> str:

@@ -98,6 +98,21 @@ def _duration_option(value: str | None, name: str) -> float:
     "Schemes: docs/kms.md.",
 )
 @click.option(
+    "--aws-access-key",
+    "aws_access_key",
+    default=None,
+    metavar="ID:SECRET",
+    help="Dev mode only: a fixed AWS access key pair with the root policy, for local use and "
+    "test suites (boto3 and the AWS CLI sign with it). Elsewhere: strongroom aws-credentials "
+    "create.",
+)
+@click.option(
+    "--aws-account-id",
+    default="000000000000",
+    show_default=True,
+    help="The 12-digit account id in the AWS API's ARNs.",
+)
+@click.option(
     "--egress-allow",
     "egress_allow",
     multiple=True,
@@ -201,6 +216,8 @@ def server(
     node_name: str,
     egress_allow: tuple[str, ...],
     key_providers: tuple[str, ...],
+    aws_access_key: str | None,
+    aws_account_id: str,
     store_url: str | None,
     rotate_after: int,
     rotate_keys_every: str | None,
@@ -269,6 +286,20 @@ def server(
             err=True,
         )
         sys.exit(2)
+    aws_dev_key = None
+    if aws_access_key is not None:
+        key_id, sep, secret = aws_access_key.partition(":")
+        if not dev or not sep or not key_id or not secret:
+            click.echo(
+                "Error: --aws-access-key ID:SECRET is for dev mode (--dev); a production "
+                "server issues keys: strongroom aws-credentials create --policy NAME",
+                err=True,
+            )
+            sys.exit(2)
+        aws_dev_key = (key_id, secret)
+    if not (len(aws_account_id) == 12 and aws_account_id.isascii() and aws_account_id.isdigit()):
+        click.echo("Error: --aws-account-id is 12 digits", err=True)
+        sys.exit(2)
     named: list[tuple[str, str]] = []
     for entry in key_providers:
         name, sep, uri = entry.partition("=")
@@ -288,6 +319,8 @@ def server(
         trusted_proxies=trusted_proxies,
         egress_allow=egress_allow,
         key_providers=tuple(named),
+        aws_dev_key=aws_dev_key,
+        aws_account_id=aws_account_id,
         node_name=node_name,
         store_url=store_url or store_url_from_env(),
         rotate_after_encryptions=rotate_after,

@@ -69,6 +69,19 @@ class SystemCalls(BaseClient):
     def seal(self) -> None:
         self._call("POST", "/api/v1/sys/seal")
 
+    def create_aws_credentials(
+        self, policies: Sequence[str], display_name: str = ""
+    ) -> dict[str, Any]:
+        """A new AWS access key: ``access_key_id`` and ``secret_access_key`` (shown once)."""
+        body = {"policies": list(policies), "display_name": display_name}
+        return dict(self._call("POST", "/api/v1/sys/aws/credentials", json=body)["data"])
+
+    def list_aws_credentials(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/api/v1/sys/aws/credentials")["data"]["keys"])
+
+    def revoke_aws_credentials(self, access_key_id: str) -> None:
+        self._call("DELETE", f"/api/v1/sys/aws/credentials/{quote(access_key_id, safe='')}")
+
     def migrate_seal(self, to: str) -> dict[str, Any]:
         """Move the root key to another of the server's key providers (a ``--key-provider``
         name or its URI)."""

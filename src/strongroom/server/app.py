@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from strongroom.auth.tokens import TokenRegistry
 from strongroom.config import ServerSettings
 from strongroom.rotation.rotators import Rotator
+from strongroom.server.aws import aws_surface
 from strongroom.server.front import Front
 from strongroom.server.native import native_surface
 from strongroom.server.node import Node
@@ -34,6 +35,7 @@ def create_app(
     surfaces = [
         native_surface(registry, metrics_handler(node.metrics.render)),  # most requests
         vault_surface(registry),  # Vault's API under /v1/
+        aws_surface(lambda: node.require_runtime().services.aws_keys),  # POST / + X-Amz-Target
         ops_surface(registry, node.metrics.render),
         *extra,
     ]

@@ -114,6 +114,8 @@ class Front:
         if claimed and surface.method is not None:
             # Rewritten in the scope, so the router, the audit entry and the handler agree.
             scope["method"] = surface.method(scope)
+        if claimed and surface.path is not None:
+            scope["path"] = surface.path(scope)
         if claimed:
             route, params, other_method = surface.router.match(scope["method"], scope["path"])
         status = 500
@@ -173,8 +175,21 @@ class Front:
             return await self._serve_sealed(
                 surface, route, params, request_id, scope, receive, send
             )
+        body = b""
+        refused: StrongroomError | None = None
+        if surface.signs_body and claimed:
+            try:
+                read = await self._read_body(receive, runtime.settings.limits.max_body_bytes)
+            except PayloadTooLarge as exc:
+                refused, read = exc, b""
+            if read is None:
+                return 499
+            body = scope["strongroom.body"] = read
         # A path of a surface's own gets no 404 before authentication: no route is an oracle.
-        credential, identity, refused = self._gate(surface, route, scope, claimed)
+        credential: str | None = None
+        identity: Identity | None = None
+        if refused is None:
+            credential, identity, refused = self._gate(surface, route, scope, claimed)
         if refused is None:
             refused = _url_error(scope)
         if refused is None and route is None:
@@ -183,8 +198,7 @@ class Front:
                 if other_method
                 else RouteNotFound(scope["method"], scope["path"], _below_prefix(scope["path"]))
             )
-        body = b""
-        if refused is None:
+        if refused is None and not (surface.signs_body and claimed):
             try:
                 read = await self._read_body(receive, runtime.settings.limits.max_body_bytes)
             except PayloadTooLarge as exc:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from strongroom.audit import AuditBroker
 from strongroom.auth import TokenRegistry
 from strongroom.auth.approle import AppRoleAuth
+from strongroom.auth.aws_keys import AccessKeyRegistry
 from strongroom.auth.hash_queue import HashQueue
 from strongroom.auth.lockout import LoginGuard
 from strongroom.auth.token_service import TokenService
@@ -31,6 +32,8 @@ from strongroom.sealed_store import open_sealed_store, rewrap_record_key
 from strongroom.server.services import Services
 from strongroom.service.admin import SystemService
 from strongroom.service.auth_methods import AuthMethodService
+from strongroom.service.aws_credentials import AwsCredentialService
+from strongroom.service.aws_kms import KmsService
 from strongroom.service.keys import DataKeyService
 from strongroom.service.listing import ListingService
 from strongroom.service.named_keys import NamedKeyStore
@@ -144,6 +147,8 @@ class Runtime:
             guard,
         )
         runtime.rotators = rotation_registry
+        dev_key = settings.aws_dev_key if settings.dev else None
+        aws_keys = AccessKeyRegistry(store, policies, clock, dev_key)
         runtime.services = Services(
             secrets=runtime.secrets,
             listing=listing,
@@ -158,6 +163,16 @@ class Runtime:
             transit=transit,
             auth_methods=AuthMethodService(runtime.approle, runtime.userpass),
             wrapping=WrappingService(store, tokens, clock),
+            aws_kms=KmsService(
+                store,
+                keyrings,
+                named_keys,
+                clock,
+                lambda: settings.aws_account_id,
+                lambda mount: runtime.namespaces.ensure(mount, kind="aws-kms"),
+            ),
+            aws_keys=aws_keys,
+            aws_credentials=AwsCredentialService(aws_keys, policies),
             limits=settings.limits,
             pause_if_busy=pause_if_busy,
         )
@@ -182,6 +197,8 @@ class Runtime:
         missed some, drop everything."""
         if topic in ("token", "*"):
             self.tokens.forget("" if topic == "*" else key)
+        if topic in ("aws-key", "*"):
+            self.services.aws_keys.forget("" if topic == "*" else key)
         if topic in ("policy", "*"):
             self.policies.forget()
         if topic in ("keyring", "*"):

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from strongroom.auth.approle import AppRoleAuth
+from strongroom.auth.aws_keys import AccessKeyRegistry
 from strongroom.auth.token_service import TokenService
 from strongroom.auth.tokens import TokenRegistry
 from strongroom.auth.userpass import UserpassAuth
@@ -14,6 +15,8 @@ from strongroom.limits import Limits
 from strongroom.rotation import RotationService
 from strongroom.service.admin import SystemService
 from strongroom.service.auth_methods import AuthMethodService
+from strongroom.service.aws_credentials import AwsCredentialService
+from strongroom.service.aws_kms import KmsService
 from strongroom.service.keys import DataKeyService
 from strongroom.service.listing import ListingService
 from strongroom.service.namespaces import NamespaceService
@@ -39,5 +42,8 @@ class Services:
     transit: TransitService
     auth_methods: AuthMethodService
     wrapping: WrappingService
+    aws_kms: KmsService
+    aws_keys: AccessKeyRegistry
+    aws_credentials: AwsCredentialService
     limits: Limits
     pause_if_busy: Callable[[], None]  # long batch jobs yield to request traffic

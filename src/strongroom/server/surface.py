@@ -35,6 +35,12 @@ class Surface:
     authenticators: Sequence[Authenticator] = ()
     # The request's method as this surface reads it (Vault: GET ?list=true is LIST); None: as sent.
     method: Callable[[Scope], str] | None = None
+    # The request's path as this surface routes it (AWS: POST / with X-Amz-Target: kms.Encrypt
+    # routes as /kms.Encrypt); None: as sent.
+    path: Callable[[Scope], str] | None = None
+    # Its authenticators need the body (SigV4 signs it): read first, within the body limit, and
+    # handed to them as scope["strongroom.body"].
+    signs_body: bool = False
     router: Router = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -24,11 +25,13 @@ from strongroom.store.protocol import Store
 from strongroom.types import KeyTermStatus, NamespaceInfo, RewrapProgress, format_time
 
 __all__ = [
+    "AWS_PREFIX",
     "KINDS",
     "MAX_DESCRIPTION_CHARS",
     "MAX_OPTIONS",
     "MAX_OPTION_CHARS",
     "MAX_REWRAP_BATCH",
+    "SYSTEM_KINDS",
     "NamespaceService",
 ]
 
@@ -38,7 +41,9 @@ MAX_REWRAP_BATCH = 5000
 _WORK_SLICE = 0.0005  # seconds of rewrap work between two chances to pause
 
 
-KINDS = ("kv-v2", "transit")  # the AWS kinds come with their surface
+KINDS = ("kv-v2", "transit")  # what callers may create
+SYSTEM_KINDS = ("aws-kms",)  # made by the AWS surface, one per region, on first use
+AWS_PREFIX = "aws-"
 MAX_DESCRIPTION_CHARS = 1024
 MAX_OPTIONS = 16
 MAX_OPTION_CHARS = 256
@@ -168,6 +173,14 @@ class NamespaceService:
         check_namespace(name, self._limits)
         _require_mount(identity, "create", name)
         settings = _settings(kind, description, options or {}, provider, self._providers)
+        if name.startswith(AWS_PREFIX):
+            raise BadRequest(
+                f"namespace names beginning with {AWS_PREFIX!r} are kept for the AWS API's "
+                "regions (docs/compat-aws.md)"
+            )
+        return self._make(name, settings, provider)
+
+    def _make(self, name: str, settings: dict[str, Any], provider: str) -> NamespaceInfo:
         if self._store.get_record(_NAMESPACE_KIND, name) is not None:
             raise Conflict(f"namespace {name!r} already exists")
         if not self._keyrings.exists(name):
@@ -178,10 +191,15 @@ class NamespaceService:
         self._kinds.pop(name, None)
         return self._info(name)
 
-    def ensure(self, name: str) -> None:
-        """Create a namespace at startup if it does not exist (dev mode's ``secret``)."""
+    def ensure(self, name: str, kind: str = "kv-v2") -> None:
+        """Create a namespace if it does not exist: dev mode's ``secret`` at startup, an AWS
+        region's ``aws-kms-<region>`` on its first key (a kind no caller may create)."""
         if self._store.get_record(_NAMESPACE_KIND, name) is None:
-            self.create(Identity.system(), name)
+            if kind not in (*KINDS, *SYSTEM_KINDS):
+                raise BadRequest(f"unknown namespace kind {kind!r}")
+            check_namespace(name, self._limits)
+            with contextlib.suppress(Conflict):  # made meanwhile by another request or node
+                self._make(name, {"kind": kind}, "")
 
     def get(self, identity: Identity, name: str) -> NamespaceInfo:
         check_namespace(name, self._limits)

@@ -14,14 +14,17 @@ __all__ = [
     "SYSTEM_ROUTES",
     "audit_hash",
     "capabilities_self",
+    "create_aws_credentials",
     "init",
     "list_audit",
+    "list_aws_credentials",
     "list_policies",
     "migrate_seal",
     "random_password",
     "rekey",
     "rekey_cancel",
     "rekey_verify",
+    "revoke_aws_credentials",
     "seal",
     "seal_status",
     "unseal",
@@ -98,6 +101,24 @@ def rekey(call: Call) -> Answer:
 
 def migrate_seal(call: Call) -> Answer:
     return Answer({"data": call.seal.migrate_seal(call.identity, call.json().get("to"))})
+
+
+def create_aws_credentials(call: Call) -> Answer:
+    doc = call.json()
+    key = call.services.aws_credentials.create(
+        call.identity, doc.get("policies"), doc.get("display_name", "")
+    )
+    return Answer({"data": key.to_json()}, clear=("data.access_key_id",))
+
+
+def list_aws_credentials(call: Call) -> Answer:
+    keys = call.services.aws_credentials.list(call.identity)
+    return Answer({"data": {"keys": [k.to_json() for k in keys]}})
+
+
+def revoke_aws_credentials(call: Call) -> Answer:
+    call.services.aws_credentials.revoke(call.identity, call.params["access_key_id"])
+    return Answer.empty()
 
 
 def rekey_cancel(call: Call) -> Answer:
@@ -200,6 +221,29 @@ SYSTEM_ROUTES = (
         open_while_sealed=True,
     ),
     Route("POST", f"{_Y}/seal", seal, "seal", "Seal the server (sudo)", status=204),
+    Route(
+        "POST",
+        f"{_Y}/aws/credentials",
+        create_aws_credentials,
+        "createAwsCredentials",
+        "Issue an AWS access key bound to strongroom policies (sudo)",
+        body=object_schema(policies=STRS, display_name=STR),
+    ),
+    Route(
+        "GET",
+        f"{_Y}/aws/credentials",
+        list_aws_credentials,
+        "listAwsCredentials",
+        "The AWS access keys issued, without their secrets (sudo)",
+    ),
+    Route(
+        "DELETE",
+        f"{_Y}/aws/credentials/{{access_key_id}}",
+        revoke_aws_credentials,
+        "revokeAwsCredentials",
+        "Revoke an AWS access key (sudo)",
+        status=204,
+    ),
     Route(
         "POST",
         f"{_Y}/seal/migrate",

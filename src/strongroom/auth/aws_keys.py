@@ -1,0 +1,157 @@
+"""AWS access keys that strongroom issues, for the AWS-compatible API (SigV4).
+
+Verifying a SigV4 signature needs the secret key itself, so unlike a token it cannot be kept as a
+digest: each key is a record sealed by the store under the system keyring (sealed_store.py),
+bound to its kind and name, and named by its access key id. A key carries strongroom policies;
+the identity it proves is governed by them exactly as a token with those policies is.
+
+Dev mode may also define one fixed key pair (``--aws-access-key ID:SECRET``), with the root
+policy, for local use and test suites; it is never stored."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from dataclasses import dataclass
+
+from strongroom.auth.identity import Identity
+from strongroom.clock import Clock
+from strongroom.errors import BadRequest, NotFound
+from strongroom.policy.store import PolicyStore
+from strongroom.store.protocol import Store
+
+__all__ = ["ACCESS_KEY_KIND", "CACHE_SECONDS", "AccessKey", "AccessKeyRegistry"]
+
+ACCESS_KEY_KIND = "aws-access-key"
+CACHE_SECONDS = 1.0
+_CACHE_ENTRIES = 10_000
+_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_MAX_DISPLAY_NAME = 128
+
+
+@dataclass(frozen=True)
+class AccessKey:
+    access_key_id: str
+    policies: tuple[str, ...]
+    display_name: str
+    created: float
+    secret: str = ""  # only in the answer to create; never listed
+
+    def __repr__(self) -> str:
+        return f"AccessKey({self.access_key_id!r}, policies={self.policies!r})"
+
+    def to_json(self) -> dict[str, object]:
+        doc: dict[str, object] = {
+            "access_key_id": self.access_key_id,
+            "policies": list(self.policies),
+            "display_name": self.display_name,
+            "created": self.created,
+        }
+        if self.secret:
+            doc["secret_access_key"] = self.secret
+        return doc
+
+
+class AccessKeyRegistry:
+    def __init__(
+        self,
+        store: Store,
+        policies: PolicyStore,
+        clock: Clock,
+        dev_key: tuple[str, str] | None = None,
+    ) -> None:
+        self._store = store
+        self._policies = policies
+        self._clock = clock
+        self._dev_key = dev_key
+        self._cache: dict[str, tuple[str, Identity, float]] = {}
+        self._lock = threading.Lock()
+
+    def create(self, policies: tuple[str, ...], display_name: str = "") -> AccessKey:
+        if not policies or not all(isinstance(p, str) and p for p in policies):
+            raise BadRequest("an access key needs at least one policy")
+        if len(display_name) > _MAX_DISPLAY_NAME:
+            raise BadRequest(f"display_name is at most {_MAX_DISPLAY_NAME} characters")
+        access_key_id = "AKSR" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
+        secret = secrets.token_urlsafe(30)  # 40 characters, as AWS's
+        key = AccessKey(access_key_id, tuple(policies), display_name, self._clock.now(), secret)
+        doc = {**key.to_json(), "secret_access_key": secret}
+        if not self._store.replace_record(
+            ACCESS_KEY_KIND, access_key_id, None, json.dumps(doc).encode()
+        ):
+            raise BadRequest("access key id collision; try again")
+        return key
+
+    def list(self) -> list[AccessKey]:
+        keys = []
+        for name in sorted(self._store.list_records(ACCESS_KEY_KIND)):
+            found = self._load(name)
+            if found is not None:
+                keys.append(found[0])
+        return keys
+
+    def revoke(self, access_key_id: str) -> None:
+        if not self._store.delete_record(ACCESS_KEY_KIND, access_key_id):
+            raise NotFound(f"no access key {access_key_id!r}")
+        with self._lock:
+            self._cache.pop(access_key_id, None)
+        self._store.publish("aws-key", access_key_id)
+
+    def forget(self, access_key_id: str) -> None:
+        with self._lock:
+            if access_key_id:
+                self._cache.pop(access_key_id, None)
+            else:
+                self._cache.clear()
+
+    def secret(self, access_key_id: str) -> str | None:
+        """The secret key of ``access_key_id`` (None: no such key), for SigV4 verification."""
+        found = self._lookup(access_key_id)
+        return found[0] if found is not None else None
+
+    def identity(self, access_key_id: str) -> Identity:
+        found = self._lookup(access_key_id)
+        if found is None:
+            raise NotFound(f"no access key {access_key_id!r}")
+        return found[1]
+
+    def _lookup(self, access_key_id: str) -> tuple[str, Identity] | None:
+        if self._dev_key is not None and secrets.compare_digest(
+            access_key_id.encode(), self._dev_key[0].encode()
+        ):
+            return self._dev_key[1], Identity("aws-dev", ("root",), self._policies.acl(("root",)))
+        now = self._clock.monotonic()
+        cached = self._cache.get(access_key_id)
+        if cached is not None and now < cached[2]:
+            return cached[0], cached[1]
+        found = self._load(access_key_id)
+        if found is None:
+            return None
+        key, secret = found
+        identity = Identity(
+            f"aws-{key.display_name or key.access_key_id}",
+            key.policies,
+            self._policies.acl(key.policies),
+            key.access_key_id,
+        )
+        with self._lock:
+            if len(self._cache) >= _CACHE_ENTRIES:
+                self._cache.clear()
+            self._cache[access_key_id] = (secret, identity, now + CACHE_SECONDS)
+        return secret, identity
+
+    def _load(self, access_key_id: str) -> tuple[AccessKey, str] | None:
+        if not (16 <= len(access_key_id) <= 128 and access_key_id.isascii()):
+            return None
+        raw = self._store.get_record(ACCESS_KEY_KIND, access_key_id)
+        if raw is None:
+            return None
+        doc = json.loads(raw)
+        key = AccessKey(
+            access_key_id,
+            tuple(doc["policies"]),
+            str(doc.get("display_name", "")),
+            float(doc["created"]),
+        )
+        return key, str(doc["secret_access_key"])

@@ -1,0 +1,47 @@
+"""The AWS surface: ``POST /`` with ``X-Amz-Target`` in AWS's JSON 1.1 protocol, signed with
+SigV4 by an access key strongroom issued, for boto3, the AWS CLI and the AWS SDKs. KMS
+(``TrentService``) so far; Secrets Manager and Parameter Store come next (docs/compat-aws.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from strongroom.auth.aws_keys import AccessKeyRegistry
+from strongroom.server.aws.kms import KMS_ROUTES
+from strongroom.server.aws.wire import SigV4, render, render_error
+from strongroom.server.surface import Surface
+
+__all__ = ["AWS_ROUTES", "aws_surface"]
+
+AWS_ROUTES = (*KMS_ROUTES,)
+
+
+def _target(scope: Mapping[str, Any]) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"x-amz-target":
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _claims(scope: Mapping[str, Any]) -> bool:
+    return scope["path"] == "/" and scope["method"] == "POST" and _target(scope) is not None
+
+
+def _route_path(scope: Mapping[str, Any]) -> str:
+    """``X-Amz-Target: TrentService.Encrypt`` routes as ``/TrentService.Encrypt``."""
+    target = _target(scope) or ""
+    return "/" + target if target.isascii() and target.isprintable() and "/" not in target else "/-"
+
+
+def aws_surface(registry: Callable[[], AccessKeyRegistry]) -> Surface:
+    return Surface(
+        name="aws",
+        claims=_claims,
+        routes=AWS_ROUTES,
+        render=render,
+        render_error=render_error,
+        authenticators=(SigV4(registry),),
+        path=_route_path,
+        signs_body=True,
+    )

@@ -1,0 +1,497 @@
+"""AWS KMS (``X-Amz-Target: TrentService.<Operation>``) over service/aws_kms.py: shapes and
+names as botocore's model has them; the service decides."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any
+
+from strongroom.server.aws.wire import AwsError, blob, integer, region_of, string, string_map
+from strongroom.server.routes import Answer, Call, Route
+from strongroom.service.aws_kms import MAX_PLAINTEXT_BYTES, KmsKey, KmsService
+
+__all__ = [
+    "KMS_ROUTES",
+    "cancel_key_deletion",
+    "create_alias",
+    "create_key",
+    "decrypt",
+    "delete_alias",
+    "describe_key",
+    "disable_key",
+    "disable_key_rotation",
+    "enable_key",
+    "enable_key_rotation",
+    "encrypt",
+    "generate_data_key",
+    "generate_data_key_without_plaintext",
+    "generate_random",
+    "get_key_policy",
+    "get_key_rotation_status",
+    "list_aliases",
+    "list_key_rotations",
+    "list_keys",
+    "list_resource_tags",
+    "put_key_policy",
+    "re_encrypt",
+    "rotate_key_on_demand",
+    "schedule_key_deletion",
+    "tag_resource",
+    "untag_resource",
+    "update_alias",
+]
+
+_ALGORITHM = "SYMMETRIC_DEFAULT"
+_MAX_BLOB = 6144
+_DATA_KEY_SPECS = {"AES_256": 32, "AES_128": 16}
+_MAX_LIST = 1000
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _kms(call: Call) -> tuple[KmsService, str, dict[str, Any]]:
+    region = region_of(call)
+    service = call.services.aws_kms
+    service.check_region(region)
+    return service, region, call.json()
+
+
+def _metadata(service: KmsService, key: KmsKey) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "AWSAccountId": key.account,
+        "KeyId": key.key_id,
+        "Arn": key.arn,
+        "CreationDate": key.created,
+        "Enabled": key.state == "Enabled",
+        "Description": key.description,
+        "KeyUsage": "ENCRYPT_DECRYPT",
+        "KeyState": key.state,
+        "Origin": "AWS_KMS",
+        "KeyManager": "CUSTOMER",
+        "CustomerMasterKeySpec": _ALGORITHM,
+        "KeySpec": _ALGORITHM,
+        "EncryptionAlgorithms": [_ALGORITHM],
+        "MultiRegion": False,
+    }
+    if key.state == "PendingDeletion":
+        doc["DeletionDate"] = key.deletion_date
+        doc["PendingDeletionWindowInDays"] = key.pending_window_days
+    return doc
+
+
+def _algorithm(doc: dict[str, Any], name: str = "EncryptionAlgorithm") -> None:
+    chosen = string(doc, name)
+    if chosen is not None and chosen != _ALGORITHM:
+        raise AwsError(
+            "InvalidKeyUsageException",
+            f"{chosen} is not supported for this key; it supports {_ALGORITHM}.",
+        )
+
+
+def _tags(doc: dict[str, Any]) -> dict[str, str]:
+    tags = doc.get("Tags") or []
+    if not isinstance(tags, list) or not all(
+        isinstance(t, dict)
+        and isinstance(t.get("TagKey"), str)
+        and isinstance(t.get("TagValue"), str)
+        for t in tags
+    ):
+        raise AwsError("ValidationException", "Tags is a list of {TagKey, TagValue}.")
+    keys = [t["TagKey"] for t in tags]
+    if len(set(keys)) != len(keys):
+        raise AwsError("TagException", "Duplicate tag keys")
+    return {t["TagKey"]: t["TagValue"] for t in tags}
+
+
+def _page(
+    doc: dict[str, Any], items: list[Any], key: Callable[[Any], str]
+) -> tuple[list[Any], str]:
+    limit = integer(doc, "Limit") or 100
+    if not 1 <= limit <= _MAX_LIST:
+        raise AwsError(
+            "ValidationException",
+            f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy "
+            f"constraint: Member must have value between 1 and {_MAX_LIST}",
+        )
+    marker = string(doc, "Marker")
+    if marker is not None:
+        items = [item for item in items if key(item) > marker]
+    page = items[:limit]
+    return page, key(page[-1]) if len(items) > limit else ""
+
+
+def _paged(answer: dict[str, Any], name: str, page: list[Any], marker: str) -> Answer:
+    answer[name] = page
+    answer["Truncated"] = bool(marker)
+    if marker:
+        answer["NextMarker"] = marker
+    return Answer(answer)
+
+
+# -- keys
+def create_key(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    if doc.get("Policy") is not None:
+        raise AwsError(
+            "UnsupportedOperationException",
+            "Key policies are not enforced by this server yet: leave Policy out, and govern the "
+            "key with strongroom policies (docs/compat-aws.md).",
+        )
+    usage = string(doc, "KeyUsage") or "ENCRYPT_DECRYPT"
+    spec = string(doc, "KeySpec") or string(doc, "CustomerMasterKeySpec") or _ALGORITHM
+    if usage != "ENCRYPT_DECRYPT" or spec != _ALGORITHM:
+        raise AwsError(
+            "UnsupportedOperationException",
+            f"KeySpec {spec} with KeyUsage {usage} is not supported yet; this server makes "
+            f"{_ALGORITHM} keys for ENCRYPT_DECRYPT.",
+        )
+    if string(doc, "Origin") not in (None, "AWS_KMS") or doc.get("MultiRegion"):
+        raise AwsError("UnsupportedOperationException", "Only AWS_KMS single-region keys.")
+    key = service.create_key(
+        call.identity,
+        region,
+        description=string(doc, "Description", max_len=8192) or "",
+        tags=_tags(doc),
+    )
+    return Answer({"KeyMetadata": _metadata(service, key)}, clear=("KeyMetadata",))
+
+
+def describe_key(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    key = service.describe(call.identity, region, string(doc, "KeyId", required=True))
+    return Answer({"KeyMetadata": _metadata(service, key)}, clear=("KeyMetadata",))
+
+
+def list_keys(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    keys = service.list_keys(call.identity, region)
+    page, marker = _page(doc, keys, lambda k: k.key_id)
+    entries = [{"KeyId": k.key_id, "KeyArn": k.arn} for k in page]
+    return _paged({}, "Keys", entries, marker)
+
+
+def enable_key(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    service.set_enabled(call.identity, region, string(doc, "KeyId", required=True), True)
+    return Answer({})
+
+
+def disable_key(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    service.set_enabled(call.identity, region, string(doc, "KeyId", required=True), False)
+    return Answer({})
+
+
+def schedule_key_deletion(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    days = integer(doc, "PendingWindowInDays")
+    key = service.schedule_deletion(
+        call.identity, region, string(doc, "KeyId", required=True), 30 if days is None else days
+    )
+    return Answer(
+        {
+            "KeyId": key.arn,
+            "DeletionDate": key.deletion_date,
+            "KeyState": key.state,
+            "PendingWindowInDays": key.pending_window_days,
+        },
+        clear=("KeyId", "KeyState"),
+    )
+
+
+def cancel_key_deletion(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    key = service.cancel_deletion(call.identity, region, string(doc, "KeyId", required=True))
+    return Answer({"KeyId": key.arn}, clear=("KeyId",))
+
+
+def get_key_policy(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    key = service.describe(call.identity, region, string(doc, "KeyId", required=True))
+    policy = {
+        "Version": "2012-10-17",
+        "Id": "key-default-1",
+        "Statement": [
+            {
+                "Sid": "Enable IAM User Permissions",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{key.account}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }
+    return Answer({"Policy": json.dumps(policy), "PolicyName": "default"})
+
+
+def put_key_policy(call: Call) -> Answer:
+    raise AwsError(
+        "UnsupportedOperationException",
+        "Key policies are not enforced by this server yet; govern the key with strongroom "
+        "policies (docs/compat-aws.md).",
+    )
+
+
+# -- rotation
+def enable_key_rotation(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    days = integer(doc, "RotationPeriodInDays")
+    service.set_rotation(
+        call.identity, region, string(doc, "KeyId", required=True), 365 if days is None else days
+    )
+    return Answer({})
+
+
+def disable_key_rotation(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    service.set_rotation(call.identity, region, string(doc, "KeyId", required=True), None)
+    return Answer({})
+
+
+def get_key_rotation_status(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    key = service.describe(call.identity, region, string(doc, "KeyId", required=True))
+    answer: dict[str, Any] = {"KeyRotationEnabled": bool(key.rotation_period_days)}
+    answer["KeyId"] = key.arn
+    if key.rotation_period_days:
+        answer["RotationPeriodInDays"] = key.rotation_period_days
+        answer["NextRotationDate"] = service.next_rotation(key)
+    if key.on_demand_rotations:
+        answer["OnDemandRotationStartDate"] = key.on_demand_rotations[-1]
+    return Answer(answer, clear=("KeyRotationEnabled", "KeyId"))
+
+
+def rotate_key_on_demand(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    key = service.rotate_now(call.identity, region, string(doc, "KeyId", required=True))
+    return Answer({"KeyId": key.arn}, clear=("KeyId",))
+
+
+def list_key_rotations(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    key_ref = string(doc, "KeyId", required=True)
+    key = service.describe(call.identity, region, key_ref)
+    rotations = service.rotations(call.identity, region, key_ref)
+    entries = [
+        {"KeyId": key.arn, "RotationDate": date, "RotationType": kind} for date, kind in rotations
+    ]
+    page, marker = _page(doc, entries, lambda e: f"{e['RotationDate']:020.6f}")
+    return _paged({}, "Rotations", page, marker)
+
+
+# -- tags
+def tag_resource(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    service.tag(call.identity, region, string(doc, "KeyId", required=True), _tags(doc))
+    return Answer({})
+
+
+def untag_resource(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    names = doc.get("TagKeys")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise AwsError("ValidationException", "TagKeys is a list of strings.")
+    service.untag(call.identity, region, string(doc, "KeyId", required=True), names)
+    return Answer({})
+
+
+def list_resource_tags(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    key = service.describe(call.identity, region, string(doc, "KeyId", required=True))
+    tags = [{"TagKey": k, "TagValue": v} for k, v in sorted(key.tags.items())]
+    page, marker = _page(doc, tags, lambda t: t["TagKey"])
+    return _paged({}, "Tags", page, marker)
+
+
+# -- aliases
+def create_alias(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    service.create_alias(
+        call.identity,
+        region,
+        string(doc, "AliasName", required=True, max_len=256),
+        string(doc, "TargetKeyId", required=True),
+    )
+    return Answer({})
+
+
+def update_alias(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    service.update_alias(
+        call.identity,
+        region,
+        string(doc, "AliasName", required=True, max_len=256),
+        string(doc, "TargetKeyId", required=True),
+    )
+    return Answer({})
+
+
+def delete_alias(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    service.delete_alias(call.identity, region, string(doc, "AliasName", required=True))
+    return Answer({})
+
+
+def list_aliases(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    aliases = service.list_aliases(call.identity, region, string(doc, "KeyId"))
+    entries = [
+        {
+            "AliasName": a["name"],
+            "AliasArn": f"arn:aws:kms:{region}:{service.account}:{a['name']}",
+            "TargetKeyId": a["target"],
+            "CreationDate": a["created"],
+            "LastUpdatedDate": a["updated"],
+        }
+        for a in aliases
+    ]
+    page, marker = _page(doc, entries, lambda e: e["AliasName"])
+    return _paged({}, "Aliases", page, marker)
+
+
+# -- data
+def encrypt(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    _algorithm(doc)
+    plaintext = blob(doc, "Plaintext", required=True, max_len=MAX_PLAINTEXT_BYTES)
+    assert plaintext is not None
+    key, sealed = service.encrypt(
+        call.identity,
+        region,
+        string(doc, "KeyId", required=True),
+        plaintext,
+        string_map(doc, "EncryptionContext"),
+    )
+    answer = {"CiphertextBlob": _b64(sealed), "KeyId": key.arn, "EncryptionAlgorithm": _ALGORITHM}
+    return Answer(answer, clear=("KeyId", "EncryptionAlgorithm"))
+
+
+def decrypt(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    _algorithm(doc)
+    sealed = blob(doc, "CiphertextBlob", required=True, max_len=_MAX_BLOB)
+    assert sealed is not None
+    key, plaintext = service.decrypt(
+        call.identity, region, sealed, string_map(doc, "EncryptionContext"), string(doc, "KeyId")
+    )
+    answer = {"KeyId": key.arn, "Plaintext": _b64(plaintext), "EncryptionAlgorithm": _ALGORITHM}
+    return Answer(answer, clear=("KeyId", "EncryptionAlgorithm"))
+
+
+def _data_key_size(doc: dict[str, Any]) -> int:
+    size, spec = integer(doc, "NumberOfBytes"), string(doc, "KeySpec")
+    if (size is None) == (spec is None):
+        raise AwsError("ValidationException", "Please specify either number of bytes or key spec.")
+    if spec is not None:
+        if spec not in _DATA_KEY_SPECS:
+            raise AwsError(
+                "ValidationException",
+                f"1 validation error detected: Value '{spec}' at 'keySpec' failed to satisfy "
+                "constraint: Member must satisfy enum value set: [AES_256, AES_128]",
+            )
+        return _DATA_KEY_SPECS[spec]
+    assert size is not None
+    return size
+
+
+def generate_data_key(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    key, plaintext, sealed = service.data_key(
+        call.identity,
+        region,
+        string(doc, "KeyId", required=True),
+        _data_key_size(doc),
+        string_map(doc, "EncryptionContext"),
+    )
+    answer = {"CiphertextBlob": _b64(sealed), "Plaintext": _b64(plaintext), "KeyId": key.arn}
+    return Answer(answer, clear=("KeyId",))
+
+
+def generate_data_key_without_plaintext(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    key, _, sealed = service.data_key(
+        call.identity,
+        region,
+        string(doc, "KeyId", required=True),
+        _data_key_size(doc),
+        string_map(doc, "EncryptionContext"),
+    )
+    return Answer({"CiphertextBlob": _b64(sealed), "KeyId": key.arn}, clear=("KeyId",))
+
+
+def re_encrypt(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    _algorithm(doc, "SourceEncryptionAlgorithm")
+    _algorithm(doc, "DestinationEncryptionAlgorithm")
+    sealed = blob(doc, "CiphertextBlob", required=True, max_len=_MAX_BLOB)
+    assert sealed is not None
+    source, plaintext = service.decrypt(
+        call.identity,
+        region,
+        sealed,
+        string_map(doc, "SourceEncryptionContext"),
+        string(doc, "SourceKeyId"),
+    )
+    key, fresh = service.encrypt(
+        call.identity,
+        region,
+        string(doc, "DestinationKeyId", required=True),
+        plaintext,
+        string_map(doc, "DestinationEncryptionContext"),
+    )
+    answer = {
+        "CiphertextBlob": _b64(fresh),
+        "SourceKeyId": source.arn,
+        "KeyId": key.arn,
+        "SourceEncryptionAlgorithm": _ALGORITHM,
+        "DestinationEncryptionAlgorithm": _ALGORITHM,
+    }
+    return Answer(answer, clear=("SourceKeyId", "KeyId"))
+
+
+def generate_random(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    size = integer(doc, "NumberOfBytes")
+    if size is None:
+        raise AwsError("ValidationException", "NumberOfBytes is required.")
+    return Answer({"Plaintext": _b64(service.random(call.identity, region, size))})
+
+
+_OPERATIONS: dict[str, Callable[[Call], Answer]] = {
+    "CreateKey": create_key,
+    "DescribeKey": describe_key,
+    "ListKeys": list_keys,
+    "EnableKey": enable_key,
+    "DisableKey": disable_key,
+    "ScheduleKeyDeletion": schedule_key_deletion,
+    "CancelKeyDeletion": cancel_key_deletion,
+    "GetKeyPolicy": get_key_policy,
+    "PutKeyPolicy": put_key_policy,
+    "EnableKeyRotation": enable_key_rotation,
+    "DisableKeyRotation": disable_key_rotation,
+    "GetKeyRotationStatus": get_key_rotation_status,
+    "RotateKeyOnDemand": rotate_key_on_demand,
+    "ListKeyRotations": list_key_rotations,
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
+    "ListResourceTags": list_resource_tags,
+    "CreateAlias": create_alias,
+    "UpdateAlias": update_alias,
+    "DeleteAlias": delete_alias,
+    "ListAliases": list_aliases,
+    "Encrypt": encrypt,
+    "Decrypt": decrypt,
+    "GenerateDataKey": generate_data_key,
+    "GenerateDataKeyWithoutPlaintext": generate_data_key_without_plaintext,
+    "ReEncrypt": re_encrypt,
+    "GenerateRandom": generate_random,
+}
+
+KMS_ROUTES = tuple(
+    Route("POST", f"/TrentService.{name}", handler, f"kms{name}", f"AWS KMS {name}")
+    for name, handler in _OPERATIONS.items()
+)

@@ -1,0 +1,41 @@
+"""Issuing and revoking the AWS access keys callers sign AWS API requests with: ``sudo`` on
+``sys/aws/credentials``. A key carries strongroom policies; its holder gets exactly what those
+policies grant, on every AWS service (docs/compat-aws.md)."""
+
+from __future__ import annotations
+
+from strongroom.auth.aws_keys import AccessKey, AccessKeyRegistry
+from strongroom.auth.identity import Identity
+from strongroom.errors import BadRequest
+from strongroom.policy.store import PolicyStore
+
+__all__ = ["AwsCredentialService"]
+
+_PATH = "sys/aws/credentials"
+
+
+class AwsCredentialService:
+    def __init__(self, registry: AccessKeyRegistry, policies: PolicyStore) -> None:
+        self._registry = registry
+        self._policies = policies
+
+    def create(self, identity: Identity, policies: object, display_name: object) -> AccessKey:
+        identity.require("sudo", _PATH)
+        if not isinstance(policies, list) or not all(isinstance(p, str) for p in policies):
+            raise BadRequest("policies is a list of policy names")
+        if not isinstance(display_name, str):
+            raise BadRequest("display_name is a string")
+        unknown = [p for p in policies if not self._policies.exists(p)]
+        if unknown:
+            raise BadRequest(
+                f"no policy {unknown[0]!r}; write it first: strongroom policy write NAME FILE"
+            )
+        return self._registry.create(tuple(policies), display_name)
+
+    def list(self, identity: Identity) -> list[AccessKey]:
+        identity.require("sudo", _PATH)
+        return self._registry.list()
+
+    def revoke(self, identity: Identity, access_key_id: str) -> None:
+        identity.require("sudo", _PATH)
+        self._registry.revoke(access_key_id)

@@ -1,0 +1,505 @@
+"""AWS KMS as a service (the AWS surface's TrentService): symmetric keys, aliases, key states,
+rotation, tags, and encrypt/decrypt/data keys with AWS's encryption-context binding.
+
+Where things live (per region, as in AWS):
+
+- a key's material is a named key (the service Transit uses, service/named_keys.py) in the
+  namespace ``aws-kms-<region>`` (kind ``aws-kms``, made on first use), named by the key's id;
+  each rotation adds a version, and a CiphertextBlob names the version it was sealed with;
+- its AWS metadata (description, state, rotation, tags) is the record ``aws-kms-key``
+  ``<region>/<key id>``; an alias is the record ``aws-kms-alias`` ``<region>/<alias/name>``.
+
+Policy paths (docs/compat-aws.md), ``M`` being ``aws-kms-<region>``: ``create`` and ``list`` on
+``M/keys``; ``read`` (describe), ``update`` (enable, disable, rotation, tags) and ``delete``
+(schedule deletion) on ``M/keys/<key id>``; ``update`` on ``M/encrypt/<key id>``,
+``M/decrypt/<key id>`` and ``M/datakey/<key id>``; ``create``/``update``/``delete`` on
+``M/aliases/<name>`` (and ``update`` on the key it names), ``list`` on ``M/aliases``;
+``update`` on ``M/random``. A caller is refused before anything is looked up, so a 403 never
+tells whether a key exists; an alias that does not exist is refused the same way unless the
+caller may read it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from strongroom.auth import Identity
+from strongroom.clock import Clock
+from strongroom.crypto.context import Context
+from strongroom.crypto.kms_blob import open_blob, parse_blob, seal_blob
+from strongroom.errors import AccessDenied, BadRequest, DecryptionError
+from strongroom.keys import Keyrings
+from strongroom.service.named_keys import NamedKey, NamedKeyStore
+from strongroom.store.protocol import Store
+
+__all__ = [
+    "ALIAS_KIND",
+    "KEY_KIND",
+    "MAX_DATA_KEY_BYTES",
+    "MAX_KEYS_PER_REGION",
+    "MAX_PLAINTEXT_BYTES",
+    "MAX_TAGS",
+    "KmsError",
+    "KmsKey",
+    "KmsService",
+    "kms_namespace",
+]
+
+KEY_KIND = "aws-kms-key"
+ALIAS_KIND = "aws-kms-alias"
+MAX_PLAINTEXT_BYTES = 4096
+MAX_DATA_KEY_BYTES = 1024
+MAX_TAGS = 50
+MAX_KEYS_PER_REGION = 100_000
+_DAY = 86_400.0
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")
+_ALIAS = re.compile(r"^alias/[a-zA-Z0-9/_-]{1,250}$")
+_KEY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+class KmsError(BadRequest):
+    """An answer with AWS KMS's own code (``NotFoundException``, ``DisabledException``, …)."""
+
+    def __init__(self, aws_code: str, message: str = "") -> None:
+        super().__init__(message or aws_code)
+        self.aws_code = aws_code
+        self.message = message  # AWS sends some with an empty message
+
+
+def kms_namespace(region: str) -> str:
+    return f"aws-kms-{region}"
+
+
+@dataclass(frozen=True)
+class KmsKey:
+    key_id: str
+    region: str
+    account: str
+    created: float
+    description: str = ""
+    state: str = "Enabled"  # Enabled | Disabled | PendingDeletion
+    deletion_date: float = 0.0
+    pending_window_days: int = 0
+    rotation_period_days: int = 0  # 0: automatic rotation off
+    on_demand_rotations: tuple[float, ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:kms:{self.region}:{self.account}:key/{self.key_id}"
+
+    def encode(self) -> bytes:
+        return json.dumps(asdict(self), sort_keys=True).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> KmsKey:
+        doc = json.loads(raw)
+        doc["on_demand_rotations"] = tuple(doc.get("on_demand_rotations", ()))
+        return cls(**doc)
+
+
+class KmsService:
+    def __init__(
+        self,
+        store: Store,
+        keyrings: Keyrings,
+        named: NamedKeyStore,
+        clock: Clock,
+        account: Callable[[], str],
+        ensure_namespace: Callable[[str], None],
+    ) -> None:
+        self._store = store
+        self._keyrings = keyrings
+        self._named = named
+        self._clock = clock
+        self._account = account
+        self._ensure_namespace = ensure_namespace
+
+    @property
+    def account(self) -> str:
+        return self._account()
+
+    # -- names
+    @staticmethod
+    def check_region(region: str) -> str:
+        if not _REGION.fullmatch(region):
+            raise KmsError("UnrecognizedClientException", f"Invalid region {region!r}.")
+        return region
+
+    def _parse_ref(self, region: str, key_ref: object) -> tuple[str, str]:
+        """("id", key id) or ("alias", alias/name) from a KeyId of any of AWS's four forms."""
+        if not isinstance(key_ref, str) or not 1 <= len(key_ref) <= 2048:
+            raise KmsError("ValidationException", "KeyId must be 1-2048 characters.")
+        ref = key_ref
+        prefix = f"arn:aws:kms:{region}:"
+        if ref.startswith("arn:"):
+            if not ref.startswith(prefix):
+                raise KmsError("NotFoundException", f"Invalid arn {key_ref}")
+            account, _, ref = ref[len(prefix) :].partition(":")
+            if account != self._account():
+                raise KmsError("NotFoundException", f"Invalid arn {key_ref}")
+            if ref.startswith("key/"):
+                ref = ref[4:]
+        if ref.startswith("alias/"):
+            if not _ALIAS.fullmatch(ref):
+                raise KmsError("NotFoundException", f"Alias {key_ref} is not found.")
+            return "alias", ref
+        if not _KEY_ID.fullmatch(ref):
+            raise KmsError("NotFoundException", f"Invalid keyId '{key_ref}'")
+        return "id", ref
+
+    def _path(self, region: str, area: str, key_id: str = "") -> str:
+        mount = kms_namespace(region)
+        return f"{mount}/{area}/{key_id}" if key_id else f"{mount}/{area}"
+
+    def _resolve(
+        self, identity: Identity, region: str, key_ref: object, capability: str, area: str
+    ) -> KmsKey:
+        """The key ``key_ref`` names, once ``identity`` may do ``capability`` on
+        ``M/<area>/<key id>``; refused before any look-up that would tell it exists."""
+        kind, ref = self._parse_ref(region, key_ref)
+        if kind == "alias":
+            raw = self._store.get_record(ALIAS_KIND, f"{region}/{ref}")
+            if raw is None:
+                if not identity.allows("read", self._path(region, "aliases", ref[6:])):
+                    raise AccessDenied(f"permission denied: {capability} on {key_ref!r}")
+                raise KmsError(
+                    "NotFoundException",
+                    f"Alias arn:aws:kms:{region}:{self._account()}:{ref} is not found.",
+                )
+            ref = str(json.loads(raw)["target"])
+        identity.require(capability, self._path(region, area, ref))
+        return self._load(region, ref)
+
+    def _load(self, region: str, key_id: str) -> KmsKey:
+        raw = self._store.get_record(KEY_KIND, f"{region}/{key_id}")
+        if raw is None:
+            raise KmsError(
+                "NotFoundException",
+                f"Key 'arn:aws:kms:{region}:{self._account()}:key/{key_id}' does not exist",
+            )
+        key = KmsKey.decode(raw)
+        if key.state == "PendingDeletion" and self._clock.now() >= key.deletion_date:
+            self._destroy(key)
+            raise KmsError("NotFoundException", f"Key '{key.arn}' does not exist")
+        return key
+
+    def _save(self, key: KmsKey) -> None:
+        self._store.put_record(KEY_KIND, f"{key.region}/{key.key_id}", key.encode())
+
+    def _destroy(self, key: KmsKey) -> None:
+        mount = kms_namespace(key.region)
+        self._named.delete(mount, key.key_id)
+        self._store.delete_record(KEY_KIND, f"{key.region}/{key.key_id}")
+        for name in self._store.list_records(ALIAS_KIND):
+            raw = self._store.get_record(ALIAS_KIND, name)
+            if raw is not None and json.loads(raw)["target"] == key.key_id:
+                self._store.delete_record(ALIAS_KIND, name)
+
+    @staticmethod
+    def _usable(key: KmsKey) -> None:
+        if key.state == "Disabled":
+            raise KmsError("DisabledException", f"{key.arn} is disabled.")
+        if key.state == "PendingDeletion":
+            raise KmsError("KMSInvalidStateException", f"{key.arn} is pending deletion.")
+
+    def _material(self, key: KmsKey, version: int | None = None) -> tuple[int, bytes]:
+        named = self._named.require(kms_namespace(key.region), key.key_id)
+        number = named.latest_version if version is None else version
+        found = named.versions.get(number)
+        if found is None:
+            raise KmsError("InvalidCiphertextException")
+        return number, found.material
+
+    # -- keys
+    def create_key(
+        self,
+        identity: Identity,
+        region: str,
+        *,
+        description: str = "",
+        tags: Mapping[str, str] | None = None,
+    ) -> KmsKey:
+        self.check_region(region)
+        identity.require("create", self._path(region, "keys"))
+        mount = kms_namespace(region)
+        self._ensure_namespace(mount)
+        if len(self._store.list_records(KEY_KIND)) >= MAX_KEYS_PER_REGION:
+            raise KmsError("LimitExceededException", "Too many keys in this region.")
+        key_id = str(uuid.uuid4())
+        now = self._clock.now()
+        self._named.create(mount, NamedKey.create(key_id, "aes256-gcm96", now))
+        key = KmsKey(key_id, region, self._account(), now, description, tags=dict(tags or {}))
+        self._save(key)
+        return key
+
+    def describe(self, identity: Identity, region: str, key_ref: object) -> KmsKey:
+        return self._resolve(identity, region, key_ref, "read", "keys")
+
+    def list_keys(self, identity: Identity, region: str) -> list[KmsKey]:
+        self.check_region(region)
+        identity.require("list", self._path(region, "keys"))
+        keys = []
+        for name in sorted(self._store.list_records(KEY_KIND)):
+            key_region, _, key_id = name.partition("/")
+            if key_region == region:
+                try:
+                    keys.append(self._load(region, key_id))
+                except KmsError:
+                    continue  # its deletion date passed
+        return sorted(keys, key=lambda k: k.key_id)
+
+    def latest_version(self, key: KmsKey) -> int:
+        return self._material(key)[0]
+
+    def set_enabled(self, identity: Identity, region: str, key_ref: object, enabled: bool) -> None:
+        key = self._resolve(identity, region, key_ref, "update", "keys")
+        if key.state == "PendingDeletion":
+            raise KmsError("KMSInvalidStateException", f"{key.arn} is pending deletion.")
+        self._save(replace(key, state="Enabled" if enabled else "Disabled"))
+
+    def schedule_deletion(
+        self, identity: Identity, region: str, key_ref: object, days: int
+    ) -> KmsKey:
+        key = self._resolve(identity, region, key_ref, "delete", "keys")
+        if not 7 <= days <= 30:
+            raise KmsError(
+                "ValidationException",
+                f"1 validation error detected: Value '{days}' at 'pendingWindowInDays' failed "
+                "to satisfy constraint: Member must have value between 7 and 30",
+            )
+        if key.state == "PendingDeletion":
+            raise KmsError("KMSInvalidStateException", f"{key.arn} is pending deletion.")
+        key = replace(
+            key,
+            state="PendingDeletion",
+            deletion_date=self._clock.now() + days * _DAY,
+            pending_window_days=days,
+        )
+        self._save(key)
+        return key
+
+    def cancel_deletion(self, identity: Identity, region: str, key_ref: object) -> KmsKey:
+        key = self._resolve(identity, region, key_ref, "delete", "keys")
+        if key.state != "PendingDeletion":
+            raise KmsError("KMSInvalidStateException", f"{key.arn} is not pending deletion.")
+        key = replace(key, state="Disabled", deletion_date=0.0, pending_window_days=0)
+        self._save(key)  # AWS leaves a key whose deletion was cancelled disabled
+        return key
+
+    # -- rotation
+    def set_rotation(
+        self, identity: Identity, region: str, key_ref: object, period_days: int | None
+    ) -> None:
+        """Automatic rotation every ``period_days`` (90-2560), or off (None). The scheduler
+        rotates named keys whose period has passed (service/transit.py: rotate_due)."""
+        key = self._resolve(identity, region, key_ref, "update", "keys")
+        self._usable(key)
+        if period_days is not None and not 90 <= period_days <= 2560:
+            raise KmsError(
+                "ValidationException",
+                f"1 validation error detected: Value '{period_days}' at 'rotationPeriodInDays' "
+                "failed to satisfy constraint: Member must have value between 90 and 2560",
+            )
+        seconds = float(period_days or 0) * _DAY
+        self._named.change(
+            kms_namespace(region),
+            key.key_id,
+            lambda named: replace(named, auto_rotate_period=seconds),
+        )
+        self._save(replace(key, rotation_period_days=period_days or 0))
+
+    def rotate_now(self, identity: Identity, region: str, key_ref: object) -> KmsKey:
+        key = self._resolve(identity, region, key_ref, "update", "keys")
+        self._usable(key)
+        now = self._clock.now()
+        self._named.change(kms_namespace(region), key.key_id, lambda named: named.rotated(now))
+        key = replace(key, on_demand_rotations=(*key.on_demand_rotations, now))
+        self._save(key)
+        return key
+
+    def rotations(
+        self, identity: Identity, region: str, key_ref: object
+    ) -> list[tuple[float, str]]:
+        """(date, ON_DEMAND | AUTOMATIC) of every rotation, oldest first."""
+        key = self._resolve(identity, region, key_ref, "read", "keys")
+        named = self._named.require(kms_namespace(region), key.key_id)
+        on_demand = set(key.on_demand_rotations)
+        return [
+            (v.created, "ON_DEMAND" if v.created in on_demand else "AUTOMATIC")
+            for n, v in sorted(named.versions.items())
+            if n > 1
+        ]
+
+    def next_rotation(self, key: KmsKey) -> float | None:
+        if not key.rotation_period_days:
+            return None
+        named = self._named.require(kms_namespace(key.region), key.key_id)
+        return named.versions[named.latest_version].created + key.rotation_period_days * _DAY
+
+    # -- tags
+    def tag(
+        self, identity: Identity, region: str, key_ref: object, tags: Mapping[str, str]
+    ) -> None:
+        key = self._resolve(identity, region, key_ref, "update", "keys")
+        for name in tags:
+            if name.startswith("aws:"):
+                raise KmsError("TagException", "Tags beginning with aws: are reserved")
+        merged = {**key.tags, **tags}
+        if len(merged) > MAX_TAGS:
+            raise KmsError("TagException", "Too many tags")
+        self._save(replace(key, tags=merged))
+
+    def untag(self, identity: Identity, region: str, key_ref: object, names: list[str]) -> None:
+        key = self._resolve(identity, region, key_ref, "update", "keys")
+        self._save(replace(key, tags={k: v for k, v in key.tags.items() if k not in names}))
+
+    # -- aliases
+    def _check_alias(self, name: object) -> str:
+        if not isinstance(name, str) or not name.startswith("alias/"):
+            raise KmsError(
+                "ValidationException",
+                'Alias must start with the prefix "alias/". Please see '
+                "https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html",
+            )
+        if not _ALIAS.fullmatch(name) or name.startswith("alias/aws/"):
+            raise KmsError("InvalidAliasNameException", f"Alias name {name!r} is not valid.")
+        return name
+
+    def create_alias(self, identity: Identity, region: str, name: object, target: object) -> None:
+        alias = self._check_alias(name)
+        identity.require("create", self._path(region, "aliases", alias[6:]))
+        key = self._resolve(identity, region, target, "update", "keys")
+        if key.state == "PendingDeletion":
+            raise KmsError("KMSInvalidStateException", f"{key.arn} is pending deletion.")
+        now = self._clock.now()
+        doc = {"target": key.key_id, "created": now, "updated": now}
+        record = f"{region}/{alias}"
+        if not self._store.replace_record(ALIAS_KIND, record, None, json.dumps(doc).encode()):
+            raise KmsError(
+                "AlreadyExistsException",
+                f"An alias with the name arn:aws:kms:{region}:{self._account()}:{alias} "
+                "already exists",
+            )
+
+    def update_alias(self, identity: Identity, region: str, name: object, target: object) -> None:
+        alias = self._check_alias(name)
+        identity.require("update", self._path(region, "aliases", alias[6:]))
+        key = self._resolve(identity, region, target, "update", "keys")
+        raw = self._store.get_record(ALIAS_KIND, f"{region}/{alias}")
+        if raw is None:
+            raise KmsError(
+                "NotFoundException",
+                f"Alias arn:aws:kms:{region}:{self._account()}:{alias} is not found.",
+            )
+        doc = {**json.loads(raw), "target": key.key_id, "updated": self._clock.now()}
+        self._store.put_record(ALIAS_KIND, f"{region}/{alias}", json.dumps(doc).encode())
+
+    def delete_alias(self, identity: Identity, region: str, name: object) -> None:
+        alias = self._check_alias(name)
+        identity.require("delete", self._path(region, "aliases", alias[6:]))
+        if not self._store.delete_record(ALIAS_KIND, f"{region}/{alias}"):
+            raise KmsError(
+                "NotFoundException",
+                f"Alias arn:aws:kms:{region}:{self._account()}:{alias} is not found.",
+            )
+
+    def list_aliases(
+        self, identity: Identity, region: str, key_ref: object = None
+    ) -> list[dict[str, Any]]:
+        self.check_region(region)
+        identity.require("list", self._path(region, "aliases"))
+        target = None
+        if key_ref is not None:
+            target = self._resolve(identity, region, key_ref, "read", "keys").key_id
+        found = []
+        for name in sorted(self._store.list_records(ALIAS_KIND)):
+            alias_region, _, alias = name.partition("/")
+            raw = self._store.get_record(ALIAS_KIND, name)
+            if alias_region != region or raw is None:
+                continue
+            doc = json.loads(raw)
+            if target is None or doc["target"] == target:
+                found.append({"name": alias, **doc})
+        return found
+
+    # -- data
+    def encrypt(
+        self,
+        identity: Identity,
+        region: str,
+        key_ref: object,
+        plaintext: bytes,
+        context: Context,
+        area: str = "encrypt",
+    ) -> tuple[KmsKey, bytes]:
+        key = self._resolve(identity, region, key_ref, "update", area)
+        self._usable(key)
+        if not 1 <= len(plaintext) <= MAX_PLAINTEXT_BYTES:
+            raise KmsError(
+                "ValidationException",
+                "1 validation error detected: Value at 'plaintext' failed to satisfy "
+                f"constraint: Member must have length between 1 and {MAX_PLAINTEXT_BYTES}",
+            )
+        version, material = self._material(key)
+        return key, seal_blob(key.key_id, version, material, plaintext, context)
+
+    def decrypt(
+        self,
+        identity: Identity,
+        region: str,
+        blob: bytes,
+        context: Context,
+        key_ref: object = None,
+    ) -> tuple[KmsKey, bytes]:
+        """The blob names its key; a KeyId, when given, must be that key (IncorrectKey)."""
+        try:
+            header = parse_blob(blob)
+        except DecryptionError:
+            raise KmsError("InvalidCiphertextException") from None
+        key = self._resolve(identity, region, header.key_id, "update", "decrypt")
+        if key_ref is not None:
+            named = self._resolve(identity, region, key_ref, "read", "keys")
+            if named.key_id != key.key_id:
+                raise KmsError(
+                    "IncorrectKeyException",
+                    "The key ID in the request does not identify a CMK that can perform this "
+                    "operation.",
+                )
+        self._usable(key)
+        _, material = self._material(key, header.version)
+        try:
+            return key, open_blob(blob, material, context)
+        except DecryptionError:
+            raise KmsError("InvalidCiphertextException") from None
+
+    def data_key(
+        self, identity: Identity, region: str, key_ref: object, size: int, context: Context
+    ) -> tuple[KmsKey, bytes, bytes]:
+        """(key, plaintext data key, its CiphertextBlob)."""
+        if not 1 <= size <= MAX_DATA_KEY_BYTES:
+            raise KmsError(
+                "ValidationException",
+                f"1 validation error detected: Value '{size}' at 'numberOfBytes' failed to "
+                f"satisfy constraint: Member must have value less than or equal to "
+                f"{MAX_DATA_KEY_BYTES}",
+            )
+        plaintext = os.urandom(size)
+        key, blob = self.encrypt(identity, region, key_ref, plaintext, context, "datakey")
+        return key, plaintext, blob
+
+    def random(self, identity: Identity, region: str, size: int) -> bytes:
+        self.check_region(region)
+        identity.require("update", self._path(region, "random"))
+        if not 1 <= size <= MAX_DATA_KEY_BYTES:
+            raise KmsError(
+                "ValidationException",
+                f"1 validation error detected: Value '{size}' at 'numberOfBytes' failed to "
+                "satisfy constraint: Member must have value less than or equal to 1024",
+            )
+        return os.urandom(size)
