@@ -17,6 +17,7 @@ from tests.helpers import (
     PostgresServer,
     SoftHsm,
     StrongroomServer,
+    close_aws_clients,
 )
 
 ROOT_TOKEN = "test-root-token"
@@ -76,6 +77,12 @@ def openbao(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenBaoServer]
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _aws_clients_closed() -> Iterator[None]:
+    yield
+    close_aws_clients()
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 
@@ -147,6 +148,7 @@ class StrongroomServer:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self._log.close()
                 raise RuntimeError(f"server exited: {self.log_path.read_text()}")
             try:
                 if httpx.get(f"{self.addr}/healthz", timeout=1).status_code == 200:
@@ -154,6 +156,7 @@ class StrongroomServer:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.1)
+        self.kill()
         raise RuntimeError("server did not become healthy in 30 s")
 
     def _read_root_token(self) -> None:
@@ -299,6 +302,47 @@ AWS_TEST_ENV = {
 }
 
 
+_AWS_CLIENTS: list[Any] = []
+_Closable = TypeVar("_Closable")
+
+
+def aws_client(service: str, endpoint: str, region: str, key: tuple[str, str]) -> Any:
+    """A boto3 client, kept until the session ends and closed then (close_aws_clients): one
+    dropped earlier would leave its keep-alive socket to the garbage collector, whose
+    ResourceWarning would fail whichever test happened to be running."""
+    import boto3
+
+    client = boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=key[0],
+        aws_secret_access_key=key[1],
+    )
+    _AWS_CLIENTS.append(client)
+    return client
+
+
+def built_provider(uri: str) -> Any:
+    """A key provider built from ``uri``, closed when the session ends (as aws_client)."""
+    from strongroom.kms.registry import ProviderRegistry
+
+    built = ProviderRegistry().build(uri)
+    _AWS_CLIENTS.append(built)
+    return built
+
+
+def closed_at_session_end(closable: _Closable) -> _Closable:
+    """Keep ``closable`` (a client, a provider) open until the session ends, then close it."""
+    _AWS_CLIENTS.append(closable)
+    return closable
+
+
+def close_aws_clients() -> None:
+    while _AWS_CLIENTS:
+        _AWS_CLIENTS.pop().close()
+
+
 class MotoServer:
     """moto's server mode on a free port of 127.0.0.1: a second, independent implementation of
     the AWS KMS API. ``pause``/``resume`` (SIGSTOP/SIGCONT) make it unreachable and back again
@@ -329,16 +373,8 @@ class MotoServer:
                 time.sleep(0.1)
         raise RuntimeError("moto did not answer in 30 s")
 
-    def kms(self) -> object:
-        import boto3
-
-        return boto3.client(
-            "kms",
-            endpoint_url=self.endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+    def kms(self) -> Any:
+        return aws_client("kms", self.endpoint, "us-east-1", ("testing", "testing"))
 
     def pause(self) -> None:
         assert self.process is not None

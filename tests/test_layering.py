@@ -206,7 +206,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     "server/native": {*_LEAVES, "server", "service", "auth", "policy", "password_generation"},
     "server/vault": {*_LEAVES, "server", "service", "auth", "policy"},
-    "server/aws": {*_LEAVES, "server", "service", "auth", "policy"},
+    "server/aws": {*_LEAVES, "server", "service", "auth", "policy", "password_generation"},
     "client": {"errors", "types", "results", "paths", "limits"},
     "cli": {*_LEAVES, "client", "policy", "config", "rotation", "password_generation"},
     "apptokens": {"errors", "clock", "crypto", "kms", "client"},

@@ -14,15 +14,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from strongroom.kms.registry import ProviderRegistry
 from strongroom.testing.kms_conformance import CHECKS
 from tests.canary import find_canaries, read_tree
-from tests.helpers import MotoServer, StrongroomServer
+from tests.helpers import MotoServer, StrongroomServer, aws_client, built_provider
 
 DEV_KEY = ("testing", "testing")  # the pair moto accepts too, so one environment serves both
 REGION = "eu-west-1"
@@ -40,13 +38,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StrongroomServe
 
 
 def _kms(endpoint: str, region: str = REGION, secret: str = DEV_KEY[1]) -> Any:
-    return boto3.client(
-        "kms",
-        endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id=DEV_KEY[0],
-        aws_secret_access_key=secret,
-    )
+    return aws_client("kms", endpoint, region, (DEV_KEY[0], secret))
 
 
 @pytest.fixture
@@ -169,13 +161,7 @@ def test_regions_are_apart_and_signatures_are_checked(server: StrongroomServer) 
     assert (
         _code(lambda: _kms(server.addr, secret="wrong").list_keys()) == "InvalidSignatureException"
     )
-    stranger = boto3.client(
-        "kms",
-        endpoint_url=server.addr,
-        region_name=REGION,
-        aws_access_key_id="AKSRNOSUCHKEY0000000",
-        aws_secret_access_key="x",
-    )
+    stranger = aws_client("kms", server.addr, REGION, ("AKSRNOSUCHKEY0000000", "x"))
     assert _code(lambda: stranger.list_keys()) == "UnrecognizedClientException"
     unsigned = httpx.post(
         server.addr + "/",
@@ -206,12 +192,8 @@ def test_an_issued_key_is_bound_to_its_policies(server: StrongroomServer, kms: A
     )
     made.raise_for_status()
     issued = made.json()["data"]
-    worker = boto3.client(
-        "kms",
-        endpoint_url=server.addr,
-        region_name=REGION,
-        aws_access_key_id=issued["access_key_id"],
-        aws_secret_access_key=issued["secret_access_key"],
+    worker = aws_client(
+        "kms", server.addr, REGION, (issued["access_key_id"], issued["secret_access_key"])
     )
     blob = worker.encrypt(KeyId=key_id, Plaintext=b"ok")["CiphertextBlob"]
     assert _code(lambda: worker.decrypt(CiphertextBlob=blob)) == "AccessDeniedException"
@@ -377,7 +359,7 @@ def make_provider(server: StrongroomServer, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", DEV_KEY[1])
     key_id = _kms(server.addr).create_key()["KeyMetadata"]["KeyId"]
     uri = f"awskms:{key_id}?endpoint={server.addr}&region={REGION}"
-    return lambda: ProviderRegistry().build(uri)
+    return lambda: built_provider(uri)
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)

@@ -26,7 +26,7 @@ from strongroom.config import ServerSettings
 from strongroom.errors import BadRequest, DecryptionError, KeyProviderUnavailable
 from strongroom.kms.awskms import MAX_ATTEMPTS
 from strongroom.kms.provider import KeyProvider, KeyProviderBase
-from strongroom.kms.registry import ProviderRegistry, ProviderURI
+from strongroom.kms.registry import ProviderURI
 from strongroom.server.node import Node
 from strongroom.testing.kms_conformance import CHECKS
 from tests.helpers import (
@@ -34,6 +34,7 @@ from tests.helpers import (
     MotoServer,
     SoftHsm,
     StrongroomServer,
+    built_provider,
     check_provider_outage,
     free_port,
 )
@@ -60,7 +61,7 @@ def _aws_uri(moto: MotoServer, key: str, **extra: str) -> str:
 
 
 def _hsm_provider(softhsm: SoftHsm, token: str, key: str = "root", **extra: str) -> Any:
-    provider: Any = ProviderRegistry().build(softhsm.uri(token, key, **extra))
+    provider: Any = built_provider(softhsm.uri(token, key, **extra))
     return provider
 
 
@@ -76,7 +77,7 @@ def make_provider(
         token = softhsm.take()
         _hsm_provider(softhsm, token).rotate()  # the key's first version
         uri = softhsm.uri(token, "root")
-    yield lambda: ProviderRegistry().build(uri)
+    yield lambda: built_provider(uri)
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
@@ -93,7 +94,7 @@ def test_aws_key_ref_is_the_arn_and_context_is_the_encryption_context(moto: Moto
     arn = _aws_key(moto)
     kms: Any = moto.kms()
     kms.create_alias(AliasName="alias/ref-check", TargetKeyId=arn)
-    provider = ProviderRegistry().build(_aws_uri(moto, "alias/ref-check"))
+    provider = built_provider(_aws_uri(moto, "alias/ref-check"))
     assert provider.key_ref == f"awskms:{arn}"  # not the alias: a re-pointed alias swaps nothing
     wrapped = provider.wrap(b"k" * 32, context={"purpose": "namespace-keyring", "namespace": "p"})
     blob = wrapped[3 : 3 + int.from_bytes(wrapped[1:3], "big")]
@@ -107,22 +108,22 @@ def test_aws_key_ref_is_the_arn_and_context_is_the_encryption_context(moto: Moto
 def test_aws_errors_say_what_to_fix_and_leak_nothing(moto: MotoServer) -> None:
     kms: Any = moto.kms()
     arn = _aws_key(moto)
-    provider = ProviderRegistry().build(_aws_uri(moto, arn))
+    provider = built_provider(_aws_uri(moto, arn))
     wrapped = provider.wrap(b"k" * 32, context={})
     key_id = arn.rsplit("/", 1)[1]  # moto's DisableKey takes no ARN (AWS's does)
     kms.disable_key(KeyId=key_id)
     with pytest.raises(KeyProviderUnavailable, match="is Disabled; enable it"):
-        ProviderRegistry().build(_aws_uri(moto, arn)).unwrap(wrapped, context={})
+        built_provider(_aws_uri(moto, arn)).unwrap(wrapped, context={})
     kms.enable_key(KeyId=key_id)
     with pytest.raises(KeyProviderUnavailable, match="no AWS KMS key alias/none"):
-        ProviderRegistry().build(_aws_uri(moto, "alias/none")).wrap(b"k", context={})
+        built_provider(_aws_uri(moto, "alias/none")).wrap(b"k", context={})
     nowhere = f"awskms:{arn}?endpoint=http://127.0.0.1:{free_port()}&region=us-east-1&timeout=1"
     with pytest.raises(KeyProviderUnavailable) as unreachable:
-        ProviderRegistry().build(nowhere).wrap(b"k", context={})
+        built_provider(nowhere).wrap(b"k", context={})
     assert "unreachable" in unreachable.value.message
     for leak in ("botocore", "boto3", "Traceback", "testing"):
         assert leak not in unreachable.value.message
-    other = ProviderRegistry().build(_aws_uri(moto, _aws_key(moto)))
+    other = built_provider(_aws_uri(moto, _aws_key(moto)))
     with pytest.raises(DecryptionError):  # another key's blob: the opaque error
         other.unwrap(wrapped, context={})
 
@@ -163,7 +164,7 @@ def test_aws_throttling_is_retried_with_backoff(moto: MotoServer) -> None:
     thread.start()
     try:
         uri = f"awskms:{arn}?endpoint=http://127.0.0.1:{server.server_port}&region=us-east-1"
-        provider = ProviderRegistry().build(uri)
+        provider = built_provider(uri)
         wrapped = provider.wrap(b"k" * 32, context={})
         assert wrapped.startswith(b"\x01\x00\x03")  # the data key's blob, then the sealed key
         assert _Throttling.seen == 5
@@ -177,7 +178,7 @@ def test_aws_throttling_is_retried_with_backoff(moto: MotoServer) -> None:
 
 def test_aws_role_assumption(moto: MotoServer) -> None:
     role = "arn:aws:iam::123456789012:role/strongroom-seal"
-    provider = ProviderRegistry().build(_aws_uri(moto, _aws_key(moto), role_arn=role))
+    provider = built_provider(_aws_uri(moto, _aws_key(moto), role_arn=role))
     assert provider.unwrap(provider.wrap(b"r" * 32, context={}), context={}) == b"r" * 32
 
 
@@ -216,7 +217,7 @@ def test_pkcs11_rotation_keeps_old_versions_and_uris_are_checked(softhsm: SoftHs
         (softhsm.uri(token, "root").replace("file:", "ftp:"), "pin-source is"),
     ]:
         with pytest.raises(BadRequest, match=says):
-            ProviderRegistry().build(bad)
+            built_provider(bad)
 
 
 def test_pkcs11_errors_say_what_to_fix_and_leak_no_pin(softhsm: SoftHsm, tmp_path: Path) -> None:
@@ -227,7 +228,7 @@ def test_pkcs11_errors_say_what_to_fix_and_leak_no_pin(softhsm: SoftHsm, tmp_pat
     wrong.write_text("987654")
     uri = softhsm.uri(token, "root").replace(str(softhsm.pin_file), str(wrong))
     with pytest.raises(KeyProviderUnavailable) as refused:
-        ProviderRegistry().build(uri).wrap(b"k", context={})
+        built_provider(uri).wrap(b"k", context={})
     assert "refused the PIN" in refused.value.message and "987654" not in refused.value.message
 
 
@@ -308,6 +309,11 @@ class _Counting(KeyProviderBase):
     def unwrap(self, wrapped: bytes, *, context: Any) -> bytes:
         self.counts[self.name] += 1
         return self.inner.unwrap(wrapped, context=context)
+
+    def close(self) -> None:
+        close = getattr(self.inner, "close", None)
+        if close is not None:
+            close()
 
 
 def test_a_namespace_moves_from_local_to_softhsm_to_aws_kms(
@@ -407,11 +413,11 @@ def test_a_namespace_whose_provider_is_down_fails_alone_and_promptly(
     headers = {"X-Vault-Token": "ns-root", "Authorization": "Bearer ns-root"}
     server = StrongroomServer(tmp_path / "data", "ns-root", extra=extra).start()
     try:
-        api = httpx.Client(base_url=server.addr, headers=headers, timeout=60)
-        made = api.post("/api/v1/namespaces", json={"name": "payments", "provider": "aws"})
-        assert made.status_code in (200, 201), made.text
-        assert api.post("/v1/payments/data/card", json={"data": {"pan": "4111"}}).is_success
-        assert api.post("/v1/secret/data/plain", json={"data": {"v": "1"}}).is_success
+        with httpx.Client(base_url=server.addr, headers=headers, timeout=60) as api:
+            made = api.post("/api/v1/namespaces", json={"name": "payments", "provider": "aws"})
+            assert made.status_code in (200, 201), made.text
+            assert api.post("/v1/payments/data/card", json={"data": {"pan": "4111"}}).is_success
+            assert api.post("/v1/secret/data/plain", json={"data": {"v": "1"}}).is_success
     finally:
         server.stop()
     moto.pause()

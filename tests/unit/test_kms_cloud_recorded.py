@@ -35,6 +35,7 @@ from strongroom.kms.gcpkms import GcpKmsKeyProvider
 from strongroom.kms.provider import KeyProvider
 from strongroom.kms.registry import ProviderRegistry
 from strongroom.testing.kms_conformance import CHECKS
+from tests.helpers import closed_at_session_end
 
 KEY_NAME = "projects/p/locations/europe-west1/keyRings/strongroom/cryptoKeys/root"
 KID = "https://strongroom-test.vault.azure.net/keys/root/0123456789abcdef"
@@ -124,7 +125,7 @@ def _gcp(endpoint: str, key_name: str = KEY_NAME, timeout: float = 5) -> GcpKmsK
         credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
         client_options={"api_endpoint": endpoint},
     )
-    return GcpKmsKeyProvider(key_name, client, timeout=timeout)
+    return closed_at_session_end(GcpKmsKeyProvider(key_name, client, timeout=timeout))
 
 
 # -- Azure Key Vault: a requests adapter of Key Vault's shape, under azure-core's transport
@@ -221,7 +222,8 @@ def _azure(vault: _KeyVault, key_id: str = KID) -> AzureKeyVaultProvider:
     session = requests.Session()
     session.mount("https://", vault)
     transport = RequestsTransport(session=session, session_owner=False)
-    return AzureKeyVaultProvider(key_id, _Credential(), timeout=5, transport=transport)
+    provider = AzureKeyVaultProvider(key_id, _Credential(), timeout=5, transport=transport)
+    return closed_at_session_end(provider)
 
 
 # -- both

@@ -130,6 +130,9 @@ class AwsKmsKeyProvider(KeyProviderBase):
 
         return open_payload(wrapped, context, decrypt)
 
+    def close(self) -> None:
+        self._kms.close()
+
     def _may_decrypt(self, arn: str) -> bool:
         """Whether Decrypt works here at all. AWS answers AccessDenied both to a blob whose key
         is not accessible (a damaged or foreign blob: "no") and to a role without kms:Decrypt

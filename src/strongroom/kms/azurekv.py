@@ -59,6 +59,9 @@ class AzureKeyVaultProvider(KeyProviderBase):
     def __repr__(self) -> str:
         return f"AzureKeyVaultProvider({self._key_id!r})"
 
+    def close(self) -> None:
+        self._client.close()
+
     @property
     def key_ref(self) -> str:
         return f"azurekv:{self._key_id}"

@@ -59,6 +59,9 @@ class GcpKmsKeyProvider(KeyProviderBase):
     def __repr__(self) -> str:
         return f"GcpKmsKeyProvider({self._key_name!r})"
 
+    def close(self) -> None:
+        self._client.transport.close()
+
     @property
     def key_ref(self) -> str:
         return f"gcpkms:{self._key_name}"

@@ -127,6 +127,15 @@ class ProviderRegistry:
     def schemes(self) -> list[str]:
         return sorted(self._factories)
 
+    def close(self) -> None:
+        """Close every provider built (their connections and threads)."""
+        with self._lock:
+            built, self._built = list(self._built.values()), {}
+        for provider in built:
+            close = getattr(provider, "close", None)
+            if callable(close):
+                close()
+
     def build(self, uri: str) -> KeyProvider:
         """The provider of ``uri``, built once."""
         with self._lock:

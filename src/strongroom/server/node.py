@@ -214,3 +214,4 @@ class Node:
     def close(self) -> None:
         self.seal()
         self.store.close()
+        self.providers.close()

@@ -34,6 +34,7 @@ from strongroom.service.admin import SystemService
 from strongroom.service.auth_methods import AuthMethodService
 from strongroom.service.aws_credentials import AwsCredentialService
 from strongroom.service.aws_kms import KmsService
+from strongroom.service.aws_secrets import SecretsManagerService
 from strongroom.service.keys import DataKeyService
 from strongroom.service.listing import ListingService
 from strongroom.service.named_keys import NamedKeyStore
@@ -170,6 +171,13 @@ class Runtime:
                 clock,
                 lambda: settings.aws_account_id,
                 lambda mount: runtime.namespaces.ensure(mount, kind="aws-kms"),
+            ),
+            aws_secrets=SecretsManagerService(
+                store,
+                secrets,
+                clock,
+                lambda: settings.aws_account_id,
+                lambda namespace: runtime.namespaces.ensure(namespace),
             ),
             aws_keys=aws_keys,
             aws_credentials=AwsCredentialService(aws_keys, policies),

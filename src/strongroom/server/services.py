@@ -17,6 +17,7 @@ from strongroom.service.admin import SystemService
 from strongroom.service.auth_methods import AuthMethodService
 from strongroom.service.aws_credentials import AwsCredentialService
 from strongroom.service.aws_kms import KmsService
+from strongroom.service.aws_secrets import SecretsManagerService
 from strongroom.service.keys import DataKeyService
 from strongroom.service.listing import ListingService
 from strongroom.service.namespaces import NamespaceService
@@ -43,6 +44,7 @@ class Services:
     auth_methods: AuthMethodService
     wrapping: WrappingService
     aws_kms: KmsService
+    aws_secrets: SecretsManagerService
     aws_keys: AccessKeyRegistry
     aws_credentials: AwsCredentialService
     limits: Limits

@@ -1,0 +1,450 @@
+"""AWS Secrets Manager (``X-Amz-Target: secretsmanager.<Operation>``) over
+service/aws_secrets.py: shapes and names as botocore's model has them."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from strongroom.errors import AccessDenied, NotFound, SecretDeleted
+from strongroom.password_generation import CLASSES, PasswordPolicy, generate_password
+from strongroom.server.aws.wire import AwsError, blob, integer, region_of, string
+from strongroom.server.routes import Answer, Call, Route
+from strongroom.service.aws_secrets import (
+    SecretsManagerError,
+    SecretsManagerService,
+    SmSecret,
+    StoredValue,
+)
+
+__all__ = [
+    "SECRETS_MANAGER_ROUTES",
+    "batch_get_secret_value",
+    "create_secret",
+    "delete_secret",
+    "describe_secret",
+    "get_random_password",
+    "get_secret_value",
+    "list_secret_version_ids",
+    "list_secrets",
+    "put_secret_value",
+    "restore_secret",
+    "tag_resource",
+    "untag_resource",
+    "update_secret",
+]
+
+_MAX_BINARY = 65536
+_MAX_BATCH = 20
+_CLEAR = ("ARN", "Name", "VersionId", "VersionStages")
+
+
+def _errors(handler: Callable[[Call], Answer]) -> Callable[[Call], Answer]:
+    """Secrets Manager's words for what the services call NotFound."""
+
+    @wraps(handler)
+    def answered(call: Call) -> Answer:
+        try:
+            return handler(call)
+        except (NotFound, SecretDeleted):
+            raise AwsError(
+                "ResourceNotFoundException", "Secrets Manager can't find the specified secret."
+            ) from None
+
+    return answered
+
+
+def _sm(call: Call) -> tuple[SecretsManagerService, str, dict[str, Any]]:
+    return call.services.aws_secrets, region_of(call), call.json()
+
+
+def _value(doc: dict[str, Any]) -> StoredValue | None:
+    string_value = doc.get("SecretString")
+    binary = blob(doc, "SecretBinary", max_len=_MAX_BINARY)
+    return SecretsManagerService.value_of(string_value, binary)
+
+
+def _tags(doc: dict[str, Any]) -> dict[str, str]:
+    tags = doc.get("Tags") or []
+    if not isinstance(tags, list) or not all(
+        isinstance(t, dict) and isinstance(t.get("Key"), str) and isinstance(t.get("Value"), str)
+        for t in tags
+    ):
+        raise AwsError("ValidationException", "Tags is a list of {Key, Value}.")
+    return {t["Key"]: t["Value"] for t in tags}
+
+
+def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+
+
+def _stages_doc(service: SecretsManagerService, found: SmSecret) -> dict[str, list[str]]:
+    return {found.version_id(n): s for n, s in sorted(service.stages(found).items())}
+
+
+def _entry(service: SecretsManagerService, found: SmSecret) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "ARN": found.arn,
+        "Name": found.name,
+        "Description": found.description,
+        "RotationEnabled": False,
+        "LastChangedDate": found.last_changed,
+        "Tags": _tag_list(found.tags),
+        "CreatedDate": found.created,
+    }
+    if found.kms_key_id:
+        doc["KmsKeyId"] = found.kms_key_id
+    if found.deletion_date:
+        doc["DeletedDate"] = found.deletion_date
+    return doc
+
+
+@_errors
+def create_secret(call: Call) -> Answer:
+    service, region, doc = _sm(call)
+    found, version = service.create(
+        call.identity,
+        region,
+        doc.get("Name"),
+        _value(doc),
+        token=doc.get("ClientRequestToken"),
+        description=string(doc, "Description", max_len=2048) or "",
+        kms_key_id=string(doc, "KmsKeyId") or "",
+        tags=_tags(doc),
+    )
+    answer: dict[str, Any] = {"ARN": found.arn, "Name": found.name}
+    if version is not None:
+        answer["VersionId"] = found.version_id(version)
+    return Answer(answer, clear=_CLEAR)
+
+
+def _value_answer(
+    service: SecretsManagerService, region: str, call: Call, doc: dict[str, Any]
+) -> dict[str, Any]:
+    found, value, stages = service.get_value(
+        call.identity, region, doc.get("SecretId"), doc.get("VersionId"), doc.get("VersionStage")
+    )
+    stored = StoredValue.of(value.data)
+    answer: dict[str, Any] = {
+        "ARN": found.arn,
+        "Name": found.name,
+        "VersionId": found.version_id(value.metadata.version),
+        "VersionStages": stages,
+        "CreatedDate": _epoch(value.metadata.created_time),
+    }
+    if stored.binary is not None:
+        answer["SecretBinary"] = base64.b64encode(stored.binary).decode()
+    else:
+        answer["SecretString"] = stored.string
+    return answer
+
+
+@_errors
+def get_secret_value(call: Call) -> Answer:
+    service, region, doc = _sm(call)
+    return Answer(_value_answer(service, region, call, doc), clear=_CLEAR)
+
+
+@_errors
+def batch_get_secret_value(call: Call) -> Answer:
+    service, region, doc = _sm(call)
+    ids = doc.get("SecretIdList")
+    if doc.get("Filters") is not None:
+        raise AwsError(
+            "InvalidParameterException", "Filters are not supported yet; pass SecretIdList."
+        )
+    if not isinstance(ids, list) or not 1 <= len(ids) <= _MAX_BATCH:
+        raise AwsError(
+            "ValidationException", f"SecretIdList is a list of 1 to {_MAX_BATCH} secret ids."
+        )
+    values, errors = [], []
+    for secret_id in ids:
+        try:
+            values.append(_value_answer(service, region, call, {"SecretId": secret_id}))
+        except AccessDenied as exc:  # one secret refused does not fail the others
+            errors.append(
+                {
+                    "SecretId": str(secret_id),
+                    "ErrorCode": "AccessDeniedException",
+                    "Message": exc.message,
+                }
+            )
+        except (AwsError, SecretsManagerError, NotFound, SecretDeleted) as exc:
+            code = getattr(exc, "aws_code", "ResourceNotFoundException")
+            errors.append({"SecretId": str(secret_id), "ErrorCode": code, "Message": exc.message})
+    return Answer({"SecretValues": values, "Errors": errors})
+
+
+@_errors
+def put_secret_value(call: Call) -> Answer:
+    service, region, doc = _sm(call)
+    stages = doc.get("VersionStages")
+    if stages is not None and stages != ["AWSCURRENT"]:
+        raise AwsError(
+            "InvalidParameterException",
+            "Only the default VersionStages ([AWSCURRENT]) are supported yet.",
+        )
+    value = _value(doc)
+    if value is None:
+        raise AwsError(
+            "InvalidRequestException", "You must provide either SecretString or SecretBinary."
+        )
+    found, version = service.put_value(
+        call.identity, region, doc.get("SecretId"), value, doc.get("ClientRequestToken")
+    )
+    answer = {
+        "ARN": found.arn,
+        "Name": found.name,
+        "VersionId": found.version_id(version),
+        "VersionStages": service.stages(found).get(version, []),
+    }
+    return Answer(answer, clear=_CLEAR)
+
+
+@_errors
+def update_secret(call: Call) -> Answer:
+    service, region, doc = _sm(call)
+    found, version = service.update(
+        call.identity,
+        region,
+        doc.get("SecretId"),
+        value=_value(doc),
+        token=doc.get("ClientRequestToken"),
+        description=doc.get("Description"),
+        kms_key_id=doc.get("KmsKeyId"),
+    )
+    answer: dict[str, Any] = {"ARN": found.arn, "Name": found.name}
+    if version is not None:
+        answer["VersionId"] = found.version_id(version)
+    return Answer(answer, clear=_CLEAR)
+
+
+@_errors
+def describe_secret(call: Call) -> Answer:
+    service, region, doc = _sm(call)
+    found = service.describe(call.identity, region, doc.get("SecretId"))
+    answer = _entry(service, found)
+    answer["VersionIdsToStages"] = _stages_doc(service, found)
+    return Answer(answer, clear=("ARN", "Name"))
+
+
+def _page_size(doc: dict[str, Any], name: str = "MaxResults", top: int = 100) -> int:
+    size = integer(doc, name)
+    if size is None:
+        return top
+    if not 1 <= size <= top:
+        raise AwsError(
+            "ValidationException",
+            f"1 validation error detected: Value '{size}' at 'maxResults' failed to satisfy "
+            f"constraint: Member must have value between 1 and {top}",
+        )
+    return size
+
+
+def _after(doc: dict[str, Any]) -> str:
+    token = doc.get("NextToken")
+    if token is None:
+        return ""
+    try:
+        return base64.urlsafe_b64decode(str(token).encode()).decode()
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise AwsError("InvalidNextTokenException", "The NextToken value is invalid.") from None
+
+
+def _token(value: str) -> str:
+    return base64.urlsafe_b64encode(value.encode()).decode()
+
+
+def _matches(found: SmSecret, filters: list[dict[str, Any]]) -> bool:
+    for entry in filters:
+        key, values = entry.get("Key"), entry.get("Values") or []
+        fields = {
+            "name": [found.name],
+            "description": [found.description],
+            "tag-key": list(found.tags),
+            "tag-value": list(found.tags.values()),
+            "all": [found.name, found.description, *found.tags, *found.tags.values()],
+        }
+        if key not in fields:
+            raise AwsError("ValidationException", f"Unsupported filter key {key!r}.")
+        candidates = fields[str(key)]
+        wanted = [str(v) for v in values]
+        positive = [v for v in wanted if not v.startswith("!")]
+        negative = [v[1:] for v in wanted if v.startswith("!")]
+        if positive and not any(c.startswith(v) for v in positive for c in candidates):
+            return False
+        if any(c.startswith(v) for v in negative for c in candidates):
+            return False
+    return True
+
+
+@_errors
+def list_secrets(call: Call) -> Answer:
+    service, region, doc = _sm(call)
+    filters = doc.get("Filters") or []
+    if not isinstance(filters, list) or not all(isinstance(f, dict) for f in filters):
+        raise AwsError("ValidationException", "Filters is a list of {Key, Values}.")
+    found = [
+        s
+        for s in service.list_secrets(
+            call.identity, region, include_deleted=bool(doc.get("IncludePlannedDeletion"))
+        )
+        if _matches(s, filters)
+    ]
+    by = string(doc, "SortBy") or "name"
+    keys: dict[str, Callable[[SmSecret], Any]] = {
+        "name": lambda s: s.name,
+        "created-date": lambda s: s.created,
+        "last-changed-date": lambda s: s.last_changed,
+        "last-accessed-date": lambda s: s.last_accessed,
+    }
+    if by not in keys:
+        raise AwsError("ValidationException", f"Unsupported SortBy {by!r}.")
+    found.sort(key=lambda s: (keys[by](s), s.name), reverse=string(doc, "SortOrder") == "desc")
+    names = [s.name for s in found]
+    after = _after(doc)
+    start = names.index(after) + 1 if after in names else 0
+    size = _page_size(doc)
+    page = found[start : start + size]
+    answer: dict[str, Any] = {"SecretList": []}
+    for secret in page:
+        entry = _entry(service, secret)
+        entry["SecretVersionsToStages"] = _stages_doc(service, secret)
+        answer["SecretList"].append(entry)
+    if start + size < len(found):
+        answer["NextToken"] = _token(page[-1].name)
+    return Answer(answer)
+
+
+@_errors
+def list_secret_version_ids(call: Call) -> Answer:
+    service, region, doc = _sm(call)
+    found, versions = service.versions(call.identity, region, doc.get("SecretId"))
+    stages = service.stages(found)
+    include = bool(doc.get("IncludeDeprecated"))
+    entries = [
+        {
+            "VersionId": found.version_id(n),
+            "VersionStages": stages.get(n, []),
+            "CreatedDate": created,
+        }
+        for n, created in sorted(versions, reverse=True)
+        if include or n in stages
+    ]
+    after = _after(doc)
+    ids = [e["VersionId"] for e in entries]
+    start = ids.index(after) + 1 if after in ids else 0
+    size = _page_size(doc)
+    answer: dict[str, Any] = {
+        "Versions": entries[start : start + size],
+        "ARN": found.arn,
+        "Name": found.name,
+    }
+    if start + size < len(entries):
+        answer["NextToken"] = _token(str(entries[start + size - 1]["VersionId"]))
+    return Answer(answer, clear=("ARN", "Name"))
+
+
+@_errors
+def delete_secret(call: Call) -> Answer:
+    service, region, doc = _sm(call)
+    found = service.delete(
+        call.identity,
+        region,
+        doc.get("SecretId"),
+        window_days=integer(doc, "RecoveryWindowInDays"),
+        force=bool(doc.get("ForceDeleteWithoutRecovery")),
+    )
+    answer = {"ARN": found.arn, "Name": found.name, "DeletionDate": found.deletion_date}
+    return Answer(answer, clear=("ARN", "Name"))
+
+
+@_errors
+def restore_secret(call: Call) -> Answer:
+    service, region, doc = _sm(call)
+    found = service.restore(call.identity, region, doc.get("SecretId"))
+    return Answer({"ARN": found.arn, "Name": found.name}, clear=("ARN", "Name"))
+
+
+@_errors
+def tag_resource(call: Call) -> Answer:
+    service, region, doc = _sm(call)
+    service.tag(call.identity, region, doc.get("SecretId"), _tags(doc))
+    return Answer({})
+
+
+@_errors
+def untag_resource(call: Call) -> Answer:
+    service, region, doc = _sm(call)
+    names = doc.get("TagKeys")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise AwsError("ValidationException", "TagKeys is a list of strings.")
+    service.untag(call.identity, region, doc.get("SecretId"), names)
+    return Answer({})
+
+
+def get_random_password(call: Call) -> Answer:
+    """Secrets Manager's generator, on strongroom's (password_generation.py)."""
+    region_of(call)
+    doc = call.json()
+    length = integer(doc, "PasswordLength")
+    classes = [
+        name
+        for name, flag in (
+            ("lower", "ExcludeLowercase"),
+            ("upper", "ExcludeUppercase"),
+            ("digits", "ExcludeNumbers"),
+            ("symbols", "ExcludePunctuation"),
+        )
+        if not doc.get(flag)
+    ]
+    if doc.get("IncludeSpace"):
+        raise AwsError("InvalidParameterException", "IncludeSpace is not supported yet.")
+    if not classes:
+        raise AwsError(
+            "InvalidParameterException", "The password would have no characters to choose from."
+        )
+    exclude = string(doc, "ExcludeCharacters", max_len=4096) or ""
+    policy = PasswordPolicy(
+        32 if length is None else length,
+        tuple(c for c in classes if c in CLASSES),
+        exclude,
+        doc.get("RequireEachIncludedType", True) is not False,
+    )
+    return Answer({"RandomPassword": generate_password(policy)})
+
+
+def _epoch(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+_OPERATIONS: dict[str, Callable[[Call], Answer]] = {
+    "CreateSecret": create_secret,
+    "GetSecretValue": get_secret_value,
+    "BatchGetSecretValue": batch_get_secret_value,
+    "PutSecretValue": put_secret_value,
+    "UpdateSecret": update_secret,
+    "DescribeSecret": describe_secret,
+    "ListSecrets": list_secrets,
+    "ListSecretVersionIds": list_secret_version_ids,
+    "DeleteSecret": delete_secret,
+    "RestoreSecret": restore_secret,
+    "TagResource": tag_resource,
+    "UntagResource": untag_resource,
+    "GetRandomPassword": get_random_password,
+}
+
+SECRETS_MANAGER_ROUTES = tuple(
+    Route(
+        "POST",
+        f"/secretsmanager.{name}",
+        handler,
+        f"secretsmanager{name}",
+        f"Secrets Manager {name}",
+    )
+    for name, handler in _OPERATIONS.items()
+)

@@ -1,0 +1,569 @@
+"""AWS Secrets Manager as a view of strongroom's secrets (the AWS surface's ``secretsmanager``).
+
+Where things live (per region, as in AWS; docs/compat-aws.md):
+
+- a secret named ``N`` in region ``R`` is the KV v2 secret ``aws-R/N``: every version a strongroom
+  version, readable through the native and Vault APIs and the CLI too. Its data is
+  ``{"SecretString": s}`` or ``{"SecretBinary": base64}``, so both round-trip byte for byte; a
+  secret written elsewhere with other fields reads here as the JSON of its data.
+- ``AWSCURRENT``, ``AWSPREVIOUS`` and ``AWSPENDING`` are strongroom's ``current``, ``previous``
+  and ``pending`` labels;
+- what AWS adds (the ARN's suffix, description, tags, KMS key id, the scheduled deletion, the
+  ClientRequestToken of each version) is the record ``aws-secret`` ``R/N``, sealed by the store.
+
+Access is the KV v2 policy map of the namespace ``aws-R``: GetSecretValue is ``read`` on
+``aws-R/data/N``; CreateSecret and PutSecretValue ``create``/``update`` there; DescribeSecret and
+ListSecretVersionIds ``read`` on ``aws-R/metadata/N``; UpdateSecret, tags and RestoreSecret
+``update`` there; DeleteSecret ``delete`` there; ListSecrets shows what ``list``/``read`` on the
+metadata (or ``read`` on the data) lets the caller see. Every check comes before a look-up."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from strongroom.auth import Identity
+from strongroom.clock import Clock
+from strongroom.errors import AccessDenied, BadRequest, NotFound, SecretDeleted
+from strongroom.paths import check_path
+from strongroom.policy.kv import DATA, METADATA, kv_policy_path
+from strongroom.service.secrets import SecretService
+from strongroom.store.protocol import Store
+from strongroom.types import SecretValue
+
+__all__ = [
+    "RECORD_KIND",
+    "SecretsManagerError",
+    "SecretsManagerService",
+    "SmSecret",
+    "StoredValue",
+    "secrets_namespace",
+]
+
+RECORD_KIND = "aws-secret"
+_NAME = re.compile(r"^[A-Za-z0-9/_+=.@!-]{1,512}$")
+_TOKEN = re.compile(r"^[A-Za-z0-9-]{32,64}$")
+_DAY = 86_400.0
+_VERSION_NAMESPACE = uuid.UUID("9d5c1f0e-7b2a-4c3e-8f61-2a4b5c6d7e8f")
+_STAGES = {"AWSCURRENT": "current", "AWSPREVIOUS": "previous", "AWSPENDING": "pending"}
+_MARKED = "You can't perform this operation on the secret because it was marked for deletion."
+
+
+class SecretsManagerError(BadRequest):
+    """An answer with Secrets Manager's own code."""
+
+    def __init__(self, aws_code: str, message: str) -> None:
+        super().__init__(message)
+        self.aws_code = aws_code
+
+
+def _not_found(message: str = "Secrets Manager can't find the specified secret.") -> Exception:
+    return SecretsManagerError("ResourceNotFoundException", message)
+
+
+def secrets_namespace(region: str) -> str:
+    return f"aws-{region}"
+
+
+@dataclass(frozen=True)
+class StoredValue:
+    """A secret value as Secrets Manager returns it: exactly one of the two is set."""
+
+    string: str | None = field(default=None, repr=False)
+    binary: bytes | None = field(default=None, repr=False)
+
+    def data(self) -> dict[str, str]:
+        if self.binary is not None:
+            return {"SecretBinary": base64.b64encode(self.binary).decode()}
+        return {"SecretString": self.string or ""}
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(self.data(), sort_keys=True).encode()).hexdigest()
+
+    @classmethod
+    def of(cls, data: Any) -> StoredValue:
+        if isinstance(data, dict) and set(data) == {"SecretString"}:
+            return cls(string=str(data["SecretString"]))
+        if isinstance(data, dict) and set(data) == {"SecretBinary"}:
+            return cls(binary=base64.b64decode(str(data["SecretBinary"])))
+        return cls(string=json.dumps(data, separators=(",", ":"), sort_keys=True))
+
+
+@dataclass
+class SmSecret:
+    """What Secrets Manager adds to a strongroom secret."""
+
+    name: str
+    region: str
+    account: str
+    suffix: str
+    created: float
+    description: str = ""
+    kms_key_id: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    deletion_date: float = 0.0
+    tokens: dict[str, list[Any]] = field(default_factory=dict)  # token -> [version, digest]
+    last_changed: float = 0.0
+    last_accessed: float = 0.0
+
+    @property
+    def arn(self) -> str:
+        return (
+            f"arn:aws:secretsmanager:{self.region}:{self.account}:secret:{self.name}-{self.suffix}"
+        )
+
+    def _derived_prefix(self) -> str:
+        return str(uuid.uuid5(_VERSION_NAMESPACE, f"{self.region}/{self.name}"))[:24]
+
+    def version_id(self, number: int) -> str:
+        """The ClientRequestToken the version was written with; for a version written through
+        another surface, an id in UUID form derived from the secret and ending in the number."""
+        for token, (version, _) in self.tokens.items():
+            if version == number:
+                return token
+        return f"{self._derived_prefix()}{number:012x}"
+
+    def version_of(self, version_id: str) -> int | None:
+        entry = self.tokens.get(version_id)
+        if entry is not None:
+            return int(entry[0])
+        prefix, number = version_id[:24], version_id[24:]
+        if prefix != self._derived_prefix() or len(number) != 12:
+            return None
+        try:
+            return int(number, 16) or None
+        except ValueError:
+            return None
+
+    def encode(self) -> bytes:
+        return json.dumps(self.__dict__, sort_keys=True).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> SmSecret:
+        return cls(**json.loads(raw))
+
+
+class SecretsManagerService:
+    def __init__(
+        self,
+        store: Store,
+        secrets: SecretService,
+        clock: Clock,
+        account: Callable[[], str],
+        ensure_namespace: Callable[[str], None],
+    ) -> None:
+        self._store = store
+        self._secrets = secrets
+        self._clock = clock
+        self._account = account
+        self._ensure_namespace = ensure_namespace
+
+    # -- names
+    def _check_name(self, name: object) -> str:
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise SecretsManagerError(
+                "ValidationException",
+                "Invalid name. Must be a valid name containing alphanumeric characters, or any "
+                "of the following: -/_+=.@!",
+            )
+        try:
+            check_path(name)
+        except BadRequest:
+            raise SecretsManagerError(
+                "ValidationException",
+                "Invalid name: strongroom keeps secret names canonical (no leading, trailing "
+                "or doubled '/', no '.' or '..' segment; docs/compat-aws.md).",
+            ) from None
+        return name
+
+    def _name_of(self, region: str, secret_id: object) -> str:
+        """The secret's name from a name, a full ARN or a partial ARN (without the suffix)."""
+        if not isinstance(secret_id, str) or not 1 <= len(secret_id) <= 2048:
+            raise SecretsManagerError("ValidationException", "SecretId must be 1-2048 characters.")
+        prefix = f"arn:aws:secretsmanager:{region}:{self._account()}:secret:"
+        if not secret_id.startswith("arn:"):
+            return self._check_name(secret_id)
+        if not secret_id.startswith(prefix):
+            raise _not_found()
+        tail = secret_id[len(prefix) :]
+        base, _, suffix = tail.rpartition("-")
+        if base and len(suffix) == 6:
+            raw = self._store.get_record(RECORD_KIND, f"{region}/{base}")
+            if raw is not None and SmSecret.decode(raw).suffix == suffix:
+                return base
+        return self._check_name(tail)
+
+    def _path(self, region: str, area: str, name: str) -> str:
+        return kv_policy_path(secrets_namespace(region), area, name)
+
+    def _load(self, region: str, name: str, *, deleted_ok: bool = False) -> SmSecret:
+        raw = self._store.get_record(RECORD_KIND, f"{region}/{name}")
+        if raw is None:
+            if self._store.get_secret(secrets_namespace(region), name) is not None:
+                return self._adopt(region, name)
+            raise _not_found()
+        found = SmSecret.decode(raw)
+        if found.deletion_date:
+            if self._clock.now() >= found.deletion_date:
+                self._purge(found)
+                raise _not_found()
+            if not deleted_ok:
+                raise SecretsManagerError("InvalidRequestException", _MARKED)
+        return found
+
+    def _adopt(self, region: str, name: str) -> SmSecret:
+        """A secret written through another surface, seen here first: it gets an ARN."""
+        secret = self._store.get_secret(secrets_namespace(region), name)
+        created = secret.created_time if secret else self._clock.now()
+        found = SmSecret(name, region, self._account(), _suffix(), created, last_changed=created)
+        self._store.replace_record(RECORD_KIND, f"{region}/{name}", None, found.encode())
+        raw = self._store.get_record(RECORD_KIND, f"{region}/{name}")
+        return SmSecret.decode(raw) if raw is not None else found
+
+    def _save(self, found: SmSecret) -> None:
+        self._store.put_record(RECORD_KIND, f"{found.region}/{found.name}", found.encode())
+
+    def _purge(self, found: SmSecret) -> None:
+        self._store.delete_secret(secrets_namespace(found.region), found.name)
+        self._store.delete_record(RECORD_KIND, f"{found.region}/{found.name}")
+
+    # -- values
+    @staticmethod
+    def value_of(string: object, binary: bytes | None) -> StoredValue | None:
+        if string is not None and binary is not None:
+            raise SecretsManagerError(
+                "InvalidParameterException",
+                "You can't specify both a binary secret value and a string secret value in the "
+                "same secret.",
+            )
+        if binary is not None:
+            return StoredValue(binary=binary)
+        if string is not None:
+            if not isinstance(string, str) or len(string.encode()) > 65536:
+                raise SecretsManagerError(
+                    "ValidationException", "SecretString must be at most 65,536 bytes."
+                )
+            return StoredValue(string=string)
+        return None
+
+    def _check_token(self, token: object) -> str:
+        if token is None:
+            return str(uuid.uuid4())
+        if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+            raise SecretsManagerError(
+                "ValidationException", "ClientRequestToken must be 32-64 letters, digits or '-'."
+            )
+        return token
+
+    def _write(
+        self, identity: Identity, found: SmSecret, value: StoredValue, token: str
+    ) -> tuple[int, bool]:
+        """(version, written): the version under ``token``; with a token already used for the
+        same value, that version and nothing written (ClientRequestToken is idempotent)."""
+        known = found.tokens.get(token)
+        if known is not None:
+            if known[1] != value.digest():
+                raise SecretsManagerError(
+                    "ResourceExistsException",
+                    "You can't modify an existing version, you can only create a new version.",
+                )
+            return int(known[0]), False
+        namespace = secrets_namespace(found.region)
+        written = self._secrets.put(identity, namespace, found.name, value.data())
+        found.tokens[token] = [written.version, value.digest()]
+        found.last_changed = self._clock.now()
+        self._save(found)
+        return written.version, True
+
+    # -- operations
+    def create(
+        self,
+        identity: Identity,
+        region: str,
+        name: object,
+        value: StoredValue | None,
+        *,
+        token: object = None,
+        description: str = "",
+        kms_key_id: str = "",
+        tags: Mapping[str, str] | None = None,
+    ) -> tuple[SmSecret, int | None]:
+        checked = self._check_name(name)
+        namespace = secrets_namespace(region)
+        if not (
+            identity.allows("create", self._path(region, DATA, checked))
+            or identity.allows("update", self._path(region, DATA, checked))
+        ):
+            raise AccessDenied(
+                f"permission denied: create on {self._path(region, DATA, checked)!r}"
+            )
+        chosen = self._check_token(token)
+        self._ensure_namespace(namespace)
+        raw = self._store.get_record(RECORD_KIND, f"{region}/{checked}")
+        if raw is not None or self._store.get_secret(namespace, checked) is not None:
+            existing = SmSecret.decode(raw) if raw is not None else None
+            if existing is not None and existing.deletion_date:
+                raise SecretsManagerError(
+                    "InvalidRequestException",
+                    "You can't create this secret because a secret with this name is already "
+                    "scheduled for deletion.",
+                )
+            if existing is not None and value is not None and chosen in existing.tokens:
+                version, _ = self._write(identity, existing, value, chosen)
+                return existing, version  # the same request again
+            raise SecretsManagerError(
+                "ResourceExistsException",
+                f"The operation failed because the secret {checked} already exists.",
+            )
+        now = self._clock.now()
+        found = SmSecret(
+            checked,
+            region,
+            self._account(),
+            _suffix(),
+            now,
+            description,
+            kms_key_id,
+            dict(tags or {}),
+            last_changed=now,
+        )
+        if not self._store.replace_record(RECORD_KIND, f"{region}/{checked}", None, found.encode()):
+            raise SecretsManagerError(
+                "ResourceExistsException",
+                f"The operation failed because the secret {checked} already exists.",
+            )
+        if value is None:
+            return found, None
+        version, _ = self._write(identity, found, value, chosen)
+        return found, version
+
+    def get_value(
+        self,
+        identity: Identity,
+        region: str,
+        secret_id: object,
+        version_id: object = None,
+        stage: object = None,
+    ) -> tuple[SmSecret, SecretValue, list[str]]:
+        """(secret, value, its stages)."""
+        name = self._name_of(region, secret_id)
+        namespace = secrets_namespace(region)
+        self._secrets.check_read(identity, namespace, name)  # before any look-up
+        found = self._load(region, name)
+        if version_id is not None and not isinstance(version_id, str):
+            raise SecretsManagerError("ValidationException", "VersionId is a string.")
+        if stage is not None and not isinstance(stage, str):
+            raise SecretsManagerError("ValidationException", "VersionStage is a string.")
+        stages = self.stages(found)
+        number: int | None = None
+        if version_id is not None:
+            number = found.version_of(version_id)
+            if number is None:
+                raise _not_found(
+                    "Secrets Manager can't find the specified secret value for VersionId: "
+                    f"{version_id}"
+                )
+            if stage is not None and stage not in stages.get(number, []):
+                raise SecretsManagerError(
+                    "InvalidRequestException",
+                    "You provided a VersionStage that is not associated to the provided VersionId.",
+                )
+        elif stage is not None:
+            number = next((n for n, s in stages.items() if stage in s), None)
+            if number is None:
+                raise _not_found(
+                    f"Secrets Manager can't find the specified secret value for staging label: "
+                    f"{stage}"
+                )
+        else:
+            number = next((n for n, s in stages.items() if "AWSCURRENT" in s), None)
+            if number is None:
+                raise _not_found(
+                    "Secrets Manager can't find the specified secret value for staging label: "
+                    "AWSCURRENT"
+                )
+        try:
+            value = self._secrets.read_unchecked(namespace, name, number)
+        except (NotFound, SecretDeleted):
+            raise _not_found() from None
+        return found, value, stages.get(number, [])
+
+    def stages(self, found: SmSecret) -> dict[int, list[str]]:
+        """Version -> its Secrets Manager stages."""
+        namespace = secrets_namespace(found.region)
+        secret = self._store.get_secret(namespace, found.name)
+        if secret is None:
+            return {}
+        labels: dict[str, int] = dict(secret.settings.get("labels", {}))
+        if "current" not in labels and secret.current_version:
+            labels["current"] = secret.current_version
+            if secret.current_version > 1 and "previous" not in labels:
+                labels["previous"] = secret.current_version - 1
+        by_version: dict[int, list[str]] = {}
+        reverse = {v: k for k, v in _STAGES.items()}
+        for label, version in sorted(labels.items()):
+            by_version.setdefault(int(version), []).append(reverse.get(label, label))
+        return by_version
+
+    def put_value(
+        self, identity: Identity, region: str, secret_id: object, value: StoredValue, token: object
+    ) -> tuple[SmSecret, int]:
+        name = self._name_of(region, secret_id)
+        path = self._path(region, DATA, name)
+        if not (identity.allows("create", path) or identity.allows("update", path)):
+            raise AccessDenied(f"permission denied: update on {path!r}")
+        found = self._load(region, name)
+        self._ensure_labels(found)
+        version, _ = self._write(identity, found, value, self._check_token(token))
+        return found, version
+
+    def _ensure_labels(self, found: SmSecret) -> None:
+        """Give the secret explicit labels before a write, so the write moves AWSCURRENT and
+        AWSPREVIOUS as Secrets Manager does (staging.py)."""
+        namespace = secrets_namespace(found.region)
+        secret = self._store.get_secret(namespace, found.name)
+        if secret is not None and secret.current_version and "labels" not in secret.settings:
+            self._secrets.promote(namespace, found.name, secret.current_version)
+
+    def update(
+        self,
+        identity: Identity,
+        region: str,
+        secret_id: object,
+        *,
+        value: StoredValue | None,
+        token: object,
+        description: object = None,
+        kms_key_id: object = None,
+    ) -> tuple[SmSecret, int | None]:
+        name = self._name_of(region, secret_id)
+        identity.require("update", self._path(region, METADATA, name))
+        found = self._load(region, name)
+        if description is not None:
+            if not isinstance(description, str) or len(description) > 2048:
+                raise SecretsManagerError(
+                    "ValidationException", "Description is at most 2048 characters."
+                )
+            found.description = description
+        if kms_key_id is not None:
+            if not isinstance(kms_key_id, str):
+                raise SecretsManagerError("ValidationException", "KmsKeyId is a string.")
+            found.kms_key_id = kms_key_id
+        self._save(found)
+        if value is None:
+            return found, None
+        self._ensure_labels(found)
+        version, _ = self._write(identity, found, value, self._check_token(token))
+        return found, version
+
+    def describe(self, identity: Identity, region: str, secret_id: object) -> SmSecret:
+        name = self._name_of(region, secret_id)
+        identity.require("read", self._path(region, METADATA, name))
+        return self._load(region, name, deleted_ok=True)
+
+    def versions(
+        self, identity: Identity, region: str, secret_id: object
+    ) -> tuple[SmSecret, list[tuple[int, float]]]:
+        found = self.describe(identity, region, secret_id)
+        listed = self._store.list_versions(secrets_namespace(region), found.name)
+        return found, [(v.version, v.created_time) for v in listed if not v.destroyed]
+
+    def list_secrets(
+        self, identity: Identity, region: str, *, include_deleted: bool = False
+    ) -> list[SmSecret]:
+        namespace = secrets_namespace(region)
+        names = {
+            name
+            for record in self._store.list_records(RECORD_KIND)
+            for record_region, _, name in [record.partition("/")]
+            if record_region == region
+        }
+        after = ""
+        while True:  # and those written through another surface, not seen here yet
+            page = self._store.scan_secrets(namespace, after, 1000)
+            names.update(secret.path for secret in page)
+            if len(page) < 1000:
+                break
+            after = page[-1].path
+        found = []
+        for name in sorted(names):
+            if not identity.can_see_secret(namespace, name):
+                continue
+            try:
+                found.append(self._load(region, name, deleted_ok=include_deleted))
+            except SecretsManagerError:
+                continue
+        return found
+
+    def delete(
+        self,
+        identity: Identity,
+        region: str,
+        secret_id: object,
+        *,
+        window_days: int | None,
+        force: bool,
+    ) -> SmSecret:
+        name = self._name_of(region, secret_id)
+        identity.require("delete", self._path(region, METADATA, name))
+        if force and window_days is not None:
+            raise SecretsManagerError(
+                "InvalidParameterException",
+                "You can't use ForceDeleteWithoutRecovery in conjunction with "
+                "RecoveryWindowInDays.",
+            )
+        days = 30 if window_days is None else window_days
+        if not force and not 7 <= days <= 30:
+            raise SecretsManagerError(
+                "InvalidParameterException",
+                "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).",
+            )
+        found = self._load(region, name, deleted_ok=True)
+        now = self._clock.now()
+        if force:
+            self._purge(found)
+            found.deletion_date = now
+            return found
+        if found.deletion_date:
+            raise SecretsManagerError("InvalidRequestException", _MARKED)
+        found.deletion_date = now + days * _DAY
+        self._save(found)
+        return found
+
+    def restore(self, identity: Identity, region: str, secret_id: object) -> SmSecret:
+        name = self._name_of(region, secret_id)
+        identity.require("update", self._path(region, METADATA, name))
+        found = self._load(region, name, deleted_ok=True)
+        found.deletion_date = 0.0
+        self._save(found)
+        return found
+
+    def tag(
+        self, identity: Identity, region: str, secret_id: object, tags: Mapping[str, str]
+    ) -> None:
+        name = self._name_of(region, secret_id)
+        identity.require("update", self._path(region, METADATA, name))
+        found = self._load(region, name)
+        found.tags = {**found.tags, **tags}
+        if len(found.tags) > 50:
+            raise SecretsManagerError("LimitExceededException", "A secret has at most 50 tags.")
+        self._save(found)
+
+    def untag(self, identity: Identity, region: str, secret_id: object, names: list[str]) -> None:
+        name = self._name_of(region, secret_id)
+        identity.require("update", self._path(region, METADATA, name))
+        found = self._load(region, name)
+        found.tags = {k: v for k, v in found.tags.items() if k not in names}
+        self._save(found)
+
+
+def _suffix() -> str:
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    return "".join(secrets.choice(alphabet) for _ in range(6))

@@ -1,0 +1,319 @@
+"""AWS Secrets Manager on a real strongroom server, through boto3 and the AWS CLI, side by side
+with moto's server mode, and as a view of the same secrets the native and Vault APIs see."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.canary import find_canaries, read_tree
+from tests.helpers import MotoServer, StrongroomServer, aws_client
+
+DEV_KEY = ("testing", "testing")
+REGION = "us-east-1"
+ROOT = {"Authorization": "Bearer sm-root", "X-Vault-Token": "sm-root"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StrongroomServer]:
+    extra = ["--aws-access-key", ":".join(DEV_KEY)]
+    started = StrongroomServer(tmp_path_factory.mktemp("aws-sm") / "data", "sm-root", extra)
+    started.start()
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+def _sm(endpoint: str, key: tuple[str, str] = DEV_KEY) -> Any:
+    return aws_client("secretsmanager", endpoint, REGION, key)
+
+
+@pytest.fixture
+def sm(server: StrongroomServer) -> Any:
+    return _sm(server.addr)
+
+
+def _code(action: Callable[[], object]) -> str:
+    try:
+        action()
+    except ClientError as exc:
+        return str(exc.response["Error"]["Code"])
+    return "ok"
+
+
+def _name(label: str) -> str:
+    return f"{label}/{secrets.token_hex(4)}"
+
+
+def test_values_versions_and_stages(sm: Any) -> None:
+    name = _name("app")
+    text = '{"user": "app",  "password": "s3cret"}'  # kept byte for byte, spaces too
+    made = sm.create_secret(
+        Name=name, SecretString=text, Description="db", Tags=[{"Key": "t", "Value": "1"}]
+    )
+    assert made["ARN"].startswith(f"arn:aws:secretsmanager:{REGION}:000000000000:secret:{name}-")
+    first = made["VersionId"]
+    read = sm.get_secret_value(SecretId=name)
+    assert read["SecretString"] == text and read["VersionStages"] == ["AWSCURRENT"]
+    assert read["VersionId"] == first
+    token = str(uuid.uuid4())
+    second = sm.put_secret_value(SecretId=made["ARN"], SecretString="v2", ClientRequestToken=token)
+    assert second["VersionId"] == token
+    again = sm.put_secret_value(SecretId=name, SecretString="v2", ClientRequestToken=token)
+    assert again["VersionId"] == token  # the same request: the same version, nothing written
+    assert (
+        _code(
+            lambda: sm.put_secret_value(SecretId=name, SecretString="v3", ClientRequestToken=token)
+        )
+        == "ResourceExistsException"
+    )
+    assert sm.get_secret_value(SecretId=name)["SecretString"] == "v2"
+    assert sm.get_secret_value(SecretId=name, VersionStage="AWSPREVIOUS")["SecretString"] == text
+    assert sm.get_secret_value(SecretId=name, VersionId=first)["SecretString"] == text
+    assert (
+        _code(
+            lambda: sm.get_secret_value(SecretId=name, VersionId=first, VersionStage="AWSCURRENT")
+        )
+        == "InvalidRequestException"
+    )
+    partial = made["ARN"].rsplit("-", 1)[0]  # an ARN without the random suffix resolves too
+    assert sm.get_secret_value(SecretId=partial)["SecretString"] == "v2"
+    stages = sm.describe_secret(SecretId=name)["VersionIdsToStages"]
+    assert stages == {first: ["AWSPREVIOUS"], token: ["AWSCURRENT"]}
+    versions = sm.list_secret_version_ids(SecretId=name)["Versions"]
+    assert [v["VersionId"] for v in versions] == [token, first]
+    updated = sm.update_secret(SecretId=name, Description="new", SecretString="v3")
+    assert "VersionId" in updated and sm.describe_secret(SecretId=name)["Description"] == "new"
+    binary = bytes(range(256))
+    sm.create_secret(Name=name + "-bin", SecretBinary=binary)
+    assert sm.get_secret_value(SecretId=name + "-bin")["SecretBinary"] == binary
+    assert _code(lambda: sm.create_secret(Name=name, SecretString="x")) == "ResourceExistsException"
+    assert _code(lambda: sm.create_secret(Name="/lead", SecretString="x")) == "ValidationException"
+    assert (
+        _code(lambda: sm.get_secret_value(SecretId=_name("missing"))) == "ResourceNotFoundException"
+    )
+
+
+def test_delete_restore_tags_list_and_batch(sm: Any) -> None:
+    names = [_name("list") for _ in range(3)]
+    for i, name in enumerate(names):
+        sm.create_secret(Name=name, SecretString=f"v{i}", Tags=[{"Key": "team", "Value": f"t{i}"}])
+    found = sm.list_secrets(Filters=[{"Key": "name", "Values": [names[0]]}])["SecretList"]
+    assert [s["Name"] for s in found] == [names[0]]
+    by_tag = sm.list_secrets(Filters=[{"Key": "tag-value", "Values": ["t2"]}])["SecretList"]
+    assert names[2] in [s["Name"] for s in by_tag]
+    page = sm.list_secrets(MaxResults=1)
+    assert len(page["SecretList"]) == 1 and "NextToken" in page
+    sm.tag_resource(SecretId=names[0], Tags=[{"Key": "env", "Value": "prod"}])
+    sm.untag_resource(SecretId=names[0], TagKeys=["team"])
+    assert sm.describe_secret(SecretId=names[0])["Tags"] == [{"Key": "env", "Value": "prod"}]
+    batch = sm.batch_get_secret_value(SecretIdList=[names[0], names[1], _name("nope")])
+    assert sorted(v["SecretString"] for v in batch["SecretValues"]) == ["v0", "v1"]
+    assert [e["ErrorCode"] for e in batch["Errors"]] == ["ResourceNotFoundException"]
+    deleted = sm.delete_secret(SecretId=names[1], RecoveryWindowInDays=7)
+    assert "DeletionDate" in deleted
+    assert _code(lambda: sm.get_secret_value(SecretId=names[1])) == "InvalidRequestException"
+    assert names[1] not in [s["Name"] for s in sm.list_secrets()["SecretList"]]
+    planned = sm.list_secrets(IncludePlannedDeletion=True)["SecretList"]
+    assert names[1] in [s["Name"] for s in planned]
+    assert (
+        _code(lambda: sm.create_secret(Name=names[1], SecretString="x"))
+        == "InvalidRequestException"
+    )
+    sm.restore_secret(SecretId=names[1])
+    assert sm.get_secret_value(SecretId=names[1])["SecretString"] == "v1"
+    assert (
+        _code(lambda: sm.delete_secret(SecretId=names[2], RecoveryWindowInDays=3))
+        == "InvalidParameterException"
+    )
+    assert (
+        _code(
+            lambda: sm.delete_secret(
+                SecretId=names[2], RecoveryWindowInDays=7, ForceDeleteWithoutRecovery=True
+            )
+        )
+        == "InvalidParameterException"
+    )
+    sm.delete_secret(SecretId=names[2], ForceDeleteWithoutRecovery=True)
+    assert _code(lambda: sm.get_secret_value(SecretId=names[2])) == "ResourceNotFoundException"
+    sm.create_secret(Name=names[2], SecretString="reborn")  # a name force-deleted is free again
+    password = sm.get_random_password(PasswordLength=40, ExcludePunctuation=True)["RandomPassword"]
+    assert len(password) == 40 and password.isalnum()
+
+
+def test_one_data_model_across_surfaces(server: StrongroomServer, sm: Any) -> None:
+    """boto3 -> the native API, the Vault API and the CLI; the Vault API -> boto3."""
+    name = _name("shared")
+    sm.create_secret(Name=name, SecretString="from-boto3")
+    native = httpx.get(f"{server.addr}/api/v1/secrets/aws-{REGION}/{name}", headers=ROOT)
+    assert native.json()["data"] == {"SecretString": "from-boto3"}
+    vault = httpx.get(f"{server.addr}/v1/aws-{REGION}/data/{name}", headers=ROOT)
+    assert vault.json()["data"]["data"] == {"SecretString": "from-boto3"}
+    env = {**os.environ, "STRONGROOM_ADDR": server.addr, "STRONGROOM_TOKEN": "sm-root"}
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "strongroom",
+            "kv",
+            "get",
+            "--field",
+            "SecretString",
+            f"aws-{REGION}/{name}",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert cli.stdout.strip() == "from-boto3", cli.stderr
+    other = _name("from-vault")
+    written = httpx.post(
+        f"{server.addr}/v1/aws-{REGION}/data/{other}",
+        headers=ROOT,
+        json={"data": {"user": "u", "pw": "p"}},
+    )
+    assert written.status_code == 200
+    read = sm.get_secret_value(SecretId=other)
+    assert json.loads(read["SecretString"]) == {"user": "u", "pw": "p"}
+    listed = sm.list_secrets(Filters=[{"Key": "name", "Values": [other]}])["SecretList"]
+    assert [s["Name"] for s in listed] == [other]  # written elsewhere, listed here too
+    assert sm.describe_secret(SecretId=other)["Name"] == other
+
+
+def test_an_issued_key_reads_only_what_its_policy_grants(server: StrongroomServer, sm: Any) -> None:
+    mine, theirs = _name("team-a"), _name("team-b")
+    sm.create_secret(Name=mine, SecretString="a")
+    sm.create_secret(Name=theirs, SecretString="b")
+    policy = f'path "aws-{REGION}/data/{mine}" {{ capabilities = ["read"] }}'
+    httpx.put(
+        f"{server.addr}/api/v1/sys/policies/acl/sm-a", headers=ROOT, json={"policy": policy}
+    ).raise_for_status()
+    issued = httpx.post(
+        f"{server.addr}/api/v1/sys/aws/credentials", headers=ROOT, json={"policies": ["sm-a"]}
+    ).json()["data"]
+    reader = _sm(server.addr, (issued["access_key_id"], issued["secret_access_key"]))
+    assert reader.get_secret_value(SecretId=mine)["SecretString"] == "a"
+    assert _code(lambda: reader.get_secret_value(SecretId=theirs)) == "AccessDeniedException"
+    assert (
+        _code(lambda: reader.get_secret_value(SecretId=_name("absent"))) == "AccessDeniedException"
+    )
+    assert (
+        _code(lambda: reader.put_secret_value(SecretId=mine, SecretString="x"))
+        == "AccessDeniedException"
+    )
+    assert [s["Name"] for s in reader.list_secrets()["SecretList"]] == [mine]
+
+
+def test_the_aws_cli_reads_a_secret(server: StrongroomServer, sm: Any, tmp_path: Path) -> None:
+    name = _name("cli")
+    sm.create_secret(Name=name, SecretString="from-the-cli")
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": DEV_KEY[0],
+        "AWS_SECRET_ACCESS_KEY": DEV_KEY[1],
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ENDPOINT_URL": server.addr,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    read = subprocess.run(
+        [
+            "aws",
+            "secretsmanager",
+            "get-secret-value",
+            "--secret-id",
+            name,
+            "--query",
+            "SecretString",
+            "--output",
+            "text",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert read.returncode == 0 and read.stdout.strip() == "from-the-cli", read.stderr
+    missing = subprocess.run(
+        ["aws", "secretsmanager", "get-secret-value", "--secret-id", _name("none")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert missing.returncode != 0 and "ResourceNotFoundException" in missing.stderr
+
+
+def _scenario(sm: Any, name: str) -> list[str]:
+    token = "a" * 32
+    steps: list[Callable[[], object]] = [
+        lambda: sm.create_secret(Name=name, SecretString="v1"),
+        lambda: sm.create_secret(Name=name, SecretString="v1"),
+        lambda: sm.get_secret_value(SecretId=name),
+        lambda: sm.put_secret_value(SecretId=name, SecretString="v2", ClientRequestToken=token),
+        lambda: sm.put_secret_value(SecretId=name, SecretString="v2", ClientRequestToken=token),
+        lambda: sm.put_secret_value(SecretId=name, SecretString="v3", ClientRequestToken=token),
+        lambda: sm.get_secret_value(SecretId=name, VersionStage="AWSPREVIOUS"),
+        lambda: sm.get_secret_value(SecretId=name, VersionStage="AWSPENDING"),
+        lambda: sm.get_secret_value(SecretId=name + "-missing"),
+        lambda: sm.describe_secret(SecretId=name),
+        lambda: sm.tag_resource(SecretId=name, Tags=[{"Key": "k", "Value": "v"}]),
+        lambda: sm.delete_secret(SecretId=name, RecoveryWindowInDays=3),
+        lambda: sm.delete_secret(SecretId=name, RecoveryWindowInDays=7),
+        lambda: sm.get_secret_value(SecretId=name),
+        lambda: sm.put_secret_value(SecretId=name, SecretString="v4"),
+        lambda: sm.restore_secret(SecretId=name),
+        lambda: sm.get_secret_value(SecretId=name),
+        lambda: sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True),
+        lambda: sm.get_secret_value(SecretId=name),
+    ]
+    return [_code(step) for step in steps]
+
+
+# Where moto departs from AWS, strongroom follows AWS: moto writes a new version of a secret
+# scheduled for deletion, which AWS refuses ("You can't perform this operation on the secret
+# because it was marked for deletion.").
+AWS_NOT_MOTO = {14: ("InvalidRequestException", "ok")}
+
+
+def test_the_same_calls_against_moto_and_strongroom(
+    server: StrongroomServer, moto: MotoServer
+) -> None:
+    name = _name("diff")
+    ours = _scenario(_sm(server.addr), name)
+    theirs = _scenario(_sm(moto.endpoint), name)
+    for step, (aws, moto_says) in AWS_NOT_MOTO.items():
+        assert (ours[step], theirs[step]) == (aws, moto_says), step
+        theirs[step] = aws
+    assert ours == theirs, list(zip(ours, theirs, strict=True))
+
+
+def test_secrets_manager_canaries(tmp_path: Path) -> None:
+    extra = ["--aws-access-key", ":".join(DEV_KEY), "--access-log"]
+    server = StrongroomServer(tmp_path / "data", "sm-canary", extra=extra).start()
+    planted = [f"CANARY-sm-{secrets.token_hex(12)}" for _ in range(3)]
+    try:
+        sm = _sm(server.addr)
+        sm.create_secret(Name="c/one", SecretString=planted[0])
+        sm.put_secret_value(SecretId="c/one", SecretBinary=planted[1].encode())
+        assert sm.get_secret_value(SecretId="c/one")["SecretBinary"] == planted[1].encode()
+        sm.batch_get_secret_value(SecretIdList=["c/one"])
+        _code(lambda: sm.put_secret_value(SecretId="c/absent", SecretString=planted[2]))
+    finally:
+        server.stop()
+    artifacts = {**read_tree(tmp_path / "data"), "server.log": server.log_path.read_bytes()}
+    assert find_canaries(artifacts, planted) == []
