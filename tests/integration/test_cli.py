@@ -214,6 +214,11 @@ def test_server_flags_that_cannot_work_are_refused_at_start(tmp_path: Path) -> N
     assert file_seal.exit_code == 2 and "--seal-key-file" in file_seal.output
     no_audit = runner.invoke(cli, ["server", *data])
     assert no_audit.exit_code == 2 and "--audit-file" in no_audit.output
+    audited = ["--audit-file", str(tmp_path / "a.log")]
+    dev_key = runner.invoke(cli, ["server", *data, *audited, "--aws-access-key", "id:secret"])
+    assert dev_key.exit_code == 2 and "dev mode" in dev_key.output  # a fixed key is dev's only
+    account = runner.invoke(cli, ["server", "--dev", *data, "--aws-account-id", "12345"])
+    assert account.exit_code == 2 and "12 digits" in account.output
     assert not (tmp_path / "d").exists()
 
 

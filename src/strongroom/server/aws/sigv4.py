@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,9 @@ MAX_PRESIGNED_SECONDS = 7 * 24 * 3600
 _ALGORITHM = "AWS4-HMAC-SHA256"
 _DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 _MAX_AUTHORIZATION = 4096
+_AMZ_DATE = re.compile(r"[0-9]{8}T[0-9]{6}Z")
+_SIGNING_KEY_ENTRIES = 1024
+_SIGNING_KEYS: dict[tuple[str, str, str, str], bytes] = {}
 
 
 class SignatureError(Exception):
@@ -177,8 +181,19 @@ def _build(
 
 
 def _check_time(claim: _Claim, now: datetime) -> None:
+    stamp = claim.amz_date
     try:
-        signed_at = datetime.strptime(claim.amz_date, _DATE_FORMAT).replace(tzinfo=UTC)
+        if not _AMZ_DATE.fullmatch(stamp):
+            raise ValueError(stamp)
+        signed_at = datetime(
+            int(stamp[0:4]),
+            int(stamp[4:6]),
+            int(stamp[6:8]),
+            int(stamp[9:11]),
+            int(stamp[11:13]),
+            int(stamp[13:15]),
+            tzinfo=UTC,
+        )
     except ValueError:
         raise _incomplete("X-Amz-Date must be in the form 20261129T120000Z.") from None
     if claim.expires is not None:
@@ -216,9 +231,16 @@ def _sha256(data: bytes) -> str:
 
 
 def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
-    key = f"AWS4{secret}".encode()
-    for part in (date, region, service, "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    """The day's signing key (four HMACs), kept for the day: most requests reuse it."""
+    cache_key = (secret, date, region, service)
+    key = _SIGNING_KEYS.get(cache_key)
+    if key is None:
+        key = f"AWS4{secret}".encode()
+        for part in (date, region, service, "aws4_request"):
+            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        if len(_SIGNING_KEYS) >= _SIGNING_KEY_ENTRIES:
+            _SIGNING_KEYS.clear()
+        _SIGNING_KEYS[cache_key] = key
     return key
 
 
