@@ -317,3 +317,37 @@ def test_secrets_manager_canaries(tmp_path: Path) -> None:
         server.stop()
     artifacts = {**read_tree(tmp_path / "data"), "server.log": server.log_path.read_bytes()}
     assert find_canaries(artifacts, planted) == []
+
+
+def test_dev_reset_wipes_every_region(server: StrongroomServer, sm: Any) -> None:
+    """Last in this module: it wipes what the other tests made."""
+    sm.create_secret(Name=_name("reset"), SecretString="x")
+    east_kms = aws_client("kms", server.addr, REGION, DEV_KEY)
+    west = aws_client("secretsmanager", server.addr, "eu-west-1", DEV_KEY)
+    east_kms.create_key()
+    west.create_secret(Name=_name("reset"), SecretString="y")
+    reset = httpx.post(f"{server.addr}/api/v1/sys/dev/reset", headers=ROOT)
+    assert reset.status_code == 200 and reset.json()["data"]["namespaces"] >= 3
+    assert sm.list_secrets()["SecretList"] == [] and west.list_secrets()["SecretList"] == []
+    assert east_kms.list_keys()["Keys"] == []
+    sm.create_secret(Name="after/reset", SecretString="fresh")  # a fresh account, usable at once
+    assert sm.get_secret_value(SecretId="after/reset")["SecretString"] == "fresh"
+    nobody = httpx.post(f"{server.addr}/api/v1/sys/dev/reset")
+    assert nobody.status_code == 401
+
+
+def test_dev_reset_is_refused_outside_dev_mode(tmp_path: Path) -> None:
+    from strongroom.auth import Identity
+    from strongroom.config import ServerSettings
+    from strongroom.errors import BadRequest
+    from strongroom.server.node import Node
+
+    node = Node(ServerSettings(tmp_path / "data", seal="file", seal_key_file=tmp_path / "k"))
+    node.seal_manager.initialize()
+    node.seal_manager.auto_unseal()
+    try:
+        runtime = node._open()
+        with pytest.raises(BadRequest, match="dev mode only"):
+            runtime.services.dev_reset.reset(Identity.system())
+    finally:
+        node.close()

@@ -35,6 +35,7 @@ from strongroom.service.auth_methods import AuthMethodService
 from strongroom.service.aws_credentials import AwsCredentialService
 from strongroom.service.aws_kms import KmsService
 from strongroom.service.aws_secrets import SecretsManagerService
+from strongroom.service.dev_reset import DevReset
 from strongroom.service.keys import DataKeyService
 from strongroom.service.listing import ListingService
 from strongroom.service.named_keys import NamedKeyStore
@@ -181,6 +182,7 @@ class Runtime:
             ),
             aws_keys=aws_keys,
             aws_credentials=AwsCredentialService(aws_keys, policies),
+            dev_reset=DevReset(store, namespaces, dev=settings.dev),
             limits=settings.limits,
             pause_if_busy=pause_if_busy,
         )

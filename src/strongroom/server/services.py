@@ -18,6 +18,7 @@ from strongroom.service.auth_methods import AuthMethodService
 from strongroom.service.aws_credentials import AwsCredentialService
 from strongroom.service.aws_kms import KmsService
 from strongroom.service.aws_secrets import SecretsManagerService
+from strongroom.service.dev_reset import DevReset
 from strongroom.service.keys import DataKeyService
 from strongroom.service.listing import ListingService
 from strongroom.service.namespaces import NamespaceService
@@ -47,5 +48,6 @@ class Services:
     aws_secrets: SecretsManagerService
     aws_keys: AccessKeyRegistry
     aws_credentials: AwsCredentialService
+    dev_reset: DevReset
     limits: Limits
     pause_if_busy: Callable[[], None]  # long batch jobs yield to request traffic

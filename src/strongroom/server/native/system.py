@@ -15,6 +15,7 @@ __all__ = [
     "audit_hash",
     "capabilities_self",
     "create_aws_credentials",
+    "dev_reset",
     "init",
     "list_audit",
     "list_aws_credentials",
@@ -119,6 +120,10 @@ def list_aws_credentials(call: Call) -> Answer:
 def revoke_aws_credentials(call: Call) -> Answer:
     call.services.aws_credentials.revoke(call.identity, call.params["access_key_id"])
     return Answer.empty()
+
+
+def dev_reset(call: Call) -> Answer:
+    return Answer({"data": call.services.dev_reset.reset(call.identity)})
 
 
 def rekey_cancel(call: Call) -> Answer:
@@ -243,6 +248,13 @@ SYSTEM_ROUTES = (
         "revokeAwsCredentials",
         "Revoke an AWS access key (sudo)",
         status=204,
+    ),
+    Route(
+        "POST",
+        f"{_Y}/dev/reset",
+        dev_reset,
+        "devReset",
+        "Dev mode only: wipe the AWS API's state in every region (sudo)",
     ),
     Route(
         "POST",
