@@ -35,6 +35,7 @@ from strongroom.service.auth_methods import AuthMethodService
 from strongroom.service.aws_credentials import AwsCredentialService
 from strongroom.service.aws_kms import KmsService
 from strongroom.service.aws_secrets import SecretsManagerService
+from strongroom.service.aws_ssm import SsmService
 from strongroom.service.dev_reset import DevReset
 from strongroom.service.keys import DataKeyService
 from strongroom.service.listing import ListingService
@@ -149,6 +150,14 @@ class Runtime:
             guard,
         )
         runtime.rotators = rotation_registry
+        aws_kms = KmsService(
+            store,
+            keyrings,
+            named_keys,
+            clock,
+            lambda: settings.aws_account_id,
+            lambda mount: runtime.namespaces.ensure(mount, kind="aws-kms"),
+        )
         dev_key = settings.aws_dev_key if settings.dev else None
         aws_keys = AccessKeyRegistry(store, policies, clock, dev_key)
         runtime.services = Services(
@@ -165,13 +174,14 @@ class Runtime:
             transit=transit,
             auth_methods=AuthMethodService(runtime.approle, runtime.userpass),
             wrapping=WrappingService(store, tokens, clock),
-            aws_kms=KmsService(
+            aws_kms=aws_kms,
+            aws_ssm=SsmService(
                 store,
-                keyrings,
-                named_keys,
+                secrets,
+                aws_kms,
                 clock,
                 lambda: settings.aws_account_id,
-                lambda mount: runtime.namespaces.ensure(mount, kind="aws-kms"),
+                lambda namespace: runtime.namespaces.ensure(namespace),
             ),
             aws_secrets=SecretsManagerService(
                 store,

@@ -18,6 +18,7 @@ from strongroom.service.auth_methods import AuthMethodService
 from strongroom.service.aws_credentials import AwsCredentialService
 from strongroom.service.aws_kms import KmsService
 from strongroom.service.aws_secrets import SecretsManagerService
+from strongroom.service.aws_ssm import SsmService
 from strongroom.service.dev_reset import DevReset
 from strongroom.service.keys import DataKeyService
 from strongroom.service.listing import ListingService
@@ -46,6 +47,7 @@ class Services:
     wrapping: WrappingService
     aws_kms: KmsService
     aws_secrets: SecretsManagerService
+    aws_ssm: SsmService
     aws_keys: AccessKeyRegistry
     aws_credentials: AwsCredentialService
     dev_reset: DevReset

@@ -359,6 +359,30 @@ class KmsService:
         key = self._resolve(identity, region, key_ref, "update", "keys")
         self._save(replace(key, tags={k: v for k, v in key.tags.items() if k not in names}))
 
+    # -- keys the services keep for themselves (alias/aws/…, as AWS-managed keys)
+    def ensure_service_key(self, region: str, alias: str) -> str:
+        """The key behind an AWS-managed alias (``alias/aws/ssm``), made on first use."""
+        found = self.alias_target(region, alias)
+        if found is not None:
+            return found
+        key = self.create_key(Identity.system(), region, description=f"Default key ({alias})")
+        now = self._clock.now()
+        doc = {"target": key.key_id, "created": now, "updated": now}
+        self._store.replace_record(ALIAS_KIND, f"{region}/{alias}", None, json.dumps(doc).encode())
+        return self.alias_target(region, alias) or key.key_id
+
+    def alias_target(self, region: str, alias: str) -> str | None:
+        raw = self._store.get_record(ALIAS_KIND, f"{region}/{alias}")
+        return str(json.loads(raw)["target"]) if raw is not None else None
+
+    @staticmethod
+    def names_key(blob: bytes, key_id: str) -> bool:
+        """Whether a CiphertextBlob names ``key_id``."""
+        try:
+            return parse_blob(blob).key_id == key_id
+        except DecryptionError:
+            return False
+
     # -- aliases
     def _check_alias(self, name: object) -> str:
         if not isinstance(name, str) or not name.startswith("alias/"):

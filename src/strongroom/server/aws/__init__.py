@@ -1,6 +1,6 @@
 """The AWS surface: ``POST /`` with ``X-Amz-Target`` in AWS's JSON 1.1 protocol, signed with
 SigV4 by an access key strongroom issued, for boto3, the AWS CLI and the AWS SDKs. KMS
-(``TrentService``) and Secrets Manager (``secretsmanager``); Parameter Store comes next
+(``TrentService``), Secrets Manager (``secretsmanager``) and Parameter Store (``AmazonSSM``)
 (docs/compat-aws.md)."""
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from typing import Any
 from strongroom.auth.aws_keys import AccessKeyRegistry
 from strongroom.server.aws.kms import KMS_ROUTES
 from strongroom.server.aws.secretsmanager import SECRETS_MANAGER_ROUTES
+from strongroom.server.aws.ssm import SSM_ROUTES
 from strongroom.server.aws.wire import SigV4, render, render_error
 from strongroom.server.surface import Surface
 
 __all__ = ["AWS_ROUTES", "aws_surface"]
 
-AWS_ROUTES = (*KMS_ROUTES, *SECRETS_MANAGER_ROUTES)
+AWS_ROUTES = (*KMS_ROUTES, *SECRETS_MANAGER_ROUTES, *SSM_ROUTES)
 
 
 def _target(scope: Mapping[str, Any]) -> str | None:

@@ -1,0 +1,436 @@
+"""AWS Systems Manager Parameter Store as a view of strongroom's secrets (the AWS surface's
+``AmazonSSM``).
+
+Where things live (per region; docs/compat-aws.md):
+
+- a parameter ``/a/b/c`` (or ``name``) in region ``R`` is the KV v2 secret ``aws-ssm-R/a/b/c``
+  (the leading slash is the surface's: ``/a`` and ``a`` are one name here, and the second one
+  made is refused as existing). Each version's data holds what Parameter Store keeps per
+  version: ``Value``, ``Type``, ``Description``, ``AllowedPattern``, ``Tier``, ``DataType`` and,
+  for a ``SecureString``, ``KeyId``. Versions are strongroom's, numbered from 1 as in SSM.
+- a ``SecureString``'s value is a KMS ``CiphertextBlob`` of strongroom's AWS KMS (the key named by
+  ``KeyId``, by default ``alias/aws/ssm``, made on first use), bound to the parameter's ARN as
+  AWS binds it (``{"PARAMETER_ARN": arn}``): reading it in clear needs ``decrypt`` on that key as
+  well as ``read`` on the parameter.
+- tags are the record ``aws-ssm-tags`` ``R/<name>``.
+
+Access is the KV v2 policy map of ``aws-ssm-R``, checked before any look-up."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from strongroom.auth import Identity
+from strongroom.clock import Clock
+from strongroom.errors import AccessDenied, BadRequest, NotFound, SecretDeleted
+from strongroom.policy.kv import DATA, METADATA, kv_policy_path
+from strongroom.service.aws_kms import KmsError, KmsService
+from strongroom.service.secrets import SecretService
+from strongroom.store.protocol import Store
+
+__all__ = [
+    "DEFAULT_KEY",
+    "MAX_VALUE_BYTES",
+    "TAGS_KIND",
+    "TYPES",
+    "Parameter",
+    "SsmError",
+    "SsmService",
+    "ssm_namespace",
+]
+
+TAGS_KIND = "aws-ssm-tags"
+TYPES = ("String", "StringList", "SecureString")
+DEFAULT_KEY = "alias/aws/ssm"
+MAX_VALUE_BYTES = {"Standard": 4096, "Advanced": 8192}
+_NAME = re.compile(r"^/?[A-Za-z0-9_.\-/]{1,2048}$")
+_MAX_DEPTH = 15
+
+
+class SsmError(BadRequest):
+    """An answer with Parameter Store's own code."""
+
+    def __init__(self, aws_code: str, message: str) -> None:
+        super().__init__(message or aws_code)
+        self.aws_code, self.message = aws_code, message  # AWS sends some with no message
+
+
+def ssm_namespace(region: str) -> str:
+    return f"aws-ssm-{region}"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One version of a parameter, as stored (a SecureString's value is its CiphertextBlob)."""
+
+    name: str
+    version: int
+    type: str
+    value: str
+    modified: float
+    key_id: str = ""
+    description: str = ""
+    allowed_pattern: str = ""
+    tier: str = "Standard"
+    data_type: str = "text"
+    labels: tuple[str, ...] = ()
+
+    def data(self) -> dict[str, str]:
+        doc = {
+            "Value": self.value,
+            "Type": self.type,
+            "Tier": self.tier,
+            "DataType": self.data_type,
+        }
+        for key, value in (
+            ("KeyId", self.key_id),
+            ("Description", self.description),
+            ("AllowedPattern", self.allowed_pattern),
+        ):
+            if value:
+                doc[key] = value
+        return doc
+
+
+class SsmService:
+    def __init__(
+        self,
+        store: Store,
+        secrets: SecretService,
+        kms: KmsService,
+        clock: Clock,
+        account: Callable[[], str],
+        ensure_namespace: Callable[[str], None],
+    ) -> None:
+        self._store = store
+        self._secrets = secrets
+        self._kms = kms
+        self._clock = clock
+        self._account = account
+        self._ensure_namespace = ensure_namespace
+
+    # -- names
+    def check_name(self, name: object) -> tuple[str, str]:
+        """(the name as given, its strongroom path)."""
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise SsmError(
+                "ValidationException",
+                'Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive) '
+                "and must use only a-z, A-Z, 0-9, _ . - and /.",
+            )
+        path = name.removeprefix("/")
+        if path.lower().startswith(("aws", "ssm")) or not path or path.count("/") >= _MAX_DEPTH:
+            raise SsmError(
+                "ValidationException",
+                'Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive), '
+                f"and has at most {_MAX_DEPTH} levels.",
+            )
+        if "//" in path or path.endswith("/") or any(p in (".", "..") for p in path.split("/")):
+            raise SsmError(
+                "ValidationException",
+                "Parameter name: strongroom keeps names canonical (no empty, '.' or '..' "
+                "level; docs/compat-aws.md).",
+            )
+        return name, path
+
+    def arn(self, region: str, name: str) -> str:
+        path = name.removeprefix("/")
+        return f"arn:aws:ssm:{region}:{self._account()}:parameter/{path}"
+
+    def _policy(self, region: str, area: str, path: str) -> str:
+        return kv_policy_path(ssm_namespace(region), area, path)
+
+    # -- values
+    def _seal(self, identity: Identity, region: str, name: str, key_id: str, value: str) -> str:
+        """The value sealed by the KMS key ``key_id``. The account's default key (``alias/aws/
+        ssm``) serves whoever may write the parameter, as AWS's does; another key needs the
+        caller's own ``encrypt`` grant on it."""
+        user = identity
+        if key_id == DEFAULT_KEY:
+            self._kms.ensure_service_key(region, DEFAULT_KEY)
+            user = Identity.system()
+        try:
+            _, blob = self._kms.encrypt(
+                user, region, key_id, value.encode(), {"PARAMETER_ARN": self.arn(region, name)}
+            )
+        except KmsError as exc:
+            raise SsmError(exc.aws_code, exc.message) from None
+        return base64.b64encode(blob).decode()
+
+    def reveal(self, identity: Identity, region: str, parameter: Parameter) -> str:
+        """A SecureString's value in clear (with the caller's ``decrypt`` grant on its key, unless
+        it is the account's default key), any other's as it is."""
+        if parameter.type != "SecureString":
+            return parameter.value
+        blob = base64.b64decode(parameter.value)
+        default = self._kms.alias_target(region, DEFAULT_KEY)
+        user = Identity.system() if default and self._kms.names_key(blob, default) else identity
+        try:
+            _, plaintext = self._kms.decrypt(
+                user, region, blob, {"PARAMETER_ARN": self.arn(region, parameter.name)}
+            )
+        except KmsError as exc:
+            raise SsmError(exc.aws_code, exc.message) from None
+        return plaintext.decode()
+
+    # -- operations
+    def put(
+        self,
+        identity: Identity,
+        region: str,
+        name: object,
+        value: object,
+        *,
+        type_: object = None,
+        overwrite: bool = False,
+        key_id: object = None,
+        description: object = None,
+        allowed_pattern: object = None,
+        tier: object = None,
+        data_type: object = None,
+    ) -> tuple[int, str]:
+        """(the new version, its tier)."""
+        given, path = self.check_name(name)
+        policy = self._policy(region, DATA, path)
+        if not (identity.allows("create", policy) or identity.allows("update", policy)):
+            raise AccessDenied(f"permission denied: create or update on {policy!r}")
+        namespace = ssm_namespace(region)
+        self._ensure_namespace(namespace)
+        current = self._latest(namespace, path)
+        if current is not None and not overwrite:
+            raise SsmError(
+                "ParameterAlreadyExists",
+                "The parameter already exists. To overwrite this value, set the overwrite option "
+                "in the request to true.",
+            )
+        if current is not None and current.name != given:
+            raise SsmError(
+                "ParameterAlreadyExists",
+                f"The parameter {current.name} already exists under the same name with or "
+                "without its leading slash (docs/compat-aws.md).",
+            )
+        chosen_type = type_ if type_ is not None else (current.type if current else None)
+        if chosen_type not in TYPES:
+            raise SsmError(
+                "ValidationException",
+                "1 validation error detected: Value at 'type' failed to satisfy constraint: "
+                "Member must satisfy enum value set: [SecureString, StringList, String]",
+            )
+        chosen_tier = tier or "Standard"
+        if chosen_tier == "Intelligent-Tiering":
+            chosen_tier = "Standard"
+        if chosen_tier not in MAX_VALUE_BYTES:
+            raise SsmError(
+                "ValidationException", "Tier is Standard, Advanced or Intelligent-Tiering."
+            )
+        if not isinstance(value, str) or not value:
+            raise SsmError("ValidationException", "Value must be a non-empty string.")
+        if len(value.encode()) > MAX_VALUE_BYTES[chosen_tier]:
+            raise SsmError(
+                "ValidationException",
+                "Standard tier parameters support a maximum parameter value of 4096 characters. "
+                "To create a larger parameter value, upgrade the parameter to use the advanced-"
+                "parameter tier."
+                if chosen_tier == "Standard"
+                else "Value is at most 8 KB.",
+            )
+        pattern = (
+            allowed_pattern
+            if allowed_pattern is not None
+            else (current.allowed_pattern if current else "")
+        )
+        if not isinstance(pattern, str) or len(pattern) > 1024:
+            raise SsmError("ValidationException", "AllowedPattern is a regular expression.")
+        if pattern:
+            try:
+                matched = re.fullmatch(pattern, value, flags=0) is not None
+            except re.error:
+                raise SsmError(
+                    "ValidationException", "AllowedPattern is not a valid regular expression."
+                ) from None
+            if not matched:
+                raise SsmError(
+                    "ParameterPatternMismatchException",
+                    f"Parameter value, cannot be validated against allowedPattern: {pattern}",
+                )
+        text = value
+        key = ""
+        if chosen_type == "SecureString":
+            key = str(key_id or (current.key_id if current and current.key_id else DEFAULT_KEY))
+            text = self._seal(identity, region, given, key, value)
+        elif key_id is not None:
+            raise SsmError("ValidationException", "KeyId is for SecureString parameters only.")
+        parameter = Parameter(
+            given,
+            0,
+            str(chosen_type),
+            text,
+            self._clock.now(),
+            key,
+            str(
+                description if description is not None else (current.description if current else "")
+            ),
+            pattern,
+            str(chosen_tier),
+            str(data_type or "text"),
+        )
+        written = self._secrets.put(identity, namespace, path, {**parameter.data(), "Name": given})
+        return written.version, str(chosen_tier)
+
+    def _latest(self, namespace: str, path: str) -> Parameter | None:
+        try:
+            value = self._secrets.read_unchecked(namespace, path, None)
+        except (NotFound, SecretDeleted):
+            return None
+        return _parameter(value.data, value.metadata.version, value.metadata.created_time, path)
+
+    def get(self, identity: Identity, region: str, selector: object) -> Parameter:
+        """``name``, ``name:version`` (a version number) or ``name:label`` (not supported yet)."""
+        if not isinstance(selector, str):
+            raise SsmError("ValidationException", "Name is a string.")
+        name, _, chosen = selector.partition(":")
+        given, path = self.check_name(name)
+        self._secrets.check_read(identity, ssm_namespace(region), path)
+        version: int | None = None
+        if chosen:
+            if not (chosen.isascii() and chosen.isdigit()):
+                raise SsmError(
+                    "ParameterVersionLabelNotFound",
+                    "Parameter labels are not supported yet; select a version by its number.",
+                )
+            version = int(chosen)
+        try:
+            value = self._secrets.read_unchecked(ssm_namespace(region), path, version)
+        except (NotFound, SecretDeleted):
+            if version is not None and self._exists(region, path):
+                raise SsmError(
+                    "ParameterVersionNotFound",
+                    f"Systems Manager could not find version {version} of {given}.",
+                ) from None
+            raise SsmError("ParameterNotFound", "") from None
+        return _parameter(value.data, value.metadata.version, value.metadata.created_time, path)
+
+    def _exists(self, region: str, path: str) -> bool:
+        return self._store.get_secret(ssm_namespace(region), path) is not None
+
+    def by_path(
+        self, identity: Identity, region: str, path: object, *, recursive: bool
+    ) -> list[Parameter]:
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise SsmError("ValidationException", "Path must begin with '/'.")
+        prefix = path.strip("/")
+        prefix = f"{prefix}/" if prefix else ""
+        namespace = ssm_namespace(region)
+        found: list[Parameter] = []
+        after = ""
+        while True:
+            page = self._store.scan_paths(namespace, prefix, after, 1000)
+            for item in page:
+                rest = item[len(prefix) :]
+                if not recursive and "/" in rest:
+                    continue
+                if not identity.allows("read", self._policy(region, DATA, item)):
+                    continue  # a caller sees only what it may read
+                parameter = self._latest(namespace, item)
+                if parameter is not None and parameter.name.startswith("/"):
+                    found.append(parameter)
+            if len(page) < 1000:
+                return found
+            after = page[-1]
+
+    def describe(self, identity: Identity, region: str) -> list[Parameter]:
+        namespace = ssm_namespace(region)
+        found: list[Parameter] = []
+        after = ""
+        while True:
+            page = self._store.scan_paths(namespace, "", after, 1000)
+            for item in page:
+                if identity.can_see_secret(namespace, item):
+                    parameter = self._latest(namespace, item)
+                    if parameter is not None:
+                        found.append(parameter)
+            if len(page) < 1000:
+                return found
+            after = page[-1]
+
+    def history(self, identity: Identity, region: str, name: object) -> list[Parameter]:
+        _, path = self.check_name(name)
+        namespace = ssm_namespace(region)
+        identity.require("read", self._policy(region, DATA, path))
+        versions = self._store.list_versions(namespace, path)
+        if not versions:
+            raise SsmError("ParameterNotFound", "")
+        found = []
+        for record in versions:
+            try:
+                value = self._secrets.read_unchecked(namespace, path, record.version)
+            except (NotFound, SecretDeleted):
+                continue
+            found.append(_parameter(value.data, record.version, value.metadata.created_time, path))
+        return found
+
+    def delete(self, identity: Identity, region: str, name: object) -> None:
+        _, path = self.check_name(name)
+        identity.require("delete", self._policy(region, METADATA, path))
+        if not self._store.delete_secret(ssm_namespace(region), path):
+            raise SsmError("ParameterNotFound", "")
+        self._store.delete_record(TAGS_KIND, f"{region}/{path}")
+
+    # -- tags
+    def tags(self, identity: Identity, region: str, name: object) -> dict[str, str]:
+        _, path = self.check_name(name)
+        identity.require("read", self._policy(region, METADATA, path))
+        if not self._exists(region, path):
+            raise SsmError("InvalidResourceId", "")
+        raw = self._store.get_record(TAGS_KIND, f"{region}/{path}")
+        return dict(json.loads(raw)) if raw is not None else {}
+
+    def set_tags(
+        self,
+        identity: Identity,
+        region: str,
+        name: object,
+        add: Mapping[str, str],
+        remove: list[str],
+    ) -> None:
+        _, path = self.check_name(name)
+        identity.require("update", self._policy(region, METADATA, path))
+        if not self._exists(region, path):
+            raise SsmError("InvalidResourceId", "")
+        raw = self._store.get_record(TAGS_KIND, f"{region}/{path}")
+        tags = {**(json.loads(raw) if raw is not None else {}), **add}
+        for key in remove:
+            tags.pop(key, None)
+        if len(tags) > 50:
+            raise SsmError("TooManyTagsError", "A parameter has at most 50 tags.")
+        self._store.put_record(TAGS_KIND, f"{region}/{path}", json.dumps(tags).encode())
+
+
+def _parameter(data: Any, version: int, created: str, path: str = "") -> Parameter:
+    doc: dict[str, Any] = data if isinstance(data, dict) else {}
+    if "Value" not in doc:  # written through another surface: its data, as a String
+        return Parameter(
+            "/" + path,
+            version,
+            "String",
+            json.dumps(doc, separators=(",", ":"), sort_keys=True),
+            datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp(),
+        )
+    return Parameter(
+        str(doc.get("Name") or "/" + path),
+        version,
+        str(doc.get("Type", "String")),
+        str(doc["Value"]),
+        datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp(),
+        str(doc.get("KeyId", "")),
+        str(doc.get("Description", "")),
+        str(doc.get("AllowedPattern", "")),
+        str(doc.get("Tier", "Standard")),
+        str(doc.get("DataType", "text")),
+    )
