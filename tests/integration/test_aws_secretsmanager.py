@@ -351,3 +351,84 @@ def test_dev_reset_is_refused_outside_dev_mode(tmp_path: Path) -> None:
             runtime.services.dev_reset.reset(Identity.system())
     finally:
         node.close()
+
+
+def test_rotate_secret_with_the_default_rotator(sm: Any) -> None:
+    name = _name("rotate")
+    sm.create_secret(Name=name, SecretString='{"username": "app", "password": "old"}')
+    first = sm.get_secret_value(SecretId=name)["VersionId"]
+    rotated = sm.rotate_secret(SecretId=name, RotationRules={"AutomaticallyAfterDays": 30})
+    current = sm.get_secret_value(SecretId=name)
+    assert current["VersionId"] == rotated["VersionId"] != first
+    value = json.loads(current["SecretString"])
+    assert (
+        value["username"] == "app" and value["password"] != "old" and len(value["password"]) == 32
+    )
+    previous = sm.get_secret_value(SecretId=name, VersionStage="AWSPREVIOUS")
+    assert json.loads(previous["SecretString"])["password"] == "old"
+    described = sm.describe_secret(SecretId=name)
+    assert described["RotationEnabled"] and described["RotationRules"] == {
+        "AutomaticallyAfterDays": 30
+    }
+    assert "NextRotationDate" in described and "LastRotatedDate" in described
+    sm.cancel_rotate_secret(SecretId=name)
+    assert not sm.describe_secret(SecretId=name)["RotationEnabled"]
+    unknown = "arn:aws:lambda:us-east-1:000000000000:function:no-such-rotator"
+    assert _code(lambda: sm.rotate_secret(SecretId=name, RotationLambdaARN=unknown)) == (
+        "InvalidRequestException"
+    )
+
+
+def test_the_seeds_rotate_secret_example(tmp_path: Path) -> None:
+    """The seed's code as it is: rotate_secret naming a Lambda, whose handler calls
+    update_secret. Here the "Lambda" is a rotator registered in strongroom under the function's
+    name, in a server embedded in this process."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from strongroom.config import ServerSettings
+    from strongroom.rotation.rotators import CallableRotator, RotationContext
+    from strongroom.server.app import create_app
+    from tests.helpers import free_port
+
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    secrets_manager = aws_client("secretsmanager", endpoint, REGION, DEV_KEY)
+
+    def lambda_handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+        # (the seed's function, verbatim in what it does)
+        new_secret = "new_secret_value"
+        secrets_manager.update_secret(SecretId="my_secret", SecretString=new_secret)
+        return {"statusCode": 200, "statusMessage": "OK"}
+
+    def create(ctx: RotationContext) -> dict[str, Any]:
+        event = {"Step": "createSecret", "SecretId": "my_secret", "ClientRequestToken": ctx.token}
+        assert lambda_handler(event, None)["statusCode"] == 200
+        return ctx.read_secret(f"{ctx.namespace}/{ctx.path}")  # what the function wrote
+
+    settings = ServerSettings(
+        tmp_path / "data", port=port, dev=True, root_token="seed-root", aws_dev_key=DEV_KEY
+    )
+    app = create_app(settings, rotators=[CallableRotator("rotate_secret", create=create)])
+    embedded = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=embedded.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not embedded.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        secrets_manager.create_secret(Name="my_secret", SecretString="old_secret_value")
+        # Rotate a secret (the seed's call)
+        secrets_manager.rotate_secret(
+            SecretId="my_secret",
+            RotationLambdaARN="arn:aws:lambda:region:account-id:function:rotate_secret",
+        )
+        assert secrets_manager.get_secret_value(SecretId="my_secret")["SecretString"] == (
+            "new_secret_value"
+        )
+    finally:
+        embedded.should_exit = True
+        thread.join(timeout=30)
+        app.node.close()

@@ -223,6 +223,14 @@ class RotationService:
         return True
 
     # -- running
+    def knows(self, rotator: str) -> bool:
+        """Whether a rotator of this name is registered with this server."""
+        try:
+            self._rotators.get(rotator)
+        except BadRequest:
+            return False
+        return True
+
     def rotate_now(self, identity: Identity, namespace: str, path: str) -> RunResult:
         name = self._name(namespace, path)
         identity.require("update", f"sys/rotation/{name}")

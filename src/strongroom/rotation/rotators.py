@@ -146,10 +146,11 @@ class CallableRotator(Rotator):
 
 
 def builtin_rotators() -> list[Rotator]:
+    from strongroom.rotation.aws_rotator import AwsDefaultRotator
     from strongroom.rotation.postgres_rotator import PostgresRotator
     from strongroom.rotation.webhook import WebhookRotator
 
-    return [RandomRotator(), PostgresRotator(), WebhookRotator()]
+    return [RandomRotator(), PostgresRotator(), WebhookRotator(), AwsDefaultRotator()]
 
 
 class RotatorRegistry:

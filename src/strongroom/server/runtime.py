@@ -189,6 +189,7 @@ class Runtime:
                 clock,
                 lambda: settings.aws_account_id,
                 lambda namespace: runtime.namespaces.ensure(namespace),
+                lambda: rotation,
             ),
             aws_keys=aws_keys,
             aws_credentials=AwsCredentialService(aws_keys, policies),

@@ -27,7 +27,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from strongroom.auth import Identity
 from strongroom.clock import Clock
@@ -40,6 +40,7 @@ from strongroom.types import SecretValue
 
 __all__ = [
     "RECORD_KIND",
+    "Rotations",
     "SecretsManagerError",
     "SecretsManagerService",
     "SmSecret",
@@ -112,6 +113,8 @@ class SmSecret:
     tokens: dict[str, list[Any]] = field(default_factory=dict)  # token -> [version, digest]
     last_changed: float = 0.0
     last_accessed: float = 0.0
+    rotation_lambda_arn: str = ""
+    rotation_days: int = 0
 
     @property
     def arn(self) -> str:
@@ -150,6 +153,24 @@ class SmSecret:
         return cls(**json.loads(raw))
 
 
+class Rotations(Protocol):
+    """What RotateSecret needs of strongroom's rotation engine (rotation/engine.py)."""
+
+    def configure(
+        self, identity: Identity, namespace: str, path: str, *, rotator: str, interval: float
+    ) -> object: ...
+
+    def rotate_now(self, identity: Identity, namespace: str, path: str) -> Any: ...
+
+    def cancel(self, identity: Identity, namespace: str, path: str) -> bool: ...
+
+    def remove(self, identity: Identity, namespace: str, path: str) -> None: ...
+
+    def status(self, identity: Identity, namespace: str, path: str) -> Any: ...
+
+    def knows(self, rotator: str) -> bool: ...
+
+
 class SecretsManagerService:
     def __init__(
         self,
@@ -158,12 +179,14 @@ class SecretsManagerService:
         clock: Clock,
         account: Callable[[], str],
         ensure_namespace: Callable[[str], None],
+        rotations: Callable[[], Rotations] | None = None,
     ) -> None:
         self._store = store
         self._secrets = secrets
         self._clock = clock
         self._account = account
         self._ensure_namespace = ensure_namespace
+        self._rotations = rotations
 
     # -- names
     def _check_name(self, name: object) -> str:
@@ -544,6 +567,97 @@ class SecretsManagerService:
         found.deletion_date = 0.0
         self._save(found)
         return found
+
+    # -- rotation, on strongroom's rotation engine
+    def rotate(
+        self,
+        identity: Identity,
+        region: str,
+        secret_id: object,
+        *,
+        lambda_arn: object,
+        days: int | None,
+        immediately: bool,
+    ) -> tuple[SmSecret, int | None]:
+        """Configure the secret's rotation (a rotator registered in strongroom under the name of
+        ``RotationLambdaARN``'s function, else the one configured, else ``aws-default``) and,
+        unless told not to, run it now: (the secret, the version that became AWSCURRENT)."""
+        rotations = self._rotation_engine()
+        name = self._name_of(region, secret_id)
+        namespace = secrets_namespace(region)
+        found = self._load(region, name)
+        arn = found.rotation_lambda_arn
+        if lambda_arn is not None:
+            if not isinstance(lambda_arn, str) or ":function:" not in lambda_arn:
+                raise SecretsManagerError(
+                    "InvalidParameterException",
+                    "RotationLambdaARN is arn:aws:lambda:REGION:ACCOUNT:function:NAME.",
+                )
+            arn = lambda_arn
+        rotator = arn.rsplit(":function:", 1)[1].split(":")[0] if arn else "aws-default"
+        if not rotations.knows(rotator):
+            raise SecretsManagerError(
+                "InvalidRequestException",
+                f"No rotator named {rotator!r} is registered with this server: register one "
+                "under the Lambda function's name (docs/rotation.md), or leave "
+                "RotationLambdaARN out for the default rotation.",
+            )
+        chosen_days = days or found.rotation_days or 30
+        if not 1 <= chosen_days <= 1000:
+            raise SecretsManagerError(
+                "InvalidParameterException", "AutomaticallyAfterDays is 1 to 1000 days."
+            )
+        rotations.configure(
+            identity, namespace, name, rotator=rotator, interval=chosen_days * 86_400.0
+        )
+        found.rotation_lambda_arn = arn
+        found.rotation_days = chosen_days
+        self._save(found)
+        if not immediately:
+            return found, None
+        result = rotations.rotate_now(identity, namespace, name)
+        if result.result != "success":
+            detail = f": {result.error}" if result.error else ""
+            raise SecretsManagerError(
+                "InvalidRequestException",
+                f"The rotation did not complete ({result.result}){detail}",
+            )
+        found = self._load(region, name)
+        found.last_changed = self._clock.now()
+        self._save(found)
+        return found, int(result.version)
+
+    def cancel_rotation(self, identity: Identity, region: str, secret_id: object) -> SmSecret:
+        rotations = self._rotation_engine()
+        name = self._name_of(region, secret_id)
+        found = self._load(region, name)
+        namespace = secrets_namespace(region)
+        if not found.rotation_days:
+            raise SecretsManagerError(
+                "InvalidRequestException", "No rotation is configured for this secret."
+            )
+        rotations.cancel(identity, namespace, name)
+        rotations.remove(identity, namespace, name)
+        found.rotation_days = 0
+        self._save(found)
+        return found
+
+    def rotation_dates(
+        self, identity: Identity, found: SmSecret
+    ) -> tuple[float | None, float | None]:
+        """(LastRotatedDate, NextRotationDate) of a secret whose rotation is on."""
+        if not found.rotation_days or self._rotations is None:
+            return None, None
+        try:
+            status = self._rotations().status(identity, secrets_namespace(found.region), found.name)
+        except (AccessDenied, NotFound):
+            return None, None
+        return status.last_rotated, status.next_due
+
+    def _rotation_engine(self) -> Rotations:
+        if self._rotations is None:
+            raise SecretsManagerError("InvalidRequestException", "Rotation is not available.")
+        return self._rotations()
 
     def tag(
         self, identity: Identity, region: str, secret_id: object, tags: Mapping[str, str]

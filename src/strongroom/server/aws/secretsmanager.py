@@ -24,6 +24,7 @@ from strongroom.service.aws_secrets import (
 __all__ = [
     "SECRETS_MANAGER_ROUTES",
     "batch_get_secret_value",
+    "cancel_rotate_secret",
     "create_secret",
     "delete_secret",
     "describe_secret",
@@ -33,6 +34,7 @@ __all__ = [
     "list_secrets",
     "put_secret_value",
     "restore_secret",
+    "rotate_secret",
     "tag_resource",
     "untag_resource",
     "update_secret",
@@ -86,12 +88,12 @@ def _stages_doc(service: SecretsManagerService, found: SmSecret) -> dict[str, li
     return {found.version_id(n): s for n, s in sorted(service.stages(found).items())}
 
 
-def _entry(service: SecretsManagerService, found: SmSecret) -> dict[str, Any]:
+def _entry(service: SecretsManagerService, found: SmSecret, call: Call) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "ARN": found.arn,
         "Name": found.name,
         "Description": found.description,
-        "RotationEnabled": False,
+        "RotationEnabled": bool(found.rotation_days),
         "LastChangedDate": found.last_changed,
         "Tags": _tag_list(found.tags),
         "CreatedDate": found.created,
@@ -100,6 +102,15 @@ def _entry(service: SecretsManagerService, found: SmSecret) -> dict[str, Any]:
         doc["KmsKeyId"] = found.kms_key_id
     if found.deletion_date:
         doc["DeletedDate"] = found.deletion_date
+    if found.rotation_days:
+        doc["RotationRules"] = {"AutomaticallyAfterDays": found.rotation_days}
+        if found.rotation_lambda_arn:
+            doc["RotationLambdaARN"] = found.rotation_lambda_arn
+        last, following = service.rotation_dates(call.identity, found)
+        if last:
+            doc["LastRotatedDate"] = last
+        if following:
+            doc["NextRotationDate"] = following
     return doc
 
 
@@ -227,7 +238,7 @@ def update_secret(call: Call) -> Answer:
 def describe_secret(call: Call) -> Answer:
     service, region, doc = _sm(call)
     found = service.describe(call.identity, region, doc.get("SecretId"))
-    answer = _entry(service, found)
+    answer = _entry(service, found, call)
     answer["VersionIdsToStages"] = _stages_doc(service, found)
     return Answer(answer, clear=("ARN", "Name"))
 
@@ -312,7 +323,7 @@ def list_secrets(call: Call) -> Answer:
     page = found[start : start + size]
     answer: dict[str, Any] = {"SecretList": []}
     for secret in page:
-        entry = _entry(service, secret)
+        entry = _entry(service, secret, call)
         entry["SecretVersionsToStages"] = _stages_doc(service, secret)
         answer["SecretList"].append(entry)
     if start + size < len(found):
@@ -387,6 +398,46 @@ def untag_resource(call: Call) -> Answer:
     return Answer({})
 
 
+@_errors
+def rotate_secret(call: Call) -> Answer:
+    service, region, doc = _sm(call)
+    rules = doc.get("RotationRules") or {}
+    if not isinstance(rules, dict):
+        raise AwsError("ValidationException", "RotationRules is an object.")
+    days = integer(rules, "AutomaticallyAfterDays")
+    if rules.get("ScheduleExpression") is not None:
+        expression = str(rules["ScheduleExpression"])
+        if not (expression.startswith("rate(") and expression.endswith(" days)")):
+            raise AwsError(
+                "InvalidParameterException",
+                "ScheduleExpression: only rate(N days) is supported yet; or use "
+                "AutomaticallyAfterDays.",
+            )
+        number = expression[5:-6]
+        if not (number.isascii() and number.isdigit()):
+            raise AwsError("InvalidParameterException", "rate(N days) takes a whole number.")
+        days = int(number)
+    found, version = service.rotate(
+        call.identity,
+        region,
+        doc.get("SecretId"),
+        lambda_arn=doc.get("RotationLambdaARN"),
+        days=days,
+        immediately=doc.get("RotateImmediately", True) is not False,
+    )
+    answer: dict[str, Any] = {"ARN": found.arn, "Name": found.name}
+    if version is not None:
+        answer["VersionId"] = found.version_id(version)
+    return Answer(answer, clear=_CLEAR)
+
+
+@_errors
+def cancel_rotate_secret(call: Call) -> Answer:
+    service, region, doc = _sm(call)
+    found = service.cancel_rotation(call.identity, region, doc.get("SecretId"))
+    return Answer({"ARN": found.arn, "Name": found.name}, clear=_CLEAR)
+
+
 def get_random_password(call: Call) -> Answer:
     """Secrets Manager's generator, on strongroom's (password_generation.py)."""
     region_of(call)
@@ -436,6 +487,8 @@ _OPERATIONS: dict[str, Callable[[Call], Answer]] = {
     "TagResource": tag_resource,
     "UntagResource": untag_resource,
     "GetRandomPassword": get_random_password,
+    "RotateSecret": rotate_secret,
+    "CancelRotateSecret": cancel_rotate_secret,
 }
 
 SECRETS_MANAGER_ROUTES = tuple(
