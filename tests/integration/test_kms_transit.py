@@ -5,6 +5,9 @@ to start while OpenBao is unreachable."""
 
 from __future__ import annotations
 
+import os
+import ssl
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +23,7 @@ from tests.helpers import (
     OpenBaoServer,
     PersistentOpenBao,
     StrongroomServer,
+    bao_binary,
     check_provider_outage,
     free_port,
 )
@@ -188,3 +192,58 @@ def test_a_short_lived_token_is_kept_renewed(openbao: OpenBaoServer, tmp_path: P
     )
     assert looked.status_code == 200 and looked.json()["data"]["ttl"] > 0
     provider.close()  # type: ignore[attr-defined]
+
+
+def test_tls_with_a_custom_ca(tmp_path: Path) -> None:
+    """OpenBao over TLS with a certificate of its own CA: the provider trusts that CA through
+    ca_cert=, and refuses the server without it (the system's CAs do not know it)."""
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    port = free_port()
+    log = (tmp_path / "bao-tls.log").open("ab")
+    process = subprocess.Popen(
+        [
+            bao_binary(),
+            "server",
+            "-dev",
+            "-dev-tls",
+            f"-dev-tls-cert-dir={certs}",
+            "-dev-root-token-id=tls-root",
+            f"-dev-listen-address=127.0.0.1:{port}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={"HOME": str(tmp_path), "PATH": os.environ.get("PATH", "")},
+    )
+    try:
+        ca = certs / "vault-ca.pem"
+        addr = f"https://127.0.0.1:{port}"
+        trust = None
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                trust = trust or ssl.create_default_context(cafile=str(ca))
+                if httpx.get(f"{addr}/v1/sys/health", verify=trust, timeout=1).status_code == 200:
+                    break
+            except (httpx.HTTPError, OSError):
+                pass
+            assert time.monotonic() < deadline, "OpenBao (TLS) did not start"
+            time.sleep(0.1)
+        headers = {"X-Vault-Token": "tls-root"}
+        with httpx.Client(base_url=f"{addr}/v1", headers=headers, verify=trust) as http:
+            http.post("/sys/mounts/transit", json={"type": "transit"}).raise_for_status()
+            http.post("/transit/keys/strongroom-root", json={}).raise_for_status()
+        token_file = tmp_path / "token"
+        token_file.write_text("tls-root")
+        base = f"transit://127.0.0.1:{port}/transit/strongroom-root?token_file={token_file}"
+        trusting = ProviderRegistry().build(f"{base}&ca_cert={ca}")
+        assert trusting.unwrap(trusting.wrap(b"t" * 32, context={}), context={}) == b"t" * 32
+        untrusting = ProviderRegistry().build(f"{base}&timeout=3")
+        with pytest.raises(KeyProviderUnavailable, match="unreachable"):
+            untrusting.wrap(b"t" * 32, context={})
+        for provider in (trusting, untrusting):
+            provider.close()  # type: ignore[attr-defined]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()

@@ -18,6 +18,7 @@ message names the server and the operation but never a token, a key or an SDK ty
 from __future__ import annotations
 
 import base64
+import ssl
 import threading
 import time
 from collections.abc import Mapping
@@ -60,7 +61,7 @@ class TransitKeyProvider(KeyProviderBase):
         self._token_file = token_file
         self._approle = (role_id_file, secret_id_file, approle_mount)
         self._http = httpx.Client(
-            base_url=f"{self._addr}/v1", timeout=timeout, verify=ca_cert or True
+            base_url=f"{self._addr}/v1", timeout=timeout, verify=_trust(ca_cert)
         )
         self._token = ""
         self._lock = threading.Lock()
@@ -245,6 +246,16 @@ def _canonical(wrapped: bytes) -> bool:
         return base64.b64encode(base64.b64decode(rest, validate=True)).decode() == rest
     except ValueError:
         return False
+
+
+def _trust(ca_cert: str | None) -> ssl.SSLContext | bool:
+    """The system's CAs, or only the CA bundle the URI names (``ca_cert=``)."""
+    if not ca_cert:
+        return True
+    try:
+        return ssl.create_default_context(cafile=ca_cert)
+    except (OSError, ssl.SSLError):
+        raise KeyProviderUnavailable(f"cannot read the CA bundle {ca_cert}") from None
 
 
 class _Refused(Exception):
