@@ -432,3 +432,76 @@ def test_the_seeds_rotate_secret_example(tmp_path: Path) -> None:
         embedded.should_exit = True
         thread.join(timeout=30)
         app.node.close()
+
+
+def test_a_rotation_functions_steps_by_hand(sm: Any) -> None:
+    """What a Secrets Manager rotation function does: createSecret puts the new value under
+    AWSPENDING; readers keep AWSCURRENT; finishSecret moves AWSCURRENT to it."""
+    name = _name("by-hand")
+    first = sm.create_secret(Name=name, SecretString="old")["VersionId"]
+    token = str(uuid.uuid4())
+    sm.put_secret_value(
+        SecretId=name, ClientRequestToken=token, SecretString="new", VersionStages=["AWSPENDING"]
+    )
+    assert sm.get_secret_value(SecretId=name)["SecretString"] == "old"
+    assert sm.get_secret_value(SecretId=name, VersionStage="AWSPENDING")["SecretString"] == "new"
+    assert (
+        _code(
+            lambda: sm.update_secret_version_stage(
+                SecretId=name, VersionStage="AWSCURRENT", MoveToVersionId=token
+            )
+        )
+        == "InvalidParameterException"
+    )  # it names the version holding AWSCURRENT, or nothing moves
+    sm.update_secret_version_stage(
+        SecretId=name, VersionStage="AWSCURRENT", MoveToVersionId=token, RemoveFromVersionId=first
+    )
+    assert sm.get_secret_value(SecretId=name)["SecretString"] == "new"
+    stages = sm.describe_secret(SecretId=name)["VersionIdsToStages"]
+    assert stages == {first: ["AWSPREVIOUS"], token: ["AWSCURRENT", "AWSPENDING"]}  # as AWS
+    sm.update_secret_version_stage(SecretId=name, VersionStage="blue", MoveToVersionId=first)
+    assert sm.get_secret_value(SecretId=name, VersionStage="blue")["SecretString"] == "old"
+    assert (
+        _code(
+            lambda: sm.update_secret_version_stage(
+                SecretId=name, VersionStage="Blue", MoveToVersionId=first
+            )
+        )
+        == "InvalidParameterException"
+    )
+
+
+def _staging_scenario(sm: Any, name: str) -> list[str]:
+    first = sm.create_secret(Name=name, SecretString="old")["VersionId"]
+    token = "b" * 32
+    steps: list[Callable[[], object]] = [
+        lambda: sm.put_secret_value(
+            SecretId=name,
+            ClientRequestToken=token,
+            SecretString="new",
+            VersionStages=["AWSPENDING"],
+        ),
+        lambda: sm.get_secret_value(SecretId=name, VersionStage="AWSPENDING"),
+        lambda: sm.update_secret_version_stage(
+            SecretId=name, VersionStage="AWSCURRENT", MoveToVersionId=token
+        ),
+        lambda: sm.update_secret_version_stage(
+            SecretId=name,
+            VersionStage="AWSCURRENT",
+            MoveToVersionId=token,
+            RemoveFromVersionId=first,
+        ),
+        lambda: sm.get_secret_value(SecretId=name, VersionStage="AWSPREVIOUS"),
+        lambda: sm.get_secret_value(SecretId=name, VersionStage="AWSPENDING"),
+        lambda: sm.update_secret_version_stage(
+            SecretId=name, VersionStage="AWSCURRENT", MoveToVersionId="c" * 32
+        ),
+    ]
+    return [_code(step) for step in steps]
+
+
+def test_staging_against_moto_and_strongroom(server: StrongroomServer, moto: MotoServer) -> None:
+    name = _name("stages")
+    ours = _staging_scenario(_sm(server.addr), name)
+    theirs = _staging_scenario(_sm(moto.endpoint), name)
+    assert ours == theirs, list(zip(ours, theirs, strict=True))

@@ -35,6 +35,7 @@ from strongroom.errors import AccessDenied, BadRequest, NotFound, SecretDeleted
 from strongroom.paths import check_path
 from strongroom.policy.kv import DATA, METADATA, kv_policy_path
 from strongroom.service.secrets import SecretService
+from strongroom.service.staging import check_label
 from strongroom.store.protocol import Store
 from strongroom.types import SecretValue
 
@@ -436,16 +437,34 @@ class SecretsManagerService:
         return by_version
 
     def put_value(
-        self, identity: Identity, region: str, secret_id: object, value: StoredValue, token: object
+        self,
+        identity: Identity,
+        region: str,
+        secret_id: object,
+        value: StoredValue,
+        token: object,
+        *,
+        pending: bool = False,
     ) -> tuple[SmSecret, int]:
+        """A new version: AWSCURRENT at once, or with ``pending`` (VersionStages
+        [AWSPENDING], a rotation function's createSecret step) AWSPENDING only, readers keeping
+        the current value until UpdateSecretVersionStage moves AWSCURRENT to it."""
         name = self._name_of(region, secret_id)
         path = self._path(region, DATA, name)
         if not (identity.allows("create", path) or identity.allows("update", path)):
             raise AccessDenied(f"permission denied: update on {path!r}")
         found = self._load(region, name)
         self._ensure_labels(found)
-        version, _ = self._write(identity, found, value, self._check_token(token))
-        return found, version
+        chosen = self._check_token(token)
+        if not pending or chosen in found.tokens:
+            version, _ = self._write(identity, found, value, chosen)
+            return found, version
+        namespace = secrets_namespace(region)
+        written = self._secrets.write_pending(namespace, name, value.data(), chosen)
+        found.tokens[chosen] = [written.version, value.digest()]
+        found.last_changed = self._clock.now()
+        self._save(found)
+        return found, written.version
 
     def _ensure_labels(self, found: SmSecret) -> None:
         """Give the secret explicit labels before a write, so the write moves AWSCURRENT and
@@ -567,6 +586,71 @@ class SecretsManagerService:
         found.deletion_date = 0.0
         self._save(found)
         return found
+
+    def move_stage(
+        self,
+        identity: Identity,
+        region: str,
+        secret_id: object,
+        stage: object,
+        *,
+        remove_from: object = None,
+        move_to: object = None,
+    ) -> SmSecret:
+        """UpdateSecretVersionStage: a stage moves to ``move_to`` (taken off ``remove_from``,
+        which must be the version holding it), or comes off ``remove_from``. AWSCURRENT
+        moving takes AWSPREVIOUS to the version it left. A custom stage is a strongroom label,
+        so its name follows their rule (1-64 of a-z, 0-9, '-' and '_')."""
+        name = self._name_of(region, secret_id)
+        identity.require("update", self._path(region, METADATA, name))
+        if not isinstance(stage, str) or not 1 <= len(stage) <= 256:
+            raise SecretsManagerError("ValidationException", "VersionStage is 1-256 characters.")
+        label = _STAGES.get(stage, stage)
+        if label == stage:
+            try:
+                check_label(stage)
+            except BadRequest:
+                raise SecretsManagerError(
+                    "InvalidParameterException",
+                    "A custom VersionStage is a strongroom label: 1-64 of a-z, 0-9, '-' and '_' "
+                    "(docs/compat-aws.md).",
+                ) from None
+        found = self._load(region, name)
+        holder = next((n for n, s in self.stages(found).items() if stage in s), None)
+        source = self._version_arg(found, remove_from, "RemoveFromVersionId")
+        target = self._version_arg(found, move_to, "MoveToVersionId")
+        if holder is not None and target is not None and source != holder:
+            raise SecretsManagerError(
+                "InvalidParameterException",
+                "The parameter RemoveFromVersionId can't be empty. Staging label "
+                f"{stage} is currently attached to version {found.version_id(holder)}, so you "
+                "must explicitly reference that version in RemoveFromVersionId.",
+            )
+        if source is not None and holder != source:
+            raise SecretsManagerError(
+                "InvalidParameterException",
+                f"The staging label {stage} is not attached to version {found.version_id(source)}.",
+            )
+        if target is None and label == "current":
+            raise SecretsManagerError(
+                "InvalidParameterException",
+                "You can't remove the staging label AWSCURRENT; move it to another version.",
+            )
+        namespace = secrets_namespace(region)
+        self._ensure_labels(found)
+        self._secrets.move_label(namespace, name, label, target)
+        return found
+
+    def _version_arg(self, found: SmSecret, version_id: object, field: str) -> int | None:
+        if version_id is None:
+            return None
+        if not isinstance(version_id, str):
+            raise SecretsManagerError("ValidationException", f"{field} is a string.")
+        number = found.version_of(version_id)
+        if number is None:
+            message = f"Not a valid version: {version_id}"
+            raise SecretsManagerError("InvalidParameterException", message)
+        return number
 
     # -- rotation, on strongroom's rotation engine
     def rotate(

@@ -360,6 +360,34 @@ class SecretService:
         """``pending`` (= ``version``) becomes ``current`` in one compare-and-set."""
         self._update_settings(namespace, path, lambda s: promoted_settings(s, version))
 
+    def move_label(self, namespace: str, path: str, label: str, version: int | None) -> None:
+        """Put ``label`` on ``version`` (None: take it off), reserved labels included, for a
+        surface that has checked the caller itself (the AWS API's UpdateSecretVersionStage):
+        ``current`` moves the old current to ``previous``, as a promotion does, and leaves
+        ``pending`` where it is (Secrets Manager's rule: a rotation function's finishSecret
+        moves AWSCURRENT only)."""
+        if version is not None and self._store.get_version(namespace, path, version) is None:
+            raise NotFound(f"no version {version} of {namespace}/{path}")
+
+        def moved(settings: dict[str, Any]) -> dict[str, Any]:
+            if label == "current" and version is not None:
+                promoted = promoted_settings(settings, version)
+                if "pending" in settings.get("labels", {}):
+                    promoted["labels"]["pending"] = settings["labels"]["pending"]
+                    if "pending_token" in settings:
+                        promoted["pending_token"] = settings["pending_token"]
+                return promoted
+            updated = dict(settings)
+            labels = dict(updated.get("labels", {}))
+            if version is None:
+                labels.pop(label, None)
+            else:
+                labels[label] = version
+            updated["labels"] = labels
+            return updated
+
+        self._update_settings(namespace, path, moved)
+
     def drop_pending(self, namespace: str, path: str, version: int) -> None:
         """Forget a rolled-back rotation's version: unlabel it and soft-delete it."""
 

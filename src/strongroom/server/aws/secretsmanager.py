@@ -38,6 +38,7 @@ __all__ = [
     "tag_resource",
     "untag_resource",
     "update_secret",
+    "update_secret_version_stage",
 ]
 
 _MAX_BINARY = 65536
@@ -194,10 +195,11 @@ def batch_get_secret_value(call: Call) -> Answer:
 def put_secret_value(call: Call) -> Answer:
     service, region, doc = _sm(call)
     stages = doc.get("VersionStages")
-    if stages is not None and stages != ["AWSCURRENT"]:
+    if stages is not None and stages not in (["AWSCURRENT"], ["AWSPENDING"]):
         raise AwsError(
             "InvalidParameterException",
-            "Only the default VersionStages ([AWSCURRENT]) are supported yet.",
+            "VersionStages is [AWSCURRENT] (the default) or [AWSPENDING] here; move other "
+            "stages with UpdateSecretVersionStage.",
         )
     value = _value(doc)
     if value is None:
@@ -205,7 +207,12 @@ def put_secret_value(call: Call) -> Answer:
             "InvalidRequestException", "You must provide either SecretString or SecretBinary."
         )
     found, version = service.put_value(
-        call.identity, region, doc.get("SecretId"), value, doc.get("ClientRequestToken")
+        call.identity,
+        region,
+        doc.get("SecretId"),
+        value,
+        doc.get("ClientRequestToken"),
+        pending=stages == ["AWSPENDING"],
     )
     answer = {
         "ARN": found.arn,
@@ -399,6 +406,20 @@ def untag_resource(call: Call) -> Answer:
 
 
 @_errors
+def update_secret_version_stage(call: Call) -> Answer:
+    service, region, doc = _sm(call)
+    found = service.move_stage(
+        call.identity,
+        region,
+        doc.get("SecretId"),
+        doc.get("VersionStage"),
+        remove_from=doc.get("RemoveFromVersionId"),
+        move_to=doc.get("MoveToVersionId"),
+    )
+    return Answer({"ARN": found.arn, "Name": found.name}, clear=_CLEAR)
+
+
+@_errors
 def rotate_secret(call: Call) -> Answer:
     service, region, doc = _sm(call)
     rules = doc.get("RotationRules") or {}
@@ -488,6 +509,7 @@ _OPERATIONS: dict[str, Callable[[Call], Answer]] = {
     "UntagResource": untag_resource,
     "GetRandomPassword": get_random_password,
     "RotateSecret": rotate_secret,
+    "UpdateSecretVersionStage": update_secret_version_stage,
     "CancelRotateSecret": cancel_rotate_secret,
 }
 
