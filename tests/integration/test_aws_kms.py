@@ -405,3 +405,63 @@ def test_aws_kms_canaries_stay_out_of_disk_logs_and_errors(tmp_path: Path) -> No
     artifacts = {**read_tree(tmp_path / "data"), "server.log": server.log_path.read_bytes()}
     assert any("audit" in name for name in artifacts)
     assert find_canaries({**artifacts, **errors}, [*planted, *returned]) == []
+
+
+def test_hmac_and_signing_keys(kms: Any) -> None:
+    """HMAC keys make and check MACs; ECC and RSA keys sign, and their public key (DER, as AWS
+    gives it) verifies the signatures outside strongroom."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+    mac_key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
+    assert mac_key["MacAlgorithms"] == ["HMAC_SHA_256"] and "EncryptionAlgorithms" not in mac_key
+    made = kms.generate_mac(KeyId=mac_key["KeyId"], Message=b"msg", MacAlgorithm="HMAC_SHA_256")
+    checked = kms.verify_mac(
+        KeyId=mac_key["KeyId"], Message=b"msg", Mac=made["Mac"], MacAlgorithm="HMAC_SHA_256"
+    )
+    assert checked["MacValid"]
+    assert (
+        _code(
+            lambda: kms.verify_mac(
+                KeyId=mac_key["KeyId"],
+                Message=b"other",
+                Mac=made["Mac"],
+                MacAlgorithm="HMAC_SHA_256",
+            )
+        )
+        == "KMSInvalidMacException"
+    )
+    assert _code(lambda: kms.encrypt(KeyId=mac_key["KeyId"], Plaintext=b"x")) == (
+        "InvalidKeyUsageException"
+    )
+    for spec, algorithm in (("ECC_NIST_P256", "ECDSA_SHA_256"), ("RSA_2048", "RSASSA_PSS_SHA_256")):
+        key_id = kms.create_key(KeySpec=spec, KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+        signed = kms.sign(KeyId=key_id, Message=b"doc", SigningAlgorithm=algorithm)
+        assert kms.verify(
+            KeyId=key_id, Message=b"doc", Signature=signed["Signature"], SigningAlgorithm=algorithm
+        )["SignatureValid"]
+        assert (
+            _code(
+                partial(
+                    kms.verify,
+                    KeyId=key_id,
+                    Message=b"forged",
+                    Signature=signed["Signature"],
+                    SigningAlgorithm=algorithm,
+                )
+            )
+            == "KMSInvalidSignatureException"
+        )
+        public = serialization.load_der_public_key(kms.get_public_key(KeyId=key_id)["PublicKey"])
+        if isinstance(public, ec.EllipticCurvePublicKey):
+            public.verify(signed["Signature"], b"doc", ec.ECDSA(hashes.SHA256()))
+        else:
+            assert isinstance(public, rsa.RSAPublicKey)
+            pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+            public.verify(signed["Signature"], b"doc", pss, hashes.SHA256())
+        assert _code(partial(kms.enable_key_rotation, KeyId=key_id)) == (
+            "UnsupportedOperationException"
+        )
+    assert _code(lambda: kms.create_key(KeySpec="ECC_SECG_P256K1", KeyUsage="SIGN_VERIFY")) == (
+        "UnsupportedOperationException"
+    )

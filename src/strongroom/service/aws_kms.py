@@ -20,6 +20,8 @@ caller may read it."""
 
 from __future__ import annotations
 
+import base64
+import hmac
 import json
 import os
 import re
@@ -32,6 +34,7 @@ from strongroom.auth import Identity
 from strongroom.clock import Clock
 from strongroom.crypto.context import Context
 from strongroom.crypto.kms_blob import open_blob, parse_blob, seal_blob
+from strongroom.crypto.named_keys import hmac_digest, public_key, sign, verify
 from strongroom.errors import AccessDenied, BadRequest, DecryptionError
 from strongroom.keys import Keyrings
 from strongroom.service.named_keys import NamedKey, NamedKeyStore
@@ -40,6 +43,7 @@ from strongroom.store.protocol import Store
 __all__ = [
     "ALIAS_KIND",
     "KEY_KIND",
+    "KEY_SPECS",
     "MAX_DATA_KEY_BYTES",
     "MAX_KEYS_PER_REGION",
     "MAX_PLAINTEXT_BYTES",
@@ -88,6 +92,8 @@ class KmsKey:
     rotation_period_days: int = 0  # 0: automatic rotation off
     on_demand_rotations: tuple[float, ...] = ()
     tags: dict[str, str] = field(default_factory=dict)
+    key_spec: str = "SYMMETRIC_DEFAULT"
+    key_usage: str = "ENCRYPT_DECRYPT"
 
     @property
     def arn(self) -> str:
@@ -101,6 +107,22 @@ class KmsKey:
         doc = json.loads(raw)
         doc["on_demand_rotations"] = tuple(doc.get("on_demand_rotations", ()))
         return cls(**doc)
+
+
+# KeySpec -> (the named key type that holds it, its KeyUsage, its algorithms)
+KEY_SPECS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "SYMMETRIC_DEFAULT": ("aes256-gcm96", "ENCRYPT_DECRYPT", ("SYMMETRIC_DEFAULT",)),
+    "HMAC_256": ("hmac", "GENERATE_VERIFY_MAC", ("HMAC_SHA_256",)),
+    "HMAC_384": ("hmac", "GENERATE_VERIFY_MAC", ("HMAC_SHA_384",)),
+    "HMAC_512": ("hmac", "GENERATE_VERIFY_MAC", ("HMAC_SHA_512",)),
+    "ECC_NIST_P256": ("ecdsa-p256", "SIGN_VERIFY", ("ECDSA_SHA_256",)),
+    "RSA_2048": (
+        "rsa-2048",
+        "SIGN_VERIFY",
+        ("RSASSA_PSS_SHA_256", "RSASSA_PKCS1_V1_5_SHA_256"),
+    ),
+}
+_HASHES = {"HMAC_SHA_256": "sha2-256", "HMAC_SHA_384": "sha2-384", "HMAC_SHA_512": "sha2-512"}
 
 
 class KmsService:
@@ -202,6 +224,16 @@ class KmsService:
                 self._store.delete_record(ALIAS_KIND, name)
 
     @staticmethod
+    def _for(key: KmsKey, usage: str, operation: str) -> None:
+        """The key's state allows use, and its KeyUsage is ``usage``."""
+        if key.key_usage != usage:
+            raise KmsError(
+                "InvalidKeyUsageException",
+                f"{key.arn} key usage is {key.key_usage} which is not valid for {operation}.",
+            )
+        KmsService._usable(key)
+
+    @staticmethod
     def _usable(key: KmsKey) -> None:
         if key.state == "Disabled":
             raise KmsError("DisabledException", f"{key.arn} is disabled.")
@@ -224,17 +256,36 @@ class KmsService:
         *,
         description: str = "",
         tags: Mapping[str, str] | None = None,
+        key_spec: str = "SYMMETRIC_DEFAULT",
+        key_usage: str | None = None,
     ) -> KmsKey:
         self.check_region(region)
         identity.require("create", self._path(region, "keys"))
+        if key_spec not in KEY_SPECS:
+            raise KmsError(
+                "UnsupportedOperationException",
+                f"KeySpec {key_spec} is not supported here; use one of: {', '.join(KEY_SPECS)}.",
+            )
+        key_type, usage, _ = KEY_SPECS[key_spec]
+        if key_usage is not None and key_usage != usage:
+            raise KmsError("ValidationException", f"KeySpec {key_spec} is for KeyUsage {usage}.")
         mount = kms_namespace(region)
         self._ensure_namespace(mount)
         if len(self._store.list_records(KEY_KIND)) >= MAX_KEYS_PER_REGION:
             raise KmsError("LimitExceededException", "Too many keys in this region.")
         key_id = str(uuid.uuid4())
         now = self._clock.now()
-        self._named.create(mount, NamedKey.create(key_id, "aes256-gcm96", now))
-        key = KmsKey(key_id, region, self._account(), now, description, tags=dict(tags or {}))
+        self._named.create(mount, NamedKey.create(key_id, key_type, now))
+        key = KmsKey(
+            key_id,
+            region,
+            self._account(),
+            now,
+            description,
+            tags=dict(tags or {}),
+            key_spec=key_spec,
+            key_usage=usage,
+        )
         self._save(key)
         return key
 
@@ -299,6 +350,11 @@ class KmsService:
         """Automatic rotation every ``period_days`` (90-2560), or off (None). The scheduler
         rotates named keys whose period has passed (service/transit.py: rotate_due)."""
         key = self._resolve(identity, region, key_ref, "update", "keys")
+        if key.key_spec != "SYMMETRIC_DEFAULT":
+            raise KmsError(
+                "UnsupportedOperationException",
+                f"{key.arn} is not a symmetric encryption key: it has no automatic rotation.",
+            )
         self._usable(key)
         if period_days is not None and not 90 <= period_days <= 2560:
             raise KmsError(
@@ -316,6 +372,11 @@ class KmsService:
 
     def rotate_now(self, identity: Identity, region: str, key_ref: object) -> KmsKey:
         key = self._resolve(identity, region, key_ref, "update", "keys")
+        if key.key_spec != "SYMMETRIC_DEFAULT":
+            raise KmsError(
+                "UnsupportedOperationException",
+                f"{key.arn} is not a symmetric encryption key: it cannot be rotated on demand.",
+            )
         self._usable(key)
         now = self._clock.now()
         self._named.change(kms_namespace(region), key.key_id, lambda named: named.rotated(now))
@@ -463,7 +524,7 @@ class KmsService:
         area: str = "encrypt",
     ) -> tuple[KmsKey, bytes]:
         key = self._resolve(identity, region, key_ref, "update", area)
-        self._usable(key)
+        self._for(key, "ENCRYPT_DECRYPT", "Encrypt")
         if not 1 <= len(plaintext) <= MAX_PLAINTEXT_BYTES:
             raise KmsError(
                 "ValidationException",
@@ -495,7 +556,7 @@ class KmsService:
                     "The key ID in the request does not identify a CMK that can perform this "
                     "operation.",
                 )
-        self._usable(key)
+        self._for(key, "ENCRYPT_DECRYPT", "Decrypt")
         _, material = self._material(key, header.version)
         try:
             return key, open_blob(blob, material, context)
@@ -516,6 +577,94 @@ class KmsService:
         plaintext = os.urandom(size)
         key, blob = self.encrypt(identity, region, key_ref, plaintext, context, "datakey")
         return key, plaintext, blob
+
+    # -- MACs and signatures
+    def _key_version(self, key: KmsKey) -> tuple[str, bytes]:
+        named = self._named.require(kms_namespace(key.region), key.key_id)
+        return named.type, named.versions[named.latest_version].material
+
+    def _algorithm(self, key: KmsKey, algorithm: object) -> str:
+        allowed = KEY_SPECS[key.key_spec][2]
+        if algorithm not in allowed:
+            raise KmsError(
+                "InvalidKeyUsageException",
+                f"Algorithm {algorithm} is not compatible with the key spec {key.key_spec}; "
+                f"use {', '.join(allowed)}.",
+            )
+        return str(algorithm)
+
+    def mac(
+        self, identity: Identity, region: str, key_ref: object, message: bytes, algorithm: object
+    ) -> tuple[KmsKey, bytes]:
+        key = self._resolve(identity, region, key_ref, "update", "mac")
+        self._for(key, "GENERATE_VERIFY_MAC", "GenerateMac")
+        chosen = self._algorithm(key, algorithm)
+        _, material = self._key_version(key)
+        return key, hmac_digest(material, message, _HASHES[chosen])
+
+    def verify_mac(
+        self,
+        identity: Identity,
+        region: str,
+        key_ref: object,
+        message: bytes,
+        mac: bytes,
+        algorithm: object,
+    ) -> KmsKey:
+        key, expected = self.mac(identity, region, key_ref, message, algorithm)
+        if not hmac.compare_digest(expected, mac):
+            raise KmsError("KMSInvalidMacException", "")
+        return key
+
+    def sign(
+        self,
+        identity: Identity,
+        region: str,
+        key_ref: object,
+        message: bytes,
+        algorithm: object,
+        *,
+        digest: bool,
+    ) -> tuple[KmsKey, bytes]:
+        key = self._resolve(identity, region, key_ref, "update", "sign")
+        self._for(key, "SIGN_VERIFY", "Sign")
+        chosen = self._algorithm(key, algorithm)
+        key_type, material = self._key_version(key)
+        padding = "pkcs1v15" if "PKCS1" in chosen else "pss"
+        signature = sign(key_type, material, message, prehashed=digest, rsa_padding=padding)
+        return key, signature
+
+    def verify(
+        self,
+        identity: Identity,
+        region: str,
+        key_ref: object,
+        message: bytes,
+        signature: bytes,
+        algorithm: object,
+        *,
+        digest: bool,
+    ) -> KmsKey:
+        key = self._resolve(identity, region, key_ref, "update", "verify")
+        self._for(key, "SIGN_VERIFY", "Verify")
+        chosen = self._algorithm(key, algorithm)
+        key_type, material = self._key_version(key)
+        padding = "pkcs1v15" if "PKCS1" in chosen else "pss"
+        if not verify(
+            key_type, material, message, signature, prehashed=digest, rsa_padding=padding
+        ):
+            raise KmsError("KMSInvalidSignatureException", "")
+        return key
+
+    def public_key(self, identity: Identity, region: str, key_ref: object) -> tuple[KmsKey, bytes]:
+        """The DER SubjectPublicKeyInfo of an asymmetric key."""
+        key = self._resolve(identity, region, key_ref, "read", "keys")
+        if key.key_usage != "SIGN_VERIFY":
+            raise KmsError("UnsupportedOperationException", f"{key.arn} is not an asymmetric key.")
+        key_type, material = self._key_version(key)
+        pem = public_key(key_type, material)
+        body = "".join(line for line in pem.splitlines() if not line.startswith("-----"))
+        return key, base64.b64decode(body)
 
     def random(self, identity: Identity, region: str, size: int) -> bytes:
         self.check_region(region)

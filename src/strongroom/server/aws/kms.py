@@ -10,7 +10,7 @@ from typing import Any
 
 from strongroom.server.aws.wire import AwsError, blob, integer, region_of, string, string_map
 from strongroom.server.routes import Answer, Call, Route
-from strongroom.service.aws_kms import MAX_PLAINTEXT_BYTES, KmsKey, KmsService
+from strongroom.service.aws_kms import KEY_SPECS, MAX_PLAINTEXT_BYTES, KmsKey, KmsService
 
 __all__ = [
     "KMS_ROUTES",
@@ -27,9 +27,11 @@ __all__ = [
     "encrypt",
     "generate_data_key",
     "generate_data_key_without_plaintext",
+    "generate_mac",
     "generate_random",
     "get_key_policy",
     "get_key_rotation_status",
+    "get_public_key",
     "list_aliases",
     "list_key_rotations",
     "list_keys",
@@ -38,9 +40,12 @@ __all__ = [
     "re_encrypt",
     "rotate_key_on_demand",
     "schedule_key_deletion",
+    "sign",
     "tag_resource",
     "untag_resource",
     "update_alias",
+    "verify",
+    "verify_mac",
 ]
 
 _ALGORITHM = "SYMMETRIC_DEFAULT"
@@ -68,15 +73,21 @@ def _metadata(service: KmsService, key: KmsKey) -> dict[str, Any]:
         "CreationDate": key.created,
         "Enabled": key.state == "Enabled",
         "Description": key.description,
-        "KeyUsage": "ENCRYPT_DECRYPT",
+        "KeyUsage": key.key_usage,
         "KeyState": key.state,
         "Origin": "AWS_KMS",
         "KeyManager": "CUSTOMER",
-        "CustomerMasterKeySpec": _ALGORITHM,
-        "KeySpec": _ALGORITHM,
-        "EncryptionAlgorithms": [_ALGORITHM],
+        "CustomerMasterKeySpec": key.key_spec,
+        "KeySpec": key.key_spec,
         "MultiRegion": False,
     }
+    algorithms = list(KEY_SPECS[key.key_spec][2])
+    field = {
+        "ENCRYPT_DECRYPT": "EncryptionAlgorithms",
+        "GENERATE_VERIFY_MAC": "MacAlgorithms",
+        "SIGN_VERIFY": "SigningAlgorithms",
+    }[key.key_usage]
+    doc[field] = algorithms
     if key.state == "PendingDeletion":
         doc["DeletionDate"] = key.deletion_date
         doc["PendingDeletionWindowInDays"] = key.pending_window_days
@@ -141,14 +152,8 @@ def create_key(call: Call) -> Answer:
             "Key policies are not enforced by this server yet: leave Policy out, and govern the "
             "key with strongroom policies (docs/compat-aws.md).",
         )
-    usage = string(doc, "KeyUsage") or "ENCRYPT_DECRYPT"
+    usage = string(doc, "KeyUsage")
     spec = string(doc, "KeySpec") or string(doc, "CustomerMasterKeySpec") or _ALGORITHM
-    if usage != "ENCRYPT_DECRYPT" or spec != _ALGORITHM:
-        raise AwsError(
-            "UnsupportedOperationException",
-            f"KeySpec {spec} with KeyUsage {usage} is not supported yet; this server makes "
-            f"{_ALGORITHM} keys for ENCRYPT_DECRYPT.",
-        )
     if string(doc, "Origin") not in (None, "AWS_KMS") or doc.get("MultiRegion"):
         raise AwsError("UnsupportedOperationException", "Only AWS_KMS single-region keys.")
     key = service.create_key(
@@ -156,6 +161,8 @@ def create_key(call: Call) -> Answer:
         region,
         description=string(doc, "Description", max_len=8192) or "",
         tags=_tags(doc),
+        key_spec=spec,
+        key_usage=usage,
     )
     return Answer({"KeyMetadata": _metadata(service, key)}, clear=("KeyMetadata",))
 
@@ -453,6 +460,88 @@ def re_encrypt(call: Call) -> Answer:
     return Answer(answer, clear=("SourceKeyId", "KeyId"))
 
 
+def _message(doc: dict[str, Any]) -> bytes:
+    message = blob(doc, "Message", required=True, max_len=MAX_PLAINTEXT_BYTES)
+    assert message is not None
+    return message
+
+
+def _digest(doc: dict[str, Any]) -> bool:
+    kind = string(doc, "MessageType") or "RAW"
+    if kind not in ("RAW", "DIGEST"):
+        raise AwsError("ValidationException", "MessageType is RAW or DIGEST.")
+    return kind == "DIGEST"
+
+
+def generate_mac(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    algorithm = string(doc, "MacAlgorithm", required=True)
+    key, mac = service.mac(
+        call.identity, region, string(doc, "KeyId", required=True), _message(doc), algorithm
+    )
+    answer = {"Mac": _b64(mac), "MacAlgorithm": algorithm, "KeyId": key.arn}
+    return Answer(answer, clear=("KeyId", "MacAlgorithm"))
+
+
+def verify_mac(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    algorithm = string(doc, "MacAlgorithm", required=True)
+    mac = blob(doc, "Mac", required=True, max_len=64)
+    assert mac is not None
+    key = service.verify_mac(
+        call.identity, region, string(doc, "KeyId", required=True), _message(doc), mac, algorithm
+    )
+    answer = {"KeyId": key.arn, "MacValid": True, "MacAlgorithm": algorithm}
+    return Answer(answer, clear=("KeyId", "MacValid", "MacAlgorithm"))
+
+
+def sign(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    algorithm = string(doc, "SigningAlgorithm", required=True)
+    key, signature = service.sign(
+        call.identity,
+        region,
+        string(doc, "KeyId", required=True),
+        _message(doc),
+        algorithm,
+        digest=_digest(doc),
+    )
+    answer = {"KeyId": key.arn, "Signature": _b64(signature), "SigningAlgorithm": algorithm}
+    return Answer(answer, clear=("KeyId", "Signature", "SigningAlgorithm"))
+
+
+def verify(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    algorithm = string(doc, "SigningAlgorithm", required=True)
+    signature = blob(doc, "Signature", required=True, max_len=6144)
+    assert signature is not None
+    key = service.verify(
+        call.identity,
+        region,
+        string(doc, "KeyId", required=True),
+        _message(doc),
+        signature,
+        algorithm,
+        digest=_digest(doc),
+    )
+    answer = {"KeyId": key.arn, "SignatureValid": True, "SigningAlgorithm": algorithm}
+    return Answer(answer, clear=("KeyId", "SignatureValid", "SigningAlgorithm"))
+
+
+def get_public_key(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    key, der = service.public_key(call.identity, region, string(doc, "KeyId", required=True))
+    answer = {
+        "KeyId": key.arn,
+        "PublicKey": _b64(der),
+        "CustomerMasterKeySpec": key.key_spec,
+        "KeySpec": key.key_spec,
+        "KeyUsage": key.key_usage,
+        "SigningAlgorithms": list(KEY_SPECS[key.key_spec][2]),
+    }
+    return Answer(answer, clear=tuple(answer))
+
+
 def generate_random(call: Call) -> Answer:
     service, region, doc = _kms(call)
     size = integer(doc, "NumberOfBytes")
@@ -489,6 +578,11 @@ _OPERATIONS: dict[str, Callable[[Call], Answer]] = {
     "GenerateDataKeyWithoutPlaintext": generate_data_key_without_plaintext,
     "ReEncrypt": re_encrypt,
     "GenerateRandom": generate_random,
+    "GenerateMac": generate_mac,
+    "VerifyMac": verify_mac,
+    "Sign": sign,
+    "Verify": verify,
+    "GetPublicKey": get_public_key,
 }
 
 KMS_ROUTES = tuple(
