@@ -214,3 +214,22 @@ def test_ssm_canaries(tmp_path: Path) -> None:
         server.stop()
     artifacts = {**read_tree(tmp_path / "data"), "server.log": server.log_path.read_bytes()}
     assert find_canaries(artifacts, planted) == []
+
+
+def test_allowed_patterns_run_in_linear_time(ssm: Any) -> None:
+    """A pattern that makes a backtracking engine run for ever ((a+)+$ against 'aaa…b') is
+    answered at once; one RE2 cannot check is refused, not run."""
+    import time
+
+    name = f"/redos-{secrets.token_hex(3)}"
+    started = time.monotonic()
+    refused = _code(
+        lambda: ssm.put_parameter(
+            Name=name, Value="a" * 4000 + "b", Type="String", AllowedPattern="(a+)+$"
+        )
+    )
+    assert refused == "ParameterPatternMismatchException" and time.monotonic() - started < 5
+    backref = _code(
+        lambda: ssm.put_parameter(Name=name, Value="aa", Type="String", AllowedPattern=r"(a)\1")
+    )
+    assert backref == "ValidationException"
