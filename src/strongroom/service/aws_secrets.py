@@ -40,6 +40,7 @@ from strongroom.store.protocol import Store
 from strongroom.types import SecretValue
 
 __all__ = [
+    "MAX_TOKENS",
     "RECORD_KIND",
     "Rotations",
     "SecretsManagerError",
@@ -50,6 +51,7 @@ __all__ = [
 ]
 
 RECORD_KIND = "aws-secret"
+MAX_TOKENS = 100  # ClientRequestTokens remembered per secret
 _NAME = re.compile(r"^[A-Za-z0-9/_+=.@!-]{1,512}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9-]{32,64}$")
 _DAY = 86_400.0
@@ -111,7 +113,8 @@ class SmSecret:
     kms_key_id: str = ""
     tags: dict[str, str] = field(default_factory=dict)
     deletion_date: float = 0.0
-    tokens: dict[str, list[Any]] = field(default_factory=dict)  # token -> [version, digest]
+    # token -> [version, digest of the value]: a digest is no value, and still kept from reprs
+    tokens: dict[str, list[Any]] = field(default_factory=dict, repr=False)
     last_changed: float = 0.0
     last_accessed: float = 0.0
     rotation_lambda_arn: str = ""
@@ -122,6 +125,15 @@ class SmSecret:
         return (
             f"arn:aws:secretsmanager:{self.region}:{self.account}:secret:{self.name}-{self.suffix}"
         )
+
+    def remember(self, token: str, version: int, digest: str) -> None:
+        """The version a ClientRequestToken wrote; the newest MAX_TOKENS are kept (older
+        versions are pruned by then, and their ids become the derived ones)."""
+        self.tokens[token] = [version, digest]
+        if len(self.tokens) > MAX_TOKENS:
+            oldest = sorted(self.tokens, key=lambda t: int(self.tokens[t][0]))
+            for stale in oldest[: len(self.tokens) - MAX_TOKENS]:
+                del self.tokens[stale]
 
     def _derived_prefix(self) -> str:
         return str(uuid.uuid5(_VERSION_NAMESPACE, f"{self.region}/{self.name}"))[:24]
@@ -301,7 +313,7 @@ class SecretsManagerService:
             return int(known[0]), False
         namespace = secrets_namespace(found.region)
         written = self._secrets.put(identity, namespace, found.name, value.data())
-        found.tokens[token] = [written.version, value.digest()]
+        found.remember(token, written.version, value.digest())
         found.last_changed = self._clock.now()
         self._save(found)
         return written.version, True
@@ -461,7 +473,7 @@ class SecretsManagerService:
             return found, version
         namespace = secrets_namespace(region)
         written = self._secrets.write_pending(namespace, name, value.data(), chosen)
-        found.tokens[chosen] = [written.version, value.digest()]
+        found.remember(chosen, written.version, value.digest())
         found.last_changed = self._clock.now()
         self._save(found)
         return found, written.version

@@ -22,7 +22,7 @@ import base64
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -72,7 +72,7 @@ class Parameter:
     name: str
     version: int
     type: str
-    value: str
+    value: str = field(repr=False)  # a String's value is a secret too
     modified: float
     key_id: str = ""
     description: str = ""

@@ -1,0 +1,25 @@
+"""What the AWS services keep about a secret or a parameter never shows a value in a repr, and
+what they remember per secret stays bounded."""
+
+from __future__ import annotations
+
+from strongroom.service.aws_secrets import MAX_TOKENS, SmSecret, StoredValue
+from strongroom.service.aws_ssm import Parameter
+
+
+def test_reprs_show_no_value_nor_digest() -> None:
+    value = StoredValue(string="CANARY-sm-value")
+    secret = SmSecret("app/db", "us-east-1", "000000000000", "abcdef", 0.0)
+    secret.remember("t" * 32, 1, value.digest())
+    parameter = Parameter("/app/p", 1, "String", "CANARY-ssm-value", 0.0)
+    for shown in (repr(value), repr(secret), repr(parameter)):
+        assert "CANARY" not in shown and value.digest() not in shown
+
+
+def test_a_secret_remembers_a_bounded_number_of_tokens() -> None:
+    secret = SmSecret("app/db", "us-east-1", "000000000000", "abcdef", 0.0)
+    for version in range(1, MAX_TOKENS + 51):
+        secret.remember(f"{version:032d}", version, "d")
+    assert len(secret.tokens) == MAX_TOKENS
+    assert secret.version_of(f"{MAX_TOKENS + 50:032d}") == MAX_TOKENS + 50
+    assert secret.version_of(f"{1:032d}") is None  # forgotten: its version is long pruned
