@@ -320,7 +320,7 @@ def test_secrets_manager_canaries(tmp_path: Path) -> None:
 
 
 def test_dev_reset_wipes_every_region(server: StrongroomServer, sm: Any) -> None:
-    """Last in this module: it wipes what the other tests made."""
+    """It wipes what the tests before it made; every test here makes its own secrets."""
     sm.create_secret(Name=_name("reset"), SecretString="x")
     east_kms = aws_client("kms", server.addr, REGION, DEV_KEY)
     west = aws_client("secretsmanager", server.addr, "eu-west-1", DEV_KEY)
@@ -505,3 +505,21 @@ def test_staging_against_moto_and_strongroom(server: StrongroomServer, moto: Mot
     ours = _staging_scenario(_sm(server.addr), name)
     theirs = _staging_scenario(_sm(moto.endpoint), name)
     assert ours == theirs, list(zip(ours, theirs, strict=True))
+
+
+def test_batch_get_by_filters(sm: Any) -> None:
+    prefix = _name("batch")
+    for i in range(3):
+        sm.create_secret(Name=f"{prefix}/{i}", SecretString=f"v{i}")
+    first = sm.batch_get_secret_value(
+        Filters=[{"Key": "name", "Values": [prefix + "/"]}], MaxResults=2
+    )
+    assert [v["SecretString"] for v in first["SecretValues"]] == ["v0", "v1"]
+    rest = sm.batch_get_secret_value(
+        Filters=[{"Key": "name", "Values": [prefix + "/"]}], NextToken=first["NextToken"]
+    )
+    assert [v["SecretString"] for v in rest["SecretValues"]] == ["v2"] and "NextToken" not in rest
+    both = lambda: sm.batch_get_secret_value(  # noqa: E731
+        SecretIdList=[f"{prefix}/0"], Filters=[{"Key": "name", "Values": [prefix]}]
+    )
+    assert _code(both) == "InvalidParameterException"

@@ -233,3 +233,40 @@ def test_allowed_patterns_run_in_linear_time(ssm: Any) -> None:
         lambda: ssm.put_parameter(Name=name, Value="aa", Type="String", AllowedPattern=r"(a)\1")
     )
     assert backref == "ValidationException"
+
+
+def _label_scenario(ssm: Any, name: str) -> list[str]:
+    steps: list[Callable[[], object]] = [
+        lambda: ssm.put_parameter(Name=name, Value="1", Type="String"),
+        lambda: ssm.put_parameter(Name=name, Value="2", Type="String", Overwrite=True),
+        lambda: ssm.label_parameter_version(Name=name, ParameterVersion=1, Labels=["stable"]),
+        lambda: ssm.get_parameter(Name=f"{name}:stable"),
+        lambda: ssm.label_parameter_version(Name=name, Labels=["stable"]),
+        lambda: ssm.get_parameter(Name=f"{name}:nolabel"),
+        lambda: ssm.label_parameter_version(Name=name, ParameterVersion=9, Labels=["x"]),
+        lambda: ssm.unlabel_parameter_version(Name=name, ParameterVersion=2, Labels=["stable"]),
+        lambda: ssm.get_parameter(Name=f"{name}:stable"),
+    ]
+    return [_code(step) for step in steps]
+
+
+def test_labels(server: StrongroomServer, moto: MotoServer, ssm: Any) -> None:
+    name = f"/labels-{secrets.token_hex(3)}/p"
+    ssm.put_parameter(Name=name, Value="v1", Type="String")
+    ssm.put_parameter(Name=name, Value="v2", Type="String", Overwrite=True)
+    labelled = ssm.label_parameter_version(
+        Name=name, ParameterVersion=1, Labels=["stable", "1bad", "awsReserved"]
+    )
+    assert labelled["ParameterVersion"] == 1
+    assert sorted(labelled["InvalidLabels"]) == ["1bad", "awsReserved"]
+    assert ssm.get_parameter(Name=f"{name}:stable")["Parameter"]["Value"] == "v1"
+    ssm.label_parameter_version(Name=name, Labels=["stable"])  # moves to the newest version
+    assert ssm.get_parameter(Name=f"{name}:stable")["Parameter"]["Value"] == "v2"
+    history = ssm.get_parameter_history(Name=name)["Parameters"]
+    assert [h["Labels"] for h in history] == [[], ["stable"]]
+    removed = ssm.unlabel_parameter_version(Name=name, ParameterVersion=2, Labels=["stable", "x"])
+    assert removed["RemovedLabels"] == ["stable"] and removed["InvalidLabels"] == ["x"]
+    other = f"/labels-diff-{secrets.token_hex(3)}/p"
+    ours = _label_scenario(aws_client("ssm", server.addr, REGION, DEV_KEY), other)
+    theirs = _label_scenario(aws_client("ssm", moto.endpoint, REGION, DEV_KEY), other)
+    assert ours == theirs, list(zip(ours, theirs, strict=True))

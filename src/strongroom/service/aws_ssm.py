@@ -22,7 +22,7 @@ import base64
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +36,8 @@ from strongroom.store.protocol import Store
 
 __all__ = [
     "DEFAULT_KEY",
+    "LABELS_KIND",
+    "MAX_LABELS",
     "MAX_VALUE_BYTES",
     "TAGS_KIND",
     "TYPES",
@@ -46,6 +48,9 @@ __all__ = [
 ]
 
 TAGS_KIND = "aws-ssm-tags"
+LABELS_KIND = "aws-ssm-labels"
+MAX_LABELS = 10  # on one parameter version
+_LABEL = re.compile(r"^[A-Za-z_.\-][A-Za-z0-9_.\-]{0,99}$")
 TYPES = ("String", "StringList", "SecureString")
 DEFAULT_KEY = "alias/aws/ssm"
 MAX_VALUE_BYTES = {"Standard": 4096, "Advanced": 8192}
@@ -284,20 +289,19 @@ class SsmService:
         return _parameter(value.data, value.metadata.version, value.metadata.created_time, path)
 
     def get(self, identity: Identity, region: str, selector: object) -> Parameter:
-        """``name``, ``name:version`` (a version number) or ``name:label`` (not supported yet)."""
+        """``name``, ``name:version`` (a version number) or ``name:label``."""
         if not isinstance(selector, str):
             raise SsmError("ValidationException", "Name is a string.")
         name, _, chosen = selector.partition(":")
         given, path = self.check_name(name)
         self._secrets.check_read(identity, ssm_namespace(region), path)
         version: int | None = None
-        if chosen:
-            if not (chosen.isascii() and chosen.isdigit()):
-                raise SsmError(
-                    "ParameterVersionLabelNotFound",
-                    "Parameter labels are not supported yet; select a version by its number.",
-                )
+        if chosen.isascii() and chosen.isdigit():
             version = int(chosen)
+        elif chosen:
+            version = self._labels(region, path).get(chosen)
+            if version is None:
+                raise SsmError("ParameterNotFound", "")  # botocore's model: no label error
         try:
             value = self._secrets.read_unchecked(ssm_namespace(region), path, version)
         except (NotFound, SecretDeleted):
@@ -307,7 +311,8 @@ class SsmService:
                     f"Systems Manager could not find version {version} of {given}.",
                 ) from None
             raise SsmError("ParameterNotFound", "") from None
-        return _parameter(value.data, value.metadata.version, value.metadata.created_time, path)
+        found = _parameter(value.data, value.metadata.version, value.metadata.created_time, path)
+        return self._labelled(region, path, found)
 
     def _exists(self, region: str, path: str) -> bool:
         return self._store.get_secret(ssm_namespace(region), path) is not None
@@ -365,7 +370,8 @@ class SsmService:
                 value = self._secrets.read_unchecked(namespace, path, record.version)
             except (NotFound, SecretDeleted):
                 continue
-            found.append(_parameter(value.data, record.version, value.metadata.created_time, path))
+            parameter = _parameter(value.data, record.version, value.metadata.created_time, path)
+            found.append(self._labelled(region, path, parameter))
         return found
 
     def delete(self, identity: Identity, region: str, name: object) -> None:
@@ -374,6 +380,67 @@ class SsmService:
         if not self._store.delete_secret(ssm_namespace(region), path):
             raise SsmError("ParameterNotFound", "")
         self._store.delete_record(TAGS_KIND, f"{region}/{path}")
+        self._store.delete_record(LABELS_KIND, f"{region}/{path}")
+
+    # -- labels: each names one version of a parameter, at most ten on a version
+    def _labels(self, region: str, path: str) -> dict[str, int]:
+        raw = self._store.get_record(LABELS_KIND, f"{region}/{path}")
+        return {k: int(v) for k, v in json.loads(raw).items()} if raw is not None else {}
+
+    def _labelled(self, region: str, path: str, parameter: Parameter) -> Parameter:
+        labels = tuple(
+            sorted(k for k, v in self._labels(region, path).items() if v == parameter.version)
+        )
+        return replace(parameter, labels=labels) if labels else parameter
+
+    def label(
+        self,
+        identity: Identity,
+        region: str,
+        name: object,
+        version: int | None,
+        labels: list[str],
+    ) -> tuple[int, list[str]]:
+        """Put ``labels`` on ``version`` (the newest when None), moving any that another version
+        had; (the version, the labels refused as invalid)."""
+        _, path = self.check_name(name)
+        identity.require("update", self._policy(region, METADATA, path))
+        versions = {r.version for r in self._store.list_versions(ssm_namespace(region), path)}
+        if not versions:
+            raise SsmError("ParameterNotFound", "")
+        chosen = max(versions) if version is None else version
+        if chosen not in versions:
+            raise SsmError(
+                "ParameterVersionNotFound",
+                f"Systems Manager could not find version {chosen} of {name}.",
+            )
+        current = self._labels(region, path)
+        invalid = [label for label in labels if not _LABEL.fullmatch(label) or _reserved(label)]
+        for label in labels:
+            if label not in invalid:
+                current[label] = chosen
+        if sum(1 for v in current.values() if v == chosen) > MAX_LABELS:
+            raise SsmError(
+                "ParameterVersionLabelLimitExceeded",
+                f"A parameter version can have at most {MAX_LABELS} labels.",
+            )
+        self._store.put_record(LABELS_KIND, f"{region}/{path}", json.dumps(current).encode())
+        return chosen, invalid
+
+    def unlabel(
+        self, identity: Identity, region: str, name: object, version: int, labels: list[str]
+    ) -> tuple[list[str], list[str]]:
+        """(the labels removed from ``version``, those it did not have)."""
+        _, path = self.check_name(name)
+        identity.require("update", self._policy(region, METADATA, path))
+        if not self._exists(region, path):
+            raise SsmError("ParameterNotFound", "")
+        current = self._labels(region, path)
+        removed = [label for label in labels if current.get(label) == version]
+        for label in removed:
+            del current[label]
+        self._store.put_record(LABELS_KIND, f"{region}/{path}", json.dumps(current).encode())
+        return removed, [label for label in labels if label not in removed]
 
     # -- tags
     def tags(self, identity: Identity, region: str, name: object) -> dict[str, str]:
@@ -403,6 +470,10 @@ class SsmService:
         if len(tags) > 50:
             raise SsmError("TooManyTagsError", "A parameter has at most 50 tags.")
         self._store.put_record(TAGS_KIND, f"{region}/{path}", json.dumps(tags).encode())
+
+
+def _reserved(label: str) -> bool:
+    return label.lower().startswith(("aws", "ssm"))
 
 
 def _matches(pattern: str, value: str) -> bool:

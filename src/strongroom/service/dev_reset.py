@@ -8,7 +8,7 @@ from strongroom.auth import Identity
 from strongroom.errors import BadRequest
 from strongroom.service.aws_kms import ALIAS_KIND, KEY_KIND
 from strongroom.service.aws_secrets import RECORD_KIND
-from strongroom.service.aws_ssm import TAGS_KIND
+from strongroom.service.aws_ssm import LABELS_KIND, TAGS_KIND
 from strongroom.service.namespaces import AWS_PREFIX, NamespaceService
 from strongroom.store.protocol import Store
 
@@ -30,7 +30,7 @@ class DevReset:
         for name in regions:
             self._namespaces.delete(system, name)  # shreds the keyring, then the data
         records = 0
-        for kind in (KEY_KIND, ALIAS_KIND, RECORD_KIND, TAGS_KIND):
+        for kind in (KEY_KIND, ALIAS_KIND, RECORD_KIND, TAGS_KIND, LABELS_KIND):
             for name in self._store.list_records(kind):
                 records += self._store.delete_record(kind, name)
         return {"namespaces": len(regions), "records": records}

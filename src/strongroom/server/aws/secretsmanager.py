@@ -165,11 +165,25 @@ def get_secret_value(call: Call) -> Answer:
 def batch_get_secret_value(call: Call) -> Answer:
     service, region, doc = _sm(call)
     ids = doc.get("SecretIdList")
-    if doc.get("Filters") is not None:
+    filters = doc.get("Filters")
+    if (ids is None) == (filters is None):
         raise AwsError(
-            "InvalidParameterException", "Filters are not supported yet; pass SecretIdList."
+            "InvalidParameterException", "Pass either SecretIdList or Filters, not both."
         )
-    if not isinstance(ids, list) or not 1 <= len(ids) <= _MAX_BATCH:
+    next_token = None
+    if filters is not None:
+        if not isinstance(filters, list) or not all(isinstance(f, dict) for f in filters):
+            raise AwsError("ValidationException", "Filters is a list of {Key, Values}.")
+        found = [
+            s.name for s in service.list_secrets(call.identity, region) if _matches(s, filters)
+        ]
+        after = _after(doc)
+        start = found.index(after) + 1 if after in found else 0
+        size = _page_size(doc, top=_MAX_BATCH)
+        ids = found[start : start + size]
+        if start + size < len(found):
+            next_token = _token(ids[-1])
+    elif not isinstance(ids, list) or not 1 <= len(ids) <= _MAX_BATCH:
         raise AwsError(
             "ValidationException", f"SecretIdList is a list of 1 to {_MAX_BATCH} secret ids."
         )
@@ -188,7 +202,10 @@ def batch_get_secret_value(call: Call) -> Answer:
         except (AwsError, SecretsManagerError, NotFound, SecretDeleted) as exc:
             code = getattr(exc, "aws_code", "ResourceNotFoundException")
             errors.append({"SecretId": str(secret_id), "ErrorCode": code, "Message": exc.message})
-    return Answer({"SecretValues": values, "Errors": errors})
+    answer: dict[str, Any] = {"SecretValues": values, "Errors": errors}
+    if next_token is not None:
+        answer["NextToken"] = next_token
+    return Answer(answer)
 
 
 @_errors

@@ -22,9 +22,11 @@ __all__ = [
     "get_parameter_history",
     "get_parameters",
     "get_parameters_by_path",
+    "label_parameter_version",
     "list_tags",
     "put_parameter",
     "remove_tags",
+    "unlabel_parameter_version",
 ]
 
 _MAX_NAMES = 10
@@ -287,11 +289,32 @@ def list_tags(call: Call) -> Answer:
     return Answer({"TagList": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]})
 
 
-def _not_yet(call: Call) -> Answer:
-    raise AwsError(
-        "UnsupportedOperationException",
-        "Parameter labels are not supported yet (docs/compat-aws.md).",
+def _labels(doc: dict[str, Any]) -> list[str]:
+    labels = doc.get("Labels")
+    if not isinstance(labels, list) or not 1 <= len(labels) <= 10:
+        raise AwsError("ValidationException", "Labels is a list of 1 to 10 labels.")
+    if not all(isinstance(label, str) for label in labels):
+        raise AwsError("ValidationException", "Labels is a list of strings.")
+    return labels
+
+
+def label_parameter_version(call: Call) -> Answer:
+    service, region, doc = _ssm(call)
+    version, invalid = service.label(
+        call.identity, region, doc.get("Name"), integer(doc, "ParameterVersion"), _labels(doc)
     )
+    return Answer({"InvalidLabels": invalid, "ParameterVersion": version})
+
+
+def unlabel_parameter_version(call: Call) -> Answer:
+    service, region, doc = _ssm(call)
+    version = integer(doc, "ParameterVersion")
+    if version is None:
+        raise AwsError("ValidationException", "ParameterVersion is required.")
+    removed, invalid = service.unlabel(
+        call.identity, region, doc.get("Name"), version, _labels(doc)
+    )
+    return Answer({"RemovedLabels": removed, "InvalidLabels": invalid})
 
 
 _OPERATIONS: dict[str, Callable[[Call], Answer]] = {
@@ -306,8 +329,8 @@ _OPERATIONS: dict[str, Callable[[Call], Answer]] = {
     "AddTagsToResource": add_tags,
     "RemoveTagsFromResource": remove_tags,
     "ListTagsForResource": list_tags,
-    "LabelParameterVersion": _not_yet,
-    "UnlabelParameterVersion": _not_yet,
+    "LabelParameterVersion": label_parameter_version,
+    "UnlabelParameterVersion": unlabel_parameter_version,
 }
 
 SSM_ROUTES = tuple(
