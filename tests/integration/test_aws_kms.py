@@ -465,3 +465,29 @@ def test_hmac_and_signing_keys(kms: Any) -> None:
     assert _code(lambda: kms.create_key(KeySpec="ECC_SECG_P256K1", KeyUsage="SIGN_VERIFY")) == (
         "UnsupportedOperationException"
     )
+
+
+def test_data_key_pairs(kms: Any) -> None:
+    """A key pair whose private half comes back sealed by a symmetric key: Decrypt opens it, it
+    matches the public half, and the without-plaintext form returns no private key."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    pair = kms.generate_data_key_pair(
+        KeyId=key_id, KeyPairSpec="ECC_NIST_P256", EncryptionContext={"app": "signer"}
+    )
+    private = serialization.load_der_private_key(pair["PrivateKeyPlaintext"], password=None)
+    public = serialization.load_der_public_key(pair["PublicKey"])
+    assert isinstance(private, ec.EllipticCurvePrivateKey)
+    assert isinstance(public, ec.EllipticCurvePublicKey)
+    public.verify(private.sign(b"m", ec.ECDSA(hashes.SHA256())), b"m", ec.ECDSA(hashes.SHA256()))
+    opened = kms.decrypt(
+        CiphertextBlob=pair["PrivateKeyCiphertextBlob"], EncryptionContext={"app": "signer"}
+    )
+    assert opened["Plaintext"] == pair["PrivateKeyPlaintext"]
+    bare = kms.generate_data_key_pair_without_plaintext(KeyId=key_id, KeyPairSpec="RSA_2048")
+    assert "PrivateKeyPlaintext" not in bare and bare["KeyPairSpec"] == "RSA_2048"
+    assert _code(lambda: kms.generate_data_key_pair(KeyId=key_id, KeyPairSpec="DSA")) == (
+        "ValidationException"
+    )

@@ -10,7 +10,7 @@ import base64
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -23,10 +23,12 @@ from strongroom.errors import BadRequest, DecryptionError
 __all__ = [
     "HASHES",
     "KEY_TYPES",
+    "KeyPair",
     "KeyType",
     "derive_key",
     "generate_material",
     "hmac_digest",
+    "new_key_pair",
     "public_key",
     "rsa_decrypt",
     "rsa_encrypt",
@@ -222,3 +224,39 @@ def hmac_digest(key: bytes, data: bytes, hash_name: str = "sha2-256") -> bytes:
     if hash_name not in _HMAC_NAMES:
         raise BadRequest(f"unsupported hash algorithm {hash_name}")
     return hmac.new(key, data, getattr(hashlib, _HMAC_NAMES[hash_name])).digest()
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    """A new asymmetric key pair, DER-encoded as AWS KMS returns data key pairs."""
+
+    der: bytes = field(repr=False)  # the private key, PKCS#8
+    public_der: bytes  # SubjectPublicKeyInfo
+
+
+_CURVES: dict[str, type[ec.EllipticCurve]] = {
+    "ECC_NIST_P256": ec.SECP256R1,
+    "ECC_NIST_P384": ec.SECP384R1,
+    "ECC_NIST_P521": ec.SECP521R1,
+    "ECC_SECG_P256K1": ec.SECP256K1,
+}
+
+
+def new_key_pair(spec: str) -> KeyPair:
+    """``RSA_<bits>`` (2048, 3072, 4096) or one of the ``ECC_…`` curves AWS KMS names."""
+    private: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+    if spec in _CURVES:
+        private = ec.generate_private_key(_CURVES[spec]())
+    elif spec in ("RSA_2048", "RSA_3072", "RSA_4096"):
+        private = rsa.generate_private_key(public_exponent=65537, key_size=int(spec[4:]))
+    else:
+        raise BadRequest(f"unknown key pair spec {spec!r}")
+    der = private.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    public = private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return KeyPair(der, public)

@@ -34,7 +34,7 @@ from strongroom.auth import Identity
 from strongroom.clock import Clock
 from strongroom.crypto.context import Context
 from strongroom.crypto.kms_blob import open_blob, parse_blob, seal_blob
-from strongroom.crypto.named_keys import hmac_digest, public_key, sign, verify
+from strongroom.crypto.named_keys import hmac_digest, new_key_pair, public_key, sign, verify
 from strongroom.errors import AccessDenied, BadRequest, DecryptionError
 from strongroom.keys import Keyrings
 from strongroom.service.named_keys import NamedKey, NamedKeyStore
@@ -48,6 +48,7 @@ __all__ = [
     "MAX_KEYS_PER_REGION",
     "MAX_PLAINTEXT_BYTES",
     "MAX_TAGS",
+    "PAIR_SPECS",
     "KmsError",
     "KmsKey",
     "KmsService",
@@ -123,6 +124,15 @@ KEY_SPECS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     ),
 }
 _HASHES = {"HMAC_SHA_256": "sha2-256", "HMAC_SHA_384": "sha2-384", "HMAC_SHA_512": "sha2-512"}
+PAIR_SPECS = (
+    "RSA_2048",
+    "RSA_3072",
+    "RSA_4096",
+    "ECC_NIST_P256",
+    "ECC_NIST_P384",
+    "ECC_NIST_P521",
+    "ECC_SECG_P256K1",
+)
 
 
 class KmsService:
@@ -577,6 +587,21 @@ class KmsService:
         plaintext = os.urandom(size)
         key, blob = self.encrypt(identity, region, key_ref, plaintext, context, "datakey")
         return key, plaintext, blob
+
+    def data_key_pair(
+        self, identity: Identity, region: str, key_ref: object, spec: object, context: Context
+    ) -> tuple[KmsKey, bytes, bytes, bytes]:
+        """(key, private key DER (PKCS#8), its CiphertextBlob, public key DER (SPKI)): a new
+        key pair whose private half is sealed by the symmetric key ``key_ref``."""
+        if spec not in PAIR_SPECS:
+            raise KmsError(
+                "ValidationException",
+                f"1 validation error detected: Value '{spec}' at 'keyPairSpec' failed to satisfy "
+                f"constraint: Member must satisfy enum value set: [{', '.join(PAIR_SPECS)}]",
+            )
+        private = new_key_pair(str(spec))
+        key, blob = self.encrypt(identity, region, key_ref, private.der, context, "datakey")
+        return key, private.der, blob, private.public_der
 
     # -- MACs and signatures
     def _key_version(self, key: KmsKey) -> tuple[str, bytes]:

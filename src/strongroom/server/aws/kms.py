@@ -26,6 +26,8 @@ __all__ = [
     "enable_key_rotation",
     "encrypt",
     "generate_data_key",
+    "generate_data_key_pair",
+    "generate_data_key_pair_without_plaintext",
     "generate_data_key_without_plaintext",
     "generate_mac",
     "generate_random",
@@ -430,6 +432,35 @@ def generate_data_key_without_plaintext(call: Call) -> Answer:
     return Answer({"CiphertextBlob": _b64(sealed), "KeyId": key.arn}, clear=("KeyId",))
 
 
+def _data_key_pair(call: Call, *, with_plaintext: bool) -> Answer:
+    service, region, doc = _kms(call)
+    spec = string(doc, "KeyPairSpec", required=True)
+    key, private, sealed, public = service.data_key_pair(
+        call.identity,
+        region,
+        string(doc, "KeyId", required=True),
+        spec,
+        string_map(doc, "EncryptionContext"),
+    )
+    answer = {
+        "PrivateKeyCiphertextBlob": _b64(sealed),
+        "PublicKey": _b64(public),
+        "KeyId": key.arn,
+        "KeyPairSpec": spec,
+    }
+    if with_plaintext:
+        answer["PrivateKeyPlaintext"] = _b64(private)
+    return Answer(answer, clear=("KeyId", "KeyPairSpec", "PublicKey"))
+
+
+def generate_data_key_pair(call: Call) -> Answer:
+    return _data_key_pair(call, with_plaintext=True)
+
+
+def generate_data_key_pair_without_plaintext(call: Call) -> Answer:
+    return _data_key_pair(call, with_plaintext=False)
+
+
 def re_encrypt(call: Call) -> Answer:
     service, region, doc = _kms(call)
     _algorithm(doc, "SourceEncryptionAlgorithm")
@@ -577,6 +608,8 @@ _OPERATIONS: dict[str, Callable[[Call], Answer]] = {
     "GenerateDataKey": generate_data_key,
     "GenerateDataKeyWithoutPlaintext": generate_data_key_without_plaintext,
     "ReEncrypt": re_encrypt,
+    "GenerateDataKeyPair": generate_data_key_pair,
+    "GenerateDataKeyPairWithoutPlaintext": generate_data_key_pair_without_plaintext,
     "GenerateRandom": generate_random,
     "GenerateMac": generate_mac,
     "VerifyMac": verify_mac,
