@@ -3,6 +3,7 @@ both started and stopped by the tests."""
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -12,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -336,6 +337,43 @@ def closed_at_session_end(closable: _Closable) -> _Closable:
     """Keep ``closable`` (a client, a provider) open until the session ends, then close it."""
     _AWS_CLIENTS.append(closable)
     return closable
+
+
+AWS_DEV_KEY = ("testing", "testing")  # the pair moto accepts too: one environment serves both
+
+
+@contextlib.contextmanager
+def aws_dev_server(data_dir: Path, root_token: str) -> Iterator[StrongroomServer]:
+    """A dev server that takes AWS_DEV_KEY's signatures, stopped when the block ends."""
+    server = StrongroomServer(data_dir, root_token, ["--aws-access-key", ":".join(AWS_DEV_KEY)])
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def aws_outcome(action: Callable[[], object]) -> str:
+    """ "ok", or the AWS error code the call was answered with."""
+    from botocore.exceptions import ClientError
+
+    try:
+        action()
+    except ClientError as exc:
+        return str(exc.response["Error"]["Code"])
+    return "ok"
+
+
+def assert_same_as_moto(
+    ours: list[str], theirs: list[str], departures: dict[int, tuple[str, str]]
+) -> None:
+    """The outcomes of one call sequence against strongroom and moto agree, but for the steps
+    where moto departs from AWS's documentation (step -> (AWS's outcome, moto's)), which must
+    be exactly those."""
+    for step, (aws, moto_says) in departures.items():
+        assert (ours[step], theirs[step]) == (aws, moto_says), step
+    followed = [departures[i][0] if i in departures else t for i, t in enumerate(theirs)]
+    assert ours == followed, list(zip(ours, followed, strict=True))
 
 
 def close_aws_clients() -> None:

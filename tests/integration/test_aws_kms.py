@@ -20,21 +20,27 @@ from botocore.exceptions import ClientError
 
 from strongroom.testing.kms_conformance import CHECKS
 from tests.canary import find_canaries, read_tree
-from tests.helpers import MotoServer, StrongroomServer, aws_client, built_provider
+from tests.helpers import (
+    AWS_DEV_KEY,
+    MotoServer,
+    StrongroomServer,
+    assert_same_as_moto,
+    aws_client,
+    aws_dev_server,
+    built_provider,
+)
+from tests.helpers import (
+    aws_outcome as _code,
+)
 
-DEV_KEY = ("testing", "testing")  # the pair moto accepts too, so one environment serves both
+DEV_KEY = AWS_DEV_KEY
 REGION = "eu-west-1"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StrongroomServer]:
-    extra = ["--aws-access-key", ":".join(DEV_KEY)]
-    started = StrongroomServer(tmp_path_factory.mktemp("aws-kms") / "data", "aws-root", extra)
-    started.start()
-    try:
+    with aws_dev_server(tmp_path_factory.mktemp("aws-kms") / "data", "aws-root") as started:
         yield started
-    finally:
-        started.stop()
 
 
 def _kms(endpoint: str, region: str = REGION, secret: str = DEV_KEY[1]) -> Any:
@@ -44,14 +50,6 @@ def _kms(endpoint: str, region: str = REGION, secret: str = DEV_KEY[1]) -> Any:
 @pytest.fixture
 def kms(server: StrongroomServer) -> Any:
     return _kms(server.addr)
-
-
-def _code(action: Callable[[], object]) -> str:
-    try:
-        action()
-    except ClientError as exc:
-        return str(exc.response["Error"]["Code"])
-    return "ok"
 
 
 def test_keys_aliases_and_data(kms: Any) -> None:
@@ -344,10 +342,7 @@ def test_the_same_calls_against_moto_and_strongroom(
 ) -> None:
     ours = _scenario(_kms(server.addr))
     theirs = _scenario(_kms(moto.endpoint))
-    for step, (aws, moto_says) in AWS_NOT_MOTO.items():
-        assert (ours[step], theirs[step]) == (aws, moto_says), step
-        theirs[step] = aws
-    assert ours == theirs, list(zip(ours, theirs, strict=True))
+    assert_same_as_moto(ours, theirs, AWS_NOT_MOTO)
 
 
 # -- issue 13: the awskms key provider against strongroom's own KMS

@@ -11,33 +11,29 @@ from typing import Any
 
 import httpx
 import pytest
-from botocore.exceptions import ClientError
 
 from tests.canary import find_canaries, read_tree
-from tests.helpers import MotoServer, StrongroomServer, aws_client
+from tests.helpers import (
+    AWS_DEV_KEY,
+    MotoServer,
+    StrongroomServer,
+    assert_same_as_moto,
+    aws_client,
+    aws_dev_server,
+)
+from tests.helpers import (
+    aws_outcome as _code,
+)
 
-DEV_KEY = ("testing", "testing")
+DEV_KEY = AWS_DEV_KEY
 REGION = "eu-central-1"
 ROOT = {"Authorization": "Bearer ssm-root", "X-Vault-Token": "ssm-root"}
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StrongroomServer]:
-    extra = ["--aws-access-key", ":".join(DEV_KEY)]
-    started = StrongroomServer(tmp_path_factory.mktemp("aws-ssm") / "data", "ssm-root", extra)
-    started.start()
-    try:
+    with aws_dev_server(tmp_path_factory.mktemp("aws-ssm") / "data", "ssm-root") as started:
         yield started
-    finally:
-        started.stop()
-
-
-def _code(action: Callable[[], object]) -> str:
-    try:
-        action()
-    except ClientError as exc:
-        return str(exc.response["Error"]["Code"])
-    return "ok"
 
 
 @pytest.fixture
@@ -194,10 +190,7 @@ def test_the_same_calls_against_moto_and_strongroom(
     root = f"/diff-{secrets.token_hex(3)}"
     ours = _scenario(aws_client("ssm", server.addr, REGION, DEV_KEY), root)
     theirs = _scenario(aws_client("ssm", moto.endpoint, REGION, DEV_KEY), root)
-    for step, (aws, moto_says) in AWS_NOT_MOTO.items():
-        assert (ours[step], theirs[step]) == (aws, moto_says), step
-        theirs[step] = aws
-    assert ours == theirs, list(zip(ours, theirs, strict=True))
+    assert_same_as_moto(ours, theirs, AWS_NOT_MOTO)
 
 
 def test_ssm_canaries(tmp_path: Path) -> None:
@@ -269,4 +262,4 @@ def test_labels(server: StrongroomServer, moto: MotoServer, ssm: Any) -> None:
     other = f"/labels-diff-{secrets.token_hex(3)}/p"
     ours = _label_scenario(aws_client("ssm", server.addr, REGION, DEV_KEY), other)
     theirs = _label_scenario(aws_client("ssm", moto.endpoint, REGION, DEV_KEY), other)
-    assert ours == theirs, list(zip(ours, theirs, strict=True))
+    assert_same_as_moto(ours, theirs, {})

@@ -128,6 +128,11 @@ def create_secret(call: Call) -> Answer:
         kms_key_id=string(doc, "KmsKeyId") or "",
         tags=_tags(doc),
     )
+    return _written(found, version)
+
+
+def _written(found: SmSecret, version: int | None) -> Answer:
+    """ARN and Name, and the VersionId of the version written, if one was."""
     answer: dict[str, Any] = {"ARN": found.arn, "Name": found.name}
     if version is not None:
         answer["VersionId"] = found.version_id(version)
@@ -252,10 +257,7 @@ def update_secret(call: Call) -> Answer:
         description=doc.get("Description"),
         kms_key_id=doc.get("KmsKeyId"),
     )
-    answer: dict[str, Any] = {"ARN": found.arn, "Name": found.name}
-    if version is not None:
-        answer["VersionId"] = found.version_id(version)
-    return Answer(answer, clear=_CLEAR)
+    return _written(found, version)
 
 
 @_errors
@@ -463,10 +465,7 @@ def rotate_secret(call: Call) -> Answer:
         days=days,
         immediately=doc.get("RotateImmediately", True) is not False,
     )
-    answer: dict[str, Any] = {"ARN": found.arn, "Name": found.name}
-    if version is not None:
-        answer["VersionId"] = found.version_id(version)
-    return Answer(answer, clear=_CLEAR)
+    return _written(found, version)
 
 
 @_errors
