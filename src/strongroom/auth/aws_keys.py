@@ -11,6 +11,7 @@ policy, for local use and test suites; it is never stored."""
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import threading
 from dataclasses import dataclass
@@ -21,13 +22,14 @@ from strongroom.errors import BadRequest, NotFound
 from strongroom.policy.store import PolicyStore
 from strongroom.store.protocol import Store
 
-__all__ = ["ACCESS_KEY_KIND", "CACHE_SECONDS", "AccessKey", "AccessKeyRegistry"]
+__all__ = ["ACCESS_KEY_KIND", "CACHE_SECONDS", "AccessKey", "AccessKeyRegistry", "principal_of"]
 
 ACCESS_KEY_KIND = "aws-access-key"
 CACHE_SECONDS = 1.0
 _CACHE_ENTRIES = 10_000
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-_MAX_DISPLAY_NAME = 128
+# a display name is the IAM user name of the key's principal, arn:aws:iam::ACCOUNT:user/NAME
+_DISPLAY_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,11 @@ class AccessKeyRegistry:
     def create(self, policies: tuple[str, ...], display_name: str = "") -> AccessKey:
         if not policies or not all(isinstance(p, str) and p for p in policies):
             raise BadRequest("an access key needs at least one policy")
-        if len(display_name) > _MAX_DISPLAY_NAME:
-            raise BadRequest(f"display_name is at most {_MAX_DISPLAY_NAME} characters")
+        if display_name and not _DISPLAY_NAME.fullmatch(display_name):
+            raise BadRequest(
+                "display_name is an IAM user name: 1-64 of letters, digits and +=,.@_- "
+                "(resource and key policies name the key as arn:aws:iam::ACCOUNT:user/NAME)"
+            )
         access_key_id = "AKSR" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
         secret = secrets.token_urlsafe(30)  # 40 characters, as AWS's
         key = AccessKey(access_key_id, tuple(policies), display_name, self._clock.now(), secret)
@@ -120,7 +125,8 @@ class AccessKeyRegistry:
         if self._dev_key is not None and secrets.compare_digest(
             access_key_id.encode(), self._dev_key[0].encode()
         ):
-            return self._dev_key[1], Identity("aws-dev", ("root",), self._policies.acl(("root",)))
+            acl = self._policies.acl(("root",))
+            return self._dev_key[1], Identity("aws-dev", ("root",), acl, principal="root")
         now = self._clock.monotonic()
         cached = self._cache.get(access_key_id)
         if cached is not None and now < cached[2]:
@@ -134,6 +140,7 @@ class AccessKeyRegistry:
             key.policies,
             self._policies.acl(key.policies),
             key.access_key_id,
+            principal=principal_of(key),
         )
         with self._lock:
             if len(self._cache) >= _CACHE_ENTRIES:
@@ -155,3 +162,11 @@ class AccessKeyRegistry:
             float(doc["created"]),
         )
         return key, str(doc["secret_access_key"])
+
+
+def principal_of(key: AccessKey) -> str:
+    """The key's principal, relative to the account: ``user/<display name>``, or
+    ``user/<access key id>`` for a key without one (names made before the IAM rule included)."""
+    if _DISPLAY_NAME.fullmatch(key.display_name):
+        return f"user/{key.display_name}"
+    return f"user/{key.access_key_id}"

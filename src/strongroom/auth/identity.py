@@ -20,6 +20,8 @@ class Identity:
     policies: tuple[str, ...] = ()
     acl: ACL = field(default_factory=lambda: ACL({}), repr=False, compare=False)
     accessor: str = field(default="", repr=False)
+    # who the AWS surface's policy documents see: "root" or "user/NAME" (auth/aws_keys.py)
+    principal: str = field(default="", repr=False, compare=False)
 
     @classmethod
     def system(cls, name: str = "system") -> Identity:

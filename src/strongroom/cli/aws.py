@@ -35,7 +35,12 @@ def aws_credentials() -> None:
     required=True,
     help="A strongroom policy the key carries (repeatable).",
 )
-@click.option("--display-name", default="", help="A name for the key, shown in audit entries.")
+@click.option(
+    "--display-name",
+    default="",
+    help="The key's IAM user name (1-64 of letters, digits and +=,.@_-): shown in audit entries; "
+    "resource and key policies name the key arn:aws:iam::ACCOUNT:user/NAME.",
+)
 @format_option
 @pass_cli
 def aws_credentials_create(ctx: CliContext, policies: tuple[str, ...], display_name: str) -> None:

@@ -14,9 +14,13 @@ Policy paths (docs/compat-aws.md), ``M`` being ``aws-kms-<region>``: ``create`` 
 (schedule deletion) on ``M/keys/<key id>``; ``update`` on ``M/encrypt/<key id>``,
 ``M/decrypt/<key id>`` and ``M/datakey/<key id>``; ``create``/``update``/``delete`` on
 ``M/aliases/<name>`` (and ``update`` on the key it names), ``list`` on ``M/aliases``;
-``update`` on ``M/random``. A caller is refused before anything is looked up, so a 403 never
-tells whether a key exists; an alias that does not exist is refused the same way unless the
-caller may read it."""
+``update`` on ``M/random``; ``sudo`` on ``M/keys/<key id>`` to put a key policy.
+
+A key's policy (``PutKeyPolicy``, ``CreateKey``'s ``Policy``) is enforced as AWS enforces it:
+the default policy names the account, so strongroom's policies decide; a policy may name
+callers directly (granting without them), deny, or leave the account out (refusing callers
+strongroom's policies would let in). A refusal never tells whether a key exists; an alias that
+does not exist is refused the same way unless the caller may read it."""
 
 from __future__ import annotations
 
@@ -37,22 +41,33 @@ from strongroom.crypto.kms_blob import open_blob, parse_blob, seal_blob
 from strongroom.crypto.named_keys import hmac_digest, new_key_pair, public_key, sign, verify
 from strongroom.errors import AccessDenied, BadRequest, DecryptionError
 from strongroom.keys import Keyrings
+from strongroom.policy.aws_documents import (
+    Decision,
+    PolicyDocument,
+    PolicyDocumentError,
+    PolicyRequest,
+    account_arn,
+)
 from strongroom.service.named_keys import NamedKey, NamedKeyStore
 from strongroom.store.protocol import Store
 
 __all__ = [
     "ALIAS_KIND",
+    "CONDITION_KEYS",
     "KEY_KIND",
     "KEY_SPECS",
     "MAX_DATA_KEY_BYTES",
     "MAX_KEYS_PER_REGION",
+    "MAX_KEY_POLICY",
     "MAX_PLAINTEXT_BYTES",
     "MAX_TAGS",
     "PAIR_SPECS",
     "KmsError",
     "KmsKey",
     "KmsService",
+    "default_key_policy",
     "kms_namespace",
+    "parse_key_policy",
 ]
 
 KEY_KIND = "aws-kms-key"
@@ -61,6 +76,17 @@ MAX_PLAINTEXT_BYTES = 4096
 MAX_DATA_KEY_BYTES = 1024
 MAX_TAGS = 50
 MAX_KEYS_PER_REGION = 100_000
+MAX_KEY_POLICY = 32_768  # characters, as AWS's quota (botocore's model allows 131,072)
+# the condition keys a key policy may test (policy/aws_documents.py)
+CONDITION_KEYS = (
+    "aws:PrincipalArn",
+    "aws:PrincipalAccount",
+    "kms:CallerAccount",
+    "kms:EncryptionContext:",
+    "kms:EncryptionContextKeys",
+    "aws:ResourceTag/",
+)
+_DOCUMENT_CACHE = 256
 _DAY = 86_400.0
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")
 _ALIAS = re.compile(r"^alias/[a-zA-Z0-9/_-]{1,250}$")
@@ -80,6 +106,28 @@ def kms_namespace(region: str) -> str:
     return f"aws-kms-{region}"
 
 
+def default_key_policy(account: str) -> str:
+    """AWS's default key policy: the account may do anything, so its IAM (here strongroom's
+    policies) decides."""
+    statement = {
+        "Sid": "Enable IAM User Permissions",
+        "Effect": "Allow",
+        "Principal": {"AWS": account_arn(account)},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+    return json.dumps({"Version": "2012-10-17", "Id": "key-default-1", "Statement": [statement]})
+
+
+def parse_key_policy(text: object) -> PolicyDocument:
+    try:
+        return PolicyDocument.parse(
+            text, service="kms", max_chars=MAX_KEY_POLICY, condition_keys=CONDITION_KEYS
+        )
+    except PolicyDocumentError as exc:
+        raise KmsError("MalformedPolicyDocumentException", exc.message) from None
+
+
 @dataclass(frozen=True)
 class KmsKey:
     key_id: str
@@ -95,6 +143,7 @@ class KmsKey:
     tags: dict[str, str] = field(default_factory=dict)
     key_spec: str = "SYMMETRIC_DEFAULT"
     key_usage: str = "ENCRYPT_DECRYPT"
+    policy: str = field(default="", repr=False)  # "": the default key policy
 
     @property
     def arn(self) -> str:
@@ -151,6 +200,7 @@ class KmsService:
         self._clock = clock
         self._account = account
         self._ensure_namespace = ensure_namespace
+        self._documents: dict[str, PolicyDocument] = {}
 
     @property
     def account(self) -> str:
@@ -190,10 +240,19 @@ class KmsService:
         return f"{mount}/{area}/{key_id}" if key_id else f"{mount}/{area}"
 
     def _resolve(
-        self, identity: Identity, region: str, key_ref: object, capability: str, area: str
+        self,
+        identity: Identity,
+        region: str,
+        key_ref: object,
+        capability: str,
+        area: str,
+        action: str,
+        context: Context | None = None,
     ) -> KmsKey:
-        """The key ``key_ref`` names, once ``identity`` may do ``capability`` on
-        ``M/<area>/<key id>``; refused before any look-up that would tell it exists."""
+        """The key ``key_ref`` names, once the caller may do ``action`` with it: the key's policy
+        decides, as AWS's does, and where it names the account (the default policy does),
+        strongroom's policies decide, as IAM's do in AWS: ``capability`` on
+        ``M/<area>/<key id>``. A refusal has the same words whether the key exists or not."""
         kind, ref = self._parse_ref(region, key_ref)
         if kind == "alias":
             raw = self._store.get_record(ALIAS_KIND, f"{region}/{ref}")
@@ -205,17 +264,59 @@ class KmsService:
                     f"Alias arn:aws:kms:{region}:{self._account()}:{ref} is not found.",
                 )
             ref = str(json.loads(raw)["target"])
-        identity.require(capability, self._path(region, area, ref))
-        return self._load(region, ref)
+        path = self._path(region, area, ref)
+        raw = self._store.get_record(KEY_KIND, f"{region}/{ref}")
+        found = KmsKey.decode(raw) if raw is not None else None
+        verdict = Decision.ACCOUNT  # the default key policy's
+        if found is not None and found.policy:
+            request = self._policy_request(identity, found, action, context or {})
+            verdict = self._document(found.policy).decide(request)
+        if verdict in (Decision.DENY, Decision.NONE) or (
+            verdict is Decision.ACCOUNT and not identity.allows(capability, path)
+        ):
+            raise AccessDenied(f"permission denied: {capability} on {path!r}")
+        return self._loaded(region, ref, found)
+
+    def _policy_request(
+        self, identity: Identity, key: KmsKey, action: str, context: Context
+    ) -> PolicyRequest:
+        principal = self.principal_arn(identity)
+        facts = {
+            "aws:principalarn": (principal,),
+            "aws:principalaccount": (key.account,),
+            "kms:calleraccount": (key.account,),
+            "kms:encryptioncontextkeys": tuple(context),
+            **{f"kms:encryptioncontext:{k.lower()}": (v,) for k, v in context.items()},
+            **{f"aws:resourcetag/{k.lower()}": (v,) for k, v in key.tags.items()},
+        }
+        return PolicyRequest(principal, key.account, f"kms:{action}", key.arn, facts)
+
+    def principal_arn(self, identity: Identity) -> str:
+        """The caller as key policies name it (``Identity.principal``); an identity from
+        elsewhere matches only ``*``."""
+        if identity.principal:
+            return f"arn:aws:iam::{self._account()}:{identity.principal}"
+        return f"strongroom:{identity.name}"
+
+    def _document(self, text: str) -> PolicyDocument:
+        document = self._documents.get(text)
+        if document is None:
+            document = parse_key_policy(text)
+            if len(self._documents) >= _DOCUMENT_CACHE:
+                self._documents.clear()
+            self._documents[text] = document
+        return document
 
     def _load(self, region: str, key_id: str) -> KmsKey:
         raw = self._store.get_record(KEY_KIND, f"{region}/{key_id}")
-        if raw is None:
+        return self._loaded(region, key_id, KmsKey.decode(raw) if raw is not None else None)
+
+    def _loaded(self, region: str, key_id: str, key: KmsKey | None) -> KmsKey:
+        if key is None:
             raise KmsError(
                 "NotFoundException",
                 f"Key 'arn:aws:kms:{region}:{self._account()}:key/{key_id}' does not exist",
             )
-        key = KmsKey.decode(raw)
         if key.state == "PendingDeletion" and self._clock.now() >= key.deletion_date:
             self._destroy(key)
             raise KmsError("NotFoundException", f"Key '{key.arn}' does not exist")
@@ -244,6 +345,11 @@ class KmsService:
         KmsService._usable(key)
 
     @staticmethod
+    def _usable_or_disabled(key: KmsKey) -> None:
+        if key.state == "PendingDeletion":
+            raise KmsError("KMSInvalidStateException", f"{key.arn} is pending deletion.")
+
+    @staticmethod
     def _usable(key: KmsKey) -> None:
         if key.state == "Disabled":
             raise KmsError("DisabledException", f"{key.arn} is disabled.")
@@ -268,6 +374,8 @@ class KmsService:
         tags: Mapping[str, str] | None = None,
         key_spec: str = "SYMMETRIC_DEFAULT",
         key_usage: str | None = None,
+        policy: str | None = None,
+        bypass_lockout_check: bool = False,
     ) -> KmsKey:
         self.check_region(region)
         identity.require("create", self._path(region, "keys"))
@@ -285,7 +393,6 @@ class KmsService:
             raise KmsError("LimitExceededException", "Too many keys in this region.")
         key_id = str(uuid.uuid4())
         now = self._clock.now()
-        self._named.create(mount, NamedKey.create(key_id, key_type, now))
         key = KmsKey(
             key_id,
             region,
@@ -296,11 +403,57 @@ class KmsService:
             key_spec=key_spec,
             key_usage=usage,
         )
+        if policy is not None:
+            key = replace(
+                key, policy=self._checked_policy(identity, key, policy, bypass_lockout_check)
+            )
+        self._named.create(mount, NamedKey.create(key_id, key_type, now))
         self._save(key)
         return key
 
+    # -- key policies
+    def _checked_policy(self, identity: Identity, key: KmsKey, text: object, bypass: bool) -> str:
+        """``text`` as the policy of ``key``, once it parses and, unless ``bypass``, still lets
+        the caller put the key's policy (AWS's lockout safety check)."""
+        document = parse_key_policy(text)
+        if not bypass:
+            request = self._policy_request(identity, key, "PutKeyPolicy", {})
+            verdict = document.decide(request)
+            may_sudo = identity.allows("sudo", self._path(key.region, "keys", key.key_id))
+            if not (verdict is Decision.ALLOW or (verdict is Decision.ACCOUNT and may_sudo)):
+                raise KmsError(
+                    "MalformedPolicyDocumentException",
+                    "The new key policy will not allow you to update the key policy in the future.",
+                )
+        return document.text
+
+    def get_policy(self, identity: Identity, region: str, key_ref: object, name: object) -> str:
+        key = self._resolve(identity, region, key_ref, "read", "keys", "GetKeyPolicy")
+        if name not in (None, "default"):
+            raise KmsError("NotFoundException", f"No such policy: {name}; keys have 'default'.")
+        return key.policy or default_key_policy(key.account)
+
+    def put_policy(
+        self,
+        identity: Identity,
+        region: str,
+        key_ref: object,
+        name: object,
+        text: object,
+        *,
+        bypass_lockout_check: bool,
+    ) -> None:
+        """A new key policy; it needs ``sudo`` on the key (or the old policy naming the caller
+        for kms:PutKeyPolicy), since a key policy grants what strongroom's policies do not."""
+        key = self._resolve(identity, region, key_ref, "sudo", "keys", "PutKeyPolicy")
+        if name not in (None, "default"):
+            raise KmsError("ValidationException", "PolicyName is 'default', the only one.")
+        self._usable_or_disabled(key)
+        checked = self._checked_policy(identity, key, text, bypass_lockout_check)
+        self._save(replace(key, policy=checked))
+
     def describe(self, identity: Identity, region: str, key_ref: object) -> KmsKey:
-        return self._resolve(identity, region, key_ref, "read", "keys")
+        return self._resolve(identity, region, key_ref, "read", "keys", "DescribeKey")
 
     def list_keys(self, identity: Identity, region: str) -> list[KmsKey]:
         self.check_region(region)
@@ -319,7 +472,9 @@ class KmsService:
         return self._material(key)[0]
 
     def set_enabled(self, identity: Identity, region: str, key_ref: object, enabled: bool) -> None:
-        key = self._resolve(identity, region, key_ref, "update", "keys")
+        key = self._resolve(
+            identity, region, key_ref, "update", "keys", "EnableKey" if enabled else "DisableKey"
+        )
         if key.state == "PendingDeletion":
             raise KmsError("KMSInvalidStateException", f"{key.arn} is pending deletion.")
         self._save(replace(key, state="Enabled" if enabled else "Disabled"))
@@ -327,7 +482,7 @@ class KmsService:
     def schedule_deletion(
         self, identity: Identity, region: str, key_ref: object, days: int
     ) -> KmsKey:
-        key = self._resolve(identity, region, key_ref, "delete", "keys")
+        key = self._resolve(identity, region, key_ref, "delete", "keys", "ScheduleKeyDeletion")
         if not 7 <= days <= 30:
             raise KmsError(
                 "ValidationException",
@@ -346,7 +501,7 @@ class KmsService:
         return key
 
     def cancel_deletion(self, identity: Identity, region: str, key_ref: object) -> KmsKey:
-        key = self._resolve(identity, region, key_ref, "delete", "keys")
+        key = self._resolve(identity, region, key_ref, "delete", "keys", "CancelKeyDeletion")
         if key.state != "PendingDeletion":
             raise KmsError("KMSInvalidStateException", f"{key.arn} is not pending deletion.")
         key = replace(key, state="Disabled", deletion_date=0.0, pending_window_days=0)
@@ -359,7 +514,14 @@ class KmsService:
     ) -> None:
         """Automatic rotation every ``period_days`` (90-2560), or off (None). The scheduler
         rotates named keys whose period has passed (service/transit.py: rotate_due)."""
-        key = self._resolve(identity, region, key_ref, "update", "keys")
+        key = self._resolve(
+            identity,
+            region,
+            key_ref,
+            "update",
+            "keys",
+            "EnableKeyRotation" if period_days else "DisableKeyRotation",
+        )
         if key.key_spec != "SYMMETRIC_DEFAULT":
             raise KmsError(
                 "UnsupportedOperationException",
@@ -381,7 +543,7 @@ class KmsService:
         self._save(replace(key, rotation_period_days=period_days or 0))
 
     def rotate_now(self, identity: Identity, region: str, key_ref: object) -> KmsKey:
-        key = self._resolve(identity, region, key_ref, "update", "keys")
+        key = self._resolve(identity, region, key_ref, "update", "keys", "RotateKeyOnDemand")
         if key.key_spec != "SYMMETRIC_DEFAULT":
             raise KmsError(
                 "UnsupportedOperationException",
@@ -398,7 +560,7 @@ class KmsService:
         self, identity: Identity, region: str, key_ref: object
     ) -> list[tuple[float, str]]:
         """(date, ON_DEMAND | AUTOMATIC) of every rotation, oldest first."""
-        key = self._resolve(identity, region, key_ref, "read", "keys")
+        key = self._resolve(identity, region, key_ref, "read", "keys", "ListKeyRotations")
         named = self._named.require(kms_namespace(region), key.key_id)
         on_demand = set(key.on_demand_rotations)
         return [
@@ -417,7 +579,7 @@ class KmsService:
     def tag(
         self, identity: Identity, region: str, key_ref: object, tags: Mapping[str, str]
     ) -> None:
-        key = self._resolve(identity, region, key_ref, "update", "keys")
+        key = self._resolve(identity, region, key_ref, "update", "keys", "TagResource")
         for name in tags:
             if name.startswith("aws:"):
                 raise KmsError("TagException", "Tags beginning with aws: are reserved")
@@ -427,7 +589,7 @@ class KmsService:
         self._save(replace(key, tags=merged))
 
     def untag(self, identity: Identity, region: str, key_ref: object, names: list[str]) -> None:
-        key = self._resolve(identity, region, key_ref, "update", "keys")
+        key = self._resolve(identity, region, key_ref, "update", "keys", "UntagResource")
         self._save(replace(key, tags={k: v for k, v in key.tags.items() if k not in names}))
 
     # -- keys the services keep for themselves (alias/aws/…, as AWS-managed keys)
@@ -469,7 +631,7 @@ class KmsService:
     def create_alias(self, identity: Identity, region: str, name: object, target: object) -> None:
         alias = self._check_alias(name)
         identity.require("create", self._path(region, "aliases", alias[6:]))
-        key = self._resolve(identity, region, target, "update", "keys")
+        key = self._resolve(identity, region, target, "update", "keys", "CreateAlias")
         if key.state == "PendingDeletion":
             raise KmsError("KMSInvalidStateException", f"{key.arn} is pending deletion.")
         now = self._clock.now()
@@ -485,7 +647,7 @@ class KmsService:
     def update_alias(self, identity: Identity, region: str, name: object, target: object) -> None:
         alias = self._check_alias(name)
         identity.require("update", self._path(region, "aliases", alias[6:]))
-        key = self._resolve(identity, region, target, "update", "keys")
+        key = self._resolve(identity, region, target, "update", "keys", "UpdateAlias")
         raw = self._store.get_record(ALIAS_KIND, f"{region}/{alias}")
         if raw is None:
             raise KmsError(
@@ -511,7 +673,7 @@ class KmsService:
         identity.require("list", self._path(region, "aliases"))
         target = None
         if key_ref is not None:
-            target = self._resolve(identity, region, key_ref, "read", "keys").key_id
+            target = self._resolve(identity, region, key_ref, "read", "keys", "ListAliases").key_id
         found = []
         for name in sorted(self._store.list_records(ALIAS_KIND)):
             alias_region, _, alias = name.partition("/")
@@ -532,8 +694,9 @@ class KmsService:
         plaintext: bytes,
         context: Context,
         area: str = "encrypt",
+        action: str = "Encrypt",
     ) -> tuple[KmsKey, bytes]:
-        key = self._resolve(identity, region, key_ref, "update", area)
+        key = self._resolve(identity, region, key_ref, "update", area, action, context)
         self._for(key, "ENCRYPT_DECRYPT", "Encrypt")
         if not 1 <= len(plaintext) <= MAX_PLAINTEXT_BYTES:
             raise KmsError(
@@ -551,15 +714,16 @@ class KmsService:
         blob: bytes,
         context: Context,
         key_ref: object = None,
+        action: str = "Decrypt",
     ) -> tuple[KmsKey, bytes]:
         """The blob names its key; a KeyId, when given, must be that key (IncorrectKey)."""
         try:
             header = parse_blob(blob)
         except DecryptionError:
             raise KmsError("InvalidCiphertextException") from None
-        key = self._resolve(identity, region, header.key_id, "update", "decrypt")
+        key = self._resolve(identity, region, header.key_id, "update", "decrypt", action, context)
         if key_ref is not None:
-            named = self._resolve(identity, region, key_ref, "read", "keys")
+            named = self._resolve(identity, region, key_ref, "read", "keys", action)
             if named.key_id != key.key_id:
                 raise KmsError(
                     "IncorrectKeyException",
@@ -574,7 +738,13 @@ class KmsService:
             raise KmsError("InvalidCiphertextException") from None
 
     def data_key(
-        self, identity: Identity, region: str, key_ref: object, size: int, context: Context
+        self,
+        identity: Identity,
+        region: str,
+        key_ref: object,
+        size: int,
+        context: Context,
+        action: str = "GenerateDataKey",
     ) -> tuple[KmsKey, bytes, bytes]:
         """(key, plaintext data key, its CiphertextBlob)."""
         if not 1 <= size <= MAX_DATA_KEY_BYTES:
@@ -585,11 +755,17 @@ class KmsService:
                 f"{MAX_DATA_KEY_BYTES}",
             )
         plaintext = os.urandom(size)
-        key, blob = self.encrypt(identity, region, key_ref, plaintext, context, "datakey")
+        key, blob = self.encrypt(identity, region, key_ref, plaintext, context, "datakey", action)
         return key, plaintext, blob
 
     def data_key_pair(
-        self, identity: Identity, region: str, key_ref: object, spec: object, context: Context
+        self,
+        identity: Identity,
+        region: str,
+        key_ref: object,
+        spec: object,
+        context: Context,
+        action: str = "GenerateDataKeyPair",
     ) -> tuple[KmsKey, bytes, bytes, bytes]:
         """(key, private key DER (PKCS#8), its CiphertextBlob, public key DER (SPKI)): a new
         key pair whose private half is sealed by the symmetric key ``key_ref``."""
@@ -600,7 +776,7 @@ class KmsService:
                 f"constraint: Member must satisfy enum value set: [{', '.join(PAIR_SPECS)}]",
             )
         private = new_key_pair(str(spec))
-        key, blob = self.encrypt(identity, region, key_ref, private.der, context, "datakey")
+        key, blob = self.encrypt(identity, region, key_ref, private.der, context, "datakey", action)
         return key, private.der, blob, private.public_der
 
     # -- MACs and signatures
@@ -619,9 +795,15 @@ class KmsService:
         return str(algorithm)
 
     def mac(
-        self, identity: Identity, region: str, key_ref: object, message: bytes, algorithm: object
+        self,
+        identity: Identity,
+        region: str,
+        key_ref: object,
+        message: bytes,
+        algorithm: object,
+        action: str = "GenerateMac",
     ) -> tuple[KmsKey, bytes]:
-        key = self._resolve(identity, region, key_ref, "update", "mac")
+        key = self._resolve(identity, region, key_ref, "update", "mac", action)
         self._for(key, "GENERATE_VERIFY_MAC", "GenerateMac")
         chosen = self._algorithm(key, algorithm)
         _, material = self._key_version(key)
@@ -636,7 +818,7 @@ class KmsService:
         mac: bytes,
         algorithm: object,
     ) -> KmsKey:
-        key, expected = self.mac(identity, region, key_ref, message, algorithm)
+        key, expected = self.mac(identity, region, key_ref, message, algorithm, "VerifyMac")
         if not hmac.compare_digest(expected, mac):
             raise KmsError("KMSInvalidMacException", "")
         return key
@@ -651,7 +833,7 @@ class KmsService:
         *,
         digest: bool,
     ) -> tuple[KmsKey, bytes]:
-        key = self._resolve(identity, region, key_ref, "update", "sign")
+        key = self._resolve(identity, region, key_ref, "update", "sign", "Sign")
         self._for(key, "SIGN_VERIFY", "Sign")
         chosen = self._algorithm(key, algorithm)
         key_type, material = self._key_version(key)
@@ -670,7 +852,7 @@ class KmsService:
         *,
         digest: bool,
     ) -> KmsKey:
-        key = self._resolve(identity, region, key_ref, "update", "verify")
+        key = self._resolve(identity, region, key_ref, "update", "verify", "Verify")
         self._for(key, "SIGN_VERIFY", "Verify")
         chosen = self._algorithm(key, algorithm)
         key_type, material = self._key_version(key)
@@ -683,7 +865,7 @@ class KmsService:
 
     def public_key(self, identity: Identity, region: str, key_ref: object) -> tuple[KmsKey, bytes]:
         """The DER SubjectPublicKeyInfo of an asymmetric key."""
-        key = self._resolve(identity, region, key_ref, "read", "keys")
+        key = self._resolve(identity, region, key_ref, "read", "keys", "GetPublicKey")
         if key.key_usage != "SIGN_VERIFY":
             raise KmsError("UnsupportedOperationException", f"{key.arn} is not an asymmetric key.")
         key_type, material = self._key_version(key)

@@ -15,7 +15,9 @@ Access is the KV v2 policy map of the namespace ``aws-R``: GetSecretValue is ``r
 ``aws-R/data/N``; CreateSecret and PutSecretValue ``create``/``update`` there; DescribeSecret and
 ListSecretVersionIds ``read`` on ``aws-R/metadata/N``; UpdateSecret, tags and RestoreSecret
 ``update`` there; DeleteSecret ``delete`` there; ListSecrets shows what ``list``/``read`` on the
-metadata (or ``read`` on the data) lets the caller see. Every check comes before a look-up."""
+metadata (or ``read`` on the data) lets the caller see. A secret's resource policy is enforced on
+top, as AWS combines it with IAM's (``_authorize``); a refusal has the same words whether the
+secret exists or not."""
 
 from __future__ import annotations
 
@@ -33,6 +35,12 @@ from strongroom.auth import Identity
 from strongroom.clock import Clock
 from strongroom.errors import AccessDenied, BadRequest, NotFound, SecretDeleted
 from strongroom.paths import check_path
+from strongroom.policy.aws_documents import (
+    Decision,
+    PolicyDocument,
+    PolicyDocumentError,
+    PolicyRequest,
+)
 from strongroom.policy.kv import DATA, METADATA, kv_policy_path
 from strongroom.service.secrets import SecretService
 from strongroom.service.staging import check_label
@@ -40,6 +48,8 @@ from strongroom.store.protocol import Store
 from strongroom.types import SecretValue
 
 __all__ = [
+    "CONDITION_KEYS",
+    "MAX_RESOURCE_POLICY",
     "MAX_TOKENS",
     "RECORD_KIND",
     "Rotations",
@@ -52,6 +62,18 @@ __all__ = [
 
 RECORD_KIND = "aws-secret"
 MAX_TOKENS = 100  # ClientRequestTokens remembered per secret
+MAX_RESOURCE_POLICY = 20_480  # characters, as botocore's model
+# the condition keys a resource policy may test (policy/aws_documents.py)
+CONDITION_KEYS = (
+    "aws:PrincipalArn",
+    "aws:PrincipalAccount",
+    "secretsmanager:SecretId",
+    "secretsmanager:VersionId",
+    "secretsmanager:VersionStage",
+    "secretsmanager:ResourceTag/",
+    "aws:ResourceTag/",
+)
+_DOCUMENT_CACHE = 256
 _NAME = re.compile(r"^[A-Za-z0-9/_+=.@!-]{1,512}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9-]{32,64}$")
 _DAY = 86_400.0
@@ -119,6 +141,7 @@ class SmSecret:
     last_accessed: float = 0.0
     rotation_lambda_arn: str = ""
     rotation_days: int = 0
+    resource_policy: str = field(default="", repr=False)
 
     @property
     def arn(self) -> str:
@@ -200,6 +223,7 @@ class SecretsManagerService:
         self._account = account
         self._ensure_namespace = ensure_namespace
         self._rotations = rotations
+        self._documents: dict[str, PolicyDocument] = {}
 
     # -- names
     def _check_name(self, name: object) -> str:
@@ -239,8 +263,12 @@ class SecretsManagerService:
     def _path(self, region: str, area: str, name: str) -> str:
         return kv_policy_path(secrets_namespace(region), area, name)
 
-    def _load(self, region: str, name: str, *, deleted_ok: bool = False) -> SmSecret:
-        raw = self._store.get_record(RECORD_KIND, f"{region}/{name}")
+    def _load(
+        self, region: str, name: str, *, deleted_ok: bool = False, raw: bytes | None = b""
+    ) -> SmSecret:
+        """The secret's record (``raw``, when the caller read it already)."""
+        if raw == b"":
+            raw = self._store.get_record(RECORD_KIND, f"{region}/{name}")
         if raw is None:
             if self._store.get_secret(secrets_namespace(region), name) is not None:
                 return self._adopt(region, name)
@@ -269,6 +297,148 @@ class SecretsManagerService:
     def _purge(self, found: SmSecret) -> None:
         self._store.delete_secret(secrets_namespace(found.region), found.name)
         self._store.delete_record(RECORD_KIND, f"{found.region}/{found.name}")
+
+    # -- access: strongroom's policies, with the secret's resource policy
+    def _authorize(
+        self,
+        identity: Identity,
+        region: str,
+        name: str,
+        action: str,
+        allowed: bool,
+        denied: str,
+        context: Mapping[str, str] | None = None,
+    ) -> bytes | None:
+        """Strongroom's own check (``allowed``) combined with the secret's resource policy as AWS
+        combines an identity's policies with a resource's: a ``Deny`` there refuses, an ``Allow``
+        naming the caller grants, else ``allowed`` decides. Returns the record it read, so the
+        operation reads it once. A refusal has the same words (``denied``) whether the secret
+        exists or not, and whatever refused it."""
+        raw = self._store.get_record(RECORD_KIND, f"{region}/{name}")
+        verdict = Decision.NONE
+        if raw is not None:
+            found = SmSecret.decode(raw)
+            if found.resource_policy:
+                request = self._policy_request(identity, found, action, context or {})
+                verdict = self._document(found.resource_policy).decide(request)
+        if verdict is Decision.DENY or not (allowed or verdict is Decision.ALLOW):
+            raise AccessDenied(f"permission denied: {denied}")
+        return raw
+
+    def _policy_request(
+        self, identity: Identity, found: SmSecret, action: str, context: Mapping[str, str]
+    ) -> PolicyRequest:
+        principal = self.principal_arn(identity)
+        facts = {
+            "aws:principalarn": (principal,),
+            "aws:principalaccount": (found.account,),
+            "secretsmanager:secretid": (found.arn,),
+            **{f"secretsmanager:{k.lower()}": (v,) for k, v in context.items()},
+        }
+        for tag, value in found.tags.items():
+            facts[f"aws:resourcetag/{tag.lower()}"] = (value,)
+            facts[f"secretsmanager:resourcetag/{tag.lower()}"] = (value,)
+        return PolicyRequest(principal, found.account, f"secretsmanager:{action}", found.arn, facts)
+
+    def principal_arn(self, identity: Identity) -> str:
+        """The caller as policy documents name it (``Identity.principal``); an identity from
+        elsewhere matches only ``*``."""
+        if identity.principal:
+            return f"arn:aws:iam::{self._account()}:{identity.principal}"
+        return f"strongroom:{identity.name}"
+
+    def _document(self, text: str) -> PolicyDocument:
+        document = self._documents.get(text)
+        if document is None:
+            document = self.parse_policy(text)
+            if len(self._documents) >= _DOCUMENT_CACHE:
+                self._documents.clear()
+            self._documents[text] = document
+        return document
+
+    @staticmethod
+    def parse_policy(text: object) -> PolicyDocument:
+        try:
+            return PolicyDocument.parse(
+                text,
+                service="secretsmanager",
+                max_chars=MAX_RESOURCE_POLICY,
+                condition_keys=CONDITION_KEYS,
+            )
+        except PolicyDocumentError as exc:
+            raise SecretsManagerError("MalformedPolicyDocumentException", exc.message) from None
+
+    def _metadata_check(
+        self, identity: Identity, region: str, name: str, action: str, capability: str
+    ) -> bytes | None:
+        path = self._path(region, METADATA, name)
+        allowed = identity.allows(capability, path)
+        return self._authorize(identity, region, name, action, allowed, f"{capability} on {path!r}")
+
+    # -- resource policies
+    def get_resource_policy(self, identity: Identity, region: str, secret_id: object) -> SmSecret:
+        name = self._name_of(region, secret_id)
+        raw = self._metadata_check(identity, region, name, "GetResourcePolicy", "read")
+        return self._load(region, name, deleted_ok=True, raw=raw)
+
+    def put_resource_policy(
+        self, identity: Identity, region: str, secret_id: object, text: object, *, block: bool
+    ) -> SmSecret:
+        """Attach ``text``; it needs ``sudo`` on the secret's metadata, since a resource policy
+        can grant what strongroom's policies do not. ``block`` refuses one open to anyone."""
+        name = self._name_of(region, secret_id)
+        raw = self._metadata_check(identity, region, name, "PutResourcePolicy", "sudo")
+        document = self.parse_policy(text)
+        if block and document.broad():
+            raise SecretsManagerError(
+                "PublicPolicyException",
+                "You can't apply a resource-based policy that allows any principal access to "
+                "the secret while BlockPublicPolicy is set.",
+            )
+        found = self._load(region, name, raw=raw)
+        found.resource_policy = document.text
+        self._save(found)
+        return found
+
+    def delete_resource_policy(
+        self, identity: Identity, region: str, secret_id: object
+    ) -> SmSecret:
+        name = self._name_of(region, secret_id)
+        raw = self._metadata_check(identity, region, name, "DeleteResourcePolicy", "sudo")
+        found = self._load(region, name, raw=raw)
+        found.resource_policy = ""
+        self._save(found)
+        return found
+
+    def validate_resource_policy(
+        self, identity: Identity, region: str, secret_id: object, text: object
+    ) -> list[tuple[str, str]]:
+        """(check, message) for each problem of ``text`` as a policy of the secret: one open to
+        anyone, or one that would refuse the caller the right to change it again. A document
+        outside the language is MalformedPolicyDocumentException."""
+        found = None
+        if secret_id is not None:
+            name = self._name_of(region, secret_id)
+            raw = self._metadata_check(identity, region, name, "ValidateResourcePolicy", "sudo")
+            found = self._load(region, name, deleted_ok=True, raw=raw)
+        document = self.parse_policy(text)
+        problems = []
+        if document.broad():
+            problems.append(
+                ("BROAD_ACCESS", "The policy allows any principal access to the secret.")
+            )
+        if found is not None:
+            for action in ("PutResourcePolicy", "DeleteResourcePolicy"):
+                request = self._policy_request(identity, found, action, {})
+                if document.decide(request) is Decision.DENY:
+                    problems.append(
+                        (
+                            "LOCKOUT",
+                            f"The policy denies you secretsmanager:{action}, so you could not "
+                            "change it again.",
+                        )
+                    )
+        return problems
 
     # -- values
     @staticmethod
@@ -312,7 +482,7 @@ class SecretsManagerService:
                 )
             return int(known[0]), False
         namespace = secrets_namespace(found.region)
-        written = self._secrets.put(identity, namespace, found.name, value.data())
+        written = self._secrets.write_unchecked(namespace, found.name, value.data())
         found.remember(token, written.version, value.digest())
         found.last_changed = self._clock.now()
         self._save(found)
@@ -333,10 +503,7 @@ class SecretsManagerService:
     ) -> tuple[SmSecret, int | None]:
         checked = self._check_name(name)
         namespace = secrets_namespace(region)
-        if not (
-            identity.allows("create", self._path(region, DATA, checked))
-            or identity.allows("update", self._path(region, DATA, checked))
-        ):
+        if not identity.allows("create", self._path(region, DATA, checked)):
             raise AccessDenied(
                 f"permission denied: create on {self._path(region, DATA, checked)!r}"
             )
@@ -391,12 +558,22 @@ class SecretsManagerService:
         """(secret, value, its stages)."""
         name = self._name_of(region, secret_id)
         namespace = secrets_namespace(region)
-        self._secrets.check_read(identity, namespace, name)  # before any look-up
-        found = self._load(region, name)
         if version_id is not None and not isinstance(version_id, str):
             raise SecretsManagerError("ValidationException", "VersionId is a string.")
         if stage is not None and not isinstance(stage, str):
             raise SecretsManagerError("ValidationException", "VersionStage is a string.")
+        path = self._path(region, DATA, name)
+        asked = {"VersionId": version_id, "VersionStage": stage}
+        raw = self._authorize(
+            identity,
+            region,
+            name,
+            "GetSecretValue",
+            identity.allows("read", path),
+            f"read on {path!r}",
+            {k: v for k, v in asked.items() if v is not None},
+        )
+        found = self._load(region, name, raw=raw)
         stages = self.stages(found)
         number: int | None = None
         if version_id is not None:
@@ -462,10 +639,15 @@ class SecretsManagerService:
         [AWSPENDING], a rotation function's createSecret step) AWSPENDING only, readers keeping
         the current value until UpdateSecretVersionStage moves AWSCURRENT to it."""
         name = self._name_of(region, secret_id)
-        path = self._path(region, DATA, name)
-        if not (identity.allows("create", path) or identity.allows("update", path)):
-            raise AccessDenied(f"permission denied: update on {path!r}")
-        found = self._load(region, name)
+        raw = self._authorize(
+            identity,
+            region,
+            name,
+            "PutSecretValue",
+            self._may_write(identity, region, name),
+            f"update on {self._path(region, DATA, name)!r}",
+        )
+        found = self._load(region, name, raw=raw)
         self._ensure_labels(found)
         chosen = self._check_token(token)
         if not pending or chosen in found.tokens:
@@ -477,6 +659,15 @@ class SecretsManagerService:
         found.last_changed = self._clock.now()
         self._save(found)
         return found, written.version
+
+    def _may_write(self, identity: Identity, region: str, name: str) -> bool:
+        """Vault's rule for a new version: ``update``, or ``create`` while the secret has no
+        value yet (CreateSecret without one)."""
+        path = self._path(region, DATA, name)
+        if identity.allows("update", path):
+            return True
+        namespace = secrets_namespace(region)
+        return identity.allows("create", path) and self._store.get_secret(namespace, name) is None
 
     def _ensure_labels(self, found: SmSecret) -> None:
         """Give the secret explicit labels before a write, so the write moves AWSCURRENT and
@@ -498,8 +689,15 @@ class SecretsManagerService:
         kms_key_id: object = None,
     ) -> tuple[SmSecret, int | None]:
         name = self._name_of(region, secret_id)
-        identity.require("update", self._path(region, METADATA, name))
-        found = self._load(region, name)
+        metadata = self._path(region, METADATA, name)
+        allowed = identity.allows("update", metadata) and (
+            value is None or self._may_write(identity, region, name)
+        )
+        denied = f"update on {metadata!r}" + (
+            "" if value is None else f" and {self._path(region, DATA, name)!r}"
+        )
+        raw = self._authorize(identity, region, name, "UpdateSecret", allowed, denied)
+        found = self._load(region, name, raw=raw)
         if description is not None:
             if not isinstance(description, str) or len(description) > 2048:
                 raise SecretsManagerError(
@@ -517,15 +715,17 @@ class SecretsManagerService:
         version, _ = self._write(identity, found, value, self._check_token(token))
         return found, version
 
-    def describe(self, identity: Identity, region: str, secret_id: object) -> SmSecret:
+    def describe(
+        self, identity: Identity, region: str, secret_id: object, action: str = "DescribeSecret"
+    ) -> SmSecret:
         name = self._name_of(region, secret_id)
-        identity.require("read", self._path(region, METADATA, name))
-        return self._load(region, name, deleted_ok=True)
+        raw = self._metadata_check(identity, region, name, action, "read")
+        return self._load(region, name, deleted_ok=True, raw=raw)
 
     def versions(
         self, identity: Identity, region: str, secret_id: object
     ) -> tuple[SmSecret, list[tuple[int, float]]]:
-        found = self.describe(identity, region, secret_id)
+        found = self.describe(identity, region, secret_id, "ListSecretVersionIds")
         listed = self._store.list_versions(secrets_namespace(region), found.name)
         return found, [(v.version, v.created_time) for v in listed if not v.destroyed]
 
@@ -566,7 +766,7 @@ class SecretsManagerService:
         force: bool,
     ) -> SmSecret:
         name = self._name_of(region, secret_id)
-        identity.require("delete", self._path(region, METADATA, name))
+        raw = self._metadata_check(identity, region, name, "DeleteSecret", "delete")
         if force and window_days is not None:
             raise SecretsManagerError(
                 "InvalidParameterException",
@@ -579,7 +779,7 @@ class SecretsManagerService:
                 "InvalidParameterException",
                 "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).",
             )
-        found = self._load(region, name, deleted_ok=True)
+        found = self._load(region, name, deleted_ok=True, raw=raw)
         now = self._clock.now()
         if force:
             self._purge(found)
@@ -593,8 +793,8 @@ class SecretsManagerService:
 
     def restore(self, identity: Identity, region: str, secret_id: object) -> SmSecret:
         name = self._name_of(region, secret_id)
-        identity.require("update", self._path(region, METADATA, name))
-        found = self._load(region, name, deleted_ok=True)
+        raw = self._metadata_check(identity, region, name, "RestoreSecret", "update")
+        found = self._load(region, name, deleted_ok=True, raw=raw)
         found.deletion_date = 0.0
         self._save(found)
         return found
@@ -614,7 +814,7 @@ class SecretsManagerService:
         moving takes AWSPREVIOUS to the version it left. A custom stage is a strongroom label,
         so its name follows their rule (1-64 of a-z, 0-9, '-' and '_')."""
         name = self._name_of(region, secret_id)
-        identity.require("update", self._path(region, METADATA, name))
+        raw = self._metadata_check(identity, region, name, "UpdateSecretVersionStage", "update")
         if not isinstance(stage, str) or not 1 <= len(stage) <= 256:
             raise SecretsManagerError("ValidationException", "VersionStage is 1-256 characters.")
         label = _STAGES.get(stage, stage)
@@ -627,7 +827,7 @@ class SecretsManagerService:
                     "A custom VersionStage is a strongroom label: 1-64 of a-z, 0-9, '-' and '_' "
                     "(docs/compat-aws.md).",
                 ) from None
-        found = self._load(region, name)
+        found = self._load(region, name, raw=raw)
         holder = next((n for n, s in self.stages(found).items() if stage in s), None)
         source = self._version_arg(found, remove_from, "RemoveFromVersionId")
         target = self._version_arg(found, move_to, "MoveToVersionId")
@@ -681,7 +881,8 @@ class SecretsManagerService:
         rotations = self._rotation_engine()
         name = self._name_of(region, secret_id)
         namespace = secrets_namespace(region)
-        found = self._load(region, name)
+        raw = self._rotation_check(identity, region, name, "RotateSecret")
+        found = self._load(region, name, raw=raw)
         arn = found.rotation_lambda_arn
         if lambda_arn is not None:
             if not isinstance(lambda_arn, str) or ":function:" not in lambda_arn:
@@ -726,7 +927,8 @@ class SecretsManagerService:
     def cancel_rotation(self, identity: Identity, region: str, secret_id: object) -> SmSecret:
         rotations = self._rotation_engine()
         name = self._name_of(region, secret_id)
-        found = self._load(region, name)
+        raw = self._rotation_check(identity, region, name, "CancelRotateSecret")
+        found = self._load(region, name, raw=raw)
         namespace = secrets_namespace(region)
         if not found.rotation_days:
             raise SecretsManagerError(
@@ -737,6 +939,16 @@ class SecretsManagerService:
         found.rotation_days = 0
         self._save(found)
         return found
+
+    def _rotation_check(
+        self, identity: Identity, region: str, name: str, action: str
+    ) -> bytes | None:
+        """``update`` on the secret's rotation (the engine checks the rest), before any look-up;
+        a resource policy may deny it, and cannot grant it."""
+        path = f"sys/rotation/{secrets_namespace(region)}/{name}"
+        return self._authorize(
+            identity, region, name, action, identity.allows("update", path), f"update on {path!r}"
+        )
 
     def rotation_dates(
         self, identity: Identity, found: SmSecret
@@ -759,8 +971,8 @@ class SecretsManagerService:
         self, identity: Identity, region: str, secret_id: object, tags: Mapping[str, str]
     ) -> None:
         name = self._name_of(region, secret_id)
-        identity.require("update", self._path(region, METADATA, name))
-        found = self._load(region, name)
+        raw = self._metadata_check(identity, region, name, "TagResource", "update")
+        found = self._load(region, name, raw=raw)
         found.tags = {**found.tags, **tags}
         if len(found.tags) > 50:
             raise SecretsManagerError("LimitExceededException", "A secret has at most 50 tags.")
@@ -768,8 +980,8 @@ class SecretsManagerService:
 
     def untag(self, identity: Identity, region: str, secret_id: object, names: list[str]) -> None:
         name = self._name_of(region, secret_id)
-        identity.require("update", self._path(region, METADATA, name))
-        found = self._load(region, name)
+        raw = self._metadata_check(identity, region, name, "UntagResource", "update")
+        found = self._load(region, name, raw=raw)
         found.tags = {k: v for k, v in found.tags.items() if k not in names}
         self._save(found)
 

@@ -4,7 +4,6 @@ names as botocore's model has them; the service decides."""
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +34,7 @@ __all__ = [
     "get_key_rotation_status",
     "get_public_key",
     "list_aliases",
+    "list_key_policies",
     "list_key_rotations",
     "list_keys",
     "list_resource_tags",
@@ -148,12 +148,6 @@ def _paged(answer: dict[str, Any], name: str, page: list[Any], marker: str) -> A
 # -- keys
 def create_key(call: Call) -> Answer:
     service, region, doc = _kms(call)
-    if doc.get("Policy") is not None:
-        raise AwsError(
-            "UnsupportedOperationException",
-            "Key policies are not enforced by this server yet: leave Policy out, and govern the "
-            "key with strongroom policies (docs/compat-aws.md).",
-        )
     usage = string(doc, "KeyUsage")
     spec = string(doc, "KeySpec") or string(doc, "CustomerMasterKeySpec") or _ALGORITHM
     if string(doc, "Origin") not in (None, "AWS_KMS") or doc.get("MultiRegion"):
@@ -165,6 +159,8 @@ def create_key(call: Call) -> Answer:
         tags=_tags(doc),
         key_spec=spec,
         key_usage=usage,
+        policy=doc.get("Policy"),
+        bypass_lockout_check=doc.get("BypassPolicyLockoutSafetyCheck") is True,
     )
     return Answer({"KeyMetadata": _metadata(service, key)}, clear=("KeyMetadata",))
 
@@ -220,29 +216,28 @@ def cancel_key_deletion(call: Call) -> Answer:
 
 def get_key_policy(call: Call) -> Answer:
     service, region, doc = _kms(call)
-    key = service.describe(call.identity, region, string(doc, "KeyId", required=True))
-    policy = {
-        "Version": "2012-10-17",
-        "Id": "key-default-1",
-        "Statement": [
-            {
-                "Sid": "Enable IAM User Permissions",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{key.account}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            }
-        ],
-    }
-    return Answer({"Policy": json.dumps(policy), "PolicyName": "default"})
+    name = string(doc, "PolicyName", max_len=128)
+    policy = service.get_policy(call.identity, region, string(doc, "KeyId", required=True), name)
+    return Answer({"Policy": policy, "PolicyName": "default"})
 
 
 def put_key_policy(call: Call) -> Answer:
-    raise AwsError(
-        "UnsupportedOperationException",
-        "Key policies are not enforced by this server yet; govern the key with strongroom "
-        "policies (docs/compat-aws.md).",
+    service, region, doc = _kms(call)
+    service.put_policy(
+        call.identity,
+        region,
+        string(doc, "KeyId", required=True),
+        string(doc, "PolicyName", max_len=128),
+        doc.get("Policy"),
+        bypass_lockout_check=doc.get("BypassPolicyLockoutSafetyCheck") is True,
     )
+    return Answer({})
+
+
+def list_key_policies(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    service.get_policy(call.identity, region, string(doc, "KeyId", required=True), None)
+    return Answer({"PolicyNames": ["default"], "Truncated": False})
 
 
 # -- rotation
@@ -428,6 +423,7 @@ def generate_data_key_without_plaintext(call: Call) -> Answer:
         string(doc, "KeyId", required=True),
         _data_key_size(doc),
         string_map(doc, "EncryptionContext"),
+        "GenerateDataKeyWithoutPlaintext",
     )
     return Answer({"CiphertextBlob": _b64(sealed), "KeyId": key.arn}, clear=("KeyId",))
 
@@ -441,6 +437,7 @@ def _data_key_pair(call: Call, *, with_plaintext: bool) -> Answer:
         string(doc, "KeyId", required=True),
         spec,
         string_map(doc, "EncryptionContext"),
+        "GenerateDataKeyPair" if with_plaintext else "GenerateDataKeyPairWithoutPlaintext",
     )
     answer = {
         "PrivateKeyCiphertextBlob": _b64(sealed),
@@ -473,6 +470,7 @@ def re_encrypt(call: Call) -> Answer:
         sealed,
         string_map(doc, "SourceEncryptionContext"),
         string(doc, "SourceKeyId"),
+        "ReEncryptFrom",
     )
     key, fresh = service.encrypt(
         call.identity,
@@ -480,6 +478,7 @@ def re_encrypt(call: Call) -> Answer:
         string(doc, "DestinationKeyId", required=True),
         plaintext,
         string_map(doc, "DestinationEncryptionContext"),
+        action="ReEncryptTo",
     )
     answer = {
         "CiphertextBlob": _b64(fresh),
@@ -590,6 +589,7 @@ _OPERATIONS: dict[str, Callable[[Call], Answer]] = {
     "ScheduleKeyDeletion": schedule_key_deletion,
     "CancelKeyDeletion": cancel_key_deletion,
     "GetKeyPolicy": get_key_policy,
+    "ListKeyPolicies": list_key_policies,
     "PutKeyPolicy": put_key_policy,
     "EnableKeyRotation": enable_key_rotation,
     "DisableKeyRotation": disable_key_rotation,

@@ -26,12 +26,15 @@ __all__ = [
     "batch_get_secret_value",
     "cancel_rotate_secret",
     "create_secret",
+    "delete_resource_policy",
     "delete_secret",
     "describe_secret",
     "get_random_password",
+    "get_resource_policy",
     "get_secret_value",
     "list_secret_version_ids",
     "list_secrets",
+    "put_resource_policy",
     "put_secret_value",
     "restore_secret",
     "rotate_secret",
@@ -39,6 +42,7 @@ __all__ = [
     "untag_resource",
     "update_secret",
     "update_secret_version_stage",
+    "validate_resource_policy",
 ]
 
 _MAX_BINARY = 65536
@@ -475,6 +479,46 @@ def cancel_rotate_secret(call: Call) -> Answer:
     return Answer({"ARN": found.arn, "Name": found.name}, clear=_CLEAR)
 
 
+@_errors
+def get_resource_policy(call: Call) -> Answer:
+    service, region, doc = _sm(call)
+    found = service.get_resource_policy(call.identity, region, doc.get("SecretId"))
+    answer = {"ARN": found.arn, "Name": found.name}
+    if found.resource_policy:
+        answer["ResourcePolicy"] = found.resource_policy
+    return Answer(answer, clear=("ARN", "Name"))
+
+
+@_errors
+def put_resource_policy(call: Call) -> Answer:
+    service, region, doc = _sm(call)
+    found = service.put_resource_policy(
+        call.identity,
+        region,
+        doc.get("SecretId"),
+        doc.get("ResourcePolicy"),
+        block=doc.get("BlockPublicPolicy") is True,
+    )
+    return Answer({"ARN": found.arn, "Name": found.name}, clear=("ARN", "Name"))
+
+
+@_errors
+def delete_resource_policy(call: Call) -> Answer:
+    service, region, doc = _sm(call)
+    found = service.delete_resource_policy(call.identity, region, doc.get("SecretId"))
+    return Answer({"ARN": found.arn, "Name": found.name}, clear=("ARN", "Name"))
+
+
+@_errors
+def validate_resource_policy(call: Call) -> Answer:
+    service, region, doc = _sm(call)
+    problems = service.validate_resource_policy(
+        call.identity, region, doc.get("SecretId"), doc.get("ResourcePolicy")
+    )
+    errors = [{"CheckName": check, "ErrorMessage": message} for check, message in problems]
+    return Answer({"PolicyValidationPassed": not problems, "ValidationErrors": errors})
+
+
 def get_random_password(call: Call) -> Answer:
     """Secrets Manager's generator, on strongroom's (password_generation.py)."""
     region_of(call)
@@ -527,6 +571,10 @@ _OPERATIONS: dict[str, Callable[[Call], Answer]] = {
     "RotateSecret": rotate_secret,
     "UpdateSecretVersionStage": update_secret_version_stage,
     "CancelRotateSecret": cancel_rotate_secret,
+    "GetResourcePolicy": get_resource_policy,
+    "PutResourcePolicy": put_resource_policy,
+    "DeleteResourcePolicy": delete_resource_policy,
+    "ValidateResourcePolicy": validate_resource_policy,
 }
 
 SECRETS_MANAGER_ROUTES = tuple(
