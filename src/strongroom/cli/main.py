@@ -9,7 +9,7 @@ import click
 from strongroom import __version__
 from strongroom.cli.audit import audit
 from strongroom.cli.auth import login, token
-from strongroom.cli.aws import aws_credentials
+from strongroom.cli.aws import aws_credentials, aws_lambda
 from strongroom.cli.kv import kv
 from strongroom.cli.machine import approle, userpass
 from strongroom.cli.migrate import migrate
@@ -79,6 +79,7 @@ cli.add_command(operator)
 cli.add_command(run)
 cli.add_command(migrate)
 cli.add_command(aws_credentials)
+cli.add_command(aws_lambda)
 
 
 def _json_in(argv: list[str]) -> bool:

@@ -82,6 +82,25 @@ class SystemCalls(BaseClient):
     def revoke_aws_credentials(self, access_key_id: str) -> None:
         self._call("DELETE", f"/api/v1/sys/aws/credentials/{quote(access_key_id, safe='')}")
 
+    def create_aws_lambda(
+        self, name: str, url: str, signing_secret: str, timeout: float = 10.0, retries: int = 3
+    ) -> dict[str, Any]:
+        """Register a webhook that plays the rotation Lambda function ``name``."""
+        body = {
+            "name": name,
+            "url": url,
+            "signing_secret": signing_secret,
+            "timeout": timeout,
+            "retries": retries,
+        }
+        return dict(self._call("POST", "/api/v1/sys/aws/lambda-functions", json=body)["data"])
+
+    def list_aws_lambdas(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/api/v1/sys/aws/lambda-functions")["data"]["functions"])
+
+    def delete_aws_lambda(self, name: str) -> None:
+        self._call("DELETE", f"/api/v1/sys/aws/lambda-functions/{quote(name, safe='')}")
+
     def migrate_seal(self, to: str) -> dict[str, Any]:
         """Move the root key to another of the server's key providers (a ``--key-provider``
         name or its URI)."""

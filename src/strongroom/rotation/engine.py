@@ -5,7 +5,8 @@ in progress and its history. A run is claimed with a compare-and-set lease, so t
 run the same rotation; a killed run's lease runs out and the next run resumes it under the same
 rotation token, from the step it had reached:
 
-    create  write the new value as a version labelled ``pending`` (reused if already written)
+    create  write the new value as a version labelled ``pending`` (reused if already written;
+            a rotator that writes it itself, through an API, does so under the run's token)
     set     the rotator makes the target system accept it
     test    the rotator proves it works
     finish  ``pending`` becomes ``current`` in one compare-and-set; the old one ``previous``
@@ -231,6 +232,15 @@ class RotationService:
             return False
         return True
 
+    def running_token(self, namespace: str, path: str) -> str | None:
+        """The token of the run in progress that has not written its pending version yet (a
+        rotation function's createSecret sees it as the version to write)."""
+        _, doc = self._load(self._name(namespace, path))
+        run = (doc or {}).get("run")
+        if run is None or run.get("version"):
+            return None
+        return str(run["token"])
+
     def rotate_now(self, identity: Identity, namespace: str, path: str) -> RunResult:
         name = self._name(namespace, path)
         identity.require("update", f"sys/rotation/{name}")
@@ -353,6 +363,17 @@ class RotationService:
                 run["version"] = int(pending)  # written before a crash: reuse it
                 return
             value = rotator.create(self._context(doc, name, run))
+            if value is None:  # the rotator wrote it (a Lambda's createSecret step)
+                staged = self._secrets.labels(namespace, path)
+                pending = staged.get("labels", {}).get("pending")
+                if pending is None or staged.get("pending_token") != run["token"]:
+                    raise RotationFailed(
+                        "the rotator wrote no pending version under the run's token "
+                        "(a rotation function's createSecret puts one with VersionStages "
+                        "[AWSPENDING] and the event's ClientRequestToken)"
+                    )
+                run["version"] = int(pending)
+                return
             written = self._secrets.write_pending(namespace, path, value, run["token"])
             run["version"] = written.version
         elif step == "set":

@@ -62,8 +62,9 @@ class Rotator:
         one who configures the rotation must be allowed to read each of them."""
         return []
 
-    def create(self, ctx: RotationContext) -> dict[str, Any]:
-        """The new value (the whole secret data) to store as ``pending``."""
+    def create(self, ctx: RotationContext) -> dict[str, Any] | None:
+        """The new value (the whole secret data) to store as ``pending``; or None from a rotator
+        that wrote the pending version itself, under ``ctx.token`` (rotation/aws_lambda.py)."""
         raise NotImplementedError
 
     def set(self, ctx: RotationContext) -> None:

@@ -26,6 +26,7 @@ from strongroom.kms.registry import ProviderRegistry
 from strongroom.policy.store import PolicyStore
 from strongroom.record_migration import migrate_records
 from strongroom.rotation import RotationService
+from strongroom.rotation.aws_lambda import AwsLambdaRotator, LambdaFunctions
 from strongroom.rotation.notify import Notifier
 from strongroom.rotation.rotators import RotatorRegistry
 from strongroom.sealed_store import open_sealed_store, rewrap_record_key
@@ -118,6 +119,8 @@ class Runtime:
         transit = TransitService(named_keys, clock, namespaces.kind, parse_duration)
         egress = EgressPolicy(settings.egress_allow)
         rotation_registry = rotators or RotatorRegistry()
+        aws_lambdas = LambdaFunctions(store)
+        rotation_registry.register(AwsLambdaRotator(aws_lambdas.get))
         notifier = Notifier(secrets, egress)
         rotation = RotationService(
             store,
@@ -190,9 +193,11 @@ class Runtime:
                 lambda: settings.aws_account_id,
                 lambda namespace: runtime.namespaces.ensure(namespace),
                 lambda: rotation,
+                aws_lambdas.exists,
             ),
             aws_keys=aws_keys,
             aws_credentials=AwsCredentialService(aws_keys, policies),
+            aws_lambdas=aws_lambdas,
             dev_reset=DevReset(store, namespaces, dev=settings.dev),
             limits=settings.limits,
             pause_if_busy=pause_if_busy,

@@ -13,6 +13,7 @@ from strongroom.auth.tokens import TokenRegistry
 from strongroom.auth.userpass import UserpassAuth
 from strongroom.limits import Limits
 from strongroom.rotation import RotationService
+from strongroom.rotation.aws_lambda import LambdaFunctions
 from strongroom.service.admin import SystemService
 from strongroom.service.auth_methods import AuthMethodService
 from strongroom.service.aws_credentials import AwsCredentialService
@@ -50,6 +51,7 @@ class Services:
     aws_ssm: SsmService
     aws_keys: AccessKeyRegistry
     aws_credentials: AwsCredentialService
+    aws_lambdas: LambdaFunctions
     dev_reset: DevReset
     limits: Limits
     pause_if_busy: Callable[[], None]  # long batch jobs yield to request traffic

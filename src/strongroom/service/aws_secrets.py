@@ -42,6 +42,7 @@ from strongroom.policy.aws_documents import (
     PolicyRequest,
 )
 from strongroom.policy.kv import DATA, METADATA, kv_policy_path
+from strongroom.service.aws_schedules import RotationSchedule, function_of
 from strongroom.service.secrets import SecretService
 from strongroom.service.staging import check_label
 from strongroom.store.protocol import Store
@@ -140,7 +141,14 @@ class SmSecret:
     last_changed: float = 0.0
     last_accessed: float = 0.0
     rotation_lambda_arn: str = ""
-    rotation_days: int = 0
+    rotation_days: int = 0  # AutomaticallyAfterDays; 0 with a schedule, or with rotation off
+    rotation_schedule: str = ""  # ScheduleExpression, as given: rate(…) or cron(…)
+    rotation_duration: str = ""  # Duration, as given (shown; a rotation runs at its start)
+
+    @property
+    def rotation_enabled(self) -> bool:
+        return bool(self.rotation_days or self.rotation_schedule)
+
     resource_policy: str = field(default="", repr=False)
 
     @property
@@ -193,8 +201,18 @@ class Rotations(Protocol):
     """What RotateSecret needs of strongroom's rotation engine (rotation/engine.py)."""
 
     def configure(
-        self, identity: Identity, namespace: str, path: str, *, rotator: str, interval: float
+        self,
+        identity: Identity,
+        namespace: str,
+        path: str,
+        *,
+        rotator: str,
+        interval: float | None = None,
+        cron: str | None = None,
+        params: dict[str, Any] | None = None,
     ) -> object: ...
+
+    def running_token(self, namespace: str, path: str) -> str | None: ...
 
     def rotate_now(self, identity: Identity, namespace: str, path: str) -> Any: ...
 
@@ -216,6 +234,7 @@ class SecretsManagerService:
         account: Callable[[], str],
         ensure_namespace: Callable[[str], None],
         rotations: Callable[[], Rotations] | None = None,
+        lambda_functions: Callable[[str], bool] = lambda name: False,
     ) -> None:
         self._store = store
         self._secrets = secrets
@@ -223,6 +242,7 @@ class SecretsManagerService:
         self._account = account
         self._ensure_namespace = ensure_namespace
         self._rotations = rotations
+        self._lambda_functions = lambda_functions
         self._documents: dict[str, PolicyDocument] = {}
 
     # -- names
@@ -625,6 +645,20 @@ class SecretsManagerService:
             by_version.setdefault(int(version), []).append(reverse.get(label, label))
         return by_version
 
+    def version_stages(self, found: SmSecret) -> dict[str, list[str]]:
+        """VersionId -> stages, as DescribeSecret shows them. While a rotation waits for its
+        function's createSecret to write the new value, the rotation's token is listed with
+        AWSPENDING already, as AWS lists it (rotation functions check for it)."""
+        staged = {found.version_id(n): s for n, s in sorted(self.stages(found).items())}
+        token = None
+        if found.rotation_enabled and self._rotations is not None:
+            token = self._rotations().running_token(secrets_namespace(found.region), found.name)
+        if token is not None and token not in staged:
+            staged = {v: [s for s in stages if s != "AWSPENDING"] for v, stages in staged.items()}
+            staged = {v: stages for v, stages in staged.items() if stages}
+            staged[token] = ["AWSPENDING"]
+        return staged
+
     def put_value(
         self,
         identity: Identity,
@@ -874,10 +908,13 @@ class SecretsManagerService:
         lambda_arn: object,
         days: int | None,
         immediately: bool,
+        schedule: RotationSchedule | None = None,
     ) -> tuple[SmSecret, int | None]:
-        """Configure the secret's rotation (a rotator registered in strongroom under the name of
-        ``RotationLambdaARN``'s function, else the one configured, else ``aws-default``) and,
-        unless told not to, run it now: (the secret, the version that became AWSCURRENT)."""
+        """Configure the secret's rotation and, unless told not to, run it now: (the secret,
+        the version that became AWSCURRENT). ``RotationLambdaARN``'s function is a Lambda
+        function registered here (a webhook, rotation/aws_lambda.py) or a rotator registered
+        under that name; without one, the secret's function, else ``aws-default``. It runs every
+        ``days`` or on ``schedule`` (else as before, else every 30 days)."""
         rotations = self._rotation_engine()
         name = self._name_of(region, secret_id)
         namespace = secrets_namespace(region)
@@ -885,30 +922,47 @@ class SecretsManagerService:
         found = self._load(region, name, raw=raw)
         arn = found.rotation_lambda_arn
         if lambda_arn is not None:
-            if not isinstance(lambda_arn, str) or ":function:" not in lambda_arn:
+            if not isinstance(lambda_arn, str) or function_of(lambda_arn) is None:
                 raise SecretsManagerError(
                     "InvalidParameterException",
                     "RotationLambdaARN is arn:aws:lambda:REGION:ACCOUNT:function:NAME.",
                 )
             arn = lambda_arn
-        rotator = arn.rsplit(":function:", 1)[1].split(":")[0] if arn else "aws-default"
+        function = function_of(arn) if arn else None
+        rotator, params = "aws-default", {}
+        if function is not None and self._lambda_functions(function):
+            rotator, params = "aws-lambda", {"function": function, "secret_arn": found.arn}
+        elif function is not None:
+            rotator = function
         if not rotations.knows(rotator):
             raise SecretsManagerError(
                 "InvalidRequestException",
-                f"No rotator named {rotator!r} is registered with this server: register one "
-                "under the Lambda function's name (docs/rotation.md), or leave "
-                "RotationLambdaARN out for the default rotation.",
+                f"No function or rotator named {rotator!r} is registered with this server: "
+                "register the function's webhook (strongroom aws-lambda create), or a rotator "
+                "under its name (docs/compat-aws.md), or leave RotationLambdaARN out for the "
+                "default rotation.",
             )
-        chosen_days = days or found.rotation_days or 30
-        if not 1 <= chosen_days <= 1000:
-            raise SecretsManagerError(
-                "InvalidParameterException", "AutomaticallyAfterDays is 1 to 1000 days."
+        if days is not None:
+            schedule = RotationSchedule.every_days(days)
+        elif schedule is None:  # as configured before, else every 30 days
+            schedule = (
+                RotationSchedule.parse(found.rotation_schedule, found.rotation_duration)
+                if found.rotation_schedule
+                else RotationSchedule.every_days(found.rotation_days or 30)
             )
         rotations.configure(
-            identity, namespace, name, rotator=rotator, interval=chosen_days * 86_400.0
+            identity,
+            namespace,
+            name,
+            rotator=rotator,
+            interval=schedule.interval,
+            cron=schedule.cron,
+            params=params,
         )
         found.rotation_lambda_arn = arn
-        found.rotation_days = chosen_days
+        found.rotation_days = schedule.days
+        found.rotation_schedule = schedule.expression
+        found.rotation_duration = schedule.duration
         self._save(found)
         if not immediately:
             return found, None
@@ -930,13 +984,14 @@ class SecretsManagerService:
         raw = self._rotation_check(identity, region, name, "CancelRotateSecret")
         found = self._load(region, name, raw=raw)
         namespace = secrets_namespace(region)
-        if not found.rotation_days:
+        if not found.rotation_enabled:
             raise SecretsManagerError(
                 "InvalidRequestException", "No rotation is configured for this secret."
             )
         rotations.cancel(identity, namespace, name)
         rotations.remove(identity, namespace, name)
         found.rotation_days = 0
+        found.rotation_schedule = found.rotation_duration = ""
         self._save(found)
         return found
 
@@ -954,7 +1009,7 @@ class SecretsManagerService:
         self, identity: Identity, found: SmSecret
     ) -> tuple[float | None, float | None]:
         """(LastRotatedDate, NextRotationDate) of a secret whose rotation is on."""
-        if not found.rotation_days or self._rotations is None:
+        if not found.rotation_enabled or self._rotations is None:
             return None, None
         try:
             status = self._rotations().status(identity, secrets_namespace(found.region), found.name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
@@ -14,6 +15,7 @@ from strongroom.errors import AccessDenied, NotFound, SecretDeleted
 from strongroom.password_generation import CLASSES, PasswordPolicy, generate_password
 from strongroom.server.aws.wire import AwsError, blob, integer, region_of, string
 from strongroom.server.routes import Answer, Call, Route
+from strongroom.service.aws_schedules import RotationSchedule
 from strongroom.service.aws_secrets import (
     SecretsManagerError,
     SecretsManagerService,
@@ -89,16 +91,12 @@ def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
 
 
-def _stages_doc(service: SecretsManagerService, found: SmSecret) -> dict[str, list[str]]:
-    return {found.version_id(n): s for n, s in sorted(service.stages(found).items())}
-
-
 def _entry(service: SecretsManagerService, found: SmSecret, call: Call) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "ARN": found.arn,
         "Name": found.name,
         "Description": found.description,
-        "RotationEnabled": bool(found.rotation_days),
+        "RotationEnabled": found.rotation_enabled,
         "LastChangedDate": found.last_changed,
         "Tags": _tag_list(found.tags),
         "CreatedDate": found.created,
@@ -107,8 +105,8 @@ def _entry(service: SecretsManagerService, found: SmSecret, call: Call) -> dict[
         doc["KmsKeyId"] = found.kms_key_id
     if found.deletion_date:
         doc["DeletedDate"] = found.deletion_date
-    if found.rotation_days:
-        doc["RotationRules"] = {"AutomaticallyAfterDays": found.rotation_days}
+    if found.rotation_enabled:
+        doc["RotationRules"] = _rules(found)
         if found.rotation_lambda_arn:
             doc["RotationLambdaARN"] = found.rotation_lambda_arn
         last, following = service.rotation_dates(call.identity, found)
@@ -117,6 +115,20 @@ def _entry(service: SecretsManagerService, found: SmSecret, call: Call) -> dict[
         if following:
             doc["NextRotationDate"] = following
     return doc
+
+
+def _rules(found: SmSecret) -> dict[str, Any]:
+    rules: dict[str, Any] = {}
+    if found.rotation_days:
+        rules["AutomaticallyAfterDays"] = found.rotation_days
+    if found.rotation_schedule:
+        rules["ScheduleExpression"] = found.rotation_schedule
+        in_days = re.fullmatch(r"rate\((\d+) days?\)", found.rotation_schedule)
+        if in_days:
+            rules["AutomaticallyAfterDays"] = int(in_days[1])
+    if found.rotation_duration:
+        rules["Duration"] = found.rotation_duration
+    return rules
 
 
 @_errors
@@ -269,7 +281,7 @@ def describe_secret(call: Call) -> Answer:
     service, region, doc = _sm(call)
     found = service.describe(call.identity, region, doc.get("SecretId"))
     answer = _entry(service, found, call)
-    answer["VersionIdsToStages"] = _stages_doc(service, found)
+    answer["VersionIdsToStages"] = service.version_stages(found)
     return Answer(answer, clear=("ARN", "Name"))
 
 
@@ -354,7 +366,7 @@ def list_secrets(call: Call) -> Answer:
     answer: dict[str, Any] = {"SecretList": []}
     for secret in page:
         entry = _entry(service, secret, call)
-        entry["SecretVersionsToStages"] = _stages_doc(service, secret)
+        entry["SecretVersionsToStages"] = service.version_stages(secret)
         answer["SecretList"].append(entry)
     if start + size < len(found):
         answer["NextToken"] = _token(page[-1].name)
@@ -449,18 +461,18 @@ def rotate_secret(call: Call) -> Answer:
     if not isinstance(rules, dict):
         raise AwsError("ValidationException", "RotationRules is an object.")
     days = integer(rules, "AutomaticallyAfterDays")
-    if rules.get("ScheduleExpression") is not None:
-        expression = str(rules["ScheduleExpression"])
-        if not (expression.startswith("rate(") and expression.endswith(" days)")):
-            raise AwsError(
-                "InvalidParameterException",
-                "ScheduleExpression: only rate(N days) is supported yet; or use "
-                "AutomaticallyAfterDays.",
-            )
-        number = expression[5:-6]
-        if not (number.isascii() and number.isdigit()):
-            raise AwsError("InvalidParameterException", "rate(N days) takes a whole number.")
-        days = int(number)
+    expression, duration = rules.get("ScheduleExpression"), rules.get("Duration")
+    if days is not None and expression is not None:
+        raise AwsError(
+            "InvalidParameterException",
+            "You can't specify both AutomaticallyAfterDays and ScheduleExpression.",
+        )
+    schedule = None
+    if expression is not None:
+        schedule = RotationSchedule.parse(expression, duration)
+    elif duration is not None:  # a window for an every-N-days rotation
+        schedule = RotationSchedule.parse(f"rate({days or 30} days)", duration)
+        days = None
     found, version = service.rotate(
         call.identity,
         region,
@@ -468,6 +480,7 @@ def rotate_secret(call: Call) -> Answer:
         lambda_arn=doc.get("RotationLambdaARN"),
         days=days,
         immediately=doc.get("RotateImmediately", True) is not False,
+        schedule=schedule,
     )
     return _written(found, version)
 

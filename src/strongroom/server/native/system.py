@@ -15,10 +15,13 @@ __all__ = [
     "audit_hash",
     "capabilities_self",
     "create_aws_credentials",
+    "create_aws_lambda",
+    "delete_aws_lambda",
     "dev_reset",
     "init",
     "list_audit",
     "list_aws_credentials",
+    "list_aws_lambdas",
     "list_policies",
     "migrate_seal",
     "random_password",
@@ -122,6 +125,29 @@ def revoke_aws_credentials(call: Call) -> Answer:
     return Answer.empty()
 
 
+def create_aws_lambda(call: Call) -> Answer:
+    doc = call.json()
+    function = call.services.aws_lambdas.create(
+        call.identity,
+        doc.get("name"),
+        doc.get("url"),
+        doc.get("signing_secret"),
+        doc.get("timeout", 10.0),
+        doc.get("retries", 3),
+    )
+    return Answer({"data": function.to_json()}, clear=("data.name",))
+
+
+def list_aws_lambdas(call: Call) -> Answer:
+    functions = call.services.aws_lambdas.list(call.identity)
+    return Answer({"data": {"functions": [f.to_json() for f in functions]}})
+
+
+def delete_aws_lambda(call: Call) -> Answer:
+    call.services.aws_lambdas.delete(call.identity, call.params["name"])
+    return Answer.empty()
+
+
 def dev_reset(call: Call) -> Answer:
     return Answer({"data": call.services.dev_reset.reset(call.identity)})
 
@@ -145,6 +171,7 @@ def random_password(call: Call) -> Answer:
 
 
 _Y = "/api/v1/sys"
+_NUMBER = {"type": "number", "minimum": 0}
 _PASSWORD_POLICY = object_schema(
     length={"type": "integer", "minimum": 1, "maximum": 4096},
     classes={"type": "array", "items": {"enum": ["lower", "upper", "digits", "symbols"]}},
@@ -247,6 +274,30 @@ SYSTEM_ROUTES = (
         revoke_aws_credentials,
         "revokeAwsCredentials",
         "Revoke an AWS access key (sudo)",
+        status=204,
+    ),
+    Route(
+        "POST",
+        f"{_Y}/aws/lambda-functions",
+        create_aws_lambda,
+        "createAwsLambdaFunction",
+        "Register (or replace) a webhook that plays a rotation Lambda function for RotateSecret "
+        "(sudo)",
+        body=object_schema(name=STR, url=STR, signing_secret=STR, timeout=_NUMBER, retries=INT),
+    ),
+    Route(
+        "GET",
+        f"{_Y}/aws/lambda-functions",
+        list_aws_lambdas,
+        "listAwsLambdaFunctions",
+        "The registered rotation functions (sudo)",
+    ),
+    Route(
+        "DELETE",
+        f"{_Y}/aws/lambda-functions/{{name}}",
+        delete_aws_lambda,
+        "deleteAwsLambdaFunction",
+        "Unregister a rotation function (sudo)",
         status=204,
     ),
     Route(
