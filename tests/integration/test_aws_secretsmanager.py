@@ -454,13 +454,27 @@ def test_a_rotation_functions_steps_by_hand(sm: Any) -> None:
     assert stages == {first: ["AWSPREVIOUS"], token: ["AWSCURRENT", "AWSPENDING"]}  # as AWS
     sm.update_secret_version_stage(SecretId=name, VersionStage="blue", MoveToVersionId=first)
     assert sm.get_secret_value(SecretId=name, VersionStage="blue")["SecretString"] == "old"
+    # a stage that is no strongroom label (upper case here) is kept by the AWS API itself
+    sm.update_secret_version_stage(SecretId=name, VersionStage="Blue", MoveToVersionId=first)
+    sm.update_secret_version_stage(SecretId=name, VersionStage="current", MoveToVersionId=token)
+    assert sm.get_secret_value(SecretId=name, VersionStage="Blue")["SecretString"] == "old"
+    stages = sm.describe_secret(SecretId=name)["VersionIdsToStages"]
+    assert stages == {
+        first: ["blue", "AWSPREVIOUS", "Blue"],
+        token: ["AWSCURRENT", "AWSPENDING", "current"],
+    }
+    sm.update_secret_version_stage(SecretId=name, VersionStage="Blue", RemoveFromVersionId=first)
+    assert (
+        _code(lambda: sm.get_secret_value(SecretId=name, VersionStage="Blue"))
+        == "ResourceNotFoundException"
+    )
     assert (
         _code(
             lambda: sm.update_secret_version_stage(
-                SecretId=name, VersionStage="Blue", MoveToVersionId=first
+                SecretId=name, VersionStage="tab\there", MoveToVersionId=first
             )
         )
-        == "InvalidParameterException"
+        == "ValidationException"
     )
 
 

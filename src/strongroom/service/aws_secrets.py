@@ -50,6 +50,7 @@ from strongroom.types import SecretValue
 
 __all__ = [
     "CONDITION_KEYS",
+    "MAX_CUSTOM_STAGES",
     "MAX_RESOURCE_POLICY",
     "MAX_TOKENS",
     "RECORD_KIND",
@@ -63,6 +64,7 @@ __all__ = [
 
 RECORD_KIND = "aws-secret"
 MAX_TOKENS = 100  # ClientRequestTokens remembered per secret
+MAX_CUSTOM_STAGES = 20  # per secret, beside those that are strongroom labels
 MAX_RESOURCE_POLICY = 20_480  # characters, as botocore's model
 # the condition keys a resource policy may test (policy/aws_documents.py)
 CONDITION_KEYS = (
@@ -144,6 +146,8 @@ class SmSecret:
     rotation_days: int = 0  # AutomaticallyAfterDays; 0 with a schedule, or with rotation off
     rotation_schedule: str = ""  # ScheduleExpression, as given: rate(…) or cron(…)
     rotation_duration: str = ""  # Duration, as given (shown; a rotation runs at its start)
+    # custom stages that are no strongroom label ("Blue", "current"): stage -> version
+    custom_stages: dict[str, int] = field(default_factory=dict)
 
     @property
     def rotation_enabled(self) -> bool:
@@ -643,6 +647,8 @@ class SecretsManagerService:
         reverse = {v: k for k, v in _STAGES.items()}
         for label, version in sorted(labels.items()):
             by_version.setdefault(int(version), []).append(reverse.get(label, label))
+        for stage, version in sorted(found.custom_stages.items()):
+            by_version.setdefault(int(version), []).append(stage)
         return by_version
 
     def version_stages(self, found: SmSecret) -> dict[str, list[str]]:
@@ -845,22 +851,16 @@ class SecretsManagerService:
     ) -> SmSecret:
         """UpdateSecretVersionStage: a stage moves to ``move_to`` (taken off ``remove_from``,
         which must be the version holding it), or comes off ``remove_from``. AWSCURRENT
-        moving takes AWSPREVIOUS to the version it left. A custom stage is a strongroom label,
-        so its name follows their rule (1-64 of a-z, 0-9, '-' and '_')."""
+        moving takes AWSPREVIOUS to the version it left. A custom stage whose name is a
+        strongroom label (1-64 of a-z, 0-9, '-' and '_') is that label, seen by every surface;
+        any other is kept in the secret's record (MAX_CUSTOM_STAGES of them)."""
         name = self._name_of(region, secret_id)
         raw = self._metadata_check(identity, region, name, "UpdateSecretVersionStage", "update")
-        if not isinstance(stage, str) or not 1 <= len(stage) <= 256:
-            raise SecretsManagerError("ValidationException", "VersionStage is 1-256 characters.")
+        if not isinstance(stage, str) or not 1 <= len(stage) <= 256 or not stage.isprintable():
+            raise SecretsManagerError(
+                "ValidationException", "VersionStage is 1-256 printable characters."
+            )
         label = _STAGES.get(stage, stage)
-        if label == stage:
-            try:
-                check_label(stage)
-            except BadRequest:
-                raise SecretsManagerError(
-                    "InvalidParameterException",
-                    "A custom VersionStage is a strongroom label: 1-64 of a-z, 0-9, '-' and '_' "
-                    "(docs/compat-aws.md).",
-                ) from None
         found = self._load(region, name, raw=raw)
         holder = next((n for n, s in self.stages(found).items() if stage in s), None)
         source = self._version_arg(found, remove_from, "RemoveFromVersionId")
@@ -882,9 +882,25 @@ class SecretsManagerService:
                 "InvalidParameterException",
                 "You can't remove the staging label AWSCURRENT; move it to another version.",
             )
+        if label == stage and not _is_label(stage):
+            return self._move_recorded_stage(found, stage, target)
         namespace = secrets_namespace(region)
         self._ensure_labels(found)
         self._secrets.move_label(namespace, name, label, target)
+        return found
+
+    def _move_recorded_stage(self, found: SmSecret, stage: str, target: int | None) -> SmSecret:
+        if target is None:
+            found.custom_stages.pop(stage, None)
+        else:
+            found.custom_stages[stage] = target
+            if len(found.custom_stages) > MAX_CUSTOM_STAGES:
+                raise SecretsManagerError(
+                    "LimitExceededException",
+                    f"A secret has at most {MAX_CUSTOM_STAGES} custom stages that are not "
+                    "strongroom labels.",
+                )
+        self._save(found)
         return found
 
     def _version_arg(self, found: SmSecret, version_id: object, field: str) -> int | None:
@@ -1039,6 +1055,14 @@ class SecretsManagerService:
         found = self._load(region, name, raw=raw)
         found.tags = {k: v for k, v in found.tags.items() if k not in names}
         self._save(found)
+
+
+def _is_label(stage: str) -> bool:
+    try:
+        check_label(stage)
+    except BadRequest:
+        return False
+    return True
 
 
 def _suffix() -> str:
