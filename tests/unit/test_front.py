@@ -170,3 +170,42 @@ def test_no_secret_reaches_a_repr_of_the_front_doors_objects() -> None:
     rendered = _render(answer)
     for thing in (call, answer, record, rendered):
         assert CANARY not in repr(thing) and ROOT not in repr(thing)
+
+
+def test_a_fast_routes_request_is_audited_with_its_answer_or_before_a_thread(
+    tmp_path: Path,
+) -> None:
+    """A fast route reads on the event loop, so its request entry waits for the response and
+    both are written at once, as a GET's; one that moves to a thread (it may write) has its
+    request on record before the thread runs."""
+    audit = tmp_path / "audit.log"
+    on_record: dict[bool, bool] = {}
+
+    def fast_read(call: Call) -> Answer:
+        if call.query_string == b"thread":
+            call.must_not_block()
+        written = _entries(audit) if audit.exists() else []
+        requests = [e["request_id"] for e in written if e["type"] == "request"]
+        on_record[call.on_event_loop] = call.request_id in requests
+        return Answer({"name": "fast"}, clear=("name",))
+
+    surface = Surface(
+        name="toy",
+        claims=lambda scope: scope["path"].startswith("/toy/"),
+        routes=(Route("POST", "/toy/fast", fast_read, "toyFast", fast=True),),
+        render=_render,
+        render_error=_render_error,
+        authenticators=(ToyKey(holder := []),),
+    )
+    settings = ServerSettings(tmp_path / "data", dev=True, root_token=ROOT, audit_file=audit)
+    app = create_app(settings, extra=[surface])
+    holder.append(app)
+    with TestClient(app) as client:
+        headers = {"X-Toy-Key": f"toy:{ROOT}"}
+        assert client.post("/toy/fast", headers=headers).status_code == 200
+        assert on_record == {True: False}  # held for the response
+        assert client.post("/toy/fast?thread", headers=headers).status_code == 200
+        assert on_record[False] is True  # on record before the thread ran
+    app.node.close()
+    entries = [e for e in _entries(audit) if e.get("operation") == "toyFast"]
+    assert [e["type"] for e in entries] == ["request", "response", "request", "response"]

@@ -37,7 +37,7 @@ from strongroom.errors import (
     StrongroomError,
     Unauthenticated,
 )
-from strongroom.server.front_audit import AuditTrail
+from strongroom.server.front_audit import AuditTrail, RequestTrail
 from strongroom.server.node import Node
 from strongroom.server.routes import Call, MethodNotAllowed, NeedsThread, Route, RouteNotFound
 from strongroom.server.surface import Rendered, Surface
@@ -168,7 +168,9 @@ class Front:
         node = self.node
         if route is not None and not route.audited:  # health checks: no id, no audit, no limit
             call = self._call(scope, params, b"", "", None)
-            return await self._send(scope, send, (await self._answer(surface, route, call))[0])
+            return await self._send(
+                scope, send, (await self._answer(surface, route, call, None))[0]
+            )
         request_id = new_request_id()
         runtime = node.runtime
         if runtime is None:
@@ -226,7 +228,7 @@ class Front:
             # The body was parsed once, for the audit entry and the handler alike.
             call = self._call(scope, params, body, request_id, identity, doc)
             call.credential = credential
-            rendered, record = await self._answer(surface, route, call)
+            rendered, record = await self._answer(surface, route, call, trail)
         if trail is not None and record is not None:
             try:
                 await trail.response(rendered.status, record, len(rendered.body))
@@ -263,7 +265,7 @@ class Front:
         if body is None:
             return 499
         call = self._call(scope, params, body, request_id, None)
-        return await self._send(scope, send, (await self._answer(surface, route, call))[0])
+        return await self._send(scope, send, (await self._answer(surface, route, call, None))[0])
 
     def _gate(
         self, surface: Surface, route: Route | None, scope: Scope, claimed: bool
@@ -313,7 +315,9 @@ class Front:
             parsed_body=parsed_body,
         )
 
-    async def _answer(self, surface: Surface, route: Route, call: Call) -> tuple[Rendered, Any]:
+    async def _answer(
+        self, surface: Surface, route: Route, call: Call, trail: RequestTrail | None
+    ) -> tuple[Rendered, Any]:
         """Run the handler; its answer (or error) rendered, and the audit record of it."""
         try:
             if route.fast:
@@ -322,6 +326,8 @@ class Front:
                     answer = route.handler(call)
                 except NeedsThread:
                     call.on_event_loop = False
+                    if trail is not None:
+                        await trail.write_deferred(len(call.body))
                     answer = await run_in_threadpool(route.handler, call)
             else:
                 answer = await run_in_threadpool(route.handler, call)

@@ -166,7 +166,9 @@ class RequestTrail:
     def request(self, body: bytes, *, trusted: bool) -> dict[str, Any] | None:
         """Make the request entry (a read's is held for its response; anything else's is
         written by ``write_request`` before the handler runs); returns the body parsed as a JSON
-        object when it was parsed for the entry, so the handler does not parse it again."""
+        object when it was parsed for the entry, so the handler does not parse it again. A read
+        is a GET or HEAD, or a fast route (one that answers on the event loop, which never
+        writes: one that would moves to a thread, and ``write_deferred`` records it first)."""
         trusted = trusted and self._identity is not None
         form, parsed = audited_body(body, trusted, self._depth) if body else (None, None)
         entry: dict[str, Any] = {**self._base, "type": "request", "body": form}
@@ -174,7 +176,8 @@ class RequestTrail:
             entry["body_size"] = len(body)
         if self._credential:
             entry["token"] = self._credential
-        if self._base["request"]["method"] in ("GET", "HEAD"):
+        fast = self._route is not None and self._route.fast
+        if fast or self._base["request"]["method"] in ("GET", "HEAD"):
             self._deferred = entry  # a read changes nothing: its entry goes with the response
         else:
             self._pending = entry
@@ -187,6 +190,12 @@ class RequestTrail:
     async def write_request(self, size: int) -> None:
         if self._pending is not None:
             await self._write((self._pending,), size)
+
+    async def write_deferred(self, size: int) -> None:
+        """A fast route going to a thread may write: its request goes on record first."""
+        if self._deferred is not None:
+            entry, self._deferred = self._deferred, None
+            await self._write((entry,), size)
 
     def refused(self, exc: StrongroomError) -> AuditRecord:
         operation = self._route.operation if self._route is not None else "unmatched"

@@ -45,7 +45,7 @@ from strongroom.policy.kv import DATA, METADATA, kv_policy_path
 from strongroom.service.aws_schedules import RotationSchedule, function_of
 from strongroom.service.secrets import SecretService
 from strongroom.service.staging import check_label
-from strongroom.store.protocol import Store
+from strongroom.store.protocol import SecretRecord, Store
 from strongroom.types import SecretValue
 
 __all__ = [
@@ -91,6 +91,13 @@ class SecretsManagerError(BadRequest):
     def __init__(self, aws_code: str, message: str) -> None:
         super().__init__(message)
         self.aws_code = aws_code
+
+
+class Unread:
+    """A record not read yet (``_load`` reads it)."""
+
+
+UNREAD = Unread()
 
 
 def _not_found(message: str = "Secrets Manager can't find the specified secret.") -> Exception:
@@ -288,18 +295,27 @@ class SecretsManagerService:
         return kv_policy_path(secrets_namespace(region), area, name)
 
     def _load(
-        self, region: str, name: str, *, deleted_ok: bool = False, raw: bytes | None = b""
+        self,
+        region: str,
+        name: str,
+        *,
+        deleted_ok: bool = False,
+        record: SmSecret | Unread | None = UNREAD,
+        before_write: Callable[[], None] = lambda: None,
     ) -> SmSecret:
-        """The secret's record (``raw``, when the caller read it already)."""
-        if raw == b"":
+        """The secret's record (``record``, when the caller read it already)."""
+        if isinstance(record, Unread):
             raw = self._store.get_record(RECORD_KIND, f"{region}/{name}")
-        if raw is None:
+            record = SmSecret.decode(raw) if raw is not None else None
+        if record is None:
             if self._store.get_secret(secrets_namespace(region), name) is not None:
+                before_write()
                 return self._adopt(region, name)
             raise _not_found()
-        found = SmSecret.decode(raw)
+        found = record
         if found.deletion_date:
             if self._clock.now() >= found.deletion_date:
+                before_write()
                 self._purge(found)
                 raise _not_found()
             if not deleted_ok:
@@ -332,22 +348,21 @@ class SecretsManagerService:
         allowed: bool,
         denied: str,
         context: Mapping[str, str] | None = None,
-    ) -> bytes | None:
+    ) -> SmSecret | None:
         """Strongroom's own check (``allowed``) combined with the secret's resource policy as AWS
         combines an identity's policies with a resource's: a ``Deny`` there refuses, an ``Allow``
         naming the caller grants, else ``allowed`` decides. Returns the record it read, so the
         operation reads it once. A refusal has the same words (``denied``) whether the secret
         exists or not, and whatever refused it."""
         raw = self._store.get_record(RECORD_KIND, f"{region}/{name}")
+        found = SmSecret.decode(raw) if raw is not None else None
         verdict = Decision.NONE
-        if raw is not None:
-            found = SmSecret.decode(raw)
-            if found.resource_policy:
-                request = self._policy_request(identity, found, action, context or {})
-                verdict = self._document(found.resource_policy).decide(request)
+        if found is not None and found.resource_policy:
+            request = self._policy_request(identity, found, action, context or {})
+            verdict = self._document(found.resource_policy).decide(request)
         if verdict is Decision.DENY or not (allowed or verdict is Decision.ALLOW):
             raise AccessDenied(f"permission denied: {denied}")
-        return raw
+        return found
 
     def _policy_request(
         self, identity: Identity, found: SmSecret, action: str, context: Mapping[str, str]
@@ -394,7 +409,7 @@ class SecretsManagerService:
 
     def _metadata_check(
         self, identity: Identity, region: str, name: str, action: str, capability: str
-    ) -> bytes | None:
+    ) -> SmSecret | None:
         path = self._path(region, METADATA, name)
         allowed = identity.allows(capability, path)
         return self._authorize(identity, region, name, action, allowed, f"{capability} on {path!r}")
@@ -402,8 +417,8 @@ class SecretsManagerService:
     # -- resource policies
     def get_resource_policy(self, identity: Identity, region: str, secret_id: object) -> SmSecret:
         name = self._name_of(region, secret_id)
-        raw = self._metadata_check(identity, region, name, "GetResourcePolicy", "read")
-        return self._load(region, name, deleted_ok=True, raw=raw)
+        record = self._metadata_check(identity, region, name, "GetResourcePolicy", "read")
+        return self._load(region, name, deleted_ok=True, record=record)
 
     def put_resource_policy(
         self, identity: Identity, region: str, secret_id: object, text: object, *, block: bool
@@ -411,7 +426,7 @@ class SecretsManagerService:
         """Attach ``text``; it needs ``sudo`` on the secret's metadata, since a resource policy
         can grant what strongroom's policies do not. ``block`` refuses one open to anyone."""
         name = self._name_of(region, secret_id)
-        raw = self._metadata_check(identity, region, name, "PutResourcePolicy", "sudo")
+        record = self._metadata_check(identity, region, name, "PutResourcePolicy", "sudo")
         document = self.parse_policy(text)
         if block and document.broad():
             raise SecretsManagerError(
@@ -419,7 +434,7 @@ class SecretsManagerService:
                 "You can't apply a resource-based policy that allows any principal access to "
                 "the secret while BlockPublicPolicy is set.",
             )
-        found = self._load(region, name, raw=raw)
+        found = self._load(region, name, record=record)
         found.resource_policy = document.text
         self._save(found)
         return found
@@ -428,8 +443,8 @@ class SecretsManagerService:
         self, identity: Identity, region: str, secret_id: object
     ) -> SmSecret:
         name = self._name_of(region, secret_id)
-        raw = self._metadata_check(identity, region, name, "DeleteResourcePolicy", "sudo")
-        found = self._load(region, name, raw=raw)
+        record = self._metadata_check(identity, region, name, "DeleteResourcePolicy", "sudo")
+        found = self._load(region, name, record=record)
         found.resource_policy = ""
         self._save(found)
         return found
@@ -443,8 +458,8 @@ class SecretsManagerService:
         found = None
         if secret_id is not None:
             name = self._name_of(region, secret_id)
-            raw = self._metadata_check(identity, region, name, "ValidateResourcePolicy", "sudo")
-            found = self._load(region, name, deleted_ok=True, raw=raw)
+            record = self._metadata_check(identity, region, name, "ValidateResourcePolicy", "sudo")
+            found = self._load(region, name, deleted_ok=True, record=record)
         document = self.parse_policy(text)
         problems = []
         if document.broad():
@@ -578,8 +593,11 @@ class SecretsManagerService:
         secret_id: object,
         version_id: object = None,
         stage: object = None,
+        before_write: Callable[[], None] = lambda: None,
     ) -> tuple[SmSecret, SecretValue, list[str]]:
-        """(secret, value, its stages)."""
+        """(secret, value, its stages). Reads only, unless the secret must be adopted or
+        purged: ``before_write`` is called first (a caller on the event loop moves to a
+        thread)."""
         name = self._name_of(region, secret_id)
         namespace = secrets_namespace(region)
         if version_id is not None and not isinstance(version_id, str):
@@ -588,7 +606,7 @@ class SecretsManagerService:
             raise SecretsManagerError("ValidationException", "VersionStage is a string.")
         path = self._path(region, DATA, name)
         asked = {"VersionId": version_id, "VersionStage": stage}
-        raw = self._authorize(
+        record = self._authorize(
             identity,
             region,
             name,
@@ -597,7 +615,17 @@ class SecretsManagerService:
             f"read on {path!r}",
             {k: v for k, v in asked.items() if v is not None},
         )
-        found = self._load(region, name, raw=raw)
+        found = self._load(region, name, record=record, before_write=before_write)
+        if version_id is None and stage is None:  # the common read: one query
+            try:
+                value, secret = self._secrets.read_with_secret(namespace, name, None)
+            except (NotFound, SecretDeleted):
+                raise _not_found(
+                    "Secrets Manager can't find the specified secret value for staging label: "
+                    "AWSCURRENT"
+                ) from None
+            stages = self._stages_of(found, secret)
+            return found, value, stages.get(value.metadata.version, [])
         stages = self.stages(found)
         number: int | None = None
         if version_id is not None:
@@ -632,12 +660,19 @@ class SecretsManagerService:
             raise _not_found() from None
         return found, value, stages.get(number, [])
 
+    def keys_in_memory(self, region: str) -> bool:
+        return self._secrets.keys_in_memory(secrets_namespace(region))
+
     def stages(self, found: SmSecret) -> dict[int, list[str]]:
         """Version -> its Secrets Manager stages."""
         namespace = secrets_namespace(found.region)
         secret = self._store.get_secret(namespace, found.name)
         if secret is None:
             return {}
+        return self._stages_of(found, secret)
+
+    @staticmethod
+    def _stages_of(found: SmSecret, secret: SecretRecord) -> dict[int, list[str]]:
         labels: dict[str, int] = dict(secret.settings.get("labels", {}))
         if "current" not in labels and secret.current_version:
             labels["current"] = secret.current_version
@@ -679,7 +714,7 @@ class SecretsManagerService:
         [AWSPENDING], a rotation function's createSecret step) AWSPENDING only, readers keeping
         the current value until UpdateSecretVersionStage moves AWSCURRENT to it."""
         name = self._name_of(region, secret_id)
-        raw = self._authorize(
+        record = self._authorize(
             identity,
             region,
             name,
@@ -687,7 +722,7 @@ class SecretsManagerService:
             self._may_write(identity, region, name),
             f"update on {self._path(region, DATA, name)!r}",
         )
-        found = self._load(region, name, raw=raw)
+        found = self._load(region, name, record=record)
         self._ensure_labels(found)
         chosen = self._check_token(token)
         if not pending or chosen in found.tokens:
@@ -736,8 +771,8 @@ class SecretsManagerService:
         denied = f"update on {metadata!r}" + (
             "" if value is None else f" and {self._path(region, DATA, name)!r}"
         )
-        raw = self._authorize(identity, region, name, "UpdateSecret", allowed, denied)
-        found = self._load(region, name, raw=raw)
+        record = self._authorize(identity, region, name, "UpdateSecret", allowed, denied)
+        found = self._load(region, name, record=record)
         if description is not None:
             if not isinstance(description, str) or len(description) > 2048:
                 raise SecretsManagerError(
@@ -759,8 +794,8 @@ class SecretsManagerService:
         self, identity: Identity, region: str, secret_id: object, action: str = "DescribeSecret"
     ) -> SmSecret:
         name = self._name_of(region, secret_id)
-        raw = self._metadata_check(identity, region, name, action, "read")
-        return self._load(region, name, deleted_ok=True, raw=raw)
+        record = self._metadata_check(identity, region, name, action, "read")
+        return self._load(region, name, deleted_ok=True, record=record)
 
     def versions(
         self, identity: Identity, region: str, secret_id: object
@@ -806,7 +841,7 @@ class SecretsManagerService:
         force: bool,
     ) -> SmSecret:
         name = self._name_of(region, secret_id)
-        raw = self._metadata_check(identity, region, name, "DeleteSecret", "delete")
+        record = self._metadata_check(identity, region, name, "DeleteSecret", "delete")
         if force and window_days is not None:
             raise SecretsManagerError(
                 "InvalidParameterException",
@@ -819,7 +854,7 @@ class SecretsManagerService:
                 "InvalidParameterException",
                 "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).",
             )
-        found = self._load(region, name, deleted_ok=True, raw=raw)
+        found = self._load(region, name, deleted_ok=True, record=record)
         now = self._clock.now()
         if force:
             self._purge(found)
@@ -833,8 +868,8 @@ class SecretsManagerService:
 
     def restore(self, identity: Identity, region: str, secret_id: object) -> SmSecret:
         name = self._name_of(region, secret_id)
-        raw = self._metadata_check(identity, region, name, "RestoreSecret", "update")
-        found = self._load(region, name, deleted_ok=True, raw=raw)
+        record = self._metadata_check(identity, region, name, "RestoreSecret", "update")
+        found = self._load(region, name, deleted_ok=True, record=record)
         found.deletion_date = 0.0
         self._save(found)
         return found
@@ -855,13 +890,13 @@ class SecretsManagerService:
         strongroom label (1-64 of a-z, 0-9, '-' and '_') is that label, seen by every surface;
         any other is kept in the secret's record (MAX_CUSTOM_STAGES of them)."""
         name = self._name_of(region, secret_id)
-        raw = self._metadata_check(identity, region, name, "UpdateSecretVersionStage", "update")
+        record = self._metadata_check(identity, region, name, "UpdateSecretVersionStage", "update")
         if not isinstance(stage, str) or not 1 <= len(stage) <= 256 or not stage.isprintable():
             raise SecretsManagerError(
                 "ValidationException", "VersionStage is 1-256 printable characters."
             )
         label = _STAGES.get(stage, stage)
-        found = self._load(region, name, raw=raw)
+        found = self._load(region, name, record=record)
         holder = next((n for n, s in self.stages(found).items() if stage in s), None)
         source = self._version_arg(found, remove_from, "RemoveFromVersionId")
         target = self._version_arg(found, move_to, "MoveToVersionId")
@@ -934,8 +969,8 @@ class SecretsManagerService:
         rotations = self._rotation_engine()
         name = self._name_of(region, secret_id)
         namespace = secrets_namespace(region)
-        raw = self._rotation_check(identity, region, name, "RotateSecret")
-        found = self._load(region, name, raw=raw)
+        record = self._rotation_check(identity, region, name, "RotateSecret")
+        found = self._load(region, name, record=record)
         arn = found.rotation_lambda_arn
         if lambda_arn is not None:
             if not isinstance(lambda_arn, str) or function_of(lambda_arn) is None:
@@ -997,8 +1032,8 @@ class SecretsManagerService:
     def cancel_rotation(self, identity: Identity, region: str, secret_id: object) -> SmSecret:
         rotations = self._rotation_engine()
         name = self._name_of(region, secret_id)
-        raw = self._rotation_check(identity, region, name, "CancelRotateSecret")
-        found = self._load(region, name, raw=raw)
+        record = self._rotation_check(identity, region, name, "CancelRotateSecret")
+        found = self._load(region, name, record=record)
         namespace = secrets_namespace(region)
         if not found.rotation_enabled:
             raise SecretsManagerError(
@@ -1013,7 +1048,7 @@ class SecretsManagerService:
 
     def _rotation_check(
         self, identity: Identity, region: str, name: str, action: str
-    ) -> bytes | None:
+    ) -> SmSecret | None:
         """``update`` on the secret's rotation (the engine checks the rest), before any look-up;
         a resource policy may deny it, and cannot grant it."""
         path = f"sys/rotation/{secrets_namespace(region)}/{name}"
@@ -1042,8 +1077,8 @@ class SecretsManagerService:
         self, identity: Identity, region: str, secret_id: object, tags: Mapping[str, str]
     ) -> None:
         name = self._name_of(region, secret_id)
-        raw = self._metadata_check(identity, region, name, "TagResource", "update")
-        found = self._load(region, name, raw=raw)
+        record = self._metadata_check(identity, region, name, "TagResource", "update")
+        found = self._load(region, name, record=record)
         found.tags = {**found.tags, **tags}
         if len(found.tags) > 50:
             raise SecretsManagerError("LimitExceededException", "A secret has at most 50 tags.")
@@ -1051,8 +1086,8 @@ class SecretsManagerService:
 
     def untag(self, identity: Identity, region: str, secret_id: object, names: list[str]) -> None:
         name = self._name_of(region, secret_id)
-        raw = self._metadata_check(identity, region, name, "UntagResource", "update")
-        found = self._load(region, name, raw=raw)
+        record = self._metadata_check(identity, region, name, "UntagResource", "update")
+        found = self._load(region, name, record=record)
         found.tags = {k: v for k, v in found.tags.items() if k not in names}
         self._save(found)
 

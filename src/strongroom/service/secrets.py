@@ -299,6 +299,18 @@ class SecretService:
         return self._get(namespace, path, version)
 
     def _get(self, namespace: str, path: str, version: int | None) -> SecretValue:
+        return self._get_with_secret(namespace, path, version)[0]
+
+    def read_with_secret(
+        self, namespace: str, path: str, version: int | None
+    ) -> tuple[SecretValue, SecretRecord]:
+        """``read_unchecked``, with the secret's row (its labels) from the same query: for a
+        surface that authorized the read itself (the AWS API)."""
+        return self._get_with_secret(namespace, path, version)
+
+    def _get_with_secret(
+        self, namespace: str, path: str, version: int | None
+    ) -> tuple[SecretValue, SecretRecord]:
         if version is not None and not is_version(version):
             raise BadRequest(f"version must be an integer from 1 to {MAX_INTEGER}")
         secret, record = self._store.read_version(namespace, path, version)
@@ -326,7 +338,7 @@ class SecretService:
             error.details = {"metadata": meta.to_json()}
             raise error
         custom = dict(secret.settings.get("custom_metadata", {}))
-        return SecretValue(path, self._open(record), meta, custom)
+        return SecretValue(path, self._open(record), meta, custom), secret
 
     def check_read(self, identity: Identity, namespace: str, path: str) -> None:
         """The check ``get`` makes, alone: for a surface that finds the version to read itself

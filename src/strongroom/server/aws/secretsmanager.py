@@ -159,7 +159,12 @@ def _value_answer(
     service: SecretsManagerService, region: str, call: Call, doc: dict[str, Any]
 ) -> dict[str, Any]:
     found, value, stages = service.get_value(
-        call.identity, region, doc.get("SecretId"), doc.get("VersionId"), doc.get("VersionStage")
+        call.identity,
+        region,
+        doc.get("SecretId"),
+        doc.get("VersionId"),
+        doc.get("VersionStage"),
+        before_write=call.must_not_block,
     )
     stored = StoredValue.of(value.data)
     answer: dict[str, Any] = {
@@ -178,7 +183,11 @@ def _value_answer(
 
 @_errors
 def get_secret_value(call: Call) -> Answer:
+    """Fast: reads only, on the event loop, while the region's keyring is in memory (a load may
+    call the key provider, and a rare first sight of a secret writes its record: a thread)."""
     service, region, doc = _sm(call)
+    if not service.keys_in_memory(region):
+        call.must_not_block()
     return Answer(_value_answer(service, region, call, doc), clear=_CLEAR)
 
 
@@ -597,6 +606,7 @@ SECRETS_MANAGER_ROUTES = tuple(
         handler,
         f"secretsmanager{name}",
         f"Secrets Manager {name}",
+        fast=name == "GetSecretValue",
     )
     for name, handler in _OPERATIONS.items()
 )
