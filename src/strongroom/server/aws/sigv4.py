@@ -21,6 +21,7 @@ _ALGORITHM = "AWS4-HMAC-SHA256"
 _DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 _MAX_AUTHORIZATION = 4096
 _AMZ_DATE = re.compile(r"[0-9]{8}T[0-9]{6}Z")
+_SIGNATURE = re.compile(r"[0-9a-f]{64}")
 _SIGNING_KEY_ENTRIES = 1024
 _SIGNING_KEYS: dict[tuple[str, str, str, str], bytes] = {}
 
@@ -66,9 +67,9 @@ def verify(
     """The request's signature, checked; raises SignatureError. ``secret_of(access_key_id)`` is
     the secret key of an access key strongroom issued (None: no such key)."""
     by_name: dict[str, list[str]] = {}
-    for name, value in headers:
+    for name, value in headers:  # ASGI servers give lower-case names
         by_name.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
-    params = parse_qsl(query, keep_blank_values=True)
+    params = parse_qsl(query, keep_blank_values=True) if query else []
     claim = _claim(by_name, dict(params))
     _check_time(claim, now)
     secret = secret_of(claim.access_key_id)
@@ -77,7 +78,8 @@ def verify(
             "UnrecognizedClientException", "The security token included in the request is invalid."
         )
     payload = by_name.get("x-amz-content-sha256", [""])[0]
-    if payload == "UNSIGNED-PAYLOAD" or (payload and payload != _sha256(body)):
+    body_hash = _sha256(body)
+    if payload == "UNSIGNED-PAYLOAD" or (payload and payload != body_hash):
         raise SignatureError(
             "InvalidSignatureException",
             "The request signature we calculated does not match the signature you provided.",
@@ -89,13 +91,13 @@ def verify(
             _canonical_query(params, presigned=claim.expires is not None),
             "".join(f"{h}:{_trimmed(by_name.get(h, []))}\n" for h in claim.signed_headers),
             ";".join(claim.signed_headers),
-            _sha256(body),
+            body_hash,
         ]
     )
     scope = f"{claim.date}/{claim.region}/{claim.service}/aws4_request"
     to_sign = "\n".join([_ALGORITHM, claim.amz_date, scope, _sha256(canonical.encode())])
     key = _signing_key(secret, claim.date, claim.region, claim.service)
-    expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    expected = hmac.digest(key, to_sign.encode(), "sha256").hex()
     if not hmac.compare_digest(expected, claim.signature):
         raise SignatureError(
             "InvalidSignatureException",
@@ -170,7 +172,7 @@ def _build(
     names = tuple(signed.split(";"))
     if list(names) != sorted(set(names)) or "host" not in names:
         raise _incomplete("SignedHeaders must be sorted, distinct and include host.")
-    if len(signature) != 64 or not all(c in "0123456789abcdef" for c in signature):
+    if not _SIGNATURE.fullmatch(signature):
         raise _incomplete("Signature must be 64 lowercase hexadecimal characters.")
     if not amz_date.startswith(parts[1]):
         raise SignatureError(
@@ -237,7 +239,7 @@ def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     if key is None:
         key = f"AWS4{secret}".encode()
         for part in (date, region, service, "aws4_request"):
-            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+            key = hmac.digest(key, part.encode(), "sha256")
         if len(_SIGNING_KEYS) >= _SIGNING_KEY_ENTRIES:
             _SIGNING_KEYS.clear()
         _SIGNING_KEYS[cache_key] = key
