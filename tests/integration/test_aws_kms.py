@@ -462,6 +462,133 @@ def test_hmac_and_signing_keys(kms: Any) -> None:
     )
 
 
+_SIGNING = (
+    ("ECC_NIST_P384", "ECDSA_SHA_384"),
+    ("ECC_NIST_P521", "ECDSA_SHA_512"),
+    ("RSA_3072", "RSASSA_PKCS1_V1_5_SHA_384"),
+    ("RSA_2048", "RSASSA_PSS_SHA_512"),
+)
+
+
+@pytest.mark.parametrize(("spec", "algorithm"), _SIGNING)
+def test_signing_keys_of_every_size(kms: Any, spec: str, algorithm: str) -> None:
+    """Each curve and RSA size signs with its hash; the signature checks out with the public
+    key alone, outside strongroom (a digest signed as MessageType DIGEST too)."""
+    import hashlib
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+
+    key = kms.create_key(KeySpec=spec, KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    assert algorithm in key["SigningAlgorithms"]
+    bits = int(algorithm.rsplit("_", 1)[1])
+    chosen = {256: hashes.SHA256(), 384: hashes.SHA384(), 512: hashes.SHA512()}[bits]
+    signed = kms.sign(KeyId=key["KeyId"], Message=b"doc", SigningAlgorithm=algorithm)["Signature"]
+    digest = hashlib.new(f"sha{bits}", b"doc").digest()
+    prehashed = kms.sign(
+        KeyId=key["KeyId"], Message=digest, MessageType="DIGEST", SigningAlgorithm=algorithm
+    )["Signature"]
+    public = serialization.load_der_public_key(kms.get_public_key(KeyId=key["KeyId"])["PublicKey"])
+    for signature in (signed, prehashed):
+        if isinstance(public, ec.EllipticCurvePublicKey):
+            public.verify(signature, digest, ec.ECDSA(utils.Prehashed(chosen)))
+        else:
+            assert isinstance(public, rsa.RSAPublicKey)
+            scheme: padding.AsymmetricPadding = (
+                padding.PKCS1v15()
+                if "PKCS1" in algorithm
+                else padding.PSS(mgf=padding.MGF1(chosen), salt_length=chosen.digest_size)
+            )
+            public.verify(signature, digest, scheme, utils.Prehashed(chosen))
+    wrong = "ECDSA_SHA_256" if spec.startswith("ECC") and bits != 256 else "RSASSA_PSS_SHA_999"
+    assert _code(partial(kms.sign, KeyId=key["KeyId"], Message=b"doc", SigningAlgorithm=wrong)) in (
+        "InvalidKeyUsageException",
+        "ValidationException",
+    )
+
+
+def test_rsa_encryption_keys(kms: Any) -> None:
+    """An RSA key made for ENCRYPT_DECRYPT: what its public key encrypts outside strongroom,
+    Decrypt opens (named by KeyId, as an RSA ciphertext names no key), with either OAEP hash;
+    and it refuses what AWS's refuses."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    key = kms.create_key(KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]
+    assert key["EncryptionAlgorithms"] == ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"]
+    key_id = key["KeyId"]
+    public = kms.get_public_key(KeyId=key_id)
+    assert public["EncryptionAlgorithms"] == key["EncryptionAlgorithms"]
+    loaded = serialization.load_der_public_key(public["PublicKey"])
+    assert isinstance(loaded, rsa.RSAPublicKey) and loaded.key_size == 2048
+    for algorithm, chosen in (
+        ("RSAES_OAEP_SHA_1", hashes.SHA1()),  # noqa: S303  (AWS KMS's algorithm)
+        ("RSAES_OAEP_SHA_256", hashes.SHA256()),
+    ):
+        oaep = padding.OAEP(mgf=padding.MGF1(chosen), algorithm=chosen, label=None)
+        outside = loaded.encrypt(b"wrapped by the public key", oaep)
+        opened = kms.decrypt(KeyId=key_id, CiphertextBlob=outside, EncryptionAlgorithm=algorithm)
+        assert opened["Plaintext"] == b"wrapped by the public key"
+        inside = kms.encrypt(KeyId=key_id, Plaintext=b"x" * 190, EncryptionAlgorithm=algorithm)
+        assert inside["EncryptionAlgorithm"] == algorithm
+        back = kms.decrypt(
+            KeyId=key_id, CiphertextBlob=inside["CiphertextBlob"], EncryptionAlgorithm=algorithm
+        )
+        assert back["Plaintext"] == b"x" * 190
+    sealed = kms.encrypt(KeyId=key_id, Plaintext=b"y", EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    refusals = {
+        "no KeyId": partial(
+            kms.decrypt,
+            CiphertextBlob=sealed["CiphertextBlob"],
+            EncryptionAlgorithm="RSAES_OAEP_SHA_256",
+        ),
+        "the other hash": partial(
+            kms.decrypt,
+            KeyId=key_id,
+            CiphertextBlob=sealed["CiphertextBlob"],
+            EncryptionAlgorithm="RSAES_OAEP_SHA_1",
+        ),
+        "a context": partial(
+            kms.encrypt,
+            KeyId=key_id,
+            Plaintext=b"y",
+            EncryptionAlgorithm="RSAES_OAEP_SHA_256",
+            EncryptionContext={"a": "b"},
+        ),
+        "too long": partial(
+            kms.encrypt,
+            KeyId=key_id,
+            Plaintext=b"z" * 191,
+            EncryptionAlgorithm="RSAES_OAEP_SHA_256",
+        ),
+        "the symmetric algorithm": partial(kms.encrypt, KeyId=key_id, Plaintext=b"y"),
+        "a data key": partial(kms.generate_data_key, KeyId=key_id, KeySpec="AES_256"),
+    }
+    outcomes = {why: _code(call) for why, call in refusals.items()}
+    assert outcomes == {
+        "no KeyId": "ValidationException",
+        "the other hash": "InvalidCiphertextException",
+        "a context": "ValidationException",
+        "too long": "ValidationException",
+        "the symmetric algorithm": "InvalidKeyUsageException",
+        "a data key": "InvalidKeyUsageException",
+    }
+    signing = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    assert (
+        _code(
+            partial(
+                kms.encrypt, KeyId=signing, Plaintext=b"y", EncryptionAlgorithm="RSAES_OAEP_SHA_1"
+            )
+        )
+        == "InvalidKeyUsageException"
+    )
+    default = kms.create_key(KeySpec="RSA_4096")["KeyMetadata"]  # AWS's default usage
+    assert default["KeyUsage"] == "ENCRYPT_DECRYPT"
+    mac = kms.create_key(KeySpec="HMAC_224", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
+    tag = kms.generate_mac(KeyId=mac["KeyId"], Message=b"m", MacAlgorithm="HMAC_SHA_224")["Mac"]
+    assert len(tag) == 28
+
+
 def test_data_key_pairs(kms: Any) -> None:
     """A key pair whose private half comes back sealed by a symmetric key: Decrypt opens it, it
     matches the public half, and the without-plaintext form returns no private key."""

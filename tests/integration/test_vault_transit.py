@@ -40,7 +40,7 @@ def _plain(text: str) -> bytes:
 
 
 @pytest.mark.parametrize(
-    "key_type", ["aes256-gcm96", "aes128-gcm96", "chacha20-poly1305", "rsa-2048"]
+    "key_type", ["aes256-gcm96", "aes128-gcm96", "chacha20-poly1305", "rsa-2048", "rsa-3072"]
 )
 def test_encrypt_decrypt_rewrap_datakey_per_type(
     transit: hvac.api.secrets_engines.Transit, key_type: str
@@ -57,7 +57,7 @@ def test_encrypt_decrypt_rewrap_datakey_per_type(
     assert rewrapped["ciphertext"].startswith("vault:v2:") and rewrapped["key_version"] == 2
     assert transit.decrypt_data(name, rewrapped["ciphertext"])["data"]["plaintext"] == HELLO
     assert transit.decrypt_data(name, ciphertext)["data"]["plaintext"] == HELLO  # v1 still opens
-    if key_type != "rsa-2048":
+    if not key_type.startswith("rsa-"):
         plain = transit.generate_data_key(name, key_type="plaintext", bits=512)["data"]
         assert len(_plain(plain["plaintext"])) == 64
         opened = transit.decrypt_data(name, plain["ciphertext"])["data"]["plaintext"]
@@ -140,11 +140,15 @@ def test_key_config_versions_trim_delete_export(transit: hvac.api.secrets_engine
         transit.export_key("private", key_type="encryption-key")
 
 
-@pytest.mark.parametrize("key_type", ["ed25519", "ecdsa-p256", "rsa-2048"])
+@pytest.mark.parametrize(
+    "key_type", ["ed25519", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "rsa-2048", "rsa-4096"]
+)
 def test_sign_and_verify(transit: hvac.api.secrets_engines.Transit, key_type: str) -> None:
     name = f"sig-{key_type}"
     info = transit.create_key(name, key_type=key_type)["data"]
     assert info["supports_signing"] is True and info["keys"]["1"]["public_key"]
+    curve = {"ecdsa-p256": "P-256", "ecdsa-p384": "P-384", "ecdsa-p521": "P-521"}
+    assert info["keys"]["1"]["name"] == curve.get(key_type, key_type)
     signed = transit.sign_data(name, HELLO)["data"]
     assert signed["signature"].startswith("vault:v1:") and signed["key_version"] == 1
     assert transit.verify_signed_data(name, HELLO, signature=signed["signature"])["data"]["valid"]
@@ -158,13 +162,13 @@ def test_sign_and_verify(transit: hvac.api.secrets_engines.Transit, key_type: st
             name, HELLO, signature=sha512, hash_algorithm="sha2-512"
         )["data"]["valid"]
         assert valid
-    if key_type == "rsa-2048":
+    if key_type.startswith("rsa-"):
         pkcs = transit.sign_data(name, HELLO, signature_algorithm="pkcs1v15")["data"]["signature"]
         assert transit.verify_signed_data(
             name, HELLO, signature=pkcs, signature_algorithm="pkcs1v15"
         )["data"]["valid"]
     with pytest.raises(hvac.exceptions.InvalidRequest):
-        transit.encrypt_data(name, HELLO) if key_type != "rsa-2048" else transit.sign_data(
+        transit.encrypt_data(name, HELLO) if not key_type.startswith("rsa-") else transit.sign_data(
             name, HELLO, marshaling_algorithm="jws"
         )
 

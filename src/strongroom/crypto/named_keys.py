@@ -55,7 +55,11 @@ KEY_TYPES = {
         KeyType("chacha20-poly1305", encryption=True, signing=False, derivation=True, key_bytes=32),
         KeyType("ed25519", encryption=False, signing=True, derivation=True),
         KeyType("ecdsa-p256", encryption=False, signing=True, derivation=False),
+        KeyType("ecdsa-p384", encryption=False, signing=True, derivation=False),
+        KeyType("ecdsa-p521", encryption=False, signing=True, derivation=False),
         KeyType("rsa-2048", encryption=True, signing=True, derivation=False),
+        KeyType("rsa-3072", encryption=True, signing=True, derivation=False),
+        KeyType("rsa-4096", encryption=True, signing=True, derivation=False),
         KeyType("hmac", encryption=False, signing=False, derivation=False, key_bytes=32),
     )
 }
@@ -82,6 +86,13 @@ _HMAC_NAMES = {
 }
 
 
+_EC_TYPES: dict[str, type[ec.EllipticCurve]] = {
+    "ecdsa-p256": ec.SECP256R1,
+    "ecdsa-p384": ec.SECP384R1,
+    "ecdsa-p521": ec.SECP521R1,
+}
+
+
 def _der(private: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
     return private.private_bytes(
         serialization.Encoding.DER,
@@ -97,9 +108,9 @@ def generate_material(key_type: str) -> bytes:
         return os.urandom(kind.key_bytes)
     if key_type == "ed25519":
         return ed25519.Ed25519PrivateKey.generate().private_bytes_raw()
-    if key_type == "ecdsa-p256":
-        return _der(ec.generate_private_key(ec.SECP256R1()))
-    return _der(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    if key_type in _EC_TYPES:
+        return _der(ec.generate_private_key(_EC_TYPES[key_type]()))
+    return _der(rsa.generate_private_key(public_exponent=65537, key_size=int(key_type[4:])))
 
 
 def derive_key(material: bytes, context: bytes) -> bytes:
@@ -117,26 +128,31 @@ def _private(key_type: str, material: bytes) -> object:
     return serialization.load_der_private_key(material, password=None)
 
 
-def _oaep() -> padding.OAEP:
-    return padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+def _oaep(hash_name: str) -> padding.OAEP:
+    algorithm = hashes.SHA1() if hash_name == "sha1" else HASHES[hash_name]()  # noqa: S303
+    return padding.OAEP(mgf=padding.MGF1(algorithm), algorithm=algorithm, label=None)
 
 
-def rsa_encrypt(material: bytes, plaintext: bytes) -> bytes:
-    key = _private("rsa-2048", material)
+def rsa_encrypt(material: bytes, plaintext: bytes, hash_name: str = "sha2-256") -> bytes:
+    """RSA-OAEP with ``hash_name`` for both OAEP and MGF1 (``sha1`` only for AWS KMS's
+    RSAES_OAEP_SHA_1)."""
+    key = _private("rsa", material)
     assert isinstance(key, rsa.RSAPrivateKey)
     try:
-        return key.public_key().encrypt(plaintext, _oaep())
+        return key.public_key().encrypt(plaintext, _oaep(hash_name))
     except ValueError:
+        digest = 20 if hash_name == "sha1" else HASHES[hash_name]().digest_size
+        most = key.key_size // 8 - 2 * digest - 2
         raise BadRequest(
-            "the plaintext is too long for an RSA-2048 key (at most 190 bytes)"
+            f"the plaintext is too long for an RSA-{key.key_size} key (at most {most} bytes)"
         ) from None
 
 
-def rsa_decrypt(material: bytes, ciphertext: bytes) -> bytes:
-    key = _private("rsa-2048", material)
+def rsa_decrypt(material: bytes, ciphertext: bytes, hash_name: str = "sha2-256") -> bytes:
+    key = _private("rsa", material)
     assert isinstance(key, rsa.RSAPrivateKey)
     try:
-        return key.decrypt(ciphertext, _oaep())
+        return key.decrypt(ciphertext, _oaep(hash_name))
     except ValueError:
         raise DecryptionError() from None
 

@@ -38,7 +38,15 @@ from strongroom.auth import Identity
 from strongroom.clock import Clock
 from strongroom.crypto.context import Context
 from strongroom.crypto.kms_blob import open_blob, parse_blob, seal_blob
-from strongroom.crypto.named_keys import hmac_digest, new_key_pair, public_key, sign, verify
+from strongroom.crypto.named_keys import (
+    hmac_digest,
+    new_key_pair,
+    public_key,
+    rsa_decrypt,
+    rsa_encrypt,
+    sign,
+    verify,
+)
 from strongroom.errors import AccessDenied, BadRequest, DecryptionError
 from strongroom.keys import Keyrings
 from strongroom.policy.aws_documents import (
@@ -65,6 +73,7 @@ __all__ = [
     "KmsError",
     "KmsKey",
     "KmsService",
+    "algorithms",
     "default_key_policy",
     "kms_namespace",
     "parse_key_policy",
@@ -159,20 +168,38 @@ class KmsKey:
         return cls(**doc)
 
 
-# KeySpec -> (the named key type that holds it, its KeyUsage, its algorithms)
-KEY_SPECS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "SYMMETRIC_DEFAULT": ("aes256-gcm96", "ENCRYPT_DECRYPT", ("SYMMETRIC_DEFAULT",)),
-    "HMAC_256": ("hmac", "GENERATE_VERIFY_MAC", ("HMAC_SHA_256",)),
-    "HMAC_384": ("hmac", "GENERATE_VERIFY_MAC", ("HMAC_SHA_384",)),
-    "HMAC_512": ("hmac", "GENERATE_VERIFY_MAC", ("HMAC_SHA_512",)),
-    "ECC_NIST_P256": ("ecdsa-p256", "SIGN_VERIFY", ("ECDSA_SHA_256",)),
-    "RSA_2048": (
-        "rsa-2048",
-        "SIGN_VERIFY",
-        ("RSASSA_PSS_SHA_256", "RSASSA_PKCS1_V1_5_SHA_256"),
-    ),
+_RSA_SIGNING = tuple(
+    f"RSASSA_{padding}_SHA_{bits}" for padding in ("PSS", "PKCS1_V1_5") for bits in (256, 384, 512)
+)
+_RSA_ENCRYPTION = ("RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256")
+_ENCRYPT, _SIGN, _MAC = "ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC"
+# KeySpec -> (the named key type that holds it, {KeyUsage: its algorithms}), the first usage
+# being the default, as AWS's ENCRYPT_DECRYPT is
+KEY_SPECS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
+    "SYMMETRIC_DEFAULT": ("aes256-gcm96", {_ENCRYPT: ("SYMMETRIC_DEFAULT",)}),
+    **{f"HMAC_{bits}": ("hmac", {_MAC: (f"HMAC_SHA_{bits}",)}) for bits in (224, 256, 384, 512)},
+    "ECC_NIST_P256": ("ecdsa-p256", {_SIGN: ("ECDSA_SHA_256",)}),
+    "ECC_NIST_P384": ("ecdsa-p384", {_SIGN: ("ECDSA_SHA_384",)}),
+    "ECC_NIST_P521": ("ecdsa-p521", {_SIGN: ("ECDSA_SHA_512",)}),
+    **{
+        f"RSA_{bits}": (f"rsa-{bits}", {_ENCRYPT: _RSA_ENCRYPTION, _SIGN: _RSA_SIGNING})
+        for bits in (2048, 3072, 4096)
+    },
 }
-_HASHES = {"HMAC_SHA_256": "sha2-256", "HMAC_SHA_384": "sha2-384", "HMAC_SHA_512": "sha2-512"}
+# the hash an algorithm names: HMAC_SHA_384, ECDSA_SHA_512, RSAES_OAEP_SHA_1, …
+_HASHES = {"SHA_1": "sha1", "SHA_224": "sha2-224", "SHA_256": "sha2-256", "SHA_384": "sha2-384"}
+_HASHES["SHA_512"] = "sha2-512"
+
+
+def algorithms(key: KmsKey) -> tuple[str, ...]:
+    """The algorithms of the key's spec for its usage."""
+    return KEY_SPECS[key.key_spec][1][key.key_usage]
+
+
+def _hash_of(algorithm: str) -> str:
+    return _HASHES["SHA_" + algorithm.rsplit("_SHA_", 1)[1]]
+
+
 PAIR_SPECS = (
     "RSA_2048",
     "RSA_3072",
@@ -345,6 +372,66 @@ class KmsService:
         KmsService._usable(key)
 
     @staticmethod
+    def _symmetric(key: KmsKey, operation: str) -> None:
+        if key.key_spec != "SYMMETRIC_DEFAULT":
+            raise KmsError(
+                "InvalidKeyUsageException",
+                f"{key.arn} is an asymmetric key: {operation} with it takes an "
+                f"EncryptionAlgorithm of {', '.join(algorithms(key))}.",
+            )
+
+    # -- asymmetric encryption: the ciphertext is RSA-OAEP's own, and names no key
+    def encrypt_asymmetric(
+        self,
+        identity: Identity,
+        region: str,
+        key_ref: object,
+        plaintext: bytes,
+        algorithm: str,
+        context: Context,
+    ) -> tuple[KmsKey, bytes]:
+        key = self._resolve(identity, region, key_ref, "update", "encrypt", "Encrypt")
+        self._for(key, "ENCRYPT_DECRYPT", "Encrypt")
+        self._oaep(key, algorithm, context)
+        _, material = self._key_version(key)
+        try:
+            return key, rsa_encrypt(material, plaintext, _hash_of(algorithm))
+        except BadRequest as exc:
+            raise KmsError("ValidationException", exc.message) from None
+
+    def decrypt_asymmetric(
+        self,
+        identity: Identity,
+        region: str,
+        key_ref: object,
+        ciphertext: bytes,
+        algorithm: str,
+        context: Context,
+    ) -> tuple[KmsKey, bytes]:
+        """The key is named by ``key_ref`` (an RSA ciphertext names none), and the one key
+        version it has opens it."""
+        if key_ref is None:
+            raise KmsError("ValidationException", "Decrypt with an asymmetric key needs its KeyId.")
+        key = self._resolve(identity, region, key_ref, "update", "decrypt", "Decrypt")
+        self._for(key, "ENCRYPT_DECRYPT", "Decrypt")
+        self._oaep(key, algorithm, context)
+        _, material = self._key_version(key)
+        try:
+            return key, rsa_decrypt(material, ciphertext, _hash_of(algorithm))
+        except DecryptionError:
+            raise KmsError("InvalidCiphertextException") from None
+
+    @staticmethod
+    def _oaep(key: KmsKey, algorithm: str, context: Context) -> None:
+        if algorithm not in algorithms(key):
+            raise KmsError(
+                "InvalidKeyUsageException",
+                f"{algorithm} is not valid for {key.arn}; use {', '.join(algorithms(key))}.",
+            )
+        if context:
+            raise KmsError("ValidationException", "An asymmetric key takes no EncryptionContext.")
+
+    @staticmethod
     def _usable_or_disabled(key: KmsKey) -> None:
         if key.state == "PendingDeletion":
             raise KmsError("KMSInvalidStateException", f"{key.arn} is pending deletion.")
@@ -384,9 +471,13 @@ class KmsService:
                 "UnsupportedOperationException",
                 f"KeySpec {key_spec} is not supported here; use one of: {', '.join(KEY_SPECS)}.",
             )
-        key_type, usage, _ = KEY_SPECS[key_spec]
-        if key_usage is not None and key_usage != usage:
-            raise KmsError("ValidationException", f"KeySpec {key_spec} is for KeyUsage {usage}.")
+        key_type, usages = KEY_SPECS[key_spec]
+        usage = key_usage if key_usage is not None else next(iter(usages))
+        if usage not in usages:
+            raise KmsError(
+                "ValidationException",
+                f"KeySpec {key_spec} is for KeyUsage {' or '.join(usages)}, not {usage}.",
+            )
         mount = kms_namespace(region)
         self._ensure_namespace(mount)
         if len(self._store.list_records(KEY_KIND)) >= MAX_KEYS_PER_REGION:
@@ -698,6 +789,7 @@ class KmsService:
     ) -> tuple[KmsKey, bytes]:
         key = self._resolve(identity, region, key_ref, "update", area, action, context)
         self._for(key, "ENCRYPT_DECRYPT", "Encrypt")
+        self._symmetric(key, action)
         if not 1 <= len(plaintext) <= MAX_PLAINTEXT_BYTES:
             raise KmsError(
                 "ValidationException",
@@ -731,6 +823,7 @@ class KmsService:
                     "operation.",
                 )
         self._for(key, "ENCRYPT_DECRYPT", "Decrypt")
+        self._symmetric(key, action)
         _, material = self._material(key, header.version)
         try:
             return key, open_blob(blob, material, context)
@@ -785,7 +878,7 @@ class KmsService:
         return named.type, named.versions[named.latest_version].material
 
     def _algorithm(self, key: KmsKey, algorithm: object) -> str:
-        allowed = KEY_SPECS[key.key_spec][2]
+        allowed = algorithms(key)
         if algorithm not in allowed:
             raise KmsError(
                 "InvalidKeyUsageException",
@@ -807,7 +900,7 @@ class KmsService:
         self._for(key, "GENERATE_VERIFY_MAC", "GenerateMac")
         chosen = self._algorithm(key, algorithm)
         _, material = self._key_version(key)
-        return key, hmac_digest(material, message, _HASHES[chosen])
+        return key, hmac_digest(material, message, _hash_of(chosen))
 
     def verify_mac(
         self,
@@ -838,7 +931,14 @@ class KmsService:
         chosen = self._algorithm(key, algorithm)
         key_type, material = self._key_version(key)
         padding = "pkcs1v15" if "PKCS1" in chosen else "pss"
-        signature = sign(key_type, material, message, prehashed=digest, rsa_padding=padding)
+        signature = sign(
+            key_type,
+            material,
+            message,
+            hash_name=_hash_of(chosen),
+            prehashed=digest,
+            rsa_padding=padding,
+        )
         return key, signature
 
     def verify(
@@ -858,7 +958,13 @@ class KmsService:
         key_type, material = self._key_version(key)
         padding = "pkcs1v15" if "PKCS1" in chosen else "pss"
         if not verify(
-            key_type, material, message, signature, prehashed=digest, rsa_padding=padding
+            key_type,
+            material,
+            message,
+            signature,
+            hash_name=_hash_of(chosen),
+            prehashed=digest,
+            rsa_padding=padding,
         ):
             raise KmsError("KMSInvalidSignatureException", "")
         return key
@@ -866,7 +972,7 @@ class KmsService:
     def public_key(self, identity: Identity, region: str, key_ref: object) -> tuple[KmsKey, bytes]:
         """The DER SubjectPublicKeyInfo of an asymmetric key."""
         key = self._resolve(identity, region, key_ref, "read", "keys", "GetPublicKey")
-        if key.key_usage != "SIGN_VERIFY":
+        if not key.key_spec.startswith(("RSA_", "ECC_")):
             raise KmsError("UnsupportedOperationException", f"{key.arn} is not an asymmetric key.")
         key_type, material = self._key_version(key)
         pem = public_key(key_type, material)

@@ -461,7 +461,7 @@ class TransitService:
             )
         plaintext = _b64(item.get("plaintext"), "plaintext")
         number, version = self._version_for_encryption(key, item.get("key_version"))
-        if key.type == "rsa-2048":
+        if key.type.startswith("rsa-"):
             raw = rsa_encrypt(version.material, plaintext)
         else:
             associated = _optional_b64(item.get("associated_data"), "associated_data")
@@ -473,7 +473,7 @@ class TransitService:
         number, raw = parse_ciphertext(item.get("ciphertext"))
         version = self._version_for_decryption(key, number)
         try:
-            if key.type == "rsa-2048":
+            if key.type.startswith("rsa-"):
                 return rsa_decrypt(version.material, raw)
             if len(raw) < 12 + 16:
                 raise BadRequest("invalid ciphertext length")

@@ -9,7 +9,7 @@ from typing import Any
 
 from strongroom.server.aws.wire import AwsError, blob, integer, region_of, string, string_map
 from strongroom.server.routes import Answer, Call, Route
-from strongroom.service.aws_kms import KEY_SPECS, MAX_PLAINTEXT_BYTES, KmsKey, KmsService
+from strongroom.service.aws_kms import MAX_PLAINTEXT_BYTES, KmsKey, KmsService, algorithms
 
 __all__ = [
     "KMS_ROUTES",
@@ -51,6 +51,7 @@ __all__ = [
 ]
 
 _ALGORITHM = "SYMMETRIC_DEFAULT"
+_OAEP = ("RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256")
 _MAX_BLOB = 6144
 _DATA_KEY_SPECS = {"AES_256": 32, "AES_128": 16}
 _MAX_LIST = 1000
@@ -83,13 +84,12 @@ def _metadata(service: KmsService, key: KmsKey) -> dict[str, Any]:
         "KeySpec": key.key_spec,
         "MultiRegion": False,
     }
-    algorithms = list(KEY_SPECS[key.key_spec][2])
     field = {
         "ENCRYPT_DECRYPT": "EncryptionAlgorithms",
         "GENERATE_VERIFY_MAC": "MacAlgorithms",
         "SIGN_VERIFY": "SigningAlgorithms",
     }[key.key_usage]
-    doc[field] = algorithms
+    doc[field] = list(algorithms(key))
     if key.state == "PendingDeletion":
         doc["DeletionDate"] = key.deletion_date
         doc["PendingDeletionWindowInDays"] = key.pending_window_days
@@ -97,12 +97,28 @@ def _metadata(service: KmsService, key: KmsKey) -> dict[str, Any]:
 
 
 def _algorithm(doc: dict[str, Any], name: str = "EncryptionAlgorithm") -> None:
+    """Only SYMMETRIC_DEFAULT here (ReEncrypt, data keys)."""
     chosen = string(doc, name)
     if chosen is not None and chosen != _ALGORITHM:
         raise AwsError(
             "InvalidKeyUsageException",
             f"{chosen} is not supported for this key; it supports {_ALGORITHM}.",
         )
+
+
+def _asymmetric(doc: dict[str, Any]) -> str | None:
+    """The RSAES_OAEP_… algorithm asked for, if one is."""
+    chosen = string(doc, "EncryptionAlgorithm")
+    if chosen is None or chosen == _ALGORITHM:
+        return None
+    if chosen not in _OAEP:
+        raise AwsError(
+            "ValidationException",
+            f"1 validation error detected: Value '{chosen}' at 'encryptionAlgorithm' failed to "
+            f"satisfy constraint: Member must satisfy enum value set: [{_ALGORITHM}, "
+            f"{', '.join(_OAEP)}]",
+        )
+    return str(chosen)
 
 
 def _tags(doc: dict[str, Any]) -> dict[str, str]:
@@ -360,9 +376,20 @@ def list_aliases(call: Call) -> Answer:
 # -- data
 def encrypt(call: Call) -> Answer:
     service, region, doc = _kms(call)
-    _algorithm(doc)
+    oaep = _asymmetric(doc)
     plaintext = blob(doc, "Plaintext", required=True, max_len=MAX_PLAINTEXT_BYTES)
     assert plaintext is not None
+    if oaep is not None:
+        key, sealed = service.encrypt_asymmetric(
+            call.identity,
+            region,
+            string(doc, "KeyId", required=True),
+            plaintext,
+            oaep,
+            string_map(doc, "EncryptionContext"),
+        )
+        answer = {"CiphertextBlob": _b64(sealed), "KeyId": key.arn, "EncryptionAlgorithm": oaep}
+        return Answer(answer, clear=("KeyId", "EncryptionAlgorithm"))
     key, sealed = service.encrypt(
         call.identity,
         region,
@@ -376,9 +403,20 @@ def encrypt(call: Call) -> Answer:
 
 def decrypt(call: Call) -> Answer:
     service, region, doc = _kms(call)
-    _algorithm(doc)
+    oaep = _asymmetric(doc)
     sealed = blob(doc, "CiphertextBlob", required=True, max_len=_MAX_BLOB)
     assert sealed is not None
+    if oaep is not None:
+        key, plaintext = service.decrypt_asymmetric(
+            call.identity,
+            region,
+            string(doc, "KeyId"),
+            sealed,
+            oaep,
+            string_map(doc, "EncryptionContext"),
+        )
+        answer = {"KeyId": key.arn, "Plaintext": _b64(plaintext), "EncryptionAlgorithm": oaep}
+        return Answer(answer, clear=("KeyId", "EncryptionAlgorithm"))
     key, plaintext = service.decrypt(
         call.identity, region, sealed, string_map(doc, "EncryptionContext"), string(doc, "KeyId")
     )
@@ -561,13 +599,14 @@ def verify(call: Call) -> Answer:
 def get_public_key(call: Call) -> Answer:
     service, region, doc = _kms(call)
     key, der = service.public_key(call.identity, region, string(doc, "KeyId", required=True))
+    usage_field = "SigningAlgorithms" if key.key_usage == "SIGN_VERIFY" else "EncryptionAlgorithms"
     answer = {
         "KeyId": key.arn,
         "PublicKey": _b64(der),
         "CustomerMasterKeySpec": key.key_spec,
         "KeySpec": key.key_spec,
         "KeyUsage": key.key_usage,
-        "SigningAlgorithms": list(KEY_SPECS[key.key_spec][2]),
+        usage_field: list(algorithms(key)),
     }
     return Answer(answer, clear=tuple(answer))
 

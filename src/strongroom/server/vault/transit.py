@@ -39,7 +39,15 @@ __all__ = [
     "verify",
 ]
 
-_CURVE_NAMES = {"ed25519": "ed25519", "ecdsa-p256": "P-256", "rsa-2048": "rsa-2048"}
+_CURVE_NAMES = {
+    "ed25519": "ed25519",
+    "ecdsa-p256": "P-256",
+    "ecdsa-p384": "P-384",
+    "ecdsa-p521": "P-521",
+    "rsa-2048": "rsa-2048",
+    "rsa-3072": "rsa-3072",
+    "rsa-4096": "rsa-4096",
+}
 
 
 def key_info(key: NamedKey) -> dict[str, Any]:
