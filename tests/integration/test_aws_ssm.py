@@ -263,3 +263,95 @@ def test_labels(server: StrongroomServer, moto: MotoServer, ssm: Any) -> None:
     ours = _label_scenario(aws_client("ssm", server.addr, REGION, DEV_KEY), other)
     theirs = _label_scenario(aws_client("ssm", moto.endpoint, REGION, DEV_KEY), other)
     assert_same_as_moto(ours, theirs, {})
+
+
+def _filter_scenario(ssm: Any, root: str) -> list[str]:
+    """Filtered reads by path and description, each answered with the names found or the
+    error code."""
+    ssm.put_parameter(Name=f"{root}/app/url", Value="u", Type="String")
+    ssm.put_parameter(Name=f"{root}/app/token", Value="t", Type="SecureString")
+    ssm.put_parameter(Name=f"{root}/app/list", Value="a,b", Type="StringList")
+    ssm.put_parameter(Name=f"{root}/db/pw", Value="p", Type="SecureString")
+    ssm.add_tags_to_resource(
+        ResourceType="Parameter",
+        ResourceId=f"{root}/app/url",
+        Tags=[{"Key": "team", "Value": "pay"}],
+    )
+
+    def by_path(filters: list[dict[str, Any]], recursive: bool = True) -> str:
+        def call() -> object:
+            found = ssm.get_parameters_by_path(
+                Path=root, Recursive=recursive, ParameterFilters=filters
+            )["Parameters"]
+            return sorted(p["Name"].removeprefix(root) for p in found)
+
+        return _named(call)
+
+    def described(filters: list[dict[str, Any]]) -> str:
+        def call() -> object:
+            found = ssm.describe_parameters(
+                ParameterFilters=[
+                    {"Key": "Path", "Option": "Recursive", "Values": [root]},
+                    *filters,
+                ]
+            )["Parameters"]
+            return sorted(p["Name"].removeprefix(root) for p in found)
+
+        return _named(call)
+
+    return [
+        by_path([{"Key": "Type", "Values": ["SecureString"]}]),
+        by_path([{"Key": "Type", "Option": "Equals", "Values": ["String", "StringList"]}]),
+        by_path([{"Key": "tag:team", "Values": ["pay"]}]),
+        by_path([{"Key": "tag:team"}]),
+        by_path([{"Key": "Name", "Values": ["x"]}]),
+        by_path([{"Key": "Path", "Values": [root]}]),
+        by_path([{"Key": "Type", "Option": "Sideways", "Values": ["String"]}]),
+        by_path([{"Key": "Type", "Values": ["String"]}, {"Key": "Type", "Values": ["String"]}]),
+        by_path([{"Key": "Type"}]),
+        described([{"Key": "Type", "Values": ["SecureString"]}]),
+        described([{"Key": "Name", "Option": "BeginsWith", "Values": [f"{root}/app/t"]}]),
+        described([{"Key": "Label", "Values": ["x"]}]),
+    ]
+
+
+def _named(call: Callable[[], object]) -> str:
+    from botocore.exceptions import ClientError
+
+    try:
+        return repr(call())
+    except ClientError as exc:
+        return str(exc.response["Error"]["Code"])
+
+
+def test_parameter_filters_against_moto_and_strongroom(
+    server: StrongroomServer, moto: MotoServer, ssm: Any
+) -> None:
+    root = f"/filters-{secrets.token_hex(3)}"
+    ours = _filter_scenario(ssm, root)
+    theirs = _filter_scenario(aws_client("ssm", moto.endpoint, REGION, DEV_KEY), root)
+    assert ours == theirs
+    assert ours[0] == repr(["/app/token", "/db/pw"]) and ours[4] == "InvalidFilterKey"
+    # a label filter returns the labelled version, as it was
+    ssm.put_parameter(Name=f"{root}/app/url", Value="u2", Type="String", Overwrite=True)
+    ssm.label_parameter_version(Name=f"{root}/app/url", ParameterVersion=1, Labels=["stable"])
+    found = ssm.get_parameters_by_path(
+        Path=root, Recursive=True, ParameterFilters=[{"Key": "Label", "Values": ["stable"]}]
+    )["Parameters"]
+    assert [(p["Name"], p["Value"], p["Version"]) for p in found] == [(f"{root}/app/url", "u", 1)]
+
+
+def test_parameter_policies_are_refused_not_ignored(ssm: Any) -> None:
+    name = f"/policy-{secrets.token_hex(3)}"
+    policy = (
+        '[{"Type":"Expiration","Version":"1.0","Attributes":{"Timestamp":"2030-01-01T00:00:00Z"}}]'
+    )
+    assert (
+        _code(
+            lambda: ssm.put_parameter(
+                Name=name, Value="v", Type="String", Tier="Advanced", Policies=policy
+            )
+        )
+        == "InvalidPolicyTypeException"
+    )
+    assert _code(lambda: ssm.get_parameter(Name=name)) == "ParameterNotFound"  # nothing written

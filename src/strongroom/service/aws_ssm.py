@@ -318,8 +318,16 @@ class SsmService:
         return self._store.get_secret(ssm_namespace(region), path) is not None
 
     def by_path(
-        self, identity: Identity, region: str, path: object, *, recursive: bool
+        self,
+        identity: Identity,
+        region: str,
+        path: object,
+        *,
+        recursive: bool,
+        labels: tuple[str, ...] = (),
     ) -> list[Parameter]:
+        """The parameters under ``path`` the caller may read; with ``labels``, only those with a
+        version carrying one of them, as that version."""
         if not isinstance(path, str) or not path.startswith("/"):
             raise SsmError("ValidationException", "Path must begin with '/'.")
         prefix = path.strip("/")
@@ -335,12 +343,35 @@ class SsmService:
                     continue
                 if not identity.allows("read", self._policy(region, DATA, item)):
                     continue  # a caller sees only what it may read
-                parameter = self._latest(namespace, item)
+                parameter = (
+                    self._labelled_version(region, item, labels)
+                    if labels
+                    else self._latest(namespace, item)
+                )
                 if parameter is not None and parameter.name.startswith("/"):
                     found.append(parameter)
             if len(page) < 1000:
                 return found
             after = page[-1]
+
+    def _labelled_version(
+        self, region: str, path: str, labels: tuple[str, ...]
+    ) -> Parameter | None:
+        by_label = self._labels(region, path)
+        version = next((by_label[label] for label in labels if label in by_label), None)
+        if version is None:
+            return None
+        try:
+            value = self._secrets.read_unchecked(ssm_namespace(region), path, version)
+        except (NotFound, SecretDeleted):
+            return None
+        found = _parameter(value.data, version, value.metadata.created_time, path)
+        return self._labelled(region, path, found)
+
+    def tags_of(self, region: str, parameter: Parameter) -> dict[str, str]:
+        """The tags of a parameter the caller was shown already (for tag:… filters)."""
+        raw = self._store.get_record(TAGS_KIND, f"{region}/{parameter.name.removeprefix('/')}")
+        return dict(json.loads(raw)) if raw is not None else {}
 
     def describe(self, identity: Identity, region: str) -> list[Parameter]:
         namespace = ssm_namespace(region)

@@ -114,6 +114,13 @@ def put_parameter(call: Call) -> Answer:
             "with tags, please remove overwrite flag. To update tags for an existing parameter, "
             "please use AddTagsToResource or RemoveTagsFromResource.",
         )
+    if doc.get("Policies") not in (None, "", "[]"):
+        # refused, not ignored: an expiration that never happens would be worse than none
+        raise AwsError(
+            "InvalidPolicyTypeException",
+            "Parameter policies (Expiration, ExpirationNotification, NoChangeNotification) are "
+            "not supported by this server; leave Policies out (docs/compat-aws.md).",
+        )
     version, tier = service.put(
         call.identity,
         region,
@@ -157,11 +164,16 @@ def get_parameters(call: Call) -> Answer:
 
 def get_parameters_by_path(call: Call) -> Answer:
     service, region, doc = _ssm(call)
-    if doc.get("ParameterFilters"):
-        raise AwsError("InvalidFilterKey", "ParameterFilters are not supported here yet.")
+    filters = _checked_filters(doc.get("ParameterFilters") or [], by_path=True)
+    labels = next((tuple(values) for key, _, values in filters if key == "Label"), ())
     found = service.by_path(
-        call.identity, region, doc.get("Path"), recursive=bool(doc.get("Recursive"))
+        call.identity,
+        region,
+        doc.get("Path"),
+        recursive=bool(doc.get("Recursive")),
+        labels=labels,
     )
+    found = _filtered(service, region, found, filters)
     start, size = _page(doc, 10)
     decrypt = bool(doc.get("WithDecryption"))
     page = [_parameter_doc(service, call, region, p, decrypt) for p in found[start : start + size]]
@@ -188,42 +200,117 @@ def delete_parameters(call: Call) -> Answer:
     return Answer({"DeletedParameters": deleted, "InvalidParameters": invalid})
 
 
-def _filtered(parameters: list[Parameter], filters: list[Any]) -> list[Parameter]:
+_FILTER_OPTIONS = {
+    "Name": ("Equals", "BeginsWith", "Contains"),
+    "Type": ("Equals", "BeginsWith"),
+    "KeyId": ("Equals", "BeginsWith"),
+    "Tier": ("Equals", "BeginsWith"),
+    "Path": ("OneLevel", "Recursive"),
+    "Label": ("Equals",),
+    "tag": ("Equals", "BeginsWith"),
+}
+_BY_PATH_KEYS = ("Type", "KeyId", "Label", "tag")
+_DESCRIBE_KEYS = ("Path", "Name", "Type", "KeyId", "Tier", "tag")
+
+
+def _checked_filters(filters: Any, *, by_path: bool) -> list[tuple[str, str, list[str]]]:
+    """(key, option, values) of each ParameterFilter, refused as SSM refuses them."""
+    if not isinstance(filters, list):
+        raise AwsError(
+            "ValidationException", "ParameterFilters is a list of {Key, Option, Values}."
+        )
+    checked, seen = [], set()
     for entry in filters:
-        if not isinstance(entry, dict):
+        if not isinstance(entry, dict) or not isinstance(entry.get("Key"), str):
             raise AwsError("InvalidFilterKey", "A filter is {Key, Option, Values}.")
-        key, option = entry.get("Key"), entry.get("Option", "Equals")
-        values = [str(v) for v in entry.get("Values") or []]
-        if key == "Name":
-            wanted = [v.removeprefix("/") for v in values]
-            if option == "BeginsWith":
-                parameters = [
-                    p for p in parameters if p.name.removeprefix("/").startswith(tuple(wanted))
-                ]
-            else:
-                parameters = [p for p in parameters if p.name.removeprefix("/") in wanted]
-        elif key == "Type":
-            parameters = [p for p in parameters if p.type in values]
-        elif key == "KeyId":
-            parameters = [p for p in parameters if p.key_id in values]
-        elif key == "Path":
+        key = entry["Key"]
+        kind = "tag" if key.startswith("tag:") and len(key) > 4 else key
+        valid = _BY_PATH_KEYS if by_path else _DESCRIBE_KEYS
+        if kind not in valid:
+            names = ", ".join(k for k in valid if k != "tag")
+            raise AwsError(
+                "InvalidFilterKey",
+                f"The following filter key is not valid: {key}. Valid filter keys include: "
+                f"[{names}].",
+            )
+        if key in seen:
+            raise AwsError(
+                "InvalidFilterKey",
+                f"The following filter is duplicated in the request: {key}. A request can "
+                "contain only one occurrence of a specific filter.",
+            )
+        seen.add(key)
+        option = entry.get("Option") or ("OneLevel" if kind == "Path" else "Equals")
+        if option not in _FILTER_OPTIONS[kind]:
+            raise AwsError(
+                "InvalidFilterOption",
+                f"The following filter option is not valid: {option}. Valid options include: "
+                f"[{', '.join(_FILTER_OPTIONS[kind])}].",
+            )
+        values = entry.get("Values") or []
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise AwsError("InvalidFilterValue", f"The values of filter {key} are strings.")
+        if not values and kind != "tag":
+            raise AwsError(
+                "InvalidFilterValue",
+                f"The following filter values are missing : null for filter key {key}.",
+            )
+        checked.append((key, str(option), values))
+    return checked
+
+
+def _matches(option: str, candidates: list[str], values: list[str]) -> bool:
+    if option == "BeginsWith":
+        return any(c.startswith(v) for c in candidates for v in values)
+    if option == "Contains":
+        return any(v in c for c in candidates for v in values)
+    return any(c in values for c in candidates)
+
+
+def _filtered(
+    service: SsmService,
+    region: str,
+    parameters: list[Parameter],
+    filters: list[tuple[str, str, list[str]]],
+) -> list[Parameter]:
+    for key, option, values in filters:
+        if key == "Label":  # applied by the service, which finds the labelled version
+            continue
+        if key == "Path":
             base = (values[0] if values else "/").strip("/")
             base = f"/{base}/" if base else "/"
-            one_level = option != "Recursive"
             parameters = [
                 p
                 for p in parameters
-                if p.name.startswith(base) and not (one_level and "/" in p.name[len(base) :])
+                if p.name.startswith(base)
+                and not (option == "OneLevel" and "/" in p.name[len(base) :])
             ]
+        elif key.startswith("tag:"):
+            tag = key[4:]
+            kept = []
+            for parameter in parameters:
+                tags = service.tags_of(region, parameter)
+                if tag in tags and (not values or _matches(option, [tags[tag]], values)):
+                    kept.append(parameter)
+            parameters = kept
         else:
-            raise AwsError("InvalidFilterKey", f"The filter key {key!r} is not supported.")
+
+            def field(p: Parameter, key: str = key) -> str:
+                if key == "Name":
+                    return p.name.removeprefix("/")
+                return str({"Type": p.type, "KeyId": p.key_id, "Tier": p.tier}[key])
+
+            wanted = [v.removeprefix("/") for v in values] if key == "Name" else values
+            parameters = [p for p in parameters if _matches(option, [field(p)], wanted)]
     return parameters
 
 
 def describe_parameters(call: Call) -> Answer:
     service, region, doc = _ssm(call)
-    filters = [*(doc.get("Filters") or []), *(doc.get("ParameterFilters") or [])]
-    found = _filtered(service.describe(call.identity, region), filters)
+    filters = _checked_filters(
+        [*(doc.get("Filters") or []), *(doc.get("ParameterFilters") or [])], by_path=False
+    )
+    found = _filtered(service, region, service.describe(call.identity, region), filters)
     start, size = _page(doc, 50)
     answer: dict[str, Any] = {
         "Parameters": [_metadata_doc(service, region, p) for p in found[start : start + size]]
