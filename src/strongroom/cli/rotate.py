@@ -19,7 +19,11 @@ from strongroom.cli.output import (
     translate_errors,
 )
 from strongroom.errors import RotationFailed
-from strongroom.password_generation import CLASSES, PasswordPolicy, generate_password
+from strongroom.password_generation import (
+    DEFAULT_CLASSES,
+    PasswordPolicy,
+    generate_password,
+)
 
 __all__ = [
     "EXIT_ROTATION_FAILED",
@@ -266,7 +270,7 @@ def gen() -> None:
 @click.option("--length", "-l", default=32, show_default=True, help="Characters.")
 @click.option(
     "--classes",
-    default=",".join(CLASSES),
+    default=",".join(DEFAULT_CLASSES),
     show_default=True,
     help="Character classes, comma-separated: lower, upper, digits, symbols.",
 )

@@ -61,6 +61,7 @@ from strongroom.store.protocol import Store
 
 __all__ = [
     "ALIAS_KIND",
+    "AWS_KEY_SPECS",
     "CONDITION_KEYS",
     "KEY_KIND",
     "KEY_SPECS",
@@ -99,6 +100,26 @@ _DOCUMENT_CACHE = 256
 _DAY = 86_400.0
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")
 _ALIAS = re.compile(r"^alias/[a-zA-Z0-9/_-]{1,250}$")
+_ALIAS_CHARS = re.compile(r"^[a-zA-Z0-9:/_-]+$")
+# the operations whose KeyId may be an alias, as in AWS (key management takes a key id or ARN)
+_BY_ALIAS = frozenset(
+    {
+        "DescribeKey",
+        "Encrypt",
+        "Decrypt",
+        "ReEncryptFrom",
+        "ReEncryptTo",
+        "GenerateDataKey",
+        "GenerateDataKeyWithoutPlaintext",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "GenerateMac",
+        "VerifyMac",
+        "Sign",
+        "Verify",
+        "GetPublicKey",
+    }
+)
 _KEY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -168,6 +189,22 @@ class KmsKey:
         return cls(**doc)
 
 
+# every KeySpec AWS knows (those not in KEY_SPECS are refused as unsupported here)
+AWS_KEY_SPECS = (
+    "ECC_NIST_P256",
+    "ECC_NIST_P384",
+    "ECC_NIST_P521",
+    "ECC_SECG_P256K1",
+    "HMAC_224",
+    "HMAC_256",
+    "HMAC_384",
+    "HMAC_512",
+    "RSA_2048",
+    "RSA_3072",
+    "RSA_4096",
+    "SM2",
+    "SYMMETRIC_DEFAULT",
+)
 _RSA_SIGNING = tuple(
     f"RSASSA_{padding}_SHA_{bits}" for padding in ("PSS", "PKCS1_V1_5") for bits in (256, 384, 512)
 )
@@ -259,7 +296,7 @@ class KmsService:
                 raise KmsError("NotFoundException", f"Alias {key_ref} is not found.")
             return "alias", ref
         if not _KEY_ID.fullmatch(ref):
-            raise KmsError("NotFoundException", f"Invalid keyId '{key_ref}'")
+            raise KmsError("NotFoundException", f"Invalid keyId {key_ref}")
         return "id", ref
 
     def _path(self, region: str, area: str, key_id: str = "") -> str:
@@ -281,6 +318,10 @@ class KmsService:
         strongroom's policies decide, as IAM's do in AWS: ``capability`` on
         ``M/<area>/<key id>``. A refusal has the same words whether the key exists or not."""
         kind, ref = self._parse_ref(region, key_ref)
+        if kind == "alias" and action not in _BY_ALIAS:
+            if action in ("CreateAlias", "UpdateAlias"):
+                raise KmsError("ValidationException", "Aliases must refer to keys. Not aliases")
+            raise KmsError("NotFoundException", f"Invalid keyId {key_ref}")
         if kind == "alias":
             raw = self._store.get_record(ALIAS_KIND, f"{region}/{ref}")
             if raw is None:
@@ -466,6 +507,12 @@ class KmsService:
     ) -> KmsKey:
         self.check_region(region)
         identity.require("create", self._path(region, "keys"))
+        if key_spec not in AWS_KEY_SPECS:
+            raise KmsError(
+                "ValidationException",
+                f"1 validation error detected: Value '{key_spec}' at 'KeySpec' failed to satisfy "
+                f"constraint: Member must satisfy enum value set: {sorted(AWS_KEY_SPECS)}",
+            )
         if key_spec not in KEY_SPECS:
             raise KmsError(
                 "UnsupportedOperationException",
@@ -667,6 +714,16 @@ class KmsService:
         return named.versions[named.latest_version].created + key.rotation_period_days * _DAY
 
     # -- tags
+    def describe_as(
+        self, identity: Identity, region: str, key_ref: object, description: object
+    ) -> None:
+        """UpdateKeyDescription."""
+        key = self._resolve(identity, region, key_ref, "update", "keys", "UpdateKeyDescription")
+        if not isinstance(description, str) or len(description) > 8192:
+            raise KmsError("ValidationException", "Description is at most 8192 characters.")
+        self._usable_or_disabled(key)
+        self._save(replace(key, description=description))
+
     def tag(
         self, identity: Identity, region: str, key_ref: object, tags: Mapping[str, str]
     ) -> None:
@@ -709,14 +766,23 @@ class KmsService:
 
     # -- aliases
     def _check_alias(self, name: object) -> str:
+        """An alias a caller may make or remove, refused in AWS's words."""
         if not isinstance(name, str) or not name.startswith("alias/"):
+            raise KmsError("ValidationException", "Invalid identifier")
+        if not _ALIAS_CHARS.fullmatch(name):
             raise KmsError(
                 "ValidationException",
-                'Alias must start with the prefix "alias/". Please see '
-                "https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html",
+                f"1 validation error detected: Value '{name}' at 'aliasName' failed to satisfy "
+                "constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$",
             )
-        if not _ALIAS.fullmatch(name) or name.startswith("alias/aws/"):
-            raise KmsError("InvalidAliasNameException", f"Alias name {name!r} is not valid.")
+        if name.startswith("alias/aws/"):
+            raise KmsError("NotAuthorizedException", "")  # AWS's own aliases
+        if ":" in name:
+            raise KmsError(
+                "ValidationException", f"{name} contains invalid characters for an alias"
+            )
+        if not _ALIAS.fullmatch(name):
+            raise KmsError("InvalidAliasNameException", f"Alias name {name} is not valid.")
         return name
 
     def create_alias(self, identity: Identity, region: str, name: object, target: object) -> None:
@@ -791,10 +857,15 @@ class KmsService:
         self._for(key, "ENCRYPT_DECRYPT", "Encrypt")
         self._symmetric(key, action)
         if not 1 <= len(plaintext) <= MAX_PLAINTEXT_BYTES:
+            bound = (
+                "greater than or equal to 1"
+                if not plaintext
+                else f"less than or equal to {MAX_PLAINTEXT_BYTES}"
+            )
             raise KmsError(
                 "ValidationException",
                 "1 validation error detected: Value at 'plaintext' failed to satisfy "
-                f"constraint: Member must have length between 1 and {MAX_PLAINTEXT_BYTES}",
+                f"constraint: Member must have length {bound}",
             )
         version, material = self._material(key)
         return key, seal_blob(key.key_id, version, material, plaintext, context)
@@ -887,6 +958,27 @@ class KmsService:
             )
         return str(algorithm)
 
+    @staticmethod
+    def _signing(key: KmsKey, key_ref: object) -> None:
+        if key.key_usage != "SIGN_VERIFY":
+            raise KmsError(
+                "ValidationException",
+                f"1 validation error detected: Value '{key_ref}' at 'KeyId' failed to satisfy "
+                "constraint: Member must point to a key with usage: 'SIGN_VERIFY'",
+            )
+        KmsService._usable(key)
+
+    @staticmethod
+    def _signing_algorithm(key: KmsKey, algorithm: object) -> str:
+        allowed = sorted(algorithms(key))
+        if algorithm not in allowed:
+            raise KmsError(
+                "ValidationException",
+                f"1 validation error detected: Value '{algorithm}' at 'SigningAlgorithm' failed "
+                f"to satisfy constraint: Member must satisfy enum value set: {allowed}",
+            )
+        return str(algorithm)
+
     def mac(
         self,
         identity: Identity,
@@ -927,8 +1019,8 @@ class KmsService:
         digest: bool,
     ) -> tuple[KmsKey, bytes]:
         key = self._resolve(identity, region, key_ref, "update", "sign", "Sign")
-        self._for(key, "SIGN_VERIFY", "Sign")
-        chosen = self._algorithm(key, algorithm)
+        self._signing(key, key_ref)
+        chosen = self._signing_algorithm(key, algorithm)
         key_type, material = self._key_version(key)
         padding = "pkcs1v15" if "PKCS1" in chosen else "pss"
         signature = sign(
@@ -953,8 +1045,8 @@ class KmsService:
         digest: bool,
     ) -> KmsKey:
         key = self._resolve(identity, region, key_ref, "update", "verify", "Verify")
-        self._for(key, "SIGN_VERIFY", "Verify")
-        chosen = self._algorithm(key, algorithm)
+        self._signing(key, key_ref)
+        chosen = self._signing_algorithm(key, algorithm)
         key_type, material = self._key_version(key)
         padding = "pkcs1v15" if "PKCS1" in chosen else "pss"
         if not verify(

@@ -50,7 +50,7 @@ class RotationSchedule:
     @classmethod
     def every_days(cls, days: int) -> RotationSchedule:
         if not 1 <= days <= 1000:
-            raise ScheduleError("AutomaticallyAfterDays is 1 to 1000 days.")
+            raise ScheduleError("RotationRules.AutomaticallyAfterDays must be within 1-1000.")
         return cls("", interval=days * 86_400.0, days=days)
 
     @classmethod

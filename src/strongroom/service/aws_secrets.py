@@ -153,6 +153,7 @@ class SmSecret:
     rotation_days: int = 0  # AutomaticallyAfterDays; 0 with a schedule, or with rotation off
     rotation_schedule: str = ""  # ScheduleExpression, as given: rate(…) or cron(…)
     rotation_duration: str = ""  # Duration, as given (shown; a rotation runs at its start)
+    rotation_cancelled: bool = False  # shown as RotationEnabled false, as AWS shows it
     # custom stages that are no strongroom label ("Blue", "current"): stage -> version
     custom_stages: dict[str, int] = field(default_factory=dict)
 
@@ -164,9 +165,9 @@ class SmSecret:
 
     @property
     def arn(self) -> str:
-        return (
-            f"arn:aws:secretsmanager:{self.region}:{self.account}:secret:{self.name}-{self.suffix}"
-        )
+        """The secret's ARN (a partial one, without the suffix, for a secret never made)."""
+        tail = f"{self.name}-{self.suffix}" if self.suffix else self.name
+        return f"arn:aws:secretsmanager:{self.region}:{self.account}:secret:{tail}"
 
     def remember(self, token: str, version: int, digest: str) -> None:
         """The version a ClientRequestToken wrote; the newest MAX_TOKENS are kept (older
@@ -280,7 +281,7 @@ class SecretsManagerService:
             raise SecretsManagerError("ValidationException", "SecretId must be 1-2048 characters.")
         prefix = f"arn:aws:secretsmanager:{region}:{self._account()}:secret:"
         if not secret_id.startswith("arn:"):
-            return self._check_name(secret_id)
+            return self._existing_name(secret_id)
         if not secret_id.startswith(prefix):
             raise _not_found()
         tail = secret_id[len(prefix) :]
@@ -289,7 +290,15 @@ class SecretsManagerService:
             raw = self._store.get_record(RECORD_KIND, f"{region}/{base}")
             if raw is not None and SmSecret.decode(raw).suffix == suffix:
                 return base
-        return self._check_name(tail)
+        return self._existing_name(tail)
+
+    def _existing_name(self, name: str) -> str:
+        """A name a secret could have: one no secret can have is not found (it was never
+        created), as AWS answers a SecretId it does not know."""
+        try:
+            return self._check_name(name)
+        except SecretsManagerError:
+            raise _not_found() from None
 
     def _path(self, region: str, area: str, name: str) -> str:
         return kv_policy_path(secrets_namespace(region), area, name)
@@ -330,6 +339,10 @@ class SecretsManagerService:
         self._store.replace_record(RECORD_KIND, f"{region}/{name}", None, found.encode())
         raw = self._store.get_record(RECORD_KIND, f"{region}/{name}")
         return SmSecret.decode(raw) if raw is not None else found
+
+    def _exists_elsewhere(self, region: str, name: str) -> bool:
+        """A secret with no record yet, written through another surface."""
+        return self._store.get_secret(secrets_namespace(region), name) is not None
 
     def _save(self, found: SmSecret) -> None:
         self._store.put_record(RECORD_KIND, f"{found.region}/{found.name}", found.encode())
@@ -517,7 +530,8 @@ class SecretsManagerService:
             if known[1] != value.digest():
                 raise SecretsManagerError(
                     "ResourceExistsException",
-                    "You can't modify an existing version, you can only create a new version.",
+                    f"You can't use ClientRequestToken {token} because that value is already "
+                    f"in use for a version of secret {found.arn}.",
                 )
             return int(known[0]), False
         namespace = secrets_namespace(found.region)
@@ -708,11 +722,13 @@ class SecretsManagerService:
         value: StoredValue,
         token: object,
         *,
-        pending: bool = False,
-    ) -> tuple[SmSecret, int]:
-        """A new version: AWSCURRENT at once, or with ``pending`` (VersionStages
-        [AWSPENDING], a rotation function's createSecret step) AWSPENDING only, readers keeping
-        the current value until UpdateSecretVersionStage moves AWSCURRENT to it."""
+        stages: object = None,
+    ) -> tuple[SmSecret, int, list[str]]:
+        """A new version and its stages: ``VersionStages`` (default [AWSCURRENT]), each moved
+        to it from the version that had it. Without AWSCURRENT readers keep the current value
+        ([AWSPENDING]: a rotation function's createSecret step), unless the secret had none:
+        its first version is AWSCURRENT, as in AWS."""
+        wanted = self._check_stages(stages)
         name = self._name_of(region, secret_id)
         record = self._authorize(
             identity,
@@ -725,15 +741,40 @@ class SecretsManagerService:
         found = self._load(region, name, record=record)
         self._ensure_labels(found)
         chosen = self._check_token(token)
-        if not pending or chosen in found.tokens:
+        if wanted == ["AWSCURRENT"] or chosen in found.tokens:
             version, _ = self._write(identity, found, value, chosen)
-            return found, version
+            return found, version, self.stages(found).get(version, [])
         namespace = secrets_namespace(region)
+        before = self._secrets.labels(namespace, name).get("labels", {})
         written = self._secrets.write_pending(namespace, name, value.data(), chosen)
         found.remember(chosen, written.version, value.digest())
         found.last_changed = self._clock.now()
         self._save(found)
-        return found, written.version
+        if "AWSPENDING" not in wanted:  # writing it pending moved AWSPENDING: back it goes
+            self._secrets.move_label(namespace, name, "pending", before.get("pending"))
+        if "current" not in before and "AWSCURRENT" not in wanted:
+            wanted.append("AWSCURRENT")  # the first version is current
+        for stage in wanted:
+            if stage != "AWSPENDING":
+                self._place_stage(found, stage, written.version)
+        return found, written.version, wanted
+
+    @staticmethod
+    def _check_stages(stages: object) -> list[str]:
+        if stages is None:
+            return ["AWSCURRENT"]
+        if (
+            not isinstance(stages, list)
+            or not 1 <= len(stages) <= 20
+            or not all(
+                isinstance(s, str) and 1 <= len(s) <= 256 and s.isprintable() for s in stages
+            )
+        ):
+            raise SecretsManagerError(
+                "ValidationException",
+                "VersionStages is a list of 1 to 20 stages of 1-256 printable characters.",
+            )
+        return list(dict.fromkeys(stages))
 
     def _may_write(self, identity: Identity, region: str, name: str) -> bool:
         """Vault's rule for a new version: ``update``, or ``create`` while the secret has no
@@ -842,20 +883,23 @@ class SecretsManagerService:
     ) -> SmSecret:
         name = self._name_of(region, secret_id)
         record = self._metadata_check(identity, region, name, "DeleteSecret", "delete")
+        days = 30 if window_days is None else window_days
+        if not 7 <= days <= 30:
+            raise SecretsManagerError(
+                "InvalidParameterException",
+                "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).",
+            )
         if force and window_days is not None:
             raise SecretsManagerError(
                 "InvalidParameterException",
                 "You can't use ForceDeleteWithoutRecovery in conjunction with "
                 "RecoveryWindowInDays.",
             )
-        days = 30 if window_days is None else window_days
-        if not force and not 7 <= days <= 30:
-            raise SecretsManagerError(
-                "InvalidParameterException",
-                "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).",
-            )
-        found = self._load(region, name, deleted_ok=True, record=record)
         now = self._clock.now()
+        if force and record is None and not self._exists_elsewhere(region, name):
+            # AWS answers a forced deletion of a secret it does not know as done
+            return SmSecret(name, region, self._account(), "", now, deletion_date=now)
+        found = self._load(region, name, deleted_ok=True, record=record)
         if force:
             self._purge(found)
             found.deletion_date = now
@@ -917,14 +961,20 @@ class SecretsManagerService:
                 "InvalidParameterException",
                 "You can't remove the staging label AWSCURRENT; move it to another version.",
             )
-        if label == stage and not _is_label(stage):
-            return self._move_recorded_stage(found, stage, target)
-        namespace = secrets_namespace(region)
-        self._ensure_labels(found)
-        self._secrets.move_label(namespace, name, label, target)
+        self._place_stage(found, stage, target)
         return found
 
-    def _move_recorded_stage(self, found: SmSecret, stage: str, target: int | None) -> SmSecret:
+    def _place_stage(self, found: SmSecret, stage: str, target: int | None) -> None:
+        """Put ``stage`` on version ``target`` (None: take it off): AWS's stages and those
+        named as strongroom labels are labels; any other is kept in the record."""
+        label = _STAGES.get(stage, stage)
+        if label == stage and not _is_label(stage):
+            self._move_recorded_stage(found, stage, target)
+            return
+        self._ensure_labels(found)
+        self._secrets.move_label(secrets_namespace(found.region), found.name, label, target)
+
+    def _move_recorded_stage(self, found: SmSecret, stage: str, target: int | None) -> None:
         if target is None:
             found.custom_stages.pop(stage, None)
         else:
@@ -936,7 +986,6 @@ class SecretsManagerService:
                     "strongroom labels.",
                 )
         self._save(found)
-        return found
 
     def _version_arg(self, found: SmSecret, version_id: object, field: str) -> int | None:
         if version_id is None:
@@ -1011,6 +1060,7 @@ class SecretsManagerService:
             params=params,
         )
         found.rotation_lambda_arn = arn
+        found.rotation_cancelled = False
         found.rotation_days = schedule.days
         found.rotation_schedule = schedule.expression
         found.rotation_duration = schedule.duration
@@ -1043,6 +1093,7 @@ class SecretsManagerService:
         rotations.remove(identity, namespace, name)
         found.rotation_days = 0
         found.rotation_schedule = found.rotation_duration = ""
+        found.rotation_cancelled = True
         self._save(found)
         return found
 

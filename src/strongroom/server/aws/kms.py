@@ -46,6 +46,7 @@ __all__ = [
     "tag_resource",
     "untag_resource",
     "update_alias",
+    "update_key_description",
     "verify",
     "verify_mac",
 ]
@@ -246,6 +247,14 @@ def put_key_policy(call: Call) -> Answer:
         string(doc, "PolicyName", max_len=128),
         doc.get("Policy"),
         bypass_lockout_check=doc.get("BypassPolicyLockoutSafetyCheck") is True,
+    )
+    return Answer({})
+
+
+def update_key_description(call: Call) -> Answer:
+    service, region, doc = _kms(call)
+    service.describe_as(
+        call.identity, region, string(doc, "KeyId", required=True), doc.get("Description")
     )
     return Answer({})
 
@@ -529,7 +538,7 @@ def re_encrypt(call: Call) -> Answer:
 
 
 def _message(doc: dict[str, Any]) -> bytes:
-    message = blob(doc, "Message", required=True, max_len=MAX_PLAINTEXT_BYTES)
+    message = blob(doc, "Message", required=True, max_len=MAX_PLAINTEXT_BYTES, field="Message")
     assert message is not None
     return message
 
@@ -581,7 +590,7 @@ def sign(call: Call) -> Answer:
 def verify(call: Call) -> Answer:
     service, region, doc = _kms(call)
     algorithm = string(doc, "SigningAlgorithm", required=True)
-    signature = blob(doc, "Signature", required=True, max_len=6144)
+    signature = blob(doc, "Signature", required=True, max_len=6144, field="Signature")
     assert signature is not None
     key = service.verify(
         call.identity,
@@ -629,6 +638,7 @@ _OPERATIONS: dict[str, Callable[[Call], Answer]] = {
     "CancelKeyDeletion": cancel_key_deletion,
     "GetKeyPolicy": get_key_policy,
     "ListKeyPolicies": list_key_policies,
+    "UpdateKeyDescription": update_key_description,
     "PutKeyPolicy": put_key_policy,
     "EnableKeyRotation": enable_key_rotation,
     "DisableKeyRotation": disable_key_rotation,

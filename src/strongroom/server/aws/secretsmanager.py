@@ -8,7 +8,7 @@ import binascii
 import re
 from collections.abc import Callable
 from datetime import datetime
-from functools import wraps
+from functools import partial, wraps
 from typing import Any
 
 from strongroom.errors import AccessDenied, NotFound, SecretDeleted
@@ -88,19 +88,23 @@ def _tags(doc: dict[str, Any]) -> dict[str, str]:
 
 
 def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+    return [{"Key": k, "Value": v} for k, v in tags.items()]  # in the order they were put
 
 
 def _entry(service: SecretsManagerService, found: SmSecret, call: Call) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "ARN": found.arn,
         "Name": found.name,
-        "Description": found.description,
-        "RotationEnabled": found.rotation_enabled,
         "LastChangedDate": found.last_changed,
-        "Tags": _tag_list(found.tags),
         "CreatedDate": found.created,
     }
+    # AWS leaves out what is empty or off
+    if found.description:
+        doc["Description"] = found.description
+    if found.tags:
+        doc["Tags"] = _tag_list(found.tags)
+    if found.rotation_enabled or found.rotation_cancelled:
+        doc["RotationEnabled"] = found.rotation_enabled
     if found.kms_key_id:
         doc["KmsKeyId"] = found.kms_key_id
     if found.deletion_date:
@@ -198,14 +202,20 @@ def batch_get_secret_value(call: Call) -> Answer:
     filters = doc.get("Filters")
     if (ids is None) == (filters is None):
         raise AwsError(
-            "InvalidParameterException", "Pass either SecretIdList or Filters, not both."
+            "InvalidParameterException",
+            "Either 'SecretIdList' or 'Filters' must be provided, but not both.",
+        )
+    if filters is None and doc.get("MaxResults") is not None:
+        raise AwsError(
+            "InvalidParameterException",
+            "'Filters' not specified. 'Filters' must also be specified when 'MaxResults' is "
+            "provided.",
         )
     next_token = None
     if filters is not None:
-        if not isinstance(filters, list) or not all(isinstance(f, dict) for f in filters):
-            raise AwsError("ValidationException", "Filters is a list of {Key, Values}.")
+        checked = _checked_filters(filters)
         found = [
-            s.name for s in service.list_secrets(call.identity, region) if _matches(s, filters)
+            s.name for s in service.list_secrets(call.identity, region) if _matches(s, checked)
         ]
         after = _after(doc)
         start = found.index(after) + 1 if after in found else 0
@@ -241,31 +251,24 @@ def batch_get_secret_value(call: Call) -> Answer:
 @_errors
 def put_secret_value(call: Call) -> Answer:
     service, region, doc = _sm(call)
-    stages = doc.get("VersionStages")
-    if stages is not None and stages not in (["AWSCURRENT"], ["AWSPENDING"]):
-        raise AwsError(
-            "InvalidParameterException",
-            "VersionStages is [AWSCURRENT] (the default) or [AWSPENDING] here; move other "
-            "stages with UpdateSecretVersionStage.",
-        )
     value = _value(doc)
     if value is None:
         raise AwsError(
             "InvalidRequestException", "You must provide either SecretString or SecretBinary."
         )
-    found, version = service.put_value(
+    found, version, stages = service.put_value(
         call.identity,
         region,
         doc.get("SecretId"),
         value,
         doc.get("ClientRequestToken"),
-        pending=stages == ["AWSPENDING"],
+        stages=doc.get("VersionStages"),
     )
     answer = {
         "ARN": found.arn,
         "Name": found.name,
         "VersionId": found.version_id(version),
-        "VersionStages": service.stages(found).get(version, []),
+        "VersionStages": stages,
     }
     return Answer(answer, clear=_CLEAR)
 
@@ -290,7 +293,9 @@ def describe_secret(call: Call) -> Answer:
     service, region, doc = _sm(call)
     found = service.describe(call.identity, region, doc.get("SecretId"))
     answer = _entry(service, found, call)
-    answer["VersionIdsToStages"] = service.version_stages(found)
+    stages = service.version_stages(found)
+    if stages:
+        answer["VersionIdsToStages"] = stages
     return Answer(answer, clear=("ARN", "Name"))
 
 
@@ -321,25 +326,94 @@ def _token(value: str) -> str:
     return base64.urlsafe_b64encode(value.encode()).decode()
 
 
-def _matches(found: SmSecret, filters: list[dict[str, Any]]) -> bool:
-    for entry in filters:
-        key, values = entry.get("Key"), entry.get("Values") or []
-        fields = {
-            "name": [found.name],
-            "description": [found.description],
-            "tag-key": list(found.tags),
-            "tag-value": list(found.tags.values()),
-            "all": [found.name, found.description, *found.tags, *found.tags.values()],
-        }
-        if key not in fields:
-            raise AwsError("ValidationException", f"Unsupported filter key {key!r}.")
-        candidates = fields[str(key)]
-        wanted = [str(v) for v in values]
-        positive = [v for v in wanted if not v.startswith("!")]
-        negative = [v[1:] for v in wanted if v.startswith("!")]
-        if positive and not any(c.startswith(v) for v in positive for c in candidates):
-            return False
-        if any(c.startswith(v) for v in negative for c in candidates):
+_FILTER_KEYS = (
+    "description",
+    "name",
+    "tag-key",
+    "tag-value",
+    "primary-region",
+    "owning-service",
+    "all",
+)
+_SEPARATORS = frozenset("/-_+=.@")
+_WORD_START = re.compile(r"(?=[^a-z][a-z])")
+
+
+def _checked_filters(filters: object) -> list[tuple[str, list[str]]]:
+    """(key, values) of each filter, refused as Secrets Manager refuses them."""
+    if not isinstance(filters, list):
+        raise AwsError("ValidationException", "Filters is a list of {Key, Values}.")
+    checked = []
+    for index, entry in enumerate(filters, 1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("Key"), str):
+            raise AwsError("InvalidParameterException", "Invalid filter key")
+        key, values = entry["Key"], entry.get("Values")
+        if key not in _FILTER_KEYS:
+            raise AwsError(
+                "ValidationException",
+                f"1 validation error detected: Value '{key}' at 'filters.{index}.member.key' "
+                "failed to satisfy constraint: Member must satisfy enum value set: "
+                f"[{', '.join(_FILTER_KEYS)}]",
+            )
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str) for v in values)
+        ):
+            raise AwsError("InvalidParameterException", f"Invalid filter values for key: {key}")
+        checked.append((key, values))
+    return checked
+
+
+def _words(text: str) -> list[str]:
+    """The words AWS matches ``all`` and ``description`` filters against (lower case): split
+    at white space, then at the one separator character a term uses (a term with two kinds of
+    separators is one word, a separator alone none), then before each capital that starts a
+    run of small letters (``AppBeta``: app, beta; ``COMPANYthings``: compan, ythings)."""
+    words = []
+    for term in text.split():
+        used = {c for c in term if c in _SEPARATORS}
+        if term in _SEPARATORS:
+            continue
+        if len(used) > 1:
+            words.append(term.lower())
+            continue
+        for part in term.split(used.pop()) if used else [term]:
+            words.extend(w.lower() for w in _WORD_START.split(part) if w)
+    return words
+
+
+def _word_match(pattern: str, attributes: list[str]) -> bool:
+    """Every word of ``pattern`` begins a word of one of the attributes."""
+    wanted = _words(pattern)
+    return bool(wanted) and any(
+        all(any(w.startswith(p) for w in _words(attribute)) for p in wanted)
+        for attribute in attributes
+    )
+
+
+def _prefix_match(value: str, candidates: list[str]) -> bool:
+    return any(c.startswith(value) for c in candidates)
+
+
+def _matches(found: SmSecret, filters: list[tuple[str, list[str]]]) -> bool:
+    """Values of one filter are alternatives (``!x``: whatever ``x`` does not match); filters,
+    the same key's too, must all be met."""
+    tags = list(found.tags)
+    for key, values in filters:
+        if key in ("all", "description"):
+            every = [found.name, found.description, *tags, *found.tags.values()]
+            attributes = [a for a in (every if key == "all" else [found.description]) if a]
+            hit: Callable[[str], bool] = partial(_word_match, attributes=attributes)
+        else:
+            candidates = {
+                "name": [found.name],
+                "tag-key": tags,
+                "tag-value": list(found.tags.values()),
+            }.get(key, [])  # no secret here is a replica, or owned by another service
+            hit = partial(_prefix_match, candidates=candidates)
+        # the values are alternatives; "!x" is met by what x does not match
+        if not any(not hit(v[1:]) if v.startswith("!") else hit(v) for v in values):
             return False
     return True
 
@@ -347,9 +421,7 @@ def _matches(found: SmSecret, filters: list[dict[str, Any]]) -> bool:
 @_errors
 def list_secrets(call: Call) -> Answer:
     service, region, doc = _sm(call)
-    filters = doc.get("Filters") or []
-    if not isinstance(filters, list) or not all(isinstance(f, dict) for f in filters):
-        raise AwsError("ValidationException", "Filters is a list of {Key, Values}.")
+    filters = _checked_filters(doc.get("Filters") or [])
     found = [
         s
         for s in service.list_secrets(
@@ -357,7 +429,7 @@ def list_secrets(call: Call) -> Answer:
         )
         if _matches(s, filters)
     ]
-    by = string(doc, "SortBy") or "name"
+    by = string(doc, "SortBy") or "created-date"  # AWS's default
     keys: dict[str, Callable[[SmSecret], Any]] = {
         "name": lambda s: s.name,
         "created-date": lambda s: s.created,
@@ -375,7 +447,9 @@ def list_secrets(call: Call) -> Answer:
     answer: dict[str, Any] = {"SecretList": []}
     for secret in page:
         entry = _entry(service, secret, call)
-        entry["SecretVersionsToStages"] = service.version_stages(secret)
+        stages = service.version_stages(secret)
+        if stages:
+            entry["SecretVersionsToStages"] = stages
         answer["SecretList"].append(entry)
     if start + size < len(found):
         answer["NextToken"] = _token(page[-1].name)
@@ -469,6 +543,11 @@ def rotate_secret(call: Call) -> Answer:
     rules = doc.get("RotationRules") or {}
     if not isinstance(rules, dict):
         raise AwsError("ValidationException", "RotationRules is an object.")
+    token = doc.get("ClientRequestToken")
+    if token is not None and (not isinstance(token, str) or not 32 <= len(token) <= 64):
+        raise AwsError(
+            "InvalidParameterException", "ClientRequestToken must be 32-64 characters long."
+        )
     days = integer(rules, "AutomaticallyAfterDays")
     expression, duration = rules.get("ScheduleExpression"), rules.get("Duration")
     if days is not None and expression is not None:
@@ -557,7 +636,7 @@ def get_random_password(call: Call) -> Answer:
         if not doc.get(flag)
     ]
     if doc.get("IncludeSpace"):
-        raise AwsError("InvalidParameterException", "IncludeSpace is not supported yet.")
+        classes.append("space")
     if not classes:
         raise AwsError(
             "InvalidParameterException", "The password would have no characters to choose from."

@@ -131,8 +131,15 @@ def integer(doc: Mapping[str, Any], name: str) -> int | None:
 
 
 def blob(
-    doc: Mapping[str, Any], name: str, *, required: bool = False, max_len: int
+    doc: Mapping[str, Any],
+    name: str,
+    *,
+    required: bool = False,
+    max_len: int,
+    field: str | None = None,
 ) -> bytes | None:
+    """A base64 member, 1 to ``max_len`` bytes decoded; ``field`` names it in length errors as
+    the service does (KMS says 'plaintext' but 'Message')."""
     value = doc.get(name)
     if value is None:
         if required:
@@ -144,8 +151,10 @@ def blob(
         raw = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raise AwsError("SerializationException", f"{name} is not valid base64.") from None
-    if not 1 <= len(raw) <= max_len:
-        raise _validation(name, f"Member must have length between 1 and {max_len}")
+    if not raw:
+        raise _validation(name, "Member must have length greater than or equal to 1", field)
+    if len(raw) > max_len:
+        raise _validation(name, f"Member must have length less than or equal to {max_len}", field)
     return raw
 
 
@@ -160,8 +169,8 @@ def string_map(doc: Mapping[str, Any], name: str) -> dict[str, str]:
     return dict(value)
 
 
-def _validation(name: str, constraint: str) -> AwsError:
-    field = name[:1].lower() + name[1:]
+def _validation(name: str, constraint: str, field: str | None = None) -> AwsError:
+    field = field or name[:1].lower() + name[1:]
     return AwsError(
         "ValidationException",
         f"1 validation error detected: Value at '{field}' failed to satisfy constraint: "
