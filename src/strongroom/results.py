@@ -85,6 +85,7 @@ class RunResult(_DictCompat):
     result: str  # success | failed | rolled_back | busy | not_due | removed
     version: int = 0
     error: str = ""
+    token: str = ""  # the run's rotation token (the AWS API's VersionId of the new version)
 
     @classmethod
     def from_json(cls, doc: _Json) -> RunResult:

@@ -364,6 +364,13 @@ def test_rotate_secret_with_the_default_rotator(sm: Any) -> None:
         "AutomaticallyAfterDays": 30
     }
     assert "NextRotationDate" in described and "LastRotatedDate" in described
+    token = str(uuid.uuid4())  # RotateSecret's ClientRequestToken names the new version
+    again = sm.rotate_secret(SecretId=name, ClientRequestToken=token)
+    assert again["VersionId"] == token == sm.get_secret_value(SecretId=name)["VersionId"]
+    repeated = sm.rotate_secret(SecretId=name, ClientRequestToken=token)  # the same request
+    assert repeated["VersionId"] == token
+    every = sm.list_secret_version_ids(SecretId=name, IncludeDeprecated=True)["Versions"]
+    assert len(every) == 3  # the first value and two rotations: the repeat rotated nothing
     sm.cancel_rotate_secret(SecretId=name)
     assert not sm.describe_secret(SecretId=name)["RotationEnabled"]
     unknown = "arn:aws:lambda:us-east-1:000000000000:function:no-such-rotator"

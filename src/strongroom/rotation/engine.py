@@ -241,12 +241,16 @@ class RotationService:
             return None
         return str(run["token"])
 
-    def rotate_now(self, identity: Identity, namespace: str, path: str) -> RunResult:
+    def rotate_now(
+        self, identity: Identity, namespace: str, path: str, token: str | None = None
+    ) -> RunResult:
+        """Run the rotation now; a new run takes ``token`` as its rotation token (the AWS API's
+        ClientRequestToken), a run in progress keeps its own."""
         name = self._name(namespace, path)
         identity.require("update", f"sys/rotation/{name}")
         if self._load(name)[1] is None:
             raise NotFound(f"no rotation is configured for {name}; configure one first")
-        return self.run(name, force=True)
+        return self.run(name, force=True, token=token)
 
     @staticmethod
     def _busy(namespace: str, path: str, until: float) -> RunResult:
@@ -278,7 +282,7 @@ class RotationService:
     def run_due(self, limit: int = 10) -> list[RunResult]:
         return [self.run(name) for name in self.due(limit)]
 
-    def run(self, name: str, *, force: bool = False) -> RunResult:
+    def run(self, name: str, *, force: bool = False, token: str | None = None) -> RunResult:
         """Start or resume the rotation of ``name``; each step's progress is saved before the
         next step starts."""
         namespace, _, path = name.partition("/")
@@ -301,7 +305,8 @@ class RotationService:
         ):
             return self._busy(namespace, path, float(run["lease_until"]))
         if run is None:
-            run = {"token": secrets.token_hex(16), "step": "create", "version": 0, "attempts": 0}
+            fresh = token or secrets.token_hex(16)
+            run = {"token": fresh, "step": "create", "version": 0, "attempts": 0}
             run["started"] = now
         run.update(owner=self.node_id, lease_until=now + self.lease_seconds)
         doc["run"] = run
@@ -413,7 +418,7 @@ class RotationService:
             doc = fresh
         self.counters["success"] += 1
         self._notify(doc, {"event": "rotation_succeeded", "secret": name, **entry})
-        return RunResult(namespace, path, "success", int(run["version"]))
+        return RunResult(namespace, path, "success", int(run["version"]), token=run["token"])
 
     def _failed(
         self, name: str, doc: dict[str, Any], run: dict[str, Any], exc: Exception

@@ -93,11 +93,11 @@ class SecretsManagerError(BadRequest):
         self.aws_code = aws_code
 
 
-class Unread:
+class _Unread:
     """A record not read yet (``_load`` reads it)."""
 
 
-UNREAD = Unread()
+_UNREAD = _Unread()
 
 
 def _not_found(message: str = "Secrets Manager can't find the specified secret.") -> Exception:
@@ -226,7 +226,9 @@ class Rotations(Protocol):
 
     def running_token(self, namespace: str, path: str) -> str | None: ...
 
-    def rotate_now(self, identity: Identity, namespace: str, path: str) -> Any: ...
+    def rotate_now(
+        self, identity: Identity, namespace: str, path: str, token: str | None = None
+    ) -> Any: ...
 
     def cancel(self, identity: Identity, namespace: str, path: str) -> bool: ...
 
@@ -309,11 +311,11 @@ class SecretsManagerService:
         name: str,
         *,
         deleted_ok: bool = False,
-        record: SmSecret | Unread | None = UNREAD,
+        record: SmSecret | _Unread | None = _UNREAD,
         before_write: Callable[[], None] = lambda: None,
     ) -> SmSecret:
         """The secret's record (``record``, when the caller read it already)."""
-        if isinstance(record, Unread):
+        if isinstance(record, _Unread):
             raw = self._store.get_record(RECORD_KIND, f"{region}/{name}")
             record = SmSecret.decode(raw) if raw is not None else None
         if record is None:
@@ -1009,6 +1011,7 @@ class SecretsManagerService:
         days: int | None,
         immediately: bool,
         schedule: RotationSchedule | None = None,
+        token: object = None,
     ) -> tuple[SmSecret, int | None]:
         """Configure the secret's rotation and, unless told not to, run it now: (the secret,
         the version that became AWSCURRENT). ``RotationLambdaARN``'s function is a Lambda
@@ -1067,7 +1070,10 @@ class SecretsManagerService:
         self._save(found)
         if not immediately:
             return found, None
-        result = rotations.rotate_now(identity, namespace, name)
+        chosen = self._check_token(token) if token is not None else None
+        if chosen is not None and chosen in found.tokens:
+            return found, int(found.tokens[chosen][0])  # the same request again
+        result = rotations.rotate_now(identity, namespace, name, chosen)
         if result.result != "success":
             detail = f": {result.error}" if result.error else ""
             raise SecretsManagerError(
@@ -1075,9 +1081,13 @@ class SecretsManagerService:
                 f"The rotation did not complete ({result.result}){detail}",
             )
         found = self._load(region, name)
+        version = int(result.version)
+        if result.token and result.token not in found.tokens:  # the version's VersionId
+            written = self._secrets.read_unchecked(namespace, name, version)
+            found.remember(result.token, version, StoredValue.of(written.data).digest())
         found.last_changed = self._clock.now()
         self._save(found)
-        return found, int(result.version)
+        return found, version
 
     def cancel_rotation(self, identity: Identity, region: str, secret_id: object) -> SmSecret:
         rotations = self._rotation_engine()

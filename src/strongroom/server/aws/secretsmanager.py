@@ -336,13 +336,18 @@ _FILTER_KEYS = (
     "all",
 )
 _SEPARATORS = frozenset("/-_+=.@")
+_MAX_FILTERS = 10  # filters, and values in a filter, as botocore's model
+_MAX_FILTER_VALUE = 512
 _WORD_START = re.compile(r"(?=[^a-z][a-z])")
 
 
 def _checked_filters(filters: object) -> list[tuple[str, list[str]]]:
     """(key, values) of each filter, refused as Secrets Manager refuses them."""
-    if not isinstance(filters, list):
-        raise AwsError("ValidationException", "Filters is a list of {Key, Values}.")
+    if not isinstance(filters, list) or len(filters) > _MAX_FILTERS:
+        raise AwsError(
+            "ValidationException",
+            f"Filters is a list of at most {_MAX_FILTERS} {{Key, Values}}.",
+        )
     checked = []
     for index, entry in enumerate(filters, 1):
         if not isinstance(entry, dict) or not isinstance(entry.get("Key"), str):
@@ -361,6 +366,12 @@ def _checked_filters(filters: object) -> list[tuple[str, list[str]]]:
             or not all(isinstance(v, str) for v in values)
         ):
             raise AwsError("InvalidParameterException", f"Invalid filter values for key: {key}")
+        if len(values) > _MAX_FILTERS or any(len(v) > _MAX_FILTER_VALUE for v in values):
+            raise AwsError(
+                "ValidationException",
+                f"A filter has at most {_MAX_FILTERS} values of at most {_MAX_FILTER_VALUE} "
+                "characters.",
+            )
         checked.append((key, values))
     return checked
 
@@ -569,6 +580,7 @@ def rotate_secret(call: Call) -> Answer:
         days=days,
         immediately=doc.get("RotateImmediately", True) is not False,
         schedule=schedule,
+        token=token,
     )
     return _written(found, version)
 

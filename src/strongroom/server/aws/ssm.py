@@ -209,15 +209,17 @@ _FILTER_OPTIONS = {
     "Label": ("Equals",),
     "tag": ("Equals", "BeginsWith"),
 }
+_MAX_FILTERS = 20  # filters in one request (each key once; tag: keys may be many)
 _BY_PATH_KEYS = ("Type", "KeyId", "Label", "tag")
 _DESCRIBE_KEYS = ("Path", "Name", "Type", "KeyId", "Tier", "tag")
 
 
 def _checked_filters(filters: Any, *, by_path: bool) -> list[tuple[str, str, list[str]]]:
     """(key, option, values) of each ParameterFilter, refused as SSM refuses them."""
-    if not isinstance(filters, list):
+    if not isinstance(filters, list) or len(filters) > _MAX_FILTERS:
         raise AwsError(
-            "ValidationException", "ParameterFilters is a list of {Key, Option, Values}."
+            "ValidationException",
+            f"ParameterFilters is a list of at most {_MAX_FILTERS} {{Key, Option, Values}}.",
         )
     checked, seen = [], set()
     for entry in filters:
@@ -250,6 +252,12 @@ def _checked_filters(filters: Any, *, by_path: bool) -> list[tuple[str, str, lis
         values = entry.get("Values") or []
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
             raise AwsError("InvalidFilterValue", f"The values of filter {key} are strings.")
+        if len(values) > 50 or any(not 1 <= len(v) <= 1024 for v in values) or len(key) > 132:
+            raise AwsError(
+                "ValidationException",
+                "A filter key is at most 132 characters, with at most 50 values of 1-1024 "
+                "characters.",
+            )
         if not values and kind != "tag":
             raise AwsError(
                 "InvalidFilterValue",
