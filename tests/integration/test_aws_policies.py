@@ -5,7 +5,10 @@ policy with IAM's, refused precisely when malformed, and never an oracle of exis
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -498,3 +501,71 @@ def test_policy_documents_keep_out_of_the_audit_log(
     sm.put_resource_policy(SecretId=name, ResourcePolicy=policy)
     audit = (server.data_dir / "audit.log").read_text()
     assert "PutResourcePolicy" in audit and marker not in audit
+
+
+def test_the_aws_cli_puts_and_reads_policies(server: StrongroomServer, tmp_path: Path) -> None:
+    """The AWS CLI as an operator runs it: a resource policy (a public one refused with
+    --block-public-policy) and a key policy from a file."""
+    sm = aws_client("secretsmanager", server.addr, REGION, AWS_DEV_KEY)
+    name = f"cli/{secrets.token_hex(4)}"
+    sm.create_secret(Name=name, SecretString="v")
+    key_id = aws_client("kms", server.addr, REGION, AWS_DEV_KEY).create_key()["KeyMetadata"][
+        "KeyId"
+    ]
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": AWS_DEV_KEY[0],
+        "AWS_SECRET_ACCESS_KEY": AWS_DEV_KEY[1],
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ENDPOINT_URL": server.addr,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+
+    def aws(*args: str) -> subprocess.CompletedProcess[str]:
+        command = ["aws", *args, "--output", "json"]
+        return subprocess.run(
+            command, capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path
+        )
+
+    public = _doc(
+        {"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:*", "Resource": "*"}
+    )
+    refused = aws(
+        "secretsmanager",
+        "put-resource-policy",
+        "--secret-id",
+        name,
+        "--resource-policy",
+        public,
+        "--block-public-policy",
+    )
+    assert refused.returncode != 0 and "PublicPolicyException" in refused.stderr
+    reader = _doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": _user("billing")},
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": "*",
+        }
+    )
+    put = aws(
+        "secretsmanager", "put-resource-policy", "--secret-id", name, "--resource-policy", reader
+    )
+    assert put.returncode == 0, put.stderr
+    got = aws("secretsmanager", "get-resource-policy", "--secret-id", name)
+    assert json.loads(json.loads(got.stdout)["ResourcePolicy"]) == json.loads(reader)
+
+    policy_file = tmp_path / "key-policy.json"
+    fetched = aws("kms", "get-key-policy", "--key-id", key_id, "--policy-name", "default")
+    policy_file.write_text(json.loads(fetched.stdout)["Policy"])
+    put_key = aws(
+        "kms",
+        "put-key-policy",
+        "--key-id",
+        key_id,
+        "--policy-name",
+        "default",
+        "--policy",
+        f"file://{policy_file}",
+    )
+    assert put_key.returncode == 0, put_key.stderr
