@@ -457,13 +457,15 @@ def test_hmac_and_signing_keys(kms: Any) -> None:
         assert _code(partial(kms.enable_key_rotation, KeyId=key_id)) == (
             "UnsupportedOperationException"
         )
-    assert _code(lambda: kms.create_key(KeySpec="ECC_SECG_P256K1", KeyUsage="SIGN_VERIFY")) == (
-        "UnsupportedOperationException"
+    assert _code(lambda: kms.create_key(KeySpec="SM2", KeyUsage="SIGN_VERIFY")) == (
+        "UnsupportedOperationException"  # a spec AWS knows and strongroom does not
     )
+    assert _code(lambda: kms.create_key(KeySpec="NOT_A_SPEC")) == "ValidationException"
 
 
 _SIGNING = (
     ("ECC_NIST_P384", "ECDSA_SHA_384"),
+    ("ECC_SECG_P256K1", "ECDSA_SHA_256"),
     ("ECC_NIST_P521", "ECDSA_SHA_512"),
     ("RSA_3072", "RSASSA_PKCS1_V1_5_SHA_384"),
     ("RSA_2048", "RSASSA_PSS_SHA_512"),

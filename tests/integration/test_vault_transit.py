@@ -108,6 +108,8 @@ def test_no_caller_nonce_and_no_convergent_keys(transit: hvac.api.secrets_engine
     assert "convergent encryption is not supported" in str(convergent.value)
     with pytest.raises(hvac.exceptions.InvalidPath):
         transit.read_key("conv")
+    with pytest.raises(hvac.exceptions.InvalidRequest):  # AWS KMS's curve, not Vault's
+        transit._adapter.post("/v1/transit/keys/k1", json={"type": "ecdsa-secp256k1"})
 
 
 def test_key_config_versions_trim_delete_export(transit: hvac.api.secrets_engines.Transit) -> None:

@@ -45,6 +45,7 @@ class KeyType:
     signing: bool
     derivation: bool
     key_bytes: int = 0  # symmetric keys; 0 for asymmetric ones
+    transit: bool = True  # a Vault Transit type (secp256k1 is AWS KMS's only)
 
 
 KEY_TYPES = {
@@ -57,6 +58,7 @@ KEY_TYPES = {
         KeyType("ecdsa-p256", encryption=False, signing=True, derivation=False),
         KeyType("ecdsa-p384", encryption=False, signing=True, derivation=False),
         KeyType("ecdsa-p521", encryption=False, signing=True, derivation=False),
+        KeyType("ecdsa-secp256k1", encryption=False, signing=True, derivation=False, transit=False),
         KeyType("rsa-2048", encryption=True, signing=True, derivation=False),
         KeyType("rsa-3072", encryption=True, signing=True, derivation=False),
         KeyType("rsa-4096", encryption=True, signing=True, derivation=False),
@@ -90,6 +92,7 @@ _EC_TYPES: dict[str, type[ec.EllipticCurve]] = {
     "ecdsa-p256": ec.SECP256R1,
     "ecdsa-p384": ec.SECP384R1,
     "ecdsa-p521": ec.SECP521R1,
+    "ecdsa-secp256k1": ec.SECP256K1,
 }
 
 

@@ -218,6 +218,7 @@ KEY_SPECS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
     "ECC_NIST_P256": ("ecdsa-p256", {_SIGN: ("ECDSA_SHA_256",)}),
     "ECC_NIST_P384": ("ecdsa-p384", {_SIGN: ("ECDSA_SHA_384",)}),
     "ECC_NIST_P521": ("ecdsa-p521", {_SIGN: ("ECDSA_SHA_512",)}),
+    "ECC_SECG_P256K1": ("ecdsa-secp256k1", {_SIGN: ("ECDSA_SHA_256",)}),
     **{
         f"RSA_{bits}": (f"rsa-{bits}", {_ENCRYPT: _RSA_ENCRYPTION, _SIGN: _RSA_SIGNING})
         for bits in (2048, 3072, 4096)

@@ -209,7 +209,9 @@ class TransitService:
     # -- keys
     def _new_key(self, name: str, doc: Mapping[str, Any]) -> NamedKey:
         key_type = doc.get("type") or "aes256-gcm96"
-        if not isinstance(key_type, str) or key_type not in KEY_TYPES:
+        if not isinstance(key_type, str) or not (
+            key_type in KEY_TYPES and KEY_TYPES[key_type].transit
+        ):
             raise BadRequest(f"unknown key type {key_type}")
         if _settings_bool(doc, "convergent_encryption"):
             raise BadRequest(

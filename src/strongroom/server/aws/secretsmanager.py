@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import partial, wraps
 from typing import Any
 
-from strongroom.errors import AccessDenied, NotFound, SecretDeleted
+from strongroom.errors import AccessDenied, BadRequest, NotFound, SecretDeleted
 from strongroom.password_generation import CLASSES, PasswordPolicy, generate_password
 from strongroom.server.aws.wire import AwsError, blob, integer, region_of, string
 from strongroom.server.routes import Answer, Call, Route
@@ -654,12 +654,15 @@ def get_random_password(call: Call) -> Answer:
             "InvalidParameterException", "The password would have no characters to choose from."
         )
     exclude = string(doc, "ExcludeCharacters", max_len=4096) or ""
-    policy = PasswordPolicy(
-        32 if length is None else length,
-        tuple(c for c in classes if c in CLASSES),
-        exclude,
-        doc.get("RequireEachIncludedType", True) is not False,
-    )
+    try:
+        policy = PasswordPolicy(
+            32 if length is None else length,
+            tuple(c for c in classes if c in CLASSES),
+            exclude,
+            doc.get("RequireEachIncludedType", True) is not False,
+        )
+    except BadRequest as exc:  # in Secrets Manager's words
+        raise AwsError("InvalidParameterException", exc.message) from None
     return Answer({"RandomPassword": generate_password(policy)})
 
 
