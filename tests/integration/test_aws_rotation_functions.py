@@ -5,7 +5,9 @@ schedules (rate and cron expressions)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import secrets
 import subprocess
 import sys
@@ -25,6 +27,11 @@ from tests.helpers import AWS_DEV_KEY, StrongroomServer, aws_client
 from tests.helpers import aws_outcome as _code
 
 REGION = "us-west-2"
+_EXAMPLE_PATH = Path(__file__).parents[2] / "examples" / "aws_rotation_function.py"
+_spec = importlib.util.spec_from_file_location("aws_rotation_function", _EXAMPLE_PATH)
+assert _spec is not None and _spec.loader is not None
+EXAMPLE = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(EXAMPLE)
 ROOT = {"Authorization": "Bearer fn-root"}
 SIGNING_KEY = secrets.token_hex(32)
 
@@ -34,10 +41,10 @@ def _function_arn(name: str) -> str:
 
 
 class RotationFunction:
-    """A rotation function behind a webhook, written as AWS's rotation template writes one:
-    it checks the secret's stages, puts AWSPENDING in createSecret, proves it in testSecret and
-    moves AWSCURRENT in finishSecret unless it is there already. ``fail_at`` answers that
-    step with a 400; ``skip_create`` leaves createSecret without a new value."""
+    """The example's rotation function (examples/aws_rotation_function.py, written as AWS's
+    rotation template writes one) behind a webhook in this process, with faults to inject:
+    ``fail_at`` answers that step with a 400; ``skip_create`` leaves createSecret without a new
+    value."""
 
     def __init__(self, endpoint: str) -> None:
         self.sm = aws_client("secretsmanager", endpoint, REGION, AWS_DEV_KEY)
@@ -79,46 +86,9 @@ class RotationFunction:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def handle(self, event: dict[str, Any]) -> None:
-        arn, token, step = event["SecretId"], event["ClientRequestToken"], event["Step"]
-        metadata = self.sm.describe_secret(SecretId=arn)
-        if not metadata["RotationEnabled"]:
-            raise ValueError("rotation is not enabled")
-        versions = metadata["VersionIdsToStages"]
-        if token not in versions:
-            raise ValueError("the token has no stage for rotation")
-        if "AWSCURRENT" in versions[token]:
-            return  # already current: nothing to do
-        if "AWSPENDING" not in versions[token]:
-            raise ValueError("the token is not AWSPENDING")
-        if step == "createSecret":
-            self.sm.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")
-            try:
-                self.sm.get_secret_value(SecretId=arn, VersionId=token, VersionStage="AWSPENDING")
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] != "ResourceNotFoundException":
-                    raise
-                if self.skip_create:
-                    return
-                password = self.sm.get_random_password(ExcludePunctuation=True)["RandomPassword"]
-                self.sm.put_secret_value(
-                    SecretId=arn,
-                    ClientRequestToken=token,
-                    SecretString=json.dumps({"password": password}),
-                    VersionStages=["AWSPENDING"],
-                )
-        elif step == "testSecret":
-            pending = self.sm.get_secret_value(
-                SecretId=arn, VersionId=token, VersionStage="AWSPENDING"
-            )
-            assert "password" in json.loads(pending["SecretString"])
-        elif step == "finishSecret":
-            current = next(v for v, s in versions.items() if "AWSCURRENT" in s)
-            self.sm.update_secret_version_stage(
-                SecretId=arn,
-                VersionStage="AWSCURRENT",
-                MoveToVersionId=token,
-                RemoveFromVersionId=current,
-            )
+        if self.skip_create and event["Step"] == "createSecret":
+            return  # answers 2xx, having put nothing
+        EXAMPLE.handle(self.sm, event)
 
     def close(self) -> None:
         self.server.shutdown()
@@ -342,3 +312,68 @@ def test_rotation_schedules(server: StrongroomServer) -> None:
             == "InvalidParameterException"
         ), rules
     assert sm.describe_secret(SecretId=name)["RotationRules"] == {"AutomaticallyAfterDays": 7}
+
+
+def test_the_example_rotation_function_as_a_process(server: StrongroomServer) -> None:
+    """examples/aws_rotation_function.py as an operator runs it: its own process, boto3 pointed
+    at strongroom, registered with the CLI, called by RotateSecret."""
+    from tests.helpers import free_port
+
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STRONGROOM_"))},
+        "AWS_ENDPOINT_URL": server.addr,
+        "AWS_ACCESS_KEY_ID": AWS_DEV_KEY[0],
+        "AWS_SECRET_ACCESS_KEY": AWS_DEV_KEY[1],
+        "AWS_DEFAULT_REGION": REGION,
+        "ROTATION_SIGNING_KEY": SIGNING_KEY,
+    }
+    function = subprocess.Popen(
+        [sys.executable, str(_EXAMPLE_PATH), "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert function.stdout is not None
+        assert function.stdout.readline().startswith("rotation function on")
+        name = f"example-{secrets.token_hex(3)}"
+        cli_env = {
+            "STRONGROOM_ADDR": server.addr,
+            "STRONGROOM_TOKEN": "fn-root",
+            "PATH": "/usr/bin",
+        }
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "strongroom",
+                "aws-lambda",
+                "create",
+                name,
+                "--url",
+                f"http://127.0.0.1:{port}/",
+                "--signing-secret",
+                "secret/ops/rotation-hmac",
+            ],
+            env=cli_env,
+            check=True,
+            capture_output=True,
+        )
+        sm = aws_client("secretsmanager", server.addr, REGION, AWS_DEV_KEY)
+        secret = f"example/{secrets.token_hex(4)}"
+        sm.create_secret(Name=secret, SecretString='{"username": "app", "password": "old"}')
+        rotated = sm.rotate_secret(SecretId=secret, RotationLambdaARN=_function_arn(name))
+        current = sm.get_secret_value(SecretId=secret)
+        assert current["VersionId"] == rotated["VersionId"]
+        value = json.loads(current["SecretString"])
+        assert value["username"] == "app" and value["password"] != "old"
+        # a request not signed with the key is refused, and changes nothing
+        event = {"Step": "finishSecret", "SecretId": current["ARN"], "ClientRequestToken": "x"}
+        forged = httpx.post(f"http://127.0.0.1:{port}/", json=event)
+        assert forged.status_code == 401
+    finally:
+        function.terminate()
+        function.wait(timeout=30)
+        if function.stdout is not None:
+            function.stdout.close()
