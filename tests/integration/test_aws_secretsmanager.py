@@ -115,6 +115,11 @@ def test_delete_restore_tags_list_and_batch(sm: Any) -> None:
     sm.tag_resource(SecretId=names[0], Tags=[{"Key": "env", "Value": "prod"}])
     sm.untag_resource(SecretId=names[0], TagKeys=["team"])
     assert sm.describe_secret(SecretId=names[0])["Tags"] == [{"Key": "env", "Value": "prod"}]
+    sm.untag_resource(SecretId=names[0], TagKeys=["env"])
+    assert sm.describe_secret(SecretId=names[0])["Tags"] == []  # once tagged: [], as AWS
+    untagged = _name("plain")
+    sm.create_secret(Name=untagged, SecretString="v")
+    assert "Tags" not in sm.describe_secret(SecretId=untagged)  # never tagged: left out
     batch = sm.batch_get_secret_value(SecretIdList=[names[0], names[1], _name("nope")])
     assert sorted(v["SecretString"] for v in batch["SecretValues"]) == ["v0", "v1"]
     assert [e["ErrorCode"] for e in batch["Errors"]] == ["ResourceNotFoundException"]

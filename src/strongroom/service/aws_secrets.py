@@ -154,6 +154,7 @@ class SmSecret:
     rotation_schedule: str = ""  # ScheduleExpression, as given: rate(…) or cron(…)
     rotation_duration: str = ""  # Duration, as given (shown; a rotation runs at its start)
     rotation_cancelled: bool = False  # shown as RotationEnabled false, as AWS shows it
+    tagged: bool = False  # ever tagged: Tags is shown, [] once the last tag is removed, as AWS
     # custom stages that are no strongroom label ("Blue", "current"): stage -> version
     custom_stages: dict[str, int] = field(default_factory=dict)
 
@@ -591,6 +592,7 @@ class SecretsManagerService:
             kms_key_id,
             dict(tags or {}),
             last_changed=now,
+            tagged=bool(tags),
         )
         if not self._store.replace_record(RECORD_KIND, f"{region}/{checked}", None, found.encode()):
             raise SecretsManagerError(
@@ -1141,6 +1143,7 @@ class SecretsManagerService:
         record = self._metadata_check(identity, region, name, "TagResource", "update")
         found = self._load(region, name, record=record)
         found.tags = {**found.tags, **tags}
+        found.tagged = True
         if len(found.tags) > 50:
             raise SecretsManagerError("LimitExceededException", "A secret has at most 50 tags.")
         self._save(found)
@@ -1150,6 +1153,7 @@ class SecretsManagerService:
         record = self._metadata_check(identity, region, name, "UntagResource", "update")
         found = self._load(region, name, record=record)
         found.tags = {k: v for k, v in found.tags.items() if k not in names}
+        found.tagged = True
         self._save(found)
 
 

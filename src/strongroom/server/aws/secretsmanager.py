@@ -101,7 +101,7 @@ def _entry(service: SecretsManagerService, found: SmSecret, call: Call) -> dict[
     # AWS leaves out what is empty or off
     if found.description:
         doc["Description"] = found.description
-    if found.tags:
+    if found.tags or found.tagged:
         doc["Tags"] = _tag_list(found.tags)
     if found.rotation_enabled or found.rotation_cancelled:
         doc["RotationEnabled"] = found.rotation_enabled
