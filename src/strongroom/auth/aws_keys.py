@@ -22,7 +22,14 @@ from strongroom.errors import BadRequest, NotFound
 from strongroom.policy.store import PolicyStore
 from strongroom.store.protocol import Store
 
-__all__ = ["ACCESS_KEY_KIND", "CACHE_SECONDS", "AccessKey", "AccessKeyRegistry", "principal_of"]
+__all__ = [
+    "ACCESS_KEY_KIND",
+    "CACHE_SECONDS",
+    "AccessKey",
+    "AccessKeyRegistry",
+    "principal_arn",
+    "principal_of",
+]
 
 ACCESS_KEY_KIND = "aws-access-key"
 CACHE_SECONDS = 1.0
@@ -170,3 +177,11 @@ def principal_of(key: AccessKey) -> str:
     if _DISPLAY_NAME.fullmatch(key.display_name):
         return f"user/{key.display_name}"
     return f"user/{key.access_key_id}"
+
+
+def principal_arn(identity: Identity, account: str) -> str:
+    """The caller as AWS policy documents name it (``Identity.principal``); an identity from
+    elsewhere than an access key matches only ``*``."""
+    if identity.principal:
+        return f"arn:aws:iam::{account}:{identity.principal}"
+    return f"strongroom:{identity.name}"

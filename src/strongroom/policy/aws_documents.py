@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -38,6 +38,7 @@ from strongroom.errors import BadRequest
 __all__ = [
     "MAX_STRING",
     "Decision",
+    "DocumentCache",
     "PolicyDocument",
     "PolicyDocumentError",
     "PolicyRequest",
@@ -253,6 +254,25 @@ class PolicyDocument:
             and not any(c.key in narrowing and not c.negated for c in s.conditions)
             for s in self.statements
         )
+
+
+class DocumentCache:
+    """Parsed documents by their text, so a request evaluates a stored policy without parsing
+    it again; at most ``size`` of them (emptied when full)."""
+
+    def __init__(self, parse: Callable[[str], PolicyDocument], size: int = 256) -> None:
+        self._parse = parse
+        self._size = size
+        self._documents: dict[str, PolicyDocument] = {}
+
+    def get(self, text: str) -> PolicyDocument:
+        document = self._documents.get(text)
+        if document is None:
+            document = self._parse(text)
+            if len(self._documents) >= self._size:
+                self._documents.clear()
+            self._documents[text] = document
+        return document
 
 
 def _strings(value: object, element: str) -> tuple[str, ...]:

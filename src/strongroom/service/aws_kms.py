@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from strongroom.auth import Identity
+from strongroom.auth.aws_keys import principal_arn
 from strongroom.clock import Clock
 from strongroom.crypto.context import Context
 from strongroom.crypto.kms_blob import open_blob, parse_blob, seal_blob
@@ -51,6 +52,7 @@ from strongroom.errors import AccessDenied, BadRequest, DecryptionError
 from strongroom.keys import Keyrings
 from strongroom.policy.aws_documents import (
     Decision,
+    DocumentCache,
     PolicyDocument,
     PolicyDocumentError,
     PolicyRequest,
@@ -96,7 +98,6 @@ CONDITION_KEYS = (
     "kms:EncryptionContextKeys",
     "aws:ResourceTag/",
 )
-_DOCUMENT_CACHE = 256
 _DAY = 86_400.0
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")
 _ALIAS = re.compile(r"^alias/[a-zA-Z0-9/_-]{1,250}$")
@@ -265,7 +266,7 @@ class KmsService:
         self._clock = clock
         self._account = account
         self._ensure_namespace = ensure_namespace
-        self._documents: dict[str, PolicyDocument] = {}
+        self._documents = DocumentCache(parse_key_policy)
 
     @property
     def account(self) -> str:
@@ -339,7 +340,7 @@ class KmsService:
         verdict = Decision.ACCOUNT  # the default key policy's
         if found is not None and found.policy:
             request = self._policy_request(identity, found, action, context or {})
-            verdict = self._document(found.policy).decide(request)
+            verdict = self._documents.get(found.policy).decide(request)
         if verdict in (Decision.DENY, Decision.NONE) or (
             verdict is Decision.ACCOUNT and not identity.allows(capability, path)
         ):
@@ -349,7 +350,7 @@ class KmsService:
     def _policy_request(
         self, identity: Identity, key: KmsKey, action: str, context: Context
     ) -> PolicyRequest:
-        principal = self.principal_arn(identity)
+        principal = principal_arn(identity, self._account())
         facts = {
             "aws:principalarn": (principal,),
             "aws:principalaccount": (key.account,),
@@ -359,22 +360,6 @@ class KmsService:
             **{f"aws:resourcetag/{k.lower()}": (v,) for k, v in key.tags.items()},
         }
         return PolicyRequest(principal, key.account, f"kms:{action}", key.arn, facts)
-
-    def principal_arn(self, identity: Identity) -> str:
-        """The caller as key policies name it (``Identity.principal``); an identity from
-        elsewhere matches only ``*``."""
-        if identity.principal:
-            return f"arn:aws:iam::{self._account()}:{identity.principal}"
-        return f"strongroom:{identity.name}"
-
-    def _document(self, text: str) -> PolicyDocument:
-        document = self._documents.get(text)
-        if document is None:
-            document = parse_key_policy(text)
-            if len(self._documents) >= _DOCUMENT_CACHE:
-                self._documents.clear()
-            self._documents[text] = document
-        return document
 
     def _load(self, region: str, key_id: str) -> KmsKey:
         raw = self._store.get_record(KEY_KIND, f"{region}/{key_id}")

@@ -32,11 +32,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from strongroom.auth import Identity
+from strongroom.auth.aws_keys import principal_arn
 from strongroom.clock import Clock
 from strongroom.errors import AccessDenied, BadRequest, NotFound, SecretDeleted
 from strongroom.paths import check_path
 from strongroom.policy.aws_documents import (
     Decision,
+    DocumentCache,
     PolicyDocument,
     PolicyDocumentError,
     PolicyRequest,
@@ -76,7 +78,6 @@ CONDITION_KEYS = (
     "secretsmanager:ResourceTag/",
     "aws:ResourceTag/",
 )
-_DOCUMENT_CACHE = 256
 _NAME = re.compile(r"^[A-Za-z0-9/_+=.@!-]{1,512}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9-]{32,64}$")
 _DAY = 86_400.0
@@ -258,7 +259,7 @@ class SecretsManagerService:
         self._ensure_namespace = ensure_namespace
         self._rotations = rotations
         self._lambda_functions = lambda_functions
-        self._documents: dict[str, PolicyDocument] = {}
+        self._documents = DocumentCache(self.parse_policy)
 
     # -- names
     def _check_name(self, name: object) -> str:
@@ -375,7 +376,7 @@ class SecretsManagerService:
         verdict = Decision.NONE
         if found is not None and found.resource_policy:
             request = self._policy_request(identity, found, action, context or {})
-            verdict = self._document(found.resource_policy).decide(request)
+            verdict = self._documents.get(found.resource_policy).decide(request)
         if verdict is Decision.DENY or not (allowed or verdict is Decision.ALLOW):
             raise AccessDenied(f"permission denied: {denied}")
         return found
@@ -383,7 +384,7 @@ class SecretsManagerService:
     def _policy_request(
         self, identity: Identity, found: SmSecret, action: str, context: Mapping[str, str]
     ) -> PolicyRequest:
-        principal = self.principal_arn(identity)
+        principal = principal_arn(identity, self._account())
         facts = {
             "aws:principalarn": (principal,),
             "aws:principalaccount": (found.account,),
@@ -394,22 +395,6 @@ class SecretsManagerService:
             facts[f"aws:resourcetag/{tag.lower()}"] = (value,)
             facts[f"secretsmanager:resourcetag/{tag.lower()}"] = (value,)
         return PolicyRequest(principal, found.account, f"secretsmanager:{action}", found.arn, facts)
-
-    def principal_arn(self, identity: Identity) -> str:
-        """The caller as policy documents name it (``Identity.principal``); an identity from
-        elsewhere matches only ``*``."""
-        if identity.principal:
-            return f"arn:aws:iam::{self._account()}:{identity.principal}"
-        return f"strongroom:{identity.name}"
-
-    def _document(self, text: str) -> PolicyDocument:
-        document = self._documents.get(text)
-        if document is None:
-            document = self.parse_policy(text)
-            if len(self._documents) >= _DOCUMENT_CACHE:
-                self._documents.clear()
-            self._documents[text] = document
-        return document
 
     @staticmethod
     def parse_policy(text: object) -> PolicyDocument:
