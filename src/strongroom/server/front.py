@@ -17,6 +17,7 @@ Every request is counted by surface, operation and status, with its latency."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -33,6 +34,7 @@ from strongroom.errors import (
     AuditUnavailable,
     BadRequest,
     PayloadTooLarge,
+    RateLimited,
     Sealed,
     StrongroomError,
     Unauthenticated,
@@ -42,9 +44,22 @@ from strongroom.server.node import Node
 from strongroom.server.routes import Call, MethodNotAllowed, NeedsThread, Route, RouteNotFound
 from strongroom.server.surface import Rendered, Surface
 
-__all__ = ["Front", "MethodNotAllowed", "RouteNotFound", "client_address", "new_request_id"]
+__all__ = [
+    "MAX_UNVERIFIED_BODIES",
+    "UNVERIFIED_BODY_WAIT",
+    "Front",
+    "MethodNotAllowed",
+    "RouteNotFound",
+    "client_address",
+    "new_request_id",
+]
 
 log = logging.getLogger("strongroom.server")
+
+# Bodies read at once before their signature is checked (SigV4), and how long a request waits
+# for a turn before it is told to retry: 64 MiB at most at the default body limit.
+MAX_UNVERIFIED_BODIES = 64
+UNVERIFIED_BODY_WAIT = 5.0
 
 # Percent-encoded '/', '\', '.' and NUL: a segment must not hide a separator or a dot segment.
 _ENCODED_SEPARATORS = (b"%2f", b"%5c", b"%2e", b"%00")
@@ -94,6 +109,7 @@ class Front:
         self.node = node
         self.surfaces = tuple(surfaces)
         self._trail = AuditTrail(node.clock, node.settings.limits.max_json_depth)
+        self._unverified = asyncio.Semaphore(MAX_UNVERIFIED_BODIES)
 
     # -- ASGI
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -179,14 +195,19 @@ class Front:
             )
         body = b""
         refused: StrongroomError | None = None
-        if surface.signs_body and claimed:
-            try:
-                read = await self._read_body(receive, runtime.settings.limits.max_body_bytes)
-            except PayloadTooLarge as exc:
-                refused, read = exc, b""
-            if read is None:
-                return 499
-            body = scope["strongroom.body"] = read
+        signs_body = surface.signs_body is not None and claimed
+        if signs_body:
+            refused = self._refusal_before_body(surface, scope)
+            if refused is None:
+                try:
+                    read = await self._read_unverified_body(
+                        receive, runtime.settings.limits.max_body_bytes
+                    )
+                except (PayloadTooLarge, RateLimited) as exc:
+                    refused, read = exc, b""
+                if read is None:
+                    return 499
+                body = scope["strongroom.body"] = read
         # A path of a surface's own gets no 404 before authentication: no route is an oracle.
         credential: str | None = None
         identity: Identity | None = None
@@ -200,7 +221,7 @@ class Front:
                 if other_method
                 else RouteNotFound(scope["method"], scope["path"], _below_prefix(scope["path"]))
             )
-        if refused is None and not (surface.signs_body and claimed):
+        if refused is None and not signs_body:
             try:
                 read = await self._read_body(receive, runtime.settings.limits.max_body_bytes)
             except PayloadTooLarge as exc:
@@ -266,6 +287,33 @@ class Front:
             return 499
         call = self._call(scope, params, body, request_id, None)
         return await self._send(scope, send, (await self._answer(surface, route, call, None))[0])
+
+    def _refusal_before_body(self, surface: Surface, scope: Scope) -> StrongroomError | None:
+        """For a surface whose signature covers the body: a request that cannot authenticate is
+        refused, and charged to its address's budget, before a byte of its body is read."""
+        assert surface.signs_body is not None
+        refusal = surface.signs_body(scope)
+        if refusal is not None:
+            try:
+                self.node.limiter.hit(client_address(scope))
+            except RateLimited as exc:
+                return exc
+        return refusal
+
+    async def _read_unverified_body(self, receive: Receive, limit: int) -> bytes | None:
+        """A body read before its signature is checked: at most MAX_UNVERIFIED_BODIES at once
+        (each within the body limit and the protocol's body timeout), so many connections cannot
+        make the server hold many bodies nobody has proved the right to send."""
+        try:
+            await asyncio.wait_for(self._unverified.acquire(), UNVERIFIED_BODY_WAIT)
+        except TimeoutError:
+            raise RateLimited(
+                "too many request bodies are waiting for their signature to be checked; retry"
+            ) from None
+        try:
+            return await self._read_body(receive, limit)
+        finally:
+            self._unverified.release()
 
     def _gate(
         self, surface: Surface, route: Route | None, scope: Scope, claimed: bool

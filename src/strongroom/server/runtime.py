@@ -175,7 +175,7 @@ class Runtime:
             userpass=runtime.userpass,
             rotation=rotation,
             transit=transit,
-            auth_methods=AuthMethodService(runtime.approle, runtime.userpass),
+            auth_methods=AuthMethodService(runtime.approle, runtime.userpass, tokens),
             wrapping=WrappingService(store, tokens, clock),
             aws_kms=aws_kms,
             aws_ssm=SsmService(

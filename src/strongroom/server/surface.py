@@ -38,9 +38,12 @@ class Surface:
     # The request's path as this surface routes it (AWS: POST / with X-Amz-Target: kms.Encrypt
     # routes as /kms.Encrypt); None: as sent.
     path: Callable[[Scope], str] | None = None
-    # Its authenticators need the body (SigV4 signs it): read first, within the body limit, and
-    # handed to them as scope["strongroom.body"].
-    signs_body: bool = False
+    # Set when its authenticators need the body (SigV4 signs it): this check runs first, on the
+    # request without its body, and returns the refusal for a request that cannot authenticate
+    # (no signature, a malformed one, an unknown key); only a request it passes has its body read
+    # (bounded in size and in how many are read at once) and handed to the authenticators as
+    # scope["strongroom.body"].
+    signs_body: Callable[[Scope], StrongroomError | None] | None = None
     router: Router = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -363,14 +363,14 @@ class SecretsManagerService:
         name: str,
         action: str,
         allowed: bool,
-        denied: str,
         context: Mapping[str, str] | None = None,
     ) -> SmSecret | None:
         """Strongroom's own check (``allowed``) combined with the secret's resource policy as AWS
         combines an identity's policies with a resource's: a ``Deny`` there refuses, an ``Allow``
         naming the caller grants, else ``allowed`` decides. Returns the record it read, so the
-        operation reads it once. A refusal has the same words (``denied``) whether the secret
-        exists or not, and whatever refused it."""
+        operation reads it once. A refusal has the same words whether the secret
+        exists or not, and whatever refused it; they name the action, never the secret's resolved
+        name (a name resolved from an ARN's suffix would tell whether the suffix was right)."""
         raw = self._store.get_record(RECORD_KIND, f"{region}/{name}")
         found = SmSecret.decode(raw) if raw is not None else None
         verdict = Decision.NONE
@@ -378,7 +378,10 @@ class SecretsManagerService:
             request = self._policy_request(identity, found, action, context or {})
             verdict = self._documents.get(found.resource_policy).decide(request)
         if verdict is Decision.DENY or not (allowed or verdict is Decision.ALLOW):
-            raise AccessDenied(f"permission denied: {denied}")
+            raise AccessDenied(
+                f"permission denied: secretsmanager:{action} on this secret "
+                "(docs/compat-aws.md lists the capability each action needs)"
+            )
         return found
 
     def _policy_request(
@@ -413,7 +416,7 @@ class SecretsManagerService:
     ) -> SmSecret | None:
         path = self._path(region, METADATA, name)
         allowed = identity.allows(capability, path)
-        return self._authorize(identity, region, name, action, allowed, f"{capability} on {path!r}")
+        return self._authorize(identity, region, name, action, allowed)
 
     # -- resource policies
     def get_resource_policy(self, identity: Identity, region: str, secret_id: object) -> SmSecret:
@@ -615,7 +618,6 @@ class SecretsManagerService:
             name,
             "GetSecretValue",
             identity.allows("read", path),
-            f"read on {path!r}",
             {k: v for k, v in asked.items() if v is not None},
         )
         found = self._load(region, name, record=record, before_write=before_write)
@@ -725,7 +727,6 @@ class SecretsManagerService:
             name,
             "PutSecretValue",
             self._may_write(identity, region, name),
-            f"update on {self._path(region, DATA, name)!r}",
         )
         found = self._load(region, name, record=record)
         self._ensure_labels(found)
@@ -798,10 +799,7 @@ class SecretsManagerService:
         allowed = identity.allows("update", metadata) and (
             value is None or self._may_write(identity, region, name)
         )
-        denied = f"update on {metadata!r}" + (
-            "" if value is None else f" and {self._path(region, DATA, name)!r}"
-        )
-        record = self._authorize(identity, region, name, "UpdateSecret", allowed, denied)
+        record = self._authorize(identity, region, name, "UpdateSecret", allowed)
         found = self._load(region, name, record=record)
         if description is not None:
             if not isinstance(description, str) or len(description) > 2048:
@@ -1100,9 +1098,7 @@ class SecretsManagerService:
         """``update`` on the secret's rotation (the engine checks the rest), before any look-up;
         a resource policy may deny it, and cannot grant it."""
         path = f"sys/rotation/{secrets_namespace(region)}/{name}"
-        return self._authorize(
-            identity, region, name, action, identity.allows("update", path), f"update on {path!r}"
-        )
+        return self._authorize(identity, region, name, action, identity.allows("update", path))
 
     def rotation_dates(
         self, identity: Identity, found: SmSecret

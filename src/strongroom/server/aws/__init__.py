@@ -12,7 +12,7 @@ from strongroom.auth.aws_keys import AccessKeyRegistry
 from strongroom.server.aws.kms import KMS_ROUTES
 from strongroom.server.aws.secretsmanager import SECRETS_MANAGER_ROUTES
 from strongroom.server.aws.ssm import SSM_ROUTES
-from strongroom.server.aws.wire import SigV4, render, render_error
+from strongroom.server.aws.wire import SigV4, render, render_error, target_of
 from strongroom.server.surface import Surface
 
 __all__ = ["AWS_ROUTES", "aws_surface"]
@@ -20,31 +20,29 @@ __all__ = ["AWS_ROUTES", "aws_surface"]
 AWS_ROUTES = (*KMS_ROUTES, *SECRETS_MANAGER_ROUTES, *SSM_ROUTES)
 
 
-def _target(scope: Mapping[str, Any]) -> str | None:
-    for name, value in scope["headers"]:
-        if name == b"x-amz-target":
-            return str(value.decode("latin-1"))
-    return None
-
-
 def _claims(scope: Mapping[str, Any]) -> bool:
-    return scope["path"] == "/" and scope["method"] == "POST" and _target(scope) is not None
+    return (
+        scope["path"] == "/"
+        and scope["method"] == "POST"
+        and target_of(scope["headers"]) is not None
+    )
 
 
 def _route_path(scope: Mapping[str, Any]) -> str:
     """``X-Amz-Target: TrentService.Encrypt`` routes as ``/TrentService.Encrypt``."""
-    target = _target(scope) or ""
+    target = target_of(scope["headers"]) or ""
     return "/" + target if target.isascii() and target.isprintable() and "/" not in target else "/-"
 
 
 def aws_surface(registry: Callable[[], AccessKeyRegistry]) -> Surface:
+    sigv4 = SigV4(registry)
     return Surface(
         name="aws",
         claims=_claims,
         routes=AWS_ROUTES,
         render=render,
         render_error=render_error,
-        authenticators=(SigV4(registry),),
+        authenticators=(sigv4,),
         path=_route_path,
-        signs_body=True,
+        signs_body=sigv4.refusal_before_body,
     )

@@ -1,19 +1,36 @@
 """AWS Signature Version 4, verified: the header form (``Authorization: AWS4-HMAC-SHA256 …``) and
 the presigned form (``X-Amz-Signature`` in the query), for the JSON services (KMS, Secrets
-Manager, SSM). The payload is always signed: ``UNSIGNED-PAYLOAD`` is refused, as these services
-refuse it. Each failure is AWS's own code and words (``SignatureError``)."""
+Manager, SSM). Each failure is AWS's own code and words (``SignatureError``).
+
+A request is parsed once (``parse``) into a ``Claim``, and that one claim both names the key the
+signature is checked with and the identity the request acts as: no second reading of the header
+can disagree with the first. The parse is strict where botocore's signer is regular: one
+Authorization header and exactly its three fields, no repeated query parameter or meaningful
+header, every header the server reads signed (``host``, ``x-amz-date``, and ``content-type``,
+``x-amz-target``, ``x-amz-content-sha256`` where sent), a real region name, and the scope's
+service must be the endpoint's. The payload is always signed: ``UNSIGNED-PAYLOAD`` is refused,
+as these services refuse it."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, quote
 
-__all__ = ["MAX_PRESIGNED_SECONDS", "MAX_SKEW", "SignatureError", "Signed", "verify"]
+__all__ = [
+    "MAX_PRESIGNED_SECONDS",
+    "MAX_SKEW",
+    "Claim",
+    "SignatureError",
+    "Signed",
+    "is_region",
+    "parse",
+    "verify",
+]
 
 MAX_SKEW = timedelta(minutes=5)
 MAX_PRESIGNED_SECONDS = 7 * 24 * 3600
@@ -22,6 +39,20 @@ _DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 _MAX_AUTHORIZATION = 4096
 _AMZ_DATE = re.compile(r"[0-9]{8}T[0-9]{6}Z")
 _SIGNATURE = re.compile(r"[0-9a-f]{64}")
+_ACCESS_KEY_ID = re.compile(r"[A-Za-z0-9_+=.@-]{1,128}")
+# AWS's region names, the union of botocore's partition patterns (endpoints.json): a partition
+# prefix, its optional sub-partition, a direction, a number. No service's name can start one, so
+# no region string reaches another service's namespace (aws-<region>, aws-ssm-<region>, ...).
+_REGION = re.compile(
+    r"(?:us|eu|ap|sa|ca|me|af|il|mx|cn|eusc)(?:-gov|-iso[bef]?|-de)?-[a-z]+-[0-9]{1,2}"
+)
+_HEADER_FIELDS = ("Credential", "SignedHeaders", "Signature")
+_PRESIGN_PARAMS = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders")
+# Headers the server reads a meaning from: sent twice, the signed value and the read one differ.
+_SINGLE_HEADERS = frozenset(
+    {"authorization", "host", "content-type", "x-amz-date", "x-amz-target"}
+    | {"x-amz-content-sha256", "x-amz-security-token"}
+)
 _SIGNING_KEY_ENTRIES = 1024
 _SIGNING_KEYS: dict[tuple[str, str, str, str], bytes] = {}
 
@@ -44,40 +75,79 @@ class Signed:
 
 
 @dataclass(frozen=True)
-class _Claim:
+class Claim:
+    """One request's signature as sent, parsed once: who it says signed, and over what."""
+
     access_key_id: str
     date: str  # YYYYMMDD of the scope
     region: str
     service: str
     signed_headers: tuple[str, ...]
-    signature: str
+    signature: str = field(repr=False)
     amz_date: str
     expires: int | None  # presigned only
+    headers: dict[str, list[str]] = field(repr=False)
+    params: list[tuple[str, str]] = field(repr=False)
+
+
+def is_region(name: str) -> bool:
+    return _REGION.fullmatch(name) is not None
+
+
+def parse(query: str, raw_headers: Sequence[tuple[bytes, bytes]]) -> Claim:
+    """The request's signature claim; raises SignatureError for anything a signer would not send."""
+    headers: dict[str, list[str]] = {}
+    for name, value in raw_headers:  # ASGI servers give lower-case names
+        headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
+    repeated = sorted(n for n in _SINGLE_HEADERS if len(headers.get(n, ())) > 1)
+    if repeated:
+        raise _incomplete(f"The {repeated[0]} header must be sent once.")
+    params = parse_qsl(query, keep_blank_values=True) if query else []
+    names = [k for k, _ in params]
+    if len(set(names)) != len(names):
+        raise _incomplete("A query parameter must be sent once.")
+    authorization = headers.get("authorization", [""])[0]
+    presigned = "X-Amz-Signature" in names or "X-Amz-Algorithm" in names
+    if authorization and presigned:
+        raise _incomplete(
+            "Only one authentication mechanism is allowed: the Authorization header or the "
+            "X-Amz-Signature query parameter."
+        )
+    if authorization:
+        claim = _header_claim(authorization, headers, params)
+    elif presigned:
+        claim = _presigned_claim(headers, params)
+    else:
+        raise SignatureError("MissingAuthenticationTokenException", "Missing Authentication Token")
+    _check_signed_headers(claim)
+    return claim
 
 
 def verify(
+    claim: Claim,
+    *,
     method: str,
     path: str,
-    query: str,
-    headers: Sequence[tuple[bytes, bytes]],
     body: bytes,
+    service: str,
     secret_of: Callable[[str], str | None],
     now: datetime,
 ) -> Signed:
-    """The request's signature, checked; raises SignatureError. ``secret_of(access_key_id)`` is
-    the secret key of an access key strongroom issued (None: no such key)."""
-    by_name: dict[str, list[str]] = {}
-    for name, value in headers:  # ASGI servers give lower-case names
-        by_name.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
-    params = parse_qsl(query, keep_blank_values=True) if query else []
-    claim = _claim(by_name, dict(params))
+    """``claim`` checked over the request and its body, for an endpoint of ``service``; raises
+    SignatureError. ``secret_of(access_key_id)`` is the secret key of an access key strongroom
+    issued (None: no such key)."""
+    if claim.service != service:
+        raise SignatureError(
+            "InvalidSignatureException",
+            f"Credential should be scoped to correct service: '{service}'.",
+        )
     _check_time(claim, now)
     secret = secret_of(claim.access_key_id)
     if secret is None:
         raise SignatureError(
             "UnrecognizedClientException", "The security token included in the request is invalid."
         )
-    payload = by_name.get("x-amz-content-sha256", [""])[0]
+    payload = claim.headers.get("x-amz-content-sha256", [""])[0]
     body_hash = _sha256(body)
     if payload == "UNSIGNED-PAYLOAD" or (payload and payload != body_hash):
         raise SignatureError(
@@ -88,8 +158,8 @@ def verify(
         [
             method,
             _canonical_path(path),
-            _canonical_query(params, presigned=claim.expires is not None),
-            "".join(f"{h}:{_trimmed(by_name.get(h, []))}\n" for h in claim.signed_headers),
+            _canonical_query(claim.params, presigned=claim.expires is not None),
+            "".join(f"{h}:{_trimmed(claim.headers.get(h, []))}\n" for h in claim.signed_headers),
             ";".join(claim.signed_headers),
             body_hash,
         ]
@@ -108,16 +178,9 @@ def verify(
     return Signed(claim.access_key_id, claim.region, claim.service)
 
 
-def _claim(headers: Mapping[str, list[str]], params: Mapping[str, str]) -> _Claim:
-    authorization = headers.get("authorization", [""])[0]
-    if authorization:
-        return _header_claim(authorization, headers)
-    if "X-Amz-Signature" in params:
-        return _presigned_claim(params)
-    raise SignatureError("MissingAuthenticationTokenException", "Missing Authentication Token")
-
-
-def _header_claim(authorization: str, headers: Mapping[str, list[str]]) -> _Claim:
+def _header_claim(
+    authorization: str, headers: dict[str, list[str]], params: list[tuple[str, str]]
+) -> Claim:
     if len(authorization) > _MAX_AUTHORIZATION:
         raise _incomplete("Authorization header is too long.")
     algorithm, _, rest = authorization.partition(" ")
@@ -126,9 +189,15 @@ def _header_claim(authorization: str, headers: Mapping[str, list[str]]) -> _Clai
     fields: dict[str, str] = {}
     for part in rest.split(","):
         name, equals, value = part.strip().partition("=")
-        if equals:
-            fields[name] = value
-    missing = [n for n in ("Credential", "SignedHeaders", "Signature") if n not in fields]
+        if name in fields:
+            raise _incomplete(f"Authorization header has '{name}' more than once.")
+        if name not in _HEADER_FIELDS or not equals:
+            raise _incomplete(
+                "Authorization header must be "
+                f"'{_ALGORITHM} Credential=…, SignedHeaders=…, Signature=…' and nothing else."
+            )
+        fields[name] = value
+    missing = [n for n in _HEADER_FIELDS if n not in fields]
     if missing:
         raise _incomplete(
             f"Authorization header requires '{missing[0]}' parameter. Authorization={_ALGORITHM}"
@@ -139,50 +208,96 @@ def _header_claim(authorization: str, headers: Mapping[str, list[str]]) -> _Clai
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
         )
     return _build(
-        fields["Credential"], fields["SignedHeaders"], fields["Signature"], amz_date, None
+        fields["Credential"],
+        fields["SignedHeaders"],
+        fields["Signature"],
+        amz_date,
+        None,
+        headers,
+        params,
     )
 
 
-def _presigned_claim(params: Mapping[str, str]) -> _Claim:
-    if params.get("X-Amz-Algorithm") != _ALGORITHM:
+def _presigned_claim(headers: dict[str, list[str]], params: list[tuple[str, str]]) -> Claim:
+    values = dict(params)
+    missing = [n for n in (*_PRESIGN_PARAMS, "X-Amz-Signature") if n not in values]
+    if missing:
+        raise _incomplete(f"A presigned request requires the {missing[0]} query parameter.")
+    if values["X-Amz-Algorithm"] != _ALGORITHM:
         raise _incomplete(f"X-Amz-Algorithm must be {_ALGORITHM}.")
     try:
-        expires = int(params.get("X-Amz-Expires", ""))
+        expires = int(values.get("X-Amz-Expires", ""))
     except ValueError:
         raise _incomplete("X-Amz-Expires must be a number of seconds.") from None
     if not 1 <= expires <= MAX_PRESIGNED_SECONDS:
         raise _incomplete(f"X-Amz-Expires must be 1 to {MAX_PRESIGNED_SECONDS} seconds.")
     return _build(
-        params.get("X-Amz-Credential", ""),
-        params.get("X-Amz-SignedHeaders", ""),
-        params.get("X-Amz-Signature", ""),
-        params.get("X-Amz-Date", ""),
+        values["X-Amz-Credential"],
+        values["X-Amz-SignedHeaders"],
+        values["X-Amz-Signature"],
+        values["X-Amz-Date"],
         expires,
+        headers,
+        params,
     )
 
 
 def _build(
-    credential: str, signed: str, signature: str, amz_date: str, expires: int | None
-) -> _Claim:
+    credential: str,
+    signed: str,
+    signature: str,
+    amz_date: str,
+    expires: int | None,
+    headers: dict[str, list[str]],
+    params: list[tuple[str, str]],
+) -> Claim:
     parts = credential.split("/")
     if len(parts) != 5 or parts[4] != "aws4_request" or not all(parts):
-        raise _incomplete(
-            f"Credential should be scoped to a valid region, not '{'/'.join(parts[2:3])}'."
-        )
-    names = tuple(signed.split(";"))
-    if list(names) != sorted(set(names)) or "host" not in names:
-        raise _incomplete("SignedHeaders must be sorted, distinct and include host.")
-    if not _SIGNATURE.fullmatch(signature):
-        raise _incomplete("Signature must be 64 lowercase hexadecimal characters.")
-    if not amz_date.startswith(parts[1]):
+        raise _incomplete("Credential must be ACCESS_KEY_ID/YYYYMMDD/REGION/SERVICE/aws4_request.")
+    key_id, date, region, service, _ = parts
+    if not _ACCESS_KEY_ID.fullmatch(key_id):
+        raise _incomplete("Credential names no valid access key id.")
+    if not _REGION.fullmatch(region):
         raise SignatureError(
             "InvalidSignatureException",
-            f"Credential should be scoped to a valid date, not '{parts[1]}'.",
+            f"Credential should be scoped to a valid region, not '{region[:64]}'.",
         )
-    return _Claim(parts[0], parts[1], parts[2], parts[3], names, signature, amz_date, expires)
+    names = tuple(signed.split(";"))
+    if list(names) != sorted(set(names)) or not all(names):
+        raise _incomplete("SignedHeaders must be lowercase header names, sorted and distinct.")
+    if not _SIGNATURE.fullmatch(signature):
+        raise _incomplete("Signature must be 64 lowercase hexadecimal characters.")
+    if not amz_date.startswith(date):
+        raise SignatureError(
+            "InvalidSignatureException",
+            f"Credential should be scoped to a valid date, not '{date[:16]}'.",
+        )
+    return Claim(
+        key_id, date, region, service, names, signature, amz_date, expires, headers, params
+    )
 
 
-def _check_time(claim: _Claim, now: datetime) -> None:
+def _check_signed_headers(claim: Claim) -> None:
+    """Every header that says what the request does must be under the signature: a signature
+    made for one operation cannot be replayed as another."""
+    signed = set(claim.signed_headers)
+    required = {"host"} | (_SINGLE_HEADERS.intersection(claim.headers) - {"authorization"})
+    if claim.expires is None:
+        required.add("x-amz-date")
+    else:
+        required.discard("x-amz-date")  # the presigned form signs it in the query
+    unsigned = sorted(required - signed)
+    if unsigned:
+        raise _incomplete(
+            f"The header '{unsigned[0]}' must be signed; sign host, x-amz-date, and "
+            "content-type, x-amz-target and x-amz-content-sha256 where sent.",
+        )
+    unsent = sorted(n for n in signed if n not in claim.headers)
+    if unsent:
+        raise _incomplete(f"The signed header '{unsent[0][:64]}' was not sent.")
+
+
+def _check_time(claim: Claim, now: datetime) -> None:
     stamp = claim.amz_date
     try:
         if not _AMZ_DATE.fullmatch(stamp):

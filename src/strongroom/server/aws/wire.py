@@ -7,8 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +26,7 @@ from strongroom.errors import (
     StrongroomError,
     Unauthenticated,
 )
-from strongroom.server.aws.sigv4 import SignatureError, verify
+from strongroom.server.aws.sigv4 import Claim, SignatureError, parse, verify
 from strongroom.server.routes import Answer, Call, RouteNotFound
 from strongroom.server.surface import Rendered
 
@@ -40,13 +39,17 @@ __all__ = [
     "region_of",
     "render",
     "render_error",
+    "service_of",
     "string",
     "string_map",
+    "target_of",
 ]
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
 _HEADERS = ((b"content-type", CONTENT_TYPE.encode()),)
-_SCOPE = re.compile(r"Credential=[^/,\s]+/[0-9]{8}/([a-z0-9-]+)/[a-z0-9-]+/aws4_request")
+_CLAIM = "strongroom.sigv4"
+# X-Amz-Target's prefix -> the service name a signature must be scoped to
+_SERVICES = {"TrentService": "kms", "secretsmanager": "secretsmanager", "AmazonSSM": "ssm"}
 
 
 class AwsError(BadRequest):
@@ -65,46 +68,90 @@ class _SignatureRefused(Unauthenticated):
 
 class SigV4:
     """The AWS surface's authenticator: the access key a SigV4 signature names, verified over
-    the request and its body with the key's secret."""
+    the request and its body with the key's secret. The claim is parsed once, in
+    ``credential``; ``identify`` checks that same claim and acts as the key it names."""
 
     def __init__(self, registry: Callable[[], AccessKeyRegistry]) -> None:
         self._registry = registry
 
     def credential(self, scope: Scope) -> str | None:
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                found = re.search(r"Credential=([^/,\s]+)/", value.decode("latin-1"))
-                return found.group(1) if found else "-"
-        query = scope.get("query_string", b"").decode("latin-1")
-        found = re.search(r"(?:^|&)X-Amz-Credential=([^%/&]+)", query)
-        if found:
-            return found.group(1)
+        claim = _claim_of(scope)
+        if isinstance(claim, SignatureError):
+            if claim.code == "MissingAuthenticationTokenException":
+                return None  # no signature at all: not mine
+            return "-"  # a malformed one: mine, and refused by identify
+        return claim.access_key_id
+
+    def refusal_before_body(self, scope: Scope) -> StrongroomError | None:
+        """The answer to a request that cannot authenticate whatever its body (no signature, a
+        malformed one, an unknown access key): given before the body is read, so a caller
+        without a key cannot make the server read one."""
+        claim = _claim_of(scope)
+        if isinstance(claim, SignatureError):
+            if claim.code == "MissingAuthenticationTokenException":
+                return Unauthenticated()
+            return _SignatureRefused(claim.code, claim.message)
+        if self._registry().secret(claim.access_key_id) is None:
+            return _SignatureRefused(
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            )
         return None
 
     def identify(self, credential: str, scope: Scope) -> Identity:
+        claim = _claim_of(scope)
+        if isinstance(claim, SignatureError):
+            raise _SignatureRefused(claim.code, claim.message)
         registry = self._registry()
         try:
             verify(
-                "POST",
-                "/",  # the path as sent: the surface routes on X-Amz-Target, not on it
-                scope.get("query_string", b"").decode("latin-1"),
-                scope["headers"],
-                scope.get("strongroom.body", b""),
-                registry.secret,
-                datetime.now(UTC),
+                claim,
+                method="POST",
+                path="/",  # the path as sent: the surface routes on X-Amz-Target, not on it
+                body=scope.get("strongroom.body", b""),
+                service=service_of(scope) or claim.service,
+                secret_of=registry.secret,
+                now=datetime.now(UTC),
             )
         except SignatureError as exc:
             raise _SignatureRefused(exc.code, exc.message) from None
-        return registry.identity(credential)
+        return registry.identity(claim.access_key_id)
+
+
+def _claim_of(scope: Scope) -> Claim | SignatureError:
+    """The request's one parse of its signature, kept in the scope for every later step."""
+    found = scope.get(_CLAIM)
+    if found is None:
+        try:
+            found = parse(scope.get("query_string", b"").decode("latin-1"), scope["headers"])
+        except SignatureError as exc:
+            found = exc
+        scope[_CLAIM] = found  # type: ignore[index]
+    assert isinstance(found, Claim | SignatureError)
+    return found
+
+
+def target_of(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    for name, value in headers:
+        if name == b"x-amz-target":
+            return value.decode("latin-1")
+    return None
+
+
+def service_of(scope: Scope) -> str | None:
+    """The signing name of the service the request's ``X-Amz-Target`` addresses."""
+    target = target_of(scope["headers"]) or ""
+    return _SERVICES.get(target.partition(".")[0])
 
 
 def region_of(call: Call) -> str:
-    """The region of the request's signing scope (verified by the authenticator)."""
-    source = call.header("authorization") or call.query_string.decode("latin-1")
-    found = _SCOPE.search(source.replace("%2F", "/"))
-    if found is None:
-        raise AwsError("UnrecognizedClientException", "The request names no region.")
-    return found.group(1)
+    """The region of the request's signing scope: the claim the authenticator verified, parsed
+    by the same one parser, and a real region name (sigv4.is_region)."""
+    try:
+        claim = parse(call.query_string.decode("latin-1"), call.headers)
+    except SignatureError:
+        raise AwsError("UnrecognizedClientException", "The request names no region.") from None
+    return claim.region
 
 
 # -- input, checked as botocore's models describe it
