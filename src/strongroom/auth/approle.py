@@ -21,12 +21,13 @@ from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.clock import Clock
 from strongroom.durations import parse_duration
 from strongroom.errors import AccessDenied, BadRequest, NotFound, Unauthenticated
-from strongroom.policy.parse import validate_policy_name
+from strongroom.policy.parse import assignable_policies, validate_policy_name
 from strongroom.store.protocol import Store
 from strongroom.types import format_time
 
-__all__ = ["AppRoleAuth"]
+__all__ = ["LOGIN_PATH", "AppRoleAuth"]
 
+LOGIN_PATH = "auth/approle/login"
 _ROLE_KIND = "approle-role"
 _ROLE_ID_KIND = "approle-role-id"
 _USES_KIND = "approle-secret-uses"
@@ -102,8 +103,7 @@ class AppRoleAuth:
             raise BadRequest(f"unknown AppRole role field {unknown[0]!r}")
         role_id = AppRoleRecord.from_bytes(raw).role_id if raw else str(uuid.uuid4())
         policies = string_list(doc, "token_policies") or string_list(doc, "policies")
-        for policy in policies:
-            validate_policy_name(policy)
+        assignable_policies(policies)
         if "root" in policies and not caller.root:
             raise AccessDenied("only a root token can give a role the root policy")
         role = AppRoleRecord(
@@ -142,6 +142,7 @@ class AppRoleAuth:
             self._destroy(name, accessor)
         self._store.delete_record(_ROLE_ID_KIND, role.role_id)
         self._store.delete_record(_ROLE_KIND, name)
+        self._tokens.revoke_issued(lambda t: t.path == LOGIN_PATH and t.role == name)
 
     def role_id(self, caller: Identity, name: str) -> str:
         validate_policy_name(name)
@@ -310,7 +311,7 @@ class AppRoleAuth:
             # The secret ID's metadata rides on the token, as on Vault.
             meta={**metadata, "role_name": name},
             role=name,
-            path="auth/approle/login",
+            path=LOGIN_PATH,
         )
 
     def _check_secret_id(self, name: str, secret_id: str, address: str) -> dict[str, str]:

@@ -18,13 +18,14 @@ from dataclasses import dataclass
 
 from strongroom.auth.identity import Identity
 from strongroom.clock import Clock
-from strongroom.errors import BadRequest, NotFound
+from strongroom.errors import BadRequest, Conflict, NotFound
 from strongroom.policy.store import PolicyStore
 from strongroom.store.protocol import Store
 
 __all__ = [
     "ACCESS_KEY_KIND",
     "CACHE_SECONDS",
+    "DISPLAY_NAME_KIND",
     "AccessKey",
     "AccessKeyRegistry",
     "principal_arn",
@@ -32,6 +33,8 @@ __all__ = [
 ]
 
 ACCESS_KEY_KIND = "aws-access-key"
+# display name -> access key id: a name is the key's IAM user ARN, so one key has it at a time
+DISPLAY_NAME_KIND = "aws-access-key-name"
 CACHE_SECONDS = 1.0
 _CACHE_ENTRIES = 10_000
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -89,9 +92,18 @@ class AccessKeyRegistry:
         secret = secrets.token_urlsafe(30)  # 40 characters, as AWS's
         key = AccessKey(access_key_id, tuple(policies), display_name, self._clock.now(), secret)
         doc = {**key.to_json(), "secret_access_key": secret}
+        if display_name and not self._store.replace_record(
+            DISPLAY_NAME_KIND, display_name, None, access_key_id.encode()
+        ):
+            raise Conflict(
+                f"an access key named {display_name!r} exists; its name is its IAM user ARN "
+                "in resource and key policies, so pick another or revoke that key first"
+            )
         if not self._store.replace_record(
             ACCESS_KEY_KIND, access_key_id, None, json.dumps(doc).encode()
         ):
+            if display_name:
+                self._store.delete_record(DISPLAY_NAME_KIND, display_name)
             raise BadRequest("access key id collision; try again")
         return key
 
@@ -104,8 +116,12 @@ class AccessKeyRegistry:
         return keys
 
     def revoke(self, access_key_id: str) -> None:
+        found = self._load(access_key_id)
         if not self._store.delete_record(ACCESS_KEY_KIND, access_key_id):
             raise NotFound(f"no access key {access_key_id!r}")
+        name = found[0].display_name if found is not None else ""
+        if name and self._store.get_record(DISPLAY_NAME_KIND, name) == access_key_id.encode():
+            self._store.delete_record(DISPLAY_NAME_KIND, name)
         with self._lock:
             self._cache.pop(access_key_id, None)
         self._store.publish("aws-key", access_key_id)

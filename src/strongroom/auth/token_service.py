@@ -15,7 +15,7 @@ from strongroom.auth.records import TokenRoleRecord
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.durations import parse_duration
 from strongroom.errors import AccessDenied, BadRequest, NotFound, Unauthenticated
-from strongroom.policy.parse import validate_policy_name
+from strongroom.policy.parse import assignable_policies, validate_policy_name
 from strongroom.store.protocol import Store
 
 __all__ = [
@@ -160,6 +160,9 @@ class TokenService:
         """A new token. ``orphan_path``: Vault's ``auth/token/create-orphan``, where ``update``
         on that path (not sudo) lets the caller make an orphan."""
         sudo = caller.root or caller.allows("sudo", "auth/token/create")
+        if self._limited_uses(caller):
+            # Vault's rule: uses are a budget, and a child (or orphan) would be a way round it.
+            raise BadRequest("restricted use token cannot generate child tokens")
         if request.period and not sudo:
             raise AccessDenied("periodic tokens need sudo on auth/token/create")
         if role is not None:
@@ -177,7 +180,7 @@ class TokenService:
         else:
             caller.require("update", f"auth/token/{'create-orphan' if orphan_path else 'create'}")
             policies = request.policies if request.policies is not None else caller.policies
-            policies = tuple(p for p in policies if p != "default")
+            policies = tuple(p for p in assignable_policies(policies) if p != "default")
             if not caller.root:
                 extra = set(policies) - set(caller.policies)
                 if extra and not sudo:
@@ -212,6 +215,14 @@ class TokenService:
             if role
             else ("auth/token/create-orphan" if orphan_path else "auth/token/create"),
         )
+
+    def _limited_uses(self, caller: Identity) -> bool:
+        if not caller.accessor:
+            return False
+        try:
+            return bool(self.registry.lookup_accessor(caller.accessor).num_uses)
+        except NotFound:  # an identity that is not a token's (an AWS access key's)
+            return False
 
     def _remaining(self, caller: Identity) -> float | None:
         """Seconds the caller's own token has left at most (None: it never expires)."""

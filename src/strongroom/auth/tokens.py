@@ -11,6 +11,7 @@ import hmac
 import json
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -347,6 +348,18 @@ class TokenRegistry:
 
     def accessors(self) -> list[str]:
         return sorted(self._store.list_records(_ACCESSOR_KIND))
+
+    def revoke_issued(self, issued_by: Callable[[TokenInfo], bool]) -> int:
+        """Revoke every token ``issued_by`` says a login issued, with its descendants: what an
+        auth method, an AppRole role or a user issued dies with it, as on Vault. Reads every
+        token's record (an administrator's rare action). How many were revoked."""
+        revoked = 0
+        for accessor in self.accessors():
+            digest = self._digest_of_accessor(accessor)
+            info = self._by_digest(digest) if digest is not None else None
+            if info is not None and issued_by(info):
+                revoked += bool(self.revoke(accessor))
+        return revoked
 
     def tidy(self) -> int:
         """Revoke every token that expired or lost an ancestor (they are refused already; this

@@ -17,11 +17,12 @@ from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.crypto.password_hashing import dummy_verify, hash_password, verify_password
 from strongroom.durations import parse_duration
 from strongroom.errors import AccessDenied, BadRequest, NotFound, Unauthenticated
-from strongroom.policy.parse import validate_policy_name
+from strongroom.policy.parse import assignable_policies
 from strongroom.store.protocol import Store
 
-__all__ = ["MAX_PASSWORD_BYTES", "UserpassAuth"]
+__all__ = ["LOGIN_PATH", "MAX_PASSWORD_BYTES", "UserpassAuth"]
 
+LOGIN_PATH = "auth/userpass/login"
 _KIND = "userpass-user"
 _FIELDS = {"password", "token_policies", "policies", "token_ttl", "token_max_ttl"}
 MAX_PASSWORD_BYTES = 1024
@@ -67,8 +68,7 @@ class UserpassAuth:
             user = replace(user, hash=self._hashing.run(lambda: hash_password(password)))
         if "token_policies" in doc or "policies" in doc or not raw:
             policies = string_list(doc, "token_policies") or string_list(doc, "policies")
-            for policy in policies:
-                validate_policy_name(policy)
+            assignable_policies(policies)
             if "root" in policies and not caller.root:
                 raise AccessDenied("only a root token can give a user the root policy")
             user = replace(user, token_policies=policies)
@@ -89,6 +89,7 @@ class UserpassAuth:
         if not fields & set(doc):
             raise BadRequest(f"{part}: missing {' or '.join(sorted(fields))}")
         given = string_list(doc, "token_policies") or string_list(doc, "policies")
+        assignable_policies(given)
         if "root" in given and not caller.root:
             raise AccessDenied("only a root token can give a user the root policy")
         # The caller's right was checked on the part's own path; the write itself is the same.
@@ -114,6 +115,10 @@ class UserpassAuth:
         caller.require("delete", f"auth/userpass/users/{canonical_name(name)}")
         if not self._store.delete_record(_KIND, _user_key(name)):
             raise NotFound("no such user")
+        gone = canonical_name(name)
+        self._tokens.revoke_issued(
+            lambda t: t.path == LOGIN_PATH and canonical_name(t.meta.get("username", "")) == gone
+        )
 
     def login(self, name: str, doc: dict[str, Any]) -> tuple[str, TokenInfo]:
         password = _password(doc)
@@ -134,5 +139,5 @@ class UserpassAuth:
             ttl=user.token_ttl,
             explicit_max_ttl=user.token_max_ttl,
             meta={"username": user.name},
-            path="auth/userpass/login",
+            path=LOGIN_PATH,
         )

@@ -7,6 +7,7 @@ derived keys), RSA-OAEP, signatures (Ed25519, ECDSA P-256, RSA PSS and PKCS#1 v1
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -25,6 +26,7 @@ __all__ = [
     "KEY_TYPES",
     "KeyPair",
     "KeyType",
+    "check_material",
     "derive_key",
     "generate_material",
     "hmac_digest",
@@ -88,6 +90,9 @@ _HMAC_NAMES = {
 }
 
 
+# Loaded asymmetric keys kept in memory (server memory is out of the threat model).
+_LOADED_KEYS = 1024
+
 _EC_TYPES: dict[str, type[ec.EllipticCurve]] = {
     "ecdsa-p256": ec.SECP256R1,
     "ecdsa-p384": ec.SECP384R1,
@@ -125,7 +130,35 @@ def symmetric_cipher(key_type: str, key: bytes) -> DataCipher:
     return DataCipher(key, "chacha20-poly1305" if key_type == "chacha20-poly1305" else "aes-gcm")
 
 
+def check_material(key_type: str, material: bytes) -> None:
+    """Raise ValueError unless ``material`` is what ``generate_material(key_type)`` makes: the
+    type's length for symmetric keys, a private key of the type's curve or size otherwise
+    (restored keys are held to what creation makes)."""
+    kind = KEY_TYPES[key_type]
+    if kind.key_bytes:
+        if len(material) != kind.key_bytes:
+            raise ValueError(f"a {key_type} key is {kind.key_bytes} bytes")
+        return
+    try:
+        private = _private(key_type, material)
+    except (ValueError, TypeError):
+        raise ValueError(f"not a {key_type} private key") from None
+    if key_type in _EC_TYPES:
+        curve = _EC_TYPES[key_type]
+        fits = isinstance(private, ec.EllipticCurvePrivateKey) and isinstance(private.curve, curve)
+    elif key_type.startswith("rsa-"):
+        size = int(key_type[4:])
+        fits = isinstance(private, rsa.RSAPrivateKey) and private.key_size == size
+    else:
+        fits = isinstance(private, ed25519.Ed25519PrivateKey)
+    if not fits:
+        raise ValueError(f"not a {key_type} private key")
+
+
+@functools.lru_cache(maxsize=_LOADED_KEYS)
 def _private(key_type: str, material: bytes) -> object:
+    """The loaded private key, kept: loading validates the key (an RSA-4096 key takes about a
+    second and a half), so each key is validated once per process, not on every use."""
     if key_type == "ed25519":
         return ed25519.Ed25519PrivateKey.from_private_bytes(material)
     return serialization.load_der_private_key(material, password=None)

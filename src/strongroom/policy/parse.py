@@ -16,16 +16,31 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
 from strongroom.errors import BadRequest
 from strongroom.policy.model import CAPABILITIES, Policy, Rule
 
-__all__ = ["MAX_POLICY_BYTES", "MAX_RULES", "format_policy", "parse_policy", "validate_policy_name"]
+__all__ = [
+    "MAX_POLICY_BYTES",
+    "MAX_RULES",
+    "RESERVED_POLICIES",
+    "assignable_policies",
+    "format_policy",
+    "parse_policy",
+    "validate_policy_name",
+]
 
 MAX_POLICY_BYTES = 64 * 1024
 MAX_RULES = 1000
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,127}$")
+# Names the server gives a meaning to, with what it is: a policy of that name, or a token, role,
+# user or key given it, would change what the server's own tokens are. ``root`` is built in;
+# ``default`` may be edited, as on Vault.
+RESERVED_POLICIES = {
+    "response-wrapping": "carried by response-wrapping tokens, which may only unwrap",
+}
 _LEGACY = {
     "deny": ("deny",),
     "read": ("read", "list"),
@@ -62,6 +77,19 @@ def validate_policy_name(name: str) -> str:
             "starting with a letter or digit"
         )
     return name
+
+
+def assignable_policies(names: Iterable[str]) -> tuple[str, ...]:
+    """Policy names a token, role, user or access key may be given: valid, and not reserved."""
+    given = tuple(names)
+    for name in given:
+        validate_policy_name(name)
+        if name in RESERVED_POLICIES:
+            raise BadRequest(
+                f"the {name} policy is reserved by the server ({RESERVED_POLICIES[name]}) "
+                "and cannot be given to a token, role, user or access key"
+            )
+    return given
 
 
 class _Tokens:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from strongroom.clock import Clock
 from strongroom.errors import BadRequest, NotFound
 from strongroom.policy.model import ACL, Policy, compile_acl
-from strongroom.policy.parse import parse_policy, validate_policy_name
+from strongroom.policy.parse import RESERVED_POLICIES, parse_policy, validate_policy_name
 from strongroom.store.protocol import Store
 
 __all__ = ["CACHE_SECONDS", "DEFAULT_POLICY", "PolicyStore"]
@@ -81,6 +81,11 @@ class PolicyStore:
     def write(self, name: str, text: str) -> Policy:
         if name == "root":
             raise BadRequest("the root policy is built in and cannot be changed")
+        if name in RESERVED_POLICIES:
+            raise BadRequest(
+                f"cannot update {name} policy: the name is reserved by the server "
+                f"({RESERVED_POLICIES[name]}); pick another name"
+            )
         policy = parse_policy(name, text)
         self._store.put_record(_KIND, name, json.dumps({"text": text}).encode())
         self.forget()
@@ -104,7 +109,7 @@ class PolicyStore:
 
     def delete(self, name: str) -> None:
         validate_policy_name(name)
-        if name in ("root", "default"):
+        if name in ("root", "default", *RESERVED_POLICIES):
             raise BadRequest(f"the {name} policy cannot be deleted")
         if not self._store.delete_record(_KIND, name):
             raise NotFound(f"no policy {name!r}")
@@ -128,8 +133,8 @@ class PolicyStore:
             return cached[0]
         policies = []
         for name in key:
-            if name == "root":
-                continue
+            if name == "root" or name in RESERVED_POLICIES:
+                continue  # a reserved name grants nothing, whatever a record says
             raw = self._store.get_record(_KIND, name)
             if raw is not None:
                 policies.append(parse_policy(name, json.loads(raw)["text"]))

@@ -1,6 +1,6 @@
 """The auth methods a server offers, as a mountable list (Vault's ``sys/auth``): token, AppRole
-at ``approle/`` and userpass at ``userpass/``, always there. Disabling one wipes what it holds,
-as Vault does; enabling one anywhere else is refused."""
+at ``approle/`` and userpass at ``userpass/``, always there. Disabling one wipes what it holds
+and revokes every token it issued, as Vault does; enabling one anywhere else is refused."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from strongroom.auth import Identity
 from strongroom.auth.approle import AppRoleAuth
+from strongroom.auth.tokens import TokenRegistry
 from strongroom.auth.userpass import UserpassAuth
 from strongroom.errors import BadRequest, NotFound
 
@@ -30,9 +31,10 @@ _BY_PATH = {method.path: method for method in AUTH_METHODS}
 
 
 class AuthMethodService:
-    def __init__(self, approle: AppRoleAuth, userpass: UserpassAuth) -> None:
+    def __init__(self, approle: AppRoleAuth, userpass: UserpassAuth, tokens: TokenRegistry) -> None:
         self._approle = approle
         self._userpass = userpass
+        self._tokens = tokens
 
     @staticmethod
     def _known(path: str) -> AuthMethod:
@@ -70,6 +72,9 @@ class AuthMethodService:
         elif path == "userpass":
             for user in self._userpass.list_users(identity):
                 self._userpass.delete_user(identity, user)
+        # and any token its logins issued that outlived its role or user, as Vault revokes a
+        # disabled mount's tokens
+        self._tokens.revoke_issued(lambda t: t.path == f"auth/{path}/login")
 
     def read_tune(self, identity: Identity, path: str) -> AuthMethod:
         identity.require("read", f"sys/auth/{path.strip('/')}/tune")

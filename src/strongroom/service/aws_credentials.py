@@ -1,12 +1,14 @@
 """Issuing and revoking the AWS access keys callers sign AWS API requests with: ``sudo`` on
 ``sys/aws/credentials``. A key carries strongroom policies; its holder gets exactly what those
-policies grant, on every AWS service (docs/compat-aws.md)."""
+policies grant, on every AWS service (docs/compat-aws.md). As with tokens, a caller can give a
+key only policies it holds itself (root: any, ``root`` included)."""
 
 from __future__ import annotations
 
 from strongroom.auth.aws_keys import AccessKey, AccessKeyRegistry
 from strongroom.auth.identity import Identity
-from strongroom.errors import BadRequest
+from strongroom.errors import AccessDenied, BadRequest
+from strongroom.policy.parse import assignable_policies
 from strongroom.policy.store import PolicyStore
 
 __all__ = ["AwsCredentialService"]
@@ -25,7 +27,17 @@ class AwsCredentialService:
             raise BadRequest("policies is a list of policy names")
         if not isinstance(display_name, str):
             raise BadRequest("display_name is a string")
-        unknown = [p for p in policies if not self._policies.exists(p)]
+        assignable_policies(policies)
+        if not identity.root:
+            # The token-creation rule: a key carries only policies its maker holds.
+            if "root" in policies:
+                raise AccessDenied("only a root token can issue an access key with root")
+            extra = sorted(set(policies) - set(identity.policies))
+            if extra:
+                raise AccessDenied(
+                    "an access key can only carry policies you hold; not held: " + ", ".join(extra)
+                )
+        unknown = [p for p in policies if p != "root" and not self._policies.exists(p)]
         if unknown:
             raise BadRequest(
                 f"no policy {unknown[0]!r}; write it first: strongroom policy write NAME FILE"

@@ -20,7 +20,7 @@ from typing import Any
 
 from strongroom.crypto import canonical_context
 from strongroom.crypto.envelope import open_sealed, parse_envelope, seal
-from strongroom.crypto.named_keys import KEY_TYPES, generate_material
+from strongroom.crypto.named_keys import KEY_TYPES, check_material, generate_material
 from strongroom.errors import Conflict, NotFound
 from strongroom.keys import Keyrings
 from strongroom.store.protocol import Store
@@ -68,6 +68,21 @@ class NamedKey:
         number = self.latest_version + 1
         versions = {**self.versions, number: _new_version(self.type, now)}
         return replace(self, versions=versions, latest_version=number)
+
+    def check(self) -> None:
+        """Raise ValueError unless every version holds what key creation makes (a restored
+        backup is held to it): material of the key's type and a full-length HMAC key, and
+        settings that name versions the key has."""
+        if not self.versions or not 1 <= self.latest_version == max(self.versions):
+            raise ValueError("the key's versions are not numbered 1 to its latest")
+        for number, version in self.versions.items():
+            check_material(self.type, version.material)
+            if len(version.hmac_key) != _HMAC_KEY_BYTES:
+                raise ValueError(f"version {number}'s HMAC key is not {_HMAC_KEY_BYTES} bytes")
+        if not 0 <= self.min_encryption_version <= self.latest_version:
+            raise ValueError("min_encryption_version names no version of the key")
+        if not 1 <= self.min_decryption_version <= self.latest_version:
+            raise ValueError("min_decryption_version names no version of the key")
 
     def encode(self) -> bytes:
         doc = {

@@ -41,6 +41,7 @@ __all__ = [
     "BACKUP_FORMAT",
     "MAX_BATCH_ITEMS",
     "MAX_KEY_VERSIONS",
+    "MAX_RSA_BATCH_ITEMS",
     "MIN_AUTO_ROTATE_SECONDS",
     "Batch",
     "BatchItem",
@@ -53,6 +54,7 @@ __all__ = [
 ]
 
 MAX_BATCH_ITEMS = 1000
+MAX_RSA_BATCH_ITEMS = 100
 MAX_KEY_VERSIONS = 1000
 BACKUP_FORMAT = "strongroom-transit-backup-1"
 MIN_AUTO_ROTATE_SECONDS = 3600.0
@@ -202,6 +204,16 @@ class TransitService:
             raise BadRequest("encryption key not found")
         return key
 
+    def _exists(self, mount: str, name: str) -> Callable[[], bool]:
+        """Whether key ``name`` exists, for Identity.require_write: asked only after the caller
+        showed create or update, so a 404 for the mount never answers a caller without rights."""
+
+        def exists() -> bool:
+            self._mount(mount)
+            return self._keys.get(mount, name) is not None
+
+        return exists
+
     def check_tool(self, identity: Identity, mount: str, path: str) -> None:
         """random and hash under a Transit mount: ``update`` on the request's own path."""
         self._check(identity, "update", mount, path)
@@ -244,14 +256,10 @@ class TransitService:
     def create_key(
         self, identity: Identity, mount: str, name: str, doc: Mapping[str, Any]
     ) -> NamedKey:
-        """Create the key; an existing key of that name is answered as it is (Vault's rule)."""
-        path = f"keys/{self._name(name)}"
-        if not (
-            identity.allows("create", f"{mount}/{path}")
-            or identity.allows("update", f"{mount}/{path}")
-        ):
-            identity.require("update", f"{mount}/{path}")
-        self._mount(mount)
+        """Create the key; an existing key of that name is answered as it is. As on Vault (the
+        path has no existence check), writing a key needs ``update`` whether it exists or not:
+        ``create`` alone neither makes one nor reads one that exists."""
+        self._check(identity, "update", mount, f"keys/{self._name(name)}")
         existing = self._keys.get(mount, name)
         if existing is not None:
             return existing
@@ -406,6 +414,10 @@ class TransitService:
                 raise ValueError
         except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
             raise BadRequest("invalid backup: not a strongroom Transit key backup") from None
+        try:
+            key.check()
+        except ValueError as exc:
+            raise BadRequest(f"invalid backup: {exc}") from None
         if force:
             self._keys.replace(mount, key)
         elif not self._keys.create(mount, key):
@@ -494,21 +506,18 @@ class TransitService:
     def encrypt(
         self, identity: Identity, mount: str, name: str, items: Batch, key_type: object
     ) -> list[ItemResult]:
-        """Encrypt each item; a missing key is created when the caller holds ``create`` on the
-        encrypt path (Vault's upsert)."""
-        path = f"encrypt/{self._name(name)}"
-        if not identity.allows("create", f"{mount}/{path}"):
-            identity.require("update", f"{mount}/{path}")
-        self._mount(mount)
-        key = self._keys.get(mount, name)
-        if key is None:
-            if not identity.allows("create", f"{mount}/{path}"):
-                raise BadRequest("encryption key not found")
+        """Encrypt each item; a missing key is created (Vault's upsert). As on Vault, ``update``
+        on the encrypt path covers a key that exists, ``create`` one that does not."""
+        path = f"{mount}/encrypt/{self._name(name)}"
+
+        if identity.require_write(path, self._exists(mount, name)):
+            key = self._keys.require(mount, name)
+        else:
             key = self._new_key(name, {"type": key_type} if key_type else {})
             if not self._keys.create(mount, key):
                 key = self._keys.require(mount, name)
         self._usable(key, encryption=True)
-        return _each(items, lambda item: self._encrypt_one(key, item))
+        return _each(key, items, lambda item: self._encrypt_one(key, item))
 
     def decrypt(self, identity: Identity, mount: str, name: str, items: Batch) -> list[ItemResult]:
         self._check(identity, "update", mount, f"decrypt/{self._name(name)}")
@@ -518,7 +527,7 @@ class TransitService:
         def one(item: BatchItem) -> dict[str, Any]:
             return {"plaintext": base64.b64encode(self._decrypt_raw(key, item)).decode()}
 
-        return _each(items, one)
+        return _each(key, items, one)
 
     def rewrap(self, identity: Identity, mount: str, name: str, items: Batch) -> list[ItemResult]:
         self._check(identity, "update", mount, f"rewrap/{self._name(name)}")
@@ -530,7 +539,7 @@ class TransitService:
             fields = {**item.fields, "plaintext": base64.b64encode(plaintext).decode()}
             return self._encrypt_one(key, BatchItem(fields))
 
-        return _each(items, one)
+        return _each(key, items, one)
 
     def datakey(
         self,
@@ -587,7 +596,7 @@ class TransitService:
             return {"valid": compare_digest(computed, expected)}
 
         verifying = items.any("hmac")
-        return _each(items, check if verifying else one)
+        return _each(key, items, check if verifying else one)
 
     def sign(
         self,
@@ -617,7 +626,7 @@ class TransitService:
             )
             return {"signature": format_ciphertext(number, signature), "key_version": number}
 
-        return _each(items, one)
+        return _each(key, items, one)
 
     def verify(
         self,
@@ -649,7 +658,7 @@ class TransitService:
             )
             return {"valid": valid}
 
-        return _each(items, one)
+        return _each(key, items, one)
 
     @staticmethod
     def _signature_options(options: Mapping[str, Any]) -> tuple[str, bool, str]:
@@ -669,13 +678,18 @@ def _mac_key(key: NamedKey, number: int) -> bytes:
     return version.material if key.type == "hmac" else version.hmac_key
 
 
-def _each(items: Batch, operation: Callable[[BatchItem], dict[str, Any]]) -> list[ItemResult]:
+def _each(
+    key: NamedKey, items: Batch, operation: Callable[[BatchItem], dict[str, Any]]
+) -> list[ItemResult]:
     """Each item of a batch on its own: a bad item is reported in its place and the others still
-    run. A request without ``batch_input`` raises its error instead."""
+    run. A request without ``batch_input`` raises its error instead. An RSA key's batches are
+    shorter: one RSA-4096 private operation costs milliseconds of CPU, so a batch's work stays
+    bounded."""
     if not items.items:
         raise BadRequest("missing batch input to process")
-    if len(items.items) > MAX_BATCH_ITEMS:
-        raise BadRequest(f"batch_input holds at most {MAX_BATCH_ITEMS} items")
+    limit = MAX_RSA_BATCH_ITEMS if key.type.startswith("rsa-") else MAX_BATCH_ITEMS
+    if len(items.items) > limit:
+        raise BadRequest(f"batch_input holds at most {limit} items for a {key.type} key")
     if not items.batch:
         return [ItemResult(operation(items.items[0]))]
     results = []
