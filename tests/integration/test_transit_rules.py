@@ -10,7 +10,7 @@ import base64
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import httpx
 import hvac
@@ -41,7 +41,7 @@ def referee(openbao: OpenBaoServer) -> OpenBaoServer:
     return openbao
 
 
-def _outcome(url: str, token: str, path: str, body: dict[str, object]) -> int:
+def _outcome(url: str, token: str, path: str, body: Mapping[str, object]) -> int:
     return httpx.post(f"{url}/v1/{path}", headers={"X-Vault-Token": token}, json=body).status_code
 
 

@@ -37,6 +37,7 @@ from strongroom.service.aws_credentials import AwsCredentialService
 from strongroom.service.aws_kms import KmsService
 from strongroom.service.aws_secrets import SecretsManagerService
 from strongroom.service.aws_ssm import SsmService
+from strongroom.service.aws_stored_values import check_stored_value
 from strongroom.service.dev_reset import DevReset
 from strongroom.service.keys import DataKeyService
 from strongroom.service.listing import ListingService
@@ -115,6 +116,7 @@ class Runtime:
         named_keys = NamedKeyStore(store, keyrings)
         namespaces = NamespaceService(store, keyrings, clock, settings.limits, uris, named_keys)
         secrets = SecretService(store, keyrings, clock, settings.limits, namespaces.kind)
+        secrets.value_checks.append(check_stored_value)
         listing = ListingService(store, keyrings, settings.limits, Cursors(store), namespaces.kind)
         transit = TransitService(named_keys, clock, namespaces.kind, parse_duration)
         egress = EgressPolicy(settings.egress_allow)

@@ -45,6 +45,7 @@ from strongroom.policy.aws_documents import (
 )
 from strongroom.policy.kv import DATA, METADATA, kv_policy_path
 from strongroom.service.aws_schedules import RotationSchedule, function_of
+from strongroom.service.aws_stored_values import binary_value
 from strongroom.service.secrets import SecretService
 from strongroom.service.staging import check_label
 from strongroom.store.protocol import SecretRecord, Store
@@ -129,7 +130,14 @@ class StoredValue:
         if isinstance(data, dict) and set(data) == {"SecretString"}:
             return cls(string=str(data["SecretString"]))
         if isinstance(data, dict) and set(data) == {"SecretBinary"}:
-            return cls(binary=base64.b64decode(str(data["SecretBinary"])))
+            binary = binary_value(data["SecretBinary"])
+            if binary is None:  # stored before writes were checked: this version fails alone
+                raise SecretsManagerError(
+                    "DecryptionFailure",
+                    "This version's stored SecretBinary is not base64, so it cannot be read; "
+                    "put a new version of the secret.",
+                )
+            return cls(binary=binary)
         return cls(string=json.dumps(data, separators=(",", ":"), sort_keys=True))
 
 

@@ -31,6 +31,7 @@ from strongroom.clock import Clock
 from strongroom.errors import AccessDenied, BadRequest, NotFound, SecretDeleted
 from strongroom.policy.kv import DATA, METADATA, kv_policy_path
 from strongroom.service.aws_kms import KmsError, KmsService
+from strongroom.service.aws_stored_values import PARAMETER_TYPES, ciphertext_of
 from strongroom.service.secrets import SecretService
 from strongroom.store.protocol import Store
 
@@ -51,7 +52,7 @@ TAGS_KIND = "aws-ssm-tags"
 LABELS_KIND = "aws-ssm-labels"
 MAX_LABELS = 10  # on one parameter version
 _LABEL = re.compile(r"^[A-Za-z_.\-][A-Za-z0-9_.\-]{0,99}$")
-TYPES = ("String", "StringList", "SecureString")
+TYPES = PARAMETER_TYPES
 DEFAULT_KEY = "alias/aws/ssm"
 MAX_VALUE_BYTES = {"Standard": 4096, "Advanced": 8192}
 _NAME = re.compile(r"^/?[A-Za-z0-9_.\-/]{1,2048}$")
@@ -173,7 +174,13 @@ class SsmService:
         it is the account's default key), any other's as it is."""
         if parameter.type != "SecureString":
             return parameter.value
-        blob = base64.b64decode(parameter.value)
+        blob = ciphertext_of(parameter.value)
+        if blob is None:  # stored before writes were checked: this parameter fails alone
+            raise SsmError(
+                "InvalidKeyId",
+                f"The stored value of {parameter.name} (version {parameter.version}) is not a "
+                "SecureString ciphertext, so it cannot be decrypted; put a new version.",
+            )
         default = self._kms.alias_target(region, DEFAULT_KEY)
         user = Identity.system() if default and self._kms.names_key(blob, default) else identity
         try:

@@ -124,6 +124,10 @@ class SecretService:
         # Writes to one secret queue up in this process instead of racing each other; across
         # nodes the store's check-and-set decides and the loser retries.
         self._write_locks = [threading.Lock() for _ in range(_WRITE_LOCK_STRIPES)]
+        # What another data model reads in a namespace of its own (Secrets Manager's binary
+        # values, Parameter Store's parameters): each check refuses, on every surface's write,
+        # a value that model could not read back. Wired by the composition root.
+        self.value_checks: list[Callable[[str, Any], None]] = []
 
     # -- helpers
     def _target(
@@ -184,8 +188,13 @@ class SecretService:
         cas: int | None = None,
     ) -> VersionMetadata:
         self._target_write(identity, namespace, path)
-        plaintext = encode_data(data, self.limits)
+        plaintext = self._encode(namespace, data)
         return self._write(namespace, path, plaintext, cas)
+
+    def _encode(self, namespace: str, data: Any) -> bytes:
+        for check in self.value_checks:
+            check(namespace, data)
+        return encode_data(data, self.limits)
 
     def _write(
         self,
@@ -202,7 +211,7 @@ class SecretService:
     def write_unchecked(self, namespace: str, path: str, data: Any) -> VersionMetadata:
         """A new version for a caller its surface authorized: the AWS API, which combines
         strongroom's policies with a secret's resource policy (service/aws_secrets.py)."""
-        return self._write(namespace, path, encode_data(data, self.limits), None)
+        return self._write(namespace, path, self._encode(namespace, data), None)
 
     def write_pending(
         self, namespace: str, path: str, data: Any, rotation_token: str
@@ -210,7 +219,7 @@ class SecretService:
         """A new version labelled ``pending`` (for a rotation): readers keep getting ``current``
         until ``promote``. Internal: the rotation engine authorizes the rotation itself."""
         return self._write(
-            namespace, path, encode_data(data, self.limits), None, pending_token=rotation_token
+            namespace, path, self._encode(namespace, data), None, pending_token=rotation_token
         )
 
     def _write_locked(
@@ -274,7 +283,7 @@ class SecretService:
         if cas is not None and cas != current.metadata.version:
             raise CheckAndSetMismatch("check-and-set parameter did not match the current version")
         merged = merge_patch(current.data, data)
-        plaintext = encode_data(merged, self.limits)
+        plaintext = self._encode(namespace, merged)
         return self._write(namespace, path, plaintext, current.metadata.version)
 
     def rollback(
@@ -284,7 +293,7 @@ class SecretService:
         old = self.get(identity, namespace, path, version=version)
         secret = self._secret(namespace, path)
         return self._write(
-            namespace, path, encode_data(old.data, self.limits), secret.current_version
+            namespace, path, self._encode(namespace, old.data), secret.current_version
         )
 
     # -- reads
