@@ -101,6 +101,11 @@ class PostgresServer:
             conn.execute(f"CREATE DATABASE {name}")
         return self.url(name)
 
+    def restart(self) -> None:
+        """Stop (ending every session) and start again on the same port and data."""
+        log = str(self.dir / "log")
+        self._run([self._pg_ctl, "-D", str(self._data), "-l", log, "-m", "fast", "-w", "restart"])
+
     def stop(self) -> None:
         try:
             self._run([self._pg_ctl, "-D", str(self._data), "-m", "immediate", "stop"])

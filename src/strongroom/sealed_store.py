@@ -319,6 +319,10 @@ class SealedStore:
     def try_leader(self, name: str) -> bool:
         return self._inner.try_leader(name)
 
+    @property
+    def listening(self) -> bool:
+        return self._inner.listening
+
 
 def _record_key(store: Store, provider: KeyProvider) -> bytes:
     wrapped = store.get_record(_SYSTEM, _RECORD_KEY)

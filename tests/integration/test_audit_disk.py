@@ -65,3 +65,60 @@ def test_a_rotated_log_keeps_verifying(server: StrongroomServer) -> None:
         )
         forged = api.post("/api/v1/sys/audit/file/verify").json()["data"]
         assert forged["ok"] is False
+
+
+def _verify(api: httpx.Client) -> dict[str, object]:
+    result: dict[str, object] = api.post("/api/v1/sys/audit/file/verify").json()["data"]
+    return result
+
+
+def test_a_log_deleted_while_the_server_runs_does_not_verify(server: StrongroomServer) -> None:
+    """Issue 20, 9: a deleted file is told from a rotated one (the old file is no longer
+    linked), so the entries that went with it are reported missing."""
+    audit = server.data_dir / "audit.log"
+    with _client(server) as api:
+        for i in range(3):
+            api.put(f"/api/v1/secrets/secret/del{i}", json={"data": {"v": "1"}})
+        audit.unlink()
+        assert api.get("/api/v1/secrets/secret/del0").status_code == 200
+        assert '"previous_file":"missing"' in audit.read_text().splitlines()[0]
+        result = _verify(api)
+        assert result["ok"] is False and "missing" in str(result["problem"]), result
+
+
+@pytest.mark.parametrize("damage", ["delete", "cut-start"])
+def test_a_log_deleted_or_cut_while_the_server_is_stopped_does_not_verify(
+    server: StrongroomServer, damage: str
+) -> None:
+    audit = server.data_dir / "audit.log"
+    with _client(server) as api:
+        for i in range(5):
+            api.put(f"/api/v1/secrets/secret/stopped{i}", json={"data": {"v": "1"}})
+    server.stop()
+    if damage == "delete":
+        audit.unlink()
+    else:
+        lines = audit.read_bytes().splitlines(keepends=True)
+        audit.write_bytes(b"".join(lines[6:]))
+    server.start()
+    with _client(server) as api:
+        api.get("/api/v1/secrets/secret/stopped0")
+        result = _verify(api)
+    assert result["ok"] is False, result
+
+
+def test_a_log_rotated_while_the_server_is_stopped_keeps_verifying(
+    server: StrongroomServer,
+) -> None:
+    audit = server.data_dir / "audit.log"
+    with _client(server) as api:
+        api.put("/api/v1/secrets/secret/offline-rot", json={"data": {"v": "1"}})
+    server.stop()
+    audit.rename(audit.with_name("audit.log.1"))
+    server.start()
+    with _client(server) as api:
+        api.get("/api/v1/secrets/secret/offline-rot")
+        assert '"previous_file":"rotated"' in audit.read_text().splitlines()[0]
+        audit.with_name("audit.log.1").unlink()  # the rotated copy expired
+        result = _verify(api)
+    assert result["ok"] is True, result

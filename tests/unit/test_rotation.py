@@ -32,6 +32,7 @@ from strongroom.rotation import (
 )
 from strongroom.rotation.schedule import Schedule
 from strongroom.rotation.signing import sign, verify_signature
+from strongroom.server.leadership import Leadership
 from strongroom.server.metrics import render_metrics
 from strongroom.server.node import Node
 from strongroom.server.runtime import Runtime
@@ -228,7 +229,7 @@ def test_the_scheduler_runs_due_rotations_once_after_downtime(
     for i in range(15):
         rt.secrets.put(ROOT, NS, f"s{i}", {"password": "initial"})
         rt.rotation.configure(ROOT, NS, f"s{i}", rotator="rec-sched", interval=3600)
-    scheduler = Scheduler(rt, interval=1)
+    scheduler = Scheduler(rt, 1, Leadership(rt.store, shared=False))
     assert scheduler.tick() and recorder.counter == 0
     clock.advance(30 * 86400)  # a month down: 720 missed slots each
     scheduler.tick()
@@ -246,7 +247,7 @@ def test_keyring_terms_rotate_on_a_schedule(tmp_path: Path, clock: ManualClock) 
     settings = ServerSettings(tmp_path, dev=True, root_token="t", rotate_keys_every=86400)
     node = Node(settings, clock)
     runtime = node.require_runtime()
-    scheduler = Scheduler(runtime, interval=1)
+    scheduler = Scheduler(runtime, 1, node.leadership)
     scheduler.tick()
     assert len(runtime.keyrings.get(NS).terms) == 1
     clock.advance(86401)

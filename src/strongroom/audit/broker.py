@@ -8,6 +8,7 @@ import json
 import logging
 import secrets
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -64,9 +65,13 @@ class AuditBroker:
         audit_dir: Path,
         *,
         node_name: str = "",
+        file_paths: Mapping[str, Path] | None = None,
     ) -> None:
         self._store = store
         self._node_name = node_name
+        # This node's own paths for file sinks, by name (``--audit-file``): a file's path
+        # belongs to the node writing it, not to the store the nodes share.
+        self._file_paths = dict(file_paths or {})
         self._provider = provider
         self._clock = clock
         self.audit_dir = audit_dir
@@ -86,6 +91,14 @@ class AuditBroker:
         while not self._stop.wait(CHECKPOINT_SECONDS):
             for sink in list(self._sinks.values()):
                 try:
+                    # The chain's lock, proved every second (a database restart drops it):
+                    # a sink whose lock is lost, or another node took, writes nothing.
+                    held = self._store.try_leader(f"audit-chain:{sink.chain}")
+                    if held == sink.lost:
+                        log.error(
+                            "audit chain %s: lock %s", sink.chain, "taken again" if held else "lost"
+                        )
+                    sink.lost = not held
                     sink.checkpoint()
                 except Exception as exc:  # a full disk must not end checkpoints for good
                     log.error("audit checkpoint of %s failed: %s", sink.name, type(exc).__name__)
@@ -107,7 +120,8 @@ class AuditBroker:
                 "--node-name (docs/operations.md)"
             )
         if doc["type"] == "file":
-            return FileSink(name, key, self._store, self._clock, Path(doc["path"]), chain=chain)
+            path = self._file_paths.get(name) or Path(doc["path"])
+            return FileSink(name, key, self._store, self._clock, path, chain=chain)
         return StoreSink(name, key, self._store, self._clock, chain=chain)
 
     def rewrap_keys(self) -> int:
@@ -147,12 +161,17 @@ class AuditBroker:
             return sink
 
     def ensure_file(self, name: str, path: Path) -> None:
-        """A file sink from the server's own flags (``--audit-file``)."""
+        """A file sink from the server's own flags (``--audit-file``), at this node's path
+        whatever path another node, or this data directory before a move, gave it."""
+        self._file_paths[name] = path
         existing = self._sinks.get(name)
         if existing is None:
             self.enable(name, "file", path)
-        elif not isinstance(existing, FileSink) or existing.path != path:
-            raise BadRequest(f"audit sink {name!r} already exists with another path")
+        elif not isinstance(existing, FileSink):
+            raise BadRequest(
+                f"audit sink {name!r} is a {existing.type} sink; name this node's file sink "
+                "otherwise or disable that sink first"
+            )
 
     def disable(self, name: str) -> None:
         with self._lock:

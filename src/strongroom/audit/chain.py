@@ -59,10 +59,11 @@ class VerifyResult:
 
 
 def verify_lines(
-    key: bytes, lines: Iterable[bytes], head: tuple[int, str] | None = None
+    key: bytes, lines: Iterable[bytes], head: tuple[int, str] | None = None, floor: int = 1
 ) -> VerifyResult:
-    """Check a whole log: every line intact, in order, none missing, and the log reaching the
-    checkpointed ``head`` (seq, hash)."""
+    """Check a whole log: every line intact, in order, none missing, the log reaching the
+    checkpointed ``head`` (seq, hash), and starting no later than ``floor`` (the first entry the
+    store says must still be there: older ones were rotated away by renaming the file)."""
     prev, seq, count, first = GENESIS, 0, 0, 1
     seen_head = head is None or head[0] == 0
     for number, raw in enumerate(lines, start=1):
@@ -94,6 +95,12 @@ def verify_lines(
             if not hmac.compare_digest(prev, head[1]):
                 return VerifyResult(False, number, "the entry differs from the checkpoint", number)
             seen_head = True
+    if count and first > floor:
+        problem = (
+            f"entries {floor} to {first - 1} are missing: the audit file was deleted or cut "
+            "from its start (a rotated copy is read from beside the file)"
+        )
+        return VerifyResult(False, 0, problem, 1, first)
     if not seen_head:
         assert head is not None
         return VerifyResult(

@@ -15,13 +15,16 @@ from typing import Any
 from strongroom.audit.chain import CONTINUED, GENESIS, VerifyResult, chain_line, verify_lines
 from strongroom.audit.hashing import ValueHasher
 from strongroom.clock import Clock
-from strongroom.errors import StrongroomError
+from strongroom.errors import AuditUnavailable, StrongroomError
 from strongroom.store.protocol import Store
 from strongroom.types import format_time
 
 __all__ = ["CHECKPOINT_SECONDS", "CONTINUED", "AuditSink", "FileSink", "StoreSink"]
 
 _HEAD_KIND = "audit-head"
+# A file sink's anchor: the first entry its log must still hold. It moves up only when the sink
+# sees the file renamed away (log rotation), never when the file is deleted or cut.
+_ANCHOR_KIND = "audit-anchor"
 CHECKPOINT_SECONDS = 1.0
 
 
@@ -43,6 +46,9 @@ class AuditSink:
         self._lock = threading.Lock()
         self._seq, self._prev = self._resume()
         self._checkpointed = (self._seq, self._prev)
+        # Set while this node does not hold the chain's lock (after a database restart, until
+        # it is taken again): writing then could break a chain another node writes.
+        self.lost = False
 
     def _stored_head(self) -> tuple[int, str]:
         raw = self._store.get_record(_HEAD_KIND, self.chain)
@@ -81,6 +87,8 @@ class AuditSink:
 
     def write(self, *entries: dict[str, Any]) -> None:
         """Chain and append ``entries`` in one go (one system call for a file sink)."""
+        if self.lost:
+            raise AuditUnavailable(f"this node does not hold audit chain {self.chain!r} now")
         with self._lock:
             seq, prev, lines = self._seq, self._prev, []
             for entry in (*self._prepare(), *entries):
@@ -109,7 +117,9 @@ class AuditSink:
     def verify(self) -> VerifyResult:
         with self._lock:
             head = (self._seq, self._prev)
-        return verify_lines(self.key, self.lines(), head if head[0] else None)
+        return verify_lines(self.key, self.lines(), head if head[0] else None, self._floor)
+
+    _floor = 1  # a store sink's entries must all be there
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.type, "entries": self._seq, "chain": self.chain}
@@ -120,6 +130,30 @@ def _first_seq(path: Path) -> int:
         with path.open("rb") as handle:
             return int(json.loads(handle.readline())["seq"])
     except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def _first_present(paths: list[Path]) -> int:
+    seqs = [_first_seq(p) for p in paths]
+    return min((s for s in seqs if s > 0), default=1)
+
+
+def _tail_line(path: Path) -> bytes | None:
+    """The file's last line (within its last 64 KiB), or None."""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - 65536))
+            tail = handle.read().rstrip(b"\n").rsplit(b"\n", 1)
+    except OSError:
+        return None
+    return tail[-1] if tail and tail[-1] else None
+
+
+def _last_seq(path: Path) -> int:
+    try:
+        return int(json.loads(_tail_line(path) or b"")["seq"])
+    except (ValueError, KeyError, TypeError):
         return 0
 
 
@@ -138,18 +172,28 @@ class FileSink(AuditSink):
         self._ready_fd = -1
         self._fresh = False  # the file was (re)opened since the last write
         self._identity: tuple[int, int] | None = None
+        # Whether the file this sink wrote before was renamed (True), deleted (False) or is
+        # not known (None: first opened since start, the files beside it then tell).
+        self._renamed: bool | None = None
         super().__init__(name, key, store, clock, chain=chain)
+        self._floor = self._load_floor()
+
+    def _load_floor(self) -> int:
+        raw = self._store.get_record(_ANCHOR_KIND, self.chain)
+        if raw is not None:
+            return int(json.loads(raw)["floor"])
+        # A new chain starts at 1; a chain written before anchors existed is anchored at its
+        # first entry present now (trusted on first use, once).
+        floor = 1 if self._seq == 0 else min(self._seq + 1, _first_present(self._files()))
+        self._store.put_record(_ANCHOR_KIND, self.chain, json.dumps({"floor": floor}).encode())
+        return floor
+
+    def _move_floor(self, floor: int) -> None:
+        self._store.put_record(_ANCHOR_KIND, self.chain, json.dumps({"floor": floor}).encode())
+        self._floor = floor
 
     def _last_line(self) -> bytes | None:
-        try:
-            with self.path.open("rb") as handle:
-                handle.seek(0, os.SEEK_END)
-                size = handle.tell()
-                handle.seek(max(0, size - 65536))
-                tail = handle.read().rstrip(b"\n").rsplit(b"\n", 1)
-        except OSError:
-            return None
-        return tail[-1] if tail and tail[-1] else None
+        return _tail_line(self.path)
 
     def _open(self) -> int:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -174,6 +218,8 @@ class FileSink(AuditSink):
         ):
             return self._fd
         if self._fd is not None:
+            # Renamed (logrotate), the old file is still linked; deleted, it is not.
+            self._renamed = os.fstat(self._fd).st_nlink > 0
             os.close(self._fd)
             self._fd = None
         return self._open()
@@ -185,14 +231,25 @@ class FileSink(AuditSink):
         self._fresh = False
         if self._seq == 0 or os.fstat(self._ready_fd).st_size > 0:
             return []
-        # A new, empty file while the chain has entries: the log was rotated (or removed).
+        # A new, empty file while the chain has entries: the log was rotated, or removed. Only
+        # a rotation (the old file renamed, or beside this one holding the last entry) moves
+        # the anchor; after a removal, verify reports the entries that went with it.
+        rotated = self._renamed if self._renamed is not None else self._beside_holds(self._seq)
+        self._renamed = None
+        if rotated:
+            self._move_floor(self._seq + 1)
         return [
             {
                 "type": CONTINUED,
                 "time": format_time(self._clock.now()),
                 "previous_entries": self._seq,
+                "previous_file": "rotated" if rotated else "missing",
             }
         ]
+
+    def _beside_holds(self, seq: int) -> bool:
+        """Whether a rotated copy beside the file ends with entry ``seq``."""
+        return any(path != self.path and _last_seq(path) == seq for path in self._files())
 
     def _append(self, lines: list[bytes], first_seq: int) -> None:
         fd = self._ready_fd

@@ -10,10 +10,10 @@ from typing import Any
 
 import click
 
-from strongroom.cli.output import fail
+from strongroom.cli.startup import hold_data_dir, port_free, started
 from strongroom.config import ServerSettings, default_data_dir, store_url_from_env
 from strongroom.durations import parse_duration
-from strongroom.errors import BadRequest, KeyProviderUnavailable
+from strongroom.errors import BadRequest
 
 __all__ = ["MAX_CONNECTIONS", "TLS12_CIPHERS", "server"]
 
@@ -335,16 +335,9 @@ def server(
         tls_cert=tls_cert,
         tls_key=tls_key,
     )
-    try:
-        app = create_app(settings)
-    except KeyProviderUnavailable as exc:
-        # Fail closed, and say what to fix: no traceback, nothing served without the root key.
-        fail(
-            exc.code,
-            f"cannot start: {exc.message}; start the key provider and try again",
-            exc.exit_code,
-            as_json=False,
-        )
+    port_free(host, port)
+    hold_data_dir(resolved_dir)
+    app = started(lambda: create_app(settings))
     node = app.node
     addr = f"{'https' if tls else 'http'}://{_url_host(host)}:{port}"
     status = node.status()

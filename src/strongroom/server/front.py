@@ -36,6 +36,7 @@ from strongroom.errors import (
     PayloadTooLarge,
     RateLimited,
     Sealed,
+    StoreUnavailable,
     StrongroomError,
     Unauthenticated,
 )
@@ -114,7 +115,7 @@ class Front:
     # -- ASGI
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            await self._lifespan(self.node, receive, send)
             return
         if scope["type"] != "http":
             return
@@ -160,12 +161,16 @@ class Front:
         return self.surfaces[0], False
 
     @staticmethod
-    async def _lifespan(receive: Receive, send: Send) -> None:
+    async def _lifespan(node: Node, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                # Closed here, not after the server returns: uvicorn re-raises SIGTERM once it
+                # has shut down, so code after it never runs, and the audit checkpoints, the
+                # store and the locks would be left to the operating system.
+                await run_in_threadpool(node.close)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -193,6 +198,13 @@ class Front:
             return await self._serve_sealed(
                 surface, route, params, request_id, scope, receive, send
             )
+        if not node.store.listening:
+            # After losing the database, a node serves again only once it hears the other
+            # nodes again: its caches may be stale until then.
+            error = StoreUnavailable(
+                "this node is reconnecting to the database; retry, or ask another node"
+            )
+            return await self._send(scope, send, surface.render_error(error, request_id))
         body = b""
         refused: StrongroomError | None = None
         signs_body = surface.signs_body is not None and claimed

@@ -9,7 +9,13 @@ from collections.abc import Callable, Iterable
 from strongroom.auth.ratelimit import AddressLimiter
 from strongroom.clock import Clock, SystemClock
 from strongroom.config import ServerSettings
-from strongroom.errors import BadRequest, KeyProviderUnavailable, Sealed, StrongroomError
+from strongroom.errors import (
+    BadRequest,
+    KeyProviderUnavailable,
+    Sealed,
+    StoreUnavailable,
+    StrongroomError,
+)
 from strongroom.kms.local import LocalKeyFile
 from strongroom.kms.provider import KeyProvider
 from strongroom.kms.registry import ProviderRegistry, configured_provider
@@ -18,12 +24,13 @@ from strongroom.seal import RekeyResult, SealManager, SealStatus
 from strongroom.seal.root_keys import SealedRootKeys
 from strongroom.seal.seals import FileSeal, KmsSeal, Seal, ShamirSeal
 from strongroom.server.gauge import RequestGauge
+from strongroom.server.leadership import Leadership
 from strongroom.server.metrics import Metrics
 from strongroom.server.proxies import TrustedProxies
 from strongroom.server.runtime import Runtime
 from strongroom.server.scheduler import Scheduler
 from strongroom.server.services import Services
-from strongroom.service.seal import SealService
+from strongroom.service.seal import Health, SealService
 from strongroom.store import open_store
 
 __all__ = ["Node"]
@@ -59,6 +66,8 @@ class Node:
             burst=settings.unauthenticated_burst,
         )
         self.requests = RequestGauge()
+        shared = settings.resolved_store_url.startswith("postgres")
+        self.leadership = Leadership(self.store, shared=shared)
         self.metrics = Metrics(lambda: self.runtime)
         self.proxies = TrustedProxies(settings.trusted_proxies)
         self.runtime: Runtime | None = None
@@ -66,11 +75,17 @@ class Node:
         self.scheduler: Scheduler | None = None
         self._stop_following: Callable[[], None] | None = None
         self._lock = threading.Lock()
+        self._closed = False
         try:
             if settings.dev and not self.seal_manager.status().initialized:
                 self.seal_manager.initialize()
+            # A node started before `operator init` (on another node) follows it when it comes.
+            self._awaiting_init = not self.seal_manager.status().initialized
             if self.seal_manager.auto_unseal() is not None:
                 self._open()
+            # From the start, sealed or not: another node's init or seal migration reaches this
+            # one through the store's events (and on every reconnect, as "*").
+            self._stop_following = self.store.subscribe(self._follow_seal)
         except BaseException:
             self.store.close()  # a node that cannot start leaves no connection or lock behind
             raise
@@ -119,12 +134,24 @@ class Node:
         }
 
     def _follow_seal(self, topic: str, key: str) -> None:
-        """Another node began or finished a seal migration. A node that lacks the new
-        provider seals itself: it must not go on wrapping with a root key the others left."""
-        if topic not in ("seal", "*"):
+        """Another node initialized the server, or began or finished a seal migration. A node
+        waiting for the init unseals itself when its seal allows (kms, file); a node that lacks
+        a migration's new provider seals itself: it must not go on wrapping with a root key the
+        others left. The store being away is no reason to seal: StoreUnavailable propagates, and
+        the subscription asks again once it is back."""
+        if topic not in ("seal", "*") or self._closed:
+            return
+        if self.runtime is None:
+            if self._awaiting_init and self.seal_manager.status().initialized:
+                self._awaiting_init = False
+                if self.seal_manager.auto_unseal() is not None:
+                    _log.info("another node initialized the server: unsealed")
+                    self._open()
             return
         try:
             self.seal_manager.refresh(self._root_provider)
+        except StoreUnavailable:
+            raise
         except StrongroomError as exc:
             _log.error("sealing this node: the root key moved and %s", exc.message)
             self.seal()
@@ -143,9 +170,10 @@ class Node:
                     self.rotators,
                     self.providers,
                 )
-                self._stop_following = self.store.subscribe(self._follow_seal)
                 if self.settings.scheduler_interval > 0:
-                    self.scheduler = Scheduler(self.runtime, self.settings.scheduler_interval)
+                    self.scheduler = Scheduler(
+                        self.runtime, self.settings.scheduler_interval, self.leadership
+                    )
                     self.scheduler.start()
             return self.runtime
 
@@ -158,6 +186,12 @@ class Node:
     def status(self, nonce: str = "") -> SealStatus:
         return self.seal_manager.status(nonce)
 
+    def health(self) -> Health:
+        sealed = self.runtime is None
+        serving = not sealed and self.store.listening
+        leads = self.leadership.held
+        return Health(not self._awaiting_init, sealed, serving, self.leadership.shared, leads)
+
     @property
     def services(self) -> Services | None:
         """What routes may call while unsealed; None while sealed."""
@@ -169,6 +203,7 @@ class Node:
         if self.settings.dev:
             raise BadRequest("a dev server initializes itself")
         printed = self.seal_manager.initialize(shares, threshold)
+        self._awaiting_init = False
         provider = self.seal_manager.provider
         if provider is None:  # shamir: open once with the new shares to create the root token
             nonce = ""
@@ -178,6 +213,7 @@ class Node:
         token, _ = runtime.tokens.create(("root",), display_name="root", path="auth/token/root")
         if self.seal_manager.status().type == "shamir":
             self.seal()  # as in Vault, a shamir server starts sealed: operators unseal it
+        self.store.publish("seal")  # nodes started before the init follow it
         return printed, token
 
     def unseal(self, share: object, nonce: object = "", address: str = "") -> SealStatus:
@@ -200,9 +236,6 @@ class Node:
 
     def seal(self) -> None:
         with self._lock:
-            stop_following, self._stop_following = self._stop_following, None
-            if stop_following is not None:
-                stop_following()
             runtime, self.runtime = self.runtime, None
             scheduler, self.scheduler = self.scheduler, None
             self.seal_manager.seal()
@@ -212,6 +245,14 @@ class Node:
             runtime.close()
 
     def close(self) -> None:
+        """Seal and let go of the store and the providers; a second call does nothing."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            stop_following, self._stop_following = self._stop_following, None
+        if stop_following is not None:
+            stop_following()
         self.seal()
         self.store.close()
         self.providers.close()

@@ -111,7 +111,12 @@ class Runtime:
         policies.on_change.append(lambda: tokens.forget(""))
         guard = LoginGuard(store, clock, max_attempts=settings.login_attempts)
         audit = AuditBroker(
-            store, provider, clock, settings.resolved_audit_dir, node_name=settings.node_name
+            store,
+            provider,
+            clock,
+            settings.resolved_audit_dir,
+            node_name=settings.node_name,
+            file_paths={"file": settings.audit_file} if settings.audit_file else None,
         )
         named_keys = NamedKeyStore(store, keyrings)
         namespaces = NamespaceService(store, keyrings, clock, settings.limits, uris, named_keys)

@@ -8,19 +8,21 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
+from strongroom.server.leadership import LEADER_LOCK, Leadership
+
 if TYPE_CHECKING:
     from strongroom.server.runtime import Runtime
 
 __all__ = ["LEADER_LOCK", "Scheduler"]
 
 log = logging.getLogger("strongroom.scheduler")
-LEADER_LOCK = "strongroom-scheduler"
 _BATCH = 10  # rotations per tick: a backlog after downtime drains without a stampede
 
 
 class Scheduler:
-    def __init__(self, runtime: Runtime, interval: float) -> None:
+    def __init__(self, runtime: Runtime, interval: float, leadership: Leadership) -> None:
         self._runtime = runtime
+        self._leadership = leadership
         self._interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="strongroom-scheduler", daemon=True)
@@ -45,7 +47,7 @@ class Scheduler:
     def tick(self) -> bool:
         """One round; False when another node is the leader."""
         runtime = self._runtime
-        if not runtime.store.try_leader(LEADER_LOCK):
+        if not self._leadership.check():
             return False
         self.ticks += 1
         for result in runtime.rotation.run_due(_BATCH):

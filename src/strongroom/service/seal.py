@@ -4,19 +4,36 @@ the node that owns the seal manager only does what it is told."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from strongroom.auth.identity import Identity
 from strongroom.errors import BadRequest, NotFound
 from strongroom.seal import RekeyResult, SealStatus
 
-__all__ = ["SealController", "SealService", "SealStatus"]
+__all__ = ["Health", "SealController", "SealService", "SealStatus"]
+
+
+@dataclass(frozen=True)
+class Health:
+    """What a load balancer asks, from the node's memory alone (no store read, no lock): so it
+    answers at once however loaded the node is. ``serving``: unsealed and hearing the other
+    nodes (after a database restart, not until every listener is back). ``shared``: nodes may
+    share the store; ``leader``: this node runs the scheduler (as of its last round)."""
+
+    initialized: bool
+    sealed: bool
+    serving: bool
+    shared: bool = False
+    leader: bool = False
 
 
 class SealController(Protocol):
     """What the server node does with its seal."""
 
     def status(self, nonce: str = "") -> SealStatus: ...
+
+    def health(self) -> Health: ...
 
     def initialize(self, shares: int, threshold: int) -> tuple[list[str], str]: ...
 
@@ -41,6 +58,9 @@ class SealService:
 
     def status(self) -> SealStatus:
         return self._controller.status()
+
+    def health(self) -> Health:
+        return self._controller.health()
 
     def initialize(self, shares: int, threshold: int) -> tuple[list[str], str]:
         return self._controller.initialize(shares, threshold)

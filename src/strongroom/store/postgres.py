@@ -19,6 +19,7 @@ except ImportError as exc:  # pragma: no cover - depends on the install
 __all__ = ["PostgresStore"]
 
 _CHANNEL = "strongroom_invalidate"  # payload: "topic:key"
+_FIRST_LISTEN_WAIT = 5.0  # seconds subscribe waits for its first LISTEN
 
 
 class PostgresStore(SqlStore):
@@ -32,6 +33,7 @@ class PostgresStore(SqlStore):
         self._url = url
         self._leaders: dict[str, Any] = {}
         self._leader_guard = threading.Lock()
+        self._deaf: set[int] = set()  # subscriptions not listening right now
         self.migrate()
 
     def __repr__(self) -> str:
@@ -39,16 +41,28 @@ class PostgresStore(SqlStore):
 
     def try_leader(self, name: str) -> bool:
         """A session advisory lock on a connection of its own, held until close: exactly one
-        node holds it; when that node dies, its connection and the lock go with it."""
+        node holds it; when that node dies, its connection and the lock go with it. A lock
+        held is proved at each call by its connection answering (a database restart ends the
+        session and the lock with it, though the client may not know yet), and taken again
+        when it was lost, unless another node took it meanwhile."""
         key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
         with self._leader_guard:
-            conn = self._leaders.get(name)
-            if conn is not None and not conn.closed:
-                return True
+            conn = self._leaders.pop(name, None)
+            if conn is not None:
+                try:
+                    conn.execute("SELECT 1")
+                except psycopg.Error:
+                    conn.close()  # the session, and the lock, are gone
+                else:
+                    self._leaders[name] = conn
+                    return True
+            conn = None
             try:
-                conn = psycopg.connect(self._url, autocommit=True)
+                conn = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
                 row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
             except psycopg.Error:
+                if conn is not None:
+                    conn.close()
                 return False
             if row is None or not row[0]:
                 conn.close()
@@ -61,29 +75,45 @@ class PostgresStore(SqlStore):
         with self._write() as conn:
             self._exec(conn, "SELECT pg_notify(?, ?)", (_CHANNEL, f"{topic}:{key}"))
 
+    @property
+    def listening(self) -> bool:
+        return not self._deaf
+
     def subscribe(self, handler: Callable[[str, str], None]) -> Callable[[], None]:
-        stop = threading.Event()
+        """The handler hears every notification from a thread of its own. When the connection
+        is lost, the subscription counts as deaf (``listening`` is False) until it listens
+        again and the handler has taken ``("*", "")``: everything may have changed meanwhile.
+        A handler that raises StoreUnavailable is asked again after the next reconnect."""
+        stop, heard = threading.Event(), threading.Event()
+        ident = id(stop)
+        self._deaf.add(ident)
 
         def listen() -> None:
             while not stop.is_set():
                 try:
-                    with psycopg.connect(self._url, autocommit=True) as conn:
+                    with psycopg.connect(self._url, autocommit=True, connect_timeout=5) as conn:
                         conn.execute(f"LISTEN {_CHANNEL}")
                         # Notifications sent while we were not listening are lost: drop it all.
                         handler("*", "")
+                        self._deaf.discard(ident)
+                        heard.set()
                         while not stop.is_set():
                             for note in conn.notifies(timeout=0.5):
                                 topic, _, key = note.payload.partition(":")
                                 handler(topic, key)
-                except psycopg.Error:
-                    stop.wait(1.0)  # the database is away; caches expire on their own meanwhile
+                except (psycopg.Error, StoreUnavailable):
+                    self._deaf.add(ident)
+                    stop.wait(1.0)  # the database is away; the node answers 503 meanwhile
+            self._deaf.discard(ident)
 
         thread = threading.Thread(target=listen, name="strongroom-invalidate", daemon=True)
         thread.start()
+        heard.wait(_FIRST_LISTEN_WAIT)  # a node starting up serves once it hears the others
 
         def stop_listening() -> None:
             stop.set()
-            thread.join(timeout=5)
+            if thread is not threading.current_thread():  # a handler may stop its own
+                thread.join(timeout=5)
 
         return stop_listening
 
@@ -96,7 +126,7 @@ class PostgresStore(SqlStore):
 
     def _connect(self) -> Any:
         try:
-            return psycopg.connect(self._url, autocommit=True)
+            return psycopg.connect(self._url, autocommit=True, connect_timeout=5)
         except psycopg.Error as exc:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {type(exc).__name__}") from None
 
@@ -106,7 +136,7 @@ class PostgresStore(SqlStore):
             with conn.transaction():
                 yield
         except psycopg.OperationalError as exc:
-            self._local.conn = None
+            self._drop(conn)  # closed, not left to leak its socket
             raise StoreUnavailable(f"PostgreSQL unavailable: {type(exc).__name__}") from None
 
     def _lock_suffix(self) -> str:

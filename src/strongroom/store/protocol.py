@@ -56,8 +56,15 @@ class Store(Protocol):
         ...
 
     def try_leader(self, name: str) -> bool:
-        """Whether this node is (now) the one leader for ``name`` (the scheduler). One node on
-        SQLite always is; on PostgreSQL it is an advisory lock held while the node lives."""
+        """Whether this node is (now) the one leader for ``name`` (the scheduler, an audit
+        chain). One node on SQLite always is; on PostgreSQL it is an advisory lock, checked
+        at each call: a lock lost with its connection is taken again, or reported lost."""
+        ...
+
+    @property
+    def listening(self) -> bool:
+        """Whether every subscription hears the other nodes now (always, on SQLite): while one
+        does not, this node may hold state another node changed, and must not serve."""
         ...
 
     # -- system records (keyrings, salts, job cursors) and counters

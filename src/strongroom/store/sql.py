@@ -5,6 +5,7 @@ backends cannot drift apart (the conformance suite runs each check against both)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -74,6 +75,15 @@ class SqlStore:
                 self._all.append(conn)
         return conn
 
+    def _drop(self, conn: Any) -> None:
+        """Forget a broken connection of this thread, closed (its socket is not left open)."""
+        self._local.conn = None
+        with self._all_lock:
+            if conn in self._all:
+                self._all.remove(conn)
+        with contextlib.suppress(Exception):
+            conn.close()
+
     def _query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         conn = self._conn()
         with self._transaction(conn):
@@ -91,6 +101,10 @@ class SqlStore:
 
     def try_leader(self, name: str) -> bool:
         return True  # one node per database file (SQLite); PostgreSQL overrides this
+
+    @property
+    def listening(self) -> bool:
+        return True  # one node: nobody else changes what it caches
 
     def publish(self, topic: str, key: str = "") -> None:
         return None  # one node: its own caches were already updated by the writer

@@ -94,8 +94,10 @@ def _seal_status(call: Call, status: SealStatus | None = None) -> dict[str, Any]
 
 
 def health(call: Call) -> Answer:
-    """Unauthenticated, unaudited, answered sealed too; the status code is the answer."""
-    status = call.seal.status()
+    """Unauthenticated, unaudited, answered sealed too; the status code is the answer. From the
+    node's memory alone, on the event loop: it answers at once, loaded or not. A node that is
+    unsealed but not serving (reconnecting to the database) answers as a sealed one does."""
+    status = call.seal.health()
     query = call.query
 
     def code(name: str, default: int) -> int:
@@ -104,7 +106,7 @@ def health(call: Call) -> Answer:
 
     if not status.initialized:
         answer_code = code("uninitcode", 501)
-    elif status.sealed:
+    elif status.sealed or not status.serving:
         answer_code = code("sealedcode", 503)
     else:
         answer_code = code("activecode", 200)
@@ -164,10 +166,13 @@ def step_down(call: Call) -> Answer:
 
 
 def leader(call: Call) -> Answer:
+    """Every node serves every request; the leader is the node that runs the scheduler (one at
+    a time across nodes on PostgreSQL: ha_enabled)."""
+    health = call.seal.health()
     return Answer(
         {
-            "ha_enabled": False,
-            "is_self": True,
+            "ha_enabled": health.shared,
+            "is_self": health.leader or not health.shared,
             "active_time": "0001-01-01T00:00:00Z",
             "leader_address": "",
             "leader_cluster_address": "",
@@ -478,6 +483,7 @@ SYSTEM_ROUTES = (
         ),
         public=True,
         audited=False,
+        fast=True,
     ),
     Route("GET", f"{_Y}/seal-status", seal_status, "sysSealStatus", **_OPEN),
     Route("GET", f"{_Y}/init", init_status, "sysInitStatus", **_OPEN),
