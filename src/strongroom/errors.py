@@ -214,6 +214,15 @@ class Sealed(StrongroomError):
         return "the server is sealed; unseal it with: strongroom operator unseal"
 
 
+class RecordDamaged(StrongroomError):
+    """A sealed record that decides access does not open (changed outside strongroom): what
+    needs it is refused, and the message says how to write it again."""
+
+    http_status = 503
+    code = "record_damaged"
+    exit_code = 7
+
+
 class AuditUnavailable(StrongroomError):
     """No audit sink accepted the entry: the request is refused (fail closed)."""
 

@@ -81,5 +81,3 @@ def started(build: Callable[[], _T]) -> _T:
             as_json=False,
         )
     raise AssertionError("unreachable")  # fail() exits
-
-

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable
 
 from strongroom.clock import Clock
-from strongroom.errors import BadRequest, NotFound
+from strongroom.errors import BadRequest, NotFound, RecordDamaged, TamperedRecord
 from strongroom.policy.model import ACL, Policy, compile_acl
 from strongroom.policy.parse import RESERVED_POLICIES, parse_policy, validate_policy_name
 from strongroom.store.protocol import Store
@@ -15,6 +16,11 @@ from strongroom.store.protocol import Store
 __all__ = ["CACHE_SECONDS", "DEFAULT_POLICY", "PolicyStore"]
 
 _KIND = "policy"
+_REPAIR = (
+    "requests that need it are refused until a root token writes it again: "
+    "strongroom policy write {name} FILE"
+)
+log = logging.getLogger("strongroom.policy")
 CACHE_SECONDS = 1.0
 # Every token gets it unless created with no_default_policy: a token may inspect, renew and
 # revoke itself, and ask what it may do.
@@ -63,7 +69,13 @@ class PolicyStore:
         self._lock = threading.Lock()
         self._acls: dict[tuple[str, ...], tuple[ACL, float]] = {}
         self.on_change: list[Callable[[], None]] = []
-        stored = self._store.get_record(_KIND, "default")
+        try:
+            stored = self._store.get_record(_KIND, "default")
+        except TamperedRecord:
+            # Damaged: the server still starts, so a root token can write it again; until
+            # then every request that needs it is refused with RecordDamaged (503).
+            log.error("the stored default policy does not open: %s", _REPAIR.format(name="default"))
+            return
         if stored is None:
             self._store.replace_record(
                 _KIND, "default", None, self._encode("default", DEFAULT_POLICY)
@@ -96,16 +108,30 @@ class PolicyStore:
         validate_policy_name(name)
         if name == "root":
             return Policy("root", (), "# built in: every capability on every path\n")
-        raw = self._store.get_record(_KIND, name)
+        raw = self._record(name)
         if raw is None:
             raise NotFound(f"no policy {name!r}; list them with: strongroom policy list")
         return parse_policy(name, json.loads(raw)["text"])
+
+    def _record(self, name: str) -> bytes | None:
+        try:
+            return self._store.get_record(_KIND, name)
+        except TamperedRecord:
+            raise RecordDamaged(
+                f"the stored policy {name!r} does not open (it was changed outside strongroom); "
+                + _REPAIR.format(name=name)
+            ) from None
 
     def names(self) -> list[str]:
         return sorted({"root", *self._store.list_records(_KIND)})
 
     def exists(self, name: str) -> bool:
-        return name == "root" or self._store.get_record(_KIND, name) is not None
+        if name == "root":
+            return True
+        try:
+            return self._record(name) is not None
+        except RecordDamaged:
+            return True  # damaged, but there: writing it again is an update
 
     def delete(self, name: str) -> None:
         validate_policy_name(name)
@@ -135,7 +161,7 @@ class PolicyStore:
         for name in key:
             if name == "root" or name in RESERVED_POLICIES:
                 continue  # a reserved name grants nothing, whatever a record says
-            raw = self._store.get_record(_KIND, name)
+            raw = self._record(name)
             if raw is not None:
                 policies.append(parse_policy(name, json.loads(raw)["text"]))
         acl = compile_acl(policies, root="root" in key)

@@ -22,7 +22,9 @@ from strongroom.errors import (
     NotFound,
     PayloadTooLarge,
     RateLimited,
+    RecordDamaged,
     Sealed,
+    StoreUnavailable,
     StrongroomError,
     Unauthenticated,
 )
@@ -251,7 +253,7 @@ def _code(exc: StrongroomError) -> tuple[int, str, str]:
         return 400, "ValidationException", exc.message
     if isinstance(exc, RateLimited):
         return 400, "ThrottlingException", exc.message
-    if isinstance(exc, Sealed | AuditUnavailable):
+    if isinstance(exc, Sealed | AuditUnavailable | StoreUnavailable | RecordDamaged):
         return 503, "ServiceUnavailableException", exc.message
     if isinstance(exc, KeyProviderUnavailable):
         return 500, "KMSInternalException", exc.message
