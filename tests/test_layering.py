@@ -218,6 +218,7 @@ _COMPOSITION = {
     "results",
     "__init__",
     "__main__",
+    "command",
     "config",
     "testing",
     "egress",

@@ -19,6 +19,7 @@ __all__ = [
     "NotFound",
     "PayloadTooLarge",
     "RateLimited",
+    "RecordDamaged",
     "RotationFailed",
     "Sealed",
     "SecretDeleted",

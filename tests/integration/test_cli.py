@@ -235,3 +235,18 @@ def test_the_token_file_is_not_written_through_a_planted_symlink(
     assert not victim.exists()
     assert target.read_text().strip() == "srs.secret-value"
     assert oct(target.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_core_only_install_says_which_extra_the_command_needs() -> None:
+    """Issue 20, 25: the command of an install without the cli extra (click blocked here, as it
+    is absent there) names the extra instead of failing on a missing module."""
+    code = (
+        "import runpy, sys; sys.modules['click'] = None; "
+        "runpy.run_module('strongroom', run_name='__main__')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "--help"], capture_output=True, timeout=60, check=False
+    )
+    assert done.returncode == 1
+    assert b"pip install 'strongroom[cli]'" in done.stderr
+    assert b"Traceback" not in done.stderr

@@ -153,4 +153,28 @@ def test_migrate_a_few_thousand_secrets_resumably(source: OpenBaoServer, tmp_pat
             if states[1] == "live":
                 assert client.get("copied", path, version=1).data == {"n": str(i), "v": "1"}
             assert meta.custom_metadata == ({"owner": f"t{i % 7}"} if i % 25 == 0 else {})
-        assert "big/data/mig/*" in client.read_policy("team-read")
+        # Issue 20, 29: the policies follow the mount to its new namespace.
+        assert "copied/data/mig/*" in client.read_policy("team-read")
+        assert "big/" not in client.read_policy("team-read")
+        assert sorted(report["rewritten_policy_paths"]) == [
+            "team-list: big/metadata/mig/* -> copied/metadata/mig/*",
+            "team-read: big/data/mig/* -> copied/data/mig/*",
+        ]
+
+
+def test_the_source_token_is_never_taken_from_the_environment(tmp_path: Path) -> None:
+    """Issue 20, 28: VAULT_TOKEN often holds the strongroom token (the README sets it so); it
+    must never be sent to another server. Without --token the command refuses to run."""
+    env = {
+        **os.environ,
+        "VAULT_TOKEN": "srs.the-strongroom-token",
+        "VAULT_ADDR": "http://127.0.0.1:9",
+        "STRONGROOM_ADDR": "http://127.0.0.1:9",
+    }
+    argv = [sys.executable, "-m", "strongroom", "migrate", "from-vault", "--mount", "secret"]
+    done = subprocess.run(
+        [*argv, "--addr", "http://127.0.0.1:9"], env=env, capture_output=True, timeout=60
+    )
+    assert done.returncode == 2 and b"--token" in done.stderr, done.stderr
+    done = subprocess.run([*argv, "--token", "t"], env=env, capture_output=True, timeout=60)
+    assert done.returncode == 2 and b"--addr" in done.stderr, done.stderr

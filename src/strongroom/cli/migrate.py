@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -18,6 +18,7 @@ import click
 from strongroom.cli.output import CliContext, emit, format_option, pass_cli, translate_errors
 from strongroom.cli.vault_source import SourceSecret, VaultSource
 from strongroom.errors import NotFound, StrongroomError
+from strongroom.policy.parse import format_policy, parse_policy
 
 if TYPE_CHECKING:
     from strongroom.client import Client
@@ -28,6 +29,7 @@ __all__ = [
     "copy_secret",
     "from_vault",
     "migrate",
+    "policy_for_namespaces",
 ]
 
 
@@ -40,6 +42,7 @@ class MigrationReport:
     deleted: int = 0
     destroyed: int = 0
     policies: list[str] = field(default_factory=list)
+    rewritten: list[str] = field(default_factory=list)  # "policy: old path -> new path"
     failed: list[dict[str, str]] = field(default_factory=list)
 
     def add(self, other: MigrationReport) -> None:
@@ -61,6 +64,7 @@ class MigrationReport:
             "versions_deleted": self.deleted,
             "versions_destroyed": self.destroyed,
             "policies": self.policies,
+            "rewritten_policy_paths": self.rewritten,
             "failed": self.failed,
         }
 
@@ -156,16 +160,16 @@ def migrate() -> None:
 @click.option(
     "--addr",
     "vault_addr",
-    envvar="VAULT_ADDR",
     required=True,
-    help="The Vault or OpenBao server [env: VAULT_ADDR].",
+    help="The Vault or OpenBao server to copy from. Never read from VAULT_ADDR, which often "
+    "names strongroom itself.",
 )
 @click.option(
     "--token",
     "vault_token",
-    envvar="VAULT_TOKEN",
     required=True,
-    help="A Vault token that may list and read the mounts [env: VAULT_TOKEN].",
+    help="A token of the source server that may list and read the mounts. Never read from "
+    "VAULT_TOKEN, which often holds a strongroom token that must not be sent elsewhere.",
 )
 @click.option(
     "--mount",
@@ -211,7 +215,11 @@ def from_vault(
     Examples:
       strongroom migrate from-vault --addr https://vault:8200 --token "$VAULT_TOKEN" \\
           --mount secret --dry-run
-      strongroom migrate from-vault --addr https://vault:8200 --mount secret --mount kv:team
+      strongroom migrate from-vault --addr https://vault:8200 --token "$OLD_VAULT_TOKEN" \\
+          --mount secret --mount kv:team
+
+    A policy that names a mount copied under another name (kv:team) is copied with its paths
+    rewritten to the new namespace (team/...), and the report says so.
 
     Exit codes: 0 everything copied, 1 some secrets or policies failed (listed), others as for
     every command.
@@ -254,11 +262,14 @@ def from_vault(
                     report.add(job.result())
                     bar.update(1)
             if policies:
+                renames = {mount: namespace for mount, namespace in chosen if mount != namespace}
                 for name, text in source.policies().items():
                     try:
+                        text, rewritten = policy_for_namespaces(name, text, renames)
                         if not dry_run:
                             client.write_policy(name, text)
                         report.policies.append(name)
+                        report.rewritten.extend(f"{name}: {r}" for r in rewritten)
                     except StrongroomError as exc:
                         report.failed.append({"policy": name, "error": exc.message})
     finally:
@@ -270,10 +281,31 @@ def from_vault(
         f"{verb} {report.versions_written} versions of {report.copied} secrets "
         f"({report.up_to_date} of {report.secrets} already up to date), "
         f"{len(report.policies)} policies; {len(report.failed)} failed"
+        + "".join(f"\n  rewritten: {r}" for r in report.rewritten)
         + "".join(f"\n  failed: {next(iter(f.values()))}: {f['error']}" for f in report.failed),
     )
     if report.failed:
         sys.exit(1)
+
+
+def policy_for_namespaces(name: str, text: str, renames: dict[str, str]) -> tuple[str, list[str]]:
+    """``text`` with every rule path under a renamed mount moved to its namespace (``secret/…``
+    to ``team/…``), and what was rewritten; unchanged (comments kept) when nothing names one.
+    A path whose first segment is a wildcard applies to any mount and is left as it is."""
+    if not renames:
+        return text, []
+    policy = parse_policy(name, text)
+    rules, rewritten = [], []
+    for rule in policy.rules:
+        mount, sep, rest = rule.path.partition("/")
+        if mount in renames and (sep or not rest):
+            path = f"{renames[mount]}{sep}{rest}"
+            rewritten.append(f"{rule.path} -> {path}")
+            rule = replace(rule, path=path)
+        rules.append(rule)
+    if not rewritten:
+        return text, []
+    return format_policy(replace(policy, rules=tuple(rules))), rewritten
 
 
 class _NoBar:

@@ -14,7 +14,14 @@ from typing import TypeVar
 from strongroom.cli.output import fail
 from strongroom.errors import KeyProviderUnavailable, StrongroomError
 
-__all__ = ["EXIT_IN_USE", "EXIT_START_FAILED", "hold_data_dir", "port_free", "started"]
+__all__ = [
+    "EXIT_IN_USE",
+    "EXIT_START_FAILED",
+    "LOCK_NAME",
+    "hold_data_dir",
+    "port_free",
+    "started",
+]
 
 EXIT_IN_USE = 3  # the port or the data directory is another process's
 EXIT_START_FAILED = 1
