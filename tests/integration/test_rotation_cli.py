@@ -4,14 +4,17 @@ server process; every rotation step lands in the audit log."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 from click.testing import CliRunner, Result
 
 from strongroom.cli.main import cli
 from strongroom.client import Client, SecretWatcher
+from strongroom.types import SecretValue
 from tests.helpers import StrongroomServer
 
 
@@ -130,3 +133,35 @@ def test_the_watcher_follows_rotations_and_steps_are_audited(
         if token in line and '"rotation"' in line and '"done"' in line
     ]
     assert steps == ["create", "set", "test", "finish"]
+
+
+def test_the_watcher_survives_a_failing_callback_and_retries_it(
+    live_server: StrongroomServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 20, 24: an on_change that raises is retried with the value it missed, and the
+    watcher keeps following later changes; the log names the exception's type only."""
+    with Client(live_server.addr, live_server.root_token) as client:
+        client.put("secret", "rot/flaky", {"password": "v1-watch-canary"})
+        seen: list[str] = []
+        failures = [RuntimeError("reconnect failed with v2-watch-canary"), OSError("again")]
+
+        def on_change(value: SecretValue) -> None:
+            if failures:
+                raise failures.pop(0)
+            seen.append(str(value.data["password"]))
+
+        with SecretWatcher(client, "secret", "rot/flaky", interval=0.05, on_change=on_change):
+            client.put("secret", "rot/flaky", {"password": "v2-watch-canary"})
+            _until(lambda: seen == ["v2-watch-canary"])
+            client.put("secret", "rot/flaky", {"password": "v3-watch-canary"})
+            _until(lambda: seen == ["v2-watch-canary", "v3-watch-canary"])
+    logged = caplog.text
+    assert "RuntimeError" in logged and "OSError" in logged
+    assert "watch-canary" not in logged
+
+
+def _until(check: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.02)

@@ -293,14 +293,53 @@ def test_ten_thousand_guesses_get_five_tries(tmp_path: Path, clock: ManualClock)
     verified = 0
     for i in range(10_000):
         try:
-            runtime.userpass.login(variants[i % len(variants)], {"password": f"wrong{i}"})
+            runtime.userpass.login(
+                variants[i % len(variants)], {"password": f"wrong{i}"}, "127.0.0.7"
+            )
         except Unauthenticated:
             verified += 1
         except RateLimited:
             pass
     assert verified == 5
     clock.advance(900.0)
-    runtime.userpass.login("bob", {"password": "right"})
+    runtime.userpass.login("bob", {"password": "right"}, "127.0.0.7")
+    node.close()
+
+
+def test_a_lockout_locks_the_guesser_out_not_the_user(tmp_path: Path, clock: ManualClock) -> None:
+    """Issue 20, 27: the window is the name's from one address; from many addresses, attempts
+    are slowed (one each GLOBAL_SPACING seconds), never locked for good."""
+    from strongroom.auth.identity import Identity
+    from strongroom.auth.lockout import GLOBAL_FACTOR, GLOBAL_SPACING
+    from strongroom.errors import RateLimited, Unauthenticated
+
+    node = Node(ServerSettings(tmp_path / "d", dev=True, root_token=ROOT), clock)
+    runtime = node.require_runtime()
+    runtime.userpass.write_user(
+        Identity.system(), "carol", {"password": "right", "token_policies": []}
+    )
+
+    def attempt(password: str, address: str) -> str:
+        try:
+            runtime.userpass.login("carol", {"password": password}, address)
+        except Unauthenticated:
+            return "wrong"
+        except RateLimited as exc:
+            return f"limited {exc.details['retry_after']}"
+        return "in"
+
+    from_attacker = [attempt(f"guess{i}", "127.0.0.66") for i in range(8)]
+    assert from_attacker[:5] == ["wrong"] * 5 and all(
+        a.startswith("limited") for a in from_attacker[5:]
+    )
+    assert attempt("right", "127.0.0.1") == "in"  # the user, at their own address
+    # Spread over many addresses: the first 4 x 5 are checked, then one each 30 s.
+    spread = [attempt(f"g{i}", f"127.0.1.{i}") for i in range(40)]
+    checked = spread.count("wrong")
+    assert checked <= 5 * GLOBAL_FACTOR, spread
+    assert "limited" in spread[-1] and int(spread[-1].split()[1]) <= GLOBAL_SPACING
+    clock.advance(GLOBAL_SPACING + 1)
+    assert attempt("right", "127.0.0.1") == "in"  # slowed, not locked
     node.close()
 
 

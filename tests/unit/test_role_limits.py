@@ -134,15 +134,17 @@ def test_stale_login_windows_are_pruned(tmp_path: Path) -> None:
     store = node.require_runtime().store
     guard = LoginGuard(store, clock, max_attempts=2, window=900)
     for i in range(20):
-        guard.reserve("userpass", f"nobody{i}")
-    guard.reserve("userpass", "busy")
-    assert len(store.list_records("login-attempts")) == 21
+        guard.reserve("userpass", f"nobody{i}", "127.0.0.1")
+    guard.reserve("userpass", "busy", "127.0.0.1")
+    assert len(store.list_records("login-attempts")) == 42  # each: its address's, and everyone's
     assert guard.prune() == 0  # nothing stale yet
     clock.advance(901)
-    guard.reserve("userpass", "busy")
-    guard.reserve("userpass", "busy")
-    assert guard.prune() == 20
-    assert store.list_records("login-attempts") == [guard.key("userpass", "busy")]
+    guard.reserve("userpass", "busy", "127.0.0.1")
+    guard.reserve("userpass", "busy", "127.0.0.1")
+    assert guard.prune() == 40
+    assert sorted(store.list_records("login-attempts")) == sorted(
+        [guard.key("userpass", "busy", "127.0.0.1"), guard.key("userpass", "busy")]
+    )
     with pytest.raises(RateLimited):
-        guard.reserve("userpass", "busy")
+        guard.reserve("userpass", "busy", "127.0.0.1")
     node.close()

@@ -289,7 +289,7 @@ class AppRoleAuth:
     def login(self, role_id: Any, secret_id: Any, address: str) -> tuple[str, TokenInfo]:
         if not isinstance(role_id, str) or not role_id or not isinstance(secret_id, str):
             raise BadRequest("role_id and secret_id are required")
-        self._guard.reserve("approle", role_id)
+        self._guard.reserve("approle", role_id, address)
         raw_name = self._store.get_record(_ROLE_ID_KIND, role_id.strip())
         if raw_name is None:
             raise Unauthenticated(_LOGIN_FAILED)
@@ -300,7 +300,7 @@ class AppRoleAuth:
         metadata: dict[str, str] = {}
         if role.bind_secret_id:
             metadata = self._check_secret_id(name, secret_id, address)
-        self._guard.succeeded("approle", role_id)
+        self._guard.succeeded("approle", role_id, address)
         return self._tokens.create(
             ("default", *role.token_policies),
             display_name=f"approle-{name}",

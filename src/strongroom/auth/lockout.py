@@ -1,25 +1,37 @@
 """Failed-login lockout, shared by every node through the store.
 
-Each login *attempt* first reserves a slot in the identity's window; at most ``max_attempts``
-reservations fit in ``window`` seconds, so concurrent guesses cannot race past the limit. A
-successful login clears the window. Keys are canonical names (case, space and Unicode variants
-are one identity)."""
+Each login *attempt* first reserves a slot in two windows, both kept in the store with
+compare-and-set (so concurrent guesses and several nodes cannot race past them):
+
+- the identity **from one address**: at most ``max_attempts`` in ``window`` seconds, then that
+  address is locked out of that identity until the window frees a slot. Someone who knows a
+  user's name locks out only themselves, never the user at their own address.
+- the identity **from every address**: once ``max_attempts * GLOBAL_FACTOR`` attempts are in the
+  window, attempts are *slowed*, not refused for good: one each ``GLOBAL_SPACING`` seconds
+  (a 429 with ``retry_after`` meanwhile), so guesses spread over many addresses stay few while
+  the real user still gets in.
+
+A successful login clears its address's window. Identities are canonical names (case, space and
+Unicode variants are one identity); keys are hashed so the store holds no names or addresses."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 
 from strongroom.auth.canonical import canonical_name
 from strongroom.clock import Clock
 from strongroom.errors import RateLimited
 from strongroom.store.protocol import Store
 
-__all__ = ["PRUNE_SECONDS", "LoginGuard"]
+__all__ = ["GLOBAL_FACTOR", "GLOBAL_SPACING", "PRUNE_SECONDS", "LoginGuard"]
 
 _KIND = "login-attempts"
 _RETRIES = 50
 PRUNE_SECONDS = 60.0
+GLOBAL_FACTOR = 4  # attempts from every address before they are slowed: 4 x max_attempts
+GLOBAL_SPACING = 30.0  # then one attempt each this many seconds, whoever makes it
 
 
 class LoginGuard:
@@ -33,32 +45,40 @@ class LoginGuard:
         self._pruned = float("-inf")
 
     @staticmethod
-    def key(method: str, name: str) -> str:
-        # Hashed so the store holds no login names in its keys.
+    def key(method: str, name: str, address: str | None = None) -> str:
+        """The window of ``name`` from ``address`` (None: from every address)."""
         canonical = canonical_name(name)
-        return hashlib.sha256(f"{method}\0{canonical}".encode()).hexdigest()
+        where = "\0*" if address is None else f"\0@{address}"
+        return hashlib.sha256(f"{method}\0{canonical}{where}".encode()).hexdigest()
 
-    def reserve(self, method: str, name: str) -> None:
-        """Count one attempt, or raise RateLimited when the window is full."""
-        key = self.key(method, name)
+    def reserve(self, method: str, name: str, address: str) -> None:
+        """Count one attempt, or raise RateLimited: this address's window is full, or the
+        identity is being guessed from everywhere and it is not this attempt's turn yet."""
+        self._take(self.key(method, name, address), self.max_attempts, 0.0, method)
+        limit = self.max_attempts * GLOBAL_FACTOR
+        self._take(self.key(method, name), limit, GLOBAL_SPACING, method)
+
+    def _take(self, key: str, limit: int, spacing: float, method: str) -> None:
         for _ in range(_RETRIES):
             raw = self._store.get_record(_KIND, key)
             now = self._clock.now()
             recent = [t for t in (json.loads(raw) if raw else []) if t > now - self.window]
-            if len(recent) >= self.max_attempts:
-                retry = int(min(recent) + self.window - now) + 1
-                error = RateLimited(
-                    f"too many failed logins for this {method} identity; "
-                    f"locked for another {retry} s"
+            if len(recent) >= limit:
+                # A full window locks (spacing 0) or only slows (one attempt per spacing).
+                wait = (
+                    (min(recent) + self.window - now)
+                    if not spacing
+                    else max(recent) + spacing - now
                 )
-                error.details["retry_after"] = retry
-                raise error
+                if wait > 0:
+                    raise _refused(method, math.ceil(wait), slowed=bool(spacing))
+                recent = recent[-(limit - 1) :]
             if self._store.replace_record(_KIND, key, raw, json.dumps([*recent, now]).encode()):
                 return
         raise RateLimited("too many concurrent logins for this identity; retry")
 
-    def succeeded(self, method: str, name: str) -> None:
-        self._store.delete_record(_KIND, self.key(method, name))
+    def succeeded(self, method: str, name: str, address: str) -> None:
+        self._store.delete_record(_KIND, self.key(method, name, address))
 
     def prune(self, limit: int = 10_000) -> int:
         """Delete windows with no attempt left in them (the scheduler calls this): every name
@@ -76,3 +96,16 @@ class LoginGuard:
                     self._store.delete_record(_KIND, key)
                 )
         return removed
+
+
+def _refused(method: str, retry: int, *, slowed: bool) -> RateLimited:
+    if slowed:
+        message = (
+            f"this {method} identity is being tried from many addresses: logins to it are "
+            f"slowed; retry in {retry} s"
+        )
+    else:
+        message = f"too many failed logins for this {method} identity; locked for another {retry} s"
+    error = RateLimited(message)
+    error.details["retry_after"] = retry
+    return error

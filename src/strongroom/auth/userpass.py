@@ -120,10 +120,10 @@ class UserpassAuth:
             lambda t: t.path == LOGIN_PATH and canonical_name(t.meta.get("username", "")) == gone
         )
 
-    def login(self, name: str, doc: dict[str, Any]) -> tuple[str, TokenInfo]:
+    def login(self, name: str, doc: dict[str, Any], address: str) -> tuple[str, TokenInfo]:
         password = _password(doc)
         key = _user_key(name)
-        self._guard.reserve("userpass", name)
+        self._guard.reserve("userpass", name, address)
         raw = self._store.get_record(_KIND, key)
         if raw is None:
             # The same time as a real check: do not reveal who exists.
@@ -132,7 +132,7 @@ class UserpassAuth:
         user = UserRecord.from_bytes(raw)
         if not self._hashing.run(lambda: verify_password(password, user.hash)):
             raise Unauthenticated(_LOGIN_FAILED)
-        self._guard.succeeded("userpass", name)
+        self._guard.succeeded("userpass", name, address)
         return self._tokens.create(
             ("default", *user.token_policies),
             display_name=f"userpass-{user.name}",

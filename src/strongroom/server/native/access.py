@@ -169,7 +169,7 @@ def list_users(call: Call) -> Answer:
 
 
 def userpass_login(call: Call) -> Answer:
-    token, info = call.services.userpass.login(call.params["name"], call.json())
+    token, info = call.services.userpass.login(call.params["name"], call.json(), call.address)
     return auth_answer(token, info)
 
 
