@@ -14,6 +14,8 @@ from click.testing import CliRunner, Result
 
 from strongroom.cli.main import cli
 from strongroom.client import Client, SecretWatcher
+from strongroom.rotation.schedule import Schedule
+from strongroom.service.aws_schedules import RotationSchedule
 from strongroom.types import SecretValue
 from tests.helpers import StrongroomServer
 
@@ -165,3 +167,30 @@ def _until(check: Callable[[], bool], seconds: float = 10) -> None:
     while not check():
         assert time.monotonic() < deadline, "not within the time allowed"
         time.sleep(0.02)
+
+
+@pytest.mark.parametrize(
+    ("native", "aws"),
+    [
+        ("0 3 * * MON", "cron(0 3 ? * MON *)"),
+        ("@daily", "cron(0 0 * * ? *)"),
+        ("30 2 1 JAN *", "cron(30 2 1 JAN ? *)"),
+    ],
+)
+def test_one_cron_parser_for_both_dialects(
+    live_server: StrongroomServer, native: str, aws: str
+) -> None:
+    """Issue 20, 26: the native --cron takes names and shortcuts as the AWS dialect takes
+    names, and both read the same times (one parser: croniter)."""
+    run = _runner(live_server)
+    path = f"secret/rot/cron-{abs(hash(native))}"
+    assert run("kv", "put", path, "password=x").exit_code == 0
+    configured = run("rotate", "configure", path, "--rotator", "random", "--cron", native)
+    assert configured.exit_code == 0, configured.output
+    shown = json.loads(run("--format", "json", "rotate", "status", path).output)
+    next_native = Schedule(cron=native).next_after(time.time(), "k")
+    next_aws = Schedule(cron=RotationSchedule.parse(aws).cron).next_after(time.time(), "k")
+    assert next_native == next_aws
+    assert shown["schedule"]["cron"] == native
+    refused = run("rotate", "configure", path, "--rotator", "random", "--cron", "0 3 * * FUNDAY")
+    assert refused.exit_code != 0 and "not valid" in refused.output

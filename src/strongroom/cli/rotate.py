@@ -75,7 +75,9 @@ def rotate() -> None:
 @click.argument("path")
 @click.option("--rotator", required=True, help="random, postgres, webhook, or a plugin's name.")
 @click.option("--interval", help="Rotate every … (30d, 12h, seconds).")
-@click.option("--cron", help='Or on a cron schedule, UTC ("0 3 * * 1").')
+@click.option(
+    "--cron", help='Or on a cron schedule, UTC ("0 3 * * MON", "*/30 * * * *", "@daily").'
+)
 @click.option("--param", "param_pairs", multiple=True, help="Rotator parameter KEY=VALUE.")
 @click.option("--params-json", help="Rotator parameters as a JSON object (for lists, numbers).")
 @click.option("--expire-after", help="The value expires this long after a rotation.")

@@ -1,4 +1,8 @@
-"""When a rotation is due: every interval, or a five-field cron expression (UTC).
+"""When a rotation is due: every interval, or a cron expression (UTC): five fields with names
+(``0 3 * * MON``) or a shortcut (``@daily``), read by croniter, the one cron parser for every
+surface (Secrets Manager's six-field ``cron(...)`` is translated to this in
+service/aws_schedules.py). As in cron, when both the day and the weekday are restricted, either
+matches.
 
 After downtime a rotation runs once, not once per missed slot, and the next time is counted
 from now. Each secret gets a fixed offset (up to 5% of its period, at most 5 minutes) so that
@@ -7,38 +11,36 @@ many secrets configured together do not all rotate in the same second."""
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from croniter import CroniterBadCronError, CroniterBadDateError, CroniterError, croniter
 
 from strongroom.errors import BadRequest
 
 __all__ = ["Schedule"]
 
-_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1, 12), ("weekday", 0, 6))
-_SEARCH_STEPS = 200_000  # days, hours and minutes skipped: years of search, then "never"
+_SHORTCUTS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 
 
-def _parse_field(text: str, low: int, high: int, name: str) -> frozenset[int]:
-    values: set[int] = set()
-    for part in text.split(","):
-        body, _, step_text = part.partition("/")
-        try:
-            step = int(step_text) if step_text else 1
-            if body == "*":
-                start, end = low, high
-            elif "-" in body:
-                first, last = body.split("-", 1)
-                start, end = int(first), int(last)
-            else:
-                start = end = int(body)
-        except ValueError:
-            raise BadRequest(f"cron {name} field {text!r} is not a number, range or '*'") from None
-        if name == "weekday" and end == 7:
-            end = 7  # 7 is Sunday too
-        if step < 1 or start < low or end > (7 if name == "weekday" else high) or start > end:
-            raise BadRequest(f"cron {name} field {text!r} is outside {low}-{high}")
-        values.update(v % 7 if name == "weekday" else v for v in range(start, end + 1, step))
-    return frozenset(values)
+def _checked_cron(expression: str) -> str:
+    """A standard five-field expression (names such as MON and JAN, ranges, steps, lists) or a
+    shortcut (@daily, @weekly, ...), parsed by croniter; anything else is refused with why."""
+    text = expression.strip()
+    if text.startswith("@"):
+        if text.lower() not in _SHORTCUTS:
+            raise BadRequest(f"cron shortcut {text!r} is not one of {', '.join(_SHORTCUTS)}")
+        return text.lower()
+    if len(text.split()) != 5:
+        raise BadRequest(
+            "a cron expression has 5 fields (minute hour day month weekday), or is a shortcut "
+            "such as @daily"
+        )
+    try:
+        croniter(text, datetime(2026, 1, 1, tzinfo=UTC))
+    except (CroniterBadCronError, CroniterError, ValueError, KeyError) as exc:
+        raise BadRequest(f"the cron expression {text!r} is not valid: {exc}") from None
+    return text
 
 
 @dataclass(frozen=True)
@@ -52,17 +54,7 @@ class Schedule:
         if self.interval is not None and self.interval < 60:
             raise BadRequest("the rotation interval must be at least 60 seconds")
         if self.cron is not None:
-            self._cron_fields()
-
-    def _cron_fields(self) -> list[frozenset[int]]:
-        assert self.cron is not None
-        parts = self.cron.split()
-        if len(parts) != 5:
-            raise BadRequest("a cron expression has 5 fields: minute hour day month weekday")
-        return [
-            _parse_field(text, low, high, name)
-            for text, (name, low, high) in zip(parts, _FIELDS, strict=True)
-        ]
+            object.__setattr__(self, "cron", _checked_cron(self.cron))
 
     def spread(self, key: str) -> float:
         # Within the matched minute for cron (users expect 02:30 to mean 02:30).
@@ -74,19 +66,13 @@ class Schedule:
         """The first due time after ``now`` for the secret named ``key``."""
         if self.interval is not None:
             return now + self.interval + self.spread(key)
-        minute, hour, day, month, weekday = self._cron_fields()
-        t = (int(now) // 60 + 1) * 60
-        for _ in range(_SEARCH_STEPS):
-            tm = time.gmtime(t)
-            if not (tm.tm_mday in day and tm.tm_mon in month and (tm.tm_wday + 1) % 7 in weekday):
-                t += 86400 - (t % 86400)  # to the next midnight
-            elif tm.tm_hour not in hour:
-                t += 3600 - (t % 3600)
-            elif tm.tm_min not in minute:
-                t += 60
-            else:
-                return float(t) + self.spread(key)
-        raise BadRequest(f"the cron expression {self.cron!r} never matches")
+        assert self.cron is not None
+        start = datetime.fromtimestamp(now, tz=UTC)
+        try:
+            due = float(croniter(self.cron, start).get_next(float))
+        except CroniterBadDateError:
+            raise BadRequest(f"the cron expression {self.cron!r} never matches") from None
+        return due + self.spread(key)
 
     def to_json(self) -> dict[str, object]:
         return {"interval": self.interval} if self.interval is not None else {"cron": self.cron}
