@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "AccessDenied",
+    "AuditIncomplete",
     "AuditUnavailable",
     "BadRequest",
     "CheckAndSetMismatch",
@@ -24,6 +25,7 @@ __all__ = [
     "Sealed",
     "SecretDeleted",
     "ServerUnreachable",
+    "StorageFull",
     "StoreUnavailable",
     "StrongroomError",
     "TamperedRecord",
@@ -215,6 +217,21 @@ class Sealed(StrongroomError):
         return "the server is sealed; unseal it with: strongroom operator unseal"
 
 
+class StorageFull(StrongroomError):
+    """The database's disk is full: the write was not made (its transaction rolled back)."""
+
+    http_status = 507
+    code = "storage_full"
+    exit_code = 7
+
+    @classmethod
+    def default_message(cls) -> str:
+        return (
+            "the database's disk is full: nothing was written; free space on the server's data "
+            "disk, then retry (reads still work)"
+        )
+
+
 class RecordDamaged(StrongroomError):
     """A sealed record that decides access does not open (changed outside strongroom): what
     needs it is refused, and the message says how to write it again."""
@@ -222,6 +239,23 @@ class RecordDamaged(StrongroomError):
     http_status = 503
     code = "record_damaged"
     exit_code = 7
+
+
+class AuditIncomplete(StrongroomError):
+    """A request that may change something ran (its request entry is on record), but its
+    response entry could not be written: the change may have been made. Never a 503, which
+    says "nothing was done, retry" (a load balancer would retry it)."""
+
+    http_status = 500
+    code = "audit_incomplete"
+    exit_code = 7
+
+    @classmethod
+    def default_message(cls) -> str:
+        return (
+            "the request ran, but its response could not be audited (no audit sink can write): "
+            "the change may have been made; read it back before retrying, once audit works"
+        )
 
 
 class AuditUnavailable(StrongroomError):

@@ -4,7 +4,11 @@ to the chain, and verification reads the rotated copies too."""
 
 from __future__ import annotations
 
+import contextlib
 import resource
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -122,3 +126,56 @@ def test_a_log_rotated_while_the_server_is_stopped_keeps_verifying(
         audit.with_name("audit.log.1").unlink()  # the rotated copy expired
         result = _verify(api)
     assert result["ok"] is True, result
+
+
+@pytest.fixture
+def small_audit_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB tmpfs for the audit file alone (the database stays on the real disk)."""
+    mount = tmp_path / "audit-disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_write_whose_response_cannot_be_audited_is_not_called_refused(
+    tmp_path: Path, small_audit_disk: Path
+) -> None:
+    """Issue 20, 19: the audit disk fills between a write's request entry and its response
+    entry. The write ran, so the answer is 500 audit_incomplete ("may have been made"), never
+    503 ("refused": a load balancer would retry it)."""
+    audit = small_audit_disk / "audit.log"
+    server = StrongroomServer(tmp_path / "data", extra=["--audit-file", str(audit)]).start()
+    page = 4096
+    try:
+        with _client(server) as api:
+            body = {"data": {"v": "same-length"}}
+            # Write until the request entry fits in the audit file's last page, its response not.
+            for _ in range(20):
+                written = api.put("/api/v1/secrets/secret/half", json=body)
+                assert written.status_code == 200
+                version = written.json()["version"]
+                request_line, response_line = audit.read_bytes().splitlines(keepends=True)[-2:]
+                room = page - audit.stat().st_size % page
+                if len(request_line) + 4 <= room <= len(request_line) + len(response_line) - 8:
+                    break
+            else:
+                raise AssertionError("never lined up with a page")
+            filler = small_audit_disk / "filler"
+            with filler.open("wb", buffering=0) as handle, contextlib.suppress(OSError):
+                while True:  # the rest of the disk, to the last page
+                    handle.write(b"\0" * page)
+            answer = api.put("/api/v1/secrets/secret/half", json=body)
+            filler.unlink()
+            assert answer.status_code == 500, answer.text
+            assert answer.json()["error"]["code"] == "audit_incomplete"
+            assert "may have been made" in answer.json()["error"]["message"]
+            # it was made, and the chain still verifies (the cut entry was taken back)
+            read = api.get("/api/v1/secrets/secret/half").json()
+            assert read["metadata"]["version"] == version + 1
+            verified = api.post("/api/v1/sys/audit/file/verify").json()["data"]
+            assert verified["ok"] is True, verified
+    finally:
+        server.stop()

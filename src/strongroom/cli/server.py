@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import ipaddress
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,38 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback  # all of 127.0.0.0/8, and ::1
     except ValueError:
         return False
+
+
+def _banner_lines(node: Any, settings: ServerSettings, addr: str, dev: bool) -> list[str]:
+    status = node.status()
+    lines = [
+        f"strongroom {'dev ' if dev else ''}server",
+        f"  data directory: {settings.data_dir}",
+        f"  address:        {addr}",
+        f"  seal:           {status.type} ({'sealed' if status.sealed else 'unsealed'})",
+    ]
+    if node.runtime is not None and node.runtime.root_token:
+        token = node.runtime.root_token
+        lines += [
+            f"  root token:     {token}",
+            "",
+            "Set these in your shell to use the CLI:",
+            f"  export STRONGROOM_ADDR={addr} STRONGROOM_TOKEN={token}",
+        ]
+    elif not status.initialized:
+        lines += ["", f"Not initialized. Run: STRONGROOM_ADDR={addr} strongroom operator init"]
+    elif status.sealed:
+        lines += ["", f"Sealed. Run: STRONGROOM_ADDR={addr} strongroom operator unseal"]
+    if node.runtime is not None and not node.runtime.audit.enabled:
+        lines += ["", "WARNING: no audit sink is enabled: requests are not audited."]
+    return [*lines, ""]
+
+
+def _banner(lines: list[str]) -> None:
+    """Printed if the console takes it; a console that fails does not stop the server."""
+    with contextlib.suppress(OSError, ValueError):
+        click.echo("\n".join(lines))
+        sys.stdout.flush()
 
 
 def _url_host(host: str) -> str:
@@ -340,28 +374,10 @@ def server(
     app = started(lambda: create_app(settings))
     node = app.node
     addr = f"{'https' if tls else 'http'}://{_url_host(host)}:{port}"
-    status = node.status()
-    click.echo(f"strongroom {'dev ' if dev else ''}server")
-    click.echo(f"  data directory: {settings.data_dir}")
-    click.echo(f"  address:        {addr}")
-    click.echo(f"  seal:           {status.type} ({'sealed' if status.sealed else 'unsealed'})")
-    if node.runtime is not None and node.runtime.root_token:
-        token = node.runtime.root_token
-        click.echo(f"  root token:     {token}")
-        click.echo("")
-        click.echo("Set these in your shell to use the CLI:")
-        click.echo(f"  export STRONGROOM_ADDR={addr} STRONGROOM_TOKEN={token}")
-    elif not status.initialized:
-        click.echo("")
-        click.echo(f"Not initialized. Run: STRONGROOM_ADDR={addr} strongroom operator init")
-    elif status.sealed:
-        click.echo("")
-        click.echo(f"Sealed. Run: STRONGROOM_ADDR={addr} strongroom operator unseal")
-    if node.runtime is not None and not node.runtime.audit.enabled:
-        click.echo("")
-        click.echo("WARNING: no audit sink is enabled: requests are not audited.")
-    click.echo("", nl=True)
-    sys.stdout.flush()
+    _banner(_banner_lines(node, settings, addr, dev))
+    # A console that cannot be written (a closed pipe, a full disk) never stops the server:
+    # log records that cannot be written are dropped, not raised.
+    logging.raiseExceptions = False
     from strongroom.server.protocol import bounded_protocol
 
     uvicorn.run(

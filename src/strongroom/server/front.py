@@ -31,6 +31,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from strongroom.auth.identity import Identity
 from strongroom.errors import (
+    AuditIncomplete,
     AuditUnavailable,
     BadRequest,
     PayloadTooLarge,
@@ -266,7 +267,11 @@ class Front:
             try:
                 await trail.response(rendered.status, record, len(rendered.body))
             except StrongroomError as exc:
-                return await self._send(scope, send, surface.render_error(exc, request_id))
+                failure: StrongroomError = exc
+                if trail.may_change and rendered.status < 400:
+                    # It ran: "refused" (503, retry) would be a lie a load balancer acts on.
+                    failure = AuditIncomplete()
+                return await self._send(scope, send, surface.render_error(failure, request_id))
         return await self._send(scope, send, rendered)
 
     async def _serve_sealed(

@@ -130,6 +130,7 @@ class RequestTrail:
         "_identity",
         "_pending",
         "_route",
+        "may_change",
     )
 
     def __init__(
@@ -162,6 +163,7 @@ class RequestTrail:
         self._deferred: dict[str, Any] | None = None
         self._pending: dict[str, Any] | None = None
         self._depth = depth
+        self.may_change = False  # its request entry went on record before it ran
 
     def request(self, body: bytes, *, trusted: bool) -> dict[str, Any] | None:
         """Make the request entry (a read's is held for its response; anything else's is
@@ -190,12 +192,14 @@ class RequestTrail:
     async def write_request(self, size: int) -> None:
         if self._pending is not None:
             await self._write((self._pending,), size)
+            self.may_change = True
 
     async def write_deferred(self, size: int) -> None:
         """A fast route going to a thread may write: its request goes on record first."""
         if self._deferred is not None:
             entry, self._deferred = self._deferred, None
             await self._write((entry,), size)
+            self.may_change = True
 
     def refused(self, exc: StrongroomError) -> AuditRecord:
         operation = self._route.operation if self._route is not None else "unmatched"

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from strongroom.errors import StoreUnavailable
+from strongroom.errors import StorageFull, StoreUnavailable
 from strongroom.store.sql import SqlStore
 
 try:
@@ -135,6 +135,8 @@ class PostgresStore(SqlStore):
         try:
             with conn.transaction():
                 yield
+        except psycopg.errors.DiskFull:
+            raise StorageFull() from None  # rolled back; the connection is sound
         except psycopg.OperationalError as exc:
             self._drop(conn)  # closed, not left to leak its socket
             raise StoreUnavailable(f"PostgreSQL unavailable: {type(exc).__name__}") from None

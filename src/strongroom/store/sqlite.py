@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -10,10 +11,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from strongroom.errors import StoreUnavailable
+from strongroom.errors import StorageFull, StoreUnavailable
 from strongroom.store.sql import SqlStore
 
 __all__ = ["SqliteStore"]
+
+_SQLITE_FULL = 13  # the database or its disk is full
+
+
+def _store_error(exc: sqlite3.Error) -> StoreUnavailable | StorageFull:
+    """A failed write in a precise error: a full disk is the operator's to fix (507)."""
+    if getattr(exc, "sqlite_errorcode", 0) & 0xFF == _SQLITE_FULL:
+        return StorageFull()
+    return StoreUnavailable(f"database write failed: {type(exc).__name__}")
 
 
 class SqliteStore(SqlStore):
@@ -63,11 +73,17 @@ class SqliteStore(SqlStore):
                 ) from None
             try:
                 yield
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            else:
                 conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, self.integrity_errors):
+                    raise  # a caller's compare-and-set decides on these
+                raise _store_error(exc) from None
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise
 
     def _query(self, statement: str, params: Any = ()) -> list[Any]:
         # Reads run outside an explicit transaction: one statement is a consistent snapshot.

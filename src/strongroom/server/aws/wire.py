@@ -16,6 +16,7 @@ from strongroom.auth.aws_keys import AccessKeyRegistry
 from strongroom.auth.identity import Identity
 from strongroom.errors import (
     AccessDenied,
+    AuditIncomplete,
     AuditUnavailable,
     BadRequest,
     KeyProviderUnavailable,
@@ -24,6 +25,7 @@ from strongroom.errors import (
     RateLimited,
     RecordDamaged,
     Sealed,
+    StorageFull,
     StoreUnavailable,
     StrongroomError,
     Unauthenticated,
@@ -253,8 +255,10 @@ def _code(exc: StrongroomError) -> tuple[int, str, str]:
         return 400, "ValidationException", exc.message
     if isinstance(exc, RateLimited):
         return 400, "ThrottlingException", exc.message
-    if isinstance(exc, Sealed | AuditUnavailable | StoreUnavailable | RecordDamaged):
+    if isinstance(exc, Sealed | AuditUnavailable | StoreUnavailable | RecordDamaged | StorageFull):
         return 503, "ServiceUnavailableException", exc.message
+    if isinstance(exc, AuditIncomplete):
+        return 500, "InternalFailure", exc.message
     if isinstance(exc, KeyProviderUnavailable):
         return 500, "KMSInternalException", exc.message
     return 500, "InternalFailure", "internal error; see the server log"
