@@ -25,6 +25,7 @@ from strongroom.auth import Identity
 from strongroom.config import ServerSettings
 from strongroom.errors import BadRequest, DecryptionError, KeyProviderUnavailable
 from strongroom.kms.awskms import MAX_ATTEMPTS
+from strongroom.kms.bounded import BoundedProvider
 from strongroom.kms.provider import KeyProvider, KeyProviderBase
 from strongroom.kms.registry import ProviderURI
 from strongroom.server.node import Node
@@ -61,8 +62,10 @@ def _aws_uri(moto: MotoServer, key: str, **extra: str) -> str:
 
 
 def _hsm_provider(softhsm: SoftHsm, token: str, key: str = "root", **extra: str) -> Any:
+    """The PKCS#11 provider itself, inside the time bound every built provider gets."""
     provider: Any = built_provider(softhsm.uri(token, key, **extra))
-    return provider
+    assert isinstance(provider, BoundedProvider)
+    return provider.inner
 
 
 @pytest.fixture(params=["moto", "softhsm2"])
@@ -507,3 +510,92 @@ def test_root_key_rotation_for_providers_that_rotate_and_that_do_not(
         assert runtime.secrets.get(ROOT, "secret", "a").data == {"v": "1"}
     finally:
         node.close()
+
+
+def _token_dir(softhsm: SoftHsm, label: str) -> Path:
+    """SoftHSM's directory of the token labelled ``label`` (its token.object holds the label)."""
+    for directory in softhsm.tokens.iterdir():
+        if label.encode() in (directory / "token.object").read_bytes():
+            return directory
+    raise AssertionError(f"no SoftHSM directory for {label}")
+
+
+def test_a_pkcs11_token_back_after_an_outage_is_used_again(
+    softhsm: SoftHsm, tmp_path: Path
+) -> None:
+    """Issue 20, 17: the token's files go away (the HSM is unplugged) and come back; the
+    provider re-initializes the module and is used again at its next call, no restart."""
+    token = softhsm.take()
+    provider = _hsm_provider(softhsm, token, timeout="5")
+    provider.rotate()
+    sealed = provider.wrap(b"k" * 32, context={"a": "b"})
+    directory = _token_dir(softhsm, token)
+    away = tmp_path / "unplugged"
+    directory.rename(away)
+    try:
+        with pytest.raises(KeyProviderUnavailable):
+            provider.wrap(b"k" * 32, context={"a": "b"})
+    finally:
+        away.rename(directory)
+    started = time.monotonic()
+    assert provider.unwrap(sealed, context={"a": "b"}) == b"k" * 32
+    again = provider.wrap(b"j" * 32, context={})
+    assert provider.unwrap(again, context={}) == b"j" * 32
+    assert time.monotonic() - started < 5  # within one timeout
+
+
+def test_a_hung_provider_bounds_its_calls_and_blocks_no_write(
+    moto: MotoServer, tmp_path: Path
+) -> None:
+    """Issue 20, 18: with the provider hung (moto stopped), a keyring rotation that needs it is
+    refused within its timeout (it took 40 s for a 10 s timeout: retries), and writes to that
+    namespace and others go on meanwhile (the rotation holds no lock across the call)."""
+    uri = _aws_uri(moto, _aws_key(moto), timeout="1")
+    root = {"Authorization": "Bearer hung-root"}
+    server = StrongroomServer(
+        tmp_path / "data", "hung-root", extra=["--key-provider", f"aws={uri}"]
+    ).start()
+    try:
+        with httpx.Client(base_url=server.addr, headers=root, timeout=60) as api:
+            made = api.post("/api/v1/namespaces", json={"name": "payments", "provider": "aws"})
+            assert made.status_code in (200, 201), made.text
+            api.put("/api/v1/secrets/payments/a", json={"data": {"v": "0"}}).raise_for_status()
+            moto.pause()
+            try:
+                rotation: dict[str, float] = {}
+
+                def rotate() -> None:
+                    started = time.monotonic()
+                    answer = httpx.post(
+                        f"{server.addr}/api/v1/namespaces/payments/keys/rotate",
+                        headers=root,
+                        timeout=60,
+                    )
+                    rotation["status"] = answer.status_code
+                    rotation["seconds"] = time.monotonic() - started
+
+                rotating = threading.Thread(target=rotate)
+                rotating.start()
+                slowest = 0.0
+                for i in range(10):
+                    for namespace in ("payments", "secret"):
+                        started = time.monotonic()
+                        wrote = api.put(
+                            f"/api/v1/secrets/{namespace}/w{i}", json={"data": {"v": str(i)}}
+                        )
+                        assert wrote.status_code == 200, wrote.text
+                        slowest = max(slowest, time.monotonic() - started)
+                    time.sleep(0.1)
+                rotating.join(timeout=30)
+                assert rotation["status"] == 503, rotation
+                assert rotation["seconds"] < 4, rotation  # the 1 s timeout, retries included
+                assert slowest < 1.0, slowest
+            finally:
+                moto.resume()
+            deadline = time.monotonic() + 30
+            while api.post("/api/v1/namespaces/payments/keys/rotate").status_code != 200:
+                assert time.monotonic() < deadline, "the provider back, rotation works again"
+                time.sleep(0.5)
+            assert api.get("/api/v1/secrets/payments/w9").json()["data"] == {"v": "9"}
+    finally:
+        server.stop()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,9 +13,11 @@ from starlette.testclient import TestClient
 from strongroom.auth import Identity
 from strongroom.clock import ManualClock
 from strongroom.config import ServerSettings
+from strongroom.crypto.context import Context
 from strongroom.errors import BadRequest, KeyProviderUnavailable
+from strongroom.kms.bounded import MAX_WAITING, BoundedProvider, bounded
 from strongroom.kms.local import LocalKeyProvider
-from strongroom.kms.provider import RotatableKeyProvider
+from strongroom.kms.provider import KeyProviderBase, RotatableKeyProvider
 from strongroom.kms.registry import ProviderRegistry, parse_provider_uri
 from strongroom.server.app import create_app
 from strongroom.server.node import Node
@@ -31,7 +35,8 @@ def test_uris_are_parsed_and_built_once(tmp_path: Path) -> None:
     )
     registry = ProviderRegistry()
     provider = registry.build(uri)
-    assert isinstance(provider, LocalKeyProvider) and provider.key_ref == "local:payments"
+    assert isinstance(provider, BoundedProvider) and provider.timeout == 10
+    assert isinstance(provider.inner, LocalKeyProvider) and provider.key_ref == "local:payments"
     assert isinstance(provider, RotatableKeyProvider)
     assert registry.build(uri) is provider
     for bad in ("local", "nope:x", ":x", "local:"):
@@ -122,3 +127,52 @@ def test_the_kms_seal_takes_its_root_key_from_a_provider_uri(tmp_path: Path) -> 
     again.close()
     with pytest.raises(BadRequest, match="unknown key provider scheme 'cloudhsm'"):
         Node(ServerSettings(tmp_path / "other", dev=True, seal_provider="cloudhsm:cluster-1/key"))
+
+
+class _Hanging(KeyProviderBase):
+    """A provider whose SDK hangs (retrying for ever, say) until released."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    @property
+    def key_ref(self) -> str:
+        return "hanging:root"
+
+    def wrap(self, plaintext_key: bytes, *, context: Context) -> bytes:
+        self.release.wait(30)
+        return plaintext_key
+
+    def unwrap(self, wrapped: bytes, *, context: Context) -> bytes:
+        return self.wrap(wrapped, context=context)
+
+
+def test_every_provider_call_ends_within_its_timeout() -> None:
+    """Issue 20, 18: the caller is freed at the timeout whatever the SDK does, and a provider
+    that hangs fails at once once MAX_WAITING calls are stuck, instead of piling up threads."""
+    hanging = _Hanging()
+    provider = bounded(hanging, 0.3)
+    try:
+        started = time.monotonic()
+        with pytest.raises(KeyProviderUnavailable, match=r"did not answer within 0.3 s"):
+            provider.wrap(b"k" * 32, context={})
+        assert time.monotonic() - started < 1.0
+        for _ in range(MAX_WAITING - 1):
+            with pytest.raises(KeyProviderUnavailable):
+                provider.unwrap(b"k", context={})
+        started = time.monotonic()
+        with pytest.raises(KeyProviderUnavailable, match="calls are still waiting"):
+            provider.wrap(b"k", context={})
+        assert time.monotonic() - started < 0.1
+        hanging.release.set()  # the provider answers again
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                assert provider.wrap(b"back", context={}) == b"back"
+                break
+            except KeyProviderUnavailable:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+    finally:
+        hanging.release.set()
+        provider.close()

@@ -158,24 +158,26 @@ class Keyrings:
         move): one read and one unwrap, then one wrap and a compare-and-set, so the new record
         extends exactly the one it replaces (retried when another node wrote first). Every
         node drops its cached copy."""
-        with self._lock:
-            for _ in range(5):
-                old = self._store.get_record(stored.RECORD_KIND, namespace)
-                if old is None:
-                    raise NotFound(f"no namespace {namespace!r}")
-                name, _, terms = stored.decode(old, namespace, self.provider_for)
-                name = name if provider_name is None else provider_name
-                changed = change(terms)
-                provider = self.provider_for(name)
-                new = stored.encode(changed, namespace, provider, name)
-                if self._store.replace_record(stored.RECORD_KIND, namespace, old, new):
-                    keyring = stored.build(namespace, (name, provider.key_ref, changed))
+        # No lock is held across the provider's unwrap and wrap: a provider that hangs must not
+        # stop writes (which take the shared lock). The store's compare-and-set orders changes.
+        for _ in range(5):
+            old = self._store.get_record(stored.RECORD_KIND, namespace)
+            if old is None:
+                raise NotFound(f"no namespace {namespace!r}")
+            name, _, terms = stored.decode(old, namespace, self.provider_for)
+            name = name if provider_name is None else provider_name
+            changed = change(terms)
+            provider = self.provider_for(name)
+            new = stored.encode(changed, namespace, provider, name)
+            if self._store.replace_record(stored.RECORD_KIND, namespace, old, new):
+                keyring = stored.build(namespace, (name, provider.key_ref, changed))
+                with self._lock:
                     self._keyrings[namespace] = keyring
                     if len(changed) < len(terms):  # a retired term's DEKs must not open anything
                         self._deks.clear()
-                    self._store.publish("keyring", namespace)
-                    return keyring
-            raise Conflict("the keyring changed concurrently; retry")
+                self._store.publish("keyring", namespace)
+                return keyring
+        raise Conflict("the keyring changed concurrently; retry")
 
     def rotate(self, namespace: str) -> KeyringTerm:
         def add_term(terms: Terms) -> Terms:

@@ -30,6 +30,7 @@ everything else is KeyProviderUnavailable saying what to fix."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -59,6 +60,8 @@ _T = TypeVar("_T")
 
 _libraries: dict[str, tuple[Any, threading.Lock]] = {}
 _libraries_lock = threading.Lock()
+# path -> how many times the module was re-initialized: every session opened before is gone
+_generations: dict[str, int] = {}
 
 
 def _library(path: str) -> tuple[Any, threading.Lock]:
@@ -68,6 +71,15 @@ def _library(path: str) -> tuple[Any, threading.Lock]:
         if path not in _libraries:
             _libraries[path] = (pkcs11.lib(path), threading.Lock())
         return _libraries[path]
+
+
+def _reinitialize(path: str, library: Any) -> None:
+    """C_Finalize and C_Initialize again (the module's lock held): a module lists its tokens
+    when it is initialized, so a token that went away and came back is seen only after this.
+    Every session of the module, other providers' too, is then gone (the generation says so)."""
+    with contextlib.suppress(pkcs11.exceptions.PKCS11Error):
+        library.reinitialize()
+    _generations[path] = _generations.get(path, 0) + 1
 
 
 class Pkcs11KeyProvider(KeyProviderBase):
@@ -90,6 +102,7 @@ class Pkcs11KeyProvider(KeyProviderBase):
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pkcs11")
         # Touched by the worker thread only:
         self._session: Any = None  # open and logged in; None after a fault
+        self._generation = 0  # the module's generation the session was opened in
         self._keys: dict[int, Any] = {}  # key objects of the session, by version
 
     def __repr__(self) -> str:
@@ -107,9 +120,12 @@ class Pkcs11KeyProvider(KeyProviderBase):
 
     # -- the session (on the worker thread)
     def _open(self, library: Any) -> Any:
-        """The worker's session, opened and logged in on first use and after a fault."""
-        if self._session is not None:
+        """The worker's session, opened and logged in on first use, after a fault, and after
+        the module was re-initialized."""
+        generation = _generations.get(self._module_path, 0)
+        if self._session is not None and self._generation == generation:
             return self._session
+        self._session, self._generation = None, generation
         token = self._find_token(library)
         try:
             session = token.open(rw=True, user_pin=self._pin())
@@ -132,14 +148,16 @@ class Pkcs11KeyProvider(KeyProviderBase):
             if self._slot_id is not None and slot.slot_id != self._slot_id:
                 continue
             return token
-        raise KeyProviderUnavailable(
+        raise _TokenMissing(
             f"no PKCS#11 {self._where} in {self._module_path}: check the token is present and "
             "initialized (softhsm2-util --show-slots lists SoftHSM's)"
         )
 
     def _run(self, what: str, work: Callable[[Any], _T]) -> _T:
         """``work(session)`` on the worker thread, holding the module's lock; given up after
-        the timeout. A fault of the token drops the session: the next call opens a new one."""
+        the timeout. A fault of the token (or a token not found) drops the session and
+        re-initializes the module, then tries once more: a token back after an outage is used
+        again at the next call, without a restart."""
 
         def attempt() -> _T:
             try:
@@ -150,14 +168,15 @@ class Pkcs11KeyProvider(KeyProviderBase):
                     "check module-path and the module's own configuration"
                 ) from None
             with lock:
-                try:
-                    return work(self._open(library))
-                except pkcs11.exceptions.PKCS11Error as exc:
-                    self._session = None
-                    raise KeyProviderUnavailable(
-                        f"the PKCS#11 {self._where} failed {what} ({type(exc).__name__}); "
-                        "check the token is present"
-                    ) from None
+                for last in (False, True):
+                    try:
+                        return work(self._open(library))
+                    except (pkcs11.exceptions.PKCS11Error, _TokenMissing) as exc:
+                        self._session = None
+                        if last:
+                            raise _unavailable(self._where, what, exc) from None
+                        _reinitialize(self._module_path, library)
+            raise AssertionError("unreachable")
 
         future = self._worker.submit(attempt)
         try:
@@ -263,6 +282,18 @@ class Pkcs11KeyProvider(KeyProviderBase):
 
     def close(self) -> None:
         self._worker.shutdown(wait=False, cancel_futures=True)
+
+
+class _TokenMissing(KeyProviderUnavailable):
+    """No token matches: perhaps gone for now (the module is re-initialized and asked again)."""
+
+
+def _unavailable(where: str, what: str, exc: Exception) -> KeyProviderUnavailable:
+    if isinstance(exc, KeyProviderUnavailable):
+        return KeyProviderUnavailable(exc.message)
+    return KeyProviderUnavailable(
+        f"the PKCS#11 {where} failed {what} ({type(exc).__name__}); check the token is present"
+    )
 
 
 def _round_trips(key: Any) -> bool:

@@ -21,7 +21,9 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 from strongroom.errors import BadRequest
+from strongroom.kms.bounded import bounded
 from strongroom.kms.local import LocalKeyFile
+from strongroom.kms.options import timeout_option
 from strongroom.kms.provider import KeyProvider
 
 __all__ = [
@@ -149,5 +151,7 @@ class ProviderRegistry:
                     f"unknown key provider scheme {parsed.scheme!r}; this server knows: "
                     + ", ".join(self.schemes)
                 )
-            provider = self._built[uri] = factory(parsed)
+            # Every provider's calls end within its timeout, whatever its SDK retries.
+            provider = bounded(factory(parsed), timeout_option(parsed.params))
+            self._built[uri] = provider
             return provider
