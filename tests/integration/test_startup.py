@@ -101,3 +101,23 @@ def test_a_damaged_default_policy_leaves_a_server_root_can_repair(tmp_path: Path
         assert healed.status_code == 200 and healed.json()["data"] == {"k": "v"}
     finally:
         server.stop()
+
+
+def test_a_moved_data_directory_starts_and_keeps_its_audit_chain(tmp_path: Path) -> None:
+    """Issue 20, 14: the file sink's path is the node's (DATA_DIR/audit.log here), not the one
+    the store remembers from before the move."""
+    server = StrongroomServer(tmp_path / "before", "moved-root").start()
+    headers = {"Authorization": "Bearer moved-root"}
+    httpx.put(f"{server.addr}/api/v1/secrets/secret/m", headers=headers, json={"data": {}})
+    server.stop()
+    (tmp_path / "before").rename(tmp_path / "after")
+    moved = StrongroomServer(tmp_path / "after", "moved-root").start()
+    try:
+        assert b"Traceback" not in moved.log_path.read_bytes()
+        read = httpx.get(f"{moved.addr}/api/v1/secrets/secret/m", headers=headers)
+        assert read.status_code == 200
+        verified = httpx.post(f"{moved.addr}/api/v1/sys/audit/file/verify", headers=headers)
+        assert verified.json()["data"]["ok"] is True, verified.text
+        assert (tmp_path / "after" / "audit.log").stat().st_size > 0
+    finally:
+        moved.stop()
