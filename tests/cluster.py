@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.helpers import PostgresServer, free_port
+from tests.helpers import PostgresServer, free_port, stop_process
 
 
 class Node:
@@ -73,13 +73,7 @@ class Node:
             return 0
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process, grace=15)
 
 
 def restart_postgres(postgres: PostgresServer) -> None:

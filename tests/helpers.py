@@ -177,13 +177,7 @@ class StrongroomServer:
         self._log.close()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
         self._log.close()
 
 
@@ -540,3 +534,45 @@ def check_provider_outage(
         assert read.json()["data"]["data"] == {"v": "2"}
     finally:
         again.stop()
+
+
+def issue_aws_key(
+    server: StrongroomServer, root_token: str, name: str, policy: str
+) -> tuple[str, str]:
+    """An access key named ``name`` (arn:aws:iam::ACCOUNT:user/NAME) carrying one strongroom
+    policy of that name, with ``policy`` as its text."""
+    headers = {"Authorization": f"Bearer {root_token}"}
+    httpx.put(
+        f"{server.addr}/api/v1/sys/policies/acl/{name}", headers=headers, json={"policy": policy}
+    ).raise_for_status()
+    made = httpx.post(
+        f"{server.addr}/api/v1/sys/aws/credentials",
+        headers=headers,
+        json={"policies": [name], "display_name": name},
+    )
+    made.raise_for_status()
+    data = made.json()["data"]
+    return str(data["access_key_id"]), str(data["secret_access_key"])
+
+
+@contextlib.contextmanager
+def small_disk(mount: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` (as mount takes it: 1m) at ``mount``, unmounted when the block ends:
+    a disk the test can fill without filling the machine's."""
+    mount.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def stop_process(process: subprocess.Popen[bytes] | None, grace: float = 10) -> None:
+    """SIGTERM, then SIGKILL after ``grace`` seconds: a server the test started, by its pid."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import resource
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.helpers import StrongroomServer
+from tests.helpers import StrongroomServer, small_disk
 
 
 @pytest.fixture
@@ -131,13 +130,8 @@ def test_a_log_rotated_while_the_server_is_stopped_keeps_verifying(
 @pytest.fixture
 def small_audit_disk(tmp_path: Path) -> Iterator[Path]:
     """A 1 MiB tmpfs for the audit file alone (the database stays on the real disk)."""
-    mount = tmp_path / "audit-disk"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], check=True)
-    try:
+    with small_disk(tmp_path / "audit-disk", "1m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_a_write_whose_response_cannot_be_audited_is_not_called_refused(

@@ -14,7 +14,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from botocore.exceptions import ClientError
 
@@ -24,6 +23,7 @@ from tests.helpers import (
     StrongroomServer,
     aws_client,
     aws_dev_server,
+    issue_aws_key,
 )
 from tests.helpers import (
     aws_outcome as _code,
@@ -42,17 +42,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StrongroomServe
 
 def _issue(server: StrongroomServer, name: str, policy: str) -> tuple[str, str]:
     """An access key named ``name`` (arn:aws:iam::ACCOUNT:user/NAME) with one strongroom policy."""
-    httpx.put(
-        f"{server.addr}/api/v1/sys/policies/acl/{name}", headers=ROOT, json={"policy": policy}
-    ).raise_for_status()
-    made = httpx.post(
-        f"{server.addr}/api/v1/sys/aws/credentials",
-        headers=ROOT,
-        json={"policies": [name], "display_name": name},
-    )
-    made.raise_for_status()
-    data = made.json()["data"]
-    return data["access_key_id"], data["secret_access_key"]
+    return issue_aws_key(server, "pol-root", name, policy)
 
 
 def _user(name: str) -> str:

@@ -17,7 +17,13 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from tests.helpers import AWS_DEV_KEY, StrongroomServer, aws_client, aws_dev_server
+from tests.helpers import (
+    AWS_DEV_KEY,
+    StrongroomServer,
+    aws_client,
+    aws_dev_server,
+    issue_aws_key,
+)
 
 REGION = "us-east-1"
 ROOT = {"Authorization": "Bearer sig-root"}
@@ -33,19 +39,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StrongroomServe
 def attacker(server: StrongroomServer) -> tuple[str, str]:
     """A key that may only describe ``public/*`` secrets."""
     policy = 'path "aws-us-east-1/metadata/public/*" { capabilities = ["read"] }'
-    httpx.put(
-        f"{server.addr}/api/v1/sys/policies/acl/describe-public",
-        headers=ROOT,
-        json={"policy": policy},
-    ).raise_for_status()
-    made = httpx.post(
-        f"{server.addr}/api/v1/sys/aws/credentials",
-        headers=ROOT,
-        json={"policies": ["describe-public"], "display_name": "mallory"},
-    )
-    made.raise_for_status()
-    data = made.json()["data"]
-    return data["access_key_id"], data["secret_access_key"]
+    return issue_aws_key(server, "sig-root", "mallory", policy)
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +159,7 @@ def _raw_exchange(server: StrongroomServer, head: bytes, timeout: float = 5.0) -
         sock.sendall(head)
         chunks = b""
         deadline = time.monotonic() + timeout
-        while b"\r\n\r\n" not in chunks and time.monotonic() < deadline:
+        while not _complete(chunks) and time.monotonic() < deadline:
             try:
                 chunk = sock.recv(65536)
             except TimeoutError:
@@ -174,6 +168,18 @@ def _raw_exchange(server: StrongroomServer, head: bytes, timeout: float = 5.0) -
                 break
             chunks += chunk
         return chunks
+
+
+def _complete(answer: bytes) -> bool:
+    """The head and the whole body (its content-length) are in."""
+    head, sep, body = answer.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(body) >= int(value)
+    return True
 
 
 def _head(extra: dict[str, str]) -> bytes:

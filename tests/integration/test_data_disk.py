@@ -15,18 +15,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import StrongroomServer, free_port
+from tests.helpers import StrongroomServer, free_port, small_disk
 
 
 @pytest.fixture
 def small_data_disk(tmp_path: Path) -> Iterator[Path]:
-    mount = tmp_path / "data-disk"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)], check=True)
-    try:
+    with small_disk(tmp_path / "data-disk", "8m") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def test_a_full_data_disk_is_507_and_recovers(tmp_path: Path, small_data_disk: Path) -> None:

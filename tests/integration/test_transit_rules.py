@@ -20,6 +20,7 @@ import pytest
 from tests.helpers import OpenBaoServer, StrongroomServer
 
 ROOT = "transit-rules-root"
+MOUNT = "transit-rules"  # the session's OpenBao is shared: this test's keys stay on its mount
 HELLO = base64.b64encode(b"hello").decode()
 
 
@@ -27,7 +28,7 @@ HELLO = base64.b64encode(b"hello").decode()
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StrongroomServer]:
     running = StrongroomServer(tmp_path_factory.mktemp("transit-rules") / "data", ROOT).start()
     try:
-        hvac.Client(url=running.addr, token=ROOT).sys.enable_secrets_engine("transit")
+        hvac.Client(url=running.addr, token=ROOT).sys.enable_secrets_engine("transit", path=MOUNT)
         yield running
     finally:
         running.stop()
@@ -36,8 +37,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StrongroomServe
 @pytest.fixture(scope="module")
 def referee(openbao: OpenBaoServer) -> OpenBaoServer:
     client = hvac.Client(url=openbao.addr, token=openbao.root_token)
-    if "transit/" not in client.sys.list_mounted_secrets_engines()["data"]:
-        client.sys.enable_secrets_engine("transit")
+    if f"{MOUNT}/" not in client.sys.list_mounted_secrets_engines()["data"]:
+        client.sys.enable_secrets_engine("transit", path=MOUNT)  # not the shared transit/
     return openbao
 
 
@@ -47,22 +48,22 @@ def _outcome(url: str, token: str, path: str, body: Mapping[str, object]) -> int
 
 def _scenario(url: str, root_token: str) -> list[int]:
     root = hvac.Client(url=url, token=root_token)
-    root.secrets.transit.create_key("existing-rules")
+    root.secrets.transit.create_key("existing-rules", mount_point=MOUNT)
     outcomes = []
     for capability in ("create", "update"):
         policy = f"only-{capability}"
         root.sys.create_or_update_acl_policy(
             policy,
-            f'path "transit/encrypt/*" {{ capabilities = ["{capability}"] }}\n'
-            f'path "transit/keys/*" {{ capabilities = ["{capability}"] }}',
+            f'path "{MOUNT}/encrypt/*" {{ capabilities = ["{capability}"] }}\n'
+            f'path "{MOUNT}/keys/*" {{ capabilities = ["{capability}"] }}',
         )
         token = root.auth.token.create(policies=[policy], ttl="5m")["auth"]["client_token"]
         plaintext = {"plaintext": HELLO}
         outcomes += [
-            _outcome(url, token, "transit/encrypt/existing-rules", plaintext),
-            _outcome(url, token, f"transit/encrypt/new-by-{capability}", plaintext),
-            _outcome(url, token, "transit/keys/existing-rules", {}),
-            _outcome(url, token, f"transit/keys/made-by-{capability}", {}),
+            _outcome(url, token, f"{MOUNT}/encrypt/existing-rules", plaintext),
+            _outcome(url, token, f"{MOUNT}/encrypt/new-by-{capability}", plaintext),
+            _outcome(url, token, f"{MOUNT}/keys/existing-rules", {}),
+            _outcome(url, token, f"{MOUNT}/keys/made-by-{capability}", {}),
         ]
     return outcomes
 
@@ -80,16 +81,16 @@ def test_create_and_update_split_as_on_openbao(
 
 def _backup(client: hvac.Client, name: str, key_type: str) -> dict[str, object]:
     client.secrets.transit.create_key(
-        name, key_type=key_type, exportable=True, allow_plaintext_backup=True
+        name, key_type=key_type, exportable=True, allow_plaintext_backup=True, mount_point=MOUNT
     )
-    raw = client.secrets.transit.backup_key(name)["data"]["backup"]
+    raw = client.secrets.transit.backup_key(name, mount_point=MOUNT)["data"]["backup"]
     return dict(json.loads(base64.b64decode(raw)))
 
 
 def _restore(server: StrongroomServer, doc: dict[str, object], name: str) -> httpx.Response:
     backup = base64.b64encode(json.dumps(doc).encode()).decode()
     return httpx.post(
-        f"{server.addr}/v1/transit/restore/{name}",
+        f"{server.addr}/v1/{MOUNT}/restore/{name}",
         headers={"X-Vault-Token": ROOT},
         json={"backup": backup},
     )
@@ -120,7 +121,7 @@ def test_a_restored_key_is_held_to_what_creation_makes(
     assert refused.status_code == 400, refused.text
     assert "invalid backup" in refused.text
     missing = httpx.get(
-        f"{server.addr}/v1/transit/keys/{name}-bad", headers={"X-Vault-Token": ROOT}
+        f"{server.addr}/v1/{MOUNT}/keys/{name}-bad", headers={"X-Vault-Token": ROOT}
     )
     assert missing.status_code == 404
 
@@ -139,7 +140,7 @@ def test_an_rsa_4096_batch_is_quick_and_others_are_answered_meanwhile(
     server: StrongroomServer,
 ) -> None:
     client = hvac.Client(url=server.addr, token=ROOT)
-    client.secrets.transit.create_key("big-rsa", key_type="rsa-4096")
+    client.secrets.transit.create_key("big-rsa", key_type="rsa-4096", mount_point=MOUNT)
     batch = [{"input": base64.b64encode(f"m{i}".encode()).decode()} for i in range(50)]
     slowest_health = 0.0
     done = threading.Event()
@@ -157,12 +158,12 @@ def test_an_rsa_4096_batch_is_quick_and_others_are_answered_meanwhile(
     started = time.monotonic()
     try:
         signed = httpx.post(
-            f"{server.addr}/v1/transit/sign/big-rsa",
+            f"{server.addr}/v1/{MOUNT}/sign/big-rsa",
             headers={"X-Vault-Token": ROOT},
             json={"batch_input": batch},
             timeout=120,
         )
-        info = httpx.get(f"{server.addr}/v1/transit/keys/big-rsa", headers={"X-Vault-Token": ROOT})
+        info = httpx.get(f"{server.addr}/v1/{MOUNT}/keys/big-rsa", headers={"X-Vault-Token": ROOT})
     finally:
         done.set()
         prober.join()
@@ -173,7 +174,7 @@ def test_an_rsa_4096_batch_is_quick_and_others_are_answered_meanwhile(
     assert elapsed < 30, elapsed
     assert slowest_health < 1.0, slowest_health
     too_many = httpx.post(
-        f"{server.addr}/v1/transit/sign/big-rsa",
+        f"{server.addr}/v1/{MOUNT}/sign/big-rsa",
         headers={"X-Vault-Token": ROOT},
         json={"batch_input": batch * 3},
     )
