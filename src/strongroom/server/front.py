@@ -17,7 +17,6 @@ Every request is counted by surface, operation and status, with its latency."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -43,12 +42,18 @@ from strongroom.errors import (
 )
 from strongroom.server.front_audit import AuditTrail, RequestTrail
 from strongroom.server.node import Node
-from strongroom.server.routes import Call, MethodNotAllowed, NeedsThread, Route, RouteNotFound
+from strongroom.server.routes import (
+    PROOF,
+    Call,
+    MethodNotAllowed,
+    NeedsThread,
+    Route,
+    RouteNotFound,
+)
 from strongroom.server.surface import Rendered, Surface
 
 __all__ = [
     "MAX_UNVERIFIED_BODIES",
-    "UNVERIFIED_BODY_WAIT",
     "Front",
     "MethodNotAllowed",
     "RouteNotFound",
@@ -58,10 +63,9 @@ __all__ = [
 
 log = logging.getLogger("strongroom.server")
 
-# Bodies read at once before their signature is checked (SigV4), and how long a request waits
-# for a turn before it is told to retry: 64 MiB at most at the default body limit.
+# Bodies read at once before their signature is checked (SigV4): 64 MiB at most at the default
+# body limit; one more is told to retry.
 MAX_UNVERIFIED_BODIES = 64
-UNVERIFIED_BODY_WAIT = 5.0
 
 # Percent-encoded '/', '\', '.' and NUL: a segment must not hide a separator or a dot segment.
 _ENCODED_SEPARATORS = (b"%2f", b"%5c", b"%2e", b"%00")
@@ -111,7 +115,7 @@ class Front:
         self.node = node
         self.surfaces = tuple(surfaces)
         self._trail = AuditTrail(node.clock, node.settings.limits.max_json_depth)
-        self._unverified = asyncio.Semaphore(MAX_UNVERIFIED_BODIES)
+        self._unverified = 0  # bodies being read before their signature is checked
 
     # -- ASGI
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -262,6 +266,7 @@ class Front:
             # The body was parsed once, for the audit entry and the handler alike.
             call = self._call(scope, params, body, request_id, identity, doc)
             call.credential = credential
+            call.proof = scope.get(PROOF)
             rendered, record = await self._answer(surface, route, call, trail)
         if trail is not None and record is not None:
             try:
@@ -320,17 +325,17 @@ class Front:
     async def _read_unverified_body(self, receive: Receive, limit: int) -> bytes | None:
         """A body read before its signature is checked: at most MAX_UNVERIFIED_BODIES at once
         (each within the body limit and the protocol's body timeout), so many connections cannot
-        make the server hold many bodies nobody has proved the right to send."""
-        try:
-            await asyncio.wait_for(self._unverified.acquire(), UNVERIFIED_BODY_WAIT)
-        except TimeoutError:
+        make the server hold many bodies nobody has proved the right to send. One more is told
+        to retry at once (a counter on the event loop: no lock, no wait)."""
+        if self._unverified >= MAX_UNVERIFIED_BODIES:
             raise RateLimited(
                 "too many request bodies are waiting for their signature to be checked; retry"
-            ) from None
+            )
+        self._unverified += 1
         try:
             return await self._read_body(receive, limit)
         finally:
-            self._unverified.release()
+            self._unverified -= 1
 
     def _gate(
         self, surface: Surface, route: Route | None, scope: Scope, claimed: bool

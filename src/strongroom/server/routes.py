@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from strongroom.service.seal import SealService
 
 __all__ = [
+    "PROOF",
     "Answer",
     "Call",
     "Handler",
@@ -84,6 +85,11 @@ class Answer:
         return cls(status=204)
 
 
+# Where an authenticator leaves, in the ASGI scope, what it proved beyond the identity (SigV4:
+# the signing scope); the front door hands it to the handler as Call.proof.
+PROOF = "strongroom.proof"
+
+
 @dataclass(slots=True)
 class Call:
     """One request as a handler sees it: matched path parameters, query, parsed body, the
@@ -104,6 +110,8 @@ class Call:
     parsed_body: dict[str, Any] | None = field(default=None, repr=False)
     on_event_loop: bool = False
     credential: str | None = field(default=None, repr=False)  # as presented; Vault echoes it
+    # What the authenticator proved beyond the identity (SigV4: the signing scope), if anything
+    proof: object = field(default=None, repr=False)
     _query: QueryParams | None = None
 
     def must_not_block(self) -> None:

@@ -30,8 +30,8 @@ from strongroom.errors import (
     StrongroomError,
     Unauthenticated,
 )
-from strongroom.server.aws.sigv4 import Claim, SignatureError, parse, verify
-from strongroom.server.routes import Answer, Call, RouteNotFound
+from strongroom.server.aws.sigv4 import Claim, SignatureError, Signed, parse, verify
+from strongroom.server.routes import PROOF, Answer, Call, RouteNotFound
 from strongroom.server.surface import Rendered
 
 __all__ = [
@@ -108,7 +108,7 @@ class SigV4:
             raise _SignatureRefused(claim.code, claim.message)
         registry = self._registry()
         try:
-            verify(
+            signed = verify(
                 claim,
                 method="POST",
                 path="/",  # the path as sent: the surface routes on X-Amz-Target, not on it
@@ -119,6 +119,7 @@ class SigV4:
             )
         except SignatureError as exc:
             raise _SignatureRefused(exc.code, exc.message) from None
+        scope[PROOF] = signed  # type: ignore[index]
         return registry.identity(claim.access_key_id)
 
 
@@ -149,13 +150,11 @@ def service_of(scope: Scope) -> str | None:
 
 
 def region_of(call: Call) -> str:
-    """The region of the request's signing scope: the claim the authenticator verified, parsed
-    by the same one parser, and a real region name (sigv4.is_region)."""
-    try:
-        claim = parse(call.query_string.decode("latin-1"), call.headers)
-    except SignatureError:
-        raise AwsError("UnrecognizedClientException", "The request names no region.") from None
-    return claim.region
+    """The region of the request's signing scope, as the authenticator verified it (a real
+    region name: sigv4.is_region)."""
+    if not isinstance(call.proof, Signed):
+        raise AwsError("UnrecognizedClientException", "The request names no region.")
+    return call.proof.region
 
 
 # -- input, checked as botocore's models describe it
