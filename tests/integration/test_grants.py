@@ -162,6 +162,7 @@ def test_an_access_keys_display_name_is_unique(server: StrongroomServer) -> None
     assert first.status_code == 200
     second = _mint(server, ROOT, ["default"], name)
     assert second.status_code == 409 and "pick another" in second.text
+    assert _mint(server, ROOT, ["default"], name.upper()).status_code == 409  # IAM: no case
     key_id = first.json()["data"]["access_key_id"]
     revoked = httpx.delete(
         f"{server.addr}/api/v1/sys/aws/credentials/{key_id}",

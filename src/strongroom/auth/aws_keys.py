@@ -93,7 +93,7 @@ class AccessKeyRegistry:
         key = AccessKey(access_key_id, tuple(policies), display_name, self._clock.now(), secret)
         doc = {**key.to_json(), "secret_access_key": secret}
         if display_name and not self._store.replace_record(
-            DISPLAY_NAME_KIND, display_name, None, access_key_id.encode()
+            DISPLAY_NAME_KIND, _name_key(display_name), None, access_key_id.encode()
         ):
             raise Conflict(
                 f"an access key named {display_name!r} exists; its name is its IAM user ARN "
@@ -103,7 +103,7 @@ class AccessKeyRegistry:
             ACCESS_KEY_KIND, access_key_id, None, json.dumps(doc).encode()
         ):
             if display_name:
-                self._store.delete_record(DISPLAY_NAME_KIND, display_name)
+                self._store.delete_record(DISPLAY_NAME_KIND, _name_key(display_name))
             raise BadRequest("access key id collision; try again")
         return key
 
@@ -119,7 +119,7 @@ class AccessKeyRegistry:
         found = self._load(access_key_id)
         if not self._store.delete_record(ACCESS_KEY_KIND, access_key_id):
             raise NotFound(f"no access key {access_key_id!r}")
-        name = found[0].display_name if found is not None else ""
+        name = _name_key(found[0].display_name) if found is not None else ""
         if name and self._store.get_record(DISPLAY_NAME_KIND, name) == access_key_id.encode():
             self._store.delete_record(DISPLAY_NAME_KIND, name)
         with self._lock:
@@ -185,6 +185,11 @@ class AccessKeyRegistry:
             float(doc["created"]),
         )
         return key, str(doc["secret_access_key"])
+
+
+def _name_key(display_name: str) -> str:
+    """IAM user names are unique without regard to case: Alice and alice are one user."""
+    return display_name.lower()
 
 
 def principal_of(key: AccessKey) -> str:
