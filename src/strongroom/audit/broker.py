@@ -201,6 +201,8 @@ class AuditBroker:
         ``sensitive`` top-level keys HMAC'd; raise AuditUnavailable when no sink took them."""
         if not self._sinks:
             return
+        if self._node_name:  # which node answered, for logs gathered from every node
+            entries = tuple({**entry, "node": self._node_name} for entry in entries)
         written = 0
         for sink in list(self._sinks.values()):
             seen: dict[str, Any] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterable
 
@@ -27,6 +28,7 @@ from strongroom.server.gauge import RequestGauge
 from strongroom.server.leadership import Leadership
 from strongroom.server.metrics import Metrics
 from strongroom.server.proxies import TrustedProxies
+from strongroom.server.roster import NodeEntry, Roster
 from strongroom.server.runtime import Runtime
 from strongroom.server.scheduler import Scheduler
 from strongroom.server.services import Services
@@ -73,6 +75,7 @@ class Node:
         self.runtime: Runtime | None = None
         self.seal_service = SealService(self)
         self.scheduler: Scheduler | None = None
+        self.roster: Roster | None = None
         self._stop_following: Callable[[], None] | None = None
         self._lock = threading.Lock()
         self._closed = False
@@ -170,6 +173,15 @@ class Node:
                     self.rotators,
                     self.providers,
                 )
+                settings = self.settings
+                scheme = "https" if settings.tls_cert else "http"
+                self.roster = Roster(
+                    self.runtime.store,
+                    self.clock,
+                    settings.node_name or socket.gethostname(),
+                    f"{scheme}://{settings.host}:{settings.port}",
+                    self.leadership,
+                ).start()
                 if self.settings.scheduler_interval > 0:
                     self.scheduler = Scheduler(
                         self.runtime, self.settings.scheduler_interval, self.leadership
@@ -185,6 +197,13 @@ class Node:
 
     def status(self, nonce: str = "") -> SealStatus:
         return self.seal_manager.status(nonce)
+
+    def nodes(self) -> list[NodeEntry]:
+        """The nodes heard from lately (sys/ha-status), this one included."""
+        roster = self.roster
+        if roster is None:
+            raise Sealed()
+        return roster.nodes()
 
     def health(self) -> Health:
         sealed = self.runtime is None
@@ -237,6 +256,10 @@ class Node:
     def seal(self) -> None:
         with self._lock:
             runtime, self.runtime = self.runtime, None
+            roster, self.roster = self.roster, None
+        if roster is not None:
+            roster.stop()
+        with self._lock:
             scheduler, self.scheduler = self.scheduler, None
             self.seal_manager.seal()
         if scheduler is not None:

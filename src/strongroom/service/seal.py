@@ -5,7 +5,7 @@ the node that owns the seal manager only does what it is told."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from strongroom.auth.identity import Identity
 from strongroom.errors import BadRequest, NotFound
@@ -35,6 +35,8 @@ class SealController(Protocol):
 
     def health(self) -> Health: ...
 
+    def nodes(self) -> list[Any]: ...
+
     def initialize(self, shares: int, threshold: int) -> tuple[list[str], str]: ...
 
     def unseal(self, share: object, nonce: object = "", address: str = "") -> SealStatus: ...
@@ -61,6 +63,11 @@ class SealService:
 
     def health(self) -> Health:
         return self._controller.health()
+
+    def nodes(self, identity: Identity) -> list[Any]:
+        """The nodes serving this store, heard from lately (Vault's sys/ha-status)."""
+        identity.require("read", "sys/ha-status")
+        return self._controller.nodes()
 
     def initialize(self, shares: int, threshold: int) -> tuple[list[str], str]:
         return self._controller.initialize(shares, threshold)

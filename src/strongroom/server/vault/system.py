@@ -18,7 +18,7 @@ from strongroom.server.vault.fields import vault_int
 from strongroom.server.vault.wire import envelope, list_answer, writes
 from strongroom.service.auth_methods import AuthMethod
 from strongroom.service.seal import SealStatus
-from strongroom.types import NamespaceInfo
+from strongroom.types import NamespaceInfo, format_time
 
 __all__ = [
     "CLUSTER_NAME",
@@ -30,6 +30,7 @@ __all__ = [
     "disable_mount",
     "enable_auth",
     "enable_mount",
+    "ha_status",
     "hash_answer",
     "health",
     "init_status",
@@ -163,6 +164,27 @@ def seal(call: Call) -> Answer:
 def step_down(call: Call) -> Answer:
     call.seal.step_down(call.identity)
     return Answer.empty()
+
+
+def ha_status(call: Call) -> Answer:
+    """Vault's sys/ha-status: every node heard from in the last seconds. Every node is active
+    (each serves every request); ``active_node`` marks the scheduler's leader."""
+    nodes = call.seal.nodes(call.identity)
+    return Answer(
+        {
+            "nodes": [
+                {
+                    "hostname": node.name,
+                    "api_address": node.api_address,
+                    "cluster_address": "",
+                    "active_node": node.leader,
+                    "last_echo": format_time(node.last_seen),
+                    "version": __version__,
+                }
+                for node in nodes
+            ]
+        }
+    )
 
 
 def leader(call: Call) -> Answer:
@@ -492,6 +514,7 @@ SYSTEM_ROUTES = (
     *writes(f"{_Y}/seal", seal, "sysSeal"),
     *writes(f"{_Y}/step-down", step_down, "sysStepDown"),
     Route("GET", f"{_Y}/leader", leader, "sysLeader", public=True),
+    Route("GET", f"{_Y}/ha-status", ha_status, "sysHaStatus"),
     Route("GET", f"{_Y}/mounts", list_mounts, "sysListMounts"),
     Route("GET", f"{_Y}/mounts/{{path:path}}/tune", read_tune, "sysReadMountTune"),
     *writes(f"{_Y}/mounts/{{path:path}}/tune", write_tune, "sysTuneMount"),

@@ -1,0 +1,79 @@
+"""The nodes that serve one store, as ``sys/ha-status`` shows them. Each unsealed node writes a
+heartbeat record (its name, address, whether it leads the scheduler) every ``HEARTBEAT_SECONDS``;
+a node not heard from for ``STALE_SECONDS`` is left out. Every node serves every request: the
+leader is only the one that runs the scheduler (server/leadership.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from dataclasses import dataclass
+
+from strongroom.clock import Clock
+from strongroom.errors import StrongroomError
+from strongroom.server.leadership import Leadership
+from strongroom.store.protocol import Store
+
+__all__ = ["HEARTBEAT_SECONDS", "STALE_SECONDS", "NodeEntry", "Roster"]
+
+HEARTBEAT_SECONDS = 2.0
+STALE_SECONDS = 10.0
+_KIND = "cluster-node"
+
+
+@dataclass(frozen=True)
+class NodeEntry:
+    name: str
+    api_address: str
+    last_seen: float
+    leader: bool
+
+
+class Roster:
+    def __init__(
+        self, store: Store, clock: Clock, name: str, api_address: str, leadership: Leadership
+    ) -> None:
+        self._store, self._clock = store, clock
+        self.name, self.api_address = name, api_address
+        self._leadership = leadership
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="strongroom-roster", daemon=True)
+
+    def start(self) -> Roster:
+        self.beat()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        with contextlib.suppress(StrongroomError):  # gone from the list at once, not in 10 s
+            self._store.delete_record(_KIND, self.name)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            with contextlib.suppress(StrongroomError):  # the store away: the next beat
+                self.beat()
+
+    def beat(self) -> None:
+        doc = {
+            "api_address": self.api_address,
+            "last_seen": self._clock.now(),
+            "leader": self._leadership.held,
+        }
+        self._store.put_record(_KIND, self.name, json.dumps(doc).encode())
+
+    def nodes(self) -> list[NodeEntry]:
+        now, found = self._clock.now(), []
+        for name in sorted(self._store.list_records(_KIND)):
+            raw = self._store.get_record(_KIND, name)
+            if raw is None:
+                continue
+            doc = json.loads(raw)
+            if now - float(doc["last_seen"]) <= STALE_SECONDS:
+                found.append(
+                    NodeEntry(name, str(doc["api_address"]), float(doc["last_seen"]), doc["leader"])
+                )
+        return found
