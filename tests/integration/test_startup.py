@@ -121,3 +121,40 @@ def test_a_moved_data_directory_starts_and_keeps_its_audit_chain(tmp_path: Path)
         assert (tmp_path / "after" / "audit.log").stat().st_size > 0
     finally:
         moved.stop()
+
+
+def test_a_server_started_from_a_config_file(tmp_path: Path) -> None:
+    """Issue 21, 5: ``--config FILE`` (TOML) carries the flags; the command line wins; a key
+    that names no flag is refused before anything starts."""
+    port, other = free_port(), free_port()
+    config = tmp_path / "strongroom.toml"
+    config.write_text(
+        f'dev = true\ndata-dir = "{tmp_path / "data"}"\nport = {other}\n'
+        f'root-token = "config-root"\nno-access-log = true\nscheduler-interval = 0\n'
+    )
+    argv = [sys.executable, "-m", "strongroom", "server", "--config", str(config)]
+    process = subprocess.Popen([*argv, "--port", str(port)], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None
+            try:
+                answer = httpx.get(
+                    f"http://127.0.0.1:{port}/api/v1/namespaces",
+                    headers={"Authorization": "Bearer config-root"},
+                    timeout=1,
+                )
+                if answer.status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert (tmp_path / "data" / "strongroom.db").exists()  # data-dir from the file
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    config.write_text('dev = true\nprot = 8200\n')
+    refused = subprocess.run(argv, capture_output=True, timeout=60, check=False)
+    assert refused.returncode == 2
+    assert b"'prot' is not a server flag" in refused.stderr

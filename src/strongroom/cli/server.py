@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from strongroom.cli.server_config import config_option
 from strongroom.cli.startup import hold_data_dir, port_free, started
 from strongroom.config import ServerSettings, default_data_dir, store_url_from_env
 from strongroom.durations import parse_duration
@@ -95,6 +96,7 @@ def _duration_option(value: str | None, name: str) -> float:
 
 
 @click.command()
+@config_option
 @click.option(
     "--dev", is_flag=True, help="Dev mode: SQLite + local KMS in --data-dir, auto-unsealed."
 )
