@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -322,6 +322,12 @@ class SealedStore:
     @property
     def listening(self) -> bool:
         return self._inner.listening
+
+    def dump(self) -> Iterator[tuple[str, tuple[str, ...], tuple[Any, ...]]]:
+        return self._inner.dump()  # rows as stored: sealed records stay sealed
+
+    def load(self, rows: Iterable[tuple[str, tuple[str, ...], tuple[Any, ...]]]) -> int:
+        return self._inner.load(rows)
 
 
 def _record_key(store: Store, provider: KeyProvider) -> bytes:

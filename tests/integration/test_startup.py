@@ -154,7 +154,7 @@ def test_a_server_started_from_a_config_file(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=15)
-    config.write_text('dev = true\nprot = 8200\n')
+    config.write_text("dev = true\nprot = 8200\n")
     refused = subprocess.run(argv, capture_output=True, timeout=60, check=False)
     assert refused.returncode == 2
     assert b"'prot' is not a server flag" in refused.stderr

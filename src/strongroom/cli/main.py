@@ -10,6 +10,7 @@ from strongroom import __version__
 from strongroom.cli.audit import audit
 from strongroom.cli.auth import login, token
 from strongroom.cli.aws import aws_credentials, aws_lambda
+from strongroom.cli.backup import backup_command
 from strongroom.cli.kv import kv
 from strongroom.cli.machine import approle, userpass
 from strongroom.cli.migrate import migrate
@@ -17,6 +18,7 @@ from strongroom.cli.namespace import keys, namespace
 from strongroom.cli.operator import operator
 from strongroom.cli.output import CliContext, fail
 from strongroom.cli.policy import policy
+from strongroom.cli.restore import restore_command
 from strongroom.cli.rotate import gen, rotate
 from strongroom.cli.run import run
 from strongroom.cli.server import server
@@ -75,6 +77,8 @@ cli.add_command(policy)
 cli.add_command(approle)
 cli.add_command(userpass)
 cli.add_command(audit)
+operator.add_command(backup_command)
+operator.add_command(restore_command)
 cli.add_command(operator)
 cli.add_command(run)
 cli.add_command(migrate)

@@ -15,7 +15,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the install
     raise ImportError("the client needs httpx: pip install 'strongroom[client]'") from exc
 
-from strongroom.errors import BadRequest, ServerUnreachable, error_for_code
+from strongroom.errors import BadRequest, ServerUnreachable, StrongroomError, error_for_code
 from strongroom.paths import check_path, check_prefix
 
 __all__ = ["BaseClient", "InsecureTransportWarning", "quote_path"]
@@ -117,6 +117,36 @@ class BaseClient:
         json: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
     ) -> Any:
+        response = self._send(method, url, json=json, params=params)
+        if response.status_code == 204:
+            return None
+        try:
+            doc = response.json()
+        except ValueError:
+            doc = None
+        if response.is_success:
+            return doc
+        raise _error_of(response.status_code, doc)
+
+    def _download(self, url: str) -> bytes:
+        """A GET whose answer is bytes (a backup), errors as for every call."""
+        response = self._send("GET", url)
+        if response.is_success:
+            return response.content
+        try:
+            doc = response.json()
+        except ValueError:
+            doc = None
+        raise _error_of(response.status_code, doc)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+    ) -> httpx.Response:
         if any(segment in (".", "..") for segment in url.partition("?")[0].split("/")):
             # httpx would resolve the dot segment and send the request somewhere else.
             raise BadRequest("a name or path must not be '.' or '..'")
@@ -142,16 +172,13 @@ class BaseClient:
                 f"cannot reach the server at {self._http.base_url} ({type(exc).__name__}); "
                 "is it running, and is STRONGROOM_ADDR right?"
             ) from None
-        if response.status_code == 204:
-            return None
-        try:
-            doc = response.json()
-        except ValueError:
-            doc = None
-        if response.is_success:
-            return doc
-        info = doc.get("error", {}) if isinstance(doc, dict) else {}
-        cls = error_for_code(str(info.get("code", "")))
-        error = cls(str(info.get("message") or f"HTTP {response.status_code}"))
-        error.details = {k: v for k, v in info.items() if k not in ("code", "message")}
-        raise error
+        return response
+
+
+def _error_of(status: int, doc: Any) -> StrongroomError:
+    """The server's error answer as the error class its code names."""
+    info = doc.get("error", {}) if isinstance(doc, dict) else {}
+    cls = error_for_code(str(info.get("code", "")))
+    error = cls(str(info.get("message") or f"HTTP {status}"))
+    error.details = {k: v for k, v in info.items() if k not in ("code", "message")}
+    return error

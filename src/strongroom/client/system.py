@@ -66,6 +66,11 @@ class SystemCalls(BaseClient):
         doc = self._call("POST", "/api/v1/sys/unseal", json={"key": key, "nonce": nonce})
         return SealStatusInfo.from_json(doc["data"])
 
+    def backup(self) -> bytes:
+        """An encrypted snapshot of the whole store (sudo on sys/backup): it opens only with
+        the server's root key (service/backup.py)."""
+        return self._download("/api/v1/sys/backup")
+
     def seal(self) -> None:
         self._call("POST", "/api/v1/sys/seal")
 

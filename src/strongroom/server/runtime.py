@@ -38,6 +38,7 @@ from strongroom.service.aws_kms import KmsService
 from strongroom.service.aws_secrets import SecretsManagerService
 from strongroom.service.aws_ssm import SsmService
 from strongroom.service.aws_stored_values import check_stored_value
+from strongroom.service.backup import BackupService
 from strongroom.service.dev_reset import DevReset
 from strongroom.service.keys import DataKeyService
 from strongroom.service.listing import ListingService
@@ -206,6 +207,7 @@ class Runtime:
             aws_credentials=AwsCredentialService(aws_keys, policies),
             aws_lambdas=aws_lambdas,
             dev_reset=DevReset(store, namespaces, dev=settings.dev),
+            backup=BackupService(store, provider),
             limits=settings.limits,
             pause_if_busy=pause_if_busy,
         )

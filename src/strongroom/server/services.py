@@ -20,6 +20,7 @@ from strongroom.service.aws_credentials import AwsCredentialService
 from strongroom.service.aws_kms import KmsService
 from strongroom.service.aws_secrets import SecretsManagerService
 from strongroom.service.aws_ssm import SsmService
+from strongroom.service.backup import BackupService
 from strongroom.service.dev_reset import DevReset
 from strongroom.service.keys import DataKeyService
 from strongroom.service.listing import ListingService
@@ -53,5 +54,6 @@ class Services:
     aws_credentials: AwsCredentialService
     aws_lambdas: LambdaFunctions
     dev_reset: DevReset
+    backup: BackupService
     limits: Limits
     pause_if_busy: Callable[[], None]  # long batch jobs yield to request traffic

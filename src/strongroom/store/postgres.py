@@ -22,6 +22,16 @@ _CHANNEL = "strongroom_invalidate"  # payload: "topic:key"
 _FIRST_LISTEN_WAIT = 5.0  # seconds subscribe waits for its first LISTEN
 
 
+class _Placeholders:
+    """A psycopg connection whose ``execute`` takes the ``?`` placeholders the store writes."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def execute(self, statement: str, params: Any = ()) -> Any:
+        return self._conn.execute(statement.replace("?", "%s"), params)
+
+
 class PostgresStore(SqlStore):
     placeholder = "%s"
     text_type = 'TEXT COLLATE "C"'
@@ -140,6 +150,20 @@ class PostgresStore(SqlStore):
         except psycopg.OperationalError as exc:
             self._drop(conn)  # closed, not left to leak its socket
             raise StoreUnavailable(f"PostgreSQL unavailable: {type(exc).__name__}") from None
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Any]:
+        """A connection of its own in a repeatable-read, read-only transaction: one moment of
+        the database while writers go on."""
+        conn = self._connect()
+        try:
+            with conn.transaction():
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                yield _Placeholders(conn)
+        except psycopg.Error as exc:
+            raise StoreUnavailable(f"database snapshot failed: {type(exc).__name__}") from None
+        finally:
+            conn.close()
 
     def _lock_suffix(self) -> str:
         return " FOR UPDATE"

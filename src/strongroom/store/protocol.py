@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -59,6 +59,15 @@ class Store(Protocol):
         """Whether this node is (now) the one leader for ``name`` (the scheduler, an audit
         chain). One node on SQLite always is; on PostgreSQL it is an advisory lock, checked
         at each call: a lock lost with its connection is taken again, or reported lost."""
+        ...
+
+    def dump(self) -> Iterator[tuple[str, tuple[str, ...], tuple[Any, ...]]]:
+        """Every row of every table, ``(table, columns, row)``, from one consistent snapshot
+        taken while writers go on: what a backup holds (service/backup.py)."""
+        ...
+
+    def load(self, rows: Iterable[tuple[str, tuple[str, ...], tuple[Any, ...]]]) -> int:
+        """Write a dump's rows into this store, which must be empty; how many rows."""
         ...
 
     @property

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -16,7 +16,26 @@ from strongroom.errors import Conflict
 from strongroom.store.migrations import MIGRATIONS
 from strongroom.store.protocol import SecretRecord, VersionRecord
 
-__all__ = ["SqlStore"]
+__all__ = ["BACKUP_TABLES", "SqlStore"]
+
+# The tables a backup holds, each with the order it is dumped in.
+BACKUP_TABLES = (
+    ("records", "kind, name"),
+    ("counters", "kind, name"),
+    ("secrets", "namespace, path"),
+    ("versions", "namespace, path, version"),
+)
+_BACKUP_TABLE_NAMES = frozenset(table for table, _ in BACKUP_TABLES)
+_COLUMNS = {
+    "records": frozenset({"kind", "name", "value"}),
+    "counters": frozenset({"kind", "name", "value"}),
+    "secrets": frozenset(
+        {"namespace", "path", "current_version", "created_time", "updated_time", "settings"}
+    ),
+    "versions": frozenset(
+        {"namespace", "path", "version", "envelope", "key_ref", "created_time", "deletion_time"}
+    ),
+}
 
 _SECRET_COLUMNS = "namespace, path, current_version, created_time, updated_time, settings"  # noqa: S105
 _VERSION_COLUMNS = "namespace, path, version, envelope, key_ref, created_time, deletion_time"
@@ -74,6 +93,39 @@ class SqlStore:
             with self._all_lock:
                 self._all.append(conn)
         return conn
+
+    # -- backups: every row, as stored (ciphertext and sealed records stay as they are)
+    def dump(self) -> Iterator[tuple[str, tuple[str, ...], tuple[Any, ...]]]:
+        """Every row of every table, ``(table, columns, row)``, from one consistent snapshot
+        taken while writers go on (a read transaction)."""
+        with self._snapshot() as conn:
+            for table, key in BACKUP_TABLES:
+                cursor = conn.execute(f"SELECT * FROM {table} ORDER BY {key}")
+                columns = tuple(d[0] for d in cursor.description)
+                for row in cursor:
+                    yield table, columns, tuple(row)
+
+    def load(self, rows: Iterable[tuple[str, tuple[str, ...], tuple[Any, ...]]]) -> int:
+        """Write ``rows`` (from ``dump``) into this store, which must hold no secret and no
+        record yet; one transaction. How many rows."""
+        count = 0
+        with self._write() as conn:
+            for table, _ in BACKUP_TABLES:
+                if self._exec(conn, f"SELECT count(*) FROM {table}").fetchone()[0]:
+                    raise Conflict("restore needs an empty store: a new data directory or database")
+            for table, columns, row in rows:
+                if table not in _BACKUP_TABLE_NAMES or not set(columns) <= _COLUMNS[table]:
+                    raise Conflict(f"the backup names an unknown table or column ({table})")
+                marks = ", ".join("?" for _ in columns)
+                statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
+                self._exec(conn, statement, row)
+                count += 1
+        return count
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Any]:
+        raise NotImplementedError
+        yield
 
     def _drop(self, conn: Any) -> None:
         """Forget a broken connection of this thread, closed (its socket is not left open)."""

@@ -85,6 +85,20 @@ class SqliteStore(SqlStore):
                     conn.execute("ROLLBACK")
                 raise
 
+    @contextmanager
+    def _snapshot(self) -> Iterator[Any]:
+        """A connection of its own in a read transaction: in WAL mode it sees one moment of the
+        database while writers go on."""
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN")
+            yield conn
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"database snapshot failed: {type(exc).__name__}") from None
+        finally:
+            conn.close()
+
     def _query(self, statement: str, params: Any = ()) -> list[Any]:
         # Reads run outside an explicit transaction: one statement is a consistent snapshot.
         try:

@@ -13,6 +13,7 @@ from strongroom.server.routes import Answer, Call, Route
 __all__ = [
     "SYSTEM_ROUTES",
     "audit_hash",
+    "backup",
     "capabilities_self",
     "create_aws_credentials",
     "create_aws_lambda",
@@ -157,6 +158,11 @@ def rekey_cancel(call: Call) -> Answer:
     return Answer.empty()
 
 
+def backup(call: Call) -> Answer:
+    snapshot = call.services.backup.snapshot(call.identity)
+    return Answer(raw=snapshot, media_type="application/octet-stream")
+
+
 def rekey_verify(call: Call) -> Answer:
     doc = call.json()
     call.seal.rekey_verify(call.identity, doc.get("nonce"), doc.get("keys"))
@@ -253,6 +259,13 @@ SYSTEM_ROUTES = (
         open_while_sealed=True,
     ),
     Route("POST", f"{_Y}/seal", seal, "seal", "Seal the server (sudo)", status=204),
+    Route(
+        "GET",
+        f"{_Y}/backup",
+        backup,
+        "backup",
+        "An encrypted snapshot of the whole store, taken online (sudo on sys/backup)",
+    ),
     Route(
         "POST",
         f"{_Y}/aws/credentials",

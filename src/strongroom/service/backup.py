@@ -1,0 +1,172 @@
+"""Backups: one encrypted, integrity-checked, versioned snapshot of the whole store.
+
+    "SRBK" | format u8 = 1 | key_ref_len u16 | key_ref | wrapped_len u16 | wrapped backup key
+    | snapshot id (16 bytes)
+    then frames: length u32 | nonce ‖ ciphertext ‖ tag     (AES-256-GCM under the backup key)
+    associated data of frame i = every header byte ‖ i as u64 ‖ 1 if it is the last frame, else 0
+
+The backup key is fresh for each snapshot and wrapped by the root key provider (its context
+names the snapshot), so a backup opens only where that root key is: keep the key file (or the
+KMS key) apart from the backups, as you keep it apart from the database. Frames hold JSON lines
+of rows as the store holds them (values stay envelopes, records stay sealed); numbering and the
+last-frame flag make a cut, reordered or spliced backup fail to open, with the one opaque
+DecryptionError. A restore writes the rows into an empty store and leaves out what belongs to
+the node that made the backup (its audit chain heads and anchors, its roster entry, login
+windows): the restored server starts new audit chains."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import struct
+from collections.abc import Iterable, Iterator
+from typing import Any, BinaryIO
+
+from strongroom.auth.identity import Identity
+from strongroom.crypto import Aead, new_key
+from strongroom.errors import BadRequest, DecryptionError
+from strongroom.kms.provider import KeyProvider
+
+__all__ = [
+    "FORMAT",
+    "FRAME_BYTES",
+    "MAGIC",
+    "NODE_KINDS",
+    "BackupService",
+    "Row",
+    "read_backup",
+    "write_backup",
+]
+
+MAGIC = b"SRBK"
+FORMAT = 1
+FRAME_BYTES = 1024 * 1024  # plaintext per frame
+_MAX_FRAME = FRAME_BYTES * 4 + 64  # a frame's ciphertext: a long row may overflow the target
+# Records of the node that made the backup, not of the data: left out by a restore.
+NODE_KINDS = frozenset({"audit-head", "audit-anchor", "cluster-node", "login-attempts"})
+
+Row = tuple[str, tuple[str, ...], tuple[Any, ...]]
+
+
+def _context(snapshot: bytes) -> dict[str, str]:
+    return {"purpose": "backup", "snapshot": snapshot.hex()}
+
+
+def _frame_data(header: bytes, index: int, last: bool) -> bytes:
+    return header + struct.pack(">QB", index, int(last))
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {"b64": base64.b64encode(bytes(value)).decode()}
+    return value
+
+
+def _decode_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return base64.b64decode(value["b64"], validate=True)
+    return value
+
+
+def write_backup(rows: Iterable[Row], provider: KeyProvider, out: BinaryIO) -> int:
+    """Write the snapshot of ``rows`` to ``out``; returns the number of rows."""
+    snapshot = os.urandom(16)
+    key = new_key()
+    wrapped = provider.wrap(key, context=_context(snapshot))
+    ref = provider.key_ref.encode()
+    header = MAGIC + struct.pack(">BH", FORMAT, len(ref)) + ref
+    header += struct.pack(">H", len(wrapped)) + wrapped + snapshot
+    out.write(header)
+    aead, index, count = Aead(key), 0, 0
+    pending: list[bytes] = []
+    size = 0
+    columns_sent: dict[str, tuple[str, ...]] = {}
+
+    def flush(last: bool) -> None:
+        nonlocal index, pending, size
+        sealed = aead.wrap(b"".join(pending), _frame_data(header, index, last))
+        out.write(struct.pack(">I", len(sealed)) + sealed)
+        index, pending, size = index + 1, [], 0
+
+    for table, columns, row in rows:
+        line: dict[str, Any] = {"t": table, "r": [_encode_value(v) for v in row]}
+        if columns_sent.get(table) != columns:
+            line["c"] = list(columns)
+            columns_sent[table] = columns
+        encoded = json.dumps(line, separators=(",", ":")).encode() + b"\n"
+        if size and size + len(encoded) > FRAME_BYTES:
+            flush(last=False)
+        pending.append(encoded)
+        size += len(encoded)
+        count += 1
+    flush(last=True)
+    return count
+
+
+def read_backup(source: BinaryIO, provider: KeyProvider) -> Iterator[Row]:
+    """The rows of a backup, checked frame by frame; records of the node that made it are left
+    out (NODE_KINDS). Raises DecryptionError if anything does not open, or the backup ends before
+    its last frame; BadRequest if it is not a strongroom backup at all."""
+    start = source.read(7)
+    if len(start) != 7 or start[:4] != MAGIC:
+        raise BadRequest("not a strongroom backup (it does not start with SRBK)")
+    version, ref_len = struct.unpack(">BH", start[4:])
+    if version != FORMAT:
+        raise BadRequest(f"backup format {version} is not one this version reads ({FORMAT})")
+    ref = source.read(ref_len)
+    (wrapped_len,) = struct.unpack(">H", _exactly(source, 2))
+    wrapped = _exactly(source, wrapped_len)
+    snapshot = _exactly(source, 16)
+    header = start + ref + struct.pack(">H", wrapped_len) + wrapped + snapshot
+    aead = Aead(provider.unwrap(wrapped, context=_context(snapshot)))
+    columns: dict[str, tuple[str, ...]] = {}
+    index = 0
+    while True:
+        (length,) = struct.unpack(">I", _exactly(source, 4))
+        if length > _MAX_FRAME:
+            raise DecryptionError()
+        sealed = _exactly(source, length)
+        last = source.peek(1) == b"" if hasattr(source, "peek") else _at_end(source)
+        plain = aead.unwrap(sealed, _frame_data(header, index, last))
+        for line in plain.splitlines():
+            doc = json.loads(line)
+            table = str(doc["t"])
+            if "c" in doc:
+                columns[table] = tuple(doc["c"])
+            row = tuple(_decode_value(v) for v in doc["r"])
+            if table == "records" and row[0] in NODE_KINDS:
+                continue
+            yield table, columns[table], row
+        if last:
+            return
+        index += 1
+
+
+def _exactly(source: BinaryIO, size: int) -> bytes:
+    data = source.read(size)
+    if len(data) != size:
+        raise DecryptionError()  # cut short
+    return data
+
+
+def _at_end(source: BinaryIO) -> bool:
+    here = source.tell()
+    ended = source.read(1) == b""
+    source.seek(here)
+    return ended
+
+
+class BackupService:
+    """``sudo`` on ``sys/backup``: a snapshot of the whole store, online."""
+
+    def __init__(self, store: Any, provider: KeyProvider) -> None:
+        self._store = store
+        self._provider = provider
+
+    def snapshot(self, identity: Identity) -> bytes:
+        identity.require("sudo", "sys/backup")
+        out = io.BytesIO()
+        write_backup(self._store.dump(), self._provider, out)
+        return out.getvalue()

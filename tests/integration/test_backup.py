@@ -1,0 +1,176 @@
+"""Backups on real servers (issue 21, 2): `strongroom operator backup` takes an encrypted
+snapshot online, to a file or to S3 (moto's server); `operator restore` puts it into a new data
+directory or PostgreSQL database, and a server started there serves the same secrets, policies
+and tokens. A backup that was cut, changed, or opened with another root key restores nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.helpers import MotoServer, PostgresServer, StrongroomServer, aws_client
+
+ROOT = "backup-root"
+AUTH = {"Authorization": f"Bearer {ROOT}"}
+
+
+def _cli(
+    *args: str, server: StrongroomServer | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
+    if server is not None:
+        environment |= {"STRONGROOM_ADDR": server.addr, "STRONGROOM_TOKEN": ROOT}
+    return subprocess.run(
+        [sys.executable, "-m", "strongroom", *args],
+        env=environment | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _fill(server: StrongroomServer) -> str:
+    """Secrets with versions (one deleted), a policy and a token that carries it."""
+    with httpx.Client(base_url=server.addr, headers=AUTH) as api:
+        for i in range(30):
+            api.put(f"/api/v1/secrets/secret/app/s{i}", json={"data": {"v": f"one-{i}"}})
+        api.put("/api/v1/secrets/secret/app/s0", json={"data": {"v": "two-0"}})
+        api.post("/api/v1/delete/secret/app/s1", json={"versions": [1]})
+        api.put(
+            "/api/v1/sys/policies/acl/reader",
+            json={"policy": 'path "secret/data/app/*" { capabilities = ["read"] }'},
+        ).raise_for_status()
+        made = api.post("/api/v1/auth/token/create", json={"policies": ["reader"]})
+        return str(made.json()["auth"]["client_token"])
+
+
+def _check(server: StrongroomServer, token: str) -> None:
+    user = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=server.addr, headers=user) as api:
+        assert api.get("/api/v1/secrets/secret/app/s0").json()["data"] == {"v": "two-0"}
+        assert api.get("/api/v1/secrets/secret/app/s29").json()["data"] == {"v": "one-29"}
+        assert api.get("/api/v1/secrets/secret/app/s1").status_code == 404  # still deleted
+        assert api.put("/api/v1/secrets/secret/app/s2", json={"data": {}}).status_code == 403
+    verified = httpx.post(f"{server.addr}/api/v1/sys/audit/file/verify", headers=AUTH)
+    assert verified.json()["data"]["ok"] is True  # a new chain, whole
+
+
+def test_a_backup_restores_on_another_data_directory(tmp_path: Path) -> None:
+    source = StrongroomServer(tmp_path / "a", ROOT).start()
+    try:
+        token = _fill(source)
+        made = _cli("operator", "backup", str(tmp_path / "snap.srbk"), server=source)
+        assert made.returncode == 0, made.stderr
+        again = _cli("operator", "backup", str(tmp_path / "snap.srbk"), server=source)
+        assert again.returncode != 0 and "never overwrites" in again.stderr
+        denied = _cli(
+            "operator", "backup", str(tmp_path / "no.srbk"), server=source, STRONGROOM_TOKEN=token
+        )
+        assert denied.returncode == 3 and not (tmp_path / "no.srbk").exists()
+    finally:
+        source.stop()
+    snapshot = (tmp_path / "snap.srbk").read_bytes()
+    assert oct((tmp_path / "snap.srbk").stat().st_mode)[-3:] == "600"
+    assert b"one-29" not in snapshot and b"reader" not in snapshot  # values and records sealed
+    target = tmp_path / "b"
+    target.mkdir()
+    shutil.copy(tmp_path / "a" / "kms.key", target / "kms.key")  # the key travels apart
+    restored = _cli("operator", "restore", str(tmp_path / "snap.srbk"), "--data-dir", str(target))
+    assert restored.returncode == 0, restored.stderr
+    again = _cli("operator", "restore", str(tmp_path / "snap.srbk"), "--data-dir", str(target))
+    assert again.returncode == 5 and "empty store" in again.stderr  # never into a used store
+    server = StrongroomServer(target, ROOT).start()
+    try:
+        _check(server, token)
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("damage", ["flip", "cut", "append", "other-key"])
+def test_a_damaged_backup_restores_nothing(tmp_path: Path, damage: str) -> None:
+    source = StrongroomServer(tmp_path / "a", ROOT).start()
+    try:
+        _fill(source)
+        assert _cli("operator", "backup", str(tmp_path / "s.srbk"), server=source).returncode == 0
+    finally:
+        source.stop()
+    path = tmp_path / "s.srbk"
+    data = bytearray(path.read_bytes())
+    target = tmp_path / "b"
+    target.mkdir()
+    shutil.copy(tmp_path / "a" / "kms.key", target / "kms.key")
+    if damage == "flip":
+        data[len(data) // 2] ^= 1
+    elif damage == "cut":
+        data = data[: len(data) - 40]
+    elif damage == "append":
+        data += data[-60:]
+    else:
+        other = StrongroomServer(tmp_path / "other", ROOT).start()
+        other.stop()
+        shutil.copy(tmp_path / "other" / "kms.key", target / "kms.key")
+    path.write_bytes(bytes(data))
+    refused = _cli("operator", "restore", str(path), "--data-dir", str(target))
+    assert refused.returncode == 6, refused.stderr  # the one opaque decryption error
+    assert "Traceback" not in refused.stderr
+    server = StrongroomServer(target, ROOT).start()  # nothing half-restored: a fresh server
+    try:
+        answer = httpx.get(f"{server.addr}/api/v1/secrets/secret/app/s0", headers=AUTH)
+        assert answer.status_code == 404
+    finally:
+        server.stop()
+
+
+def test_a_backup_to_s3_and_from_postgres_to_postgres(
+    tmp_path: Path, moto: MotoServer, postgres: PostgresServer
+) -> None:
+    s3: Any = aws_client("s3", moto.endpoint, "us-east-1", ("testing", "testing"))
+    s3.create_bucket(Bucket="strongroom-backups")
+    source = StrongroomServer(
+        tmp_path / "a", ROOT, extra=["--store-url", postgres.fresh_database()]
+    ).start()
+    aws_env = {
+        "AWS_ENDPOINT_URL": moto.endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    try:
+        token = _fill(source)
+        made = _cli(
+            "operator", "backup", "s3://strongroom-backups/nightly", server=source, **aws_env
+        )
+        assert made.returncode == 0, made.stderr
+    finally:
+        source.stop()
+    listed = s3.list_objects_v2(Bucket="strongroom-backups", Prefix="nightly/")["Contents"]
+    assert len(listed) == 1 and listed[0]["Key"].endswith(".srbk")
+    body = s3.get_object(Bucket="strongroom-backups", Key=listed[0]["Key"])["Body"].read()
+    (tmp_path / "from-s3.srbk").write_bytes(body)
+    database = postgres.fresh_database()
+    restored = _cli(
+        "operator",
+        "restore",
+        str(tmp_path / "from-s3.srbk"),
+        "--store-url",
+        database,
+        "--key-file",
+        str(tmp_path / "a" / "kms.key"),
+    )
+    assert restored.returncode == 0, restored.stderr
+    target = tmp_path / "b"
+    target.mkdir()
+    shutil.copy(tmp_path / "a" / "kms.key", target / "kms.key")
+    server = StrongroomServer(target, ROOT, extra=["--store-url", database]).start()
+    try:
+        _check(server, token)
+    finally:
+        server.stop()
