@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +175,54 @@ def test_a_backup_to_s3_and_from_postgres_to_postgres(
         _check(server, token)
     finally:
         server.stop()
+
+
+def test_scheduled_backups_keep_the_newest(tmp_path: Path) -> None:
+    """--backup-dir/--backup-every/--backup-keep: the scheduler's leader writes a backup when
+    the last is old enough and keeps the newest ones; each restores."""
+    from strongroom.clock import ManualClock
+    from strongroom.config import ServerSettings
+    from strongroom.server.node import Node
+
+    clock = ManualClock()
+    settings = ServerSettings(
+        tmp_path / "a",
+        dev=True,
+        root_token=ROOT,
+        backup_dir=tmp_path / "backups",
+        backup_every=3600,
+        backup_keep=2,
+    )
+    node = Node(settings, clock)
+    try:
+        backups = node.require_runtime().services.backup
+        written = [backups.run_due()]
+        assert backups.run_due() is None  # not due yet
+        for _ in range(3):
+            clock.advance(3601)
+            written.append(backups.run_due())
+        kept = sorted(p.name for p in (tmp_path / "backups").iterdir())
+        assert kept == sorted(p.name for p in written[-2:] if p is not None)
+        assert all(oct((tmp_path / "backups" / k).stat().st_mode)[-3:] == "600" for k in kept)
+    finally:
+        node.close()
+    target = tmp_path / "b"
+    target.mkdir()
+    shutil.copy(tmp_path / "a" / "kms.key", target / "kms.key")
+    newest = tmp_path / "backups" / kept[-1]
+    assert _cli("operator", "restore", str(newest), "--data-dir", str(target)).returncode == 0
+
+
+def test_a_server_takes_its_first_scheduled_backup_at_once(tmp_path: Path) -> None:
+    extra = ["--backup-dir", str(tmp_path / "nightly"), "--backup-every", "24h"]
+    server = StrongroomServer(tmp_path / "a", ROOT, extra=[*extra, "--scheduler-interval", "0.2"])
+    server.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not list((tmp_path / "nightly").glob("strongroom-*.srbk")):
+            assert time.monotonic() < deadline, "no scheduled backup"
+            time.sleep(0.1)
+    finally:
+        server.stop()
+    refused = _cli("server", "--dev", "--data-dir", str(tmp_path / "c"), "--backup-every", "1h")
+    assert refused.returncode == 2 and "--backup-dir" in refused.stderr

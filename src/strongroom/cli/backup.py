@@ -5,8 +5,10 @@ with the server's root key: keep the key file (or KMS key) apart from the backup
 from __future__ import annotations
 
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -30,12 +32,38 @@ def backup_command(ctx: CliContext, target: str) -> None:
       strongroom operator backup /var/backups/strongroom-$(date +%F).srbk
       strongroom operator backup s3://backups/strongroom
     """
-    with translate_errors(), ctx.client() as client:
-        snapshot = client.backup()
+    show = ctx.format != "json" and sys.stderr.isatty()
+    with translate_errors(), ctx.client() as client, _Bar(show) as bar:
+        snapshot = client.backup(bar.update)
         where = (
             _to_s3(target, snapshot) if target.startswith("s3://") else _to_file(target, snapshot)
         )
     emit(ctx, {"backup": where, "bytes": len(snapshot)}, f"wrote {len(snapshot)} bytes to {where}")
+
+
+class _Bar:
+    """A progress bar on stderr for the download, once its size is known (a terminal only)."""
+
+    def __init__(self, show: bool) -> None:
+        self._show = show
+        self._bar: Any = None
+        self._shown = 0
+
+    def __enter__(self) -> _Bar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+    def update(self, done: int, total: int) -> None:
+        if not self._show or not total:
+            return
+        if self._bar is None:
+            self._bar = click.progressbar(length=total, label="backup", file=sys.stderr)
+            self._bar.__enter__()
+        self._bar.update(done - self._shown)
+        self._shown = done
 
 
 def _to_file(target: str, snapshot: bytes) -> str:

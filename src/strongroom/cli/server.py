@@ -174,6 +174,19 @@ def _duration_option(value: str | None, name: str) -> float:
     help="Also rotate keyring terms older than this (e.g. 90d); default: by use count only.",
 )
 @click.option(
+    "--backup-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Scheduled backups go here (with --backup-every), named strongroom-<time>.srbk.",
+)
+@click.option("--backup-every", help="Take a scheduled backup this often (e.g. 24h).")
+@click.option(
+    "--backup-keep",
+    type=click.IntRange(1, 10_000),
+    default=7,
+    show_default=True,
+    help="Scheduled backups kept; older ones are deleted.",
+)
+@click.option(
     "--scheduler-interval",
     type=click.FloatRange(0.0),
     default=5.0,
@@ -257,6 +270,9 @@ def server(
     store_url: str | None,
     rotate_after: int,
     rotate_keys_every: str | None,
+    backup_dir: Path | None,
+    backup_every: str | None,
+    backup_keep: int,
     scheduler_interval: float,
     head_timeout: float,
     body_timeout: float,
@@ -345,6 +361,13 @@ def server(
             )
             sys.exit(2)
         named.append((name, uri))
+    every = _duration_option(backup_every, "--backup-every")
+    if (every > 0) != (backup_dir is not None) or 0 < every < 60:
+        click.echo(
+            "Error: scheduled backups need both --backup-dir and --backup-every (at least 60 s)",
+            err=True,
+        )
+        sys.exit(2)
     resolved_dir = data_dir or default_data_dir()
     settings = ServerSettings(
         data_dir=resolved_dir,
@@ -362,6 +385,9 @@ def server(
         rotate_after_encryptions=rotate_after,
         rotate_keys_every=_duration_option(rotate_keys_every, "--rotate-keys-every"),
         scheduler_interval=scheduler_interval,
+        backup_dir=backup_dir,
+        backup_every=every,
+        backup_keep=backup_keep,
         access_log=access_log,
         seal=seal_type,
         seal_key_file=seal_key_file,

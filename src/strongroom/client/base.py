@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import ssl
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Self
 from urllib.parse import quote
 
@@ -128,16 +128,25 @@ class BaseClient:
             return doc
         raise _error_of(response.status_code, doc)
 
-    def _download(self, url: str) -> bytes:
-        """A GET whose answer is bytes (a backup), errors as for every call."""
-        response = self._send("GET", url)
-        if response.is_success:
-            return response.content
-        try:
-            doc = response.json()
-        except ValueError:
-            doc = None
-        raise _error_of(response.status_code, doc)
+    def _download(self, url: str, progress: Callable[[int, int], None] | None = None) -> bytes:
+        """A GET whose answer is bytes (a backup), errors as for every call; ``progress(done,
+        total)`` is told as the bytes arrive (total 0 when the server does not say)."""
+        with self._http.stream("GET", url) as response:
+            if not response.is_success:
+                response.read()
+                try:
+                    doc = response.json()
+                except ValueError:
+                    doc = None
+                raise _error_of(response.status_code, doc)
+            total = int(response.headers.get("content-length", "0") or 0)
+            chunks, done = [], 0
+            for chunk in response.iter_bytes(65536):
+                chunks.append(chunk)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
+            return b"".join(chunks)
 
     def _send(
         self,

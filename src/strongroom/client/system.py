@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -66,10 +66,10 @@ class SystemCalls(BaseClient):
         doc = self._call("POST", "/api/v1/sys/unseal", json={"key": key, "nonce": nonce})
         return SealStatusInfo.from_json(doc["data"])
 
-    def backup(self) -> bytes:
+    def backup(self, progress: Callable[[int, int], None] | None = None) -> bytes:
         """An encrypted snapshot of the whole store (sudo on sys/backup): it opens only with
-        the server's root key (service/backup.py)."""
-        return self._download("/api/v1/sys/backup")
+        the server's root key (service/backup.py). ``progress(done, total)`` as bytes arrive."""
+        return self._download("/api/v1/sys/backup", progress)
 
     def seal(self) -> None:
         self._call("POST", "/api/v1/sys/seal")

@@ -207,7 +207,14 @@ class Runtime:
             aws_credentials=AwsCredentialService(aws_keys, policies),
             aws_lambdas=aws_lambdas,
             dev_reset=DevReset(store, namespaces, dev=settings.dev),
-            backup=BackupService(store, provider),
+            backup=BackupService(
+                store,
+                provider,
+                clock,
+                settings.backup_dir,
+                settings.backup_every,
+                settings.backup_keep,
+            ),
             limits=settings.limits,
             pause_if_busy=pause_if_busy,
         )

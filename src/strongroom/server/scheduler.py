@@ -55,6 +55,9 @@ class Scheduler:
         runtime.rotation.warn_expiring()
         runtime.login_guard.prune()
         runtime.services.wrapping.tidy()
+        backup = runtime.services.backup.run_due()
+        if backup is not None:
+            log.info("scheduled backup written to %s", backup)
         for name in runtime.services.transit.rotate_due():
             log.info("transit key %s rotated on its auto_rotate_period", name)
         if runtime.settings.rotate_keys_every > 0:

@@ -21,10 +21,13 @@ import io
 import json
 import os
 import struct
+import time
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from strongroom.auth.identity import Identity
+from strongroom.clock import Clock
 from strongroom.crypto import Aead, new_key
 from strongroom.errors import BadRequest, DecryptionError
 from strongroom.kms.provider import KeyProvider
@@ -45,7 +48,10 @@ FORMAT = 1
 FRAME_BYTES = 1024 * 1024  # plaintext per frame
 _MAX_FRAME = FRAME_BYTES * 4 + 64  # a frame's ciphertext: a long row may overflow the target
 # Records of the node that made the backup, not of the data: left out by a restore.
-NODE_KINDS = frozenset({"audit-head", "audit-anchor", "cluster-node", "login-attempts"})
+NODE_KINDS = frozenset(
+    {"audit-head", "audit-anchor", "cluster-node", "login-attempts", "backup-schedule"}
+)
+_SCHEDULE_KIND = "backup-schedule"
 
 Row = tuple[str, tuple[str, ...], tuple[Any, ...]]
 
@@ -159,14 +165,52 @@ def _at_end(source: BinaryIO) -> bool:
 
 
 class BackupService:
-    """``sudo`` on ``sys/backup``: a snapshot of the whole store, online."""
+    """``sudo`` on ``sys/backup``: a snapshot of the whole store, online. And the scheduled
+    backups of the server's own flags (``--backup-dir``, ``--backup-every``, ``--backup-keep``):
+    the scheduler's leader takes one when the last is ``every`` seconds old (the time is kept in
+    the store, so nodes agree), then keeps the ``keep`` newest files."""
 
-    def __init__(self, store: Any, provider: KeyProvider) -> None:
+    def __init__(
+        self,
+        store: Any,
+        provider: KeyProvider,
+        clock: Clock,
+        directory: Path | None = None,
+        every: float = 0.0,
+        keep: int = 7,
+    ) -> None:
         self._store = store
         self._provider = provider
+        self._clock = clock
+        self._directory, self._every, self._keep = directory, every, keep
 
     def snapshot(self, identity: Identity) -> bytes:
         identity.require("sudo", "sys/backup")
         out = io.BytesIO()
         write_backup(self._store.dump(), self._provider, out)
         return out.getvalue()
+
+    def run_due(self) -> Path | None:
+        """Take the scheduled backup if one is due; the file written, or None."""
+        if self._directory is None or self._every <= 0:
+            return None
+        now = self._clock.now()
+        raw = self._store.get_record(_SCHEDULE_KIND, "last")
+        if raw is not None and now - float(json.loads(raw)["time"]) < self._every:
+            return None
+        claim = json.dumps({"time": now}).encode()
+        if not self._store.replace_record(_SCHEDULE_KIND, "last", raw, claim):
+            return None  # another node took this one
+        self._directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
+        path = self._directory / f"strongroom-{stamp}.srbk"
+        partial = path.with_suffix(".partial")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            write_backup(self._store.dump(), self._provider, out)
+            out.flush()
+            os.fsync(out.fileno())
+        partial.rename(path)  # a backup is there whole or not at all
+        for old in sorted(self._directory.glob("strongroom-*.srbk"))[: -self._keep]:
+            old.unlink()
+        return path
