@@ -33,3 +33,29 @@ def test_the_example_configuration_names_only_server_flags() -> None:
     doc = tomllib.loads((DEPLOY / "strongroom.toml").read_text())
     known = flags_of(server)
     assert doc and [key for key in doc if key not in known] == []
+
+
+def test_the_container_file_is_multi_stage_non_root_and_shell_free() -> None:
+    """Checked with Docker's own parser (the images cannot be pulled here to build it): two
+    stages, the last one distroless (no shell), a numeric non-root user, an exec-form entry
+    point that runs the server from the example configuration, nothing run in the last stage."""
+    import dockerfile
+
+    commands = dockerfile.parse_file(str(DEPLOY / "Containerfile"))
+    stages: list[list[dockerfile.Command]] = []
+    for command in commands:
+        if command.cmd == "FROM":
+            stages.append([])
+        stages[-1].append(command)
+    assert len(stages) == 2
+    final = stages[-1]
+    assert "distroless" in final[0].value[0] and final[0].value[0].endswith(":nonroot")
+    assert not [c for c in final if c.cmd in ("RUN", "SHELL")]
+    users = [c.value[0] for c in final if c.cmd == "USER"]
+    assert users and users[-1].split(":")[0] not in ("0", "root")
+    (entry,) = [c for c in final if c.cmd == "ENTRYPOINT"]
+    assert entry.json and entry.value[:4] == ("python3", "-m", "strongroom", "server")
+    config = entry.value[entry.value.index("--config") + 1]
+    copied = [c.value for c in final if c.cmd == "COPY"]
+    assert any(value[-1] == config for value in copied)
+    assert "-c constraints.txt" in " ".join(stages[0][-1].value)  # the tested versions
