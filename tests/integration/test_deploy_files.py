@@ -1,5 +1,7 @@
-"""The deployment files in deploy/ (issue 21, 5): the systemd unit passes systemd's own check
-with its sandboxing, and the example configuration names only flags the server has."""
+"""The deployment files in deploy/ (issue 21, 4 and 5): the systemd unit passes systemd's own
+check with its sandboxing; the example configuration names only flags the server has; the
+container file is multi-stage and shell-free; the Kubernetes manifests validate against
+Kubernetes' schemas and run the server non-root and read-only."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from strongroom.cli.server import server
 from strongroom.cli.server_config import flags_of
@@ -59,3 +62,39 @@ def test_the_container_file_is_multi_stage_non_root_and_shell_free() -> None:
     copied = [c.value for c in final if c.cmd == "COPY"]
     assert any(value[-1] == config for value in copied)
     assert "-c constraints.txt" in " ".join(stages[0][-1].value)  # the tested versions
+
+
+def _manifests() -> list[dict[str, Any]]:
+    import yaml
+
+    found = []
+    for path in sorted((DEPLOY / "kubernetes").glob("*.yaml")):
+        found += [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+    return found
+
+
+def test_the_kubernetes_manifests_validate_against_kubernetes_schemas() -> None:
+    """Each manifest against Kubernetes' own schemas (strict: no unknown field), offline."""
+    import kubernetes_validate
+
+    manifests = _manifests()
+    assert {m["kind"] for m in manifests} >= {"Deployment", "Service", "ConfigMap"}
+    for manifest in manifests:
+        kubernetes_validate.validate(manifest, "1.37.0", strict=True)
+
+
+def test_the_deployment_runs_non_root_read_only_with_a_health_probe() -> None:
+    by_kind = {m["kind"]: m for m in _manifests()}
+    pod = by_kind["Deployment"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    security = container["securityContext"]
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"]["drop"] == ["ALL"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/v1/sys/health"
+    config = tomllib.loads(by_kind["ConfigMap"]["data"]["strongroom.toml"])
+    known = flags_of(server)
+    assert [key for key in config if key not in known] == []
+    args = container["args"]
+    assert args[args.index("--config") + 1].endswith("/strongroom.toml")
