@@ -26,7 +26,9 @@ def create_app(
     rotators: Sequence[Rotator] = (),
 ) -> Front:
     """The ASGI app. ``extra`` surfaces are tried after the built-in ones; ``rotators`` join the
-    built-in ones and those of installed packages."""
+    built-in ones and those of installed packages. A node the app makes is closed when the app
+    shuts down; a node given to it stays its caller's to close."""
+    owns_node = node is None
     node = node or Node(settings, rotators=rotators)
 
     def registry() -> TokenRegistry:
@@ -39,4 +41,4 @@ def create_app(
         ops_surface(registry, node.metrics.render),
         *extra,
     ]
-    return Front(node, surfaces)
+    return Front(node, surfaces, owns_node=owns_node)

@@ -111,8 +111,9 @@ def client_address(scope: Scope) -> str:
 
 
 class Front:
-    def __init__(self, node: Node, surfaces: Sequence[Surface]) -> None:
+    def __init__(self, node: Node, surfaces: Sequence[Surface], *, owns_node: bool = True) -> None:
         self.node = node
+        self._owns_node = owns_node
         self.surfaces = tuple(surfaces)
         self._trail = AuditTrail(node.clock, node.settings.limits.max_json_depth)
         self._unverified = 0  # bodies being read before their signature is checked
@@ -120,7 +121,7 @@ class Front:
     # -- ASGI
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await self._lifespan(self.node, receive, send)
+            await self._lifespan(self.node if self._owns_node else None, receive, send)
             return
         if scope["type"] != "http":
             return
@@ -166,7 +167,7 @@ class Front:
         return self.surfaces[0], False
 
     @staticmethod
-    async def _lifespan(node: Node, receive: Receive, send: Send) -> None:
+    async def _lifespan(node: Node | None, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
@@ -175,7 +176,8 @@ class Front:
                 # Closed here, not after the server returns: uvicorn re-raises SIGTERM once it
                 # has shut down, so code after it never runs, and the audit checkpoints, the
                 # store and the locks would be left to the operating system.
-                await run_in_threadpool(node.close)
+                if node is not None:
+                    await run_in_threadpool(node.close)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
