@@ -11,6 +11,8 @@ from strongroom.auth import TokenRegistry
 from strongroom.auth.approle import AppRoleAuth
 from strongroom.auth.aws_keys import AccessKeyRegistry
 from strongroom.auth.hash_queue import HashQueue
+from strongroom.auth.jwt_auth import JwtAuth
+from strongroom.auth.jwt_keys import KeySource
 from strongroom.auth.lockout import LoginGuard
 from strongroom.auth.token_service import TokenService
 from strongroom.auth.userpass import UserpassAuth
@@ -161,6 +163,7 @@ class Runtime:
             guard,
         )
         runtime.rotators = rotation_registry
+        jwt_auth = JwtAuth(store, tokens, KeySource(egress))
         aws_kms = KmsService(
             store,
             keyrings,
@@ -183,7 +186,8 @@ class Runtime:
             userpass=runtime.userpass,
             rotation=rotation,
             transit=transit,
-            auth_methods=AuthMethodService(runtime.approle, runtime.userpass, tokens),
+            auth_methods=AuthMethodService(runtime.approle, runtime.userpass, tokens, jwt_auth),
+            jwt=jwt_auth,
             wrapping=WrappingService(store, tokens, clock),
             aws_kms=aws_kms,
             aws_ssm=SsmService(

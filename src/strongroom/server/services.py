@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from strongroom.auth.approle import AppRoleAuth
 from strongroom.auth.aws_keys import AccessKeyRegistry
+from strongroom.auth.jwt_auth import JwtAuth
 from strongroom.auth.token_service import TokenService
 from strongroom.auth.tokens import TokenRegistry
 from strongroom.auth.userpass import UserpassAuth
@@ -46,6 +47,7 @@ class Services:
     rotation: RotationService
     transit: TransitService
     auth_methods: AuthMethodService
+    jwt: JwtAuth
     wrapping: WrappingService
     aws_kms: KmsService
     aws_secrets: SecretsManagerService

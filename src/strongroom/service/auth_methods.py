@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 from strongroom.auth import Identity
 from strongroom.auth.approle import AppRoleAuth
+from strongroom.auth.jwt_auth import JwtAuth
 from strongroom.auth.tokens import TokenRegistry
 from strongroom.auth.userpass import UserpassAuth
 from strongroom.errors import BadRequest, NotFound
 
-__all__ = ["AUTH_METHODS", "AuthMethod", "AuthMethodService"]
+__all__ = ["AUTH_METHODS", "JWT_METHOD", "AuthMethod", "AuthMethodService"]
 
 
 @dataclass(frozen=True)
@@ -28,36 +29,46 @@ AUTH_METHODS = (
     AuthMethod("userpass", "userpass", "users and passwords"),
 )
 _BY_PATH = {method.path: method for method in AUTH_METHODS}
+JWT_METHOD = AuthMethod("jwt", "jwt", "JWT: workload logins with tokens an OIDC issuer signed")
 
 
 class AuthMethodService:
-    def __init__(self, approle: AppRoleAuth, userpass: UserpassAuth, tokens: TokenRegistry) -> None:
+    def __init__(
+        self, approle: AppRoleAuth, userpass: UserpassAuth, tokens: TokenRegistry, jwt: JwtAuth
+    ) -> None:
         self._approle = approle
         self._userpass = userpass
         self._tokens = tokens
+        self._jwt = jwt
 
-    @staticmethod
-    def _known(path: str) -> AuthMethod:
-        method = _BY_PATH.get(path.strip("/"))
-        if method is None:
-            raise NotFound("no auth method at this path")
-        return method
+    def _methods(self) -> tuple[AuthMethod, ...]:
+        return (*AUTH_METHODS, JWT_METHOD) if self._jwt.enabled() else AUTH_METHODS
 
-    @staticmethod
-    def list_methods(identity: Identity) -> tuple[AuthMethod, ...]:
+    def _known(self, path: str) -> AuthMethod:
+        for method in self._methods():
+            if method.path == path.strip("/"):
+                return method
+        raise NotFound("no auth method at this path")
+
+    def list_methods(self, identity: Identity) -> tuple[AuthMethod, ...]:
         identity.require("read", "sys/auth")
-        return AUTH_METHODS
+        return self._methods()
 
-    @staticmethod
-    def enable(identity: Identity, path: str, kind: object) -> None:
-        """Accepted (nothing to do) for a built-in method at its own path; refused otherwise."""
+    def enable(self, identity: Identity, path: str, kind: object) -> None:
+        """Accepted (nothing to do) for a built-in method at its own path; jwt at jwt/ is
+        enabled; refused otherwise."""
         path = path.strip("/")
         identity.require("sudo", f"sys/auth/{path}")
+        if path == JWT_METHOD.path and kind == JWT_METHOD.kind:
+            if self._jwt.enabled():
+                raise BadRequest("path is already in use at jwt/")
+            self._jwt.enable()
+            return
         method = _BY_PATH.get(path)
         if method is None or method.kind != kind:
             raise BadRequest(
-                "strongroom serves the auth methods approle and userpass at their default paths "
-                "only (approle/, userpass/)"
+                "strongroom serves the auth methods approle and userpass at their default paths, "
+                "and jwt at jwt/ (approle/, userpass/, jwt/)"
             )
 
     def disable(self, identity: Identity, path: str) -> None:
@@ -66,6 +77,10 @@ class AuthMethodService:
         identity.require("sudo", f"sys/auth/{path}")
         if path == "token":
             raise BadRequest("the token auth method cannot be disabled")
+        if path == JWT_METHOD.path:
+            if self._jwt.enabled():
+                self._jwt.disable()
+            return
         if path == "approle":
             for role in self._approle.list_roles(identity):
                 self._approle.delete_role(identity, role)

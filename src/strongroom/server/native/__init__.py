@@ -10,6 +10,7 @@ from strongroom import __version__
 from strongroom.auth.authenticators import BearerToken, HeaderToken
 from strongroom.auth.tokens import TokenRegistry
 from strongroom.server.native.access import ACCESS_ROUTES
+from strongroom.server.native.jwt import JWT_ROUTES
 from strongroom.server.native.keys import KEY_ROUTES
 from strongroom.server.native.render import ERROR_SCHEMA, render, render_error
 from strongroom.server.native.rotation import ROTATION_ROUTES
@@ -30,6 +31,7 @@ def native_routes(metrics: Handler) -> tuple[Route, ...]:
         *SECRET_ROUTES,
         *KEY_ROUTES,
         *ACCESS_ROUTES,
+        *JWT_ROUTES,
         *SYSTEM_ROUTES,
         *ROTATION_ROUTES,
         Route("GET", "/api/v1/sys/metrics", metrics, "metrics", "Prometheus metrics"),

@@ -11,6 +11,7 @@ from strongroom.auth.tokens import TokenInfo
 from strongroom.durations import parse_duration
 from strongroom.errors import BadRequest, NotFound, Unauthenticated
 from strongroom.server.native.access import ACCESS_ROUTES
+from strongroom.server.native.jwt import JWT_ROUTES
 from strongroom.server.routes import Answer, Call, Handler, Route
 from strongroom.server.vault.wire import VaultForbidden, envelope, from_native, list_answer, writes
 from strongroom.types import format_time
@@ -213,6 +214,7 @@ def userpass_part(part: str) -> Any:
 _LOGIN_FAILED = {
     "userpass_login": "invalid username or password",
     "approle_login": "invalid role or secret ID",
+    "jwt_login": "error validating token: the JWT is not valid for this role",
 }
 
 
@@ -234,8 +236,9 @@ def _from_native_routes() -> tuple[Route, ...]:
     """The native auth routes under /v1: their GET lists are Vault's LIST, and a POST is also
     a PUT (the Vault CLI writes with PUT)."""
     routes = []
-    taken = {(r.method, r.path) for r in ACCESS_ROUTES}
-    for route in ACCESS_ROUTES:
+    native = (*ACCESS_ROUTES, *JWT_ROUTES)
+    taken = {(r.method, r.path) for r in native}
+    for route in native:
         name = route.handler.__name__
         if name in _OWN or name in ("create_token", "list_accessors"):
             continue

@@ -1,0 +1,293 @@
+"""The JWT auth method (Vault's ``jwt``): workloads log in with a JSON Web Token their platform
+issued (GitHub Actions, GitLab CI, a Kubernetes service account, any OIDC issuer), verified
+against the issuer's keys (auth/jwt_keys.py), then matched against a role's bindings; the token
+strongroom issues carries the role's policies.
+
+Verification refuses what weakens it: only asymmetric algorithms the config allows (never
+``none``, never an HMAC with a public key as secret), ``exp`` required (60 s of leeway), the
+configured issuer, the role's audiences (a token with an audience the role does not bind is
+refused, as Vault refuses it), subject and claims. Config and roles are sealed records."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import jwt
+from jwt.exceptions import InvalidTokenError
+
+from strongroom.auth.identity import Identity
+from strongroom.auth.jwt_keys import KeySource
+from strongroom.auth.token_service import string_list
+from strongroom.auth.tokens import TokenInfo, TokenRegistry
+from strongroom.durations import parse_duration
+from strongroom.egress import check_url
+from strongroom.errors import AccessDenied, BadRequest, NotFound, Unauthenticated
+from strongroom.policy.parse import assignable_policies, validate_policy_name
+from strongroom.store.protocol import Store
+
+__all__ = ["ALGORITHMS", "LOGIN_PATH", "MAX_JWT_BYTES", "MOUNT_KIND", "JwtAuth", "JwtRole"]
+
+LOGIN_PATH = "auth/jwt/login"
+ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
+MAX_JWT_BYTES = 16 * 1024
+MOUNT_KIND = "auth-mount"
+_CONFIG_KIND = "auth-jwt-config"
+_ROLE_KIND = "auth-jwt-role"
+_CONFIG_FIELDS = {
+    "jwks_url",
+    "jwt_validation_pubkeys",
+    "oidc_discovery_url",
+    "bound_issuer",
+    "jwt_supported_algs",
+    "default_role",
+}
+_ROLE_FIELDS = {
+    "role_type",
+    "bound_audiences",
+    "user_claim",
+    "bound_subject",
+    "bound_claims",
+    "claim_mappings",
+    "token_policies",
+    "policies",
+    "token_ttl",
+    "token_max_ttl",
+}
+_FAILED = "the JWT is not valid for this role"
+
+
+@dataclass(frozen=True)
+class JwtRole:
+    token_policies: list[str]
+    bound_audiences: list[str] = field(default_factory=list)
+    user_claim: str = "sub"
+    bound_subject: str = ""
+    bound_claims: dict[str, Any] = field(default_factory=dict)
+    claim_mappings: dict[str, str] = field(default_factory=dict)
+    token_ttl: float | None = None
+    token_max_ttl: float | None = None
+    role_type: str = "jwt"
+
+
+class JwtAuth:
+    def __init__(self, store: Store, tokens: TokenRegistry, keys: KeySource) -> None:
+        self._store = store
+        self._tokens = tokens
+        self._keys = keys
+
+    # -- mount
+    def enabled(self) -> bool:
+        return self._store.get_record(MOUNT_KIND, "jwt") is not None
+
+    def enable(self) -> None:
+        self._store.put_record(MOUNT_KIND, "jwt", b'{"type": "jwt"}')
+
+    def disable(self) -> None:
+        """Wipe the config and roles; the tokens its logins issued are revoked too."""
+        for name in self._store.list_records(_ROLE_KIND):
+            self._store.delete_record(_ROLE_KIND, name)
+        self._store.delete_record(_CONFIG_KIND, "config")
+        self._store.delete_record(MOUNT_KIND, "jwt")
+        self._tokens.revoke_issued(lambda t: t.path == LOGIN_PATH)
+
+    def _mounted(self) -> None:
+        if not self.enabled():
+            raise NotFound("no auth method at jwt/; enable it: bao auth enable jwt")
+
+    # -- config
+    def write_config(self, caller: Identity, doc: dict[str, Any]) -> None:
+        caller.require("update", "auth/jwt/config")
+        self._mounted()
+        unknown = sorted(set(doc) - _CONFIG_FIELDS)
+        if unknown:
+            raise BadRequest(f"unknown jwt config field {unknown[0]!r}")
+        sources = [
+            k for k in ("jwks_url", "jwt_validation_pubkeys", "oidc_discovery_url") if doc.get(k)
+        ]
+        if len(sources) != 1:
+            raise BadRequest(
+                "exactly one of jwks_url, jwt_validation_pubkeys and oidc_discovery_url"
+            )
+        config: dict[str, Any] = {"bound_issuer": _text(doc, "bound_issuer")}
+        if doc.get("jwks_url"):
+            config["jwks_url"] = check_url(doc["jwks_url"], "jwks_url")
+        if doc.get("oidc_discovery_url"):
+            config["oidc_discovery_url"] = check_url(
+                doc["oidc_discovery_url"], "oidc_discovery_url"
+            )
+        if doc.get("jwt_validation_pubkeys"):
+            config["jwt_validation_pubkeys"] = string_list(doc, "jwt_validation_pubkeys")
+            self._keys.candidates(config, None, "RS256")  # refuses what is not PEM
+        algs = string_list(doc, "jwt_supported_algs") or ["RS256", "ES256"]
+        refused = [a for a in algs if a not in ALGORITHMS]
+        if refused:
+            raise BadRequest(
+                f"jwt_supported_algs: {refused[0]!r} is not one of {', '.join(ALGORITHMS)}"
+            )
+        config["jwt_supported_algs"] = algs
+        config["default_role"] = _text(doc, "default_role")
+        self._store.put_record(_CONFIG_KIND, "config", json.dumps(config).encode())
+
+    def read_config(self, caller: Identity) -> dict[str, Any]:
+        caller.require("read", "auth/jwt/config")
+        self._mounted()
+        return self._config()
+
+    def _config(self) -> dict[str, Any]:
+        raw = self._store.get_record(_CONFIG_KIND, "config")
+        if raw is None:
+            raise BadRequest("the jwt auth method is not configured: write auth/jwt/config")
+        config: dict[str, Any] = json.loads(raw)
+        return config
+
+    # -- roles
+    def write_role(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:
+        validate_policy_name(name)
+        caller.require_write(f"auth/jwt/role/{name}", lambda: self._role_or_none(name) is not None)
+        self._mounted()
+        unknown = sorted(set(doc) - _ROLE_FIELDS)
+        if unknown:
+            raise BadRequest(f"unknown jwt role field {unknown[0]!r}")
+        if doc.get("role_type", "jwt") != "jwt":
+            raise BadRequest("role_type is jwt (the oidc browser flow is not served)")
+        policies = string_list(doc, "token_policies") or string_list(doc, "policies")
+        assignable_policies(policies)
+        if "root" in policies and not caller.root:
+            raise AccessDenied("only a root token can give a role the root policy")
+        role = JwtRole(
+            token_policies=policies,
+            bound_audiences=string_list(doc, "bound_audiences"),
+            user_claim=_text(doc, "user_claim") or "sub",
+            bound_subject=_text(doc, "bound_subject"),
+            bound_claims=_mapping(doc, "bound_claims", str | list),
+            claim_mappings=_mapping(doc, "claim_mappings", str),
+            token_ttl=parse_duration(doc.get("token_ttl"), "token_ttl"),
+            token_max_ttl=parse_duration(doc.get("token_max_ttl"), "token_max_ttl"),
+        )
+        if not (role.bound_audiences or role.bound_subject or role.bound_claims):
+            raise BadRequest(
+                "a role binds at least one of bound_audiences, bound_subject and bound_claims: "
+                "otherwise any token of the issuer would log in"
+            )
+        self._store.put_record(_ROLE_KIND, name, json.dumps(asdict(role)).encode())
+
+    def read_role(self, caller: Identity, name: str) -> dict[str, Any]:
+        validate_policy_name(name)
+        caller.require("read", f"auth/jwt/role/{name}")
+        return asdict(self._role(name))
+
+    def list_roles(self, caller: Identity) -> list[str]:
+        caller.require("list", "auth/jwt/role")
+        self._mounted()
+        return sorted(self._store.list_records(_ROLE_KIND))
+
+    def delete_role(self, caller: Identity, name: str) -> None:
+        validate_policy_name(name)
+        caller.require("delete", f"auth/jwt/role/{name}")
+        if not self._store.delete_record(_ROLE_KIND, name):
+            raise NotFound("no such role")
+        self._tokens.revoke_issued(lambda t: t.path == LOGIN_PATH and t.role == name)
+
+    def _role_or_none(self, name: str) -> JwtRole | None:
+        raw = self._store.get_record(_ROLE_KIND, name)
+        return JwtRole(**json.loads(raw)) if raw is not None else None
+
+    def _role(self, name: str) -> JwtRole:
+        role = self._role_or_none(name)
+        if role is None:
+            raise NotFound("no such role")
+        return role
+
+    # -- login
+    def login(self, doc: dict[str, Any]) -> tuple[str, TokenInfo]:
+        self._mounted()
+        config = self._config()
+        token = doc.get("jwt")
+        if not isinstance(token, str) or not 0 < len(token) <= MAX_JWT_BYTES:
+            raise BadRequest(f"jwt is a JSON Web Token of at most {MAX_JWT_BYTES} bytes")
+        name = doc.get("role") or config.get("default_role") or ""
+        if not isinstance(name, str) or not name:
+            raise BadRequest("role is required (or set default_role in the config)")
+        role = self._role_or_none(name)
+        if role is None:
+            raise Unauthenticated(_FAILED)  # as for a bad token: no role oracle
+        claims = self._verified(config, role, token)
+        user = claims.get(role.user_claim)
+        if not isinstance(user, str | int) or isinstance(user, bool):
+            raise Unauthenticated(_FAILED)
+        meta = {"role": name}
+        for claim, key in role.claim_mappings.items():
+            if isinstance(claims.get(claim), str | int | float | bool):
+                meta[key] = str(claims[claim])[:512]
+        return self._tokens.create(
+            ("default", *role.token_policies),
+            display_name=f"jwt-{user}",
+            ttl=role.token_ttl,
+            explicit_max_ttl=role.token_max_ttl,
+            meta=meta,
+            role=name,
+            path=LOGIN_PATH,
+        )
+
+    def _verified(self, config: dict[str, Any], role: JwtRole, token: str) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except InvalidTokenError:
+            raise Unauthenticated(_FAILED) from None
+        alg = str(header.get("alg", ""))
+        if alg not in config["jwt_supported_algs"]:
+            raise Unauthenticated(_FAILED)
+        kid = header.get("kid") if isinstance(header.get("kid"), str) else None
+        options = {"require": ["exp"], "verify_aud": bool(role.bound_audiences)}
+        for fresh in (False, True):
+            for key in self._keys.candidates(config, kid, alg, fresh=fresh):
+                try:
+                    claims: dict[str, Any] = jwt.decode(
+                        token,
+                        key,
+                        algorithms=[alg],
+                        audience=role.bound_audiences or None,
+                        issuer=config.get("bound_issuer") or None,
+                        options=options,  # type: ignore[arg-type]
+                        leeway=60,
+                    )
+                except InvalidTokenError:
+                    continue
+                if _bound(role, claims):
+                    return claims
+                raise Unauthenticated(_FAILED)
+        raise Unauthenticated(_FAILED)
+
+
+def _bound(role: JwtRole, claims: dict[str, Any]) -> bool:
+    if "aud" in claims and not role.bound_audiences:
+        return False  # an audience the role does not bind: Vault refuses it too
+    if role.bound_subject and claims.get("sub") != role.bound_subject:
+        return False
+    for name, wanted in role.bound_claims.items():
+        allowed = wanted if isinstance(wanted, list) else [wanted]
+        value = claims.get(name)
+        values = value if isinstance(value, list) else [value]
+        if not any(v in allowed for v in values if isinstance(v, str | int)):
+            return False
+    return True
+
+
+def _text(doc: dict[str, Any], name: str) -> str:
+    value = doc.get(name, "")
+    if not isinstance(value, str) or len(value) > 2048:
+        raise BadRequest(f"{name} is a string of at most 2048 characters")
+    return value
+
+
+def _mapping(doc: dict[str, Any], name: str, kind: Any) -> dict[str, Any]:
+    value = doc.get(name) or {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, kind) for k, v in value.items()
+    ):
+        raise BadRequest(f"{name} is an object of claim names to values")
+    if len(value) > 64:
+        raise BadRequest(f"{name} holds at most 64 claims")
+    return dict(value)

@@ -1,0 +1,116 @@
+"""The keys a JWT auth method verifies signatures with: PEM public keys given in its config, or
+a JWKS fetched from ``jwks_url`` (or from the ``jwks_uri`` of an OIDC issuer's discovery
+document). Fetches go through the egress policy (the URL is an administrator's, but the server
+connects to it) to the address that was checked, with a timeout and a size bound. A JWKS is kept
+for ``CACHE_SECONDS``; a token naming a key id the cache lacks fetches again (a key rotation),
+at most once per ``REFETCH_SECONDS``."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import httpx
+from jwt import PyJWKSet
+from jwt.exceptions import PyJWKError, PyJWKSetError
+
+from strongroom.crypto.public_keys import key_family, public_key_from_pem
+from strongroom.egress import EgressPolicy, EgressRefused
+from strongroom.errors import Unauthenticated
+
+__all__ = ["CACHE_SECONDS", "MAX_DOCUMENT_BYTES", "REFETCH_SECONDS", "KeySource"]
+
+CACHE_SECONDS = 300.0
+REFETCH_SECONDS = 1.0
+MAX_DOCUMENT_BYTES = 256 * 1024
+_TIMEOUT = 5.0
+
+
+class KeySource:
+    def __init__(self, egress: EgressPolicy) -> None:
+        self._egress = egress
+        self._cache: dict[str, tuple[dict[str, Any], float]] = {}  # url -> (jwks, fetched at)
+        self._lock = threading.Lock()
+
+    def candidates(
+        self, config: dict[str, Any], kid: str | None, alg: str, *, fresh: bool = False
+    ) -> list[Any]:
+        """The keys that may verify a token signed with ``alg`` under ``kid``: of the alg's
+        family only (an RSA key never checks an EC signature, nor is it an HMAC secret).
+        ``fresh``: fetch the JWKS again (the issuer rotated its keys), rate-limited."""
+        family = _FAMILIES.get(alg[:2], "")
+        pems = config.get("jwt_validation_pubkeys") or []
+        if pems:
+            keys = [public_key_from_pem(pem) for pem in pems]
+            return [key for key in keys if key_family(key) == family]
+        jwks = self._fetch(self._jwks_url(config), fresh)
+        try:
+            keys = PyJWKSet.from_dict(jwks).keys
+        except (PyJWKSetError, PyJWKError):
+            return []
+        return [
+            key.key
+            for key in keys
+            if (kid is None or key.key_id == kid) and str(key.key_type) == family
+        ]
+
+    def _jwks_url(self, config: dict[str, Any]) -> str:
+        if config.get("jwks_url"):
+            return str(config["jwks_url"])
+        discovery = str(config["oidc_discovery_url"]).rstrip("/")
+        doc = self._fetch(f"{discovery}/.well-known/openid-configuration", False)
+        uri = doc.get("jwks_uri")
+        if not isinstance(uri, str):
+            raise Unauthenticated("the OIDC discovery document names no jwks_uri")
+        return uri
+
+    def _fetch(self, url: str, force: bool) -> dict[str, Any]:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(url)
+        if cached is not None:
+            age = now - cached[1]
+            if age < (REFETCH_SECONDS if force else CACHE_SECONDS):
+                return cached[0]
+        doc = _get_json(self._egress, url)
+        with self._lock:
+            self._cache[url] = (doc, now)
+        return doc
+
+
+def _get_json(egress: EgressPolicy, url: str) -> dict[str, Any]:
+    parsed = httpx.URL(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        target = egress.resolve(parsed.host, port)
+    except EgressRefused:
+        raise Unauthenticated("the issuer's keys cannot be fetched (egress refused)") from None
+    pinned = parsed.copy_with(host=target.address)
+    headers = {"Host": parsed.host if parsed.port is None else f"{parsed.host}:{parsed.port}"}
+    sni = {"sni_hostname": parsed.host}
+    body = b""
+    try:
+        with (
+            httpx.Client(timeout=_TIMEOUT, follow_redirects=False) as client,
+            client.stream("GET", pinned, headers=headers, extensions=sni) as response,
+        ):
+            if response.status_code != 200:
+                raise Unauthenticated("the issuer's keys cannot be fetched")
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > MAX_DOCUMENT_BYTES:
+                    raise Unauthenticated("the issuer's key document is too large")
+    except httpx.HTTPError:
+        raise Unauthenticated("the issuer's keys cannot be fetched") from None
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        raise Unauthenticated("the issuer's key document is not JSON") from None
+    if not isinstance(doc, dict):
+        raise Unauthenticated("the issuer's key document is not a JSON object")
+    return doc
+
+
+_FAMILIES = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}
