@@ -98,6 +98,7 @@ def issuer() -> Iterator[Issuer]:
         yield running
     finally:
         running.server.shutdown()
+        running.server.server_close()
 
 
 @pytest.fixture(scope="module")

@@ -16,12 +16,12 @@ from typing import Any
 from strongroom.auth.identity import Identity
 from strongroom.auth.lockout import LoginGuard
 from strongroom.auth.records import AppRoleRecord, SecretIdRecord
-from strongroom.auth.token_service import count, string_list, string_map, within
+from strongroom.auth.token_service import count, role_policies, string_list, string_map, within
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.clock import Clock
 from strongroom.durations import parse_duration
-from strongroom.errors import AccessDenied, BadRequest, NotFound, Unauthenticated
-from strongroom.policy.parse import assignable_policies, validate_policy_name
+from strongroom.errors import BadRequest, NotFound, Unauthenticated
+from strongroom.policy.parse import validate_policy_name
 from strongroom.store.protocol import Store
 from strongroom.types import format_time
 
@@ -102,10 +102,7 @@ class AppRoleAuth:
         if unknown:
             raise BadRequest(f"unknown AppRole role field {unknown[0]!r}")
         role_id = AppRoleRecord.from_bytes(raw).role_id if raw else str(uuid.uuid4())
-        policies = string_list(doc, "token_policies") or string_list(doc, "policies")
-        assignable_policies(policies)
-        if "root" in policies and not caller.root:
-            raise AccessDenied("only a root token can give a role the root policy")
+        policies = role_policies(doc, caller, "a role")
         role = AppRoleRecord(
             role_id=role_id,
             token_policies=policies,

@@ -19,12 +19,12 @@ from jwt.exceptions import InvalidTokenError
 
 from strongroom.auth.identity import Identity
 from strongroom.auth.jwt_keys import KeySource
-from strongroom.auth.token_service import string_list
+from strongroom.auth.token_service import role_policies, string_list
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.durations import parse_duration
 from strongroom.egress import check_url
-from strongroom.errors import AccessDenied, BadRequest, NotFound, Unauthenticated
-from strongroom.policy.parse import assignable_policies, validate_policy_name
+from strongroom.errors import BadRequest, NotFound, Unauthenticated
+from strongroom.policy.parse import validate_policy_name
 from strongroom.store.protocol import Store
 
 __all__ = ["ALGORITHMS", "LOGIN_PATH", "MAX_JWT_BYTES", "MOUNT_KIND", "JwtAuth", "JwtRole"]
@@ -152,10 +152,7 @@ class JwtAuth:
             raise BadRequest(f"unknown jwt role field {unknown[0]!r}")
         if doc.get("role_type", "jwt") != "jwt":
             raise BadRequest("role_type is jwt (the oidc browser flow is not served)")
-        policies = string_list(doc, "token_policies") or string_list(doc, "policies")
-        assignable_policies(policies)
-        if "root" in policies and not caller.root:
-            raise AccessDenied("only a root token can give a role the root policy")
+        policies = role_policies(doc, caller, "a role")
         role = JwtRole(
             token_policies=policies,
             bound_audiences=string_list(doc, "bound_audiences"),

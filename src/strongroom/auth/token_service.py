@@ -27,6 +27,7 @@ __all__ = [
     "TokenService",
     "count",
     "created_display_name",
+    "role_policies",
     "string_list",
     "string_map",
     "within",
@@ -52,6 +53,16 @@ def string_list(doc: dict[str, Any], name: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise BadRequest(f"{name!r} must be a list of strings")
     return value
+
+
+def role_policies(doc: dict[str, Any], caller: Identity, holder: str) -> list[str]:
+    """The policies a role or user gives its tokens (``token_policies``, or Vault's older
+    ``policies``): assignable names, ``root`` only from a root token."""
+    policies = string_list(doc, "token_policies") or string_list(doc, "policies")
+    assignable_policies(policies)
+    if "root" in policies and not caller.root:
+        raise AccessDenied(f"only a root token can give {holder} the root policy")
+    return policies
 
 
 MAX_META_PAIRS = 64
