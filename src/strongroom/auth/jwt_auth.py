@@ -71,6 +71,10 @@ class JwtRole:
     role_type: str = "jwt"
 
 
+# No token's subject is a NUL: a role that verifies like any other and matches nothing.
+_NO_ROLE = JwtRole(token_policies=[], bound_subject="\0")
+
+
 class JwtAuth:
     def __init__(self, store: Store, tokens: TokenRegistry, keys: KeySource) -> None:
         self._store = store
@@ -208,9 +212,11 @@ class JwtAuth:
         if not isinstance(name, str) or not name:
             raise BadRequest("role is required (or set default_role in the config)")
         role = self._role_or_none(name)
+        # An unknown role costs the same verification and gets the same refusal as a bad
+        # token: neither the answer nor its time tells which roles exist.
+        claims = self._verified(config, role or _NO_ROLE, token)
         if role is None:
-            raise Unauthenticated(_FAILED)  # as for a bad token: no role oracle
-        claims = self._verified(config, role, token)
+            raise Unauthenticated(_FAILED)
         user = claims.get(role.user_claim)
         if not isinstance(user, str | int) or isinstance(user, bool):
             raise Unauthenticated(_FAILED)
