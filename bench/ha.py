@@ -21,10 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from tests.cluster import Node, wait_for
+from tests.cluster import Node, haproxy_config, wait_for
 from tests.helpers import PostgresServer, free_port, stop_process
-
-HAPROXY_CONFIG = Path(__file__).parents[1] / "docs" / "haproxy.cfg"
 
 
 @dataclass
@@ -37,12 +35,8 @@ class Writes:
 
 def _haproxy(work: Path, nodes: list[Node]) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    config = HAPROXY_CONFIG.read_text().replace("bind 127.0.0.1:8200", f"bind 127.0.0.1:{port}")
-    head, rest = config.split("    # servers: begin\n")
-    _, tail = rest.split("    # servers: end\n")
-    servers = "".join(f"    server {n.name} 127.0.0.1:{n.port} check\n" for n in nodes)
     path = work / "haproxy.cfg"
-    path.write_text(head + servers + tail)
+    path.write_text(haproxy_config(nodes, port))
     process = subprocess.Popen(
         ["haproxy", "-f", str(path), "-db"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

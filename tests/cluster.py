@@ -76,6 +76,18 @@ class Node:
         stop_process(self.process, grace=15)
 
 
+HAPROXY_CONFIG = Path(__file__).parents[1] / "docs" / "haproxy.cfg"
+
+
+def haproxy_config(nodes: list[Node], port: int) -> str:
+    """docs/haproxy.cfg as it is, listening on ``port``, with ``nodes`` as its servers."""
+    config = HAPROXY_CONFIG.read_text().replace("bind 127.0.0.1:8200", f"bind 127.0.0.1:{port}")
+    head, rest = config.split("    # servers: begin\n")
+    _, tail = rest.split("    # servers: end\n")
+    servers = "".join(f"    server {n.name} 127.0.0.1:{n.port} check\n" for n in nodes)
+    return head + servers + tail
+
+
 def restart_postgres(postgres: PostgresServer) -> None:
     """A fast restart: every session ends (locks, listeners, pooled connections)."""
     postgres.restart()

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cluster import Node, restart_postgres, wait_for
+from tests.cluster import Node, haproxy_config, restart_postgres, wait_for
 from tests.helpers import PostgresServer, free_port
 
 pytestmark = pytest.mark.postgres
@@ -191,20 +191,13 @@ def test_health_answers_at_once_under_load(cluster: tuple[list[Node], str]) -> N
     assert slowest < 1.0, slowest
 
 
-HAPROXY_CONFIG = Path(__file__).parents[2] / "docs" / "haproxy.cfg"
-
-
 def test_haproxy_as_documented_retries_a_sealed_node_on_another(
     cluster: tuple[list[Node], str], tmp_path: Path
 ) -> None:
     nodes, token = cluster
     port = free_port()
     assert shutil.which("haproxy"), "scripts/setup --dev installs haproxy"
-    config = HAPROXY_CONFIG.read_text().replace("bind 127.0.0.1:8200", f"bind 127.0.0.1:{port}")
-    head, rest = config.split("    # servers: begin\n")
-    _, tail = rest.split("    # servers: end\n")
-    servers = "".join(f"    server {n.name} 127.0.0.1:{n.port} check\n" for n in nodes)
-    config = head + servers + tail
+    config = haproxy_config(nodes, port)
     path = tmp_path / "haproxy.cfg"
     path.write_text(config)
     proxy = subprocess.Popen(["haproxy", "-f", str(path), "-db"], stdout=subprocess.DEVNULL)

@@ -22,6 +22,22 @@ _CHANNEL = "strongroom_invalidate"  # payload: "topic:key"
 _FIRST_LISTEN_WAIT = 5.0  # seconds subscribe waits for its first LISTEN
 
 
+def _bounded_connection(url: str) -> Any:
+    """A connection that gives up on a database that stopped answering, rather than wait for
+    the operating system's TCP timeout (minutes): a lock proved, a listener, a query behind a
+    network partition fail within seconds, and the node says so (503) instead of hanging."""
+    return psycopg.connect(
+        url,
+        autocommit=True,
+        connect_timeout=5,
+        keepalives=1,
+        keepalives_idle=5,
+        keepalives_interval=2,
+        keepalives_count=3,
+        tcp_user_timeout=10_000,  # ms: unacknowledged data is given up after 10 s
+    )
+
+
 class _Placeholders:
     """A psycopg connection whose ``execute`` takes the ``?`` placeholders the store writes."""
 
@@ -68,7 +84,7 @@ class PostgresStore(SqlStore):
                     return True
             conn = None
             try:
-                conn = psycopg.connect(self._url, autocommit=True, connect_timeout=5)
+                conn = _bounded_connection(self._url)
                 row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
             except psycopg.Error:
                 if conn is not None:
@@ -101,7 +117,7 @@ class PostgresStore(SqlStore):
         def listen() -> None:
             while not stop.is_set():
                 try:
-                    with psycopg.connect(self._url, autocommit=True, connect_timeout=5) as conn:
+                    with _bounded_connection(self._url) as conn:
                         conn.execute(f"LISTEN {_CHANNEL}")
                         # Notifications sent while we were not listening are lost: drop it all.
                         handler("*", "")
@@ -136,7 +152,7 @@ class PostgresStore(SqlStore):
 
     def _connect(self) -> Any:
         try:
-            return psycopg.connect(self._url, autocommit=True, connect_timeout=5)
+            return _bounded_connection(self._url)
         except psycopg.Error as exc:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {type(exc).__name__}") from None
 
