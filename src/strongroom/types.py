@@ -139,6 +139,7 @@ class SecretMetadata:
     versions: list[VersionMetadata]
     delete_version_after: float = 0.0  # seconds; 0: versions are never deleted by age
     max_versions_setting: int = 0  # as configured on the secret; 0: the mount's or the default
+    labels: dict[str, int] = field(default_factory=dict)  # staging label -> version
 
     def to_json(self) -> JsonObject:
         doc = asdict(self)
@@ -159,6 +160,7 @@ class SecretMetadata:
             [VersionMetadata.from_json(v) for v in doc.get("versions", [])],
             float(doc.get("delete_version_after", 0.0)),
             int(doc.get("max_versions_setting", 0)),
+            {str(k): int(v) for k, v in (doc.get("labels") or {}).items()},
         )
 
 

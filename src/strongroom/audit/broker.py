@@ -14,6 +14,7 @@ from typing import Any
 
 from strongroom.audit.chain import VerifyResult
 from strongroom.audit.hashing import ValueHasher
+from strongroom.audit.recent import Recent, RecentEntries
 from strongroom.audit.record import SENSITIVE_FIELDS, AuditRecord
 from strongroom.audit.sinks import CHECKPOINT_SECONDS, AuditSink, FileSink, StoreSink
 from strongroom.clock import Clock
@@ -76,6 +77,7 @@ class AuditBroker:
         self._clock = clock
         self.audit_dir = audit_dir
         self._sinks: dict[str, AuditSink] = {}
+        self.recent = RecentEntries()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._checkpointer = threading.Thread(
@@ -179,6 +181,7 @@ class AuditBroker:
             if sink is None:
                 raise NotFound(f"no audit sink {name!r}")
             sink.close()
+            self.recent.forget(name)
             self._store.delete_record(_SINK_KIND, name)
 
     def sink(self, name: str) -> AuditSink:
@@ -196,6 +199,10 @@ class AuditBroker:
     def verify(self, name: str) -> VerifyResult:
         return self.sink(name).verify()
 
+    def recent_entries(self, name: str, after: int, limit: int) -> Recent:
+        self.sink(name)  # an unknown sink is a 404, not an empty list
+        return self.recent.after(name, after, limit)
+
     def log(self, *entries: dict[str, Any], sensitive: tuple[str, ...]) -> None:
         """Write ``entries`` (one write per sink) to every sink with the values under
         ``sensitive`` top-level keys HMAC'd; raise AuditUnavailable when no sink took them."""
@@ -210,6 +217,7 @@ class AuditBroker:
             try:
                 sink.write(*redacted)
                 written += 1
+                self.recent.add(sink.name, redacted)
             except (OSError, StrongroomError) as exc:
                 log.error("audit sink %s failed: %s", sink.name, type(exc).__name__)
         if not written:

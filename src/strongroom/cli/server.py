@@ -56,6 +56,7 @@ def _banner_lines(node: Any, settings: ServerSettings, addr: str, dev: bool) -> 
         f"strongroom {'dev ' if dev else ''}server",
         f"  data directory: {settings.data_dir}",
         f"  address:        {addr}",
+        f"  web console:    {addr}/ui/",
         f"  seal:           {status.type} ({'sealed' if status.sealed else 'unsealed'})",
     ]
     if node.runtime is not None and node.runtime.root_token:

@@ -9,6 +9,7 @@ from strongroom.auth.tokens import TokenRegistry
 from strongroom.config import ServerSettings
 from strongroom.rotation.rotators import Rotator
 from strongroom.server.aws import aws_surface
+from strongroom.server.console import console_surface
 from strongroom.server.front import Front
 from strongroom.server.native import native_surface
 from strongroom.server.node import Node
@@ -39,6 +40,7 @@ def create_app(
         vault_surface(registry),  # Vault's API under /v1/
         aws_surface(lambda: node.require_runtime().services.aws_keys),  # POST / + X-Amz-Target
         ops_surface(registry, node.metrics.render),
+        console_surface(),  # the web console at /ui/
         *extra,
     ]
     return Front(node, surfaces, owns_node=owns_node)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from strongroom.audit import AuditBroker
 from strongroom.audit.chain import VerifyResult
+from strongroom.audit.recent import Recent
 from strongroom.auth.identity import Identity
 from strongroom.errors import BadRequest
 from strongroom.paths import check_prefix
@@ -88,6 +89,11 @@ class SystemService:
     def verify_audit(self, identity: Identity, name: str) -> VerifyResult:
         identity.require("sudo", f"sys/audit/{name}")
         return self._audit.verify(name)
+
+    def recent_audit(self, identity: Identity, name: str, after: int, limit: int) -> Recent:
+        """The sink's newest entries numbered above ``after``, as written (HMAC'd)."""
+        identity.require("sudo", f"sys/audit/{name}")
+        return self._audit.recent_entries(name, after, limit)
 
     def audit_hash(self, identity: Identity, name: str, value: object) -> str:
         identity.require("update", f"sys/audit-hash/{name}")

@@ -478,6 +478,7 @@ class SecretService:
             [_version_metadata(v, now) for v in versions],
             float(secret.settings.get("delete_version_after", 0.0)),
             int(secret.settings.get("max_versions", 0)),
+            {str(k): int(v) for k, v in secret.settings.get("labels", {}).items()},
         )
 
     # -- the mount's settings (Vault's <mount>/config)

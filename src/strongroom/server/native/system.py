@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
 from strongroom.errors import BadRequest
 from strongroom.password_generation import PasswordPolicy, generate_password
 from strongroom.policy.model import Policy
 from strongroom.server.bodies import body_int
 from strongroom.server.native.resources import named_resource
 from strongroom.server.native.schemas import INT, STR, STRS, object_schema
-from strongroom.server.routes import Answer, Call, Route
+from strongroom.server.routes import Answer, Call, Route, parse_query_int
+
+RECENT_PAGE = 100  # entries per answer of sys/audit/<name>/recent
 
 __all__ = [
+    "RECENT_PAGE",
     "SYSTEM_ROUTES",
     "audit_hash",
     "backup",
@@ -23,6 +28,7 @@ __all__ = [
     "list_audit",
     "list_aws_credentials",
     "list_aws_lambdas",
+    "recent_audit",
     "list_policies",
     "migrate_seal",
     "random_password",
@@ -60,6 +66,18 @@ def list_audit(call: Call) -> Answer:
 def verify_audit(call: Call) -> Answer:
     result = call.services.admin.verify_audit(call.identity, call.params["name"])
     return Answer({"data": result.to_json()})
+
+
+def recent_audit(call: Call) -> Answer:
+    after = parse_query_int(call.query.get("after", "0"), "after")
+    limit = min(parse_query_int(call.query.get("limit", str(RECENT_PAGE)), "limit"), RECENT_PAGE)
+    entries, last = call.services.admin.recent_audit(
+        call.identity, call.params["name"], after, limit
+    )
+    doc = {"entries": [{"seq": seq, "entry": entry} for seq, entry in entries], "last": last}
+    # Sent as raw bytes, so the response is not copied into the log it came from (the request
+    # entry records who read it); every entry is already HMAC'd as written.
+    return Answer(raw=json.dumps(doc, separators=(",", ":")).encode())
 
 
 def audit_hash(call: Call) -> Answer:
@@ -220,6 +238,13 @@ SYSTEM_ROUTES = (
         verify_audit,
         "verifyAudit",
         "Verify a sink's hash chain",
+    ),
+    Route(
+        "GET",
+        f"{_Y}/audit/{{name}}/recent",
+        recent_audit,
+        "recentAudit",
+        "The sink's newest entries on this node, as written (?after=N&limit=M)",
     ),
     Route(
         "POST",
