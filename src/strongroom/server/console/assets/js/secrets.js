@@ -14,7 +14,22 @@ async function namespaces(el) {
     when(ns.created_time),
   ]);
   mount(el, h("h1", {}, "Namespaces"),
-    table(["Name", "Kind", "Description", "Key", "Created"], rows, "No namespace you may see."));
+    table(["Name", "Kind", "Description", "Key", "Created"], rows, "No namespace you may list."),
+    goTo());
+}
+
+// Policies may let a token read a secret without listing its folder (as in Vault): open a path
+// directly. "ns/folder/" browses a folder, "ns/path" opens a secret.
+function goTo() {
+  return h("div", { class: "card" }, h("h2", {}, "Go to a path"),
+    form([input("target", "Namespace/path", { id: "goto-path", placeholder: "secret/team/app", size: 40 })], "Open", (values) => {
+      const [ns, ...rest] = values.target.replace(/^\/+/, "").split("/");
+      const path = rest.join("/");
+      if (!ns) throw new Error("Give a namespace and a path: secret/team/app");
+      location.hash = path && !path.endsWith("/")
+        ? `#/secret/${encodeURIComponent(ns)}/${encodeURIComponent(path)}`
+        : `#/browse/${encodeURIComponent(ns)}/${encodeURIComponent(path)}`;
+    }));
 }
 
 function crumbs(ns, prefix) {
