@@ -15,6 +15,7 @@ from typing import Any
 
 from strongroom.auth.identity import Identity
 from strongroom.auth.lockout import LoginGuard
+from strongroom.auth.mounts import mounted_kind
 from strongroom.auth.records import AppRoleRecord, SecretIdRecord
 from strongroom.auth.token_service import count, role_policies, string_list, string_map, within
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
@@ -25,9 +26,10 @@ from strongroom.policy.parse import validate_policy_name
 from strongroom.store.protocol import Store
 from strongroom.types import format_time
 
-__all__ = ["LOGIN_PATH", "AppRoleAuth"]
+__all__ = ["DEFAULT_MOUNT", "LOGIN_PATH", "AppRoleAuth"]
 
-LOGIN_PATH = "auth/approle/login"
+DEFAULT_MOUNT = "approle"
+LOGIN_PATH = "auth/approle/login"  # at the default mount
 _ROLE_KIND = "approle-role"
 _ROLE_ID_KIND = "approle-role-id"
 _USES_KIND = "approle-secret-uses"
@@ -73,20 +75,38 @@ def _address_in(address: str, cidrs: list[str]) -> bool:
 
 class AppRoleAuth:
     def __init__(
-        self, store: Store, tokens: TokenRegistry, guard: LoginGuard, clock: Clock
+        self,
+        store: Store,
+        tokens: TokenRegistry,
+        guard: LoginGuard,
+        clock: Clock,
+        mount: str = DEFAULT_MOUNT,
     ) -> None:
+        self.mount = mount
+        self.login_path = f"auth/{mount}/login"
+        self._roles = mounted_kind(_ROLE_KIND, mount, DEFAULT_MOUNT)
+        self._role_ids = mounted_kind(_ROLE_ID_KIND, mount, DEFAULT_MOUNT)
+        self._uses = mounted_kind(_USES_KIND, mount, DEFAULT_MOUNT)
         self._store = store
         self._tokens = tokens
         self._guard = guard
         self._clock = clock
 
+    def _secrets(self, role: str) -> str:
+        return mounted_kind(_secret_kind(role), self.mount, DEFAULT_MOUNT)
+
+    def _accessors(self, role: str) -> str:
+        return mounted_kind(_accessor_kind(role), self.mount, DEFAULT_MOUNT)
+
     def _digest(self, role: str, secret_id: str) -> str:
-        key = self._tokens.digest(f"approle\0{role}")  # a per-role key derived from the HMAC key
+        # A per-role key derived from the HMAC key (and the mount's path, beyond the default's).
+        scope = role if self.mount == DEFAULT_MOUNT else f"{self.mount}\0{role}"
+        key = self._tokens.digest(f"approle\0{scope}")
         return hmac.new(key.encode(), secret_id.encode(), hashlib.sha256).hexdigest()
 
     # -- roles
     def _role(self, name: str) -> AppRoleRecord:
-        raw = self._store.get_record(_ROLE_KIND, name)
+        raw = self._store.get_record(self._roles, name)
         if raw is None:
             raise NotFound(f"no AppRole role {name!r}")
         return AppRoleRecord.from_bytes(raw)
@@ -94,10 +114,10 @@ class AppRoleAuth:
     def write_role(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:
         validate_policy_name(name)
         caller.require_write(
-            f"auth/approle/role/{name}",
-            lambda: self._store.get_record(_ROLE_KIND, name) is not None,
+            f"auth/{self.mount}/role/{name}",
+            lambda: self._store.get_record(self._roles, name) is not None,
         )
-        raw = self._store.get_record(_ROLE_KIND, name)
+        raw = self._store.get_record(self._roles, name)
         unknown = sorted(set(doc) - _ROLE_FIELDS)
         if unknown:
             raise BadRequest(f"unknown AppRole role field {unknown[0]!r}")
@@ -119,31 +139,31 @@ class AppRoleAuth:
         )
         if not role.bind_secret_id and not role.secret_id_bound_cidrs:
             raise BadRequest("a role without bind_secret_id needs secret_id_bound_cidrs")
-        self._store.put_record(_ROLE_KIND, name, role.to_bytes())
-        self._store.put_record(_ROLE_ID_KIND, role.role_id, name.encode())
+        self._store.put_record(self._roles, name, role.to_bytes())
+        self._store.put_record(self._role_ids, role.role_id, name.encode())
 
     def read_role(self, caller: Identity, name: str) -> dict[str, Any]:
         validate_policy_name(name)
-        caller.require("read", f"auth/approle/role/{name}")
+        caller.require("read", f"auth/{self.mount}/role/{name}")
         return self._role(name).settings()
 
     def list_roles(self, caller: Identity) -> list[str]:
-        caller.require("list", "auth/approle/role/")
-        return sorted(self._store.list_records(_ROLE_KIND))
+        caller.require("list", f"auth/{self.mount}/role/")
+        return sorted(self._store.list_records(self._roles))
 
     def delete_role(self, caller: Identity, name: str) -> None:
         validate_policy_name(name)
-        caller.require("delete", f"auth/approle/role/{name}")
+        caller.require("delete", f"auth/{self.mount}/role/{name}")
         role = self._role(name)
-        for accessor in self._store.list_records(_accessor_kind(name)):
+        for accessor in self._store.list_records(self._accessors(name)):
             self._destroy(name, accessor)
-        self._store.delete_record(_ROLE_ID_KIND, role.role_id)
-        self._store.delete_record(_ROLE_KIND, name)
-        self._tokens.revoke_issued(lambda t: t.path == LOGIN_PATH and t.role == name)
+        self._store.delete_record(self._role_ids, role.role_id)
+        self._store.delete_record(self._roles, name)
+        self._tokens.revoke_issued(lambda t: t.path == self.login_path and t.role == name)
 
     def role_id(self, caller: Identity, name: str) -> str:
         validate_policy_name(name)
-        caller.require("read", f"auth/approle/role/{name}/role-id")
+        caller.require("read", f"auth/{self.mount}/role/{name}/role-id")
         return self._role(name).role_id
 
     # -- secret ids
@@ -154,7 +174,7 @@ class AppRoleAuth:
         which needs ``update`` on Vault's ``…/custom-secret-id``."""
         validate_policy_name(name)
         operation = "custom-secret-id" if custom else "secret-id"
-        caller.require("update", f"auth/approle/role/{name}/{operation}")
+        caller.require("update", f"auth/{self.mount}/role/{name}/{operation}")
         role = self._role(name)
         chosen = doc.get("secret_id") if custom else None
         if custom and (
@@ -179,10 +199,10 @@ class AppRoleAuth:
         now = self._clock.now()
         record = SecretIdRecord(accessor, now, now + ttl if ttl else None, uses, cidrs, metadata)
         digest = self._digest(name, secret_id)
-        if self._store.get_record(_secret_kind(name), digest) is not None:
+        if self._store.get_record(self._secrets(name), digest) is not None:
             raise BadRequest("SecretID is already registered")
-        self._store.put_record(_secret_kind(name), digest, record.to_bytes())
-        self._store.put_record(_accessor_kind(name), accessor, digest.encode())
+        self._store.put_record(self._secrets(name), digest, record.to_bytes())
+        self._store.put_record(self._accessors(name), accessor, digest.encode())
         return {
             "secret_id": secret_id,
             "secret_id_accessor": accessor,
@@ -193,8 +213,8 @@ class AppRoleAuth:
     def _secret_by_accessor(self, name: str, accessor: str) -> tuple[str, SecretIdRecord]:
         # The accessor is looked up under this role only: an accessor of another role is
         # "not found" here (CVE-2023-24999).
-        digest = self._store.get_record(_accessor_kind(name), accessor)
-        raw = self._store.get_record(_secret_kind(name), digest.decode()) if digest else None
+        digest = self._store.get_record(self._accessors(name), accessor)
+        raw = self._store.get_record(self._secrets(name), digest.decode()) if digest else None
         if digest is None or raw is None:
             raise NotFound("no secret_id with this accessor for this role")
         return digest.decode(), SecretIdRecord.from_bytes(raw)
@@ -203,9 +223,9 @@ class AppRoleAuth:
         self, caller: Identity, name: str, *, secret_id: str = "", accessor: str = ""
     ) -> dict[str, Any]:
         validate_policy_name(name)
-        caller.require("update", f"auth/approle/role/{name}/secret-id")
+        caller.require("update", f"auth/{self.mount}/role/{name}/secret-id")
         if secret_id:
-            raw = self._store.get_record(_secret_kind(name), self._digest(name, secret_id))
+            raw = self._store.get_record(self._secrets(name), self._digest(name, secret_id))
             if raw is None:
                 raise NotFound("no such secret_id for this role")
             record = SecretIdRecord.from_bytes(raw)
@@ -228,9 +248,9 @@ class AppRoleAuth:
         self, caller: Identity, name: str, *, secret_id: str = "", accessor: str = ""
     ) -> None:
         validate_policy_name(name)
-        caller.require("update", f"auth/approle/role/{name}/secret-id")
+        caller.require("update", f"auth/{self.mount}/role/{name}/secret-id")
         if secret_id:
-            raw = self._store.get_record(_secret_kind(name), self._digest(name, secret_id))
+            raw = self._store.get_record(self._secrets(name), self._digest(name, secret_id))
             if raw is None:
                 raise NotFound("no such secret_id for this role")
             accessor = SecretIdRecord.from_bytes(raw).accessor
@@ -241,28 +261,28 @@ class AppRoleAuth:
     def set_role_id(self, caller: Identity, name: str, role_id: object) -> None:
         """Give the role a role_id of the caller's choosing (Vault's POST …/role-id)."""
         validate_policy_name(name)
-        caller.require("update", f"auth/approle/role/{name}/role-id")
+        caller.require("update", f"auth/{self.mount}/role/{name}/role-id")
         if not isinstance(role_id, str) or not 1 <= len(role_id) <= _MAX_CUSTOM_SECRET_ID:
             raise BadRequest(f"role_id: 1 to {_MAX_CUSTOM_SECRET_ID} characters")
         role = self._role(name)
-        owner = self._store.get_record(_ROLE_ID_KIND, role_id)
+        owner = self._store.get_record(self._role_ids, role_id)
         if owner is not None and owner.decode() != name:
             raise BadRequest("role_id already in use")
-        self._store.put_record(_ROLE_ID_KIND, role_id, name.encode())
-        self._store.put_record(_ROLE_KIND, name, replace(role, role_id=role_id).to_bytes())
+        self._store.put_record(self._role_ids, role_id, name.encode())
+        self._store.put_record(self._roles, name, replace(role, role_id=role_id).to_bytes())
         if role.role_id != role_id:
-            self._store.delete_record(_ROLE_ID_KIND, role.role_id)
+            self._store.delete_record(self._role_ids, role.role_id)
 
     def tidy(self, caller: Identity) -> int:
         """Remove expired secret IDs of every role; how many were removed."""
-        caller.require("update", "auth/approle/tidy/secret-id")
+        caller.require("update", f"auth/{self.mount}/tidy/secret-id")
         now = self._clock.now()
         removed = 0
-        for name in self._store.list_records(_ROLE_KIND):
-            for accessor in self._store.list_records(_accessor_kind(name)):
-                digest = self._store.get_record(_accessor_kind(name), accessor)
+        for name in self._store.list_records(self._roles):
+            for accessor in self._store.list_records(self._accessors(name)):
+                digest = self._store.get_record(self._accessors(name), accessor)
                 raw = (
-                    self._store.get_record(_secret_kind(name), digest.decode()) if digest else None
+                    self._store.get_record(self._secrets(name), digest.decode()) if digest else None
                 )
                 record = SecretIdRecord.from_bytes(raw) if raw else None
                 if record is None or (record.expires is not None and record.expires <= now):
@@ -272,22 +292,22 @@ class AppRoleAuth:
 
     def list_secret_ids(self, caller: Identity, name: str) -> list[str]:
         validate_policy_name(name)
-        caller.require("list", f"auth/approle/role/{name}/secret-id")
+        caller.require("list", f"auth/{self.mount}/role/{name}/secret-id")
         self._role(name)
-        return sorted(self._store.list_records(_accessor_kind(name)))
+        return sorted(self._store.list_records(self._accessors(name)))
 
     def _destroy(self, name: str, accessor: str) -> None:
-        digest = self._store.get_record(_accessor_kind(name), accessor)
+        digest = self._store.get_record(self._accessors(name), accessor)
         if digest is not None:
-            self._store.delete_record(_secret_kind(name), digest.decode())
-        self._store.delete_record(_accessor_kind(name), accessor)
+            self._store.delete_record(self._secrets(name), digest.decode())
+        self._store.delete_record(self._accessors(name), accessor)
 
     # -- login
     def login(self, role_id: Any, secret_id: Any, address: str) -> tuple[str, TokenInfo]:
         if not isinstance(role_id, str) or not role_id or not isinstance(secret_id, str):
             raise BadRequest("role_id and secret_id are required")
-        self._guard.reserve("approle", role_id, address)
-        raw_name = self._store.get_record(_ROLE_ID_KIND, role_id.strip())
+        self._guard.reserve(self.mount, role_id, address)
+        raw_name = self._store.get_record(self._role_ids, role_id.strip())
         if raw_name is None:
             raise Unauthenticated(_LOGIN_FAILED)
         name = raw_name.decode()
@@ -297,7 +317,7 @@ class AppRoleAuth:
         metadata: dict[str, str] = {}
         if role.bind_secret_id:
             metadata = self._check_secret_id(name, secret_id, address)
-        self._guard.succeeded("approle", role_id, address)
+        self._guard.succeeded(self.mount, role_id, address)
         return self._tokens.create(
             ("default", *role.token_policies),
             display_name=f"approle-{name}",
@@ -308,13 +328,13 @@ class AppRoleAuth:
             # The secret ID's metadata rides on the token, as on Vault.
             meta={**metadata, "role_name": name},
             role=name,
-            path=LOGIN_PATH,
+            path=self.login_path,
         )
 
     def _check_secret_id(self, name: str, secret_id: str, address: str) -> dict[str, str]:
         """The secret ID's metadata, once it proved valid (and its use was counted)."""
         digest = self._digest(name, secret_id)
-        raw = self._store.get_record(_secret_kind(name), digest)
+        raw = self._store.get_record(self._secrets(name), digest)
         if raw is None:
             raise Unauthenticated(_LOGIN_FAILED)
         record = SecretIdRecord.from_bytes(raw)
@@ -324,7 +344,7 @@ class AppRoleAuth:
         if record.cidr_list and not _address_in(address, record.cidr_list):
             raise Unauthenticated(_LOGIN_FAILED)
         if record.num_uses:
-            used = self._store.add_counter(_USES_KIND, record.accessor, 1)
+            used = self._store.add_counter(self._uses, record.accessor, 1)
             if used >= record.num_uses:
                 self._destroy(name, record.accessor)
             if used > record.num_uses:

@@ -19,6 +19,7 @@ from jwt.exceptions import InvalidTokenError
 
 from strongroom.auth.identity import Identity
 from strongroom.auth.jwt_keys import KeySource
+from strongroom.auth.mounts import mounted_kind
 from strongroom.auth.token_service import role_policies, string_list
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.durations import parse_duration
@@ -27,9 +28,18 @@ from strongroom.errors import BadRequest, NotFound, Unauthenticated
 from strongroom.policy.parse import validate_policy_name
 from strongroom.store.protocol import Store
 
-__all__ = ["ALGORITHMS", "LOGIN_PATH", "MAX_JWT_BYTES", "MOUNT_KIND", "JwtAuth", "JwtRole"]
+__all__ = [
+    "ALGORITHMS",
+    "DEFAULT_MOUNT",
+    "LOGIN_PATH",
+    "MAX_JWT_BYTES",
+    "MOUNT_KIND",
+    "JwtAuth",
+    "JwtRole",
+]
 
-LOGIN_PATH = "auth/jwt/login"
+DEFAULT_MOUNT = "jwt"
+LOGIN_PATH = "auth/jwt/login"  # at the default mount
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
 MAX_JWT_BYTES = 16 * 1024
 MOUNT_KIND = "auth-mount"
@@ -76,33 +86,43 @@ _NO_ROLE = JwtRole(token_policies=[], bound_subject="\0")
 
 
 class JwtAuth:
-    def __init__(self, store: Store, tokens: TokenRegistry, keys: KeySource) -> None:
+    def __init__(
+        self,
+        store: Store,
+        tokens: TokenRegistry,
+        keys: KeySource,
+        mount: str = DEFAULT_MOUNT,
+        kind: str = "jwt",
+    ) -> None:
+        self.mount = mount
+        self.kind = kind  # "jwt", or "kubernetes" (auth/kubernetes_auth.py builds on this one)
+        self.login_path = f"auth/{mount}/login"
+        self._roles = mounted_kind(_ROLE_KIND, mount, DEFAULT_MOUNT)
+        self._configs = mounted_kind(_CONFIG_KIND, mount, DEFAULT_MOUNT)
         self._store = store
         self._tokens = tokens
         self._keys = keys
 
     # -- mount
     def enabled(self) -> bool:
-        return self._store.get_record(MOUNT_KIND, "jwt") is not None
+        return self._store.get_record(MOUNT_KIND, self.mount) is not None
 
-    def enable(self) -> None:
-        self._store.put_record(MOUNT_KIND, "jwt", b'{"type": "jwt"}')
-
-    def disable(self) -> None:
-        """Wipe the config and roles; the tokens its logins issued are revoked too."""
-        for name in self._store.list_records(_ROLE_KIND):
-            self._store.delete_record(_ROLE_KIND, name)
-        self._store.delete_record(_CONFIG_KIND, "config")
-        self._store.delete_record(MOUNT_KIND, "jwt")
-        self._tokens.revoke_issued(lambda t: t.path == LOGIN_PATH)
+    def wipe(self) -> None:
+        """Forget the config and roles (the mount table removes the mount and its tokens)."""
+        for name in self._store.list_records(self._roles):
+            self._store.delete_record(self._roles, name)
+        self._store.delete_record(self._configs, "config")
 
     def _mounted(self) -> None:
         if not self.enabled():
-            raise NotFound("no auth method at jwt/; enable it: bao auth enable jwt")
+            raise NotFound(
+                f"no auth method at {self.mount}/; enable it: bao auth enable -path={self.mount} "
+                f"{self.kind}"
+            )
 
     # -- config
     def write_config(self, caller: Identity, doc: dict[str, Any]) -> None:
-        caller.require("update", "auth/jwt/config")
+        caller.require("update", f"auth/{self.mount}/config")
         self._mounted()
         unknown = sorted(set(doc) - _CONFIG_FIELDS)
         if unknown:
@@ -132,24 +152,28 @@ class JwtAuth:
             )
         config["jwt_supported_algs"] = algs
         config["default_role"] = _text(doc, "default_role")
-        self._store.put_record(_CONFIG_KIND, "config", json.dumps(config).encode())
+        self._store.put_record(self._configs, "config", json.dumps(config).encode())
 
     def read_config(self, caller: Identity) -> dict[str, Any]:
-        caller.require("read", "auth/jwt/config")
+        caller.require("read", f"auth/{self.mount}/config")
         self._mounted()
         return self._config()
 
     def _config(self) -> dict[str, Any]:
-        raw = self._store.get_record(_CONFIG_KIND, "config")
+        raw = self._store.get_record(self._configs, "config")
         if raw is None:
-            raise BadRequest("the jwt auth method is not configured: write auth/jwt/config")
+            raise BadRequest(
+                f"the {self.kind} auth method is not configured: write auth/{self.mount}/config"
+            )
         config: dict[str, Any] = json.loads(raw)
         return config
 
     # -- roles
     def write_role(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:
         validate_policy_name(name)
-        caller.require_write(f"auth/jwt/role/{name}", lambda: self._role_or_none(name) is not None)
+        caller.require_write(
+            f"auth/{self.mount}/role/{name}", lambda: self._role_or_none(name) is not None
+        )
         self._mounted()
         unknown = sorted(set(doc) - _ROLE_FIELDS)
         if unknown:
@@ -172,27 +196,27 @@ class JwtAuth:
                 "a role binds at least one of bound_audiences, bound_subject and bound_claims: "
                 "otherwise any token of the issuer would log in"
             )
-        self._store.put_record(_ROLE_KIND, name, json.dumps(asdict(role)).encode())
+        self._store.put_record(self._roles, name, json.dumps(asdict(role)).encode())
 
     def read_role(self, caller: Identity, name: str) -> dict[str, Any]:
         validate_policy_name(name)
-        caller.require("read", f"auth/jwt/role/{name}")
+        caller.require("read", f"auth/{self.mount}/role/{name}")
         return asdict(self._role(name))
 
     def list_roles(self, caller: Identity) -> list[str]:
-        caller.require("list", "auth/jwt/role")
+        caller.require("list", f"auth/{self.mount}/role")
         self._mounted()
-        return sorted(self._store.list_records(_ROLE_KIND))
+        return sorted(self._store.list_records(self._roles))
 
     def delete_role(self, caller: Identity, name: str) -> None:
         validate_policy_name(name)
-        caller.require("delete", f"auth/jwt/role/{name}")
-        if not self._store.delete_record(_ROLE_KIND, name):
+        caller.require("delete", f"auth/{self.mount}/role/{name}")
+        if not self._store.delete_record(self._roles, name):
             raise NotFound("no such role")
-        self._tokens.revoke_issued(lambda t: t.path == LOGIN_PATH and t.role == name)
+        self._tokens.revoke_issued(lambda t: t.path == self.login_path and t.role == name)
 
     def _role_or_none(self, name: str) -> JwtRole | None:
-        raw = self._store.get_record(_ROLE_KIND, name)
+        raw = self._store.get_record(self._roles, name)
         return JwtRole(**json.loads(raw)) if raw is not None else None
 
     def _role(self, name: str) -> JwtRole:
@@ -226,12 +250,12 @@ class JwtAuth:
                 meta[key] = str(claims[claim])[:512]
         return self._tokens.create(
             ("default", *role.token_policies),
-            display_name=f"jwt-{user}",
+            display_name=f"{self.mount}-{user}",
             ttl=role.token_ttl,
             explicit_max_ttl=role.token_max_ttl,
             meta=meta,
             role=name,
-            path=LOGIN_PATH,
+            path=self.login_path,
         )
 
     def _verified(self, config: dict[str, Any], role: JwtRole, token: str) -> dict[str, Any]:

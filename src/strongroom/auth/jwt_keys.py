@@ -8,6 +8,7 @@ at most once per ``REFETCH_SECONDS``."""
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from typing import Any
@@ -45,7 +46,7 @@ class KeySource:
         if pems:
             keys = [public_key_from_pem(pem) for pem in pems]
             return [key for key in keys if key_family(key) == family]
-        jwks = self._fetch(self._jwks_url(config), fresh)
+        jwks = self._fetch(self._jwks_url(config), fresh, config.get("ca_pem") or "")
         try:
             keys = PyJWKSet.from_dict(jwks).keys
         except (PyJWKSetError, PyJWKError):
@@ -60,13 +61,17 @@ class KeySource:
         if config.get("jwks_url"):
             return str(config["jwks_url"])
         discovery = str(config["oidc_discovery_url"]).rstrip("/")
-        doc = self._fetch(f"{discovery}/.well-known/openid-configuration", False)
+        doc = self._fetch(
+            f"{discovery}/.well-known/openid-configuration", False, config.get("ca_pem") or ""
+        )
         uri = doc.get("jwks_uri")
         if not isinstance(uri, str):
             raise Unauthenticated("the OIDC discovery document names no jwks_uri")
         return uri
 
-    def _fetch(self, url: str, force: bool) -> dict[str, Any]:
+    def _fetch(self, url: str, force: bool, ca_pem: str = "") -> dict[str, Any]:
+        """``ca_pem``: the CA that signs the server's certificate, if not a public one (a
+        Kubernetes API server's)."""
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(url)
@@ -74,13 +79,13 @@ class KeySource:
             age = now - cached[1]
             if age < (REFETCH_SECONDS if force else CACHE_SECONDS):
                 return cached[0]
-        doc = _get_json(self._egress, url)
+        doc = _get_json(self._egress, url, ca_pem)
         with self._lock:
             self._cache[url] = (doc, now)
         return doc
 
 
-def _get_json(egress: EgressPolicy, url: str) -> dict[str, Any]:
+def _get_json(egress: EgressPolicy, url: str, ca_pem: str = "") -> dict[str, Any]:
     parsed = httpx.URL(url)
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
@@ -90,10 +95,11 @@ def _get_json(egress: EgressPolicy, url: str) -> dict[str, Any]:
     pinned = parsed.copy_with(host=target.address)
     headers = {"Host": parsed.host if parsed.port is None else f"{parsed.host}:{parsed.port}"}
     sni = {"sni_hostname": parsed.host}
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cadata=ca_pem) if ca_pem else True
     body = b""
     try:
         with (
-            httpx.Client(timeout=_TIMEOUT, follow_redirects=False) as client,
+            httpx.Client(timeout=_TIMEOUT, follow_redirects=False, verify=verify) as client,
             client.stream("GET", pinned, headers=headers, extensions=sni) as response,
         ):
             if response.status_code != 200:

@@ -11,6 +11,7 @@ from strongroom.auth.canonical import canonical_name
 from strongroom.auth.hash_queue import HashQueue
 from strongroom.auth.identity import Identity
 from strongroom.auth.lockout import LoginGuard
+from strongroom.auth.mounts import mounted_kind
 from strongroom.auth.records import UserRecord
 from strongroom.auth.token_service import string_list
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
@@ -20,9 +21,10 @@ from strongroom.errors import AccessDenied, BadRequest, NotFound, Unauthenticate
 from strongroom.policy.parse import assignable_policies
 from strongroom.store.protocol import Store
 
-__all__ = ["LOGIN_PATH", "MAX_PASSWORD_BYTES", "UserpassAuth"]
+__all__ = ["DEFAULT_MOUNT", "LOGIN_PATH", "MAX_PASSWORD_BYTES", "UserpassAuth"]
 
-LOGIN_PATH = "auth/userpass/login"
+DEFAULT_MOUNT = "userpass"
+LOGIN_PATH = "auth/userpass/login"  # at the default mount
 _KIND = "userpass-user"
 _FIELDS = {"password", "token_policies", "policies", "token_ttl", "token_max_ttl"}
 MAX_PASSWORD_BYTES = 1024
@@ -47,8 +49,16 @@ def _password(doc: dict[str, Any]) -> str:
 
 class UserpassAuth:
     def __init__(
-        self, store: Store, tokens: TokenRegistry, guard: LoginGuard, hashing: HashQueue
+        self,
+        store: Store,
+        tokens: TokenRegistry,
+        guard: LoginGuard,
+        hashing: HashQueue,
+        mount: str = DEFAULT_MOUNT,
     ) -> None:
+        self.mount = mount
+        self.login_path = f"auth/{mount}/login"
+        self._users = mounted_kind(_KIND, mount, DEFAULT_MOUNT)
         self._store = store
         self._tokens = tokens
         self._guard = guard
@@ -56,9 +66,9 @@ class UserpassAuth:
 
     def write_user(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:
         key = _user_key(name)
-        path = f"auth/userpass/users/{canonical_name(name)}"
-        caller.require_write(path, lambda: self._store.get_record(_KIND, key) is not None)
-        raw = self._store.get_record(_KIND, key)
+        path = f"auth/{self.mount}/users/{canonical_name(name)}"
+        caller.require_write(path, lambda: self._store.get_record(self._users, key) is not None)
+        raw = self._store.get_record(self._users, key)
         unknown = sorted(set(doc) - _FIELDS)
         if unknown:
             raise BadRequest(f"unknown userpass field {unknown[0]!r}")
@@ -77,14 +87,14 @@ class UserpassAuth:
         if "token_max_ttl" in doc or not raw:
             max_ttl = parse_duration(doc.get("token_max_ttl"), "token_max_ttl")
             user = replace(user, token_max_ttl=max_ttl)
-        self._store.put_record(_KIND, key, user.to_bytes())
+        self._store.put_record(self._users, key, user.to_bytes())
 
     def update_user(self, caller: Identity, name: str, part: str, doc: dict[str, Any]) -> None:
         """Vault's ``users/<name>/password`` and ``users/<name>/policies``: one part of an
         existing user, with ``update`` on that path."""
         fields = {"password": {"password"}, "policies": {"policies", "token_policies"}}[part]
-        caller.require("update", f"auth/userpass/users/{canonical_name(name)}/{part}")
-        if self._store.get_record(_KIND, _user_key(name)) is None:
+        caller.require("update", f"auth/{self.mount}/users/{canonical_name(name)}/{part}")
+        if self._store.get_record(self._users, _user_key(name)) is None:
             raise NotFound("no such user")
         if not fields & set(doc):
             raise BadRequest(f"{part}: missing {' or '.join(sorted(fields))}")
@@ -96,35 +106,37 @@ class UserpassAuth:
         self.write_user(Identity.system("userpass"), name, {k: doc[k] for k in fields & set(doc)})
 
     def read_user(self, caller: Identity, name: str) -> dict[str, Any]:
-        caller.require("read", f"auth/userpass/users/{canonical_name(name)}")
-        raw = self._store.get_record(_KIND, _user_key(name))
+        caller.require("read", f"auth/{self.mount}/users/{canonical_name(name)}")
+        raw = self._store.get_record(self._users, _user_key(name))
         if raw is None:
             raise NotFound("no such user")
         return UserRecord.from_bytes(raw).settings()
 
     def list_users(self, caller: Identity) -> list[str]:
-        caller.require("list", "auth/userpass/users/")
+        caller.require("list", f"auth/{self.mount}/users/")
         names = []
-        for key in self._store.list_records(_KIND):
-            raw = self._store.get_record(_KIND, key)
+        for key in self._store.list_records(self._users):
+            raw = self._store.get_record(self._users, key)
             if raw is not None:
                 names.append(UserRecord.from_bytes(raw).name)
         return sorted(names)
 
     def delete_user(self, caller: Identity, name: str) -> None:
-        caller.require("delete", f"auth/userpass/users/{canonical_name(name)}")
-        if not self._store.delete_record(_KIND, _user_key(name)):
+        caller.require("delete", f"auth/{self.mount}/users/{canonical_name(name)}")
+        if not self._store.delete_record(self._users, _user_key(name)):
             raise NotFound("no such user")
         gone = canonical_name(name)
         self._tokens.revoke_issued(
-            lambda t: t.path == LOGIN_PATH and canonical_name(t.meta.get("username", "")) == gone
+            lambda t: (
+                t.path == self.login_path and canonical_name(t.meta.get("username", "")) == gone
+            )
         )
 
     def login(self, name: str, doc: dict[str, Any], address: str) -> tuple[str, TokenInfo]:
         password = _password(doc)
         key = _user_key(name)
-        self._guard.reserve("userpass", name, address)
-        raw = self._store.get_record(_KIND, key)
+        self._guard.reserve(self.mount, name, address)
+        raw = self._store.get_record(self._users, key)
         if raw is None:
             # The same time as a real check: do not reveal who exists.
             self._hashing.run(lambda: dummy_verify(password))
@@ -132,12 +144,12 @@ class UserpassAuth:
         user = UserRecord.from_bytes(raw)
         if not self._hashing.run(lambda: verify_password(password, user.hash)):
             raise Unauthenticated(_LOGIN_FAILED)
-        self._guard.succeeded("userpass", name, address)
+        self._guard.succeeded(self.mount, name, address)
         return self._tokens.create(
             ("default", *user.token_policies),
             display_name=f"userpass-{user.name}",
             ttl=user.token_ttl,
             explicit_max_ttl=user.token_max_ttl,
             meta={"username": user.name},
-            path=LOGIN_PATH,
+            path=self.login_path,
         )

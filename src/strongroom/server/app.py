@@ -16,6 +16,7 @@ from strongroom.server.node import Node
 from strongroom.server.ops import metrics_handler, ops_surface
 from strongroom.server.surface import Surface
 from strongroom.server.vault import vault_surface
+from strongroom.service.auth_methods import AuthMethodService
 
 __all__ = ["create_app"]
 
@@ -35,9 +36,13 @@ def create_app(
     def registry() -> TokenRegistry:
         return node.require_runtime().tokens
 
+    def auth_mounts() -> AuthMethodService | None:
+        runtime = node.runtime
+        return runtime.services.auth_methods if runtime is not None else None
+
     surfaces = [
-        native_surface(registry, metrics_handler(node.metrics.render)),  # most requests
-        vault_surface(registry),  # Vault's API under /v1/
+        native_surface(registry, metrics_handler(node.metrics.render), auth_mounts),  # most
+        vault_surface(registry, auth_mounts),  # Vault's API under /v1/
         aws_surface(lambda: node.require_runtime().services.aws_keys),  # POST / + X-Amz-Target
         ops_surface(registry, node.metrics.render),
         console_surface(),  # the web console at /ui/

@@ -40,6 +40,7 @@ from strongroom.errors import (
     StrongroomError,
     Unauthenticated,
 )
+from strongroom.server.auth_paths import MOUNT
 from strongroom.server.front_audit import AuditTrail, RequestTrail
 from strongroom.server.node import Node
 from strongroom.server.routes import (
@@ -385,6 +386,7 @@ class Front:
             services_or_none=node.services,
             identity_or_none=identity,
             parsed_body=parsed_body,
+            mount=scope.get(MOUNT),
         )
 
     async def _answer(

@@ -21,6 +21,7 @@ from strongroom.auth.identity import Identity
 from strongroom.clock import Clock
 from strongroom.errors import BadRequest, StrongroomError
 from strongroom.jsondata import check_json
+from strongroom.server.auth_paths import WIRE_PATH
 from strongroom.server.routes import Answer, Call, Route
 from strongroom.types import format_time
 
@@ -154,7 +155,7 @@ class RequestTrail:
             "request_id": request_id,
             "request": {
                 "method": scope["method"],
-                "path": scope["path"],
+                "path": scope.get(WIRE_PATH) or scope["path"],
                 "query": scope.get("query_string", b"").decode("latin-1"),
                 "remote_addr": address,
             },

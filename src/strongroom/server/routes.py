@@ -112,7 +112,10 @@ class Call:
     credential: str | None = field(default=None, repr=False)  # as presented; Vault echoes it
     # What the authenticator proved beyond the identity (SigV4: the signing scope), if anything
     proof: object = field(default=None, repr=False)
+    # The auth mount the request was routed by, when not its type's own path (approle-ci/)
+    mount: str | None = None
     _query: QueryParams | None = None
+    _bound: Services | None = None
 
     def must_not_block(self) -> None:
         """For fast handlers: on the event loop, hand this call to a worker thread instead."""
@@ -123,7 +126,12 @@ class Call:
     def services(self) -> Services:
         if self.services_or_none is None:
             raise Sealed()
-        return self.services_or_none
+        if self.mount is None:
+            return self.services_or_none
+        if self._bound is None:  # that mount's backend in its type's place
+            services = self.services_or_none
+            self._bound = services.auth_methods.bind(services, self.mount)
+        return self._bound
 
     @property
     def identity(self) -> Identity:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from strongroom.audit import AuditBroker
 from strongroom.auth import TokenRegistry
@@ -13,6 +14,7 @@ from strongroom.auth.aws_keys import AccessKeyRegistry
 from strongroom.auth.hash_queue import HashQueue
 from strongroom.auth.jwt_auth import JwtAuth
 from strongroom.auth.jwt_keys import KeySource
+from strongroom.auth.kubernetes_auth import KubernetesAuth
 from strongroom.auth.lockout import LoginGuard
 from strongroom.auth.token_service import TokenService
 from strongroom.auth.userpass import UserpassAuth
@@ -128,6 +130,7 @@ class Runtime:
         listing = ListingService(store, keyrings, settings.limits, Cursors(store), namespaces.kind)
         transit = TransitService(named_keys, clock, namespaces.kind, parse_duration)
         egress = EgressPolicy(settings.egress_allow)
+        hashing = HashQueue()  # one bound on password hashing for every userpass mount
         rotation_registry = rotators or RotatorRegistry()
         aws_lambdas = LambdaFunctions(store)
         rotation_registry.register(AwsLambdaRotator(aws_lambdas.get))
@@ -153,7 +156,7 @@ class Runtime:
             tokens,
             TokenService(tokens, store),
             AppRoleAuth(store, tokens, guard, clock),
-            UserpassAuth(store, tokens, guard, HashQueue()),
+            UserpassAuth(store, tokens, guard, hashing),
             audit,
             secrets,
             namespaces,
@@ -163,7 +166,20 @@ class Runtime:
             guard,
         )
         runtime.rotators = rotation_registry
-        jwt_auth = JwtAuth(store, tokens, KeySource(egress))
+        key_source = KeySource(egress)
+
+        def auth_backend(kind: str, mount: str) -> Any:
+            """An auth method of type ``kind`` at ``mount`` (service/auth_methods.py)."""
+            if kind == "approle":
+                return AppRoleAuth(store, tokens, guard, clock, mount)
+            if kind == "userpass":
+                return UserpassAuth(store, tokens, guard, hashing, mount)
+            if kind == "jwt":
+                return JwtAuth(store, tokens, key_source, mount)
+            return KubernetesAuth(store, tokens, key_source, egress, mount)
+
+        jwt_auth = JwtAuth(store, tokens, key_source)
+        kubernetes_auth = KubernetesAuth(store, tokens, key_source, egress)
         aws_kms = KmsService(
             store,
             keyrings,
@@ -186,8 +202,19 @@ class Runtime:
             userpass=runtime.userpass,
             rotation=rotation,
             transit=transit,
-            auth_methods=AuthMethodService(runtime.approle, runtime.userpass, tokens, jwt_auth),
+            auth_methods=AuthMethodService(
+                store,
+                tokens,
+                auth_backend,
+                {
+                    "approle": runtime.approle,
+                    "userpass": runtime.userpass,
+                    "jwt": jwt_auth,
+                    "kubernetes": kubernetes_auth,
+                },
+            ),
             jwt=jwt_auth,
+            kubernetes=kubernetes_auth,
             wrapping=WrappingService(store, tokens, clock),
             aws_kms=aws_kms,
             aws_ssm=SsmService(

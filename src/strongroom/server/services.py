@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from strongroom.auth.approle import AppRoleAuth
 from strongroom.auth.aws_keys import AccessKeyRegistry
 from strongroom.auth.jwt_auth import JwtAuth
+from strongroom.auth.kubernetes_auth import KubernetesAuth
 from strongroom.auth.token_service import TokenService
 from strongroom.auth.tokens import TokenRegistry
 from strongroom.auth.userpass import UserpassAuth
@@ -48,6 +49,7 @@ class Services:
     transit: TransitService
     auth_methods: AuthMethodService
     jwt: JwtAuth
+    kubernetes: KubernetesAuth
     wrapping: WrappingService
     aws_kms: KmsService
     aws_secrets: SecretsManagerService

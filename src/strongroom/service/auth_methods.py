@@ -1,19 +1,35 @@
-"""The auth methods a server offers, as a mountable list (Vault's ``sys/auth``): token, AppRole
-at ``approle/`` and userpass at ``userpass/``, always there. Disabling one wipes what it holds
-and revokes every token it issued, as Vault does; enabling one anywhere else is refused."""
+"""The auth methods a server offers, as a mountable list (Vault's ``sys/auth``).
+
+``token/``, ``approle/`` and ``userpass/`` are always there. Any other mount is a record naming
+its type (approle, userpass, jwt, kubernetes), so a method may be mounted at any path and more
+than once (``approle-ci/``, ``jwt-github/``): each mount keeps its own roles, users and config
+(auth/mounts.py) and guards them with its own policy paths (``auth/<mount>/…``). A type's name is
+reserved for that type (``jwt/`` can only be a jwt mount). Disabling a mount wipes what it holds
+and revokes every token it issued, as Vault does."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from strongroom.auth import Identity
-from strongroom.auth.approle import AppRoleAuth
-from strongroom.auth.jwt_auth import JwtAuth
+from strongroom.auth.jwt_auth import MOUNT_KIND
 from strongroom.auth.tokens import TokenRegistry
-from strongroom.auth.userpass import UserpassAuth
 from strongroom.errors import BadRequest, NotFound
+from strongroom.store.protocol import Store
 
-__all__ = ["AUTH_METHODS", "JWT_METHOD", "AuthMethod", "AuthMethodService"]
+__all__ = [
+    "AUTH_METHODS",
+    "AUTH_TYPES",
+    "MAX_DESCRIPTION",
+    "AuthMethod",
+    "AuthMethodService",
+    "BackendFactory",
+]
 
 
 @dataclass(frozen=True)
@@ -28,67 +44,148 @@ AUTH_METHODS = (
     AuthMethod("approle", "approle", "AppRole: machine logins with a role_id and a secret_id"),
     AuthMethod("userpass", "userpass", "users and passwords"),
 )
-_BY_PATH = {method.path: method for method in AUTH_METHODS}
-JWT_METHOD = AuthMethod("jwt", "jwt", "JWT: workload logins with tokens an OIDC issuer signed")
+_BUILT_IN = {method.path: method for method in AUTH_METHODS}
+_DESCRIPTIONS = {
+    "approle": "AppRole: machine logins with a role_id and a secret_id",
+    "userpass": "users and passwords",
+    "jwt": "JWT: workload logins with tokens an OIDC issuer signed",
+    "kubernetes": "Kubernetes: pods log in with their service account's token",
+}
+AUTH_TYPES = tuple(_DESCRIPTIONS)
+_S = TypeVar("_S")  # the services a request sees
+_MOUNT_PATH = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+MAX_DESCRIPTION = 256
+
+BackendFactory = Callable[[str, str], Any]  # (type, mount) -> that type's backend at that mount
 
 
 class AuthMethodService:
     def __init__(
-        self, approle: AppRoleAuth, userpass: UserpassAuth, tokens: TokenRegistry, jwt: JwtAuth
+        self,
+        store: Store,
+        tokens: TokenRegistry,
+        make: BackendFactory,
+        defaults: dict[str, Any],
     ) -> None:
-        self._approle = approle
-        self._userpass = userpass
+        self._store = store
         self._tokens = tokens
-        self._jwt = jwt
+        self._make = make
+        self._backends: dict[tuple[str, str], Any] = {
+            (kind, kind): backend for kind, backend in defaults.items()
+        }
+        self._lock = threading.Lock()
+
+    # -- the table
+    def _records(self) -> dict[str, AuthMethod]:
+        found = {}
+        for path in self._store.list_records(MOUNT_KIND):
+            method = self._record(path)
+            if method is not None:
+                found[path] = method
+        return found
+
+    def _record(self, path: str) -> AuthMethod | None:
+        raw = self._store.get_record(MOUNT_KIND, path)
+        if raw is None:
+            return None
+        doc = json.loads(raw)
+        kind = str(doc.get("type", ""))
+        description = str(doc.get("description") or _DESCRIPTIONS.get(kind, ""))
+        return AuthMethod(path, kind, description)
+
+    def kind_at(self, path: str) -> str | None:
+        """The type mounted at ``path``, or None: what the front door routes a request by."""
+        built_in = _BUILT_IN.get(path)
+        if built_in is not None:
+            return built_in.kind
+        method = self._record(path)
+        return method.kind if method is not None else None
+
+    def backend(self, kind: str, path: str) -> Any:
+        key = (kind, path)
+        with self._lock:
+            found = self._backends.get(key)
+            if found is None:
+                found = self._backends[key] = self._make(kind, path)
+            return found
+
+    def bind(self, services: _S, path: str) -> _S:
+        """``services`` with the backend of the method at ``path`` in its type's place, so a
+        handler written for ``approle/`` serves ``approle-ci/`` unchanged."""
+        kind = self.kind_at(path)
+        if kind is None or kind == "token":
+            return services
+        return replace(services, **{kind: self.backend(kind, path)})  # type: ignore[type-var]
 
     def _methods(self) -> tuple[AuthMethod, ...]:
-        return (*AUTH_METHODS, JWT_METHOD) if self._jwt.enabled() else AUTH_METHODS
+        return (*AUTH_METHODS, *sorted(self._records().values(), key=lambda m: m.path))
 
     def _known(self, path: str) -> AuthMethod:
+        path = path.strip("/")
         for method in self._methods():
-            if method.path == path.strip("/"):
+            if method.path == path:
                 return method
-        raise NotFound("no auth method at this path")
+        raise NotFound(f"no auth method at {path}/")
 
     def list_methods(self, identity: Identity) -> tuple[AuthMethod, ...]:
         identity.require("read", "sys/auth")
         return self._methods()
 
-    def enable(self, identity: Identity, path: str, kind: object) -> None:
-        """Accepted (nothing to do) for a built-in method at its own path; jwt at jwt/ is
-        enabled; refused otherwise."""
+    # -- enable and disable
+    def enable(self, identity: Identity, path: str, kind: object, description: object = "") -> None:
+        """Mount a method of type ``kind`` at ``path``. The built-in ones are accepted (nothing
+        to do) at their own paths."""
         path = path.strip("/")
         identity.require("sudo", f"sys/auth/{path}")
-        if path == JWT_METHOD.path and kind == JWT_METHOD.kind:
-            if self._jwt.enabled():
-                raise BadRequest("path is already in use at jwt/")
-            self._jwt.enable()
+        if not isinstance(kind, str) or not kind:
+            raise BadRequest(f"type: an auth method's type is required ({', '.join(AUTH_TYPES)})")
+        built_in = _BUILT_IN.get(path)
+        if built_in is not None:
+            if built_in.kind != kind:
+                raise BadRequest(f"path is already in use at {path}/")
             return
-        method = _BY_PATH.get(path)
-        if method is None or method.kind != kind:
+        if kind not in AUTH_TYPES:
             raise BadRequest(
-                "strongroom serves the auth methods approle and userpass at their default paths, "
-                "and jwt at jwt/ (approle/, userpass/, jwt/)"
+                f"unknown auth method type {kind!r}; strongroom serves: {', '.join(AUTH_TYPES)}"
             )
+        if not _MOUNT_PATH.fullmatch(path):
+            raise BadRequest(
+                "an auth method's path is 1-64 of a-z 0-9 . _ - (one segment), starting with a "
+                "letter or digit"
+            )
+        if (path in AUTH_TYPES and path != kind) or path == "token":
+            raise BadRequest(f"{path}/ is reserved for the {path} auth method")
+        if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
+            raise BadRequest(f"description is text of at most {MAX_DESCRIPTION} characters")
+        with self._lock:
+            if self._store.get_record(MOUNT_KIND, path) is not None:
+                raise BadRequest(f"path is already in use at {path}/")
+            record = {"type": kind, "description": description}
+            self._store.put_record(MOUNT_KIND, path, json.dumps(record).encode())
 
     def disable(self, identity: Identity, path: str) -> None:
-        """Wipes what the method holds: every AppRole role (and its secret IDs), or every user."""
+        """Wipes what the method holds (roles, secret IDs, users, config) and revokes the tokens
+        its logins issued. A built-in method is emptied but stays mounted."""
         path = path.strip("/")
         identity.require("sudo", f"sys/auth/{path}")
         if path == "token":
             raise BadRequest("the token auth method cannot be disabled")
-        if path == JWT_METHOD.path:
-            if self._jwt.enabled():
-                self._jwt.disable()
-            return
-        if path == "approle":
-            for role in self._approle.list_roles(identity):
-                self._approle.delete_role(identity, role)
-        elif path == "userpass":
-            for user in self._userpass.list_users(identity):
-                self._userpass.delete_user(identity, user)
-        # and any token its logins issued that outlived its role or user, as Vault revokes a
-        # disabled mount's tokens
+        kind = self.kind_at(path)
+        if kind is None:
+            return  # Vault: disabling what is not mounted succeeds
+        backend = self.backend(kind, path)
+        if kind == "approle":
+            for role in backend.list_roles(identity):
+                backend.delete_role(identity, role)
+        elif kind == "userpass":
+            for user in backend.list_users(identity):
+                backend.delete_user(identity, user)
+        else:
+            backend.wipe()
+        self._store.delete_record(MOUNT_KIND, path)
+        if path != kind:  # a default backend is kept: it serves the next mount there
+            with self._lock:
+                self._backends.pop((kind, path), None)
         self._tokens.revoke_issued(lambda t: t.path == f"auth/{path}/login")
 
     def read_tune(self, identity: Identity, path: str) -> AuthMethod:

@@ -9,16 +9,18 @@ from typing import Any
 from strongroom import __version__
 from strongroom.auth.authenticators import BearerToken, HeaderToken
 from strongroom.auth.tokens import TokenRegistry
+from strongroom.server.auth_paths import auth_path_router
 from strongroom.server.native.access import ACCESS_ROUTES
-from strongroom.server.native.jwt import JWT_ROUTES
 from strongroom.server.native.keys import KEY_ROUTES
 from strongroom.server.native.render import ERROR_SCHEMA, render, render_error
 from strongroom.server.native.rotation import ROTATION_ROUTES
 from strongroom.server.native.secrets import SECRET_ROUTES
 from strongroom.server.native.system import SYSTEM_ROUTES
+from strongroom.server.native.workload_auth import JWT_ROUTES, KUBERNETES_ROUTES
 from strongroom.server.openapi import openapi_document
 from strongroom.server.routes import Answer, Call, Handler, Route
 from strongroom.server.surface import Surface
+from strongroom.service.auth_methods import AuthMethodService
 
 __all__ = ["OPENAPI_PATH", "native_document", "native_routes", "native_surface"]
 
@@ -32,6 +34,7 @@ def native_routes(metrics: Handler) -> tuple[Route, ...]:
         *KEY_ROUTES,
         *ACCESS_ROUTES,
         *JWT_ROUTES,
+        *KUBERNETES_ROUTES,
         *SYSTEM_ROUTES,
         *ROTATION_ROUTES,
         Route("GET", "/api/v1/sys/metrics", metrics, "metrics", "Prometheus metrics"),
@@ -49,7 +52,11 @@ def _claims(scope: Mapping[str, Any]) -> bool:
     return path.startswith(PREFIX)
 
 
-def native_surface(registry: Callable[[], TokenRegistry], metrics: Handler) -> Surface:
+def native_surface(
+    registry: Callable[[], TokenRegistry],
+    metrics: Handler,
+    auth_mounts: Callable[[], AuthMethodService | None] = lambda: None,
+) -> Surface:
     routes = native_routes(metrics)
     document = json.dumps(native_document(routes), separators=(",", ":")).encode()
 
@@ -64,4 +71,5 @@ def native_surface(registry: Callable[[], TokenRegistry], metrics: Handler) -> S
         render=render,
         render_error=render_error,
         authenticators=(BearerToken(registry), HeaderToken(registry, "X-Strongroom-Token")),
+        path=auth_path_router("/api/v1/", auth_mounts),
     )

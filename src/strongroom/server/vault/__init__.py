@@ -9,6 +9,7 @@ from typing import Any
 
 from strongroom.auth.authenticators import BearerToken, HeaderToken
 from strongroom.auth.tokens import TokenRegistry
+from strongroom.server.auth_paths import auth_path_router
 from strongroom.server.routes import Answer, Call, Handler, Route
 from strongroom.server.surface import Surface
 from strongroom.server.vault.auth import AUTH_ROUTES
@@ -17,6 +18,7 @@ from strongroom.server.vault.system import SYSTEM_ROUTES
 from strongroom.server.vault.transit import TRANSIT_ROUTES
 from strongroom.server.vault.wire import method_of, render, render_error
 from strongroom.server.vault.wrapping import WRAPPING_ROUTES, with_wrapping
+from strongroom.service.auth_methods import AuthMethodService
 
 __all__ = ["PREFIX", "VAULT_ROUTES", "vault_surface"]
 
@@ -64,7 +66,10 @@ def _claims(scope: Mapping[str, Any]) -> bool:
     return path.startswith(PREFIX)
 
 
-def vault_surface(registry: Callable[[], TokenRegistry]) -> Surface:
+def vault_surface(
+    registry: Callable[[], TokenRegistry],
+    auth_mounts: Callable[[], AuthMethodService | None] = lambda: None,
+) -> Surface:
     return Surface(
         name="vault",
         claims=_claims,
@@ -73,4 +78,5 @@ def vault_surface(registry: Callable[[], TokenRegistry]) -> Surface:
         render_error=render_error,
         authenticators=(HeaderToken(registry, "X-Vault-Token"), BearerToken(registry)),
         method=method_of,
+        path=auth_path_router(PREFIX, auth_mounts),
     )

@@ -11,7 +11,7 @@ from strongroom.auth.tokens import TokenInfo
 from strongroom.durations import parse_duration
 from strongroom.errors import BadRequest, NotFound, Unauthenticated
 from strongroom.server.native.access import ACCESS_ROUTES
-from strongroom.server.native.jwt import JWT_ROUTES
+from strongroom.server.native.workload_auth import JWT_ROUTES, KUBERNETES_ROUTES
 from strongroom.server.routes import Answer, Call, Handler, Route
 from strongroom.server.vault.wire import VaultForbidden, envelope, from_native, list_answer, writes
 from strongroom.types import format_time
@@ -236,7 +236,7 @@ def _from_native_routes() -> tuple[Route, ...]:
     """The native auth routes under /v1: their GET lists are Vault's LIST, and a POST is also
     a PUT (the Vault CLI writes with PUT)."""
     routes = []
-    native = (*ACCESS_ROUTES, *JWT_ROUTES)
+    native = (*ACCESS_ROUTES, *JWT_ROUTES, *KUBERNETES_ROUTES)
     taken = {(r.method, r.path) for r in native}
     for route in native:
         name = route.handler.__name__

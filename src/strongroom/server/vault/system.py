@@ -309,7 +309,7 @@ def _auth_entry(method: AuthMethod) -> dict[str, Any]:
     return {
         "type": method.kind,
         "description": method.description,
-        "accessor": f"auth_{method.kind}",
+        "accessor": _accessor(method),
         "config": {"default_lease_ttl": 0, "max_lease_ttl": 0, "token_type": "default-service"},
         "options": None,
         "local": False,
@@ -320,13 +320,23 @@ def _auth_entry(method: AuthMethod) -> dict[str, Any]:
     }
 
 
+def _accessor(method: AuthMethod) -> str:
+    """Vault's ``auth_<type>_<8 hex>``; a type at its own path keeps ``auth_<type>``."""
+    if method.path == method.kind:
+        return f"auth_{method.kind}"
+    return f"auth_{method.kind}_{hashlib.sha256(method.path.encode()).hexdigest()[:8]}"
+
+
 def list_auth(call: Call) -> Answer:
     methods = call.services.auth_methods.list_methods(call.identity)
     return _top_and_data(call, {f"{m.path}/": _auth_entry(m) for m in methods})
 
 
 def enable_auth(call: Call) -> Answer:
-    call.services.auth_methods.enable(call.identity, call.params["path"], call.json().get("type"))
+    doc = call.json()
+    call.services.auth_methods.enable(
+        call.identity, call.params["path"], doc.get("type"), doc.get("description") or ""
+    )
     return Answer.empty()
 
 

@@ -1,0 +1,422 @@
+"""The Kubernetes auth method (Vault's ``kubernetes``): a pod logs in with its service account's
+token. The token is verified one of three ways, by the config:
+
+- ``token_reviewer_jwt`` set: the cluster's TokenReview API says whether the token is valid (and
+  not revoked), as Vault does;
+- ``pem_keys`` set: the service account issuer's public keys, offline;
+- neither: the cluster's OIDC discovery document (``<kubernetes_host>/.well-known/
+  openid-configuration``) names the JWKS to verify against: no TokenReview, no reviewer token.
+
+The service account's name and namespace must then be among the role's bound ones (``*``
+matches any); the role's audience, if set, must be among the token's. Every connection goes
+through the egress policy; config and roles are sealed records."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import ssl
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import httpx
+import jwt
+from jwt.exceptions import InvalidTokenError
+
+from strongroom.auth.identity import Identity
+from strongroom.auth.jwt_auth import ALGORITHMS, MAX_JWT_BYTES, MOUNT_KIND
+from strongroom.auth.jwt_keys import MAX_DOCUMENT_BYTES, KeySource
+from strongroom.auth.mounts import mounted_kind
+from strongroom.auth.token_service import role_policies, string_list
+from strongroom.auth.tokens import TokenInfo, TokenRegistry
+from strongroom.durations import parse_duration
+from strongroom.egress import EgressPolicy, EgressRefused, check_url
+from strongroom.errors import BadRequest, NotFound, Unauthenticated
+from strongroom.policy.parse import validate_policy_name
+from strongroom.store.protocol import Store
+
+__all__ = ["DEFAULT_MOUNT", "KubernetesAuth", "KubernetesRole", "ServiceAccount"]
+
+DEFAULT_MOUNT = "kubernetes"
+_CONFIG_KIND = "auth-kubernetes-config"
+_ROLE_KIND = "auth-kubernetes-role"
+_CONFIG_FIELDS = {
+    "kubernetes_host",
+    "kubernetes_ca_cert",
+    "token_reviewer_jwt",
+    "pem_keys",
+    "issuer",
+    "disable_iss_validation",
+    "disable_local_ca_jwt",
+}
+_ROLE_FIELDS = {
+    "bound_service_account_names",
+    "bound_service_account_namespaces",
+    "audience",
+    "alias_name_source",
+    "token_policies",
+    "policies",
+    "token_ttl",
+    "token_max_ttl",
+}
+_FAILED = "the service account token is not valid for this role"
+_TIMEOUT = 5.0
+_MAX_BOUND = 256
+
+
+@dataclass(frozen=True)
+class KubernetesRole:
+    token_policies: list[str]
+    bound_service_account_names: list[str]
+    bound_service_account_namespaces: list[str]
+    audience: str = ""
+    alias_name_source: str = "serviceaccount_uid"
+    token_ttl: float | None = None
+    token_max_ttl: float | None = None
+
+
+@dataclass(frozen=True)
+class ServiceAccount:
+    name: str
+    namespace: str
+    uid: str = ""
+    secret_name: str = ""
+    audiences: list[str] = field(default_factory=list)
+
+
+# A role nobody can match: an unknown role costs the same verification as a known one.
+_NO_ROLE = KubernetesRole([], ["\0"], ["\0"])
+
+
+class KubernetesAuth:
+    kind = "kubernetes"
+
+    def __init__(
+        self,
+        store: Store,
+        tokens: TokenRegistry,
+        keys: KeySource,
+        egress: EgressPolicy,
+        mount: str = DEFAULT_MOUNT,
+    ) -> None:
+        self.mount = mount
+        self.login_path = f"auth/{mount}/login"
+        self._store = store
+        self._tokens = tokens
+        self._keys = keys
+        self._egress = egress
+        self._roles = mounted_kind(_ROLE_KIND, mount, DEFAULT_MOUNT)
+        self._configs = mounted_kind(_CONFIG_KIND, mount, DEFAULT_MOUNT)
+
+    def _mounted(self) -> None:
+        if self._store.get_record(MOUNT_KIND, self.mount) is None:
+            raise NotFound(
+                f"no auth method at {self.mount}/; enable it: bao auth enable "
+                f"-path={self.mount} kubernetes"
+            )
+
+    def wipe(self) -> None:
+        for name in self._store.list_records(self._roles):
+            self._store.delete_record(self._roles, name)
+        self._store.delete_record(self._configs, "config")
+
+    # -- config
+    def write_config(self, caller: Identity, doc: dict[str, Any]) -> None:
+        caller.require("update", f"auth/{self.mount}/config")
+        self._mounted()
+        unknown = sorted(set(doc) - _CONFIG_FIELDS)
+        if unknown:
+            raise BadRequest(f"unknown kubernetes config field {unknown[0]!r}")
+        host = check_url(doc.get("kubernetes_host"), "kubernetes_host").rstrip("/")
+        config: dict[str, Any] = {
+            "kubernetes_host": host,
+            "kubernetes_ca_cert": _text(doc, "kubernetes_ca_cert"),
+            "token_reviewer_jwt": _text(doc, "token_reviewer_jwt"),
+            "pem_keys": string_list(doc, "pem_keys"),
+            "issuer": _text(doc, "issuer"),
+            "disable_iss_validation": bool(doc.get("disable_iss_validation", True)),
+        }
+        if config["kubernetes_ca_cert"]:
+            try:
+                ssl.create_default_context(cadata=config["kubernetes_ca_cert"])
+            except (ssl.SSLError, ValueError):
+                raise BadRequest("kubernetes_ca_cert is not a PEM certificate") from None
+        if config["pem_keys"]:
+            self._keys.candidates({"jwt_validation_pubkeys": config["pem_keys"]}, None, "RS256")
+        self._store.put_record(self._configs, "config", json.dumps(config).encode())
+
+    def read_config(self, caller: Identity) -> dict[str, Any]:
+        """The config without the reviewer token (Vault does not return it either)."""
+        caller.require("read", f"auth/{self.mount}/config")
+        self._mounted()
+        config = self._config()
+        config.pop("token_reviewer_jwt", None)
+        return config
+
+    def _config(self) -> dict[str, Any]:
+        raw = self._store.get_record(self._configs, "config")
+        if raw is None:
+            raise BadRequest(
+                f"the kubernetes auth method is not configured: write auth/{self.mount}/config"
+            )
+        config: dict[str, Any] = json.loads(raw)
+        return config
+
+    # -- roles
+    def write_role(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:
+        validate_policy_name(name)
+        caller.require_write(
+            f"auth/{self.mount}/role/{name}", lambda: self._role_or_none(name) is not None
+        )
+        self._mounted()
+        unknown = sorted(set(doc) - _ROLE_FIELDS)
+        if unknown:
+            raise BadRequest(f"unknown kubernetes role field {unknown[0]!r}")
+        names = string_list(doc, "bound_service_account_names")
+        namespaces = string_list(doc, "bound_service_account_namespaces")
+        if not names or not namespaces:
+            raise BadRequest(
+                "a role binds bound_service_account_names and bound_service_account_namespaces "
+                '(each a list; "*" matches any)'
+            )
+        if len(names) > _MAX_BOUND or len(namespaces) > _MAX_BOUND:
+            raise BadRequest(f"a role binds at most {_MAX_BOUND} names and namespaces")
+        if names == ["*"] and namespaces == ["*"]:
+            raise BadRequest(
+                "a role may not bind every service account of every namespace; name the "
+                "service accounts or the namespaces"
+            )
+        source = _text(doc, "alias_name_source") or "serviceaccount_uid"
+        if source not in ("serviceaccount_uid", "serviceaccount_name"):
+            raise BadRequest("alias_name_source is serviceaccount_uid or serviceaccount_name")
+        role = KubernetesRole(
+            token_policies=role_policies(doc, caller, "a role"),
+            bound_service_account_names=names,
+            bound_service_account_namespaces=namespaces,
+            audience=_text(doc, "audience"),
+            alias_name_source=source,
+            token_ttl=parse_duration(doc.get("token_ttl"), "token_ttl"),
+            token_max_ttl=parse_duration(doc.get("token_max_ttl"), "token_max_ttl"),
+        )
+        self._store.put_record(self._roles, name, json.dumps(asdict(role)).encode())
+
+    def read_role(self, caller: Identity, name: str) -> dict[str, Any]:
+        validate_policy_name(name)
+        caller.require("read", f"auth/{self.mount}/role/{name}")
+        role = self._role_or_none(name)
+        if role is None:
+            raise NotFound("no such role")
+        return asdict(role)
+
+    def list_roles(self, caller: Identity) -> list[str]:
+        caller.require("list", f"auth/{self.mount}/role")
+        self._mounted()
+        return sorted(self._store.list_records(self._roles))
+
+    def delete_role(self, caller: Identity, name: str) -> None:
+        validate_policy_name(name)
+        caller.require("delete", f"auth/{self.mount}/role/{name}")
+        if not self._store.delete_record(self._roles, name):
+            raise NotFound("no such role")
+        login = self.login_path
+        self._tokens.revoke_issued(lambda t: t.path == login and t.role == name)
+
+    def _role_or_none(self, name: str) -> KubernetesRole | None:
+        raw = self._store.get_record(self._roles, name)
+        return KubernetesRole(**json.loads(raw)) if raw is not None else None
+
+    # -- login
+    def login(self, doc: dict[str, Any]) -> tuple[str, TokenInfo]:
+        self._mounted()
+        config = self._config()
+        token = doc.get("jwt")
+        if not isinstance(token, str) or not 0 < len(token) <= MAX_JWT_BYTES:
+            raise BadRequest(f"jwt is a service account token of at most {MAX_JWT_BYTES} bytes")
+        name = doc.get("role")
+        if not isinstance(name, str) or not name:
+            raise BadRequest("role is required")
+        role = self._role_or_none(name)
+        account = self._verified(config, role or _NO_ROLE, token)
+        if role is None or not _bound(role, account):
+            raise Unauthenticated(_FAILED)
+        alias = account.uid if role.alias_name_source == "serviceaccount_uid" else ""
+        meta = {
+            "role": name,
+            "service_account_name": account.name,
+            "service_account_namespace": account.namespace,
+            "service_account_uid": account.uid,
+            "service_account_secret_name": account.secret_name,
+        }
+        return self._tokens.create(
+            ("default", *role.token_policies),
+            display_name=f"{self.mount}-{account.namespace}-{account.name}",
+            ttl=role.token_ttl,
+            explicit_max_ttl=role.token_max_ttl,
+            meta={**meta, "alias": alias or f"{account.namespace}/{account.name}"},
+            role=name,
+            path=self.login_path,
+        )
+
+    def _verified(self, config: dict[str, Any], role: KubernetesRole, token: str) -> ServiceAccount:
+        if config.get("token_reviewer_jwt"):
+            return self._reviewed(config, role, token)
+        keys = (
+            {"jwt_validation_pubkeys": config["pem_keys"]}
+            if config.get("pem_keys")
+            else {
+                "oidc_discovery_url": config["kubernetes_host"],
+                "ca_pem": config.get("kubernetes_ca_cert") or "",
+            }
+        )
+        try:
+            header = jwt.get_unverified_header(token)
+        except InvalidTokenError:
+            raise Unauthenticated(_FAILED) from None
+        alg = str(header.get("alg", ""))
+        if alg not in ALGORITHMS:
+            raise Unauthenticated(_FAILED)
+        kid = header.get("kid") if isinstance(header.get("kid"), str) else None
+        check_issuer = not config.get("disable_iss_validation", True) and config.get("issuer")
+        for fresh in (False, True):
+            for key in self._keys.candidates(keys, kid, alg, fresh=fresh):
+                try:
+                    claims: dict[str, Any] = jwt.decode(
+                        token,
+                        key,
+                        algorithms=[alg],
+                        issuer=config["issuer"] if check_issuer else None,
+                        options={"verify_aud": False},
+                        leeway=60,
+                    )
+                except InvalidTokenError:
+                    continue
+                return _account_of(claims)
+        raise Unauthenticated(_FAILED)
+
+    def _reviewed(self, config: dict[str, Any], role: KubernetesRole, token: str) -> ServiceAccount:
+        """Ask the cluster (TokenReview): it knows tokens that were revoked or whose pod is gone."""
+        review: dict[str, Any] = {
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "TokenReview",
+            "spec": {"token": token},
+        }
+        if role.audience:
+            review["spec"]["audiences"] = [role.audience]
+        answer = _post_json(
+            self._egress,
+            f"{config['kubernetes_host']}/apis/authentication.k8s.io/v1/tokenreviews",
+            review,
+            config["token_reviewer_jwt"],
+            config.get("kubernetes_ca_cert") or "",
+        )
+        status = answer.get("status")
+        if not isinstance(status, dict) or status.get("authenticated") is not True:
+            raise Unauthenticated(_FAILED)
+        found = status.get("user")
+        user: dict[str, Any] = found if isinstance(found, dict) else {}
+        parts = str(user.get("username", "")).split(":")
+        if len(parts) != 4 or parts[:2] != ["system", "serviceaccount"]:
+            raise Unauthenticated(_FAILED)
+        audiences = status.get("audiences")
+        return ServiceAccount(
+            name=parts[3],
+            namespace=parts[2],
+            uid=str(user.get("uid", "")),
+            audiences=[str(a) for a in audiences] if isinstance(audiences, list) else [],
+        )
+
+
+def _account_of(claims: dict[str, Any]) -> ServiceAccount:
+    """The service account a token names: projected tokens (``kubernetes.io``) or the older
+    secret-based ones (``kubernetes.io/serviceaccount/…``)."""
+    aud = claims.get("aud")
+    audiences = [aud] if isinstance(aud, str) else [str(a) for a in aud or [] if a]
+    projected = claims.get("kubernetes.io")
+    if isinstance(projected, dict) and isinstance(projected.get("serviceaccount"), dict):
+        account = projected["serviceaccount"]
+        return ServiceAccount(
+            name=str(account.get("name", "")),
+            namespace=str(projected.get("namespace", "")),
+            uid=str(account.get("uid", "")),
+            audiences=audiences,
+        )
+    prefix = "kubernetes.io/serviceaccount/"
+    if isinstance(claims.get(prefix + "namespace"), str):
+        return ServiceAccount(
+            name=str(claims.get(prefix + "service-account.name", "")),
+            namespace=str(claims[prefix + "namespace"]),
+            uid=str(claims.get(prefix + "service-account.uid", "")),
+            secret_name=str(claims.get(prefix + "secret.name", "")),
+            audiences=audiences,
+        )
+    raise Unauthenticated(_FAILED)
+
+
+def _bound(role: KubernetesRole, account: ServiceAccount) -> bool:
+    if not account.name or not account.namespace:
+        return False
+    if role.audience and role.audience not in account.audiences:
+        return False
+    return _matches(role.bound_service_account_names, account.name) and _matches(
+        role.bound_service_account_namespaces, account.namespace
+    )
+
+
+def _matches(patterns: list[str], value: str) -> bool:
+    """``*`` matches anything; a pattern ending in ``*`` matches a prefix (Vault's globs)."""
+    return any(
+        p == "*" or p == value or (p.endswith("*") and fnmatch.fnmatchcase(value, p))
+        for p in patterns
+    )
+
+
+def _post_json(
+    egress: EgressPolicy, url: str, body: dict[str, Any], bearer: str, ca_pem: str
+) -> dict[str, Any]:
+    parsed = httpx.URL(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        target = egress.resolve(parsed.host, port)
+    except EgressRefused:
+        raise Unauthenticated("the cluster cannot be reached (egress refused)") from None
+    pinned = parsed.copy_with(host=target.address)
+    headers = {
+        "Host": parsed.host if parsed.port is None else f"{parsed.host}:{parsed.port}",
+        "Authorization": f"Bearer {bearer}",
+        "Content-Type": "application/json",
+    }
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cadata=ca_pem) if ca_pem else True
+    answer = b""
+    try:
+        with (
+            httpx.Client(timeout=_TIMEOUT, follow_redirects=False, verify=verify) as client,
+            client.stream(
+                "POST",
+                pinned,
+                headers=headers,
+                content=json.dumps(body).encode(),
+                extensions={"sni_hostname": parsed.host},
+            ) as response,
+        ):
+            if response.status_code not in (200, 201):
+                raise Unauthenticated("the cluster's TokenReview API refused the review")
+            for chunk in response.iter_bytes():
+                answer += chunk
+                if len(answer) > MAX_DOCUMENT_BYTES:
+                    raise Unauthenticated("the cluster's TokenReview answer is too large")
+    except httpx.HTTPError:
+        raise Unauthenticated("the cluster's TokenReview API cannot be reached") from None
+    try:
+        doc = json.loads(answer)
+    except ValueError:
+        raise Unauthenticated("the cluster's TokenReview answer is not JSON") from None
+    if not isinstance(doc, dict):
+        raise Unauthenticated("the cluster's TokenReview answer is not a JSON object")
+    return doc
+
+
+def _text(doc: dict[str, Any], name: str) -> str:
+    value = doc.get(name, "")
+    if not isinstance(value, str) or len(value) > 64 * 1024:
+        raise BadRequest(f"{name} must be text")
+    return value
