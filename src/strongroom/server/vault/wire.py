@@ -49,14 +49,19 @@ class VaultForbidden(AccessDenied):
     """A 403 whose message Vault sends as it is (a lookup of a bad token: "bad token")."""
 
 
+# What Go's strconv.ParseBool reads as true: Vault's reading of ?list= (hvac sends "True").
+_TRUE = frozenset(f"list={v}".encode() for v in ("1", "t", "T", "TRUE", "true", "True"))
+
+
 def method_of(scope: Mapping[str, Any]) -> str:
-    """``GET …?list=true`` is Vault's ``LIST`` (the Go client and the CLI send it that way)."""
+    """``GET …?list=true`` is Vault's ``LIST`` (the Go client, the CLI and hvac send it that
+    way)."""
     method: str = scope["method"]
     if method == "GET":
         query: bytes = scope.get("query_string", b"")
         if query and b"list=" in query:
             for pair in query.split(b"&"):
-                if pair in (b"list=true", b"list=1"):
+                if pair in _TRUE:
                     return "LIST"
     return method
 
