@@ -98,3 +98,30 @@ def test_the_deployment_runs_non_root_read_only_with_a_health_probe() -> None:
     assert [key for key in config if key not in known] == []
     args = container["args"]
     assert args[args.index("--config") + 1].endswith("/strongroom.toml")
+
+
+def test_the_kms_plugin_static_pod_and_encryption_configuration() -> None:
+    """The plugin's static pod validates against Kubernetes' schemas; it serves the socket the
+    EncryptionConfiguration names, with the plugin's own flags; the configuration is KMS v2."""
+    import kubernetes_validate
+    import yaml
+
+    folder = DEPLOY / "kubernetes" / "kms-plugin"
+    pod = yaml.safe_load((folder / "kms-plugin.yaml").read_text())
+    kubernetes_validate.validate(pod, "1.37.0", strict=True)
+    (container,) = pod["spec"]["containers"]
+    args = container["args"]
+    assert args[args.index("kms-plugin") :][:1] == ["kms-plugin"]
+    socket = args[args.index("--socket") + 1]
+    from strongroom.cli.kms_plugin import kms_plugin
+
+    known = {f"--{p.name.replace('_', '-')}" for p in kms_plugin.params} | {"--socket"}
+    plugin_flags = [a for a in args[args.index("kms-plugin") + 1 :] if a.startswith("--")]
+    assert set(plugin_flags) <= known
+    config = yaml.safe_load((folder / "encryption-configuration.yaml").read_text())
+    assert config["kind"] == "EncryptionConfiguration"
+    (kms,) = [p["kms"] for r in config["resources"] for p in r["providers"] if "kms" in p]
+    assert kms["apiVersion"] == "v2"
+    assert kms["endpoint"] == f"unix://{socket}"
+    mounted = {m["mountPath"] for m in container["volumeMounts"]}
+    assert str(Path(socket).parent) in mounted

@@ -11,6 +11,7 @@ from strongroom.cli.audit import audit
 from strongroom.cli.auth import login, token
 from strongroom.cli.aws import aws_credentials, aws_lambda
 from strongroom.cli.backup import backup_command
+from strongroom.cli.kms_plugin import kms_plugin
 from strongroom.cli.kv import kv
 from strongroom.cli.machine import approle, userpass
 from strongroom.cli.migrate import migrate
@@ -84,6 +85,7 @@ cli.add_command(run)
 cli.add_command(migrate)
 cli.add_command(aws_credentials)
 cli.add_command(aws_lambda)
+cli.add_command(kms_plugin)
 
 
 def _json_in(argv: list[str]) -> bool:
