@@ -63,7 +63,8 @@ class ServerSettings:
     scheduler_interval: float = 0.0  # seconds between scheduler ticks; 0: no scheduler
     rotate_keys_every: float = 0.0  # rotate keyring terms older than this (seconds); 0: never
     rotation_lease: float = 60.0  # a rotation run's lease; a killed run resumes after it
-    backup_dir: Path | None = None  # scheduled backups go here (the server's own flag only)
+    # Scheduled backups go here: a directory or s3://BUCKET/PREFIX (the server's own flag only)
+    backup_dir: Path | str | None = None
     backup_every: float = 0.0  # seconds between scheduled backups; 0: none
     backup_keep: int = 7  # the newest scheduled backups kept; older ones are deleted
     aws_account_id: str = "000000000000"  # the account in the AWS API's ARNs

@@ -176,8 +176,8 @@ def _duration_option(value: str | None, name: str) -> float:
 )
 @click.option(
     "--backup-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Scheduled backups go here (with --backup-every), named strongroom-<time>.srbk.",
+    help="Scheduled backups go here (with --backup-every), named strongroom-<time>.srbk: a "
+    "directory, or s3://BUCKET/PREFIX (boto3's credentials and AWS_ENDPOINT_URL).",
 )
 @click.option("--backup-every", help="Take a scheduled backup this often (e.g. 24h).")
 @click.option(
@@ -271,7 +271,7 @@ def server(
     store_url: str | None,
     rotate_after: int,
     rotate_keys_every: str | None,
-    backup_dir: Path | None,
+    backup_dir: str | None,
     backup_every: str | None,
     backup_keep: int,
     scheduler_interval: float,
@@ -386,7 +386,9 @@ def server(
         rotate_after_encryptions=rotate_after,
         rotate_keys_every=_duration_option(rotate_keys_every, "--rotate-keys-every"),
         scheduler_interval=scheduler_interval,
-        backup_dir=backup_dir,
+        backup_dir=backup_dir
+        if backup_dir is None or backup_dir.startswith("s3://")
+        else Path(backup_dir),
         backup_every=every,
         backup_keep=backup_keep,
         access_log=access_log,

@@ -12,10 +12,11 @@ from strongroom.kms.local import LocalKeyFile
 from strongroom.kms.provider import KeyProvider
 from strongroom.store.protocol import Store
 
-__all__ = ["SYSTEM_KIND", "SealedRootKeys"]
+__all__ = ["SEALED_ROOT_KEYS", "SYSTEM_KIND", "SealedRootKeys"]
 
 SYSTEM_KIND = "system"
-_SEALED = "sealed-root-keys"
+SEALED_ROOT_KEYS = "sealed-root-keys"
+_SEALED = SEALED_ROOT_KEYS
 _NEXT = "sealed-root-keys-next"  # a file seal's rekey writes this copy first (crash-safe order)
 _ASSOCIATED_DATA = b"strongroom:sealed-root-keys:v1"
 
@@ -64,6 +65,18 @@ class SealedRootKeys:
         self.unseal_key = unseal_key
         keys = LocalKeyFile(self._key_file, payload=payload, persist=self._persist)
         return keys.provider(self._name)
+
+    @staticmethod
+    def provider_of(sealed: bytes, unseal_key: bytes, root_key_name: str) -> KeyProvider:
+        """The root key provider that ``sealed`` holds, read-only (a restore opens a backup's
+        copy with it); DecryptionError if ``unseal_key`` does not open it."""
+        payload = SealedRootKeys.opens(unseal_key, sealed)
+
+        def read_only(changed: bytes) -> None:
+            raise KeyProviderUnavailable("a backup's root keys are read-only")
+
+        keys = LocalKeyFile(Path("backup-root-keys"), payload=payload, persist=read_only)
+        return keys.provider(root_key_name)
 
     def payload(self) -> bytes:
         """The root keys in the clear (only while unsealed, to seal them under a new key)."""

@@ -43,6 +43,7 @@ from strongroom.service.aws_secrets import SecretsManagerService
 from strongroom.service.aws_ssm import SsmService
 from strongroom.service.aws_stored_values import check_stored_value
 from strongroom.service.backup import BackupService
+from strongroom.service.backup_targets import backup_target
 from strongroom.service.dev_reset import DevReset
 from strongroom.service.keys import DataKeyService
 from strongroom.service.listing import ListingService
@@ -242,9 +243,10 @@ class Runtime:
                 store,
                 provider,
                 clock,
-                settings.backup_dir,
+                backup_target(settings.backup_dir) if settings.backup_dir else None,
                 settings.backup_every,
                 settings.backup_keep,
+                raw_store,
             ),
             limits=settings.limits,
             pause_if_busy=pause_if_busy,

@@ -1,7 +1,7 @@
 """Backups: one encrypted, integrity-checked, versioned snapshot of the whole store.
 
-    "SRBK" | format u8 = 1 | key_ref_len u16 | key_ref | wrapped_len u16 | wrapped backup key
-    | snapshot id (16 bytes)
+    "SRBK" | format u8 = 2 | key_ref_len u16 | key_ref | sealed_len u32 | sealed root keys
+    | wrapped_len u16 | wrapped backup key | snapshot id (16 bytes)
     then frames: length u32 | nonce ‖ ciphertext ‖ tag     (AES-256-GCM under the backup key)
     associated data of frame i = every header byte ‖ i as u64 ‖ 1 if it is the last frame, else 0
 
@@ -12,7 +12,12 @@ of rows as the store holds them (values stay envelopes, records stay sealed); nu
 last-frame flag make a cut, reordered or spliced backup fail to open, with the one opaque
 DecryptionError. A restore writes the rows into an empty store and leaves out what belongs to
 the node that made the backup (its audit chain heads and anchors, its roster entry, login
-windows): the restored server starts new audit chains."""
+windows): the restored server starts new audit chains.
+
+A file or shamir seal keeps its root keys in the store, sealed under the unseal key; the header
+carries that sealed copy (empty for a kms seal), so a restore opens it with the seal key file or
+the unseal shares, exactly as an unseal does, and nothing else. Format 1 (no sealed root keys)
+is still read."""
 
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ import os
 import struct
 import time
 from collections.abc import Iterable, Iterator
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from strongroom.auth.identity import Identity
@@ -31,20 +36,25 @@ from strongroom.clock import Clock
 from strongroom.crypto import Aead, new_key
 from strongroom.errors import BadRequest, DecryptionError
 from strongroom.kms.provider import KeyProvider
+from strongroom.seal.root_keys import SEALED_ROOT_KEYS, SYSTEM_KIND
+from strongroom.service.backup_targets import BackupTarget
 
 __all__ = [
     "FORMAT",
     "FRAME_BYTES",
     "MAGIC",
     "NODE_KINDS",
+    "BackupHeader",
     "BackupService",
     "Row",
     "read_backup",
+    "read_header",
     "write_backup",
 ]
 
 MAGIC = b"SRBK"
-FORMAT = 1
+FORMAT = 2
+_READABLE = (1, 2)
 FRAME_BYTES = 1024 * 1024  # plaintext per frame
 _MAX_FRAME = FRAME_BYTES * 4 + 64  # a frame's ciphertext: a long row may overflow the target
 # Records of the node that made the backup, not of the data: left out by a restore.
@@ -76,13 +86,16 @@ def _decode_value(value: Any) -> Any:
     return value
 
 
-def write_backup(rows: Iterable[Row], provider: KeyProvider, out: BinaryIO) -> int:
+def write_backup(
+    rows: Iterable[Row], provider: KeyProvider, out: BinaryIO, sealed_root_keys: bytes = b""
+) -> int:
     """Write the snapshot of ``rows`` to ``out``; returns the number of rows."""
     snapshot = os.urandom(16)
     key = new_key()
     wrapped = provider.wrap(key, context=_context(snapshot))
     ref = provider.key_ref.encode()
     header = MAGIC + struct.pack(">BH", FORMAT, len(ref)) + ref
+    header += struct.pack(">I", len(sealed_root_keys)) + sealed_root_keys
     header += struct.pack(">H", len(wrapped)) + wrapped + snapshot
     out.write(header)
     aead, index, count = Aead(key), 0, 0
@@ -111,22 +124,54 @@ def write_backup(rows: Iterable[Row], provider: KeyProvider, out: BinaryIO) -> i
     return count
 
 
-def read_backup(source: BinaryIO, provider: KeyProvider) -> Iterator[Row]:
-    """The rows of a backup, checked frame by frame; records of the node that made it are left
-    out (NODE_KINDS). Raises DecryptionError if anything does not open, or the backup ends before
-    its last frame; BadRequest if it is not a strongroom backup at all."""
+@dataclass(frozen=True)
+class BackupHeader:
+    version: int
+    key_ref: str  # the root key the backup key is wrapped with
+    sealed_root_keys: bytes  # a file or shamir seal's root keys, sealed; b"" for a kms seal
+    wrapped: bytes = field(repr=False)
+    snapshot: bytes
+    raw: bytes = field(repr=False)  # every header byte: the frames' associated data
+
+
+_MAX_SEALED = 1024 * 1024
+
+
+def read_header(source: BinaryIO) -> BackupHeader:
+    """The header, before anything is decrypted: it says what opens the backup."""
     start = source.read(7)
     if len(start) != 7 or start[:4] != MAGIC:
         raise BadRequest("not a strongroom backup (it does not start with SRBK)")
     version, ref_len = struct.unpack(">BH", start[4:])
-    if version != FORMAT:
+    if version not in _READABLE:
         raise BadRequest(f"backup format {version} is not one this version reads ({FORMAT})")
-    ref = source.read(ref_len)
-    (wrapped_len,) = struct.unpack(">H", _exactly(source, 2))
+    raw = start + _exactly(source, ref_len)
+    sealed = b""
+    if version >= 2:
+        sealed_len_bytes = _exactly(source, 4)
+        (sealed_len,) = struct.unpack(">I", sealed_len_bytes)
+        if sealed_len > _MAX_SEALED:
+            raise DecryptionError()
+        sealed = _exactly(source, sealed_len)
+        raw += sealed_len_bytes + sealed
+    wrapped_len_bytes = _exactly(source, 2)
+    (wrapped_len,) = struct.unpack(">H", wrapped_len_bytes)
     wrapped = _exactly(source, wrapped_len)
     snapshot = _exactly(source, 16)
-    header = start + ref + struct.pack(">H", wrapped_len) + wrapped + snapshot
-    aead = Aead(provider.unwrap(wrapped, context=_context(snapshot)))
+    raw += wrapped_len_bytes + wrapped + snapshot
+    ref = raw[7 : 7 + ref_len].decode("utf-8", "replace")
+    return BackupHeader(version, ref, sealed, wrapped, snapshot, raw)
+
+
+def read_backup(
+    source: BinaryIO, provider: KeyProvider, header: BackupHeader | None = None
+) -> Iterator[Row]:
+    """The rows of a backup, checked frame by frame; records of the node that made it are left
+    out (NODE_KINDS). Raises DecryptionError if anything does not open, or the backup ends before
+    its last frame; BadRequest if it is not a strongroom backup at all. ``header``: when the
+    caller read it already (to find the key that opens the backup)."""
+    header = header or read_header(source)
+    aead = Aead(provider.unwrap(header.wrapped, context=_context(header.snapshot)))
     columns: dict[str, tuple[str, ...]] = {}
     index = 0
     while True:
@@ -135,7 +180,7 @@ def read_backup(source: BinaryIO, provider: KeyProvider) -> Iterator[Row]:
             raise DecryptionError()
         sealed = _exactly(source, length)
         last = source.peek(1) == b"" if hasattr(source, "peek") else _at_end(source)
-        plain = aead.unwrap(sealed, _frame_data(header, index, last))
+        plain = aead.unwrap(sealed, _frame_data(header.raw, index, last))
         for line in plain.splitlines():
             doc = json.loads(line)
             table = str(doc["t"])
@@ -166,33 +211,40 @@ def _at_end(source: BinaryIO) -> bool:
 
 class BackupService:
     """``sudo`` on ``sys/backup``: a snapshot of the whole store, online. And the scheduled
-    backups of the server's own flags (``--backup-dir``, ``--backup-every``, ``--backup-keep``):
-    the scheduler's leader takes one when the last is ``every`` seconds old (the time is kept in
-    the store, so nodes agree), then keeps the ``keep`` newest files."""
+    backups of the server's own flags (``--backup-dir`` DIR or s3://BUCKET/PREFIX,
+    ``--backup-every``, ``--backup-keep``): the scheduler's leader takes one when the last is
+    ``every`` seconds old (the time is kept in the store, so nodes agree), then keeps the
+    ``keep`` newest (service/backup_targets.py)."""
 
     def __init__(
         self,
         store: Any,
         provider: KeyProvider,
         clock: Clock,
-        directory: Path | None = None,
+        target: BackupTarget | None = None,
         every: float = 0.0,
         keep: int = 7,
+        raw_store: Any = None,
     ) -> None:
         self._store = store
+        # The store beneath the sealed records: where a file or shamir seal keeps its root keys.
+        self._raw_store = raw_store or store
         self._provider = provider
         self._clock = clock
-        self._directory, self._every, self._keep = directory, every, keep
+        self._target, self._every, self._keep = target, every, keep
 
     def snapshot(self, identity: Identity) -> bytes:
         identity.require("sudo", "sys/backup")
         out = io.BytesIO()
-        write_backup(self._store.dump(), self._provider, out)
+        write_backup(self._store.dump(), self._provider, out, self._sealed_root_keys())
         return out.getvalue()
 
-    def run_due(self) -> Path | None:
-        """Take the scheduled backup if one is due; the file written, or None."""
-        if self._directory is None or self._every <= 0:
+    def _sealed_root_keys(self) -> bytes:
+        return self._raw_store.get_record(SYSTEM_KIND, SEALED_ROOT_KEYS) or b""
+
+    def run_due(self) -> str | None:
+        """Take the scheduled backup if one is due; where it went, or None."""
+        if self._target is None or self._every <= 0:
             return None
         now = self._clock.now()
         raw = self._store.get_record(_SCHEDULE_KIND, "last")
@@ -201,16 +253,12 @@ class BackupService:
         claim = json.dumps({"time": now}).encode()
         if not self._store.replace_record(_SCHEDULE_KIND, "last", raw, claim):
             return None  # another node took this one
-        self._directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
-        path = self._directory / f"strongroom-{stamp}.srbk"
-        partial = path.with_suffix(".partial")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            write_backup(self._store.dump(), self._provider, out)
-            out.flush()
-            os.fsync(out.fileno())
-        partial.rename(path)  # a backup is there whole or not at all
-        for old in sorted(self._directory.glob("strongroom-*.srbk"))[: -self._keep]:
-            old.unlink()
-        return path
+        sealed = self._sealed_root_keys()
+
+        def snapshot(out: BinaryIO) -> None:
+            write_backup(self._store.dump(), self._provider, out, sealed)
+
+        where = self._target.write(f"strongroom-{stamp}.srbk", snapshot)
+        self._target.prune(self._keep)
+        return where
