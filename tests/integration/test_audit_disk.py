@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import contextlib
 import resource
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from strongroom.audit.sinks import FileSink
 from tests.helpers import StrongroomServer, small_disk
 
 
@@ -53,6 +55,7 @@ def test_a_rotated_log_keeps_verifying(server: StrongroomServer) -> None:
     with _client(server) as api:
         api.put("/api/v1/secrets/secret/rot", json={"data": {"v": "1"}})
         audit.rename(audit.with_name("audit.log.1"))  # what logrotate does
+        time.sleep(FileSink.CHECK_SECONDS + 0.1)  # the sink looks at its path once a second
         assert api.get("/api/v1/secrets/secret/rot").status_code == 200
         first_line = audit.read_text().splitlines()[0]
         assert '"type":"audit_log_continued"' in first_line
@@ -83,6 +86,7 @@ def test_a_log_deleted_while_the_server_runs_does_not_verify(server: StrongroomS
         for i in range(3):
             api.put(f"/api/v1/secrets/secret/del{i}", json={"data": {"v": "1"}})
         audit.unlink()
+        time.sleep(FileSink.CHECK_SECONDS + 0.1)
         assert api.get("/api/v1/secrets/secret/del0").status_code == 200
         assert '"previous_file":"missing"' in audit.read_text().splitlines()[0]
         result = _verify(api)

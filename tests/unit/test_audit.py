@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
-from strongroom.audit.chain import chain_line, verify_lines
+from strongroom.audit.chain import FORMAT_MARKER, chain_line, verify_lines
+from strongroom.audit.sinks import FileSink
 from strongroom.config import ServerSettings
 from strongroom.server.app import create_app
 from strongroom.server.node import Node
@@ -36,7 +38,9 @@ def api(tmp_path: Path, audit_path: Path) -> Iterator[TestClient]:
 
 
 def _entries(path: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in path.read_bytes().splitlines()]
+    """The entries of requests (not the markers that name the log's format)."""
+    every = [json.loads(line) for line in path.read_bytes().splitlines()]
+    return [entry for entry in every if entry["type"] != FORMAT_MARKER]
 
 
 def test_every_request_has_a_pair_and_no_canary_reaches_the_log(
@@ -121,6 +125,7 @@ def test_fail_closed_then_recover(api: TestClient, audit_path: Path) -> None:
     value = f"canary-{secrets.token_hex(8)}"
     api.put(f"{S}/fc", json={"data": {"v": value}})
     audit_path.chmod(0o400)
+    time.sleep(FileSink.CHECK_SECONDS + 0.1)  # noticed by the next check, within a second
     try:
         for method, url in [("GET", f"{S}/fc"), ("PUT", f"{S}/fc2"), ("GET", "/api/v1/namespaces")]:
             response = api.request(method, url, json={"data": {"v": "x"}})
@@ -137,6 +142,7 @@ def test_fail_closed_then_recover(api: TestClient, audit_path: Path) -> None:
 def test_a_second_sink_keeps_the_service_up(api: TestClient, audit_path: Path) -> None:
     assert api.put("/api/v1/sys/audit/backup", json={"type": "store"}).status_code == 204
     audit_path.chmod(0o400)
+    time.sleep(FileSink.CHECK_SECONDS + 0.1)
     try:
         assert api.get("/api/v1/namespaces").status_code == 200
     finally:

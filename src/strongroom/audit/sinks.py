@@ -5,14 +5,25 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import stat
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from strongroom.audit.chain import CONTINUED, GENESIS, VerifyResult, chain_line, verify_lines
+from strongroom.audit.chain import (
+    CONTINUED,
+    FORMAT,
+    FORMAT_MARKER,
+    GENESIS,
+    ChainKey,
+    VerifyResult,
+    chain_line,
+    verify_lines,
+)
 from strongroom.audit.hashing import ValueHasher
 from strongroom.clock import Clock
 from strongroom.errors import AuditUnavailable, StrongroomError
@@ -40,7 +51,9 @@ class AuditSink:
         # The chain this node writes: the sink's name, or name@node when nodes are named.
         self.chain = chain or name
         self.key = key
+        self._chain_key = ChainKey(key)
         self.hasher = ValueHasher(key)
+        self._format_named = False  # this process has not yet named its format in the log
         self._store = store
         self._clock = clock
         self._lock = threading.Lock()
@@ -81,9 +94,16 @@ class AuditSink:
         raise NotImplementedError
 
     def _prepare(self) -> list[dict[str, Any]]:
-        """Called under the lock before each write; returns entries to write first (a file sink
-        that starts a new file after log rotation begins it with a link to the chain so far)."""
-        return []
+        """Called under the lock before each write; returns entries to write first: the format
+        marker on a process's first write (a file sink also begins each file it opens with one,
+        or with the link to the chain so far after a rotation)."""
+        if self._format_named:
+            return []
+        self._format_named = True
+        return [self._marker()]
+
+    def _marker(self) -> dict[str, Any]:
+        return {"type": FORMAT_MARKER, "format": FORMAT, "time": format_time(self._clock.now())}
 
     def write(self, *entries: dict[str, Any]) -> None:
         """Chain and append ``entries`` in one go (one system call for a file sink)."""
@@ -93,7 +113,7 @@ class AuditSink:
             seq, prev, lines = self._seq, self._prev, []
             for entry in (*self._prepare(), *entries):
                 seq += 1
-                line, prev = chain_line(self.key, seq, prev, entry)
+                line, prev = chain_line(self._chain_key, seq, prev, entry)
                 lines.append(line)
             self._append(lines, self._seq + 1)
             self._seq, self._prev = seq, prev
@@ -158,11 +178,13 @@ def _last_seq(path: Path) -> int:
 
 
 class FileSink(AuditSink):
-    """JSON lines appended to a file (0600). Each write checks that the path still names the
-    open file and that it is still writable, so a rotated, removed or read-only file is noticed
-    at once (a root process could otherwise keep writing through a chmod 0400)."""
+    """JSON lines appended to a file (0600). At most once a second (``CHECK_SECONDS``) a write
+    first checks that the path still names the open file and that it is still writable, so a
+    rotated, removed or read-only file is noticed within a second (a root process could
+    otherwise keep writing through a chmod 0400), without a system call per entry."""
 
     type = "file"
+    CHECK_SECONDS = 1.0
 
     def __init__(
         self, name: str, key: bytes, store: Store, clock: Clock, path: Path, *, chain: str = ""
@@ -175,6 +197,7 @@ class FileSink(AuditSink):
         # Whether the file this sink wrote before was renamed (True), deleted (False) or is
         # not known (None: first opened since start, the files beside it then tell).
         self._renamed: bool | None = None
+        self._checked_at = -math.inf  # time.monotonic() of the last check of the path
         super().__init__(name, key, store, clock, chain=chain)
         self._floor = self._load_floor()
 
@@ -225,12 +248,16 @@ class FileSink(AuditSink):
         return self._open()
 
     def _prepare(self) -> list[dict[str, Any]]:
-        self._ready_fd = self._usable_fd()  # one stat per write: _append uses this fd
+        now = time.monotonic()
+        if self._fd is None or now - self._checked_at >= self.CHECK_SECONDS:
+            self._ready_fd = self._usable_fd()  # _append uses this fd
+            self._checked_at = now
         if not self._fresh:
             return []
         self._fresh = False
+        self._format_named = True
         if self._seq == 0 or os.fstat(self._ready_fd).st_size > 0:
-            return []
+            return [self._marker()]  # a new log, or this process's first write to this one
         # A new, empty file while the chain has entries: the log was rotated, or removed. Only
         # a rotation (the old file renamed, or beside this one holding the last entry) moves
         # the anchor; after a removal, verify reports the entries that went with it.
@@ -241,6 +268,7 @@ class FileSink(AuditSink):
         return [
             {
                 "type": CONTINUED,
+                "format": FORMAT,
                 "time": format_time(self._clock.now()),
                 "previous_entries": self._seq,
                 "previous_file": "rotated" if rotated else "missing",
