@@ -223,6 +223,19 @@ class AuditBroker:
         if not written:
             raise AuditUnavailable()
 
+    def sync(self) -> None:
+        """Every entry written so far durable in every sink that took it (a write's answer waits
+        for this); AuditUnavailable if none can say so."""
+        synced = 0
+        for sink in list(self._sinks.values()):
+            try:
+                sink.sync()
+                synced += 1
+            except OSError as exc:
+                log.error("audit sink %s failed to sync: %s", sink.name, type(exc).__name__)
+        if self._sinks and not synced:
+            raise AuditUnavailable()
+
     def event(self, kind: str, record: AuditRecord, *, request_id: str, time: float) -> None:
         """A background event (a rotation step) as one entry of type ``kind``: the record's
         operation and target, its clear fields at the top level, its error if it failed."""

@@ -118,6 +118,10 @@ class AuditSink:
             self._append(lines, self._seq + 1)
             self._seq, self._prev = seq, prev
 
+    def sync(self) -> None:
+        """Return once every entry written so far is durable (a store sink's are: each is a
+        committed record)."""
+
     def checkpoint(self) -> None:
         """Store the head if it moved. Called by the broker's background thread every second
         (a store write in the request path would wait behind any long write transaction)."""
@@ -198,6 +202,10 @@ class FileSink(AuditSink):
         # not known (None: first opened since start, the files beside it then tell).
         self._renamed: bool | None = None
         self._checked_at = -math.inf  # time.monotonic() of the last check of the path
+        # Group commit of the file: one fsync at a time, and whoever waited behind it often
+        # finds its entries already on disk (the number of the last entry fsynced).
+        self._sync_lock = threading.Lock()
+        self._synced = 0
         super().__init__(name, key, store, clock, chain=chain)
         self._floor = self._load_floor()
 
@@ -243,6 +251,8 @@ class FileSink(AuditSink):
         if self._fd is not None:
             # Renamed (logrotate), the old file is still linked; deleted, it is not.
             self._renamed = os.fstat(self._fd).st_nlink > 0
+            with contextlib.suppress(OSError):
+                os.fsync(self._fd)  # what went to the old file stays there, on disk
             os.close(self._fd)
             self._fd = None
         return self._open()
@@ -290,13 +300,27 @@ class FileSink(AuditSink):
                 os.ftruncate(fd, os.fstat(fd).st_size - written)
             raise OSError("short write to the audit file (disk full?)")
 
-    def checkpoint(self) -> None:
-        # Entries reach the operating system before the answer; here, every second, the disk.
+    def sync(self) -> None:
+        """Every entry written so far on disk before the caller goes on: a write's answer
+        waits for it. Concurrent callers share one fsync."""
         with self._lock:
-            fd = self._fd
-        if fd is not None:
-            with contextlib.suppress(OSError):  # a file rotated meanwhile: the next round
-                os.fsync(fd)
+            wanted = self._seq
+        if self._synced >= wanted:
+            return
+        with self._sync_lock:
+            if self._synced >= wanted:
+                return  # the fsync this caller waited behind covered its entries
+            with self._lock:
+                fd, upto = self._fd, self._seq
+            if fd is not None:
+                os.fsync(fd)  # raises: the caller's answer says the audit failed
+            self._synced = max(self._synced, upto)
+
+    def checkpoint(self) -> None:
+        # Entries reach the operating system before the answer; a write's, the disk too
+        # (sync); the rest, here, every second.
+        with contextlib.suppress(OSError):  # a file rotated meanwhile: the next round
+            self.sync()
         super().checkpoint()
 
     def _files(self) -> list[Path]:

@@ -18,6 +18,7 @@ Every request is counted by surface, operation and status, with its latency."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import time
@@ -72,9 +73,25 @@ MAX_UNVERIFIED_BODIES = 64
 _ENCODED_SEPARATORS = (b"%2f", b"%5c", b"%2e", b"%00")
 
 
+# A request id is this process's random prefix and a counter: unique across processes and
+# nodes, in a UUID's shape, with no system call per request.
+_ID_PREFIX = os.urandom(8).hex()
+_ID_COUNTER = itertools.count(int.from_bytes(os.urandom(4), "big"))
+
+
+def _new_id_prefix() -> None:  # a forked child must not repeat its parent's ids
+    global _ID_PREFIX, _ID_COUNTER
+    _ID_PREFIX = os.urandom(8).hex()
+    _ID_COUNTER = itertools.count(int.from_bytes(os.urandom(4), "big"))
+
+
+os.register_at_fork(after_in_child=_new_id_prefix)
+
+
 def new_request_id() -> str:
-    raw = os.urandom(16).hex()
-    return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+    tail = f"{next(_ID_COUNTER) & 0xFFFFFFFFFFFFFFFF:016x}"
+    prefix = _ID_PREFIX
+    return f"{prefix[:8]}-{prefix[8:12]}-{prefix[12:16]}-{tail[:4]}-{tail[4:]}"
 
 
 def _url_error(scope: Scope) -> StrongroomError | None:

@@ -217,6 +217,10 @@ class RequestTrail:
             entry["accessor"] = identity.accessor
         entries = (entry,) if self._deferred is None else (self._deferred, entry)
         await self._write(entries, size)
+        if self.may_change:
+            # What may have changed something is answered only once its entries are on disk
+            # (one fsync shared by the writes answered together).
+            await run_in_threadpool(self._broker.sync)
 
     async def _write(self, entries: tuple[dict[str, Any], ...], size: int) -> None:
         if size > _INLINE_BYTES:

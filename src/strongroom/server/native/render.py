@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from strongroom.errors import StrongroomError
+from strongroom.server.json_out import encode_json
 from strongroom.server.routes import Answer
 from strongroom.server.surface import Rendered
 
@@ -17,8 +17,7 @@ _NO_STORE = (b"cache-control", b"no-store")
 _JSON = (b"content-type", b"application/json")
 
 
-def _encode(doc: Any) -> bytes:
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+_encode = encode_json
 
 
 _JSON_HEADERS = (_JSON, _NO_STORE)

@@ -4,7 +4,6 @@ and wording, and the ``LIST`` verb (``GET ?list=true`` is the same request)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -17,6 +16,7 @@ from strongroom.errors import (
     StrongroomError,
     Unauthenticated,
 )
+from strongroom.server.json_out import encode_json
 from strongroom.server.routes import (
     Answer,
     Call,
@@ -131,8 +131,7 @@ def writes(
     return (route, replace(route, method="PUT", operation=f"{operation}Put"))
 
 
-def _encode(doc: Any) -> bytes:
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+_encode = encode_json
 
 
 def render(answer: Answer) -> Rendered:
