@@ -576,3 +576,17 @@ def stop_process(process: subprocess.Popen[bytes] | None, grace: float = 10) -> 
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+def audit_entries(log: Path | str | bytes) -> list[dict[str, Any]]:
+    """The entries of an audit log (a path or its content), without the markers that name its
+    format (audit/chain.py)."""
+    import json
+
+    from strongroom.audit.chain import FORMAT_MARKER
+
+    raw = log.read_bytes() if isinstance(log, Path) else log
+    data = raw.encode() if isinstance(raw, str) else raw
+    # Lines end at b"\n" only: format 2 keeps U+2028 and the like unescaped inside strings.
+    every = [json.loads(line) for line in data.split(b"\n") if line]
+    return [entry for entry in every if entry.get("type") != FORMAT_MARKER]

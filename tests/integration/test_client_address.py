@@ -4,7 +4,6 @@ rate limit, nor the audit log's remote_addr."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import httpx
@@ -12,7 +11,7 @@ from click.testing import CliRunner
 
 from strongroom.cli.main import cli
 from strongroom.cli.server import _is_loopback, _url_host
-from tests.helpers import StrongroomServer
+from tests.helpers import StrongroomServer, audit_entries
 
 SPOOF = {"X-Forwarded-For": "10.1.2.3"}
 
@@ -31,8 +30,8 @@ def _bound_role(server: StrongroomServer) -> str:
 
 
 def _remote_addrs(server: StrongroomServer) -> set[str]:
-    lines = (server.data_dir / "audit.log").read_text().splitlines()
-    return {json.loads(line)["request"]["remote_addr"] for line in lines if line}
+    entries = audit_entries(server.data_dir / "audit.log")
+    return {entry["request"]["remote_addr"] for entry in entries}
 
 
 def test_a_spoofed_forwarded_for_is_ignored(tmp_path: Path) -> None:

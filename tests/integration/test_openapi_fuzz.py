@@ -3,7 +3,6 @@ succeeds without valid credentials."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from strongroom.config import ServerSettings
 from strongroom.server.app import create_app
 from strongroom.server.front import Front as ServerApp
 from tests.conftest import ROOT_TOKEN
+from tests.helpers import audit_entries
 
 EXAMPLES = 20
 CALLS = [0]  # requests sent by the current test, for the audit check
@@ -50,8 +50,7 @@ def _assert_every_request_has_its_audit_pair(audit_log: Path) -> None:
     raw = audit_log.read_bytes()
     assert ROOT_TOKEN.encode() not in raw
     by_id: dict[str, list[str]] = {}
-    for line in raw.splitlines():
-        entry = json.loads(line)
+    for entry in audit_entries(raw):
         by_id.setdefault(entry["request_id"], []).append(entry["type"])
     assert len(by_id) >= CALLS[0] > 0
     assert all(types == ["request", "response"] for types in by_id.values())

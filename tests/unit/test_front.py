@@ -5,7 +5,6 @@ AWS, UI) are thin."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from strongroom.server.front import Front
 from strongroom.server.routes import Answer, Call, Route
 from strongroom.server.surface import Rendered, Surface
 from tests.canary import find_canaries
+from tests.helpers import audit_entries
 
 ROOT = "front-root-token"
 CANARY = "CANARY-toy-7d1e"
@@ -79,7 +79,7 @@ def toy(tmp_path: Path) -> Iterator[tuple[TestClient, Path]]:
 
 
 def _entries(audit: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in audit.read_text().splitlines()]
+    return audit_entries(audit)
 
 
 def test_a_toy_surface_is_authenticated_audited_and_rendered(

@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 from strongroom.errors import AccessDenied, CheckAndSetMismatch, NotFound, Sealed, Unauthenticated
 from strongroom.server.routes import MethodNotAllowed, RouteNotFound
 from strongroom.server.vault.wire import method_of, render_error
+from tests.helpers import audit_entries
 
 ROOT = "test-root-token"
 
@@ -62,7 +63,7 @@ def test_a_vault_read_is_audited_with_its_data_hmacd(
     assert listed.json()["data"]["keys"] == ["x"]
     log = (tmp_path / "audit.log").read_text()
     assert "audited-secret-value" not in log
-    entries = [json.loads(line) for line in log.splitlines()]
+    entries = audit_entries(log)
     responses = [e for e in entries if e.get("type") == "response"]
     read_entry = next(e for e in responses if e["operation"] == "kvReadData")
     clear = read_entry["response_metadata"]

@@ -39,6 +39,9 @@ class Keyrings:
     ) -> None:
         self._store = store
         self._provider = provider
+        # Called when keyrings change under what was opened with them (destroyed here, or
+        # rotated, retired or destroyed by another node): caches of plaintext drop theirs.
+        self.on_change: list[Callable[[], None]] = []
         self._named = providers
         self._clock = clock
         self._rotate_after = rotate_after
@@ -123,6 +126,8 @@ class Keyrings:
             self._store.delete_record(stored.RECORD_KIND, namespace)
             self._keyrings.pop(namespace, None)
             self._deks.clear()
+        for listener in self.on_change:
+            listener()
         self._store.publish("keyring", namespace)
 
     def forget(self, namespace: str) -> None:
@@ -133,6 +138,8 @@ class Keyrings:
                 self._keyrings.pop(namespace, None)
             else:
                 self._keyrings.clear()
+        for listener in self.on_change:
+            listener()
             self._deks.clear()
 
     def unwrap_dek(self, key_ref: str, wrapped: bytes, encoded_context: bytes) -> Aead:

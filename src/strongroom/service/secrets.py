@@ -44,6 +44,7 @@ from strongroom.service.kv_config import (
     effective_delete_after,
     load_kv_config,
 )
+from strongroom.service.plaintext_cache import PlaintextCache
 from strongroom.service.staging import (
     check_label,
     promoted_settings,
@@ -128,6 +129,8 @@ class SecretService:
         # values, Parameter Store's parameters): each check refuses, on every surface's write,
         # a value that model could not read back. Wired by the composition root.
         self.value_checks: list[Callable[[str, Any], None]] = []
+        self.plaintexts = PlaintextCache()  # service/plaintext_cache.py
+        keyrings.on_change.append(self.plaintexts.clear)  # crypto-shredding reaches it too
 
     # -- helpers
     def _target(
@@ -168,13 +171,15 @@ class SecretService:
 
     def _open(self, record: VersionRecord) -> dict[str, Any]:
         assert record.envelope is not None
-        blob = record.envelope
-        # Encoded once, for both the DEK and the value.
-        encoded = encoded_version_context(record.namespace, record.path, record.version)
-        unwrap = self._keyrings.unwrap_dek
-        data: dict[str, Any] = json.loads(
-            open_sealed(blob, encoded, lambda ref, wrapped: unwrap(ref, wrapped, encoded))
-        )
+        blob = bytes(record.envelope)
+        plaintext = self.plaintexts.get(blob)
+        if plaintext is None:
+            # Encoded once, for both the DEK and the value.
+            encoded = encoded_version_context(record.namespace, record.path, record.version)
+            unwrap = self._keyrings.unwrap_dek
+            plaintext = open_sealed(blob, encoded, lambda r, w: unwrap(r, w, encoded))
+            self.plaintexts.put(blob, plaintext)
+        data: dict[str, Any] = json.loads(plaintext)
         return data
 
     # -- writes
@@ -668,9 +673,11 @@ class SecretService:
         self._store.destroy_versions(
             namespace, path, self._existing_versions(namespace, path, versions)
         )
+        self.plaintexts.clear()  # destroyed plaintexts leave this node's memory at once
 
     def delete_all(self, identity: Identity, namespace: str, path: str) -> None:
         """Remove every version and the metadata; the name can be created again from version 1."""
         self._target(identity, "delete", namespace, path, METADATA)
         if not self._store.delete_secret(namespace, path):
             raise NotFound(f"no secret at {namespace}/{path}")
+        self.plaintexts.clear()
