@@ -163,3 +163,35 @@ def test_sqlalchemy_column_stores_only_sealed_bytes(vault: TokenSealer) -> None:
         with pytest.raises(StatementError):
             session.commit()
     engine.dispose()
+
+
+def test_batches_seal_and_open_as_single_calls_do(tmp_path: Path, clock: ManualClock) -> None:
+    provider = LocalKeyFile(tmp_path / "kms.key").provider("tokens")
+    vault = TokenSealer(LocalKeySource(provider), cache_limits=CacheLimits(max_uses=4), clock=clock)
+    tokens = [f"token-{i}" for i in range(10)]
+    sealed = vault.seal_many(tokens, context=CTX)
+    from strongroom.crypto import parse_envelope
+
+    keys = [parse_envelope(s).wrapped_dek for s in sealed]
+    assert len(set(keys)) == 3  # max_uses 4: keys for 4 + 4 + 2 tokens
+    assert keys[0] == keys[3] != keys[4] == keys[7] != keys[8]
+    single = vault.seal("single", context=CTX)
+    with vault.worker(identity="w", purpose="github-oauth", max_decrypts=12) as worker:
+        opened = worker.open_many([*sealed, single], context=CTX)
+        assert opened == [t.encode() for t in tokens] + [b"single"]
+        assert worker.decrypts == 11
+        with pytest.raises(TokenAccessDenied):  # the budget holds 1 more, not 2: nothing opens
+            worker.open_many(sealed[:2], context=CTX)
+        assert worker.decrypts == 11
+    outsider = vault.worker(identity="w", purpose="github-oauth", scope={"tenant": ["other"]})
+    with outsider as w, pytest.raises(TokenAccessDenied):
+        w.open_many(sealed, context=CTX)
+    tampered = bytearray(sealed[5])
+    tampered[-1] ^= 1
+    with vault.worker(identity="w", purpose="github-oauth") as worker:
+        with pytest.raises(DecryptionError):
+            worker.open_many([sealed[0], bytes(tampered)], context=CTX)
+        with pytest.raises(DecryptionError):  # another context: nothing opens
+            worker.open_many(sealed[:2], context={**CTX, "user": "7"})
+    with pytest.raises(TokenAccessDenied):
+        vault.worker(identity="w", purpose="github-oauth").open_many(sealed, context=CTX)

@@ -45,6 +45,12 @@ class DataKeyCache(Generic[V]):
 
     def get(self, key: object) -> V | None:
         """The cached value, counting one use; None when absent, too old or used up."""
+        taken = self.take(key, 1)
+        return taken[0] if taken is not None else None
+
+    def take(self, key: object, wanted: int) -> tuple[V, int] | None:
+        """The cached value and how many of ``wanted`` uses it grants (at least one, at most
+        what it has left); None when absent, too old or used up."""
         now = self._clock.monotonic()
         with self._lock:
             entry = self._entries.get(key)
@@ -53,13 +59,14 @@ class DataKeyCache(Generic[V]):
             if entry.uses_left <= 0 or now >= entry.expires:
                 del self._entries[key]
                 return None
-            entry.uses_left -= 1
-            return entry.value
+            granted = min(wanted, entry.uses_left)
+            entry.uses_left -= granted
+            return entry.value, granted
 
-    def put(self, key: object, value: V) -> None:
-        """Cache ``value``; this counts as its first use."""
+    def put(self, key: object, value: V, used: int = 1) -> None:
+        """Cache ``value``, which was just used ``used`` times (at most its limit)."""
         entry = _Entry(
-            value, self._clock.monotonic() + self.limits.max_age, self.limits.max_uses - 1
+            value, self._clock.monotonic() + self.limits.max_age, self.limits.max_uses - used
         )
         with self._lock:
             self._entries.pop(key, None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -42,6 +42,9 @@ class WorkerContext:
     max_decrypts: int
     clock: Clock = field(repr=False)
     _opener: Callable[[WorkerContext, bytes, Context], bytes] = field(repr=False)
+    _many_opener: Callable[[WorkerContext, Sequence[bytes], Context], list[bytes]] = field(
+        repr=False
+    )
     decrypts: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _token: contextvars.Token[WorkerContext | None] | None = field(default=None, repr=False)
@@ -57,18 +60,19 @@ class WorkerContext:
             _CURRENT.reset(self._token)
             self._token = None
 
-    def authorize(self, context: Context) -> None:
-        """Spend one decrypt from the budget, then check expiry and scope. Raise if refused."""
+    def authorize(self, context: Context, count: int = 1) -> None:
+        """Spend ``count`` decrypts from the budget, then check expiry and scope. Raise if
+        refused (a batch is refused whole when the budget does not hold it all)."""
         if _CURRENT.get() is not self:
             raise TokenAccessDenied("tokens open only inside an active worker context")
         with self._lock:
             if self.clock.now() >= self.expires_at:
                 raise TokenAccessDenied(f"worker context of {self.identity!r} has expired")
-            if self.decrypts >= self.max_decrypts:
+            if self.decrypts + count > self.max_decrypts:
                 raise TokenAccessDenied(
                     f"worker context of {self.identity!r} used its {self.max_decrypts} decrypts"
                 )
-            self.decrypts += 1
+            self.decrypts += count
         if context.get("purpose") != self.purpose:
             raise TokenAccessDenied("the token's purpose is outside this worker context")
         for key, allowed in self.scope.items():
@@ -80,3 +84,9 @@ class WorkerContext:
     def open(self, sealed: bytes, *, context: Context) -> bytes:
         """Open a sealed token whose seal context is ``context``."""
         return self._opener(self, sealed, context)
+
+    def open_many(self, sealed: Sequence[bytes], *, context: Context) -> list[bytes]:
+        """Open many tokens sealed with one context, in order; one check of the context and
+        ``len(sealed)`` decrypts from the budget. Any token that does not open raises the one
+        DecryptionError for the whole batch."""
+        return self._many_opener(self, sealed, context)

@@ -9,7 +9,7 @@ associated data = every header byte up to and including the nonce || canonical(c
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -24,12 +24,15 @@ __all__ = [
     "DataKey",
     "DataKeySource",
     "Envelope",
+    "envelope_header",
     "header_end",
     "open_at",
     "open_envelope",
+    "open_many",
     "open_sealed",
     "parse_envelope",
     "seal",
+    "seal_many_with_data_key",
     "seal_with_data_key",
     "split_header",
 ]
@@ -52,7 +55,7 @@ class DataKey:
 
     def __post_init__(self) -> None:
         if not self.header:
-            object.__setattr__(self, "header", _header(self.key_ref, self.wrapped))
+            object.__setattr__(self, "header", envelope_header(self.key_ref, self.wrapped))
 
 
 class DataKeySource(Protocol):
@@ -66,7 +69,8 @@ class DataKeySource(Protocol):
     def unwrap_data_key(self, wrapped: bytes, *, context: Context) -> Aead: ...
 
 
-def _header(key_ref: str, wrapped: bytes) -> bytes:
+def envelope_header(key_ref: str, wrapped: bytes) -> bytes:
+    """Every byte of an envelope before its nonce, for this key reference and wrapped DEK."""
     ref = key_ref.encode("utf-8")
     if not ref or len(ref) > _MAX_U16 or len(wrapped) > _MAX_U16:
         raise ValueError("key reference or wrapped key out of range")
@@ -89,6 +93,20 @@ def seal_with_data_key(
     prefix = data_key.header + nonce
     aad = prefix + (encoded_context if encoded_context is not None else canonical_context(context))
     return prefix + data_key.aead.encrypt(nonce, plaintext, aad)
+
+
+def seal_many_with_data_key(
+    plaintexts: Iterable[bytes], *, data_key: DataKey, encoded_context: bytes
+) -> list[bytes]:
+    """``seal_with_data_key`` for many plaintexts under one data key and context: the same
+    envelopes (a fresh nonce each), without the per-call work."""
+    header, encrypt = data_key.header, data_key.aead.encrypt
+    sealed = []
+    for plaintext in plaintexts:
+        nonce = new_nonce()
+        prefix = header + nonce
+        sealed.append(prefix + encrypt(nonce, plaintext, prefix + encoded_context))
+    return sealed
 
 
 def seal(plaintext: bytes, *, keys: DataKeySource, context: Context) -> bytes:
@@ -189,6 +207,21 @@ def open_sealed(blob: bytes, encoded_context: bytes, unwrap: Callable[[str, byte
     DecryptionError (UnsupportedFormat for a format this version does not know)."""
     key_ref, wrapped, end = split_header(blob)
     return open_at(unwrap(key_ref, wrapped), blob, end, encoded_context)
+
+
+def open_many(
+    blobs: Iterable[bytes], encoded_context: bytes, unwrap: Callable[[str, bytes], Aead]
+) -> list[bytes]:
+    """``open_sealed`` for many envelopes bound to one context: a run of envelopes under the
+    same data key (the same header) reads its header and gets its DEK once."""
+    opened = []
+    header, aead, end = b"", None, 0
+    for blob in blobs:
+        if aead is None or not blob.startswith(header):
+            key_ref, wrapped, end = split_header(blob)
+            header, aead = blob[:end], unwrap(key_ref, wrapped)
+        opened.append(open_at(aead, blob, end, encoded_context))
+    return opened
 
 
 def open_envelope(
