@@ -114,7 +114,7 @@ def test_the_core_imports_no_optional_dependency() -> None:
     optional = {"starlette", "uvicorn", "httpx", "click", "psycopg", "sqlalchemy", "boto3"}
     optional |= {"botocore", "pkcs11", "google", "azure"}  # the key providers' SDKs
     # Modules that are an optional extra themselves, each imported only where it is chosen.
-    extras = {"apptokens/sqlalchemy.py", "apptokens/sources.py"}
+    extras = {"apptokens/sqlalchemy.py", "apptokens/sources.py", "service/s3_backups.py"}
     extras |= {
         f"kms/{scheme}.py" for scheme in ("transit", "awskms", "pkcs11", "gcpkms", "azurekv")
     }

@@ -83,6 +83,9 @@ class VaultGo:
         self.http = httpx.Client(base_url=addr, headers={"X-Vault-Request": "true"})
         self.token = ""
 
+    def close(self) -> None:
+        self.http.close()
+
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
         headers = {"X-Vault-Token": self.token} if self.token else {}
         return self.http.request(method, f"/v1/{path}", json=body, headers=headers)
@@ -92,6 +95,13 @@ def test_external_secrets_operator_with_kubernetes_auth(
     server: StrongroomServer, cluster: Cluster
 ) -> None:
     eso = VaultGo(server.addr)
+    try:
+        _operator_session(eso, cluster)
+    finally:
+        eso.close()
+
+
+def _operator_session(eso: VaultGo, cluster: Cluster) -> None:
     # SecretStore: auth.kubernetes {mountPath: kubernetes, role: eso, serviceAccountRef}
     login = eso.call(
         "PUT",

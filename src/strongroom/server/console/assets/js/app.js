@@ -31,8 +31,10 @@ async function render() {
     a.className = a.dataset.page === page ? "here" : "";
   }
   const show = pages[page] || pages.namespaces;
-  const el = main();
-  mount(el, h("p", { class: "muted" }, "Loading…"));
+  // Each visit gets a page element of its own: work a page left running (an answer that
+  // arrives after the user moved on) redraws a page no longer shown, never the new one.
+  const el = h("div", { class: "page" }, h("p", { class: "muted" }, "Loading…"));
+  mount(main(), el);
   try {
     await show(el, rest);
   } catch (error) {
