@@ -31,6 +31,7 @@ from strongroom.errors import (
     Unauthenticated,
 )
 from strongroom.server.aws.sigv4 import Claim, SignatureError, Signed, parse, verify
+from strongroom.server.json_out import encode_json
 from strongroom.server.routes import PROOF, Answer, Call, RouteNotFound
 from strongroom.server.surface import Rendered
 
@@ -231,8 +232,8 @@ def _validation(name: str, constraint: str, field: str | None = None) -> AwsErro
 # -- output
 def render(answer: Answer) -> Rendered:
     extra = tuple((k.lower().encode(), v.encode()) for k, v in answer.headers)
-    body = json.dumps(answer.doc if answer.doc is not None else {}, separators=(",", ":"))
-    return Rendered(answer.status, body.encode(), (*_HEADERS, *extra))
+    body = encode_json(answer.doc if answer.doc is not None else {})
+    return Rendered(answer.status, body, (*_HEADERS, *extra))
 
 
 def _code(exc: StrongroomError) -> tuple[int, str, str]:
