@@ -4,6 +4,7 @@ nowhere else."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
@@ -69,6 +70,33 @@ class Aead:
             return self._cipher.decrypt(nonce, ciphertext, associated_data)
         except (InvalidTag, ValueError, OverflowError):
             raise DecryptionError() from None
+
+    def seal_each(self, header: bytes, plaintexts: Iterable[bytes], aad_tail: bytes) -> list[bytes]:
+        """For each plaintext: header || nonce || ciphertext || tag, a fresh nonce each, with
+        header || nonce || aad_tail as associated data (the envelope's layout, for a batch
+        under one data key: no wrapper call per item)."""
+        encrypt, urandom = self._cipher.encrypt, os.urandom
+        sealed: list[bytes] = []
+        append = sealed.append
+        for plaintext in plaintexts:
+            nonce = urandom(NONCE_BYTES)  # new_nonce(), inlined for the batch
+            prefix = header + nonce
+            append(prefix + encrypt(nonce, plaintext, prefix + aad_tail))
+        return sealed
+
+    def open_each(self, blobs: Iterable[bytes], end: int, aad_tail: bytes) -> list[bytes]:
+        """The inverse of ``seal_each`` for blobs whose header ends at ``end``; any that does
+        not open is the one DecryptionError."""
+        decrypt, nonce_end = self._cipher.decrypt, end + NONCE_BYTES
+        opened: list[bytes] = []
+        append = opened.append
+        try:
+            for blob in blobs:
+                prefix = blob[:nonce_end]
+                append(decrypt(prefix[end:], memoryview(blob)[nonce_end:], prefix + aad_tail))
+        except (InvalidTag, ValueError, OverflowError):
+            raise DecryptionError() from None
+        return opened
 
     def wrap(self, plaintext: bytes, associated_data: bytes) -> bytes:
         """nonce || ciphertext || tag, with a fresh nonce: for wrapping keys."""

@@ -100,13 +100,7 @@ def seal_many_with_data_key(
 ) -> list[bytes]:
     """``seal_with_data_key`` for many plaintexts under one data key and context: the same
     envelopes (a fresh nonce each), without the per-call work."""
-    header, encrypt = data_key.header, data_key.aead.encrypt
-    sealed = []
-    for plaintext in plaintexts:
-        nonce = new_nonce()
-        prefix = header + nonce
-        sealed.append(prefix + encrypt(nonce, plaintext, prefix + encoded_context))
-    return sealed
+    return data_key.aead.seal_each(data_key.header, plaintexts, encoded_context)
 
 
 def seal(plaintext: bytes, *, keys: DataKeySource, context: Context) -> bytes:
@@ -214,13 +208,16 @@ def open_many(
 ) -> list[bytes]:
     """``open_sealed`` for many envelopes bound to one context: a run of envelopes under the
     same data key (the same header) reads its header and gets its DEK once."""
-    opened = []
-    header, aead, end = b"", None, 0
-    for blob in blobs:
-        if aead is None or not blob.startswith(header):
-            key_ref, wrapped, end = split_header(blob)
-            header, aead = blob[:end], unwrap(key_ref, wrapped)
-        opened.append(open_at(aead, blob, end, encoded_context))
+    opened: list[bytes] = []
+    items = list(blobs)
+    start = 0
+    while start < len(items):  # one run of blobs under one header at a time
+        key_ref, wrapped, end = split_header(items[start])
+        header, stop = items[start][:end], start + 1
+        while stop < len(items) and items[stop].startswith(header):
+            stop += 1
+        opened += unwrap(key_ref, wrapped).open_each(items[start:stop], end, encoded_context)
+        start = stop
     return opened
 
 
