@@ -170,6 +170,7 @@ _LEAVES = {
     "durations",
     "jsondata",
     "networks",
+    "opened_cache",
     "__version__",
 }
 ALLOWED: dict[str, set[str]] = {
@@ -178,7 +179,7 @@ ALLOWED: dict[str, set[str]] = {
     "kms": {"crypto", "errors", "config"},
     "seal": {"crypto", "errors", "kms", "store", "clock"},
     "keys": {"crypto", "errors", "kms", "store", "clock"},
-    "sealed_store": {"crypto", "errors", "kms", "store"},
+    "sealed_store": {"crypto", "errors", "kms", "store", "opened_cache"},
     "record_migration": {"errors", "kms", "sealed_store"},
     "policy": {"errors", "store", "clock"},
     "audit": {"errors", "store", "kms", "clock", "types", "record_migration"},

@@ -28,6 +28,7 @@ from typing import Any
 from strongroom.crypto import Aead, canonical_context, new_key
 from strongroom.errors import Conflict, DecryptionError, TamperedRecord
 from strongroom.kms.provider import KeyProvider
+from strongroom.opened_cache import OpenedCache
 from strongroom.store.protocol import SecretRecord, Store, VersionRecord
 
 __all__ = [
@@ -87,6 +88,8 @@ class SealedStore:
             raise DecryptionError()
         self._inner = inner
         self._aead = Aead(record_key[:32])
+        # Records read again and again (a secret's sidecar, a role) open once per minute.
+        self._opened = OpenedCache()
         self._mac_key = record_key[32:]
         self._verified_rows: dict[tuple[str, str, int, str], None] = {}
 
@@ -110,10 +113,16 @@ class SealedStore:
         come from a caller (a page cursor) or from the migration's probe."""
         if not value.startswith(_PREFIX):
             return None
+        key = (kind, name, value)  # the very bytes, under this kind and name
+        opened = self._opened.get(key)
+        if opened is not None:
+            return opened
         try:
-            return self._aead.unwrap(value[len(_PREFIX) :], self._binding(kind, name))
+            opened = self._aead.unwrap(value[len(_PREFIX) :], self._binding(kind, name))
         except DecryptionError:
             return None
+        self._opened.put(key, opened, len(kind) + len(name) + len(value))
+        return opened
 
     def opens(self, kind: str, name: str, value: bytes) -> bool:
         return self.try_open(kind, name, value) is not None

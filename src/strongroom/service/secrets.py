@@ -28,6 +28,7 @@ from strongroom.errors import (
 from strongroom.jsondata import encode_data, merge_patch
 from strongroom.keys import Keyrings
 from strongroom.limits import MAX_INTEGER, Limits, is_version
+from strongroom.opened_cache import OpenedCache
 from strongroom.paths import check_namespace, check_path
 from strongroom.policy.kv import (
     DATA,
@@ -44,7 +45,6 @@ from strongroom.service.kv_config import (
     effective_delete_after,
     load_kv_config,
 )
-from strongroom.service.plaintext_cache import PlaintextCache
 from strongroom.service.staging import (
     check_label,
     promoted_settings,
@@ -129,7 +129,7 @@ class SecretService:
         # values, Parameter Store's parameters): each check refuses, on every surface's write,
         # a value that model could not read back. Wired by the composition root.
         self.value_checks: list[Callable[[str, Any], None]] = []
-        self.plaintexts = PlaintextCache()  # service/plaintext_cache.py
+        self.plaintexts = OpenedCache()  # opened_cache.py
         keyrings.on_change.append(self.plaintexts.clear)  # crypto-shredding reaches it too
 
     # -- helpers
@@ -178,7 +178,7 @@ class SecretService:
             encoded = encoded_version_context(record.namespace, record.path, record.version)
             unwrap = self._keyrings.unwrap_dek
             plaintext = open_sealed(blob, encoded, lambda r, w: unwrap(r, w, encoded))
-            self.plaintexts.put(blob, plaintext)
+            self.plaintexts.put(blob, plaintext, len(blob))
         data: dict[str, Any] = json.loads(plaintext)
         return data
 

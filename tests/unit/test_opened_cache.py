@@ -7,16 +7,16 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from strongroom.service.plaintext_cache import MAX_VALUE_BYTES, PlaintextCache
+from strongroom.opened_cache import MAX_VALUE_BYTES, OpenedCache
 
 
 def test_bounds_time_and_order() -> None:
     now = [0.0]
-    cache = PlaintextCache(max_bytes=100, ttl=10, clock=lambda: now[0])
-    cache.put(b"e1", b"x" * 40)
-    cache.put(b"e2", b"y" * 40)
+    cache = OpenedCache(max_bytes=100, ttl=10, clock=lambda: now[0])
+    cache.put(b"e1", b"x" * 40, 2)
+    cache.put(b"e2", b"y" * 40, 2)
     assert cache.get(b"e1") == b"x" * 40  # e1 is now the most recent
-    cache.put(b"e3", b"z" * 40)  # over 100 bytes: the least recent (e2) goes
+    cache.put(b"e3", b"z" * 40, 2)  # over 100 bytes: the least recent (e2) goes
     assert cache.get(b"e2") is None and cache.get(b"e1") is not None
     now[0] = 11
     assert cache.get(b"e1") is None and cache.get(b"e3") is None  # expired
