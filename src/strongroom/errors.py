@@ -108,7 +108,12 @@ class NotFound(StrongroomError):
         return "not found"
 
 
-class NoSuchSecret(NotFound):
+class Absent(NotFound):
+    """The named item does not exist, where it could (its mount or kind does): Vault's API
+    answers a delete of it 204, as if it had just been deleted."""
+
+
+class NoSuchSecret(Absent):
     """The secret does not exist (the mount does): Vault's delete, undelete and destroy of
     versions treat that as nothing to do."""
 

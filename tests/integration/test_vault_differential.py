@@ -415,7 +415,24 @@ def _token_roles(c: hvac.Client) -> list[tuple[str, Callable[[], Any]]]:
     ]
 
 
+def _deleting_what_is_not_there(c: hvac.Client) -> list[tuple[str, Callable[[], Any]]]:
+    """Vault answers these 204, as if the thing had just been deleted (issue 23, 7)."""
+    kv = c.secrets.kv.v2
+    return [
+        ("policy", lambda: c.sys.delete_acl_policy("diff-never-there")),
+        ("token role", lambda: c.auth.token.delete_role("diff-never-there")),
+        ("approle role", lambda: c.auth.approle.delete_role("diff-never-there")),
+        ("userpass user", lambda: c.auth.userpass.delete_user("diff-never-there")),
+        ("secret, latest version", lambda: kv.delete_latest_version_of_secret("diff/never")),
+        ("secret, metadata", lambda: kv.delete_metadata_and_all_versions("diff/never")),
+        ("audit device", lambda: c.sys.disable_audit_device("diff-never-there")),
+        ("transit key", lambda: c.secrets.transit.delete_key("diff-never-there")),
+        ("secret on a mount that is not there", lambda: c.adapter.delete("/v1/nomount/data/x")),
+    ]
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "deleting what is not there": _deleting_what_is_not_there,
     "kv settings": _kv_settings,
     "capabilities and wrapping": _capabilities_and_wrapping,
     "approle flows": _approle_flows,
@@ -448,6 +465,9 @@ NOT_COPIED: dict[tuple[str, str], str] = {
         "OpenBao 400"
     ),
     ("auth methods", "read role missing"): "OpenBao answers 200 with data null; strongroom 404",
+    ("deleting what is not there", "secret on a mount that is not there"): (
+        "both 404; strongroom's has no words (the KV route matched; the mount is what is missing)"
+    ),
 }
 # OpenBao's generic warnings about parameters it ignored or overrode (hvac sends a few).
 _GENERIC_WARNINGS = (

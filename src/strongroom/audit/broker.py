@@ -18,7 +18,14 @@ from strongroom.audit.recent import Recent, RecentEntries
 from strongroom.audit.record import SENSITIVE_FIELDS, AuditRecord
 from strongroom.audit.sinks import CHECKPOINT_SECONDS, AuditSink, FileSink, StoreSink
 from strongroom.clock import Clock
-from strongroom.errors import AuditUnavailable, BadRequest, Conflict, NotFound, StrongroomError
+from strongroom.errors import (
+    Absent,
+    AuditUnavailable,
+    BadRequest,
+    Conflict,
+    NotFound,
+    StrongroomError,
+)
 from strongroom.kms.provider import KeyProvider
 from strongroom.record_migration import audit_key_context
 from strongroom.store.protocol import Store
@@ -179,7 +186,7 @@ class AuditBroker:
         with self._lock:
             sink = self._sinks.pop(name, None)
             if sink is None:
-                raise NotFound(f"no audit sink {name!r}")
+                raise Absent(f"no audit sink {name!r}")
             sink.close()
             self.recent.forget(name)
             self._store.delete_record(_SINK_KIND, name)

@@ -21,7 +21,7 @@ from strongroom.auth.token_service import count, role_policies, string_list, str
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.clock import Clock
 from strongroom.durations import parse_duration
-from strongroom.errors import BadRequest, NotFound, Unauthenticated
+from strongroom.errors import Absent, BadRequest, NotFound, Unauthenticated
 from strongroom.policy.parse import validate_policy_name
 from strongroom.store.protocol import Store
 from strongroom.types import format_time
@@ -108,7 +108,7 @@ class AppRoleAuth:
     def _role(self, name: str) -> AppRoleRecord:
         raw = self._store.get_record(self._roles, name)
         if raw is None:
-            raise NotFound(f"no AppRole role {name!r}")
+            raise Absent(f"no AppRole role {name!r}")
         return AppRoleRecord.from_bytes(raw)
 
     def write_role(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:

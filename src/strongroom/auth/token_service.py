@@ -14,7 +14,7 @@ from strongroom.auth.identity import Identity
 from strongroom.auth.records import TokenRoleRecord
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.durations import parse_duration
-from strongroom.errors import AccessDenied, BadRequest, NotFound, Unauthenticated
+from strongroom.errors import Absent, AccessDenied, BadRequest, NotFound, Unauthenticated
 from strongroom.policy.parse import assignable_policies, validate_policy_name
 from strongroom.store.protocol import Store
 
@@ -388,4 +388,4 @@ class TokenService:
         validate_policy_name(name)
         caller.require("delete", f"auth/token/roles/{name}")
         if not self._store.delete_record(_ROLE_KIND, name):
-            raise NotFound(f"no token role {name!r}")
+            raise Absent(f"no token role {name!r}")

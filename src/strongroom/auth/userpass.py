@@ -17,7 +17,7 @@ from strongroom.auth.token_service import string_list
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.crypto.password_hashing import dummy_verify, hash_password, verify_password
 from strongroom.durations import parse_duration
-from strongroom.errors import AccessDenied, BadRequest, NotFound, Unauthenticated
+from strongroom.errors import Absent, AccessDenied, BadRequest, NotFound, Unauthenticated
 from strongroom.policy.parse import assignable_policies
 from strongroom.store.protocol import Store
 
@@ -124,7 +124,7 @@ class UserpassAuth:
     def delete_user(self, caller: Identity, name: str) -> None:
         caller.require("delete", f"auth/{self.mount}/users/{canonical_name(name)}")
         if not self._store.delete_record(self._users, _user_key(name)):
-            raise NotFound("no such user")
+            raise Absent("no such user")
         gone = canonical_name(name)
         self._tokens.revoke_issued(
             lambda t: (

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 
 from strongroom.clock import Clock
-from strongroom.errors import BadRequest, NotFound, RecordDamaged, TamperedRecord
+from strongroom.errors import Absent, BadRequest, NotFound, RecordDamaged, TamperedRecord
 from strongroom.policy.model import ACL, Policy, compile_acl
 from strongroom.policy.parse import RESERVED_POLICIES, parse_policy, validate_policy_name
 from strongroom.store.protocol import Store
@@ -138,7 +138,7 @@ class PolicyStore:
         if name in ("root", "default", *RESERVED_POLICIES):
             raise BadRequest(f"the {name} policy cannot be deleted")
         if not self._store.delete_record(_KIND, name):
-            raise NotFound(f"no policy {name!r}")
+            raise Absent(f"no policy {name!r}")
         self.forget()
         self._store.publish("policy", name)
 

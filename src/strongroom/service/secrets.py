@@ -679,5 +679,5 @@ class SecretService:
         """Remove every version and the metadata; the name can be created again from version 1."""
         self._target(identity, "delete", namespace, path, METADATA)
         if not self._store.delete_secret(namespace, path):
-            raise NotFound(f"no secret at {namespace}/{path}")
+            raise NoSuchSecret(f"no secret at {namespace}/{path}")
         self.plaintexts.clear()

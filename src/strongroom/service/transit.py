@@ -278,7 +278,12 @@ class TransitService:
 
     def delete_key(self, identity: Identity, mount: str, name: str) -> None:
         self._check(identity, "delete", mount, f"keys/{self._name(name)}")
-        key = self._keys.require(mount, name)
+        try:
+            key = self._keys.require(mount, name)
+        except NotFound:  # Vault's words for a key that is not there
+            raise BadRequest(
+                f"error deleting policy {name}: could not delete key; not found"
+            ) from None
         if not key.deletion_allowed:
             raise BadRequest(f"error deleting policy {name}: deletion is not allowed for this key")
         self._keys.delete(mount, name)

@@ -9,6 +9,7 @@ from typing import Any
 
 from strongroom.auth.authenticators import BearerToken, HeaderToken
 from strongroom.auth.tokens import TokenRegistry
+from strongroom.errors import Absent
 from strongroom.server.auth_paths import auth_path_router
 from strongroom.server.routes import Answer, Call, Handler, Route
 from strongroom.server.surface import Surface
@@ -43,16 +44,30 @@ def _null_is_empty(handler: Handler) -> Handler:
     return vault_body
 
 
+def _absent_is_deleted(handler: Handler) -> Handler:
+    """Vault answers the delete of something that is not there 204, as if it had just been
+    deleted (a policy, a role, a user, a secret, an audit device); a missing mount stays 404."""
+
+    def vault_delete(call: Call) -> Answer:
+        try:
+            return handler(call)
+        except Absent:
+            return Answer.empty()
+
+    vault_delete.__name__ = handler.__name__
+    return vault_delete
+
+
 def _adapted(routes: tuple[Route, ...]) -> tuple[Route, ...]:
-    return tuple(
-        replace(
-            route,
-            handler=_null_is_empty(
-                route.handler if route.operation in _NEVER_WRAPPED else with_wrapping(route.handler)
-            ),
+    adapted = []
+    for route in routes:
+        handler = (
+            route.handler if route.operation in _NEVER_WRAPPED else with_wrapping(route.handler)
         )
-        for route in routes
-    )
+        if route.method == "DELETE":
+            handler = _absent_is_deleted(handler)
+        adapted.append(replace(route, handler=_null_is_empty(handler)))
+    return tuple(adapted)
 
 
 # sys/ and auth/ first: a KV route's {mount} would match them too.

@@ -483,6 +483,22 @@ def hash_answer(call: Call) -> Answer:
 
 
 # -- audit devices
+def enable_audit(call: Call) -> Answer:
+    """As OpenBao 2: audit devices are not enabled through this API. strongroom's own are, with
+    the native API (``PUT /api/v1/sys/audit/<name>``, file sinks in the server's audit
+    directory only) or the server's ``--audit-file``."""
+    call.identity.require("sudo", f"sys/audit/{call.params['path']}")
+    raise BadRequest(
+        "cannot enable audit device via API; use declarative, config-based audit device "
+        "management instead (strongroom: PUT /api/v1/sys/audit/<name> or --audit-file)"
+    )
+
+
+def disable_audit(call: Call) -> Answer:
+    call.services.admin.disable_audit(call.identity, call.params["path"])
+    return Answer.empty()
+
+
 def list_audit(call: Call) -> Answer:
     sinks = call.services.admin.audit_sinks(call.identity)
     entries = {
@@ -554,4 +570,6 @@ SYSTEM_ROUTES = (
     *writes(f"{_Y}/tools/hash", tools_hash, "sysToolsHash"),
     *writes(f"{_Y}/tools/hash/{{algorithm}}", tools_hash, "sysToolsHashAlgorithm"),
     Route("GET", f"{_Y}/audit", list_audit, "sysListAudit"),
+    *writes(f"{_Y}/audit/{{path}}", enable_audit, "sysEnableAudit"),
+    Route("DELETE", f"{_Y}/audit/{{path}}", disable_audit, "sysDisableAudit"),
 )
