@@ -64,7 +64,7 @@ OPENBAO_ONLY_KEYS = {
     "modified",
 }
 # Per scenario, OpenBao-only fields whose name is also a field elsewhere (KV's cas_required).
-SCENARIO_ONLY_KEYS = {"policies": {"cas_required"}}
+SCENARIO_ONLY_KEYS = {"policies": {"cas_required"}, "policy names": {"cas_required"}}
 _VOLATILE = {
     "request_id",
     "created_time",
@@ -415,6 +415,19 @@ def _token_roles(c: hvac.Client) -> list[tuple[str, Callable[[], Any]]]:
     ]
 
 
+def _policy_names(c: hvac.Client) -> list[tuple[str, Callable[[], Any]]]:
+    """Vault lower-cases a policy's name on every policy route (issue 23, 7)."""
+    rules = 'path "diff/names/*" {\n  capabilities = ["read"]\n}\n'
+    return [
+        ("write mixed case", lambda: c.sys.create_or_update_acl_policy("Diff-Mixed", rules)),
+        ("read lower case", lambda: c.sys.read_acl_policy("diff-mixed")),
+        ("read mixed case", lambda: c.sys.read_acl_policy("DIFF-MIXED")),
+        ("listed lower case", lambda: "diff-mixed" in c.sys.list_acl_policies()["data"]["keys"]),
+        ("delete mixed case", lambda: c.sys.delete_acl_policy("Diff-MIXED")),
+        ("gone", lambda: "diff-mixed" in c.sys.list_acl_policies()["data"]["keys"]),
+    ]
+
+
 def _deleting_what_is_not_there(c: hvac.Client) -> list[tuple[str, Callable[[], Any]]]:
     """Vault answers these 204, as if the thing had just been deleted (issue 23, 7)."""
     kv = c.secrets.kv.v2
@@ -433,6 +446,7 @@ def _deleting_what_is_not_there(c: hvac.Client) -> list[tuple[str, Callable[[], 
 
 SCENARIOS: dict[str, Scenario] = {
     "deleting what is not there": _deleting_what_is_not_there,
+    "policy names": _policy_names,
     "kv settings": _kv_settings,
     "capabilities and wrapping": _capabilities_and_wrapping,
     "approle flows": _approle_flows,

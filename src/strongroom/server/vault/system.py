@@ -359,24 +359,30 @@ def write_auth_tune(call: Call) -> Answer:
 
 
 # -- policies
+def _policy_name(call: Call) -> str:
+    """Vault lower-cases a policy's name on every policy route (``MixedCase`` is
+    ``mixedcase``); the name must then be one strongroom takes (policy/parse.py)."""
+    return call.params["name"].lower()
+
+
 def list_acl_policies(call: Call) -> Answer:
     return list_answer(call, call.services.admin.list_policies(call.identity))
 
 
 def read_acl_policy(call: Call) -> Answer:
-    policy = call.services.admin.read_policy(call.identity, call.params["name"])
+    policy = call.services.admin.read_policy(call.identity, _policy_name(call))
     return envelope(call, {"name": policy.name, "policy": policy.text})
 
 
 def write_acl_policy(call: Call) -> Answer:
     doc = call.json()
     text = doc.get("policy", doc.get("rules"))
-    call.services.admin.write_policy(call.identity, call.params["name"], text)
+    call.services.admin.write_policy(call.identity, _policy_name(call), text)
     return Answer.empty()
 
 
 def delete_acl_policy(call: Call) -> Answer:
-    call.services.admin.delete_policy(call.identity, call.params["name"])
+    call.services.admin.delete_policy(call.identity, _policy_name(call))
     return Answer.empty()
 
 
@@ -390,7 +396,7 @@ def list_legacy_policies(call: Call) -> Answer:
 
 
 def read_legacy_policy(call: Call) -> Answer:
-    policy = call.services.admin.read_policy(call.identity, call.params["name"])
+    policy = call.services.admin.read_policy(call.identity, _policy_name(call))
     body = {"name": policy.name, "rules": policy.text}
     answer = envelope(call, body)
     answer.doc = {**body, **answer.doc}
