@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from strongroom.errors import StorageFull, StoreUnavailable
+from strongroom.store.protocol import SecretRecord, VersionRecord
 from strongroom.store.sql import SqlStore
 
 __all__ = ["SqliteStore"]
 
 _SQLITE_FULL = 13  # the database or its disk is full
+_CACHED_READS = 10_000  # secret reads kept between commits
 
 
 def _store_error(exc: sqlite3.Error) -> StoreUnavailable | StorageFull:
@@ -35,6 +37,11 @@ class SqliteStore(SqlStore):
         # Writers in this process queue here rather than in SQLite's sleep-and-retry busy
         # handler, whose back-off turns contention into long latency tails.
         self._writer = threading.Lock()
+        # Reads of a secret's current row and version, kept until the next commit of any write
+        # (a generation number moves at every commit): one node owns a SQLite file, so nothing
+        # else changes it behind this process's back.
+        self._generation = 0
+        self._reads: dict[tuple[str, str, int | None], tuple[int, Any]] = {}
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not path.exists():
             # Create the file 0600 before SQLite opens it.
@@ -84,6 +91,8 @@ class SqliteStore(SqlStore):
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
                 raise
+            finally:
+                self._generation += 1  # every cached read is older than this commit
 
     @contextmanager
     def _snapshot(self) -> Iterator[Any]:
@@ -98,6 +107,21 @@ class SqliteStore(SqlStore):
             raise StoreUnavailable(f"database snapshot failed: {type(exc).__name__}") from None
         finally:
             conn.close()
+
+    def read_version(
+        self, namespace: str, path: str, version: int | None
+    ) -> tuple[SecretRecord | None, VersionRecord | None]:
+        key = (namespace, path, version)
+        generation = self._generation  # read before the query: a commit meanwhile outdates it
+        cached = self._reads.get(key)
+        if cached is not None and cached[0] == generation:
+            found: tuple[SecretRecord | None, VersionRecord | None] = cached[1]
+            return found
+        found = super().read_version(namespace, path, version)
+        if len(self._reads) >= _CACHED_READS:
+            self._reads.clear()
+        self._reads[key] = (generation, found)
+        return found
 
     def _query(self, statement: str, params: Any = ()) -> list[Any]:
         # Reads run outside an explicit transaction: one statement is a consistent snapshot.

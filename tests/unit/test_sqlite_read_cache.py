@@ -1,0 +1,40 @@
+"""SQLite's cache of secret reads: every commit outdates it, so a read after a write, a destroy
+or a delete sees that change; a failed write leaves nothing stale either."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from strongroom.errors import Conflict
+from strongroom.store.protocol import SecretRecord, VersionRecord
+from strongroom.store.sqlite import SqliteStore
+
+
+def _write(store: SqliteStore, number: int, envelope: bytes, expected: int) -> None:
+    secret = SecretRecord("ns", "app", number, 1.0, float(number))
+    version = VersionRecord("ns", "app", number, envelope, "ref", float(number))
+    store.write_version(secret, version, expected_current=expected, keep=10)
+
+
+def test_every_commit_outdates_the_cached_reads(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db.sqlite")
+    try:
+        assert store.read_version("ns", "app", None) == (None, None)
+        _write(store, 1, b"one", 0)
+        for _ in range(3):  # cached from the second read on
+            secret, version = store.read_version("ns", "app", None)
+            assert secret is not None and version is not None and version.envelope == b"one"
+        _write(store, 2, b"two", 1)
+        assert store.read_version("ns", "app", None)[1].envelope == b"two"  # type: ignore[union-attr]
+        assert store.read_version("ns", "app", 1)[1].envelope == b"one"  # type: ignore[union-attr]
+        with pytest.raises(Conflict):  # a refused write: the cache still tells the truth
+            _write(store, 3, b"three", 1)
+        assert store.read_version("ns", "app", None)[1].envelope == b"two"  # type: ignore[union-attr]
+        store.destroy_versions("ns", "app", [1])
+        assert store.read_version("ns", "app", 1)[1].envelope is None  # type: ignore[union-attr]
+        assert store.delete_secret("ns", "app")
+        assert store.read_version("ns", "app", None) == (None, None)
+    finally:
+        store.close()
