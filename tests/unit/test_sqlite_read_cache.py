@@ -38,3 +38,20 @@ def test_every_commit_outdates_the_cached_reads(tmp_path: Path) -> None:
         assert store.read_version("ns", "app", None) == (None, None)
     finally:
         store.close()
+
+
+def test_records_too(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "db.sqlite")
+    try:
+        assert store.get_record("k", "n") is None
+        store.put_record("k", "n", b"one")
+        assert store.get_record("k", "n") == b"one"
+        assert store.get_record("k", "n") == b"one"
+        assert store.replace_record("k", "n", b"one", b"two")
+        assert store.get_record("k", "n") == b"two"
+        assert not store.replace_record("k", "n", b"one", b"three")
+        assert store.get_record("k", "n") == b"two"
+        store.delete_record("k", "n")
+        assert store.get_record("k", "n") is None
+    finally:
+        store.close()

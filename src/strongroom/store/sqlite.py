@@ -37,11 +37,12 @@ class SqliteStore(SqlStore):
         # Writers in this process queue here rather than in SQLite's sleep-and-retry busy
         # handler, whose back-off turns contention into long latency tails.
         self._writer = threading.Lock()
-        # Reads of a secret's current row and version, kept until the next commit of any write
-        # (a generation number moves at every commit): one node owns a SQLite file, so nothing
-        # else changes it behind this process's back.
+        # Reads of a secret's row and version, and of records, kept until the next commit of
+        # any write (a generation number moves at every commit): one node owns a SQLite file,
+        # so nothing else changes it behind this process's back.
         self._generation = 0
         self._reads: dict[tuple[str, str, int | None], tuple[int, Any]] = {}
+        self._records: dict[tuple[str, str], tuple[int, bytes | None]] = {}
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not path.exists():
             # Create the file 0600 before SQLite opens it.
@@ -121,6 +122,18 @@ class SqliteStore(SqlStore):
         if len(self._reads) >= _CACHED_READS:
             self._reads.clear()
         self._reads[key] = (generation, found)
+        return found
+
+    def get_record(self, kind: str, name: str) -> bytes | None:
+        key = (kind, name)
+        generation = self._generation
+        cached = self._records.get(key)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        found = super().get_record(kind, name)
+        if len(self._records) >= _CACHED_READS:
+            self._records.clear()
+        self._records[key] = (generation, found)
         return found
 
     def _query(self, statement: str, params: Any = ()) -> list[Any]:
