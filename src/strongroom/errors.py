@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
+    "Absent",
     "AccessDenied",
     "AuditIncomplete",
     "AuditUnavailable",
