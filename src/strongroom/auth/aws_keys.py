@@ -144,6 +144,11 @@ class AccessKeyRegistry:
             raise NotFound(f"no access key {access_key_id!r}")
         return found[1]
 
+    def lookup(self, access_key_id: str) -> tuple[str, Identity] | None:
+        """(secret key, identity) of an access key strongroom issued, or None: one look-up
+        for a request's signature check and its identity."""
+        return self._lookup(access_key_id)
+
     def _lookup(self, access_key_id: str) -> tuple[str, Identity] | None:
         if self._dev_key is not None and secrets.compare_digest(
             access_key_id.encode(), self._dev_key[0].encode()

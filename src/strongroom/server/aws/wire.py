@@ -53,6 +53,7 @@ __all__ = [
 CONTENT_TYPE = "application/x-amz-json-1.1"
 _HEADERS = ((b"content-type", CONTENT_TYPE.encode()),)
 _CLAIM = "strongroom.sigv4"
+_KEY = "strongroom.sigv4.key"  # (access key id, its secret and identity), looked up once
 # X-Amz-Target's prefix -> the service name a signature must be scoped to
 _SERVICES = {"TrentService": "kms", "secretsmanager": "secretsmanager", "AmazonSSM": "ssm"}
 
@@ -96,7 +97,7 @@ class SigV4:
             if claim.code == "MissingAuthenticationTokenException":
                 return Unauthenticated()
             return _SignatureRefused(claim.code, claim.message)
-        if self._registry().secret(claim.access_key_id) is None:
+        if _key_of(scope, self._registry, claim.access_key_id) is None:
             return _SignatureRefused(
                 "UnrecognizedClientException",
                 "The security token included in the request is invalid.",
@@ -115,13 +116,30 @@ class SigV4:
                 path="/",  # the path as sent: the surface routes on X-Amz-Target, not on it
                 body=scope.get("strongroom.body", b""),
                 service=service_of(scope) or claim.service,
-                secret_of=registry.secret,
+                secret_of=lambda key_id: (_key_of(scope, self._registry, key_id) or (None,))[0],
                 now=datetime.now(UTC),
             )
         except SignatureError as exc:
             raise _SignatureRefused(exc.code, exc.message) from None
         scope[PROOF] = signed  # type: ignore[index]
-        return registry.identity(claim.access_key_id)
+        found = _key_of(scope, self._registry, claim.access_key_id)
+        if found is None:
+            return registry.identity(claim.access_key_id)  # raises: the key is not there
+        return found[1]
+
+
+def _key_of(
+    scope: Scope, registry: Callable[[], AccessKeyRegistry], access_key_id: str
+) -> tuple[str, Identity] | None:
+    """The access key's (secret, identity), looked up once per request and kept in the
+    scope with the claim it belongs to."""
+    cached = scope.get(_KEY)
+    if cached is not None and cached[0] == access_key_id:
+        found: tuple[str, Identity] | None = cached[1]
+        return found
+    found = registry().lookup(access_key_id)
+    scope[_KEY] = (access_key_id, found)  # type: ignore[index]
+    return found
 
 
 def _claim_of(scope: Scope) -> Claim | SignatureError:
