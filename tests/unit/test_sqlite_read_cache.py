@@ -55,3 +55,21 @@ def test_records_too(tmp_path: Path) -> None:
         assert store.get_record("k", "n") is None
     finally:
         store.close()
+
+
+def test_another_connection_s_commit_is_seen(tmp_path: Path) -> None:
+    """Another process on the same file (here: another store object, its own connection) is
+    seen at once: SQLite's data_version moves with every commit it makes."""
+    mine, theirs = SqliteStore(tmp_path / "db.sqlite"), SqliteStore(tmp_path / "db.sqlite")
+    try:
+        mine.put_record("k", "n", b"one")
+        assert mine.get_record("k", "n") == b"one"
+        theirs.put_record("k", "n", b"two")
+        assert mine.get_record("k", "n") == b"two"
+        _write(theirs, 1, b"one", 0)
+        assert mine.read_version("ns", "app", None)[1].envelope == b"one"  # type: ignore[union-attr]
+        _write(theirs, 2, b"two", 1)
+        assert mine.read_version("ns", "app", None)[1].envelope == b"two"  # type: ignore[union-attr]
+    finally:
+        mine.close()
+        theirs.close()

@@ -37,12 +37,10 @@ class SqliteStore(SqlStore):
         # Writers in this process queue here rather than in SQLite's sleep-and-retry busy
         # handler, whose back-off turns contention into long latency tails.
         self._writer = threading.Lock()
-        # Reads of a secret's row and version, and of records, kept until the next commit of
-        # any write (a generation number moves at every commit): one node owns a SQLite file,
-        # so nothing else changes it behind this process's back.
+        # Reads of a secret's row and version, and of records, kept per thread until the
+        # database changes: this process's commits move a generation number, and any other
+        # connection's (another process's too) move SQLite's data_version (``_cached``).
         self._generation = 0
-        self._reads: dict[tuple[str, str, int | None], tuple[int, Any]] = {}
-        self._records: dict[tuple[str, str], tuple[int, bytes | None]] = {}
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not path.exists():
             # Create the file 0600 before SQLite opens it.
@@ -109,32 +107,43 @@ class SqliteStore(SqlStore):
         finally:
             conn.close()
 
+    def _cached(self) -> dict[Any, Any]:
+        """This thread's cache of reads, emptied when the database may have changed since it
+        was filled: a commit by this process (the generation) or by any other connection,
+        another process's included (SQLite's ``data_version`` of this thread's connection)."""
+        generation = self._generation  # read before the check: a commit meanwhile outdates it
+        try:
+            changes = self._conn().execute("PRAGMA data_version").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"database read failed: {type(exc).__name__}") from None
+        local = self._local
+        stamp = (generation, changes)
+        if getattr(local, "stamp", None) != stamp:
+            local.stamp, local.reads = stamp, {}
+        reads: dict[Any, Any] = local.reads
+        if len(reads) >= _CACHED_READS:
+            reads.clear()
+        return reads
+
     def read_version(
         self, namespace: str, path: str, version: int | None
     ) -> tuple[SecretRecord | None, VersionRecord | None]:
-        key = (namespace, path, version)
-        generation = self._generation  # read before the query: a commit meanwhile outdates it
-        cached = self._reads.get(key)
-        if cached is not None and cached[0] == generation:
-            found: tuple[SecretRecord | None, VersionRecord | None] = cached[1]
+        reads = self._cached()
+        key = ("version", namespace, path, version)
+        if key in reads:
+            found: tuple[SecretRecord | None, VersionRecord | None] = reads[key]
             return found
-        found = super().read_version(namespace, path, version)
-        if len(self._reads) >= _CACHED_READS:
-            self._reads.clear()
-        self._reads[key] = (generation, found)
+        found = reads[key] = super().read_version(namespace, path, version)
         return found
 
     def get_record(self, kind: str, name: str) -> bytes | None:
-        key = (kind, name)
-        generation = self._generation
-        cached = self._records.get(key)
-        if cached is not None and cached[0] == generation:
-            return cached[1]
-        found = super().get_record(kind, name)
-        if len(self._records) >= _CACHED_READS:
-            self._records.clear()
-        self._records[key] = (generation, found)
-        return found
+        reads = self._cached()
+        key = ("record", kind, name)
+        if key in reads:
+            record: bytes | None = reads[key]
+            return record
+        record = reads[key] = super().get_record(kind, name)
+        return record
 
     def _query(self, statement: str, params: Any = ()) -> list[Any]:
         # Reads run outside an explicit transaction: one statement is a consistent snapshot.
