@@ -39,6 +39,9 @@ class ServerSettings:
     port: int = 8200
     dev: bool = False
     store_url: str = ""  # default: sqlite in data_dir
+    # The server process alone opens its SQLite file (``strongroom server`` sets it): it then
+    # keeps reads between commits (store/sqlite.py). Embedders that share the file leave it off.
+    exclusive_store: bool = False
     key_file: Path | None = None  # default: data_dir / "kms.key"
     root_key_name: str = "root"
     root_token: str | None = None

@@ -1,5 +1,7 @@
-"""SQLite's cache of secret reads: every commit outdates it, so a read after a write, a destroy
-or a delete sees that change; a failed write leaves nothing stale either."""
+"""SQLite's cache of reads, kept by a server that is alone on its file: every commit outdates
+it, so a read after a write, a destroy or a delete sees that change, and a failed write leaves
+nothing stale either. A file opened by several processes keeps nothing, and a server cannot
+share its file."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from strongroom.errors import Conflict
+from strongroom.errors import Conflict, StoreUnavailable
 from strongroom.store.protocol import SecretRecord, VersionRecord
 from strongroom.store.sqlite import SqliteStore
 
@@ -19,7 +21,7 @@ def _write(store: SqliteStore, number: int, envelope: bytes, expected: int) -> N
 
 
 def test_every_commit_outdates_the_cached_reads(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "db.sqlite")
+    store = SqliteStore(tmp_path / "db.sqlite", exclusive=True)
     try:
         assert store.read_version("ns", "app", None) == (None, None)
         _write(store, 1, b"one", 0)
@@ -41,7 +43,7 @@ def test_every_commit_outdates_the_cached_reads(tmp_path: Path) -> None:
 
 
 def test_records_too(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "db.sqlite")
+    store = SqliteStore(tmp_path / "db.sqlite", exclusive=True)
     try:
         assert store.get_record("k", "n") is None
         store.put_record("k", "n", b"one")
@@ -57,10 +59,9 @@ def test_records_too(tmp_path: Path) -> None:
         store.close()
 
 
-def test_another_connection_s_commit_is_seen(tmp_path: Path) -> None:
-    """Another process on the same file (here: another store object, its own connection) is
-    seen at once: SQLite's data_version moves with every commit it makes."""
-    mine, theirs = SqliteStore(tmp_path / "db.sqlite"), SqliteStore(tmp_path / "db.sqlite")
+def test_a_shared_file_keeps_nothing_and_a_server_has_its_file_alone(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    mine, theirs = SqliteStore(path), SqliteStore(path)  # two processes, say
     try:
         mine.put_record("k", "n", b"one")
         assert mine.get_record("k", "n") == b"one"
@@ -68,8 +69,15 @@ def test_another_connection_s_commit_is_seen(tmp_path: Path) -> None:
         assert mine.get_record("k", "n") == b"two"
         _write(theirs, 1, b"one", 0)
         assert mine.read_version("ns", "app", None)[1].envelope == b"one"  # type: ignore[union-attr]
-        _write(theirs, 2, b"two", 1)
-        assert mine.read_version("ns", "app", None)[1].envelope == b"two"  # type: ignore[union-attr]
+        with pytest.raises(StoreUnavailable):
+            SqliteStore(path, exclusive=True)
     finally:
         mine.close()
         theirs.close()
+    server = SqliteStore(path, exclusive=True)
+    try:
+        with pytest.raises(StoreUnavailable):
+            SqliteStore(path)
+    finally:
+        server.close()
+    SqliteStore(path).close()  # the server's lock went with it

@@ -399,6 +399,7 @@ def server(
         audit_file=audit_file or (resolved_dir / "audit.log" if dev else None),
         tls_cert=tls_cert,
         tls_key=tls_key,
+        exclusive_store=True,  # one server per data directory (hold_data_dir, below)
     )
     port_free(host, port)
     hold_data_dir(resolved_dir)

@@ -53,7 +53,7 @@ class Node:
         self.rotators.load_entry_points()
         self.clock = clock or SystemClock()
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.store = open_store(settings.resolved_store_url)
+        self.store = open_store(settings.resolved_store_url, exclusive=settings.exclusive_store)
         # Key providers are built from URIs, once, by this node's registry.
         self.providers = ProviderRegistry()
         self.seal_manager = SealManager(

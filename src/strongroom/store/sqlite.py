@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import sqlite3
 import threading
@@ -28,23 +29,44 @@ def _store_error(exc: sqlite3.Error) -> StoreUnavailable | StorageFull:
     return StoreUnavailable(f"database write failed: {type(exc).__name__}")
 
 
+def _take_file(path: Path, exclusive: bool) -> int:
+    """A lock beside the database: exclusive for a server, shared for anyone else."""
+    fd = os.open(path.with_name(path.name + ".owner"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise StoreUnavailable(
+            f"another process has {path.name} open"
+            + (" (a server needs it alone)" if exclusive else " alone (a running server?)")
+            + ": stop it first"
+        ) from None
+    return fd
+
+
 class SqliteStore(SqlStore):
     integrity_errors = (sqlite3.IntegrityError,)
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, exclusive: bool = False) -> None:
+        """``exclusive``: this process is the only one that opens the file (a server); then
+        it keeps reads between commits. Any other opener shares the file and keeps nothing;
+        the two kinds exclude each other (a lock file beside the database)."""
         super().__init__()
         self.path = path
+        self.exclusive = exclusive
         # Writers in this process queue here rather than in SQLite's sleep-and-retry busy
         # handler, whose back-off turns contention into long latency tails.
         self._writer = threading.Lock()
-        # Reads of a secret's row and version, and of records, kept per thread until the
-        # database changes: this process's commits move a generation number, and any other
-        # connection's (another process's too) move SQLite's data_version (``_cached``).
+        # In exclusive mode, reads of a secret's row and version and of records are kept until
+        # the next commit: every commit (they are all this process's) moves the generation.
         self._generation = 0
+        self._reads: dict[tuple[Any, ...], tuple[int, Any]] = {}
+        self._owner_fd: int | None = None
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not path.exists():
             # Create the file 0600 before SQLite opens it.
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        self._owner_fd = _take_file(path, exclusive)
         self.migrate()
 
     def __repr__(self) -> str:
@@ -107,43 +129,44 @@ class SqliteStore(SqlStore):
         finally:
             conn.close()
 
-    def _cached(self) -> dict[Any, Any]:
-        """This thread's cache of reads, emptied when the database may have changed since it
-        was filled: a commit by this process (the generation) or by any other connection,
-        another process's included (SQLite's ``data_version`` of this thread's connection)."""
-        generation = self._generation  # read before the check: a commit meanwhile outdates it
-        try:
-            changes = self._conn().execute("PRAGMA data_version").fetchone()[0]
-        except sqlite3.Error as exc:
-            raise StoreUnavailable(f"database read failed: {type(exc).__name__}") from None
-        local = self._local
-        stamp = (generation, changes)
-        if getattr(local, "stamp", None) != stamp:
-            local.stamp, local.reads = stamp, {}
-        reads: dict[Any, Any] = local.reads
-        if len(reads) >= _CACHED_READS:
-            reads.clear()
-        return reads
-
     def read_version(
         self, namespace: str, path: str, version: int | None
     ) -> tuple[SecretRecord | None, VersionRecord | None]:
-        reads = self._cached()
+        if not self.exclusive:
+            return super().read_version(namespace, path, version)
         key = ("version", namespace, path, version)
-        if key in reads:
-            found: tuple[SecretRecord | None, VersionRecord | None] = reads[key]
+        generation = self._generation  # read before the query: a commit meanwhile outdates it
+        cached = self._reads.get(key)
+        if cached is not None and cached[0] == generation:
+            found: tuple[SecretRecord | None, VersionRecord | None] = cached[1]
             return found
-        found = reads[key] = super().read_version(namespace, path, version)
+        found = super().read_version(namespace, path, version)
+        self._keep(key, generation, found)
         return found
 
     def get_record(self, kind: str, name: str) -> bytes | None:
-        reads = self._cached()
+        if not self.exclusive:
+            return super().get_record(kind, name)
         key = ("record", kind, name)
-        if key in reads:
-            record: bytes | None = reads[key]
+        generation = self._generation
+        cached = self._reads.get(key)
+        if cached is not None and cached[0] == generation:
+            record: bytes | None = cached[1]
             return record
-        record = reads[key] = super().get_record(kind, name)
+        record = super().get_record(kind, name)
+        self._keep(key, generation, record)
         return record
+
+    def _keep(self, key: tuple[Any, ...], generation: int, found: Any) -> None:
+        if len(self._reads) >= _CACHED_READS:
+            self._reads.clear()
+        self._reads[key] = (generation, found)
+
+    def close(self) -> None:
+        super().close()
+        if self._owner_fd is not None:
+            os.close(self._owner_fd)  # the lock goes with it
+            self._owner_fd = None
 
     def _query(self, statement: str, params: Any = ()) -> list[Any]:
         # Reads run outside an explicit transaction: one statement is a consistent snapshot.
