@@ -87,16 +87,23 @@ def test_tokens_through_a_real_server_as_remote_kms(live_server: StrongroomServe
 
 def test_remote_keys_are_not_secret_deks(live_server: StrongroomServer) -> None:
     """A decrypt right on the KMS endpoint cannot unwrap a stored secret's DEK."""
+    import sqlite3
+
     from strongroom.crypto import parse_envelope
-    from strongroom.store import SqliteStore
 
     with Client(live_server.addr, live_server.root_token) as admin:
         admin.put("secret", "s021/dek", {"v": "x"})
-        store = SqliteStore(live_server.data_dir / "strongroom.db")
-        record = store.get_version("secret", "s021/dek", 1)
-        store.close()
-        assert record is not None and record.envelope is not None
-        envelope = parse_envelope(record.envelope)
+        # Read as someone with a copy of the database would: the server holds its store alone.
+        database = sqlite3.connect(
+            f"file:{live_server.data_dir / 'strongroom.db'}?mode=ro", uri=True
+        )
+        row = database.execute(
+            "SELECT envelope FROM versions WHERE namespace = ? AND path = ? AND version = 1",
+            ("secret", "s021/dek"),
+        ).fetchone()
+        database.close()
+        assert row is not None and row[0] is not None
+        envelope = parse_envelope(bytes(row[0]))
         with pytest.raises(DecryptionError):
             admin.decrypt_data_key(
                 "secret",
