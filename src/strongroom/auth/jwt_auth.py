@@ -10,8 +10,7 @@ refused, as Vault refuses it), subject and claims. Config and roles are sealed r
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
@@ -19,13 +18,12 @@ from jwt.exceptions import InvalidTokenError
 
 from strongroom.auth.identity import Identity
 from strongroom.auth.jwt_keys import KeySource
-from strongroom.auth.mounts import mounted_kind
+from strongroom.auth.role_mount import RoleMount
 from strongroom.auth.token_service import role_policies, string_list
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.durations import parse_duration
 from strongroom.egress import check_url
-from strongroom.errors import BadRequest, NotFound, Unauthenticated
-from strongroom.policy.parse import validate_policy_name
+from strongroom.errors import BadRequest, Unauthenticated
 from strongroom.store.protocol import Store
 
 __all__ = [
@@ -33,7 +31,6 @@ __all__ = [
     "DEFAULT_MOUNT",
     "LOGIN_PATH",
     "MAX_JWT_BYTES",
-    "MOUNT_KIND",
     "JwtAuth",
     "JwtRole",
 ]
@@ -42,7 +39,6 @@ DEFAULT_MOUNT = "jwt"
 LOGIN_PATH = "auth/jwt/login"  # at the default mount
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
 MAX_JWT_BYTES = 16 * 1024
-MOUNT_KIND = "auth-mount"
 _CONFIG_KIND = "auth-jwt-config"
 _ROLE_KIND = "auth-jwt-role"
 _CONFIG_FIELDS = {
@@ -85,48 +81,22 @@ class JwtRole:
 _NO_ROLE = JwtRole(token_policies=[], bound_subject="\0")
 
 
-class JwtAuth:
+class JwtAuth(RoleMount[JwtRole]):
+    kind = DEFAULT_MOUNT
+    role_class = JwtRole
+    role_fields = frozenset(_ROLE_FIELDS)
+    config_kind = _CONFIG_KIND
+    role_kind = _ROLE_KIND
+
     def __init__(
-        self,
-        store: Store,
-        tokens: TokenRegistry,
-        keys: KeySource,
-        mount: str = DEFAULT_MOUNT,
-        kind: str = "jwt",
+        self, store: Store, tokens: TokenRegistry, keys: KeySource, mount: str = DEFAULT_MOUNT
     ) -> None:
-        self.mount = mount
-        self.kind = kind  # "jwt", or "kubernetes" (auth/kubernetes_auth.py builds on this one)
-        self.login_path = f"auth/{mount}/login"
-        self._roles = mounted_kind(_ROLE_KIND, mount, DEFAULT_MOUNT)
-        self._configs = mounted_kind(_CONFIG_KIND, mount, DEFAULT_MOUNT)
-        self._store = store
-        self._tokens = tokens
+        super().__init__(store, tokens, mount)
         self._keys = keys
-
-    # -- mount
-    def enabled(self) -> bool:
-        return self._store.get_record(MOUNT_KIND, self.mount) is not None
-
-    def wipe(self) -> None:
-        """Forget the config and roles (the mount table removes the mount and its tokens)."""
-        for name in self._store.list_records(self._roles):
-            self._store.delete_record(self._roles, name)
-        self._store.delete_record(self._configs, "config")
-
-    def _mounted(self) -> None:
-        if not self.enabled():
-            raise NotFound(
-                f"no auth method at {self.mount}/; enable it: bao auth enable -path={self.mount} "
-                f"{self.kind}"
-            )
 
     # -- config
     def write_config(self, caller: Identity, doc: dict[str, Any]) -> None:
-        caller.require("update", f"auth/{self.mount}/config")
-        self._mounted()
-        unknown = sorted(set(doc) - _CONFIG_FIELDS)
-        if unknown:
-            raise BadRequest(f"unknown jwt config field {unknown[0]!r}")
+        self._check_config_write(caller, doc, _CONFIG_FIELDS)
         sources = [
             k for k in ("jwks_url", "jwt_validation_pubkeys", "oidc_discovery_url") if doc.get(k)
         ]
@@ -152,32 +122,11 @@ class JwtAuth:
             )
         config["jwt_supported_algs"] = algs
         config["default_role"] = _text(doc, "default_role")
-        self._store.put_record(self._configs, "config", json.dumps(config).encode())
-
-    def read_config(self, caller: Identity) -> dict[str, Any]:
-        caller.require("read", f"auth/{self.mount}/config")
-        self._mounted()
-        return self._config()
-
-    def _config(self) -> dict[str, Any]:
-        raw = self._store.get_record(self._configs, "config")
-        if raw is None:
-            raise BadRequest(
-                f"the {self.kind} auth method is not configured: write auth/{self.mount}/config"
-            )
-        config: dict[str, Any] = json.loads(raw)
-        return config
+        self._save_config(config)
 
     # -- roles
     def write_role(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:
-        validate_policy_name(name)
-        caller.require_write(
-            f"auth/{self.mount}/role/{name}", lambda: self._role_or_none(name) is not None
-        )
-        self._mounted()
-        unknown = sorted(set(doc) - _ROLE_FIELDS)
-        if unknown:
-            raise BadRequest(f"unknown jwt role field {unknown[0]!r}")
+        self._check_role_write(caller, name, doc)
         if doc.get("role_type", "jwt") != "jwt":
             raise BadRequest("role_type is jwt (the oidc browser flow is not served)")
         policies = role_policies(doc, caller, "a role")
@@ -196,34 +145,7 @@ class JwtAuth:
                 "a role binds at least one of bound_audiences, bound_subject and bound_claims: "
                 "otherwise any token of the issuer would log in"
             )
-        self._store.put_record(self._roles, name, json.dumps(asdict(role)).encode())
-
-    def read_role(self, caller: Identity, name: str) -> dict[str, Any]:
-        validate_policy_name(name)
-        caller.require("read", f"auth/{self.mount}/role/{name}")
-        return asdict(self._role(name))
-
-    def list_roles(self, caller: Identity) -> list[str]:
-        caller.require("list", f"auth/{self.mount}/role")
-        self._mounted()
-        return sorted(self._store.list_records(self._roles))
-
-    def delete_role(self, caller: Identity, name: str) -> None:
-        validate_policy_name(name)
-        caller.require("delete", f"auth/{self.mount}/role/{name}")
-        if not self._store.delete_record(self._roles, name):
-            raise NotFound("no such role")
-        self._tokens.revoke_issued(lambda t: t.path == self.login_path and t.role == name)
-
-    def _role_or_none(self, name: str) -> JwtRole | None:
-        raw = self._store.get_record(self._roles, name)
-        return JwtRole(**json.loads(raw)) if raw is not None else None
-
-    def _role(self, name: str) -> JwtRole:
-        role = self._role_or_none(name)
-        if role is None:
-            raise NotFound("no such role")
-        return role
+        self._put_role(name, role)
 
     # -- login
     def login(self, doc: dict[str, Any]) -> tuple[str, TokenInfo]:

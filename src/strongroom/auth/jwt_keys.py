@@ -7,26 +7,22 @@ at most once per ``REFETCH_SECONDS``."""
 
 from __future__ import annotations
 
-import json
-import ssl
 import threading
 import time
 from typing import Any
 
-import httpx
 from jwt import PyJWKSet
 from jwt.exceptions import PyJWKError, PyJWKSetError
 
+from strongroom.auth.egress_json import egress_json
 from strongroom.crypto.public_keys import key_family, public_key_from_pem
-from strongroom.egress import EgressPolicy, EgressRefused
+from strongroom.egress import EgressPolicy
 from strongroom.errors import Unauthenticated
 
-__all__ = ["CACHE_SECONDS", "MAX_DOCUMENT_BYTES", "REFETCH_SECONDS", "KeySource"]
+__all__ = ["CACHE_SECONDS", "REFETCH_SECONDS", "KeySource"]
 
 CACHE_SECONDS = 300.0
 REFETCH_SECONDS = 1.0
-MAX_DOCUMENT_BYTES = 256 * 1024
-_TIMEOUT = 5.0
 
 
 class KeySource:
@@ -79,44 +75,10 @@ class KeySource:
             age = now - cached[1]
             if age < (REFETCH_SECONDS if force else CACHE_SECONDS):
                 return cached[0]
-        doc = _get_json(self._egress, url, ca_pem)
+        doc = egress_json(self._egress, url, "the issuer's keys", ca_pem=ca_pem)
         with self._lock:
             self._cache[url] = (doc, now)
         return doc
-
-
-def _get_json(egress: EgressPolicy, url: str, ca_pem: str = "") -> dict[str, Any]:
-    parsed = httpx.URL(url)
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    try:
-        target = egress.resolve(parsed.host, port)
-    except EgressRefused:
-        raise Unauthenticated("the issuer's keys cannot be fetched (egress refused)") from None
-    pinned = parsed.copy_with(host=target.address)
-    headers = {"Host": parsed.host if parsed.port is None else f"{parsed.host}:{parsed.port}"}
-    sni = {"sni_hostname": parsed.host}
-    verify: ssl.SSLContext | bool = ssl.create_default_context(cadata=ca_pem) if ca_pem else True
-    body = b""
-    try:
-        with (
-            httpx.Client(timeout=_TIMEOUT, follow_redirects=False, verify=verify) as client,
-            client.stream("GET", pinned, headers=headers, extensions=sni) as response,
-        ):
-            if response.status_code != 200:
-                raise Unauthenticated("the issuer's keys cannot be fetched")
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > MAX_DOCUMENT_BYTES:
-                    raise Unauthenticated("the issuer's key document is too large")
-    except httpx.HTTPError:
-        raise Unauthenticated("the issuer's keys cannot be fetched") from None
-    try:
-        doc = json.loads(body)
-    except ValueError:
-        raise Unauthenticated("the issuer's key document is not JSON") from None
-    if not isinstance(doc, dict):
-        raise Unauthenticated("the issuer's key document is not a JSON object")
-    return doc
 
 
 _FAMILIES = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}

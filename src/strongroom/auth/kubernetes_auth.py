@@ -14,25 +14,23 @@ through the egress policy; config and roles are sealed records."""
 from __future__ import annotations
 
 import fnmatch
-import json
 import ssl
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import jwt
 from jwt.exceptions import InvalidTokenError
 
+from strongroom.auth.egress_json import egress_json
 from strongroom.auth.identity import Identity
-from strongroom.auth.jwt_auth import ALGORITHMS, MAX_JWT_BYTES, MOUNT_KIND
-from strongroom.auth.jwt_keys import MAX_DOCUMENT_BYTES, KeySource
-from strongroom.auth.mounts import mounted_kind
+from strongroom.auth.jwt_auth import ALGORITHMS, MAX_JWT_BYTES
+from strongroom.auth.jwt_keys import KeySource
+from strongroom.auth.role_mount import RoleMount
 from strongroom.auth.token_service import role_policies, string_list
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.durations import parse_duration
-from strongroom.egress import EgressPolicy, EgressRefused, check_url
-from strongroom.errors import BadRequest, NotFound, Unauthenticated
-from strongroom.policy.parse import validate_policy_name
+from strongroom.egress import EgressPolicy, check_url
+from strongroom.errors import BadRequest, Unauthenticated
 from strongroom.store.protocol import Store
 
 __all__ = ["DEFAULT_MOUNT", "KubernetesAuth", "KubernetesRole", "ServiceAccount"]
@@ -60,7 +58,6 @@ _ROLE_FIELDS = {
     "token_max_ttl",
 }
 _FAILED = "the service account token is not valid for this role"
-_TIMEOUT = 5.0
 _MAX_BOUND = 256
 
 
@@ -88,8 +85,12 @@ class ServiceAccount:
 _NO_ROLE = KubernetesRole([], ["\0"], ["\0"])
 
 
-class KubernetesAuth:
-    kind = "kubernetes"
+class KubernetesAuth(RoleMount[KubernetesRole]):
+    kind = DEFAULT_MOUNT
+    role_class = KubernetesRole
+    role_fields = frozenset(_ROLE_FIELDS)
+    config_kind = _CONFIG_KIND
+    role_kind = _ROLE_KIND
 
     def __init__(
         self,
@@ -99,34 +100,13 @@ class KubernetesAuth:
         egress: EgressPolicy,
         mount: str = DEFAULT_MOUNT,
     ) -> None:
-        self.mount = mount
-        self.login_path = f"auth/{mount}/login"
-        self._store = store
-        self._tokens = tokens
+        super().__init__(store, tokens, mount)
         self._keys = keys
         self._egress = egress
-        self._roles = mounted_kind(_ROLE_KIND, mount, DEFAULT_MOUNT)
-        self._configs = mounted_kind(_CONFIG_KIND, mount, DEFAULT_MOUNT)
-
-    def _mounted(self) -> None:
-        if self._store.get_record(MOUNT_KIND, self.mount) is None:
-            raise NotFound(
-                f"no auth method at {self.mount}/; enable it: bao auth enable "
-                f"-path={self.mount} kubernetes"
-            )
-
-    def wipe(self) -> None:
-        for name in self._store.list_records(self._roles):
-            self._store.delete_record(self._roles, name)
-        self._store.delete_record(self._configs, "config")
 
     # -- config
     def write_config(self, caller: Identity, doc: dict[str, Any]) -> None:
-        caller.require("update", f"auth/{self.mount}/config")
-        self._mounted()
-        unknown = sorted(set(doc) - _CONFIG_FIELDS)
-        if unknown:
-            raise BadRequest(f"unknown kubernetes config field {unknown[0]!r}")
+        self._check_config_write(caller, doc, _CONFIG_FIELDS)
         host = check_url(doc.get("kubernetes_host"), "kubernetes_host").rstrip("/")
         config: dict[str, Any] = {
             "kubernetes_host": host,
@@ -143,35 +123,17 @@ class KubernetesAuth:
                 raise BadRequest("kubernetes_ca_cert is not a PEM certificate") from None
         if config["pem_keys"]:
             self._keys.candidates({"jwt_validation_pubkeys": config["pem_keys"]}, None, "RS256")
-        self._store.put_record(self._configs, "config", json.dumps(config).encode())
+        self._save_config(config)
 
     def read_config(self, caller: Identity) -> dict[str, Any]:
         """The config without the reviewer token (Vault does not return it either)."""
-        caller.require("read", f"auth/{self.mount}/config")
-        self._mounted()
-        config = self._config()
+        config = super().read_config(caller)
         config.pop("token_reviewer_jwt", None)
-        return config
-
-    def _config(self) -> dict[str, Any]:
-        raw = self._store.get_record(self._configs, "config")
-        if raw is None:
-            raise BadRequest(
-                f"the kubernetes auth method is not configured: write auth/{self.mount}/config"
-            )
-        config: dict[str, Any] = json.loads(raw)
         return config
 
     # -- roles
     def write_role(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:
-        validate_policy_name(name)
-        caller.require_write(
-            f"auth/{self.mount}/role/{name}", lambda: self._role_or_none(name) is not None
-        )
-        self._mounted()
-        unknown = sorted(set(doc) - _ROLE_FIELDS)
-        if unknown:
-            raise BadRequest(f"unknown kubernetes role field {unknown[0]!r}")
+        self._check_role_write(caller, name, doc)
         names = string_list(doc, "bound_service_account_names")
         namespaces = string_list(doc, "bound_service_account_namespaces")
         if not names or not namespaces:
@@ -198,32 +160,7 @@ class KubernetesAuth:
             token_ttl=parse_duration(doc.get("token_ttl"), "token_ttl"),
             token_max_ttl=parse_duration(doc.get("token_max_ttl"), "token_max_ttl"),
         )
-        self._store.put_record(self._roles, name, json.dumps(asdict(role)).encode())
-
-    def read_role(self, caller: Identity, name: str) -> dict[str, Any]:
-        validate_policy_name(name)
-        caller.require("read", f"auth/{self.mount}/role/{name}")
-        role = self._role_or_none(name)
-        if role is None:
-            raise NotFound("no such role")
-        return asdict(role)
-
-    def list_roles(self, caller: Identity) -> list[str]:
-        caller.require("list", f"auth/{self.mount}/role")
-        self._mounted()
-        return sorted(self._store.list_records(self._roles))
-
-    def delete_role(self, caller: Identity, name: str) -> None:
-        validate_policy_name(name)
-        caller.require("delete", f"auth/{self.mount}/role/{name}")
-        if not self._store.delete_record(self._roles, name):
-            raise NotFound("no such role")
-        login = self.login_path
-        self._tokens.revoke_issued(lambda t: t.path == login and t.role == name)
-
-    def _role_or_none(self, name: str) -> KubernetesRole | None:
-        raw = self._store.get_record(self._roles, name)
-        return KubernetesRole(**json.loads(raw)) if raw is not None else None
+        self._put_role(name, role)
 
     # -- login
     def login(self, doc: dict[str, Any]) -> tuple[str, TokenInfo]:
@@ -302,12 +239,13 @@ class KubernetesAuth:
         }
         if role.audience:
             review["spec"]["audiences"] = [role.audience]
-        answer = _post_json(
+        answer = egress_json(
             self._egress,
             f"{config['kubernetes_host']}/apis/authentication.k8s.io/v1/tokenreviews",
-            review,
-            config["token_reviewer_jwt"],
-            config.get("kubernetes_ca_cert") or "",
+            "the cluster's TokenReview API",
+            body=review,
+            bearer=config["token_reviewer_jwt"],
+            ca_pem=config.get("kubernetes_ca_cert") or "",
         )
         status = answer.get("status")
         if not isinstance(status, dict) or status.get("authenticated") is not True:
@@ -368,51 +306,6 @@ def _matches(patterns: list[str], value: str) -> bool:
         p == "*" or p == value or (p.endswith("*") and fnmatch.fnmatchcase(value, p))
         for p in patterns
     )
-
-
-def _post_json(
-    egress: EgressPolicy, url: str, body: dict[str, Any], bearer: str, ca_pem: str
-) -> dict[str, Any]:
-    parsed = httpx.URL(url)
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    try:
-        target = egress.resolve(parsed.host, port)
-    except EgressRefused:
-        raise Unauthenticated("the cluster cannot be reached (egress refused)") from None
-    pinned = parsed.copy_with(host=target.address)
-    headers = {
-        "Host": parsed.host if parsed.port is None else f"{parsed.host}:{parsed.port}",
-        "Authorization": f"Bearer {bearer}",
-        "Content-Type": "application/json",
-    }
-    verify: ssl.SSLContext | bool = ssl.create_default_context(cadata=ca_pem) if ca_pem else True
-    answer = b""
-    try:
-        with (
-            httpx.Client(timeout=_TIMEOUT, follow_redirects=False, verify=verify) as client,
-            client.stream(
-                "POST",
-                pinned,
-                headers=headers,
-                content=json.dumps(body).encode(),
-                extensions={"sni_hostname": parsed.host},
-            ) as response,
-        ):
-            if response.status_code not in (200, 201):
-                raise Unauthenticated("the cluster's TokenReview API refused the review")
-            for chunk in response.iter_bytes():
-                answer += chunk
-                if len(answer) > MAX_DOCUMENT_BYTES:
-                    raise Unauthenticated("the cluster's TokenReview answer is too large")
-    except httpx.HTTPError:
-        raise Unauthenticated("the cluster's TokenReview API cannot be reached") from None
-    try:
-        doc = json.loads(answer)
-    except ValueError:
-        raise Unauthenticated("the cluster's TokenReview answer is not JSON") from None
-    if not isinstance(doc, dict):
-        raise Unauthenticated("the cluster's TokenReview answer is not a JSON object")
-    return doc
 
 
 def _text(doc: dict[str, Any], name: str) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from strongroom.auth import Identity
-from strongroom.auth.jwt_auth import MOUNT_KIND
+from strongroom.auth.role_mount import MOUNT_KIND
 from strongroom.auth.tokens import TokenRegistry
 from strongroom.errors import BadRequest, NotFound
 from strongroom.store.protocol import Store
