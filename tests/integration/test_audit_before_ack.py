@@ -1,6 +1,7 @@
 """A write is answered only once its audit entries are on disk (issue 22, 2): sixteen writers
 through the Vault API, the server killed with SIGKILL among them; every write that was answered
-has its request and response entries in the log, and its version in the store after a restart."""
+has its request and response entries in the log, and its version in the store after a restart.
+The writes are group-committed (store/group_commit.py): many share one commit."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def test_no_acknowledged_write_without_its_audit_entries(tmp_path: Path) -> None
     server.start()
     try:
         with httpx.Client(base_url=server.addr, headers={"X-Vault-Token": ROOT}) as api:
-            for path in list(acknowledged.values())[::10]:
+            for path in acknowledged.values():
                 assert api.get(f"/v1/secret/data/{path}").status_code == 200, path
     finally:
         server.stop()

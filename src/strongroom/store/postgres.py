@@ -181,9 +181,6 @@ class PostgresStore(SqlStore):
         finally:
             conn.close()
 
-    def _lock_suffix(self) -> str:
-        return " FOR UPDATE"
-
     def migrate(self) -> int:
         # Several nodes may start at once: serialize migrations with an advisory lock.
         with self._write() as conn:

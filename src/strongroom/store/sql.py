@@ -218,7 +218,10 @@ class SqlStore:
                     "UPDATE records SET value = ? WHERE kind = ? AND name = ? AND value = ?",
                     (new, kind, name, old),
                 )
-            return bool(cursor.rowcount == 1)
+            replaced = bool(cursor.rowcount == 1)
+        if not replaced:
+            self._refused()
+        return replaced
 
     def delete_record(self, kind: str, name: str) -> bool:
         with self._write() as conn:
@@ -275,7 +278,10 @@ class SqlStore:
                     json.dumps(old.settings, sort_keys=True),
                 ),
             )
-            return bool(cursor.rowcount == 1)
+            replaced = bool(cursor.rowcount == 1)
+        if not replaced:
+            self._refused()
+        return replaced
 
     def _upsert_secret(self, conn: Any, secret: SecretRecord) -> None:
         self._exec(
@@ -303,44 +309,82 @@ class SqlStore:
         keep: int,
         protected: Sequence[int] = (),
     ) -> None:
-        ns, path = secret.namespace, secret.path
-        with self._write() as conn:
-            rows = self._exec(
+        try:
+            with self._write() as conn:
+                self._advance_secret(conn, secret, expected_current)
+                self._insert_version(conn, version)
+                floor = version.version - keep
+                if floor >= 1:  # older versions to prune (none while a secret is young)
+                    spared = sorted({int(v) for v in protected})
+                    sparing = f" AND version NOT IN ({', '.join('?' * len(spared))})"
+                    self._exec(
+                        conn,
+                        "DELETE FROM versions WHERE namespace = ? AND path = ? AND version <= ?"
+                        + (sparing if spared else ""),
+                        (secret.namespace, secret.path, floor, *spared),
+                    )
+        except Conflict:
+            self._refused()
+            raise
+
+    def _advance_secret(self, conn: Any, secret: SecretRecord, expected_current: int) -> None:
+        """Move the secret's row to its new version, if it is still at ``expected_current``: one
+        statement, whose row lock (PostgreSQL) holds off a concurrent writer until commit."""
+        settings = json.dumps(secret.settings, sort_keys=True)
+        if expected_current == 0:  # a new secret, or one with metadata and no version yet
+            cursor = self._exec(
                 conn,
-                "SELECT current_version FROM secrets WHERE namespace = ? AND path = ?"
-                + self._lock_suffix(),
-                (ns, path),
-            ).fetchall()
-            stored = int(rows[0][0]) if rows else 0
-            if stored != expected_current:
-                raise Conflict("another write changed this secret first; read it and retry")
-            try:
-                self._exec(
-                    conn,
-                    f"INSERT INTO versions ({_VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        ns,
-                        path,
-                        version.version,
-                        version.envelope,
-                        version.key_ref,
-                        version.created_time,
-                        version.deletion_time,
-                    ),
-                )
-            except self.integrity_errors:
-                raise Conflict("this version already exists; read the secret and retry") from None
-            self._upsert_secret(conn, secret)
-            spared = sorted({int(v) for v in protected})
+                f"INSERT INTO secrets ({_SECRET_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (namespace, path) DO UPDATE SET"
+                " current_version = excluded.current_version,"
+                " updated_time = excluded.updated_time, settings = excluded.settings"
+                " WHERE secrets.current_version = 0",
+                (
+                    secret.namespace,
+                    secret.path,
+                    secret.current_version,
+                    secret.created_time,
+                    secret.updated_time,
+                    settings,
+                ),
+            )
+        else:
+            cursor = self._exec(
+                conn,
+                "UPDATE secrets SET current_version = ?, updated_time = ?, settings = ?"
+                " WHERE namespace = ? AND path = ? AND current_version = ?",
+                (
+                    secret.current_version,
+                    secret.updated_time,
+                    settings,
+                    secret.namespace,
+                    secret.path,
+                    expected_current,
+                ),
+            )
+        if cursor.rowcount != 1:
+            raise Conflict("another write changed this secret first; read it and retry")
+
+    def _insert_version(self, conn: Any, version: VersionRecord) -> None:
+        try:
             self._exec(
                 conn,
-                "DELETE FROM versions WHERE namespace = ? AND path = ? AND version <= ?"
-                + (f" AND version NOT IN ({', '.join('?' * len(spared))})" if spared else ""),
-                (ns, path, version.version - keep, *spared),
+                f"INSERT INTO versions ({_VERSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    version.namespace,
+                    version.path,
+                    version.version,
+                    version.envelope,
+                    version.key_ref,
+                    version.created_time,
+                    version.deletion_time,
+                ),
             )
+        except self.integrity_errors:
+            raise Conflict("this version already exists; read the secret and retry") from None
 
-    def _lock_suffix(self) -> str:
-        return ""
+    def _refused(self) -> None:
+        """A compare-and-set was refused: the caller will read again and retry."""
 
     def get_version(self, namespace: str, path: str, version: int) -> VersionRecord | None:
         rows = self._query(
