@@ -26,7 +26,6 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from starlette.concurrency import run_in_threadpool
 from starlette.types import Message, Receive, Scope, Send
 
 from strongroom.auth.identity import Identity
@@ -53,6 +52,7 @@ from strongroom.server.routes import (
     RouteNotFound,
 )
 from strongroom.server.surface import Rendered, Surface
+from strongroom.server.threads import in_thread
 
 __all__ = [
     "MAX_UNVERIFIED_BODIES",
@@ -195,7 +195,7 @@ class Front:
                 # has shut down, so code after it never runs, and the audit checkpoints, the
                 # store and the locks would be left to the operating system.
                 if node is not None:
-                    await run_in_threadpool(node.close)
+                    await in_thread(node.close)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -419,9 +419,9 @@ class Front:
                     call.on_event_loop = False
                     if trail is not None:
                         await trail.write_deferred(len(call.body))
-                    answer = await run_in_threadpool(route.handler, call)
+                    answer = await in_thread(route.handler, call)
             else:
-                answer = await run_in_threadpool(route.handler, call)
+                answer = await in_thread(route.handler, call)
         except StrongroomError as exc:
             return surface.render_error(exc, call.request_id), self._trail.error(route, exc)
         except Exception as exc:

@@ -13,8 +13,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
-
 from strongroom.audit import AuditBroker
 from strongroom.audit.record import SENSITIVE_FIELDS, AuditRecord
 from strongroom.auth.identity import Identity
@@ -23,6 +21,7 @@ from strongroom.errors import BadRequest, StrongroomError
 from strongroom.jsondata import check_json
 from strongroom.server.auth_paths import WIRE_PATH
 from strongroom.server.routes import Answer, Call, Route
+from strongroom.server.threads import in_thread
 from strongroom.types import format_time
 
 __all__ = ["AUDITED_BODY_BYTES", "AuditTrail", "RequestTrail", "audited_body"]
@@ -220,10 +219,10 @@ class RequestTrail:
         if self.may_change:
             # What may have changed something is answered only once its entries are on disk
             # (one fsync shared by the writes answered together).
-            await run_in_threadpool(self._broker.sync)
+            await in_thread(self._broker.sync)
 
     async def _write(self, entries: tuple[dict[str, Any], ...], size: int) -> None:
         if size > _INLINE_BYTES:
-            await run_in_threadpool(self._broker.log, *entries, sensitive=SENSITIVE_FIELDS)
+            await in_thread(self._broker.log, *entries, sensitive=SENSITIVE_FIELDS)
         else:
             self._broker.log(*entries, sensitive=SENSITIVE_FIELDS)
