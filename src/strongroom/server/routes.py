@@ -227,33 +227,57 @@ class _Compiled:
 
 class Router:
     """Matches a path and method against one surface's table, fast routes first. A path that
-    matches with another method is a 405; no match at all is a 404."""
+    matches with another method is a 405; no match at all is a 404.
+
+    The first matching route of the request's method wins, as in one scan of the whole table;
+    the table is indexed so that a request looks only at its method's routes, and a route
+    without parameters is a dict hit (unless an earlier route of its method also matches it)."""
 
     def __init__(self, routes: Sequence[Route]) -> None:
         ordered = sorted(routes, key=lambda r: not r.fast)
-        self._compiled: list[_Compiled] = []
+        self._by_method: dict[str, list[_Compiled]] = {}
+        self._exact: dict[tuple[str, str], Route] = {}
         for route in ordered:
             pattern, _, convertors = compile_path(route.path)
             literal = route.path.split("{", 1)[0]
             as_text = all(type(c) in _TEXT_CONVERTORS for c in convertors.values())
-            self._compiled.append(_Compiled(route, literal, pattern, convertors, as_text))
+            entry = _Compiled(route, literal, pattern, convertors, as_text)
+            earlier = self._by_method.setdefault(route.method, [])
+            key = (route.method, route.path)
+            if (
+                not convertors
+                and key not in self._exact
+                and not any(e.pattern.match(route.path) for e in earlier)
+            ):
+                self._exact[key] = route
+                continue
+            earlier.append(entry)
 
     def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
         """(route, path parameters, whether the path exists with another method)."""
         if method == "HEAD":
             method = "GET"
-        other_method = False
-        for entry in self._compiled:
+        exact = self._exact.get((method, path))
+        if exact is not None:
+            return exact, {}, False
+        for entry in self._by_method.get(method, ()):
             if not path.startswith(entry.literal):
                 continue
             found = entry.pattern.match(path)
             if found is None:
                 continue
-            if entry.route.method != method:
-                other_method = True
-                continue
             params = found.groupdict()
             if not entry.as_text:
                 params = {name: entry.convertors[name].convert(v) for name, v in params.items()}
             return entry.route, params, False
-        return None, {}, other_method
+        return None, {}, self._other_method(method, path)
+
+    def _other_method(self, method: str, path: str) -> bool:
+        if any(m != method and p == path for m, p in self._exact):
+            return True
+        return any(
+            path.startswith(entry.literal) and entry.pattern.match(path) is not None
+            for other, entries in self._by_method.items()
+            if other != method
+            for entry in entries
+        )
