@@ -29,7 +29,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from bench.http import TOKEN, free_port, run_wrk, wait_healthy
+from bench.http import TOKEN, free_port, rss_mib, run_wrk, wait_healthy
 
 KEY = ("benchkey", "bench-secret")
 REGION = "us-east-1"
@@ -112,6 +112,8 @@ def main() -> None:
                 results[side].append(
                     run_wrk(url, args.duration, args.connections, ["-s", str(script)], pin="1")
                 )
+        rss = {side: rss_mib(server.pid) for side, server in zip(ports, servers, strict=True)}
+        print("RSS after load (MiB): " + ", ".join(f"{s} {m:.0f}" for s, m in rss.items()))
     finally:
         for server in servers:
             server.terminate()

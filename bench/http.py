@@ -35,6 +35,26 @@ end
 """.replace("TOKEN", TOKEN)
 
 
+def rss_mib(pid: int) -> float:
+    """A process's resident memory now, in MiB (Linux), with its children's (moto's workers)."""
+    total = 0
+    for each in [pid, *_children(pid)]:
+        for line in Path(f"/proc/{each}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        listed = task / "children"
+        if listed.exists():
+            for child in listed.read_text().split():
+                found += [int(child), *_children(int(child))]
+    return found
+
+
 def free_port() -> int:
     import socket
 

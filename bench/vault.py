@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.http import TOKEN, free_port, run_wrk, wait_healthy
+from bench.http import TOKEN, free_port, rss_mib, run_wrk, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = {"password": "bench-password-value", "user": "app"}
@@ -168,6 +168,8 @@ def main() -> None:
                 results["write"][side].append(
                     run_wrk(f"{base}/w1", args.duration, args.connections, write, pin="1")
                 )
+        rss = {side: rss_mib(server.pid) for side, server in zip(ports, servers, strict=True)}
+        print("RSS after load (MiB): " + ", ".join(f"{s} {m:.0f}" for s, m in rss.items()))
     finally:
         for server in servers:
             server.terminate()

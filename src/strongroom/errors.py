@@ -109,6 +109,10 @@ class NotFound(StrongroomError):
         return "not found"
 
 
+class NoSuchNamespace(NotFound):
+    """The namespace (a Vault mount) does not exist: Vault answers with its route words."""
+
+
 class Absent(NotFound):
     """The named item does not exist, where it could (its mount or kind does): Vault's API
     answers a delete of it 204, as if it had just been deleted."""

@@ -10,7 +10,13 @@ from collections.abc import Callable
 from strongroom.clock import Clock
 from strongroom.crypto import Aead, new_key
 from strongroom.crypto.envelope import open_sealed, seal_with_data_key
-from strongroom.errors import Conflict, DecryptionError, KeyProviderUnavailable, NotFound
+from strongroom.errors import (
+    Conflict,
+    DecryptionError,
+    KeyProviderUnavailable,
+    NoSuchNamespace,
+    NotFound,
+)
 from strongroom.keys import stored
 from strongroom.keys.keyring import Keyring, Terms, TermStatus
 from strongroom.keys.term import KeyringTerm, parse_term_ref, term_ref
@@ -94,7 +100,7 @@ class Keyrings:
                 with self._lock:
                     self._keyrings.pop(namespace, None)
                     self._load_locks.pop(namespace, None)  # only namespaces that exist keep one
-                raise NotFound(
+                raise NoSuchNamespace(
                     f"no namespace {namespace!r}; "
                     f"create it with: strongroom namespace create {namespace}"
                 )

@@ -58,6 +58,7 @@ class RouteNotFound(NotFound):
 
     def __init__(self, method: str, path: str, route: str) -> None:
         super().__init__(f"no route for {method} {path}")
+        self.method = method
         self.route = route  # the path below the surface's prefix, for surfaces that quote it
 
 

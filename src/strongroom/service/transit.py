@@ -32,7 +32,13 @@ from strongroom.crypto.named_keys import (
     symmetric_cipher,
     verify,
 )
-from strongroom.errors import BadRequest, CiphertextRejected, DecryptionError, NotFound
+from strongroom.errors import (
+    BadRequest,
+    CiphertextRejected,
+    DecryptionError,
+    NoSuchNamespace,
+    NotFound,
+)
 from strongroom.limits import MAX_INTEGER
 from strongroom.paths import check_namespace
 from strongroom.service.named_keys import KeyVersion, NamedKey, NamedKeyStore
@@ -184,8 +190,9 @@ class TransitService:
     # -- checks
     def _mount(self, mount: str) -> None:
         check_namespace(mount)
-        if self._kind_of(mount) != "transit":
-            raise NotFound(f"no transit mount at {mount}/")
+        kind = self._kind_of(mount)
+        if kind != "transit":
+            raise (NotFound if kind else NoSuchNamespace)(f"no transit mount at {mount}/")
 
     def _check(self, identity: Identity, capability: str, mount: str, path: str) -> None:
         """Deny by default, then the mount (so a 404 never answers a caller without rights)."""

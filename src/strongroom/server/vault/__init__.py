@@ -9,9 +9,9 @@ from typing import Any
 
 from strongroom.auth.authenticators import BearerToken, HeaderToken
 from strongroom.auth.tokens import TokenRegistry
-from strongroom.errors import Absent
+from strongroom.errors import Absent, NoSuchNamespace
 from strongroom.server.auth_paths import auth_path_router
-from strongroom.server.routes import Answer, Call, Handler, Route
+from strongroom.server.routes import Answer, Call, Handler, Route, RouteNotFound
 from strongroom.server.surface import Surface
 from strongroom.server.vault.auth import AUTH_ROUTES
 from strongroom.server.vault.kv import KV_ROUTES
@@ -58,12 +58,30 @@ def _absent_is_deleted(handler: Handler) -> Handler:
     return vault_delete
 
 
+def _mount_known(handler: Handler) -> Handler:
+    """A path under a mount that does not exist has no handler in Vault: its 404 words."""
+
+    def vault_mount(call: Call) -> Answer:
+        try:
+            return handler(call)
+        except NoSuchNamespace:
+            raise RouteNotFound(call.method, call.path, call.path.removeprefix(PREFIX)) from None
+
+    vault_mount.__name__ = handler.__name__
+    return vault_mount
+
+
+_MOUNTED = frozenset(route.operation for route in (*KV_ROUTES, *TRANSIT_ROUTES))
+
+
 def _adapted(routes: tuple[Route, ...]) -> tuple[Route, ...]:
     adapted = []
     for route in routes:
-        handler = (
-            route.handler if route.operation in _NEVER_WRAPPED else with_wrapping(route.handler)
-        )
+        handler = route.handler
+        if route.operation in _MOUNTED:
+            handler = _mount_known(handler)
+        if route.operation not in _NEVER_WRAPPED:
+            handler = with_wrapping(handler)
         if route.method == "DELETE":
             handler = _absent_is_deleted(handler)
         adapted.append(replace(route, handler=_null_is_empty(handler)))

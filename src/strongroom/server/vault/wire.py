@@ -151,7 +151,10 @@ def _messages(exc: StrongroomError) -> tuple[int, list[str]]:
     if isinstance(exc, Unauthenticated | AccessDenied):
         return 403, ["permission denied"]
     if isinstance(exc, RouteNotFound):
-        return 404, [f'no handler for route "{exc.route}". route entry not found.']
+        route = exc.route
+        if exc.method == "LIST" and not route.endswith("/"):
+            route += "/"  # Vault lists a folder: it adds the slash before routing
+        return 404, [f'no handler for route "{route}". route entry not found.']
     if isinstance(exc, NotFound):
         return 404, []
     if isinstance(exc, MethodNotAllowed):
