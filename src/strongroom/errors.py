@@ -17,6 +17,7 @@ __all__ = [
     "DecryptionError",
     "KeyProviderUnavailable",
     "LimitExceeded",
+    "NoSuchNamespace",
     "NoSuchSecret",
     "NotFound",
     "PayloadTooLarge",

@@ -26,7 +26,9 @@ def test_vault_api_canaries_stay_out_of_disk_logs_and_errors(tmp_path: Path) -> 
     server = StrongroomServer(tmp_path / "data", root_token=None, extra=["--access-log"]).start()
     token = server.root_token
     assert token
-    planted = {n: _canary(n) for n in ("kv", "cas", "patch", "plain", "batch", "password", "sid")}
+    planted = {
+        n: _canary(n) for n in ("kv", "cas", "patch", "plain", "batch", "password", "sid", "kv1")
+    }
     returned: list[str] = [token]
     error_bodies: dict[str, bytes] = {}
     try:
@@ -53,6 +55,11 @@ def test_vault_api_canaries_stay_out_of_disk_logs_and_errors(tmp_path: Path) -> 
                 content=b'{"data": {"p": "' + planted["patch"].encode() + b'"}}',
                 headers={"Content-Type": "application/merge-patch+json"},
             )
+            call("POST", "/v1/sys/mounts/kv1", 204, json={"type": "kv"})  # KV version 1
+            call("POST", "/v1/kv1/c/a", 204, json={"pw": planted["kv1"]})
+            assert call("GET", "/v1/kv1/c/a", 200).json()["data"] == {"pw": planted["kv1"]}
+            call("POST", "/v1/kv1/c/b", 400, json={})  # no data: refused, nothing written
+            call("GET", "/v1/kv1/c/b", 404)
             call("POST", "/v1/sys/mounts/transit", 204, json={"type": "transit"})
             call("POST", "/v1/transit/keys/k", 200, json={"exportable": True})
             sealed = call(

@@ -260,6 +260,98 @@ def _missing_mount(c: hvac.Client) -> list[tuple[str, Callable[[], Any]]]:
     ]
 
 
+def _kv_version_1(c: hvac.Client) -> list[tuple[str, Callable[[], Any]]]:
+    """KV version 1 mounts (issue 23, 7): one value per secret, policy paths <mount>/<path>,
+    and every path under the mount a secret name (data/x too)."""
+    kv1 = c.secrets.kv.v1
+    rules = (
+        'path "diffkv1/app/*" {\n  capabilities = ["read", "list"]\n}\n'
+        'path "diffkv1/app/" {\n  capabilities = ["list"]\n}\n'
+    )
+
+    def limited() -> hvac.Client:
+        c.sys.create_or_update_acl_policy("diff-kv1", rules)
+        token = c.auth.token.create(policies=["diff-kv1"])["auth"]["client_token"]
+        return hvac.Client(url=c.url, token=token)
+
+    def listed() -> Any:
+        mounts = c.sys.list_mounted_secrets_engines()["data"]
+        return {name: _normal(mounts.get(name)) for name in ("diffkv1/", "diffkv1b/")}
+
+    return [
+        ("enable", lambda: c.sys.enable_secrets_engine("kv", path="diffkv1")),
+        (
+            "enable with version 1",
+            lambda: c.sys.enable_secrets_engine("kv", path="diffkv1b", options={"version": "1"}),
+        ),
+        ("listed", listed),
+        ("preflight", lambda: c.adapter.get("/v1/sys/internal/ui/mounts/diffkv1/app/db")),
+        (
+            "write",
+            lambda: kv1.create_or_update_secret("app/db", {"pw": "one"}, mount_point="diffkv1"),
+        ),
+        ("read", lambda: kv1.read_secret("app/db", mount_point="diffkv1")),
+        (
+            "overwrite",
+            lambda: kv1.create_or_update_secret("app/db", {"user": "u"}, mount_point="diffkv1"),
+        ),
+        ("read again", lambda: kv1.read_secret("app/db", mount_point="diffkv1")),
+        (
+            "write data/x",
+            lambda: kv1.create_or_update_secret("data/x", {"a": "b"}, mount_point="diffkv1"),
+        ),
+        ("read data/x", lambda: kv1.read_secret("data/x", mount_point="diffkv1")),
+        ("read v2 style", lambda: c.secrets.kv.v2.read_secret_version("x", mount_point="diffkv1")),
+        ("list root", lambda: kv1.list_secrets("", mount_point="diffkv1")),
+        ("list folder", lambda: kv1.list_secrets("app", mount_point="diffkv1")),
+        ("list missing", lambda: kv1.list_secrets("nothing", mount_point="diffkv1")),
+        ("read missing", lambda: kv1.read_secret("app/none", mount_point="diffkv1")),
+        (
+            "limited read",
+            lambda: limited().secrets.kv.v1.read_secret("app/db", mount_point="diffkv1"),
+        ),
+        (
+            "limited list",
+            lambda: limited().secrets.kv.v1.list_secrets("app", mount_point="diffkv1"),
+        ),
+        (
+            "limited write",
+            lambda: limited().adapter.post("/v1/diffkv1/app/db", json={"a": "b"}),
+        ),
+        (
+            "limited other",
+            lambda: limited().secrets.kv.v1.read_secret("data/x", mount_point="diffkv1"),
+        ),
+        ("v1 path on a v2 mount", lambda: kv1.read_secret("x", mount_point="secret")),
+        ("delete", lambda: kv1.delete_secret("app/db", mount_point="diffkv1")),
+        ("read deleted", lambda: kv1.read_secret("app/db", mount_point="diffkv1")),
+        ("delete again", lambda: kv1.delete_secret("app/db", mount_point="diffkv1")),
+        ("disable", lambda: c.sys.disable_secrets_engine("diffkv1")),
+        ("disable b", lambda: c.sys.disable_secrets_engine("diffkv1b")),
+    ]
+
+
+def _denied(c: hvac.Client) -> list[tuple[str, Callable[[], Any]]]:
+    """A valid token without the capability: Vault's ACL check answers in its multi-error form,
+    on every kind of path; a token that is not valid gets the plain words."""
+
+    def limited() -> hvac.Client:
+        c.sys.create_or_update_acl_policy(
+            "diff-denied", 'path "x/*" {\n  capabilities = ["read"]\n}\n'
+        )
+        token = c.auth.token.create(policies=["diff-denied"])["auth"]["client_token"]
+        return hvac.Client(url=c.url, token=token)
+
+    return [
+        ("kv read", lambda: limited().secrets.kv.v2.read_secret_version("nope")),
+        ("kv write", lambda: limited().secrets.kv.v2.create_or_update_secret("nope", {"a": "b"})),
+        ("policy list", lambda: limited().sys.list_acl_policies()),
+        ("mounts", lambda: limited().sys.list_mounted_secrets_engines()),
+        ("token create", lambda: limited().auth.token.create(policies=["default"])),
+        ("transit encrypt", lambda: limited().secrets.transit.encrypt_data("k", "aGk=")),
+    ]
+
+
 def _read_after_disable(c: hvac.Client) -> Any:
     c.sys.enable_secrets_engine("kv", path="gonemount", options={"version": 2})
     c.secrets.kv.v2.create_or_update_secret("x", {"a": "b"}, mount_point="gonemount")
@@ -470,6 +562,8 @@ def _deleting_what_is_not_there(c: hvac.Client) -> list[tuple[str, Callable[[], 
 SCENARIOS: dict[str, Scenario] = {
     "deleting what is not there": _deleting_what_is_not_there,
     "missing mount": _missing_mount,
+    "kv version 1": _kv_version_1,
+    "denied": _denied,
     "policy names": _policy_names,
     "kv settings": _kv_settings,
     "capabilities and wrapping": _capabilities_and_wrapping,

@@ -47,6 +47,48 @@ def _policy_token(client: hvac.Client, name: str, rules: str) -> str:
     return token
 
 
+# -- KV v1
+def test_kv_v1_policy_paths_are_its_own_and_the_native_api_does_not_serve_it(
+    client: hvac.Client, server: StrongroomServer
+) -> None:
+    """On a version 1 mount ``<mount>/data/x`` is the secret named ``data/x``: a policy written
+    for version 2 paths grants that secret, never ``x``; the native API, whose policy paths are
+    version 2's, refuses the mount instead of reading it under the wrong rules."""
+    client.sys.enable_secrets_engine("kv", path="conf1")
+    kv1 = client.secrets.kv.v1
+    kv1.create_or_update_secret("x", {"which": "x"}, mount_point="conf1")
+    kv1.create_or_update_secret("data/x", {"which": "data/x"}, mount_point="conf1")
+    token = _policy_token(client, "conf1-v2", 'path "conf1/data/*" { capabilities = ["read"] }')
+    limited = hvac.Client(url=server.addr, token=token)
+    assert limited.secrets.kv.v1.read_secret("data/x", mount_point="conf1")["data"] == {
+        "which": "data/x"
+    }
+    assert limited.secrets.kv.v2.read_secret_version("x", mount_point="conf1")["data"] == {
+        "which": "data/x"
+    }
+    with pytest.raises(hvac.exceptions.Forbidden):
+        limited.secrets.kv.v1.read_secret("x", mount_point="conf1")
+    with pytest.raises(hvac.exceptions.Forbidden):
+        limited.secrets.kv.v1.list_secrets("", mount_point="conf1")
+    for who in (ROOT, token):
+        native = httpx.get(
+            f"{server.addr}/api/v1/secrets/conf1/x", headers={"Authorization": f"Bearer {who}"}
+        )
+        assert native.status_code == 404 and "KV version 1 mount" in native.text
+        assert "which" not in native.text
+    # Nothing that names a secret ns/path with version 2's policy paths reaches it: rotation.
+    rotation = httpx.put(
+        f"{server.addr}/api/v1/rotation/config/conf1/x",
+        headers={"Authorization": f"Bearer {ROOT}"},
+        json={"rotator": "random", "interval": "1h"},
+    )
+    assert rotation.status_code == 404 and "KV version 1 mount" in rotation.text
+    # One value per secret: a write replaces it, and no history is kept.
+    kv1.create_or_update_secret("x", {"which": "x2"}, mount_point="conf1")
+    assert kv1.read_secret("x", mount_point="conf1")["data"] == {"which": "x2"}
+    client.sys.disable_secrets_engine("conf1")
+
+
 # -- KV v2
 def test_kv_v2_versions_cas_patch_delete_undelete_destroy(client: hvac.Client) -> None:
     kv = client.secrets.kv.v2
@@ -280,8 +322,11 @@ def test_sys_mounts_enable_tune_disable(client: hvac.Client, server: StrongroomS
     with pytest.raises(hvac.exceptions.InvalidRequest) as in_use:
         client.sys.enable_secrets_engine("kv", path="team", options={"version": 2})
     assert "path is already in use at team/" in str(in_use.value)
+    client.sys.enable_secrets_engine("kv", path="v1mount")  # KV version 1, as in Vault
+    assert client.sys.list_mounted_secrets_engines()["v1mount/"]["options"] == {"version": "1"}
     with pytest.raises(hvac.exceptions.InvalidRequest):
-        client.sys.enable_secrets_engine("kv", path="v1mount")  # KV version 1
+        client.sys.enable_secrets_engine("kv", path="v3mount", options={"version": 3})
+    client.sys.disable_secrets_engine("v1mount")
     assert client.sys.read_mount_configuration("team")["data"]["max_lease_ttl"] == 0
     client.sys.tune_mount_configuration("team", default_lease_ttl="1h")
     client.secrets.kv.v2.create_or_update_secret("x", secret={"a": "b"}, mount_point="team")

@@ -28,7 +28,11 @@ def test_get_with_list_true_is_the_list_verb() -> None:
 def test_errors_speak_vaults_words_with_its_content_type() -> None:
     cases = [
         (Unauthenticated(), 403, ["permission denied"]),
-        (AccessDenied("permission denied: read on 'secret/data/x'"), 403, ["permission denied"]),
+        (
+            AccessDenied("permission denied: read on 'secret/data/x'"),
+            403,
+            ["1 error occurred:\n\t* permission denied\n\n"],
+        ),
         (NotFound("no secret at secret/x"), 404, []),
         (
             RouteNotFound("GET", "/v1/a/b", "a/b"),

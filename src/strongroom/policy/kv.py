@@ -20,6 +20,11 @@ delete every version and the metadata  ``delete`` on ``<ns>/metadata/<path>``
 list a folder                          ``list`` on ``<ns>/metadata/<folder>/``
 read the subkeys                       ``read`` on ``<ns>/subkeys/<path>``
 =====================================  ===========================================
+
+A namespace of kind ``kv-v1`` is a Vault KV version 1 mount: a secret's one policy path is
+``<ns>/<path>`` (``read``, ``create``/``update``, ``delete``; ``list`` on ``<ns>/<folder>/``), as in
+Vault, so ``<ns>/data/x`` there is the secret named ``data/x``. Only the Vault API's version 1
+routes serve it (service/kv_v1.py); the version 2 operations find nothing there.
 """
 
 from __future__ import annotations
@@ -31,8 +36,10 @@ __all__ = [
     "METADATA",
     "SUBKEYS",
     "UNDELETE",
+    "kv1_policy_path",
     "kv_data_path",
     "kv_policy_path",
+    "v1_only",
 ]
 
 DATA = "data"
@@ -46,6 +53,19 @@ SUBKEYS = "subkeys"
 def kv_policy_path(namespace: str, area: str, path: str) -> str:
     """The policy path of ``path`` (a secret, or a folder ending in '/') in one area."""
     return f"{namespace}/{area}/{path}"
+
+
+def kv1_policy_path(namespace: str, path: str) -> str:
+    """The policy path of ``path`` (a secret, or a folder ending in '/') on a version 1 mount."""
+    return f"{namespace}/{path}"
+
+
+def v1_only(namespace: str) -> str:
+    """Why a version 2 operation finds nothing on a version 1 mount."""
+    return (
+        f"{namespace} is a KV version 1 mount: use the Vault API's version 1 paths "
+        f"(/v1/{namespace}/<path>)"
+    )
 
 
 def kv_data_path(name: str) -> str:

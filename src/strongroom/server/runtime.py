@@ -46,6 +46,7 @@ from strongroom.service.backup import BackupService
 from strongroom.service.backup_targets import backup_target
 from strongroom.service.dev_reset import DevReset
 from strongroom.service.keys import DataKeyService
+from strongroom.service.kv_v1 import KvVersion1
 from strongroom.service.listing import ListingService
 from strongroom.service.named_keys import NamedKeyStore
 from strongroom.service.namespaces import NamespaceService
@@ -194,6 +195,7 @@ class Runtime:
         runtime.services = Services(
             secrets=runtime.secrets,
             listing=listing,
+            kv_v1=KvVersion1(secrets, listing, store, settings.limits, namespaces.kind),
             namespaces=runtime.namespaces,
             keys=runtime.datakeys,
             admin=runtime.system,

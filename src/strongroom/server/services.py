@@ -25,6 +25,7 @@ from strongroom.service.aws_ssm import SsmService
 from strongroom.service.backup import BackupService
 from strongroom.service.dev_reset import DevReset
 from strongroom.service.keys import DataKeyService
+from strongroom.service.kv_v1 import KvVersion1
 from strongroom.service.listing import ListingService
 from strongroom.service.namespaces import NamespaceService
 from strongroom.service.secrets import SecretService
@@ -38,6 +39,7 @@ __all__ = ["Services"]
 class Services:
     secrets: SecretService
     listing: ListingService
+    kv_v1: KvVersion1
     namespaces: NamespaceService
     keys: DataKeyService
     admin: SystemService

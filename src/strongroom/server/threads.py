@@ -18,8 +18,8 @@ __all__ = ["in_thread"]
 
 _THREADS = 40  # as many as Starlette's default pool: requests blocked on a commit wait here
 
-P = ParamSpec("P")
-T = TypeVar("T")
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 _pool: tuple[int, ThreadPoolExecutor] | None = None
 
@@ -31,7 +31,7 @@ def _executor() -> ThreadPoolExecutor:
     return _pool[1]
 
 
-async def in_thread(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+async def in_thread(function: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
     """``function(*args, **kwargs)`` on a worker thread, in a copy of the caller's context."""
     context = contextvars.copy_context()
     call = functools.partial(context.run, function, *args, **kwargs)

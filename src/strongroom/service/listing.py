@@ -9,11 +9,11 @@ from collections.abc import Callable, Mapping
 
 from strongroom.auth import Identity
 from strongroom.cursors import Cursors
-from strongroom.errors import NotFound
+from strongroom.errors import NoSuchNamespace, NotFound
 from strongroom.keys import Keyrings
 from strongroom.limits import Limits
 from strongroom.paths import check_namespace, check_prefix
-from strongroom.policy.kv import METADATA, kv_policy_path
+from strongroom.policy.kv import METADATA, kv1_policy_path, kv_policy_path, v1_only
 from strongroom.store.protocol import Store
 
 __all__ = ["SCAN_BUDGET_PAGES", "ListingService"]
@@ -44,7 +44,10 @@ class ListingService:
         base = check_prefix(prefix, self.limits)
         folder = base + "/" if base else ""
         identity.require(capability, kv_policy_path(namespace, METADATA, folder))
-        if self._kind_of(namespace) not in ("kv-v2", None):
+        kind = self._kind_of(namespace)
+        if kind == "kv-v1":
+            raise NotFound(v1_only(namespace))
+        if kind not in ("kv-v2", None):
             raise NotFound(f"{namespace} is not a KV mount")
         self._keyrings.get(namespace)
         return folder
@@ -52,6 +55,25 @@ class ListingService:
     def list_keys(self, identity: Identity, namespace: str, prefix: str = "") -> list[str]:
         """One level under ``prefix``: names, with a trailing '/' for folders (Vault's shape)."""
         base = self._scope(identity, "list", namespace, prefix)
+        return self._one_level(namespace, base, lambda p: identity.can_see_secret(namespace, p))
+
+    def list_keys_v1(self, identity: Identity, namespace: str, prefix: str = "") -> list[str]:
+        """``list_keys`` on a KV version 1 mount, whose policy paths are ``<mount>/<path>``: the
+        folder needs ``list``; a name shows when the caller may read or list it."""
+        check_namespace(namespace, self.limits)
+        base = check_prefix(prefix, self.limits)
+        folder = base + "/" if base else ""
+        identity.require("list", kv1_policy_path(namespace, folder))
+        kind = self._kind_of(namespace)
+        if kind != "kv-v1":
+            raise (NoSuchNamespace if kind is None else NotFound)(
+                f"{namespace} is not a KV version 1 mount"
+            )
+        return self._one_level(
+            namespace, folder, lambda p: identity.can_see(kv1_policy_path(namespace, p))
+        )
+
+    def _one_level(self, namespace: str, base: str, visible: Callable[[str], bool]) -> list[str]:
         keys: list[str] = []
         after = ""
         while True:
@@ -62,11 +84,11 @@ class ListingService:
                 rest = path[len(base) :]
                 head, slash, _ = rest.partition("/")
                 if slash:
-                    if identity.can_see_secret(namespace, f"{base}{head}/"):
+                    if visible(f"{base}{head}/"):
                         keys.append(head + "/")
                     after = base + head + "/\U0010ffff"  # skip the rest of this folder
                     break
-                if identity.can_see_secret(namespace, path):
+                if visible(path):
                     keys.append(head)
                 after = path
             else:

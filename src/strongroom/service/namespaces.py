@@ -41,7 +41,7 @@ MAX_REWRAP_BATCH = 5000
 _WORK_SLICE = 0.0005  # seconds of rewrap work between two chances to pause
 
 
-KINDS = ("kv-v2", "transit")  # what callers may create
+KINDS = ("kv-v2", "kv-v1", "transit")  # what callers may create (kv-v1: the Vault API only)
 SYSTEM_KINDS = ("aws-kms",)  # made by the AWS surface, one per region, on first use
 AWS_PREFIX = "aws-"
 MAX_DESCRIPTION_CHARS = 1024

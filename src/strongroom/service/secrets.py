@@ -38,6 +38,7 @@ from strongroom.policy.kv import (
     SUBKEYS,
     UNDELETE,
     kv_policy_path,
+    v1_only,
 )
 from strongroom.service.kv_config import (
     KV_CONFIG_KIND,
@@ -155,7 +156,10 @@ class SecretService:
         self._kv_mount(namespace)
 
     def _kv_mount(self, namespace: str) -> None:
-        if self._kind_of(namespace) not in ("kv-v2", None):
+        kind = self._kind_of(namespace)
+        if kind == "kv-v1":
+            raise NotFound(v1_only(namespace))
+        if kind not in ("kv-v2", None):
             raise NotFound(f"{namespace} is not a KV mount")
         self._keyrings.get(namespace)  # NotFound for an unknown namespace
 
@@ -209,14 +213,25 @@ class SecretService:
         cas: int | None,
         *,
         pending_token: str | None = None,
+        keep: int | None = None,
     ) -> VersionMetadata:
         with self._write_locks[hash((namespace, path)) % _WRITE_LOCK_STRIPES]:
-            return self._write_locked(namespace, path, plaintext, cas, pending_token)
+            return self._write_locked(namespace, path, plaintext, cas, pending_token, keep)
 
-    def write_unchecked(self, namespace: str, path: str, data: Any) -> VersionMetadata:
-        """A new version for a caller its surface authorized: the AWS API, which combines
-        strongroom's policies with a secret's resource policy (service/aws_secrets.py)."""
-        return self._write(namespace, path, self._encode(namespace, data), None)
+    def write_unchecked(
+        self, namespace: str, path: str, data: Any, *, keep: int | None = None
+    ) -> VersionMetadata:
+        """A new version for a caller its surface or service authorized: the AWS API, which
+        combines strongroom's policies with a secret's resource policy (service/aws_secrets.py),
+        and KV version 1 (service/kv_v1.py, ``keep=1``: a write replaces the value)."""
+        return self._write(namespace, path, self._encode(namespace, data), None, keep=keep)
+
+    def delete_unchecked(self, namespace: str, path: str) -> None:
+        """Remove every version and the metadata, for a caller its service authorized (KV
+        version 1's delete). NoSuchSecret when there is nothing to remove."""
+        if not self._store.delete_secret(namespace, path):
+            raise NoSuchSecret(f"no secret at {namespace}/{path}")
+        self.plaintexts.clear()
 
     def write_pending(
         self, namespace: str, path: str, data: Any, rotation_token: str
@@ -234,6 +249,7 @@ class SecretService:
         plaintext: bytes,
         cas: int | None,
         pending_token: str | None = None,
+        keep: int | None = None,
     ) -> VersionMetadata:
         for _ in range(_WRITE_RETRIES):
             secret = self._store.get_secret(namespace, path)
@@ -266,7 +282,7 @@ class SecretService:
                     updated,
                     version,
                     expected_current=current,
-                    keep=self._max_versions(secret, mount),
+                    keep=keep or self._max_versions(secret, mount),
                     protected=[int(v) for v in settings.get("labels", {}).values()],
                 )
             except Conflict:
@@ -365,10 +381,23 @@ class SecretService:
         return self.read_stage(namespace, path, stage)
 
     def read_unchecked(self, namespace: str, path: str, version: int | None) -> SecretValue:
-        """A read without a policy check, for the server's own jobs (rotation)."""
+        """A read without a policy check, for the server's own jobs (rotation) and the AWS API.
+        Never of a KV version 1 mount: a name ``ns/path`` was authorized with version 2's
+        policy paths, which mean other secrets there."""
+        self._not_version_1(namespace)
         return self._get(namespace, path, version)
 
+    def read_version_1(self, namespace: str, path: str) -> SecretValue:
+        """The value of a KV version 1 secret, for service/kv_v1.py, which checked the caller on
+        version 1's policy path and the mount's kind."""
+        return self._get(namespace, path, None)
+
+    def _not_version_1(self, namespace: str) -> None:
+        if self._kind_of(namespace) == "kv-v1":
+            raise NotFound(v1_only(namespace))
+
     def read_stage(self, namespace: str, path: str, stage: str) -> SecretValue:
+        self._not_version_1(namespace)
         secret = self._secret(namespace, path)
         labels = secret.settings.get("labels", {})
         if stage == "current" and not labels:
@@ -378,7 +407,9 @@ class SecretService:
         return self._get(namespace, path, int(labels[stage]))
 
     def labels(self, namespace: str, path: str) -> dict[str, Any]:
-        """The labels and the pending rotation token (internal: for the rotation engine)."""
+        """The labels and the pending rotation token (internal: for the rotation engine; never
+        of a KV version 1 mount, which has no labels and other policy paths)."""
+        self._not_version_1(namespace)
         secret = self._store.get_secret(namespace, path)
         if secret is None:
             return {}
@@ -678,6 +709,4 @@ class SecretService:
     def delete_all(self, identity: Identity, namespace: str, path: str) -> None:
         """Remove every version and the metadata; the name can be created again from version 1."""
         self._target(identity, "delete", namespace, path, METADATA)
-        if not self._store.delete_secret(namespace, path):
-            raise NoSuchSecret(f"no secret at {namespace}/{path}")
-        self.plaintexts.clear()
+        self.delete_unchecked(namespace, path)

@@ -15,6 +15,7 @@ from strongroom.server.routes import Answer, Call, Handler, Route, RouteNotFound
 from strongroom.server.surface import Surface
 from strongroom.server.vault.auth import AUTH_ROUTES
 from strongroom.server.vault.kv import KV_ROUTES
+from strongroom.server.vault.kv_v1 import KV_V1_ROUTES, version_1_aware
 from strongroom.server.vault.system import SYSTEM_ROUTES
 from strongroom.server.vault.transit import TRANSIT_ROUTES
 from strongroom.server.vault.wire import method_of, render, render_error
@@ -71,13 +72,17 @@ def _mount_known(handler: Handler) -> Handler:
     return vault_mount
 
 
-_MOUNTED = frozenset(route.operation for route in (*KV_ROUTES, *TRANSIT_ROUTES))
+_MOUNTED = frozenset(route.operation for route in (*KV_ROUTES, *TRANSIT_ROUTES, *KV_V1_ROUTES))
+# Under a version 1 mount every path names a secret (server/vault/kv_v1.py).
+_VERSIONED = frozenset(route.operation for route in (*KV_ROUTES, *TRANSIT_ROUTES))
 
 
 def _adapted(routes: tuple[Route, ...]) -> tuple[Route, ...]:
     adapted = []
     for route in routes:
         handler = route.handler
+        if route.operation in _VERSIONED:
+            handler = version_1_aware(handler)
         if route.operation in _MOUNTED:
             handler = _mount_known(handler)
         if route.operation not in _NEVER_WRAPPED:
@@ -88,9 +93,10 @@ def _adapted(routes: tuple[Route, ...]) -> tuple[Route, ...]:
     return tuple(adapted)
 
 
-# sys/ and auth/ first: a KV route's {mount} would match them too.
+# sys/ and auth/ first: a KV route's {mount} would match them too; KV version 1 last, as its
+# routes match any path under any mount.
 VAULT_ROUTES = _adapted(
-    (*WRAPPING_ROUTES, *SYSTEM_ROUTES, *AUTH_ROUTES, *KV_ROUTES, *TRANSIT_ROUTES)
+    (*WRAPPING_ROUTES, *SYSTEM_ROUTES, *AUTH_ROUTES, *KV_ROUTES, *TRANSIT_ROUTES, *KV_V1_ROUTES)
 )
 
 

@@ -207,14 +207,17 @@ def leader(call: Call) -> Answer:
 
 
 # -- mounts
+_KV_VERSIONS = {"kv-v2": "2", "kv-v1": "1"}
+
+
 def mount_entry(info: NamespaceInfo) -> dict[str, Any]:
-    kv = info.kind == "kv-v2"
+    version = _KV_VERSIONS.get(info.kind)
     return {
-        "type": "kv" if kv else info.kind,
+        "type": "kv" if version else info.kind,
         "description": info.description,
-        "accessor": f"{'kv' if kv else info.kind}_{info.name}",
+        "accessor": f"{'kv' if version else info.kind}_{info.name}",
         "config": {"default_lease_ttl": 0, "max_lease_ttl": 0, "force_no_cache": False},
-        "options": {"version": "2"} if kv else None,
+        "options": {"version": version} if version else None,
         "local": False,
         "seal_wrap": False,
         "external_entropy_access": False,
@@ -232,6 +235,7 @@ def _top_and_data(call: Call, entries: dict[str, Any]) -> Answer:
 
 
 def list_mounts(call: Call) -> Answer:
+    call.identity.require("read", "sys/mounts")  # Vault's rule; the native API filters instead
     found = call.services.namespaces.list_namespaces(call.identity)
     return _top_and_data(call, {f"{info.name}/": mount_entry(info) for info in found})
 
@@ -251,15 +255,15 @@ def enable_mount(call: Call) -> Answer:
     if not isinstance(options, dict):
         raise BadRequest("options must be an object")
     version = str(options.get("version", "1" if kind == "kv" else ""))
-    if kind == "kv" and version != "2":
-        raise BadRequest('strongroom serves KV version 2 only: send "options": {"version": "2"}')
+    if kind == "kv" and version not in ("1", "2"):
+        raise BadRequest(f"KV has versions 1 and 2, not {version!r}: send options.version")
     if kind not in ("kv", "kv-v2", "transit"):
         raise BadRequest(
-            f"unsupported mount type {kind!r}: strongroom mounts kv (version 2) and transit"
+            f"unsupported mount type {kind!r}: strongroom mounts kv (versions 1 and 2) and transit"
         )
     description = doc.get("description") or ""
     services = call.services
-    chosen = "transit" if kind == "transit" else "kv-v2"
+    chosen = "transit" if kind == "transit" else "kv-v1" if version == "1" else "kv-v2"
     try:
         services.namespaces.create(call.identity, name, kind=chosen, description=description)
     except Conflict:

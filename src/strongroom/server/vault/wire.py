@@ -144,11 +144,17 @@ def render(answer: Answer) -> Rendered:
     return Rendered(answer.status, _encode(answer.doc), (*_HEADERS, *extra))
 
 
+# Vault's ACL check reports its refusal as a list of one error (its multi-error form).
+_DENIED = "1 error occurred:\n\t* permission denied\n\n"
+
+
 def _messages(exc: StrongroomError) -> tuple[int, list[str]]:
     """Vault's status and wording for an error; callers match on the text."""
     if isinstance(exc, VaultForbidden):
         return 403, [exc.message]
-    if isinstance(exc, Unauthenticated | AccessDenied):
+    if isinstance(exc, AccessDenied):
+        return 403, [_DENIED]  # a valid token without the capability: Vault's ACL words
+    if isinstance(exc, Unauthenticated):
         return 403, ["permission denied"]
     if isinstance(exc, RouteNotFound):
         route = exc.route

@@ -1,0 +1,131 @@
+"""Vault's KV version 1 API: GET, POST/PUT, DELETE and LIST on ``/v1/<mount>/<path>`` for a
+mount of kind ``kv-v1`` (service/kv_v1.py).
+
+These routes match any path under any mount, so they come last. Under a version 1 mount every
+path names a secret, ``data/x`` and ``keys/k`` included: a version 2 or Transit route that matched
+such a path hands the request here (``on_version_1``)."""
+
+from __future__ import annotations
+
+from strongroom.errors import BadRequest
+from strongroom.server.routes import Answer, Call, Handler, MethodNotAllowed, Route
+from strongroom.server.vault.wire import envelope, list_answer, writes
+from strongroom.service.kv_v1 import VersionedMount
+
+__all__ = [
+    "KV_V1_ROUTES",
+    "delete",
+    "list_folder",
+    "on_version_1",
+    "read",
+    "version_1_aware",
+    "versioned_answer",
+    "write",
+]
+
+# What Vault's KV version 1 reports as a read's lease: the mount's default, 768 hours.
+_LEASE_SECONDS = 768 * 3600
+
+
+def _target(call: Call) -> tuple[str, str]:
+    return call.params["mount"], call.params.get("path", "")
+
+
+def read(call: Call) -> Answer:
+    mount, path = _target(call)
+    value = call.services.kv_v1.read(call.identity, mount, path)
+    answer = envelope(call, value.data)
+    answer.doc["lease_duration"] = _LEASE_SECONDS
+    return answer
+
+
+def write(call: Call) -> Answer:
+    mount, path = _target(call)
+    data = call.json()  # the whole body is the value
+    if not data:
+        raise BadRequest("missing data fields")
+    call.services.kv_v1.write(call.identity, mount, path, data)
+    return Answer.empty()
+
+
+def delete(call: Call) -> Answer:
+    mount, path = _target(call)
+    call.services.kv_v1.delete(call.identity, mount, path)
+    return Answer.empty()
+
+
+def list_folder(call: Call) -> Answer:
+    mount, folder = _target(call)
+    return list_answer(call, call.services.kv_v1.list(call.identity, mount, folder))
+
+
+_BY_METHOD: dict[str, Handler] = {
+    "GET": read,
+    "POST": write,
+    "PUT": write,
+    "DELETE": delete,
+    "LIST": list_folder,
+}
+
+
+_CLI_VERBS = {"GET": "get", "POST": "put", "PUT": "put", "DELETE": "delete", "LIST": "list"}
+
+
+def versioned_answer(handler: Handler) -> Handler:
+    """A version 1 path on a version 2 mount: 404 with OpenBao's pointer to the right tool."""
+
+    def vault_kv1(call: Call) -> Answer:
+        try:
+            return handler(call)
+        except VersionedMount:
+            verb = _CLI_VERBS.get(call.method, "get")
+            return envelope(
+                call,
+                warnings=[
+                    "Invalid path for a versioned K/V secrets engine. See the API docs for the "
+                    "appropriate API endpoints to use. If using the OpenBao CLI, use "
+                    f"'bao kv {verb}' for this operation."
+                ],
+                status=404,
+            )
+
+    vault_kv1.__name__ = handler.__name__
+    return vault_kv1
+
+
+def on_version_1(call: Call) -> Answer:
+    """Serve a request that a version 2 or Transit route matched, under a version 1 mount."""
+    handler = _BY_METHOD.get(call.method)
+    if handler is None:
+        raise MethodNotAllowed(f"method {call.method} is not allowed on a KV version 1 path")
+    call.must_not_block()  # a version 2 read starts on the event loop; this one reads the store
+    mount = call.params["mount"]
+    call.params.clear()
+    call.params.update(mount=mount, path=call.path.removeprefix(f"/v1/{mount}/"))
+    return handler(call)
+
+
+def version_1_aware(handler: Handler) -> Handler:
+    """A version 2 or Transit handler that leaves paths under a version 1 mount to it."""
+
+    def vault_mounted(call: Call) -> Answer:
+        if call.services.namespaces.kind(call.params["mount"]) == "kv-v1":
+            return on_version_1(call)
+        return handler(call)
+
+    vault_mounted.__name__ = handler.__name__
+    return vault_mounted
+
+
+_M = "/v1/{mount}"
+
+_P = f"{_M}/{{path:path}}"
+_LISTED = versioned_answer(list_folder)
+
+KV_V1_ROUTES = (
+    Route("GET", _P, versioned_answer(read), "kv1Read", "Read a KV version 1 secret"),
+    *writes(_P, versioned_answer(write), "kv1Write", "Write a KV version 1 secret"),
+    Route("DELETE", _P, versioned_answer(delete), "kv1Delete", "Delete a KV version 1 secret"),
+    Route("LIST", _M, _LISTED, "kv1ListRoot", "List a KV version 1 mount's top level"),
+    Route("LIST", _P, _LISTED, "kv1List", "List a KV version 1 folder"),
+)

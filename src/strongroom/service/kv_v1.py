@@ -1,0 +1,94 @@
+"""Vault's KV version 1 over strongroom's secrets: one value per secret, no history, and one
+policy path per secret, ``<mount>/<path>`` (policy/kv.py).
+
+A version 1 mount is a namespace of kind ``kv-v1``; its secrets are stored as every secret is
+(encrypted, one envelope per value), keeping only the latest version. Every operation checks the
+path, then the caller's capability, and only then what is mounted there, so a caller without
+rights learns nothing about the mount.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from strongroom.auth import Identity
+from strongroom.errors import NoSuchNamespace, NotFound, SecretDeleted
+from strongroom.limits import Limits
+from strongroom.paths import check_namespace, check_path, check_prefix
+from strongroom.policy.kv import kv1_policy_path
+from strongroom.service.listing import ListingService
+from strongroom.service.secrets import SecretService
+from strongroom.store.protocol import Store
+from strongroom.types import SecretValue
+
+__all__ = ["KvVersion1", "VersionedMount"]
+
+
+class VersionedMount(NotFound):
+    """A version 1 path on a version 2 mount: Vault's KV answers with where to look instead."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "invalid path for a versioned K/V secrets engine: use its data/ and metadata/ paths"
+        )
+
+
+class KvVersion1:
+    def __init__(
+        self,
+        secrets: SecretService,
+        listing: ListingService,
+        store: Store,
+        limits: Limits,
+        kind_of: Callable[[str], str | None],
+    ) -> None:
+        self._secrets = secrets
+        self._listing = listing
+        self._store = store
+        self._limits = limits
+        self._kind_of = kind_of
+
+    def _checked(self, mount: str, path: str) -> str:
+        check_namespace(mount, self._limits)
+        check_path(path, self._limits)
+        return kv1_policy_path(mount, path)
+
+    def _mounted(self, mount: str) -> None:
+        kind = self._kind_of(mount)
+        if kind == "kv-v1":
+            return
+        if kind == "kv-v2":
+            raise VersionedMount()
+        raise NoSuchNamespace(f"no KV version 1 mount at {mount}/")
+
+    def read(self, identity: Identity, mount: str, path: str) -> SecretValue:
+        identity.require("read", self._checked(mount, path))
+        self._mounted(mount)
+        try:
+            return self._secrets.read_version_1(mount, path)
+        except SecretDeleted:  # written as version 2 before an operator changed the kind
+            raise NotFound(f"no secret at {mount}/{path}") from None
+
+    def write(self, identity: Identity, mount: str, path: str, data: Any) -> None:
+        """Replace the value (Vault's version 1 write): ``create`` for a new secret, ``update``
+        for an existing one."""
+        identity.require_write(
+            self._checked(mount, path), lambda: self._store.get_secret(mount, path) is not None
+        )
+        self._mounted(mount)
+        self._secrets.write_unchecked(mount, path, data, keep=1)
+
+    def delete(self, identity: Identity, mount: str, path: str) -> None:
+        """Remove the secret; NoSuchSecret (Vault's 204) when there is none."""
+        identity.require("delete", self._checked(mount, path))
+        self._mounted(mount)
+        self._secrets.delete_unchecked(mount, path)
+
+    def list(self, identity: Identity, mount: str, folder: str) -> list[str]:
+        """One level under ``folder``: names, with a trailing '/' for folders."""
+        check_namespace(mount, self._limits)
+        base = check_prefix(folder, self._limits)
+        identity.require("list", kv1_policy_path(mount, base + "/" if base else ""))
+        self._mounted(mount)
+        return self._listing.list_keys_v1(identity, mount, base)
