@@ -326,6 +326,12 @@ def _kv_version_1(c: hvac.Client) -> list[tuple[str, Callable[[], Any]]]:
         ("delete", lambda: kv1.delete_secret("app/db", mount_point="diffkv1")),
         ("read deleted", lambda: kv1.read_secret("app/db", mount_point="diffkv1")),
         ("delete again", lambda: kv1.delete_secret("app/db", mount_point="diffkv1")),
+        (
+            "downgrade a version 2 mount",
+            lambda: c.sys.tune_mount_configuration("secret", options={"version": "1"}),
+        ),
+        ("upgrade", lambda: c.sys.tune_mount_configuration("diffkv1b", options={"version": "2"})),
+        ("upgraded", lambda: c.sys.read_mount_configuration("diffkv1b")["data"]["options"]),
         ("disable", lambda: c.sys.disable_secrets_engine("diffkv1")),
         ("disable b", lambda: c.sys.disable_secrets_engine("diffkv1b")),
     ]
@@ -584,6 +590,9 @@ SAME_KIND: dict[tuple[str, str], str] = {
     ("policies", "bad policy"): "strongroom's parse error names the line; OpenBao's text differs",
     ("tokens", "create bad policy"): "strongroom names the field; the status and class agree",
     ("transit", "bad ciphertext"): "a too-short ciphertext: both 400, OpenBao's text differs",
+    ("kv version 1", "upgrade"): (
+        "both succeed with a warning; OpenBao's names the versions '1 to 0', strongroom's '1 to 2'"
+    ),
 }
 # ... strongroom refuses (400) what OpenBao accepts ...
 REFUSED: dict[tuple[str, str], str] = {

@@ -86,6 +86,16 @@ def test_kv_v1_policy_paths_are_its_own_and_the_native_api_does_not_serve_it(
     # One value per secret: a write replaces it, and no history is kept.
     kv1.create_or_update_secret("x", {"which": "x2"}, mount_point="conf1")
     assert kv1.read_secret("x", mount_point="conf1")["data"] == {"which": "x2"}
+    # Upgraded to version 2 (kv enable-versioning): the secrets stay, version 2's paths rule.
+    client.sys.tune_mount_configuration("conf1", options={"version": "2"})
+    kv2 = client.secrets.kv.v2
+    assert kv2.read_secret_version("x", mount_point="conf1")["data"]["data"] == {"which": "x2"}
+    assert client.sys.read_mount_configuration("conf1")["data"]["options"] == {"version": "2"}
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        kv1.read_secret("x", mount_point="conf1")
+    # conf1/data/* now means every secret's data, as in Vault after the upgrade.
+    limited_x = limited.secrets.kv.v2.read_secret_version("x", mount_point="conf1")
+    assert limited_x["data"]["data"] == {"which": "x2"}
     client.sys.disable_secrets_engine("conf1")
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from strongroom.auth import Identity
 from strongroom.clock import Clock
-from strongroom.errors import BadRequest, Conflict, NotFound
+from strongroom.errors import BadRequest, Conflict, NoSuchNamespace, NotFound
 from strongroom.keys import Keyrings
 from strongroom.keys.term import term_ref
 from strongroom.kms.provider import KeyProvider, RotatableKeyProvider
@@ -238,6 +238,30 @@ class NamespaceService:
                 self._store.delete_record(NAMED_KEY_KIND, key)
         self._store.delete_record(_NAMESPACE_KIND, name)
         self._kinds.pop(name, None)
+
+    def upgrade_to_version_2(self, identity: Identity, name: str) -> bool:
+        """A KV version 1 mount becomes version 2 (Vault's ``kv enable-versioning``): its secrets
+        stay, and from now on version 2's policy paths govern them. False when it already was
+        version 2; a 400 for any other kind."""
+        check_namespace(name, self._limits)
+        if not identity.allows("update", f"sys/mounts/{name}/tune"):
+            _require_mount(identity, "update", name)
+        for _ in range(5):
+            raw = self._store.get_record(_NAMESPACE_KIND, name)
+            if raw is None:
+                raise NoSuchNamespace(f"no namespace {name!r}")
+            doc = json.loads(raw)
+            kind = doc.get("kind", "kv-v2")
+            if kind == "kv-v2":
+                return False
+            if kind != "kv-v1":
+                raise BadRequest(f"{name} is a {kind} mount, not KV: it has no versions")
+            new = json.dumps({**doc, "kind": "kv-v2"}).encode()
+            if self._store.replace_record(_NAMESPACE_KIND, name, raw, new):
+                self._kinds.pop(name, None)
+                self._store.publish("keyring", name)  # every node forgets the old kind
+                return True
+        raise Conflict(f"namespace {name!r} changed concurrently; retry")
 
     # -- keys
     def rotate(self, identity: Identity, name: str) -> NamespaceInfo:

@@ -294,10 +294,29 @@ def read_tune(call: Call) -> Answer:
 
 
 def write_tune(call: Call) -> Answer:
-    call.services.namespaces.get(call.identity, _mount_name(call))
+    name = _mount_name(call)
+    info = call.services.namespaces.get(call.identity, name)
+    doc = call.json()
     for unsupported in ("audit_non_hmac_request_keys", "audit_non_hmac_response_keys"):
-        if call.json().get(unsupported):
+        if doc.get(unsupported):
             raise BadRequest(f"{unsupported} is not supported: strongroom HMACs every value")
+    options = doc.get("options") or {}
+    if not isinstance(options, dict):
+        raise BadRequest("options must be an object")
+    wanted = str(options.get("version", ""))
+    current = _KV_VERSIONS.get(info.kind)
+    if wanted and current and wanted != current:
+        if wanted != "2":
+            raise BadRequest("cannot downgrade mount from version 2")
+        call.services.namespaces.upgrade_to_version_2(call.identity, name)
+        # Vault upgrades in the background; strongroom's secrets already are versioned: done.
+        return envelope(
+            call,
+            warnings=[
+                "Upgrading mount from version 1 to version 2. This mount will be unavailable "
+                "for a brief period and will resume service shortly."
+            ],
+        )
     return Answer.empty()
 
 
