@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import time
@@ -664,3 +665,27 @@ def test_the_remaining_system_and_token_endpoints(client: hvac.Client) -> None:
     assert tokens.lookup_accessor(child["accessor"])["data"]["orphan"] is True
     tidied = tokens.tidy()
     assert tidied.status_code == 202 and "dead tokens" in tidied.json()["warnings"][0]
+
+
+def test_the_endpoints_listed_as_not_served_answer_vaults_404(server: StrongroomServer) -> None:
+    """docs/compat-vault.md lists what Vault clients call that strongroom does not serve; each
+    answers Vault's 404 for a path with no handler, whatever the method."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "compat-vault.md").read_text()
+    table = doc.split("### What the clients call that is not served", 1)[1].split("\n## ", 1)[0]
+    paths = [
+        path
+        for row in table.splitlines()
+        if row.startswith("| `")
+        for path in re.findall(r"`([a-z0-9/_-]+)`", row.split("|")[1])
+    ]
+    assert len(paths) >= 15
+    for path in paths:
+        for method in ("GET", "PUT", "LIST"):
+            answer = httpx.request(
+                method, f"{server.addr}/v1/{path}", headers={"X-Vault-Token": ROOT}
+            )
+            listed = path + "/" if method == "LIST" else path
+            assert answer.status_code == 404, (method, path, answer.text)
+            assert answer.json() == {
+                "errors": [f'no handler for route "{listed}". route entry not found.']
+            }, (method, path)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from strongroom.auth import Identity
-from strongroom.errors import NoSuchNamespace, NotFound, SecretDeleted
+from strongroom.errors import BadRequest, NoSuchNamespace, NotFound, SecretDeleted
 from strongroom.limits import Limits
 from strongroom.paths import check_namespace, check_path, check_prefix
 from strongroom.policy.kv import kv1_policy_path
@@ -50,11 +50,16 @@ class KvVersion1:
         self._kind_of = kind_of
 
     def _checked(self, mount: str, path: str) -> str:
-        check_namespace(mount, self._limits)
         check_path(path, self._limits)
         return kv1_policy_path(mount, path)
 
     def _mounted(self, mount: str) -> None:
+        """After the caller's check: what is mounted there. A name no mount can have (``sys``,
+        a bad character) is no mount at all: these routes match every path under /v1/."""
+        try:
+            check_namespace(mount, self._limits)
+        except BadRequest:
+            raise NoSuchNamespace(f"no KV version 1 mount at {mount}/") from None
         kind = self._kind_of(mount)
         if kind == "kv-v1":
             return
@@ -77,6 +82,8 @@ class KvVersion1:
             self._checked(mount, path), lambda: self._store.get_secret(mount, path) is not None
         )
         self._mounted(mount)
+        if not data:
+            raise BadRequest("missing data fields")
         self._secrets.write_unchecked(mount, path, data, keep=1)
 
     def delete(self, identity: Identity, mount: str, path: str) -> None:
@@ -87,7 +94,6 @@ class KvVersion1:
 
     def list(self, identity: Identity, mount: str, folder: str) -> list[str]:
         """One level under ``folder``: names, with a trailing '/' for folders."""
-        check_namespace(mount, self._limits)
         base = check_prefix(folder, self._limits)
         identity.require("list", kv1_policy_path(mount, base + "/" if base else ""))
         self._mounted(mount)

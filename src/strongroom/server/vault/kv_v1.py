@@ -7,7 +7,6 @@ such a path hands the request here (``on_version_1``)."""
 
 from __future__ import annotations
 
-from strongroom.errors import BadRequest
 from strongroom.server.routes import Answer, Call, Handler, MethodNotAllowed, Route
 from strongroom.server.vault.wire import envelope, list_answer, writes
 from strongroom.service.kv_v1 import VersionedMount
@@ -42,8 +41,6 @@ def read(call: Call) -> Answer:
 def write(call: Call) -> Answer:
     mount, path = _target(call)
     data = call.json()  # the whole body is the value
-    if not data:
-        raise BadRequest("missing data fields")
     call.services.kv_v1.write(call.identity, mount, path, data)
     return Answer.empty()
 
