@@ -56,7 +56,8 @@ class GroupCommit:
         self._statements = threading.Lock()  # held while one write runs its statements
         self._committing = threading.Lock()  # one committer at a time
         self._open: _Batch | None = None
-        self._arriving = 0  # writers waiting for the statement lock
+        self._arriving = 0  # writers waiting for the statement lock (a hint for the committer)
+        self._counting = threading.Lock()  # += is not atomic across threads
         self._local = threading.local()
 
     @property
@@ -91,11 +92,13 @@ class GroupCommit:
 
     @contextmanager
     def _arrive(self) -> Iterator[None]:
-        self._arriving += 1  # under the GIL; read only as a hint by the committer
+        with self._counting:
+            self._arriving += 1
         try:
             self._statements.acquire()
         finally:
-            self._arriving -= 1
+            with self._counting:
+                self._arriving -= 1
         try:
             yield
         finally:
@@ -141,7 +144,7 @@ class GroupCommit:
     def _gather(self) -> None:
         """Let writers already queued for the connection join this commit, briefly."""
         deadline = time.monotonic() + _GATHER_SECONDS
-        while self._arriving and time.monotonic() < deadline:
+        while self._arriving > 0 and time.monotonic() < deadline:
             time.sleep(0)  # gives them the GIL and the statement lock
 
     def _commit_open(self) -> None:
