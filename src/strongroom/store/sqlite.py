@@ -6,10 +6,10 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from strongroom.errors import StorageFull, StoreUnavailable
 from strongroom.store.group_commit import GroupCommit
@@ -20,6 +20,7 @@ __all__ = ["SqliteStore"]
 
 _SQLITE_FULL = 13  # the database or its disk is full
 _CACHED_READS = 10_000  # secret reads kept between commits
+_Read = TypeVar("_Read")
 
 
 def _store_error(exc: sqlite3.Error) -> StoreUnavailable | StorageFull:
@@ -118,48 +119,32 @@ class SqliteStore(SqlStore):
     def read_version(
         self, namespace: str, path: str, version: int | None
     ) -> tuple[SecretRecord | None, VersionRecord | None]:
-        if not self.exclusive:
-            return super().read_version(namespace, path, version)
+        load = super().read_version
         key = ("version", namespace, path, version)
+        return self._kept(key, lambda: load(namespace, path, version))
+
+    def get_secret(self, namespace: str, path: str) -> SecretRecord | None:
+        load = super().get_secret
+        return self._kept(("secret", namespace, path), lambda: load(namespace, path))
+
+    def get_record(self, kind: str, name: str) -> bytes | None:
+        load = super().get_record
+        return self._kept(("record", kind, name), lambda: load(kind, name))
+
+    def _kept(self, key: tuple[Any, ...], load: Callable[[], _Read]) -> _Read:
+        """``load()``, or what it gave since the last commit (exclusive mode only)."""
+        if not self.exclusive:
+            return load()
         generation = self._generation  # read before the query: a commit meanwhile outdates it
         cached = self._reads.get(key)
         if cached is not None and cached[0] == generation:
-            found: tuple[SecretRecord | None, VersionRecord | None] = cached[1]
+            found: _Read = cached[1]
             return found
-        found = super().read_version(namespace, path, version)
-        self._keep(key, generation, found)
-        return found
-
-    def get_secret(self, namespace: str, path: str) -> SecretRecord | None:
-        if not self.exclusive:
-            return super().get_secret(namespace, path)
-        key = ("secret", namespace, path)
-        generation = self._generation
-        cached = self._reads.get(key)
-        if cached is not None and cached[0] == generation:
-            secret: SecretRecord | None = cached[1]
-            return secret
-        secret = super().get_secret(namespace, path)
-        self._keep(key, generation, secret)
-        return secret
-
-    def get_record(self, kind: str, name: str) -> bytes | None:
-        if not self.exclusive:
-            return super().get_record(kind, name)
-        key = ("record", kind, name)
-        generation = self._generation
-        cached = self._reads.get(key)
-        if cached is not None and cached[0] == generation:
-            record: bytes | None = cached[1]
-            return record
-        record = super().get_record(kind, name)
-        self._keep(key, generation, record)
-        return record
-
-    def _keep(self, key: tuple[Any, ...], generation: int, found: Any) -> None:
+        found = load()
         if len(self._reads) >= _CACHED_READS:
             self._reads.clear()
         self._reads[key] = (generation, found)
+        return found
 
     def close(self) -> None:
         self._group.close()
