@@ -10,6 +10,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -615,3 +616,18 @@ def test_data_key_pairs(kms: Any) -> None:
     assert _code(lambda: kms.generate_data_key_pair(KeyId=key_id, KeyPairSpec="DSA")) == (
         "ValidationException"
     )
+
+
+def test_concurrent_tags_on_one_key_are_all_kept(server: StrongroomServer) -> None:
+    """A key's tags are in its one record: writers that change it at once all land
+    (compare-and-set, retried), none overwriting another."""
+    clients = [_kms(server.addr) for _ in range(8)]
+    key_id = clients[0].create_key()["KeyMetadata"]["KeyId"]
+
+    def tag(index: int) -> None:
+        clients[index].tag_resource(KeyId=key_id, Tags=[{"TagKey": f"k{index}", "TagValue": "v"}])
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        list(pool.map(tag, range(len(clients))))
+    tags = clients[0].list_resource_tags(KeyId=key_id)["Tags"]
+    assert sorted(t["TagKey"] for t in tags) == [f"k{i}" for i in range(8)]

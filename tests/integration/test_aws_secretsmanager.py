@@ -10,6 +10,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +153,32 @@ def test_delete_restore_tags_list_and_batch(sm: Any) -> None:
     sm.create_secret(Name=names[2], SecretString="reborn")  # a name force-deleted is free again
     password = sm.get_random_password(PasswordLength=40, ExcludePunctuation=True)["RandomPassword"]
     assert len(password) == 40 and password.isalnum()
+
+
+def test_concurrent_changes_to_one_secret_are_all_kept(server: StrongroomServer) -> None:
+    """Tags and each version's ClientRequestToken live in one record per secret: writers that
+    change it at once must all land (compare-and-set, retried), none overwriting another."""
+    name = _name("contended")
+    clients = [_sm(server.addr) for _ in range(8)]
+    clients[0].create_secret(Name=name, SecretString="v0")
+    tokens = [str(uuid.uuid4()) for _ in clients]
+
+    def write(index: int) -> None:
+        client = clients[index]
+        client.tag_resource(SecretId=name, Tags=[{"Key": f"k{index}", "Value": "v"}])
+        client.put_secret_value(
+            SecretId=name, SecretString=f"v{index}", ClientRequestToken=tokens[index]
+        )
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        list(pool.map(write, range(len(clients))))
+    described = clients[0].describe_secret(SecretId=name)
+    assert sorted(t["Key"] for t in described["Tags"]) == [f"k{i}" for i in range(8)]
+    listed = clients[0].list_secret_version_ids(SecretId=name, IncludeDeprecated=True)["Versions"]
+    assert set(tokens) <= {v["VersionId"] for v in listed}
+    for index, token in enumerate(tokens):
+        got = clients[0].get_secret_value(SecretId=name, VersionId=token)
+        assert got["SecretString"] == f"v{index}"
 
 
 def test_one_data_model_across_surfaces(server: StrongroomServer, sm: Any) -> None:

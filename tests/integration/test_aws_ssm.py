@@ -5,7 +5,9 @@ sealed by strongroom's own AWS KMS."""
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -355,3 +357,28 @@ def test_parameter_policies_are_refused_not_ignored(ssm: Any) -> None:
         == "InvalidPolicyTypeException"
     )
     assert _code(lambda: ssm.get_parameter(Name=name)) == "ParameterNotFound"  # nothing written
+
+
+def test_concurrent_tags_and_labels_are_all_kept(server: StrongroomServer) -> None:
+    """A parameter's tags and labels are one record each: writers that change them at once all
+    land (compare-and-set, retried), none overwriting another."""
+    name = f"/contended/{uuid.uuid4().hex[:8]}"
+    clients = [aws_client("ssm", server.addr, REGION, DEV_KEY) for _ in range(8)]
+    clients[0].put_parameter(Name=name, Value="1", Type="String")
+    clients[0].put_parameter(Name=name, Value="2", Type="String", Overwrite=True)
+
+    def change(index: int) -> None:
+        tag = [{"Key": f"k{index}", "Value": "v"}]
+        clients[index].add_tags_to_resource(ResourceType="Parameter", ResourceId=name, Tags=tag)
+        version = 1 + index % 2
+        clients[index].label_parameter_version(
+            Name=name, ParameterVersion=version, Labels=[f"l{index}"]
+        )
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        list(pool.map(change, range(len(clients))))
+    tags = clients[0].list_tags_for_resource(ResourceType="Parameter", ResourceId=name)
+    assert sorted(t["Key"] for t in tags["TagList"]) == [f"k{i}" for i in range(8)]
+    history = clients[0].get_parameter_history(Name=name)["Parameters"]
+    labels = {h["Version"]: sorted(h.get("Labels", [])) for h in history}
+    assert labels == {1: ["l0", "l2", "l4", "l6"], 2: ["l1", "l3", "l5", "l7"]}

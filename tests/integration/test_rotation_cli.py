@@ -14,8 +14,8 @@ from click.testing import CliRunner, Result
 
 from strongroom.cli.main import cli
 from strongroom.client import Client, SecretWatcher
+from strongroom.compat.aws.secretsmanager.schedules import RotationSchedule
 from strongroom.rotation.schedule import Schedule
-from strongroom.service.aws_schedules import RotationSchedule
 from strongroom.types import SecretValue
 from tests.helpers import StrongroomServer
 

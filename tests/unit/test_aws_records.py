@@ -3,8 +3,8 @@ what they remember per secret stays bounded."""
 
 from __future__ import annotations
 
-from strongroom.service.aws_secrets import MAX_TOKENS, SmSecret, StoredValue
-from strongroom.service.aws_ssm import Parameter
+from strongroom.compat.aws.secretsmanager.models import MAX_TOKENS, SmSecret, StoredValue
+from strongroom.compat.aws.ssm.models import Parameter
 
 
 def test_reprs_show_no_value_nor_digest() -> None:

@@ -13,7 +13,7 @@ from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from strongroom.server.aws.sigv4 import SignatureError, is_region, parse, verify
+from strongroom.compat.aws.sigv4 import SignatureError, is_region, parse, verify
 
 SECRETS = {"AKSRTESTKEY0000001": "secret-of-key-1"}
 BODY = json.dumps({"KeyId": "alias/app"}).encode()

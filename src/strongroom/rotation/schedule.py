@@ -1,8 +1,8 @@
 """When a rotation is due: every interval, or a cron expression (UTC): five fields with names
 (``0 3 * * MON``) or a shortcut (``@daily``), read by croniter, the one cron parser for every
 surface (Secrets Manager's six-field ``cron(...)`` is translated to this in
-service/aws_schedules.py). As in cron, when both the day and the weekday are restricted, either
-matches.
+compat/aws/secretsmanager/schedules.py). As in cron, when both the day and the weekday are
+restricted, either matches.
 
 After downtime a rotation runs once, not once per missed slot, and the next time is counted
 from now. Each secret gets a fixed offset (up to 5% of its period, at most 5 minutes) so that

@@ -19,6 +19,13 @@ from strongroom.auth.lockout import LoginGuard
 from strongroom.auth.token_service import TokenService
 from strongroom.auth.userpass import UserpassAuth
 from strongroom.clock import Clock
+from strongroom.compat.aws.kms.models import ALIAS_KIND, KEY_KIND
+from strongroom.compat.aws.kms.operations import KmsService
+from strongroom.compat.aws.secretsmanager.models import RECORD_KIND as SM_RECORD_KIND
+from strongroom.compat.aws.secretsmanager.values import SecretsManagerService
+from strongroom.compat.aws.ssm.models import LABELS_KIND, TAGS_KIND
+from strongroom.compat.aws.ssm.parameters import SsmService
+from strongroom.compat.aws.stored_values import check_stored_value
 from strongroom.config import ServerSettings
 from strongroom.cursors import Cursors
 from strongroom.durations import parse_duration
@@ -38,10 +45,6 @@ from strongroom.server.services import Services
 from strongroom.service.admin import SystemService
 from strongroom.service.auth_methods import AuthMethodService
 from strongroom.service.aws_credentials import AwsCredentialService
-from strongroom.service.aws_kms import KmsService
-from strongroom.service.aws_secrets import SecretsManagerService
-from strongroom.service.aws_ssm import SsmService
-from strongroom.service.aws_stored_values import check_stored_value
 from strongroom.service.backup import BackupService
 from strongroom.service.backup_targets import backup_target
 from strongroom.service.dev_reset import DevReset
@@ -50,12 +53,17 @@ from strongroom.service.kv_v1 import KvVersion1
 from strongroom.service.listing import ListingService
 from strongroom.service.named_keys import NamedKeyStore
 from strongroom.service.namespaces import NamespaceService
+from strongroom.service.records import Repository
+from strongroom.service.secret_rows import SecretRows
 from strongroom.service.secrets import SecretService
 from strongroom.service.transit import TransitService
 from strongroom.service.wrapping import WrappingService
 from strongroom.store.protocol import Store
 
-__all__ = ["Runtime"]
+__all__ = ["AWS_RECORD_KINDS", "Runtime"]
+
+# What the AWS backends keep beside the secrets (dev mode's reset removes them all).
+AWS_RECORD_KINDS = (KEY_KIND, ALIAS_KIND, SM_RECORD_KIND, TAGS_KIND, LABELS_KIND)
 
 
 def _unknown(name: str) -> KeyProvider:
@@ -183,7 +191,7 @@ class Runtime:
         jwt_auth = JwtAuth(store, tokens, key_source)
         kubernetes_auth = KubernetesAuth(store, tokens, key_source, egress)
         aws_kms = KmsService(
-            store,
+            Repository(store),
             keyrings,
             named_keys,
             clock,
@@ -221,7 +229,8 @@ class Runtime:
             wrapping=WrappingService(store, tokens, clock),
             aws_kms=aws_kms,
             aws_ssm=SsmService(
-                store,
+                SecretRows(store),
+                Repository(store),
                 secrets,
                 aws_kms,
                 clock,
@@ -229,7 +238,8 @@ class Runtime:
                 lambda namespace: runtime.namespaces.ensure(namespace),
             ),
             aws_secrets=SecretsManagerService(
-                store,
+                SecretRows(store),
+                Repository(store),
                 secrets,
                 clock,
                 lambda: settings.aws_account_id,
@@ -240,7 +250,7 @@ class Runtime:
             aws_keys=aws_keys,
             aws_credentials=AwsCredentialService(aws_keys, policies),
             aws_lambdas=aws_lambdas,
-            dev_reset=DevReset(store, namespaces, dev=settings.dev),
+            dev_reset=DevReset(store, namespaces, AWS_RECORD_KINDS, dev=settings.dev),
             backup=BackupService(
                 store,
                 provider,

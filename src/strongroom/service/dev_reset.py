@@ -6,9 +6,6 @@ from __future__ import annotations
 
 from strongroom.auth import Identity
 from strongroom.errors import BadRequest
-from strongroom.service.aws_kms import ALIAS_KIND, KEY_KIND
-from strongroom.service.aws_secrets import RECORD_KIND
-from strongroom.service.aws_ssm import LABELS_KIND, TAGS_KIND
 from strongroom.service.namespaces import AWS_PREFIX, NamespaceService
 from strongroom.store.protocol import Store
 
@@ -16,9 +13,18 @@ __all__ = ["DevReset"]
 
 
 class DevReset:
-    def __init__(self, store: Store, namespaces: NamespaceService, *, dev: bool) -> None:
+    def __init__(
+        self,
+        store: Store,
+        namespaces: NamespaceService,
+        record_kinds: tuple[str, ...],
+        *,
+        dev: bool,
+    ) -> None:
+        """``record_kinds``: the kinds of record the AWS backends keep beside the secrets."""
         self._store = store
         self._namespaces = namespaces
+        self._record_kinds = record_kinds
         self._dev = dev
 
     def reset(self, identity: Identity) -> dict[str, int]:
@@ -30,7 +36,7 @@ class DevReset:
         for name in regions:
             self._namespaces.delete(system, name)  # shreds the keyring, then the data
         records = 0
-        for kind in (KEY_KIND, ALIAS_KIND, RECORD_KIND, TAGS_KIND, LABELS_KIND):
+        for kind in self._record_kinds:
             for name in self._store.list_records(kind):
                 records += self._store.delete_record(kind, name)
         return {"namespaces": len(regions), "records": records}

@@ -222,8 +222,9 @@ class SecretService:
         self, namespace: str, path: str, data: Any, *, keep: int | None = None
     ) -> VersionMetadata:
         """A new version for a caller its surface or service authorized: the AWS API, which
-        combines strongroom's policies with a secret's resource policy (service/aws_secrets.py),
-        and KV version 1 (service/kv_v1.py, ``keep=1``: a write replaces the value)."""
+        combines strongroom's policies with a secret's resource policy
+        (compat/aws/secretsmanager/core.py), and KV version 1 (service/kv_v1.py, ``keep=1``: a
+        write replaces the value)."""
         return self._write(namespace, path, self._encode(namespace, data), None, keep=keep)
 
     def delete_unchecked(self, namespace: str, path: str) -> None:

@@ -9,9 +9,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from strongroom.auth.aws_keys import AccessKeyRegistry
-from strongroom.server.aws.kms import KMS_ROUTES
-from strongroom.server.aws.secretsmanager import SECRETS_MANAGER_ROUTES
-from strongroom.server.aws.ssm import SSM_ROUTES
+from strongroom.compat.aws.kms.routes import KMS_ROUTES
+from strongroom.compat.aws.secretsmanager.routes import SECRETS_MANAGER_ROUTES
+from strongroom.compat.aws.ssm.routes import SSM_ROUTES
 from strongroom.server.aws.wire import SigV4, render, render_error, target_of
 from strongroom.server.surface import Surface
 

@@ -4,16 +4,14 @@ codes (400 for a client's error, 500 for the server's), and the SigV4 authentica
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
 
 from strongroom.auth.authenticators import Scope
 from strongroom.auth.aws_keys import AccessKeyRegistry
 from strongroom.auth.identity import Identity
+from strongroom.compat.aws.sigv4 import Claim, SignatureError, parse, verify
 from strongroom.errors import (
     AccessDenied,
     AuditIncomplete,
@@ -30,23 +28,16 @@ from strongroom.errors import (
     StrongroomError,
     Unauthenticated,
 )
-from strongroom.server.aws.sigv4 import Claim, SignatureError, Signed, parse, verify
 from strongroom.server.json_out import encode_json
-from strongroom.server.routes import PROOF, Answer, Call, RouteNotFound
+from strongroom.server.routes import PROOF, Answer, RouteNotFound
 from strongroom.server.surface import Rendered
 
 __all__ = [
     "CONTENT_TYPE",
-    "AwsError",
     "SigV4",
-    "blob",
-    "integer",
-    "region_of",
     "render",
     "render_error",
     "service_of",
-    "string",
-    "string_map",
     "target_of",
 ]
 
@@ -56,14 +47,6 @@ _CLAIM = "strongroom.sigv4"
 _KEY = "strongroom.sigv4.key"  # (access key id, its secret and identity), looked up once
 # X-Amz-Target's prefix -> the service name a signature must be scoped to
 _SERVICES = {"TrentService": "kms", "secretsmanager": "secretsmanager", "AmazonSSM": "ssm"}
-
-
-class AwsError(BadRequest):
-    """An answer in an AWS service's own words: its code, message and status."""
-
-    def __init__(self, aws_code: str, message: str = "", status: int = 400) -> None:
-        super().__init__(message or aws_code)
-        self.aws_code, self.message, self.aws_status = aws_code, message, status
 
 
 class _SignatureRefused(Unauthenticated):
@@ -166,85 +149,6 @@ def service_of(scope: Scope) -> str | None:
     """The signing name of the service the request's ``X-Amz-Target`` addresses."""
     target = target_of(scope["headers"]) or ""
     return _SERVICES.get(target.partition(".")[0])
-
-
-def region_of(call: Call) -> str:
-    """The region of the request's signing scope, as the authenticator verified it (a real
-    region name: sigv4.is_region)."""
-    if not isinstance(call.proof, Signed):
-        raise AwsError("UnrecognizedClientException", "The request names no region.")
-    return call.proof.region
-
-
-# -- input, checked as botocore's models describe it
-def string(
-    doc: Mapping[str, Any], name: str, *, required: bool = False, max_len: int = 2048
-) -> Any:
-    value = doc.get(name)
-    if value is None:
-        if required:
-            raise _validation(name, "Member must not be null")
-        return None
-    if not isinstance(value, str) or len(value) > max_len:
-        raise _validation(name, f"Member must be a string of at most {max_len} characters")
-    return value
-
-
-def integer(doc: Mapping[str, Any], name: str) -> int | None:
-    value = doc.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise _validation(name, "Member must be an integer")
-    return value
-
-
-def blob(
-    doc: Mapping[str, Any],
-    name: str,
-    *,
-    required: bool = False,
-    max_len: int,
-    field: str | None = None,
-) -> bytes | None:
-    """A base64 member, 1 to ``max_len`` bytes decoded; ``field`` names it in length errors as
-    the service does (KMS says 'plaintext' but 'Message')."""
-    value = doc.get(name)
-    if value is None:
-        if required:
-            raise _validation(name, "Member must not be null")
-        return None
-    if not isinstance(value, str):
-        raise _validation(name, "Member must be base64-encoded bytes")
-    try:
-        raw = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise AwsError("SerializationException", f"{name} is not valid base64.") from None
-    if not raw:
-        raise _validation(name, "Member must have length greater than or equal to 1", field)
-    if len(raw) > max_len:
-        raise _validation(name, f"Member must have length less than or equal to {max_len}", field)
-    return raw
-
-
-def string_map(doc: Mapping[str, Any], name: str) -> dict[str, str]:
-    value = doc.get(name)
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        raise _validation(name, "Member must be a map of strings to strings")
-    return dict(value)
-
-
-def _validation(name: str, constraint: str, field: str | None = None) -> AwsError:
-    field = field or name[:1].lower() + name[1:]
-    return AwsError(
-        "ValidationException",
-        f"1 validation error detected: Value at '{field}' failed to satisfy constraint: "
-        f"{constraint}",
-    )
 
 
 # -- output

@@ -1,19 +1,23 @@
-"""AWS Systems Manager Parameter Store (``X-Amz-Target: AmazonSSM.<Operation>``) over
-service/aws_ssm.py: shapes and names as botocore's model has them."""
+"""Parameter Store on the wire (``X-Amz-Target: AmazonSSM.<Operation>``): shapes and names
+as botocore's model has them."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
 from typing import Any
 
-from strongroom.server.aws.wire import AwsError, integer, region_of, string
-from strongroom.server.routes import Answer, Call, Route
-from strongroom.service.aws_ssm import Parameter, SsmError, SsmService
+from strongroom.compat.aws.fields import AwsError, integer, region_of, string
+from strongroom.compat.aws.ssm.errors import SsmError
+from strongroom.compat.aws.ssm.filters import (
+    checked_filters,
+    filtered,
+)
+from strongroom.compat.aws.ssm.models import Parameter
+from strongroom.compat.aws.ssm.parameters import SsmService
+from strongroom.server.routes import Answer, Call
 
 __all__ = [
-    "SSM_ROUTES",
     "add_tags",
     "delete_parameter",
     "delete_parameters",
@@ -28,6 +32,7 @@ __all__ = [
     "remove_tags",
     "unlabel_parameter_version",
 ]
+
 
 _MAX_NAMES = 10
 
@@ -164,7 +169,7 @@ def get_parameters(call: Call) -> Answer:
 
 def get_parameters_by_path(call: Call) -> Answer:
     service, region, doc = _ssm(call)
-    filters = _checked_filters(doc.get("ParameterFilters") or [], by_path=True)
+    filters = checked_filters(doc.get("ParameterFilters") or [], by_path=True)
     labels = next((tuple(values) for key, _, values in filters if key == "Label"), ())
     found = service.by_path(
         call.identity,
@@ -173,7 +178,7 @@ def get_parameters_by_path(call: Call) -> Answer:
         recursive=bool(doc.get("Recursive")),
         labels=labels,
     )
-    found = _filtered(service, region, found, filters)
+    found = filtered(service, region, found, filters)
     start, size = _page(doc, 10)
     decrypt = bool(doc.get("WithDecryption"))
     page = [_parameter_doc(service, call, region, p, decrypt) for p in found[start : start + size]]
@@ -200,125 +205,12 @@ def delete_parameters(call: Call) -> Answer:
     return Answer({"DeletedParameters": deleted, "InvalidParameters": invalid})
 
 
-_FILTER_OPTIONS = {
-    "Name": ("Equals", "BeginsWith", "Contains"),
-    "Type": ("Equals", "BeginsWith"),
-    "KeyId": ("Equals", "BeginsWith"),
-    "Tier": ("Equals", "BeginsWith"),
-    "Path": ("OneLevel", "Recursive"),
-    "Label": ("Equals",),
-    "tag": ("Equals", "BeginsWith"),
-}
-_MAX_FILTERS = 20  # filters in one request (each key once; tag: keys may be many)
-_BY_PATH_KEYS = ("Type", "KeyId", "Label", "tag")
-_DESCRIBE_KEYS = ("Path", "Name", "Type", "KeyId", "Tier", "tag")
-
-
-def _checked_filters(filters: Any, *, by_path: bool) -> list[tuple[str, str, list[str]]]:
-    """(key, option, values) of each ParameterFilter, refused as SSM refuses them."""
-    if not isinstance(filters, list) or len(filters) > _MAX_FILTERS:
-        raise AwsError(
-            "ValidationException",
-            f"ParameterFilters is a list of at most {_MAX_FILTERS} {{Key, Option, Values}}.",
-        )
-    checked, seen = [], set()
-    for entry in filters:
-        if not isinstance(entry, dict) or not isinstance(entry.get("Key"), str):
-            raise AwsError("InvalidFilterKey", "A filter is {Key, Option, Values}.")
-        key = entry["Key"]
-        kind = "tag" if key.startswith("tag:") and len(key) > 4 else key
-        valid = _BY_PATH_KEYS if by_path else _DESCRIBE_KEYS
-        if kind not in valid:
-            names = ", ".join(k for k in valid if k != "tag")
-            raise AwsError(
-                "InvalidFilterKey",
-                f"The following filter key is not valid: {key}. Valid filter keys include: "
-                f"[{names}].",
-            )
-        if key in seen:
-            raise AwsError(
-                "InvalidFilterKey",
-                f"The following filter is duplicated in the request: {key}. A request can "
-                "contain only one occurrence of a specific filter.",
-            )
-        seen.add(key)
-        option = entry.get("Option") or ("OneLevel" if kind == "Path" else "Equals")
-        if option not in _FILTER_OPTIONS[kind]:
-            raise AwsError(
-                "InvalidFilterOption",
-                f"The following filter option is not valid: {option}. Valid options include: "
-                f"[{', '.join(_FILTER_OPTIONS[kind])}].",
-            )
-        values = entry.get("Values") or []
-        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise AwsError("InvalidFilterValue", f"The values of filter {key} are strings.")
-        if len(values) > 50 or any(not 1 <= len(v) <= 1024 for v in values) or len(key) > 132:
-            raise AwsError(
-                "ValidationException",
-                "A filter key is at most 132 characters, with at most 50 values of 1-1024 "
-                "characters.",
-            )
-        if not values and kind != "tag":
-            raise AwsError(
-                "InvalidFilterValue",
-                f"The following filter values are missing : null for filter key {key}.",
-            )
-        checked.append((key, str(option), values))
-    return checked
-
-
-def _matches(option: str, candidates: list[str], values: list[str]) -> bool:
-    if option == "BeginsWith":
-        return any(c.startswith(v) for c in candidates for v in values)
-    if option == "Contains":
-        return any(v in c for c in candidates for v in values)
-    return any(c in values for c in candidates)
-
-
-def _filtered(
-    service: SsmService,
-    region: str,
-    parameters: list[Parameter],
-    filters: list[tuple[str, str, list[str]]],
-) -> list[Parameter]:
-    for key, option, values in filters:
-        if key == "Label":  # applied by the service, which finds the labelled version
-            continue
-        if key == "Path":
-            base = (values[0] if values else "/").strip("/")
-            base = f"/{base}/" if base else "/"
-            parameters = [
-                p
-                for p in parameters
-                if p.name.startswith(base)
-                and not (option == "OneLevel" and "/" in p.name[len(base) :])
-            ]
-        elif key.startswith("tag:"):
-            tag = key[4:]
-            kept = []
-            for parameter in parameters:
-                tags = service.tags_of(region, parameter)
-                if tag in tags and (not values or _matches(option, [tags[tag]], values)):
-                    kept.append(parameter)
-            parameters = kept
-        else:
-
-            def field(p: Parameter, key: str = key) -> str:
-                if key == "Name":
-                    return p.name.removeprefix("/")
-                return str({"Type": p.type, "KeyId": p.key_id, "Tier": p.tier}[key])
-
-            wanted = [v.removeprefix("/") for v in values] if key == "Name" else values
-            parameters = [p for p in parameters if _matches(option, [field(p)], wanted)]
-    return parameters
-
-
 def describe_parameters(call: Call) -> Answer:
     service, region, doc = _ssm(call)
-    filters = _checked_filters(
+    filters = checked_filters(
         [*(doc.get("Filters") or []), *(doc.get("ParameterFilters") or [])], by_path=False
     )
-    found = _filtered(service, region, service.describe(call.identity, region), filters)
+    found = filtered(service, region, service.describe(call.identity, region), filters)
     start, size = _page(doc, 50)
     answer: dict[str, Any] = {
         "Parameters": [_metadata_doc(service, region, p) for p in found[start : start + size]]
@@ -410,25 +302,3 @@ def unlabel_parameter_version(call: Call) -> Answer:
         call.identity, region, doc.get("Name"), version, _labels(doc)
     )
     return Answer({"RemovedLabels": removed, "InvalidLabels": invalid})
-
-
-_OPERATIONS: dict[str, Callable[[Call], Answer]] = {
-    "PutParameter": put_parameter,
-    "GetParameter": get_parameter,
-    "GetParameters": get_parameters,
-    "GetParametersByPath": get_parameters_by_path,
-    "DeleteParameter": delete_parameter,
-    "DeleteParameters": delete_parameters,
-    "DescribeParameters": describe_parameters,
-    "GetParameterHistory": get_parameter_history,
-    "AddTagsToResource": add_tags,
-    "RemoveTagsFromResource": remove_tags,
-    "ListTagsForResource": list_tags,
-    "LabelParameterVersion": label_parameter_version,
-    "UnlabelParameterVersion": unlabel_parameter_version,
-}
-
-SSM_ROUTES = tuple(
-    Route("POST", f"/AmazonSSM.{name}", handler, f"ssm{name}", f"Parameter Store {name}")
-    for name, handler in _OPERATIONS.items()
-)

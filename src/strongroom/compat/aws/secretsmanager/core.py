@@ -1,0 +1,243 @@
+"""The shared core of the Secrets Manager backend: names and ARNs, the secret's record read and
+changed with compare-and-set, and access (strongroom's policies with the secret's resource
+policy). The operations are in the modules that extend ``SecretsCore``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+
+from strongroom.auth import Identity
+from strongroom.auth.aws_keys import principal_arn
+from strongroom.clock import Clock
+from strongroom.compat.aws.secretsmanager.errors import MARKED, SecretsManagerError, not_found
+from strongroom.compat.aws.secretsmanager.models import (
+    CONDITION_KEYS,
+    MAX_RESOURCE_POLICY,
+    NAME,
+    RECORD_KIND,
+    TOKEN,
+    Rotations,
+    SmSecret,
+    new_suffix,
+    secrets_namespace,
+)
+from strongroom.errors import AccessDenied, BadRequest
+from strongroom.paths import check_path
+from strongroom.policy.aws_documents import (
+    Decision,
+    DocumentCache,
+    PolicyDocument,
+    PolicyDocumentError,
+    PolicyRequest,
+)
+from strongroom.policy.kv import METADATA, kv_policy_path
+from strongroom.service.records import Repository
+from strongroom.service.secret_rows import SecretRows
+from strongroom.service.secrets import SecretService
+
+__all__ = ["SecretsCore"]
+
+
+class _Unread:
+    """A record not read yet (``_load`` reads it)."""
+
+
+_UNREAD = _Unread()
+
+
+class SecretsCore:
+    def __init__(
+        self,
+        rows: SecretRows,
+        repository: Repository,
+        secrets: SecretService,
+        clock: Clock,
+        account: Callable[[], str],
+        ensure_namespace: Callable[[str], None],
+        rotations: Callable[[], Rotations] | None = None,
+        lambda_functions: Callable[[str], bool] = lambda name: False,
+    ) -> None:
+        self._rows = rows
+        self._records = repository.of(RECORD_KIND, SmSecret.decode, SmSecret.encode)
+        self._secrets = secrets
+        self._clock = clock
+        self._account = account
+        self._ensure_namespace = ensure_namespace
+        self._rotations = rotations
+        self._lambda_functions = lambda_functions
+        self._documents = DocumentCache(self.parse_policy)
+
+    # -- names
+    def _check_name(self, name: object) -> str:
+        if not isinstance(name, str) or not NAME.fullmatch(name):
+            raise SecretsManagerError(
+                "ValidationException",
+                "Invalid name. Must be a valid name containing alphanumeric characters, or any "
+                "of the following: -/_+=.@!",
+            )
+        try:
+            check_path(name)
+        except BadRequest:
+            raise SecretsManagerError(
+                "ValidationException",
+                "Invalid name: strongroom keeps secret names canonical (no leading, trailing "
+                "or doubled '/', no '.' or '..' segment; docs/compat-aws.md).",
+            ) from None
+        return name
+
+    def _name_of(self, region: str, secret_id: object) -> str:
+        """The secret's name from a name, a full ARN or a partial ARN (without the suffix)."""
+        if not isinstance(secret_id, str) or not 1 <= len(secret_id) <= 2048:
+            raise SecretsManagerError("ValidationException", "SecretId must be 1-2048 characters.")
+        prefix = f"arn:aws:secretsmanager:{region}:{self._account()}:secret:"
+        if not secret_id.startswith("arn:"):
+            return self._existing_name(secret_id)
+        if not secret_id.startswith(prefix):
+            raise not_found()
+        tail = secret_id[len(prefix) :]
+        base, _, suffix = tail.rpartition("-")
+        if base and len(suffix) == 6:
+            found = self._records.get(f"{region}/{base}")
+            if found is not None and found.suffix == suffix:
+                return base
+        return self._existing_name(tail)
+
+    def _existing_name(self, name: str) -> str:
+        """A name a secret could have: one no secret can have is not found (it was never
+        created), as AWS answers a SecretId it does not know."""
+        try:
+            return self._check_name(name)
+        except SecretsManagerError:
+            raise not_found() from None
+
+    def _path(self, region: str, area: str, name: str) -> str:
+        return kv_policy_path(secrets_namespace(region), area, name)
+
+    def _load(
+        self,
+        region: str,
+        name: str,
+        *,
+        deleted_ok: bool = False,
+        record: SmSecret | _Unread | None = _UNREAD,
+        before_write: Callable[[], None] = lambda: None,
+    ) -> SmSecret:
+        """The secret's record (``record``, when the caller read it already)."""
+        if isinstance(record, _Unread):
+            record = self._records.get(f"{region}/{name}")
+        if record is None:
+            if self._rows.exists(secrets_namespace(region), name):
+                before_write()
+                return self._adopt(region, name)
+            raise not_found()
+        found = record
+        if found.deletion_date:
+            if self._clock.now() >= found.deletion_date:
+                before_write()
+                self._purge(found)
+                raise not_found()
+            if not deleted_ok:
+                raise SecretsManagerError("InvalidRequestException", MARKED)
+        return found
+
+    def _adopt(self, region: str, name: str) -> SmSecret:
+        """A secret written through another surface, seen here first: it gets an ARN."""
+        secret = self._rows.get(secrets_namespace(region), name)
+        created = secret.created_time if secret else self._clock.now()
+        found = SmSecret(name, region, self._account(), new_suffix(), created, last_changed=created)
+        self._records.create(f"{region}/{name}", found)  # or another request adopted it first
+        return self._records.get(f"{region}/{name}") or found
+
+    def _exists_elsewhere(self, region: str, name: str) -> bool:
+        """A secret with no record yet, written through another surface."""
+        return self._rows.exists(secrets_namespace(region), name)
+
+    def _change(self, found: SmSecret, edit: Callable[[SmSecret], None]) -> None:
+        """``edit`` made to the stored record with compare-and-set (made again to a fresh copy
+        when another request changed the record first), and to ``found``, the caller's copy. An
+        edit that raises writes nothing."""
+        edit(found)
+
+        def edited(current: SmSecret | None) -> SmSecret:
+            if current is None:
+                raise not_found()
+            edit(current)
+            return current
+
+        self._records.change(f"{found.region}/{found.name}", edited)
+
+    def _purge(self, found: SmSecret) -> None:
+        self._rows.delete(secrets_namespace(found.region), found.name)
+        self._records.delete(f"{found.region}/{found.name}")
+
+    # -- access: strongroom's policies, with the secret's resource policy
+    def _authorize(
+        self,
+        identity: Identity,
+        region: str,
+        name: str,
+        action: str,
+        allowed: bool,
+        context: Mapping[str, str] | None = None,
+    ) -> SmSecret | None:
+        """Strongroom's own check (``allowed``) combined with the secret's resource policy as AWS
+        combines an identity's policies with a resource's: a ``Deny`` there refuses, an ``Allow``
+        naming the caller grants, else ``allowed`` decides. Returns the record it read, so the
+        operation reads it once. A refusal has the same words whether the secret
+        exists or not, and whatever refused it; they name the action, never the secret's resolved
+        name (a name resolved from an ARN's suffix would tell whether the suffix was right)."""
+        found = self._records.get(f"{region}/{name}")
+        verdict = Decision.NONE
+        if found is not None and found.resource_policy:
+            request = self._policy_request(identity, found, action, context or {})
+            verdict = self._documents.get(found.resource_policy).decide(request)
+        if verdict is Decision.DENY or not (allowed or verdict is Decision.ALLOW):
+            raise AccessDenied(
+                f"permission denied: secretsmanager:{action} on this secret "
+                "(docs/compat-aws.md lists the capability each action needs)"
+            )
+        return found
+
+    def _policy_request(
+        self, identity: Identity, found: SmSecret, action: str, context: Mapping[str, str]
+    ) -> PolicyRequest:
+        principal = principal_arn(identity, self._account())
+        facts = {
+            "aws:principalarn": (principal,),
+            "aws:principalaccount": (found.account,),
+            "secretsmanager:secretid": (found.arn,),
+            **{f"secretsmanager:{k.lower()}": (v,) for k, v in context.items()},
+        }
+        for tag, value in found.tags.items():
+            facts[f"aws:resourcetag/{tag.lower()}"] = (value,)
+            facts[f"secretsmanager:resourcetag/{tag.lower()}"] = (value,)
+        return PolicyRequest(principal, found.account, f"secretsmanager:{action}", found.arn, facts)
+
+    @staticmethod
+    def parse_policy(text: object) -> PolicyDocument:
+        try:
+            return PolicyDocument.parse(
+                text,
+                service="secretsmanager",
+                max_chars=MAX_RESOURCE_POLICY,
+                condition_keys=CONDITION_KEYS,
+            )
+        except PolicyDocumentError as exc:
+            raise SecretsManagerError("MalformedPolicyDocumentException", exc.message) from None
+
+    def _metadata_check(
+        self, identity: Identity, region: str, name: str, action: str, capability: str
+    ) -> SmSecret | None:
+        path = self._path(region, METADATA, name)
+        allowed = identity.allows(capability, path)
+        return self._authorize(identity, region, name, action, allowed)
+
+    def _check_token(self, token: object) -> str:
+        if token is None:
+            return str(uuid.uuid4())
+        if not isinstance(token, str) or not TOKEN.fullmatch(token):
+            raise SecretsManagerError(
+                "ValidationException", "ClientRequestToken must be 32-64 letters, digits or '-'."
+            )
+        return token

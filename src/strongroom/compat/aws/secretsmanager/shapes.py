@@ -1,0 +1,164 @@
+"""What the Secrets Manager responses share: its words for a missing secret, the request's
+backend, region and body, the shapes of a value, tags, an entry of ListSecrets and rotation
+rules, and NextToken paging."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from strongroom.compat.aws.fields import AwsError, blob, integer, region_of
+from strongroom.compat.aws.secretsmanager.models import SmSecret, StoredValue
+from strongroom.compat.aws.secretsmanager.values import SecretsManagerService
+from strongroom.errors import NotFound, SecretDeleted
+from strongroom.server.routes import Answer, Call
+
+__all__ = [
+    "CLEAR",
+    "MAX_BINARY",
+    "after_token",
+    "backend",
+    "epoch",
+    "in_aws_words",
+    "page_size",
+    "paging_token",
+    "rotation_rules",
+    "secret_entry",
+    "tag_list",
+    "tags_in",
+    "value_in",
+    "written",
+]
+
+
+MAX_BINARY = 65536
+
+
+CLEAR = ("ARN", "Name", "VersionId", "VersionStages")
+
+
+def in_aws_words(handler: Callable[[Call], Answer]) -> Callable[[Call], Answer]:
+    """Secrets Manager's words for what the services call NotFound."""
+
+    @wraps(handler)
+    def answered(call: Call) -> Answer:
+        try:
+            return handler(call)
+        except (NotFound, SecretDeleted):
+            raise AwsError(
+                "ResourceNotFoundException", "Secrets Manager can't find the specified secret."
+            ) from None
+
+    return answered
+
+
+def backend(call: Call) -> tuple[SecretsManagerService, str, dict[str, Any]]:
+    return call.services.aws_secrets, region_of(call), call.json()
+
+
+def value_in(doc: dict[str, Any]) -> StoredValue | None:
+    string_value = doc.get("SecretString")
+    binary = blob(doc, "SecretBinary", max_len=MAX_BINARY)
+    return SecretsManagerService.value_of(string_value, binary)
+
+
+def tags_in(doc: dict[str, Any]) -> dict[str, str]:
+    tags = doc.get("Tags") or []
+    if not isinstance(tags, list) or not all(
+        isinstance(t, dict) and isinstance(t.get("Key"), str) and isinstance(t.get("Value"), str)
+        for t in tags
+    ):
+        raise AwsError("ValidationException", "Tags is a list of {Key, Value}.")
+    return {t["Key"]: t["Value"] for t in tags}
+
+
+def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]  # in the order they were put
+
+
+def secret_entry(service: SecretsManagerService, found: SmSecret, call: Call) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "ARN": found.arn,
+        "Name": found.name,
+        "LastChangedDate": found.last_changed,
+        "CreatedDate": found.created,
+    }
+    # AWS leaves out what is empty or off
+    if found.description:
+        doc["Description"] = found.description
+    if found.tags or found.tagged:
+        doc["Tags"] = tag_list(found.tags)
+    if found.rotation_enabled or found.rotation_cancelled:
+        doc["RotationEnabled"] = found.rotation_enabled
+    if found.kms_key_id:
+        doc["KmsKeyId"] = found.kms_key_id
+    if found.deletion_date:
+        doc["DeletedDate"] = found.deletion_date
+    if found.rotation_enabled:
+        doc["RotationRules"] = rotation_rules(found)
+        if found.rotation_lambda_arn:
+            doc["RotationLambdaARN"] = found.rotation_lambda_arn
+        last, following = service.rotation_dates(call.identity, found)
+        if last:
+            doc["LastRotatedDate"] = last
+        if following:
+            doc["NextRotationDate"] = following
+    return doc
+
+
+def rotation_rules(found: SmSecret) -> dict[str, Any]:
+    rules: dict[str, Any] = {}
+    if found.rotation_days:
+        rules["AutomaticallyAfterDays"] = found.rotation_days
+    if found.rotation_schedule:
+        rules["ScheduleExpression"] = found.rotation_schedule
+        in_days = re.fullmatch(r"rate\((\d+) days?\)", found.rotation_schedule)
+        if in_days:
+            rules["AutomaticallyAfterDays"] = int(in_days[1])
+    if found.rotation_duration:
+        rules["Duration"] = found.rotation_duration
+    return rules
+
+
+def written(found: SmSecret, version: int | None) -> Answer:
+    """ARN and Name, and the VersionId of the version written, if one was."""
+    answer: dict[str, Any] = {"ARN": found.arn, "Name": found.name}
+    if version is not None:
+        answer["VersionId"] = found.version_id(version)
+    return Answer(answer, clear=CLEAR)
+
+
+def page_size(doc: dict[str, Any], name: str = "MaxResults", top: int = 100) -> int:
+    size = integer(doc, name)
+    if size is None:
+        return top
+    if not 1 <= size <= top:
+        raise AwsError(
+            "ValidationException",
+            f"1 validation error detected: Value '{size}' at 'maxResults' failed to satisfy "
+            f"constraint: Member must have value between 1 and {top}",
+        )
+    return size
+
+
+def after_token(doc: dict[str, Any]) -> str:
+    token = doc.get("NextToken")
+    if token is None:
+        return ""
+    try:
+        return base64.urlsafe_b64decode(str(token).encode()).decode()
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise AwsError("InvalidNextTokenException", "The NextToken value is invalid.") from None
+
+
+def paging_token(value: str) -> str:
+    return base64.urlsafe_b64encode(value.encode()).decode()
+
+
+def epoch(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()

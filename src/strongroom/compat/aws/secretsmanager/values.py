@@ -1,0 +1,436 @@
+"""The Secrets Manager operations on secrets and their values: CreateSecret, GetSecretValue,
+PutSecretValue, UpdateSecret, DescribeSecret, ListSecrets, ListSecretVersionIds, DeleteSecret,
+RestoreSecret and tags. ``SecretsManagerService`` is the whole backend: these, with stages,
+rotation and resource policies from their own modules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from strongroom.auth import Identity
+from strongroom.compat.aws.secretsmanager.errors import MARKED, SecretsManagerError, not_found
+from strongroom.compat.aws.secretsmanager.models import (
+    DAY,
+    SmSecret,
+    StoredValue,
+    new_suffix,
+    secrets_namespace,
+)
+from strongroom.compat.aws.secretsmanager.policies import ResourcePolicies
+from strongroom.compat.aws.secretsmanager.rotation import Rotation
+from strongroom.compat.aws.secretsmanager.stages import Stages
+from strongroom.errors import AccessDenied, NotFound, SecretDeleted
+from strongroom.policy.kv import DATA, METADATA
+from strongroom.types import SecretValue
+
+__all__ = ["SecretsManagerService"]
+
+
+class SecretsManagerService(Stages, Rotation, ResourcePolicies):
+    @staticmethod
+    def value_of(string: object, binary: bytes | None) -> StoredValue | None:
+        if string is not None and binary is not None:
+            raise SecretsManagerError(
+                "InvalidParameterException",
+                "You can't specify both a binary secret value and a string secret value in the "
+                "same secret.",
+            )
+        if binary is not None:
+            return StoredValue(binary=binary)
+        if string is not None:
+            if not isinstance(string, str) or len(string.encode()) > 65536:
+                raise SecretsManagerError(
+                    "ValidationException", "SecretString must be at most 65,536 bytes."
+                )
+            return StoredValue(string=string)
+        return None
+
+    def _write(
+        self, identity: Identity, found: SmSecret, value: StoredValue, token: str
+    ) -> tuple[int, bool]:
+        """(version, written): the version under ``token``; with a token already used for the
+        same value, that version and nothing written (ClientRequestToken is idempotent)."""
+        known = found.tokens.get(token)
+        if known is not None:
+            if known[1] != value.digest():
+                raise SecretsManagerError(
+                    "ResourceExistsException",
+                    f"You can't use ClientRequestToken {token} because that value is already "
+                    f"in use for a version of secret {found.arn}.",
+                )
+            return int(known[0]), False
+        namespace = secrets_namespace(found.region)
+        written = self._secrets.write_unchecked(namespace, found.name, value.data())
+        self._change(found, self._remembering(token, written.version, value))
+        return written.version, True
+
+    def _remembering(
+        self, token: str, version: int, value: StoredValue
+    ) -> Callable[[SmSecret], None]:
+        """The edit that records ``token`` as the id of the version just written."""
+        digest, now = value.digest(), self._clock.now()
+
+        def remember(secret: SmSecret) -> None:
+            secret.remember(token, version, digest)
+            secret.last_changed = now
+
+        return remember
+
+    # -- operations
+    def create(
+        self,
+        identity: Identity,
+        region: str,
+        name: object,
+        value: StoredValue | None,
+        *,
+        token: object = None,
+        description: str = "",
+        kms_key_id: str = "",
+        tags: Mapping[str, str] | None = None,
+    ) -> tuple[SmSecret, int | None]:
+        checked = self._check_name(name)
+        namespace = secrets_namespace(region)
+        if not identity.allows("create", self._path(region, DATA, checked)):
+            raise AccessDenied(
+                f"permission denied: create on {self._path(region, DATA, checked)!r}"
+            )
+        chosen = self._check_token(token)
+        self._ensure_namespace(namespace)
+        existing = self._records.get(f"{region}/{checked}")
+        if existing is not None or self._rows.exists(namespace, checked):
+            if existing is not None and existing.deletion_date:
+                raise SecretsManagerError(
+                    "InvalidRequestException",
+                    "You can't create this secret because a secret with this name is already "
+                    "scheduled for deletion.",
+                )
+            if existing is not None and value is not None and chosen in existing.tokens:
+                version, _ = self._write(identity, existing, value, chosen)
+                return existing, version  # the same request again
+            raise SecretsManagerError(
+                "ResourceExistsException",
+                f"The operation failed because the secret {checked} already exists.",
+            )
+        now = self._clock.now()
+        found = SmSecret(
+            checked,
+            region,
+            self._account(),
+            new_suffix(),
+            now,
+            description,
+            kms_key_id,
+            dict(tags or {}),
+            last_changed=now,
+            tagged=bool(tags),
+        )
+        if not self._records.create(f"{region}/{checked}", found):
+            raise SecretsManagerError(
+                "ResourceExistsException",
+                f"The operation failed because the secret {checked} already exists.",
+            )
+        if value is None:
+            return found, None
+        version, _ = self._write(identity, found, value, chosen)
+        return found, version
+
+    def get_value(
+        self,
+        identity: Identity,
+        region: str,
+        secret_id: object,
+        version_id: object = None,
+        stage: object = None,
+        before_write: Callable[[], None] = lambda: None,
+    ) -> tuple[SmSecret, SecretValue, list[str]]:
+        """(secret, value, its stages). Reads only, unless the secret must be adopted or
+        purged: ``before_write`` is called first (a caller on the event loop moves to a
+        thread)."""
+        name = self._name_of(region, secret_id)
+        namespace = secrets_namespace(region)
+        if version_id is not None and not isinstance(version_id, str):
+            raise SecretsManagerError("ValidationException", "VersionId is a string.")
+        if stage is not None and not isinstance(stage, str):
+            raise SecretsManagerError("ValidationException", "VersionStage is a string.")
+        path = self._path(region, DATA, name)
+        asked = {"VersionId": version_id, "VersionStage": stage}
+        record = self._authorize(
+            identity,
+            region,
+            name,
+            "GetSecretValue",
+            identity.allows("read", path),
+            {k: v for k, v in asked.items() if v is not None},
+        )
+        found = self._load(region, name, record=record, before_write=before_write)
+        if version_id is None and stage is None:  # the common read: one query
+            try:
+                value, secret = self._secrets.read_with_secret(namespace, name, None)
+            except (NotFound, SecretDeleted):
+                raise not_found(
+                    "Secrets Manager can't find the specified secret value for staging label: "
+                    "AWSCURRENT"
+                ) from None
+            stages = self._stages_of(found, secret)
+            return found, value, stages.get(value.metadata.version, [])
+        stages = self.stages(found)
+        number: int | None = None
+        if version_id is not None:
+            number = found.version_of(version_id)
+            if number is None:
+                raise not_found(
+                    "Secrets Manager can't find the specified secret value for VersionId: "
+                    f"{version_id}"
+                )
+            if stage is not None and stage not in stages.get(number, []):
+                raise SecretsManagerError(
+                    "InvalidRequestException",
+                    "You provided a VersionStage that is not associated to the provided VersionId.",
+                )
+        elif stage is not None:
+            number = next((n for n, s in stages.items() if stage in s), None)
+            if number is None:
+                raise not_found(
+                    f"Secrets Manager can't find the specified secret value for staging label: "
+                    f"{stage}"
+                )
+        else:
+            number = next((n for n, s in stages.items() if "AWSCURRENT" in s), None)
+            if number is None:
+                raise not_found(
+                    "Secrets Manager can't find the specified secret value for staging label: "
+                    "AWSCURRENT"
+                )
+        try:
+            value = self._secrets.read_unchecked(namespace, name, number)
+        except (NotFound, SecretDeleted):
+            raise not_found() from None
+        return found, value, stages.get(number, [])
+
+    def put_value(
+        self,
+        identity: Identity,
+        region: str,
+        secret_id: object,
+        value: StoredValue,
+        token: object,
+        *,
+        stages: object = None,
+    ) -> tuple[SmSecret, int, list[str]]:
+        """A new version and its stages: ``VersionStages`` (default [AWSCURRENT]), each moved
+        to it from the version that had it. Without AWSCURRENT readers keep the current value
+        ([AWSPENDING]: a rotation function's createSecret step), unless the secret had none:
+        its first version is AWSCURRENT, as in AWS."""
+        wanted = self._check_stages(stages)
+        name = self._name_of(region, secret_id)
+        record = self._authorize(
+            identity,
+            region,
+            name,
+            "PutSecretValue",
+            self._may_write(identity, region, name),
+        )
+        found = self._load(region, name, record=record)
+        self._ensure_labels(found)
+        chosen = self._check_token(token)
+        if wanted == ["AWSCURRENT"] or chosen in found.tokens:
+            version, _ = self._write(identity, found, value, chosen)
+            return found, version, self.stages(found).get(version, [])
+        namespace = secrets_namespace(region)
+        before = self._secrets.labels(namespace, name).get("labels", {})
+        written = self._secrets.write_pending(namespace, name, value.data(), chosen)
+        self._change(found, self._remembering(chosen, written.version, value))
+        if "AWSPENDING" not in wanted:  # writing it pending moved AWSPENDING: back it goes
+            self._secrets.move_label(namespace, name, "pending", before.get("pending"))
+        if "current" not in before and "AWSCURRENT" not in wanted:
+            wanted.append("AWSCURRENT")  # the first version is current
+        for stage in wanted:
+            if stage != "AWSPENDING":
+                self._place_stage(found, stage, written.version)
+        return found, written.version, wanted
+
+    @staticmethod
+    def _check_stages(stages: object) -> list[str]:
+        if stages is None:
+            return ["AWSCURRENT"]
+        if (
+            not isinstance(stages, list)
+            or not 1 <= len(stages) <= 20
+            or not all(
+                isinstance(s, str) and 1 <= len(s) <= 256 and s.isprintable() for s in stages
+            )
+        ):
+            raise SecretsManagerError(
+                "ValidationException",
+                "VersionStages is a list of 1 to 20 stages of 1-256 printable characters.",
+            )
+        return list(dict.fromkeys(stages))
+
+    def _may_write(self, identity: Identity, region: str, name: str) -> bool:
+        """Vault's rule for a new version: ``update``, or ``create`` while the secret has no
+        value yet (CreateSecret without one)."""
+        path = self._path(region, DATA, name)
+        if identity.allows("update", path):
+            return True
+        namespace = secrets_namespace(region)
+        return identity.allows("create", path) and not self._rows.exists(namespace, name)
+
+    def update(
+        self,
+        identity: Identity,
+        region: str,
+        secret_id: object,
+        *,
+        value: StoredValue | None,
+        token: object,
+        description: object = None,
+        kms_key_id: object = None,
+    ) -> tuple[SmSecret, int | None]:
+        name = self._name_of(region, secret_id)
+        metadata = self._path(region, METADATA, name)
+        allowed = identity.allows("update", metadata) and (
+            value is None or self._may_write(identity, region, name)
+        )
+        record = self._authorize(identity, region, name, "UpdateSecret", allowed)
+        found = self._load(region, name, record=record)
+        if description is not None and (
+            not isinstance(description, str) or len(description) > 2048
+        ):
+            raise SecretsManagerError(
+                "ValidationException", "Description is at most 2048 characters."
+            )
+        if kms_key_id is not None and not isinstance(kms_key_id, str):
+            raise SecretsManagerError("ValidationException", "KmsKeyId is a string.")
+
+        def describe(secret: SmSecret) -> None:
+            if isinstance(description, str):
+                secret.description = description
+            if isinstance(kms_key_id, str):
+                secret.kms_key_id = kms_key_id
+
+        self._change(found, describe)
+        if value is None:
+            return found, None
+        self._ensure_labels(found)
+        version, _ = self._write(identity, found, value, self._check_token(token))
+        return found, version
+
+    def describe(
+        self, identity: Identity, region: str, secret_id: object, action: str = "DescribeSecret"
+    ) -> SmSecret:
+        name = self._name_of(region, secret_id)
+        record = self._metadata_check(identity, region, name, action, "read")
+        return self._load(region, name, deleted_ok=True, record=record)
+
+    def versions(
+        self, identity: Identity, region: str, secret_id: object
+    ) -> tuple[SmSecret, list[tuple[int, float]]]:
+        found = self.describe(identity, region, secret_id, "ListSecretVersionIds")
+        listed = self._rows.versions(secrets_namespace(region), found.name)
+        return found, [(v.version, v.created_time) for v in listed if not v.destroyed]
+
+    def list_secrets(
+        self, identity: Identity, region: str, *, include_deleted: bool = False
+    ) -> list[SmSecret]:
+        namespace = secrets_namespace(region)
+        names = {
+            name
+            for record in self._records.names()
+            for record_region, _, name in [record.partition("/")]
+            if record_region == region
+        }
+        after = ""
+        while True:  # and those written through another surface, not seen here yet
+            page = self._rows.scan(namespace, after, 1000)
+            names.update(secret.path for secret in page)
+            if len(page) < 1000:
+                break
+            after = page[-1].path
+        found = []
+        for name in sorted(names):
+            if not identity.can_see_secret(namespace, name):
+                continue
+            try:
+                found.append(self._load(region, name, deleted_ok=include_deleted))
+            except SecretsManagerError:
+                continue
+        return found
+
+    def delete(
+        self,
+        identity: Identity,
+        region: str,
+        secret_id: object,
+        *,
+        window_days: int | None,
+        force: bool,
+    ) -> SmSecret:
+        name = self._name_of(region, secret_id)
+        record = self._metadata_check(identity, region, name, "DeleteSecret", "delete")
+        days = 30 if window_days is None else window_days
+        if not 7 <= days <= 30:
+            raise SecretsManagerError(
+                "InvalidParameterException",
+                "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).",
+            )
+        if force and window_days is not None:
+            raise SecretsManagerError(
+                "InvalidParameterException",
+                "You can't use ForceDeleteWithoutRecovery in conjunction with "
+                "RecoveryWindowInDays.",
+            )
+        now = self._clock.now()
+        if force and record is None and not self._exists_elsewhere(region, name):
+            # AWS answers a forced deletion of a secret it does not know as done
+            return SmSecret(name, region, self._account(), "", now, deletion_date=now)
+        found = self._load(region, name, deleted_ok=True, record=record)
+        if force:
+            self._purge(found)
+            found.deletion_date = now
+            return found
+
+        def schedule(secret: SmSecret) -> None:
+            if secret.deletion_date:
+                raise SecretsManagerError("InvalidRequestException", MARKED)
+            secret.deletion_date = now + days * DAY
+
+        self._change(found, schedule)
+        return found
+
+    def restore(self, identity: Identity, region: str, secret_id: object) -> SmSecret:
+        name = self._name_of(region, secret_id)
+        record = self._metadata_check(identity, region, name, "RestoreSecret", "update")
+        found = self._load(region, name, deleted_ok=True, record=record)
+        self._change(found, _restored)
+        return found
+
+    def tag(
+        self, identity: Identity, region: str, secret_id: object, tags: Mapping[str, str]
+    ) -> None:
+        name = self._name_of(region, secret_id)
+        record = self._metadata_check(identity, region, name, "TagResource", "update")
+        found = self._load(region, name, record=record)
+
+        def tag(secret: SmSecret) -> None:
+            secret.tags = {**secret.tags, **tags}
+            secret.tagged = True
+            if len(secret.tags) > 50:
+                raise SecretsManagerError("LimitExceededException", "A secret has at most 50 tags.")
+
+        self._change(found, tag)
+
+    def untag(self, identity: Identity, region: str, secret_id: object, names: list[str]) -> None:
+        name = self._name_of(region, secret_id)
+        record = self._metadata_check(identity, region, name, "UntagResource", "update")
+        found = self._load(region, name, record=record)
+
+        def untag(secret: SmSecret) -> None:
+            secret.tags = {k: v for k, v in secret.tags.items() if k not in names}
+            secret.tagged = True
+
+        self._change(found, untag)
+
+
+def _restored(secret: SmSecret) -> None:
+    secret.deletion_date = 0.0

@@ -1,0 +1,163 @@
+"""The shared core of the Parameter Store backend: names, SecureString values sealed by
+strongroom's AWS KMS, a parameter's latest or labelled version. The operations are in the
+modules that extend ``SsmCore``."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import replace
+
+from strongroom.auth import Identity
+from strongroom.clock import Clock
+from strongroom.compat.aws.kms.errors import KmsError
+from strongroom.compat.aws.kms.operations import KmsService
+from strongroom.compat.aws.ssm.errors import SsmError
+from strongroom.compat.aws.ssm.models import (
+    DEFAULT_KEY,
+    LABELS_KIND,
+    MAX_DEPTH,
+    NAME,
+    TAGS_KIND,
+    Parameter,
+    parameter_of,
+    ssm_namespace,
+)
+from strongroom.compat.aws.stored_values import ciphertext_of
+from strongroom.errors import NotFound, SecretDeleted
+from strongroom.policy.kv import kv_policy_path
+from strongroom.service.records import Repository
+from strongroom.service.secret_rows import SecretRows
+from strongroom.service.secrets import SecretService
+
+__all__ = ["SsmCore"]
+
+
+class SsmCore:
+    def __init__(
+        self,
+        rows: SecretRows,
+        repository: Repository,
+        secrets: SecretService,
+        kms: KmsService,
+        clock: Clock,
+        account: Callable[[], str],
+        ensure_namespace: Callable[[str], None],
+    ) -> None:
+        self._rows = rows
+        self._tags = repository.of_json(TAGS_KIND)  # {key: value}
+        self._label_records = repository.of_json(LABELS_KIND)  # {label: version}
+        self._secrets = secrets
+        self._kms = kms
+        self._clock = clock
+        self._account = account
+        self._ensure_namespace = ensure_namespace
+
+    # -- names
+    def check_name(self, name: object) -> tuple[str, str]:
+        """(the name as given, its strongroom path)."""
+        if not isinstance(name, str) or not NAME.fullmatch(name):
+            raise SsmError(
+                "ValidationException",
+                'Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive) '
+                "and must use only a-z, A-Z, 0-9, _ . - and /.",
+            )
+        path = name.removeprefix("/")
+        if path.lower().startswith(("aws", "ssm")) or not path or path.count("/") >= MAX_DEPTH:
+            raise SsmError(
+                "ValidationException",
+                'Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive), '
+                f"and has at most {MAX_DEPTH} levels.",
+            )
+        if "//" in path or path.endswith("/") or any(p in (".", "..") for p in path.split("/")):
+            raise SsmError(
+                "ValidationException",
+                "Parameter name: strongroom keeps names canonical (no empty, '.' or '..' "
+                "level; docs/compat-aws.md).",
+            )
+        return name, path
+
+    def arn(self, region: str, name: str) -> str:
+        path = name.removeprefix("/")
+        return f"arn:aws:ssm:{region}:{self._account()}:parameter/{path}"
+
+    def _policy(self, region: str, area: str, path: str) -> str:
+        return kv_policy_path(ssm_namespace(region), area, path)
+
+    # -- values
+    def _seal(self, identity: Identity, region: str, name: str, key_id: str, value: str) -> str:
+        """The value sealed by the KMS key ``key_id``. The account's default key (``alias/aws/
+        ssm``) serves whoever may write the parameter, as AWS's does; another key needs the
+        caller's own ``encrypt`` grant on it."""
+        user = identity
+        if key_id == DEFAULT_KEY:
+            self._kms.ensure_service_key(region, DEFAULT_KEY)
+            user = Identity.system()
+        try:
+            _, blob = self._kms.encrypt(
+                user, region, key_id, value.encode(), {"PARAMETER_ARN": self.arn(region, name)}
+            )
+        except KmsError as exc:
+            raise SsmError(exc.aws_code, exc.message) from None
+        return base64.b64encode(blob).decode()
+
+    def reveal(self, identity: Identity, region: str, parameter: Parameter) -> str:
+        """A SecureString's value in clear (with the caller's ``decrypt`` grant on its key, unless
+        it is the account's default key), any other's as it is."""
+        if parameter.type != "SecureString":
+            return parameter.value
+        blob = ciphertext_of(parameter.value)
+        if blob is None:  # stored before writes were checked: this parameter fails alone
+            raise SsmError(
+                "InvalidKeyId",
+                f"The stored value of {parameter.name} (version {parameter.version}) is not a "
+                "SecureString ciphertext, so it cannot be decrypted; put a new version.",
+            )
+        default = self._kms.alias_target(region, DEFAULT_KEY)
+        user = Identity.system() if default and self._kms.names_key(blob, default) else identity
+        try:
+            _, plaintext = self._kms.decrypt(
+                user, region, blob, {"PARAMETER_ARN": self.arn(region, parameter.name)}
+            )
+        except KmsError as exc:
+            raise SsmError(exc.aws_code, exc.message) from None
+        return plaintext.decode()
+
+    def _latest(self, namespace: str, path: str) -> Parameter | None:
+        try:
+            value = self._secrets.read_unchecked(namespace, path, None)
+        except (NotFound, SecretDeleted):
+            return None
+        return parameter_of(value.data, value.metadata.version, value.metadata.created_time, path)
+
+    def _exists(self, region: str, path: str) -> bool:
+        return self._rows.exists(ssm_namespace(region), path)
+
+    def _labelled_version(
+        self, region: str, path: str, labels: tuple[str, ...]
+    ) -> Parameter | None:
+        by_label = self._labels(region, path)
+        version = next((by_label[label] for label in labels if label in by_label), None)
+        if version is None:
+            return None
+        try:
+            value = self._secrets.read_unchecked(ssm_namespace(region), path, version)
+        except (NotFound, SecretDeleted):
+            return None
+        found = parameter_of(value.data, version, value.metadata.created_time, path)
+        return self._labelled(region, path, found)
+
+    def tags_of(self, region: str, parameter: Parameter) -> dict[str, str]:
+        """The tags of a parameter the caller was shown already (for tag:… filters)."""
+        return dict(self._tags.get(f"{region}/{parameter.name.removeprefix('/')}") or {})
+
+    # -- labels: each names one version of a parameter, at most ten on a version
+    def _labels(self, region: str, path: str) -> dict[str, int]:
+        found = self._label_records.get(f"{region}/{path}") or {}
+        return {k: int(v) for k, v in found.items()}
+
+    def _labelled(self, region: str, path: str, parameter: Parameter) -> Parameter:
+        labels = tuple(
+            sorted(k for k, v in self._labels(region, path).items() if v == parameter.version)
+        )
+        return replace(parameter, labels=labels) if labels else parameter

@@ -1,0 +1,106 @@
+"""Parameter Store's labels (each names one version, at most ten on a version) and tags."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from strongroom.auth import Identity
+from strongroom.compat.aws.ssm.core import SsmCore
+from strongroom.compat.aws.ssm.errors import SsmError
+from strongroom.compat.aws.ssm.models import (
+    LABEL,
+    MAX_LABELS,
+    reserved_label,
+    ssm_namespace,
+)
+from strongroom.policy.kv import METADATA
+
+__all__ = ["ParameterMetadata"]
+
+
+class ParameterMetadata(SsmCore):
+    def label(
+        self,
+        identity: Identity,
+        region: str,
+        name: object,
+        version: int | None,
+        labels: list[str],
+    ) -> tuple[int, list[str]]:
+        """Put ``labels`` on ``version`` (the newest when None), moving any that another version
+        had; (the version, the labels refused as invalid)."""
+        _, path = self.check_name(name)
+        identity.require("update", self._policy(region, METADATA, path))
+        versions = {r.version for r in self._rows.versions(ssm_namespace(region), path)}
+        if not versions:
+            raise SsmError("ParameterNotFound", "")
+        chosen = max(versions) if version is None else version
+        if chosen not in versions:
+            raise SsmError(
+                "ParameterVersionNotFound",
+                f"Systems Manager could not find version {chosen} of {name}.",
+            )
+        invalid = [label for label in labels if not LABEL.fullmatch(label) or reserved_label(label)]
+
+        def put_on(current: dict[str, int] | None) -> dict[str, int]:
+            moved = {
+                **(current or {}),
+                **{label: chosen for label in labels if label not in invalid},
+            }
+            if sum(1 for v in moved.values() if v == chosen) > MAX_LABELS:
+                raise SsmError(
+                    "ParameterVersionLabelLimitExceeded",
+                    f"A parameter version can have at most {MAX_LABELS} labels.",
+                )
+            return moved
+
+        self._label_records.change(f"{region}/{path}", put_on)
+        return chosen, invalid
+
+    def unlabel(
+        self, identity: Identity, region: str, name: object, version: int, labels: list[str]
+    ) -> tuple[list[str], list[str]]:
+        """(the labels removed from ``version``, those it did not have)."""
+        _, path = self.check_name(name)
+        identity.require("update", self._policy(region, METADATA, path))
+        if not self._exists(region, path):
+            raise SsmError("ParameterNotFound", "")
+        removed: list[str] = []
+
+        def take_off(current: dict[str, int] | None) -> dict[str, int]:
+            removed[:] = [label for label in labels if (current or {}).get(label) == version]
+            return {k: v for k, v in (current or {}).items() if k not in removed}
+
+        self._label_records.change(f"{region}/{path}", take_off)
+        return removed, [label for label in labels if label not in removed]
+
+    # -- tags
+    def tags(self, identity: Identity, region: str, name: object) -> dict[str, str]:
+        _, path = self.check_name(name)
+        identity.require("read", self._policy(region, METADATA, path))
+        if not self._exists(region, path):
+            raise SsmError("InvalidResourceId", "")
+        return dict(self._tags.get(f"{region}/{path}") or {})
+
+    def set_tags(
+        self,
+        identity: Identity,
+        region: str,
+        name: object,
+        add: Mapping[str, str],
+        remove: list[str],
+    ) -> None:
+        _, path = self.check_name(name)
+        identity.require("update", self._policy(region, METADATA, path))
+        if not self._exists(region, path):
+            raise SsmError("InvalidResourceId", "")
+
+        def retag(current: dict[str, str] | None) -> dict[str, str]:
+            tags = {**(current or {}), **add}
+            for key in remove:
+                tags.pop(key, None)
+            if len(tags) > 50:
+                raise SsmError("TooManyTagsError", "A parameter has at most 50 tags.")
+            return tags
+
+        self._tags.change(f"{region}/{path}", retag)

@@ -1,0 +1,124 @@
+"""A parameter as Parameter Store shows it (``Parameter``, read from a strongroom secret's
+version), and Parameter Store's names, types and limits."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from strongroom.compat.aws.ssm.errors import SsmError
+from strongroom.compat.aws.stored_values import PARAMETER_TYPES
+
+__all__ = [
+    "DEFAULT_KEY",
+    "LABEL",
+    "LABELS_KIND",
+    "MAX_DEPTH",
+    "MAX_LABELS",
+    "MAX_VALUE_BYTES",
+    "NAME",
+    "TAGS_KIND",
+    "TYPES",
+    "Parameter",
+    "allowed_by_pattern",
+    "parameter_of",
+    "reserved_label",
+    "ssm_namespace",
+]
+
+TAGS_KIND = "aws-ssm-tags"
+LABELS_KIND = "aws-ssm-labels"
+MAX_LABELS = 10  # on one parameter version
+LABEL = re.compile(r"^[A-Za-z_.\-][A-Za-z0-9_.\-]{0,99}$")
+TYPES = PARAMETER_TYPES
+DEFAULT_KEY = "alias/aws/ssm"
+MAX_VALUE_BYTES = {"Standard": 4096, "Advanced": 8192}
+NAME = re.compile(r"^/?[A-Za-z0-9_.\-/]{1,2048}$")
+MAX_DEPTH = 15
+
+
+def ssm_namespace(region: str) -> str:
+    return f"aws-ssm-{region}"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One version of a parameter, as stored (a SecureString's value is its CiphertextBlob)."""
+
+    name: str
+    version: int
+    type: str
+    value: str = field(repr=False)  # a String's value is a secret too
+    modified: float
+    key_id: str = ""
+    description: str = ""
+    allowed_pattern: str = ""
+    tier: str = "Standard"
+    data_type: str = "text"
+    labels: tuple[str, ...] = ()
+
+    def data(self) -> dict[str, str]:
+        doc = {
+            "Value": self.value,
+            "Type": self.type,
+            "Tier": self.tier,
+            "DataType": self.data_type,
+        }
+        for key, value in (
+            ("KeyId", self.key_id),
+            ("Description", self.description),
+            ("AllowedPattern", self.allowed_pattern),
+        ):
+            if value:
+                doc[key] = value
+        return doc
+
+
+def reserved_label(label: str) -> bool:
+    return label.lower().startswith(("aws", "ssm"))
+
+
+def allowed_by_pattern(pattern: str, value: str) -> bool:
+    """``AllowedPattern`` with RE2, whose time is linear in the value: a caller's pattern cannot
+    make the server backtrack for ever. RE2 has no back-references or look-arounds; a pattern
+    that uses them is refused."""
+    import re2  # google-re2, in the server extra
+
+    options = re2.Options()
+    options.log_errors = False  # the pattern is the caller's: not for the server's log
+    try:
+        compiled = re2.compile(pattern, options)
+    except re2.error:
+        raise SsmError(
+            "ValidationException",
+            "AllowedPattern is not a regular expression this server can check in linear time "
+            "(RE2 syntax: no back-references or look-arounds).",
+        ) from None
+    return compiled.fullmatch(value) is not None
+
+
+def parameter_of(data: Any, version: int, created: str, path: str = "") -> Parameter:
+    doc: dict[str, Any] = data if isinstance(data, dict) else {}
+    if "Value" not in doc:  # written through another surface: its data, as a String
+        return Parameter(
+            "/" + path,
+            version,
+            "String",
+            json.dumps(doc, separators=(",", ":"), sort_keys=True),
+            datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp(),
+        )
+    return Parameter(
+        str(doc.get("Name") or "/" + path),
+        version,
+        str(doc.get("Type", "String")),
+        str(doc["Value"]),
+        datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp(),
+        str(doc.get("KeyId", "")),
+        str(doc.get("Description", "")),
+        str(doc.get("AllowedPattern", "")),
+        str(doc.get("Tier", "Standard")),
+        str(doc.get("DataType", "text")),
+    )

@@ -1,0 +1,224 @@
+"""Parameter Store's operations on parameters: PutParameter, GetParameter(s),
+GetParametersByPath, DescribeParameters, GetParameterHistory and DeleteParameter.
+``SsmService`` is the whole backend: these, with labels and tags."""
+
+from __future__ import annotations
+
+from strongroom.auth import Identity
+from strongroom.compat.aws.ssm.errors import SsmError
+from strongroom.compat.aws.ssm.metadata import ParameterMetadata
+from strongroom.compat.aws.ssm.models import (
+    DEFAULT_KEY,
+    MAX_VALUE_BYTES,
+    TYPES,
+    Parameter,
+    allowed_by_pattern,
+    parameter_of,
+    ssm_namespace,
+)
+from strongroom.errors import AccessDenied, NotFound, SecretDeleted
+from strongroom.policy.kv import DATA, METADATA
+
+__all__ = ["SsmService"]
+
+
+class SsmService(ParameterMetadata):
+    # -- operations
+    def put(
+        self,
+        identity: Identity,
+        region: str,
+        name: object,
+        value: object,
+        *,
+        type_: object = None,
+        overwrite: bool = False,
+        key_id: object = None,
+        description: object = None,
+        allowed_pattern: object = None,
+        tier: object = None,
+        data_type: object = None,
+    ) -> tuple[int, str]:
+        """(the new version, its tier)."""
+        given, path = self.check_name(name)
+        policy = self._policy(region, DATA, path)
+        if not (identity.allows("create", policy) or identity.allows("update", policy)):
+            raise AccessDenied(f"permission denied: create or update on {policy!r}")
+        namespace = ssm_namespace(region)
+        self._ensure_namespace(namespace)
+        current = self._latest(namespace, path)
+        if current is not None and not overwrite:
+            raise SsmError(
+                "ParameterAlreadyExists",
+                "The parameter already exists. To overwrite this value, set the overwrite option "
+                "in the request to true.",
+            )
+        if current is not None and current.name != given:
+            raise SsmError(
+                "ParameterAlreadyExists",
+                f"The parameter {current.name} already exists under the same name with or "
+                "without its leading slash (docs/compat-aws.md).",
+            )
+        chosen_type = type_ if type_ is not None else (current.type if current else None)
+        if chosen_type not in TYPES:
+            raise SsmError(
+                "ValidationException",
+                "1 validation error detected: Value at 'type' failed to satisfy constraint: "
+                "Member must satisfy enum value set: [SecureString, StringList, String]",
+            )
+        chosen_tier = tier or "Standard"
+        if chosen_tier == "Intelligent-Tiering":
+            chosen_tier = "Standard"
+        if chosen_tier not in MAX_VALUE_BYTES:
+            raise SsmError(
+                "ValidationException", "Tier is Standard, Advanced or Intelligent-Tiering."
+            )
+        if not isinstance(value, str) or not value:
+            raise SsmError("ValidationException", "Value must be a non-empty string.")
+        if len(value.encode()) > MAX_VALUE_BYTES[chosen_tier]:
+            raise SsmError(
+                "ValidationException",
+                "Standard tier parameters support a maximum parameter value of 4096 characters. "
+                "To create a larger parameter value, upgrade the parameter to use the advanced-"
+                "parameter tier."
+                if chosen_tier == "Standard"
+                else "Value is at most 8 KB.",
+            )
+        pattern = (
+            allowed_pattern
+            if allowed_pattern is not None
+            else (current.allowed_pattern if current else "")
+        )
+        if not isinstance(pattern, str) or len(pattern) > 1024:
+            raise SsmError("ValidationException", "AllowedPattern is a regular expression.")
+        if pattern and not allowed_by_pattern(pattern, value):
+            raise SsmError(
+                "ParameterPatternMismatchException",
+                f"Parameter value, cannot be validated against allowedPattern: {pattern}",
+            )
+        text = value
+        key = ""
+        if chosen_type == "SecureString":
+            key = str(key_id or (current.key_id if current and current.key_id else DEFAULT_KEY))
+            text = self._seal(identity, region, given, key, value)
+        elif key_id is not None:
+            raise SsmError("ValidationException", "KeyId is for SecureString parameters only.")
+        parameter = Parameter(
+            given,
+            0,
+            str(chosen_type),
+            text,
+            self._clock.now(),
+            key,
+            str(
+                description if description is not None else (current.description if current else "")
+            ),
+            pattern,
+            str(chosen_tier),
+            str(data_type or "text"),
+        )
+        written = self._secrets.put(identity, namespace, path, {**parameter.data(), "Name": given})
+        return written.version, str(chosen_tier)
+
+    def get(self, identity: Identity, region: str, selector: object) -> Parameter:
+        """``name``, ``name:version`` (a version number) or ``name:label``."""
+        if not isinstance(selector, str):
+            raise SsmError("ValidationException", "Name is a string.")
+        name, _, chosen = selector.partition(":")
+        given, path = self.check_name(name)
+        self._secrets.check_read(identity, ssm_namespace(region), path)
+        version: int | None = None
+        if chosen.isascii() and chosen.isdigit():
+            version = int(chosen)
+        elif chosen:
+            version = self._labels(region, path).get(chosen)
+            if version is None:
+                raise SsmError("ParameterNotFound", "")  # botocore's model: no label error
+        try:
+            value = self._secrets.read_unchecked(ssm_namespace(region), path, version)
+        except (NotFound, SecretDeleted):
+            if version is not None and self._exists(region, path):
+                raise SsmError(
+                    "ParameterVersionNotFound",
+                    f"Systems Manager could not find version {version} of {given}.",
+                ) from None
+            raise SsmError("ParameterNotFound", "") from None
+        found = parameter_of(value.data, value.metadata.version, value.metadata.created_time, path)
+        return self._labelled(region, path, found)
+
+    def by_path(
+        self,
+        identity: Identity,
+        region: str,
+        path: object,
+        *,
+        recursive: bool,
+        labels: tuple[str, ...] = (),
+    ) -> list[Parameter]:
+        """The parameters under ``path`` the caller may read; with ``labels``, only those with a
+        version carrying one of them, as that version."""
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise SsmError("ValidationException", "Path must begin with '/'.")
+        prefix = path.strip("/")
+        prefix = f"{prefix}/" if prefix else ""
+        namespace = ssm_namespace(region)
+        found: list[Parameter] = []
+        after = ""
+        while True:
+            page = self._rows.scan_paths(namespace, prefix, after, 1000)
+            for item in page:
+                rest = item[len(prefix) :]
+                if not recursive and "/" in rest:
+                    continue
+                if not identity.allows("read", self._policy(region, DATA, item)):
+                    continue  # a caller sees only what it may read
+                parameter = (
+                    self._labelled_version(region, item, labels)
+                    if labels
+                    else self._latest(namespace, item)
+                )
+                if parameter is not None and parameter.name.startswith("/"):
+                    found.append(parameter)
+            if len(page) < 1000:
+                return found
+            after = page[-1]
+
+    def describe(self, identity: Identity, region: str) -> list[Parameter]:
+        namespace = ssm_namespace(region)
+        found: list[Parameter] = []
+        after = ""
+        while True:
+            page = self._rows.scan_paths(namespace, "", after, 1000)
+            for item in page:
+                if identity.can_see_secret(namespace, item):
+                    parameter = self._latest(namespace, item)
+                    if parameter is not None:
+                        found.append(parameter)
+            if len(page) < 1000:
+                return found
+            after = page[-1]
+
+    def history(self, identity: Identity, region: str, name: object) -> list[Parameter]:
+        _, path = self.check_name(name)
+        namespace = ssm_namespace(region)
+        identity.require("read", self._policy(region, DATA, path))
+        versions = self._rows.versions(namespace, path)
+        if not versions:
+            raise SsmError("ParameterNotFound", "")
+        found = []
+        for record in versions:
+            try:
+                value = self._secrets.read_unchecked(namespace, path, record.version)
+            except (NotFound, SecretDeleted):
+                continue
+            parameter = parameter_of(value.data, record.version, value.metadata.created_time, path)
+            found.append(self._labelled(region, path, parameter))
+        return found
+
+    def delete(self, identity: Identity, region: str, name: object) -> None:
+        _, path = self.check_name(name)
+        identity.require("delete", self._policy(region, METADATA, path))
+        if not self._rows.delete(ssm_namespace(region), path):
+            raise SsmError("ParameterNotFound", "")
+        self._tags.delete(f"{region}/{path}")
+        self._label_records.delete(f"{region}/{path}")
