@@ -220,7 +220,7 @@ ALLOWED: dict[str, set[str]] = {
         "password_generation",
     },
     "server/native": {*_LEAVES, "server", "service", "auth", "policy", "password_generation"},
-    "server/vault": {*_LEAVES, "server", "service", "auth", "policy"},
+    "server/vault": {*_LEAVES, "server", "service", "compat", "auth", "policy"},
     "server/aws": {*_LEAVES, "server", "compat", "auth"},
     # The console's surface serves files; everything it does goes through the other surfaces.
     "server/console": {"errors", "server"},

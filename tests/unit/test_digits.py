@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from strongroom.compat.vault.transit.models import parse_ciphertext
 from strongroom.durations import parse_duration
 from strongroom.errors import BadRequest
 from strongroom.keys.term import parse_term_ref
 from strongroom.server.vault.fields import vault_int, vault_versions
-from strongroom.service.transit import parse_ciphertext
 
 NOT_ASCII = ["²", "٣", "\uff11", "1²"]  # superscript two, Arabic-Indic three, fullwidth one
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from strongroom.compat.vault.transit.models import format_ciphertext, parse_ciphertext
 from strongroom.crypto.named_keys import derive_key, hmac_digest, symmetric_cipher, verify
 from strongroom.errors import BadRequest, DecryptionError
-from strongroom.service.transit import format_ciphertext, parse_ciphertext
 
 VECTORS = json.loads((Path(__file__).parent.parent / "vectors" / "transit_v1.json").read_text())
 

@@ -80,7 +80,7 @@ def test_a_vault_read_is_audited_with_its_data_hmacd(
 def test_a_transit_key_keeps_a_bounded_number_of_versions(
     app_client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import strongroom.service.transit as transit
+    import strongroom.compat.vault.transit.keys as transit
 
     monkeypatch.setattr(transit, "MAX_KEY_VERSIONS", 3)
     headers = {"X-Vault-Token": ROOT}
@@ -94,9 +94,9 @@ def test_a_transit_key_keeps_a_bounded_number_of_versions(
 
 
 def test_no_secret_in_the_repr_of_what_carries_one() -> None:
+    from strongroom.compat.vault.transit.models import BatchItem, ItemResult
     from strongroom.crypto.named_keys import symmetric_cipher
     from strongroom.service.named_keys import NamedKey
-    from strongroom.service.transit import BatchItem, ItemResult
     from strongroom.service.wrapping import WrapInfo
 
     canary = "CANARY-repr-value"

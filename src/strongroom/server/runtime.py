@@ -26,6 +26,7 @@ from strongroom.compat.aws.secretsmanager.values import SecretsManagerService
 from strongroom.compat.aws.ssm.models import LABELS_KIND, TAGS_KIND
 from strongroom.compat.aws.ssm.parameters import SsmService
 from strongroom.compat.aws.stored_values import check_stored_value
+from strongroom.compat.vault.transit.operations import TransitService
 from strongroom.config import ServerSettings
 from strongroom.cursors import Cursors
 from strongroom.durations import parse_duration
@@ -56,7 +57,6 @@ from strongroom.service.namespaces import NamespaceService
 from strongroom.service.records import Repository
 from strongroom.service.secret_rows import SecretRows
 from strongroom.service.secrets import SecretService
-from strongroom.service.transit import TransitService
 from strongroom.service.wrapping import WrappingService
 from strongroom.store.protocol import Store
 

@@ -16,6 +16,7 @@ from strongroom.auth.userpass import UserpassAuth
 from strongroom.compat.aws.kms.operations import KmsService
 from strongroom.compat.aws.secretsmanager.values import SecretsManagerService
 from strongroom.compat.aws.ssm.parameters import SsmService
+from strongroom.compat.vault.transit.operations import TransitService
 from strongroom.limits import Limits
 from strongroom.rotation import RotationService
 from strongroom.rotation.aws_lambda import LambdaFunctions
@@ -29,7 +30,6 @@ from strongroom.service.kv_v1 import KvVersion1
 from strongroom.service.listing import ListingService
 from strongroom.service.namespaces import NamespaceService
 from strongroom.service.secrets import SecretService
-from strongroom.service.transit import TransitService
 from strongroom.service.wrapping import WrappingService
 
 __all__ = ["Services"]

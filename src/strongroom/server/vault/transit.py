@@ -6,13 +6,19 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from strongroom.compat.vault.transit.models import (
+    Batch,
+    BatchItem,
+    ItemResult,
+    key_type,
+    public_keys,
+)
 from strongroom.errors import BadRequest
 from strongroom.server.routes import Answer, Call, Route
 from strongroom.server.vault.fields import vault_int
 from strongroom.server.vault.system import hash_answer, random_answer
 from strongroom.server.vault.wire import envelope, list_answer, writes
 from strongroom.service.named_keys import NamedKey
-from strongroom.service.transit import Batch, BatchItem, ItemResult, key_type, public_keys
 from strongroom.types import format_time
 
 __all__ = [

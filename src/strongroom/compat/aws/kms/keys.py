@@ -195,7 +195,7 @@ class KeyManagement(KmsCore):
         self, identity: Identity, region: str, key_ref: object, period_days: int | None
     ) -> None:
         """Automatic rotation every ``period_days`` (90-2560), or off (None). The scheduler
-        rotates named keys whose period has passed (service/transit.py: rotate_due)."""
+        rotates named keys whose period has passed (compat/vault/transit/keys.py: rotate_due)."""
         key = self._resolve(
             identity,
             region,
