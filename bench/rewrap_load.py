@@ -17,7 +17,7 @@ from pathlib import Path
 from strongroom.config import ServerSettings
 from strongroom.crypto.envelope import seal
 from strongroom.server.node import Node
-from strongroom.service.secrets import version_context
+from strongroom.service.secret_core import version_context
 from strongroom.store.sql import _SECRET_COLUMNS, _VERSION_COLUMNS
 
 NAMESPACE = "secret"

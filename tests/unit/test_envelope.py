@@ -99,7 +99,7 @@ def test_round_trip_and_context_binding(
 def test_the_fast_version_context_encoding_is_canonical(
     namespace: str, path: str, version: int
 ) -> None:
-    from strongroom.service.secrets import encoded_version_context, version_context
+    from strongroom.service.secret_core import encoded_version_context, version_context
 
     expected = canonical_context(version_context(namespace, path, version))
     assert encoded_version_context(namespace, path, version) == expected

@@ -20,7 +20,7 @@ from strongroom.limits import Limits
 from strongroom.paths import check_namespace
 from strongroom.service.kv_config import KV_CONFIG_KIND
 from strongroom.service.named_keys import NAMED_KEY_KIND, NamedKeyStore
-from strongroom.service.secrets import encoded_version_context
+from strongroom.service.secret_core import encoded_version_context
 from strongroom.store.protocol import Store
 from strongroom.types import KeyTermStatus, NamespaceInfo, RewrapProgress, format_time
 
