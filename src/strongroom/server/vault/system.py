@@ -1,24 +1,36 @@
-"""Vault's ``sys/`` API: health and seal, mounts (a KV v2 mount is a namespace), auth methods,
-ACL policies, capabilities, tools and the audit devices."""
+"""Vault's ``sys/`` API: health and seal, ACL policies, capabilities, tools and the audit
+devices; mounts and auth methods are in mounts.py, and every ``sys/`` route is listed here."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import os
 import time
 from typing import Any
 
 from strongroom import __version__
-from strongroom.errors import BadRequest, Conflict, NotFound
+from strongroom.errors import BadRequest
 from strongroom.server.routes import Answer, Call, Route, parse_query_int
 from strongroom.server.vault.fields import vault_int
+from strongroom.server.vault.mounts import (
+    disable_auth,
+    disable_mount,
+    enable_auth,
+    enable_mount,
+    list_auth,
+    list_mounts,
+    preflight,
+    read_auth_tune,
+    read_tune,
+    top_and_data,
+    write_auth_tune,
+    write_tune,
+)
 from strongroom.server.vault.wire import envelope, list_answer, writes
-from strongroom.service.auth_methods import AuthMethod
 from strongroom.service.seal import SealStatus
-from strongroom.types import NamespaceInfo, format_time
+from strongroom.types import format_time
 
 __all__ = [
     "CLUSTER_NAME",
@@ -27,11 +39,7 @@ __all__ = [
     "capabilities_self",
     "delete_acl_policy",
     "disable_audit",
-    "disable_auth",
-    "disable_mount",
     "enable_audit",
-    "enable_auth",
-    "enable_mount",
     "ha_status",
     "hash_answer",
     "health",
@@ -40,16 +48,10 @@ __all__ = [
     "leader",
     "list_acl_policies",
     "list_audit",
-    "list_auth",
     "list_legacy_policies",
-    "list_mounts",
-    "mount_entry",
-    "preflight",
     "random_answer",
     "read_acl_policy",
-    "read_auth_tune",
     "read_legacy_policy",
-    "read_tune",
     "seal",
     "seal_status",
     "step_down",
@@ -57,12 +59,15 @@ __all__ = [
     "tools_random",
     "unseal",
     "write_acl_policy",
-    "write_auth_tune",
-    "write_tune",
 ]
 
+
 CLUSTER_NAME = "strongroom"
+
+
 _MAX_RANDOM_BYTES = 128 * 1024
+
+
 _HASHES = {
     "sha2-224": "sha224",
     "sha2-256": "sha256",
@@ -204,183 +209,6 @@ def leader(call: Call) -> Answer:
             "performance_standby_last_remote_wal": 0,
         }
     )
-
-
-# -- mounts
-_KV_VERSIONS = {"kv-v2": "2", "kv-v1": "1"}
-
-
-def mount_entry(info: NamespaceInfo) -> dict[str, Any]:
-    version = _KV_VERSIONS.get(info.kind)
-    return {
-        "type": "kv" if version else info.kind,
-        "description": info.description,
-        "accessor": f"{'kv' if version else info.kind}_{info.name}",
-        "config": {"default_lease_ttl": 0, "max_lease_ttl": 0, "force_no_cache": False},
-        "options": {"version": version} if version else None,
-        "local": False,
-        "seal_wrap": False,
-        "external_entropy_access": False,
-        "plugin_version": "",
-        "running_plugin_version": f"v{__version__}+builtin.strongroom",
-        "uuid": "",
-    }
-
-
-def _top_and_data(call: Call, entries: dict[str, Any]) -> Answer:
-    """Vault puts mount maps at the top level and under ``data``; clients read either."""
-    answer = envelope(call, entries)
-    answer.doc = {**entries, **answer.doc}
-    return answer
-
-
-def list_mounts(call: Call) -> Answer:
-    call.identity.require("read", "sys/mounts")  # Vault's rule; the native API filters instead
-    found = call.services.namespaces.list_namespaces(call.identity)
-    return _top_and_data(call, {f"{info.name}/": mount_entry(info) for info in found})
-
-
-def _mount_name(call: Call) -> str:
-    name = call.params["path"].strip("/")
-    if not name or "/" in name:
-        raise BadRequest("a mount path is one segment, such as 'secret'")
-    return name
-
-
-def enable_mount(call: Call) -> Answer:
-    name = _mount_name(call)
-    doc = call.json()
-    kind = doc.get("type")
-    options = doc.get("options") or {}
-    if not isinstance(options, dict):
-        raise BadRequest("options must be an object")
-    version = str(options.get("version", "1" if kind == "kv" else ""))
-    if kind == "kv" and version not in ("1", "2"):
-        raise BadRequest(f"KV has versions 1 and 2, not {version!r}: send options.version")
-    if kind not in ("kv", "kv-v2", "transit"):
-        raise BadRequest(
-            f"unsupported mount type {kind!r}: strongroom mounts kv (versions 1 and 2) and transit"
-        )
-    description = doc.get("description") or ""
-    services = call.services
-    chosen = "transit" if kind == "transit" else "kv-v1" if version == "1" else "kv-v2"
-    try:
-        services.namespaces.create(call.identity, name, kind=chosen, description=description)
-    except Conflict:
-        raise BadRequest(f"path is already in use at {name}/") from None
-    return Answer.empty()
-
-
-def disable_mount(call: Call) -> Answer:
-    """Deletes the mount's data and destroys its keyring, as Vault wipes an unmounted path."""
-    name = _mount_name(call)
-    with contextlib.suppress(NotFound):  # Vault answers 204 for a path with nothing mounted
-        call.services.namespaces.delete(call.identity, name)
-    return Answer.empty()
-
-
-def read_tune(call: Call) -> Answer:
-    info = call.services.namespaces.get(call.identity, _mount_name(call))
-    return envelope(
-        call,
-        {
-            "default_lease_ttl": 0,
-            "max_lease_ttl": 0,
-            "force_no_cache": False,
-            "description": info.description,
-            "options": mount_entry(info)["options"],
-        },
-    )
-
-
-def write_tune(call: Call) -> Answer:
-    name = _mount_name(call)
-    info = call.services.namespaces.get(call.identity, name)
-    doc = call.json()
-    for unsupported in ("audit_non_hmac_request_keys", "audit_non_hmac_response_keys"):
-        if doc.get(unsupported):
-            raise BadRequest(f"{unsupported} is not supported: strongroom HMACs every value")
-    options = doc.get("options") or {}
-    if not isinstance(options, dict):
-        raise BadRequest("options must be an object")
-    wanted = str(options.get("version", ""))
-    current = _KV_VERSIONS.get(info.kind)
-    if wanted and current and wanted != current:
-        if wanted != "2":
-            raise BadRequest("cannot downgrade mount from version 2")
-        call.services.namespaces.upgrade_to_version_2(call.identity, name)
-        # Vault upgrades in the background; strongroom's secrets already are versioned: done.
-        return envelope(
-            call,
-            warnings=[
-                "Upgrading mount from version 1 to version 2. This mount will be unavailable "
-                "for a brief period and will resume service shortly."
-            ],
-        )
-    return Answer.empty()
-
-
-def preflight(call: Call) -> Answer:
-    """The CLI's KV preflight: which mount holds this path, and which KV version it is. Answered
-    to a caller who may do something under the mount; otherwise Vault's 400 ("preflight
-    capability check returned 403")."""
-    name = call.params.get("path", "").strip("/").split("/", 1)[0]
-    info = call.services.namespaces.preflight(call.identity, name)
-    return envelope(call, {"path": f"{name}/", **mount_entry(info)})
-
-
-# -- auth methods
-def _auth_entry(method: AuthMethod) -> dict[str, Any]:
-    return {
-        "type": method.kind,
-        "description": method.description,
-        "accessor": _accessor(method),
-        "config": {"default_lease_ttl": 0, "max_lease_ttl": 0, "token_type": "default-service"},
-        "options": None,
-        "local": False,
-        "seal_wrap": False,
-        "external_entropy_access": False,
-        "plugin_version": "",
-        "uuid": "",
-    }
-
-
-def _accessor(method: AuthMethod) -> str:
-    """Vault's ``auth_<type>_<8 hex>``; a type at its own path keeps ``auth_<type>``."""
-    if method.path == method.kind:
-        return f"auth_{method.kind}"
-    return f"auth_{method.kind}_{hashlib.sha256(method.path.encode()).hexdigest()[:8]}"
-
-
-def list_auth(call: Call) -> Answer:
-    methods = call.services.auth_methods.list_methods(call.identity)
-    return _top_and_data(call, {f"{m.path}/": _auth_entry(m) for m in methods})
-
-
-def enable_auth(call: Call) -> Answer:
-    doc = call.json()
-    call.services.auth_methods.enable(
-        call.identity, call.params["path"], doc.get("type"), doc.get("description") or ""
-    )
-    return Answer.empty()
-
-
-def disable_auth(call: Call) -> Answer:
-    call.services.auth_methods.disable(call.identity, call.params["path"])
-    return Answer.empty()
-
-
-def read_auth_tune(call: Call) -> Answer:
-    call.services.auth_methods.read_tune(call.identity, call.params["path"])
-    return envelope(
-        call,
-        {"default_lease_ttl": 2764800, "max_lease_ttl": 2764800, "force_no_cache": False},
-    )
-
-
-def write_auth_tune(call: Call) -> Answer:
-    call.services.auth_methods.write_tune(call.identity, call.params["path"])
-    return Answer.empty()
 
 
 # -- policies
@@ -542,13 +370,12 @@ def list_audit(call: Call) -> Answer:
         }
         for sink in sinks
     }
-    return _top_and_data(call, entries)
-
-
-_Y = "/v1/sys"
+    return top_and_data(call, entries)
 
 
 _OPEN: dict[str, Any] = {"public": True, "open_while_sealed": True}
+_Y = "/v1/sys"
+
 
 SYSTEM_ROUTES = (
     Route(
