@@ -15,29 +15,27 @@ Readers get ``current`` throughout, so they see the old value or the tested new 
 keeps failing is retried with back-off; after ``max_attempts`` the run is rolled back (the
 rotator undoes ``set``; the pending version is unlabelled and soft-deleted).
 
-Longer than 400 lines: one state machine (claim, step, retry, roll back, record) whose parts only
-make sense together."""
+One state machine (claim, step, retry, roll back, record); the settings it runs by are
+``RotationConfiguration``'s (configuration.py)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
-from collections.abc import Callable
 from typing import Any
 
 from strongroom.audit.record import AuditRecord
 from strongroom.auth import Identity
-from strongroom.clock import Clock
-from strongroom.egress import EgressPolicy, check_url
 from strongroom.errors import BadRequest, Conflict, NotFound, RotationFailed, StrongroomError
-from strongroom.paths import check_namespace, check_path
-from strongroom.policy.kv import kv_data_path
-from strongroom.results import RotationStatus, RunResult
-from strongroom.rotation.rotators import RotationContext, RotatorRegistry
+from strongroom.results import RunResult
+from strongroom.rotation.configuration import (
+    HISTORY,
+    RECORD_KIND,
+    RotationConfiguration,
+    safe_error,
+)
+from strongroom.rotation.rotators import RotationContext
 from strongroom.rotation.schedule import Schedule
-from strongroom.service.staging import StagedVersions
-from strongroom.store.protocol import Store
 from strongroom.types import format_time
 
 __all__ = ["STEPS", "RotationService", "RunResult"]
@@ -45,172 +43,9 @@ __all__ = ["STEPS", "RotationService", "RunResult"]
 log = logging.getLogger("strongroom.rotation")
 
 STEPS = ("create", "set", "test", "finish")
-_KIND = "rotation"
-_HISTORY = 50
-_MAX_PARAMS_BYTES = 16 * 1024
 
 
-def _safe_error(exc: Exception) -> str:
-    """What a failure may say in history and logs: a rotator's own message, else the type."""
-    if isinstance(exc, RotationFailed | BadRequest | NotFound | Conflict):
-        return str(exc)[:300]
-    return f"{type(exc).__name__} (details withheld; they may contain a secret)"
-
-
-class RotationService:
-    def __init__(
-        self,
-        store: Store,
-        secrets_service: StagedVersions,
-        clock: Clock,
-        *,
-        lease_seconds: float = 60.0,
-        max_attempts: int = 3,
-        audit: Callable[[AuditRecord, str], None] | None = None,
-        notify: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
-        node_id: str | None = None,
-        egress: EgressPolicy | None = None,
-        rotators: RotatorRegistry | None = None,
-    ) -> None:
-        self.egress = egress or EgressPolicy()
-        self._rotators = rotators or RotatorRegistry()
-        self._store = store
-        self._secrets = secrets_service
-        self.clock = clock
-        self._clock = clock
-        self.lease_seconds = lease_seconds
-        self.max_attempts = max_attempts
-        self._audit = audit or (lambda record, run_token: None)
-        self._notify = notify or (lambda doc, event: None)
-        self.node_id = node_id or secrets.token_hex(8)
-        self.counters: dict[str, int] = {"success": 0, "failed": 0, "rolled_back": 0}
-
-    # -- records
-    def _load(self, name: str) -> tuple[bytes | None, dict[str, Any] | None]:
-        raw = self._store.get_record(_KIND, name)
-        return raw, (json.loads(raw) if raw is not None else None)
-
-    def _save(self, name: str, old: bytes | None, doc: dict[str, Any]) -> bytes | None:
-        """Compare-and-set; returns the new raw value, or None when someone else wrote first."""
-        new = json.dumps(doc, sort_keys=True).encode()
-        return new if self._store.replace_record(_KIND, name, old, new) else None
-
-    # -- settings
-    def configure(
-        self,
-        identity: Identity,
-        namespace: str,
-        path: str,
-        *,
-        rotator: str,
-        params: dict[str, Any] | None = None,
-        interval: float | None = None,
-        cron: str | None = None,
-        expire_after: float | None = None,
-        notify_url: str | None = None,
-        notify_secret: str | None = None,
-    ) -> RotationStatus:
-        name = self._name(namespace, path)
-        identity.require("update", f"sys/rotation/{name}")
-        # A rotation writes the secret's new versions, and a rotator (a webhook) may send its
-        # current value elsewhere: the configurer must be able to do both themselves.
-        identity.require("update", kv_data_path(name))
-        identity.require("read", kv_data_path(name))
-        params = params or {}
-        if not isinstance(params, dict):
-            raise BadRequest("params must be a JSON object")
-        if len(json.dumps(params)) > _MAX_PARAMS_BYTES:
-            raise BadRequest(f"params are larger than {_MAX_PARAMS_BYTES} bytes")
-        chosen = self._rotators.get(rotator)
-        chosen.validate(params)
-        # The rotator reads these as the server: the one configuring it must be able to read
-        # them too, or a rotation would be a way to send any secret to a host of one's choice.
-        for reference in [*chosen.references(params), *([notify_secret] if notify_secret else [])]:
-            identity.require("read", kv_data_path(reference))
-        if not self._secrets.labels(namespace, path):
-            raise NotFound(
-                f"no secret at {name}; write its first value (strongroom kv put {name} …), "
-                "then configure its rotation"
-            )
-        schedule = Schedule(interval, cron)
-        if expire_after is not None and expire_after <= 0:
-            raise BadRequest("expire_after must be a positive duration")
-        if notify_url is not None:
-            check_url(notify_url, "notify_url")
-        if (notify_url is None) != (notify_secret is None):
-            raise BadRequest("notify_url needs notify_secret (ns/path of the signing key)")
-        for _ in range(10):
-            raw, doc = self._load(name)
-            doc = doc or {"history": [], "run": None, "last_rotated": None, "failures": 0}
-            doc.update(
-                rotator=rotator,
-                params=params,
-                schedule=schedule.to_json(),
-                expire_after=expire_after,
-                notify_url=notify_url,
-                notify_secret=notify_secret,
-                next_due=schedule.next_after(self._clock.now(), name),
-            )
-            if self._save(name, raw, doc) is not None:
-                return self._describe(name, doc)
-        raise Conflict("the rotation settings changed concurrently; retry")
-
-    def remove(self, identity: Identity, namespace: str, path: str) -> None:
-        name = self._name(namespace, path)
-        identity.require("delete", f"sys/rotation/{name}")
-        if not self._store.delete_record(_KIND, name):
-            raise NotFound(f"no rotation is configured for {name}")
-
-    def status(self, identity: Identity, namespace: str, path: str) -> RotationStatus:
-        name = self._name(namespace, path)
-        identity.require("read", f"sys/rotation/{name}")
-        _, doc = self._load(name)
-        if doc is None:
-            raise NotFound(f"no rotation is configured for {name}")
-        return self._describe(name, doc)
-
-    def configured(self, identity: Identity | None = None) -> list[RotationStatus]:
-        """The configured rotations ``identity`` may see, without history; with no identity,
-        all of them (the server's own use: metrics)."""
-        found = []
-        for name in sorted(self._store.list_records(_KIND)):
-            if identity is not None and not identity.can_see(f"sys/rotation/{name}"):
-                continue
-            _, doc = self._load(name)
-            if doc is not None:
-                found.append(self._describe(name, doc, history=False))
-        return found
-
-    def _describe(self, name: str, doc: dict[str, Any], history: bool = True) -> RotationStatus:
-        namespace, _, path = name.partition("/")
-        labels = self._secrets.labels(namespace, path).get("labels", {})
-        run = doc.get("run")
-        described = {
-            "namespace": namespace,
-            "path": path,
-            "rotator": doc["rotator"],
-            "params": doc["params"],
-            "schedule": doc["schedule"],
-            "expire_after": doc.get("expire_after"),
-            "notify_url": doc.get("notify_url"),
-            "notify_secret": doc.get("notify_secret"),
-            "next_due": doc["next_due"],
-            "last_rotated": doc.get("last_rotated"),
-            "failures": doc.get("failures", 0),
-            "labels": labels,
-            "in_progress": None
-            if run is None
-            else {k: run.get(k) for k in ("token", "step", "version", "attempts", "error")},
-        }
-        if history:
-            described["history"] = list(doc.get("history", []))
-        return RotationStatus.from_json(described)
-
-    def _name(self, namespace: str, path: str) -> str:
-        check_namespace(namespace, self._secrets.limits)
-        check_path(path, self._secrets.limits)
-        return f"{namespace}/{path}"
-
+class RotationService(RotationConfiguration):
     def cancel(self, identity: Identity, namespace: str, path: str) -> bool:
         """Stop a run in progress and roll it back. False when nothing was running."""
         name = self._name(namespace, path)
@@ -266,7 +101,7 @@ class RotationService:
         """The rotations due now, oldest first (at most ``limit``: no stampede after downtime)."""
         now = self._clock.now()
         due = []
-        for name in self._store.list_records(_KIND):
+        for name in self._store.list_records(RECORD_KIND):
             _, doc = self._load(name)
             if doc is None:
                 continue
@@ -291,7 +126,7 @@ class RotationService:
             raise NotFound(f"no rotation is configured for {name}")
         if not self._secrets.labels(namespace, path):
             # The secret was deleted: its rotation goes with it, rather than bring it back.
-            self._store.delete_record(_KIND, name)
+            self._store.delete_record(RECORD_KIND, name)
             log.info("rotation of %s removed: the secret no longer exists", name)
             return RunResult(namespace, path, "removed")
         now = self._clock.now()
@@ -408,7 +243,7 @@ class RotationService:
                 last_rotated=now,
                 failures=0,
                 next_due=Schedule(**doc["schedule"]).next_after(now, name),
-                history=[{**entry, "time": now}, *doc.get("history", [])][:_HISTORY],
+                history=[{**entry, "time": now}, *doc.get("history", [])][:HISTORY],
             )
             if self._save(name, raw, doc) is not None:
                 break
@@ -424,7 +259,7 @@ class RotationService:
         self, name: str, doc: dict[str, Any], run: dict[str, Any], exc: Exception
     ) -> RunResult:
         namespace, _, path = name.partition("/")
-        error = _safe_error(exc)
+        error = safe_error(exc)
         log.warning("rotation of %s failed at %s: %s", name, run["step"], error)
         self._audit_step(name, run, run["step"], "failed")
         raw, fresh = self._load(name)
@@ -452,20 +287,20 @@ class RotationService:
             try:
                 self._rotators.get(doc["rotator"]).rollback(self._context(doc, name, run))
             except Exception as exc:  # the history says so; an operator must look
-                reason = f"{reason}; rollback failed: {_safe_error(exc)}"
+                reason = f"{reason}; rollback failed: {safe_error(exc)}"
         labels = self._secrets.labels(namespace, path)
         if version and labels.get("labels", {}).get("current") != version:
             try:
                 self._secrets.drop_pending(namespace, path, version)
             except StrongroomError as exc:
-                reason = f"{reason}; could not unlabel version {version}: {_safe_error(exc)}"
+                reason = f"{reason}; could not unlabel version {version}: {safe_error(exc)}"
         now = self._clock.now()
         entry = {"token": run["token"], "version": version, "result": "rolled_back", "time": now}
         doc.update(
             run=None,
             failures=int(doc.get("failures", 0)) + 1,
             next_due=Schedule(**doc["schedule"]).next_after(now, name),
-            history=[{**entry, "error": reason}, *doc.get("history", [])][:_HISTORY],
+            history=[{**entry, "error": reason}, *doc.get("history", [])][:HISTORY],
         )
         if self._save(name, raw, doc) is None:
             raise Conflict("the rotation changed while it was rolled back; check its status")
@@ -478,7 +313,7 @@ class RotationService:
         ``warn_fraction`` of its lifetime (or has expired); returns the events sent."""
         now = self._clock.now()
         sent = []
-        for name in self._store.list_records(_KIND):
+        for name in self._store.list_records(RECORD_KIND):
             raw, doc = self._load(name)
             if doc is None or not doc.get("expire_after") or doc.get("last_rotated") is None:
                 continue
