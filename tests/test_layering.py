@@ -326,3 +326,24 @@ def test_only_crypto_reaches_its_private_aead_module() -> None:
     for path in _modules():
         if path.parent.name != "crypto":
             assert not any("_aead" in name for name in _imports(path)), path
+
+
+MAX_MODULE_LINES = 450
+
+
+def test_no_module_is_over_450_lines() -> None:
+    """Small modules with one responsibility: past this, a module is doing two jobs."""
+    long = {
+        str(path.relative_to(SRC)): lines
+        for path in _modules()
+        if (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, long
+
+
+def test_compatibility_backends_never_reach_the_store() -> None:
+    """compat/ uses the domain services (records through service/records.py, secret rows
+    through service/secret_rows.py), never the store itself."""
+    for path in (SRC / "compat").rglob("*.py"):
+        reached = [n for n in _imports(path) if n.startswith("strongroom.store")]
+        assert not reached, f"{path.relative_to(SRC)} imports {reached}"

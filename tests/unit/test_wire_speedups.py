@@ -8,8 +8,8 @@ import json
 import os
 import re
 
-from strongroom.server.front import new_request_id
 from strongroom.server.json_out import encode_json
+from strongroom.server.request_ids import new_request_id
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 

@@ -18,13 +18,10 @@ Every request is counted by surface, operation and status, with its latency."""
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
-import os
 import time
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 from starlette.types import Message, Receive, Scope, Send
 
@@ -32,7 +29,6 @@ from strongroom.auth.identity import Identity
 from strongroom.errors import (
     AuditIncomplete,
     AuditUnavailable,
-    BadRequest,
     PayloadTooLarge,
     RateLimited,
     Sealed,
@@ -43,6 +39,7 @@ from strongroom.errors import (
 from strongroom.server.auth_paths import MOUNT
 from strongroom.server.front_audit import AuditTrail, RequestTrail
 from strongroom.server.node import Node
+from strongroom.server.request_ids import new_request_id
 from strongroom.server.routes import (
     PROOF,
     Call,
@@ -53,6 +50,7 @@ from strongroom.server.routes import (
 )
 from strongroom.server.surface import Rendered, Surface
 from strongroom.server.threads import in_thread
+from strongroom.server.url_checks import url_error
 
 __all__ = [
     "MAX_UNVERIFIED_BODIES",
@@ -60,7 +58,6 @@ __all__ = [
     "MethodNotAllowed",
     "RouteNotFound",
     "client_address",
-    "new_request_id",
 ]
 
 log = logging.getLogger("strongroom.server")
@@ -68,53 +65,6 @@ log = logging.getLogger("strongroom.server")
 # Bodies read at once before their signature is checked (SigV4): 64 MiB at most at the default
 # body limit; one more is told to retry.
 MAX_UNVERIFIED_BODIES = 64
-
-# Percent-encoded '/', '\', '.' and NUL: a segment must not hide a separator or a dot segment.
-_ENCODED_SEPARATORS = (b"%2f", b"%5c", b"%2e", b"%00")
-
-
-# A request id is this process's random prefix and a counter: unique across processes and
-# nodes, in a UUID's shape, with no system call per request.
-_ID_PREFIX = os.urandom(8).hex()
-_ID_COUNTER = itertools.count(int.from_bytes(os.urandom(4), "big"))
-
-
-def _new_id_prefix() -> None:  # a forked child must not repeat its parent's ids
-    global _ID_PREFIX, _ID_COUNTER
-    _ID_PREFIX = os.urandom(8).hex()
-    _ID_COUNTER = itertools.count(int.from_bytes(os.urandom(4), "big"))
-
-
-os.register_at_fork(after_in_child=_new_id_prefix)
-
-
-def new_request_id() -> str:
-    tail = f"{next(_ID_COUNTER) & 0xFFFFFFFFFFFFFFFF:016x}"
-    prefix = _ID_PREFIX
-    return f"{prefix[:8]}-{prefix[8:12]}-{prefix[12:16]}-{tail[:4]}-{tail[4:]}"
-
-
-def _url_error(scope: Scope) -> StrongroomError | None:
-    raw_path: bytes = scope.get("raw_path") or b""
-    query: bytes = scope.get("query_string", b"")
-    if raw_path.isascii() and b"%" not in raw_path and (not query or b"%" not in query):
-        return None if query.isascii() else _url_error_slow(raw_path, query)
-    return _url_error_slow(raw_path, query)
-
-
-def _url_error_slow(raw_path: bytes, query: bytes) -> StrongroomError | None:
-    if b"%" in raw_path and any(t in raw_path.lower() for t in _ENCODED_SEPARATORS):
-        return BadRequest("the path must not contain encoded '/', '\\', '.' or NUL characters")
-    for raw in (raw_path, query):
-        if b"%" in raw or not raw.isascii():
-            try:
-                unquote_to_bytes(raw).decode("utf-8")
-            except UnicodeDecodeError:
-                # Decoded with replacement characters, two raw paths would alias one secret.
-                return BadRequest(
-                    "the URL is not valid UTF-8 once percent-decoded; encode it as UTF-8"
-                )
-    return None
 
 
 def _below_prefix(path: str) -> str:
@@ -251,7 +201,7 @@ class Front:
         if refused is None:
             credential, identity, refused = self._gate(surface, route, scope, claimed)
         if refused is None:
-            refused = _url_error(scope)
+            refused = url_error(scope)
         if refused is None and route is None:
             refused = (
                 MethodNotAllowed(f"method {scope['method']} is not allowed on this path")
@@ -319,9 +269,9 @@ class Front:
             return await self._send(scope, send, surface.render_error(error, request_id))
         try:
             node.limiter.hit(client_address(scope))
-            url_error = _url_error(scope)
-            if url_error is not None:
-                raise url_error
+            bad_url = url_error(scope)
+            if bad_url is not None:
+                raise bad_url
             body = await self._read_body(receive, node.settings.limits.max_body_bytes)
         except StrongroomError as exc:
             return await self._send(scope, send, surface.render_error(exc, request_id))
