@@ -1,7 +1,12 @@
-"""The audited secret read (or, with ``--write``, the durable write) of this tree against an
-earlier commit's, side by side in one run.
+"""One audited operation of this tree against an earlier commit's, side by side in one run: the
+native secret read (``--operation read``, the default), the durable write (``write``), a Vault
+Transit encrypt (``transit``) or a userpass login (``login``).
 
-    .venv/bin/python -m bench.versus --before 7bf25f4 [--rounds 5] [--duration 5] [--write]
+    .venv/bin/python -m bench.versus --before 7bf25f4 [--rounds 5] [--operation write]
+
+A login is a public route, charged to the client address's rate-limit budget: each request
+comes from its own X-Forwarded-For address through ``--trusted-proxy 127.0.0.1``, so the
+limiter runs as for real clients and does not cap the rate at one address's budget.
 
 Needs wrk (Debian: apt-get install wrk) and git. Exports ``--before`` with ``git archive`` into
 a temporary directory, starts one ``strongroom server --dev`` from each tree (the dev server
@@ -22,13 +27,86 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from bench.http import TOKEN, free_port, run_wrk, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
+ROOT_HEADERS = {"Authorization": f"Bearer {TOKEN}", "X-Vault-Token": TOKEN}
+SECRET = {"data": {"password": "bench-password-value", "user": "app"}}
+LOGIN_PASSWORD = "bench-login-password-1"
+
+
+@dataclass(frozen=True)
+class Operation:
+    path: str  # what wrk requests
+    lua: str  # wrk's script: the method, headers and body of each request
+    setup: tuple[tuple[str, str, dict[str, Any]], ...] = ()  # (method, path, JSON) first
+    server_flags: list[str] = field(default_factory=list)
+
+
+def _lua(method: str, body: dict[str, Any] | None, headers: dict[str, str]) -> str:
+    lines = [f'wrk.method = "{method}"']
+    if body is not None:
+        lines += [f"wrk.body = {json.dumps(json.dumps(body))}"]
+        lines += ['wrk.headers["Content-Type"] = "application/json"']
+    lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
+    return "\n".join(lines) + "\n"
+
+
+# Each login from its own address (10.x.y.z), as many clients behind one proxy.
+_LOGIN_LUA = (
+    _lua("POST", {"password": LOGIN_PASSWORD}, {})
+    + """
+counter = 0
+request = function()
+  counter = counter + 1
+  local address = string.format("10.%d.%d.%d", math.floor(counter / 65536) % 256,
+    math.floor(counter / 256) % 256, counter % 256)
+  return wrk.format(nil, nil, {["X-Forwarded-For"] = address})
+end
+"""
+)
+
+_AUTH = {"Authorization": f"Bearer {TOKEN}"}
+OPERATIONS = {
+    "read": Operation(
+        "/api/v1/secrets/secret/bench/db",
+        _lua("GET", None, _AUTH),
+        (("PUT", "/api/v1/secrets/secret/bench/db", SECRET),),
+    ),
+    # A new version of one secret per request: each is committed before its answer.
+    "write": Operation(
+        "/api/v1/secrets/secret/bench/db",
+        _lua("PUT", SECRET, _AUTH),
+        (("PUT", "/api/v1/secrets/secret/bench/db", SECRET),),
+    ),
+    "transit": Operation(
+        "/v1/transit/encrypt/bench",
+        _lua("POST", {"plaintext": "YmVuY2ggcGxhaW50ZXh0"}, {"X-Vault-Token": TOKEN}),
+        (
+            ("POST", "/v1/sys/mounts/transit", {"type": "transit"}),
+            ("POST", "/v1/transit/keys/bench", {}),
+        ),
+    ),
+    "login": Operation(
+        "/v1/auth/userpass/login/bench",
+        _LOGIN_LUA,
+        (
+            ("POST", "/v1/sys/auth/userpass", {"type": "userpass"}),
+            (
+                "POST",
+                "/v1/auth/userpass/users/bench",
+                {"password": LOGIN_PASSWORD, "policies": "default"},
+            ),
+        ),
+        ["--trusted-proxy", "127.0.0.1/32"],
+    ),
+}
 
 
 def export(rev: str, into: Path) -> Path:
@@ -41,11 +119,11 @@ def export(rev: str, into: Path) -> Path:
     return into / "before" / "src"
 
 
-def start(src: Path, data: Path, port: int) -> subprocess.Popen[bytes]:
+def start(src: Path, data: Path, port: int, extra: list[str]) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
     env["PYTHONPATH"] = str(src)  # ahead of the editable install of this tree
     command = [sys.executable, "-m", "strongroom", "server", "--dev", "--data-dir", str(data)]
-    command += ["--port", str(port), "--root-token", TOKEN]
+    command += ["--port", str(port), "--root-token", TOKEN, *extra]
     return subprocess.Popen(
         ["taskset", "-c", "0", *command], env=env, stdout=subprocess.DEVNULL, cwd=data.parent
     )
@@ -59,10 +137,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument(
-        "--write", action="store_true", help="PUT a new version each request instead of a read"
-    )
+    parser.add_argument("--operation", choices=sorted(OPERATIONS), default="read")
+    parser.add_argument("--write", action="store_true", help="the same as --operation write")
     args = parser.parse_args()
+    operation = OPERATIONS["write" if args.write else args.operation]
     if shutil.which("wrk") is None or shutil.which("taskset") is None:
         sys.exit("needs wrk and taskset: apt-get install wrk util-linux")
     tmp = Path(tempfile.mkdtemp(prefix="strongroom-versus-"))
@@ -73,33 +151,29 @@ def main() -> None:
         "after": ROOT / "src",
     }
     ports = {name: free_port() for name in sides}
-    servers = {name: start(src, tmp / f"data-{name}", ports[name]) for name, src in sides.items()}
+    servers = {
+        name: start(src, tmp / f"data-{name}", ports[name], operation.server_flags)
+        for name, src in sides.items()
+    }
     results: dict[str, list[dict[str, float]]] = {name: [] for name in sides}
     try:
         for port in ports.values():
             wait_healthy(f"http://127.0.0.1:{port}/healthz")
-            httpx.put(
-                f"http://127.0.0.1:{port}/api/v1/secrets/secret/bench/db",
-                json={"data": {"password": "bench-password-value", "user": "app"}},
-                headers={"Authorization": f"Bearer {TOKEN}"},
-            ).raise_for_status()
-        header = ["-H", f"Authorization: Bearer {TOKEN}"]
-        if args.write:
-            # A new version of one secret per request: each is committed before its answer.
-            script = tmp / "put.lua"
-            body = json.dumps({"data": {"password": "bench-password-value", "user": "app"}})
-            script.write_text(
-                'wrk.method = "PUT"\n'
-                f"wrk.body = {json.dumps(body)}\n"
-                'wrk.headers["Content-Type"] = "application/json"\n'
-            )
-            header += ["-s", str(script)]
+            for method, path, doc in operation.setup:
+                answer = httpx.request(
+                    method, f"http://127.0.0.1:{port}{path}", json=doc, headers=ROOT_HEADERS
+                )
+                answer.raise_for_status()
+        script = tmp / "request.lua"
+        script.write_text(operation.lua)
+        wrk_args = ["-s", str(script)]
         order = list(ports.items())
         for _ in range(args.rounds):
             order.reverse()  # ABBA: a drift in the machine's speed hits both sides alike
             for name, port in order:
-                url = f"http://127.0.0.1:{port}/api/v1/secrets/secret/bench/db"
-                results[name].append(run_wrk(url, args.duration, args.connections, header, pin="1"))
+                url = f"http://127.0.0.1:{port}{operation.path}"
+                runs = run_wrk(url, args.duration, args.connections, wrk_args, pin="1")
+                results[name].append(runs)
     finally:
         for server in servers.values():
             server.terminate()
