@@ -4,9 +4,10 @@ Transit encrypt (``transit``) or a userpass login (``login``).
 
     .venv/bin/python -m bench.versus --before 7bf25f4 [--rounds 5] [--operation write]
 
-A login is a public route, charged to the client address's rate-limit budget: each request
-comes from its own X-Forwarded-For address through ``--trusted-proxy 127.0.0.1``, so the
-limiter runs as for real clients and does not cap the rate at one address's budget.
+A login is a public route, charged to the client address's rate-limit budget: 200 users log in
+in turn, each from its own X-Forwarded-For address through ``--trusted-proxy 127.0.0.1``, so the
+limiter and the login guard run as for real clients without capping the rate at one address's
+or one user's budget.
 
 Needs wrk (Debian: apt-get install wrk) and git. Exports ``--before`` with ``git archive`` into
 a temporary directory, starts one ``strongroom server --dev`` from each tree (the dev server
@@ -47,6 +48,7 @@ class Operation:
     lua: str  # wrk's script: the method, headers and body of each request
     setup: tuple[tuple[str, str, dict[str, Any]], ...] = ()  # (method, path, JSON) first
     server_flags: list[str] = field(default_factory=list)
+    max_connections: int = 1024
 
 
 def _lua(method: str, body: dict[str, Any] | None, headers: dict[str, str]) -> str:
@@ -58,16 +60,21 @@ def _lua(method: str, body: dict[str, Any] | None, headers: dict[str, str]) -> s
     return "\n".join(lines) + "\n"
 
 
-# Each login from its own address (10.x.y.z), as many clients behind one proxy.
+# Logins of LOGIN_USERS users in turn, each user always from its own address (10.0.x.y), as
+# many clients behind one proxy: no address and no user trips the limiter or the guard against
+# one user tried from many addresses (auth/lockout.py).
+LOGIN_USERS = 200
 _LOGIN_LUA = (
     _lua("POST", {"password": LOGIN_PASSWORD}, {})
-    + """
+    + f"""
 counter = 0
 request = function()
   counter = counter + 1
-  local address = string.format("10.%d.%d.%d", math.floor(counter / 65536) % 256,
-    math.floor(counter / 256) % 256, counter % 256)
-  return wrk.format(nil, nil, {["X-Forwarded-For"] = address})
+  local user = counter % {LOGIN_USERS}
+  local headers = {{}}
+  for name, value in pairs(wrk.headers) do headers[name] = value end
+  headers["X-Forwarded-For"] = string.format("10.0.%d.%d", math.floor(user / 256), user % 256)
+  return wrk.format(nil, "/v1/auth/userpass/login/bench-" .. user, headers)
 end
 """
 )
@@ -94,17 +101,23 @@ OPERATIONS = {
         ),
     ),
     "login": Operation(
-        "/v1/auth/userpass/login/bench",
+        "/v1/auth/userpass/login/bench-0",
         _LOGIN_LUA,
         (
             ("POST", "/v1/sys/auth/userpass", {"type": "userpass"}),
-            (
-                "POST",
-                "/v1/auth/userpass/users/bench",
-                {"password": LOGIN_PASSWORD, "policies": "default"},
+            *(
+                (
+                    "POST",
+                    f"/v1/auth/userpass/users/bench-{user}",
+                    {"password": LOGIN_PASSWORD, "policies": "default"},
+                )
+                for user in range(LOGIN_USERS)
             ),
         ),
         ["--trusted-proxy", "127.0.0.1/32"],
+        # A server checks at most 10 passwords at once (auth/hash_queue.py), refusing more; the
+        # checks of a run's last requests go on into the next run, so each uses 4 at most.
+        max_connections=4,
     ),
 }
 
@@ -172,7 +185,8 @@ def main() -> None:
             order.reverse()  # ABBA: a drift in the machine's speed hits both sides alike
             for name, port in order:
                 url = f"http://127.0.0.1:{port}{operation.path}"
-                runs = run_wrk(url, args.duration, args.connections, wrk_args, pin="1")
+                connections = min(args.connections, operation.max_connections)
+                runs = run_wrk(url, args.duration, connections, wrk_args, pin="1")
                 results[name].append(runs)
     finally:
         for server in servers.values():
