@@ -134,8 +134,6 @@ def test_the_core_imports_no_optional_dependency() -> None:
     ],
 )
 def test_every_public_module_has_a_curated_all(name: str) -> None:
-    if name.startswith("strongroom.tokens"):
-        return  # the deprecated alias: test_the_old_token_library_names_still_work_with_a_warning
     module = importlib.import_module(name)
     if name.split(".")[-1].startswith("_") and not name.endswith("__init__"):
         return
@@ -237,7 +235,6 @@ ALLOWED: dict[str, set[str]] = {
     # The KMS v2 plugin is a client of the server's API, like the CLI: nothing of the server.
     "kmsplugin": set(),
     "apptokens": {"errors", "clock", "crypto", "kms", "client"},
-    "tokens": {"apptokens"},  # the deprecated alias, for one release
 }
 # The composition roots may import anything: server/ (app, node, runtime, front) and cli/server.py.
 _COMPOSITION = {
@@ -274,14 +271,6 @@ def test_imports_follow_the_layers_of_the_design() -> None:
             if target not in allowed:
                 wrong.append(f"{path.relative_to(SRC)} imports {name}")
     assert not wrong, "\n".join(wrong)
-
-
-def test_the_old_token_library_names_still_work_with_a_warning() -> None:
-    from strongroom.apptokens import TokenSealer
-
-    with pytest.warns(DeprecationWarning, match="strongroom.apptokens.TokenSealer"):
-        from strongroom.tokens import TokenVault
-    assert TokenVault is TokenSealer
 
 
 def _public_definitions(path: Path) -> set[str]:
@@ -347,3 +336,42 @@ def test_compatibility_backends_never_reach_the_store() -> None:
     for path in (SRC / "compat").rglob("*.py"):
         reached = [n for n in _imports(path) if n.startswith("strongroom.store")]
         assert not reached, f"{path.relative_to(SRC)} imports {reached}"
+
+
+def _module_names() -> dict[str, Path]:
+    names = {}
+    for path in _modules():
+        parts = path.relative_to(SRC.parent).with_suffix("").parts
+        names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return names
+
+
+def test_no_import_cycles() -> None:
+    """No module imports, even lazily inside a function, a module that imports it back: a cycle
+    is two modules that cannot be understood, tested or replaced apart. ``from package import
+    module`` counts as importing that module (a package's ``__init__`` runs first either way)."""
+    modules = _module_names()
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                submodules = [f"{node.module}.{a.name}" for a in node.names]
+                targets = [m for m in submodules if m in modules] or [node.module]
+            graph[name].update(t for t in targets if t in modules and t != name)
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), [start]
+        while todo:
+            current = todo.pop()
+            if current == goal:
+                return True
+            if current not in seen:
+                seen.add(current)
+                todo.extend(graph[current])
+        return False
+
+    cycles = sorted(f"{a} <-> {b}" for a in graph for b in graph[a] if a < b and reaches(b, a))
+    assert not cycles, "\n".join(cycles)

@@ -1,12 +1,11 @@
 """Typed answers of the SDK calls that used to return plain dicts (token lookups, rotation status
 and runs, audit sinks, init and rekey, root key rotation).
 
-For one release each still answers ``result["key"]`` and ``result.get("key")`` as the dict did,
-with a DeprecationWarning: use the attributes, or ``to_json()`` for the wire document."""
+Read the attributes; ``to_json()`` gives the wire document. (The dict access of the release
+before, ``result["key"]``, is gone.)"""
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -25,26 +24,11 @@ __all__ = [
 _Json = dict[str, Any]
 
 
-class _DictCompat:
-    """``result["key"]`` for one release, as the dicts these types replace answered."""
+class _Wire:
+    """``to_json()``: the wire document of a typed answer."""
 
     def to_json(self) -> _Json:
         return asdict(self)  # type: ignore[call-overload, no-any-return]
-
-    def _old(self, key: str) -> Any:
-        warnings.warn(
-            f"{type(self).__name__} is a dataclass now: use .{key} (or .to_json()) instead of "
-            f"[{key!r}]",
-            DeprecationWarning,
-            stacklevel=3,
-        )
-        return self.to_json()[key]
-
-    def __getitem__(self, key: str) -> Any:
-        return self._old(key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._old(key) if key in self.to_json() else default
 
 
 def _known(cls: type, doc: _Json) -> _Json:
@@ -54,7 +38,7 @@ def _known(cls: type, doc: _Json) -> _Json:
 
 
 @dataclass(frozen=True)
-class TokenLookup(_DictCompat):
+class TokenLookup(_Wire):
     accessor: str
     display_name: str
     policies: list[str]
@@ -77,7 +61,7 @@ class TokenLookup(_DictCompat):
 
 
 @dataclass(frozen=True)
-class RunResult(_DictCompat):
+class RunResult(_Wire):
     """The outcome of one rotation run."""
 
     namespace: str
@@ -93,7 +77,7 @@ class RunResult(_DictCompat):
 
 
 @dataclass(frozen=True)
-class RotationRunInfo(_DictCompat):
+class RotationRunInfo(_Wire):
     """A run in progress."""
 
     token: str
@@ -108,7 +92,7 @@ class RotationRunInfo(_DictCompat):
 
 
 @dataclass(frozen=True)
-class RotationStatus(_DictCompat):
+class RotationStatus(_Wire):
     """A secret's rotation: settings, labels, the run in progress and (for one secret) the
     history of runs, newest first."""
 
@@ -135,7 +119,7 @@ class RotationStatus(_DictCompat):
 
 
 @dataclass(frozen=True)
-class AuditSinkInfo(_DictCompat):
+class AuditSinkInfo(_Wire):
     name: str
     type: str
     entries: int = 0
@@ -148,7 +132,7 @@ class AuditSinkInfo(_DictCompat):
 
 
 @dataclass(frozen=True)
-class AuditVerification(_DictCompat):
+class AuditVerification(_Wire):
     ok: bool
     entries: int
     problem: str = ""
@@ -161,7 +145,7 @@ class AuditVerification(_DictCompat):
 
 
 @dataclass(frozen=True)
-class InitResult(_DictCompat):
+class InitResult(_Wire):
     """The unseal shares (shamir) and the first root token: shown once, never again."""
 
     keys: list[str] = field(repr=False)
@@ -173,7 +157,7 @@ class InitResult(_DictCompat):
 
 
 @dataclass(frozen=True)
-class RekeyStarted(_DictCompat):
+class RekeyStarted(_Wire):
     """New shares (shamir) and the nonce ``rekey_verify`` needs; a file seal's rekey is done."""
 
     keys: list[str] = field(repr=False)
@@ -186,7 +170,7 @@ class RekeyStarted(_DictCompat):
 
 
 @dataclass(frozen=True)
-class RootKeyRotation(_DictCompat):
+class RootKeyRotation(_Wire):
     keyrings: int
     root_key_version: int | None = None
 

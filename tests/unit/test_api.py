@@ -223,13 +223,10 @@ def test_every_query_parameter_a_route_reads_is_documented() -> None:
     assert read and read <= documented, read - documented
 
 
-def test_typed_sdk_results_still_answer_as_dicts_for_one_release() -> None:
+def test_typed_sdk_results_are_read_by_attribute() -> None:
     from strongroom.results import RunResult
 
     result = RunResult("secret", "db", "success", 2)
     assert result.result == "success" and result.to_json()["version"] == 2
-    with pytest.warns(DeprecationWarning, match=r"use \.result"):
-        assert result["result"] == "success"
-    with pytest.warns(DeprecationWarning):
-        assert result.get("error") == ""
-    assert result.get("nope", 7) == 7
+    with pytest.raises(TypeError):
+        result["result"]  # type: ignore[index]  # the dict access of the release before

@@ -28,7 +28,6 @@ from strongroom.rotation import (
     RotationContext,
     RotationFailed,
     generate_password,
-    register_rotator,
 )
 from strongroom.rotation.schedule import Schedule
 from strongroom.rotation.signing import sign, verify_signature
@@ -390,7 +389,7 @@ def test_expiry_warnings_are_sent_once_per_value(rt: Runtime, clock: ManualClock
 
 
 def test_rotators_from_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
-    from strongroom.rotation import rotators
+    from strongroom.rotation import registry, rotators
 
     class FromPlugin(rotators.Rotator):
         def create(self, ctx: RotationContext) -> dict[str, Any]:
@@ -403,32 +402,19 @@ def test_rotators_from_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
             return FromPlugin
 
     def entry_points(group: str) -> list[EntryPoint]:
-        assert group == rotators.ENTRY_POINT_GROUP
+        assert group == registry.ENTRY_POINT_GROUP
         return [EntryPoint()]
 
     monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
-    registry = rotators.RotatorRegistry()
+    known = registry.RotatorRegistry()
     with pytest.raises(BadRequest, match="unknown rotator 'from-plugin'"):
-        registry.get("from-plugin")  # entry points are read only when the server asks
-    registry.load_entry_points()
-    plugin = registry.get("from-plugin")
+        known.get("from-plugin")  # entry points are read only when the server asks
+    known.load_entry_points()
+    plugin = known.get("from-plugin")
     assert isinstance(plugin, FromPlugin) and plugin.name == "from-plugin"
     with pytest.raises(BadRequest, match=r"unknown rotator 'nope'; known: .*random"):
-        registry.get("nope")
-    assert isinstance(rotators.RotatorRegistry().get("random"), rotators.RandomRotator)
-
-
-def test_register_rotator_still_works_for_one_release(tmp_path: Path) -> None:
-    from strongroom.rotation import rotators
-
-    with pytest.warns(DeprecationWarning, match="pass rotators="):
-        register_rotator(CallableRotator("legacy-one", lambda ctx: {"v": "x"}))
-    node = Node(ServerSettings(tmp_path, dev=True, root_token="t"))
-    try:
-        assert node.require_runtime().rotators.get("legacy-one").name == "legacy-one"
-    finally:
-        node.close()
-        rotators._deprecated.clear()
+        known.get("nope")
+    assert isinstance(registry.RotatorRegistry().get("random"), rotators.RandomRotator)
 
 
 def test_no_rotated_value_reaches_disk_logs_or_the_audit_log(

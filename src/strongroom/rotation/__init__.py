@@ -3,14 +3,13 @@ pluggable rotators, a scheduler) — docs/rotation.md."""
 
 from strongroom.password_generation import PasswordPolicy, generate_password
 from strongroom.rotation.engine import STEPS, RotationService, RunResult
+from strongroom.rotation.registry import RotatorRegistry
 from strongroom.rotation.rotators import (
     CallableRotator,
     RandomRotator,
     RotationContext,
     RotationFailed,
     Rotator,
-    RotatorRegistry,
-    register_rotator,
 )
 
 __all__ = [
@@ -25,5 +24,4 @@ __all__ = [
     "RotatorRegistry",
     "RunResult",
     "generate_password",
-    "register_rotator",
 ]

@@ -17,7 +17,7 @@ from strongroom.errors import BadRequest, Conflict, NotFound, RotationFailed
 from strongroom.paths import check_namespace, check_path
 from strongroom.policy.kv import kv_data_path
 from strongroom.results import RotationStatus
-from strongroom.rotation.rotators import RotatorRegistry
+from strongroom.rotation.registry import RotatorRegistry
 from strongroom.rotation.schedule import Schedule
 from strongroom.service.staging import StagedVersions
 from strongroom.store.protocol import Store

@@ -1,5 +1,5 @@
-"""The rotator plugin interface, a server's registry of rotators, and the built-in random-value
-rotator.
+"""The rotator plugin interface and the built-in random-value rotator (a server's registry of
+rotators is in registry.py).
 
 A rotator answers the four steps of a rotation. Every step must be idempotent: the engine runs
 a step again after a crash, with the same context (the same rotation token and pending value).
@@ -8,10 +8,7 @@ embeds strongroom passes rotator objects (or plain callables) to the server it b
 
 from __future__ import annotations
 
-import importlib.metadata
-import threading
-import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,20 +17,13 @@ from strongroom.errors import BadRequest, RotationFailed
 from strongroom.password_generation import PasswordPolicy, generate_password
 
 __all__ = [
-    "ENTRY_POINT_GROUP",
     "CallableRotator",
     "RandomRotator",
     "RotationContext",
     "RotationFailed",
     "Rotator",
-    "RotatorRegistry",
     "StepFunction",
-    "builtin_rotators",
-    "deprecated_registrations",
-    "register_rotator",
 ]
-
-ENTRY_POINT_GROUP = "strongroom.rotators"
 
 
 @dataclass
@@ -144,70 +134,3 @@ class CallableRotator(Rotator):
 
     def rollback(self, ctx: RotationContext) -> None:
         self._run("rollback", ctx)
-
-
-def builtin_rotators() -> list[Rotator]:
-    from strongroom.rotation.aws_rotator import AwsDefaultRotator
-    from strongroom.rotation.postgres_rotator import PostgresRotator
-    from strongroom.rotation.webhook import WebhookRotator
-
-    return [RandomRotator(), PostgresRotator(), WebhookRotator(), AwsDefaultRotator()]
-
-
-class RotatorRegistry:
-    """The rotators one server knows, by name: built in, registered by the app that embeds the
-    server, and those of installed packages (the ``strongroom.rotators`` entry points, read by
-    the composition root with ``load_entry_points``). One per server; no global state."""
-
-    def __init__(self, rotators: Iterable[Rotator] = ()) -> None:
-        self._rotators: dict[str, Rotator] = {}
-        self._lock = threading.Lock()
-        for rotator in (*builtin_rotators(), *rotators):
-            self.register(rotator)
-
-    def register(self, rotator: Rotator) -> None:
-        """Make ``rotator`` available by its name (replacing one of that name)."""
-        if not rotator.name:
-            raise BadRequest("a rotator needs a name")
-        with self._lock:
-            self._rotators[rotator.name] = rotator
-
-    def load_entry_points(self) -> None:
-        """Add the rotators installed packages publish (a name already taken keeps its rotator)."""
-        for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-            factory = entry.load()
-            rotator = factory() if isinstance(factory, type) else factory
-            if isinstance(rotator, Rotator):
-                rotator.name = rotator.name or entry.name
-                with self._lock:
-                    self._rotators.setdefault(entry.name, rotator)
-
-    def get(self, name: str) -> Rotator:
-        with self._lock:
-            rotator = self._rotators.get(name)
-            known = sorted(self._rotators)
-        if rotator is None:
-            raise BadRequest(f"unknown rotator {name!r}; known: {', '.join(known)}")
-        return rotator
-
-
-_deprecated: list[Rotator] = []
-
-
-def register_rotator(rotator: Rotator) -> None:
-    """Deprecated, kept for one release: pass rotators to the server you build instead
-    (``create_app(settings, rotators=[...])`` or ``RotatorRegistry.register``). A rotator
-    registered here is added to every server this process builds afterwards."""
-    warnings.warn(
-        "register_rotator is deprecated: pass rotators=[...] to create_app or Node",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    if not rotator.name:
-        raise BadRequest("a rotator needs a name")
-    _deprecated.append(rotator)
-
-
-def deprecated_registrations() -> list[Rotator]:
-    """Rotators given to ``register_rotator``, for the composition root."""
-    return list(_deprecated)

@@ -20,7 +20,8 @@ from strongroom.errors import (
 from strongroom.kms.local import LocalKeyFile
 from strongroom.kms.provider import KeyProvider
 from strongroom.kms.registry import ProviderRegistry, configured_provider
-from strongroom.rotation.rotators import Rotator, RotatorRegistry, deprecated_registrations
+from strongroom.rotation.registry import RotatorRegistry
+from strongroom.rotation.rotators import Rotator
 from strongroom.seal import RekeyResult, SealManager, SealStatus
 from strongroom.seal.root_keys import SealedRootKeys
 from strongroom.seal.seals import FileSeal, KmsSeal, Seal, ShamirSeal
@@ -49,7 +50,7 @@ class Node:
     ) -> None:
         self.settings = settings
         # The rotators this server knows: built in, the embedding app's, installed packages'.
-        self.rotators = RotatorRegistry([*deprecated_registrations(), *rotators])
+        self.rotators = RotatorRegistry(rotators)
         self.rotators.load_entry_points()
         self.clock = clock or SystemClock()
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

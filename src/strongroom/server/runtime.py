@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from strongroom.audit import AuditBroker
@@ -40,14 +41,14 @@ from strongroom.record_migration import migrate_records
 from strongroom.rotation import RotationService
 from strongroom.rotation.aws_lambda import AwsLambdaRotator, LambdaFunctions
 from strongroom.rotation.notify import Notifier
-from strongroom.rotation.rotators import RotatorRegistry
+from strongroom.rotation.registry import RotatorRegistry
 from strongroom.sealed_store import open_sealed_store, rewrap_record_key
 from strongroom.server.services import Services
 from strongroom.service.admin import SystemService
 from strongroom.service.auth_methods import AuthMethodService
 from strongroom.service.aws_credentials import AwsCredentialService
 from strongroom.service.backup import BackupService
-from strongroom.service.backup_targets import backup_target
+from strongroom.service.backup_targets import BackupTarget, DirectoryTarget
 from strongroom.service.dev_reset import DevReset
 from strongroom.service.keys import DataKeyService
 from strongroom.service.kv_v1 import KvVersion1
@@ -60,7 +61,7 @@ from strongroom.service.secrets import SecretService
 from strongroom.service.wrapping import WrappingService
 from strongroom.store.protocol import Store
 
-__all__ = ["AWS_RECORD_KINDS", "Runtime"]
+__all__ = ["AWS_RECORD_KINDS", "Runtime", "backup_target"]
 
 # What the AWS backends keep beside the secrets (dev mode's reset removes them all).
 AWS_RECORD_KINDS = (KEY_KIND, ALIAS_KIND, SM_RECORD_KIND, TAGS_KIND, LABELS_KIND)
@@ -296,3 +297,14 @@ class Runtime:
         if self.stop_listening is not None:
             self.stop_listening()
         self.audit.close()
+
+
+def backup_target(where: str | Path) -> BackupTarget:
+    """A directory, or S3-compatible storage for ``s3://BUCKET/PREFIX`` (the aws extra, imported
+    only when chosen)."""
+    text = str(where)
+    if text.startswith("s3://"):
+        from strongroom.service.s3_backups import S3Target
+
+        return S3Target(text)
+    return DirectoryTarget(Path(where))

@@ -1,6 +1,7 @@
 """Where scheduled backups go: a directory, or S3-compatible storage (``s3://BUCKET/PREFIX``,
 with boto3's credentials and ``AWS_ENDPOINT_URL``). Either writes a backup whole or not at all,
-names it ``strongroom-<time>.srbk`` and keeps the newest ones."""
+names it ``strongroom-<time>.srbk`` and keeps the newest ones. The composition root picks one
+(``server/runtime.py``), so the optional S3 module is imported only when chosen."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-__all__ = ["PATTERN", "BackupTarget", "DirectoryTarget", "Writer", "backup_target"]
+__all__ = ["PATTERN", "BackupTarget", "DirectoryTarget", "Writer"]
 
 Writer = Callable[[BinaryIO], None]
 PATTERN = ("strongroom-", ".srbk")  # a scheduled backup's name: prefix, time, suffix
@@ -42,12 +43,3 @@ class DirectoryTarget:
     def prune(self, keep: int) -> None:
         for old in sorted(self.directory.glob(f"{PATTERN[0]}*{PATTERN[1]}"))[:-keep]:
             old.unlink()
-
-
-def backup_target(where: str | Path) -> BackupTarget:
-    text = str(where)
-    if text.startswith("s3://"):
-        from strongroom.service.s3_backups import S3Target  # the aws extra, only when chosen
-
-        return S3Target(text)
-    return DirectoryTarget(Path(where))
