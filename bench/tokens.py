@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from strongroom.apptokens import LocalKeySource, TokenSealer
 from strongroom.crypto import canonical_context
-from strongroom.kms import LocalKeyFile
+from strongroom.keyproviders import LocalKeyFile
 
 SIZES = {"64 B": 64, "1 KiB": 1024, "64 KiB": 65536}
 CTX = {"tenant": "acme", "user": "42", "purpose": "github-oauth"}

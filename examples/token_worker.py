@@ -44,7 +44,7 @@ def key_source(args: argparse.Namespace) -> KeySource:
         from strongroom.client import Client
 
         return RemoteKeySource(Client(addr, os.environ.get("STRONGROOM_TOKEN")), args.namespace)
-    from strongroom.kms import LocalKeyFile
+    from strongroom.keyproviders import LocalKeyFile
 
     return LocalKeySource(LocalKeyFile(Path(args.keys)).provider("app-tokens"))
 

@@ -325,7 +325,7 @@ def aws_client(service: str, endpoint: str, region: str, key: tuple[str, str]) -
 
 def built_provider(uri: str) -> Any:
     """A key provider built from ``uri``, closed when the session ends (as aws_client)."""
-    from strongroom.kms.registry import ProviderRegistry
+    from strongroom.keyproviders.registry import ProviderRegistry
 
     built = ProviderRegistry().build(uri)
     _AWS_CLIENTS.append(built)

@@ -87,7 +87,7 @@ def test_the_client_imports_only_errors_types_and_httpx() -> None:
 def test_the_store_never_imports_crypto() -> None:
     for path in (SRC / "store").rglob("*.py"):
         assert not any(
-            n.startswith(("strongroom.crypto", "strongroom.kms", "cryptography"))
+            n.startswith(("strongroom.crypto", "strongroom.keyproviders", "cryptography"))
             for n in _imports(path)
         )
 
@@ -106,7 +106,7 @@ def test_the_core_imports_no_optional_dependency() -> None:
         "limits",
         "paths",
         "crypto",
-        "kms",
+        "keyproviders",
         "keys",
         "service",
         "apptokens",
@@ -116,7 +116,8 @@ def test_the_core_imports_no_optional_dependency() -> None:
     # Modules that are an optional extra themselves, each imported only where it is chosen.
     extras = {"apptokens/sqlalchemy.py", "apptokens/sources.py", "service/s3_backups.py"}
     extras |= {
-        f"kms/{scheme}.py" for scheme in ("transit", "awskms", "pkcs11", "gcpkms", "azurekv")
+        f"keyproviders/{scheme}.py"
+        for scheme in ("transit", "awskms", "pkcs11", "gcpkms", "azurekv")
     }
     for path in _modules():
         rel = path.relative_to(SRC).parts
@@ -174,22 +175,31 @@ _LEAVES = {
 ALLOWED: dict[str, set[str]] = {
     "store": {"errors"},
     "crypto": {"errors"},
-    "kms": {"crypto", "errors", "config"},
-    "seal": {"crypto", "errors", "kms", "store", "clock"},
-    "keys": {"crypto", "errors", "kms", "store", "clock"},
-    "sealed_store": {"crypto", "errors", "kms", "store", "opened_cache"},
-    "record_migration": {"errors", "kms", "sealed_store"},
+    "keyproviders": {"crypto", "errors", "config"},
+    "seal": {"crypto", "errors", "keyproviders", "store", "clock"},
+    "keys": {"crypto", "errors", "keyproviders", "store", "clock"},
+    "sealed_store": {"crypto", "errors", "keyproviders", "store", "opened_cache"},
+    "record_migration": {"errors", "keyproviders", "sealed_store"},
     "policy": {"errors", "store", "clock"},
-    "audit": {"errors", "store", "kms", "clock", "types", "record_migration"},
+    "audit": {"errors", "store", "keyproviders", "clock", "types", "record_migration"},
     # egress: the JWT auth method fetches an issuer's keys through the egress policy
-    "auth": {"crypto", "errors", "kms", "policy", "store", *_LEAVES, "record_migration", "egress"},
+    "auth": {
+        "crypto",
+        "errors",
+        "keyproviders",
+        "policy",
+        "store",
+        *_LEAVES,
+        "record_migration",
+        "egress",
+    },
     "service": {
         *_LEAVES,
         "policy",
         "auth",
         "audit",
         "keys",
-        "kms",
+        "keyproviders",
         "store",
         "crypto",
         "seal",
@@ -234,7 +244,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     # The KMS v2 plugin is a client of the server's API, like the CLI: nothing of the server.
     "kmsplugin": set(),
-    "apptokens": {"errors", "clock", "crypto", "kms", "client"},
+    "apptokens": {"errors", "clock", "crypto", "keyproviders", "client"},
 }
 # The composition roots may import anything: server/ (app, node, runtime, front) and cli/server.py.
 _COMPOSITION = {

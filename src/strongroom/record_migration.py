@@ -15,7 +15,7 @@ import logging
 from dataclasses import replace
 
 from strongroom.errors import DecryptionError
-from strongroom.kms.provider import KeyProvider
+from strongroom.keyproviders.provider import KeyProvider
 from strongroom.sealed_store import DELETED_FIELD, SEAL_RECORDS, SealedStore
 
 __all__ = [

@@ -27,7 +27,7 @@ from typing import Any
 
 from strongroom.crypto import Aead, canonical_context, new_key
 from strongroom.errors import Conflict, DecryptionError, TamperedRecord
-from strongroom.kms.provider import KeyProvider
+from strongroom.keyproviders.provider import KeyProvider
 from strongroom.opened_cache import OpenedCache
 from strongroom.store.protocol import SecretRecord, Store, VersionRecord
 

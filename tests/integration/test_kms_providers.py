@@ -24,10 +24,10 @@ import pytest
 from strongroom.auth import Identity
 from strongroom.config import ServerSettings
 from strongroom.errors import BadRequest, DecryptionError, KeyProviderUnavailable
-from strongroom.kms.awskms import MAX_ATTEMPTS
-from strongroom.kms.bounded import BoundedProvider
-from strongroom.kms.provider import KeyProvider, KeyProviderBase
-from strongroom.kms.registry import ProviderURI
+from strongroom.keyproviders.awskms import MAX_ATTEMPTS
+from strongroom.keyproviders.bounded import BoundedProvider
+from strongroom.keyproviders.provider import KeyProvider, KeyProviderBase
+from strongroom.keyproviders.registry import ProviderURI
 from strongroom.server.node import Node
 from strongroom.testing.kms_conformance import CHECKS
 from tests.helpers import (
@@ -257,7 +257,7 @@ def test_pkcs11_sessions_are_safe_under_threads(softhsm: SoftHsm) -> None:
 def test_pkcs11_calls_time_out() -> None:
     """The timeout itself, through a work function that hangs (SoftHSM2 never does): a seam
     of our own, the worker's wait."""
-    from strongroom.kms import pkcs11 as module
+    from strongroom.keyproviders import pkcs11 as module
 
     module._libraries["/hanging.so"] = (object(), threading.Lock())
     provider = module.Pkcs11KeyProvider("/hanging.so", "root", str, token_label="t", timeout=1)

@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from strongroom.errors import DecryptionError, KeyProviderUnavailable
-from strongroom.kms.provider import KeyProvider
-from strongroom.kms.registry import ProviderRegistry
+from strongroom.keyproviders.provider import KeyProvider
+from strongroom.keyproviders.registry import ProviderRegistry
 from strongroom.testing.kms_conformance import CHECKS
 from tests.helpers import (
     OpenBaoServer,

@@ -10,7 +10,7 @@ import pytest
 from strongroom.apptokens import LocalKeySource, RemoteKeySource, TokenAccessDenied, TokenSealer
 from strongroom.client import Client
 from strongroom.errors import AccessDenied, DecryptionError, NotFound, Unauthenticated
-from strongroom.kms import LocalKeyFile
+from strongroom.keyproviders import LocalKeyFile
 from tests.helpers import StrongroomServer
 
 CTX = {"tenant": "acme", "user": "42", "purpose": "github-oauth"}

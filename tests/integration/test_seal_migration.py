@@ -16,7 +16,7 @@ import pytest
 from strongroom.auth import Identity
 from strongroom.config import ServerSettings
 from strongroom.errors import BadRequest, Conflict, KeyProviderUnavailable, Sealed
-from strongroom.kms.root import MigratingProvider
+from strongroom.keyproviders.root import MigratingProvider
 from strongroom.server.node import Node
 from tests.helpers import MotoServer, SoftHsm, StrongroomServer
 
@@ -30,7 +30,7 @@ def _aws_uri(moto: MotoServer) -> str:
 
 
 def _hsm_uri(softhsm: SoftHsm) -> str:
-    from strongroom.kms.registry import ProviderRegistry
+    from strongroom.keyproviders.registry import ProviderRegistry
 
     token = softhsm.take()
     uri = softhsm.uri(token, "root")

@@ -15,10 +15,10 @@ from strongroom.clock import ManualClock
 from strongroom.config import ServerSettings
 from strongroom.crypto.context import Context
 from strongroom.errors import BadRequest, KeyProviderUnavailable
-from strongroom.kms.bounded import MAX_WAITING, BoundedProvider, bounded
-from strongroom.kms.local import LocalKeyProvider
-from strongroom.kms.provider import KeyProviderBase, RotatableKeyProvider
-from strongroom.kms.registry import ProviderRegistry, parse_provider_uri
+from strongroom.keyproviders.bounded import MAX_WAITING, BoundedProvider, bounded
+from strongroom.keyproviders.local import LocalKeyProvider
+from strongroom.keyproviders.provider import KeyProviderBase, RotatableKeyProvider
+from strongroom.keyproviders.registry import ProviderRegistry, parse_provider_uri
 from strongroom.server.app import create_app
 from strongroom.server.node import Node
 

@@ -30,10 +30,10 @@ from google.cloud import kms_v1
 from requests.structures import CaseInsensitiveDict
 
 from strongroom.errors import BadRequest, DecryptionError, KeyProviderUnavailable
-from strongroom.kms.azurekv import AzureKeyVaultProvider
-from strongroom.kms.gcpkms import GcpKmsKeyProvider
-from strongroom.kms.provider import KeyProvider
-from strongroom.kms.registry import ProviderRegistry
+from strongroom.keyproviders.azurekv import AzureKeyVaultProvider
+from strongroom.keyproviders.gcpkms import GcpKmsKeyProvider
+from strongroom.keyproviders.provider import KeyProvider
+from strongroom.keyproviders.registry import ProviderRegistry
 from strongroom.testing.kms_conformance import CHECKS
 from tests.helpers import closed_at_session_end
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from strongroom.errors import DecryptionError, NotFound
-from strongroom.kms import LocalKeyFile
+from strongroom.keyproviders import LocalKeyFile
 from strongroom.testing import kms_conformance
 
 CTX = {"purpose": "test"}

@@ -20,7 +20,7 @@ from strongroom.auth import Identity
 from strongroom.clock import ManualClock
 from strongroom.config import ServerSettings
 from strongroom.errors import AccessDenied, BadRequest, Conflict, NotFound
-from strongroom.kms.provider import KeyProviderBase
+from strongroom.keyproviders.provider import KeyProviderBase
 from strongroom.rotation import (
     STEPS,
     CallableRotator,

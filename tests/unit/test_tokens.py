@@ -21,7 +21,7 @@ from strongroom.apptokens import (
 from strongroom.apptokens.sqlalchemy import SealedToken
 from strongroom.clock import ManualClock
 from strongroom.errors import BadRequest, DecryptionError
-from strongroom.kms import LocalKeyFile
+from strongroom.keyproviders import LocalKeyFile
 
 
 class Base(DeclarativeBase):

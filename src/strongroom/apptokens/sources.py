@@ -9,7 +9,7 @@ from strongroom.crypto import Aead
 from strongroom.crypto.context import Context
 from strongroom.crypto.envelope import DataKey, DataKeySource
 from strongroom.errors import DecryptionError
-from strongroom.kms.provider import KeyProvider
+from strongroom.keyproviders.provider import KeyProvider
 
 if TYPE_CHECKING:
     from strongroom.client import Client

@@ -26,7 +26,7 @@ from strongroom.errors import (
     NotFound,
     StrongroomError,
 )
-from strongroom.kms.provider import KeyProvider
+from strongroom.keyproviders.provider import KeyProvider
 from strongroom.record_migration import audit_key_context
 from strongroom.store.protocol import Store
 from strongroom.types import format_time

@@ -18,7 +18,7 @@ from typing import Any
 from strongroom.auth.identity import Identity
 from strongroom.clock import Clock
 from strongroom.errors import BadRequest, DecryptionError, NotFound, Unauthenticated
-from strongroom.kms.provider import KeyProvider
+from strongroom.keyproviders.provider import KeyProvider
 from strongroom.policy.store import PolicyStore
 from strongroom.record_migration import TOKEN_HMAC_CONTEXT
 from strongroom.store.protocol import Store

@@ -14,9 +14,9 @@ import click
 from strongroom.cli.output import CliContext, emit, format_option, pass_cli, translate_errors
 from strongroom.config import ServerSettings, default_data_dir
 from strongroom.errors import BadRequest
-from strongroom.kms.local import LocalKeyFile
-from strongroom.kms.provider import KeyProvider
-from strongroom.kms.registry import ProviderRegistry
+from strongroom.keyproviders.local import LocalKeyFile
+from strongroom.keyproviders.provider import KeyProvider
+from strongroom.keyproviders.registry import ProviderRegistry
 from strongroom.seal.root_keys import SealedRootKeys
 from strongroom.seal.seals import decode_share
 from strongroom.seal.shamir import combine

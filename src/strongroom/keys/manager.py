@@ -17,10 +17,10 @@ from strongroom.errors import (
     NoSuchNamespace,
     NotFound,
 )
+from strongroom.keyproviders.provider import KeyProvider
 from strongroom.keys import stored
 from strongroom.keys.keyring import Keyring, Terms, TermStatus
 from strongroom.keys.term import KeyringTerm, parse_term_ref, term_ref
-from strongroom.kms.provider import KeyProvider
 from strongroom.store.protocol import Store
 
 __all__ = ["COUNTER_KIND", "DEK_CACHE_ENTRIES", "USE_BLOCK", "Keyrings"]

@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 from strongroom.crypto import KEY_BYTES
 from strongroom.errors import DecryptionError
+from strongroom.keyproviders.provider import KeyProvider
 from strongroom.keys.keyring import Keyring, Terms
 from strongroom.keys.term import KeyringTerm
-from strongroom.kms.provider import KeyProvider
 
 __all__ = [
     "RECORD_KIND",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 
 from strongroom.crypto import Aead, Context, DataKey, canonical_context, new_key
-from strongroom.kms.provider import KeyProviderBase
+from strongroom.keyproviders.provider import KeyProviderBase
 
 __all__ = ["KeyringTerm", "parse_term_ref", "term_ref"]
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from strongroom.clock import Clock
 from strongroom.errors import BadRequest, Conflict, DecryptionError
-from strongroom.kms.provider import KeyProvider
-from strongroom.kms.root import MigratingProvider, RootKey
+from strongroom.keyproviders.provider import KeyProvider
+from strongroom.keyproviders.root import MigratingProvider, RootKey
 from strongroom.seal.config import SealConfig
 from strongroom.seal.progress import UnsealSessions
 from strongroom.seal.root_keys import SYSTEM_KIND

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from strongroom.crypto import Aead
 from strongroom.errors import DecryptionError, KeyProviderUnavailable
-from strongroom.kms.local import LocalKeyFile
-from strongroom.kms.provider import KeyProvider
+from strongroom.keyproviders.local import LocalKeyFile
+from strongroom.keyproviders.provider import KeyProvider
 from strongroom.store.protocol import Store
 
 __all__ = ["SEALED_ROOT_KEYS", "SYSTEM_KIND", "SealedRootKeys"]

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from strongroom.crypto import new_key
 from strongroom.errors import BadRequest, DecryptionError, KeyProviderUnavailable
-from strongroom.kms.provider import KeyProvider
+from strongroom.keyproviders.provider import KeyProvider
 from strongroom.seal.config import PendingRekey, SealConfig
 from strongroom.seal.root_keys import SYSTEM_KIND, SealedRootKeys
 from strongroom.seal.shamir import combine, split

@@ -17,9 +17,9 @@ from strongroom.errors import (
     StoreUnavailable,
     StrongroomError,
 )
-from strongroom.kms.local import LocalKeyFile
-from strongroom.kms.provider import KeyProvider
-from strongroom.kms.registry import ProviderRegistry, configured_provider
+from strongroom.keyproviders.local import LocalKeyFile
+from strongroom.keyproviders.provider import KeyProvider
+from strongroom.keyproviders.registry import ProviderRegistry, configured_provider
 from strongroom.rotation.registry import RotatorRegistry
 from strongroom.rotation.rotators import Rotator
 from strongroom.seal import RekeyResult, SealManager, SealStatus

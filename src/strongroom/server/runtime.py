@@ -33,9 +33,9 @@ from strongroom.cursors import Cursors
 from strongroom.durations import parse_duration
 from strongroom.egress import EgressPolicy
 from strongroom.errors import KeyProviderUnavailable
+from strongroom.keyproviders.provider import KeyProvider
+from strongroom.keyproviders.registry import ProviderRegistry
 from strongroom.keys import Keyrings
-from strongroom.kms.provider import KeyProvider
-from strongroom.kms.registry import ProviderRegistry
 from strongroom.policy.store import PolicyStore
 from strongroom.record_migration import migrate_records
 from strongroom.rotation import RotationService

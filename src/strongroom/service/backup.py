@@ -35,7 +35,7 @@ from strongroom.auth.identity import Identity
 from strongroom.clock import Clock
 from strongroom.crypto import Aead, new_key
 from strongroom.errors import BadRequest, DecryptionError
-from strongroom.kms.provider import KeyProvider
+from strongroom.keyproviders.provider import KeyProvider
 from strongroom.seal.root_keys import SEALED_ROOT_KEYS, SYSTEM_KIND
 from strongroom.service.backup_targets import BackupTarget
 

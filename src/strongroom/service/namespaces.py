@@ -11,11 +11,11 @@ from typing import Any
 from strongroom.auth import Identity
 from strongroom.clock import Clock
 from strongroom.errors import BadRequest, Conflict, NoSuchNamespace, NotFound
+from strongroom.keyproviders.provider import KeyProvider, RotatableKeyProvider
+from strongroom.keyproviders.registry import configured_provider
+from strongroom.keyproviders.root import RootKey
 from strongroom.keys import Keyrings
 from strongroom.keys.term import term_ref
-from strongroom.kms.provider import KeyProvider, RotatableKeyProvider
-from strongroom.kms.registry import configured_provider
-from strongroom.kms.root import RootKey
 from strongroom.limits import Limits
 from strongroom.paths import check_namespace
 from strongroom.service.kv_config import KV_CONFIG_KIND

@@ -8,7 +8,7 @@ from functools import partial
 
 from strongroom.crypto.envelope import open_envelope, seal
 from strongroom.errors import DecryptionError
-from strongroom.kms.provider import KeyProvider
+from strongroom.keyproviders.provider import KeyProvider
 
 __all__ = [
     "CHECKS",

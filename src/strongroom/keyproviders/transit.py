@@ -29,8 +29,8 @@ import httpx
 
 from strongroom.crypto.context import Context, canonical_context
 from strongroom.errors import BadRequest, DecryptionError, KeyProviderUnavailable
-from strongroom.kms.options import DEFAULT_TIMEOUT, check_options, timeout_option
-from strongroom.kms.provider import KeyProviderBase
+from strongroom.keyproviders.options import DEFAULT_TIMEOUT, check_options, timeout_option
+from strongroom.keyproviders.provider import KeyProviderBase
 
 __all__ = ["TransitKeyProvider", "transit_provider"]
 
@@ -291,7 +291,7 @@ def _kind(exc: httpx.HTTPError) -> str:
 
 
 def transit_provider(uri: Any) -> TransitKeyProvider:
-    """From a parsed ``transit:`` URI (kms/registry.py)."""
+    """From a parsed ``transit:`` URI (keyproviders/registry.py)."""
     target: str = uri.target
     params: Mapping[str, str] = uri.params
     if not target.startswith("//"):

@@ -21,7 +21,7 @@ from pathlib import Path
 from strongroom.crypto import KEY_BYTES, Aead, new_key
 from strongroom.crypto.context import Context, canonical_context
 from strongroom.errors import BadRequest, DecryptionError, KeyProviderUnavailable, NotFound
-from strongroom.kms.provider import KeyProviderBase
+from strongroom.keyproviders.provider import KeyProviderBase
 
 __all__ = ["KeyVersionInfo", "LocalKeyFile", "LocalKeyProvider"]
 

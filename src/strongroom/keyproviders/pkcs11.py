@@ -47,8 +47,8 @@ from strongroom.config import environment_secret
 from strongroom.crypto import NONCE_BYTES, new_nonce
 from strongroom.crypto.context import Context, canonical_context
 from strongroom.errors import BadRequest, DecryptionError, KeyProviderUnavailable
-from strongroom.kms.options import DEFAULT_TIMEOUT, check_options, timeout_option
-from strongroom.kms.provider import KeyProviderBase
+from strongroom.keyproviders.options import DEFAULT_TIMEOUT, check_options, timeout_option
+from strongroom.keyproviders.provider import KeyProviderBase
 
 __all__ = ["Pkcs11KeyProvider", "pkcs11_provider"]
 
@@ -338,7 +338,7 @@ def _pin_reader(source: str) -> Callable[[], str]:
 
 
 def pkcs11_provider(uri: Any) -> Pkcs11KeyProvider:
-    """From a parsed ``pkcs11:`` URI (kms/registry.py)."""
+    """From a parsed ``pkcs11:`` URI (keyproviders/registry.py)."""
     params: Mapping[str, str] = uri.params
     if "pin-value" in params:
         raise BadRequest(

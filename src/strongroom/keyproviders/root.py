@@ -11,7 +11,7 @@ import threading
 
 from strongroom.crypto.context import Context
 from strongroom.errors import DecryptionError
-from strongroom.kms.provider import KeyProvider, KeyProviderBase
+from strongroom.keyproviders.provider import KeyProvider, KeyProviderBase
 
 __all__ = ["MigratingProvider", "RootKey"]
 

@@ -21,10 +21,10 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 from strongroom.errors import BadRequest
-from strongroom.kms.bounded import bounded
-from strongroom.kms.local import LocalKeyFile
-from strongroom.kms.options import timeout_option
-from strongroom.kms.provider import KeyProvider
+from strongroom.keyproviders.bounded import bounded
+from strongroom.keyproviders.local import LocalKeyFile
+from strongroom.keyproviders.options import timeout_option
+from strongroom.keyproviders.provider import KeyProvider
 
 __all__ = [
     "DEFAULT_LOCAL_KEY",
@@ -73,7 +73,7 @@ def _lazy(module: str) -> Factory:
 
     def build(uri: ProviderURI) -> KeyProvider:
         try:
-            loaded = importlib.import_module(f"strongroom.kms.{module}")
+            loaded = importlib.import_module(f"strongroom.keyproviders.{module}")
         except ImportError as exc:
             raise BadRequest(
                 f"the {uri.scheme} key provider needs its extra: "
@@ -85,7 +85,7 @@ def _lazy(module: str) -> Factory:
     return build
 
 
-# scheme -> the pyproject extra its module needs; the module is strongroom.kms.<scheme>
+# scheme -> the pyproject extra its module needs; the module is strongroom.keyproviders.<scheme>
 _EXTRAS = {
     "transit": "transit",
     "awskms": "aws",

@@ -27,8 +27,8 @@ from google.cloud import kms_v1
 
 from strongroom.crypto.context import Context, canonical_context
 from strongroom.errors import BadRequest, DecryptionError, KeyProviderUnavailable
-from strongroom.kms.options import DEFAULT_TIMEOUT, check_options, timeout_option
-from strongroom.kms.provider import KeyProviderBase
+from strongroom.keyproviders.options import DEFAULT_TIMEOUT, check_options, timeout_option
+from strongroom.keyproviders.provider import KeyProviderBase
 
 __all__ = ["GcpKmsKeyProvider", "gcpkms_provider"]
 
@@ -187,7 +187,7 @@ def _check_key_name(name: str) -> str:
 
 
 def gcpkms_provider(uri: Any) -> GcpKmsKeyProvider:
-    """From a parsed ``gcpkms:`` URI (kms/registry.py)."""
+    """From a parsed ``gcpkms:`` URI (keyproviders/registry.py)."""
     params: Mapping[str, str] = uri.params
     check_options("gcpkms", params, ("credentials_file", "endpoint"))
     key_name = _check_key_name(str(uri.target))

@@ -1,6 +1,6 @@
 """Key providers: where root keys live. They wrap and unwrap, and never store secrets."""
 
-from strongroom.kms.local import LocalKeyFile, LocalKeyProvider
-from strongroom.kms.provider import KeyProvider, KeyProviderBase
+from strongroom.keyproviders.local import LocalKeyFile, LocalKeyProvider
+from strongroom.keyproviders.provider import KeyProvider, KeyProviderBase
 
 __all__ = ["KeyProvider", "KeyProviderBase", "LocalKeyFile", "LocalKeyProvider"]

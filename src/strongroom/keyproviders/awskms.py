@@ -7,9 +7,9 @@
 Each wrap asks KMS for a data key (``GenerateDataKey``, AES-256) under the configured key, with
 the context as the ``EncryptionContext`` (so CloudTrail shows which keyring it was and a key
 policy may condition on it), and seals the key material locally under that data key with the
-canonical context as associated data (kms/_envelope.py). Each unwrap is one ``Decrypt`` pinned
-to the key's ARN. The ARN, not an alias, is the ``key_ref``: a re-pointed alias cannot swap the
-key under stored keyrings.
+canonical context as associated data (keyproviders/_envelope.py). Each unwrap is one
+``Decrypt`` pinned to the key's ARN. The ARN, not an alias, is the ``key_ref``: a re-pointed
+alias cannot swap the key under stored keyrings.
 
 Throttling and other transient errors are retried by botocore's standard retry mode (exponential
 backoff with jitter); every call has a connect and a read timeout. Errors never carry an SDK
@@ -30,9 +30,9 @@ from botocore.session import get_session
 
 from strongroom.crypto.context import Context
 from strongroom.errors import BadRequest, DecryptionError, KeyProviderUnavailable
-from strongroom.kms._envelope import open_payload, seal_payload
-from strongroom.kms.options import DEFAULT_TIMEOUT, check_options, timeout_option
-from strongroom.kms.provider import KeyProviderBase
+from strongroom.keyproviders._envelope import open_payload, seal_payload
+from strongroom.keyproviders.options import DEFAULT_TIMEOUT, check_options, timeout_option
+from strongroom.keyproviders.provider import KeyProviderBase
 
 __all__ = ["MAX_ATTEMPTS", "AwsKmsKeyProvider", "awskms_provider"]
 
@@ -230,7 +230,7 @@ def _kind(exc: Exception) -> str:
 
 
 def awskms_provider(uri: Any) -> AwsKmsKeyProvider:
-    """From a parsed ``awskms:`` URI (kms/registry.py)."""
+    """From a parsed ``awskms:`` URI (keyproviders/registry.py)."""
     params: Mapping[str, str] = uri.params
     check_options("awskms", params, ("region", "profile", "endpoint", "role_arn"))
     key_id: str = uri.target

@@ -11,9 +11,9 @@ identity, or the environment).
 
 RSA key wrapping has no associated data, so each wrap makes a fresh AES-256 data key, has Key
 Vault wrap it (``RSA-OAEP-256``) and seals the key material locally under it with the canonical
-context as associated data (kms/_envelope.py); an unwrap is one ``unwrapKey``. Every call has a
-connect and a read timeout, and azure-core retries transient errors with exponential backoff.
-Errors never carry an SDK type or Azure's own message."""
+context as associated data (keyproviders/_envelope.py); an unwrap is one ``unwrapKey``. Every
+call has a connect and a read timeout, and azure-core retries transient errors with exponential
+backoff. Errors never carry an SDK type or Azure's own message."""
 
 from __future__ import annotations
 
@@ -27,9 +27,9 @@ from azure.keyvault.keys.crypto import CryptographyClient, KeyWrapAlgorithm
 from strongroom.crypto import new_key
 from strongroom.crypto.context import Context
 from strongroom.errors import BadRequest, DecryptionError, KeyProviderUnavailable
-from strongroom.kms._envelope import open_payload, seal_payload
-from strongroom.kms.options import DEFAULT_TIMEOUT, check_options, timeout_option
-from strongroom.kms.provider import KeyProviderBase
+from strongroom.keyproviders._envelope import open_payload, seal_payload
+from strongroom.keyproviders.options import DEFAULT_TIMEOUT, check_options, timeout_option
+from strongroom.keyproviders.provider import KeyProviderBase
 
 __all__ = ["AzureKeyVaultProvider", "azurekv_provider"]
 
@@ -123,7 +123,7 @@ def _check_key_id(key_id: str) -> str:
 
 
 def azurekv_provider(uri: Any) -> AzureKeyVaultProvider:
-    """From a parsed ``azurekv:`` URI (kms/registry.py)."""
+    """From a parsed ``azurekv:`` URI (keyproviders/registry.py)."""
     params: Mapping[str, str] = uri.params
     check_options("azurekv", params, ())
     from azure.identity import DefaultAzureCredential

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from strongroom.crypto.context import Context
 from strongroom.errors import KeyProviderUnavailable
-from strongroom.kms.provider import KeyProvider, KeyProviderBase, RotatableKeyProvider
+from strongroom.keyproviders.provider import KeyProvider, KeyProviderBase, RotatableKeyProvider
 
 __all__ = ["MAX_WAITING", "BoundedProvider", "BoundedRotatableProvider", "bounded"]
 
