@@ -385,3 +385,57 @@ def test_no_import_cycles() -> None:
 
     cycles = sorted(f"{a} <-> {b}" for a in graph for b in graph[a] if a < b and reaches(b, a))
     assert not cycles, "\n".join(cycles)
+
+
+# The top-level modules of server/, each with its role. The shared parts are what surfaces and
+# backends build on; the front door serves every request; the node's parts keep the cluster's
+# state; the composition roots put it all together.
+SERVER_ROLES = {
+    "shared": {
+        "routes",
+        "surface",
+        "bodies",
+        "openapi",
+        "json_out",
+        "services",
+        "threads",
+        "request_ids",
+        "url_checks",
+        "protocol",
+        "proxies",
+        "gauge",
+    },
+    "front door": {"front", "front_audit", "auth_paths"},
+    "node parts": {"leadership", "roster"},
+    "composition": {"__init__", "app", "node", "runtime", "scheduler", "metrics", "ops"},
+}
+_SURFACES = {"native", "vault", "aws", "console"}
+# what each role must not import from server/ (a surface package by its name)
+SERVER_FORBIDDEN = {
+    "shared": SERVER_ROLES["front door"]
+    | SERVER_ROLES["node parts"]
+    | SERVER_ROLES["composition"]
+    | _SURFACES,
+    "front door": {"app", "runtime", "scheduler", "metrics", "ops"} | _SURFACES,
+    "node parts": SERVER_ROLES["front door"] | SERVER_ROLES["composition"] | _SURFACES,
+    "composition": set(),
+}
+
+
+def test_every_top_level_server_module_has_a_role() -> None:
+    placed = set().union(*SERVER_ROLES.values())
+    present = {path.stem for path in (SRC / "server").glob("*.py")}
+    assert present == placed, f"unplaced: {present - placed}; gone: {placed - present}"
+
+
+def test_the_server_modules_import_by_their_role() -> None:
+    wrong = []
+    for role, names in SERVER_ROLES.items():
+        for name in names:
+            path = SRC / "server" / f"{name}.py"
+            for imported in _imports(path):
+                parts = imported.split(".")
+                if parts[:2] == ["strongroom", "server"] and len(parts) > 2:
+                    if parts[2] in SERVER_FORBIDDEN[role]:
+                        wrong.append(f"server/{name}.py ({role}) imports {imported}")
+    assert not wrong, "\n".join(wrong)
