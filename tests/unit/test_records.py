@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from strongroom.errors import Conflict
-from strongroom.service.records import MAX_ATTEMPTS, Records
+from strongroom.store.records import MAX_ATTEMPTS, Records
 from strongroom.store.sqlite import SqliteStore
 
 
@@ -106,6 +106,10 @@ def test_a_record_that_changes_under_every_attempt_is_refused(store: SqliteStore
     with pytest.raises(Conflict):
         records.change("a", always_beaten)
     assert len(attempts) == MAX_ATTEMPTS
+    attempts.clear()
+    with pytest.raises(TimeoutError, match="busy"):
+        records.change("a", always_beaten, attempts=3, gave_up=lambda: TimeoutError("busy"))
+    assert len(attempts) == 3
 
 
 def test_items_in_name_order_by_prefix(store: SqliteStore) -> None:

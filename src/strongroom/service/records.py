@@ -1,83 +1,17 @@
-"""One typed repository for a kind of record: read, create, change with compare-and-set.
-
-Every change is a read, an edit of what was read, and a compare-and-set of the result; when
-another request changed the record in between, the edit runs again on what that request left.
-So two requests that change different fields of one record both land (a plain put would keep
-only the last), and an edit that refuses (raises) writes nothing.
-"""
+"""Where a backend gets the typed ``Records`` of each kind it keeps (store/records.py), without
+holding the store: the compatibility backends reach records only through this."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from strongroom.errors import Conflict
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
 
-__all__ = ["MAX_ATTEMPTS", "Records", "Repository"]
+__all__ = ["Repository"]
 
 _T = TypeVar("_T")
-
-# Enough for any contention a request can meet; a record that changes this often under one
-# edit is refused rather than retried for ever.
-MAX_ATTEMPTS = 100
-
-
-class Records(Generic[_T]):
-    """The records of one kind, each decoded to a value of its type."""
-
-    def __init__(
-        self,
-        store: Store,
-        kind: str,
-        decode: Callable[[bytes], _T],
-        encode: Callable[[_T], bytes],
-    ) -> None:
-        self._store = store
-        self.kind = kind
-        self._decode = decode
-        self._encode = encode
-
-    @classmethod
-    def of_json(cls, store: Store, kind: str) -> Records[Any]:
-        """Records that are one JSON document each."""
-        return Records(store, kind, json.loads, lambda value: json.dumps(value).encode())
-
-    def get(self, name: str) -> _T | None:
-        raw = self._store.get_record(self.kind, name)
-        return None if raw is None else self._decode(raw)
-
-    def create(self, name: str, value: _T) -> bool:
-        """Write ``value`` only if no record has the name (False when one has)."""
-        return self._store.replace_record(self.kind, name, None, self._encode(value))
-
-    def change(self, name: str, edit: Callable[[_T | None], _T]) -> _T:
-        """Write ``edit(current)`` (current is None for a missing record) with compare-and-set,
-        running ``edit`` again on a fresh read when another writer came first; the value
-        written. An edit that returns what it was given unchanged writes nothing."""
-        for _ in range(MAX_ATTEMPTS):
-            raw = self._store.get_record(self.kind, name)
-            edited = edit(None if raw is None else self._decode(raw))
-            new = self._encode(edited)
-            if new == raw or self._store.replace_record(self.kind, name, raw, new):
-                return edited
-        raise Conflict(f"{self.kind} {name!r} changed under every attempt; try again")
-
-    def delete(self, name: str) -> bool:
-        return self._store.delete_record(self.kind, name)
-
-    def names(self) -> list[str]:
-        return self._store.list_records(self.kind)
-
-    def items(self, prefix: str = "") -> Iterator[tuple[str, _T]]:
-        """(name, value) of each record whose name starts with ``prefix``, in name order; one
-        deleted while this runs is skipped."""
-        for name in sorted(self.names()):
-            if name.startswith(prefix):
-                value = self.get(name)
-                if value is not None:
-                    yield name, value
 
 
 class Repository:
