@@ -24,6 +24,7 @@ from strongroom.auth.canonical import canonical_name
 from strongroom.clock import Clock
 from strongroom.errors import RateLimited
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
 
 __all__ = ["GLOBAL_FACTOR", "GLOBAL_SPACING", "PRUNE_SECONDS", "LoginGuard"]
 
@@ -39,6 +40,7 @@ class LoginGuard:
         self, store: Store, clock: Clock, *, max_attempts: int = 5, window: float = 900.0
     ) -> None:
         self._store = store
+        self._windows = Records.of_json(store, _KIND)  # key -> the attempts' times
         self._clock = clock
         self.max_attempts = max_attempts
         self.window = window
@@ -59,10 +61,9 @@ class LoginGuard:
         self._take(self.key(method, name), limit, GLOBAL_SPACING, method)
 
     def _take(self, key: str, limit: int, spacing: float, method: str) -> None:
-        for _ in range(_RETRIES):
-            raw = self._store.get_record(_KIND, key)
+        def taken(current: list[float] | None) -> list[float]:
             now = self._clock.now()
-            recent = [t for t in (json.loads(raw) if raw else []) if t > now - self.window]
+            recent = [t for t in current or [] if t > now - self.window]
             if len(recent) >= limit:
                 # A full window locks (spacing 0) or only slows (one attempt per spacing).
                 wait = (
@@ -73,9 +74,9 @@ class LoginGuard:
                 if wait > 0:
                     raise _refused(method, math.ceil(wait), slowed=bool(spacing))
                 recent = recent[-(limit - 1) :]
-            if self._store.replace_record(_KIND, key, raw, json.dumps([*recent, now]).encode()):
-                return
-        raise RateLimited("too many concurrent logins for this identity; retry")
+            return [*recent, now]
+
+        self._windows.change(key, taken, attempts=_RETRIES, gave_up=_too_many_at_once)
 
     def succeeded(self, method: str, name: str, address: str) -> None:
         self._store.delete_record(_KIND, self.key(method, name, address))
@@ -96,6 +97,10 @@ class LoginGuard:
                     self._store.delete_record(_KIND, key)
                 )
         return removed
+
+
+def _too_many_at_once() -> RateLimited:
+    return RateLimited("too many concurrent logins for this identity; retry")
 
 
 def _refused(method: str, retry: int, *, slowed: bool) -> RateLimited:

@@ -6,6 +6,7 @@ parent. Revoking a token revokes its descendants; an expired ancestor invalidate
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -22,6 +23,7 @@ from strongroom.keyproviders.provider import KeyProvider
 from strongroom.policy.store import PolicyStore
 from strongroom.record_migration import TOKEN_HMAC_CONTEXT
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
 from strongroom.types import format_time
 
 __all__ = [
@@ -113,6 +115,7 @@ class TokenRegistry:
         self, store: Store, provider: KeyProvider, clock: Clock, policies: PolicyStore
     ) -> None:
         self._store = store
+        self._tokens = Records(store, _TOKEN_KIND, TokenInfo.decode, TokenInfo.encode)
         self._provider = provider
         self._clock = clock
         self.policies = policies
@@ -281,13 +284,12 @@ class TokenRegistry:
 
     # -- renew
     def renew(self, accessor: str, increment: float | None = None) -> TokenInfo:
-        for _ in range(_RETRIES):
-            digest = self._digest_of_accessor(accessor)
-            raw = self._store.get_record(_TOKEN_KIND, digest) if digest else None
-            if digest is None or raw is None:
-                raise NotFound("no live token has this accessor")
-            info = TokenInfo.decode(raw)
-            if not self._live(info):
+        digest = self._digest_of_accessor(accessor)
+        if digest is None:
+            raise NotFound("no live token has this accessor")
+
+        def renewed(info: TokenInfo | None) -> TokenInfo:
+            if info is None or not self._live(info):
                 raise NotFound("no live token has this accessor")
             if not info.renewable:
                 raise BadRequest("this token is not renewable")
@@ -299,12 +301,12 @@ class TokenRegistry:
             if info.max_expires is not None:
                 # Never past the max TTL, however close to it the renewal comes (CVE-2021-32923).
                 expires = min(expires, info.max_expires)
-            renewed = replace(info, expires=expires)
-            if self._store.replace_record(_TOKEN_KIND, digest, raw, renewed.encode()):
-                self._cache.pop(digest, None)
-                self._store.publish("token", digest)
-                return renewed
-        raise BadRequest("the token changed during renewal; retry")
+            return replace(info, expires=expires)
+
+        info = self._tokens.change(digest, renewed, attempts=_RETRIES, gave_up=_changed_meanwhile)
+        self._cache.pop(digest, None)
+        self._store.publish("token", digest)
+        return info
 
     # -- revoke
     def forget(self, digest: str) -> None:
@@ -341,10 +343,9 @@ class TokenRegistry:
 
     def _make_orphan(self, accessor: str) -> None:
         digest = self._digest_of_accessor(accessor)
-        raw = self._store.get_record(_TOKEN_KIND, digest) if digest else None
-        if digest is not None and raw is not None:
-            orphaned = replace(TokenInfo.decode(raw), parent=None)
-            self._store.replace_record(_TOKEN_KIND, digest, raw, orphaned.encode())
+        if digest is not None and self._tokens.get(digest) is not None:
+            with contextlib.suppress(NotFound):  # revoked meanwhile: nothing to orphan
+                self._tokens.change(digest, _orphaned)
 
     def accessors(self) -> list[str]:
         return sorted(self._store.list_records(_ACCESSOR_KIND))
@@ -417,3 +418,13 @@ class TokenRegistry:
             _SYSTEM_KIND, "dev-root-token", self._provider.wrap(token.encode(), context=context)
         )
         return token
+
+
+def _orphaned(info: TokenInfo | None) -> TokenInfo:
+    if info is None:
+        raise NotFound("no such token")
+    return replace(info, parent=None)
+
+
+def _changed_meanwhile() -> BadRequest:
+    return BadRequest("the token changed during renewal; retry")

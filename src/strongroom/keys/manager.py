@@ -22,6 +22,7 @@ from strongroom.keys import stored
 from strongroom.keys.keyring import Keyring, Terms, TermStatus
 from strongroom.keys.term import KeyringTerm, parse_term_ref, term_ref
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
 
 __all__ = ["COUNTER_KIND", "DEK_CACHE_ENTRIES", "USE_BLOCK", "Keyrings"]
 
@@ -173,24 +174,34 @@ class Keyrings:
         node drops its cached copy."""
         # No lock is held across the provider's unwrap and wrap: a provider that hangs must not
         # stop writes (which take the shared lock). The store's compare-and-set orders changes.
-        for _ in range(5):
-            old = self._store.get_record(stored.RECORD_KIND, namespace)
-            if old is None:
+        shrunk = False
+
+        def decode(raw: bytes) -> tuple[str, Terms]:
+            name, _, terms = stored.decode(raw, namespace, self.provider_for)
+            return name, terms
+
+        def encode(record: tuple[str, Terms]) -> bytes:
+            name, terms = record
+            return stored.encode(terms, namespace, self.provider_for(name), name)
+
+        def changed(record: tuple[str, Terms] | None) -> tuple[str, Terms]:
+            nonlocal shrunk
+            if record is None:
                 raise NotFound(f"no namespace {namespace!r}")
-            name, _, terms = stored.decode(old, namespace, self.provider_for)
-            name = name if provider_name is None else provider_name
-            changed = change(terms)
-            provider = self.provider_for(name)
-            new = stored.encode(changed, namespace, provider, name)
-            if self._store.replace_record(stored.RECORD_KIND, namespace, old, new):
-                keyring = stored.build(namespace, (name, provider.key_ref, changed))
-                with self._lock:
-                    self._keyrings[namespace] = keyring
-                    if len(changed) < len(terms):  # a retired term's DEKs must not open anything
-                        self._deks.clear()
-                self._store.publish("keyring", namespace)
-                return keyring
-        raise Conflict("the keyring changed concurrently; retry")
+            name, terms = record
+            new_terms = change(terms)
+            shrunk = len(new_terms) < len(terms)
+            return (name if provider_name is None else provider_name), new_terms
+
+        keyrings = Records(self._store, stored.RECORD_KIND, decode, encode)
+        name, terms = keyrings.change(namespace, changed, attempts=5, gave_up=_keyring_busy)
+        keyring = stored.build(namespace, (name, self.provider_for(name).key_ref, terms))
+        with self._lock:
+            self._keyrings[namespace] = keyring
+            if shrunk:  # a retired term's DEKs must not open anything
+                self._deks.clear()
+        self._store.publish("keyring", namespace)
+        return keyring
 
     def rotate(self, namespace: str) -> KeyringTerm:
         def add_term(terms: Terms) -> Terms:
@@ -332,3 +343,7 @@ class Keyrings:
                 )
             )
         return statuses
+
+
+def _keyring_busy() -> Conflict:
+    return Conflict("the keyring changed concurrently; retry")

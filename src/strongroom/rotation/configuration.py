@@ -21,6 +21,7 @@ from strongroom.rotation.registry import RotatorRegistry
 from strongroom.rotation.schedule import Schedule
 from strongroom.service.staging import StagedVersions
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
 
 __all__ = ["HISTORY", "RECORD_KIND", "RotationConfiguration", "safe_error"]
 
@@ -56,6 +57,7 @@ class RotationConfiguration:
         self.egress = egress or EgressPolicy()
         self._rotators = rotators or RotatorRegistry()
         self._store = store
+        self._records = Records(store, RECORD_KIND, json.loads, _encode)
         self._secrets = secrets_service
         self.clock = clock
         self._clock = clock
@@ -73,7 +75,7 @@ class RotationConfiguration:
 
     def _save(self, name: str, old: bytes | None, doc: dict[str, Any]) -> bytes | None:
         """Compare-and-set; returns the new raw value, or None when someone else wrote first."""
-        new = json.dumps(doc, sort_keys=True).encode()
+        new = _encode(doc)
         return new if self._store.replace_record(RECORD_KIND, name, old, new) else None
 
     # -- settings
@@ -120,21 +122,22 @@ class RotationConfiguration:
             check_url(notify_url, "notify_url")
         if (notify_url is None) != (notify_secret is None):
             raise BadRequest("notify_url needs notify_secret (ns/path of the signing key)")
-        for _ in range(10):
-            raw, doc = self._load(name)
+
+        def configured(doc: dict[str, Any] | None) -> dict[str, Any]:
             doc = doc or {"history": [], "run": None, "last_rotated": None, "failures": 0}
-            doc.update(
-                rotator=rotator,
-                params=params,
-                schedule=schedule.to_json(),
-                expire_after=expire_after,
-                notify_url=notify_url,
-                notify_secret=notify_secret,
-                next_due=schedule.next_after(self._clock.now(), name),
-            )
-            if self._save(name, raw, doc) is not None:
-                return self._describe(name, doc)
-        raise Conflict("the rotation settings changed concurrently; retry")
+            return {
+                **doc,
+                "rotator": rotator,
+                "params": params,
+                "schedule": schedule.to_json(),
+                "expire_after": expire_after,
+                "notify_url": notify_url,
+                "notify_secret": notify_secret,
+                "next_due": schedule.next_after(self._clock.now(), name),
+            }
+
+        saved = self._records.change(name, configured, attempts=10, gave_up=_settings_busy)
+        return self._describe(name, saved)
 
     def remove(self, identity: Identity, namespace: str, path: str) -> None:
         name = self._name(namespace, path)
@@ -191,3 +194,11 @@ class RotationConfiguration:
         check_namespace(namespace, self._secrets.limits)
         check_path(path, self._secrets.limits)
         return f"{namespace}/{path}"
+
+
+def _encode(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, sort_keys=True).encode()
+
+
+def _settings_busy() -> Conflict:
+    return Conflict("the rotation settings changed concurrently; retry")

@@ -21,17 +21,19 @@ class KvConfig:
     def encode(self) -> bytes:
         return json.dumps(asdict(self)).encode()
 
+    @classmethod
+    def decode(cls, raw: bytes) -> KvConfig:
+        doc = json.loads(raw)
+        return cls(
+            int(doc.get("max_versions", 0)),
+            bool(doc.get("cas_required", False)),
+            float(doc.get("delete_version_after", 0.0)),
+        )
+
 
 def load_kv_config(store: Store, namespace: str) -> KvConfig:
     raw = store.get_record(KV_CONFIG_KIND, namespace)
-    if raw is None:
-        return KvConfig()
-    doc = json.loads(raw)
-    return KvConfig(
-        int(doc.get("max_versions", 0)),
-        bool(doc.get("cas_required", False)),
-        float(doc.get("delete_version_after", 0.0)),
-    )
+    return KvConfig() if raw is None else KvConfig.decode(raw)
 
 
 def effective_delete_after(mount: float, secret: float) -> float:

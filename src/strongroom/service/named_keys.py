@@ -24,6 +24,7 @@ from strongroom.crypto.named_keys import KEY_TYPES, check_material, generate_mat
 from strongroom.errors import Conflict, NotFound
 from strongroom.keys import Keyrings
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
 
 __all__ = [
     "NAMED_KEY_KIND",
@@ -197,17 +198,20 @@ class NamedKeyStore:
 
     def change(self, mount: str, name: str, update: Callable[[NamedKey], NamedKey]) -> NamedKey:
         """Compare-and-set a key's new state; a concurrent change is retried on its result."""
-        record = self._record_name(mount, name)
-        for _ in range(_RETRIES):
-            raw = self._store.get_record(NAMED_KEY_KIND, record)
-            if raw is None:
+
+        def updated(key: NamedKey | None) -> NamedKey:
+            if key is None:
                 raise NotFound(f"no key {name!r} in {mount}")
-            updated = update(self._decode(mount, name, raw))
-            if self._store.replace_record(
-                NAMED_KEY_KIND, record, raw, self._encode(mount, updated)
-            ):
-                return updated
-        raise Conflict("too many concurrent changes to this key; retry")
+            return update(key)
+
+        keys = Records(
+            self._store,
+            NAMED_KEY_KIND,
+            lambda raw: self._decode(mount, name, raw),
+            lambda key: self._encode(mount, key),
+        )
+        record = self._record_name(mount, name)
+        return keys.change(record, updated, attempts=_RETRIES, gave_up=_key_busy)
 
     def delete(self, mount: str, name: str) -> bool:
         self._cache.pop(self._record_name(mount, name), None)
@@ -254,3 +258,7 @@ class NamedKeyStore:
     def delete_mount(self, mount: str) -> None:
         for name in self.names(mount):
             self.delete(mount, name)
+
+
+def _key_busy() -> Conflict:
+    return Conflict("too many concurrent changes to this key; retry")

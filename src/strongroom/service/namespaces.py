@@ -22,6 +22,7 @@ from strongroom.service.kv_config import KV_CONFIG_KIND
 from strongroom.service.named_keys import NAMED_KEY_KIND, NamedKeyStore
 from strongroom.service.secret_core import encoded_version_context
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
 from strongroom.types import KeyTermStatus, NamespaceInfo, RewrapProgress, format_time
 
 __all__ = [
@@ -246,22 +247,23 @@ class NamespaceService:
         check_namespace(name, self._limits)
         if not identity.allows("update", f"sys/mounts/{name}/tune"):
             _require_mount(identity, "update", name)
-        for _ in range(5):
-            raw = self._store.get_record(_NAMESPACE_KIND, name)
-            if raw is None:
+        upgraded = False
+
+        def upgrade(doc: dict[str, Any] | None) -> dict[str, Any]:
+            nonlocal upgraded
+            if doc is None:
                 raise NoSuchNamespace(f"no namespace {name!r}")
-            doc = json.loads(raw)
             kind = doc.get("kind", "kv-v2")
-            if kind == "kv-v2":
-                return False
-            if kind != "kv-v1":
+            upgraded = kind == "kv-v1"
+            if kind not in ("kv-v1", "kv-v2"):
                 raise BadRequest(f"{name} is a {kind} mount, not KV: it has no versions")
-            new = json.dumps({**doc, "kind": "kv-v2"}).encode()
-            if self._store.replace_record(_NAMESPACE_KIND, name, raw, new):
-                self._kinds.pop(name, None)
-                self._store.publish("keyring", name)  # every node forgets the old kind
-                return True
-        raise Conflict(f"namespace {name!r} changed concurrently; retry")
+            return {**doc, "kind": "kv-v2"} if upgraded else doc
+
+        Records.of_json(self._store, _NAMESPACE_KIND).change(name, upgrade)
+        if upgraded:
+            self._kinds.pop(name, None)
+            self._store.publish("keyring", name)  # every node forgets the old kind
+        return upgraded
 
     # -- keys
     def rotate(self, identity: Identity, name: str) -> NamespaceInfo:

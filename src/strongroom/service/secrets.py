@@ -44,6 +44,7 @@ from strongroom.service.staging import (
     relabelled_settings,
 )
 from strongroom.store.protocol import SecretRecord
+from strongroom.store.records import Records
 from strongroom.types import SecretMetadata, VersionMetadata, format_time
 
 __all__ = ["SecretService"]
@@ -163,19 +164,19 @@ class SecretService(SecretCore):
         identity.require("update", f"{namespace}/config")
         self._kv_mount(namespace)
         self._check_max_versions(max_versions)
-        for _ in range(WRITE_RETRIES):
-            before = self._store.get_record(KV_CONFIG_KIND, namespace)
-            current = load_kv_config(self._store, namespace)
-            updated = KvConfig(
+
+        def updated(current: KvConfig | None) -> KvConfig:
+            current = current or KvConfig()
+            return KvConfig(
                 current.max_versions if max_versions is None else max_versions,
                 current.cas_required if cas_required is None else cas_required,
                 current.delete_version_after
                 if delete_version_after is None
                 else delete_version_after,
             )
-            if self._store.replace_record(KV_CONFIG_KIND, namespace, before, updated.encode()):
-                return
-        raise Conflict("too many concurrent writes to this mount's settings; retry")
+
+        configs = Records(self._store, KV_CONFIG_KIND, KvConfig.decode, KvConfig.encode)
+        configs.change(namespace, updated, attempts=WRITE_RETRIES, gave_up=_busy_settings)
 
     def _check_max_versions(self, max_versions: int | None) -> None:
         if max_versions is not None and not 0 <= max_versions <= self.limits.max_versions_limit:
@@ -336,3 +337,7 @@ class SecretService(SecretCore):
         """Remove every version and the metadata; the name can be created again from version 1."""
         self._target(identity, "delete", namespace, path, METADATA)
         self.delete_unchecked(namespace, path)
+
+
+def _busy_settings() -> Conflict:
+    return Conflict("too many concurrent writes to this mount's settings; retry")
