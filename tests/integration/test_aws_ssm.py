@@ -8,6 +8,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -382,3 +383,60 @@ def test_concurrent_tags_and_labels_are_all_kept(server: StrongroomServer) -> No
     history = clients[0].get_parameter_history(Name=name)["Parameters"]
     labels = {h["Version"]: sorted(h.get("Labels", [])) for h in history}
     assert labels == {1: ["l0", "l2", "l4", "l6"], 2: ["l1", "l3", "l5", "l7"]}
+
+
+def test_what_moto_suite_found_missing(server: StrongroomServer) -> None:
+    """Cases moto's own test suite found (docs/compat-aws.md): a region where nothing was ever
+    put, an ARN as the name, a name asked twice, DataType, LastModifiedUser, unlabelling a
+    version that does not exist, and the 100 versions Parameter Store keeps."""
+    from botocore.exceptions import ClientError
+
+    def code(call: Callable[[], object]) -> str:
+        with pytest.raises(ClientError) as raised:
+            call()
+        return str(raised.value.response["Error"]["Code"])
+
+    fresh = aws_client("ssm", server.addr, "ap-southeast-2", DEV_KEY)
+    # nothing ever put in this region: SSM's own answer, never the store's words
+    assert code(lambda: fresh.get_parameter(Name="/never/put")) == "ParameterNotFound"
+    missing = fresh.get_parameters(Names=["/never/put"])
+    assert missing["InvalidParameters"] == ["/never/put"]
+
+    ssm = aws_client("ssm", server.addr, REGION, DEV_KEY)
+    name = f"/moto-found/{uuid.uuid4().hex[:8]}"
+    ssm.put_parameter(Name=name, Value="v1", Type="String")
+    arn = ssm.get_parameter(Name=name)["Parameter"]["ARN"]
+    assert ssm.get_parameter(Name=arn)["Parameter"]["Value"] == "v1"
+    assert ssm.get_parameter(Name=f"{arn}:1")["Parameter"]["Version"] == 1
+    other_account = arn.replace(arn.split(":")[4], "999999999999")
+    assert code(lambda: ssm.get_parameter(Name=other_account)) == "ParameterNotFound"
+    twice = ssm.get_parameters(Names=[name, name])
+    assert [p["Name"] for p in twice["Parameters"]] == [name]
+    put = partial(ssm.put_parameter, Name=f"{name}-d", Value="x", Type="String")
+    for data_type in ("not_text", "aws:ec2:image2", "TEXT"):
+        assert code(partial(put, DataType=data_type)) == "ValidationException"
+    ssm.put_parameter(Name=f"{name}-d", Value="ami-12345678", Type="String", DataType="text")
+    described = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [name]}])
+    assert described["Parameters"][0]["LastModifiedUser"].startswith("arn:aws:iam::")
+    assert (
+        code(lambda: ssm.unlabel_parameter_version(Name=name, ParameterVersion=9, Labels=["a"]))
+        == "ParameterVersionNotFound"
+    )
+    too_long = ["a" * 101]
+    label = partial(ssm.label_parameter_version, Name=name, ParameterVersion=1)
+    assert code(partial(label, Labels=too_long)) == "ValidationException"
+    assert label(Labels=["9abc"])["InvalidLabels"] == ["9abc"]
+
+    # 100 versions are kept; the oldest goes, unless a label holds it
+    for value in range(2, 101):
+        ssm.put_parameter(Name=name, Value=f"v{value}", Overwrite=True)
+    ssm.label_parameter_version(Name=name, ParameterVersion=1, Labels=["first"])
+    assert (
+        code(lambda: ssm.put_parameter(Name=name, Value="v101", Overwrite=True))
+        == "ParameterMaxVersionLimitExceeded"
+    )
+    ssm.label_parameter_version(Name=name, ParameterVersion=50, Labels=["first"])
+    ssm.put_parameter(Name=name, Value="v101", Overwrite=True)
+    history = ssm.get_paginator("get_parameter_history").paginate(Name=name)
+    versions = [p["Version"] for page in history for p in page["Parameters"]]
+    assert len(versions) == 100 and min(versions) == 2 and max(versions) == 101

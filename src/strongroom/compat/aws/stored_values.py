@@ -22,7 +22,15 @@ __all__ = [
 ]
 
 PARAMETER_TYPES = ("String", "StringList", "SecureString")
-_PARAMETER_TEXT_FIELDS = ("Name", "KeyId", "Description", "AllowedPattern", "Tier", "DataType")
+_PARAMETER_TEXT_FIELDS = (
+    "Name",
+    "KeyId",
+    "Description",
+    "AllowedPattern",
+    "Tier",
+    "DataType",
+    "LastModifiedUser",
+)
 
 
 def binary_value(value: object) -> bytes | None:

@@ -17,6 +17,7 @@ from strongroom.compat.aws.ssm.models import (
     DEFAULT_KEY,
     LABELS_KIND,
     MAX_DEPTH,
+    MAX_VERSIONS,
     NAME,
     TAGS_KIND,
     Parameter,
@@ -76,6 +77,28 @@ class SsmCore:
                 "level; docs/compat-aws.md).",
             )
         return name, path
+
+    def _selector(self, region: str, selector: str) -> tuple[str, str]:
+        """(name, version or label) of ``name``, ``name:N``, ``name:label`` or the parameter's
+        ARN with either; an ARN of another region or account names nothing here."""
+        prefix = f"arn:aws:ssm:{region}:{self._account()}:parameter/"
+        if not selector.startswith("arn:"):
+            name, _, chosen = selector.partition(":")
+            return name, chosen
+        if not selector.startswith(prefix):
+            raise SsmError("ParameterNotFound", "")
+        name, _, chosen = selector[len(prefix) :].partition(":")
+        return name, chosen
+
+    def _versions_kept(self, namespace: str) -> int:
+        """How many versions of a parameter the namespace keeps: MAX_VERSIONS, set on the
+        namespace's KV settings the first time (an operator's own setting stays)."""
+        system = Identity.system()
+        kept = self._secrets.config(system, namespace).max_versions
+        if not kept:
+            self._secrets.write_config(system, namespace, max_versions=MAX_VERSIONS)
+            kept = MAX_VERSIONS
+        return kept
 
     def arn(self, region: str, name: str) -> str:
         path = name.removeprefix("/")

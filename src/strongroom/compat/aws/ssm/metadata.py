@@ -63,8 +63,14 @@ class ParameterMetadata(SsmCore):
         """(the labels removed from ``version``, those it did not have)."""
         _, path = self.check_name(name)
         identity.require("update", self._policy(region, METADATA, path))
-        if not self._exists(region, path):
+        versions = {r.version for r in self._rows.versions(ssm_namespace(region), path)}
+        if not versions:
             raise SsmError("ParameterNotFound", "")
+        if version not in versions:
+            raise SsmError(
+                "ParameterVersionNotFound",
+                f"Systems Manager could not find version {version} of {name}.",
+            )
         removed: list[str] = []
 
         def take_off(current: dict[str, int] | None) -> dict[str, int]:

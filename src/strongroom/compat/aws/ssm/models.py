@@ -13,12 +13,14 @@ from strongroom.compat.aws.ssm.errors import SsmError
 from strongroom.compat.aws.stored_values import PARAMETER_TYPES
 
 __all__ = [
+    "DATA_TYPES",
     "DEFAULT_KEY",
     "LABEL",
     "LABELS_KIND",
     "MAX_DEPTH",
     "MAX_LABELS",
     "MAX_VALUE_BYTES",
+    "MAX_VERSIONS",
     "NAME",
     "TAGS_KIND",
     "TYPES",
@@ -32,6 +34,7 @@ __all__ = [
 TAGS_KIND = "aws-ssm-tags"
 LABELS_KIND = "aws-ssm-labels"
 MAX_LABELS = 10  # on one parameter version
+MAX_VERSIONS = 100  # of one parameter, as Parameter Store keeps (the oldest goes)
 LABEL = re.compile(r"^[A-Za-z_.\-][A-Za-z0-9_.\-]{0,99}$")
 TYPES = PARAMETER_TYPES
 DEFAULT_KEY = "alias/aws/ssm"
@@ -59,6 +62,7 @@ class Parameter:
     tier: str = "Standard"
     data_type: str = "text"
     labels: tuple[str, ...] = ()
+    modified_by: str = ""  # LastModifiedUser: the writer's IAM ARN
 
     def data(self) -> dict[str, str]:
         doc = {
@@ -71,10 +75,15 @@ class Parameter:
             ("KeyId", self.key_id),
             ("Description", self.description),
             ("AllowedPattern", self.allowed_pattern),
+            ("LastModifiedUser", self.modified_by),
         ):
             if value:
                 doc[key] = value
         return doc
+
+
+# DataType of a String parameter, as botocore's model lists them
+DATA_TYPES = ("text", "aws:ec2:image", "aws:ssm:integration")
 
 
 def reserved_label(label: str) -> bool:
@@ -121,4 +130,5 @@ def parameter_of(data: Any, version: int, created: str, path: str = "") -> Param
         str(doc.get("AllowedPattern", "")),
         str(doc.get("Tier", "Standard")),
         str(doc.get("DataType", "text")),
+        modified_by=str(doc.get("LastModifiedUser", "")),
     )

@@ -5,9 +5,11 @@ GetParametersByPath, DescribeParameters, GetParameterHistory and DeleteParameter
 from __future__ import annotations
 
 from strongroom.auth import Identity
+from strongroom.auth.aws_keys import principal_arn
 from strongroom.compat.aws.ssm.errors import SsmError
 from strongroom.compat.aws.ssm.metadata import ParameterMetadata
 from strongroom.compat.aws.ssm.models import (
+    DATA_TYPES,
     DEFAULT_KEY,
     MAX_VALUE_BYTES,
     TYPES,
@@ -16,7 +18,7 @@ from strongroom.compat.aws.ssm.models import (
     parameter_of,
     ssm_namespace,
 )
-from strongroom.errors import AccessDenied, NotFound, SecretDeleted
+from strongroom.errors import AccessDenied, NoSuchNamespace, NotFound, SecretDeleted
 from strongroom.policy.kv import DATA, METADATA
 
 __all__ = ["SsmService"]
@@ -46,6 +48,7 @@ class SsmService(ParameterMetadata):
             raise AccessDenied(f"permission denied: create or update on {policy!r}")
         namespace = ssm_namespace(region)
         self._ensure_namespace(namespace)
+        kept = self._versions_kept(namespace)
         current = self._latest(namespace, path)
         if current is not None and not overwrite:
             raise SsmError(
@@ -58,6 +61,13 @@ class SsmService(ParameterMetadata):
                 "ParameterAlreadyExists",
                 f"The parameter {current.name} already exists under the same name with or "
                 "without its leading slash (docs/compat-aws.md).",
+            )
+        doomed = current.version + 1 - kept if current is not None else 0
+        if doomed >= 1 and doomed in self._labels(region, path).values():
+            raise SsmError(
+                "ParameterMaxVersionLimitExceeded",
+                f"{given} keeps {kept} versions, and a new one would delete version {doomed}, "
+                "which has a label: move the label to another version, then put the value again.",
             )
         chosen_type = type_ if type_ is not None else (current.type if current else None)
         if chosen_type not in TYPES:
@@ -72,6 +82,13 @@ class SsmService(ParameterMetadata):
         if chosen_tier not in MAX_VALUE_BYTES:
             raise SsmError(
                 "ValidationException", "Tier is Standard, Advanced or Intelligent-Tiering."
+            )
+        chosen_data_type = data_type if data_type is not None else "text"
+        if chosen_data_type not in DATA_TYPES:
+            raise SsmError(
+                "ValidationException",
+                f"The following data type is not supported: {chosen_data_type} "
+                f"(use {', '.join(DATA_TYPES)})",
             )
         if not isinstance(value, str) or not value:
             raise SsmError("ValidationException", "Value must be a non-empty string.")
@@ -115,7 +132,8 @@ class SsmService(ParameterMetadata):
             ),
             pattern,
             str(chosen_tier),
-            str(data_type or "text"),
+            str(chosen_data_type),
+            modified_by=principal_arn(identity, self._account()),
         )
         written = self._secrets.put(identity, namespace, path, {**parameter.data(), "Name": given})
         return written.version, str(chosen_tier)
@@ -124,9 +142,12 @@ class SsmService(ParameterMetadata):
         """``name``, ``name:version`` (a version number) or ``name:label``."""
         if not isinstance(selector, str):
             raise SsmError("ValidationException", "Name is a string.")
-        name, _, chosen = selector.partition(":")
+        name, chosen = self._selector(region, selector)
         given, path = self.check_name(name)
-        self._secrets.check_read(identity, ssm_namespace(region), path)
+        try:
+            self._secrets.check_read(identity, ssm_namespace(region), path)
+        except NoSuchNamespace:  # the caller may read it; no parameter was ever put here
+            raise SsmError("ParameterNotFound", "") from None
         version: int | None = None
         if chosen.isascii() and chosen.isdigit():
             version = int(chosen)

@@ -71,6 +71,7 @@ def _metadata_doc(service: SsmService, region: str, parameter: Parameter) -> dic
         ("KeyId", parameter.key_id),
         ("Description", parameter.description),
         ("AllowedPattern", parameter.allowed_pattern),
+        ("LastModifiedUser", parameter.modified_by),
     ):
         if value:
             doc[key] = value
@@ -83,7 +84,7 @@ def _names(doc: dict[str, Any]) -> list[str]:
         raise AwsError("ValidationException", f"Names is a list of 1 to {_MAX_NAMES} names.")
     if not all(isinstance(n, str) for n in names):
         raise AwsError("ValidationException", "Names is a list of strings.")
-    return names
+    return list(dict.fromkeys(names))  # a name asked twice is answered once, as SSM does
 
 
 def _page(doc: dict[str, Any], top: int) -> tuple[int, int]:
@@ -280,8 +281,10 @@ def _labels(doc: dict[str, Any]) -> list[str]:
     labels = doc.get("Labels")
     if not isinstance(labels, list) or not 1 <= len(labels) <= 10:
         raise AwsError("ValidationException", "Labels is a list of 1 to 10 labels.")
-    if not all(isinstance(label, str) for label in labels):
-        raise AwsError("ValidationException", "Labels is a list of strings.")
+    if not all(isinstance(label, str) and 1 <= len(label) <= 100 for label in labels):
+        # botocore's model: each label 1-100 characters (a valid length with a bad name comes
+        # back in InvalidLabels instead)
+        raise AwsError("ValidationException", "Labels is a list of strings of 1-100 characters.")
     return labels
 
 
