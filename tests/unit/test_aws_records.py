@@ -23,3 +23,16 @@ def test_a_secret_remembers_a_bounded_number_of_tokens() -> None:
     assert len(secret.tokens) == MAX_TOKENS
     assert secret.version_of(f"{MAX_TOKENS + 50:032d}") == MAX_TOKENS + 50
     assert secret.version_of(f"{1:032d}") is None  # forgotten: its version is long pruned
+
+
+def test_a_kms_key_record_keeps_no_rotation_period_of_its_own() -> None:
+    """The period is the named key's alone; a record written before, with its own copy, still
+    reads (the copy is dropped)."""
+    import json
+
+    from strongroom.compat.aws.kms.models import KmsKey
+
+    key = KmsKey("1234abcd-12ab-34cd-56ef-1234567890ab", "eu-west-1", "000000000000", 1.0)
+    assert "rotation_period_days" not in json.loads(key.encode())
+    legacy = {**json.loads(key.encode()), "rotation_period_days": 365}
+    assert KmsKey.decode(json.dumps(legacy).encode()) == key

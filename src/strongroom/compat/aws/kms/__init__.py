@@ -7,8 +7,9 @@ Where things live (per region, as in AWS):
 - a key's material is a named key (the service Transit uses, service/named_keys.py) in the
   namespace ``aws-kms-<region>`` (kind ``aws-kms``, made on first use), named by the key's id;
   each rotation adds a version, and a CiphertextBlob names the version it was sealed with;
-- its AWS metadata (description, state, rotation, tags) is the record ``aws-kms-key``
-  ``<region>/<key id>``; an alias is the record ``aws-kms-alias`` ``<region>/<alias/name>``.
+- its AWS metadata (description, state, on-demand rotations, tags) is the record
+  ``aws-kms-key`` ``<region>/<key id>``; its automatic rotation period is the named key's only
+  (the scheduler rotates by it); an alias is the record ``aws-kms-alias`` ``<region>/<alias>``.
 
 Policy paths (docs/compat-aws.md), ``M`` being ``aws-kms-<region>``: ``create`` and ``list`` on
 ``M/keys``; ``read`` (describe), ``update`` (enable, disable, rotation, tags) and ``delete``

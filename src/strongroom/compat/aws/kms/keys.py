@@ -222,7 +222,6 @@ class KeyManagement(KmsCore):
             key.key_id,
             lambda named: replace(named, auto_rotate_period=seconds),
         )
-        self._change(key, lambda current: replace(current, rotation_period_days=period_days or 0))
 
     def rotate_now(self, identity: Identity, region: str, key_ref: object) -> KmsKey:
         key = self._resolve(identity, region, key_ref, "update", "keys", "RotateKeyOnDemand")
@@ -254,11 +253,17 @@ class KeyManagement(KmsCore):
             if n > 1
         ]
 
-    def next_rotation(self, key: KmsKey) -> float | None:
-        if not key.rotation_period_days:
-            return None
+    def rotation_period(self, key: KmsKey) -> int:
+        """Days between automatic rotations (0: off), as the key's named key has it: the one
+        place the period is kept, and the one the scheduler reads."""
         named = self._named.require(kms_namespace(key.region), key.key_id)
-        return named.versions[named.latest_version].created + key.rotation_period_days * DAY
+        return round(named.auto_rotate_period / DAY)
+
+    def next_rotation(self, key: KmsKey) -> float | None:
+        named = self._named.require(kms_namespace(key.region), key.key_id)
+        if not named.auto_rotate_period:
+            return None
+        return named.versions[named.latest_version].created + named.auto_rotate_period
 
     # -- tags
     def describe_as(

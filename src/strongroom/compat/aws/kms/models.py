@@ -118,7 +118,6 @@ class KmsKey:
     state: str = "Enabled"  # Enabled | Disabled | PendingDeletion
     deletion_date: float = 0.0
     pending_window_days: int = 0
-    rotation_period_days: int = 0  # 0: automatic rotation off
     on_demand_rotations: tuple[float, ...] = ()
     tags: dict[str, str] = field(default_factory=dict)
     key_spec: str = "SYMMETRIC_DEFAULT"
@@ -136,6 +135,9 @@ class KmsKey:
     def decode(cls, raw: bytes) -> KmsKey:
         doc = json.loads(raw)
         doc["on_demand_rotations"] = tuple(doc.get("on_demand_rotations", ()))
+        # The rotation period is the named key's alone (auto_rotate_period); records written
+        # before kept a copy here, which is not read.
+        doc.pop("rotation_period_days", None)
         return cls(**doc)
 
 

@@ -165,10 +165,10 @@ def disable_key_rotation(call: Call) -> Answer:
 def get_key_rotation_status(call: Call) -> Answer:
     service, region, doc = backend(call)
     key = service.describe(call.identity, region, string(doc, "KeyId", required=True))
-    answer: dict[str, Any] = {"KeyRotationEnabled": bool(key.rotation_period_days)}
-    answer["KeyId"] = key.arn
-    if key.rotation_period_days:
-        answer["RotationPeriodInDays"] = key.rotation_period_days
+    period = service.rotation_period(key)
+    answer: dict[str, Any] = {"KeyRotationEnabled": bool(period), "KeyId": key.arn}
+    if period:
+        answer["RotationPeriodInDays"] = period
         answer["NextRotationDate"] = service.next_rotation(key)
     if key.on_demand_rotations:
         answer["OnDemandRotationStartDate"] = key.on_demand_rotations[-1]
