@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal, overload
 
 from strongroom.compat.aws.sigv4 import Signed
 from strongroom.errors import BadRequest
@@ -32,9 +32,22 @@ def region_of(call: Call) -> str:
 
 
 # -- input, checked as botocore's models describe it
+@overload
+def string(
+    doc: Mapping[str, Any], name: str, *, required: Literal[True], max_len: int = 2048
+) -> str: ...
+
+
+@overload
 def string(
     doc: Mapping[str, Any], name: str, *, required: bool = False, max_len: int = 2048
-) -> Any:
+) -> str | None: ...
+
+
+def string(
+    doc: Mapping[str, Any], name: str, *, required: bool = False, max_len: int = 2048
+) -> str | None:
+    """A string member of at most ``max_len`` characters (None when absent and optional)."""
     value = doc.get(name)
     if value is None:
         if required:

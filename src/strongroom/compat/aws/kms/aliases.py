@@ -63,7 +63,7 @@ class Aliases(KeyManagement):
             raise KmsError("InvalidAliasNameException", f"Alias name {name} is not valid.")
         return name
 
-    def create_alias(self, identity: Identity, region: str, name: object, target: object) -> None:
+    def create_alias(self, identity: Identity, region: str, name: str, target: str) -> None:
         alias = self._check_alias(name)
         identity.require("create", self._path(region, "aliases", alias[6:]))
         key = self._resolve(identity, region, target, "update", "keys", "CreateAlias")
@@ -78,7 +78,7 @@ class Aliases(KeyManagement):
                 "already exists",
             )
 
-    def update_alias(self, identity: Identity, region: str, name: object, target: object) -> None:
+    def update_alias(self, identity: Identity, region: str, name: str, target: str) -> None:
         alias = self._check_alias(name)
         identity.require("update", self._path(region, "aliases", alias[6:]))
         key = self._resolve(identity, region, target, "update", "keys", "UpdateAlias")
@@ -94,7 +94,7 @@ class Aliases(KeyManagement):
 
         self._aliases.change(f"{region}/{alias}", retarget)
 
-    def delete_alias(self, identity: Identity, region: str, name: object) -> None:
+    def delete_alias(self, identity: Identity, region: str, name: str) -> None:
         alias = self._check_alias(name)
         identity.require("delete", self._path(region, "aliases", alias[6:]))
         if not self._aliases.delete(f"{region}/{alias}"):
@@ -104,7 +104,7 @@ class Aliases(KeyManagement):
             )
 
     def list_aliases(
-        self, identity: Identity, region: str, key_ref: object = None
+        self, identity: Identity, region: str, key_ref: str | None = None
     ) -> list[dict[str, Any]]:
         self.check_region(region)
         identity.require("list", self._path(region, "aliases"))

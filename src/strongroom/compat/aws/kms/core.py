@@ -66,7 +66,7 @@ class KmsCore:
             raise KmsError("UnrecognizedClientException", f"Invalid region {region!r}.")
         return region
 
-    def _parse_ref(self, region: str, key_ref: object) -> tuple[str, str]:
+    def _parse_ref(self, region: str, key_ref: str) -> tuple[str, str]:
         """("id", key id) or ("alias", alias/name) from a KeyId of any of AWS's four forms."""
         if not isinstance(key_ref, str) or not 1 <= len(key_ref) <= 2048:
             raise KmsError("ValidationException", "KeyId must be 1-2048 characters.")
@@ -96,7 +96,7 @@ class KmsCore:
         self,
         identity: Identity,
         region: str,
-        key_ref: object,
+        key_ref: str,
         capability: str,
         area: str,
         action: str,

@@ -103,7 +103,7 @@ class KeyManagement(KmsCore):
                 )
         return document.text
 
-    def get_policy(self, identity: Identity, region: str, key_ref: object, name: object) -> str:
+    def get_policy(self, identity: Identity, region: str, key_ref: str, name: object) -> str:
         key = self._resolve(identity, region, key_ref, "read", "keys", "GetKeyPolicy")
         if name not in (None, "default"):
             raise KmsError("NotFoundException", f"No such policy: {name}; keys have 'default'.")
@@ -113,7 +113,7 @@ class KeyManagement(KmsCore):
         self,
         identity: Identity,
         region: str,
-        key_ref: object,
+        key_ref: str,
         name: object,
         text: object,
         *,
@@ -128,7 +128,7 @@ class KeyManagement(KmsCore):
         checked = self._checked_policy(identity, key, text, bypass_lockout_check)
         self._change(key, lambda current: replace(current, policy=checked))
 
-    def describe(self, identity: Identity, region: str, key_ref: object) -> KmsKey:
+    def describe(self, identity: Identity, region: str, key_ref: str) -> KmsKey:
         return self._resolve(identity, region, key_ref, "read", "keys", "DescribeKey")
 
     def list_keys(self, identity: Identity, region: str) -> list[KmsKey]:
@@ -147,7 +147,7 @@ class KeyManagement(KmsCore):
     def latest_version(self, key: KmsKey) -> int:
         return self._material(key)[0]
 
-    def set_enabled(self, identity: Identity, region: str, key_ref: object, enabled: bool) -> None:
+    def set_enabled(self, identity: Identity, region: str, key_ref: str, enabled: bool) -> None:
         key = self._resolve(
             identity, region, key_ref, "update", "keys", "EnableKey" if enabled else "DisableKey"
         )
@@ -159,9 +159,7 @@ class KeyManagement(KmsCore):
 
         self._change(key, set_state)
 
-    def schedule_deletion(
-        self, identity: Identity, region: str, key_ref: object, days: int
-    ) -> KmsKey:
+    def schedule_deletion(self, identity: Identity, region: str, key_ref: str, days: int) -> KmsKey:
         key = self._resolve(identity, region, key_ref, "delete", "keys", "ScheduleKeyDeletion")
         if not 7 <= days <= 30:
             raise KmsError(
@@ -179,7 +177,7 @@ class KeyManagement(KmsCore):
 
         return self._change(key, schedule)
 
-    def cancel_deletion(self, identity: Identity, region: str, key_ref: object) -> KmsKey:
+    def cancel_deletion(self, identity: Identity, region: str, key_ref: str) -> KmsKey:
         key = self._resolve(identity, region, key_ref, "delete", "keys", "CancelKeyDeletion")
 
         def cancel(current: KmsKey) -> KmsKey:
@@ -192,7 +190,7 @@ class KeyManagement(KmsCore):
 
     # -- rotation
     def set_rotation(
-        self, identity: Identity, region: str, key_ref: object, period_days: int | None
+        self, identity: Identity, region: str, key_ref: str, period_days: int | None
     ) -> None:
         """Automatic rotation every ``period_days`` (90-2560), or off (None). The scheduler
         rotates named keys whose period has passed (compat/vault/transit/keys.py: rotate_due)."""
@@ -223,7 +221,7 @@ class KeyManagement(KmsCore):
             lambda named: replace(named, auto_rotate_period=seconds),
         )
 
-    def rotate_now(self, identity: Identity, region: str, key_ref: object) -> KmsKey:
+    def rotate_now(self, identity: Identity, region: str, key_ref: str) -> KmsKey:
         key = self._resolve(identity, region, key_ref, "update", "keys", "RotateKeyOnDemand")
         if key.key_spec != "SYMMETRIC_DEFAULT":
             raise KmsError(
@@ -240,9 +238,7 @@ class KeyManagement(KmsCore):
             ),
         )
 
-    def rotations(
-        self, identity: Identity, region: str, key_ref: object
-    ) -> list[tuple[float, str]]:
+    def rotations(self, identity: Identity, region: str, key_ref: str) -> list[tuple[float, str]]:
         """(date, ON_DEMAND | AUTOMATIC) of every rotation, oldest first."""
         key = self._resolve(identity, region, key_ref, "read", "keys", "ListKeyRotations")
         named = self._named.require(kms_namespace(region), key.key_id)
@@ -267,7 +263,7 @@ class KeyManagement(KmsCore):
 
     # -- tags
     def describe_as(
-        self, identity: Identity, region: str, key_ref: object, description: object
+        self, identity: Identity, region: str, key_ref: str, description: object
     ) -> None:
         """UpdateKeyDescription."""
         key = self._resolve(identity, region, key_ref, "update", "keys", "UpdateKeyDescription")
@@ -276,9 +272,7 @@ class KeyManagement(KmsCore):
         self._usable_or_disabled(key)
         self._change(key, lambda current: replace(current, description=description))
 
-    def tag(
-        self, identity: Identity, region: str, key_ref: object, tags: Mapping[str, str]
-    ) -> None:
+    def tag(self, identity: Identity, region: str, key_ref: str, tags: Mapping[str, str]) -> None:
         key = self._resolve(identity, region, key_ref, "update", "keys", "TagResource")
         for name in tags:
             if name.startswith("aws:"):
@@ -292,7 +286,7 @@ class KeyManagement(KmsCore):
 
         self._change(key, tag)
 
-    def untag(self, identity: Identity, region: str, key_ref: object, names: list[str]) -> None:
+    def untag(self, identity: Identity, region: str, key_ref: str, names: list[str]) -> None:
         key = self._resolve(identity, region, key_ref, "update", "keys", "UntagResource")
         self._change(
             key,

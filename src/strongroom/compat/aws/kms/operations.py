@@ -42,7 +42,7 @@ class KmsService(Aliases):
         self,
         identity: Identity,
         region: str,
-        key_ref: object,
+        key_ref: str,
         plaintext: bytes,
         algorithm: str,
         context: Context,
@@ -60,7 +60,7 @@ class KmsService(Aliases):
         self,
         identity: Identity,
         region: str,
-        key_ref: object,
+        key_ref: str | None,
         ciphertext: bytes,
         algorithm: str,
         context: Context,
@@ -93,7 +93,7 @@ class KmsService(Aliases):
         self,
         identity: Identity,
         region: str,
-        key_ref: object,
+        key_ref: str,
         plaintext: bytes,
         context: Context,
         area: str = "encrypt",
@@ -122,7 +122,7 @@ class KmsService(Aliases):
         region: str,
         blob: bytes,
         context: Context,
-        key_ref: object = None,
+        key_ref: str | None = None,
         action: str = "Decrypt",
     ) -> tuple[KmsKey, bytes]:
         """The blob names its key; a KeyId, when given, must be that key (IncorrectKey)."""
@@ -151,7 +151,7 @@ class KmsService(Aliases):
         self,
         identity: Identity,
         region: str,
-        key_ref: object,
+        key_ref: str,
         size: int,
         context: Context,
         action: str = "GenerateDataKey",
@@ -172,7 +172,7 @@ class KmsService(Aliases):
         self,
         identity: Identity,
         region: str,
-        key_ref: object,
+        key_ref: str,
         spec: object,
         context: Context,
         action: str = "GenerateDataKeyPair",
@@ -205,7 +205,7 @@ class KmsService(Aliases):
         return str(algorithm)
 
     @staticmethod
-    def _signing(key: KmsKey, key_ref: object) -> None:
+    def _signing(key: KmsKey, key_ref: str) -> None:
         if key.key_usage != "SIGN_VERIFY":
             raise KmsError(
                 "ValidationException",
@@ -229,7 +229,7 @@ class KmsService(Aliases):
         self,
         identity: Identity,
         region: str,
-        key_ref: object,
+        key_ref: str,
         message: bytes,
         algorithm: object,
         action: str = "GenerateMac",
@@ -244,7 +244,7 @@ class KmsService(Aliases):
         self,
         identity: Identity,
         region: str,
-        key_ref: object,
+        key_ref: str,
         message: bytes,
         mac: bytes,
         algorithm: object,
@@ -258,7 +258,7 @@ class KmsService(Aliases):
         self,
         identity: Identity,
         region: str,
-        key_ref: object,
+        key_ref: str,
         message: bytes,
         algorithm: object,
         *,
@@ -283,7 +283,7 @@ class KmsService(Aliases):
         self,
         identity: Identity,
         region: str,
-        key_ref: object,
+        key_ref: str,
         message: bytes,
         signature: bytes,
         algorithm: object,
@@ -307,7 +307,7 @@ class KmsService(Aliases):
             raise KmsError("KMSInvalidSignatureException", "")
         return key
 
-    def public_key(self, identity: Identity, region: str, key_ref: object) -> tuple[KmsKey, bytes]:
+    def public_key(self, identity: Identity, region: str, key_ref: str) -> tuple[KmsKey, bytes]:
         """The DER SubjectPublicKeyInfo of an asymmetric key."""
         key = self._resolve(identity, region, key_ref, "read", "keys", "GetPublicKey")
         if not key.key_spec.startswith(("RSA_", "ECC_")):
