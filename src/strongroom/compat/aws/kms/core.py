@@ -25,6 +25,7 @@ from strongroom.compat.aws.kms.models import (
 from strongroom.crypto.context import Context
 from strongroom.errors import AccessDenied
 from strongroom.keys import Keyrings
+from strongroom.policy.authorize import ResourcePolicyMode, authorize
 from strongroom.policy.aws_documents import (
     Decision,
     DocumentCache,
@@ -127,9 +128,8 @@ class KmsCore:
         if found is not None and found.policy:
             request = self._policy_request(identity, found, action, context or {})
             verdict = self._documents.get(found.policy).decide(request)
-        if verdict in (Decision.DENY, Decision.NONE) or (
-            verdict is Decision.ACCOUNT and not identity.allows(capability, path)
-        ):
+        allowed = identity.allows(capability, path)
+        if not authorize(allowed, verdict, ResourcePolicyMode.AUTHORITATIVE):
             raise AccessDenied(f"permission denied: {capability} on {path!r}")
         return self._loaded(region, ref, found)
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from strongroom.auth import Identity
 from strongroom.auth.aws_keys import principal_arn
 from strongroom.clock import Clock
+from strongroom.compat.aws.secretsmanager.catalogue import OPERATIONS, ROTATION, Rule
 from strongroom.compat.aws.secretsmanager.errors import MARKED, SecretsManagerError, not_found
 from strongroom.compat.aws.secretsmanager.models import (
     CONDITION_KEYS,
@@ -24,6 +25,7 @@ from strongroom.compat.aws.secretsmanager.models import (
 )
 from strongroom.errors import AccessDenied, BadRequest
 from strongroom.paths import check_path
+from strongroom.policy.authorize import authorize
 from strongroom.policy.aws_documents import (
     Decision,
     DocumentCache,
@@ -31,7 +33,7 @@ from strongroom.policy.aws_documents import (
     PolicyDocumentError,
     PolicyRequest,
 )
-from strongroom.policy.kv import METADATA, kv_policy_path
+from strongroom.policy.kv import kv_policy_path
 from strongroom.service.records import Repository
 from strongroom.service.secret_rows import SecretRows
 from strongroom.service.secrets import SecretService
@@ -178,21 +180,25 @@ class SecretsCore:
         region: str,
         name: str,
         action: str,
-        allowed: bool,
         context: Mapping[str, str] | None = None,
+        *,
+        allowed: bool | None = None,
     ) -> SmSecret | None:
-        """Strongroom's own check (``allowed``) combined with the secret's resource policy as AWS
-        combines an identity's policies with a resource's: a ``Deny`` there refuses, an ``Allow``
-        naming the caller grants, else ``allowed`` decides. Returns the record it read, so the
-        operation reads it once. A refusal has the same words whether the secret
+        """The action's rule in the catalogue: strongroom's policies (its capability on its
+        path, or ``allowed`` where an action's rule has more to it) combined with the secret's
+        resource policy as the rule's mode says (policy/authorize.py). Returns the record it
+        read, so the operation reads it once. A refusal has the same words whether the secret
         exists or not, and whatever refused it; they name the action, never the secret's resolved
         name (a name resolved from an ARN's suffix would tell whether the suffix was right)."""
+        rule = OPERATIONS[action]
+        if allowed is None:
+            allowed = identity.allows(rule.capability, self._rule_path(region, rule, name))
         found = self._records.get(f"{region}/{name}")
         verdict = Decision.NONE
         if found is not None and found.resource_policy:
             request = self._policy_request(identity, found, action, context or {})
             verdict = self._documents.get(found.resource_policy).decide(request)
-        if verdict is Decision.DENY or not (allowed or verdict is Decision.ALLOW):
+        if not authorize(allowed, verdict, rule.mode):
             raise AccessDenied(
                 f"permission denied: secretsmanager:{action} on this secret "
                 "(docs/compat-aws.md lists the capability each action needs)"
@@ -226,12 +232,10 @@ class SecretsCore:
         except PolicyDocumentError as exc:
             raise SecretsManagerError("MalformedPolicyDocumentException", exc.message) from None
 
-    def _metadata_check(
-        self, identity: Identity, region: str, name: str, action: str, capability: str
-    ) -> SmSecret | None:
-        path = self._path(region, METADATA, name)
-        allowed = identity.allows(capability, path)
-        return self._authorize(identity, region, name, action, allowed)
+    def _rule_path(self, region: str, rule: Rule, name: str) -> str:
+        if rule.area == ROTATION:
+            return f"sys/rotation/{secrets_namespace(region)}/{name}"
+        return self._path(region, rule.area, name)
 
     def _check_token(self, token: object) -> str:
         if token is None:

@@ -15,7 +15,7 @@ __all__ = ["ResourcePolicies"]
 class ResourcePolicies(SecretsCore):
     def get_resource_policy(self, identity: Identity, region: str, secret_id: object) -> SmSecret:
         name = self._name_of(region, secret_id)
-        record = self._metadata_check(identity, region, name, "GetResourcePolicy", "read")
+        record = self._authorize(identity, region, name, "GetResourcePolicy")
         return self._load(region, name, deleted_ok=True, record=record)
 
     def put_resource_policy(
@@ -24,7 +24,7 @@ class ResourcePolicies(SecretsCore):
         """Attach ``text``; it needs ``sudo`` on the secret's metadata, since a resource policy
         can grant what strongroom's policies do not. ``block`` refuses one open to anyone."""
         name = self._name_of(region, secret_id)
-        record = self._metadata_check(identity, region, name, "PutResourcePolicy", "sudo")
+        record = self._authorize(identity, region, name, "PutResourcePolicy")
         document = self.parse_policy(text)
         if block and document.broad():
             raise SecretsManagerError(
@@ -44,7 +44,7 @@ class ResourcePolicies(SecretsCore):
         self, identity: Identity, region: str, secret_id: object
     ) -> SmSecret:
         name = self._name_of(region, secret_id)
-        record = self._metadata_check(identity, region, name, "DeleteResourcePolicy", "sudo")
+        record = self._authorize(identity, region, name, "DeleteResourcePolicy")
         found = self._load(region, name, record=record)
 
         def detach(secret: SmSecret) -> None:
@@ -62,7 +62,7 @@ class ResourcePolicies(SecretsCore):
         found = None
         if secret_id is not None:
             name = self._name_of(region, secret_id)
-            record = self._metadata_check(identity, region, name, "ValidateResourcePolicy", "sudo")
+            record = self._authorize(identity, region, name, "ValidateResourcePolicy")
             found = self._load(region, name, deleted_ok=True, record=record)
         document = self.parse_policy(text)
         problems = []

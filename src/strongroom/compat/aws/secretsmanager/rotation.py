@@ -39,7 +39,8 @@ class Rotation(SecretsCore):
         rotations = self._rotation_engine()
         name = self._name_of(region, secret_id)
         namespace = secrets_namespace(region)
-        record = self._rotation_check(identity, region, name, "RotateSecret")
+        # the rotation's own right, before any look-up (the engine checks the rest)
+        record = self._authorize(identity, region, name, "RotateSecret")
         found = self._load(region, name, record=record)
         arn = found.rotation_lambda_arn
         if lambda_arn is not None:
@@ -121,7 +122,7 @@ class Rotation(SecretsCore):
     def cancel_rotation(self, identity: Identity, region: str, secret_id: object) -> SmSecret:
         rotations = self._rotation_engine()
         name = self._name_of(region, secret_id)
-        record = self._rotation_check(identity, region, name, "CancelRotateSecret")
+        record = self._authorize(identity, region, name, "CancelRotateSecret")
         found = self._load(region, name, record=record)
         namespace = secrets_namespace(region)
         if not found.rotation_enabled:
@@ -132,14 +133,6 @@ class Rotation(SecretsCore):
         rotations.remove(identity, namespace, name)
         self._change(found, _turn_off)
         return found
-
-    def _rotation_check(
-        self, identity: Identity, region: str, name: str, action: str
-    ) -> SmSecret | None:
-        """``update`` on the secret's rotation (the engine checks the rest), before any look-up;
-        a resource policy may deny it, and cannot grant it."""
-        path = f"sys/rotation/{secrets_namespace(region)}/{name}"
-        return self._authorize(identity, region, name, action, identity.allows("update", path))
 
     def rotation_dates(
         self, identity: Identity, found: SmSecret

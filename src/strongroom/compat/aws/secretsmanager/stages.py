@@ -85,7 +85,7 @@ class Stages(SecretsCore):
         strongroom label (1-64 of a-z, 0-9, '-' and '_') is that label, seen by every surface;
         any other is kept in the secret's record (MAX_CUSTOM_STAGES of them)."""
         name = self._name_of(region, secret_id)
-        record = self._metadata_check(identity, region, name, "UpdateSecretVersionStage", "update")
+        record = self._authorize(identity, region, name, "UpdateSecretVersionStage")
         if not isinstance(stage, str) or not 1 <= len(stage) <= 256 or not stage.isprintable():
             raise SecretsManagerError(
                 "ValidationException", "VersionStage is 1-256 printable characters."

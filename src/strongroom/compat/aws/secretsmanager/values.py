@@ -153,14 +153,12 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
             raise SecretsManagerError("ValidationException", "VersionId is a string.")
         if stage is not None and not isinstance(stage, str):
             raise SecretsManagerError("ValidationException", "VersionStage is a string.")
-        path = self._path(region, DATA, name)
         asked = {"VersionId": version_id, "VersionStage": stage}
         record = self._authorize(
             identity,
             region,
             name,
             "GetSecretValue",
-            identity.allows("read", path),
             {k: v for k, v in asked.items() if v is not None},
         )
         found = self._load(region, name, record=record, before_write=before_write)
@@ -229,7 +227,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
             region,
             name,
             "PutSecretValue",
-            self._may_write(identity, region, name),
+            allowed=self._may_write(identity, region, name),
         )
         found = self._load(region, name, record=record)
         self._ensure_labels(found)
@@ -292,7 +290,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         allowed = identity.allows("update", metadata) and (
             value is None or self._may_write(identity, region, name)
         )
-        record = self._authorize(identity, region, name, "UpdateSecret", allowed)
+        record = self._authorize(identity, region, name, "UpdateSecret", allowed=allowed)
         found = self._load(region, name, record=record)
         if description is not None and (
             not isinstance(description, str) or len(description) > 2048
@@ -320,7 +318,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         self, identity: Identity, region: str, secret_id: object, action: str = "DescribeSecret"
     ) -> SmSecret:
         name = self._name_of(region, secret_id)
-        record = self._metadata_check(identity, region, name, action, "read")
+        record = self._authorize(identity, region, name, action)
         return self._load(region, name, deleted_ok=True, record=record)
 
     def versions(
@@ -367,7 +365,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         force: bool,
     ) -> SmSecret:
         name = self._name_of(region, secret_id)
-        record = self._metadata_check(identity, region, name, "DeleteSecret", "delete")
+        record = self._authorize(identity, region, name, "DeleteSecret")
         days = 30 if window_days is None else window_days
         if not 7 <= days <= 30:
             raise SecretsManagerError(
@@ -400,7 +398,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
 
     def restore(self, identity: Identity, region: str, secret_id: object) -> SmSecret:
         name = self._name_of(region, secret_id)
-        record = self._metadata_check(identity, region, name, "RestoreSecret", "update")
+        record = self._authorize(identity, region, name, "RestoreSecret")
         found = self._load(region, name, deleted_ok=True, record=record)
         self._change(found, _restored)
         return found
@@ -409,7 +407,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         self, identity: Identity, region: str, secret_id: object, tags: Mapping[str, str]
     ) -> None:
         name = self._name_of(region, secret_id)
-        record = self._metadata_check(identity, region, name, "TagResource", "update")
+        record = self._authorize(identity, region, name, "TagResource")
         found = self._load(region, name, record=record)
 
         def tag(secret: SmSecret) -> None:
@@ -422,7 +420,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
 
     def untag(self, identity: Identity, region: str, secret_id: object, names: list[str]) -> None:
         name = self._name_of(region, secret_id)
-        record = self._metadata_check(identity, region, name, "UntagResource", "update")
+        record = self._authorize(identity, region, name, "UntagResource")
         found = self._load(region, name, record=record)
 
         def untag(secret: SmSecret) -> None:
