@@ -66,7 +66,7 @@ class Aliases(KeyManagement):
     def create_alias(self, identity: Identity, region: str, name: str, target: str) -> None:
         alias = self._check_alias(name)
         identity.require("create", self._path(region, "aliases", alias[6:]))
-        key = self._resolve(identity, region, target, "update", "keys", "CreateAlias")
+        key = self._resolve(identity, region, target, "CreateAlias")
         if key.state == "PendingDeletion":
             raise KmsError("KMSInvalidStateException", f"{key.arn} is pending deletion.")
         now = self._clock.now()
@@ -81,7 +81,7 @@ class Aliases(KeyManagement):
     def update_alias(self, identity: Identity, region: str, name: str, target: str) -> None:
         alias = self._check_alias(name)
         identity.require("update", self._path(region, "aliases", alias[6:]))
-        key = self._resolve(identity, region, target, "update", "keys", "UpdateAlias")
+        key = self._resolve(identity, region, target, "UpdateAlias")
         now = self._clock.now()
 
         def retarget(current: dict[str, Any] | None) -> dict[str, Any]:
@@ -110,7 +110,7 @@ class Aliases(KeyManagement):
         identity.require("list", self._path(region, "aliases"))
         target = None
         if key_ref is not None:
-            target = self._resolve(identity, region, key_ref, "read", "keys", "ListAliases").key_id
+            target = self._resolve(identity, region, key_ref, "ListAliases").key_id
         found = []
         for name, doc in self._aliases.items(f"{region}/"):
             if target is None or doc["target"] == target:

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from strongroom.auth import Identity
 from strongroom.auth.aws_keys import principal_arn
 from strongroom.clock import Clock
+from strongroom.compat.aws.kms.catalogue import OPERATIONS, Rule
 from strongroom.compat.aws.kms.errors import KmsError
 from strongroom.compat.aws.kms.models import (
     ALIAS,
     ALIAS_KIND,
-    BY_ALIAS,
     KEY_ID,
     KEY_KIND,
     REGION,
@@ -98,17 +98,20 @@ class KmsCore:
         identity: Identity,
         region: str,
         key_ref: str,
-        capability: str,
-        area: str,
         action: str,
         context: Context | None = None,
+        *,
+        rule: Rule | None = None,
     ) -> KmsKey:
         """The key ``key_ref`` names, once the caller may do ``action`` with it: the key's policy
         decides, as AWS's does, and where it names the account (the default policy does),
-        strongroom's policies decide, as IAM's do in AWS: ``capability`` on
-        ``M/<area>/<key id>``. A refusal has the same words whether the key exists or not."""
+        strongroom's policies decide, as IAM's do in AWS: the action's capability on
+        ``M/<area>/<key id>`` (catalogue.py; ``rule`` for a second check within an action). A
+        refusal has the same words whether the key exists or not."""
+        rule = rule or OPERATIONS[action]
+        capability = rule.capability
         kind, ref = self._parse_ref(region, key_ref)
-        if kind == "alias" and action not in BY_ALIAS:
+        if kind == "alias" and not rule.by_alias:
             if action in ("CreateAlias", "UpdateAlias"):
                 raise KmsError("ValidationException", "Aliases must refer to keys. Not aliases")
             raise KmsError("NotFoundException", f"Invalid keyId {key_ref}")
@@ -122,7 +125,7 @@ class KmsCore:
                     f"Alias arn:aws:kms:{region}:{self._account()}:{ref} is not found.",
                 )
             ref = str(alias["target"])
-        path = self._path(region, area, ref)
+        path = self._path(region, rule.area, ref)
         found = self._keys.get(f"{region}/{ref}")
         verdict = Decision.ACCOUNT  # the default key policy's
         if found is not None and found.policy:

@@ -104,7 +104,7 @@ class KeyManagement(KmsCore):
         return document.text
 
     def get_policy(self, identity: Identity, region: str, key_ref: str, name: object) -> str:
-        key = self._resolve(identity, region, key_ref, "read", "keys", "GetKeyPolicy")
+        key = self._resolve(identity, region, key_ref, "GetKeyPolicy")
         if name not in (None, "default"):
             raise KmsError("NotFoundException", f"No such policy: {name}; keys have 'default'.")
         return key.policy or default_key_policy(key.account)
@@ -121,7 +121,7 @@ class KeyManagement(KmsCore):
     ) -> None:
         """A new key policy; it needs ``sudo`` on the key (or the old policy naming the caller
         for kms:PutKeyPolicy), since a key policy grants what strongroom's policies do not."""
-        key = self._resolve(identity, region, key_ref, "sudo", "keys", "PutKeyPolicy")
+        key = self._resolve(identity, region, key_ref, "PutKeyPolicy")
         if name not in (None, "default"):
             raise KmsError("ValidationException", "PolicyName is 'default', the only one.")
         self._usable_or_disabled(key)
@@ -129,7 +129,7 @@ class KeyManagement(KmsCore):
         self._change(key, lambda current: replace(current, policy=checked))
 
     def describe(self, identity: Identity, region: str, key_ref: str) -> KmsKey:
-        return self._resolve(identity, region, key_ref, "read", "keys", "DescribeKey")
+        return self._resolve(identity, region, key_ref, "DescribeKey")
 
     def list_keys(self, identity: Identity, region: str) -> list[KmsKey]:
         self.check_region(region)
@@ -148,9 +148,7 @@ class KeyManagement(KmsCore):
         return self._material(key)[0]
 
     def set_enabled(self, identity: Identity, region: str, key_ref: str, enabled: bool) -> None:
-        key = self._resolve(
-            identity, region, key_ref, "update", "keys", "EnableKey" if enabled else "DisableKey"
-        )
+        key = self._resolve(identity, region, key_ref, "EnableKey" if enabled else "DisableKey")
         state = "Enabled" if enabled else "Disabled"
 
         def set_state(current: KmsKey) -> KmsKey:
@@ -160,7 +158,7 @@ class KeyManagement(KmsCore):
         self._change(key, set_state)
 
     def schedule_deletion(self, identity: Identity, region: str, key_ref: str, days: int) -> KmsKey:
-        key = self._resolve(identity, region, key_ref, "delete", "keys", "ScheduleKeyDeletion")
+        key = self._resolve(identity, region, key_ref, "ScheduleKeyDeletion")
         if not 7 <= days <= 30:
             raise KmsError(
                 "ValidationException",
@@ -178,7 +176,7 @@ class KeyManagement(KmsCore):
         return self._change(key, schedule)
 
     def cancel_deletion(self, identity: Identity, region: str, key_ref: str) -> KmsKey:
-        key = self._resolve(identity, region, key_ref, "delete", "keys", "CancelKeyDeletion")
+        key = self._resolve(identity, region, key_ref, "CancelKeyDeletion")
 
         def cancel(current: KmsKey) -> KmsKey:
             if current.state != "PendingDeletion":
@@ -194,14 +192,8 @@ class KeyManagement(KmsCore):
     ) -> None:
         """Automatic rotation every ``period_days`` (90-2560), or off (None). The scheduler
         rotates named keys whose period has passed (compat/vault/transit/keys.py: rotate_due)."""
-        key = self._resolve(
-            identity,
-            region,
-            key_ref,
-            "update",
-            "keys",
-            "EnableKeyRotation" if period_days else "DisableKeyRotation",
-        )
+        action = "EnableKeyRotation" if period_days else "DisableKeyRotation"
+        key = self._resolve(identity, region, key_ref, action)
         if key.key_spec != "SYMMETRIC_DEFAULT":
             raise KmsError(
                 "UnsupportedOperationException",
@@ -222,7 +214,7 @@ class KeyManagement(KmsCore):
         )
 
     def rotate_now(self, identity: Identity, region: str, key_ref: str) -> KmsKey:
-        key = self._resolve(identity, region, key_ref, "update", "keys", "RotateKeyOnDemand")
+        key = self._resolve(identity, region, key_ref, "RotateKeyOnDemand")
         if key.key_spec != "SYMMETRIC_DEFAULT":
             raise KmsError(
                 "UnsupportedOperationException",
@@ -240,7 +232,7 @@ class KeyManagement(KmsCore):
 
     def rotations(self, identity: Identity, region: str, key_ref: str) -> list[tuple[float, str]]:
         """(date, ON_DEMAND | AUTOMATIC) of every rotation, oldest first."""
-        key = self._resolve(identity, region, key_ref, "read", "keys", "ListKeyRotations")
+        key = self._resolve(identity, region, key_ref, "ListKeyRotations")
         named = self._named.require(kms_namespace(region), key.key_id)
         on_demand = set(key.on_demand_rotations)
         return [
@@ -266,14 +258,14 @@ class KeyManagement(KmsCore):
         self, identity: Identity, region: str, key_ref: str, description: object
     ) -> None:
         """UpdateKeyDescription."""
-        key = self._resolve(identity, region, key_ref, "update", "keys", "UpdateKeyDescription")
+        key = self._resolve(identity, region, key_ref, "UpdateKeyDescription")
         if not isinstance(description, str) or len(description) > 8192:
             raise KmsError("ValidationException", "Description is at most 8192 characters.")
         self._usable_or_disabled(key)
         self._change(key, lambda current: replace(current, description=description))
 
     def tag(self, identity: Identity, region: str, key_ref: str, tags: Mapping[str, str]) -> None:
-        key = self._resolve(identity, region, key_ref, "update", "keys", "TagResource")
+        key = self._resolve(identity, region, key_ref, "TagResource")
         for name in tags:
             if name.startswith("aws:"):
                 raise KmsError("TagException", "Tags beginning with aws: are reserved")
@@ -287,7 +279,7 @@ class KeyManagement(KmsCore):
         self._change(key, tag)
 
     def untag(self, identity: Identity, region: str, key_ref: str, names: list[str]) -> None:
-        key = self._resolve(identity, region, key_ref, "update", "keys", "UntagResource")
+        key = self._resolve(identity, region, key_ref, "UntagResource")
         self._change(
             key,
             lambda current: replace(

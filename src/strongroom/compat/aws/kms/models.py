@@ -19,7 +19,6 @@ __all__ = [
     "ALIAS_CHARS",
     "ALIAS_KIND",
     "AWS_KEY_SPECS",
-    "BY_ALIAS",
     "CONDITION_KEYS",
     "DAY",
     "KEY_ID",
@@ -60,25 +59,6 @@ DAY = 86_400.0
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")
 ALIAS = re.compile(r"^alias/[a-zA-Z0-9/_-]{1,250}$")
 ALIAS_CHARS = re.compile(r"^[a-zA-Z0-9:/_-]+$")
-# the operations whose KeyId may be an alias, as in AWS (key management takes a key id or ARN)
-BY_ALIAS = frozenset(
-    {
-        "DescribeKey",
-        "Encrypt",
-        "Decrypt",
-        "ReEncryptFrom",
-        "ReEncryptTo",
-        "GenerateDataKey",
-        "GenerateDataKeyWithoutPlaintext",
-        "GenerateDataKeyPair",
-        "GenerateDataKeyPairWithoutPlaintext",
-        "GenerateMac",
-        "VerifyMac",
-        "Sign",
-        "Verify",
-        "GetPublicKey",
-    }
-)
 KEY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 

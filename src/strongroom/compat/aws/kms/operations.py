@@ -10,6 +10,7 @@ import os
 
 from strongroom.auth import Identity
 from strongroom.compat.aws.kms.aliases import Aliases
+from strongroom.compat.aws.kms.catalogue import Rule
 from strongroom.compat.aws.kms.errors import KmsError
 from strongroom.compat.aws.kms.models import (
     MAX_DATA_KEY_BYTES,
@@ -35,6 +36,8 @@ from strongroom.errors import BadRequest, DecryptionError
 
 __all__ = ["KmsService"]
 
+_NAMED_KEY = Rule("read", "keys", by_alias=True)  # a KeyId beside the blob: read on it
+
 
 class KmsService(Aliases):
     # -- asymmetric encryption: the ciphertext is RSA-OAEP's own, and names no key
@@ -47,7 +50,7 @@ class KmsService(Aliases):
         algorithm: str,
         context: Context,
     ) -> tuple[KmsKey, bytes]:
-        key = self._resolve(identity, region, key_ref, "update", "encrypt", "Encrypt")
+        key = self._resolve(identity, region, key_ref, "Encrypt")
         self._for(key, "ENCRYPT_DECRYPT", "Encrypt")
         self._oaep(key, algorithm, context)
         _, material = self._key_version(key)
@@ -69,7 +72,7 @@ class KmsService(Aliases):
         version it has opens it."""
         if key_ref is None:
             raise KmsError("ValidationException", "Decrypt with an asymmetric key needs its KeyId.")
-        key = self._resolve(identity, region, key_ref, "update", "decrypt", "Decrypt")
+        key = self._resolve(identity, region, key_ref, "Decrypt")
         self._for(key, "ENCRYPT_DECRYPT", "Decrypt")
         self._oaep(key, algorithm, context)
         _, material = self._key_version(key)
@@ -96,10 +99,9 @@ class KmsService(Aliases):
         key_ref: str,
         plaintext: bytes,
         context: Context,
-        area: str = "encrypt",
         action: str = "Encrypt",
     ) -> tuple[KmsKey, bytes]:
-        key = self._resolve(identity, region, key_ref, "update", area, action, context)
+        key = self._resolve(identity, region, key_ref, action, context)
         self._for(key, "ENCRYPT_DECRYPT", "Encrypt")
         self._symmetric(key, action)
         if not 1 <= len(plaintext) <= MAX_PLAINTEXT_BYTES:
@@ -130,9 +132,11 @@ class KmsService(Aliases):
             header = parse_blob(blob)
         except DecryptionError:
             raise KmsError("InvalidCiphertextException") from None
-        key = self._resolve(identity, region, header.key_id, "update", "decrypt", action, context)
+        key = self._resolve(identity, region, header.key_id, action, context)
         if key_ref is not None:
-            named = self._resolve(identity, region, key_ref, "read", "keys", action)
+            named = self._resolve(
+                identity, region, key_ref, action, rule=Rule("read", "keys", by_alias=True)
+            )
             if named.key_id != key.key_id:
                 raise KmsError(
                     "IncorrectKeyException",
@@ -165,7 +169,7 @@ class KmsService(Aliases):
                 f"{MAX_DATA_KEY_BYTES}",
             )
         plaintext = os.urandom(size)
-        key, blob = self.encrypt(identity, region, key_ref, plaintext, context, "datakey", action)
+        key, blob = self.encrypt(identity, region, key_ref, plaintext, context, action)
         return key, plaintext, blob
 
     def data_key_pair(
@@ -186,7 +190,7 @@ class KmsService(Aliases):
                 f"constraint: Member must satisfy enum value set: [{', '.join(PAIR_SPECS)}]",
             )
         private = new_key_pair(str(spec))
-        key, blob = self.encrypt(identity, region, key_ref, private.der, context, "datakey", action)
+        key, blob = self.encrypt(identity, region, key_ref, private.der, context, action)
         return key, private.der, blob, private.public_der
 
     # -- MACs and signatures
@@ -234,7 +238,7 @@ class KmsService(Aliases):
         algorithm: object,
         action: str = "GenerateMac",
     ) -> tuple[KmsKey, bytes]:
-        key = self._resolve(identity, region, key_ref, "update", "mac", action)
+        key = self._resolve(identity, region, key_ref, action)
         self._for(key, "GENERATE_VERIFY_MAC", "GenerateMac")
         chosen = self._algorithm(key, algorithm)
         _, material = self._key_version(key)
@@ -264,7 +268,7 @@ class KmsService(Aliases):
         *,
         digest: bool,
     ) -> tuple[KmsKey, bytes]:
-        key = self._resolve(identity, region, key_ref, "update", "sign", "Sign")
+        key = self._resolve(identity, region, key_ref, "Sign")
         self._signing(key, key_ref)
         chosen = self._signing_algorithm(key, algorithm)
         key_type, material = self._key_version(key)
@@ -290,7 +294,7 @@ class KmsService(Aliases):
         *,
         digest: bool,
     ) -> KmsKey:
-        key = self._resolve(identity, region, key_ref, "update", "verify", "Verify")
+        key = self._resolve(identity, region, key_ref, "Verify")
         self._signing(key, key_ref)
         chosen = self._signing_algorithm(key, algorithm)
         key_type, material = self._key_version(key)
@@ -309,7 +313,7 @@ class KmsService(Aliases):
 
     def public_key(self, identity: Identity, region: str, key_ref: str) -> tuple[KmsKey, bytes]:
         """The DER SubjectPublicKeyInfo of an asymmetric key."""
-        key = self._resolve(identity, region, key_ref, "read", "keys", "GetPublicKey")
+        key = self._resolve(identity, region, key_ref, "GetPublicKey")
         if not key.key_spec.startswith(("RSA_", "ECC_")):
             raise KmsError("UnsupportedOperationException", f"{key.arn} is not an asymmetric key.")
         key_type, material = self._key_version(key)
