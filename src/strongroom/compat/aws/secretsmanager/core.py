@@ -88,7 +88,7 @@ class SecretsCore:
             ) from None
         return name
 
-    def _name_of(self, region: str, secret_id: object) -> str:
+    def _name_of(self, region: str, secret_id: str) -> str:
         """The secret's name from a name, a full ARN or a partial ARN (without the suffix)."""
         if not isinstance(secret_id, str) or not 1 <= len(secret_id) <= 2048:
             raise SecretsManagerError("ValidationException", "SecretId must be 1-2048 characters.")

@@ -13,13 +13,13 @@ __all__ = ["ResourcePolicies"]
 
 
 class ResourcePolicies(SecretsCore):
-    def get_resource_policy(self, identity: Identity, region: str, secret_id: object) -> SmSecret:
+    def get_resource_policy(self, identity: Identity, region: str, secret_id: str) -> SmSecret:
         name = self._name_of(region, secret_id)
         record = self._authorize(identity, region, name, "GetResourcePolicy")
         return self._load(region, name, deleted_ok=True, record=record)
 
     def put_resource_policy(
-        self, identity: Identity, region: str, secret_id: object, text: object, *, block: bool
+        self, identity: Identity, region: str, secret_id: str, text: object, *, block: bool
     ) -> SmSecret:
         """Attach ``text``; it needs ``sudo`` on the secret's metadata, since a resource policy
         can grant what strongroom's policies do not. ``block`` refuses one open to anyone."""
@@ -40,9 +40,7 @@ class ResourcePolicies(SecretsCore):
         self._change(found, attach)
         return found
 
-    def delete_resource_policy(
-        self, identity: Identity, region: str, secret_id: object
-    ) -> SmSecret:
+    def delete_resource_policy(self, identity: Identity, region: str, secret_id: str) -> SmSecret:
         name = self._name_of(region, secret_id)
         record = self._authorize(identity, region, name, "DeleteResourcePolicy")
         found = self._load(region, name, record=record)
@@ -54,7 +52,7 @@ class ResourcePolicies(SecretsCore):
         return found
 
     def validate_resource_policy(
-        self, identity: Identity, region: str, secret_id: object, text: object
+        self, identity: Identity, region: str, secret_id: str | None, text: object
     ) -> list[tuple[str, str]]:
         """(check, message) for each problem of ``text`` as a policy of the secret: one open to
         anyone, or one that would refuse the caller the right to change it again. A document

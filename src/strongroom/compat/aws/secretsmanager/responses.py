@@ -20,6 +20,7 @@ from strongroom.compat.aws.secretsmanager.shapes import (
     page_size,
     paging_token,
     secret_entry,
+    secret_id,
     tags_in,
     value_in,
     written,
@@ -71,7 +72,7 @@ def _value_answer(
     found, value, stages = service.get_value(
         call.identity,
         region,
-        doc.get("SecretId"),
+        secret_id(doc),
         doc.get("VersionId"),
         doc.get("VersionStage"),
         before_write=call.must_not_block,
@@ -131,21 +132,23 @@ def batch_get_secret_value(call: Call) -> Answer:
         raise AwsError(
             "ValidationException", f"SecretIdList is a list of 1 to {_MAX_BATCH} secret ids."
         )
+    elif not all(isinstance(i, str) and 1 <= len(i) <= 2048 for i in ids):
+        raise AwsError("ValidationException", "SecretIdList holds secret ids of 1-2048 characters.")
     values, errors = [], []
-    for secret_id in ids:
+    for one in ids:
         try:
-            values.append(_value_answer(service, region, call, {"SecretId": secret_id}))
+            values.append(_value_answer(service, region, call, {"SecretId": one}))
         except AccessDenied as exc:  # one secret refused does not fail the others
             errors.append(
                 {
-                    "SecretId": str(secret_id),
+                    "SecretId": one,
                     "ErrorCode": "AccessDeniedException",
                     "Message": exc.message,
                 }
             )
         except (AwsError, SecretsManagerError, NotFound, SecretDeleted) as exc:
             code = getattr(exc, "aws_code", "ResourceNotFoundException")
-            errors.append({"SecretId": str(secret_id), "ErrorCode": code, "Message": exc.message})
+            errors.append({"SecretId": one, "ErrorCode": code, "Message": exc.message})
     answer: dict[str, Any] = {"SecretValues": values, "Errors": errors}
     if next_token is not None:
         answer["NextToken"] = next_token
@@ -163,7 +166,7 @@ def put_secret_value(call: Call) -> Answer:
     found, version, stages = service.put_value(
         call.identity,
         region,
-        doc.get("SecretId"),
+        secret_id(doc),
         value,
         doc.get("ClientRequestToken"),
         stages=doc.get("VersionStages"),
@@ -183,7 +186,7 @@ def update_secret(call: Call) -> Answer:
     found, version = service.update(
         call.identity,
         region,
-        doc.get("SecretId"),
+        secret_id(doc),
         value=value_in(doc),
         token=doc.get("ClientRequestToken"),
         description=doc.get("Description"),
@@ -195,7 +198,7 @@ def update_secret(call: Call) -> Answer:
 @in_aws_words
 def describe_secret(call: Call) -> Answer:
     service, region, doc = backend(call)
-    found = service.describe(call.identity, region, doc.get("SecretId"))
+    found = service.describe(call.identity, region, secret_id(doc))
     answer = secret_entry(service, found, call)
     stages = service.version_stages(found)
     if stages:
@@ -244,7 +247,7 @@ def list_secrets(call: Call) -> Answer:
 @in_aws_words
 def list_secret_version_ids(call: Call) -> Answer:
     service, region, doc = backend(call)
-    found, versions = service.versions(call.identity, region, doc.get("SecretId"))
+    found, versions = service.versions(call.identity, region, secret_id(doc))
     stages = service.stages(found)
     include = bool(doc.get("IncludeDeprecated"))
     entries = [
@@ -276,7 +279,7 @@ def delete_secret(call: Call) -> Answer:
     found = service.delete(
         call.identity,
         region,
-        doc.get("SecretId"),
+        secret_id(doc),
         window_days=integer(doc, "RecoveryWindowInDays"),
         force=bool(doc.get("ForceDeleteWithoutRecovery")),
     )
@@ -287,14 +290,14 @@ def delete_secret(call: Call) -> Answer:
 @in_aws_words
 def restore_secret(call: Call) -> Answer:
     service, region, doc = backend(call)
-    found = service.restore(call.identity, region, doc.get("SecretId"))
+    found = service.restore(call.identity, region, secret_id(doc))
     return Answer({"ARN": found.arn, "Name": found.name}, clear=("ARN", "Name"))
 
 
 @in_aws_words
 def tag_resource(call: Call) -> Answer:
     service, region, doc = backend(call)
-    service.tag(call.identity, region, doc.get("SecretId"), tags_in(doc))
+    service.tag(call.identity, region, secret_id(doc), tags_in(doc))
     return Answer({})
 
 
@@ -304,7 +307,7 @@ def untag_resource(call: Call) -> Answer:
     names = doc.get("TagKeys")
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise AwsError("ValidationException", "TagKeys is a list of strings.")
-    service.untag(call.identity, region, doc.get("SecretId"), names)
+    service.untag(call.identity, region, secret_id(doc), names)
     return Answer({})
 
 

@@ -23,7 +23,7 @@ class Rotation(SecretsCore):
         self,
         identity: Identity,
         region: str,
-        secret_id: object,
+        secret_id: str,
         *,
         lambda_arn: object,
         days: int | None,
@@ -119,7 +119,7 @@ class Rotation(SecretsCore):
         self._change(found, rotated)
         return found, version
 
-    def cancel_rotation(self, identity: Identity, region: str, secret_id: object) -> SmSecret:
+    def cancel_rotation(self, identity: Identity, region: str, secret_id: str) -> SmSecret:
         rotations = self._rotation_engine()
         name = self._name_of(region, secret_id)
         record = self._authorize(identity, region, name, "CancelRotateSecret")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from strongroom.compat.aws.fields import AwsError, integer
+from strongroom.compat.aws.fields import AwsError, integer, string
 from strongroom.compat.aws.secretsmanager.schedules import RotationSchedule
 from strongroom.compat.aws.secretsmanager.shapes import (
     CLEAR,
     backend,
     in_aws_words,
+    secret_id,
     written,
 )
 from strongroom.server.routes import Answer, Call
@@ -29,7 +30,7 @@ def update_secret_version_stage(call: Call) -> Answer:
     found = service.move_stage(
         call.identity,
         region,
-        doc.get("SecretId"),
+        secret_id(doc),
         doc.get("VersionStage"),
         remove_from=doc.get("RemoveFromVersionId"),
         move_to=doc.get("MoveToVersionId"),
@@ -64,7 +65,7 @@ def rotate_secret(call: Call) -> Answer:
     found, version = service.rotate(
         call.identity,
         region,
-        doc.get("SecretId"),
+        secret_id(doc),
         lambda_arn=doc.get("RotationLambdaARN"),
         days=days,
         immediately=doc.get("RotateImmediately", True) is not False,
@@ -77,14 +78,14 @@ def rotate_secret(call: Call) -> Answer:
 @in_aws_words
 def cancel_rotate_secret(call: Call) -> Answer:
     service, region, doc = backend(call)
-    found = service.cancel_rotation(call.identity, region, doc.get("SecretId"))
+    found = service.cancel_rotation(call.identity, region, secret_id(doc))
     return Answer({"ARN": found.arn, "Name": found.name}, clear=CLEAR)
 
 
 @in_aws_words
 def get_resource_policy(call: Call) -> Answer:
     service, region, doc = backend(call)
-    found = service.get_resource_policy(call.identity, region, doc.get("SecretId"))
+    found = service.get_resource_policy(call.identity, region, secret_id(doc))
     answer = {"ARN": found.arn, "Name": found.name}
     if found.resource_policy:
         answer["ResourcePolicy"] = found.resource_policy
@@ -97,7 +98,7 @@ def put_resource_policy(call: Call) -> Answer:
     found = service.put_resource_policy(
         call.identity,
         region,
-        doc.get("SecretId"),
+        secret_id(doc),
         doc.get("ResourcePolicy"),
         block=doc.get("BlockPublicPolicy") is True,
     )
@@ -107,7 +108,7 @@ def put_resource_policy(call: Call) -> Answer:
 @in_aws_words
 def delete_resource_policy(call: Call) -> Answer:
     service, region, doc = backend(call)
-    found = service.delete_resource_policy(call.identity, region, doc.get("SecretId"))
+    found = service.delete_resource_policy(call.identity, region, secret_id(doc))
     return Answer({"ARN": found.arn, "Name": found.name}, clear=("ARN", "Name"))
 
 
@@ -115,7 +116,7 @@ def delete_resource_policy(call: Call) -> Answer:
 def validate_resource_policy(call: Call) -> Answer:
     service, region, doc = backend(call)
     problems = service.validate_resource_policy(
-        call.identity, region, doc.get("SecretId"), doc.get("ResourcePolicy")
+        call.identity, region, string(doc, "SecretId", max_len=2048), doc.get("ResourcePolicy")
     )
     errors = [{"CheckName": check, "ErrorMessage": message} for check, message in problems]
     return Answer({"PolicyValidationPassed": not problems, "ValidationErrors": errors})

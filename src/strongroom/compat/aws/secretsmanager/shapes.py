@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import wraps
 from typing import Any
 
-from strongroom.compat.aws.fields import AwsError, blob, integer, region_of
+from strongroom.compat.aws.fields import AwsError, blob, integer, region_of, string
 from strongroom.compat.aws.secretsmanager.models import SmSecret, StoredValue
 from strongroom.compat.aws.secretsmanager.values import SecretsManagerService
 from strongroom.errors import NotFound, SecretDeleted
@@ -29,6 +29,7 @@ __all__ = [
     "paging_token",
     "rotation_rules",
     "secret_entry",
+    "secret_id",
     "tag_list",
     "tags_in",
     "value_in",
@@ -162,3 +163,8 @@ def paging_token(value: str) -> str:
 
 def epoch(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def secret_id(doc: dict[str, Any]) -> str:
+    """The request's SecretId: a name or an ARN, 1-2048 characters (botocore's model)."""
+    return string(doc, "SecretId", required=True, max_len=2048)

@@ -73,7 +73,7 @@ class Stages(SecretsCore):
         self,
         identity: Identity,
         region: str,
-        secret_id: object,
+        secret_id: str,
         stage: object,
         *,
         remove_from: object = None,

@@ -139,7 +139,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         self,
         identity: Identity,
         region: str,
-        secret_id: object,
+        secret_id: str,
         version_id: object = None,
         stage: object = None,
         before_write: Callable[[], None] = lambda: None,
@@ -210,7 +210,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         self,
         identity: Identity,
         region: str,
-        secret_id: object,
+        secret_id: str,
         value: StoredValue,
         token: object,
         *,
@@ -278,7 +278,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         self,
         identity: Identity,
         region: str,
-        secret_id: object,
+        secret_id: str,
         *,
         value: StoredValue | None,
         token: object,
@@ -315,14 +315,14 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         return found, version
 
     def describe(
-        self, identity: Identity, region: str, secret_id: object, action: str = "DescribeSecret"
+        self, identity: Identity, region: str, secret_id: str, action: str = "DescribeSecret"
     ) -> SmSecret:
         name = self._name_of(region, secret_id)
         record = self._authorize(identity, region, name, action)
         return self._load(region, name, deleted_ok=True, record=record)
 
     def versions(
-        self, identity: Identity, region: str, secret_id: object
+        self, identity: Identity, region: str, secret_id: str
     ) -> tuple[SmSecret, list[tuple[int, float]]]:
         found = self.describe(identity, region, secret_id, "ListSecretVersionIds")
         listed = self._rows.versions(secrets_namespace(region), found.name)
@@ -359,7 +359,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         self,
         identity: Identity,
         region: str,
-        secret_id: object,
+        secret_id: str,
         *,
         window_days: int | None,
         force: bool,
@@ -396,16 +396,14 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         self._change(found, schedule)
         return found
 
-    def restore(self, identity: Identity, region: str, secret_id: object) -> SmSecret:
+    def restore(self, identity: Identity, region: str, secret_id: str) -> SmSecret:
         name = self._name_of(region, secret_id)
         record = self._authorize(identity, region, name, "RestoreSecret")
         found = self._load(region, name, deleted_ok=True, record=record)
         self._change(found, _restored)
         return found
 
-    def tag(
-        self, identity: Identity, region: str, secret_id: object, tags: Mapping[str, str]
-    ) -> None:
+    def tag(self, identity: Identity, region: str, secret_id: str, tags: Mapping[str, str]) -> None:
         name = self._name_of(region, secret_id)
         record = self._authorize(identity, region, name, "TagResource")
         found = self._load(region, name, record=record)
@@ -418,7 +416,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
 
         self._change(found, tag)
 
-    def untag(self, identity: Identity, region: str, secret_id: object, names: list[str]) -> None:
+    def untag(self, identity: Identity, region: str, secret_id: str, names: list[str]) -> None:
         name = self._name_of(region, secret_id)
         record = self._authorize(identity, region, name, "UntagResource")
         found = self._load(region, name, record=record)
