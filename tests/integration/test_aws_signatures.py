@@ -256,3 +256,23 @@ def test_unverified_bodies_are_bounded(server: StrongroomServer) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+@pytest.mark.parametrize(
+    ("target", "body"),
+    [
+        ("secretsmanager.GetSecretValue", b'{"SecretId": 7}'),
+        ("secretsmanager.DescribeSecret", b"{}"),
+        ("secretsmanager.GetSecretValue", b'{"SecretId": "' + b"x" * 2049 + b'"}'),
+        ("secretsmanager.BatchGetSecretValue", b'{"SecretIdList": ["a", 7]}'),
+        ("TrentService.DescribeKey", b'{"KeyId": ["not", "a", "string"]}'),
+    ],
+)
+def test_ids_of_the_wrong_type_are_refused_on_the_wire(
+    server: StrongroomServer, target: str, body: bytes
+) -> None:
+    """What boto3 would not send, sent anyway: the surface parses ids into strings and refuses
+    anything else with a ValidationException, before any backend call."""
+    service = "kms" if target.startswith("Trent") else "secretsmanager"
+    answer = _send(_signed(server, AWS_DEV_KEY, target, body, service=service))
+    assert answer.status_code == 400 and _code(answer) == "ValidationException", answer.text
