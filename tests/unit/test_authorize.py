@@ -9,6 +9,7 @@ import pytest
 
 from strongroom.compat.aws.kms.catalogue import OPERATIONS as KMS_OPERATIONS
 from strongroom.compat.aws.secretsmanager.catalogue import OPERATIONS, ROTATION
+from strongroom.compat.aws.ssm.catalogue import OPERATIONS as SSM_OPERATIONS
 from strongroom.policy.authorize import ResourcePolicyMode, authorize
 from strongroom.policy.aws_documents import Decision
 from strongroom.policy.kv import DATA, METADATA
@@ -49,7 +50,7 @@ def test_the_resource_policy_modes(
 
 def _table_rows() -> list[str]:
     docs = Path(__file__).resolve().parents[2] / "docs" / "compat-aws.md"
-    return [line for line in docs.read_text().splitlines() if line.startswith("| `")]
+    return [line for line in docs.read_text().splitlines() if line.startswith(("| `", "| SSM `"))]
 
 
 def test_the_secrets_manager_catalogue_is_the_documented_table() -> None:
@@ -75,3 +76,16 @@ def test_the_kms_catalogue_is_the_documented_table() -> None:
             f"{action}: {rule.capability} on {path} is not what docs/compat-aws.md says"
         )
     assert named >= 20  # the table names most of them
+
+
+def test_the_parameter_store_catalogue_is_the_documented_table() -> None:
+    rows = [row for row in _table_rows() if row.startswith("| SSM")]
+    named = 0
+    for action, rule in SSM_OPERATIONS.items():
+        shown = [row for row in rows if f"`{action}`" in row.split("|")[1]]
+        named += bool(shown)
+        path = f"`aws-ssm-R/{rule.area}/<path>`"
+        assert not shown or any(f"`{rule.capability}`" in r and path in r for r in shown), (
+            f"{action}: {rule.capability} on {path} is not what docs/compat-aws.md says"
+        )
+    assert named >= 7

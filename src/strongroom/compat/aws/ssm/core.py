@@ -12,6 +12,7 @@ from strongroom.auth import Identity
 from strongroom.clock import Clock
 from strongroom.compat.aws.kms.errors import KmsError
 from strongroom.compat.aws.kms.operations import KmsService
+from strongroom.compat.aws.ssm.catalogue import OPERATIONS
 from strongroom.compat.aws.ssm.errors import SsmError
 from strongroom.compat.aws.ssm.models import (
     DEFAULT_KEY,
@@ -106,6 +107,15 @@ class SsmCore:
 
     def _policy(self, region: str, area: str, path: str) -> str:
         return kv_policy_path(ssm_namespace(region), area, path)
+
+    def _allows(self, identity: Identity, region: str, action: str, path: str) -> bool:
+        """The action's rule in the catalogue, for the parameter at ``path``."""
+        rule = OPERATIONS[action]
+        return identity.allows(rule.capability, self._policy(region, rule.area, path))
+
+    def _require(self, identity: Identity, region: str, action: str, path: str) -> None:
+        rule = OPERATIONS[action]
+        identity.require(rule.capability, self._policy(region, rule.area, path))
 
     # -- values
     def _seal(self, identity: Identity, region: str, name: str, key_id: str, value: str) -> str:

@@ -13,7 +13,6 @@ from strongroom.compat.aws.ssm.models import (
     reserved_label,
     ssm_namespace,
 )
-from strongroom.policy.kv import METADATA
 
 __all__ = ["ParameterMetadata"]
 
@@ -30,7 +29,7 @@ class ParameterMetadata(SsmCore):
         """Put ``labels`` on ``version`` (the newest when None), moving any that another version
         had; (the version, the labels refused as invalid)."""
         _, path = self.check_name(name)
-        identity.require("update", self._policy(region, METADATA, path))
+        self._require(identity, region, "LabelParameterVersion", path)
         versions = {r.version for r in self._rows.versions(ssm_namespace(region), path)}
         if not versions:
             raise SsmError("ParameterNotFound", "")
@@ -62,7 +61,7 @@ class ParameterMetadata(SsmCore):
     ) -> tuple[list[str], list[str]]:
         """(the labels removed from ``version``, those it did not have)."""
         _, path = self.check_name(name)
-        identity.require("update", self._policy(region, METADATA, path))
+        self._require(identity, region, "UnlabelParameterVersion", path)
         versions = {r.version for r in self._rows.versions(ssm_namespace(region), path)}
         if not versions:
             raise SsmError("ParameterNotFound", "")
@@ -83,7 +82,7 @@ class ParameterMetadata(SsmCore):
     # -- tags
     def tags(self, identity: Identity, region: str, name: object) -> dict[str, str]:
         _, path = self.check_name(name)
-        identity.require("read", self._policy(region, METADATA, path))
+        self._require(identity, region, "ListTagsForResource", path)
         if not self._exists(region, path):
             raise SsmError("InvalidResourceId", "")
         return dict(self._tags.get(f"{region}/{path}") or {})
@@ -97,7 +96,9 @@ class ParameterMetadata(SsmCore):
         remove: list[str],
     ) -> None:
         _, path = self.check_name(name)
-        identity.require("update", self._policy(region, METADATA, path))
+        self._require(
+            identity, region, "AddTagsToResource" if add else "RemoveTagsFromResource", path
+        )
         if not self._exists(region, path):
             raise SsmError("InvalidResourceId", "")
 

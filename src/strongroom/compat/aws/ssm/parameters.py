@@ -19,7 +19,7 @@ from strongroom.compat.aws.ssm.models import (
     ssm_namespace,
 )
 from strongroom.errors import AccessDenied, NoSuchNamespace, NotFound, SecretDeleted
-from strongroom.policy.kv import DATA, METADATA
+from strongroom.policy.kv import DATA
 
 __all__ = ["SsmService"]
 
@@ -191,7 +191,7 @@ class SsmService(ParameterMetadata):
                 rest = item[len(prefix) :]
                 if not recursive and "/" in rest:
                     continue
-                if not identity.allows("read", self._policy(region, DATA, item)):
+                if not self._allows(identity, region, "GetParametersByPath", item):
                     continue  # a caller sees only what it may read
                 parameter = (
                     self._labelled_version(region, item, labels)
@@ -222,7 +222,7 @@ class SsmService(ParameterMetadata):
     def history(self, identity: Identity, region: str, name: object) -> list[Parameter]:
         _, path = self.check_name(name)
         namespace = ssm_namespace(region)
-        identity.require("read", self._policy(region, DATA, path))
+        self._require(identity, region, "GetParameterHistory", path)
         versions = self._rows.versions(namespace, path)
         if not versions:
             raise SsmError("ParameterNotFound", "")
@@ -238,7 +238,7 @@ class SsmService(ParameterMetadata):
 
     def delete(self, identity: Identity, region: str, name: object) -> None:
         _, path = self.check_name(name)
-        identity.require("delete", self._policy(region, METADATA, path))
+        self._require(identity, region, "DeleteParameter", path)
         if not self._rows.delete(ssm_namespace(region), path):
             raise SsmError("ParameterNotFound", "")
         self._tags.delete(f"{region}/{path}")
