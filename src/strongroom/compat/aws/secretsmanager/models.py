@@ -12,6 +12,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import orjson
+
 from strongroom.auth import Identity
 from strongroom.compat.aws.secretsmanager.errors import SecretsManagerError
 from strongroom.compat.aws.stored_values import binary_value
@@ -165,7 +167,8 @@ class SmSecret:
 
     @classmethod
     def decode(cls, raw: bytes) -> SmSecret:
-        return cls(**json.loads(raw))
+        # orjson: GetSecretValue decodes the record on every call (half the time of json's)
+        return cls(**orjson.loads(raw))
 
 
 class Rotations(Protocol):
