@@ -73,7 +73,8 @@ class Records(Generic[_T]):
                 return edited
         if gave_up is not None:
             raise gave_up()
-        raise Conflict(f"{self.kind} {name!r} changed under every attempt; try again")
+        # The name is left out: some are digests of credentials or identities.
+        raise Conflict(f"a {self.kind} record changed under every attempt; try again")
 
     def delete(self, name: str) -> bool:
         return self._store.delete_record(self.kind, name)
