@@ -266,6 +266,8 @@ def test_unverified_bodies_are_bounded(server: StrongroomServer) -> None:
         ("secretsmanager.GetSecretValue", b'{"SecretId": "' + b"x" * 2049 + b'"}'),
         ("secretsmanager.BatchGetSecretValue", b'{"SecretIdList": ["a", 7]}'),
         ("TrentService.DescribeKey", b'{"KeyId": ["not", "a", "string"]}'),
+        ("AmazonSSM.GetParameter", b'{"Name": 5}'),
+        ("AmazonSSM.GetParametersByPath", b"{}"),
     ],
 )
 def test_ids_of_the_wrong_type_are_refused_on_the_wire(
@@ -273,6 +275,7 @@ def test_ids_of_the_wrong_type_are_refused_on_the_wire(
 ) -> None:
     """What boto3 would not send, sent anyway: the surface parses ids into strings and refuses
     anything else with a ValidationException, before any backend call."""
-    service = "kms" if target.startswith("Trent") else "secretsmanager"
+    prefix = target.partition(".")[0]
+    service = {"TrentService": "kms", "AmazonSSM": "ssm"}.get(prefix, "secretsmanager")
     answer = _send(_signed(server, AWS_DEV_KEY, target, body, service=service))
     assert answer.status_code == 400 and _code(answer) == "ValidationException", answer.text

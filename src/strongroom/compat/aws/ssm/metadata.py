@@ -22,7 +22,7 @@ class ParameterMetadata(SsmCore):
         self,
         identity: Identity,
         region: str,
-        name: object,
+        name: str,
         version: int | None,
         labels: list[str],
     ) -> tuple[int, list[str]]:
@@ -57,7 +57,7 @@ class ParameterMetadata(SsmCore):
         return chosen, invalid
 
     def unlabel(
-        self, identity: Identity, region: str, name: object, version: int, labels: list[str]
+        self, identity: Identity, region: str, name: str, version: int, labels: list[str]
     ) -> tuple[list[str], list[str]]:
         """(the labels removed from ``version``, those it did not have)."""
         _, path = self.check_name(name)
@@ -80,7 +80,7 @@ class ParameterMetadata(SsmCore):
         return removed, [label for label in labels if label not in removed]
 
     # -- tags
-    def tags(self, identity: Identity, region: str, name: object) -> dict[str, str]:
+    def tags(self, identity: Identity, region: str, name: str) -> dict[str, str]:
         _, path = self.check_name(name)
         self._require(identity, region, "ListTagsForResource", path)
         if not self._exists(region, path):
@@ -91,7 +91,7 @@ class ParameterMetadata(SsmCore):
         self,
         identity: Identity,
         region: str,
-        name: object,
+        name: str,
         add: Mapping[str, str],
         remove: list[str],
     ) -> None:

@@ -30,7 +30,7 @@ class SsmService(ParameterMetadata):
         self,
         identity: Identity,
         region: str,
-        name: object,
+        name: str,
         value: object,
         *,
         type_: object = None,
@@ -138,7 +138,7 @@ class SsmService(ParameterMetadata):
         written = self._secrets.put(identity, namespace, path, {**parameter.data(), "Name": given})
         return written.version, str(chosen_tier)
 
-    def get(self, identity: Identity, region: str, selector: object) -> Parameter:
+    def get(self, identity: Identity, region: str, selector: str) -> Parameter:
         """``name``, ``name:version`` (a version number) or ``name:label``."""
         if not isinstance(selector, str):
             raise SsmError("ValidationException", "Name is a string.")
@@ -171,7 +171,7 @@ class SsmService(ParameterMetadata):
         self,
         identity: Identity,
         region: str,
-        path: object,
+        path: str,
         *,
         recursive: bool,
         labels: tuple[str, ...] = (),
@@ -219,7 +219,7 @@ class SsmService(ParameterMetadata):
                 return found
             after = page[-1]
 
-    def history(self, identity: Identity, region: str, name: object) -> list[Parameter]:
+    def history(self, identity: Identity, region: str, name: str) -> list[Parameter]:
         _, path = self.check_name(name)
         namespace = ssm_namespace(region)
         self._require(identity, region, "GetParameterHistory", path)
@@ -236,7 +236,7 @@ class SsmService(ParameterMetadata):
             found.append(self._labelled(region, path, parameter))
         return found
 
-    def delete(self, identity: Identity, region: str, name: object) -> None:
+    def delete(self, identity: Identity, region: str, name: str) -> None:
         _, path = self.check_name(name)
         self._require(identity, region, "DeleteParameter", path)
         if not self._rows.delete(ssm_namespace(region), path):

@@ -35,6 +35,12 @@ __all__ = [
 
 
 _MAX_NAMES = 10
+_MAX_NAME = 2048
+
+
+def _name(doc: dict[str, Any]) -> str:
+    """The request's parameter Name (or ARN), 1-2048 characters as botocore's model has it."""
+    return string(doc, "Name", required=True, max_len=_MAX_NAME)
 
 
 def _ssm(call: Call) -> tuple[SsmService, str, dict[str, Any]]:
@@ -130,7 +136,7 @@ def put_parameter(call: Call) -> Answer:
     version, tier = service.put(
         call.identity,
         region,
-        doc.get("Name"),
+        _name(doc),
         doc.get("Value"),
         type_=doc.get("Type"),
         overwrite=bool(doc.get("Overwrite")),
@@ -141,13 +147,13 @@ def put_parameter(call: Call) -> Answer:
         data_type=string(doc, "DataType"),
     )
     if tags:
-        service.set_tags(call.identity, region, doc.get("Name"), _tags(tags), [])
+        service.set_tags(call.identity, region, _name(doc), _tags(tags), [])
     return Answer({"Version": version, "Tier": tier}, clear=("Version", "Tier"))
 
 
 def get_parameter(call: Call) -> Answer:
     service, region, doc = _ssm(call)
-    parameter = service.get(call.identity, region, doc.get("Name"))
+    parameter = service.get(call.identity, region, _name(doc))
     decrypt = bool(doc.get("WithDecryption"))
     return Answer({"Parameter": _parameter_doc(service, call, region, parameter, decrypt)})
 
@@ -175,7 +181,7 @@ def get_parameters_by_path(call: Call) -> Answer:
     found = service.by_path(
         call.identity,
         region,
-        doc.get("Path"),
+        string(doc, "Path", required=True, max_len=_MAX_NAME),
         recursive=bool(doc.get("Recursive")),
         labels=labels,
     )
@@ -190,7 +196,7 @@ def get_parameters_by_path(call: Call) -> Answer:
 
 def delete_parameter(call: Call) -> Answer:
     service, region, doc = _ssm(call)
-    service.delete(call.identity, region, doc.get("Name"))
+    service.delete(call.identity, region, _name(doc))
     return Answer({})
 
 
@@ -222,7 +228,7 @@ def describe_parameters(call: Call) -> Answer:
 
 def get_parameter_history(call: Call) -> Answer:
     service, region, doc = _ssm(call)
-    versions = service.history(call.identity, region, doc.get("Name"))
+    versions = service.history(call.identity, region, _name(doc))
     start, size = _page(doc, 50)
     decrypt = bool(doc.get("WithDecryption"))
     page = []
@@ -291,7 +297,11 @@ def _labels(doc: dict[str, Any]) -> list[str]:
 def label_parameter_version(call: Call) -> Answer:
     service, region, doc = _ssm(call)
     version, invalid = service.label(
-        call.identity, region, doc.get("Name"), integer(doc, "ParameterVersion"), _labels(doc)
+        call.identity,
+        region,
+        _name(doc),
+        integer(doc, "ParameterVersion"),
+        _labels(doc),
     )
     return Answer({"InvalidLabels": invalid, "ParameterVersion": version})
 
@@ -302,6 +312,10 @@ def unlabel_parameter_version(call: Call) -> Answer:
     if version is None:
         raise AwsError("ValidationException", "ParameterVersion is required.")
     removed, invalid = service.unlabel(
-        call.identity, region, doc.get("Name"), version, _labels(doc)
+        call.identity,
+        region,
+        _name(doc),
+        version,
+        _labels(doc),
     )
     return Answer({"RemovedLabels": removed, "InvalidLabels": invalid})
