@@ -423,6 +423,12 @@ def test_sys_tools_random_hash_and_audit(client: hvac.Client) -> None:
         client.adapter.post(f"{tools}/hash/md5", json={"input": data})
     devices = client.sys.list_enabled_audit_devices()
     assert isinstance(devices["data"], dict)
+    # sys/audit-hash: a value as an enabled device writes it; a device not enabled is a 400
+    device = next(iter(devices["data"])).rstrip("/")
+    hashed = client.sys.calculate_hash(path=device, input_to_hash="hello")["data"]["hash"]
+    assert hashed.startswith("hmac-sha256:") and "hello" not in hashed
+    with pytest.raises(hvac.exceptions.InvalidRequest):
+        client.sys.calculate_hash(path="not-enabled", input_to_hash="hello")
     # Deny by default: the default policy grants the hash tool (as Vault's does), not random.
     minted = client.auth.token.create(policies=["default"], ttl="5m")["auth"]["client_token"]
     plain = hvac.Client(url=client.url, token=minted)
@@ -689,3 +695,28 @@ def test_the_endpoints_listed_as_not_served_answer_vaults_404(server: Strongroom
             assert answer.json() == {
                 "errors": [f'no handler for route "{listed}". route entry not found.']
             }, (method, path)
+
+
+def test_what_hvacs_own_suite_found(client: hvac.Client) -> None:
+    """Cases hvac's integration tests found (scripts/hvac_suite.py): a root-policy token with a
+    TTL renews, a dead accessor is a 400, ``generic`` is KV version 1, deleting a policy name no
+    policy can have is a 204, a negative cas is a mismatch, an AppRole role shows token_type."""
+    created = client.auth.token.create(ttl="1h", renewable=True)["auth"]
+    assert created["renewable"] is True
+    assert client.auth.token.renew(created["client_token"])["auth"]["renewable"] is True
+    client.auth.token.revoke_accessor(created["accessor"])
+    with pytest.raises(hvac.exceptions.InvalidRequest):
+        client.auth.token.lookup_accessor(created["accessor"])
+    client.sys.enable_secrets_engine(backend_type="generic", path="legacy-generic")
+    mounts = client.sys.list_mounted_secrets_engines()["data"]
+    assert mounts["legacy-generic/"]["options"] == {"version": "1"}
+    client.sys.disable_secrets_engine(path="legacy-generic")
+    assert client.adapter.delete("/v1/sys/policy/%5B%27x%27%5D").status_code == 204
+    client.secrets.kv.v2.create_or_update_secret(path="cas-minus", secret={"a": "1"})
+    with pytest.raises(hvac.exceptions.InvalidRequest, match="did not match the current version"):
+        client.secrets.kv.v2.create_or_update_secret(path="cas-minus", secret={"a": "2"}, cas=-1)
+    client.sys.enable_auth_method(method_type="approle", path="approle-hvac-found")
+    client.auth.approle.create_or_update_approle("r", mount_point="approle-hvac-found")
+    role = client.auth.approle.read_role("r", mount_point="approle-hvac-found")
+    assert role["data"]["token_type"] == "default"
+    client.sys.disable_auth_method(path="approle-hvac-found")

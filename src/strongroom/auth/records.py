@@ -61,8 +61,10 @@ class AppRoleRecord:
     secret_id_bound_cidrs: list[str] = field(default_factory=list)
 
     def settings(self) -> dict[str, Any]:
-        """What a read shows: everything but the role_id (which has its own endpoint)."""
-        return {k: v for k, v in asdict(self).items() if k != "role_id"}
+        """What a read shows: everything but the role_id (which has its own endpoint), with
+        Vault's ``token_type`` (``default``: strongroom issues service tokens)."""
+        shown = {k: v for k, v in asdict(self).items() if k != "role_id"}
+        return {**shown, "token_type": "default"}
 
     def to_bytes(self) -> bytes:
         return json.dumps(asdict(self)).encode()

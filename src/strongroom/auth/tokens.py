@@ -191,7 +191,9 @@ class TokenRegistry:
             max_expires=max_expires,
             ttl=float(ttl),
             period=float(period),
-            renewable=renewable and not root,
+            # As in Vault: a token that never expires has nothing to renew; one with a TTL does,
+            # the root policy's too (a root token created with a TTL renews like any other).
+            renewable=renewable and expires is not None,
             num_uses=num_uses,
             parent=parent,
             meta=dict(meta or {}),

@@ -117,7 +117,10 @@ def lookup_accessor(call: Call) -> Answer:
     _, accessor = _token_arg(call)
     if not isinstance(accessor, str) or not accessor:
         raise BadRequest("missing accessor")
-    info = call.services.tokens.target(call.identity, "lookup-accessor", None, accessor)
+    try:
+        info = call.services.tokens.target(call.identity, "lookup-accessor", None, accessor)
+    except NotFound:  # the caller may look up accessors: Vault's 400 for one that is not live
+        raise BadRequest("invalid accessor") from None
     return _lookup_answer(call, info)
 
 

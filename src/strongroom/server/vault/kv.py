@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from strongroom.errors import BadRequest, NoSuchSecret, NotFound, SecretDeleted
+from strongroom.errors import BadRequest, CheckAndSetMismatch, NoSuchSecret, NotFound, SecretDeleted
 from strongroom.server.routes import Answer, Call, Route
 from strongroom.server.vault.fields import (
     go_duration,
@@ -100,6 +100,10 @@ def _cas(doc: dict[str, Any]) -> int | None:
         return None
     if not isinstance(options, dict):
         raise BadRequest("options must be an object")
+    cas = options.get("cas")
+    if isinstance(cas, int) and not isinstance(cas, bool) and cas < 0:
+        # no version has a negative number: Vault's words for a version that does not match
+        raise CheckAndSetMismatch("check-and-set parameter did not match the current version")
     return vault_int(options, "cas")
 
 

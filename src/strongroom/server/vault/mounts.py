@@ -79,6 +79,8 @@ def enable_mount(call: Call) -> Answer:
     options = doc.get("options") or {}
     if not isinstance(options, dict):
         raise BadRequest("options must be an object")
+    if kind == "generic":  # Vault's first name for KV version 1, still accepted
+        kind = "kv"
     version = str(options.get("version", "1" if kind == "kv" else ""))
     if kind == "kv" and version not in ("1", "2"):
         raise BadRequest(f"KV has versions 1 and 2, not {version!r}: send options.version")

@@ -12,7 +12,14 @@ from typing import Any
 
 from strongroom import __version__
 from strongroom.errors import BadRequest
+from strongroom.policy.parse import validate_policy_name
 from strongroom.server.routes import Answer, Call, Route, parse_query_int
+from strongroom.server.vault.audit_devices import (
+    audit_hash,
+    disable_audit,
+    enable_audit,
+    list_audit,
+)
 from strongroom.server.vault.fields import vault_int
 from strongroom.server.vault.mounts import (
     disable_auth,
@@ -24,7 +31,6 @@ from strongroom.server.vault.mounts import (
     preflight,
     read_auth_tune,
     read_tune,
-    top_and_data,
     write_auth_tune,
     write_tune,
 )
@@ -38,8 +44,6 @@ __all__ = [
     "capabilities_other",
     "capabilities_self",
     "delete_acl_policy",
-    "disable_audit",
-    "enable_audit",
     "ha_status",
     "hash_answer",
     "health",
@@ -47,7 +51,6 @@ __all__ = [
     "initialize",
     "leader",
     "list_acl_policies",
-    "list_audit",
     "list_legacy_policies",
     "random_answer",
     "read_acl_policy",
@@ -235,7 +238,15 @@ def write_acl_policy(call: Call) -> Answer:
 
 
 def delete_acl_policy(call: Call) -> Answer:
-    call.services.admin.delete_policy(call.identity, _policy_name(call))
+    name = _policy_name(call)
+    try:
+        call.services.admin.delete_policy(call.identity, name)
+    except BadRequest:
+        try:
+            validate_policy_name(name)
+        except BadRequest:  # a name no policy can have (the caller may delete it): Vault's 204
+            return Answer.empty()
+        raise
     return Answer.empty()
 
 
@@ -342,35 +353,6 @@ def hash_answer(call: Call) -> Answer:
 
 
 # -- audit devices
-def enable_audit(call: Call) -> Answer:
-    """As OpenBao 2: audit devices are not enabled through this API. strongroom's own are, with
-    the native API (``PUT /api/v1/sys/audit/<name>``, file sinks in the server's audit
-    directory only) or the server's ``--audit-file``."""
-    call.identity.require("sudo", f"sys/audit/{call.params['path']}")
-    raise BadRequest(
-        "cannot enable audit device via API; use declarative, config-based audit device "
-        "management instead (strongroom: PUT /api/v1/sys/audit/<name> or --audit-file)"
-    )
-
-
-def disable_audit(call: Call) -> Answer:
-    call.services.admin.disable_audit(call.identity, call.params["path"])
-    return Answer.empty()
-
-
-def list_audit(call: Call) -> Answer:
-    sinks = call.services.admin.audit_sinks(call.identity)
-    entries = {
-        f"{sink['name']}/": {
-            "type": sink.get("type", ""),
-            "description": "",
-            "options": {},
-            "local": False,
-            "path": f"{sink['name']}/",
-        }
-        for sink in sinks
-    }
-    return top_and_data(call, entries)
 
 
 _OPEN: dict[str, Any] = {"public": True, "open_while_sealed": True}
@@ -428,6 +410,7 @@ SYSTEM_ROUTES = (
     *writes(f"{_Y}/tools/hash", tools_hash, "sysToolsHash"),
     *writes(f"{_Y}/tools/hash/{{algorithm}}", tools_hash, "sysToolsHashAlgorithm"),
     Route("GET", f"{_Y}/audit", list_audit, "sysListAudit"),
+    *writes(f"{_Y}/audit-hash/{{path}}", audit_hash, "sysAuditHash"),
     *writes(f"{_Y}/audit/{{path}}", enable_audit, "sysEnableAudit"),
     Route("DELETE", f"{_Y}/audit/{{path}}", disable_audit, "sysDisableAudit"),
 )
