@@ -178,6 +178,8 @@ class NamespaceInfo:
     description: str = ""
     options: dict[str, str] = field(default_factory=dict)
     provider: str = ""
+    default_lease_ttl: int = 0  # seconds, tuned through Vault's sys/mounts/:path/tune; 0: 768h
+    max_lease_ttl: int = 0
 
     def to_json(self) -> JsonObject:
         return asdict(self)
@@ -194,6 +196,8 @@ class NamespaceInfo:
             str(doc.get("description", "")),
             {str(k): str(v) for k, v in options.items()} if isinstance(options, dict) else {},
             str(doc.get("provider", "")),
+            int(doc.get("default_lease_ttl") or 0),
+            int(doc.get("max_lease_ttl") or 0),
         )
 
 

@@ -244,6 +244,51 @@ def _mounts(c: hvac.Client) -> list[tuple[str, Callable[[], Any]]]:
     ]
 
 
+def _tuning(c: hvac.Client) -> list[tuple[str, Callable[[], Any]]]:
+    """Mount and auth method tuning read back, the "system" reset, and a refused tune."""
+    sys = c.sys
+
+    def listed() -> Any:
+        return _normal(sys.list_mounted_secrets_engines()["data"]["difftune/"]["config"])
+
+    def auth_listed() -> Any:
+        return _normal(sys.list_auth_methods()["data"]["difftune-ar/"]["config"])
+
+    return [
+        ("enable", lambda: sys.enable_secrets_engine("kv", path="difftune")),
+        ("read fresh", lambda: sys.read_mount_configuration("difftune")),
+        (
+            "tune",
+            lambda: sys.tune_mount_configuration(
+                "difftune", default_lease_ttl="1h", max_lease_ttl="2h", description="tuned"
+            ),
+        ),
+        ("read tuned", lambda: sys.read_mount_configuration("difftune")),
+        ("listed", listed),
+        (
+            "default over max",
+            lambda: sys.tune_mount_configuration("difftune", default_lease_ttl="3h"),
+        ),
+        ("read after refusal", lambda: sys.read_mount_configuration("difftune")),
+        ("reset", lambda: sys.tune_mount_configuration("difftune", max_lease_ttl="system")),
+        ("read reset", lambda: sys.read_mount_configuration("difftune")),
+        ("disable", lambda: sys.disable_secrets_engine("difftune")),
+        ("enable again", lambda: sys.enable_secrets_engine("kv", path="difftune")),
+        ("read forgotten", lambda: sys.read_mount_configuration("difftune")),
+        ("disable again", lambda: sys.disable_secrets_engine("difftune")),
+        ("enable auth", lambda: sys.enable_auth_method("approle", path="difftune-ar")),
+        (
+            "tune auth",
+            lambda: sys.tune_auth_method(
+                "difftune-ar", default_lease_ttl=600, max_lease_ttl=12345678
+            ),
+        ),
+        ("read auth", lambda: sys.read_auth_method_tuning("difftune-ar")),
+        ("auth listed", auth_listed),
+        ("disable auth", lambda: sys.disable_auth_method("difftune-ar")),
+    ]
+
+
 def _missing_mount(c: hvac.Client) -> list[tuple[str, Callable[[], Any]]]:
     """A path under a mount that is not there has no handler: Vault's 404 words, whatever the
     method (issue 23)."""
@@ -581,6 +626,7 @@ SCENARIOS: dict[str, Scenario] = {
     "tokens": _tokens,
     "errors": _errors,
     "mounts": _mounts,
+    "tuning": _tuning,
     "auth methods": _auth_methods,
 }
 

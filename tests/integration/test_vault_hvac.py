@@ -338,7 +338,7 @@ def test_sys_mounts_enable_tune_disable(client: hvac.Client, server: StrongroomS
     with pytest.raises(hvac.exceptions.InvalidRequest):
         client.sys.enable_secrets_engine("kv", path="v3mount", options={"version": 3})
     client.sys.disable_secrets_engine("v1mount")
-    assert client.sys.read_mount_configuration("team")["data"]["max_lease_ttl"] == 0
+    assert client.sys.read_mount_configuration("team")["data"]["max_lease_ttl"] == 2764800
     client.sys.tune_mount_configuration("team", default_lease_ttl="1h")
     client.secrets.kv.v2.create_or_update_secret("x", secret={"a": "b"}, mount_point="team")
     preflight = httpx.get(

@@ -47,6 +47,9 @@ _ROLE_FIELDS = {
 }
 _LOGIN_FAILED = "invalid role_id or secret_id"
 _MAX_CUSTOM_SECRET_ID = 4096
+# A secret ID the caller chose: NIST SP 800-63B's floor for a chosen secret. Vault sets none; the
+# login guard throttles and locks out guessing at any length.
+_MIN_CUSTOM_SECRET_ID = 8
 _NEVER = "0001-01-01T00:00:00Z"
 
 
@@ -177,11 +180,11 @@ class AppRoleAuth:
         caller.require("update", f"auth/{self.mount}/role/{name}/{operation}")
         role = self._role(name)
         chosen = doc.get("secret_id") if custom else None
-        if custom and (
-            not isinstance(chosen, str) or not 16 <= len(chosen) <= _MAX_CUSTOM_SECRET_ID
-        ):
+        lengths = range(_MIN_CUSTOM_SECRET_ID, _MAX_CUSTOM_SECRET_ID + 1)
+        if custom and (not isinstance(chosen, str) or len(chosen) not in lengths):
             raise BadRequest(
-                f"secret_id: a custom secret ID is 16 to {_MAX_CUSTOM_SECRET_ID} characters"
+                "secret_id: a custom secret ID is "
+                f"{_MIN_CUSTOM_SECRET_ID} to {_MAX_CUSTOM_SECRET_ID} characters"
             )
         metadata = doc.get("metadata") or {}
         if isinstance(metadata, str):

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from strongroom.auth.identity import Identity
+from strongroom.auth.mount_tuning import SYSTEM_DEFAULT_TTL, SYSTEM_MAX_TTL, MountTunings
 from strongroom.clock import Clock
 from strongroom.errors import BadRequest, DecryptionError, NotFound, Unauthenticated
 from strongroom.keyproviders.provider import KeyProvider
@@ -41,8 +42,8 @@ TOKEN_PREFIX = "srs."  # noqa: S105 - the type prefix of service tokens, not a s
 ACCESSOR_PREFIX = "sra."
 CACHE_SECONDS = 1.0
 CACHE_ENTRIES = 10_000
-DEFAULT_TTL = 32 * 24 * 3600.0  # Vault's default 768h
-MAX_TTL = 32 * 24 * 3600.0
+DEFAULT_TTL = SYSTEM_DEFAULT_TTL  # Vault's 768h, unless the auth method's mount was tuned
+MAX_TTL = SYSTEM_MAX_TTL
 _TOKEN_KIND = "token"  # noqa: S105 - a record kind
 _ACCESSOR_KIND = "token-accessor"
 _USES_KIND = "token-uses"
@@ -119,6 +120,7 @@ class TokenRegistry:
         self._provider = provider
         self._clock = clock
         self.policies = policies
+        self.tunings = MountTunings(store)
         self._hmac_key = self._load_hmac_key()
         # digest -> (identity, expires, cached until): saves store reads per request. A token
         # revoked on this node is dropped at once; on another node within CACHE_SECONDS.
@@ -169,17 +171,18 @@ class TokenRegistry:
         (the ``root`` policy) never expire unless given a TTL."""
         now = self._clock.now()
         root = "root" in policies
-        max_expires = now + explicit_max_ttl if explicit_max_ttl else None
+        mount = self.tunings.of_token_path(path)  # the auth method's default and ceiling
+        max_expires = now + min(explicit_max_ttl, mount.max_ttl) if explicit_max_ttl else None
         if period:
             expires: float | None = now + period
             ttl = period
         elif root and not ttl:
             expires, ttl = None, 0.0
         else:
-            ttl = min(ttl or DEFAULT_TTL, MAX_TTL)
+            ttl = min(ttl or mount.default_ttl, mount.max_ttl)
             expires = now + ttl
             if max_expires is None:
-                max_expires = now + MAX_TTL
+                max_expires = now + mount.max_ttl
         if expires is not None and max_expires is not None:
             expires = min(expires, max_expires)
         info = TokenInfo(
@@ -299,7 +302,8 @@ class TokenRegistry:
             if info.period:
                 expires = now + info.period
             else:
-                expires = now + min(increment or info.ttl, MAX_TTL)
+                ceiling = self.tunings.of_token_path(info.path).max_ttl
+                expires = now + min(increment or info.ttl, ceiling)
             if info.max_expires is not None:
                 # Never past the max TTL, however close to it the renewal comes (CVE-2021-32923).
                 expires = min(expires, info.max_expires)

@@ -13,10 +13,11 @@ import json
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from strongroom.auth import Identity
+from strongroom.auth.mount_tuning import MountTuning, TuneRequest, auth_mount_key
 from strongroom.auth.role_mount import MOUNT_KIND
 from strongroom.auth.tokens import TokenRegistry
 from strongroom.errors import BadRequest, NotFound
@@ -37,6 +38,7 @@ class AuthMethod:
     path: str  # without the trailing '/'
     kind: str
     description: str
+    tuning: MountTuning = field(default_factory=MountTuning)
 
 
 AUTH_METHODS = (
@@ -45,13 +47,7 @@ AUTH_METHODS = (
     AuthMethod("userpass", "userpass", "users and passwords"),
 )
 _BUILT_IN = {method.path: method for method in AUTH_METHODS}
-_DESCRIPTIONS = {
-    "approle": "AppRole: machine logins with a role_id and a secret_id",
-    "userpass": "users and passwords",
-    "jwt": "JWT: workload logins with tokens an OIDC issuer signed",
-    "kubernetes": "Kubernetes: pods log in with their service account's token",
-}
-AUTH_TYPES = tuple(_DESCRIPTIONS)
+AUTH_TYPES = ("approle", "userpass", "jwt", "kubernetes")  # what a mount may be
 _S = TypeVar("_S")  # the services a request sees
 _MOUNT_PATH = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 MAX_DESCRIPTION = 256
@@ -90,7 +86,7 @@ class AuthMethodService:
             return None
         doc = json.loads(raw)
         kind = str(doc.get("type", ""))
-        description = str(doc.get("description") or _DESCRIPTIONS.get(kind, ""))
+        description = str(doc.get("description") or "")  # Vault's: none unless given
         return AuthMethod(path, kind, description)
 
     def kind_at(self, path: str) -> str | None:
@@ -118,7 +114,13 @@ class AuthMethodService:
         return replace(services, **{kind: self.backend(kind, path)})  # type: ignore[type-var]
 
     def _methods(self) -> tuple[AuthMethod, ...]:
-        return (*AUTH_METHODS, *sorted(self._records().values(), key=lambda m: m.path))
+        mounted = (*AUTH_METHODS, *sorted(self._records().values(), key=lambda m: m.path))
+        return tuple(self._tuned(method) for method in mounted)
+
+    def _tuned(self, method: AuthMethod) -> AuthMethod:
+        tuning = self._tokens.tunings.of(auth_mount_key(method.path))
+        description = method.description if tuning.description is None else tuning.description
+        return replace(method, description=description, tuning=tuning)
 
     def _known(self, path: str) -> AuthMethod:
         path = path.strip("/")
@@ -183,6 +185,7 @@ class AuthMethodService:
         else:
             backend.wipe()
         self._store.delete_record(MOUNT_KIND, path)
+        self._tokens.tunings.forget(auth_mount_key(path))
         if path != kind:  # a default backend is kept: it serves the next mount there
             with self._lock:
                 self._backends.pop((kind, path), None)
@@ -192,6 +195,9 @@ class AuthMethodService:
         identity.require("read", f"sys/auth/{path.strip('/')}/tune")
         return self._known(path)
 
-    def write_tune(self, identity: Identity, path: str) -> AuthMethod:
+    def write_tune(self, identity: Identity, path: str, request: TuneRequest) -> AuthMethod:
+        """Sets the method's lease TTLs (which bound its logins' tokens) and description."""
         identity.require("sudo", f"sys/auth/{path.strip('/')}/tune")
+        method = self._known(path)
+        self._tokens.tunings.tune(auth_mount_key(method.path), request)
         return self._known(path)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from strongroom.auth import Identity
+from strongroom.auth.mount_tuning import MountTunings, secrets_mount_key
 from strongroom.errors import BadRequest, NoSuchNamespace, NotFound, SecretDeleted
 from strongroom.limits import Limits
 from strongroom.paths import check_namespace, check_path, check_prefix
@@ -48,6 +49,7 @@ class KvVersion1:
         self._store = store
         self._limits = limits
         self._kind_of = kind_of
+        self._tunings = MountTunings(store)
 
     def _checked(self, mount: str, path: str) -> str:
         check_path(path, self._limits)
@@ -74,6 +76,11 @@ class KvVersion1:
             return self._secrets.read_version_1(mount, path)
         except SecretDeleted:  # written as version 2 before an operator changed the kind
             raise NotFound(f"no secret at {mount}/{path}") from None
+
+    def read_leased(self, identity: Identity, mount: str, path: str) -> tuple[SecretValue, int]:
+        """The value and the lease Vault reports with it: the mount's default lease TTL."""
+        value = self.read(identity, mount, path)
+        return value, int(self._tunings.of(secrets_mount_key(mount)).default_ttl)
 
     def write(self, identity: Identity, mount: str, path: str, data: Any) -> None:
         """Replace the value (Vault's version 1 write): ``create`` for a new secret, ``update``

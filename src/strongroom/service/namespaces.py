@@ -9,6 +9,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from strongroom.auth import Identity
+from strongroom.auth.mount_tuning import MountTunings, TuneRequest, secrets_mount_key
 from strongroom.clock import Clock
 from strongroom.errors import BadRequest, Conflict, NoSuchNamespace, NotFound
 from strongroom.keyproviders.provider import KeyProvider, RotatableKeyProvider
@@ -121,6 +122,7 @@ class NamespaceService:
         self._keyrings = keyrings
         self._clock = clock
         self._limits = limits
+        self._tunings = MountTunings(store)
         self._kinds: dict[str, str | None] = {}  # a namespace's kind never changes while it lives
 
     def kind(self, name: str) -> str | None:
@@ -148,16 +150,27 @@ class NamespaceService:
             )
         keyring = self._keyrings.get(name)
         doc = json.loads(raw)
+        tuning = self._tunings.of(secrets_mount_key(name))
         return NamespaceInfo(
             name,
             format_time(doc["created"]),
             keyring.provider_ref,
             keyring.active.number,
             doc.get("kind", "kv-v2"),
-            doc.get("description", ""),
+            doc.get("description", "") if tuning.description is None else tuning.description,
             doc.get("options", {}),
             keyring.provider,
+            int(tuning.default_lease_ttl),
+            int(tuning.max_lease_ttl),
         )
+
+    def tune(self, identity: Identity, name: str, request: TuneRequest) -> NamespaceInfo:
+        """Vault's mount tune: the lease TTLs (what KV version 1 reads report) and description."""
+        check_namespace(name, self._limits)
+        identity.require("update", f"sys/mounts/{name}/tune")
+        self._info(name)  # a 404 for a mount that does not exist, before anything is written
+        self._tunings.tune(secrets_mount_key(name), request)
+        return self._info(name)
 
     def create(
         self,
@@ -234,6 +247,7 @@ class NamespaceService:
         self._store.delete_namespace_data(name)
         self._store.delete_record(_REWRAP_KIND, name)
         self._store.delete_record(KV_CONFIG_KIND, name)
+        self._tunings.forget(secrets_mount_key(name))
         for key in self._store.list_records(NAMED_KEY_KIND):
             if key.startswith(f"{name}/"):
                 self._store.delete_record(NAMED_KEY_KIND, key)

@@ -22,9 +22,6 @@ __all__ = [
     "write",
 ]
 
-# What Vault's KV version 1 reports as a read's lease: the mount's default, 768 hours.
-_LEASE_SECONDS = 768 * 3600
-
 
 def _target(call: Call) -> tuple[str, str]:
     return call.params["mount"], call.params.get("path", "")
@@ -32,9 +29,9 @@ def _target(call: Call) -> tuple[str, str]:
 
 def read(call: Call) -> Answer:
     mount, path = _target(call)
-    value = call.services.kv_v1.read(call.identity, mount, path)
+    value, lease_seconds = call.services.kv_v1.read_leased(call.identity, mount, path)
     answer = envelope(call, value.data)
-    answer.doc["lease_duration"] = _LEASE_SECONDS
+    answer.doc["lease_duration"] = lease_seconds  # the mount's default lease TTL, as Vault
     return answer
 
 

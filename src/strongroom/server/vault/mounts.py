@@ -8,6 +8,7 @@ import hashlib
 from typing import Any
 
 from strongroom import __version__
+from strongroom.auth.mount_tuning import MountTuning, TuneRequest
 from strongroom.errors import BadRequest, Conflict, NotFound
 from strongroom.server.routes import Answer, Call
 from strongroom.server.vault.wire import envelope
@@ -41,7 +42,11 @@ def mount_entry(info: NamespaceInfo) -> dict[str, Any]:
         "type": "kv" if version else info.kind,
         "description": info.description,
         "accessor": f"{'kv' if version else info.kind}_{info.name}",
-        "config": {"default_lease_ttl": 0, "max_lease_ttl": 0, "force_no_cache": False},
+        "config": {
+            "default_lease_ttl": info.default_lease_ttl,
+            "max_lease_ttl": info.max_lease_ttl,
+            "force_no_cache": False,
+        },
         "options": {"version": version} if version else None,
         "local": False,
         "seal_wrap": False,
@@ -106,35 +111,51 @@ def disable_mount(call: Call) -> Answer:
     return Answer.empty()
 
 
+def _effective_ttls(default: float, maximum: float) -> dict[str, Any]:
+    """A tune read shows the TTLs in force: the system's 768h where none was tuned."""
+    tuning = MountTuning(default, maximum)
+    return {
+        "default_lease_ttl": int(tuning.default_ttl),
+        "max_lease_ttl": int(tuning.max_ttl),
+        "force_no_cache": False,
+    }
+
+
 def read_tune(call: Call) -> Answer:
     info = call.services.namespaces.get(call.identity, _mount_name(call))
-    return envelope(
+    return top_and_data(
         call,
         {
-            "default_lease_ttl": 0,
-            "max_lease_ttl": 0,
-            "force_no_cache": False,
+            **_effective_ttls(info.default_lease_ttl, info.max_lease_ttl),
             "description": info.description,
             "options": mount_entry(info)["options"],
         },
     )
 
 
+def _tune_request(doc: dict[str, Any]) -> TuneRequest:
+    for unsupported in ("audit_non_hmac_request_keys", "audit_non_hmac_response_keys"):
+        if doc.get(unsupported):
+            raise BadRequest(f"{unsupported} is not supported: strongroom HMACs every value")
+    return TuneRequest.parse(doc)
+
+
 def write_tune(call: Call) -> Answer:
     name = _mount_name(call)
     info = call.services.namespaces.get(call.identity, name)
     doc = call.json()
-    for unsupported in ("audit_non_hmac_request_keys", "audit_non_hmac_response_keys"):
-        if doc.get(unsupported):
-            raise BadRequest(f"{unsupported} is not supported: strongroom HMACs every value")
+    request = _tune_request(doc)
     options = doc.get("options") or {}
     if not isinstance(options, dict):
         raise BadRequest("options must be an object")
     wanted = str(options.get("version", ""))
     current = _KV_VERSIONS.get(info.kind)
-    if wanted and current and wanted != current:
-        if wanted != "2":
-            raise BadRequest("cannot downgrade mount from version 2")
+    upgrade = bool(wanted and current and wanted != current)
+    if upgrade and wanted != "2":
+        raise BadRequest("cannot downgrade mount from version 2")
+    if request != TuneRequest():
+        call.services.namespaces.tune(call.identity, name, request)
+    if upgrade:
         call.services.namespaces.upgrade_to_version_2(call.identity, name)
         # Vault upgrades in the background; strongroom's secrets already are versioned: done.
         return envelope(
@@ -162,7 +183,12 @@ def _auth_entry(method: AuthMethod) -> dict[str, Any]:
         "type": method.kind,
         "description": method.description,
         "accessor": _accessor(method),
-        "config": {"default_lease_ttl": 0, "max_lease_ttl": 0, "token_type": "default-service"},
+        "config": {
+            "default_lease_ttl": int(method.tuning.default_lease_ttl),
+            "max_lease_ttl": int(method.tuning.max_lease_ttl),
+            "force_no_cache": False,
+            "token_type": "default-service",
+        },
         "options": None,
         "local": False,
         "seal_wrap": False,
@@ -198,13 +224,19 @@ def disable_auth(call: Call) -> Answer:
 
 
 def read_auth_tune(call: Call) -> Answer:
-    call.services.auth_methods.read_tune(call.identity, call.params["path"])
-    return envelope(
+    method = call.services.auth_methods.read_tune(call.identity, call.params["path"])
+    tuning = method.tuning
+    return top_and_data(
         call,
-        {"default_lease_ttl": 2764800, "max_lease_ttl": 2764800, "force_no_cache": False},
+        {
+            **_effective_ttls(tuning.default_lease_ttl, tuning.max_lease_ttl),
+            "description": method.description,
+            "token_type": "default-service",
+        },
     )
 
 
 def write_auth_tune(call: Call) -> Answer:
-    call.services.auth_methods.write_tune(call.identity, call.params["path"])
+    request = _tune_request(call.json())
+    call.services.auth_methods.write_tune(call.identity, call.params["path"], request)
     return Answer.empty()
