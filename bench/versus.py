@@ -1,6 +1,8 @@
 """One audited operation of this tree against an earlier commit's, side by side in one run: the
 native secret read (``--operation read``, the default), the durable write (``write``), a Vault
-Transit encrypt (``transit``) or a userpass login (``login``).
+Transit encrypt (``transit``), a userpass login (``login``) or an AWS GetSecretValue with its
+SigV4 signature verified (``getsecretvalue``; re-signed for each side every round, as bench.aws
+does).
 
     .venv/bin/python -m bench.versus --before 7bf25f4 [--rounds 5] [--operation write]
 
@@ -28,12 +30,15 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
 import httpx
 
+from bench import aws
 from bench.http import TOKEN, free_port, run_wrk, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +54,8 @@ class Operation:
     setup: tuple[tuple[str, str, dict[str, Any]], ...] = ()  # (method, path, JSON) first
     server_flags: list[str] = field(default_factory=list)
     max_connections: int = 1024
+    prepare: Callable[[int], None] | None = None  # setup through a client, given the port
+    script_for: Callable[[Path, int], Path] | None = None  # a script per side, made each round
 
 
 def _lua(method: str, body: dict[str, Any] | None, headers: dict[str, str]) -> str:
@@ -122,6 +129,27 @@ OPERATIONS = {
 }
 
 
+def _aws_secret(port: int) -> None:
+    client = boto3.client(
+        "secretsmanager",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        region_name=aws.REGION,
+        aws_access_key_id=aws.KEY[0],
+        aws_secret_access_key=aws.KEY[1],
+    )
+    client.create_secret(Name=aws.NAME, SecretString='{"password": "bench-password-value"}')
+    client.close()
+
+
+OPERATIONS["getsecretvalue"] = Operation(
+    "/",
+    "",
+    server_flags=["--aws-access-key", ":".join(aws.KEY)],
+    prepare=_aws_secret,
+    script_for=aws.signed_script,
+)
+
+
 def export(rev: str, into: Path) -> Path:
     """The ``src`` tree of ``rev``, unpacked under ``into``."""
     archive = into / "before.tar"
@@ -177,6 +205,8 @@ def main() -> None:
                     method, f"http://127.0.0.1:{port}{path}", json=doc, headers=ROOT_HEADERS
                 )
                 answer.raise_for_status()
+            if operation.prepare is not None:
+                operation.prepare(port)
         script = tmp / "request.lua"
         script.write_text(operation.lua)
         wrk_args = ["-s", str(script)]
@@ -184,6 +214,8 @@ def main() -> None:
         for _ in range(args.rounds):
             order.reverse()  # ABBA: a drift in the machine's speed hits both sides alike
             for name, port in order:
+                if operation.script_for is not None:
+                    wrk_args = ["-s", str(operation.script_for(tmp / f"{name}.lua", port))]
                 url = f"http://127.0.0.1:{port}{operation.path}"
                 connections = min(args.connections, operation.max_connections)
                 runs = run_wrk(url, args.duration, connections, wrk_args, pin="1")

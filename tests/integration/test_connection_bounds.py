@@ -114,3 +114,27 @@ def test_a_normal_client_is_unaffected(server: StrongroomServer, tmp_path: Path)
         for _ in range(3):
             assert client.get("/api/v1/sys/seal-status").status_code == 200
             time.sleep(0.5)  # kept alive across requests, within the head deadline
+
+
+def test_answers_are_whole_on_kept_alive_pipelined_head_and_closing_requests(
+    server: StrongroomServer,
+) -> None:
+    """An answer's head is written with its body (server/protocol.py): pipelined requests each
+    get their whole answer in order, a HEAD gets a head only, and ``Connection: close`` gets its
+    answer before the close."""
+    sock = _connect(server)
+    with contextlib.closing(sock):
+        sock.sendall(
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"GET /v1/sys/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        closed, received = _closed_within(sock, 5)
+    assert closed
+    answers = received.split(b"HTTP/1.1 ")[1:]
+    assert [a.split(b" ", 1)[0] for a in answers] == [b"200", b"200", b"200"]
+    first, head, last = answers
+    length = int(first.split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0])
+    assert len(first.split(b"\r\n\r\n", 1)[1]) == length
+    assert head.endswith(b"\r\n\r\n") and b"content-length: " in head
+    assert b"connection: close" in last and b'"sealed":false' in last.split(b"\r\n\r\n", 1)[1]

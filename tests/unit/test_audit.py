@@ -13,6 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from strongroom.audit.chain import FORMAT_MARKER, chain_line, verify_lines
+from strongroom.audit.hashing import ValueHasher
 from strongroom.audit.sinks import FileSink
 from strongroom.config import ServerSettings
 from strongroom.server.app import create_app
@@ -152,3 +153,13 @@ def test_a_second_sink_keeps_the_service_up(api: TestClient, audit_path: Path) -
     assert api.post("/api/v1/sys/audit/backup/verify").json()["data"]["ok"] is True
     bad = api.put("/api/v1/sys/audit/../../etc", json={"type": "file"})
     assert bad.status_code in (400, 404)
+
+
+def test_a_number_is_hashed_as_its_json_text_whatever_its_type() -> None:
+    """Floats take a shortcut (repr, not json.dumps); the HMAC must be the same, so a verifier
+    or an `audit-hash` of the JSON text finds the entry."""
+    hasher = ValueHasher(b"k" * 32)
+    for number in (0.1, 1733412345.123456, -0.0, 1e-7, 1e300, 5e-324, 2.0**70, 7, -3):
+        assert hasher.redact({"v": number})["v"] == hasher.hash(json.dumps(number))
+    for odd in (float("nan"), float("inf"), float("-inf")):
+        assert hasher.redact({"v": odd})["v"] == hasher.hash(json.dumps(odd))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 from typing import Any
 
 __all__ = ["ValueHasher"]
@@ -58,4 +59,6 @@ class ValueHasher:
             return self._booleans[value]
         if isinstance(value, int):
             return self.hash(str(value))  # its JSON text
+        if isinstance(value, float) and math.isfinite(value):
+            return self.hash(repr(value))  # its JSON text, as json.dumps writes it
         return self.hash(json.dumps(value))

@@ -13,6 +13,7 @@ as these services refuse it."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -297,20 +298,26 @@ def _check_signed_headers(claim: Claim) -> None:
         raise _incomplete(f"The signed header '{unsent[0][:64]}' was not sent.")
 
 
+@functools.lru_cache(maxsize=256)  # clients sign many requests within one second
+def _signed_at(stamp: str) -> datetime:
+    """``stamp`` (20261129T120000Z) as a time; ValueError when it is not one."""
+    if not _AMZ_DATE.fullmatch(stamp):
+        raise ValueError(stamp)
+    return datetime(
+        int(stamp[0:4]),
+        int(stamp[4:6]),
+        int(stamp[6:8]),
+        int(stamp[9:11]),
+        int(stamp[11:13]),
+        int(stamp[13:15]),
+        tzinfo=UTC,
+    )
+
+
 def _check_time(claim: Claim, now: datetime) -> None:
     stamp = claim.amz_date
     try:
-        if not _AMZ_DATE.fullmatch(stamp):
-            raise ValueError(stamp)
-        signed_at = datetime(
-            int(stamp[0:4]),
-            int(stamp[4:6]),
-            int(stamp[6:8]),
-            int(stamp[9:11]),
-            int(stamp[11:13]),
-            int(stamp[13:15]),
-            tzinfo=UTC,
-        )
+        signed_at = _signed_at(stamp)
     except ValueError:
         raise _incomplete("X-Amz-Date must be in the form 20261129T120000Z.") from None
     if claim.expires is not None:
