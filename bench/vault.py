@@ -10,6 +10,9 @@ on, KV v2 at ``secret/``, GOMAXPROCS=1. strongroom runs ``server --dev`` (SQLite
 a full fsync per commit, auditing every request to DATA_DIR/audit.log). Each server is pinned to
 CPU 0 and wrk to CPU 1, and the sides take turns in ABBA rounds so machine noise hits both.
 Reports the median requests/s and latency of each side and the ratio of the medians.
+
+``--postgres``: strongroom keeps its store on a PostgreSQL started for the run (fsync on, its
+processes pinned to CPU 0 with strongroom's, so the two share the one core OpenBao has).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import time
 from pathlib import Path
 
 import httpx
+from tests.helpers import PostgresServer
 
 from bench.http import TOKEN, free_port, rss_mib, run_wrk, wait_healthy
 
@@ -98,11 +102,13 @@ def _prepare_openbao(work: Path, port: int) -> str:
     return str(token)
 
 
-def start_strongroom(work: Path, port: int) -> subprocess.Popen[bytes]:
+def start_strongroom(work: Path, port: int, store_url: str = "") -> subprocess.Popen[bytes]:
     work.parent.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("STRONGROOM_")}
     command = [sys.executable, "-m", "strongroom", "server", "--dev", "--data-dir", str(work)]
     command += ["--port", str(port), "--root-token", TOKEN]
+    if store_url:
+        command += ["--store-url", store_url]
     process = subprocess.Popen(
         ["taskset", "-c", "0", *command], env=env, stdout=subprocess.DEVNULL, cwd=work.parent
     )
@@ -134,9 +140,27 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--postgres", action="store_true", help="strongroom's store on PostgreSQL")
     args = parser.parse_args()
     if shutil.which("wrk") is None or shutil.which("taskset") is None:
         sys.exit("needs wrk and taskset: apt-get install wrk util-linux")
+    postgres = _pinned_postgres() if args.postgres else None
+    try:
+        _run(args, postgres.fresh_database() if postgres is not None else "")
+    finally:
+        if postgres is not None:
+            postgres.stop()
+
+
+def _pinned_postgres() -> PostgresServer:
+    """A PostgreSQL whose postmaster (and so every backend it forks) runs on CPU 0."""
+    postgres = PostgresServer()
+    pid = (postgres.dir / "data" / "postmaster.pid").read_text().split()[0]
+    subprocess.run(["taskset", "-a", "-p", "-c", "0", pid], check=True, capture_output=True)
+    return postgres
+
+
+def _run(args: argparse.Namespace, store_url: str) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="strongroom-vs-openbao-"))
     ports = {"openbao": free_port(), "strongroom": free_port()}
     servers: list[subprocess.Popen[bytes]] = []
@@ -146,7 +170,9 @@ def main() -> None:
     try:
         openbao, bao_token = start_openbao(tmp / "openbao", ports["openbao"])
         servers.append(openbao)
-        servers.append(start_strongroom(tmp / "strongroom" / "data", ports["strongroom"]))
+        servers.append(
+            start_strongroom(tmp / "strongroom" / "data", ports["strongroom"], store_url)
+        )
         tokens = {"openbao": bao_token, "strongroom": TOKEN}
         for side, port in ports.items():
             httpx.post(

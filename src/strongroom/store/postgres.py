@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -155,6 +155,16 @@ class PostgresStore(SqlStore):
             return _bounded_connection(self._url)
         except psycopg.Error as exc:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {type(exc).__name__}") from None
+
+    def _query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        """One statement on an autocommit connection is its own transaction (and one snapshot):
+        one round trip, where a BEGIN and a COMMIT around it made three."""
+        conn = self._conn()
+        try:
+            return list(conn.execute(self._sql(statement), params).fetchall())
+        except psycopg.OperationalError as exc:
+            self._drop(conn)  # closed, not left to leak its socket
+            raise StoreUnavailable(f"PostgreSQL unavailable: {type(exc).__name__}") from None
 
     @contextmanager
     def _transaction(self, conn: Any) -> Iterator[None]:
