@@ -1,12 +1,14 @@
-"""Group commit for SQLite: concurrent writes share one transaction and one commit.
+"""Group commit: concurrent writes share one transaction and one commit (SQLite and PostgreSQL).
 
 Every write of a process runs its statements on one connection, each inside a savepoint of the
 open transaction (so a refused write undoes only itself). A write is answered only once a commit
 covering it has returned: the first writer to finish commits everything added so far, and the
-writers that arrived meanwhile are covered by that commit's single WAL fsync. With one writer
-this is the old behaviour (its own commit); with 16 it is one fsync for many writes.
+writers that arrived meanwhile are covered by that commit's single fsync (SQLite's WAL,
+PostgreSQL's). With one writer this is the old behaviour (its own commit); with 16 it is one
+fsync for many writes.
 
-A commit that fails fails every write in its batch: none of them is acknowledged.
+A commit that fails fails every write in its batch: none of them is acknowledged. A connection
+that broke (PostgreSQL restarted) fails its batch and is replaced for the next one.
 """
 
 from __future__ import annotations
@@ -18,11 +20,25 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from strongroom.errors import StoreUnavailable
 
-__all__ = ["GroupCommit"]
+__all__ = ["SQLITE", "Dialect", "GroupCommit"]
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between the databases a batch runs on."""
+
+    error: type[Exception]  # the driver's base error
+    begin: str  # the statement that opens a batch
+    in_transaction: Callable[[Any], bool]
+    broken: Callable[[Any], bool] = lambda conn: False  # the connection is gone
+
+
+SQLITE = Dialect(sqlite3.Error, "BEGIN IMMEDIATE", lambda conn: bool(conn.in_transaction))
 
 # How long a committer lets writers already queued for the connection add to its batch: short
 # against an fsync (~200 µs here), long enough for a few writes' statements.
@@ -43,12 +59,14 @@ class GroupCommit:
     def __init__(
         self,
         connect: Callable[[], Any],
-        store_error: Callable[[sqlite3.Error], Exception],
+        store_error: Callable[[Any], Exception],
         committed: Callable[[], None],
+        dialect: Dialect = SQLITE,
     ) -> None:
-        """``connect`` opens the shared write connection (once, lazily); ``store_error`` turns a
-        failed statement into the error callers see; ``committed`` runs after every commit,
-        successful or not (the store's read cache moves its generation)."""
+        """``connect`` opens the shared write connection (lazily, and again after it broke);
+        ``store_error`` turns a failed statement into the error callers see; ``committed`` runs
+        after every commit, successful or not (the store's read cache moves its generation)."""
+        self._dialect = dialect
         self._connect = connect
         self._store_error = store_error
         self._committed = committed
@@ -83,7 +101,7 @@ class GroupCommit:
                 conn.execute("RELEASE write")
             except BaseException as exc:
                 self._undo(conn, batch)
-                if isinstance(exc, sqlite3.Error) and not isinstance(exc, integrity_errors):
+                if isinstance(exc, self._dialect.error) and not isinstance(exc, integrity_errors):
                     raise self._store_error(exc) from None
                 raise  # a caller's compare-and-set decides on integrity errors
             finally:
@@ -107,21 +125,34 @@ class GroupCommit:
     def _begin(self, conn: Any) -> _Batch:
         if self._open is None:
             try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
+                conn.execute(self._dialect.begin)
+            except self._dialect.error as exc:
+                self._forget_if_broken(conn)
                 raise self._store_error(exc) from None
             self._open = _Batch()
         return self._open
 
     def _undo(self, conn: Any, batch: _Batch) -> None:
-        """Undo one write's statements; if SQLite rolled the whole transaction back (it may,
-        on a full disk or an I/O error), the batch is lost and fails."""
-        with contextlib.suppress(sqlite3.Error):
+        """Undo one write's statements; if the database rolled the whole transaction back
+        (SQLite may, on a full disk or an I/O error) or the connection broke, the batch is lost
+        and fails."""
+        with contextlib.suppress(self._dialect.error):
             conn.execute("ROLLBACK TO write")
             conn.execute("RELEASE write")
-        if not conn.in_transaction and self._open is batch:
+        lost = self._forget_if_broken(conn) or not self._dialect.in_transaction(conn)
+        if lost and self._open is batch:
             self._open = None
             self._finish(batch, StoreUnavailable("database write failed: the transaction was lost"))
+
+    def _forget_if_broken(self, conn: Any) -> bool:
+        """Whether ``conn`` broke; if so it is closed, and the next batch opens another."""
+        if not self._dialect.broken(conn):
+            return False
+        with contextlib.suppress(Exception):
+            conn.close()
+        if self._conn is conn:
+            self._conn = None
+        return True
 
     def _wait_for_commit(self, batch: _Batch) -> None:
         while not batch.done:
@@ -155,9 +186,10 @@ class GroupCommit:
         error: BaseException | None = None
         try:
             conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            with contextlib.suppress(sqlite3.Error):
+        except self._dialect.error as exc:
+            with contextlib.suppress(self._dialect.error):
                 conn.execute("ROLLBACK")
+            self._forget_if_broken(conn)
             error = self._store_error(exc)
         self._finish(batch, error)
 
@@ -169,6 +201,6 @@ class GroupCommit:
     def close(self) -> None:
         with self._statements:
             if self._conn is not None:
-                with contextlib.suppress(sqlite3.Error):
+                with contextlib.suppress(self._dialect.error):
                     self._conn.close()
                 self._conn = None

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from strongroom.errors import StorageFull, StoreUnavailable
+from strongroom.store.group_commit import Dialect, GroupCommit
 from strongroom.store.sql import SqlStore
 
 try:
@@ -38,6 +39,22 @@ def _bounded_connection(url: str) -> Any:
     )
 
 
+def _store_error(exc: Exception) -> StorageFull | StoreUnavailable:
+    if isinstance(exc, psycopg.errors.DiskFull):
+        return StorageFull()
+    return StoreUnavailable(f"PostgreSQL write failed: {type(exc).__name__}")
+
+
+# The writes of a node share one connection and one commit (store/group_commit.py). That
+# connection is in autocommit mode; a batch opens its own transaction.
+_POSTGRES = Dialect(
+    psycopg.Error,
+    "BEGIN",
+    lambda conn: conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE,
+    lambda conn: bool(conn.closed or conn.broken),
+)
+
+
 class _Placeholders:
     """A psycopg connection whose ``execute`` takes the ``?`` placeholders the store writes."""
 
@@ -60,6 +77,7 @@ class PostgresStore(SqlStore):
         self._leaders: dict[str, Any] = {}
         self._leader_guard = threading.Lock()
         self._deaf: set[int] = set()  # subscriptions not listening right now
+        self._group = GroupCommit(self._connect, _store_error, lambda: None, _POSTGRES)
         self.migrate()
 
     def __repr__(self) -> str:
@@ -97,7 +115,7 @@ class PostgresStore(SqlStore):
             return True
 
     def publish(self, topic: str, key: str = "") -> None:
-        # Delivered when the (autocommit) statement commits, to every listening node.
+        # Delivered when its batch commits, to every listening node.
         with self._write() as conn:
             self._exec(conn, "SELECT pg_notify(?, ?)", (_CHANNEL, f"{topic}:{key}"))
 
@@ -148,7 +166,18 @@ class PostgresStore(SqlStore):
             for conn in self._leaders.values():
                 conn.close()
             self._leaders.clear()
+        self._group.close()
         super().close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        with self._group.write(self.integrity_errors) as conn:
+            yield conn
+
+    def _refused(self) -> None:
+        # What refused a compare-and-set may be a write of this node still in the open batch,
+        # which other connections cannot see yet: let it commit, so the caller's next read does.
+        self._group.settle()
 
     def _connect(self) -> Any:
         try:
