@@ -34,8 +34,11 @@ _CHUNK = 1000
 
 def _fill(data: Path, size: int) -> None:
     """``size`` secrets at ``secret/scale/NNNNNNN`` through the secret service, in process."""
+    from strongroom.auth import Identity
     from strongroom.config import ServerSettings
     from strongroom.server.app import create_app
+
+    filler = Identity.system("bench-filler")  # the operator filling a store for the run
 
     settings = ServerSettings(data, dev=True, root_token=TOKEN, exclusive_store=True)
     app = create_app(settings)
@@ -46,7 +49,7 @@ def _fill(data: Path, size: int) -> None:
     def chunk(start: int) -> None:
         for number in range(start, min(start + _CHUNK, size)):
             value = {"password": f"scale-password-{number:07d}", "user": "app"}
-            secrets.write_unchecked("secret", f"scale/{number:07d}", value)
+            secrets.put(filler, "secret", f"scale/{number:07d}", value)
 
     started = time.monotonic()
     with ThreadPoolExecutor(_WRITERS) as pool:

@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from strongroom.config import ServerSettings
+from strongroom.policy.grants import system_grant
 from strongroom.server.app import create_app
 from tests.helpers import AWS_DEV_KEY, aws_client, aws_dev_server
 
@@ -29,8 +30,10 @@ def _poison_behind_the_checks(data_dir: Path) -> None:
         runtime = app.node.runtime
         assert runtime is not None
         runtime.secrets.value_checks.clear()
-        runtime.secrets.write_unchecked(f"aws-{REGION}", "poisoned", POISON_BINARY)
-        runtime.secrets.write_unchecked(f"aws-ssm-{REGION}", "app/poisoned", POISON_PARAMETER)
+        secrets = runtime.secrets
+        secrets.write_granted(system_grant(f"aws-{REGION}", "poisoned", "test"), POISON_BINARY)
+        poisoned = system_grant(f"aws-ssm-{REGION}", "app/poisoned", "test")
+        secrets.write_granted(poisoned, POISON_PARAMETER)
     finally:
         app.node.close()
 

@@ -16,6 +16,7 @@ import pytest
 
 from strongroom.auth import Identity
 from strongroom.config import ServerSettings
+from strongroom.policy.grants import system_grant
 from strongroom.server.node import Node
 
 ROOT = Identity.system("root")
@@ -86,7 +87,7 @@ def test_rotation_killed_at_random_points(tmp_path: Path) -> None:
     assert problems == []
     assert reads[0] > 100
     assert interrupted >= KILLS // 4, f"only {interrupted} kills landed inside a run"
-    labels = runtime.secrets.labels("secret", "db")["labels"]
+    labels = runtime.secrets.labels(system_grant("secret", "db", "test"))["labels"]
     assert "pending" not in labels
     current = runtime.secrets.get(ROOT, "secret", "db").data["password"]
     assert current in tested.read_text().split(), "the current value was tested"

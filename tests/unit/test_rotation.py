@@ -21,6 +21,7 @@ from strongroom.clock import ManualClock
 from strongroom.config import ServerSettings
 from strongroom.errors import AccessDenied, BadRequest, Conflict, NotFound
 from strongroom.keyproviders.provider import KeyProviderBase
+from strongroom.policy.grants import system_grant
 from strongroom.rotation import (
     STEPS,
     CallableRotator,
@@ -204,7 +205,7 @@ def test_a_plain_write_moves_current_and_previous(rt: Runtime) -> None:
     rt.rotation.configure(ROOT, NS, "db", rotator="rec-write", interval=3600)
     rt.rotation.rotate_now(ROOT, NS, "db")
     rt.secrets.put(ROOT, NS, "db", {"password": "by-hand"})
-    labels = rt.secrets.labels(NS, "db")["labels"]
+    labels = rt.secrets.labels(system_grant(NS, "db", "test"))["labels"]
     assert labels == {"current": 3, "previous": 2}
     assert _current(rt) == "by-hand"
 

@@ -15,6 +15,7 @@ from strongroom.clock import Clock
 from strongroom.egress import EgressPolicy, check_url
 from strongroom.errors import BadRequest, Conflict, NotFound, RotationFailed
 from strongroom.paths import check_namespace, check_path
+from strongroom.policy.grants import system_grant
 from strongroom.policy.kv import kv_data_path
 from strongroom.results import RotationStatus
 from strongroom.rotation.registry import RotatorRegistry
@@ -110,7 +111,8 @@ class RotationConfiguration:
         # them too, or a rotation would be a way to send any secret to a host of one's choice.
         for reference in [*chosen.references(params), *([notify_secret] if notify_secret else [])]:
             identity.require("read", kv_data_path(reference))
-        if not self._secrets.labels(namespace, path):
+        # The caller was checked above; the engine's grant reads the secret's labels.
+        if not self._secrets.labels(system_grant(namespace, path, "the rotation engine")):
             raise NotFound(
                 f"no secret at {name}; write its first value (strongroom kv put {name} …), "
                 "then configure its rotation"
@@ -167,7 +169,8 @@ class RotationConfiguration:
 
     def _describe(self, name: str, doc: dict[str, Any], history: bool = True) -> RotationStatus:
         namespace, _, path = name.partition("/")
-        labels = self._secrets.labels(namespace, path).get("labels", {})
+        grant = system_grant(namespace, path, "the rotation engine")
+        labels = self._secrets.labels(grant).get("labels", {})
         run = doc.get("run")
         described = {
             "namespace": namespace,

@@ -27,6 +27,7 @@ from typing import Any
 from strongroom.audit.record import AuditRecord
 from strongroom.auth import Identity
 from strongroom.errors import BadRequest, Conflict, NotFound, RotationFailed, StrongroomError
+from strongroom.policy.grants import Grant, system_grant
 from strongroom.results import RunResult
 from strongroom.rotation.configuration import (
     HISTORY,
@@ -124,7 +125,7 @@ class RotationService(RotationConfiguration):
         raw, doc = self._load(name)
         if doc is None:
             raise NotFound(f"no rotation is configured for {name}")
-        if not self._secrets.labels(namespace, path):
+        if not self._secrets.labels(_granted(name)):
             # The secret was deleted: its rotation goes with it, rather than bring it back.
             self._store.delete_record(RECORD_KIND, name)
             log.info("rotation of %s removed: the secret no longer exists", name)
@@ -167,16 +168,17 @@ class RotationService(RotationConfiguration):
 
     def _context(self, doc: dict[str, Any], name: str, run: dict[str, Any]) -> RotationContext:
         namespace, _, path = name.partition("/")
+        grant = _granted(name)
 
         def read(stage: str) -> dict[str, Any] | None:
             try:
-                return self._secrets.read_stage(namespace, path, stage).data
+                return self._secrets.read_stage(grant, stage).data
             except NotFound:
                 return None
 
         pending = None
         if run.get("version"):
-            pending = self._secrets.read_unchecked(namespace, path, int(run["version"])).data
+            pending = self._secrets.read_granted(grant, int(run["version"])).data
         return RotationContext(
             namespace,
             path,
@@ -190,21 +192,21 @@ class RotationService(RotationConfiguration):
 
     def _read_reference(self, reference: str) -> dict[str, Any]:
         """Another secret a rotator needs (admin credentials, a signing key): ``ns/path``."""
-        namespace, _, path = reference.partition("/")
-        return self._secrets.read_stage(namespace, path, "current").data
+        # The one who configured the rotation was checked for ``read`` on it (configuration.py).
+        return self._secrets.read_stage(_granted(reference), "current").data
 
     def _step(self, rotator: Any, name: str, doc: dict[str, Any], run: dict[str, Any]) -> None:
-        namespace, _, path = name.partition("/")
+        grant = _granted(name)
         step = run["step"]
         if step == "create":
-            staged = self._secrets.labels(namespace, path)
+            staged = self._secrets.labels(grant)
             pending = staged.get("labels", {}).get("pending")
             if pending is not None and staged.get("pending_token") == run["token"]:
                 run["version"] = int(pending)  # written before a crash: reuse it
                 return
             value = rotator.create(self._context(doc, name, run))
             if value is None:  # the rotator wrote it (a Lambda's createSecret step)
-                staged = self._secrets.labels(namespace, path)
+                staged = self._secrets.labels(grant)
                 pending = staged.get("labels", {}).get("pending")
                 if pending is None or staged.get("pending_token") != run["token"]:
                     raise RotationFailed(
@@ -214,14 +216,14 @@ class RotationService(RotationConfiguration):
                     )
                 run["version"] = int(pending)
                 return
-            written = self._secrets.write_pending(namespace, path, value, run["token"])
+            written = self._secrets.write_pending(grant, value, run["token"])
             run["version"] = written.version
         elif step == "set":
             rotator.set(self._context(doc, name, run))
         elif step == "test":
             rotator.test(self._context(doc, name, run))
         elif step == "finish":
-            self._secrets.promote(namespace, path, int(run["version"]))
+            self._secrets.promote(grant, int(run["version"]))
             context = self._context(doc, name, run)
             rotator.finish(context)
 
@@ -288,10 +290,10 @@ class RotationService(RotationConfiguration):
                 self._rotators.get(doc["rotator"]).rollback(self._context(doc, name, run))
             except Exception as exc:  # the history says so; an operator must look
                 reason = f"{reason}; rollback failed: {safe_error(exc)}"
-        labels = self._secrets.labels(namespace, path)
+        labels = self._secrets.labels(_granted(name))
         if version and labels.get("labels", {}).get("current") != version:
             try:
-                self._secrets.drop_pending(namespace, path, version)
+                self._secrets.drop_pending(_granted(name), version)
             except StrongroomError as exc:
                 reason = f"{reason}; could not unlabel version {version}: {safe_error(exc)}"
         now = self._clock.now()
@@ -336,3 +338,9 @@ class RotationService(RotationConfiguration):
             self._notify(doc, event)
             sent.append(event)
         return sent
+
+
+def _granted(name: str) -> Grant:
+    """The engine's grant on the secret ``ns/path`` it rotates (or a rotator reads)."""
+    namespace, _, path = name.partition("/")
+    return system_grant(namespace, path, "the rotation engine")

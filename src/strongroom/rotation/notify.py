@@ -8,6 +8,7 @@ from typing import Any
 
 from strongroom.egress import EgressPolicy
 from strongroom.errors import StrongroomError
+from strongroom.policy.grants import system_grant
 from strongroom.service.staging import StagedVersions
 
 __all__ = ["Notifier"]
@@ -37,8 +38,10 @@ class Notifier:
         from strongroom.rotation.webhook import post_signed
 
         namespace, _, path = reference.partition("/")
+        # Whoever configured the notification was checked for ``read`` on this secret.
+        grant = system_grant(namespace, path, "rotation notifications")
         try:
-            key = self._secrets.read_stage(namespace, path, "current").data.get("key")
+            key = self._secrets.read_stage(grant, "current").data.get("key")
             if not isinstance(key, str) or not key:
                 raise StrongroomError("the notification signing secret needs a 'key' field")
             post_signed(url, key.encode(), event, self._egress, timeout=5.0, retries=2)

@@ -17,6 +17,7 @@ from strongroom.auth.mount_tuning import MountTunings, secrets_mount_key
 from strongroom.errors import BadRequest, NoSuchNamespace, NotFound, SecretDeleted
 from strongroom.limits import Limits
 from strongroom.paths import check_namespace, check_path, check_prefix
+from strongroom.policy.grants import granted
 from strongroom.policy.kv import kv1_policy_path
 from strongroom.service.listing import ListingService
 from strongroom.service.secrets import SecretService
@@ -70,10 +71,10 @@ class KvVersion1:
         raise NoSuchNamespace(f"no KV version 1 mount at {mount}/")
 
     def read(self, identity: Identity, mount: str, path: str) -> SecretValue:
-        identity.require("read", self._checked(mount, path))
+        grant = granted(identity, "read", self._checked(mount, path), mount, path)
         self._mounted(mount)
         try:
-            return self._secrets.read_version_1(mount, path)
+            return self._secrets.read_version_1(grant)
         except SecretDeleted:  # written as version 2 before an operator changed the kind
             raise NotFound(f"no secret at {mount}/{path}") from None
 
@@ -85,19 +86,21 @@ class KvVersion1:
     def write(self, identity: Identity, mount: str, path: str, data: Any) -> None:
         """Replace the value (Vault's version 1 write): ``create`` for a new secret, ``update``
         for an existing one."""
-        identity.require_write(
-            self._checked(mount, path), lambda: self._store.get_secret(mount, path) is not None
+        policy_path = self._checked(mount, path)
+        exists = identity.require_write(
+            policy_path, lambda: self._store.get_secret(mount, path) is not None
         )
+        grant = granted(identity, "update" if exists else "create", policy_path, mount, path)
         self._mounted(mount)
         if not data:
             raise BadRequest("missing data fields")
-        self._secrets.write_unchecked(mount, path, data, keep=1)
+        self._secrets.write_granted(grant, data, keep=1)
 
     def delete(self, identity: Identity, mount: str, path: str) -> None:
         """Remove the secret; NoSuchSecret (Vault's 204) when there is none."""
-        identity.require("delete", self._checked(mount, path))
+        grant = granted(identity, "delete", self._checked(mount, path), mount, path)
         self._mounted(mount)
-        self._secrets.delete_unchecked(mount, path)
+        self._secrets.delete_granted(grant)
 
     def list(self, identity: Identity, mount: str, folder: str) -> list[str]:
         """One level under ``folder``: names, with a trailing '/' for folders."""

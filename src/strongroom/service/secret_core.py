@@ -26,6 +26,7 @@ from strongroom.keys import Keyrings
 from strongroom.limits import MAX_INTEGER, Limits, is_version
 from strongroom.opened_cache import OpenedCache
 from strongroom.paths import check_namespace, check_path
+from strongroom.policy.grants import Grant
 from strongroom.policy.kv import (
     DATA,
     kv_policy_path,
@@ -213,27 +214,30 @@ class SecretCore:
         with self._write_locks[hash((namespace, path)) % _WRITE_LOCK_STRIPES]:
             return self._write_locked(namespace, path, plaintext, cas, pending_token, keep)
 
-    def write_unchecked(
-        self, namespace: str, path: str, data: Any, *, keep: int | None = None
-    ) -> VersionMetadata:
-        """A new version for a caller its surface or service authorized: the AWS API, which
-        combines strongroom's policies with a secret's resource policy
-        (compat/aws/secretsmanager/core.py), and KV version 1 (service/kv_v1.py, ``keep=1``: a
-        write replaces the value)."""
+    def write_granted(self, grant: Grant, data: Any, *, keep: int | None = None) -> VersionMetadata:
+        """A new version of the granted secret, for a backend that authorized the caller by its
+        API's rules (policy/grants.py): the AWS API, and KV version 1 (``keep=1``: a write
+        replaces the value)."""
+        grant.require("create", "update")
+        namespace, path = grant.namespace, grant.path
         return self._write(namespace, path, self._encode(namespace, data), None, keep=keep)
 
-    def delete_unchecked(self, namespace: str, path: str) -> None:
-        """Remove every version and the metadata, for a caller its service authorized (KV
-        version 1's delete). NoSuchSecret when there is nothing to remove."""
+    def delete_granted(self, grant: Grant) -> None:
+        """Remove every version and the metadata of the granted secret (KV version 1's
+        delete). NoSuchSecret when there is nothing to remove."""
+        grant.require("delete")
+        self._delete(grant.namespace, grant.path)
+
+    def _delete(self, namespace: str, path: str) -> None:
         if not self._store.delete_secret(namespace, path):
             raise NoSuchSecret(f"no secret at {namespace}/{path}")
         self.plaintexts.clear()
 
-    def write_pending(
-        self, namespace: str, path: str, data: Any, rotation_token: str
-    ) -> VersionMetadata:
+    def write_pending(self, grant: Grant, data: Any, rotation_token: str) -> VersionMetadata:
         """A new version labelled ``pending`` (for a rotation): readers keep getting ``current``
-        until ``promote``. Internal: the rotation engine authorizes the rotation itself."""
+        until ``promote``."""
+        grant.require("create", "update")
+        namespace, path = grant.namespace, grant.path
         return self._write(
             namespace, path, self._encode(namespace, data), None, pending_token=rotation_token
         )
@@ -327,12 +331,13 @@ class SecretCore:
     def _get(self, namespace: str, path: str, version: int | None) -> SecretValue:
         return self._get_with_secret(namespace, path, version)[0]
 
-    def read_with_secret(
-        self, namespace: str, path: str, version: int | None
+    def read_granted_with_row(
+        self, grant: Grant, version: int | None
     ) -> tuple[SecretValue, SecretRecord]:
-        """``read_unchecked``, with the secret's row (its labels) from the same query: for a
-        surface that authorized the read itself (the AWS API)."""
-        return self._get_with_secret(namespace, path, version)
+        """``read_granted``, with the secret's row (its labels) from the same query."""
+        grant.require("read")
+        self._not_version_1(grant.namespace)
+        return self._get_with_secret(grant.namespace, grant.path, version)
 
     def _get_with_secret(
         self, namespace: str, path: str, version: int | None
@@ -374,25 +379,37 @@ class SecretCore:
     def get_stage(self, identity: Identity, namespace: str, path: str, stage: str) -> SecretValue:
         """The version under a staging label (``current``, ``pending``, ``previous``, custom)."""
         self._target(identity, "read", namespace, path)
-        return self.read_stage(namespace, path, stage)
+        return self._read_stage(namespace, path, stage)
 
-    def read_unchecked(self, namespace: str, path: str, version: int | None) -> SecretValue:
-        """A read without a policy check, for the server's own jobs (rotation) and the AWS API.
-        Never of a KV version 1 mount: a name ``ns/path`` was authorized with version 2's
-        policy paths, which mean other secrets there."""
-        self._not_version_1(namespace)
-        return self._get(namespace, path, version)
+    def read_granted(
+        self, grant: Grant, version: int | None = None, *, serving: str = "read"
+    ) -> SecretValue:
+        """A version of the granted secret (the AWS API's, the rotation engine's). ``serving``
+        is the capability the read serves: ``read`` to answer with the value; a write's, for a
+        read-modify-write (Parameter Store's PutParameter keeps the current Type); ``describe``
+        for what is kept inside the value and shown as metadata (DescribeParameters). Never of
+        a KV version 1 mount: such grants were made with version 2's policy paths, which mean
+        other secrets there."""
+        grant.require(serving)
+        self._not_version_1(grant.namespace)
+        return self._get(grant.namespace, grant.path, version)
 
-    def read_version_1(self, namespace: str, path: str) -> SecretValue:
-        """The value of a KV version 1 secret, for service/kv_v1.py, which checked the caller on
-        version 1's policy path and the mount's kind."""
-        return self._get(namespace, path, None)
+    def read_version_1(self, grant: Grant) -> SecretValue:
+        """The value of a KV version 1 secret, for service/kv_v1.py, which granted the read on
+        version 1's policy path after checking the mount's kind."""
+        grant.require("read")
+        return self._get(grant.namespace, grant.path, None)
 
     def _not_version_1(self, namespace: str) -> None:
         if self._kind_of(namespace) == "kv-v1":
             raise NotFound(v1_only(namespace))
 
-    def read_stage(self, namespace: str, path: str, stage: str) -> SecretValue:
+    def read_stage(self, grant: Grant, stage: str) -> SecretValue:
+        """The granted secret's version under a staging label."""
+        grant.require("read")
+        return self._read_stage(grant.namespace, grant.path, stage)
+
+    def _read_stage(self, namespace: str, path: str, stage: str) -> SecretValue:
         self._not_version_1(namespace)
         secret = self._secret(namespace, path)
         labels = secret.settings.get("labels", {})

@@ -19,6 +19,7 @@ from strongroom.errors import (
 from strongroom.jsondata import merge_patch
 from strongroom.limits import MAX_INTEGER, is_version
 from strongroom.paths import check_namespace
+from strongroom.policy.grants import Grant
 from strongroom.policy.kv import (
     DELETE,
     DESTROY,
@@ -51,9 +52,11 @@ __all__ = ["SecretService"]
 
 
 class SecretService(SecretCore):
-    def labels(self, namespace: str, path: str) -> dict[str, Any]:
-        """The labels and the pending rotation token (internal: for the rotation engine; never
-        of a KV version 1 mount, which has no labels and other policy paths)."""
+    def labels(self, grant: Grant) -> dict[str, Any]:
+        """The granted secret's labels and pending rotation token (any capability on it will
+        do: they are no value); never of a KV version 1 mount, which has no labels and other
+        policy paths."""
+        namespace, path = grant.namespace, grant.path
         self._not_version_1(namespace)
         secret = self._store.get_secret(namespace, path)
         if secret is None:
@@ -63,16 +66,19 @@ class SecretService(SecretCore):
             "pending_token": secret.settings.get("pending_token"),
         }
 
-    def promote(self, namespace: str, path: str, version: int) -> None:
+    def promote(self, grant: Grant, version: int) -> None:
         """``pending`` (= ``version``) becomes ``current`` in one compare-and-set."""
-        self._update_settings(namespace, path, lambda s: promoted_settings(s, version))
+        grant.require("update")
+        self._update_settings(grant.namespace, grant.path, lambda s: promoted_settings(s, version))
 
-    def move_label(self, namespace: str, path: str, label: str, version: int | None) -> None:
+    def move_label(self, grant: Grant, label: str, version: int | None) -> None:
         """Put ``label`` on ``version`` (None: take it off), reserved labels included, for a
         surface that has checked the caller itself (the AWS API's UpdateSecretVersionStage):
         ``current`` moves the old current to ``previous``, as a promotion does, and leaves
         ``pending`` where it is (Secrets Manager's rule: a rotation function's finishSecret
         moves AWSCURRENT only)."""
+        grant.require("update")
+        namespace, path = grant.namespace, grant.path
         if version is not None and self._store.get_version(namespace, path, version) is None:
             raise NotFound(f"no version {version} of {namespace}/{path}")
 
@@ -95,8 +101,10 @@ class SecretService(SecretCore):
 
         self._update_settings(namespace, path, moved)
 
-    def drop_pending(self, namespace: str, path: str, version: int) -> None:
+    def drop_pending(self, grant: Grant, version: int) -> None:
         """Forget a rolled-back rotation's version: unlabel it and soft-delete it."""
+        grant.require("update")
+        namespace, path = grant.namespace, grant.path
 
         def drop(settings: dict[str, Any]) -> dict[str, Any]:
             updated = dict(settings)
@@ -336,7 +344,7 @@ class SecretService(SecretCore):
     def delete_all(self, identity: Identity, namespace: str, path: str) -> None:
         """Remove every version and the metadata; the name can be created again from version 1."""
         self._target(identity, "delete", namespace, path, METADATA)
-        self.delete_unchecked(namespace, path)
+        self._delete(namespace, path)
 
 
 def _busy_settings() -> Conflict:

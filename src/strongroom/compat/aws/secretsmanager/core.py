@@ -25,7 +25,6 @@ from strongroom.compat.aws.secretsmanager.models import (
 )
 from strongroom.errors import AccessDenied, BadRequest
 from strongroom.paths import check_path
-from strongroom.policy.authorize import authorize
 from strongroom.policy.aws_documents import (
     Decision,
     DocumentCache,
@@ -33,6 +32,7 @@ from strongroom.policy.aws_documents import (
     PolicyDocumentError,
     PolicyRequest,
 )
+from strongroom.policy.grants import Grant, grant_if
 from strongroom.policy.kv import kv_policy_path
 from strongroom.service.records import Repository
 from strongroom.service.secret_rows import SecretRows
@@ -184,12 +184,27 @@ class SecretsCore:
         *,
         allowed: bool | None = None,
     ) -> SmSecret | None:
+        """``_authorized``'s record, for an action that reads or writes no value."""
+        return self._authorized(identity, region, name, action, context, allowed=allowed)[0]
+
+    def _authorized(
+        self,
+        identity: Identity,
+        region: str,
+        name: str,
+        action: str,
+        context: Mapping[str, str] | None = None,
+        *,
+        allowed: bool | None = None,
+    ) -> tuple[SmSecret | None, Grant]:
         """The action's rule in the catalogue: strongroom's policies (its capability on its
         path, or ``allowed`` where an action's rule has more to it) combined with the secret's
-        resource policy as the rule's mode says (policy/authorize.py). Returns the record it
-        read, so the operation reads it once. A refusal has the same words whether the secret
-        exists or not, and whatever refused it; they name the action, never the secret's resolved
-        name (a name resolved from an ARN's suffix would tell whether the suffix was right)."""
+        resource policy as the rule's mode says (policy/grants.py, policy/authorize.py).
+        Returns the record it read, so the operation reads it once, and the grant the secret
+        service takes for the secret's values. A refusal has the same words whether the secret
+        exists or not, and whatever refused it; they name the action, never the secret's
+        resolved name (a name resolved from an ARN's suffix would tell whether the suffix was
+        right)."""
         rule = OPERATIONS[action]
         if allowed is None:
             allowed = identity.allows(rule.capability, self._rule_path(region, rule, name))
@@ -198,12 +213,21 @@ class SecretsCore:
         if found is not None and found.resource_policy:
             request = self._policy_request(identity, found, action, context or {})
             verdict = self._documents.get(found.resource_policy).decide(request)
-        if not authorize(allowed, verdict, rule.mode):
+        grant = grant_if(
+            allowed,
+            verdict,
+            rule.mode,
+            capability=rule.capability,
+            namespace=secrets_namespace(region),
+            path=name,
+            action=f"secretsmanager:{action}",
+        )
+        if grant is None:
             raise AccessDenied(
                 f"permission denied: secretsmanager:{action} on this secret "
                 "(docs/compat-aws.md lists the capability each action needs)"
             )
-        return found
+        return found, grant
 
     def _policy_request(
         self, identity: Identity, found: SmSecret, action: str, context: Mapping[str, str]

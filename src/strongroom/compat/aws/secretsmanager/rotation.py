@@ -14,6 +14,7 @@ from strongroom.compat.aws.secretsmanager.models import (
 )
 from strongroom.compat.aws.secretsmanager.schedules import RotationSchedule, function_of
 from strongroom.errors import AccessDenied, NotFound
+from strongroom.policy.grants import system_grant
 
 __all__ = ["Rotation"]
 
@@ -107,7 +108,9 @@ class Rotation(SecretsCore):
         version = int(result.version)
         digest = ""
         if result.token and result.token not in found.tokens:  # the version's VersionId
-            written = self._secrets.read_unchecked(namespace, name, version)
+            # The version the rotation engine just wrote, read with the engine's grant.
+            engine = system_grant(namespace, name, "the rotation engine")
+            written = self._secrets.read_granted(engine, version)
             digest = StoredValue.of(written.data).digest()
         now = self._clock.now()
 

@@ -14,6 +14,7 @@ from strongroom.compat.aws.secretsmanager.models import (
     secrets_namespace,
 )
 from strongroom.errors import BadRequest
+from strongroom.policy.grants import Grant
 from strongroom.service.secret_rows import SecretRecord
 from strongroom.service.staging import check_label
 
@@ -61,13 +62,12 @@ class Stages(SecretsCore):
             staged[token] = ["AWSPENDING"]
         return staged
 
-    def _ensure_labels(self, found: SmSecret) -> None:
+    def _ensure_labels(self, grant: Grant, found: SmSecret) -> None:
         """Give the secret explicit labels before a write, so the write moves AWSCURRENT and
         AWSPREVIOUS as Secrets Manager does (staging.py)."""
-        namespace = secrets_namespace(found.region)
-        secret = self._rows.get(namespace, found.name)
+        secret = self._rows.get(grant.namespace, found.name)
         if secret is not None and secret.current_version and "labels" not in secret.settings:
-            self._secrets.promote(namespace, found.name, secret.current_version)
+            self._secrets.promote(grant, secret.current_version)
 
     def move_stage(
         self,
@@ -85,7 +85,7 @@ class Stages(SecretsCore):
         strongroom label (1-64 of a-z, 0-9, '-' and '_') is that label, seen by every surface;
         any other is kept in the secret's record (MAX_CUSTOM_STAGES of them)."""
         name = self._name_of(region, secret_id)
-        record = self._authorize(identity, region, name, "UpdateSecretVersionStage")
+        record, grant = self._authorized(identity, region, name, "UpdateSecretVersionStage")
         if not isinstance(stage, str) or not 1 <= len(stage) <= 256 or not stage.isprintable():
             raise SecretsManagerError(
                 "ValidationException", "VersionStage is 1-256 printable characters."
@@ -112,18 +112,18 @@ class Stages(SecretsCore):
                 "InvalidParameterException",
                 "You can't remove the staging label AWSCURRENT; move it to another version.",
             )
-        self._place_stage(found, stage, target)
+        self._place_stage(grant, found, stage, target)
         return found
 
-    def _place_stage(self, found: SmSecret, stage: str, target: int | None) -> None:
+    def _place_stage(self, grant: Grant, found: SmSecret, stage: str, target: int | None) -> None:
         """Put ``stage`` on version ``target`` (None: take it off): AWS's stages and those
         named as strongroom labels are labels; any other is kept in the record."""
         label = STAGES.get(stage, stage)
         if label == stage and not _is_label(stage):
             self._move_recorded_stage(found, stage, target)
             return
-        self._ensure_labels(found)
-        self._secrets.move_label(secrets_namespace(found.region), found.name, label, target)
+        self._ensure_labels(grant, found)
+        self._secrets.move_label(grant, label, target)
 
     def _move_recorded_stage(self, found: SmSecret, stage: str, target: int | None) -> None:
         def move(secret: SmSecret) -> None:

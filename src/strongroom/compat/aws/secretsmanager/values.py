@@ -19,7 +19,8 @@ from strongroom.compat.aws.secretsmanager.models import (
 from strongroom.compat.aws.secretsmanager.policies import ResourcePolicies
 from strongroom.compat.aws.secretsmanager.rotation import Rotation
 from strongroom.compat.aws.secretsmanager.stages import Stages
-from strongroom.errors import AccessDenied, NotFound, SecretDeleted
+from strongroom.errors import NotFound, SecretDeleted
+from strongroom.policy.grants import Grant, granted
 from strongroom.policy.kv import DATA, METADATA
 from strongroom.types import SecretValue
 
@@ -46,7 +47,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         return None
 
     def _write(
-        self, identity: Identity, found: SmSecret, value: StoredValue, token: str
+        self, grant: Grant, found: SmSecret, value: StoredValue, token: str
     ) -> tuple[int, bool]:
         """(version, written): the version under ``token``; with a token already used for the
         same value, that version and nothing written (ClientRequestToken is idempotent)."""
@@ -59,8 +60,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
                     f"in use for a version of secret {found.arn}.",
                 )
             return int(known[0]), False
-        namespace = secrets_namespace(found.region)
-        written = self._secrets.write_unchecked(namespace, found.name, value.data())
+        written = self._secrets.write_granted(grant, value.data())
         self._change(found, self._remembering(token, written.version, value))
         return written.version, True
 
@@ -91,10 +91,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
     ) -> tuple[SmSecret, int | None]:
         checked = self._check_name(name)
         namespace = secrets_namespace(region)
-        if not identity.allows("create", self._path(region, DATA, checked)):
-            raise AccessDenied(
-                f"permission denied: create on {self._path(region, DATA, checked)!r}"
-            )
+        grant = granted(identity, "create", self._path(region, DATA, checked), namespace, checked)
         chosen = self._check_token(token)
         self._ensure_namespace(namespace)
         existing = self._records.get(f"{region}/{checked}")
@@ -106,7 +103,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
                     "scheduled for deletion.",
                 )
             if existing is not None and value is not None and chosen in existing.tokens:
-                version, _ = self._write(identity, existing, value, chosen)
+                version, _ = self._write(grant, existing, value, chosen)
                 return existing, version  # the same request again
             raise SecretsManagerError(
                 "ResourceExistsException",
@@ -132,7 +129,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
             )
         if value is None:
             return found, None
-        version, _ = self._write(identity, found, value, chosen)
+        version, _ = self._write(grant, found, value, chosen)
         return found, version
 
     def get_value(
@@ -148,13 +145,12 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         purged: ``before_write`` is called first (a caller on the event loop moves to a
         thread)."""
         name = self._name_of(region, secret_id)
-        namespace = secrets_namespace(region)
         if version_id is not None and not isinstance(version_id, str):
             raise SecretsManagerError("ValidationException", "VersionId is a string.")
         if stage is not None and not isinstance(stage, str):
             raise SecretsManagerError("ValidationException", "VersionStage is a string.")
         asked = {"VersionId": version_id, "VersionStage": stage}
-        record = self._authorize(
+        record, grant = self._authorized(
             identity,
             region,
             name,
@@ -164,7 +160,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         found = self._load(region, name, record=record, before_write=before_write)
         if version_id is None and stage is None:  # the common read: one query
             try:
-                value, secret = self._secrets.read_with_secret(namespace, name, None)
+                value, secret = self._secrets.read_granted_with_row(grant, None)
             except (NotFound, SecretDeleted):
                 raise not_found(
                     "Secrets Manager can't find the specified secret value for staging label: "
@@ -201,7 +197,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
                     "AWSCURRENT"
                 )
         try:
-            value = self._secrets.read_unchecked(namespace, name, number)
+            value = self._secrets.read_granted(grant, number)
         except (NotFound, SecretDeleted):
             raise not_found() from None
         return found, value, stages.get(number, [])
@@ -222,7 +218,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         its first version is AWSCURRENT, as in AWS."""
         wanted = self._check_stages(stages)
         name = self._name_of(region, secret_id)
-        record = self._authorize(
+        record, grant = self._authorized(
             identity,
             region,
             name,
@@ -230,22 +226,21 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
             allowed=self._may_write(identity, region, name),
         )
         found = self._load(region, name, record=record)
-        self._ensure_labels(found)
+        self._ensure_labels(grant, found)
         chosen = self._check_token(token)
         if wanted == ["AWSCURRENT"] or chosen in found.tokens:
-            version, _ = self._write(identity, found, value, chosen)
+            version, _ = self._write(grant, found, value, chosen)
             return found, version, self.stages(found).get(version, [])
-        namespace = secrets_namespace(region)
-        before = self._secrets.labels(namespace, name).get("labels", {})
-        written = self._secrets.write_pending(namespace, name, value.data(), chosen)
+        before = self._secrets.labels(grant).get("labels", {})
+        written = self._secrets.write_pending(grant, value.data(), chosen)
         self._change(found, self._remembering(chosen, written.version, value))
         if "AWSPENDING" not in wanted:  # writing it pending moved AWSPENDING: back it goes
-            self._secrets.move_label(namespace, name, "pending", before.get("pending"))
+            self._secrets.move_label(grant, "pending", before.get("pending"))
         if "current" not in before and "AWSCURRENT" not in wanted:
             wanted.append("AWSCURRENT")  # the first version is current
         for stage in wanted:
             if stage != "AWSPENDING":
-                self._place_stage(found, stage, written.version)
+                self._place_stage(grant, found, stage, written.version)
         return found, written.version, wanted
 
     @staticmethod
@@ -290,7 +285,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         allowed = identity.allows("update", metadata) and (
             value is None or self._may_write(identity, region, name)
         )
-        record = self._authorize(identity, region, name, "UpdateSecret", allowed=allowed)
+        record, grant = self._authorized(identity, region, name, "UpdateSecret", allowed=allowed)
         found = self._load(region, name, record=record)
         if description is not None and (
             not isinstance(description, str) or len(description) > 2048
@@ -310,8 +305,8 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         self._change(found, describe)
         if value is None:
             return found, None
-        self._ensure_labels(found)
-        version, _ = self._write(identity, found, value, self._check_token(token))
+        self._ensure_labels(grant, found)
+        version, _ = self._write(grant, found, value, self._check_token(token))
         return found, version
 
     def describe(

@@ -26,7 +26,8 @@ from strongroom.compat.aws.ssm.models import (
     ssm_namespace,
 )
 from strongroom.compat.aws.stored_values import ciphertext_of
-from strongroom.errors import NotFound, SecretDeleted
+from strongroom.errors import AccessDenied, NotFound, SecretDeleted
+from strongroom.policy.grants import Grant, granted
 from strongroom.policy.kv import kv_policy_path
 from strongroom.service.records import Repository
 from strongroom.service.secret_rows import SecretRows
@@ -108,14 +109,20 @@ class SsmCore:
     def _policy(self, region: str, area: str, path: str) -> str:
         return kv_policy_path(ssm_namespace(region), area, path)
 
-    def _allows(self, identity: Identity, region: str, action: str, path: str) -> bool:
-        """The action's rule in the catalogue, for the parameter at ``path``."""
+    def _require(self, identity: Identity, region: str, action: str, path: str) -> Grant:
+        """The action's rule in the catalogue, for the parameter at ``path``: its grant, or
+        AccessDenied."""
         rule = OPERATIONS[action]
-        return identity.allows(rule.capability, self._policy(region, rule.area, path))
+        policy = self._policy(region, rule.area, path)
+        return granted(identity, rule.capability, policy, ssm_namespace(region), path)
 
-    def _require(self, identity: Identity, region: str, action: str, path: str) -> None:
-        rule = OPERATIONS[action]
-        identity.require(rule.capability, self._policy(region, rule.area, path))
+    def _grant_if_allowed(
+        self, identity: Identity, region: str, action: str, path: str
+    ) -> Grant | None:
+        try:
+            return self._require(identity, region, action, path)
+        except AccessDenied:
+            return None
 
     # -- values
     def _seal(self, identity: Identity, region: str, name: str, key_id: str, value: str) -> str:
@@ -156,25 +163,27 @@ class SsmCore:
             raise SsmError(exc.aws_code, exc.message) from None
         return plaintext.decode()
 
-    def _latest(self, namespace: str, path: str) -> Parameter | None:
+    def _latest(self, grant: Grant, serving: str = "read") -> Parameter | None:
         try:
-            value = self._secrets.read_unchecked(namespace, path, None)
+            value = self._secrets.read_granted(grant, None, serving=serving)
         except (NotFound, SecretDeleted):
             return None
-        return parameter_of(value.data, value.metadata.version, value.metadata.created_time, path)
+        version, created = value.metadata.version, value.metadata.created_time
+        return parameter_of(value.data, version, created, grant.path)
 
     def _exists(self, region: str, path: str) -> bool:
         return self._rows.exists(ssm_namespace(region), path)
 
     def _labelled_version(
-        self, region: str, path: str, labels: tuple[str, ...]
+        self, region: str, grant: Grant, labels: tuple[str, ...]
     ) -> Parameter | None:
+        path = grant.path
         by_label = self._labels(region, path)
         version = next((by_label[label] for label in labels if label in by_label), None)
         if version is None:
             return None
         try:
-            value = self._secrets.read_unchecked(ssm_namespace(region), path, version)
+            value = self._secrets.read_granted(grant, version)
         except (NotFound, SecretDeleted):
             return None
         found = parameter_of(value.data, version, value.metadata.created_time, path)

@@ -19,6 +19,9 @@ from strongroom.compat.aws.ssm.models import (
     ssm_namespace,
 )
 from strongroom.errors import AccessDenied, NoSuchNamespace, NotFound, SecretDeleted
+from strongroom.policy.authorize import ResourcePolicyMode
+from strongroom.policy.aws_documents import Decision
+from strongroom.policy.grants import grant_if, granted
 from strongroom.policy.kv import DATA
 
 __all__ = ["SsmService"]
@@ -47,9 +50,12 @@ class SsmService(ParameterMetadata):
         if not (identity.allows("create", policy) or identity.allows("update", policy)):
             raise AccessDenied(f"permission denied: create or update on {policy!r}")
         namespace = ssm_namespace(region)
+        writing = "update" if identity.allows("update", policy) else "create"
+        grant = granted(identity, writing, policy, namespace, path)
         self._ensure_namespace(namespace)
         kept = self._versions_kept(namespace)
-        current = self._latest(namespace, path)
+        # A put keeps the current Type and pattern: a read the write itself needs.
+        current = self._latest(grant, serving=writing)
         if current is not None and not overwrite:
             raise SsmError(
                 "ParameterAlreadyExists",
@@ -148,6 +154,7 @@ class SsmService(ParameterMetadata):
             self._secrets.check_read(identity, ssm_namespace(region), path)
         except NoSuchNamespace:  # the caller may read it; no parameter was ever put here
             raise SsmError("ParameterNotFound", "") from None
+        grant = self._require(identity, region, "GetParameter", path)
         version: int | None = None
         if chosen.isascii() and chosen.isdigit():
             version = int(chosen)
@@ -156,7 +163,7 @@ class SsmService(ParameterMetadata):
             if version is None:
                 raise SsmError("ParameterNotFound", "")  # botocore's model: no label error
         try:
-            value = self._secrets.read_unchecked(ssm_namespace(region), path, version)
+            value = self._secrets.read_granted(grant, version)
         except (NotFound, SecretDeleted):
             if version is not None and self._exists(region, path):
                 raise SsmError(
@@ -191,12 +198,11 @@ class SsmService(ParameterMetadata):
                 rest = item[len(prefix) :]
                 if not recursive and "/" in rest:
                     continue
-                if not self._allows(identity, region, "GetParametersByPath", item):
+                grant = self._grant_if_allowed(identity, region, "GetParametersByPath", item)
+                if grant is None:
                     continue  # a caller sees only what it may read
                 parameter = (
-                    self._labelled_version(region, item, labels)
-                    if labels
-                    else self._latest(namespace, item)
+                    self._labelled_version(region, grant, labels) if labels else self._latest(grant)
                 )
                 if parameter is not None and parameter.name.startswith("/"):
                     found.append(parameter)
@@ -211,10 +217,19 @@ class SsmService(ParameterMetadata):
         while True:
             page = self._rows.scan_paths(namespace, "", after, 1000)
             for item in page:
-                if identity.can_see_secret(namespace, item):
-                    parameter = self._latest(namespace, item)
-                    if parameter is not None:
-                        found.append(parameter)
+                grant = grant_if(
+                    identity.can_see_secret(namespace, item),
+                    Decision.NONE,
+                    ResourcePolicyMode.ADDITIVE,
+                    capability="describe",
+                    namespace=namespace,
+                    path=item,
+                    action="ssm:DescribeParameters",
+                )
+                # What DescribeParameters shows (Type, version, KeyId) is kept in the value.
+                parameter = self._latest(grant, serving="describe") if grant else None
+                if parameter is not None:
+                    found.append(parameter)
             if len(page) < 1000:
                 return found
             after = page[-1]
@@ -222,14 +237,14 @@ class SsmService(ParameterMetadata):
     def history(self, identity: Identity, region: str, name: str) -> list[Parameter]:
         _, path = self.check_name(name)
         namespace = ssm_namespace(region)
-        self._require(identity, region, "GetParameterHistory", path)
+        grant = self._require(identity, region, "GetParameterHistory", path)
         versions = self._rows.versions(namespace, path)
         if not versions:
             raise SsmError("ParameterNotFound", "")
         found = []
         for record in versions:
             try:
-                value = self._secrets.read_unchecked(namespace, path, record.version)
+                value = self._secrets.read_granted(grant, record.version)
             except (NotFound, SecretDeleted):
                 continue
             parameter = parameter_of(value.data, record.version, value.metadata.created_time, path)
