@@ -15,12 +15,12 @@ from strongroom.compat.aws.kms.models import (
     DAY,
     KEY_SPECS,
     MAX_KEYS_PER_REGION,
-    MAX_TAGS,
     KmsKey,
     default_key_policy,
     kms_namespace,
     parse_key_policy,
 )
+from strongroom.compat.aws.tags import retagged
 from strongroom.policy.aws_documents import (
     Decision,
 )
@@ -271,18 +271,16 @@ class KeyManagement(KmsCore):
                 raise KmsError("TagException", "Tags beginning with aws: are reserved")
 
         def tag(current: KmsKey) -> KmsKey:
-            merged = {**current.tags, **tags}
-            if len(merged) > MAX_TAGS:
-                raise KmsError("TagException", "Too many tags")
-            return replace(current, tags=merged)
+            return replace(current, tags=retagged(current.tags, tags, [], _too_many))
 
         self._change(key, tag)
 
     def untag(self, identity: Identity, region: str, key_ref: str, names: list[str]) -> None:
         key = self._resolve(identity, region, key_ref, "UntagResource")
         self._change(
-            key,
-            lambda current: replace(
-                current, tags={k: v for k, v in current.tags.items() if k not in names}
-            ),
+            key, lambda current: replace(current, tags=retagged(current.tags, {}, names, _too_many))
         )
+
+
+def _too_many() -> KmsError:
+    return KmsError("TagException", "Too many tags")

@@ -28,7 +28,6 @@ __all__ = [
     "MAX_KEYS_PER_REGION",
     "MAX_KEY_POLICY",
     "MAX_PLAINTEXT_BYTES",
-    "MAX_TAGS",
     "PAIR_SPECS",
     "REGION",
     "KmsKey",
@@ -43,7 +42,6 @@ KEY_KIND = "aws-kms-key"
 ALIAS_KIND = "aws-kms-alias"
 MAX_PLAINTEXT_BYTES = 4096
 MAX_DATA_KEY_BYTES = 1024
-MAX_TAGS = 50
 MAX_KEYS_PER_REGION = 100_000
 MAX_KEY_POLICY = 32_768  # characters, as AWS's quota (botocore's model allows 131,072)
 # the condition keys a key policy may test (policy/aws_documents.py)

@@ -14,6 +14,7 @@ from strongroom.compat.aws.kms.shapes import (
     paged,
     tags_in,
 )
+from strongroom.compat.aws.tags import tag_keys_in, tag_list
 from strongroom.server.routes import Answer, Call
 
 __all__ = [
@@ -202,9 +203,7 @@ def tag_resource(call: Call) -> Answer:
 
 def untag_resource(call: Call) -> Answer:
     service, region, doc = backend(call)
-    names = doc.get("TagKeys")
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise AwsError("ValidationException", "TagKeys is a list of strings.")
+    names = tag_keys_in(doc)
     service.untag(call.identity, region, string(doc, "KeyId", required=True), names)
     return Answer({})
 
@@ -212,7 +211,7 @@ def untag_resource(call: Call) -> Answer:
 def list_resource_tags(call: Call) -> Answer:
     service, region, doc = backend(call)
     key = service.describe(call.identity, region, string(doc, "KeyId", required=True))
-    tags = [{"TagKey": k, "TagValue": v} for k, v in sorted(key.tags.items())]
+    tags = tag_list(dict(sorted(key.tags.items())), key="TagKey", value="TagValue")
     page, marker = page_of(doc, tags, lambda t: t["TagKey"])
     return paged({}, "Tags", page, marker)
 

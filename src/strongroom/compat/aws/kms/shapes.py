@@ -7,6 +7,7 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
+from strongroom.compat.aws import tags as tagging
 from strongroom.compat.aws.fields import AwsError, integer, region_of, string
 from strongroom.compat.aws.kms.models import KmsKey, algorithms
 from strongroom.compat.aws.kms.operations import KmsService
@@ -101,18 +102,10 @@ def asymmetric_algorithm(doc: dict[str, Any]) -> str | None:
 
 
 def tags_in(doc: dict[str, Any]) -> dict[str, str]:
-    tags = doc.get("Tags") or []
-    if not isinstance(tags, list) or not all(
-        isinstance(t, dict)
-        and isinstance(t.get("TagKey"), str)
-        and isinstance(t.get("TagValue"), str)
-        for t in tags
-    ):
-        raise AwsError("ValidationException", "Tags is a list of {TagKey, TagValue}.")
-    keys = [t["TagKey"] for t in tags]
-    if len(set(keys)) != len(keys):
-        raise AwsError("TagException", "Duplicate tag keys")
-    return {t["TagKey"]: t["TagValue"] for t in tags}
+    """KMS's tags: ``{TagKey, TagValue}``, a key named twice refused."""
+    return tagging.tags_in(
+        doc, key="TagKey", value="TagValue", duplicates=("TagException", "Duplicate tag keys")
+    )
 
 
 def page_of(

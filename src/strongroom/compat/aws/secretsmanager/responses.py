@@ -26,6 +26,7 @@ from strongroom.compat.aws.secretsmanager.shapes import (
     written,
 )
 from strongroom.compat.aws.secretsmanager.values import SecretsManagerService
+from strongroom.compat.aws.tags import tag_keys_in
 from strongroom.errors import AccessDenied, BadRequest, NotFound, SecretDeleted
 from strongroom.password_generation import CLASSES, PasswordPolicy, generate_password
 from strongroom.server.routes import Answer, Call
@@ -304,10 +305,7 @@ def tag_resource(call: Call) -> Answer:
 @in_aws_words
 def untag_resource(call: Call) -> Answer:
     service, region, doc = backend(call)
-    names = doc.get("TagKeys")
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise AwsError("ValidationException", "TagKeys is a list of strings.")
-    service.untag(call.identity, region, secret_id(doc), names)
+    service.untag(call.identity, region, secret_id(doc), tag_keys_in(doc))
     return Answer({})
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from strongroom.compat.aws.fields import AwsError, blob, integer, region_of, string
 from strongroom.compat.aws.secretsmanager.models import SmSecret, StoredValue
 from strongroom.compat.aws.secretsmanager.values import SecretsManagerService
+from strongroom.compat.aws.tags import tag_list, tags_in
 from strongroom.errors import NotFound, SecretDeleted
 from strongroom.server.routes import Answer, Call
 
@@ -66,20 +67,6 @@ def value_in(doc: dict[str, Any]) -> StoredValue | None:
     string_value = doc.get("SecretString")
     binary = blob(doc, "SecretBinary", max_len=MAX_BINARY)
     return SecretsManagerService.value_of(string_value, binary)
-
-
-def tags_in(doc: dict[str, Any]) -> dict[str, str]:
-    tags = doc.get("Tags") or []
-    if not isinstance(tags, list) or not all(
-        isinstance(t, dict) and isinstance(t.get("Key"), str) and isinstance(t.get("Value"), str)
-        for t in tags
-    ):
-        raise AwsError("ValidationException", "Tags is a list of {Key, Value}.")
-    return {t["Key"]: t["Value"] for t in tags}
-
-
-def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"Key": k, "Value": v} for k, v in tags.items()]  # in the order they were put
 
 
 def secret_entry(service: SecretsManagerService, found: SmSecret, call: Call) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from strongroom.compat.aws.secretsmanager.models import (
 from strongroom.compat.aws.secretsmanager.policies import ResourcePolicies
 from strongroom.compat.aws.secretsmanager.rotation import Rotation
 from strongroom.compat.aws.secretsmanager.stages import Stages
+from strongroom.compat.aws.tags import MAX_TAGS, retagged
 from strongroom.errors import NotFound, SecretDeleted
 from strongroom.policy.grants import Grant, granted
 from strongroom.policy.kv import DATA, METADATA
@@ -404,10 +405,8 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         found = self._load(region, name, record=record)
 
         def tag(secret: SmSecret) -> None:
-            secret.tags = {**secret.tags, **tags}
+            secret.tags = retagged(secret.tags, tags, [], _too_many)
             secret.tagged = True
-            if len(secret.tags) > 50:
-                raise SecretsManagerError("LimitExceededException", "A secret has at most 50 tags.")
 
         self._change(found, tag)
 
@@ -417,7 +416,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         found = self._load(region, name, record=record)
 
         def untag(secret: SmSecret) -> None:
-            secret.tags = {k: v for k, v in secret.tags.items() if k not in names}
+            secret.tags = retagged(secret.tags, {}, names, _too_many)
             secret.tagged = True
 
         self._change(found, untag)
@@ -425,3 +424,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
 
 def _restored(secret: SmSecret) -> None:
     secret.deletion_date = 0.0
+
+
+def _too_many() -> SecretsManagerError:
+    return SecretsManagerError("LimitExceededException", f"A secret has at most {MAX_TAGS} tags.")

@@ -13,6 +13,7 @@ from strongroom.compat.aws.ssm.models import (
     reserved_label,
     ssm_namespace,
 )
+from strongroom.compat.aws.tags import MAX_TAGS, retagged
 
 __all__ = ["ParameterMetadata"]
 
@@ -103,11 +104,10 @@ class ParameterMetadata(SsmCore):
             raise SsmError("InvalidResourceId", "")
 
         def retag(current: dict[str, str] | None) -> dict[str, str]:
-            tags = {**(current or {}), **add}
-            for key in remove:
-                tags.pop(key, None)
-            if len(tags) > 50:
-                raise SsmError("TooManyTagsError", "A parameter has at most 50 tags.")
-            return tags
+            return retagged(current or {}, add, remove, _too_many)
 
         self._tags.change(f"{region}/{path}", retag)
+
+
+def _too_many() -> SsmError:
+    return SsmError("TooManyTagsError", f"A parameter has at most {MAX_TAGS} tags.")

@@ -15,6 +15,7 @@ from strongroom.compat.aws.ssm.filters import (
 )
 from strongroom.compat.aws.ssm.models import Parameter
 from strongroom.compat.aws.ssm.parameters import SsmService
+from strongroom.compat.aws.tags import tag_keys_in, tag_list, tags_in
 from strongroom.server.routes import Answer, Call
 
 __all__ = [
@@ -133,6 +134,7 @@ def put_parameter(call: Call) -> Answer:
             "Parameter policies (Expiration, ExpirationNotification, NoChangeNotification) are "
             "not supported by this server; leave Policies out (docs/compat-aws.md).",
         )
+    wanted = tags_in(doc)  # checked before anything is written
     version, tier = service.put(
         call.identity,
         region,
@@ -146,8 +148,8 @@ def put_parameter(call: Call) -> Answer:
         tier=string(doc, "Tier"),
         data_type=string(doc, "DataType"),
     )
-    if tags:
-        service.set_tags(call.identity, region, _name(doc), _tags(tags), [])
+    if wanted:
+        service.set_tags(call.identity, region, _name(doc), wanted, [])
     return Answer({"Version": version, "Tier": tier}, clear=("Version", "Tier"))
 
 
@@ -245,15 +247,6 @@ def get_parameter_history(call: Call) -> Answer:
     return Answer(answer)
 
 
-def _tags(tags: Any) -> dict[str, str]:
-    if not isinstance(tags, list) or not all(
-        isinstance(t, dict) and isinstance(t.get("Key"), str) and isinstance(t.get("Value"), str)
-        for t in tags
-    ):
-        raise AwsError("ValidationException", "Tags is a list of {Key, Value}.")
-    return {t["Key"]: t["Value"] for t in tags}
-
-
 def _resource(doc: dict[str, Any]) -> Any:
     if doc.get("ResourceType") != "Parameter":
         raise AwsError(
@@ -264,23 +257,22 @@ def _resource(doc: dict[str, Any]) -> Any:
 
 def add_tags(call: Call) -> Answer:
     service, region, doc = _ssm(call)
-    service.set_tags(call.identity, region, _resource(doc), _tags(doc.get("Tags")), [])
+    if not isinstance(doc.get("Tags"), list):
+        raise AwsError("ValidationException", "Tags is a list of {Key, Value}.")
+    service.set_tags(call.identity, region, _resource(doc), tags_in(doc), [])
     return Answer({})
 
 
 def remove_tags(call: Call) -> Answer:
     service, region, doc = _ssm(call)
-    names = doc.get("TagKeys")
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise AwsError("ValidationException", "TagKeys is a list of strings.")
-    service.set_tags(call.identity, region, _resource(doc), {}, names)
+    service.set_tags(call.identity, region, _resource(doc), {}, tag_keys_in(doc))
     return Answer({})
 
 
 def list_tags(call: Call) -> Answer:
     service, region, doc = _ssm(call)
     tags = service.tags(call.identity, region, _resource(doc))
-    return Answer({"TagList": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]})
+    return Answer({"TagList": tag_list(dict(sorted(tags.items())))})
 
 
 def _labels(doc: dict[str, Any]) -> list[str]:
