@@ -9,10 +9,21 @@ from collections.abc import Mapping
 from typing import Any, Literal, overload
 
 from strongroom.compat.aws.sigv4 import Signed
+from strongroom.compat.aws.tags import MAX_KEY, MAX_TAGS, MAX_VALUE
 from strongroom.errors import BadRequest
 from strongroom.server.routes import Call
 
-__all__ = ["AwsError", "blob", "integer", "region_of", "string", "string_map"]
+__all__ = [
+    "AwsError",
+    "blob",
+    "integer",
+    "region_of",
+    "string",
+    "string_map",
+    "tag_keys_in",
+    "tag_list",
+    "tags_in",
+]
 
 
 class AwsError(BadRequest):
@@ -113,3 +124,57 @@ def _validation(name: str, constraint: str, field: str | None = None) -> AwsErro
         f"1 validation error detected: Value at '{field}' failed to satisfy constraint: "
         f"{constraint}",
     )
+
+
+# -- tags (compat/aws/tags.py)
+def _checked_key(key: object, member: str) -> str:
+    if not isinstance(key, str) or not 1 <= len(key) <= MAX_KEY:
+        raise AwsError("ValidationException", f"{member}: a tag key is 1-{MAX_KEY} characters.")
+    return key
+
+
+def tags_in(
+    doc: Mapping[str, Any],
+    member: str = "Tags",
+    *,
+    key: str = "Key",
+    value: str = "Value",
+    duplicates: tuple[str, str] | None = None,
+) -> dict[str, str]:
+    """The tags a request names (none when ``member`` is absent). ``duplicates``: the error
+    (code, message) for a key named twice; without it the last one wins."""
+    tags = doc.get(member) or []
+    if not isinstance(tags, list) or not all(
+        isinstance(t, dict) and isinstance(t.get(key), str) and isinstance(t.get(value), str)
+        for t in tags
+    ):
+        raise AwsError("ValidationException", f"{member} is a list of {{{key}, {value}}}.")
+    if len(tags) > MAX_TAGS:
+        raise AwsError("ValidationException", f"{member} has at most {MAX_TAGS} tags.")
+    found: dict[str, str] = {}
+    for tag in tags:
+        name = _checked_key(tag[key], member)
+        if len(tag[value]) > MAX_VALUE:
+            raise AwsError(
+                "ValidationException", f"{member}: a tag value is at most {MAX_VALUE} characters."
+            )
+        if name in found and duplicates is not None:
+            raise AwsError(*duplicates)
+        found[name] = tag[value]
+    return found
+
+
+def tag_keys_in(doc: Mapping[str, Any], member: str = "TagKeys") -> list[str]:
+    """The keys a request removes."""
+    names = doc.get(member)
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise AwsError("ValidationException", f"{member} is a list of strings.")
+    if len(names) > MAX_TAGS:
+        raise AwsError("ValidationException", f"{member} has at most {MAX_TAGS} keys.")
+    return [_checked_key(name, member) for name in names]
+
+
+def tag_list(
+    tags: Mapping[str, str], *, key: str = "Key", value: str = "Value"
+) -> list[dict[str, str]]:
+    return [{key: k, value: v} for k, v in tags.items()]

@@ -3,19 +3,23 @@ policies, rotation, tags and aliases."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from strongroom.compat.aws.fields import AwsError, integer, string
+from strongroom.compat.aws.fields import AwsError, integer, string, tag_keys_in, tag_list, tags_in
 from strongroom.compat.aws.kms.shapes import (
     SYMMETRIC_ALGORITHM,
     backend,
     key_metadata,
     page_of,
     paged,
-    tags_in,
 )
-from strongroom.compat.aws.tags import tag_keys_in, tag_list
 from strongroom.server.routes import Answer, Call
+
+# KMS's tags are {TagKey, TagValue}, and a key named twice is refused.
+_kms_tags = functools.partial(
+    tags_in, key="TagKey", value="TagValue", duplicates=("TagException", "Duplicate tag keys")
+)
 
 __all__ = [
     "cancel_key_deletion",
@@ -55,7 +59,7 @@ def create_key(call: Call) -> Answer:
         call.identity,
         region,
         description=string(doc, "Description", max_len=8192) or "",
-        tags=tags_in(doc),
+        tags=_kms_tags(doc),
         key_spec=spec,
         key_usage=usage,
         policy=doc.get("Policy"),
@@ -197,7 +201,7 @@ def list_key_rotations(call: Call) -> Answer:
 # -- tags
 def tag_resource(call: Call) -> Answer:
     service, region, doc = backend(call)
-    service.tag(call.identity, region, string(doc, "KeyId", required=True), tags_in(doc))
+    service.tag(call.identity, region, string(doc, "KeyId", required=True), _kms_tags(doc))
     return Answer({})
 
 

@@ -7,7 +7,6 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
-from strongroom.compat.aws import tags as tagging
 from strongroom.compat.aws.fields import AwsError, integer, region_of, string
 from strongroom.compat.aws.kms.models import KmsKey, algorithms
 from strongroom.compat.aws.kms.operations import KmsService
@@ -24,7 +23,6 @@ __all__ = [
     "key_metadata",
     "page_of",
     "paged",
-    "tags_in",
 ]
 
 
@@ -99,13 +97,6 @@ def asymmetric_algorithm(doc: dict[str, Any]) -> str | None:
             f"{', '.join(OAEP)}]",
         )
     return str(chosen)
-
-
-def tags_in(doc: dict[str, Any]) -> dict[str, str]:
-    """KMS's tags: ``{TagKey, TagValue}``, a key named twice refused."""
-    return tagging.tags_in(
-        doc, key="TagKey", value="TagValue", duplicates=("TagException", "Duplicate tag keys")
-    )
 
 
 def page_of(

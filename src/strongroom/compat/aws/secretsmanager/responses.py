@@ -7,7 +7,7 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
-from strongroom.compat.aws.fields import AwsError, integer, region_of, string
+from strongroom.compat.aws.fields import AwsError, integer, region_of, string, tag_keys_in
 from strongroom.compat.aws.secretsmanager.errors import SecretsManagerError
 from strongroom.compat.aws.secretsmanager.filters import checked_filters, matches
 from strongroom.compat.aws.secretsmanager.models import SmSecret, StoredValue
@@ -26,7 +26,6 @@ from strongroom.compat.aws.secretsmanager.shapes import (
     written,
 )
 from strongroom.compat.aws.secretsmanager.values import SecretsManagerService
-from strongroom.compat.aws.tags import tag_keys_in
 from strongroom.errors import AccessDenied, BadRequest, NotFound, SecretDeleted
 from strongroom.password_generation import CLASSES, PasswordPolicy, generate_password
 from strongroom.server.routes import Answer, Call

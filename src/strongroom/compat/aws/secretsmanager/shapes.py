@@ -12,10 +12,17 @@ from datetime import datetime
 from functools import wraps
 from typing import Any
 
-from strongroom.compat.aws.fields import AwsError, blob, integer, region_of, string
+from strongroom.compat.aws.fields import (
+    AwsError,
+    blob,
+    integer,
+    region_of,
+    string,
+    tag_list,
+    tags_in,
+)
 from strongroom.compat.aws.secretsmanager.models import SmSecret, StoredValue
 from strongroom.compat.aws.secretsmanager.values import SecretsManagerService
-from strongroom.compat.aws.tags import tag_list, tags_in
 from strongroom.errors import NotFound, SecretDeleted
 from strongroom.server.routes import Answer, Call
 

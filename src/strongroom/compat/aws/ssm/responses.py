@@ -7,7 +7,15 @@ import base64
 import binascii
 from typing import Any
 
-from strongroom.compat.aws.fields import AwsError, integer, region_of, string
+from strongroom.compat.aws.fields import (
+    AwsError,
+    integer,
+    region_of,
+    string,
+    tag_keys_in,
+    tag_list,
+    tags_in,
+)
 from strongroom.compat.aws.ssm.errors import SsmError
 from strongroom.compat.aws.ssm.filters import (
     checked_filters,
@@ -15,7 +23,6 @@ from strongroom.compat.aws.ssm.filters import (
 )
 from strongroom.compat.aws.ssm.models import Parameter
 from strongroom.compat.aws.ssm.parameters import SsmService
-from strongroom.compat.aws.tags import tag_keys_in, tag_list, tags_in
 from strongroom.server.routes import Answer, Call
 
 __all__ = [
