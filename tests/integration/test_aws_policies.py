@@ -578,3 +578,55 @@ def test_an_arns_suffix_is_no_oracle(server: StrongroomServer) -> None:
         wrong_answer = _error(lambda: call(SecretId=wrong))  # noqa: B023
         assert right_answer == wrong_answer
         assert right_answer[0] == "AccessDeniedException"
+
+
+def test_each_kms_action_is_decided_under_its_own_name(server: StrongroomServer) -> None:
+    """GetKeyRotationStatus, ListResourceTags, ListKeyPolicies and ListKeyRotations are their
+    own actions in a key policy (they were decided as DescribeKey or GetKeyPolicy), and
+    DeleteAlias needs the key's word as well as the alias's path, as in AWS."""
+    kms = aws_client("kms", server.addr, REGION, AWS_DEV_KEY)
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/own-names", TargetKeyId=key_id)
+    app_name = f"app{secrets.token_hex(3)}"
+    mount = f"aws-kms-{REGION}"
+    app = aws_client(
+        "kms",
+        server.addr,
+        REGION,
+        _issue(
+            server,
+            app_name,
+            f'path "{mount}/keys/{key_id}" {{ capabilities = ["read", "update"] }}\n'
+            f'path "{mount}/aliases/*" {{ capabilities = ["read", "delete"] }}',
+        ),
+    )
+    reads = {
+        "GetKeyRotationStatus": lambda: app.get_key_rotation_status(KeyId=key_id),
+        "ListResourceTags": lambda: app.list_resource_tags(KeyId=key_id),
+        "ListKeyPolicies": lambda: app.list_key_policies(KeyId=key_id),
+        "ListKeyRotations": lambda: app.list_key_rotations(KeyId=key_id),
+    }
+    assert {name: _code(call) for name, call in reads.items()} == dict.fromkeys(reads, "ok")
+    denied = [*reads, "DeleteAlias"]
+    policy = _doc(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Effect": "Deny",
+            "Principal": {"AWS": _user(app_name)},
+            "Action": [f"kms:{name}" for name in denied],
+            "Resource": "*",
+        },
+    )
+    kms.put_key_policy(KeyId=key_id, PolicyName="default", Policy=policy)
+    assert app.describe_key(KeyId=key_id)["KeyMetadata"]["KeyId"] == key_id  # not denied
+    assert {name: _code(call) for name, call in reads.items()} == dict.fromkeys(
+        reads, "AccessDeniedException"
+    )
+    assert _code(lambda: app.delete_alias(AliasName="alias/own-names")) == ("AccessDeniedException")
+    assert any(a["AliasName"] == "alias/own-names" for a in kms.list_aliases()["Aliases"])
+    kms.delete_alias(AliasName="alias/own-names")  # the account may

@@ -89,3 +89,38 @@ def test_the_parameter_store_catalogue_is_the_documented_table() -> None:
             f"{action}: {rule.capability} on {path} is not what docs/compat-aws.md says"
         )
     assert named >= 7
+
+
+# Routed operations that act on no one resource, so no rule of the catalogue: they check a
+# capability on the API's collection (creating, listing) or none (random bytes). ReEncrypt is
+# checked as its two halves, ReEncryptFrom and ReEncryptTo.
+_WITHOUT_A_RULE = {
+    "kms": {"CreateKey", "ListKeys", "GenerateRandom", "ReEncrypt"},
+    "secretsmanager": {"CreateSecret", "ListSecrets", "BatchGetSecretValue", "GetRandomPassword"},
+    "ssm": {"PutParameter", "DescribeParameters"},
+}
+_HALVES: dict[str, set[str]] = {
+    "kms": {"ReEncryptFrom", "ReEncryptTo"},
+    "secretsmanager": set(),
+    "ssm": set(),
+}
+
+
+def test_every_routed_operation_is_checked_under_its_own_name() -> None:
+    """Each operation on a resource has its rule, under its own name (a key policy or resource
+    policy that names the action decides it; an action authorized under another's name would
+    escape a policy that denies it), and every rule is an operation that is served."""
+    import strongroom.server  # noqa: F401  (the routes import the server's shared parts first)
+    from strongroom.compat.aws.kms.routes import KMS_ROUTES
+    from strongroom.compat.aws.secretsmanager.routes import SECRETS_MANAGER_ROUTES
+    from strongroom.compat.aws.ssm.routes import SSM_ROUTES
+
+    apis = {
+        "kms": (KMS_ROUTES, KMS_OPERATIONS),
+        "secretsmanager": (SECRETS_MANAGER_ROUTES, OPERATIONS),
+        "ssm": (SSM_ROUTES, SSM_OPERATIONS),
+    }
+    for api, (routes, catalogue) in apis.items():
+        routed = {route.path.rsplit(".", 1)[1] for route in routes}
+        assert routed - set(catalogue) == _WITHOUT_A_RULE[api], api
+        assert set(catalogue) - routed == _HALVES[api], api

@@ -95,9 +95,14 @@ class Aliases(KeyManagement):
         self._aliases.change(f"{region}/{alias}", retarget)
 
     def delete_alias(self, identity: Identity, region: str, name: str) -> None:
+        """As in AWS, the caller needs DeleteAlias on the alias and on the key it names (whose
+        key policy decides)."""
         alias = self._check_alias(name)
         identity.require("delete", self._path(region, "aliases", alias[6:]))
-        if not self._aliases.delete(f"{region}/{alias}"):
+        found = self._aliases.get(f"{region}/{alias}")
+        if found is not None:
+            self._resolve(identity, region, str(found["target"]), "DeleteAlias")
+        if found is None or not self._aliases.delete(f"{region}/{alias}"):
             raise KmsError(
                 "NotFoundException",
                 f"Alias arn:aws:kms:{region}:{self._account()}:{alias} is not found.",

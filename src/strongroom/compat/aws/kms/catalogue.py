@@ -24,6 +24,9 @@ _KEYS_UPDATE = Rule("update", "keys")
 OPERATIONS: dict[str, Rule] = {
     "DescribeKey": Rule("read", "keys", by_alias=True),
     "GetKeyPolicy": _KEYS_READ,
+    "ListKeyPolicies": _KEYS_READ,
+    "GetKeyRotationStatus": _KEYS_READ,
+    "ListResourceTags": _KEYS_READ,
     "ListKeyRotations": _KEYS_READ,
     "ListAliases": _KEYS_READ,  # with a KeyId: the aliases of that key
     # a key policy can grant what strongroom's policies do not: putting one is sudo
@@ -38,6 +41,7 @@ OPERATIONS: dict[str, Rule] = {
     "UntagResource": _KEYS_UPDATE,
     "CreateAlias": _KEYS_UPDATE,  # the key the alias names (and the alias's own path)
     "UpdateAlias": _KEYS_UPDATE,
+    "DeleteAlias": _KEYS_UPDATE,  # the key the alias names (and the alias's own path)
     "ScheduleKeyDeletion": Rule("delete", "keys"),
     "CancelKeyDeletion": Rule("delete", "keys"),
     "Encrypt": Rule("update", "encrypt", by_alias=True),

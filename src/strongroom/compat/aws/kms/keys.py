@@ -103,8 +103,15 @@ class KeyManagement(KmsCore):
                 )
         return document.text
 
-    def get_policy(self, identity: Identity, region: str, key_ref: str, name: object) -> str:
-        key = self._resolve(identity, region, key_ref, "GetKeyPolicy")
+    def get_policy(
+        self,
+        identity: Identity,
+        region: str,
+        key_ref: str,
+        name: object,
+        action: str = "GetKeyPolicy",  # or ListKeyPolicies
+    ) -> str:
+        key = self._resolve(identity, region, key_ref, action)
         if name not in (None, "default"):
             raise KmsError("NotFoundException", f"No such policy: {name}; keys have 'default'.")
         return key.policy or default_key_policy(key.account)
@@ -128,8 +135,12 @@ class KeyManagement(KmsCore):
         checked = self._checked_policy(identity, key, text, bypass_lockout_check)
         self._change(key, lambda current: replace(current, policy=checked))
 
-    def describe(self, identity: Identity, region: str, key_ref: str) -> KmsKey:
-        return self._resolve(identity, region, key_ref, "DescribeKey")
+    def describe(
+        self, identity: Identity, region: str, key_ref: str, action: str = "DescribeKey"
+    ) -> KmsKey:
+        """The key, for DescribeKey or another action that shows what it describes
+        (GetKeyRotationStatus, ListResourceTags), each authorized under its own name."""
+        return self._resolve(identity, region, key_ref, action)
 
     def list_keys(self, identity: Identity, region: str) -> list[KmsKey]:
         self.check_region(region)

@@ -147,7 +147,8 @@ def update_key_description(call: Call) -> Answer:
 
 def list_key_policies(call: Call) -> Answer:
     service, region, doc = backend(call)
-    service.get_policy(call.identity, region, string(doc, "KeyId", required=True), None)
+    key_ref = string(doc, "KeyId", required=True)
+    service.get_policy(call.identity, region, key_ref, None, "ListKeyPolicies")
     return Answer({"PolicyNames": ["default"], "Truncated": False})
 
 
@@ -169,7 +170,8 @@ def disable_key_rotation(call: Call) -> Answer:
 
 def get_key_rotation_status(call: Call) -> Answer:
     service, region, doc = backend(call)
-    key = service.describe(call.identity, region, string(doc, "KeyId", required=True))
+    key_ref = string(doc, "KeyId", required=True)
+    key = service.describe(call.identity, region, key_ref, "GetKeyRotationStatus")
     period = service.rotation_period(key)
     answer: dict[str, Any] = {"KeyRotationEnabled": bool(period), "KeyId": key.arn}
     if period:
@@ -189,7 +191,7 @@ def rotate_key_on_demand(call: Call) -> Answer:
 def list_key_rotations(call: Call) -> Answer:
     service, region, doc = backend(call)
     key_ref = string(doc, "KeyId", required=True)
-    key = service.describe(call.identity, region, key_ref)
+    key = service.describe(call.identity, region, key_ref, "ListKeyRotations")
     rotations = service.rotations(call.identity, region, key_ref)
     entries = [
         {"KeyId": key.arn, "RotationDate": date, "RotationType": kind} for date, kind in rotations
@@ -214,7 +216,8 @@ def untag_resource(call: Call) -> Answer:
 
 def list_resource_tags(call: Call) -> Answer:
     service, region, doc = backend(call)
-    key = service.describe(call.identity, region, string(doc, "KeyId", required=True))
+    key_ref = string(doc, "KeyId", required=True)
+    key = service.describe(call.identity, region, key_ref, "ListResourceTags")
     tags = tag_list(dict(sorted(key.tags.items())), key="TagKey", value="TagValue")
     page, marker = page_of(doc, tags, lambda t: t["TagKey"])
     return paged({}, "Tags", page, marker)
