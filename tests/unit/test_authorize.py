@@ -116,11 +116,11 @@ def test_every_routed_operation_is_checked_under_its_own_name() -> None:
     from strongroom.compat.aws.ssm.routes import SSM_ROUTES
 
     apis = {
-        "kms": (KMS_ROUTES, KMS_OPERATIONS),
-        "secretsmanager": (SECRETS_MANAGER_ROUTES, OPERATIONS),
-        "ssm": (SSM_ROUTES, SSM_OPERATIONS),
+        "kms": (KMS_ROUTES, set(KMS_OPERATIONS)),
+        "secretsmanager": (SECRETS_MANAGER_ROUTES, set(OPERATIONS)),
+        "ssm": (SSM_ROUTES, set(SSM_OPERATIONS)),
     }
-    for api, (routes, catalogue) in apis.items():
+    for api, (routes, ruled) in apis.items():
         routed = {route.path.rsplit(".", 1)[1] for route in routes}
-        assert routed - set(catalogue) == _WITHOUT_A_RULE[api], api
-        assert set(catalogue) - routed == _HALVES[api], api
+        assert routed - ruled == _WITHOUT_A_RULE[api], api
+        assert ruled - routed == _HALVES[api], api
