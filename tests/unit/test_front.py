@@ -5,6 +5,7 @@ AWS, UI) are thin."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -172,21 +173,34 @@ def test_no_secret_reaches_a_repr_of_the_front_doors_objects() -> None:
         assert CANARY not in repr(thing) and ROOT not in repr(thing)
 
 
+def _on_an_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
 def test_a_fast_routes_request_is_audited_with_its_answer_or_before_a_thread(
-    tmp_path: Path,
+    tmp_path: Path, store: str, request: pytest.FixtureRequest
 ) -> None:
-    """A fast route reads on the event loop, so its request entry waits for the response and
-    both are written at once, as a GET's; one that moves to a thread (it may write) has its
-    request on record before the thread runs."""
+    """A fast route's first pass only reads, so its request entry waits for the response and
+    both are written at once, as a GET's; one that moves to a second pass (it may write) has its
+    request on record before that pass runs. The first pass runs on the event loop, or on a
+    worker thread when the store is PostgreSQL: the event loop never waits on a database
+    across the network."""
     audit = tmp_path / "audit.log"
     on_record: dict[bool, bool] = {}
+    on_the_loop: dict[bool, bool] = {}
 
     def fast_read(call: Call) -> Answer:
         if call.query_string == b"thread":
             call.must_not_block()
         written = _entries(audit) if audit.exists() else []
         requests = [e["request_id"] for e in written if e["type"] == "request"]
-        on_record[call.on_event_loop] = call.request_id in requests
+        on_record[call.first_pass] = call.request_id in requests
+        on_the_loop[call.first_pass] = _on_an_event_loop()
         return Answer({"name": "fast"}, clear=("name",))
 
     surface = Surface(
@@ -197,7 +211,10 @@ def test_a_fast_routes_request_is_audited_with_its_answer_or_before_a_thread(
         render_error=_render_error,
         authenticators=(ToyKey(holder := []),),
     )
-    settings = ServerSettings(tmp_path / "data", dev=True, root_token=ROOT, audit_file=audit)
+    url = request.getfixturevalue("postgres_url") if store == "postgresql" else None
+    settings = ServerSettings(
+        tmp_path / "data", dev=True, root_token=ROOT, audit_file=audit, store_url=url or ""
+    )
     app = create_app(settings, extra=[surface])
     holder.append(app)
     with TestClient(app) as client:
@@ -205,7 +222,89 @@ def test_a_fast_routes_request_is_audited_with_its_answer_or_before_a_thread(
         assert client.post("/toy/fast", headers=headers).status_code == 200
         assert on_record == {True: False}  # held for the response
         assert client.post("/toy/fast?thread", headers=headers).status_code == 200
-        assert on_record[False] is True  # on record before the thread ran
+        assert on_record[False] is True  # on record before the second pass ran
     app.node.close()
+    assert on_the_loop == {True: store == "sqlite", False: False}
     entries = [e for e in _entries(audit) if e.get("operation") == "toyFast"]
     assert [e["type"] for e in entries] == ["request", "response", "request", "response"]
+
+
+class RecordingKey(ToyKey):
+    """ToyKey that says where each of its look-ups ran: on the event loop or a worker thread."""
+
+    def __init__(self, app: list[Front], calls: list[tuple[str, bool]]) -> None:
+        super().__init__(app)
+        self.calls = calls
+
+    def identify(self, credential: str, scope: Mapping[str, Any]) -> Identity:
+        self.calls.append(("identify", _on_an_event_loop()))
+        return super().identify(credential, scope)
+
+    def remembered(self, credential: str, scope: Mapping[str, Any]) -> Identity | None:
+        self.calls.append(("remembered", _on_an_event_loop()))
+        return self._app[0].node.require_runtime().tokens.remembered(credential)
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_the_event_loop_never_waits_on_a_database_across_the_network(
+    tmp_path: Path, store: str, request: pytest.FixtureRequest
+) -> None:
+    """On SQLite a token is looked up on the event loop. On PostgreSQL the loop answers from
+    what this node remembers, and a token it does not remember is looked up on a worker thread:
+    a slow or partitioned database never stalls the node's other connections."""
+    calls: list[tuple[str, bool]] = []
+    surface = Surface(
+        name="toy",
+        claims=lambda scope: scope["path"].startswith("/toy/"),
+        routes=(Route("GET", "/toy/who", lambda call: Answer({"name": "x"}), "toyWho"),),
+        render=_render,
+        render_error=_render_error,
+        authenticators=(RecordingKey(holder := [], calls),),
+    )
+    url = request.getfixturevalue("postgres_url") if store == "postgresql" else ""
+    settings = ServerSettings(tmp_path / "data", dev=True, root_token=ROOT, store_url=url)
+    app = create_app(settings, extra=[surface])
+    holder.append(app)
+    with TestClient(app) as client:
+        headers = {"X-Toy-Key": f"toy:{ROOT}"}
+        for _ in range(2):
+            assert client.get("/toy/who", headers=headers).status_code == 200
+        unknown = {"X-Toy-Key": "toy:srs.not-a-token"}
+        assert client.get("/toy/who", headers=unknown).status_code == 401
+    app.node.close()
+    if store == "sqlite":
+        assert calls == [("identify", True)] * 3
+    else:
+        assert calls == [
+            ("remembered", True),  # not yet remembered: looked up off the loop
+            ("identify", False),
+            ("remembered", True),  # remembered now: answered on the loop
+            ("remembered", True),  # an unknown token: looked up off the loop, and refused
+            ("identify", False),
+        ]
+
+
+def test_a_request_its_node_seals_under_is_a_503_not_a_500(tmp_path: Path) -> None:
+    """A request in flight when its node seals finds its services closed under it: a 503 (which
+    a load balancer retries on another node), never an internal error."""
+
+    def seals_then_reads(call: Call) -> Answer:
+        holder[0].node.seal()
+        raise RuntimeError("a closed connection, as psycopg raises it")
+
+    surface = Surface(
+        name="toy",
+        claims=lambda scope: scope["path"].startswith("/toy/"),
+        routes=(Route("POST", "/toy/seal", seals_then_reads, "toySeal"),),
+        render=_render,
+        render_error=_render_error,
+        authenticators=(ToyKey(holder := []),),
+    )
+    settings = ServerSettings(tmp_path / "data", dev=True, root_token=ROOT)
+    app = create_app(settings, extra=[surface])
+    holder.append(app)
+    with TestClient(app) as client:
+        answer = client.post("/toy/seal", headers={"X-Toy-Key": f"toy:{ROOT}"})
+    app.node.close()
+    assert answer.status_code == 503, answer.text
+    assert b"internal error" not in answer.content

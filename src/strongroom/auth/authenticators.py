@@ -10,7 +10,15 @@ from typing import Any, Protocol
 from strongroom.auth.identity import Identity
 from strongroom.auth.tokens import TokenRegistry
 
-__all__ = ["Authenticator", "BearerToken", "HeaderToken", "Scope", "bearer_token"]
+__all__ = [
+    "Authenticator",
+    "BearerToken",
+    "HeaderToken",
+    "NotRemembered",
+    "Scope",
+    "bearer_token",
+    "from_memory",
+]
 
 Scope = Mapping[str, Any]  # the ASGI scope: headers are (lowercase name, value) byte pairs
 
@@ -24,6 +32,22 @@ class Authenticator(Protocol):
     def identify(self, credential: str, scope: Scope) -> Identity:
         """The identity behind ``credential``; raises Unauthenticated when it is not valid."""
         ...
+
+
+class NotRemembered(Exception):
+    """Authenticating this request needs the store (which the event loop does not wait on)."""
+
+
+def from_memory(authenticator: Authenticator, credential: str, scope: Scope) -> Identity:
+    """What ``authenticator`` knows of ``credential`` without asking the store: a token this
+    node remembers, a signature whose access key this request looked up already. An
+    authenticator without ``remembered`` always needs the store."""
+    remembered = getattr(authenticator, "remembered", None)
+    found = remembered(credential, scope) if remembered is not None else None
+    if found is None:
+        raise NotRemembered
+    assert isinstance(found, Identity)
+    return found
 
 
 def bearer_token(headers: Any) -> str | None:
@@ -45,6 +69,10 @@ class BearerToken:
 
     def identify(self, credential: str, scope: Scope) -> Identity:
         return self._registry().authenticate(credential)
+
+    def remembered(self, credential: str, scope: Scope) -> Identity | None:
+        """``identify`` from this node's memory alone, or None (the store must be asked)."""
+        return self._registry().remembered(credential)
 
 
 class HeaderToken(BearerToken):

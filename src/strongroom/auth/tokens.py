@@ -253,17 +253,28 @@ class TokenRegistry:
             return 0
         return max(0, info.num_uses - self._store.add_counter(_USES_KIND, info.accessor, 0))
 
+    def remembered(self, token: str) -> Identity | None:
+        """The token's identity if this node holds it in memory, still valid; None when
+        knowing needs the store (a caller on the event loop then moves to a thread)."""
+        return self._remembered(self.digest(token)) if token else None
+
+    def _remembered(self, digest: str) -> Identity | None:
+        cached = self._cache.get(digest)
+        if cached is not None and self._clock.monotonic() < cached[2]:
+            identity, expires, _ = cached
+            if expires is None or self._clock.now() < expires:
+                return identity
+        return None
+
     def authenticate(self, token: str | None) -> Identity:
         if not token:
             raise Unauthenticated()
         # The store is keyed by HMAC digest, so no byte of a token is compared in variable time.
         digest = self.digest(token)
-        now = self._clock.monotonic()
-        cached = self._cache.get(digest)
-        if cached is not None and now < cached[2]:
-            identity, expires, _ = cached
-            if expires is None or self._clock.now() < expires:
-                return identity
+        remembered = self._remembered(digest)
+        if remembered is not None:
+            return remembered
+        now = self._clock.monotonic()  # before the read: a cached entry never outlives it
         info = self._by_digest(digest)
         if info is None:
             self._cache.pop(digest, None)

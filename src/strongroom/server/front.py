@@ -9,7 +9,8 @@
    405) is answered only now, so an unauthenticated caller cannot map the routes
 5. the body, bounded; the request audit entry (an unauthenticated, refused or large body is
    audited as its size and one HMAC of its bytes)
-6. the route's handler: on a worker thread, or on the event loop for a route marked fast
+6. the route's handler: on a worker thread, or, for a route marked fast, first in a pass that
+   only reads, on the event loop (on a worker thread when the store is PostgreSQL)
 7. the response audit entry from the route's answer, typed (nothing is parsed back)
 8. the answer in the surface's shape, held until its audit entry is written (fail closed)
 
@@ -25,6 +26,7 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
+from strongroom.auth.authenticators import NotRemembered, from_memory
 from strongroom.auth.identity import Identity
 from strongroom.errors import (
     AuditIncomplete,
@@ -73,6 +75,11 @@ def _below_prefix(path: str) -> str:
     return parts[1] if len(parts) == 2 else path
 
 
+def _internal(exc: Exception, where: str = "the front door") -> StrongroomError:
+    log.error("unexpected %s in %s", type(exc).__name__, where)
+    return StrongroomError("internal error; see the server log")
+
+
 def client_address(scope: Scope) -> str:
     client = scope.get("client")
     return str(client[0]) if client else ""
@@ -116,11 +123,13 @@ class Front:
             )
         except Exception as exc:
             # Nothing a caller sends may reach the log as a traceback (it may quote the request):
-            # the type only, and an answer in the surface's shape unless one has started.
-            log.error("unexpected %s in the front door", type(exc).__name__)
+            # the type only, and an answer in the surface's shape unless one has started. A
+            # request the node sealed under (its store and audit closed) is a 503: retried
+            # elsewhere by a load balancer.
+            error = Sealed() if node.runtime is None else _internal(exc)
+            status = error.http_status
             with contextlib.suppress(Exception):
-                internal = StrongroomError("internal error; see the server log")
-                await self._send(scope, send, surface.render_error(internal, new_request_id()))
+                await self._send(scope, send, surface.render_error(error, new_request_id()))
         finally:
             node.requests.leave()
             operation = route.operation if route is not None else "unmatched"
@@ -184,7 +193,10 @@ class Front:
         refused: StrongroomError | None = None
         signs_body = surface.signs_body is not None and claimed
         if signs_body:
-            refused = self._refusal_before_body(surface, scope)
+            if node.local_store:
+                refused = self._refusal_before_body(surface, scope)
+            else:  # it looks the access key up: never waited on by the event loop
+                refused = await in_thread(self._refusal_before_body, surface, scope)
             if refused is None:
                 try:
                     read = await self._read_unverified_body(
@@ -199,7 +211,11 @@ class Front:
         credential: str | None = None
         identity: Identity | None = None
         if refused is None:
-            credential, identity, refused = self._gate(surface, route, scope, claimed)
+            try:
+                gated = self._gate(surface, route, scope, claimed, node.local_store)
+            except NotRemembered:  # a database across the network: never waited on by the loop
+                gated = await in_thread(self._gate, surface, route, scope, claimed, True)
+            credential, identity, refused = gated
         if refused is None:
             refused = url_error(scope)
         if refused is None and route is None:
@@ -308,9 +324,15 @@ class Front:
             self._unverified -= 1
 
     def _gate(
-        self, surface: Surface, route: Route | None, scope: Scope, claimed: bool
+        self,
+        surface: Surface,
+        route: Route | None,
+        scope: Scope,
+        claimed: bool,
+        may_read_store: bool,
     ) -> tuple[str | None, Identity | None, StrongroomError | None]:
-        """(the credential presented, the identity it proves, or the error to answer with)."""
+        """(the credential presented, the identity it proves, or the error to answer with).
+        Without ``may_read_store``, only what this node remembers: NotRemembered otherwise."""
         credential = None
         try:
             if not claimed or (route is not None and route.public):
@@ -320,7 +342,11 @@ class Front:
                 credential = authenticator.credential(scope)
                 if credential is not None:
                     try:
-                        return credential, authenticator.identify(credential, scope), None
+                        if may_read_store:
+                            identity = authenticator.identify(credential, scope)
+                        else:
+                            identity = from_memory(authenticator, credential, scope)
+                        return credential, identity, None
                     except Unauthenticated:
                         self.node.limiter.hit(client_address(scope))
                         raise
@@ -362,11 +388,14 @@ class Front:
         """Run the handler; its answer (or error) rendered, and the audit record of it."""
         try:
             if route.fast:
-                call.on_event_loop = True
+                call.first_pass = True
                 try:
-                    answer = route.handler(call)
+                    if self.node.local_store:
+                        answer = route.handler(call)
+                    else:  # the event loop never waits on a database across the network
+                        answer = await in_thread(route.handler, call)
                 except NeedsThread:
-                    call.on_event_loop = False
+                    call.first_pass = False
                     if trail is not None:
                         await trail.write_deferred(len(call.body))
                     answer = await in_thread(route.handler, call)
@@ -375,11 +404,9 @@ class Front:
         except StrongroomError as exc:
             return surface.render_error(exc, call.request_id), self._trail.error(route, exc)
         except Exception as exc:
-            log.error("unexpected %s in %s", type(exc).__name__, route.operation)
-            internal = StrongroomError("internal error; see the server log")
-            return surface.render_error(internal, call.request_id), self._trail.error(
-                route, internal
-            )
+            # Sealed while it ran (its services closed under it): a 503, retried elsewhere.
+            error = Sealed() if self.node.runtime is None else _internal(exc, route.operation)
+            return surface.render_error(error, call.request_id), self._trail.error(route, error)
         return surface.render(answer), self._trail.answered(route, call, answer)
 
     @staticmethod

@@ -70,6 +70,9 @@ class Node:
         )
         self.requests = RequestGauge()
         shared = settings.resolved_store_url.startswith("postgres")
+        # A store across the network (PostgreSQL) is never read on the event loop: a slow or
+        # partitioned database would stall every connection of the node, health checks too.
+        self.local_store = not shared
         self.leadership = Leadership(self.store, shared=shared)
         self.metrics = Metrics(lambda: self.runtime)
         self.proxies = TrustedProxies(settings.trusted_proxies)

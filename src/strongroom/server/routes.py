@@ -2,9 +2,11 @@
 and the front door's gates (public, open while sealed, fast), so no path is listed twice.
 
 A handler is a plain function from a ``Call`` to an ``Answer``. The front door runs it on a
-worker thread, or on the event loop when the route is marked fast (measured cheaper, and bounded);
-a fast handler that finds it needs blocking work raises ``NeedsThread`` before doing any, and the
-front door runs it again on a worker thread."""
+worker thread, or, when the route is marked fast, first in a pass that only reads: on the event
+loop (measured cheaper, and bounded), or on a worker thread when the store is across the network
+(PostgreSQL, which the event loop never waits on). A fast handler that finds it needs blocking
+or writing work raises ``NeedsThread`` before doing any; the front door records the request and
+runs it again on a worker thread."""
 
 from __future__ import annotations
 
@@ -63,7 +65,8 @@ class RouteNotFound(NotFound):
 
 
 class NeedsThread(Exception):
-    """Raised by a fast handler, before it has done anything, when answering would block."""
+    """Raised by a fast handler's first pass, before it has done anything, when answering would
+    block or write."""
 
 
 @dataclass(slots=True)
@@ -109,7 +112,7 @@ class Call:
     services_or_none: Services | None
     identity_or_none: Identity | None = None
     parsed_body: dict[str, Any] | None = field(default=None, repr=False)
-    on_event_loop: bool = False
+    first_pass: bool = False  # a fast route's pass that only reads (must_not_block raises)
     credential: str | None = field(default=None, repr=False)  # as presented; Vault echoes it
     # What the authenticator proved beyond the identity (SigV4: the signing scope), if anything
     proof: object = field(default=None, repr=False)
@@ -119,8 +122,9 @@ class Call:
     _bound: Services | None = None
 
     def must_not_block(self) -> None:
-        """For fast handlers: on the event loop, hand this call to a worker thread instead."""
-        if self.on_event_loop:
+        """For fast handlers, before blocking or writing work: in the first pass, hand this call
+        to a second one on a worker thread, recorded first."""
+        if self.first_pass:
             raise NeedsThread
 
     @property

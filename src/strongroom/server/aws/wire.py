@@ -87,6 +87,17 @@ class SigV4:
             )
         return None
 
+    def remembered(self, credential: str, scope: Scope) -> Identity | None:
+        """``identify``, when this request's access key was looked up already (by
+        ``refusal_before_body``): verifying the signature is then work in memory alone."""
+        claim = _claim_of(scope)
+        cached = scope.get(_KEY)
+        if isinstance(claim, SignatureError) or cached is None:
+            return None
+        if cached[0] != claim.access_key_id or cached[1] is None:
+            return None
+        return self.identify(credential, scope)
+
     def identify(self, credential: str, scope: Scope) -> Identity:
         claim = _claim_of(scope)
         if isinstance(claim, SignatureError):
