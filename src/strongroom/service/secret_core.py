@@ -371,11 +371,6 @@ class SecretCore:
         custom = dict(secret.settings.get("custom_metadata", {}))
         return SecretValue(path, self._open(record), meta, custom), secret
 
-    def check_read(self, identity: Identity, namespace: str, path: str) -> None:
-        """The check ``get`` makes, alone: for a surface that finds the version to read itself
-        (the AWS API's VersionId and VersionStage), before it looks anything up."""
-        self._target(identity, "read", namespace, path)
-
     def get_stage(self, identity: Identity, namespace: str, path: str, stage: str) -> SecretValue:
         """The version under a staging label (``current``, ``pending``, ``previous``, custom)."""
         self._target(identity, "read", namespace, path)

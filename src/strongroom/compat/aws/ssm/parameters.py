@@ -18,7 +18,7 @@ from strongroom.compat.aws.ssm.models import (
     parameter_of,
     ssm_namespace,
 )
-from strongroom.errors import AccessDenied, NoSuchNamespace, NotFound, SecretDeleted
+from strongroom.errors import AccessDenied, NotFound, SecretDeleted
 from strongroom.policy.authorize import ResourcePolicyMode
 from strongroom.policy.aws_documents import Decision
 from strongroom.policy.grants import grant_if, granted
@@ -150,10 +150,8 @@ class SsmService(ParameterMetadata):
             raise SsmError("ValidationException", "Name is a string.")
         name, chosen = self._selector(region, selector)
         given, path = self.check_name(name)
-        try:
-            self._secrets.check_read(identity, ssm_namespace(region), path)
-        except NoSuchNamespace:  # the caller may read it; no parameter was ever put here
-            raise SsmError("ParameterNotFound", "") from None
+        # Checked before anything is looked up; a region where nothing was ever put is found
+        # to hold no parameter by the read below, as any missing one.
         grant = self._require(identity, region, "GetParameter", path)
         version: int | None = None
         if chosen.isascii() and chosen.isdigit():
