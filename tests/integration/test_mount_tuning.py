@@ -114,6 +114,9 @@ def test_bad_tunes_are_precise_400s_that_change_nothing(root: hvac.Client) -> No
             assert root.sys.read_mount_configuration("strict")["data"] == before, bad
         with pytest.raises(hvac.exceptions.InvalidRequest):
             root.sys.tune_auth_method("approle", max_lease_ttl="101y")
+        with pytest.raises(hvac.exceptions.InvalidRequest):  # as enabling one allows
+            root.sys.tune_auth_method("approle", description="x" * 257)
+        assert root.sys.read_auth_method_tuning("approle")["data"]["max_lease_ttl"] == 2764800
     finally:
         root.sys.disable_secrets_engine("strict")
 

@@ -115,12 +115,8 @@ class AuthMethodService:
 
     def _methods(self) -> tuple[AuthMethod, ...]:
         mounted = (*AUTH_METHODS, *sorted(self._records().values(), key=lambda m: m.path))
-        return tuple(self._tuned(method) for method in mounted)
-
-    def _tuned(self, method: AuthMethod) -> AuthMethod:
-        tuning = self._tokens.tunings.of(auth_mount_key(method.path))
-        description = method.description if tuning.description is None else tuning.description
-        return replace(method, description=description, tuning=tuning)
+        tunings = self._tokens.tunings
+        return tuple(_tuned(m, tunings.of(auth_mount_key(m.path))) for m in mounted)
 
     def _known(self, path: str) -> AuthMethod:
         path = path.strip("/")
@@ -199,5 +195,12 @@ class AuthMethodService:
         """Sets the method's lease TTLs (which bound its logins' tokens) and description."""
         identity.require("sudo", f"sys/auth/{path.strip('/')}/tune")
         method = self._known(path)
-        self._tokens.tunings.tune(auth_mount_key(method.path), request)
-        return self._known(path)
+        if request.description is not None and len(request.description) > MAX_DESCRIPTION:
+            raise BadRequest(f"description is text of at most {MAX_DESCRIPTION} characters")
+        return _tuned(method, self._tokens.tunings.tune(auth_mount_key(method.path), request))
+
+
+def _tuned(method: AuthMethod, tuning: MountTuning) -> AuthMethod:
+    """``method`` as tuned: its TTLs, and its description when a tune set one."""
+    description = method.description if tuning.description is None else tuning.description
+    return replace(method, description=description, tuning=tuning)
