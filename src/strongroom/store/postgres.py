@@ -196,17 +196,6 @@ class PostgresStore(SqlStore):
             raise StoreUnavailable(f"PostgreSQL unavailable: {type(exc).__name__}") from None
 
     @contextmanager
-    def _transaction(self, conn: Any) -> Iterator[None]:
-        try:
-            with conn.transaction():
-                yield
-        except psycopg.errors.DiskFull:
-            raise StorageFull() from None  # rolled back; the connection is sound
-        except psycopg.OperationalError as exc:
-            self._drop(conn)  # closed, not left to leak its socket
-            raise StoreUnavailable(f"PostgreSQL unavailable: {type(exc).__name__}") from None
-
-    @contextmanager
     def _snapshot(self) -> Iterator[Any]:
         """A connection of its own in a repeatable-read, read-only transaction: one moment of
         the database while writers go on."""

@@ -53,11 +53,6 @@ class SqlBase:
     def _connect(self) -> Any:
         raise NotImplementedError
 
-    @contextmanager
-    def _transaction(self, conn: Any) -> Iterator[None]:
-        raise NotImplementedError
-        yield
-
     # -- plumbing
     def _sql(self, statement: str) -> str:
         return statement.replace("?", self.placeholder) if self.placeholder != "?" else statement
@@ -114,16 +109,14 @@ class SqlBase:
             conn.close()
 
     def _query(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
-        conn = self._conn()
-        with self._transaction(conn):
-            cursor = conn.execute(self._sql(statement), params)
-            return list(cursor.fetchall())
+        """One statement's rows (each database runs it its own way)."""
+        raise NotImplementedError
 
     @contextmanager
     def _write(self) -> Iterator[Any]:
-        conn = self._conn()
-        with self._transaction(conn):
-            yield conn
+        """A connection whose statements commit together (group commit, both databases)."""
+        raise NotImplementedError
+        yield
 
     def _exec(self, conn: Any, statement: str, params: Sequence[Any] = ()) -> Any:
         return conn.execute(self._sql(statement), params)
