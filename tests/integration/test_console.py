@@ -288,6 +288,33 @@ def test_tokens_roles_users_and_aws_keys(browser: Browser, api: httpx.Client) ->
     browser.wait(lambda: not api.get("/sys/aws/credentials").json()["data"]["keys"])
 
 
+def test_an_answer_after_the_user_moved_on_does_not_take_them_back(
+    browser: Browser, api: httpx.Client
+) -> None:
+    """A delete that ends by showing its list must not pull back a user who left meanwhile."""
+    api.put(
+        "/auth/approle/role/late-answer", json={"token_policies": ["default"]}
+    ).raise_for_status()
+    browser.login_token(ROOT)
+    browser.go("approle", "late-answer")
+    browser.wait_text("Role late-answer")
+    # Hold every DELETE's answer for a second, as a slow network would.
+    browser.script(
+        """const send = window.fetch;
+        window.fetch = (url, init) => (init && init.method === "DELETE")
+          ? new Promise((done) => setTimeout(() => done(send(url, init)), 1000))
+          : send(url, init);"""
+    )
+    browser.button("Delete role").click()
+    browser.button("Confirm delete role").click()
+    browser.go("userpass")
+    browser.wait_text("Create or update a user")
+    browser.wait(lambda: api.get("/auth/approle/role/late-answer").status_code == 404)
+    browser.script("return new Promise((done) => setTimeout(done, 500))")
+    assert browser.script("return location.hash") == "#/userpass"
+    assert "Create or update a user" in browser.main_text()
+
+
 def test_operations_pages(browser: Browser, api: httpx.Client) -> None:
     api.put("/secrets/secret/ops/db", json={"data": {"password": "x"}}).raise_for_status()
     api.put(

@@ -1,6 +1,6 @@
 // Access: policies (with a capability check), tokens, AppRole roles, userpass users, AWS keys.
 import { native, vault } from "./api.js";
-import { button, dangerButton, form, h, input, link, list, mount, notice, splitList, table, titled, when } from "./dom.js";
+import { button, dangerButton, form, h, input, link, list, mount, moveOn, notice, splitList, table, titled, when } from "./dom.js";
 
 // A credential made here is shown once, in a box the page forgets when left.
 function shownOnce(title, pairs) {
@@ -52,7 +52,7 @@ async function policy(el, name) {
       editable && exists ? dangerButton("Delete", async () => {
         try {
           await native("DELETE", ["sys", "policies", "acl", name]);
-          location.hash = "#/policies";
+          moveOn(el, "#/policies");
         } catch (error) {
           mount(status, notice(error.message));
         }
@@ -159,7 +159,7 @@ async function approle(el, [name]) {
         dangerButton("Delete role", async () => {
           try {
             await native("DELETE", ["auth", "approle", "role", name]);
-            location.hash = "#/approle";
+            moveOn(el, "#/approle");
           } catch (error) {
             mount(status, notice(error.message));
           }
@@ -179,7 +179,7 @@ async function approle(el, [name]) {
       if (values.token_ttl) body.token_ttl = values.token_ttl;
       if (values.secret_id_ttl) body.secret_id_ttl = values.secret_id_ttl;
       await native("PUT", ["auth", "approle", "role", values.name], body);
-      location.hash = "#/approle/" + encodeURIComponent(values.name);
+      moveOn(el, "#/approle/" + encodeURIComponent(values.name));
     }));
 }
 

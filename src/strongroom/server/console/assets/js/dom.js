@@ -32,6 +32,12 @@ export function mount(el, ...children) {
   return el;
 }
 
+// An action that ends by moving to another page moves only if the user is still on the page
+// that started it: an answer arriving after they went elsewhere must not take them back.
+export function moveOn(page, hash) {
+  if (page.isConnected) location.hash = hash;
+}
+
 export function notice(text, kind = "error") {
   return h("div", { class: `notice ${kind}`, role: kind === "error" ? "alert" : "status" }, text);
 }

@@ -1,7 +1,7 @@
 // Secrets: namespaces, folders, search, and one secret's versions, values, labels and history.
 import { native } from "./api.js";
 import { versionTimeline } from "./charts.js";
-import { button, dangerButton, form, h, input, link, mount, notice, table, titled, when } from "./dom.js";
+import { button, dangerButton, form, h, input, link, mount, moveOn, notice, table, titled, when } from "./dom.js";
 
 async function namespaces(el) {
   titled("Namespaces");
@@ -118,7 +118,7 @@ async function newSecret(el, [ns, prefix = ""]) {
       const path = pathInput.value;
       try {
         await native("PUT", ["secrets", ns, path], { data: editor.values(), cas: 0 });
-        location.hash = "#/secret/" + encodeURIComponent(ns) + "/" + encodeURIComponent(path);
+        moveOn(el, "#/secret/" + encodeURIComponent(ns) + "/" + encodeURIComponent(path));
       } catch (error) {
         mount(status, notice(error.message));
       }
@@ -233,7 +233,7 @@ async function secret(el, [ns, path]) {
     dangerButton("Delete secret", async () => {
       try {
         await native("DELETE", ["metadata", ns, path]);
-        location.hash = "#/browse/" + encodeURIComponent(ns) + "/";
+        moveOn(el, "#/browse/" + encodeURIComponent(ns) + "/");
       } catch (error) {
         say(error.message, "error");
       }
