@@ -19,6 +19,7 @@ from strongroom.auth.identity import Identity
 from strongroom.clock import Clock
 from strongroom.errors import BadRequest, StrongroomError
 from strongroom.jsondata import check_json
+from strongroom.server.audit_sync import SharedSync
 from strongroom.server.auth_paths import WIRE_PATH
 from strongroom.server.routes import Answer, Call, Route
 from strongroom.server.threads import in_thread
@@ -56,6 +57,12 @@ class AuditTrail:
     def __init__(self, clock: Clock, max_json_depth: int) -> None:
         self._clock = clock
         self._depth = max_json_depth + 2  # as the handler's parse allows
+        self._synced: tuple[AuditBroker, SharedSync] | None = None  # the node's broker's
+
+    def _shared_sync(self, broker: AuditBroker) -> SharedSync:
+        if self._synced is None or self._synced[0] is not broker:  # a new broker on unseal
+            self._synced = (broker, SharedSync(broker.sync))
+        return self._synced[1]
 
     def begin(
         self,
@@ -71,6 +78,7 @@ class AuditTrail:
             return None
         return RequestTrail(
             broker,
+            self._shared_sync(broker),
             self._clock,
             scope,
             request_id,
@@ -130,12 +138,14 @@ class RequestTrail:
         "_identity",
         "_pending",
         "_route",
+        "_sync",
         "may_change",
     )
 
     def __init__(
         self,
         broker: AuditBroker,
+        sync: SharedSync,
         clock: Clock,
         scope: Mapping[str, Any],
         request_id: str,
@@ -146,6 +156,7 @@ class RequestTrail:
         depth: int,
     ) -> None:
         self._broker = broker
+        self._sync = sync
         self._route = route
         self._credential = credential
         self._identity = identity
@@ -219,7 +230,7 @@ class RequestTrail:
         if self.may_change:
             # What may have changed something is answered only once its entries are on disk
             # (one fsync shared by the writes answered together).
-            await in_thread(self._broker.sync)
+            await self._sync()
 
     async def _write(self, entries: tuple[dict[str, Any], ...], size: int) -> None:
         if size > _INLINE_BYTES:
