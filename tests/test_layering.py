@@ -405,7 +405,7 @@ SERVER_ROLES = {
         "proxies",
         "gauge",
     },
-    "front door": {"front", "front_audit", "auth_paths"},
+    "front door": {"front", "front_audit", "audit_sync", "auth_paths"},
     "node parts": {"leadership", "roster"},
     "composition": {"__init__", "app", "node", "runtime", "scheduler", "metrics", "ops"},
 }
@@ -444,7 +444,7 @@ def test_the_server_modules_import_by_their_role() -> None:
 # Public signatures of the services and backends that still take or give dict, Any or object
 # (design: "typed seam": surfaces parse into typed values, services take and give them). Each
 # change may only lower this ceiling; at 0 the test holds the rule outright.
-LOOSE_SIGNATURE_CEILING = 180  # 230 before the AWS backends took typed ids and names
+LOOSE_SIGNATURE_CEILING = 179  # 230 before the AWS backends took typed ids and names
 
 
 def _loose(annotation: ast.expr | None) -> bool:

@@ -94,7 +94,8 @@ def test_a_transit_key_keeps_a_bounded_number_of_versions(
 
 
 def test_no_secret_in_the_repr_of_what_carries_one() -> None:
-    from strongroom.compat.vault.transit.models import BatchItem, ItemResult
+    from strongroom.compat.vault.transit.items import EncryptItem, InputItem
+    from strongroom.compat.vault.transit.models import ItemResult
     from strongroom.crypto.named_keys import symmetric_cipher
     from strongroom.service.named_keys import NamedKey
     from strongroom.service.wrapping import WrapInfo
@@ -102,9 +103,59 @@ def test_no_secret_in_the_repr_of_what_carries_one() -> None:
     canary = "CANARY-repr-value"
     shown = [
         repr(WrapInfo(canary, "acc", 60, "t", "p")),
-        repr(BatchItem({"plaintext": canary})),
+        repr(EncryptItem(canary.encode(), canary.encode(), canary.encode())),
+        repr(InputItem(canary.encode(), context=canary.encode())),
         repr(ItemResult({"plaintext": canary})),
         repr(NamedKey.create("k", "aes256-gcm96", 0.0)),
         repr(symmetric_cipher("aes256-gcm96", bytes(32))),
     ]
     assert all(canary not in text and "material" not in text for text in shown), shown
+
+
+def test_transit_items_are_parsed_into_typed_values_each_error_in_its_place() -> None:
+    from strongroom.compat.vault.transit.items import EncryptItem, ItemError
+    from strongroom.server.vault.transit_items import encrypt_items, verify_items
+
+    batch = encrypt_items(
+        {
+            "context": "Y3R4",  # request-wide: every item that sets none takes it
+            "batch_input": [
+                {"plaintext": "aGk=", "reference": "good"},
+                {"plaintext": "not base64!", "reference": "bad"},
+                {"plaintext": "aGk=", "key_version": "two"},
+                {"plaintext": "aGk=", "nonce": "AAAA"},
+            ],
+        }
+    )
+    assert batch.batch and batch.items[0] == EncryptItem(b"hi", b"ctx", None, None, "good")
+    assert batch.items[1] == ItemError("illegal base64 data at input byte 3", "bad")
+    assert batch.items[2] == ItemError("'key_version' must be an integer")
+    assert isinstance(batch.items[3], ItemError) and "nonce" in batch.items[3].message
+    single = verify_items({"input": "aGk=", "signature": "vault:vX:AAAA"})
+    assert not single.batch
+    assert single.items == [ItemError("invalid signature: version number could not be decoded")]
+
+
+def test_a_transit_items_error_comes_after_the_callers_rights(app_client: TestClient) -> None:
+    """A caller without rights gets 403 whatever it sent; one with rights, the item's 400, and
+    in a batch each bad item is answered in its place while the others run."""
+    headers = {"X-Vault-Token": ROOT}
+    app_client.post("/v1/sys/mounts/transit", json={"type": "transit"}, headers=headers)
+    app_client.post("/v1/transit/keys/k", json={}, headers=headers)
+    nobody = app_client.post(
+        "/v1/auth/token/create", json={"policies": ["default"]}, headers=headers
+    ).json()["auth"]["client_token"]
+    bad = {"plaintext": "not base64!"}
+    denied = app_client.post("/v1/transit/encrypt/k", json=bad, headers={"X-Vault-Token": nobody})
+    assert denied.status_code == 403
+    refused = app_client.post("/v1/transit/encrypt/k", json=bad, headers=headers)
+    assert refused.status_code == 400
+    assert refused.json() == {"errors": ["illegal base64 data at input byte 3"]}
+    mixed = app_client.post(
+        "/v1/transit/encrypt/k",
+        json={"batch_input": [{"plaintext": "aGk=", "reference": "a"}, {**bad, "reference": "b"}]},
+        headers=headers,
+    )
+    results = mixed.json()["data"]["batch_results"]
+    assert mixed.status_code == 400 and results[0]["ciphertext"].startswith("vault:v1:")
+    assert results[1] == {"error": "illegal base64 data at input byte 3", "reference": "b"}

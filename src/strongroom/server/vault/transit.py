@@ -6,17 +6,20 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from strongroom.compat.vault.transit.models import (
-    Batch,
-    BatchItem,
-    ItemResult,
-    key_type,
-    public_keys,
-)
+from strongroom.compat.vault.transit.items import Batch
+from strongroom.compat.vault.transit.models import ItemResult, key_type, public_keys
 from strongroom.errors import BadRequest
 from strongroom.server.routes import Answer, Call, Route
 from strongroom.server.vault.fields import vault_int
 from strongroom.server.vault.system import hash_answer, random_answer
+from strongroom.server.vault.transit_items import (
+    data_key_item,
+    decrypt_items,
+    encrypt_items,
+    hmac_check_items,
+    input_items,
+    verify_items,
+)
 from strongroom.server.vault.wire import envelope, list_answer, writes
 from strongroom.service.named_keys import NamedKey
 from strongroom.types import format_time
@@ -98,24 +101,12 @@ def key_info(key: NamedKey) -> dict[str, Any]:
     return info
 
 
-def _batch(call: Call) -> Batch:
-    doc = call.json()
-    raw = doc.get("batch_input")
-    if raw is None:
-        return Batch([BatchItem(doc)])
-    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
-        raise BadRequest("batch_input must be a list of objects")
-    # Request-wide settings (key_version, context…) apply to items that do not set their own.
-    shared = {k: v for k, v in doc.items() if k != "batch_input"}
-    return Batch([BatchItem({**shared, **item}) for item in raw], batch=True)
-
-
-def _results(call: Call, batch: Batch, results: list[ItemResult]) -> Answer:
+def _results(call: Call, batch: Batch[Any], results: list[ItemResult]) -> Answer:
     if not batch.batch:
         return envelope(call, results[0].value)
     rendered = []
     for item, result in zip(batch.items, results, strict=True):
-        reference = item.get("reference") or ""
+        reference = item.reference or ""
         if result.error:
             rendered.append({"error": result.error, "reference": reference})
         else:
@@ -206,7 +197,7 @@ def restore_key(call: Call) -> Answer:
 # -- data
 def encrypt(call: Call) -> Answer:
     mount, name = _mount_name(call)
-    batch = _batch(call)
+    batch = encrypt_items(call.json())
     results = call.services.transit.encrypt(
         call.identity, mount, name, batch, call.json().get("type")
     )
@@ -215,19 +206,19 @@ def encrypt(call: Call) -> Answer:
 
 def decrypt(call: Call) -> Answer:
     mount, name = _mount_name(call)
-    batch = _batch(call)
+    batch = decrypt_items(call.json())
     return _results(call, batch, call.services.transit.decrypt(call.identity, mount, name, batch))
 
 
 def rewrap(call: Call) -> Answer:
     mount, name = _mount_name(call)
-    batch = _batch(call)
+    batch = decrypt_items(call.json())
     return _results(call, batch, call.services.transit.rewrap(call.identity, mount, name, batch))
 
 
 def datakey(call: Call) -> Answer:
     mount, name = _mount_name(call)
-    item = BatchItem(call.json())
+    item = data_key_item(call.json())
     data = call.services.transit.datakey(call.identity, mount, name, call.params["kind"], item)
     return envelope(call, data)
 
@@ -237,14 +228,31 @@ def _relative(call: Call) -> str:
     return call.path.split("/", 3)[3]
 
 
-def hmac(call: Call) -> Answer:
-    mount, name = _mount_name(call)
-    batch = _batch(call)
-    algorithm = call.params.get("algorithm") or call.json().get("algorithm") or "sha2-256"
-    results = call.services.transit.hmac(
-        call.identity, mount, name, batch, str(algorithm), _relative(call)
+def _carries_hmac(doc: dict[str, Any]) -> bool:
+    """An HMAC to check, in the request or in any of its items."""
+    items = doc.get("batch_input")
+    inputs = items if isinstance(items, list) else []
+    return doc.get("hmac") is not None or any(
+        isinstance(item, dict) and item.get("hmac") is not None for item in inputs
     )
-    return _results(call, batch, results)
+
+
+def _hmac(call: Call, algorithm: str) -> Answer:
+    """Compute an HMAC of each item, or check each item's HMAC when the request carries one."""
+    mount, name = _mount_name(call)
+    doc, transit, path = call.json(), call.services.transit, _relative(call)
+    if _carries_hmac(doc):
+        checks = hmac_check_items(doc)
+        return _results(
+            call, checks, transit.verify_hmac(call.identity, mount, name, checks, algorithm, path)
+        )
+    inputs = input_items(doc)
+    return _results(call, inputs, transit.hmac(call.identity, mount, name, inputs, algorithm, path))
+
+
+def hmac(call: Call) -> Answer:
+    algorithm = call.params.get("algorithm") or call.json().get("algorithm") or "sha2-256"
+    return _hmac(call, str(algorithm))
 
 
 def _signature_options(call: Call) -> dict[str, Any]:
@@ -256,7 +264,7 @@ def _signature_options(call: Call) -> dict[str, Any]:
 
 def sign(call: Call) -> Answer:
     mount, name = _mount_name(call)
-    batch = _batch(call)
+    batch = input_items(call.json())
     results = call.services.transit.sign(
         call.identity, mount, name, batch, _signature_options(call), _relative(call)
     )
@@ -264,22 +272,20 @@ def sign(call: Call) -> Answer:
 
 
 def verify(call: Call) -> Answer:
-    mount, name = _mount_name(call)
-    batch = _batch(call)
-    transit = call.services.transit
-    if batch.any("hmac"):
-        doc = call.json()
+    doc = call.json()
+    if _carries_hmac(doc):
         algorithm = (
             call.params.get("algorithm")
             or doc.get("hash_algorithm")
             or doc.get("algorithm")
             or "sha2-256"
         )
-        results = transit.hmac(call.identity, mount, name, batch, str(algorithm), _relative(call))
-    else:
-        results = transit.verify(
-            call.identity, mount, name, batch, _signature_options(call), _relative(call)
-        )
+        return _hmac(call, str(algorithm))
+    mount, name = _mount_name(call)
+    batch = verify_items(doc)
+    results = call.services.transit.verify(
+        call.identity, mount, name, batch, _signature_options(call), _relative(call)
+    )
     return _results(call, batch, results)
 
 

@@ -1,11 +1,11 @@
-"""Transit's ciphertexts (``vault:v<N>:<base64>``), a request's batch and each item's result,
-and Transit's limits."""
+"""Transit's ciphertexts (``vault:v<N>:<base64>``), each item's result and Transit's limits
+(the items themselves: items.py)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,10 +14,7 @@ from strongroom.crypto.named_keys import (
     KeyType,
     public_key,
 )
-from strongroom.errors import (
-    BadRequest,
-    DecryptionError,
-)
+from strongroom.errors import BadRequest
 from strongroom.limits import MAX_INTEGER
 from strongroom.service.named_keys import NamedKey
 
@@ -31,11 +28,8 @@ __all__ = [
     "MAX_KEY_VERSIONS",
     "MAX_RSA_BATCH_ITEMS",
     "MIN_AUTO_ROTATE_SECONDS",
-    "Batch",
-    "BatchItem",
     "ItemResult",
     "b64_field",
-    "each_item",
     "format_ciphertext",
     "key_type",
     "mac_key",
@@ -112,27 +106,6 @@ def optional_b64_field(value: object, name: str) -> bytes | None:
 
 
 @dataclass(frozen=True)
-class BatchItem:
-    """One input of an operation (the request itself, or one of its ``batch_input``)."""
-
-    fields: Mapping[str, Any] = field(repr=False)  # plaintexts, contexts
-
-    def get(self, name: str) -> Any:
-        return self.fields.get(name)
-
-
-@dataclass(frozen=True)
-class Batch:
-    """The items of one request: its ``batch_input``, or the request itself (``batch`` False)."""
-
-    items: list[BatchItem]
-    batch: bool = False
-
-    def any(self, name: str) -> bool:
-        return any(item.get(name) is not None for item in self.items)
-
-
-@dataclass(frozen=True)
 class ItemResult:
     value: dict[str, Any] = field(repr=False)  # a decrypted plaintext, a data key
     error: str = ""
@@ -166,26 +139,3 @@ def mac_key(key: NamedKey, number: int) -> bytes:
     """An HMAC key is its own MAC key; every other type has one per version beside its key."""
     version = key.versions[number]
     return version.material if key.type == "hmac" else version.hmac_key
-
-
-def each_item(
-    key: NamedKey, items: Batch, operation: Callable[[BatchItem], dict[str, Any]]
-) -> list[ItemResult]:
-    """Each item of a batch on its own: a bad item is reported in its place and the others still
-    run. A request without ``batch_input`` raises its error instead. An RSA key's batches are
-    shorter: one RSA-4096 private operation costs milliseconds of CPU, so a batch's work stays
-    bounded."""
-    if not items.items:
-        raise BadRequest("missing batch input to process")
-    limit = MAX_RSA_BATCH_ITEMS if key.type.startswith("rsa-") else MAX_BATCH_ITEMS
-    if len(items.items) > limit:
-        raise BadRequest(f"batch_input holds at most {limit} items for a {key.type} key")
-    if not items.batch:
-        return [ItemResult(operation(items.items[0]))]
-    results = []
-    for item in items.items:
-        try:
-            results.append(ItemResult(operation(item)))
-        except (BadRequest, DecryptionError) as error:
-            results.append(ItemResult({}, error.message))
-    return results

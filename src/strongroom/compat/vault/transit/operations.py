@@ -10,20 +10,25 @@ from hmac import compare_digest
 from typing import Any
 
 from strongroom.auth import Identity
+from strongroom.compat.vault.transit.items import (
+    Batch,
+    DataKeyItem,
+    DecryptItem,
+    EncryptItem,
+    HmacCheckItem,
+    InputItem,
+    ItemError,
+    VerifyItem,
+    each_item,
+    parsed,
+)
 from strongroom.compat.vault.transit.keys import TransitKeys
 from strongroom.compat.vault.transit.models import (
     DATAKEY_BITS,
-    Batch,
-    BatchItem,
     ItemResult,
-    b64_field,
-    each_item,
     format_ciphertext,
     mac_key,
-    optional_b64_field,
-    parse_ciphertext,
     settings_bool,
-    settings_int,
 )
 from strongroom.crypto.named_keys import (
     HASHES,
@@ -48,8 +53,10 @@ __all__ = ["TransitService"]
 
 class TransitService(TransitKeys):
     # -- operations on data
-    def _version_for_encryption(self, key: NamedKey, requested: object) -> tuple[int, KeyVersion]:
-        number = settings_int({"key_version": requested}, "key_version") or key.latest_version
+    def _version_for_encryption(
+        self, key: NamedKey, requested: int | None
+    ) -> tuple[int, KeyVersion]:
+        number = requested or key.latest_version
         if key.min_encryption_version and number < key.min_encryption_version:
             raise BadRequest(
                 "requested version for encryption is less than the minimum encryption key version"
@@ -65,10 +72,9 @@ class TransitService(TransitKeys):
             raise BadRequest("invalid ciphertext: key version not found")
         return key.versions[number]
 
-    def _data_key(self, key: NamedKey, version: KeyVersion, item: BatchItem) -> bytes:
+    def _data_key(self, key: NamedKey, version: KeyVersion, context: bytes | None) -> bytes:
         if not key.derived:
             return version.material
-        context = optional_b64_field(item.get("context"), "context")
         if not context:
             raise BadRequest(
                 "missing 'context' for key derivation; the key was created using a derived key, "
@@ -77,33 +83,25 @@ class TransitService(TransitKeys):
             )
         return derive_key(version.material, context)
 
-    def _encrypt_one(self, key: NamedKey, item: BatchItem) -> dict[str, Any]:
-        if item.get("nonce") not in (None, ""):
-            raise BadRequest(
-                "a caller-supplied nonce is never accepted: every encryption makes its own "
-                "(Vault CVE-2023-4680)"
-            )
-        plaintext = b64_field(item.get("plaintext"), "plaintext")
-        number, version = self._version_for_encryption(key, item.get("key_version"))
+    def _encrypt_one(self, key: NamedKey, item: EncryptItem) -> dict[str, Any]:
+        number, version = self._version_for_encryption(key, item.key_version)
         if key.type.startswith("rsa-"):
-            raw = rsa_encrypt(version.material, plaintext)
+            raw = rsa_encrypt(version.material, item.plaintext)
         else:
-            associated = optional_b64_field(item.get("associated_data"), "associated_data")
-            cipher = symmetric_cipher(key.type, self._data_key(key, version, item))
-            raw = cipher.seal(plaintext, associated)
+            cipher = symmetric_cipher(key.type, self._data_key(key, version, item.context))
+            raw = cipher.seal(item.plaintext, item.associated_data)
         return {"ciphertext": format_ciphertext(number, raw), "key_version": number}
 
-    def _decrypt_raw(self, key: NamedKey, item: BatchItem) -> bytes:
-        number, raw = parse_ciphertext(item.get("ciphertext"))
+    def _decrypt_raw(self, key: NamedKey, item: DecryptItem) -> bytes:
+        number, raw = item.ciphertext.version, item.ciphertext.raw
         version = self._version_for_decryption(key, number)
         try:
             if key.type.startswith("rsa-"):
                 return rsa_decrypt(version.material, raw)
             if len(raw) < 12 + 16:
                 raise BadRequest("invalid ciphertext length")
-            associated = optional_b64_field(item.get("associated_data"), "associated_data")
-            cipher = symmetric_cipher(key.type, self._data_key(key, version, item))
-            return cipher.open(raw, associated)
+            cipher = symmetric_cipher(key.type, self._data_key(key, version, item.context))
+            return cipher.open(raw, item.associated_data)
         except DecryptionError:
             raise CiphertextRejected() from None
 
@@ -114,7 +112,12 @@ class TransitService(TransitKeys):
             raise BadRequest(f"message {verb} not supported for key type {key.type}")
 
     def encrypt(
-        self, identity: Identity, mount: str, name: str, items: Batch, key_type: object
+        self,
+        identity: Identity,
+        mount: str,
+        name: str,
+        items: Batch[EncryptItem],
+        key_type: object,
     ) -> list[ItemResult]:
         """Encrypt each item; a missing key is created (Vault's upsert). As on Vault, ``update``
         on the encrypt path covers a key that exists, ``create`` one that does not."""
@@ -129,25 +132,29 @@ class TransitService(TransitKeys):
         self._usable(key, encryption=True)
         return each_item(key, items, lambda item: self._encrypt_one(key, item))
 
-    def decrypt(self, identity: Identity, mount: str, name: str, items: Batch) -> list[ItemResult]:
+    def decrypt(
+        self, identity: Identity, mount: str, name: str, items: Batch[DecryptItem]
+    ) -> list[ItemResult]:
         self._check(identity, "update", mount, f"decrypt/{self._name(name)}")
         key = self._existing(mount, name)
         self._usable(key, encryption=False)
 
-        def one(item: BatchItem) -> dict[str, Any]:
+        def one(item: DecryptItem) -> dict[str, Any]:
             return {"plaintext": base64.b64encode(self._decrypt_raw(key, item)).decode()}
 
         return each_item(key, items, one)
 
-    def rewrap(self, identity: Identity, mount: str, name: str, items: Batch) -> list[ItemResult]:
+    def rewrap(
+        self, identity: Identity, mount: str, name: str, items: Batch[DecryptItem]
+    ) -> list[ItemResult]:
         self._check(identity, "update", mount, f"rewrap/{self._name(name)}")
         key = self._existing(mount, name)
         self._usable(key, encryption=False)
 
-        def one(item: BatchItem) -> dict[str, Any]:
+        def one(item: DecryptItem) -> dict[str, Any]:
             plaintext = self._decrypt_raw(key, item)
-            fields = {**item.fields, "plaintext": base64.b64encode(plaintext).decode()}
-            return self._encrypt_one(key, BatchItem(fields))
+            again = EncryptItem(plaintext, item.context, item.associated_data, item.key_version)
+            return self._encrypt_one(key, again)
 
         return each_item(key, items, one)
 
@@ -157,63 +164,76 @@ class TransitService(TransitKeys):
         mount: str,
         name: str,
         kind: str,
-        item: BatchItem,
+        request: DataKeyItem | ItemError,
     ) -> dict[str, Any]:
         self._check(identity, "update", mount, f"datakey/{kind}/{self._name(name)}")
         if kind not in ("plaintext", "wrapped"):
             raise BadRequest('the data key type is "plaintext" or "wrapped"')
         key = self._existing(mount, name)
         self._usable(key, encryption=True)
-        bits = settings_int(item.fields, "bits") or 256
-        if bits not in DATAKEY_BITS:
+        item = parsed(request)
+        if item.bits not in DATAKEY_BITS:
             raise BadRequest("invalid bit length")
-        fresh = os.urandom(bits // 8)
+        fresh = os.urandom(item.bits // 8)
         sealed = self._encrypt_one(
-            key, BatchItem({**item.fields, "plaintext": base64.b64encode(fresh).decode()})
+            key, EncryptItem(fresh, item.context, item.associated_data, item.key_version)
         )
         if kind == "plaintext":
             sealed["plaintext"] = base64.b64encode(fresh).decode()
         return sealed
+
+    def _hmac_key(
+        self, identity: Identity, mount: str, name: str, algorithm: str, path: str
+    ) -> NamedKey:
+        self._check(identity, "update", mount, path)
+        key = self._existing(mount, self._name(name))
+        if algorithm not in HASHES:
+            raise BadRequest(f"unsupported algorithm {algorithm}")
+        return key
 
     def hmac(
         self,
         identity: Identity,
         mount: str,
         name: str,
-        items: Batch,
+        items: Batch[InputItem],
         algorithm: str,
         request_path: str,
     ) -> list[ItemResult]:
-        self._check(identity, "update", mount, request_path)
-        key = self._existing(mount, self._name(name))
-        if not isinstance(algorithm, str) or algorithm not in HASHES:
-            raise BadRequest(f"unsupported algorithm {algorithm}")
+        key = self._hmac_key(identity, mount, name, algorithm, request_path)
 
-        def one(item: BatchItem) -> dict[str, Any]:
-            data = b64_field(item.get("input"), "input")
-            number, _ = self._version_for_encryption(key, item.get("key_version"))
-            return {
-                "hmac": format_ciphertext(
-                    number, hmac_digest(mac_key(key, number), data, algorithm)
-                )
-            }
+        def one(item: InputItem) -> dict[str, Any]:
+            number, _ = self._version_for_encryption(key, item.key_version)
+            digest = hmac_digest(mac_key(key, number), item.input, algorithm)
+            return {"hmac": format_ciphertext(number, digest)}
 
-        def check(item: BatchItem) -> dict[str, Any]:
-            data = b64_field(item.get("input"), "input")
-            number, expected = parse_ciphertext(item.get("hmac"), "hmac")
+        return each_item(key, items, one)
+
+    def verify_hmac(
+        self,
+        identity: Identity,
+        mount: str,
+        name: str,
+        items: Batch[HmacCheckItem],
+        algorithm: str,
+        request_path: str,
+    ) -> list[ItemResult]:
+        key = self._hmac_key(identity, mount, name, algorithm, request_path)
+
+        def check(item: HmacCheckItem) -> dict[str, Any]:
+            number = item.hmac.version
             self._version_for_decryption(key, number)
-            computed = hmac_digest(mac_key(key, number), data, algorithm)
-            return {"valid": compare_digest(computed, expected)}
+            computed = hmac_digest(mac_key(key, number), item.input, algorithm)
+            return {"valid": compare_digest(computed, item.hmac.raw)}
 
-        verifying = items.any("hmac")
-        return each_item(key, items, check if verifying else one)
+        return each_item(key, items, check)
 
     def sign(
         self,
         identity: Identity,
         mount: str,
         name: str,
-        items: Batch,
+        items: Batch[InputItem],
         options: Mapping[str, Any],
         request_path: str,
     ) -> list[ItemResult]:
@@ -223,13 +243,12 @@ class TransitService(TransitKeys):
             raise BadRequest(f"key type {key.type} does not support signing")
         hash_name, prehashed, padding = self._signature_options(options)
 
-        def one(item: BatchItem) -> dict[str, Any]:
-            data = b64_field(item.get("input"), "input")
-            number, version = self._version_for_encryption(key, item.get("key_version"))
+        def one(item: InputItem) -> dict[str, Any]:
+            number, version = self._version_for_encryption(key, item.key_version)
             signature = sign(
                 key.type,
-                self._data_key(key, version, item),
-                data,
+                self._data_key(key, version, item.context),
+                item.input,
                 hash_name=hash_name,
                 prehashed=prehashed,
                 rsa_padding=padding,
@@ -243,7 +262,7 @@ class TransitService(TransitKeys):
         identity: Identity,
         mount: str,
         name: str,
-        items: Batch,
+        items: Batch[VerifyItem],
         options: Mapping[str, Any],
         request_path: str,
     ) -> list[ItemResult]:
@@ -253,15 +272,13 @@ class TransitService(TransitKeys):
             raise BadRequest(f"key type {key.type} does not support verification")
         hash_name, prehashed, padding = self._signature_options(options)
 
-        def one(item: BatchItem) -> dict[str, Any]:
-            data = b64_field(item.get("input"), "input")
-            number, signature = parse_ciphertext(item.get("signature"), "signature")
-            version = self._version_for_decryption(key, number)
+        def one(item: VerifyItem) -> dict[str, Any]:
+            version = self._version_for_decryption(key, item.signature.version)
             valid = verify(
                 key.type,
-                self._data_key(key, version, item),
-                data,
-                signature,
+                self._data_key(key, version, item.context),
+                item.input,
+                item.signature.raw,
                 hash_name=hash_name,
                 prehashed=prehashed,
                 rsa_padding=padding,
