@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.canary import find_canaries, read_tree
 from tests.helpers import (
@@ -88,9 +89,18 @@ def test_versions_history_overwrite_and_patterns(ssm: Any) -> None:
         )
         == "ParameterPatternMismatchException"
     )
+    # Reserved names, refused in AWS's words: a hierarchy under /aws is AWS's own.
     assert _code(lambda: ssm.put_parameter(Name="/aws/reserved", Value="x", Type="String")) == (
-        "ValidationException"
+        "AccessDeniedException"
     )
+    for reserved in ("ssm-x", "AWS_x", "/ssm/a/b"):
+        put = partial(ssm.put_parameter, Name=reserved, Value="x", Type="String")
+        assert _code(put) == "ValidationException"
+    deep = "/" + "/".join("l" * 15) + "/x"
+    assert _code(lambda: ssm.put_parameter(Name=deep, Value="x", Type="String")) == (
+        "HierarchyLevelLimitExceededException"
+    )
+    assert _code(lambda: ssm.put_parameter(Name="/a/b-new", Value="x")) == "ValidationException"
     got = ssm.get_parameters(Names=[name, name + "-none"])
     assert [p["Name"] for p in got["Parameters"]] == [name]
     assert got["InvalidParameters"] == [name + "-none"]
@@ -107,6 +117,69 @@ def test_versions_history_overwrite_and_patterns(ssm: Any) -> None:
     deleted = ssm.delete_parameters(Names=[name, name + "-none"])
     assert deleted["DeletedParameters"] == [name]
     assert _code(lambda: ssm.get_parameter(Name=name)) == "ParameterNotFound"
+
+
+def _refusal(call: Any) -> tuple[str, str]:
+    with pytest.raises(ClientError) as caught:
+        call()
+    error = caught.value.response["Error"]
+    return str(error["Code"]), str(error.get("Message", ""))
+
+
+def test_refused_input_in_awss_words_never_showing_a_value(ssm: Any) -> None:
+    """What moto's suite found: AWS's words for input its model refuses (moto copies them), each
+    such error of a request counted in one message; a parameter's value is never shown."""
+    name = f"/words-{secrets.token_hex(3)}"
+    canary = "CANARY-" + "v" * 5000
+    code, message = _refusal(lambda: ssm.put_parameter(Name=name, Value=canary, Type="String"))
+    assert code == "ValidationException" and "CANARY" not in message
+    assert _refusal(lambda: ssm.put_parameter(Name=name, Value="", Type="String")) == (
+        "ValidationException",
+        "1 validation error detected: Value '' at 'value' failed to satisfy constraint: "
+        "Member must have length greater than or equal to 1.",
+    )
+    assert _refusal(lambda: ssm.put_parameter(Name=name, Value="x", Type="str")) == (
+        "ValidationException",
+        "1 validation error detected: Value 'str' at 'type' failed to satisfy constraint: "
+        "Member must satisfy enum value set: [SecureString, StringList, String]",
+    )
+    assert (
+        _refusal(lambda: ssm.put_parameter(Name=name, Value="x", Type="String", DataType="x"))[1]
+        == "The following data type is not supported: x (Data type names are all lowercase.)"
+    )
+    names = [f"{name}/{n}" for n in range(11)]
+    code, message = _refusal(lambda: ssm.get_parameters(Names=names))
+    assert message == (
+        f"1 validation error detected: Value '[{', '.join(names)}]' at 'names' failed to "
+        "satisfy constraint: Member must have length less than or equal to 10."
+    )
+    bad = [{"Key": "Name", "Option": "over 10 chars", "Values": ["a"]}, {"Key": "key"}]
+    code, message = _refusal(lambda: ssm.describe_parameters(ParameterFilters=bad))
+    assert code == "ValidationException" and message.startswith("2 validation errors detected:")
+    assert "Value 'key' at 'parameterFilters.2.member.key'" in message
+    for path in ("/###", "//", "test"):
+        code, message = _refusal(
+            lambda p=path: ssm.describe_parameters(
+                ParameterFilters=[{"Key": "Path", "Values": [p]}]
+            )
+        )
+        assert code == "ValidationException" and "must begin with a forward slash" in message
+    both = {"Filters": [{"Key": "Name", "Values": ["a"]}]}
+    code, message = _refusal(
+        lambda: ssm.describe_parameters(**both, ParameterFilters=both["Filters"])
+    )
+    assert message == "You can use either Filters or ParameterFilters in a single request."
+    tier = [{"Key": "Tier", "Values": ["Gold"]}]
+    assert _refusal(lambda: ssm.describe_parameters(ParameterFilters=tier))[0] == (
+        "InvalidFilterValue"
+    )
+    assert (
+        _refusal(
+            lambda: ssm.put_parameter(Name=name, Value="x", Type="SecureString", KeyId="alias/none")
+        )[0]
+        == "InvalidKeyId"
+    )
+    assert _refusal(lambda: ssm.get_parameter(Name=name))[0] == "ParameterNotFound"  # nothing put
 
 
 def test_securestring_needs_its_kms_key(server: StrongroomServer, ssm: Any) -> None:

@@ -10,6 +10,7 @@ from typing import Any, Literal, overload
 
 from strongroom.compat.aws.sigv4 import Signed
 from strongroom.compat.aws.tags import MAX_KEY, MAX_TAGS, MAX_VALUE
+from strongroom.compat.aws.validation import validation_message
 from strongroom.errors import BadRequest
 from strongroom.server.routes import Call
 
@@ -23,6 +24,7 @@ __all__ = [
     "tag_keys_in",
     "tag_list",
     "tags_in",
+    "validation_errors",
 ]
 
 
@@ -124,6 +126,12 @@ def _validation(name: str, constraint: str, field: str | None = None) -> AwsErro
         f"1 validation error detected: Value at '{field}' failed to satisfy constraint: "
         f"{constraint}",
     )
+
+
+def validation_errors(errors: list[str]) -> None:
+    """Raise every model error of a request at once (compat/aws/validation.py)."""
+    if errors:
+        raise AwsError("ValidationException", validation_message(errors))
 
 
 # -- tags (compat/aws/tags.py)

@@ -20,6 +20,7 @@ from strongroom.compat.aws.ssm.models import (
     MAX_DEPTH,
     MAX_VERSIONS,
     NAME,
+    NAME_RULES,
     TAGS_KIND,
     Parameter,
     parameter_of,
@@ -58,19 +59,28 @@ class SsmCore:
 
     # -- names
     def check_name(self, name: object) -> tuple[str, str]:
-        """(the name as given, its strongroom path)."""
+        """(the name as given, its strongroom path), or the name refused in AWS's words."""
         if not isinstance(name, str) or not NAME.fullmatch(name):
-            raise SsmError(
-                "ValidationException",
-                'Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive) '
-                "and must use only a-z, A-Z, 0-9, _ . - and /.",
-            )
+            raise SsmError("ValidationException", NAME_RULES)
         path = name.removeprefix("/")
-        if path.lower().startswith(("aws", "ssm")) or not path or path.count("/") >= MAX_DEPTH:
+        if path.lower().startswith(("aws", "ssm")):
+            hierarchy = name.count("/") > 1
+            if hierarchy and path.lower().startswith("aws"):
+                raise SsmError(
+                    "AccessDeniedException", f"No access to reserved parameter name: {name}."
+                )
             raise SsmError(
                 "ValidationException",
-                'Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive), '
-                f"and has at most {MAX_DEPTH} levels.",
+                NAME_RULES
+                if hierarchy
+                else 'Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive).',
+            )
+        if not path:
+            raise SsmError("ValidationException", NAME_RULES)
+        if path.count("/") >= MAX_DEPTH:
+            raise SsmError(
+                "HierarchyLevelLimitExceededException",
+                f"A hierarchy can have a maximum of {MAX_DEPTH} levels.",
             )
         if "//" in path or path.endswith("/") or any(p in (".", "..") for p in path.split("/")):
             raise SsmError(
@@ -138,7 +148,9 @@ class SsmCore:
                 user, region, key_id, value.encode(), {"PARAMETER_ARN": self.arn(region, name)}
             )
         except KmsError as exc:
-            raise SsmError(exc.aws_code, exc.message) from None
+            # Parameter Store's own code for a key it cannot find (botocore's PutParameter).
+            code = "InvalidKeyId" if exc.aws_code == "NotFoundException" else exc.aws_code
+            raise SsmError(code, exc.message) from None
         return base64.b64encode(blob).decode()
 
     def reveal(self, identity: Identity, region: str, parameter: Parameter) -> str:

@@ -38,7 +38,8 @@ class ParameterMetadata(SsmCore):
         if chosen not in versions:
             raise SsmError(
                 "ParameterVersionNotFound",
-                f"Systems Manager could not find version {chosen} of {name}.",
+                f"Systems Manager could not find version {chosen} of {name}. Verify the version "
+                "and try again.",
             )
         invalid = [label for label in labels if not LABEL.fullmatch(label) or reserved_label(label)]
 
@@ -50,7 +51,8 @@ class ParameterMetadata(SsmCore):
             if sum(1 for v in moved.values() if v == chosen) > MAX_LABELS:
                 raise SsmError(
                     "ParameterVersionLabelLimitExceeded",
-                    f"A parameter version can have at most {MAX_LABELS} labels.",
+                    f"A parameter version can have maximum {MAX_LABELS} labels.Move one or more "
+                    "labels to another version and try again.",
                 )
             return moved
 
@@ -69,7 +71,8 @@ class ParameterMetadata(SsmCore):
         if version not in versions:
             raise SsmError(
                 "ParameterVersionNotFound",
-                f"Systems Manager could not find version {version} of {name}.",
+                f"Systems Manager could not find version {version} of {name}. Verify the version "
+                "and try again.",
             )
         removed: list[str] = []
 

@@ -22,6 +22,7 @@ __all__ = [
     "MAX_VALUE_BYTES",
     "MAX_VERSIONS",
     "NAME",
+    "NAME_RULES",
     "TAGS_KIND",
     "TYPES",
     "Parameter",
@@ -41,6 +42,11 @@ DEFAULT_KEY = "alias/aws/ssm"
 MAX_VALUE_BYTES = {"Standard": 4096, "Advanced": 8192}
 NAME = re.compile(r"^/?[A-Za-z0-9_.\-/]{1,2048}$")
 MAX_DEPTH = 15
+NAME_RULES = (  # AWS's words for a name it refuses
+    'Parameter name: can\'t be prefixed with "ssm" (case-insensitive). If formed as a path, it '
+    "can consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix of "
+    "letters, numbers and the following 3 symbols .-_"
+)
 
 
 def ssm_namespace(region: str) -> str:

@@ -18,6 +18,7 @@ from strongroom.compat.aws.ssm.models import (
     parameter_of,
     ssm_namespace,
 )
+from strongroom.compat.aws.validation import model_error, validation_message
 from strongroom.errors import AccessDenied, NotFound, SecretDeleted
 from strongroom.policy.authorize import ResourcePolicyMode
 from strongroom.policy.aws_documents import Decision
@@ -72,15 +73,21 @@ class SsmService(ParameterMetadata):
         if doomed >= 1 and doomed in self._labels(region, path).values():
             raise SsmError(
                 "ParameterMaxVersionLimitExceeded",
-                f"{given} keeps {kept} versions, and a new one would delete version {doomed}, "
-                "which has a label: move the label to another version, then put the value again.",
+                f"You attempted to create a new version of {given} by calling the PutParameter "
+                f"API with the overwrite flag. Version {doomed}, the oldest version, can't be "
+                "deleted because it has a label associated with it. Move the label to another "
+                "version of the parameter, and try again.",
             )
         chosen_type = type_ if type_ is not None else (current.type if current else None)
-        if chosen_type not in TYPES:
+        if chosen_type is None:
             raise SsmError(
-                "ValidationException",
-                "1 validation error detected: Value at 'type' failed to satisfy constraint: "
-                "Member must satisfy enum value set: [SecureString, StringList, String]",
+                "ValidationException", "A parameter type is required when you create a parameter."
+            )
+        if chosen_type not in TYPES:
+            shown = chosen_type if isinstance(chosen_type, str) else ""
+            enum = "Member must satisfy enum value set: [SecureString, StringList, String]"
+            raise SsmError(
+                "ValidationException", validation_message([model_error(shown, "type", enum)])
             )
         chosen_tier = tier or "Standard"
         if chosen_tier == "Intelligent-Tiering":
@@ -94,10 +101,20 @@ class SsmService(ParameterMetadata):
             raise SsmError(
                 "ValidationException",
                 f"The following data type is not supported: {chosen_data_type} "
-                f"(use {', '.join(DATA_TYPES)})",
+                "(Data type names are all lowercase.)",
             )
         if not isinstance(value, str) or not value:
-            raise SsmError("ValidationException", "Value must be a non-empty string.")
+            # AWS shows an empty value as it is; any other is never shown.
+            raise SsmError(
+                "ValidationException",
+                "1 validation error detected: Value '' at 'value' failed to satisfy constraint: "
+                "Member must have length greater than or equal to 1."
+                if value == ""
+                else "1 validation error detected: Value null at 'value' failed to satisfy "
+                "constraint: Member must not be null"
+                if value is None
+                else "Value must be a string.",
+            )
         if len(value.encode()) > MAX_VALUE_BYTES[chosen_tier]:
             raise SsmError(
                 "ValidationException",
@@ -166,7 +183,8 @@ class SsmService(ParameterMetadata):
             if version is not None and self._exists(region, path):
                 raise SsmError(
                     "ParameterVersionNotFound",
-                    f"Systems Manager could not find version {version} of {given}.",
+                    f"Systems Manager could not find version {version} of {given}. Verify the "
+                    "version and try again.",
                 ) from None
             raise SsmError("ParameterNotFound", "") from None
         found = parameter_of(value.data, value.metadata.version, value.metadata.created_time, path)

@@ -15,6 +15,7 @@ from strongroom.compat.aws.fields import (
     tag_keys_in,
     tag_list,
     tags_in,
+    validation_errors,
 )
 from strongroom.compat.aws.ssm.errors import SsmError
 from strongroom.compat.aws.ssm.filters import (
@@ -23,6 +24,7 @@ from strongroom.compat.aws.ssm.filters import (
 )
 from strongroom.compat.aws.ssm.models import Parameter
 from strongroom.compat.aws.ssm.parameters import SsmService
+from strongroom.compat.aws.validation import model_error
 from strongroom.server.routes import Answer, Call
 
 __all__ = [
@@ -94,20 +96,22 @@ def _metadata_doc(service: SsmService, region: str, parameter: Parameter) -> dic
 
 def _names(doc: dict[str, Any]) -> list[str]:
     names = doc.get("Names")
-    if not isinstance(names, list) or not 1 <= len(names) <= _MAX_NAMES:
+    if not isinstance(names, list) or not names:
         raise AwsError("ValidationException", f"Names is a list of 1 to {_MAX_NAMES} names.")
     if not all(isinstance(n, str) for n in names):
         raise AwsError("ValidationException", "Names is a list of strings.")
+    if len(names) > _MAX_NAMES:
+        limit = f"Member must have length less than or equal to {_MAX_NAMES}."
+        validation_errors([model_error(names, "names", limit)])
     return list(dict.fromkeys(names))  # a name asked twice is answered once, as SSM does
 
 
 def _page(doc: dict[str, Any], top: int) -> tuple[int, int]:
     size = integer(doc, "MaxResults")
     if size is not None and not 1 <= size <= top:
-        raise AwsError(
-            "ValidationException",
-            f"1 validation error detected: Value '{size}' at 'maxResults' failed to satisfy "
-            f"constraint: Member must have value less than or equal to {top}",
+        bound = f"less than or equal to {top}" if size > top else "greater than or equal to 1"
+        validation_errors(
+            [model_error(str(size), "maxResults", f"Member must have value {bound}.")]
         )
     token = doc.get("NextToken")
     start = 0
@@ -223,8 +227,13 @@ def delete_parameters(call: Call) -> Answer:
 
 def describe_parameters(call: Call) -> Answer:
     service, region, doc = _ssm(call)
+    if doc.get("Filters") and doc.get("ParameterFilters"):
+        raise AwsError(
+            "ValidationException",
+            "You can use either Filters or ParameterFilters in a single request.",
+        )
     filters = checked_filters(
-        [*(doc.get("Filters") or []), *(doc.get("ParameterFilters") or [])], by_path=False
+        doc.get("Filters") or doc.get("ParameterFilters") or [], by_path=False
     )
     found = filtered(service, region, service.describe(call.identity, region), filters)
     start, size = _page(doc, 50)
@@ -286,10 +295,16 @@ def _labels(doc: dict[str, Any]) -> list[str]:
     labels = doc.get("Labels")
     if not isinstance(labels, list) or not 1 <= len(labels) <= 10:
         raise AwsError("ValidationException", "Labels is a list of 1 to 10 labels.")
-    if not all(isinstance(label, str) and 1 <= len(label) <= 100 for label in labels):
+    if not all(isinstance(label, str) for label in labels):
+        raise AwsError("ValidationException", "Labels is a list of strings.")
+    if not all(1 <= len(label) <= 100 for label in labels):
         # botocore's model: each label 1-100 characters (a valid length with a bad name comes
         # back in InvalidLabels instead)
-        raise AwsError("ValidationException", "Labels is a list of strings of 1-100 characters.")
+        each = (
+            "Member must satisfy constraint: [Member must have length less than or equal to "
+            "100, Member must have length greater than or equal to 1]"
+        )
+        validation_errors([model_error(labels, "labels", each)])
     return labels
 
 
