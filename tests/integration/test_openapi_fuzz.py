@@ -3,6 +3,7 @@ succeeds without valid credentials."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,13 @@ from tests.helpers import audit_entries
 
 EXAMPLES = 20
 CALLS = [0]  # requests sent by the current test, for the audit check
-# The seal endpoints change the server's state for every later case; they have their own tests.
-STATEFUL = frozenset({"seal", "rekey", "init", "unseal"})
+ANSWERED: dict[str, str] = {}  # request id (an error names its own) -> what was asked
+# These change the server's state for every later case; they have their own tests. An audit
+# sink a generated case enables or disables moves later entries out of the file this test reads
+# (the likely cause of a full run that once found 301 answered requests missing from it).
+STATEFUL = frozenset(
+    {"seal", "rekey", "init", "unseal", "writeAuditSink", "writeAuditSinkPost", "deleteAuditSink"}
+)
 
 
 @pytest.fixture
@@ -40,6 +46,7 @@ def fuzz_app(tmp_path: Path) -> Iterator[ServerApp]:
         )
     )
     CALLS[0] = 0
+    ANSWERED.clear()
     with TestClient(app):
         yield app
     app.node.close()
@@ -52,6 +59,8 @@ def _assert_every_request_has_its_audit_pair(audit_log: Path) -> None:
     by_id: dict[str, list[str]] = {}
     for entry in audit_entries(raw):
         by_id.setdefault(entry["request_id"], []).append(entry["type"])
+    unaudited = [label for rid, label in ANSWERED.items() if rid not in by_id]
+    assert not unaudited, f"{len(unaudited)} answered without audit entries: {unaudited[:5]}"
     assert len(by_id) >= CALLS[0] > 0
     assert all(types == ["request", "response"] for types in by_id.values())
 
@@ -129,7 +138,14 @@ def _fuzz(
         if authorization is not None:
             headers["Authorization"] = authorization
         case.headers = headers
+        # Counted once answered: schemathesis rejects some negative cases it cannot serialize
+        # inside case.call() (hypothesis drops them), and those never reach the server.
+        response = case.call()
         CALLS[0] += 1
-        check(case, case.call())
+        with contextlib.suppress(ValueError, AttributeError):  # not a JSON object
+            request_id = response.json().get("request_id")
+            if isinstance(request_id, str):
+                ANSWERED[request_id] = _label(case, response)
+        check(case, response)
 
     run()
