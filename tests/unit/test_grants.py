@@ -5,6 +5,7 @@ by the check that allowed the request, naming one secret and what may be done to
 from __future__ import annotations
 
 import ast
+import inspect
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,8 +19,9 @@ from strongroom.errors import AccessDenied, NoSuchSecret
 from strongroom.policy import compile_acl, parse_policy
 from strongroom.policy.authorize import ResourcePolicyMode
 from strongroom.policy.aws_documents import Decision
-from strongroom.policy.grants import Grant, grant_if, granted, system_grant
+from strongroom.policy.grants import Grant, grant_if, grant_listed, granted, system_grant
 from strongroom.server.node import Node
+from strongroom.service.secret_rows import SecretRows
 from strongroom.service.secrets import SecretService
 
 SRC = Path(strongroom.__file__).parent
@@ -138,3 +140,41 @@ def test_the_secret_service_acts_within_the_grant(service: SecretService) -> Non
     service.delete_granted(everything)
     with pytest.raises(NoSuchSecret):
         service.delete_granted(everything)
+
+
+def test_secret_rows_are_read_with_a_grant_and_only_names_are_listed_without_one() -> None:
+    ungranted = {
+        name
+        for name, function in inspect.getmembers(SecretRows, inspect.isfunction)
+        if not name.startswith("_") and "grant" not in inspect.signature(function).parameters
+    }
+    assert ungranted == {"names", "scan_paths"}
+    for name in ungranted:  # names, which each caller filters by the caller's own rights
+        assert inspect.signature(getattr(SecretRows, name)).return_annotation == "list[str]"
+
+
+def test_a_row_is_removed_only_with_delete(service: SecretService) -> None:
+    everything = system_grant("secret", "app/db", "test")
+    service.write_granted(everything, {"k": "v1"})
+    rows = SecretRows(service._store)
+    reader = granted(
+        _identity('path "secret/data/app/*" { capabilities = ["read"] }'),
+        "read",
+        "secret/data/app/db",
+        "secret",
+        "app/db",
+    )
+    assert rows.get(reader) is not None and [v.version for v in rows.versions(reader)] == [1]
+    with pytest.raises(AccessDenied):
+        rows.delete(reader)
+    assert rows.exists(reader)
+    assert rows.delete(everything) and not rows.exists(reader)
+
+
+def test_a_listing_grants_only_what_the_caller_may_see() -> None:
+    lister = _identity('path "kv/metadata/app/*" { capabilities = ["list"] }')
+    seen = grant_listed(lister, "kv", "app/db")
+    assert seen is not None and seen.capabilities == {"list"} and seen.path == "app/db"
+    assert grant_listed(lister, "kv", "other/db") is None
+    with pytest.raises(AccessDenied):
+        seen.require("read")

@@ -19,7 +19,7 @@ from strongroom.errors import AccessDenied
 from strongroom.policy.authorize import ResourcePolicyMode, authorize
 from strongroom.policy.aws_documents import Decision
 
-__all__ = ["Caller", "Grant", "grant_if", "granted", "system_grant"]
+__all__ = ["Caller", "Grant", "Lister", "grant_if", "grant_listed", "granted", "system_grant"]
 
 _MINT = object()  # only this module has it: a Grant made elsewhere is refused
 _EVERY = frozenset({"read", "create", "update", "delete"})
@@ -59,6 +59,21 @@ def granted(
     otherwise."""
     identity.require(capability, policy_path)
     return Grant(namespace, path, frozenset({capability}), policy_path, _MINT)
+
+
+class Lister(Protocol):
+    """What ``grant_listed`` needs of a caller (auth.Identity)."""
+
+    def can_see_secret(self, namespace: str, path: str) -> bool: ...
+
+
+def grant_listed(identity: Lister, namespace: str, path: str) -> Grant | None:
+    """``list`` on a secret a listing shows the caller (its policies give it a capability on
+    one of the secret's paths); None when the listing must leave it out. It lets the caller
+    see the secret's rows (names, versions, labels), never a value."""
+    if not identity.can_see_secret(namespace, path):
+        return None
+    return Grant(namespace, path, frozenset({"list"}), f"a listing of {namespace}", _MINT)
 
 
 def grant_if(

@@ -1,6 +1,6 @@
 """Each Secrets Manager action on a secret, and what it needs: a capability on one of the
 secret's policy paths (the KV v2 map of ``aws-R``, or ``sys/rotation/aws-R/N``) and how far the
-secret's resource policy may decide (policy/authorize.py). ``core.SecretsCore._authorize`` reads
+secret's resource policy may decide (policy/authorize.py). ``core.SecretsCore._authorized`` reads
 this, and docs/compat-aws.md's table is checked against it
 (tests/unit/test_authorize.py)."""
 

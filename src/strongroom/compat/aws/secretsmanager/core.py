@@ -120,6 +120,7 @@ class SecretsCore:
         self,
         region: str,
         name: str,
+        grant: Grant,
         *,
         deleted_ok: bool = False,
         record: SmSecret | _Unread | None = _UNREAD,
@@ -129,31 +130,31 @@ class SecretsCore:
         if isinstance(record, _Unread):
             record = self._records.get(f"{region}/{name}")
         if record is None:
-            if self._rows.exists(secrets_namespace(region), name):
+            if self._rows.exists(grant):
                 before_write()
-                return self._adopt(region, name)
+                return self._adopt(region, name, grant)
             raise not_found()
         found = record
         if found.deletion_date:
             if self._clock.now() >= found.deletion_date:
                 before_write()
-                self._purge(found)
+                self._purge(found, grant, due=True)
                 raise not_found()
             if not deleted_ok:
                 raise SecretsManagerError("InvalidRequestException", MARKED)
         return found
 
-    def _adopt(self, region: str, name: str) -> SmSecret:
+    def _adopt(self, region: str, name: str, grant: Grant) -> SmSecret:
         """A secret written through another surface, seen here first: it gets an ARN."""
-        secret = self._rows.get(secrets_namespace(region), name)
+        secret = self._rows.get(grant)
         created = secret.created_time if secret else self._clock.now()
         found = SmSecret(name, region, self._account(), new_suffix(), created, last_changed=created)
         self._records.create(f"{region}/{name}", found)  # or another request adopted it first
         return self._records.get(f"{region}/{name}") or found
 
-    def _exists_elsewhere(self, region: str, name: str) -> bool:
+    def _exists_elsewhere(self, grant: Grant) -> bool:
         """A secret with no record yet, written through another surface."""
-        return self._rows.exists(secrets_namespace(region), name)
+        return self._rows.exists(grant)
 
     def _change(self, found: SmSecret, edit: Callable[[SmSecret], None]) -> None:
         """``edit`` made to the stored record with compare-and-set (made again to a fresh copy
@@ -169,24 +170,17 @@ class SecretsCore:
 
         self._records.change(f"{found.region}/{found.name}", edited)
 
-    def _purge(self, found: SmSecret) -> None:
-        self._rows.delete(secrets_namespace(found.region), found.name)
+    def _purge(self, found: SmSecret, grant: Grant, *, due: bool = False) -> None:
+        """Remove the secret: now (``delete`` granted), or once its recovery window ended
+        (``due``: the deletion DeleteSecret allowed, carried out by whichever request finds it
+        due)."""
+        if due:
+            self._rows.purge(grant)
+        else:
+            self._rows.delete(grant)
         self._records.delete(f"{found.region}/{found.name}")
 
     # -- access: strongroom's policies, with the secret's resource policy
-    def _authorize(
-        self,
-        identity: Identity,
-        region: str,
-        name: str,
-        action: str,
-        context: Mapping[str, str] | None = None,
-        *,
-        allowed: bool | None = None,
-    ) -> SmSecret | None:
-        """``_authorized``'s record, for an action that reads or writes no value."""
-        return self._authorized(identity, region, name, action, context, allowed=allowed)[0]
-
     def _authorized(
         self,
         identity: Identity,

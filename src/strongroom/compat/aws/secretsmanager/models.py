@@ -29,6 +29,7 @@ __all__ = [
     "STAGES",
     "TOKEN",
     "VERSION_NAMESPACE",
+    "ListedVersion",
     "Rotations",
     "SmSecret",
     "StoredValue",
@@ -90,6 +91,15 @@ class StoredValue:
                 )
             return cls(binary=binary)
         return cls(string=json.dumps(data, separators=(",", ":"), sort_keys=True))
+
+
+@dataclass(frozen=True)
+class ListedVersion:
+    """A version as ListSecretVersionIds shows it (no stage: a deprecated version)."""
+
+    number: int
+    created: float
+    stages: tuple[str, ...]
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """A secret's resource policy: GetResourcePolicy, PutResourcePolicy, DeleteResourcePolicy and
-ValidateResourcePolicy (the policy is enforced by ``SecretsCore._authorize``)."""
+ValidateResourcePolicy (the policy is enforced by ``SecretsCore._authorized``)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ __all__ = ["ResourcePolicies"]
 class ResourcePolicies(SecretsCore):
     def get_resource_policy(self, identity: Identity, region: str, secret_id: str) -> SmSecret:
         name = self._name_of(region, secret_id)
-        record = self._authorize(identity, region, name, "GetResourcePolicy")
-        return self._load(region, name, deleted_ok=True, record=record)
+        record, grant = self._authorized(identity, region, name, "GetResourcePolicy")
+        return self._load(region, name, grant, deleted_ok=True, record=record)
 
     def put_resource_policy(
         self, identity: Identity, region: str, secret_id: str, text: object, *, block: bool
@@ -24,7 +24,7 @@ class ResourcePolicies(SecretsCore):
         """Attach ``text``; it needs ``sudo`` on the secret's metadata, since a resource policy
         can grant what strongroom's policies do not. ``block`` refuses one open to anyone."""
         name = self._name_of(region, secret_id)
-        record = self._authorize(identity, region, name, "PutResourcePolicy")
+        record, grant = self._authorized(identity, region, name, "PutResourcePolicy")
         document = self.parse_policy(text)
         if block and document.broad():
             raise SecretsManagerError(
@@ -32,7 +32,7 @@ class ResourcePolicies(SecretsCore):
                 "You can't apply a resource-based policy that allows any principal access to "
                 "the secret while BlockPublicPolicy is set.",
             )
-        found = self._load(region, name, record=record)
+        found = self._load(region, name, grant, record=record)
 
         def attach(secret: SmSecret) -> None:
             secret.resource_policy = document.text
@@ -42,8 +42,8 @@ class ResourcePolicies(SecretsCore):
 
     def delete_resource_policy(self, identity: Identity, region: str, secret_id: str) -> SmSecret:
         name = self._name_of(region, secret_id)
-        record = self._authorize(identity, region, name, "DeleteResourcePolicy")
-        found = self._load(region, name, record=record)
+        record, grant = self._authorized(identity, region, name, "DeleteResourcePolicy")
+        found = self._load(region, name, grant, record=record)
 
         def detach(secret: SmSecret) -> None:
             secret.resource_policy = ""
@@ -60,8 +60,8 @@ class ResourcePolicies(SecretsCore):
         found = None
         if secret_id is not None:
             name = self._name_of(region, secret_id)
-            record = self._authorize(identity, region, name, "ValidateResourcePolicy")
-            found = self._load(region, name, deleted_ok=True, record=record)
+            record, grant = self._authorized(identity, region, name, "ValidateResourcePolicy")
+            found = self._load(region, name, grant, deleted_ok=True, record=record)
         document = self.parse_policy(text)
         problems = []
         if document.broad():

@@ -121,7 +121,9 @@ def batch_get_secret_value(call: Call) -> Answer:
     next_token = None
     if filters is not None:
         checked = checked_filters(filters)
-        found = [s.name for s in service.list_secrets(call.identity, region) if matches(s, checked)]
+        found = [
+            s.name for s, _ in service.list_secrets(call.identity, region) if matches(s, checked)
+        ]
         after = after_token(doc)
         start = found.index(after) + 1 if after in found else 0
         size = page_size(doc, top=_MAX_BATCH)
@@ -198,9 +200,9 @@ def update_secret(call: Call) -> Answer:
 @in_aws_words
 def describe_secret(call: Call) -> Answer:
     service, region, doc = backend(call)
-    found = service.describe(call.identity, region, secret_id(doc))
+    found, grant = service.describe(call.identity, region, secret_id(doc))
     answer = secret_entry(service, found, call)
-    stages = service.version_stages(found)
+    stages = service.version_stages(found, grant)
     if stages:
         answer["VersionIdsToStages"] = stages
     return Answer(answer, clear=("ARN", "Name"))
@@ -210,13 +212,11 @@ def describe_secret(call: Call) -> Answer:
 def list_secrets(call: Call) -> Answer:
     service, region, doc = backend(call)
     filters = checked_filters(doc.get("Filters") or [])
-    found = [
-        s
-        for s in service.list_secrets(
-            call.identity, region, include_deleted=bool(doc.get("IncludePlannedDeletion"))
-        )
-        if matches(s, filters)
-    ]
+    listed = service.list_secrets(
+        call.identity, region, include_deleted=bool(doc.get("IncludePlannedDeletion"))
+    )
+    grants = {s.name: grant for s, grant in listed}
+    found = [s for s, _ in listed if matches(s, filters)]
     by = string(doc, "SortBy") or "created-date"  # AWS's default
     keys: dict[str, Callable[[SmSecret], Any]] = {
         "name": lambda s: s.name,
@@ -235,7 +235,7 @@ def list_secrets(call: Call) -> Answer:
     answer: dict[str, Any] = {"SecretList": []}
     for secret in page:
         entry = secret_entry(service, secret, call)
-        stages = service.version_stages(secret)
+        stages = service.version_stages(secret, grants[secret.name])
         if stages:
             entry["SecretVersionsToStages"] = stages
         answer["SecretList"].append(entry)
@@ -248,16 +248,15 @@ def list_secrets(call: Call) -> Answer:
 def list_secret_version_ids(call: Call) -> Answer:
     service, region, doc = backend(call)
     found, versions = service.versions(call.identity, region, secret_id(doc))
-    stages = service.stages(found)
     include = bool(doc.get("IncludeDeprecated"))
     entries = [
         {
-            "VersionId": found.version_id(n),
-            "VersionStages": stages.get(n, []),
-            "CreatedDate": created,
+            "VersionId": found.version_id(v.number),
+            "VersionStages": list(v.stages),
+            "CreatedDate": v.created,
         }
-        for n, created in sorted(versions, reverse=True)
-        if include or n in stages
+        for v in versions
+        if include or v.stages
     ]
     after = after_token(doc)
     ids = [e["VersionId"] for e in entries]

@@ -41,8 +41,8 @@ class Rotation(SecretsCore):
         name = self._name_of(region, secret_id)
         namespace = secrets_namespace(region)
         # the rotation's own right, before any look-up (the engine checks the rest)
-        record = self._authorize(identity, region, name, "RotateSecret")
-        found = self._load(region, name, record=record)
+        record, grant = self._authorized(identity, region, name, "RotateSecret")
+        found = self._load(region, name, grant, record=record)
         arn = found.rotation_lambda_arn
         if lambda_arn is not None:
             if not isinstance(lambda_arn, str) or function_of(lambda_arn) is None:
@@ -104,7 +104,7 @@ class Rotation(SecretsCore):
                 "InvalidRequestException",
                 f"The rotation did not complete ({result.result}){detail}",
             )
-        found = self._load(region, name)
+        found = self._load(region, name, grant)
         version = int(result.version)
         digest = ""
         if result.token and result.token not in found.tokens:  # the version's VersionId
@@ -125,8 +125,8 @@ class Rotation(SecretsCore):
     def cancel_rotation(self, identity: Identity, region: str, secret_id: str) -> SmSecret:
         rotations = self._rotation_engine()
         name = self._name_of(region, secret_id)
-        record = self._authorize(identity, region, name, "CancelRotateSecret")
-        found = self._load(region, name, record=record)
+        record, grant = self._authorized(identity, region, name, "CancelRotateSecret")
+        found = self._load(region, name, grant, record=record)
         namespace = secrets_namespace(region)
         if not found.rotation_enabled:
             raise SecretsManagerError(

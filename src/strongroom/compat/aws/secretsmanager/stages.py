@@ -25,10 +25,9 @@ class Stages(SecretsCore):
     def keys_in_memory(self, region: str) -> bool:
         return self._secrets.keys_in_memory(secrets_namespace(region))
 
-    def stages(self, found: SmSecret) -> dict[int, list[str]]:
+    def stages(self, found: SmSecret, grant: Grant) -> dict[int, list[str]]:
         """Version -> its Secrets Manager stages."""
-        namespace = secrets_namespace(found.region)
-        secret = self._rows.get(namespace, found.name)
+        secret = self._rows.get(grant)
         if secret is None:
             return {}
         return self._stages_of(found, secret)
@@ -48,11 +47,11 @@ class Stages(SecretsCore):
             by_version.setdefault(int(version), []).append(stage)
         return by_version
 
-    def version_stages(self, found: SmSecret) -> dict[str, list[str]]:
+    def version_stages(self, found: SmSecret, grant: Grant) -> dict[str, list[str]]:
         """VersionId -> stages, as DescribeSecret shows them. While a rotation waits for its
         function's createSecret to write the new value, the rotation's token is listed with
         AWSPENDING already, as AWS lists it (rotation functions check for it)."""
-        staged = {found.version_id(n): s for n, s in sorted(self.stages(found).items())}
+        staged = {found.version_id(n): s for n, s in sorted(self.stages(found, grant).items())}
         token = None
         if found.rotation_enabled and self._rotations is not None:
             token = self._rotations().running_token(secrets_namespace(found.region), found.name)
@@ -65,7 +64,7 @@ class Stages(SecretsCore):
     def _ensure_labels(self, grant: Grant, found: SmSecret) -> None:
         """Give the secret explicit labels before a write, so the write moves AWSCURRENT and
         AWSPREVIOUS as Secrets Manager does (staging.py)."""
-        secret = self._rows.get(grant.namespace, found.name)
+        secret = self._rows.get(grant)
         if secret is not None and secret.current_version and "labels" not in secret.settings:
             self._secrets.promote(grant, secret.current_version)
 
@@ -91,8 +90,8 @@ class Stages(SecretsCore):
                 "ValidationException", "VersionStage is 1-256 printable characters."
             )
         label = STAGES.get(stage, stage)
-        found = self._load(region, name, record=record)
-        holder = next((n for n, s in self.stages(found).items() if stage in s), None)
+        found = self._load(region, name, grant, record=record)
+        holder = next((n for n, s in self.stages(found, grant).items() if stage in s), None)
         source = self._version_arg(found, remove_from, "RemoveFromVersionId")
         target = self._version_arg(found, move_to, "MoveToVersionId")
         if holder is not None and target is not None and source != holder:

@@ -11,6 +11,7 @@ from strongroom.auth import Identity
 from strongroom.compat.aws.secretsmanager.errors import MARKED, SecretsManagerError, not_found
 from strongroom.compat.aws.secretsmanager.models import (
     DAY,
+    ListedVersion,
     SmSecret,
     StoredValue,
     new_suffix,
@@ -21,7 +22,7 @@ from strongroom.compat.aws.secretsmanager.rotation import Rotation
 from strongroom.compat.aws.secretsmanager.stages import Stages
 from strongroom.compat.aws.tags import MAX_TAGS, retagged
 from strongroom.errors import NotFound, SecretDeleted
-from strongroom.policy.grants import Grant, granted
+from strongroom.policy.grants import Grant, grant_listed, granted
 from strongroom.policy.kv import DATA, METADATA
 from strongroom.types import SecretValue
 
@@ -96,7 +97,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         chosen = self._check_token(token)
         self._ensure_namespace(namespace)
         existing = self._records.get(f"{region}/{checked}")
-        if existing is not None or self._rows.exists(namespace, checked):
+        if existing is not None or self._rows.exists(grant):
             if existing is not None and existing.deletion_date:
                 raise SecretsManagerError(
                     "InvalidRequestException",
@@ -158,7 +159,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
             "GetSecretValue",
             {k: v for k, v in asked.items() if v is not None},
         )
-        found = self._load(region, name, record=record, before_write=before_write)
+        found = self._load(region, name, grant, record=record, before_write=before_write)
         if version_id is None and stage is None:  # the common read: one query
             try:
                 value, secret = self._secrets.read_granted_with_row(grant, None)
@@ -169,7 +170,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
                 ) from None
             stages = self._stages_of(found, secret)
             return found, value, stages.get(value.metadata.version, [])
-        stages = self.stages(found)
+        stages = self.stages(found, grant)
         number: int | None = None
         if version_id is not None:
             number = found.version_of(version_id)
@@ -226,12 +227,12 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
             "PutSecretValue",
             allowed=self._may_write(identity, region, name),
         )
-        found = self._load(region, name, record=record)
+        found = self._load(region, name, grant, record=record)
         self._ensure_labels(grant, found)
         chosen = self._check_token(token)
         if wanted == ["AWSCURRENT"] or chosen in found.tokens:
             version, _ = self._write(grant, found, value, chosen)
-            return found, version, self.stages(found).get(version, [])
+            return found, version, self.stages(found, grant).get(version, [])
         before = self._secrets.labels(grant).get("labels", {})
         written = self._secrets.write_pending(grant, value.data(), chosen)
         self._change(found, self._remembering(chosen, written.version, value))
@@ -267,8 +268,10 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         path = self._path(region, DATA, name)
         if identity.allows("update", path):
             return True
-        namespace = secrets_namespace(region)
-        return identity.allows("create", path) and not self._rows.exists(namespace, name)
+        if not identity.allows("create", path):
+            return False
+        creating = granted(identity, "create", path, secrets_namespace(region), name)
+        return not self._rows.exists(creating)
 
     def update(
         self,
@@ -287,7 +290,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
             value is None or self._may_write(identity, region, name)
         )
         record, grant = self._authorized(identity, region, name, "UpdateSecret", allowed=allowed)
-        found = self._load(region, name, record=record)
+        found = self._load(region, name, grant, record=record)
         if description is not None and (
             not isinstance(description, str) or len(description) > 2048
         ):
@@ -312,21 +315,28 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
 
     def describe(
         self, identity: Identity, region: str, secret_id: str, action: str = "DescribeSecret"
-    ) -> SmSecret:
+    ) -> tuple[SmSecret, Grant]:
+        """The secret's record, and the grant that lets the caller see its rows (stages)."""
         name = self._name_of(region, secret_id)
-        record = self._authorize(identity, region, name, action)
-        return self._load(region, name, deleted_ok=True, record=record)
+        record, grant = self._authorized(identity, region, name, action)
+        return self._load(region, name, grant, deleted_ok=True, record=record), grant
 
     def versions(
         self, identity: Identity, region: str, secret_id: str
-    ) -> tuple[SmSecret, list[tuple[int, float]]]:
-        found = self.describe(identity, region, secret_id, "ListSecretVersionIds")
-        listed = self._rows.versions(secrets_namespace(region), found.name)
-        return found, [(v.version, v.created_time) for v in listed if not v.destroyed]
+    ) -> tuple[SmSecret, list[ListedVersion]]:
+        """The secret and its versions, newest first, each with its stages."""
+        found, grant = self.describe(identity, region, secret_id, "ListSecretVersionIds")
+        stages = self.stages(found, grant)
+        listed = [v for v in self._rows.versions(grant) if not v.destroyed]
+        return found, [
+            ListedVersion(v.version, v.created_time, tuple(stages.get(v.version, ())))
+            for v in sorted(listed, key=lambda v: v.version, reverse=True)
+        ]
 
     def list_secrets(
         self, identity: Identity, region: str, *, include_deleted: bool = False
-    ) -> list[SmSecret]:
+    ) -> list[tuple[SmSecret, Grant]]:
+        """Each secret the caller may see, with the grant that lets it see the secret's rows."""
         namespace = secrets_namespace(region)
         names = {
             name
@@ -336,17 +346,18 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         }
         after = ""
         while True:  # and those written through another surface, not seen here yet
-            page = self._rows.scan(namespace, after, 1000)
-            names.update(secret.path for secret in page)
+            page = self._rows.names(namespace, after, 1000)
+            names.update(page)
             if len(page) < 1000:
                 break
-            after = page[-1].path
+            after = page[-1]
         found = []
         for name in sorted(names):
-            if not identity.can_see_secret(namespace, name):
+            grant = grant_listed(identity, namespace, name)
+            if grant is None:
                 continue
             try:
-                found.append(self._load(region, name, deleted_ok=include_deleted))
+                found.append((self._load(region, name, grant, deleted_ok=include_deleted), grant))
             except SecretsManagerError:
                 continue
         return found
@@ -361,7 +372,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         force: bool,
     ) -> SmSecret:
         name = self._name_of(region, secret_id)
-        record = self._authorize(identity, region, name, "DeleteSecret")
+        record, grant = self._authorized(identity, region, name, "DeleteSecret")
         days = 30 if window_days is None else window_days
         if not 7 <= days <= 30:
             raise SecretsManagerError(
@@ -375,12 +386,12 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
                 "RecoveryWindowInDays.",
             )
         now = self._clock.now()
-        if force and record is None and not self._exists_elsewhere(region, name):
+        if force and record is None and not self._exists_elsewhere(grant):
             # AWS answers a forced deletion of a secret it does not know as done
             return SmSecret(name, region, self._account(), "", now, deletion_date=now)
-        found = self._load(region, name, deleted_ok=True, record=record)
+        found = self._load(region, name, grant, deleted_ok=True, record=record)
         if force:
-            self._purge(found)
+            self._purge(found, grant)
             found.deletion_date = now
             return found
 
@@ -394,15 +405,15 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
 
     def restore(self, identity: Identity, region: str, secret_id: str) -> SmSecret:
         name = self._name_of(region, secret_id)
-        record = self._authorize(identity, region, name, "RestoreSecret")
-        found = self._load(region, name, deleted_ok=True, record=record)
+        record, grant = self._authorized(identity, region, name, "RestoreSecret")
+        found = self._load(region, name, grant, deleted_ok=True, record=record)
         self._change(found, _restored)
         return found
 
     def tag(self, identity: Identity, region: str, secret_id: str, tags: Mapping[str, str]) -> None:
         name = self._name_of(region, secret_id)
-        record = self._authorize(identity, region, name, "TagResource")
-        found = self._load(region, name, record=record)
+        record, grant = self._authorized(identity, region, name, "TagResource")
+        found = self._load(region, name, grant, record=record)
 
         def tag(secret: SmSecret) -> None:
             secret.tags = retagged(secret.tags, tags, [], _too_many)
@@ -412,8 +423,8 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
 
     def untag(self, identity: Identity, region: str, secret_id: str, names: list[str]) -> None:
         name = self._name_of(region, secret_id)
-        record = self._authorize(identity, region, name, "UntagResource")
-        found = self._load(region, name, record=record)
+        record, grant = self._authorized(identity, region, name, "UntagResource")
+        found = self._load(region, name, grant, record=record)
 
         def untag(secret: SmSecret) -> None:
             secret.tags = retagged(secret.tags, {}, names, _too_many)

@@ -183,8 +183,8 @@ class SsmCore:
         version, created = value.metadata.version, value.metadata.created_time
         return parameter_of(value.data, version, created, grant.path)
 
-    def _exists(self, region: str, path: str) -> bool:
-        return self._rows.exists(ssm_namespace(region), path)
+    def _exists(self, grant: Grant) -> bool:
+        return self._rows.exists(grant)
 
     def _labelled_version(
         self, region: str, grant: Grant, labels: tuple[str, ...]

@@ -11,7 +11,6 @@ from strongroom.compat.aws.ssm.models import (
     LABEL,
     MAX_LABELS,
     reserved_label,
-    ssm_namespace,
 )
 from strongroom.compat.aws.tags import MAX_TAGS, retagged
 
@@ -30,8 +29,8 @@ class ParameterMetadata(SsmCore):
         """Put ``labels`` on ``version`` (the newest when None), moving any that another version
         had; (the version, the labels refused as invalid)."""
         _, path = self.check_name(name)
-        self._require(identity, region, "LabelParameterVersion", path)
-        versions = {r.version for r in self._rows.versions(ssm_namespace(region), path)}
+        grant = self._require(identity, region, "LabelParameterVersion", path)
+        versions = {r.version for r in self._rows.versions(grant)}
         if not versions:
             raise SsmError("ParameterNotFound", "")
         chosen = max(versions) if version is None else version
@@ -64,8 +63,8 @@ class ParameterMetadata(SsmCore):
     ) -> tuple[list[str], list[str]]:
         """(the labels removed from ``version``, those it did not have)."""
         _, path = self.check_name(name)
-        self._require(identity, region, "UnlabelParameterVersion", path)
-        versions = {r.version for r in self._rows.versions(ssm_namespace(region), path)}
+        grant = self._require(identity, region, "UnlabelParameterVersion", path)
+        versions = {r.version for r in self._rows.versions(grant)}
         if not versions:
             raise SsmError("ParameterNotFound", "")
         if version not in versions:
@@ -86,8 +85,8 @@ class ParameterMetadata(SsmCore):
     # -- tags
     def tags(self, identity: Identity, region: str, name: str) -> dict[str, str]:
         _, path = self.check_name(name)
-        self._require(identity, region, "ListTagsForResource", path)
-        if not self._exists(region, path):
+        grant = self._require(identity, region, "ListTagsForResource", path)
+        if not self._exists(grant):
             raise SsmError("InvalidResourceId", "")
         return dict(self._tags.get(f"{region}/{path}") or {})
 
@@ -100,10 +99,10 @@ class ParameterMetadata(SsmCore):
         remove: list[str],
     ) -> None:
         _, path = self.check_name(name)
-        self._require(
+        grant = self._require(
             identity, region, "AddTagsToResource" if add else "RemoveTagsFromResource", path
         )
-        if not self._exists(region, path):
+        if not self._exists(grant):
             raise SsmError("InvalidResourceId", "")
 
         def retag(current: dict[str, str] | None) -> dict[str, str]:

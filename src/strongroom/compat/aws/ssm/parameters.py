@@ -180,7 +180,7 @@ class SsmService(ParameterMetadata):
         try:
             value = self._secrets.read_granted(grant, version)
         except (NotFound, SecretDeleted):
-            if version is not None and self._exists(region, path):
+            if version is not None and self._exists(grant):
                 raise SsmError(
                     "ParameterVersionNotFound",
                     f"Systems Manager could not find version {version} of {given}. Verify the "
@@ -252,9 +252,8 @@ class SsmService(ParameterMetadata):
 
     def history(self, identity: Identity, region: str, name: str) -> list[Parameter]:
         _, path = self.check_name(name)
-        namespace = ssm_namespace(region)
         grant = self._require(identity, region, "GetParameterHistory", path)
-        versions = self._rows.versions(namespace, path)
+        versions = self._rows.versions(grant)
         if not versions:
             raise SsmError("ParameterNotFound", "")
         found = []
@@ -269,8 +268,8 @@ class SsmService(ParameterMetadata):
 
     def delete(self, identity: Identity, region: str, name: str) -> None:
         _, path = self.check_name(name)
-        self._require(identity, region, "DeleteParameter", path)
-        if not self._rows.delete(ssm_namespace(region), path):
+        grant = self._require(identity, region, "DeleteParameter", path)
+        if not self._rows.delete(grant):
             raise SsmError("ParameterNotFound", "")
         self._tags.delete(f"{region}/{path}")
         self._label_records.delete(f"{region}/{path}")
