@@ -4,7 +4,10 @@ label; any other is kept in the secret's record. UpdateSecretVersionStage."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from strongroom.auth import Identity
+from strongroom.compat.aws.labels import relabelled, unlabelled
 from strongroom.compat.aws.secretsmanager.core import SecretsCore
 from strongroom.compat.aws.secretsmanager.errors import SecretsManagerError
 from strongroom.compat.aws.secretsmanager.models import (
@@ -125,17 +128,21 @@ class Stages(SecretsCore):
         self._secrets.move_label(grant, label, target)
 
     def _move_recorded_stage(self, found: SmSecret, stage: str, target: int | None) -> None:
+        def too_many(moved: Mapping[str, int]) -> SecretsManagerError | None:
+            if len(moved) <= MAX_CUSTOM_STAGES:
+                return None
+            return SecretsManagerError(
+                "LimitExceededException",
+                f"A secret has at most {MAX_CUSTOM_STAGES} custom stages that are not "
+                "strongroom labels.",
+            )
+
         def move(secret: SmSecret) -> None:
             if target is None:
-                secret.custom_stages.pop(stage, None)
+                secret.custom_stages = dict(unlabelled(secret.custom_stages, [stage])[0])
                 return
-            secret.custom_stages[stage] = target
-            if len(secret.custom_stages) > MAX_CUSTOM_STAGES:
-                raise SecretsManagerError(
-                    "LimitExceededException",
-                    f"A secret has at most {MAX_CUSTOM_STAGES} custom stages that are not "
-                    "strongroom labels.",
-                )
+            moved = relabelled(secret.custom_stages, [stage], target, too_many=too_many)
+            secret.custom_stages = dict(moved)
 
         self._change(found, move)
 

@@ -12,6 +12,7 @@ from strongroom.auth import Identity
 from strongroom.clock import Clock
 from strongroom.compat.aws.kms.errors import KmsError
 from strongroom.compat.aws.kms.operations import KmsService
+from strongroom.compat.aws.labels import labels_on
 from strongroom.compat.aws.ssm.catalogue import OPERATIONS
 from strongroom.compat.aws.ssm.errors import SsmError
 from strongroom.compat.aws.ssm.models import (
@@ -211,7 +212,5 @@ class SsmCore:
         return {k: int(v) for k, v in found.items()}
 
     def _labelled(self, region: str, path: str, parameter: Parameter) -> Parameter:
-        labels = tuple(
-            sorted(k for k, v in self._labels(region, path).items() if v == parameter.version)
-        )
+        labels = tuple(labels_on(self._labels(region, path), parameter.version))
         return replace(parameter, labels=labels) if labels else parameter

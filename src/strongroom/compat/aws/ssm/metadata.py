@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from strongroom.auth import Identity
+from strongroom.compat.aws.labels import labels_on, relabelled, unlabelled
 from strongroom.compat.aws.ssm.core import SsmCore
 from strongroom.compat.aws.ssm.errors import SsmError
 from strongroom.compat.aws.ssm.models import (
@@ -42,18 +43,18 @@ class ParameterMetadata(SsmCore):
             )
         invalid = [label for label in labels if not LABEL.fullmatch(label) or reserved_label(label)]
 
+        def too_many(moved: Mapping[str, int]) -> SsmError | None:
+            if len(labels_on(moved, chosen)) <= MAX_LABELS:
+                return None
+            return SsmError(
+                "ParameterVersionLabelLimitExceeded",
+                f"A parameter version can have maximum {MAX_LABELS} labels.Move one or more "
+                "labels to another version and try again.",
+            )
+
         def put_on(current: dict[str, int] | None) -> dict[str, int]:
-            moved = {
-                **(current or {}),
-                **{label: chosen for label in labels if label not in invalid},
-            }
-            if sum(1 for v in moved.values() if v == chosen) > MAX_LABELS:
-                raise SsmError(
-                    "ParameterVersionLabelLimitExceeded",
-                    f"A parameter version can have maximum {MAX_LABELS} labels.Move one or more "
-                    "labels to another version and try again.",
-                )
-            return moved
+            valid = [label for label in labels if label not in invalid]
+            return dict(relabelled(current or {}, valid, chosen, too_many=too_many))
 
         self._label_records.change(f"{region}/{path}", put_on)
         return chosen, invalid
@@ -76,8 +77,8 @@ class ParameterMetadata(SsmCore):
         removed: list[str] = []
 
         def take_off(current: dict[str, int] | None) -> dict[str, int]:
-            removed[:] = [label for label in labels if (current or {}).get(label) == version]
-            return {k: v for k, v in (current or {}).items() if k not in removed}
+            kept, removed[:] = unlabelled(current or {}, labels, version)
+            return dict(kept)
 
         self._label_records.change(f"{region}/{path}", take_off)
         return removed, [label for label in labels if label not in removed]
