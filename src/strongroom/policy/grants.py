@@ -67,13 +67,16 @@ class Lister(Protocol):
     def can_see_secret(self, namespace: str, path: str) -> bool: ...
 
 
-def grant_listed(identity: Lister, namespace: str, path: str) -> Grant | None:
-    """``list`` on a secret a listing shows the caller (its policies give it a capability on
-    one of the secret's paths); None when the listing must leave it out. It lets the caller
-    see the secret's rows (names, versions, labels), never a value."""
+def grant_listed(identity: Lister, namespace: str, path: str, *, rows_in: str = "") -> Grant | None:
+    """``list`` on a secret a listing of ``namespace`` shows the caller (its policies give it a
+    capability on one of the secret's paths); None when the listing must leave it out. It lets
+    the caller see the secret's rows (names, versions, labels), never a value: those of
+    ``rows_in`` for a view whose rows live elsewhere (a Secrets Manager replica's)."""
     if not identity.can_see_secret(namespace, path):
         return None
-    return Grant(namespace, path, frozenset({"list"}), f"a listing of {namespace}", _MINT)
+    return Grant(
+        rows_in or namespace, path, frozenset({"list"}), f"a listing of {namespace}", _MINT
+    )
 
 
 def grant_if(

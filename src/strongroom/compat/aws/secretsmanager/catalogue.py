@@ -41,6 +41,10 @@ OPERATIONS: dict[str, Rule] = {
     "PutResourcePolicy": Rule("sudo", METADATA),
     "DeleteResourcePolicy": Rule("sudo", METADATA),
     "ValidateResourcePolicy": Rule("sudo", METADATA),
+    # a replica makes the values readable in its region: ``read`` on them is checked too, and
+    # ``create`` in the replica's region (replication.py)
+    "ReplicateSecretToRegions": Rule("update", METADATA),
+    "RemoveRegionsFromReplication": Rule("update", METADATA),
     "RotateSecret": Rule("update", ROTATION, ResourcePolicyMode.DENY_ONLY),
     "CancelRotateSecret": Rule("update", ROTATION, ResourcePolicyMode.DENY_ONLY),
 }

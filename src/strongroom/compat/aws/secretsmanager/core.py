@@ -38,7 +38,13 @@ from strongroom.service.records import Repository
 from strongroom.service.secret_rows import SecretRows
 from strongroom.service.secrets import SecretService
 
-__all__ = ["SecretsCore"]
+__all__ = ["NOT_ON_A_REPLICA", "REPLICA_ACTIONS", "SecretsCore"]
+
+# What a replica answers in its own region: reads. Anything else is made through the primary.
+REPLICA_ACTIONS = frozenset({"GetSecretValue", "DescribeSecret", "ListSecretVersionIds"})
+NOT_ON_A_REPLICA = (
+    "Operation not permitted on a replica secret. Call must be made in primary secret's region."
+)
 
 
 class _Unread:
@@ -128,7 +134,7 @@ class SecretsCore:
     ) -> SmSecret:
         """The secret's record (``record``, when the caller read it already)."""
         if isinstance(record, _Unread):
-            record = self._records.get(f"{region}/{name}")
+            record = self._record(region, name)
         if record is None:
             if self._rows.exists(grant):
                 before_write()
@@ -170,6 +176,17 @@ class SecretsCore:
 
         self._records.change(f"{found.region}/{found.name}", edited)
 
+    def _record(self, region: str, name: str) -> SmSecret | None:
+        """The secret's record; a replica's is its primary's seen through it (replication.py),
+        and none when the primary is gone or no longer lists it."""
+        found = self._records.get(f"{region}/{name}")
+        if found is None or not found.primary_region:
+            return found
+        primary = self._records.get(f"{found.primary_region}/{name}")
+        if primary is None or found.region not in primary.replicas:
+            return None  # a replica left behind: never a view of a secret made later
+        return primary.as_replica(found)
+
     def _purge(self, found: SmSecret, grant: Grant, *, due: bool = False) -> None:
         """Remove the secret: now (``delete`` granted), or once its recovery window ended
         (``due``: the deletion DeleteSecret allowed, carried out by whichever request finds it
@@ -178,7 +195,9 @@ class SecretsCore:
             self._rows.purge(grant)
         else:
             self._rows.delete(grant)
-        self._records.delete(f"{found.region}/{found.name}")
+        self._records.delete(f"{found.home_region}/{found.name}")
+        for region in found.replicas:
+            self._records.delete(f"{region}/{found.name}")
 
     # -- access: strongroom's policies, with the secret's resource policy
     def _authorized(
@@ -202,7 +221,7 @@ class SecretsCore:
         rule = OPERATIONS[action]
         if allowed is None:
             allowed = identity.allows(rule.capability, self._rule_path(region, rule, name))
-        found = self._records.get(f"{region}/{name}")
+        found = self._record(region, name)
         verdict = Decision.NONE
         if found is not None and found.resource_policy:
             request = self._policy_request(identity, found, action, context or {})
@@ -212,7 +231,7 @@ class SecretsCore:
             verdict,
             rule.mode,
             capability=rule.capability,
-            namespace=secrets_namespace(region),
+            namespace=secrets_namespace(found.home_region if found else region),
             path=name,
             action=f"secretsmanager:{action}",
         )
@@ -221,6 +240,8 @@ class SecretsCore:
                 f"permission denied: secretsmanager:{action} on this secret "
                 "(docs/compat-aws.md lists the capability each action needs)"
             )
+        if found is not None and found.primary_region and action not in REPLICA_ACTIONS:
+            raise SecretsManagerError("InvalidParameterException", NOT_ON_A_REPLICA)
         return found, grant
 
     def _policy_request(

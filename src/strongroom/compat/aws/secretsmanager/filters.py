@@ -115,7 +115,11 @@ def matches(found: SmSecret, filters: list[tuple[str, list[str]]]) -> bool:
                 "name": [found.name],
                 "tag-key": tags,
                 "tag-value": list(found.tags.values()),
-            }.get(key, [])  # no secret here is a replica, or owned by another service
+                # a replicated secret's (primary or replica); one never replicated has none
+                "primary-region": [found.home_region]
+                if found.replicas or found.primary_region
+                else [],
+            }.get(key, [])  # no secret here is owned by another service
             hit = partial(_prefix_match, candidates=candidates)
         # the values are alternatives; "!x" is met by what x does not match
         if not any(not hit(v[1:]) if v.startswith("!") else hit(v) for v in values):

@@ -9,7 +9,7 @@ import json
 import re
 import secrets
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import orjson
@@ -127,12 +127,24 @@ class SmSecret:
     tagged: bool = False  # ever tagged: Tags is shown, [] once the last tag is removed, as AWS
     # custom stages that are no strongroom label ("Blue", "current"): stage -> version
     custom_stages: dict[str, int] = field(default_factory=dict)
+    primary_region: str = ""  # a replica's: its values, stages and metadata are the primary's
+    replicas: dict[str, str] = field(default_factory=dict)  # a primary's: region -> KmsKeyId
 
     @property
     def rotation_enabled(self) -> bool:
         return bool(self.rotation_days or self.rotation_schedule)
 
     resource_policy: str = field(default="", repr=False)
+
+    def as_replica(self, replica: SmSecret) -> SmSecret:
+        """This primary seen through ``replica``, in the replica's region (its ARN, its
+        KmsKeyId), every other field the primary's."""
+        return replace(
+            self,
+            region=replica.region,
+            primary_region=self.region,
+            kms_key_id=replica.kms_key_id or self.kms_key_id,
+        )
 
     @property
     def arn(self) -> str:
@@ -149,8 +161,13 @@ class SmSecret:
             for stale in oldest[: len(self.tokens) - MAX_TOKENS]:
                 del self.tokens[stale]
 
+    @property
+    def home_region(self) -> str:
+        """Where the secret's values live: its own region, or a replica's primary's."""
+        return self.primary_region or self.region
+
     def _derived_prefix(self) -> str:
-        return str(uuid.uuid5(VERSION_NAMESPACE, f"{self.region}/{self.name}"))[:24]
+        return str(uuid.uuid5(VERSION_NAMESPACE, f"{self.home_region}/{self.name}"))[:24]
 
     def version_id(self, number: int) -> str:
         """The ClientRequestToken the version was written with; for a version written through

@@ -11,6 +11,11 @@ from strongroom.compat.aws.fields import AwsError, integer, region_of, string, t
 from strongroom.compat.aws.secretsmanager.errors import SecretsManagerError
 from strongroom.compat.aws.secretsmanager.filters import checked_filters, matches
 from strongroom.compat.aws.secretsmanager.models import SmSecret, StoredValue
+from strongroom.compat.aws.secretsmanager.replication_responses import (
+    force_in,
+    replica_regions_in,
+    with_replication_status,
+)
 from strongroom.compat.aws.secretsmanager.shapes import (
     CLEAR,
     after_token,
@@ -53,7 +58,7 @@ _MAX_BATCH = 20
 @in_aws_words
 def create_secret(call: Call) -> Answer:
     service, region, doc = backend(call)
-    found, version = service.create(
+    found, version, statuses = service.create(
         call.identity,
         region,
         doc.get("Name"),
@@ -62,8 +67,10 @@ def create_secret(call: Call) -> Answer:
         description=string(doc, "Description", max_len=2048) or "",
         kms_key_id=string(doc, "KmsKeyId") or "",
         tags=tags_in(doc),
+        replicas=replica_regions_in(call),
+        force_replicas=force_in(call),
     )
-    return written(found, version)
+    return with_replication_status(written(found, version), statuses)
 
 
 def _value_answer(

@@ -144,7 +144,9 @@ class Rotation(SecretsCore):
         if not found.rotation_enabled or self._rotations is None:
             return None, None
         try:
-            status = self._rotations().status(identity, secrets_namespace(found.region), found.name)
+            status = self._rotations().status(
+                identity, secrets_namespace(found.home_region), found.name
+            )
         except (AccessDenied, NotFound):
             return None, None
         return status.last_rotated, status.next_due

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from strongroom.compat.aws.secretsmanager.replication_responses import (
+    remove_regions_from_replication,
+    replicate_secret_to_regions,
+)
 from strongroom.compat.aws.secretsmanager.responses import (
     batch_get_secret_value,
     create_secret,
@@ -54,6 +58,8 @@ _OPERATIONS: dict[str, Callable[[Call], Answer]] = {
     "PutResourcePolicy": put_resource_policy,
     "DeleteResourcePolicy": delete_resource_policy,
     "ValidateResourcePolicy": validate_resource_policy,
+    "ReplicateSecretToRegions": replicate_secret_to_regions,
+    "RemoveRegionsFromReplication": remove_regions_from_replication,
 }
 
 

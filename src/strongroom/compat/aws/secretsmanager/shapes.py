@@ -21,7 +21,9 @@ from strongroom.compat.aws.fields import (
     tag_list,
     tags_in,
 )
+from strongroom.compat.aws.secretsmanager.errors import SecretsManagerError
 from strongroom.compat.aws.secretsmanager.models import SmSecret, StoredValue
+from strongroom.compat.aws.secretsmanager.replication import ReplicaStatus, replica_statuses
 from strongroom.compat.aws.secretsmanager.values import SecretsManagerService
 from strongroom.errors import NotFound, SecretDeleted
 from strongroom.server.routes import Answer, Call
@@ -35,6 +37,7 @@ __all__ = [
     "in_aws_words",
     "page_size",
     "paging_token",
+    "replication_status",
     "rotation_rules",
     "secret_entry",
     "secret_id",
@@ -73,7 +76,21 @@ def backend(call: Call) -> tuple[SecretsManagerService, str, dict[str, Any]]:
 def value_in(doc: dict[str, Any]) -> StoredValue | None:
     string_value = doc.get("SecretString")
     binary = blob(doc, "SecretBinary", max_len=MAX_BINARY)
-    return SecretsManagerService.value_of(string_value, binary)
+    if string_value is not None and binary is not None:
+        raise SecretsManagerError(
+            "InvalidParameterException",
+            "You can't specify both a binary secret value and a string secret value in the "
+            "same secret.",
+        )
+    if binary is not None:
+        return StoredValue(binary=binary)
+    if string_value is None:
+        return None
+    if not isinstance(string_value, str) or len(string_value.encode()) > MAX_BINARY:
+        raise SecretsManagerError(
+            "ValidationException", "SecretString must be at most 65,536 bytes."
+        )
+    return StoredValue(string=string_value)
 
 
 def secret_entry(service: SecretsManagerService, found: SmSecret, call: Call) -> dict[str, Any]:
@@ -94,6 +111,10 @@ def secret_entry(service: SecretsManagerService, found: SmSecret, call: Call) ->
         doc["KmsKeyId"] = found.kms_key_id
     if found.deletion_date:
         doc["DeletedDate"] = found.deletion_date
+    if found.replicas or found.primary_region:  # replicated: the primary's region, its replicas
+        doc["PrimaryRegion"] = found.home_region
+        if not found.primary_region:
+            doc["ReplicationStatus"] = replication_status(replica_statuses(found))
     if found.rotation_enabled:
         doc["RotationRules"] = rotation_rules(found)
         if found.rotation_lambda_arn:
@@ -104,6 +125,18 @@ def secret_entry(service: SecretsManagerService, found: SmSecret, call: Call) ->
         if following:
             doc["NextRotationDate"] = following
     return doc
+
+
+def replication_status(statuses: list[ReplicaStatus]) -> list[dict[str, str]]:
+    """Each replica's status as AWS shows it."""
+    shown = []
+    for status in statuses:
+        entry = {"Region": status.region, "Status": status.status}
+        if status.kms_key_id:
+            entry["KmsKeyId"] = status.kms_key_id
+        entry["StatusMessage"] = status.message
+        shown.append(entry)
+    return shown
 
 
 def rotation_rules(found: SmSecret) -> dict[str, Any]:

@@ -57,7 +57,9 @@ class Stages(SecretsCore):
         staged = {found.version_id(n): s for n, s in sorted(self.stages(found, grant).items())}
         token = None
         if found.rotation_enabled and self._rotations is not None:
-            token = self._rotations().running_token(secrets_namespace(found.region), found.name)
+            token = self._rotations().running_token(
+                secrets_namespace(found.home_region), found.name
+            )
         if token is not None and token not in staged:
             staged = {v: [s for s in stages if s != "AWSPENDING"] for v, stages in staged.items()}
             staged = {v: stages for v, stages in staged.items() if stages}

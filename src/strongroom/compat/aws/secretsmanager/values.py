@@ -8,46 +8,33 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from strongroom.auth import Identity
+from strongroom.compat.aws.secretsmanager.descriptions import Descriptions
 from strongroom.compat.aws.secretsmanager.errors import MARKED, SecretsManagerError, not_found
 from strongroom.compat.aws.secretsmanager.models import (
     DAY,
-    ListedVersion,
     SmSecret,
     StoredValue,
     new_suffix,
     secrets_namespace,
 )
 from strongroom.compat.aws.secretsmanager.policies import ResourcePolicies
+from strongroom.compat.aws.secretsmanager.replication import (
+    ReplicaStatus,
+    Replication,
+    replica_statuses,
+)
 from strongroom.compat.aws.secretsmanager.rotation import Rotation
-from strongroom.compat.aws.secretsmanager.stages import Stages
+from strongroom.compat.aws.sigv4 import is_region
 from strongroom.compat.aws.tags import MAX_TAGS, retagged
 from strongroom.errors import NotFound, SecretDeleted
-from strongroom.policy.grants import Grant, grant_listed, granted
+from strongroom.policy.grants import Grant, granted
 from strongroom.policy.kv import DATA, METADATA
 from strongroom.types import SecretValue
 
 __all__ = ["SecretsManagerService"]
 
 
-class SecretsManagerService(Stages, Rotation, ResourcePolicies):
-    @staticmethod
-    def value_of(string: object, binary: bytes | None) -> StoredValue | None:
-        if string is not None and binary is not None:
-            raise SecretsManagerError(
-                "InvalidParameterException",
-                "You can't specify both a binary secret value and a string secret value in the "
-                "same secret.",
-            )
-        if binary is not None:
-            return StoredValue(binary=binary)
-        if string is not None:
-            if not isinstance(string, str) or len(string.encode()) > 65536:
-                raise SecretsManagerError(
-                    "ValidationException", "SecretString must be at most 65,536 bytes."
-                )
-            return StoredValue(string=string)
-        return None
-
+class SecretsManagerService(Descriptions, Rotation, ResourcePolicies, Replication):
     def _write(
         self, grant: Grant, found: SmSecret, value: StoredValue, token: str
     ) -> tuple[int, bool]:
@@ -90,8 +77,14 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         description: str = "",
         kms_key_id: str = "",
         tags: Mapping[str, str] | None = None,
-    ) -> tuple[SmSecret, int | None]:
+        replicas: list[tuple[str, str]] | None = None,
+        force_replicas: bool = False,
+    ) -> tuple[SmSecret, int | None, list[ReplicaStatus]]:
+        """The new secret, the version of its value if it came with one, and the status of each
+        replica asked for (replication.py)."""
         checked = self._check_name(name)
+        if replicas and any(r == region or not is_region(r) for r, _ in replicas):
+            raise SecretsManagerError("InvalidParameterException", "Invalid replica region.")
         namespace = secrets_namespace(region)
         grant = granted(identity, "create", self._path(region, DATA, checked), namespace, checked)
         chosen = self._check_token(token)
@@ -106,7 +99,7 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
                 )
             if existing is not None and value is not None and chosen in existing.tokens:
                 version, _ = self._write(grant, existing, value, chosen)
-                return existing, version  # the same request again
+                return existing, version, replica_statuses(existing)  # the same request again
             raise SecretsManagerError(
                 "ResourceExistsException",
                 f"The operation failed because the secret {checked} already exists.",
@@ -129,10 +122,10 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
                 "ResourceExistsException",
                 f"The operation failed because the secret {checked} already exists.",
             )
-        if value is None:
-            return found, None
-        version, _ = self._write(grant, found, value, chosen)
-        return found, version
+        first = None if value is None else self._write(grant, found, value, chosen)[0]
+        if not replicas:
+            return found, first, []
+        return found, first, self.add_replicas(identity, found, replicas, force=force_replicas)
 
     def get_value(
         self,
@@ -313,55 +306,6 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
         version, _ = self._write(grant, found, value, self._check_token(token))
         return found, version
 
-    def describe(
-        self, identity: Identity, region: str, secret_id: str, action: str = "DescribeSecret"
-    ) -> tuple[SmSecret, Grant]:
-        """The secret's record, and the grant that lets the caller see its rows (stages)."""
-        name = self._name_of(region, secret_id)
-        record, grant = self._authorized(identity, region, name, action)
-        return self._load(region, name, grant, deleted_ok=True, record=record), grant
-
-    def versions(
-        self, identity: Identity, region: str, secret_id: str
-    ) -> tuple[SmSecret, list[ListedVersion]]:
-        """The secret and its versions, newest first, each with its stages."""
-        found, grant = self.describe(identity, region, secret_id, "ListSecretVersionIds")
-        stages = self.stages(found, grant)
-        listed = [v for v in self._rows.versions(grant) if not v.destroyed]
-        return found, [
-            ListedVersion(v.version, v.created_time, tuple(stages.get(v.version, ())))
-            for v in sorted(listed, key=lambda v: v.version, reverse=True)
-        ]
-
-    def list_secrets(
-        self, identity: Identity, region: str, *, include_deleted: bool = False
-    ) -> list[tuple[SmSecret, Grant]]:
-        """Each secret the caller may see, with the grant that lets it see the secret's rows."""
-        namespace = secrets_namespace(region)
-        names = {
-            name
-            for record in self._records.names()
-            for record_region, _, name in [record.partition("/")]
-            if record_region == region
-        }
-        after = ""
-        while True:  # and those written through another surface, not seen here yet
-            page = self._rows.names(namespace, after, 1000)
-            names.update(page)
-            if len(page) < 1000:
-                break
-            after = page[-1]
-        found = []
-        for name in sorted(names):
-            grant = grant_listed(identity, namespace, name)
-            if grant is None:
-                continue
-            try:
-                found.append((self._load(region, name, grant, deleted_ok=include_deleted), grant))
-            except SecretsManagerError:
-                continue
-        return found
-
     def delete(
         self,
         identity: Identity,
@@ -390,6 +334,12 @@ class SecretsManagerService(Stages, Rotation, ResourcePolicies):
             # AWS answers a forced deletion of a secret it does not know as done
             return SmSecret(name, region, self._account(), "", now, deletion_date=now)
         found = self._load(region, name, grant, deleted_ok=True, record=record)
+        if found.replicas:  # AWS's words; RemoveRegionsFromReplication first
+            raise SecretsManagerError(
+                "InvalidParameterException",
+                f"You can't delete secret {found.arn} that still has replica regions "
+                f"[{', '.join(sorted(found.replicas))}]",
+            )
         if force:
             self._purge(found, grant)
             found.deletion_date = now

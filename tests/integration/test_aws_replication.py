@@ -1,0 +1,172 @@
+"""Secrets Manager replicas through boto3 against a real server: a replica is its primary seen
+from another region (always in sync), refuses every change, answers only callers with rights in
+its own region, and is made only by a caller who could copy the value by hand."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.helpers import AWS_DEV_KEY, StrongroomServer, aws_client, aws_dev_server
+from tests.helpers import aws_outcome as _code
+
+PRIMARY, REPLICA = "us-east-1", "eu-west-1"
+ROOT = {"Authorization": "Bearer repl-root"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StrongroomServer]:
+    with aws_dev_server(tmp_path_factory.mktemp("aws-repl") / "data", "repl-root") as started:
+        yield started
+
+
+def _sm(server: StrongroomServer, region: str, key: tuple[str, str] = AWS_DEV_KEY) -> Any:
+    return aws_client("secretsmanager", server.addr, region, key)
+
+
+def _issued(server: StrongroomServer, name: str, rules: str) -> tuple[str, str]:
+    httpx.put(
+        f"{server.addr}/api/v1/sys/policies/acl/{name}", headers=ROOT, json={"policy": rules}
+    ).raise_for_status()
+    issued = httpx.post(
+        f"{server.addr}/api/v1/sys/aws/credentials", headers=ROOT, json={"policies": [name]}
+    ).json()["data"]
+    return issued["access_key_id"], issued["secret_access_key"]
+
+
+def test_a_replica_is_its_primary_seen_from_another_region(server: StrongroomServer) -> None:
+    home, away = _sm(server, PRIMARY), _sm(server, REPLICA)
+    name = f"repl/{secrets.token_hex(4)}"
+    made = home.create_secret(
+        Name=name,
+        SecretString="v1",
+        Description="replicated description",
+        Tags=[{"Key": "team", "Value": "payments"}],
+        AddReplicaRegions=[{"Region": REPLICA}],
+    )
+    assert made["ReplicationStatus"] == [
+        {"Region": REPLICA, "Status": "InSync", "StatusMessage": "Replication succeeded"}
+    ]
+    replica_arn = made["ARN"].replace(PRIMARY, REPLICA)
+    described = away.describe_secret(SecretId=replica_arn)
+    assert described["ARN"] == replica_arn and described["PrimaryRegion"] == PRIMARY
+    primary = home.describe_secret(SecretId=name)
+    assert primary["ReplicationStatus"][0]["Region"] == REPLICA
+    assert described["VersionIdsToStages"] == primary["VersionIdsToStages"]
+    assert away.get_secret_value(SecretId=name)["SecretString"] == "v1"
+
+    home.put_secret_value(SecretId=name, SecretString="v2")  # no copy to go stale
+    assert away.get_secret_value(SecretId=replica_arn)["SecretString"] == "v2"
+    assert [s["Name"] for s in away.list_secrets()["SecretList"] if s["Name"] == name] == [name]
+    for key, value in (
+        ("primary-region", PRIMARY),
+        ("tag-key", "team"),
+        ("tag-value", "payments"),
+        ("description", "replicated"),
+        ("all", "payments"),
+    ):
+        listed = away.list_secrets(Filters=[{"Key": key, "Values": [value]}])["SecretList"]
+        assert name in [s["Name"] for s in listed], key
+
+    for change in (
+        lambda: away.put_secret_value(SecretId=name, SecretString="x"),
+        lambda: away.update_secret(SecretId=name, Description="x"),
+        lambda: away.tag_resource(SecretId=name, Tags=[{"Key": "k", "Value": "v"}]),
+        lambda: away.delete_secret(SecretId=name),
+        lambda: away.get_resource_policy(SecretId=name),
+        lambda: away.replicate_secret_to_regions(
+            SecretId=name, AddReplicaRegions=[{"Region": "us-west-2"}]
+        ),
+    ):
+        assert _code(change) == "InvalidParameterException"
+    assert away.get_secret_value(SecretId=name)["SecretString"] == "v2"
+
+    assert _code(lambda: home.delete_secret(SecretId=name)) == "InvalidParameterException"
+    home.remove_regions_from_replication(SecretId=name, RemoveReplicaRegions=[REPLICA])
+    assert _code(lambda: away.describe_secret(SecretId=name)) == "ResourceNotFoundException"
+    assert "ReplicationStatus" not in home.describe_secret(SecretId=name)
+    home.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+
+
+def test_a_bad_replica_region_creates_nothing(server: StrongroomServer) -> None:
+    home = _sm(server, PRIMARY)
+    name = f"repl/{secrets.token_hex(4)}"
+    for region in (PRIMARY, "not a region"):
+        refused = lambda r=region: home.create_secret(  # noqa: E731
+            Name=name, SecretString="v", AddReplicaRegions=[{"Region": r}]
+        )
+        assert _code(refused) == "InvalidParameterException"
+    assert _code(lambda: home.describe_secret(SecretId=name)) == "ResourceNotFoundException"
+
+
+def test_a_secret_already_in_the_region_is_kept_unless_overwritten(
+    server: StrongroomServer,
+) -> None:
+    home, away = _sm(server, PRIMARY), _sm(server, REPLICA)
+    name = f"repl/{secrets.token_hex(4)}"
+    home.create_secret(Name=name, SecretString="primary")
+    away.create_secret(Name=name, SecretString="theirs")
+    failed = home.replicate_secret_to_regions(
+        SecretId=name, AddReplicaRegions=[{"Region": REPLICA}]
+    )["ReplicationStatus"][0]
+    assert failed["Status"] == "Failed" and name in failed["StatusMessage"]
+    assert away.get_secret_value(SecretId=name)["SecretString"] == "theirs"
+    forced = home.replicate_secret_to_regions(
+        SecretId=name, AddReplicaRegions=[{"Region": REPLICA}], ForceOverwriteReplicaSecret=True
+    )["ReplicationStatus"][0]
+    assert forced["Status"] == "InSync"
+    assert away.get_secret_value(SecretId=name)["SecretString"] == "primary"
+
+
+def test_replicas_answer_by_the_rights_of_their_own_region(server: StrongroomServer) -> None:
+    home = _sm(server, PRIMARY)
+    name = f"repl/{secrets.token_hex(4)}"
+    home.create_secret(Name=name, SecretString="value")
+    # Update on the primary's metadata, but no read of its values: may not replicate them.
+    meta_only = _issued(
+        server,
+        "repl-meta",
+        f'path "aws-{PRIMARY}/metadata/{name}" {{ capabilities = ["read", "update"] }}\n'
+        f'path "aws-{REPLICA}/data/{name}" {{ capabilities = ["create", "read"] }}',
+    )
+
+    def replicate(key: tuple[str, str]) -> Any:
+        return _sm(server, PRIMARY, key).replicate_secret_to_regions(
+            SecretId=name, AddReplicaRegions=[{"Region": REPLICA}]
+        )
+
+    assert _code(lambda: replicate(meta_only)) == "AccessDeniedException"
+    # Read of the values too, but no create in the replica's region.
+    no_create = _issued(
+        server,
+        "repl-nocreate",
+        f'path "aws-{PRIMARY}/metadata/{name}" {{ capabilities = ["update"] }}\n'
+        f'path "aws-{PRIMARY}/data/{name}" {{ capabilities = ["read"] }}',
+    )
+    assert _code(lambda: replicate(no_create)) == "AccessDeniedException"
+    assert _code(lambda: _sm(server, REPLICA).describe_secret(SecretId=name)) == (
+        "ResourceNotFoundException"
+    )
+    home.replicate_secret_to_regions(SecretId=name, AddReplicaRegions=[{"Region": REPLICA}])
+    # A key that reads in the replica's region reads the replica, and nothing in the primary's.
+    away_reader = _issued(
+        server, "repl-away", f'path "aws-{REPLICA}/data/{name}" {{ capabilities = ["read"] }}'
+    )
+    assert _sm(server, REPLICA, away_reader).get_secret_value(SecretId=name)["SecretString"] == (
+        "value"
+    )
+    primary_read = lambda: _sm(server, PRIMARY, away_reader).get_secret_value(  # noqa: E731
+        SecretId=name
+    )
+    assert _code(primary_read) == "AccessDeniedException"
+    home_reader = _issued(
+        server, "repl-home", f'path "aws-{PRIMARY}/data/{name}" {{ capabilities = ["read"] }}'
+    )
+    replica_read = lambda: _sm(server, REPLICA, home_reader).get_secret_value(  # noqa: E731
+        SecretId=name
+    )
+    assert _code(replica_read) == "AccessDeniedException"
