@@ -170,3 +170,23 @@ def test_replicas_answer_by_the_rights_of_their_own_region(server: StrongroomSer
         SecretId=name
     )
     assert _code(replica_read) == "AccessDeniedException"
+
+
+def test_create_with_replicas_checks_every_right_before_it_makes_anything(
+    server: StrongroomServer,
+) -> None:
+    """A creator who may not make the replica gets 403, and no secret: nothing half done."""
+    name = f"repl/{secrets.token_hex(4)}"
+    creator = _issued(
+        server,
+        "repl-creator",
+        f'path "aws-{PRIMARY}/data/{name}" {{ capabilities = ["create", "read"] }}\n'
+        f'path "aws-{PRIMARY}/metadata/{name}" {{ capabilities = ["update", "read"] }}',
+    )
+    make = lambda: _sm(server, PRIMARY, creator).create_secret(  # noqa: E731
+        Name=name, SecretString="v", AddReplicaRegions=[{"Region": REPLICA}]
+    )
+    assert _code(make) == "AccessDeniedException"  # no create in the replica's region
+    assert _code(lambda: _sm(server, PRIMARY).describe_secret(SecretId=name)) == (
+        "ResourceNotFoundException"
+    )

@@ -47,9 +47,30 @@ class Replication(SecretsCore):
         name = self._name_of(region, secret_id)
         record, grant = self._authorized(identity, region, name, "ReplicateSecretToRegions")
         found = self._load(region, name, grant, record=record)
-        return found, self.add_replicas(identity, found, regions, force=force)
+        self._check_replication(identity, region, name, regions, force=force)
+        return found, self._add_replicas(identity, found, regions, force=force)
 
-    def add_replicas(
+    def _check_replication(
+        self,
+        identity: Identity,
+        region: str,
+        name: str,
+        regions: list[tuple[str, str]],
+        *,
+        force: bool,
+    ) -> None:
+        """Refuse, before anything changes, regions that are none or the primary's own, and a
+        caller who may not read the values, create in a replica's region or, to overwrite,
+        delete there."""
+        if not regions or any(r == region or not is_region(r) for r, _ in regions):
+            raise SecretsManagerError("InvalidParameterException", "Invalid replica region.")
+        identity.require("read", self._path(region, DATA, name))
+        for replica_region, _ in regions:
+            identity.require("create", self._path(replica_region, DATA, name))
+            if force:
+                identity.require("delete", self._path(replica_region, METADATA, name))
+
+    def _add_replicas(
         self,
         identity: Identity,
         found: SmSecret,
@@ -57,9 +78,6 @@ class Replication(SecretsCore):
         *,
         force: bool,
     ) -> list[ReplicaStatus]:
-        if not regions or any(r == found.region or not is_region(r) for r, _ in regions):
-            raise SecretsManagerError("InvalidParameterException", "Invalid replica region.")
-        identity.require("read", self._path(found.region, DATA, found.name))
         return [self._add_replica(identity, found, r, key, force) for r, key in regions]
 
     def _add_replica(

@@ -24,7 +24,6 @@ from strongroom.compat.aws.secretsmanager.replication import (
     replica_statuses,
 )
 from strongroom.compat.aws.secretsmanager.rotation import Rotation
-from strongroom.compat.aws.sigv4 import is_region
 from strongroom.compat.aws.tags import MAX_TAGS, retagged
 from strongroom.errors import NotFound, SecretDeleted
 from strongroom.policy.grants import Grant, granted
@@ -83,8 +82,9 @@ class SecretsManagerService(Descriptions, Rotation, ResourcePolicies, Replicatio
         """The new secret, the version of its value if it came with one, and the status of each
         replica asked for (replication.py)."""
         checked = self._check_name(name)
-        if replicas and any(r == region or not is_region(r) for r, _ in replicas):
-            raise SecretsManagerError("InvalidParameterException", "Invalid replica region.")
+        if replicas:  # every right the replication needs, before anything is made
+            identity.require("update", self._path(region, METADATA, checked))
+            self._check_replication(identity, region, checked, replicas, force=force_replicas)
         namespace = secrets_namespace(region)
         grant = granted(identity, "create", self._path(region, DATA, checked), namespace, checked)
         chosen = self._check_token(token)
@@ -125,7 +125,7 @@ class SecretsManagerService(Descriptions, Rotation, ResourcePolicies, Replicatio
         first = None if value is None else self._write(grant, found, value, chosen)[0]
         if not replicas:
             return found, first, []
-        return found, first, self.add_replicas(identity, found, replicas, force=force_replicas)
+        return found, first, self._add_replicas(identity, found, replicas, force=force_replicas)
 
     def get_value(
         self,
