@@ -5,13 +5,20 @@ its own region, and is made only by a caller who could copy the value by hand.""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.helpers import AWS_DEV_KEY, StrongroomServer, aws_client, aws_dev_server
+from tests.helpers import (
+    AWS_DEV_KEY,
+    MotoServer,
+    StrongroomServer,
+    assert_same_as_moto,
+    aws_client,
+    aws_dev_server,
+)
 from tests.helpers import aws_outcome as _code
 
 PRIMARY, REPLICA = "us-east-1", "eu-west-1"
@@ -190,3 +197,41 @@ def test_create_with_replicas_checks_every_right_before_it_makes_anything(
     assert _code(lambda: _sm(server, PRIMARY).describe_secret(SecretId=name)) == (
         "ResourceNotFoundException"
     )
+
+
+def _scenario(endpoint: str, name: str) -> list[str]:
+    home = aws_client("secretsmanager", endpoint, PRIMARY, AWS_DEV_KEY)
+    away = aws_client("secretsmanager", endpoint, REPLICA, AWS_DEV_KEY)
+    away_arn: list[str] = []
+
+    def create() -> object:
+        made = home.create_secret(Name=name, SecretString="v1")
+        away_arn.append(made["ARN"].replace(PRIMARY, REPLICA))
+        return made
+
+    steps: list[Callable[[], object]] = [
+        create,
+        lambda: home.replicate_secret_to_regions(
+            SecretId=name, AddReplicaRegions=[{"Region": PRIMARY}]
+        ),
+        lambda: home.replicate_secret_to_regions(
+            SecretId=name, AddReplicaRegions=[{"Region": REPLICA}]
+        ),
+        lambda: away.describe_secret(SecretId=away_arn[0]),
+        lambda: away.get_secret_value(SecretId=away_arn[0]),
+        lambda: away.put_secret_value(SecretId=away_arn[0], SecretString="x"),
+        lambda: away.delete_secret(SecretId=away_arn[0]),
+        lambda: home.delete_secret(SecretId=name),
+        lambda: home.remove_regions_from_replication(SecretId=name, RemoveReplicaRegions=[REPLICA]),
+        lambda: home.remove_regions_from_replication(SecretId=name, RemoveReplicaRegions=[REPLICA]),
+        lambda: away.describe_secret(SecretId=away_arn[0]),
+        lambda: home.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True),
+    ]
+    return [_code(step) for step in steps]
+
+
+def test_the_same_replication_calls_against_moto_and_strongroom(
+    server: StrongroomServer, moto: MotoServer
+) -> None:
+    name = f"repl-diff/{secrets.token_hex(4)}"
+    assert_same_as_moto(_scenario(server.addr, name), _scenario(moto.endpoint, name), {})
