@@ -1,0 +1,49 @@
+"""A replica record its primary no longer lists (what a crash between the two writes of a
+replication leaves) is no view of anything, and does not block a secret of that name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from strongroom.auth import Identity
+from strongroom.clock import ManualClock
+from strongroom.compat.aws.secretsmanager.models import SmSecret, StoredValue
+from strongroom.compat.aws.secretsmanager.values import SecretsManagerService
+from strongroom.config import ServerSettings
+from strongroom.server.node import Node
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> Iterator[Node]:
+    node = Node(ServerSettings(tmp_path, dev=True, root_token="t"), ManualClock())
+    yield node
+    node.close()
+
+
+def test_a_replica_left_behind_is_nothing_and_blocks_nothing(node: Node) -> None:
+    services = node.services
+    assert services is not None
+    sm: SecretsManagerService = services.aws_secrets
+    root = Identity.system("test")
+    _, _, statuses = sm.create(
+        root, "us-east-1", "app/db", StoredValue(string="v"), replicas=[("eu-west-1", "")]
+    )
+    assert [s.status for s in statuses] == ["InSync"]
+    assert sm.get_value(root, "eu-west-1", "app/db")[1].data == {"SecretString": "v"}
+    # The primary forgets its replica, as a crash after removing it from the map would leave.
+
+    def forget(primary: SmSecret | None) -> SmSecret:
+        assert primary is not None
+        primary.replicas.clear()
+        return primary
+
+    sm._records.change("us-east-1/app/db", forget)
+    with pytest.raises(Exception, match="can't find"):
+        sm.get_value(root, "eu-west-1", "app/db")
+    made, _, _ = sm.create(root, "eu-west-1", "app/db", StoredValue(string="theirs"))
+    assert made.primary_region == ""
+    assert sm.get_value(root, "eu-west-1", "app/db")[1].data == {"SecretString": "theirs"}
+    assert sm.get_value(root, "us-east-1", "app/db")[1].data == {"SecretString": "v"}
