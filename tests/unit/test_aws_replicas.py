@@ -10,6 +10,7 @@ import pytest
 
 from strongroom.auth import Identity
 from strongroom.clock import ManualClock
+from strongroom.compat.aws.secretsmanager.errors import SecretsManagerError
 from strongroom.compat.aws.secretsmanager.models import SmSecret, StoredValue
 from strongroom.compat.aws.secretsmanager.values import SecretsManagerService
 from strongroom.config import ServerSettings
@@ -41,7 +42,7 @@ def test_a_replica_left_behind_is_nothing_and_blocks_nothing(node: Node) -> None
         return primary
 
     sm._records.change("us-east-1/app/db", forget)
-    with pytest.raises(Exception, match="can't find"):
+    with pytest.raises(SecretsManagerError, match="can't find"):
         sm.get_value(root, "eu-west-1", "app/db")
     made, _, _ = sm.create(root, "eu-west-1", "app/db", StoredValue(string="theirs"))
     assert made.primary_region == ""
