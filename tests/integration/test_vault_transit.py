@@ -103,6 +103,10 @@ def test_no_caller_nonce_and_no_convergent_keys(transit: hvac.api.secrets_engine
     with pytest.raises(hvac.exceptions.InvalidRequest) as nonce:
         transit.encrypt_data("nonce-test", HELLO, nonce=base64.b64encode(b"\0" * 12).decode())
     assert "nonce is never accepted" in str(nonce.value)
+    sealed = transit.encrypt_data("nonce-test", HELLO)["data"]["ciphertext"]
+    with pytest.raises(hvac.exceptions.InvalidRequest) as rewrap_nonce:
+        transit.rewrap_data("nonce-test", sealed, nonce=base64.b64encode(b"\0" * 12).decode())
+    assert "nonce is never accepted" in str(rewrap_nonce.value)
     with pytest.raises(hvac.exceptions.InvalidRequest) as convergent:
         transit.create_key("conv", derived=True, convergent_encryption=True)
     assert "convergent encryption is not supported" in str(convergent.value)

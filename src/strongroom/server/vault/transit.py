@@ -18,6 +18,7 @@ from strongroom.server.vault.transit_items import (
     encrypt_items,
     hmac_check_items,
     input_items,
+    rewrap_items,
     verify_items,
 )
 from strongroom.server.vault.wire import envelope, list_answer, writes
@@ -212,7 +213,7 @@ def decrypt(call: Call) -> Answer:
 
 def rewrap(call: Call) -> Answer:
     mount, name = _mount_name(call)
-    batch = decrypt_items(call.json())
+    batch = rewrap_items(call.json())
     return _results(call, batch, call.services.transit.rewrap(call.identity, mount, name, batch))
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "encrypt_items",
     "hmac_check_items",
     "input_items",
+    "rewrap_items",
     "verify_items",
 ]
 
@@ -87,6 +88,11 @@ def _decrypt(fields: Mapping[str, Any]) -> DecryptItem:
     )
 
 
+def _rewrap(fields: Mapping[str, Any]) -> DecryptItem:
+    _no_nonce(fields)  # a rewrap encrypts again: a nonce would be ignored, so it is refused
+    return _decrypt(fields)
+
+
 def _input(fields: Mapping[str, Any]) -> InputItem:
     data = b64_field(fields.get("input"), "input")
     key_version = settings_int(fields, "key_version")
@@ -127,8 +133,11 @@ def encrypt_items(doc: Mapping[str, Any]) -> Batch[EncryptItem]:
 
 
 def decrypt_items(doc: Mapping[str, Any]) -> Batch[DecryptItem]:
-    """A decrypt's or a rewrap's items."""
     return _items(doc, _decrypt)
+
+
+def rewrap_items(doc: Mapping[str, Any]) -> Batch[DecryptItem]:
+    return _items(doc, _rewrap)
 
 
 def input_items(doc: Mapping[str, Any]) -> Batch[InputItem]:
