@@ -235,3 +235,17 @@ def test_the_same_replication_calls_against_moto_and_strongroom(
 ) -> None:
     name = f"repl-diff/{secrets.token_hex(4)}"
     assert_same_as_moto(_scenario(server.addr, name), _scenario(moto.endpoint, name), {})
+
+
+def test_a_replica_of_another_primary_is_never_overwritten(server: StrongroomServer) -> None:
+    name = f"repl/{secrets.token_hex(4)}"
+    _sm(server, PRIMARY).create_secret(
+        Name=name, SecretString="first", AddReplicaRegions=[{"Region": REPLICA}]
+    )
+    other = _sm(server, "us-west-2")
+    other.create_secret(Name=name, SecretString="second")
+    status = other.replicate_secret_to_regions(
+        SecretId=name, AddReplicaRegions=[{"Region": REPLICA}], ForceOverwriteReplicaSecret=True
+    )["ReplicationStatus"][0]
+    assert status["Status"] == "Failed" and PRIMARY in status["StatusMessage"]
+    assert _sm(server, REPLICA).get_secret_value(SecretId=name)["SecretString"] == "first"

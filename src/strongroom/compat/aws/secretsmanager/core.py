@@ -152,6 +152,7 @@ class SecretsCore:
 
     def _adopt(self, region: str, name: str, grant: Grant) -> SmSecret:
         """A secret written through another surface, seen here first: it gets an ARN."""
+        self._stored_record(region, name)  # a replica left behind makes way
         secret = self._rows.get(grant)
         created = secret.created_time if secret else self._clock.now()
         found = SmSecret(name, region, self._account(), new_suffix(), created, last_changed=created)
@@ -186,6 +187,16 @@ class SecretsCore:
         if primary is None or found.region not in primary.replicas:
             return None  # a replica left behind: never a view of a secret made later
         return primary.as_replica(found)
+
+    def _stored_record(self, region: str, name: str) -> SmSecret | None:
+        """The record stored at ``region/name``, for a request about to make one there: a
+        replica its primary no longer lists (left by a crash between replication's two writes)
+        is no secret, and is removed."""
+        stored = self._records.get(f"{region}/{name}")
+        if stored is not None and stored.primary_region and self._record(region, name) is None:
+            self._records.delete(f"{region}/{name}")
+            return None
+        return stored
 
     def _purge(self, found: SmSecret, grant: Grant, *, due: bool = False) -> None:
         """Remove the secret: now (``delete`` granted), or once its recovery window ended

@@ -86,10 +86,18 @@ class Replication(SecretsCore):
         name = found.name
         namespace = secrets_namespace(region)
         creating = granted(identity, "create", self._path(region, DATA, name), namespace, name)
-        there = self._records.get(f"{region}/{name}")
+        there = self._stored_record(region, name)
         if there is not None and there.primary_region == found.region:
-            return self._listed(found, region, there.kms_key_id)  # already one (or left behind)
+            return self._listed(found, region, there.kms_key_id)  # already one
         if there is not None or self._rows.exists(creating):
+            if there is not None and there.primary_region:  # another primary's: never replaced
+                return ReplicaStatus(
+                    region,
+                    kms_key_id,
+                    "Failed",
+                    f"Replication failed: {name} in region {region} is a replica of the secret "
+                    f"in {there.primary_region}; remove it there first.",
+                )
             if not force:
                 return ReplicaStatus(
                     region,

@@ -89,11 +89,7 @@ class SecretsManagerService(Descriptions, Rotation, ResourcePolicies, Replicatio
         grant = granted(identity, "create", self._path(region, DATA, checked), namespace, checked)
         chosen = self._check_token(token)
         self._ensure_namespace(namespace)
-        existing = self._records.get(f"{region}/{checked}")
-        if existing is not None and existing.primary_region and not self._record(region, checked):
-            # A replica its primary no longer lists (left by a crash mid-change): no secret.
-            self._records.delete(f"{region}/{checked}")
-            existing = None
+        existing = self._stored_record(region, checked)
         if existing is not None or self._rows.exists(grant):
             if existing is not None and existing.deletion_date:
                 raise SecretsManagerError(
