@@ -406,7 +406,7 @@ SERVER_ROLES = {
         "gauge",
     },
     "front door": {"front", "front_audit", "audit_sync", "auth_paths"},
-    "node parts": {"leadership", "roster"},
+    "node parts": {"leadership", "roster", "writer"},
     "composition": {"__init__", "app", "node", "runtime", "scheduler", "metrics", "ops"},
 }
 _SURFACES = {"native", "vault", "aws", "console"}

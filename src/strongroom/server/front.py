@@ -399,6 +399,8 @@ class Front:
                     if trail is not None:
                         await trail.write_deferred(len(call.body))
                     answer = await in_thread(route.handler, call)
+            elif route.batched and self.node.writer is not None:
+                answer = await self.node.writer(route.handler, call)
             else:
                 answer = await in_thread(route.handler, call)
         except StrongroomError as exc:

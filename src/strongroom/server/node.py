@@ -33,8 +33,10 @@ from strongroom.server.roster import NodeEntry, Roster
 from strongroom.server.runtime import Runtime
 from strongroom.server.scheduler import Scheduler
 from strongroom.server.services import Services
+from strongroom.server.writer import Writer
 from strongroom.service.seal import Health, SealService
 from strongroom.store import open_store
+from strongroom.store.sqlite import SqliteStore
 
 __all__ = ["Node"]
 
@@ -55,6 +57,10 @@ class Node:
         self.clock = clock or SystemClock()
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.store = open_store(settings.resolved_store_url, exclusive=settings.exclusive_store)
+        # Its own database file: short writes run on one thread and share its commits.
+        self.writer = (
+            Writer(self.store.group_commit) if isinstance(self.store, SqliteStore) else None
+        )
         # Key providers are built from URIs, once, by this node's registry.
         self.providers = ProviderRegistry()
         self.seal_manager = SealManager(
@@ -280,6 +286,8 @@ class Node:
             stop_following, self._stop_following = self._stop_following, None
         if stop_following is not None:
             stop_following()
+        if self.writer is not None:
+            self.writer.close()  # the writes queued finish first
         self.seal()
         self.store.close()
         self.providers.close()

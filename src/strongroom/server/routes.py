@@ -189,6 +189,9 @@ class Route:
     public: bool = False  # reachable without a credential (charged to the address's budget)
     open_while_sealed: bool = False
     fast: bool = False  # runs on the event loop
+    # A short store write: on a node whose database is its own file it runs on the writer
+    # thread, its commit shared with the writes beside it (server/writer.py)
+    batched: bool = False
     audited: bool = True
     documented: bool = True  # appears in the surface's API document
 

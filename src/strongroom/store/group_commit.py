@@ -9,6 +9,10 @@ fsync for many writes.
 
 A commit that fails fails every write in its batch: none of them is acknowledged. A connection
 that broke (PostgreSQL restarted) fails its batch and is replaced for the next one.
+
+A thread that runs many writes one after another (the server's writer thread) defers instead:
+inside ``deferring()`` a write returns once its statements ran, and the thread commits them all
+with ``settle()`` before it answers any of them.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Any
 
 from strongroom.errors import StoreUnavailable
 
-__all__ = ["SQLITE", "Dialect", "GroupCommit"]
+__all__ = ["SQLITE", "Deferred", "Dialect", "GroupCommit"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,29 @@ class _Batch:
     def __init__(self) -> None:
         self.done = False
         self.error: BaseException | None = None
+
+
+class Deferred:
+    """The batches a thread's deferred writes joined: answered only once every one committed."""
+
+    __slots__ = ("_batches",)
+
+    def __init__(self) -> None:
+        self._batches: list[_Batch] = []
+
+    def joined(self, batch: _Batch) -> None:
+        if not self._batches or self._batches[-1] is not batch:
+            self._batches.append(batch)
+
+    def error(self) -> BaseException | None:
+        """What failed one of the batches (a copy: each write raises its own), or None once all
+        committed. Asked after ``settle()``."""
+        for batch in self._batches:
+            if not batch.done:
+                return StoreUnavailable("database write failed: it was never committed")
+            if batch.error is not None:
+                return copy.copy(batch.error)
+        return None
 
 
 class GroupCommit:
@@ -106,7 +133,21 @@ class GroupCommit:
                 raise  # a caller's compare-and-set decides on integrity errors
             finally:
                 self._local.inside = False
-        self._wait_for_commit(batch)
+        deferred: Deferred | None = getattr(self._local, "deferred", None)
+        if deferred is None:
+            self._wait_for_commit(batch)
+        else:
+            deferred.joined(batch)
+
+    @contextmanager
+    def deferring(self) -> Iterator[Deferred]:
+        """This thread's writes in the body return before they are committed; the caller
+        commits them with ``settle()`` and answers them by the ``Deferred``."""
+        deferred = self._local.deferred = Deferred()
+        try:
+            yield deferred
+        finally:
+            self._local.deferred = None
 
     @contextmanager
     def _arrive(self) -> Iterator[None]:

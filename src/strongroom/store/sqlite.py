@@ -74,6 +74,11 @@ class SqliteStore(SqlStore):
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
 
+    @property
+    def group_commit(self) -> GroupCommit:
+        """The one write connection's batches (the server's writer thread defers into them)."""
+        return self._group
+
     def _connect(self) -> Any:
         try:
             conn = sqlite3.connect(

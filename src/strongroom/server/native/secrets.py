@@ -211,6 +211,7 @@ SECRET_ROUTES = (
         "Write a new version (cas: check-and-set)",
         body=SECRET_BODY,
         response=VERSION_METADATA,
+        batched=True,
     ),
     Route(
         "POST",
@@ -220,6 +221,7 @@ SECRET_ROUTES = (
         "Same as PUT",
         body=SECRET_BODY,
         response=VERSION_METADATA,
+        batched=True,
     ),
     Route(
         "PATCH",
@@ -229,6 +231,7 @@ SECRET_ROUTES = (
         "Merge (RFC 7386) into the latest version",
         body=PATCH_BODY,
         response=VERSION_METADATA,
+        batched=True,
     ),
     Route(
         "DELETE",

@@ -285,8 +285,17 @@ KV_ROUTES = (
     Route(
         "GET", f"{_M}/data/{_D}", read_data, "kvReadData", "A version", query=_VERSION, fast=True
     ),
-    *writes(f"{_M}/data/{_D}", write_data, "kvWriteData", "Write a version (options.cas)"),
-    Route("PATCH", f"{_M}/data/{_D}", patch_data, "kvPatchData", "Merge-patch the current version"),
+    *writes(
+        f"{_M}/data/{_D}", write_data, "kvWriteData", "Write a version (options.cas)", batched=True
+    ),
+    Route(
+        "PATCH",
+        f"{_M}/data/{_D}",
+        patch_data,
+        "kvPatchData",
+        "Merge-patch the current version",
+        batched=True,
+    ),
     Route("DELETE", f"{_M}/data/{_D}", delete_latest, "kvDeleteLatest", "Delete the latest"),
     *writes(f"{_M}/delete/{_D}", delete_versions, "kvDeleteVersions", "Delete versions"),
     *writes(f"{_M}/undelete/{_D}", undelete_versions, "kvUndeleteVersions", "Undelete versions"),
