@@ -206,4 +206,3 @@ def test_a_caller_that_went_away_leaves_the_others_answered(tmp_path: Path) -> N
     finally:
         writer.close()
     assert _rows(tmp_path / "db.sqlite") == {"gone", "kept"}
-
