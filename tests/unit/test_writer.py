@@ -1,6 +1,6 @@
 """The writer thread (server/writer.py): handlers queued together share one commit and are
 answered only after it; a handler's error is its own; a failed commit fails every handler in
-its batch; a refused compare-and-set inside a batch reads the write that refused it."""
+its batch; a write reads the writes queued before it in its batch."""
 
 from __future__ import annotations
 
@@ -147,10 +147,14 @@ def test_writes_of_one_secret_in_one_batch_each_read_the_one_before(tmp_path: Pa
     store = SqliteStore(tmp_path / "store.db", exclusive=True)
     writer = Writer(store.group_commit)
     handlers = [_next_version(store) for _ in range(6)]
+    commits = store._generation  # every commit moves it
     try:
         results = asyncio.run(_queued_behind_a_gate(writer, threading.Event(), handlers))
         assert results == ["first", 1, 2, 3, 4, 5, 6]
         assert [v.version for v in store.list_versions("ns", "db/password")] == [1, 2, 3, 4, 5, 6]
+        # Each read the batch as it stood (the writes before it, uncommitted): no write was
+        # refused, so none forced a commit of its own.
+        assert store._generation - commits == 1
     finally:
         writer.close()
         store.close()

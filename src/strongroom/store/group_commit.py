@@ -139,6 +139,19 @@ class GroupCommit:
         else:
             deferred.joined(batch)
 
+    def sees_uncommitted(self) -> bool:
+        """Whether this thread defers and a batch is open: its reads then go through
+        ``read_uncommitted``, so a write sees the writes queued before it in the batch (a
+        second write of one secret reads the first, instead of conflicting with it)."""
+        return self._open is not None and getattr(self._local, "deferred", None) is not None
+
+    def read_uncommitted(self, statement: str, params: Any) -> list[Any]:
+        """``statement``'s rows on the write connection, as the open batch sees them."""
+        if getattr(self._local, "inside", False):  # this thread holds the connection already
+            return list(self.connection.execute(statement, params).fetchall())
+        with self._statements:
+            return list(self.connection.execute(statement, params).fetchall())
+
     @contextmanager
     def deferring(self) -> Iterator[Deferred]:
         """This thread's writes in the body return before they are committed; the caller

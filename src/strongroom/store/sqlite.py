@@ -137,8 +137,9 @@ class SqliteStore(SqlStore):
         return self._kept(("record", kind, name), lambda: load(kind, name))
 
     def _kept(self, key: tuple[Any, ...], load: Callable[[], _Read]) -> _Read:
-        """``load()``, or what it gave since the last commit (exclusive mode only)."""
-        if not self.exclusive:
+        """``load()``, or what it gave since the last commit (exclusive mode only; never what
+        an open batch shows its writer thread, which is not committed yet)."""
+        if not self.exclusive or self._group.sees_uncommitted():
             return load()
         generation = self._generation  # read before the query: a commit meanwhile outdates it
         cached = self._reads.get(key)
@@ -161,6 +162,8 @@ class SqliteStore(SqlStore):
     def _query(self, statement: str, params: Any = ()) -> list[Any]:
         # Reads run outside an explicit transaction: one statement is a consistent snapshot.
         try:
+            if self._group.sees_uncommitted():
+                return self._group.read_uncommitted(statement, params)
             return list(self._conn().execute(statement, params).fetchall())
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"database read failed: {type(exc).__name__}") from None
