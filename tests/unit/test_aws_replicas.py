@@ -1,10 +1,12 @@
 """A replica record its primary no longer lists (what a crash between the two writes of a
-replication leaves) is no view of anything, and does not block a secret of that name."""
+replication leaves) is no view of anything, and does not block a secret of that name; a
+promotion that fails midway leaves the replica as it was."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +16,7 @@ from strongroom.compat.aws.secretsmanager.errors import SecretsManagerError
 from strongroom.compat.aws.secretsmanager.models import SmSecret, StoredValue
 from strongroom.compat.aws.secretsmanager.values import SecretsManagerService
 from strongroom.config import ServerSettings
+from strongroom.errors import StoreUnavailable
 from strongroom.server.node import Node
 
 
@@ -48,3 +51,34 @@ def test_a_replica_left_behind_is_nothing_and_blocks_nothing(node: Node) -> None
     assert made.primary_region == ""
     assert sm.get_value(root, "eu-west-1", "app/db")[1].data == {"SecretString": "theirs"}
     assert sm.get_value(root, "us-east-1", "app/db")[1].data == {"SecretString": "v"}
+
+
+def test_a_promotion_that_fails_midway_leaves_the_replica_as_it_was(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = node.services
+    assert services is not None
+    sm: SecretsManagerService = services.aws_secrets
+    root = Identity.system("test")
+    sm.create(root, "us-east-1", "app/db", StoredValue(string="v1"))
+    sm.put_value(root, "us-east-1", "app/db", StoredValue(string="v2"), None)
+    sm.replicate(root, "us-east-1", "app/db", [("eu-west-1", "")], force=False)
+    writes = sm._secrets.write_granted
+    calls: list[int] = []
+
+    def second_write_fails(grant: Any, data: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise StoreUnavailable("database write failed: OperationalError")
+        return writes(grant, data, **kwargs)
+
+    monkeypatch.setattr(sm._secrets, "write_granted", second_write_fails)
+    with pytest.raises(StoreUnavailable):
+        sm.promote_replica(root, "eu-west-1", "app/db")
+    monkeypatch.undo()
+    # The first version's copy is gone with it: still a replica, and promoting it again works.
+    replica, value, _ = sm.get_value(root, "eu-west-1", "app/db")
+    assert replica.primary_region == "us-east-1" and value.data == {"SecretString": "v2"}
+    promoted = sm.promote_replica(root, "eu-west-1", "app/db")
+    assert promoted.primary_region == "" and promoted.region == "eu-west-1"
+    assert sm.get_value(root, "eu-west-1", "app/db")[1].data == {"SecretString": "v2"}

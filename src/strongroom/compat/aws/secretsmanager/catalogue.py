@@ -45,6 +45,9 @@ OPERATIONS: dict[str, Rule] = {
     # ``create`` in the replica's region (replication.py)
     "ReplicateSecretToRegions": Rule("update", METADATA),
     "RemoveRegionsFromReplication": Rule("update", METADATA),
+    # called in the replica's region: its values are read there, and ``create`` and ``update``
+    # there make them a secret of its own (replication.py)
+    "StopReplicationToReplica": Rule("read", DATA),
     "RotateSecret": Rule("update", ROTATION, ResourcePolicyMode.DENY_ONLY),
     "CancelRotateSecret": Rule("update", ROTATION, ResourcePolicyMode.DENY_ONLY),
 }

@@ -41,7 +41,9 @@ from strongroom.service.secrets import SecretService
 __all__ = ["NOT_ON_A_REPLICA", "REPLICA_ACTIONS", "SecretsCore"]
 
 # What a replica answers in its own region: reads. Anything else is made through the primary.
-REPLICA_ACTIONS = frozenset({"GetSecretValue", "DescribeSecret", "ListSecretVersionIds"})
+REPLICA_ACTIONS = frozenset(
+    {"GetSecretValue", "DescribeSecret", "ListSecretVersionIds", "StopReplicationToReplica"}
+)
 NOT_ON_A_REPLICA = (
     "Operation not permitted on a replica secret. Call must be made in primary secret's region."
 )

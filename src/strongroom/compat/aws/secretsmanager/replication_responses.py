@@ -19,6 +19,7 @@ __all__ = [
     "remove_regions_from_replication",
     "replica_regions_in",
     "replicate_secret_to_regions",
+    "stop_replication_to_replica",
     "with_replication_status",
 ]
 
@@ -80,3 +81,10 @@ def remove_regions_from_replication(call: Call) -> Answer:
     found, statuses = service.remove_replicas(call.identity, region, secret_id(doc), regions)
     answer = {"ARN": found.arn, "ReplicationStatus": replication_status(statuses)}
     return Answer(answer, clear=("ARN",))
+
+
+@in_aws_words
+def stop_replication_to_replica(call: Call) -> Answer:
+    service, region, doc = backend(call)
+    promoted = service.promote_replica(call.identity, region, secret_id(doc))
+    return Answer({"ARN": promoted.arn}, clear=("ARN",))

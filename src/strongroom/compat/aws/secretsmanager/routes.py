@@ -7,6 +7,7 @@ from collections.abc import Callable
 from strongroom.compat.aws.secretsmanager.replication_responses import (
     remove_regions_from_replication,
     replicate_secret_to_regions,
+    stop_replication_to_replica,
 )
 from strongroom.compat.aws.secretsmanager.responses import (
     batch_get_secret_value,
@@ -60,6 +61,7 @@ _OPERATIONS: dict[str, Callable[[Call], Answer]] = {
     "ValidateResourcePolicy": validate_resource_policy,
     "ReplicateSecretToRegions": replicate_secret_to_regions,
     "RemoveRegionsFromReplication": remove_regions_from_replication,
+    "StopReplicationToReplica": stop_replication_to_replica,
 }
 
 

@@ -18,6 +18,7 @@ from strongroom.compat.aws.secretsmanager.models import (
     secrets_namespace,
 )
 from strongroom.compat.aws.secretsmanager.policies import ResourcePolicies
+from strongroom.compat.aws.secretsmanager.promotion import Promotion
 from strongroom.compat.aws.secretsmanager.replication import (
     ReplicaStatus,
     Replication,
@@ -33,7 +34,7 @@ from strongroom.types import SecretValue
 __all__ = ["SecretsManagerService"]
 
 
-class SecretsManagerService(Descriptions, Rotation, ResourcePolicies, Replication):
+class SecretsManagerService(Descriptions, Rotation, ResourcePolicies, Replication, Promotion):
     def _write(
         self, grant: Grant, found: SmSecret, value: StoredValue, token: str
     ) -> tuple[int, bool]:
