@@ -405,7 +405,7 @@ SERVER_ROLES = {
         "proxies",
         "gauge",
     },
-    "front door": {"front", "front_audit", "audit_sync", "auth_paths"},
+    "front door": {"front", "front_node", "front_audit", "audit_sync", "auth_paths", "direct"},
     "node parts": {"leadership", "roster", "writer"},
     "composition": {"__init__", "app", "node", "runtime", "scheduler", "metrics", "ops"},
 }
@@ -416,7 +416,8 @@ SERVER_FORBIDDEN = {
     | SERVER_ROLES["node parts"]
     | SERVER_ROLES["composition"]
     | _SURFACES,
-    "front door": {"app", "runtime", "scheduler", "metrics", "ops"} | _SURFACES,
+    # what it needs of a node is front_node's protocol: no composition root
+    "front door": {"app", "node", "runtime", "scheduler", "metrics", "ops"} | _SURFACES,
     "node parts": SERVER_ROLES["front door"] | SERVER_ROLES["composition"] | _SURFACES,
     "composition": set(),
 }

@@ -17,9 +17,12 @@ from starlette.testclient import TestClient
 
 from strongroom.config import ServerSettings
 from strongroom.server.app import create_app
-from strongroom.server.front import Front as ServerApp
+from strongroom.server.front import Front
+from strongroom.server.node import Node
 from tests.conftest import ROOT_TOKEN
 from tests.helpers import audit_entries
+
+ServerApp = Front[Node]
 
 EXAMPLES = 20
 CALLS = [0]  # requests sent by the current test, for the audit check

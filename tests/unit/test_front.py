@@ -18,6 +18,7 @@ from strongroom.config import ServerSettings
 from strongroom.errors import StrongroomError
 from strongroom.server.app import create_app
 from strongroom.server.front import Front
+from strongroom.server.node import Node
 from strongroom.server.routes import Answer, Call, Route
 from strongroom.server.surface import Rendered, Surface
 from tests.canary import find_canaries
@@ -30,7 +31,7 @@ CANARY = "CANARY-toy-7d1e"
 class ToyKey:
     """Credentials as ``X-Toy-Key: toy:<token>``."""
 
-    def __init__(self, app: list[Front]) -> None:
+    def __init__(self, app: list[Front[Node]]) -> None:
         self._app = app
 
     def credential(self, scope: Mapping[str, Any]) -> str | None:
@@ -63,7 +64,7 @@ def read_toy_secret(call: Call) -> Answer:
 def toy(tmp_path: Path) -> Iterator[tuple[TestClient, Path]]:
     audit = tmp_path / "audit.log"
     settings = ServerSettings(tmp_path / "data", dev=True, root_token=ROOT, audit_file=audit)
-    holder: list[Front] = []
+    holder: list[Front[Node]] = []
     surface = Surface(
         name="toy",
         claims=lambda scope: scope["path"].startswith("/toy/"),
@@ -232,7 +233,7 @@ def test_a_fast_routes_request_is_audited_with_its_answer_or_before_a_thread(
 class RecordingKey(ToyKey):
     """ToyKey that says where each of its look-ups ran: on the event loop or a worker thread."""
 
-    def __init__(self, app: list[Front], calls: list[tuple[str, bool]]) -> None:
+    def __init__(self, app: list[Front[Node]], calls: list[tuple[str, bool]]) -> None:
         super().__init__(app)
         self.calls = calls
 

@@ -26,7 +26,7 @@ def create_app(
     node: Node | None = None,
     extra: Sequence[Surface] = (),
     rotators: Sequence[Rotator] = (),
-) -> Front:
+) -> Front[Node]:
     """The ASGI app. ``extra`` surfaces are tried after the built-in ones; ``rotators`` join the
     built-in ones and those of installed packages. A node the app makes is closed when the app
     shuts down; a node given to it stays its caller's to close."""

@@ -22,7 +22,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from starlette.types import Message, Receive, Scope, Send
 
@@ -40,7 +40,7 @@ from strongroom.errors import (
 )
 from strongroom.server.auth_paths import MOUNT
 from strongroom.server.front_audit import AuditTrail, RequestTrail
-from strongroom.server.node import Node
+from strongroom.server.front_node import FrontNode
 from strongroom.server.request_ids import new_request_id
 from strongroom.server.routes import (
     PROOF,
@@ -64,6 +64,8 @@ __all__ = [
 
 log = logging.getLogger("strongroom.server")
 
+_Node = TypeVar("_Node", bound=FrontNode)
+
 # Bodies read at once before their signature is checked (SigV4): 64 MiB at most at the default
 # body limit; one more is told to retry.
 MAX_UNVERIFIED_BODIES = 64
@@ -85,8 +87,10 @@ def client_address(scope: Scope) -> str:
     return str(client[0]) if client else ""
 
 
-class Front:
-    def __init__(self, node: Node, surfaces: Sequence[Surface], *, owns_node: bool = True) -> None:
+class Front(Generic[_Node]):
+    """The ASGI app of a node (a ``Node``, or anything with a ``FrontNode``'s parts)."""
+
+    def __init__(self, node: _Node, surfaces: Sequence[Surface], *, owns_node: bool = True) -> None:
         self.node = node
         self._owns_node = owns_node
         self.surfaces = tuple(surfaces)
@@ -126,7 +130,7 @@ class Front:
             # the type only, and an answer in the surface's shape unless one has started. A
             # request the node sealed under (its store and audit closed) is a 503: retried
             # elsewhere by a load balancer.
-            error = Sealed() if node.runtime is None else _internal(exc)
+            error = Sealed() if node.audit is None else _internal(exc)
             status = error.http_status
             with contextlib.suppress(Exception):
                 await self._send(scope, send, surface.render_error(error, new_request_id()))
@@ -144,7 +148,7 @@ class Front:
         return self.surfaces[0], False
 
     @staticmethod
-    async def _lifespan(node: Node | None, receive: Receive, send: Send) -> None:
+    async def _lifespan(node: FrontNode | None, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
@@ -177,12 +181,12 @@ class Front:
                 scope, send, (await self._answer(surface, route, call, None))[0]
             )
         request_id = new_request_id()
-        runtime = node.runtime
-        if runtime is None:
+        audit = node.audit  # None while sealed
+        if audit is None:
             return await self._serve_sealed(
                 surface, route, params, request_id, scope, receive, send
             )
-        if not node.store.listening:
+        if not node.listening:
             # After losing the database, a node serves again only once it hears the other
             # nodes again: its caches may be stale until then.
             error = StoreUnavailable(
@@ -200,7 +204,7 @@ class Front:
             if refused is None:
                 try:
                     read = await self._read_unverified_body(
-                        receive, runtime.settings.limits.max_body_bytes
+                        receive, node.settings.limits.max_body_bytes
                     )
                 except (PayloadTooLarge, RateLimited) as exc:
                     refused, read = exc, b""
@@ -226,7 +230,7 @@ class Front:
             )
         if refused is None and not signs_body:
             try:
-                read = await self._read_body(receive, runtime.settings.limits.max_body_bytes)
+                read = await self._read_body(receive, node.settings.limits.max_body_bytes)
             except PayloadTooLarge as exc:
                 refused = exc
             else:
@@ -234,7 +238,7 @@ class Front:
                     return 499  # the client went away mid-body: a cut body is never acted on
                 body = read
         trail = self._trail.begin(
-            runtime.audit, scope, request_id, route, credential, identity, client_address(scope)
+            audit, scope, request_id, route, credential, identity, client_address(scope)
         )
         doc: dict[str, Any] | None = None
         if trail is not None:
@@ -407,7 +411,7 @@ class Front:
             return surface.render_error(exc, call.request_id), self._trail.error(route, exc)
         except Exception as exc:
             # Sealed while it ran (its services closed under it): a 503, retried elsewhere.
-            error = Sealed() if self.node.runtime is None else _internal(exc, route.operation)
+            error = Sealed() if self.node.audit is None else _internal(exc, route.operation)
             return surface.render_error(error, call.request_id), self._trail.error(route, error)
         return surface.render(answer), self._trail.answered(route, call, answer)
 

@@ -7,6 +7,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterable
 
+from strongroom.audit import AuditBroker
 from strongroom.auth.ratelimit import AddressLimiter
 from strongroom.clock import Clock, SystemClock
 from strongroom.config import ServerSettings
@@ -226,6 +227,16 @@ class Node:
         """What routes may call while unsealed; None while sealed."""
         runtime = self.runtime
         return runtime.services if runtime is not None else None
+
+    @property
+    def audit(self) -> AuditBroker | None:
+        """The audit broker while unsealed; None while sealed."""
+        runtime = self.runtime
+        return runtime.audit if runtime is not None else None
+
+    @property
+    def listening(self) -> bool:
+        return self.store.listening
 
     def initialize(self, shares: int, threshold: int) -> tuple[list[str], str]:
         """Create the root keys and a root token; returns (unseal shares, root token)."""
