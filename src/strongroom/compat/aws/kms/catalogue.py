@@ -42,6 +42,8 @@ OPERATIONS: dict[str, Rule] = {
     "CreateAlias": _KEYS_UPDATE,  # the key the alias names (and the alias's own path)
     "UpdateAlias": _KEYS_UPDATE,
     "DeleteAlias": _KEYS_UPDATE,  # the key the alias names (and the alias's own path)
+    # on the primary; ``create`` on aws-kms-B/keys in the replica's region too (replicas.py)
+    "ReplicateKey": _KEYS_UPDATE,
     "ScheduleKeyDeletion": Rule("delete", "keys"),
     "CancelKeyDeletion": Rule("delete", "keys"),
     "Encrypt": Rule("update", "encrypt", by_alias=True),

@@ -5,6 +5,7 @@ The operations are in the modules that extend ``KmsCore``."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from strongroom.auth import Identity
 from strongroom.auth.aws_keys import principal_arn
@@ -180,8 +181,12 @@ class KmsCore:
         return self._keys.change(f"{key.region}/{key.key_id}", edited)
 
     def _destroy(self, key: KmsKey) -> None:
-        mount = kms_namespace(key.region)
-        self._named.delete(mount, key.key_id)
+        if key.primary_region:  # a replica: the material is its primary's, which forgets it
+            primary = self._keys.get(f"{key.primary_region}/{key.key_id}")
+            if primary is not None:
+                self._change(primary, lambda current: _without_replica(current, key.region))
+        else:
+            self._named.delete(kms_namespace(key.region), key.key_id)
         self._keys.delete(f"{key.region}/{key.key_id}")
         for name, alias in self._aliases.items(f"{key.region}/"):
             if alias["target"] == key.key_id:
@@ -207,6 +212,16 @@ class KmsCore:
             )
 
     @staticmethod
+    def _not_a_replica(key: KmsKey, action: str) -> None:
+        """What is made through a multi-Region key's primary (its material and rotation)."""
+        if key.primary_region:
+            raise KmsError(
+                "UnsupportedOperationException",
+                f"{key.arn} is a multi-Region replica key: {action} is made through its "
+                f"primary key in {key.primary_region}.",
+            )
+
+    @staticmethod
     def _usable_or_disabled(key: KmsKey) -> None:
         if key.state == "PendingDeletion":
             raise KmsError("KMSInvalidStateException", f"{key.arn} is pending deletion.")
@@ -219,9 +234,13 @@ class KmsCore:
             raise KmsError("KMSInvalidStateException", f"{key.arn} is pending deletion.")
 
     def _material(self, key: KmsKey, version: int | None = None) -> tuple[int, bytes]:
-        named = self._named.require(kms_namespace(key.region), key.key_id)
+        named = self._named.require(kms_namespace(key.home_region), key.key_id)
         number = named.latest_version if version is None else version
         found = named.versions.get(number)
         if found is None:
             raise KmsError("InvalidCiphertextException")
         return number, found.material
+
+
+def _without_replica(key: KmsKey, region: str) -> KmsKey:
+    return replace(key, replica_regions=tuple(r for r in key.replica_regions if r != region))

@@ -42,7 +42,10 @@ class KeyManagement(KmsCore):
         key_usage: str | None = None,
         policy: str | None = None,
         bypass_lockout_check: bool = False,
+        multi_region: bool = False,
     ) -> KmsKey:
+        """A new key; ``multi_region``: a multi-Region primary key, whose id (``mrk-…``) its
+        replicas in other regions share (replicas.py)."""
         self.check_region(region)
         identity.require("create", self._path(region, "keys"))
         if key_spec not in AWS_KEY_SPECS:
@@ -67,7 +70,7 @@ class KeyManagement(KmsCore):
         self._ensure_namespace(mount)
         if len(self._keys.names()) >= MAX_KEYS_PER_REGION:
             raise KmsError("LimitExceededException", "Too many keys in this region.")
-        key_id = str(uuid.uuid4())
+        key_id = f"mrk-{uuid.uuid4().hex}" if multi_region else str(uuid.uuid4())
         now = self._clock.now()
         key = KmsKey(
             key_id,
@@ -78,6 +81,7 @@ class KeyManagement(KmsCore):
             tags=dict(tags or {}),
             key_spec=key_spec,
             key_usage=usage,
+            multi_region=multi_region,
         )
         if policy is not None:
             key = replace(
@@ -180,6 +184,12 @@ class KeyManagement(KmsCore):
 
         def schedule(current: KmsKey) -> KmsKey:
             self._usable_or_disabled(current)
+            if current.replica_regions:
+                raise KmsError(
+                    "KMSInvalidStateException",
+                    f"{current.arn} is a multi-Region primary key with replicas in "
+                    f"{', '.join(current.replica_regions)}: schedule their deletion first.",
+                )
             return replace(
                 current, state="PendingDeletion", deletion_date=when, pending_window_days=days
             )
@@ -205,6 +215,7 @@ class KeyManagement(KmsCore):
         rotates named keys whose period has passed (compat/vault/transit/keys.py: rotate_due)."""
         action = "EnableKeyRotation" if period_days else "DisableKeyRotation"
         key = self._resolve(identity, region, key_ref, action)
+        self._not_a_replica(key, action)
         if key.key_spec != "SYMMETRIC_DEFAULT":
             raise KmsError(
                 "UnsupportedOperationException",
@@ -219,13 +230,14 @@ class KeyManagement(KmsCore):
             )
         seconds = float(period_days or 0) * DAY
         self._named.change(
-            kms_namespace(region),
+            kms_namespace(key.home_region),
             key.key_id,
             lambda named: replace(named, auto_rotate_period=seconds),
         )
 
     def rotate_now(self, identity: Identity, region: str, key_ref: str) -> KmsKey:
         key = self._resolve(identity, region, key_ref, "RotateKeyOnDemand")
+        self._not_a_replica(key, "RotateKeyOnDemand")
         if key.key_spec != "SYMMETRIC_DEFAULT":
             raise KmsError(
                 "UnsupportedOperationException",
@@ -233,7 +245,9 @@ class KeyManagement(KmsCore):
             )
         self._usable(key)
         now = self._clock.now()
-        self._named.change(kms_namespace(region), key.key_id, lambda named: named.rotated(now))
+        self._named.change(
+            kms_namespace(key.home_region), key.key_id, lambda named: named.rotated(now)
+        )
         return self._change(
             key,
             lambda current: replace(
@@ -244,8 +258,9 @@ class KeyManagement(KmsCore):
     def rotations(self, identity: Identity, region: str, key_ref: str) -> list[tuple[float, str]]:
         """(date, ON_DEMAND | AUTOMATIC) of every rotation, oldest first."""
         key = self._resolve(identity, region, key_ref, "ListKeyRotations")
-        named = self._named.require(kms_namespace(region), key.key_id)
-        on_demand = set(key.on_demand_rotations)
+        named = self._named.require(kms_namespace(key.home_region), key.key_id)
+        primary = self._keys.get(f"{key.home_region}/{key.key_id}") or key  # a replica's
+        on_demand = set(primary.on_demand_rotations)
         return [
             (v.created, "ON_DEMAND" if v.created in on_demand else "AUTOMATIC")
             for n, v in sorted(named.versions.items())
@@ -255,11 +270,11 @@ class KeyManagement(KmsCore):
     def rotation_period(self, key: KmsKey) -> int:
         """Days between automatic rotations (0: off), as the key's named key has it: the one
         place the period is kept, and the one the scheduler reads."""
-        named = self._named.require(kms_namespace(key.region), key.key_id)
+        named = self._named.require(kms_namespace(key.home_region), key.key_id)
         return round(named.auto_rotate_period / DAY)
 
     def next_rotation(self, key: KmsKey) -> float | None:
-        named = self._named.require(kms_namespace(key.region), key.key_id)
+        named = self._named.require(kms_namespace(key.home_region), key.key_id)
         if not named.auto_rotate_period:
             return None
         return named.versions[named.latest_version].created + named.auto_rotate_period

@@ -57,7 +57,10 @@ DAY = 86_400.0
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")
 ALIAS = re.compile(r"^alias/[a-zA-Z0-9/_-]{1,250}$")
 ALIAS_CHARS = re.compile(r"^[a-zA-Z0-9:/_-]+$")
-KEY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# a single-region key's UUID, or a multi-Region key's mrk- id (the same in every region)
+KEY_ID = re.compile(
+    r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$"
+)
 
 
 def kms_namespace(region: str) -> str:
@@ -101,10 +104,22 @@ class KmsKey:
     key_spec: str = "SYMMETRIC_DEFAULT"
     key_usage: str = "ENCRYPT_DECRYPT"
     policy: str = field(default="", repr=False)  # "": the default key policy
+    multi_region: bool = False
+    primary_region: str = ""  # a replica's: its material and rotation are the primary's
+    replica_regions: tuple[str, ...] = ()  # a multi-Region primary's replicas
 
     @property
     def arn(self) -> str:
         return f"arn:aws:kms:{self.region}:{self.account}:key/{self.key_id}"
+
+    @property
+    def home_region(self) -> str:
+        """Where the key's material lives: its own region, or a replica's primary's."""
+        return self.primary_region or self.region
+
+    def arn_in(self, region: str) -> str:
+        """The ARN of this multi-Region key's copy in ``region``."""
+        return f"arn:aws:kms:{region}:{self.account}:key/{self.key_id}"
 
     def encode(self) -> bytes:
         return json.dumps(asdict(self), sort_keys=True).encode()
@@ -113,6 +128,7 @@ class KmsKey:
     def decode(cls, raw: bytes) -> KmsKey:
         doc = json.loads(raw)
         doc["on_demand_rotations"] = tuple(doc.get("on_demand_rotations", ()))
+        doc["replica_regions"] = tuple(doc.get("replica_regions", ()))
         # The rotation period is the named key's alone (auto_rotate_period); records written
         # before kept a copy here, which is not read.
         doc.pop("rotation_period_days", None)

@@ -9,7 +9,6 @@ import hmac
 import os
 
 from strongroom.auth import Identity
-from strongroom.compat.aws.kms.aliases import Aliases
 from strongroom.compat.aws.kms.catalogue import Rule
 from strongroom.compat.aws.kms.errors import KmsError
 from strongroom.compat.aws.kms.models import (
@@ -21,6 +20,7 @@ from strongroom.compat.aws.kms.models import (
     hash_of,
     kms_namespace,
 )
+from strongroom.compat.aws.kms.replicas import Replicas
 from strongroom.crypto.context import Context
 from strongroom.crypto.kms_blob import open_blob, parse_blob, seal_blob
 from strongroom.crypto.named_keys import (
@@ -39,7 +39,7 @@ __all__ = ["KmsService"]
 _NAMED_KEY = Rule("read", "keys", by_alias=True)  # a KeyId beside the blob: read on it
 
 
-class KmsService(Aliases):
+class KmsService(Replicas):
     # -- asymmetric encryption: the ciphertext is RSA-OAEP's own, and names no key
     def encrypt_asymmetric(
         self,
@@ -195,7 +195,7 @@ class KmsService(Aliases):
 
     # -- MACs and signatures
     def _key_version(self, key: KmsKey) -> tuple[str, bytes]:
-        named = self._named.require(kms_namespace(key.region), key.key_id)
+        named = self._named.require(kms_namespace(key.home_region), key.key_id)
         return named.type, named.versions[named.latest_version].material
 
     def _algorithm(self, key: KmsKey, algorithm: object) -> str:

@@ -7,6 +7,7 @@ import functools
 from typing import Any
 
 from strongroom.compat.aws.fields import AwsError, integer, string, tag_keys_in, tag_list, tags_in
+from strongroom.compat.aws.kms.models import default_key_policy
 from strongroom.compat.aws.kms.shapes import (
     SYMMETRIC_ALGORITHM,
     backend,
@@ -53,8 +54,11 @@ def create_key(call: Call) -> Answer:
     service, region, doc = backend(call)
     usage = string(doc, "KeyUsage")
     spec = string(doc, "KeySpec") or string(doc, "CustomerMasterKeySpec") or SYMMETRIC_ALGORITHM
-    if string(doc, "Origin") not in (None, "AWS_KMS") or doc.get("MultiRegion"):
-        raise AwsError("UnsupportedOperationException", "Only AWS_KMS single-region keys.")
+    if string(doc, "Origin") not in (None, "AWS_KMS"):
+        raise AwsError("UnsupportedOperationException", "Only keys of Origin AWS_KMS.")
+    multi_region = doc.get("MultiRegion", False)
+    if not isinstance(multi_region, bool):
+        raise AwsError("ValidationException", "MultiRegion is a boolean.")
     key = service.create_key(
         call.identity,
         region,
@@ -64,8 +68,30 @@ def create_key(call: Call) -> Answer:
         key_usage=usage,
         policy=doc.get("Policy"),
         bypass_lockout_check=doc.get("BypassPolicyLockoutSafetyCheck") is True,
+        multi_region=multi_region,
     )
     return Answer({"KeyMetadata": key_metadata(service, key)}, clear=("KeyMetadata",))
+
+
+def replicate_key(call: Call) -> Answer:
+    service, region, doc = backend(call)
+    description = string(doc, "Description", max_len=8192)
+    replica = service.replicate_key(
+        call.identity,
+        region,
+        string(doc, "KeyId", required=True),
+        string(doc, "ReplicaRegion", required=True),
+        description=description,
+        tags=_kms_tags(doc),
+        policy=doc.get("Policy"),
+        bypass_lockout_check=doc.get("BypassPolicyLockoutSafetyCheck") is True,
+    )
+    answer = {
+        "ReplicaKeyMetadata": key_metadata(service, replica),
+        "ReplicaPolicy": replica.policy or default_key_policy(replica.account),
+        "ReplicaTags": [{"TagKey": k, "TagValue": v} for k, v in sorted(replica.tags.items())],
+    }
+    return Answer(answer, clear=("ReplicaKeyMetadata", "ReplicaPolicy", "ReplicaTags"))
 
 
 def describe_key(call: Call) -> Answer:

@@ -37,6 +37,7 @@ from strongroom.compat.aws.kms.responses import (
     list_keys,
     list_resource_tags,
     put_key_policy,
+    replicate_key,
     rotate_key_on_demand,
     schedule_key_deletion,
     tag_resource,
@@ -52,6 +53,7 @@ __all__ = ["KMS_ROUTES"]
 _OPERATIONS: dict[str, Callable[[Call], Answer]] = {
     "CreateKey": create_key,
     "DescribeKey": describe_key,
+    "ReplicateKey": replicate_key,
     "ListKeys": list_keys,
     "EnableKey": enable_key,
     "DisableKey": disable_key,

@@ -60,8 +60,17 @@ def key_metadata(service: KmsService, key: KmsKey) -> dict[str, Any]:
         "KeyManager": "CUSTOMER",
         "CustomerMasterKeySpec": key.key_spec,
         "KeySpec": key.key_spec,
-        "MultiRegion": False,
+        "MultiRegion": key.multi_region,
     }
+    primary = service.primary_of(key)
+    if primary is not None:
+        doc["MultiRegionConfiguration"] = {
+            "MultiRegionKeyType": "REPLICA" if key.primary_region else "PRIMARY",
+            "PrimaryKey": {"Arn": primary.arn, "Region": primary.region},
+            "ReplicaKeys": [
+                {"Arn": primary.arn_in(r), "Region": r} for r in primary.replica_regions
+            ],
+        }
     field = {
         "ENCRYPT_DECRYPT": "EncryptionAlgorithms",
         "GENERATE_VERIFY_MAC": "MacAlgorithms",
