@@ -52,7 +52,16 @@ class Replicas(Aliases):
             raise KmsError("ValidationException", f"The replica region must differ from {region}.")
         identity.require("create", self._path(replica_region, "keys"))
         self._usable_or_disabled(key)
-        if self._keys.get(f"{replica_region}/{key.key_id}") is not None:
+
+        def listed(current: KmsKey) -> KmsKey:
+            regions = tuple(sorted({*current.replica_regions, replica_region}))
+            return replace(current, replica_regions=regions)
+
+        there = self._keys.get(f"{replica_region}/{key.key_id}")
+        if there is not None:
+            if there.primary_region == region and replica_region not in key.replica_regions:
+                self._change(key, listed)  # made by a request that died before listing it
+                return there
             raise KmsError(
                 "AlreadyExistsException",
                 f"{key.arn_in(replica_region)} already exists.",
@@ -78,10 +87,6 @@ class Replicas(Aliases):
             raise KmsError(
                 "AlreadyExistsException", f"{key.arn_in(replica_region)} already exists."
             )
-
-        def listed(current: KmsKey) -> KmsKey:
-            regions = tuple(sorted({*current.replica_regions, replica_region}))
-            return replace(current, replica_regions=regions)
 
         self._change(key, listed)
         return replica
