@@ -9,12 +9,16 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 
+from strongroom.config import ServerSettings
 from strongroom.errors import BadRequest, Conflict, Sealed, StoreUnavailable
-from strongroom.server.writer import Writer
+from strongroom.server.node import Node
+from strongroom.server.routes import Call
+from strongroom.server.writer import Writer, batchable
 from strongroom.store.protocol import SecretRecord, VersionRecord
 from strongroom.store.sqlite import SqliteStore
 from tests.unit.test_group_commit import _group, _rows
@@ -210,3 +214,29 @@ def test_a_caller_that_went_away_leaves_the_others_answered(tmp_path: Path) -> N
     finally:
         writer.close()
     assert _rows(tmp_path / "db.sqlite") == {"gone", "kept"}
+
+
+def test_a_namespace_whose_keyring_is_not_in_memory_is_written_from_a_worker_thread(
+    tmp_path: Path,
+) -> None:
+    """Loading a keyring may call the key provider across the network: never on the writer
+    thread, where an outage would hold up every other write."""
+    node = Node(ServerSettings(tmp_path, dev=True, root_token="t"))
+    try:
+        services = node.services
+        assert services is not None
+        runtime = node.require_runtime()
+
+        def call(params: dict[str, str]) -> Call:
+            return cast(Call, SimpleNamespace(params=params, services_or_none=services))
+
+        runtime.keyrings.get("secret")
+        assert batchable(call({"namespace": "secret", "path": "db"}))
+        assert batchable(call({"mount": "secret", "path": "db"}))  # the Vault surface's name
+        runtime.keyrings.forget("secret")
+        assert not batchable(call({"namespace": "secret", "path": "db"}))
+        assert not batchable(call({"path": "db"}))
+        sealed = cast(Call, SimpleNamespace(params={"mount": "secret"}, services_or_none=None))
+        assert not batchable(sealed)
+    finally:
+        node.close()

@@ -53,6 +53,7 @@ from strongroom.server.routes import (
 from strongroom.server.surface import Rendered, Surface
 from strongroom.server.threads import in_thread
 from strongroom.server.url_checks import url_error
+from strongroom.server.writer import batchable
 
 __all__ = [
     "MAX_UNVERIFIED_BODIES",
@@ -403,8 +404,8 @@ class Front(Generic[_Node]):
                     if trail is not None:
                         await trail.write_deferred(len(call.body))
                     answer = await in_thread(route.handler, call)
-            elif route.batched and self.node.writer is not None:
-                answer = await self.node.writer(route.handler, call)
+            elif route.batched and (writer := self.node.writer) and batchable(call):
+                answer = await writer(route.handler, call)
             else:
                 answer = await in_thread(route.handler, call)
         except StrongroomError as exc:

@@ -9,7 +9,8 @@ fsync and answers them together: a handler's answer is never sent before its com
 that failed to commit fails every handler in it.
 
 Only routes marked ``batched`` come here: short, local work (a KV write). Anything that may wait
-(password hashing, a key provider across the network, a backup) would hold every write up.
+(password hashing, a key provider across the network, a backup) would hold every write up, so
+a namespace whose keyring is not in memory yet is written from a worker thread (``batchable``).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from strongroom.errors import Sealed
+from strongroom.server.routes import Call
 from strongroom.store.group_commit import Deferred, GroupCommit
 
-__all__ = ["Writer"]
+__all__ = ["Writer", "batchable"]
 
 _T = TypeVar("_T")
 
@@ -36,6 +38,17 @@ _Job = tuple[contextvars.Context, Callable[..., Any], tuple[Any, ...], "asyncio.
 # What one handler left: its caller's future, its result or error, and the batches it wrote in.
 _Ran = tuple["asyncio.Future[Any]", Any, BaseException | None, Deferred]
 _Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
+
+
+def batchable(call: Call) -> bool:
+    """Whether a batched route's call may run on the writer thread: its namespace's keyring is
+    in memory. Loading it (a namespace's first use after unsealing) may call the key provider
+    across the network, and an outage there must not hold up every other write."""
+    namespace = call.params.get("namespace") or call.params.get("mount")
+    services = call.services_or_none
+    if not namespace or services is None:
+        return False
+    return services.secrets.keys_in_memory(namespace)
 
 
 class Writer:

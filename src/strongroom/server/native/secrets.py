@@ -240,6 +240,7 @@ SECRET_ROUTES = (
         "deleteLatest",
         "Soft-delete the latest version",
         status=204,
+        batched=True,
     ),
     Route(
         "POST",
@@ -249,6 +250,7 @@ SECRET_ROUTES = (
         "Soft-delete versions",
         body=VERSIONS_BODY,
         status=204,
+        batched=True,
     ),
     Route(
         "POST",
@@ -258,6 +260,7 @@ SECRET_ROUTES = (
         "Restore soft-deleted versions",
         body=VERSIONS_BODY,
         status=204,
+        batched=True,
     ),
     Route(
         "POST",
@@ -267,6 +270,7 @@ SECRET_ROUTES = (
         "Permanently destroy versions",
         body=VERSIONS_BODY,
         status=204,
+        batched=True,
     ),
     Route(
         "POST",
@@ -276,6 +280,7 @@ SECRET_ROUTES = (
         "Write the data of an older version as the newest",
         body=ROLLBACK_BODY,
         response=VERSION_METADATA,
+        batched=True,
     ),
     Route(
         "GET", f"{_P}/metadata{_S}", read_metadata, "readMetadata", "Metadata and version history"
@@ -287,6 +292,7 @@ SECRET_ROUTES = (
         "writeMetadata",
         "Set max_versions, cas_required, custom_metadata",
         body=METADATA_BODY,
+        batched=True,
     ),
     Route(
         "POST",
@@ -295,6 +301,7 @@ SECRET_ROUTES = (
         "writeMetadataPost",
         "Same as PUT",
         body=METADATA_BODY,
+        batched=True,
     ),
     Route(
         "DELETE",
@@ -303,6 +310,7 @@ SECRET_ROUTES = (
         "deleteSecret",
         "Delete every version and the metadata",
         status=204,
+        batched=True,
     ),
     Route(
         "GET",
@@ -338,5 +346,6 @@ SECRET_ROUTES = (
         "setLabel",
         "Move a custom staging label (version null removes it)",
         body=LABEL_BODY,
+        batched=True,
     ),
 )

@@ -40,6 +40,7 @@ __all__ = [
     "list_keys",
     "list_resource_tags",
     "put_key_policy",
+    "replicate_key",
     "rotate_key_on_demand",
     "schedule_key_deletion",
     "tag_resource",
