@@ -5,6 +5,7 @@ its batch; a write reads the writes queued before it in its batch."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -240,3 +241,18 @@ def test_a_namespace_whose_keyring_is_not_in_memory_is_written_from_a_worker_thr
         assert not batchable(sealed)
     finally:
         node.close()
+
+
+def test_a_call_queued_as_the_writer_stops_is_told_not_left_waiting(tmp_path: Path) -> None:
+    group, _, _ = _group(tmp_path)
+    writer = Writer(group)
+
+    async def main() -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        writer._jobs.put((contextvars.copy_context(), lambda: "late", (), future))
+        await loop.run_in_executor(None, writer.close)  # never started: nothing ran it
+        return await asyncio.wait_for(future, 5)
+
+    with pytest.raises(Sealed):
+        asyncio.run(main())

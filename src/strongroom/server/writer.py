@@ -86,6 +86,16 @@ class Writer:
         if thread is not None:
             self._jobs.put(None)
             thread.join()
+        # A call that passed the check above as the thread stopped: told, never left waiting.
+        late: list[_Outcome] = []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                job = self._jobs.get_nowait()
+                if job is not None:
+                    late.append((job[3], None, Sealed()))
+        for future, result, error in late:
+            with contextlib.suppress(RuntimeError):
+                future.get_loop().call_soon_threadsafe(_resolve, [(future, result, error)])
 
     def _run(self) -> None:
         running = True
