@@ -199,7 +199,7 @@ def _head(extra: dict[str, str]) -> bytes:
     [
         (None, "MissingAuthenticationTokenException"),
         (
-            "AWS4-HMAC-SHA256 Credential=AKSRNOSUCHKEY000000/20261205/us-east-1/secretsmanager/"
+            "AWS4-HMAC-SHA256 Credential=AKSRNOSUCHKEY000000/{date}/us-east-1/secretsmanager/"
             "aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, "
             "Signature=" + "0" * 64,
             "UnrecognizedClientException",
@@ -211,9 +211,10 @@ def _head(extra: dict[str, str]) -> bytes:
 def test_a_request_that_cannot_authenticate_is_answered_before_its_body(
     server: StrongroomServer, authorization: str | None, code: str
 ) -> None:
-    extra = {"X-Amz-Date": f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}"}
+    now = datetime.now(UTC)  # the credential's date is today's: a fixed one expires at midnight
+    extra = {"X-Amz-Date": f"{now:%Y%m%dT%H%M%SZ}"}
     if authorization:
-        extra["Authorization"] = authorization
+        extra["Authorization"] = authorization.replace("{date}", f"{now:%Y%m%d}")
     answer = _raw_exchange(server, _head(extra))
     assert answer.startswith(b"HTTP/1.1 4"), answer[:200]
     assert code.encode() in answer
