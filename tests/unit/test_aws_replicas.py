@@ -82,3 +82,30 @@ def test_a_promotion_that_fails_midway_leaves_the_replica_as_it_was(
     promoted = sm.promote_replica(root, "eu-west-1", "app/db")
     assert promoted.primary_region == "" and promoted.region == "eu-west-1"
     assert sm.get_value(root, "eu-west-1", "app/db")[1].data == {"SecretString": "v2"}
+
+
+def test_a_promotion_done_is_answered_done_even_if_its_primary_keeps_listing_it(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = node.services
+    assert services is not None
+    sm: SecretsManagerService = services.aws_secrets
+    root = Identity.system("test")
+    sm.create(root, "us-east-1", "app/db", StoredValue(string="v1"), replicas=[("eu-west-1", "")])
+    change = sm._change
+
+    def primary_unreachable(found: SmSecret, edit: Any) -> None:
+        if found.region == "us-east-1":
+            raise StoreUnavailable("database write failed: OperationalError")
+        change(found, edit)
+
+    monkeypatch.setattr(sm, "_change", primary_unreachable)
+    promoted = sm.promote_replica(root, "eu-west-1", "app/db")  # no refusal for what was done
+    monkeypatch.undo()
+    assert promoted.primary_region == ""
+    assert sm.get_value(root, "eu-west-1", "app/db")[1].data == {"SecretString": "v1"}
+    # The region the primary still lists is no replica of it, and removing it clears it.
+    sm.remove_replicas(root, "us-east-1", "app/db", ["eu-west-1"])
+    assert sm.get_value(root, "eu-west-1", "app/db")[0].primary_region == ""
+    sm.delete(root, "us-east-1", "app/db", window_days=None, force=True)
+    assert sm.get_value(root, "eu-west-1", "app/db")[1].data == {"SecretString": "v1"}

@@ -79,7 +79,10 @@ class Promotion(Stages):
             def unlisted(secret: SmSecret) -> None:
                 secret.replicas.pop(region, None)
 
-            self._change(primary, unlisted)
+            # The promotion is done: a failure here is no refusal. The region the primary still
+            # lists is no replica of it (core._record), and RemoveRegionsFromReplication clears it.
+            with contextlib.suppress(StrongroomError, OSError):
+                self._change(primary, unlisted)
         return promoted
 
     def _copy_staged(
