@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.helpers import (
@@ -18,11 +17,11 @@ from tests.helpers import (
     assert_same_as_moto,
     aws_client,
     aws_dev_server,
+    issue_aws_key,
 )
 from tests.helpers import aws_outcome as _code
 
 PRIMARY, REPLICA = "us-east-1", "eu-west-1"
-ROOT = {"Authorization": "Bearer mrk-root"}
 
 
 @pytest.fixture(scope="module")
@@ -132,17 +131,8 @@ def test_replicate_key_refuses_what_is_no_primary_and_needs_both_regions_rights(
 
     other = home.create_key(MultiRegion=True)["KeyMetadata"]["KeyId"]
     rules = f'path "aws-kms-{PRIMARY}/keys/{other}" {{ capabilities = ["read", "update"] }}'
-    httpx.put(
-        f"{server.addr}/api/v1/sys/policies/acl/mrk-home-only",
-        headers=ROOT,
-        json={"policy": rules},
-    ).raise_for_status()
-    issued = httpx.post(
-        f"{server.addr}/api/v1/sys/aws/credentials",
-        headers=ROOT,
-        json={"policies": ["mrk-home-only"]},
-    ).json()["data"]
-    caller = _kms(server.addr, PRIMARY, (issued["access_key_id"], issued["secret_access_key"]))
+    home_only = issue_aws_key(server, "mrk-root", "mrk-home-only", rules)
+    caller = _kms(server.addr, PRIMARY, home_only)
     refused = lambda: caller.replicate_key(KeyId=other, ReplicaRegion=REPLICA)  # noqa: E731
     assert _code(refused) == "AccessDeniedException"  # no create in the replica's region
     assert _code(lambda: away.describe_key(KeyId=other)) == "NotFoundException"

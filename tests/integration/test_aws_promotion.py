@@ -11,11 +11,18 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import AWS_DEV_KEY, StrongroomServer, aws_client, aws_dev_server
+from tests.helpers import (
+    AWS_DEV_KEY,
+    StrongroomServer,
+    aws_client,
+    aws_dev_server,
+    issue_aws_key,
+)
 from tests.helpers import aws_outcome as _code
 
 PRIMARY, REPLICA = "us-east-1", "eu-west-1"
-ROOT = {"Authorization": "Bearer promote-root"}
+ROOT_TOKEN = "promote-root"
+ROOT = {"Authorization": f"Bearer {ROOT_TOKEN}"}
 
 
 @pytest.fixture(scope="module")
@@ -26,16 +33,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StrongroomServe
 
 def _sm(server: StrongroomServer, region: str, key: tuple[str, str] = AWS_DEV_KEY) -> Any:
     return aws_client("secretsmanager", server.addr, region, key)
-
-
-def _issued(server: StrongroomServer, name: str, rules: str) -> tuple[str, str]:
-    httpx.put(
-        f"{server.addr}/api/v1/sys/policies/acl/{name}", headers=ROOT, json={"policy": rules}
-    ).raise_for_status()
-    issued = httpx.post(
-        f"{server.addr}/api/v1/sys/aws/credentials", headers=ROOT, json={"policies": [name]}
-    ).json()["data"]
-    return issued["access_key_id"], issued["secret_access_key"]
 
 
 def _replicated(server: StrongroomServer) -> tuple[str, str]:
@@ -98,15 +95,18 @@ def test_promotion_is_refused_without_the_rights_in_the_replicas_region(
     name, replica_arn = _replicated(server)
     data = f"aws-{REPLICA}/data/{name}"
     for policy, capabilities in (("promote-read", '"read"'), ("promote-rc", '"read", "create"')):
-        key = _issued(server, policy, f'path "{data}" {{ capabilities = [{capabilities}] }}')
+        key = issue_aws_key(
+            server, ROOT_TOKEN, policy, f'path "{data}" {{ capabilities = [{capabilities}] }}'
+        )
         promote = lambda key=key: _sm(server, REPLICA, key).stop_replication_to_replica(  # noqa: E731
             SecretId=name
         )
         assert _code(promote) == "AccessDeniedException"
         assert away.describe_secret(SecretId=name)["PrimaryRegion"] == PRIMARY  # unchanged
     # The primary's own region's rights are not the replica's.
-    home_rights = _issued(
+    home_rights = issue_aws_key(
         server,
+        ROOT_TOKEN,
         "promote-home",
         f'path "aws-{PRIMARY}/data/{name}" {{ capabilities = ["read", "create", "update"] }}',
     )
@@ -114,8 +114,11 @@ def test_promotion_is_refused_without_the_rights_in_the_replicas_region(
         SecretId=name
     )
     assert _code(refused) == "AccessDeniedException"
-    enough = _issued(
-        server, "promote-ok", f'path "{data}" {{ capabilities = ["read", "create", "update"] }}'
+    enough = issue_aws_key(
+        server,
+        ROOT_TOKEN,
+        "promote-ok",
+        f'path "{data}" {{ capabilities = ["read", "create", "update"] }}',
     )
     promoted = _sm(server, REPLICA, enough).stop_replication_to_replica(SecretId=name)
     assert promoted["ARN"] == replica_arn

@@ -8,7 +8,6 @@ import secrets
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.helpers import (
@@ -18,11 +17,12 @@ from tests.helpers import (
     assert_same_as_moto,
     aws_client,
     aws_dev_server,
+    issue_aws_key,
 )
 from tests.helpers import aws_outcome as _code
 
 PRIMARY, REPLICA = "us-east-1", "eu-west-1"
-ROOT = {"Authorization": "Bearer repl-root"}
+ROOT_TOKEN = "repl-root"
 
 
 @pytest.fixture(scope="module")
@@ -33,16 +33,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StrongroomServe
 
 def _sm(server: StrongroomServer, region: str, key: tuple[str, str] = AWS_DEV_KEY) -> Any:
     return aws_client("secretsmanager", server.addr, region, key)
-
-
-def _issued(server: StrongroomServer, name: str, rules: str) -> tuple[str, str]:
-    httpx.put(
-        f"{server.addr}/api/v1/sys/policies/acl/{name}", headers=ROOT, json={"policy": rules}
-    ).raise_for_status()
-    issued = httpx.post(
-        f"{server.addr}/api/v1/sys/aws/credentials", headers=ROOT, json={"policies": [name]}
-    ).json()["data"]
-    return issued["access_key_id"], issued["secret_access_key"]
 
 
 def test_a_replica_is_its_primary_seen_from_another_region(server: StrongroomServer) -> None:
@@ -134,8 +124,9 @@ def test_replicas_answer_by_the_rights_of_their_own_region(server: StrongroomSer
     name = f"repl/{secrets.token_hex(4)}"
     home.create_secret(Name=name, SecretString="value")
     # Update on the primary's metadata, but no read of its values: may not replicate them.
-    meta_only = _issued(
+    meta_only = issue_aws_key(
         server,
+        ROOT_TOKEN,
         "repl-meta",
         f'path "aws-{PRIMARY}/metadata/{name}" {{ capabilities = ["read", "update"] }}\n'
         f'path "aws-{REPLICA}/data/{name}" {{ capabilities = ["create", "read"] }}',
@@ -148,8 +139,9 @@ def test_replicas_answer_by_the_rights_of_their_own_region(server: StrongroomSer
 
     assert _code(lambda: replicate(meta_only)) == "AccessDeniedException"
     # Read of the values too, but no create in the replica's region.
-    no_create = _issued(
+    no_create = issue_aws_key(
         server,
+        ROOT_TOKEN,
         "repl-nocreate",
         f'path "aws-{PRIMARY}/metadata/{name}" {{ capabilities = ["update"] }}\n'
         f'path "aws-{PRIMARY}/data/{name}" {{ capabilities = ["read"] }}',
@@ -160,8 +152,11 @@ def test_replicas_answer_by_the_rights_of_their_own_region(server: StrongroomSer
     )
     home.replicate_secret_to_regions(SecretId=name, AddReplicaRegions=[{"Region": REPLICA}])
     # A key that reads in the replica's region reads the replica, and nothing in the primary's.
-    away_reader = _issued(
-        server, "repl-away", f'path "aws-{REPLICA}/data/{name}" {{ capabilities = ["read"] }}'
+    away_reader = issue_aws_key(
+        server,
+        ROOT_TOKEN,
+        "repl-away",
+        f'path "aws-{REPLICA}/data/{name}" {{ capabilities = ["read"] }}',
     )
     assert _sm(server, REPLICA, away_reader).get_secret_value(SecretId=name)["SecretString"] == (
         "value"
@@ -170,8 +165,11 @@ def test_replicas_answer_by_the_rights_of_their_own_region(server: StrongroomSer
         SecretId=name
     )
     assert _code(primary_read) == "AccessDeniedException"
-    home_reader = _issued(
-        server, "repl-home", f'path "aws-{PRIMARY}/data/{name}" {{ capabilities = ["read"] }}'
+    home_reader = issue_aws_key(
+        server,
+        ROOT_TOKEN,
+        "repl-home",
+        f'path "aws-{PRIMARY}/data/{name}" {{ capabilities = ["read"] }}',
     )
     replica_read = lambda: _sm(server, REPLICA, home_reader).get_secret_value(  # noqa: E731
         SecretId=name
@@ -184,8 +182,9 @@ def test_create_with_replicas_checks_every_right_before_it_makes_anything(
 ) -> None:
     """A creator who may not make the replica gets 403, and no secret: nothing half done."""
     name = f"repl/{secrets.token_hex(4)}"
-    creator = _issued(
+    creator = issue_aws_key(
         server,
+        ROOT_TOKEN,
         "repl-creator",
         f'path "aws-{PRIMARY}/data/{name}" {{ capabilities = ["create", "read"] }}\n'
         f'path "aws-{PRIMARY}/metadata/{name}" {{ capabilities = ["update", "read"] }}',
