@@ -33,10 +33,14 @@ def node(tmp_path: Path, clock: ManualClock) -> Iterator[Node]:
     node.close()
 
 
-def test_a_deleted_replica_leaves_its_primary_whole(node: Node, clock: ManualClock) -> None:
+@pytest.fixture
+def kms(node: Node) -> KmsService:
     services = node.services
     assert services is not None
-    kms: KmsService = services.aws_kms
+    return services.aws_kms
+
+
+def test_a_deleted_replica_leaves_its_primary_whole(kms: KmsService, clock: ManualClock) -> None:
     root = Identity.system("test")
     primary = kms.create_key(root, "us-east-1", multi_region=True)
     kms.replicate_key(root, "us-east-1", primary.key_id, "eu-west-1")
@@ -55,11 +59,8 @@ def test_a_deleted_replica_leaves_its_primary_whole(node: Node, clock: ManualClo
 
 
 def test_a_replica_its_primary_never_listed_is_listed_by_the_next_replicate(
-    node: Node,
+    kms: KmsService,
 ) -> None:
-    services = node.services
-    assert services is not None
-    kms: KmsService = services.aws_kms
     root = Identity.system("test")
     primary = kms.create_key(root, "us-east-1", multi_region=True)
     kms.replicate_key(root, "us-east-1", primary.key_id, "eu-west-1")

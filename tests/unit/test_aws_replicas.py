@@ -27,10 +27,14 @@ def node(tmp_path: Path) -> Iterator[Node]:
     node.close()
 
 
-def test_a_replica_left_behind_is_nothing_and_blocks_nothing(node: Node) -> None:
+@pytest.fixture
+def sm(node: Node) -> SecretsManagerService:
     services = node.services
     assert services is not None
-    sm: SecretsManagerService = services.aws_secrets
+    return services.aws_secrets
+
+
+def test_a_replica_left_behind_is_nothing_and_blocks_nothing(sm: SecretsManagerService) -> None:
     root = Identity.system("test")
     _, _, statuses = sm.create(
         root, "us-east-1", "app/db", StoredValue(string="v"), replicas=[("eu-west-1", "")]
@@ -54,11 +58,8 @@ def test_a_replica_left_behind_is_nothing_and_blocks_nothing(node: Node) -> None
 
 
 def test_a_promotion_that_fails_midway_leaves_the_replica_as_it_was(
-    node: Node, monkeypatch: pytest.MonkeyPatch
+    sm: SecretsManagerService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    services = node.services
-    assert services is not None
-    sm: SecretsManagerService = services.aws_secrets
     root = Identity.system("test")
     sm.create(root, "us-east-1", "app/db", StoredValue(string="v1"))
     sm.put_value(root, "us-east-1", "app/db", StoredValue(string="v2"), None)
@@ -85,11 +86,8 @@ def test_a_promotion_that_fails_midway_leaves_the_replica_as_it_was(
 
 
 def test_a_promotion_done_is_answered_done_even_if_its_primary_keeps_listing_it(
-    node: Node, monkeypatch: pytest.MonkeyPatch
+    sm: SecretsManagerService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    services = node.services
-    assert services is not None
-    sm: SecretsManagerService = services.aws_secrets
     root = Identity.system("test")
     sm.create(root, "us-east-1", "app/db", StoredValue(string="v1"), replicas=[("eu-west-1", "")])
     change = sm._change
