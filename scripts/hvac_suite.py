@@ -35,10 +35,14 @@ DEFAULT_SUITES = (
     "api/secrets_engines/test_kv_v2.py",
     "api/secrets_engines/test_transit.py",
     "api/auth_methods/test_approle.py",
+    "api/auth_methods/test_jwt.py",
+    "api/auth_methods/test_kubernetes.py",
     "api/auth_methods/test_token.py",
     "api/system_backend/test_audit.py",
     "api/system_backend/test_auth.py",
     "api/system_backend/test_health.py",
+    "api/system_backend/test_init.py",
+    "api/system_backend/test_leader.py",
     "api/system_backend/test_mount.py",
     "api/system_backend/test_policies.py",
     "api/system_backend/test_policy.py",
@@ -112,7 +116,7 @@ def _start(server: str, work: Path, port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def _run(server: str, hvac_tests: Path, suite: str) -> dict[str, int]:
+def _run(server: str, hvac_tests: Path, suite: str, details: bool) -> dict[str, int]:
     """pytest's counts ("passed", "failed", "skipped", "error") for one file against a fresh
     server."""
     work = Path(tempfile.mkdtemp(prefix=f"strongroom-hvac-suite-{server}-"))
@@ -139,6 +143,8 @@ def _run(server: str, hvac_tests: Path, suite: str) -> dict[str, int]:
         failed = [line for line in output.splitlines() if line.startswith(("FAILED", "ERROR"))]
         summary = output.strip().splitlines()[-1] if output.strip() else "no output"
         print(f"{server} {suite}: {summary}", *failed, sep="\n  ", flush=True)
+        if details:  # each failure's error lines, to see why
+            print(*(line for line in output.splitlines() if line.startswith("E ")), sep="\n")
         counts = {kind: 0 for kind in ("passed", "failed", "skipped", "error")}
         for number, kind in re.findall(r"(\d+) (passed|failed|skipped|error)", summary):
             counts[kind] = int(number)
@@ -156,6 +162,7 @@ def main() -> int:
     parser.add_argument(
         "--suite", action="append", help="a file under tests/integration_tests/ (repeatable)"
     )
+    parser.add_argument("--details", action="store_true", help="print each failure's error lines")
     args = parser.parse_args()
     tests = args.hvac / "tests"
     if not (tests / "utils" / "server_manager.py").exists():
@@ -165,7 +172,7 @@ def main() -> int:
     for server in servers:
         totals = {kind: 0 for kind in ("passed", "failed", "skipped", "error")}
         for suite in suites:
-            for kind, number in _run(server, tests, suite).items():
+            for kind, number in _run(server, tests, suite, args.details).items():
                 totals[kind] += number
         print(f"== {server}: " + ", ".join(f"{n} {kind}" for kind, n in totals.items()))
     return 0

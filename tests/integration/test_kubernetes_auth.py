@@ -142,7 +142,11 @@ def test_roles_are_checked(server: StrongroomServer, cluster: Cluster) -> None:
     root = _mount(server, "k8s-roles", {"kubernetes_host": cluster.url})
     bad_roles: list[dict[str, Any]] = [
         {"bound_service_account_names": ["app"]},  # no namespaces
-        {"bound_service_account_names": ["*"], "bound_service_account_namespaces": ["*"]},
+        {
+            "bound_service_account_names": ["app"],
+            "bound_service_account_namespaces": ["x"],
+            "token_type": "batch",  # service tokens only
+        },
         {
             "bound_service_account_names": ["app"],
             "bound_service_account_namespaces": ["x"],

@@ -17,7 +17,14 @@ from strongroom.auth.identity import Identity
 from strongroom.auth.lockout import LoginGuard
 from strongroom.auth.mounts import mounted_kind
 from strongroom.auth.records import AppRoleRecord, SecretIdRecord
-from strongroom.auth.token_service import count, role_policies, string_list, string_map, within
+from strongroom.auth.token_service import (
+    count,
+    role_policies,
+    string_list,
+    string_map,
+    token_type,
+    within,
+)
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.clock import Clock
 from strongroom.durations import parse_duration
@@ -40,6 +47,7 @@ _ROLE_FIELDS = {
     "token_max_ttl",
     "token_num_uses",
     "token_period",
+    "token_type",
     "bind_secret_id",
     "secret_id_ttl",
     "secret_id_num_uses",
@@ -133,6 +141,7 @@ class AppRoleAuth:
             token_max_ttl=parse_duration(doc.get("token_max_ttl"), "token_max_ttl"),
             token_period=parse_duration(doc.get("token_period"), "token_period") or 0.0,
             token_num_uses=count(doc, "token_num_uses"),
+            token_type=token_type(doc),
             bind_secret_id=bool(doc.get("bind_secret_id", True)),
             secret_id_ttl=parse_duration(doc.get("secret_id_ttl"), "secret_id_ttl"),
             secret_id_num_uses=count(doc, "secret_id_num_uses"),

@@ -32,6 +32,15 @@ def egress_json(
 ) -> dict[str, Any]:
     """GET ``url`` (or POST ``body`` to it as JSON, with ``bearer`` as the credential);
     ``ca_pem``: the CA of a server whose certificate is not a public one."""
+    # A CA that does not parse is the config's fault: said before any connection is tried.
+    try:
+        verify: ssl.SSLContext | bool = (
+            ssl.create_default_context(cadata=ca_pem) if ca_pem else True
+        )
+    except (ssl.SSLError, ValueError):  # kept as written (auth/kubernetes_auth.py)
+        raise Unauthenticated(
+            f"{what} cannot be reached: the configured CA certificate does not parse"
+        ) from None
     parsed = httpx.URL(url)
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
@@ -45,7 +54,6 @@ def egress_json(
     if body is not None:
         headers["Content-Type"] = "application/json"
         content = json.dumps(body).encode()
-    verify: ssl.SSLContext | bool = ssl.create_default_context(cadata=ca_pem) if ca_pem else True
     answer = b""
     try:
         with (

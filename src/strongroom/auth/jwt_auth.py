@@ -10,6 +10,8 @@ refused, as Vault refuses it), subject and claims. Config and roles are sealed r
 
 from __future__ import annotations
 
+import re
+import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +20,9 @@ from jwt.exceptions import InvalidTokenError
 
 from strongroom.auth.identity import Identity
 from strongroom.auth.jwt_keys import KeySource
+from strongroom.auth.records import DEFAULT_TOKEN_TYPE
 from strongroom.auth.role_mount import RoleMount
-from strongroom.auth.token_service import role_policies, string_list
+from strongroom.auth.token_service import flag, role_policies, string_list, token_type
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.durations import parse_duration
 from strongroom.egress import check_url
@@ -48,7 +51,11 @@ _CONFIG_FIELDS = {
     "bound_issuer",
     "jwt_supported_algs",
     "default_role",
+    "oidc_discovery_ca_pem",
+    "jwks_ca_pem",
 }
+# Each CA field belongs to one source of keys, as in Vault.
+_CA_OF = {"oidc_discovery_url": "oidc_discovery_ca_pem", "jwks_url": "jwks_ca_pem"}
 _ROLE_FIELDS = {
     "role_type",
     "bound_audiences",
@@ -60,6 +67,10 @@ _ROLE_FIELDS = {
     "policies",
     "token_ttl",
     "token_max_ttl",
+    "token_type",
+    "allowed_redirect_uris",
+    "bound_claims_type",
+    "verbose_oidc_logging",
 }
 _FAILED = "the JWT is not valid for this role"
 
@@ -75,6 +86,11 @@ class JwtRole:
     token_ttl: float | None = None
     token_max_ttl: float | None = None
     role_type: str = "jwt"
+    token_type: str = DEFAULT_TOKEN_TYPE
+    # Vault's OIDC browser flow's; kept and shown as written, used by no login strongroom serves
+    allowed_redirect_uris: list[str] = field(default_factory=list)
+    verbose_oidc_logging: bool = False
+    bound_claims_type: str = "string"  # string: a value is one of those bound; glob: matches one
 
 
 # No token's subject is a NUL: a role that verifies like any other and matches nothing.
@@ -114,6 +130,11 @@ class JwtAuth(RoleMount[JwtRole]):
         if doc.get("jwt_validation_pubkeys"):
             config["jwt_validation_pubkeys"] = string_list(doc, "jwt_validation_pubkeys")
             self._keys.candidates(config, None, "RS256")  # refuses what is not PEM
+        for source, ca_field in _CA_OF.items():
+            if doc.get(ca_field):
+                if source not in config:
+                    raise BadRequest(f"{ca_field} goes with {source}")
+                config["ca_pem"] = _ca_pem(doc, ca_field)
         algs = string_list(doc, "jwt_supported_algs") or ["RS256", "ES256"]
         refused = [a for a in algs if a not in ALGORITHMS]
         if refused:
@@ -123,6 +144,14 @@ class JwtAuth(RoleMount[JwtRole]):
         config["jwt_supported_algs"] = algs
         config["default_role"] = _text(doc, "default_role")
         self._save_config(config)
+
+    def read_config(self, caller: Identity) -> dict[str, Any]:
+        """The config in Vault's names: the CA under its source's field."""
+        config = super().read_config(caller)
+        ca_pem = config.pop("ca_pem", "")
+        for source, ca_field in _CA_OF.items():
+            config[ca_field] = ca_pem if config.get(source) else ""
+        return config
 
     # -- roles
     def write_role(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:
@@ -139,6 +168,10 @@ class JwtAuth(RoleMount[JwtRole]):
             claim_mappings=_mapping(doc, "claim_mappings", str),
             token_ttl=parse_duration(doc.get("token_ttl"), "token_ttl"),
             token_max_ttl=parse_duration(doc.get("token_max_ttl"), "token_max_ttl"),
+            token_type=token_type(doc),
+            allowed_redirect_uris=string_list(doc, "allowed_redirect_uris"),
+            verbose_oidc_logging=flag(doc, "verbose_oidc_logging"),
+            bound_claims_type=_claims_type(doc),
         )
         if not (role.bound_audiences or role.bound_subject or role.bound_claims):
             raise BadRequest(
@@ -219,9 +252,35 @@ def _bound(role: JwtRole, claims: dict[str, Any]) -> bool:
         allowed = wanted if isinstance(wanted, list) else [wanted]
         value = claims.get(name)
         values = value if isinstance(value, list) else [value]
-        if not any(v in allowed for v in values if isinstance(v, str | int)):
+        if role.bound_claims_type == "glob":
+            patterns = [_glob(str(a)) for a in allowed]
+            if not any(p.fullmatch(v) for p in patterns for v in values if isinstance(v, str)):
+                return False
+        elif not any(v in allowed for v in values if isinstance(v, str | int)):
             return False
     return True
+
+
+def _glob(pattern: str) -> re.Pattern[str]:
+    """Vault's glob: ``*`` matches any run of characters, every other character itself."""
+    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
+
+
+def _claims_type(doc: dict[str, Any]) -> str:
+    value = doc.get("bound_claims_type", "string")
+    if value not in ("string", "glob"):
+        raise BadRequest("bound_claims_type is string or glob")
+    return str(value)
+
+
+def _ca_pem(doc: dict[str, Any], name: str) -> str:
+    """The CA certificate that signs a private issuer's TLS certificate: one that parses."""
+    value = _text(doc, name)
+    try:
+        ssl.create_default_context(cadata=value)
+    except (ssl.SSLError, ValueError):
+        raise BadRequest(f"{name} is not a PEM certificate") from None
+    return value
 
 
 def _text(doc: dict[str, Any], name: str) -> str:

@@ -25,8 +25,9 @@ from strongroom.auth.egress_json import egress_json
 from strongroom.auth.identity import Identity
 from strongroom.auth.jwt_auth import ALGORITHMS, MAX_JWT_BYTES
 from strongroom.auth.jwt_keys import KeySource
+from strongroom.auth.records import DEFAULT_TOKEN_TYPE
 from strongroom.auth.role_mount import RoleMount
-from strongroom.auth.token_service import role_policies, string_list
+from strongroom.auth.token_service import flag, role_policies, string_list, token_type
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.durations import parse_duration
 from strongroom.egress import EgressPolicy, check_url
@@ -56,8 +57,19 @@ _ROLE_FIELDS = {
     "policies",
     "token_ttl",
     "token_max_ttl",
+    "token_type",
 }
 _FAILED = "the service account token is not valid for this role"
+# Vault keeps a CA certificate it cannot read and fails the logins that need it; strongroom keeps
+# it too (a PEM block, as written) and says so at once.
+_UNPARSED_CA = (
+    "kubernetes_ca_cert does not parse as a PEM certificate: logins that reach the cluster "
+    "(TokenReview, OIDC discovery) fail until a valid one is written"
+)
+_EVERY_ACCOUNT = (
+    "this role binds every service account of every namespace: any pod of the cluster can log "
+    "in with it; name the service accounts or namespaces, or set an audience"
+)
 _MAX_BOUND = 256
 
 
@@ -70,6 +82,7 @@ class KubernetesRole:
     alias_name_source: str = "serviceaccount_uid"
     token_ttl: float | None = None
     token_max_ttl: float | None = None
+    token_type: str = DEFAULT_TOKEN_TYPE
 
 
 @dataclass(frozen=True)
@@ -105,7 +118,8 @@ class KubernetesAuth(RoleMount[KubernetesRole]):
         self._egress = egress
 
     # -- config
-    def write_config(self, caller: Identity, doc: dict[str, Any]) -> None:
+    def write_config(self, caller: Identity, doc: dict[str, Any]) -> list[str]:
+        """Keep the config; the warnings are what the caller should fix before a login works."""
         self._check_config_write(caller, doc, _CONFIG_FIELDS)
         host = check_url(doc.get("kubernetes_host"), "kubernetes_host").rstrip("/")
         config: dict[str, Any] = {
@@ -114,16 +128,21 @@ class KubernetesAuth(RoleMount[KubernetesRole]):
             "token_reviewer_jwt": _text(doc, "token_reviewer_jwt"),
             "pem_keys": string_list(doc, "pem_keys"),
             "issuer": _text(doc, "issuer"),
-            "disable_iss_validation": bool(doc.get("disable_iss_validation", True)),
+            "disable_iss_validation": flag(doc, "disable_iss_validation", True),
+            "disable_local_ca_jwt": flag(doc, "disable_local_ca_jwt", False),
         }
-        if config["kubernetes_ca_cert"]:
-            try:
-                ssl.create_default_context(cadata=config["kubernetes_ca_cert"])
-            except (ssl.SSLError, ValueError):
-                raise BadRequest("kubernetes_ca_cert is not a PEM certificate") from None
+        if config["disable_local_ca_jwt"] and not config["kubernetes_ca_cert"]:
+            raise BadRequest("kubernetes_ca_cert must be given when disable_local_ca_jwt is true")
+        warnings = []
+        ca_pem = config["kubernetes_ca_cert"]
+        if ca_pem and not _parses(ca_pem):
+            if "-----BEGIN CERTIFICATE-----" not in ca_pem:
+                raise BadRequest("kubernetes_ca_cert is not a PEM certificate")
+            warnings.append(_UNPARSED_CA)
         if config["pem_keys"]:
             self._keys.candidates({"jwt_validation_pubkeys": config["pem_keys"]}, None, "RS256")
         self._save_config(config)
+        return warnings
 
     def read_config(self, caller: Identity) -> dict[str, Any]:
         """The config without the reviewer token (Vault does not return it either)."""
@@ -132,7 +151,7 @@ class KubernetesAuth(RoleMount[KubernetesRole]):
         return config
 
     # -- roles
-    def write_role(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:
+    def write_role(self, caller: Identity, name: str, doc: dict[str, Any]) -> list[str]:
         self._check_role_write(caller, name, doc)
         names = string_list(doc, "bound_service_account_names")
         namespaces = string_list(doc, "bound_service_account_namespaces")
@@ -143,11 +162,6 @@ class KubernetesAuth(RoleMount[KubernetesRole]):
             )
         if len(names) > _MAX_BOUND or len(namespaces) > _MAX_BOUND:
             raise BadRequest(f"a role binds at most {_MAX_BOUND} names and namespaces")
-        if names == ["*"] and namespaces == ["*"]:
-            raise BadRequest(
-                "a role may not bind every service account of every namespace; name the "
-                "service accounts or the namespaces"
-            )
         source = _text(doc, "alias_name_source") or "serviceaccount_uid"
         if source not in ("serviceaccount_uid", "serviceaccount_name"):
             raise BadRequest("alias_name_source is serviceaccount_uid or serviceaccount_name")
@@ -159,8 +173,12 @@ class KubernetesAuth(RoleMount[KubernetesRole]):
             alias_name_source=source,
             token_ttl=parse_duration(doc.get("token_ttl"), "token_ttl"),
             token_max_ttl=parse_duration(doc.get("token_max_ttl"), "token_max_ttl"),
+            token_type=token_type(doc),
         )
         self._put_role(name, role)
+        if names == ["*"] and namespaces == ["*"]:  # Vault takes it; its audience may narrow it
+            return [_EVERY_ACCOUNT]
+        return []
 
     # -- login
     def login(self, doc: dict[str, Any]) -> tuple[str, TokenInfo]:
@@ -306,6 +324,14 @@ def _matches(patterns: list[str], value: str) -> bool:
         p == "*" or p == value or (p.endswith("*") and fnmatch.fnmatchcase(value, p))
         for p in patterns
     )
+
+
+def _parses(ca_pem: str) -> bool:
+    try:
+        ssl.create_default_context(cadata=ca_pem)
+    except (ssl.SSLError, ValueError):
+        return False
+    return True
 
 
 def _text(doc: dict[str, Any], name: str) -> str:

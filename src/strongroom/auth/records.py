@@ -8,7 +8,9 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["AppRoleRecord", "SecretIdRecord", "TokenRoleRecord", "UserRecord"]
+__all__ = ["DEFAULT_TOKEN_TYPE", "AppRoleRecord", "SecretIdRecord", "TokenRoleRecord", "UserRecord"]
+
+DEFAULT_TOKEN_TYPE = "default"  # noqa: S105  (Vault's name of a token type, no secret)
 
 
 def _optional_float(value: Any) -> float | None:
@@ -59,12 +61,11 @@ class AppRoleRecord:
     secret_id_ttl: float | None = None
     secret_id_num_uses: int = 0
     secret_id_bound_cidrs: list[str] = field(default_factory=list)
+    token_type: str = DEFAULT_TOKEN_TYPE  # as written; every type taken is a service token
 
     def settings(self) -> dict[str, Any]:
-        """What a read shows: everything but the role_id (which has its own endpoint), with
-        Vault's ``token_type`` (``default``: strongroom issues service tokens)."""
-        shown = {k: v for k, v in asdict(self).items() if k != "role_id"}
-        return {**shown, "token_type": "default"}
+        """What a read shows: everything but the role_id (which has its own endpoint)."""
+        return {k: v for k, v in asdict(self).items() if k != "role_id"}
 
     def to_bytes(self) -> bytes:
         return json.dumps(asdict(self)).encode()
@@ -83,6 +84,7 @@ class AppRoleRecord:
             _optional_float(doc.get("secret_id_ttl")),
             int(doc.get("secret_id_num_uses") or 0),
             list(doc.get("secret_id_bound_cidrs", [])),
+            str(doc.get("token_type", DEFAULT_TOKEN_TYPE)),
         )
 
 

@@ -67,6 +67,10 @@ class RoleMount(Generic[R]):
     def read_config(self, caller: Identity) -> dict[str, Any]:
         caller.require("read", f"auth/{self.mount}/config")
         self._mounted()
+        if self._store.get_record(self._configs, "config") is None:
+            raise NotFound(  # Vault's 404 for a config never written
+                f"the {self.kind} auth method is not configured: write auth/{self.mount}/config"
+            )
         return self._config()
 
     def _config(self) -> dict[str, Any]:
@@ -85,7 +89,9 @@ class RoleMount(Generic[R]):
             f"auth/{self.mount}/role/{name}", lambda: self._role_or_none(name) is not None
         )
         self._mounted()
-        unknown = sorted(set(doc) - self.role_fields)
+        if "name" in doc and doc["name"] != name:  # hvac repeats the path's name in the body
+            raise BadRequest(f"the body's name {doc['name']!r} is not the path's {name!r}")
+        unknown = sorted(set(doc) - self.role_fields - {"name"})
         if unknown:
             raise BadRequest(f"unknown {self.kind} role field {unknown[0]!r}")
 

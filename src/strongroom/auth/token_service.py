@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from strongroom.auth.identity import Identity
-from strongroom.auth.records import TokenRoleRecord
+from strongroom.auth.records import DEFAULT_TOKEN_TYPE, TokenRoleRecord
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.durations import parse_duration
 from strongroom.errors import Absent, AccessDenied, BadRequest, NotFound, Unauthenticated
@@ -27,9 +27,11 @@ __all__ = [
     "TokenService",
     "count",
     "created_display_name",
+    "flag",
     "role_policies",
     "string_list",
     "string_map",
+    "token_type",
     "within",
 ]
 
@@ -65,6 +67,21 @@ def role_policies(doc: dict[str, Any], caller: Identity, holder: str) -> list[st
     return policies
 
 
+def token_type(doc: dict[str, Any]) -> str:
+    """A role's ``token_type`` (Vault's ``default``, ``service`` or ``batch``), as given and
+    shown again on read. strongroom issues service tokens only: batch tokens (never stored,
+    never revoked one by one) are refused rather than answered with another kind."""
+    value = doc.get("token_type", DEFAULT_TOKEN_TYPE)
+    if value == "batch":
+        raise BadRequest(
+            "token_type 'batch' is not served: strongroom issues service tokens only "
+            "(token_type service or default)"
+        )
+    if value not in (DEFAULT_TOKEN_TYPE, "service"):
+        raise BadRequest(f"invalid 'token_type' value \"{value}\"")  # Vault's words
+    return str(value)
+
+
 MAX_META_PAIRS = 64
 MAX_META_KEY_BYTES = 128
 MAX_META_VALUE_BYTES = 512
@@ -98,6 +115,16 @@ def count(doc: dict[str, Any], name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
         raise BadRequest(f"{name!r} must be an integer from 0 to {MAX_COUNT}")
     return value
+
+
+def flag(doc: dict[str, Any], name: str, default: bool = False) -> bool:
+    """A boolean as Vault's CLI sends it too (``disable_local_ca_jwt=true`` is the text)."""
+    value = doc.get(name, default)
+    if value in (True, "true", "1"):
+        return True
+    if value in (False, "false", "0"):
+        return False
+    raise BadRequest(f"{name} must be true or false")
 
 
 def within(limit: Any, requested: float | int | None) -> float | None:

@@ -34,7 +34,9 @@ def named_resource(
         return Answer({"data": read(call.services, call.identity, call.params["name"])})
 
     def write_handler(call: Call) -> Answer:
-        write(call.services, call.identity, call.params["name"], call.json())
+        warnings = write(call.services, call.identity, call.params["name"], call.json())
+        if isinstance(warnings, list) and warnings:  # written, with what the caller should know
+            return Answer({"warnings": warnings})
         return Answer.empty()
 
     def delete_handler(call: Call) -> Answer:

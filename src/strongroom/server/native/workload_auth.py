@@ -30,8 +30,8 @@ def _routes(
         return Answer({"data": _method(call, kind).read_config(call.identity)})
 
     def write_config(call: Call) -> Answer:
-        _method(call, kind).write_config(call.identity, call.json())
-        return Answer.empty()
+        warnings = _method(call, kind).write_config(call.identity, call.json())
+        return Answer({"warnings": warnings}) if warnings else Answer.empty()
 
     def list_roles(call: Call) -> Answer:
         return Answer({"keys": _method(call, kind).list_roles(call.identity)})

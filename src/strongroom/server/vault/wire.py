@@ -117,6 +117,8 @@ def from_native(handler: Handler) -> Handler:
             return envelope(call, doc["data"])
         if isinstance(doc, dict) and set(doc) == {"keys"}:
             return list_answer(call, doc["keys"])
+        if isinstance(doc, dict) and set(doc) == {"warnings"}:
+            return envelope(call, None, warnings=doc["warnings"])
         return envelope(call, doc)
 
     vault_handler.__name__ = handler.__name__
