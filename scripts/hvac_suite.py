@@ -112,6 +112,9 @@ def _start(server: str, work: Path, port: int) -> subprocess.Popen[bytes]:
         command = [sys.executable, "-m", "strongroom", "server", "--dev"]
         command += ["--data-dir", str(work / "data"), "--port", str(port)]
         command += ["--root-token", ROOT_TOKEN]
+        # hvac's JWT login test verifies the server's own identity tokens, fetching its JWKS
+        # from 127.0.0.1: the egress policy refuses loopback unless told (OpenBao has none).
+        command += ["--egress-allow", "127.0.0.1/32"]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STRONGROOM_", "VAULT_"))}
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -37,8 +37,8 @@ def test_only_the_aead_module_touches_aes_gcm() -> None:
         assert "AESGCM" not in text, f"{path} touches AES-GCM directly"
         # The password KDF is the one other primitive, and it lives in crypto/ too.
         # Named keys (Transit) sign and derive with pyca/cryptography's primitives there too, and
-        # public_keys.py loads the keys of a JWT issuer.
-        primitives = ("password_hashing.py", "named_keys.py", "public_keys.py")
+        # public_keys.py loads the keys of a JWT issuer, signing_keys.py those of identity tokens.
+        primitives = ("password_hashing.py", "named_keys.py", "public_keys.py", "signing_keys.py")
         if path.name not in primitives or path.parent.name != "crypto":
             assert "hazmat" not in text, f"{path} uses a cryptographic primitive directly"
 

@@ -13,8 +13,9 @@ __all__ = ["RESERVED_NAMESPACES", "check_namespace", "check_path", "check_prefix
 
 _NAMESPACE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _FORBIDDEN_IN_SEGMENT = ("%", "\\")
-# Policy paths put secrets at "<namespace>/<path>" and the system at "sys/…" and "auth/…".
-RESERVED_NAMESPACES = frozenset({"sys", "auth"})
+# Policy paths put secrets at "<namespace>/<path>" and the system at "sys/…", "auth/…" and
+# "identity/…" (identity tokens, as in Vault).
+RESERVED_NAMESPACES = frozenset({"sys", "auth", "identity"})
 
 
 def check_namespace(name: str, limits: Limits = DEFAULT_LIMITS) -> str:

@@ -17,6 +17,7 @@ from strongroom.auth.jwt_auth import JwtAuth
 from strongroom.auth.jwt_keys import KeySource
 from strongroom.auth.kubernetes_auth import KubernetesAuth
 from strongroom.auth.lockout import LoginGuard
+from strongroom.auth.oidc_provider import OidcProvider
 from strongroom.auth.token_service import TokenService
 from strongroom.auth.userpass import UserpassAuth
 from strongroom.clock import Clock
@@ -227,6 +228,7 @@ class Runtime:
             ),
             jwt=jwt_auth,
             kubernetes=kubernetes_auth,
+            identity_tokens=OidcProvider(store, tokens, clock),
             wrapping=WrappingService(store, tokens, clock),
             aws_kms=aws_kms,
             aws_ssm=SsmService(

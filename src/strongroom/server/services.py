@@ -10,6 +10,7 @@ from strongroom.auth.approle import AppRoleAuth
 from strongroom.auth.aws_keys import AccessKeyRegistry
 from strongroom.auth.jwt_auth import JwtAuth
 from strongroom.auth.kubernetes_auth import KubernetesAuth
+from strongroom.auth.oidc_provider import OidcProvider
 from strongroom.auth.token_service import TokenService
 from strongroom.auth.tokens import TokenRegistry
 from strongroom.auth.userpass import UserpassAuth
@@ -52,6 +53,7 @@ class Services:
     auth_methods: AuthMethodService
     jwt: JwtAuth
     kubernetes: KubernetesAuth
+    identity_tokens: OidcProvider
     wrapping: WrappingService
     aws_kms: KmsService
     aws_secrets: SecretsManagerService

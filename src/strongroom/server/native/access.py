@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from strongroom.auth.entities import entity_id
 from strongroom.auth.token_service import TokenRequest
 from strongroom.auth.tokens import TokenInfo
 from strongroom.durations import parse_duration
@@ -48,6 +49,7 @@ def auth_answer(token: str, info: TokenInfo) -> Answer:
                 "metadata": info.meta,
                 "lease_duration": int(info.expires - info.created) if info.expires else 0,
                 "renewable": info.renewable,
+                "entity_id": entity_id(info),
                 "orphan": info.orphan,
                 "num_uses": info.num_uses,
             }

@@ -14,6 +14,7 @@ from strongroom.server.auth_paths import auth_path_router
 from strongroom.server.routes import Answer, Call, Handler, Route, RouteNotFound
 from strongroom.server.surface import Surface
 from strongroom.server.vault.auth import AUTH_ROUTES
+from strongroom.server.vault.identity import IDENTITY_ROUTES
 from strongroom.server.vault.kv import KV_ROUTES
 from strongroom.server.vault.kv_v1 import KV_V1_ROUTES, version_1_aware
 from strongroom.server.vault.system import SYSTEM_ROUTES
@@ -93,10 +94,18 @@ def _adapted(routes: tuple[Route, ...]) -> tuple[Route, ...]:
     return tuple(adapted)
 
 
-# sys/ and auth/ first: a KV route's {mount} would match them too; KV version 1 last, as its
-# routes match any path under any mount.
+# sys/, auth/ and identity/ first: a KV route's {mount} would match them too; KV version 1
+# last, as its routes match any path under any mount.
 VAULT_ROUTES = _adapted(
-    (*WRAPPING_ROUTES, *SYSTEM_ROUTES, *AUTH_ROUTES, *KV_ROUTES, *TRANSIT_ROUTES, *KV_V1_ROUTES)
+    (
+        *WRAPPING_ROUTES,
+        *SYSTEM_ROUTES,
+        *AUTH_ROUTES,
+        *IDENTITY_ROUTES,
+        *KV_ROUTES,
+        *TRANSIT_ROUTES,
+        *KV_V1_ROUTES,
+    )
 )
 
 

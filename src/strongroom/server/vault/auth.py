@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from strongroom.auth.entities import entity_id
 from strongroom.auth.token_service import TokenRequest
 from strongroom.auth.tokens import TokenInfo
 from strongroom.durations import parse_duration
@@ -49,7 +50,7 @@ def token_data(info: TokenInfo, now: float, uses_left: int, token: str = "") -> 
         "creation_time": int(info.created),
         "creation_ttl": int(info.ttl),
         "display_name": info.display_name,
-        "entity_id": "",
+        "entity_id": entity_id(info),
         "expire_time": format_time(info.expires) if info.expires is not None else None,
         "explicit_max_ttl": int(info.max_expires - info.created)
         if info.max_expires is not None
@@ -84,7 +85,7 @@ def _auth_block(info: TokenInfo, token: str) -> dict[str, Any]:
         "metadata": info.meta or None,
         "lease_duration": int(info.expires - info.created) if info.expires else 0,
         "renewable": info.renewable,
-        "entity_id": "",
+        "entity_id": entity_id(info),
         "token_type": "service",
         "orphan": info.orphan,
         "mfa_requirement": None,
