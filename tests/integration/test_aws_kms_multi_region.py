@@ -1,7 +1,8 @@
 """Multi-Region KMS keys through boto3 against a real server: a replica opens what its primary
 sealed and the other way round, shares its rotation, keeps its own state, description and tags,
-and is made only by a caller with the rights in both regions; the same calls against moto's
-server mode have the same outcomes."""
+and is made only by a caller with the rights in both regions; the primary Region moves
+(UpdatePrimaryRegion, which moto does not serve) with every blob still opening; the same calls
+against moto's server mode have the same outcomes."""
 
 from __future__ import annotations
 
@@ -140,6 +141,36 @@ def test_replicate_key_refuses_what_is_no_primary_and_needs_both_regions_rights(
         home.describe_key(KeyId=other)["KeyMetadata"]["MultiRegionConfiguration"]["ReplicaKeys"]
         == []
     )
+
+
+def test_the_primary_region_moves_and_every_blob_still_opens(server: StrongroomServer) -> None:
+    key_id, home, away = _replicated(server.addr)
+    blob = home.encrypt(KeyId=key_id, Plaintext=b"before the move")["CiphertextBlob"]
+    rules = f'path "aws-kms-{PRIMARY}/keys/{key_id}" {{ capabilities = ["read", "update"] }}'
+    home_only = _kms(server.addr, PRIMARY, issue_aws_key(server, "mrk-root", "mrk-move", rules))
+    refused = lambda: home_only.update_primary_region(  # noqa: E731
+        KeyId=key_id, PrimaryRegion=REPLICA
+    )
+    assert _code(refused) == "AccessDeniedException"  # no right on the replica's region
+    assert home.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Enabled"
+
+    home.update_primary_region(KeyId=key_id, PrimaryRegion=REPLICA)
+    moved = away.describe_key(KeyId=key_id)["KeyMetadata"]["MultiRegionConfiguration"]
+    assert moved["MultiRegionKeyType"] == "PRIMARY"
+    assert moved["PrimaryKey"]["Region"] == REPLICA
+    assert [r["Region"] for r in moved["ReplicaKeys"]] == [PRIMARY]
+    left = home.describe_key(KeyId=key_id)["KeyMetadata"]["MultiRegionConfiguration"]
+    assert (left["MultiRegionKeyType"], left["PrimaryKey"]["Region"]) == ("REPLICA", REPLICA)
+    for client in (home, away):
+        assert client.decrypt(CiphertextBlob=blob)["Plaintext"] == b"before the move"
+    assert _code(lambda: home.rotate_key_on_demand(KeyId=key_id)) == (
+        "UnsupportedOperationException"
+    )
+    away.rotate_key_on_demand(KeyId=key_id)
+    after = home.encrypt(KeyId=key_id, Plaintext=b"after")["CiphertextBlob"]
+    assert away.decrypt(CiphertextBlob=after)["Plaintext"] == b"after"
+    back = lambda: home.update_primary_region(KeyId=key_id, PrimaryRegion=PRIMARY)  # noqa: E731
+    assert _code(back) == "UnsupportedOperationException"  # asked of the replica it now is
 
 
 def _scenario(endpoint: str) -> list[str]:

@@ -44,6 +44,8 @@ OPERATIONS: dict[str, Rule] = {
     "DeleteAlias": _KEYS_UPDATE,  # the key the alias names (and the alias's own path)
     # on the primary; ``create`` on aws-kms-B/keys in the replica's region too (replicas.py)
     "ReplicateKey": _KEYS_UPDATE,
+    # on the primary, and on the replica that becomes primary, in its region
+    "UpdatePrimaryRegion": _KEYS_UPDATE,
     "ScheduleKeyDeletion": Rule("delete", "keys"),
     "CancelKeyDeletion": Rule("delete", "keys"),
     "Encrypt": Rule("update", "encrypt", by_alias=True),

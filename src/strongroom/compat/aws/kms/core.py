@@ -185,8 +185,8 @@ class KmsCore:
             primary = self._keys.get(f"{key.primary_region}/{key.key_id}")
             if primary is not None:
                 self._change(primary, lambda current: _without_replica(current, key.region))
-        else:
-            self._named.delete(kms_namespace(key.region), key.key_id)
+        # A key's own material, or what a primary that moved away left in its region.
+        self._named.delete(kms_namespace(key.region), key.key_id)
         self._keys.delete(f"{key.region}/{key.key_id}")
         for name, alias in self._aliases.items(f"{key.region}/"):
             if alias["target"] == key.key_id:
@@ -213,12 +213,18 @@ class KmsCore:
 
     @staticmethod
     def _not_a_replica(key: KmsKey, action: str) -> None:
-        """What is made through a multi-Region key's primary (its material and rotation)."""
+        """What is made through a multi-Region key's primary (its material and rotation), and
+        not while its primary Region moves."""
         if key.primary_region:
             raise KmsError(
                 "UnsupportedOperationException",
                 f"{key.arn} is a multi-Region replica key: {action} is made through its "
                 f"primary key in {key.primary_region}.",
+            )
+        if key.updating_to:
+            raise KmsError(
+                "KMSInvalidStateException",
+                f"{key.arn} is Updating: its primary Region moves to {key.updating_to}.",
             )
 
     @staticmethod

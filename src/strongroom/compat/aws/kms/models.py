@@ -107,6 +107,7 @@ class KmsKey:
     multi_region: bool = False
     primary_region: str = ""  # a replica's: its material and rotation are the primary's
     replica_regions: tuple[str, ...] = ()  # a multi-Region primary's replicas
+    updating_to: str = ""  # a primary whose primary Region is moving there (UpdatePrimaryRegion)
 
     @property
     def arn(self) -> str:

@@ -47,6 +47,7 @@ __all__ = [
     "untag_resource",
     "update_alias",
     "update_key_description",
+    "update_primary_region",
 ]
 
 
@@ -93,6 +94,17 @@ def replicate_key(call: Call) -> Answer:
         "ReplicaTags": [{"TagKey": k, "TagValue": v} for k, v in sorted(replica.tags.items())],
     }
     return Answer(answer, clear=("ReplicaKeyMetadata", "ReplicaPolicy", "ReplicaTags"))
+
+
+def update_primary_region(call: Call) -> Answer:
+    service, region, doc = backend(call)
+    service.update_primary_region(
+        call.identity,
+        region,
+        string(doc, "KeyId", required=True),
+        string(doc, "PrimaryRegion", required=True),
+    )
+    return Answer({})
 
 
 def describe_key(call: Call) -> Answer:

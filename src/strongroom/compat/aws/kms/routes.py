@@ -44,6 +44,7 @@ from strongroom.compat.aws.kms.responses import (
     untag_resource,
     update_alias,
     update_key_description,
+    update_primary_region,
 )
 from strongroom.server.routes import Answer, Call, Route
 
@@ -54,6 +55,7 @@ _OPERATIONS: dict[str, Callable[[Call], Answer]] = {
     "CreateKey": create_key,
     "DescribeKey": describe_key,
     "ReplicateKey": replicate_key,
+    "UpdatePrimaryRegion": update_primary_region,
     "ListKeys": list_keys,
     "EnableKey": enable_key,
     "DisableKey": disable_key,

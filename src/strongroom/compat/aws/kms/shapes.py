@@ -55,7 +55,7 @@ def key_metadata(service: KmsService, key: KmsKey) -> dict[str, Any]:
         "Enabled": key.state == "Enabled",
         "Description": key.description,
         "KeyUsage": key.key_usage,
-        "KeyState": key.state,
+        "KeyState": "Updating" if key.updating_to else key.state,
         "Origin": "AWS_KMS",
         "KeyManager": "CUSTOMER",
         "CustomerMasterKeySpec": key.key_spec,
