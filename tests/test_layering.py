@@ -405,7 +405,15 @@ SERVER_ROLES = {
         "proxies",
         "gauge",
     },
-    "front door": {"front", "front_node", "front_audit", "audit_sync", "auth_paths", "direct"},
+    "front door": {
+        "front",
+        "front_node",
+        "front_audit",
+        "audit_batch",
+        "audit_sync",
+        "auth_paths",
+        "direct",
+    },
     "node parts": {"leadership", "roster", "writer"},
     "composition": {"__init__", "app", "node", "runtime", "scheduler", "metrics", "ops"},
 }

@@ -3,7 +3,8 @@ typed parts (the route, the identity, the route's ``AuditRecord``), fail closed.
 
 The request entry of anything that changes state is written before the handler runs (an
 unaudited change never happens); a read's request entry waits for its response entry and both go
-out in one write. The answer is held until its entry is written. What an unauthenticated caller
+out in one write, with those of the other requests answered in the same turn of the event loop
+(audit_batch.py). The answer is held until its entry is written. What an unauthenticated caller
 can make the server write is bounded: its body is audited as its size and one HMAC of the bytes,
 as is any body over ``AUDITED_BODY_BYTES``; big bodies are HMAC'd on a worker thread."""
 
@@ -19,6 +20,7 @@ from strongroom.auth.identity import Identity
 from strongroom.clock import Clock
 from strongroom.errors import BadRequest, StrongroomError
 from strongroom.jsondata import check_json
+from strongroom.server.audit_batch import AuditBatch
 from strongroom.server.audit_sync import SharedSync
 from strongroom.server.auth_paths import WIRE_PATH
 from strongroom.server.routes import Answer, Call, Route
@@ -57,12 +59,12 @@ class AuditTrail:
     def __init__(self, clock: Clock, max_json_depth: int) -> None:
         self._clock = clock
         self._depth = max_json_depth + 2  # as the handler's parse allows
-        self._synced: tuple[AuditBroker, SharedSync] | None = None  # the node's broker's
+        self._synced: tuple[AuditBroker, SharedSync, AuditBatch] | None = None  # the broker's
 
-    def _shared_sync(self, broker: AuditBroker) -> SharedSync:
+    def _shared(self, broker: AuditBroker) -> tuple[AuditBroker, SharedSync, AuditBatch]:
         if self._synced is None or self._synced[0] is not broker:  # a new broker on unseal
-            self._synced = (broker, SharedSync(broker.sync))
-        return self._synced[1]
+            self._synced = (broker, SharedSync(broker.sync), AuditBatch(broker))
+        return self._synced
 
     def begin(
         self,
@@ -76,9 +78,11 @@ class AuditTrail:
     ) -> RequestTrail | None:
         if not broker.enabled:
             return None
+        _, sync, batch = self._shared(broker)
         return RequestTrail(
             broker,
-            self._shared_sync(broker),
+            sync,
+            batch,
             self._clock,
             scope,
             request_id,
@@ -131,6 +135,7 @@ def _pop_path(doc: dict[str, Any], names: list[str]) -> tuple[bool, Any]:
 class RequestTrail:
     __slots__ = (
         "_base",
+        "_batch",
         "_broker",
         "_credential",
         "_deferred",
@@ -146,6 +151,7 @@ class RequestTrail:
         self,
         broker: AuditBroker,
         sync: SharedSync,
+        batch: AuditBatch,
         clock: Clock,
         scope: Mapping[str, Any],
         request_id: str,
@@ -157,6 +163,7 @@ class RequestTrail:
     ) -> None:
         self._broker = broker
         self._sync = sync
+        self._batch = batch
         self._route = route
         self._credential = credential
         self._identity = identity
@@ -235,5 +242,5 @@ class RequestTrail:
     async def _write(self, entries: tuple[dict[str, Any], ...], size: int) -> None:
         if size > _INLINE_BYTES:
             await in_thread(self._broker.log, *entries, sensitive=SENSITIVE_FIELDS)
-        else:
-            self._broker.log(*entries, sensitive=SENSITIVE_FIELDS)
+        else:  # with the other requests answered in this turn of the event loop
+            await self._batch.write(entries)

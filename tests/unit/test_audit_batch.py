@@ -1,0 +1,87 @@
+"""The audit entries of the requests answered in one turn of the event loop go out in one write
+(server/audit_batch.py): in order, each request answered only after the write, every one of them
+failed when it fails, a request that went away not disturbing the others."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, cast
+
+import pytest
+
+from strongroom.audit import AuditBroker
+from strongroom.errors import AuditUnavailable
+from strongroom.server.audit_batch import AuditBatch
+
+
+class _Broker:
+    """What AuditBatch calls of a broker: ``log``, recorded (or refused)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[dict[str, Any], ...]] = []
+        self.refuse = False
+
+    def log(self, *entries: dict[str, Any], sensitive: tuple[str, ...]) -> None:
+        if self.refuse:
+            raise AuditUnavailable()
+        self.calls.append(entries)
+
+
+def _batch() -> tuple[AuditBatch, _Broker]:
+    broker = _Broker()
+    return AuditBatch(cast(AuditBroker, broker)), broker
+
+
+def _entries(n: int) -> tuple[dict[str, Any], ...]:
+    return ({"n": n, "type": "request"}, {"n": n, "type": "response"})
+
+
+def test_one_turns_requests_share_one_write_in_order() -> None:
+    async def run() -> None:
+        batch, broker = _batch()
+        answered: list[int] = []
+
+        async def request(n: int) -> None:
+            await batch.write(_entries(n))
+            assert broker.calls, "answered before its entries were written"
+            answered.append(n)
+
+        await asyncio.gather(*(request(n) for n in range(5)))
+        assert len(broker.calls) == 1
+        assert [e["n"] for e in broker.calls[0]] == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+        assert sorted(answered) == [0, 1, 2, 3, 4]
+        await batch.write(_entries(9))  # a later turn: a write of its own
+        assert len(broker.calls) == 2
+
+    asyncio.run(run())
+
+
+def test_a_failed_write_fails_every_request_of_the_batch() -> None:
+    async def run() -> None:
+        batch, broker = _batch()
+        broker.refuse = True
+        outcomes = await asyncio.gather(
+            *(batch.write(_entries(n)) for n in range(3)), return_exceptions=True
+        )
+        assert all(isinstance(o, AuditUnavailable) for o in outcomes)
+        assert len({id(o) for o in outcomes}) == 3  # each its own exception
+        broker.refuse = False
+        await batch.write(_entries(4))  # the next batch is written
+        assert [e["n"] for e in broker.calls[0]] == [4, 4]
+
+    asyncio.run(run())
+
+
+def test_a_request_that_went_away_leaves_the_others_answered() -> None:
+    async def run() -> None:
+        batch, broker = _batch()
+        gone = asyncio.ensure_future(batch.write(_entries(0)))
+        kept = asyncio.ensure_future(batch.write(_entries(1)))
+        await asyncio.sleep(0)  # both queued
+        gone.cancel()
+        await kept
+        with pytest.raises(asyncio.CancelledError):
+            await gone
+        assert [e["n"] for e in broker.calls[0]] == [0, 0, 1, 1]  # written all the same
+
+    asyncio.run(run())
