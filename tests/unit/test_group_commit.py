@@ -205,3 +205,31 @@ def test_a_refused_compare_and_set_reads_the_change_that_refused_it(tmp_path: Pa
     assert errors == []
     assert store.get_record("counter", "n") == b"240"
     store.close()
+
+
+def test_settle_waits_for_a_commit_another_thread_has_under_way(tmp_path: Path) -> None:
+    """The writer thread's writes joined a batch that another writer's commit has taken (the
+    batch no longer open, its COMMIT still running): settling waits for that commit, so the
+    writes are answered committed, never 'never committed'."""
+    group, conn, _ = _group(tmp_path)
+    in_commit, release = threading.Event(), threading.Event()
+    real_execute = conn.execute
+
+    def slow_commit(statement: str, params: Any = ()) -> Any:
+        if statement == "COMMIT" and not release.is_set():
+            in_commit.set()
+            release.wait(5)
+        return real_execute(statement, params)
+
+    with group.deferring() as deferred:
+        with group.write((sqlite3.IntegrityError,)) as c:
+            c.execute("INSERT INTO t (k) VALUES ('deferred')")
+        conn.execute = slow_commit  # type: ignore[method-assign]
+        other = threading.Thread(target=_insert, args=(group, "other", {}))
+        other.start()
+        assert in_commit.wait(5)  # the other writer took the batch and is committing it
+        threading.Timer(0.2, release.set).start()
+        group.settle(deferred)
+        assert deferred.error() is None
+    other.join(5)
+    assert _rows(tmp_path / "db.sqlite") == {"deferred", "other"}

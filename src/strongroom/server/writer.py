@@ -112,7 +112,9 @@ class Writer:
                     break
             else:
                 running = False  # close() queued None: finish what came before it
-            self._group.settle()  # one commit, one fsync, for every write above
+            # one commit, one fsync, for every write above (and any batch of theirs another
+            # writer's commit took and has not finished)
+            self._group.settle(*(deferred for _, _, _, deferred in ran))
             _answer(ran)
 
     def _one(self, job: _Job) -> _Ran:

@@ -67,6 +67,10 @@ class Deferred:
     def __init__(self) -> None:
         self._batches: list[_Batch] = []
 
+    @property
+    def batches(self) -> list[_Batch]:
+        return self._batches
+
     def joined(self, batch: _Batch) -> None:
         if not self._batches or self._batches[-1] is not batch:
             self._batches.append(batch)
@@ -219,12 +223,19 @@ class GroupCommit:
         if batch.error is not None:
             raise copy.copy(batch.error)
 
-    def settle(self) -> None:
-        """Return once every write already run is committed (or has failed)."""
-        batch = self._open
-        if batch is not None and not getattr(self._local, "inside", False):
-            with contextlib.suppress(Exception):  # its own writers report a failure
-                self._wait_for_commit(batch)
+    def settle(self, *deferred: Deferred) -> None:
+        """Return once every write already run is committed (or has failed): the open batch,
+        and each batch ``deferred`` joined, which another writer's commit may have taken and
+        not yet finished (no longer open, not yet done)."""
+        if getattr(self._local, "inside", False):
+            return
+        batches = [b for d in deferred for b in d.batches]
+        if self._open is not None:
+            batches.append(self._open)
+        for batch in batches:
+            if not batch.done:
+                with contextlib.suppress(Exception):  # its own writers report a failure
+                    self._wait_for_commit(batch)
 
     def _gather(self) -> None:
         """Let writers already queued for the connection join this commit, briefly."""
