@@ -11,7 +11,7 @@ import pytest
 
 from strongroom.audit import AuditBroker
 from strongroom.errors import AuditUnavailable
-from strongroom.server.audit_batch import AuditBatch
+from strongroom.server.audit_batch import MOST_PER_WRITE, AuditBatch
 
 
 class _Broker:
@@ -83,5 +83,18 @@ def test_a_request_that_went_away_leaves_the_others_answered() -> None:
         with pytest.raises(asyncio.CancelledError):
             await gone
         assert [e["n"] for e in broker.calls[0]] == [0, 0, 1, 1]  # written all the same
+
+    asyncio.run(run())
+
+
+def test_a_full_batch_is_written_at_once_and_the_rest_after_it() -> None:
+    async def run() -> None:
+        batch, broker = _batch()
+        count = 2 * MOST_PER_WRITE + 3
+        await asyncio.gather(*(batch.write(_entries(n)) for n in range(count)))
+        sizes = [len(call) // 2 for call in broker.calls]
+        assert sizes == [MOST_PER_WRITE, MOST_PER_WRITE, 3]
+        written = [e["n"] for call in broker.calls for e in call[::2]]
+        assert written == list(range(count))  # in order across the writes
 
     asyncio.run(run())
