@@ -12,6 +12,7 @@ UpdatePrimaryRegion needs ``update`` on the key's path in both regions (and both
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -19,6 +20,7 @@ from strongroom.auth import Identity
 from strongroom.compat.aws.kms.aliases import Aliases
 from strongroom.compat.aws.kms.errors import KmsError
 from strongroom.compat.aws.kms.models import MAX_KEYS_PER_REGION, KmsKey, kms_namespace
+from strongroom.errors import StrongroomError
 from strongroom.service.named_keys import NamedKey
 
 __all__ = ["Replicas"]
@@ -148,7 +150,10 @@ class Replicas(Aliases):
                 on_demand_rotations=(),
             ),
         )
-        self._named.delete(kms_namespace(region), key.key_id)
+        # Done: the copy left behind is garbage now. If it cannot go, the move is still answered
+        # done; the replica's deletion removes it (core.KmsCore._destroy).
+        with contextlib.suppress(StrongroomError):
+            self._named.delete(kms_namespace(region), key.key_id)
 
     def _move_material(self, key: KmsKey, to_region: str) -> None:
         """Every version of the key's material in ``to_region`` too (merged into a copy made
