@@ -315,6 +315,34 @@ def test_an_answer_after_the_user_moved_on_does_not_take_them_back(
     assert "Create or update a user" in browser.main_text()
 
 
+def test_an_answer_as_the_user_leaves_does_not_take_them_back(
+    browser: Browser, api: httpx.Client
+) -> None:
+    """The user's move changes the address before the page: a delete answered in between (the
+    old page still shown, its hash no longer the address) must not move them back. Found by a
+    loaded test machine, where the answer came at that moment."""
+    api.put("/auth/approle/role/racing", json={"token_policies": ["default"]}).raise_for_status()
+    browser.login_token(ROOT)
+    browser.go("approle", "racing")
+    browser.wait_text("Role racing")
+    # The user leaves exactly as the DELETE is answered: before the console saw the new hash.
+    browser.script(
+        """const send = window.fetch;
+        window.fetch = async (url, init) => {
+          const answer = await send(url, init);
+          if (init && init.method === "DELETE") location.hash = "#/userpass";
+          return answer;
+        };"""
+    )
+    browser.button("Delete role").click()
+    browser.button("Confirm delete role").click()
+    browser.wait(lambda: api.get("/auth/approle/role/racing").status_code == 404)
+    browser.wait_text("Create or update a user")
+    browser.script("return new Promise((done) => setTimeout(done, 500))")
+    assert browser.script("return location.hash") == "#/userpass"
+    assert "Create or update a user" in browser.main_text()
+
+
 def test_operations_pages(browser: Browser, api: httpx.Client) -> None:
     api.put("/secrets/secret/ops/db", json={"data": {"password": "x"}}).raise_for_status()
     api.put(

@@ -33,7 +33,11 @@ async function render() {
   const show = pages[page] || pages.namespaces;
   // Each visit gets a page element of its own: work a page left running (an answer that
   // arrives after the user moved on) redraws a page no longer shown, never the new one.
-  const el = h("div", { class: "page" }, h("p", { class: "muted" }, "Loading…"));
+  const el = h(
+    "div",
+    { class: "page", "data-hash": location.hash },
+    h("p", { class: "muted" }, "Loading…"),
+  );
   mount(main(), el);
   try {
     await show(el, rest);

@@ -34,8 +34,10 @@ export function mount(el, ...children) {
 
 // An action that ends by moving to another page moves only if the user is still on the page
 // that started it: an answer arriving after they went elsewhere must not take them back.
+// After an action, the page moves on, unless the user already went elsewhere: the address
+// changes before the page does, so a page still shown may no longer be the one asked for.
 export function moveOn(page, hash) {
-  if (page.isConnected) location.hash = hash;
+  if (page.isConnected && location.hash === page.dataset.hash) location.hash = hash;
 }
 
 export function notice(text, kind = "error") {
