@@ -1,14 +1,18 @@
 """Identity token keys (auth/oidc_keys.py): every algorithm signs what its published key
 verifies, a key rotates on its period when next used, and a replaced key stays published for
-its verification_ttl and no longer."""
+its verification_ttl and no longer; a token's entity id is its login's."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import jwt
 import pytest
 
 from strongroom.auth import oidc_keys
+from strongroom.auth.entities import entity_id
 from strongroom.auth.oidc_keys import ALGORITHMS, DAY, IdentityKey, private_key
+from strongroom.auth.tokens import TokenInfo
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
@@ -52,3 +56,14 @@ def test_the_public_keys_are_served_without_loading_a_private_key(
 
     monkeypatch.setattr(oidc_keys, "load_signing_key", refuse)
     assert [jwk["kid"] for jwk in key.jwks(2.0)] == [v.kid for v in key.versions]
+
+
+def test_an_entity_id_is_the_logins_never_what_metadata_says() -> None:
+    """Metadata is written by callers (an AppRole secret ID's): it cannot pick an entity."""
+    login = TokenInfo(
+        "acc", "approle-ci", ("default",), 0.0, None, None, 60.0, path="auth/approle/login"
+    )
+    other = replace(login, display_name="approle-admin")
+    claimed = replace(login, meta={"alias": "approle-admin"})
+    assert entity_id(claimed) == entity_id(login) != entity_id(other)
+    assert entity_id(replace(login, path="auth/token/create")) == ""

@@ -19,5 +19,6 @@ _ENTITIES = uuid.UUID("5b0d7c55-5f37-4c35-9a9b-6f1e1d2f4a10")
 def entity_id(info: TokenInfo) -> str:
     if not info.path.startswith("auth/") or info.path.startswith("auth/token/"):
         return ""
-    alias = info.meta.get("alias") or info.display_name
-    return str(uuid.uuid5(_ENTITIES, f"{info.path}\n{alias}"))
+    # The display name, which the login sets; never the token's metadata, which callers write
+    # (an AppRole secret ID's, a JWT role's claim mappings) and could name another entity.
+    return str(uuid.uuid5(_ENTITIES, f"{info.path}\n{info.display_name}"))
