@@ -32,8 +32,18 @@ def _plain(doc: dict[str, Any]) -> Answer:
 
 
 def write_config(call: Call) -> Answer:
-    call.services.identity_tokens.write_config(call.identity, call.json())
-    return Answer.empty()
+    doc = call.json()
+    call.services.identity_tokens.write_config(call.identity, doc)
+    if not doc.get("issuer"):
+        return Answer.empty()
+    # Vault warns too: verifiers check this exact address, so changing it later breaks them.
+    return envelope(
+        call,
+        warnings=[
+            "Every identity token now names this issuer, and verifiers check tokens against "
+            'it: change it only with them. An issuer of "" turns identity tokens off.'
+        ],
+    )
 
 
 def read_config(call: Call) -> Answer:
