@@ -76,6 +76,34 @@ def test_a_policy_change_reaches_the_other_node(nodes: tuple[Runtime, Runtime]) 
     assert _within(0.5, denied) < 0.5
 
 
+def test_an_entitys_policies_change_on_the_other_node_at_once(
+    nodes: tuple[Runtime, Runtime],
+) -> None:
+    """Identity policies are read from each node's copy of the identity store, which a change
+    on any node drops everywhere (and the token caches with it)."""
+    a, b = nodes
+    a.policies.write("team", 'path "secret/data/team" { capabilities = ["read"] }')
+    a.secrets.put(ROOT, "secret", "team", {"v": 1})
+    entity, _ = a.services.identity.write_entity(ROOT, {"name": "alice", "policies": ["team"]})
+    a.services.identity.write_alias(
+        ROOT, {"name": "alice", "mount_accessor": "auth_userpass", "canonical_id": entity.id}
+    )
+    token, _ = b.tokens.create(("default",), path="auth/userpass/login", alias="alice")
+    assert b.secrets.get(b.tokens.authenticate(token), "secret", "team").data == {"v": 1}
+    a.services.identity.update_entity(ROOT, entity.id, {"policies": []})
+
+    def denied() -> bool:
+        try:
+            b.secrets.get(b.tokens.authenticate(token), "secret", "team")
+        except AccessDenied:
+            return True
+        return False
+
+    assert _within(0.5, denied) < 0.5
+    a.services.identity.update_entity(ROOT, entity.id, {"disabled": True})
+    assert _within(0.5, lambda: _rejected(b, token)) < 0.5
+
+
 def test_keyring_rotation_and_deletion_reach_the_other_node(
     nodes: tuple[Runtime, Runtime],
 ) -> None:

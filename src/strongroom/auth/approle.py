@@ -333,6 +333,7 @@ class AppRoleAuth:
         return self._tokens.create(
             ("default", *role.token_policies),
             display_name=f"approle-{name}",
+            alias=role_id.strip(),  # Vault names an AppRole login by its role ID
             ttl=role.token_ttl,
             explicit_max_ttl=role.token_max_ttl,
             period=role.token_period,

@@ -206,6 +206,7 @@ class JwtAuth(RoleMount[JwtRole]):
         return self._tokens.create(
             ("default", *role.token_policies),
             display_name=f"{self.mount}-{user}",
+            alias=str(user),
             ttl=role.token_ttl,
             explicit_max_ttl=role.token_max_ttl,
             meta=meta,

@@ -195,6 +195,7 @@ class KubernetesAuth(RoleMount[KubernetesRole]):
         if role is None or not _bound(role, account):
             raise Unauthenticated(_FAILED)
         alias = account.uid if role.alias_name_source == "serviceaccount_uid" else ""
+        alias = alias or f"{account.namespace}/{account.name}"
         meta = {
             "role": name,
             "service_account_name": account.name,
@@ -207,7 +208,8 @@ class KubernetesAuth(RoleMount[KubernetesRole]):
             display_name=f"{self.mount}-{account.namespace}-{account.name}",
             ttl=role.token_ttl,
             explicit_max_ttl=role.token_max_ttl,
-            meta={**meta, "alias": alias or f"{account.namespace}/{account.name}"},
+            meta={**meta, "alias": alias},
+            alias=alias,
             role=name,
             path=self.login_path,
         )

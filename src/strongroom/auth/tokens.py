@@ -9,15 +9,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-import json
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from dataclasses import replace
+from typing import Protocol
 
 from strongroom.auth.identity import Identity
 from strongroom.auth.mount_tuning import SYSTEM_DEFAULT_TTL, SYSTEM_MAX_TTL, MountTunings
+from strongroom.auth.token_info import TokenInfo
 from strongroom.clock import Clock
 from strongroom.errors import BadRequest, DecryptionError, NotFound, Unauthenticated
 from strongroom.keyproviders.provider import KeyProvider
@@ -25,7 +25,6 @@ from strongroom.policy.store import PolicyStore
 from strongroom.record_migration import TOKEN_HMAC_CONTEXT
 from strongroom.store.protocol import Store
 from strongroom.store.records import Records
-from strongroom.types import format_time
 
 __all__ = [
     "ACCESSOR_PREFIX",
@@ -34,6 +33,7 @@ __all__ = [
     "DEFAULT_TTL",
     "MAX_TTL",
     "TOKEN_PREFIX",
+    "Identities",
     "TokenInfo",
     "TokenRegistry",
 ]
@@ -58,57 +58,12 @@ def _children_kind(accessor: str) -> str:
 _DEV_ROOT_CONTEXT = {"purpose": "dev-root-token"}
 
 
-@dataclass(frozen=True)
-class TokenInfo:
-    accessor: str
-    display_name: str
-    policies: tuple[str, ...]
-    created: float
-    expires: float | None  # None: never (root tokens)
-    max_expires: float | None
-    ttl: float  # the creation TTL, used by renewals without an increment
-    period: float = 0.0
-    renewable: bool = True
-    num_uses: int = 0  # 0: unlimited
-    parent: str | None = None  # the parent's accessor; None for orphans
-    meta: dict[str, str] = field(default_factory=dict)
-    role: str = ""
-    path: str = "auth/token/create"
+class Identities(Protocol):
+    """The identity store, as tokens see it (auth/identity_store.py)."""
 
-    @property
-    def orphan(self) -> bool:
-        return self.parent is None
+    def entity_for(self, login_path: str, alias_name: str) -> str: ...
 
-    def encode(self) -> bytes:
-        return json.dumps(asdict(self)).encode()
-
-    @classmethod
-    def decode(cls, raw: bytes) -> TokenInfo:
-        doc = json.loads(raw)
-        doc["policies"] = tuple(doc["policies"])
-        return cls(**doc)
-
-    def to_json(self, now: float, uses_left: int | None = None) -> dict[str, Any]:
-        remaining = max(0, int(self.expires - now)) if self.expires is not None else 0
-        return {
-            "accessor": self.accessor,
-            "display_name": self.display_name,
-            "policies": list(self.policies),
-            "meta": self.meta,
-            "creation_time": format_time(self.created),
-            "expire_time": format_time(self.expires) if self.expires is not None else None,
-            "ttl": remaining,
-            "creation_ttl": int(self.ttl),
-            "explicit_max_ttl": int(self.max_expires - self.created)
-            if self.max_expires is not None
-            else 0,
-            "period": int(self.period),
-            "renewable": self.renewable,
-            "num_uses": uses_left if uses_left is not None else self.num_uses,
-            "orphan": self.orphan,
-            "role": self.role,
-            "path": self.path,
-        }
+    def policies_of(self, entity_id: str) -> tuple[str, ...] | None: ...
 
 
 class TokenRegistry:
@@ -127,6 +82,7 @@ class TokenRegistry:
         self._cache: dict[str, tuple[Identity, float | None, float]] = {}
         self._digests: dict[str, str] = {}  # token -> digest; process memory is out of scope
         self._lock = threading.Lock()
+        self.identities: Identities | None = None  # set once the identity store exists
 
     def _load_hmac_key(self) -> bytes:
         context = TOKEN_HMAC_CONTEXT
@@ -166,6 +122,7 @@ class TokenRegistry:
         role: str = "",
         path: str = "auth/token/create",
         token: str | None = None,
+        alias: str = "",
     ) -> tuple[str, TokenInfo]:
         """Create a token and return it with its info; only its digest is stored. Root tokens
         (the ``root`` policy) never expire unless given a TTL."""
@@ -202,6 +159,8 @@ class TokenRegistry:
             meta=dict(meta or {}),
             role=role,
             path=path,
+            # A login's name for the caller (``alias``) may be an identity alias's
+            entity=self.identities.entity_for(path, alias) if alias and self.identities else "",
         )
         token = token or TOKEN_PREFIX + secrets.token_urlsafe(32)
         digest = self.digest(token)
@@ -282,9 +241,8 @@ class TokenRegistry:
         if not self._live(info):
             self.revoke(info.accessor)
             raise Unauthenticated("invalid, expired or revoked token")
-        identity = Identity(
-            info.display_name, info.policies, self.policies.acl(info.policies), info.accessor
-        )
+        policies = self._with_identity_policies(info)
+        identity = Identity(info.display_name, policies, self.policies.acl(policies), info.accessor)
         if info.num_uses:
             used = self._store.add_counter(_USES_KIND, info.accessor, 1)
             if used > info.num_uses:
@@ -297,6 +255,20 @@ class TokenRegistry:
                 self._cache.clear()
             self._cache[digest] = (identity, info.expires, now + CACHE_SECONDS)
         return identity
+
+    def _with_identity_policies(self, info: TokenInfo) -> tuple[str, ...]:
+        """The token's policies and those its entity and the entity's groups have now."""
+        if not info.entity or self.identities is None:
+            return info.policies
+        added = self.identities.policies_of(info.entity)
+        if added is None:
+            raise Unauthenticated("the token's entity is disabled")
+        return tuple(dict.fromkeys((*info.policies, *added)))
+
+    def identity_policies(self, info: TokenInfo) -> list[str]:
+        """What the entity adds (Vault's ``identity_policies`` in a token's look-up)."""
+        found = self.identities.policies_of(info.entity) if info.entity and self.identities else ()
+        return list(found or ())
 
     # -- renew
     def renew(self, accessor: str, increment: float | None = None) -> TokenInfo:

@@ -148,6 +148,7 @@ class UserpassAuth:
         return self._tokens.create(
             ("default", *user.token_policies),
             display_name=f"userpass-{user.name}",
+            alias=user.name,
             ttl=user.token_ttl,
             explicit_max_ttl=user.token_max_ttl,
             meta={"username": user.name},

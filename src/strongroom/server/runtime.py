@@ -13,6 +13,7 @@ from strongroom.auth import TokenRegistry
 from strongroom.auth.approle import AppRoleAuth
 from strongroom.auth.aws_keys import AccessKeyRegistry
 from strongroom.auth.hash_queue import HashQueue
+from strongroom.auth.identity_store import IdentityStore
 from strongroom.auth.jwt_auth import JwtAuth
 from strongroom.auth.jwt_keys import KeySource
 from strongroom.auth.kubernetes_auth import KubernetesAuth
@@ -201,6 +202,21 @@ class Runtime:
             lambda mount: runtime.namespaces.ensure(mount, kind="aws-kms"),
         )
         dev_key = settings.aws_dev_key if settings.dev else None
+        auth_methods = AuthMethodService(
+            store,
+            tokens,
+            auth_backend,
+            {
+                "approle": runtime.approle,
+                "userpass": runtime.userpass,
+                "jwt": jwt_auth,
+                "kubernetes": kubernetes_auth,
+            },
+        )
+        identity = IdentityStore(store, clock, auth_methods.mounted)
+        identity.on_change.append(lambda: tokens.forget(""))  # cached tokens hold its policies
+        auth_methods.on_disable.append(identity.forget_mount)
+        tokens.identities = identity
         aws_keys = AccessKeyRegistry(store, policies, clock, dev_key)
         runtime.services = Services(
             secrets=runtime.secrets,
@@ -215,20 +231,11 @@ class Runtime:
             userpass=runtime.userpass,
             rotation=rotation,
             transit=transit,
-            auth_methods=AuthMethodService(
-                store,
-                tokens,
-                auth_backend,
-                {
-                    "approle": runtime.approle,
-                    "userpass": runtime.userpass,
-                    "jwt": jwt_auth,
-                    "kubernetes": kubernetes_auth,
-                },
-            ),
+            auth_methods=auth_methods,
             jwt=jwt_auth,
             kubernetes=kubernetes_auth,
             identity_tokens=OidcProvider(store, tokens, clock),
+            identity=identity,
             wrapping=WrappingService(store, tokens, clock),
             aws_kms=aws_kms,
             aws_ssm=SsmService(
@@ -291,6 +298,8 @@ class Runtime:
             self.services.aws_keys.forget("" if topic == "*" else key)
         if topic in ("policy", "*"):
             self.policies.forget()
+        if topic in ("identity", "*"):
+            self.services.identity.forget()
         if topic in ("keyring", "*"):
             self.keyrings.forget("" if topic == "*" else key)
             self.namespaces.forget_kinds()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from strongroom.auth.approle import AppRoleAuth
 from strongroom.auth.aws_keys import AccessKeyRegistry
+from strongroom.auth.identity_store import IdentityStore
 from strongroom.auth.jwt_auth import JwtAuth
 from strongroom.auth.kubernetes_auth import KubernetesAuth
 from strongroom.auth.oidc_provider import OidcProvider
@@ -54,6 +55,7 @@ class Services:
     jwt: JwtAuth
     kubernetes: KubernetesAuth
     identity_tokens: OidcProvider
+    identity: IdentityStore
     wrapping: WrappingService
     aws_kms: KmsService
     aws_secrets: SecretsManagerService

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from strongroom.auth import Identity
 from strongroom.auth.mount_tuning import MountTuning, TuneRequest, auth_mount_key
+from strongroom.auth.mounts import mount_accessor
 from strongroom.auth.role_mount import MOUNT_KIND
 from strongroom.auth.tokens import TokenRegistry
 from strongroom.errors import BadRequest, NotFound
@@ -39,6 +40,10 @@ class AuthMethod:
     kind: str
     description: str
     tuning: MountTuning = field(default_factory=MountTuning)
+
+    @property
+    def accessor(self) -> str:
+        return mount_accessor(self.kind, self.path)
 
 
 AUTH_METHODS = (
@@ -70,6 +75,7 @@ class AuthMethodService:
             (kind, kind): backend for kind, backend in defaults.items()
         }
         self._lock = threading.Lock()
+        self.on_disable: list[Callable[[AuthMethod], None]] = []  # the identity store's aliases
 
     # -- the table
     def _records(self) -> dict[str, AuthMethod]:
@@ -124,6 +130,10 @@ class AuthMethodService:
             if method.path == path:
                 return method
         raise NotFound(f"no auth method at {path}/")
+
+    def mounted(self) -> tuple[AuthMethod, ...]:
+        """Every method, for the identity store's aliases (the server's own look-up)."""
+        return self._methods()
 
     def list_methods(self, identity: Identity) -> tuple[AuthMethod, ...]:
         identity.require("read", "sys/auth")
@@ -180,6 +190,8 @@ class AuthMethodService:
                 backend.delete_user(identity, user)
         else:
             backend.wipe()
+        for forget in self.on_disable:
+            forget(AuthMethod(path, kind, ""))
         self._store.delete_record(MOUNT_KIND, path)
         self._tokens.tunings.forget(auth_mount_key(path))
         if path != kind:  # a default backend is kept: it serves the next mount there

@@ -37,15 +37,17 @@ __all__ = [
 _TARGET = {"type": "object", "properties": {"token": STR, "accessor": STR}}
 
 
-def auth_answer(token: str, info: TokenInfo) -> Answer:
-    """Vault's ``auth`` block: the new token and what it carries."""
+def auth_answer(call: Call, token: str, info: TokenInfo) -> Answer:
+    """Vault's ``auth`` block: the new token and what it carries (its entity's policies too)."""
+    added = call.services.token_registry.identity_policies(info)
     return Answer(
         {
             "auth": {
                 "client_token": token,
                 "accessor": info.accessor,
-                "policies": list(info.policies),
+                "policies": list(dict.fromkeys((*info.policies, *added))),
                 "token_policies": list(info.policies),
+                "identity_policies": added,
                 "metadata": info.meta,
                 "lease_duration": int(info.expires - info.created) if info.expires else 0,
                 "renewable": info.renewable,
@@ -66,7 +68,7 @@ def _info(call: Call, info: TokenInfo) -> Answer:
 def create_token(call: Call) -> Answer:
     request = TokenRequest.from_json(call.json())
     token, info = call.services.tokens.create(call.identity, request, call.params.get("role"))
-    return auth_answer(token, info)
+    return auth_answer(call, token, info)
 
 
 def lookup_self(call: Call) -> Answer:
@@ -162,7 +164,7 @@ def approle_login(call: Call) -> Answer:
     token, info = call.services.approle.login(
         doc.get("role_id"), doc.get("secret_id", ""), call.address
     )
-    return auth_answer(token, info)
+    return auth_answer(call, token, info)
 
 
 # -- userpass
@@ -172,7 +174,7 @@ def list_users(call: Call) -> Answer:
 
 def userpass_login(call: Call) -> Answer:
     token, info = call.services.userpass.login(call.params["name"], call.json(), call.address)
-    return auth_answer(token, info)
+    return auth_answer(call, token, info)
 
 
 _T = "/api/v1/auth/token"

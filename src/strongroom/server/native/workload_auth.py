@@ -39,7 +39,7 @@ def _routes(
     def login(call: Call) -> Answer:
         # Public: the front door charged this request to its address's budget already.
         token, info = _method(call, kind).login(call.json())
-        return auth_answer(token, info)
+        return auth_answer(call, token, info)
 
     # Names the Vault surface reads: list_* is its LIST, *_login a login.
     read_config.__name__ = f"read_{kind}_config"

@@ -15,6 +15,7 @@ from strongroom.server.routes import Answer, Call, Handler, Route, RouteNotFound
 from strongroom.server.surface import Surface
 from strongroom.server.vault.auth import AUTH_ROUTES
 from strongroom.server.vault.identity import IDENTITY_ROUTES
+from strongroom.server.vault.identity_store import IDENTITY_STORE_ROUTES
 from strongroom.server.vault.kv import KV_ROUTES
 from strongroom.server.vault.kv_v1 import KV_V1_ROUTES, version_1_aware
 from strongroom.server.vault.system import SYSTEM_ROUTES
@@ -102,6 +103,7 @@ VAULT_ROUTES = _adapted(
         *SYSTEM_ROUTES,
         *AUTH_ROUTES,
         *IDENTITY_ROUTES,
+        *IDENTITY_STORE_ROUTES,
         *KV_ROUTES,
         *TRANSIT_ROUTES,
         *KV_V1_ROUTES,

@@ -73,15 +73,18 @@ def token_data(info: TokenInfo, now: float, uses_left: int, token: str = "") -> 
 def _lookup_answer(call: Call, info: TokenInfo, token: str = "") -> Answer:
     registry = call.services.token_registry
     data = token_data(info, registry.now(), registry.uses_left(info), token)
+    data["identity_policies"] = registry.identity_policies(info) or None
     return envelope(call, {k: v for k, v in data.items() if v is not None or k == "expire_time"})
 
 
-def _auth_block(info: TokenInfo, token: str) -> dict[str, Any]:
+def _auth_block(call: Call, info: TokenInfo, token: str) -> dict[str, Any]:
+    added = call.services.token_registry.identity_policies(info)
     return {
         "client_token": token,
         "accessor": info.accessor,
-        "policies": list(info.policies),
+        "policies": list(dict.fromkeys((*info.policies, *added))),
         "token_policies": list(info.policies),
+        "identity_policies": added or None,
         "metadata": info.meta or None,
         "lease_duration": int(info.expires - info.created) if info.expires else 0,
         "renewable": info.renewable,
@@ -128,7 +131,7 @@ def lookup_accessor(call: Call) -> Answer:
 def renew_self(call: Call) -> Answer:
     increment = parse_duration(call.json().get("increment"), "increment")
     info = call.services.tokens.renew_self(call.identity, increment)
-    return envelope(call, None, auth=_auth_block(info, call.credential or ""))
+    return envelope(call, None, auth=_auth_block(call, info, call.credential or ""))
 
 
 def renew(call: Call) -> Answer:
@@ -138,7 +141,7 @@ def renew(call: Call) -> Answer:
         raise BadRequest("missing token")
     increment = parse_duration(doc.get("increment"), "increment")
     info = call.services.tokens.renew(call.identity, token, None, increment)
-    return envelope(call, None, auth=_auth_block(info, token))
+    return envelope(call, None, auth=_auth_block(call, info, token))
 
 
 def renew_accessor(call: Call) -> Answer:
@@ -146,7 +149,7 @@ def renew_accessor(call: Call) -> Answer:
     increment = parse_duration(doc.get("increment"), "increment")
     target = call.services.tokens.target(call.identity, "renew-accessor", None, doc.get("accessor"))
     info = call.services.token_registry.renew(target.accessor, increment)
-    return envelope(call, None, auth=_auth_block(info, ""))
+    return envelope(call, None, auth=_auth_block(call, info, ""))
 
 
 def revoke_accessor(call: Call) -> Answer:
@@ -166,13 +169,13 @@ def create_orphan(call: Call) -> Answer:
     doc = {**call.json(), "no_parent": True}
     request = TokenRequest.from_json(doc)
     token, info = call.services.tokens.create(call.identity, request, None, orphan_path=True)
-    return envelope(call, None, auth=_auth_block(info, token))
+    return envelope(call, None, auth=_auth_block(call, info, token))
 
 
 def create(call: Call) -> Answer:
     request = TokenRequest.from_json(call.json())
     token, info = call.services.tokens.create(call.identity, request, call.params.get("role"))
-    return envelope(call, None, auth=_auth_block(info, token))
+    return envelope(call, None, auth=_auth_block(call, info, token))
 
 
 def tidy_tokens(call: Call) -> Answer:

@@ -4,7 +4,6 @@ methods, enabled, disabled, tuned and listed as Vault does."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from typing import Any
 
 from strongroom import __version__
@@ -182,7 +181,7 @@ def _auth_entry(method: AuthMethod) -> dict[str, Any]:
     return {
         "type": method.kind,
         "description": method.description,
-        "accessor": _accessor(method),
+        "accessor": method.accessor,
         "config": {
             "default_lease_ttl": int(method.tuning.default_lease_ttl),
             "max_lease_ttl": int(method.tuning.max_lease_ttl),
@@ -196,13 +195,6 @@ def _auth_entry(method: AuthMethod) -> dict[str, Any]:
         "plugin_version": "",
         "uuid": "",
     }
-
-
-def _accessor(method: AuthMethod) -> str:
-    """Vault's ``auth_<type>_<8 hex>``; a type at its own path keeps ``auth_<type>``."""
-    if method.path == method.kind:
-        return f"auth_{method.kind}"
-    return f"auth_{method.kind}_{hashlib.sha256(method.path.encode()).hexdigest()[:8]}"
 
 
 def list_auth(call: Call) -> Answer:
