@@ -34,6 +34,7 @@ DEFAULT_SUITES = (
     "api/secrets_engines/test_kv_v1.py",
     "api/secrets_engines/test_kv_v2.py",
     "api/secrets_engines/test_transit.py",
+    "api/secrets_engines/test_identity.py",
     "api/auth_methods/test_approle.py",
     "api/auth_methods/test_jwt.py",
     "api/auth_methods/test_kubernetes.py",
