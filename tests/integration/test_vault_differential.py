@@ -553,6 +553,7 @@ def _approle_flows(c: hvac.Client) -> list[tuple[str, Callable[[], Any]]]:
             "destroy by accessor",
             lambda: a.destroy_secret_id_accessor("diff-flow", held["accessor"]),
         ),
+        ("read destroyed secret id", lambda: a.read_secret_id("diff-flow", held["secret_id"])),
         (
             "login destroyed",
             lambda: hvac.Client(url=c.url).auth.approle.login(

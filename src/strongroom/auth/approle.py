@@ -238,8 +238,8 @@ class AppRoleAuth:
         caller.require("update", f"auth/{self.mount}/role/{name}/secret-id")
         if secret_id:
             raw = self._store.get_record(self._secrets(name), self._digest(name, secret_id))
-            if raw is None:
-                raise NotFound("no such secret_id for this role")
+            if raw is None:  # Vault's answer is empty (204)
+                raise Absent("no such secret_id for this role")
             record = SecretIdRecord.from_bytes(raw)
         else:
             _, record = self._secret_by_accessor(name, accessor)
@@ -263,8 +263,8 @@ class AppRoleAuth:
         caller.require("update", f"auth/{self.mount}/role/{name}/secret-id")
         if secret_id:
             raw = self._store.get_record(self._secrets(name), self._digest(name, secret_id))
-            if raw is None:
-                raise NotFound("no such secret_id for this role")
+            if raw is None:  # Vault's answer is empty (204)
+                raise Absent("no such secret_id for this role")
             accessor = SecretIdRecord.from_bytes(raw).accessor
         else:
             self._secret_by_accessor(name, accessor)

@@ -9,7 +9,7 @@ from typing import Any
 
 from strongroom.auth.authenticators import BearerToken, HeaderToken
 from strongroom.auth.tokens import TokenRegistry
-from strongroom.errors import Absent, NoSuchNamespace
+from strongroom.errors import NoSuchNamespace
 from strongroom.server.auth_paths import auth_path_router
 from strongroom.server.routes import Answer, Call, Handler, Route, RouteNotFound
 from strongroom.server.surface import Surface
@@ -20,7 +20,7 @@ from strongroom.server.vault.kv import KV_ROUTES
 from strongroom.server.vault.kv_v1 import KV_V1_ROUTES, version_1_aware
 from strongroom.server.vault.system import SYSTEM_ROUTES
 from strongroom.server.vault.transit import TRANSIT_ROUTES
-from strongroom.server.vault.wire import method_of, render, render_error
+from strongroom.server.vault.wire import absent_is_empty, method_of, render, render_error
 from strongroom.server.vault.wrapping import WRAPPING_ROUTES, with_wrapping
 from strongroom.service.auth_methods import AuthMethodService
 
@@ -45,20 +45,6 @@ def _null_is_empty(handler: Handler) -> Handler:
 
     vault_body.__name__ = handler.__name__
     return vault_body
-
-
-def _absent_is_deleted(handler: Handler) -> Handler:
-    """Vault answers the delete of something that is not there 204, as if it had just been
-    deleted (a policy, a role, a user, a secret, an audit device); a missing mount stays 404."""
-
-    def vault_delete(call: Call) -> Answer:
-        try:
-            return handler(call)
-        except Absent:
-            return Answer.empty()
-
-    vault_delete.__name__ = handler.__name__
-    return vault_delete
 
 
 def _mount_known(handler: Handler) -> Handler:
@@ -90,7 +76,7 @@ def _adapted(routes: tuple[Route, ...]) -> tuple[Route, ...]:
         if route.operation not in _NEVER_WRAPPED:
             handler = with_wrapping(handler)
         if route.method == "DELETE":
-            handler = _absent_is_deleted(handler)
+            handler = absent_is_empty(handler)
         adapted.append(replace(route, handler=_null_is_empty(handler)))
     return tuple(adapted)
 

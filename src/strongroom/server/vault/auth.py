@@ -14,7 +14,14 @@ from strongroom.errors import BadRequest, NotFound, Unauthenticated
 from strongroom.server.native.access import ACCESS_ROUTES
 from strongroom.server.native.workload_auth import JWT_ROUTES, KUBERNETES_ROUTES
 from strongroom.server.routes import Answer, Call, Handler, Route
-from strongroom.server.vault.wire import VaultForbidden, envelope, from_native, list_answer, writes
+from strongroom.server.vault.wire import (
+    VaultForbidden,
+    absent_is_empty,
+    envelope,
+    from_native,
+    list_answer,
+    writes,
+)
 from strongroom.types import format_time
 
 __all__ = [
@@ -254,6 +261,8 @@ def _from_native_routes() -> tuple[Route, ...]:
             methods.append("PUT")
         operation = f"vault{route.operation[0].upper()}{route.operation[1:]}"
         handler = from_native(route.handler)
+        if route.operation == "lookupSecretId":
+            handler = absent_is_empty(handler)
         if name in _LOGIN_FAILED:
             handler = _login(handler, _LOGIN_FAILED[name])
         for method in methods:

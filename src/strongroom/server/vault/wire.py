@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from strongroom.errors import (
+    Absent,
     AccessDenied,
     CheckAndSetMismatch,
     NotFound,
@@ -29,6 +30,7 @@ from strongroom.server.surface import Rendered
 
 __all__ = [
     "VaultForbidden",
+    "absent_is_empty",
     "envelope",
     "from_native",
     "list_answer",
@@ -123,6 +125,21 @@ def from_native(handler: Handler) -> Handler:
 
     vault_handler.__name__ = handler.__name__
     return vault_handler
+
+
+def absent_is_empty(handler: Handler) -> Handler:
+    """Vault answers the delete of something that is not there 204, as if it had just been
+    deleted (a policy, a role, a user, a secret, an audit device), and the look-up of an AppRole
+    secret ID that is not there 204 too; a missing mount stays 404."""
+
+    def vault_absent(call: Call) -> Answer:
+        try:
+            return handler(call)
+        except Absent:
+            return Answer.empty()
+
+    vault_absent.__name__ = handler.__name__
+    return vault_absent
 
 
 def writes(
