@@ -415,6 +415,16 @@ def _auth_methods(c: hvac.Client) -> list[tuple[str, Callable[[], Any]]]:
         ("user", lambda: c.auth.userpass.create_or_update_user("dana", password="pw-dana-123456")),
         ("login", lambda: hvac.Client(url=c.url).auth.userpass.login("dana", "pw-dana-123456")),
         (
+            "user with Vault's older ttl names",
+            lambda: c.auth.userpass.create_or_update_user("dana", ttl="10s", max_ttl="20s"),
+        ),
+        (
+            "login with them",
+            lambda: hvac.Client(url=c.url).auth.userpass.login("dana", "pw-dana-123456")["auth"][
+                "lease_duration"
+            ],
+        ),
+        (
             "role",
             lambda: c.auth.approle.create_or_update_approle(
                 "diff-role", token_policies=["default"]

@@ -27,6 +27,8 @@ DEFAULT_MOUNT = "userpass"
 LOGIN_PATH = "auth/userpass/login"  # at the default mount
 _KIND = "userpass-user"
 _FIELDS = {"password", "token_policies", "policies", "token_ttl", "token_max_ttl"}
+# Vault's older names, still taken; the newer one wins when a request sends both
+_OLDER = {"ttl": "token_ttl", "max_ttl": "token_max_ttl"}
 MAX_PASSWORD_BYTES = 1024
 _LOGIN_FAILED = "invalid username or password"
 
@@ -69,6 +71,8 @@ class UserpassAuth:
         path = f"auth/{self.mount}/users/{canonical_name(name)}"
         caller.require_write(path, lambda: self._store.get_record(self._users, key) is not None)
         raw = self._store.get_record(self._users, key)
+        older = {new: doc[old] for old, new in _OLDER.items() if old in doc}
+        doc = {**older, **{k: v for k, v in doc.items() if k not in _OLDER}}
         unknown = sorted(set(doc) - _FIELDS)
         if unknown:
             raise BadRequest(f"unknown userpass field {unknown[0]!r}")
