@@ -621,7 +621,30 @@ def _deleting_what_is_not_there(c: hvac.Client) -> list[tuple[str, Callable[[], 
     ]
 
 
+def _encryption_key(c: hvac.Client) -> list[tuple[str, Callable[[], Any]]]:
+    held: dict[str, int] = {}
+
+    def term() -> int:
+        held["term"] = c.sys.get_encryption_key_status()["data"]["term"]
+        return held["term"]
+
+    return [
+        ("key status fields", lambda: sorted(c.sys.get_encryption_key_status()["data"])),
+        ("term", lambda: term() > 0),
+        ("a secret before", lambda: c.secrets.kv.v2.create_or_update_secret("diff/rot", {"a": 1})),
+        ("rotate", lambda: c.sys.rotate_encryption_key()),
+        (
+            "the term moved by one",
+            lambda: c.sys.get_encryption_key_status()["data"]["term"] - held["term"],
+        ),
+        ("the secret still opens", lambda: c.secrets.kv.v2.read_secret("diff/rot")["data"]["data"]),
+        ("no backed-up unseal keys", lambda: c.sys.read_backup_keys()),
+        ("their deletion", lambda: c.adapter.delete("/v1/sys/rekey/backup")),
+    ]
+
+
 SCENARIOS: dict[str, Scenario] = {
+    "encryption key": _encryption_key,
     "deleting what is not there": _deleting_what_is_not_there,
     "missing mount": _missing_mount,
     "kv version 1": _kv_version_1,

@@ -328,21 +328,23 @@ class Keyrings:
         in_use = self._store.count_by_key_ref(namespace)
         statuses = []
         for term in keyring.terms:
-            # The counter holds reserved blocks; this node's unused part is not an encryption
-            # (another node's unused reservation is counted: at most one block per node).
-            used = self._store.add_counter(COUNTER_KIND, term.key_ref, 0)
-            left = self._reserved.get(term.key_ref, 0)
             statuses.append(
                 TermStatus(
                     term.number,
                     term.key_ref,
                     term.created,
                     term is keyring.active,
-                    max(0, used - left),
+                    self.encryptions(term),
                     in_use.get(term.key_ref, 0),
                 )
             )
         return statuses
+
+    def encryptions(self, term: KeyringTerm) -> int:
+        """How many times ``term`` sealed. The counter holds reserved blocks; this node's unused
+        part is not an encryption (another node's is counted: at most one block per node)."""
+        used = self._store.add_counter(COUNTER_KIND, term.key_ref, 0)
+        return max(0, used - self._reserved.get(term.key_ref, 0))
 
 
 def _keyring_busy() -> Conflict:

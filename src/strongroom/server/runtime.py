@@ -52,6 +52,7 @@ from strongroom.service.aws_credentials import AwsCredentialService
 from strongroom.service.backup import BackupService
 from strongroom.service.backup_targets import BackupTarget, DirectoryTarget
 from strongroom.service.dev_reset import DevReset
+from strongroom.service.encryption_key import EncryptionKeyService
 from strongroom.service.keys import DataKeyService
 from strongroom.service.kv_v1 import KvVersion1
 from strongroom.service.listing import ListingService
@@ -224,6 +225,7 @@ class Runtime:
             kv_v1=KvVersion1(secrets, listing, store, settings.limits, namespaces.kind),
             namespaces=runtime.namespaces,
             keys=runtime.datakeys,
+            encryption_key=EncryptionKeyService(store, keyrings, clock),
             admin=runtime.system,
             tokens=runtime.token_service,
             token_registry=tokens,

@@ -27,6 +27,7 @@ from strongroom.service.auth_methods import AuthMethodService
 from strongroom.service.aws_credentials import AwsCredentialService
 from strongroom.service.backup import BackupService
 from strongroom.service.dev_reset import DevReset
+from strongroom.service.encryption_key import EncryptionKeyService
 from strongroom.service.keys import DataKeyService
 from strongroom.service.kv_v1 import KvVersion1
 from strongroom.service.listing import ListingService
@@ -44,6 +45,7 @@ class Services:
     kv_v1: KvVersion1
     namespaces: NamespaceService
     keys: DataKeyService
+    encryption_key: EncryptionKeyService
     admin: SystemService
     tokens: TokenService
     token_registry: TokenRegistry

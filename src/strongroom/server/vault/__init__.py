@@ -14,6 +14,7 @@ from strongroom.server.auth_paths import auth_path_router
 from strongroom.server.routes import Answer, Call, Handler, Route, RouteNotFound
 from strongroom.server.surface import Surface
 from strongroom.server.vault.auth import AUTH_ROUTES
+from strongroom.server.vault.barrier import BARRIER_ROUTES
 from strongroom.server.vault.identity import IDENTITY_ROUTES
 from strongroom.server.vault.identity_store import IDENTITY_STORE_ROUTES
 from strongroom.server.vault.kv import KV_ROUTES
@@ -87,6 +88,7 @@ VAULT_ROUTES = _adapted(
     (
         *WRAPPING_ROUTES,
         *SYSTEM_ROUTES,
+        *BARRIER_ROUTES,
         *AUTH_ROUTES,
         *IDENTITY_ROUTES,
         *IDENTITY_STORE_ROUTES,
