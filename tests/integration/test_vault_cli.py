@@ -219,6 +219,41 @@ def test_kv_version_1_with_the_cli_as_with_openbao(
     assert not different, "\n".join(different)
 
 
+def _identity_session(bao: Bao) -> list[Any]:
+    """The identity store through ``bao write/read/list identity/…`` (comma lists, by name)."""
+    return _steps(
+        bao,
+        (
+            (
+                "write",
+                "-format=json",
+                "identity/entity/name/cli-ent",
+                "policies=a,B",
+                "metadata=team=x",
+            ),
+            ("read", "-format=json", "-field=policies", "identity/entity/name/cli-ent"),
+            ("read", "-format=json", "-field=metadata", "identity/entity/name/cli-ent"),
+            ("list", "-format=json", "identity/entity/name"),
+            ("write", "identity/group", "name=cli-group", "policies=c"),
+            ("read", "-format=json", "-field=type", "identity/group/name/cli-group"),
+            ("write", "identity/group/name/cli-group", "type=external"),
+            ("delete", "identity/group/name/cli-group"),
+            ("delete", "identity/entity/name/cli-ent"),
+            ("read", "identity/entity/name/cli-ent"),
+        ),
+    )
+
+
+def test_the_identity_store_with_the_cli_as_with_openbao(
+    server: StrongroomServer, openbao: OpenBaoServer, tmp_path: Path
+) -> None:
+    ours = _identity_session(Bao(server.addr, ROOT, tmp_path / "ours"))
+    theirs = _identity_session(Bao(openbao.addr, openbao.root_token, tmp_path / "theirs"))
+    assert ours[1]["out"] == ["a", "b"] and ours[3]["out"] == ["cli-ent"]
+    different = [f"{a}\n    {b}" for a, b in zip(theirs, ours, strict=True) if a != b]
+    assert not different, "\n".join(different)
+
+
 def test_the_agent_logs_in_with_approle_and_renders_a_template(
     server: StrongroomServer, tmp_path: Path
 ) -> None:

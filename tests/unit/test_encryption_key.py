@@ -1,5 +1,5 @@
-"""``sys/rotate`` and ``sys/key-status`` (service/encryption_key.py): a rotation starts a new term in
-every namespace's keyring, new versions are sealed under it and older ones still open; the
+"""``sys/rotate`` and ``sys/key-status`` (service/encryption_key.py): a rotation starts a new term
+in every namespace's keyring, new versions are sealed under it and older ones still open; the
 server's term counts rotations; both need the caller's rights first."""
 
 from __future__ import annotations

@@ -207,11 +207,14 @@ class IdentityData:
 
 
 def checked_metadata(value: Any, name: str = "metadata") -> dict[str, str]:
-    """Vault's identity metadata: an object of strings (or ``key=value`` texts), 64 pairs, keys
+    """Vault's identity metadata: an object of strings (or ``key=value`` texts, in a list or
+    separated by commas), 64 pairs, keys
     of ``a-z A-Z 0-9 = / + _ -`` up to 128 characters not starting ``vault-``, values up to
     512."""
     if value is None:
         return {}
+    if isinstance(value, str):  # the CLI's metadata=k=v,k2=v2
+        value = [part for part in value.split(",") if part]
     if isinstance(value, list) and all(isinstance(v, str) and "=" in v for v in value):
         value = dict(v.split("=", 1) for v in value)
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
