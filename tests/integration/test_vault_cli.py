@@ -249,6 +249,8 @@ def test_the_identity_store_with_the_cli_as_with_openbao(
 ) -> None:
     ours = _identity_session(Bao(server.addr, ROOT, tmp_path / "ours"))
     theirs = _identity_session(Bao(openbao.addr, openbao.root_token, tmp_path / "theirs"))
+    for session in (ours, theirs):  # the shared OpenBao holds other tests' login entities
+        session[3]["out"] = [name for name in session[3]["out"] if name.startswith("cli-")]
     assert ours[1]["out"] == ["a", "b"] and ours[3]["out"] == ["cli-ent"]
     different = [f"{a}\n    {b}" for a, b in zip(theirs, ours, strict=True) if a != b]
     assert not different, "\n".join(different)
