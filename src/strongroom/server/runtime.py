@@ -26,7 +26,7 @@ from strongroom.compat.aws.kms.models import ALIAS_KIND, KEY_KIND
 from strongroom.compat.aws.kms.operations import KmsService
 from strongroom.compat.aws.secretsmanager.models import RECORD_KIND as SM_RECORD_KIND
 from strongroom.compat.aws.secretsmanager.values import SecretsManagerService
-from strongroom.compat.aws.ssm.models import LABELS_KIND, TAGS_KIND
+from strongroom.compat.aws.ssm.models import LABELS_KIND, METADATA_KIND, TAGS_KIND
 from strongroom.compat.aws.ssm.parameters import SsmService
 from strongroom.compat.aws.stored_values import check_stored_value
 from strongroom.compat.vault.transit.operations import TransitService
@@ -67,7 +67,7 @@ from strongroom.store.protocol import Store
 __all__ = ["AWS_RECORD_KINDS", "Runtime", "backup_target"]
 
 # What the AWS backends keep beside the secrets (dev mode's reset removes them all).
-AWS_RECORD_KINDS = (KEY_KIND, ALIAS_KIND, SM_RECORD_KIND, TAGS_KIND, LABELS_KIND)
+AWS_RECORD_KINDS = (KEY_KIND, ALIAS_KIND, SM_RECORD_KIND, METADATA_KIND, TAGS_KIND, LABELS_KIND)
 
 
 def _unknown(name: str) -> KeyProvider:

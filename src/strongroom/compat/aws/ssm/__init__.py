@@ -12,8 +12,9 @@ Where things live (per region; docs/compat-aws.md):
   ``KeyId``, by default ``alias/aws/ssm``, made on first use), bound to the parameter's ARN as
   AWS binds it (``{"PARAMETER_ARN": arn}``): reading it in clear needs ``decrypt`` on that key as
   well as ``read`` on the parameter.
-- tags are the record ``aws-ssm-tags`` ``R/<name>``, labels ``aws-ssm-labels`` ``R/<name>``,
-  each changed only by compare-and-set.
+- tags and labels are one record, ``aws-ssm-metadata`` ``R/<name>`` (compat/aws/
+  resource_metadata.py), changed only by compare-and-set; a parameter written by a release that
+  kept them apart (``aws-ssm-tags``, ``aws-ssm-labels``) moves into it at its next change.
 
 Access is the KV v2 policy map of ``aws-ssm-R``, checked before any look-up.
 

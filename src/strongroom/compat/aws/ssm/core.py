@@ -13,6 +13,7 @@ from strongroom.clock import Clock
 from strongroom.compat.aws.kms.errors import KmsError
 from strongroom.compat.aws.kms.operations import KmsService
 from strongroom.compat.aws.labels import labels_on
+from strongroom.compat.aws.resource_metadata import ResourceMetadata
 from strongroom.compat.aws.ssm.catalogue import OPERATIONS
 from strongroom.compat.aws.ssm.errors import SsmError
 from strongroom.compat.aws.ssm.models import (
@@ -20,6 +21,7 @@ from strongroom.compat.aws.ssm.models import (
     LABELS_KIND,
     MAX_DEPTH,
     MAX_VERSIONS,
+    METADATA_KIND,
     NAME,
     NAME_RULES,
     TAGS_KIND,
@@ -50,8 +52,11 @@ class SsmCore:
         ensure_namespace: Callable[[str], None],
     ) -> None:
         self._rows = rows
-        self._tags = repository.of_json(TAGS_KIND)  # {key: value}
-        self._label_records = repository.of_json(LABELS_KIND)  # {label: version}
+        self._metadata = repository.of(
+            METADATA_KIND, ResourceMetadata.decode, ResourceMetadata.encode
+        )
+        self._older_tags = repository.of_json(TAGS_KIND)  # {key: value}
+        self._older_labels = repository.of_json(LABELS_KIND)  # {label: version}
         self._secrets = secrets
         self._kms = kms
         self._clock = clock
@@ -204,12 +209,49 @@ class SsmCore:
 
     def tags_of(self, region: str, parameter: Parameter) -> dict[str, str]:
         """The tags of a parameter the caller was shown already (for tag:… filters)."""
-        return dict(self._tags.get(f"{region}/{parameter.name.removeprefix('/')}") or {})
+        return dict(self._metadata_of(region, parameter.name.removeprefix("/")).tags)
+
+    # -- tags and labels: one record per parameter
+    def _metadata_of(self, region: str, path: str) -> ResourceMetadata:
+        key = f"{region}/{path}"
+        found = self._metadata.get(key)
+        return found if found is not None else self._older(key)
+
+    def _older(self, key: str) -> ResourceMetadata:
+        """What a release before the one record kept in two."""
+        labels = self._older_labels.get(key) or {}
+        return ResourceMetadata(
+            self._older_tags.get(key) or {}, {k: int(v) for k, v in labels.items()}
+        )
+
+    def _change_metadata(
+        self, region: str, path: str, edit: Callable[[ResourceMetadata], ResourceMetadata]
+    ) -> None:
+        """``edit`` of the parameter's record, with compare-and-set; a parameter still in the
+        two older records moves into the one."""
+        key = f"{region}/{path}"
+        moved: list[bool] = []
+
+        def edited(current: ResourceMetadata | None) -> ResourceMetadata:
+            moved[:] = [current is None]
+            return edit(current if current is not None else self._older(key))
+
+        self._metadata.change(key, edited)
+        if moved[0]:
+            self._forget_older(key)
+
+    def _forget_metadata(self, region: str, path: str) -> None:
+        key = f"{region}/{path}"
+        self._metadata.delete(key)
+        self._forget_older(key)
+
+    def _forget_older(self, key: str) -> None:
+        self._older_tags.delete(key)
+        self._older_labels.delete(key)
 
     # -- labels: each names one version of a parameter, at most ten on a version
     def _labels(self, region: str, path: str) -> dict[str, int]:
-        found = self._label_records.get(f"{region}/{path}") or {}
-        return {k: int(v) for k, v in found.items()}
+        return dict(self._metadata_of(region, path).labels)
 
     def _labelled(self, region: str, path: str, parameter: Parameter) -> Parameter:
         labels = tuple(labels_on(self._labels(region, path), parameter.version))

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from strongroom.auth import Identity
 from strongroom.compat.aws.labels import labels_on, relabelled, unlabelled
+from strongroom.compat.aws.resource_metadata import ResourceMetadata
 from strongroom.compat.aws.ssm.core import SsmCore
 from strongroom.compat.aws.ssm.errors import SsmError
 from strongroom.compat.aws.ssm.models import (
@@ -52,11 +53,11 @@ class ParameterMetadata(SsmCore):
                 "labels to another version and try again.",
             )
 
-        def put_on(current: dict[str, int] | None) -> dict[str, int]:
+        def put_on(current: ResourceMetadata) -> ResourceMetadata:
             valid = [label for label in labels if label not in invalid]
-            return dict(relabelled(current or {}, valid, chosen, too_many=too_many))
+            return current.with_labels(relabelled(current.labels, valid, chosen, too_many=too_many))
 
-        self._label_records.change(f"{region}/{path}", put_on)
+        self._change_metadata(region, path, put_on)
         return chosen, invalid
 
     def unlabel(
@@ -76,11 +77,11 @@ class ParameterMetadata(SsmCore):
             )
         removed: list[str] = []
 
-        def take_off(current: dict[str, int] | None) -> dict[str, int]:
-            kept, removed[:] = unlabelled(current or {}, labels, version)
-            return dict(kept)
+        def take_off(current: ResourceMetadata) -> ResourceMetadata:
+            kept, removed[:] = unlabelled(current.labels, labels, version)
+            return current.with_labels(kept)
 
-        self._label_records.change(f"{region}/{path}", take_off)
+        self._change_metadata(region, path, take_off)
         return removed, [label for label in labels if label not in removed]
 
     # -- tags
@@ -89,7 +90,7 @@ class ParameterMetadata(SsmCore):
         grant = self._require(identity, region, "ListTagsForResource", path)
         if not self._exists(grant):
             raise SsmError("InvalidResourceId", "")
-        return dict(self._tags.get(f"{region}/{path}") or {})
+        return dict(self._metadata_of(region, path).tags)
 
     def set_tags(
         self,
@@ -106,10 +107,10 @@ class ParameterMetadata(SsmCore):
         if not self._exists(grant):
             raise SsmError("InvalidResourceId", "")
 
-        def retag(current: dict[str, str] | None) -> dict[str, str]:
-            return retagged(current or {}, add, remove, _too_many)
+        def retag(current: ResourceMetadata) -> ResourceMetadata:
+            return current.with_tags(retagged(current.tags, add, remove, _too_many))
 
-        self._tags.change(f"{region}/{path}", retag)
+        self._change_metadata(region, path, retag)
 
 
 def _too_many() -> SsmError:

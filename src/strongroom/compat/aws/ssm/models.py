@@ -21,6 +21,7 @@ __all__ = [
     "MAX_LABELS",
     "MAX_VALUE_BYTES",
     "MAX_VERSIONS",
+    "METADATA_KIND",
     "NAME",
     "NAME_RULES",
     "TAGS_KIND",
@@ -32,6 +33,8 @@ __all__ = [
     "ssm_namespace",
 ]
 
+METADATA_KIND = "aws-ssm-metadata"  # a parameter's tags and labels (ResourceMetadata)
+# Where releases before it kept them apart: read, moved into the one record at the next change
 TAGS_KIND = "aws-ssm-tags"
 LABELS_KIND = "aws-ssm-labels"
 MAX_LABELS = 10  # on one parameter version

@@ -271,5 +271,4 @@ class SsmService(ParameterMetadata):
         grant = self._require(identity, region, "DeleteParameter", path)
         if not self._rows.delete(grant):
             raise SsmError("ParameterNotFound", "")
-        self._tags.delete(f"{region}/{path}")
-        self._label_records.delete(f"{region}/{path}")
+        self._forget_metadata(region, path)
