@@ -252,3 +252,25 @@ def test_a_change_heard_while_reading_is_not_lost(runtime: Runtime) -> None:
     store.snapshot()
     records.get = real_get  # type: ignore[method-assign]
     assert store._snapshot is None
+
+
+def test_a_logins_group_names_bring_external_groups_policies(runtime: Runtime) -> None:
+    store = _store(runtime)
+    external, _ = store.write_group(ROOT, {"name": "devs", "type": "external", "policies": ["dev"]})
+    store.write_group(ROOT, {"name": "all", "policies": ["all"], "member_group_ids": [external.id]})
+    store.write_group_alias(
+        ROOT, {"name": "developers", "mount_accessor": USERPASS, "canonical_id": external.id}
+    )
+    token, info = runtime.tokens.create(
+        ("default",), path="auth/userpass/login", group_aliases=("developers", "unknown")
+    )
+    assert info.groups == (external.id,) and not info.entity
+    assert _policies(runtime, token) == ("default", "dev", "all")
+    # Matched at login, as the entity is: an alias made later names nobody's existing token.
+    later, _ = store.write_group(ROOT, {"name": "ops", "type": "external", "policies": ["ops"]})
+    store.write_group_alias(
+        ROOT, {"name": "unknown", "mount_accessor": USERPASS, "canonical_id": later.id}
+    )
+    assert _policies(runtime, token) == ("default", "dev", "all")
+    store.delete_group(ROOT, group_id=external.id)
+    assert _policies(runtime, token) == ("default",)

@@ -146,17 +146,20 @@ class IdentityData:
         """The groups that name the entity as a member, and the groups above those (through
         ``member_group_ids``), each once."""
         direct = [g.id for g in self.groups.values() if entity_id in g.member_entity_ids]
-        inherited: list[str] = []
-        seen = set(direct)
-        frontier = list(direct)
+        return direct, self.with_parents(direct)[len(direct) :]
+
+    def with_parents(self, group_ids: list[str]) -> list[str]:
+        """``group_ids`` that exist, then every group above them, each once."""
+        found = [g for g in dict.fromkeys(group_ids) if g in self.groups]
+        seen = set(found)
+        frontier = list(found)
         while frontier:
-            parents = self.groups[frontier.pop()].parent_group_ids
-            for parent in parents:
+            for parent in self.groups[frontier.pop()].parent_group_ids:
                 if parent not in seen and parent in self.groups:
                     seen.add(parent)
-                    inherited.append(parent)
+                    found.append(parent)
                     frontier.append(parent)
-        return direct, inherited
+        return found
 
     def is_above(self, ancestor: str, group_id: str) -> bool:
         """Whether ``ancestor`` is ``group_id`` or one of the groups above it."""
@@ -191,17 +194,16 @@ class IdentityData:
             found = self.entities.get(self._merged_into[entity_id])
         return found
 
-    def policies_of(self, entity_id: str) -> tuple[str, ...] | None:
-        """The policies the entity and its groups add to a token; None for a disabled entity
-        (its tokens are refused, as in Vault)."""
-        entity = self.entity(entity_id)
-        if entity is None:
-            return ()
-        if entity.disabled:
+    def policies_of(self, entity_id: str, external: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+        """The policies a token adds: its entity's and those of the entity's groups, and of the
+        ``external`` groups its login's group names matched, with every group above them. None
+        for a disabled entity (its tokens are refused, as in Vault)."""
+        entity = self.entity(entity_id) if entity_id else None
+        if entity is not None and entity.disabled:
             return None
-        direct, inherited = self.groups_of(entity.id)
-        policies = list(entity.policies)
-        for group_id in (*direct, *inherited):
+        direct = self.groups_of(entity.id)[0] if entity is not None else []
+        policies = list(entity.policies) if entity is not None else []
+        for group_id in self.with_parents([*direct, *external]):
             policies += self.groups[group_id].policies
         return tuple(dict.fromkeys(policies))
 

@@ -109,15 +109,25 @@ class IdentityStore:
     def entity_for(self, login_path: str, alias_name: str) -> str:
         """The entity a login at ``auth/<mount>/…`` acts as, or "" when no alias names it."""
         data = self.snapshot()
-        if not data.aliases:
-            return ""  # most servers: no mount look-up at each login
-        mount = login_path.split("/")[1]
-        method = next((m for m in self._methods() if m.path == mount), None)
+        method = self._login_mount(login_path) if data.aliases else None  # none: no look-up
         alias = data.login_alias(method.accessor, alias_name) if method is not None else None
         return alias.canonical_id if alias is not None else ""
 
-    def policies_of(self, entity_id: str) -> tuple[str, ...] | None:
-        return self.snapshot().policies_of(entity_id)
+    def _login_mount(self, login_path: str) -> AuthMount | None:
+        mount = login_path.split("/")[1]
+        return next((m for m in self._methods() if m.path == mount), None)
+
+    def groups_for(self, login_path: str, names: tuple[str, ...]) -> tuple[str, ...]:
+        """The external groups a login's group names are aliases of, at its mount."""
+        data = self.snapshot()
+        method = self._login_mount(login_path) if data.group_aliases else None
+        if method is None:
+            return ()
+        found = (data.group_alias_at(method.accessor, name) for name in names)
+        return tuple(dict.fromkeys(a.canonical_id for a in found if a is not None))
+
+    def policies_of(self, entity_id: str, groups: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+        return self.snapshot().policies_of(entity_id, groups)
 
     def forget_mount(self, method: AuthMount) -> None:
         """A disabled auth method's aliases go with it, as in Vault."""

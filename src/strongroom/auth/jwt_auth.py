@@ -33,6 +33,7 @@ __all__ = [
     "ALGORITHMS",
     "DEFAULT_MOUNT",
     "LOGIN_PATH",
+    "MAX_GROUPS",
     "MAX_JWT_BYTES",
     "JwtAuth",
     "JwtRole",
@@ -42,6 +43,7 @@ DEFAULT_MOUNT = "jwt"
 LOGIN_PATH = "auth/jwt/login"  # at the default mount
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
 MAX_JWT_BYTES = 16 * 1024
+MAX_GROUPS = 1000  # of one login's groups claim: the rest is not looked at
 _CONFIG_KIND = "auth-jwt-config"
 _ROLE_KIND = "auth-jwt-role"
 _CONFIG_FIELDS = {
@@ -71,6 +73,7 @@ _ROLE_FIELDS = {
     "allowed_redirect_uris",
     "bound_claims_type",
     "verbose_oidc_logging",
+    "groups_claim",
 }
 _FAILED = "the JWT is not valid for this role"
 
@@ -91,6 +94,8 @@ class JwtRole:
     allowed_redirect_uris: list[str] = field(default_factory=list)
     verbose_oidc_logging: bool = False
     bound_claims_type: str = "string"  # string: a value is one of those bound; glob: matches one
+    # the claim that names the caller's groups: each is an identity group alias on this mount
+    groups_claim: str = ""
 
 
 # No token's subject is a NUL: a role that verifies like any other and matches nothing.
@@ -172,6 +177,7 @@ class JwtAuth(RoleMount[JwtRole]):
             allowed_redirect_uris=string_list(doc, "allowed_redirect_uris"),
             verbose_oidc_logging=flag(doc, "verbose_oidc_logging"),
             bound_claims_type=_claims_type(doc),
+            groups_claim=_text(doc, "groups_claim"),
         )
         if not (role.bound_audiences or role.bound_subject or role.bound_claims):
             raise BadRequest(
@@ -199,6 +205,7 @@ class JwtAuth(RoleMount[JwtRole]):
         user = claims.get(role.user_claim)
         if not isinstance(user, str | int) or isinstance(user, bool):
             raise Unauthenticated(_FAILED)
+        groups = _groups(claims, role.groups_claim) if role.groups_claim else ()
         meta = {"role": name}
         for claim, key in role.claim_mappings.items():
             if isinstance(claims.get(claim), str | int | float | bool):
@@ -207,6 +214,7 @@ class JwtAuth(RoleMount[JwtRole]):
             ("default", *role.token_policies),
             display_name=f"{self.mount}-{user}",
             alias=str(user),
+            group_aliases=groups,
             ttl=role.token_ttl,
             explicit_max_ttl=role.token_max_ttl,
             meta=meta,
@@ -300,3 +308,14 @@ def _mapping(doc: dict[str, Any], name: str, kind: Any) -> dict[str, Any]:
     if len(value) > 64:
         raise BadRequest(f"{name} holds at most 64 claims")
     return dict(value)
+
+
+def _groups(claims: dict[str, Any], claim: str) -> tuple[str, ...]:
+    """The groups the role's ``groups_claim`` names, as Vault reads it: a list of strings or one
+    string; a claim that is missing or holds anything else fails the login."""
+    value = claims.get(claim)
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(g, str) for g in value):
+        raise Unauthenticated(_FAILED)
+    return tuple(dict.fromkeys(g for g in value if g))[:MAX_GROUPS]

@@ -30,6 +30,8 @@ class TokenInfo:
     path: str = "auth/token/create"
     # The stored entity an identity alias made the login act as (auth/identity_store.py)
     entity: str = ""
+    # The external groups whose aliases the login's groups named (a JWT's groups claim)
+    groups: tuple[str, ...] = ()
 
     @property
     def orphan(self) -> bool:
@@ -42,6 +44,7 @@ class TokenInfo:
     def decode(cls, raw: bytes) -> TokenInfo:
         doc = json.loads(raw)
         doc["policies"] = tuple(doc["policies"])
+        doc["groups"] = tuple(doc.get("groups", ()))
         return cls(**doc)
 
     def to_json(self, now: float, uses_left: int | None = None) -> dict[str, Any]:

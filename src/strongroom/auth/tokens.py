@@ -63,7 +63,11 @@ class Identities(Protocol):
 
     def entity_for(self, login_path: str, alias_name: str) -> str: ...
 
-    def policies_of(self, entity_id: str) -> tuple[str, ...] | None: ...
+    def groups_for(self, login_path: str, names: tuple[str, ...]) -> tuple[str, ...]: ...
+
+    def policies_of(
+        self, entity_id: str, groups: tuple[str, ...] = ()
+    ) -> tuple[str, ...] | None: ...
 
 
 class TokenRegistry:
@@ -123,6 +127,7 @@ class TokenRegistry:
         path: str = "auth/token/create",
         token: str | None = None,
         alias: str = "",
+        group_aliases: tuple[str, ...] = (),
     ) -> tuple[str, TokenInfo]:
         """Create a token and return it with its info; only its digest is stored. Root tokens
         (the ``root`` policy) never expire unless given a TTL."""
@@ -159,8 +164,12 @@ class TokenRegistry:
             meta=dict(meta or {}),
             role=role,
             path=path,
-            # A login's name for the caller (``alias``) may be an identity alias's
+            # A login's name for the caller (``alias``) may be an identity alias's, and the
+            # groups it names (``group_aliases``) external groups' aliases
             entity=self.identities.entity_for(path, alias) if alias and self.identities else "",
+            groups=self.identities.groups_for(path, group_aliases)
+            if group_aliases and self.identities
+            else (),
         )
         token = token or TOKEN_PREFIX + secrets.token_urlsafe(32)
         digest = self.digest(token)
@@ -258,17 +267,18 @@ class TokenRegistry:
 
     def _with_identity_policies(self, info: TokenInfo) -> tuple[str, ...]:
         """The token's policies and those its entity and the entity's groups have now."""
-        if not info.entity or self.identities is None:
+        if not (info.entity or info.groups) or self.identities is None:
             return info.policies
-        added = self.identities.policies_of(info.entity)
+        added = self.identities.policies_of(info.entity, info.groups)
         if added is None:
             raise Unauthenticated("the token's entity is disabled")
         return tuple(dict.fromkeys((*info.policies, *added)))
 
     def identity_policies(self, info: TokenInfo) -> list[str]:
         """What the entity adds (Vault's ``identity_policies`` in a token's look-up)."""
-        found = self.identities.policies_of(info.entity) if info.entity and self.identities else ()
-        return list(found or ())
+        if not (info.entity or info.groups) or self.identities is None:
+            return []
+        return list(self.identities.policies_of(info.entity, info.groups) or ())
 
     # -- renew
     def renew(self, accessor: str, increment: float | None = None) -> TokenInfo:
