@@ -180,6 +180,14 @@ class IdentityData:
         return {(a.mount_accessor, a.name): a for a in self.aliases.values()}
 
     @cached_property
+    def _group_alias_index(self) -> dict[tuple[str, str], GroupAlias]:
+        return {(a.mount_accessor, a.name): a for a in self.group_aliases.values()}
+
+    def login_group_alias(self, accessor: str, name: str) -> GroupAlias | None:
+        """``group_alias_at`` for a snapshot: indexed (a login may name a thousand groups)."""
+        return self._group_alias_index.get((accessor, name))
+
+    @cached_property
     def _merged_into(self) -> dict[str, str]:
         return {old: e.id for e in self.entities.values() for old in e.merged_entity_ids}
 

@@ -123,7 +123,7 @@ class IdentityStore:
         method = self._login_mount(login_path) if data.group_aliases else None
         if method is None:
             return ()
-        found = (data.group_alias_at(method.accessor, name) for name in names)
+        found = (data.login_group_alias(method.accessor, name) for name in names)
         return tuple(dict.fromkeys(a.canonical_id for a in found if a is not None))
 
     def policies_of(self, entity_id: str, groups: tuple[str, ...] = ()) -> tuple[str, ...] | None:
