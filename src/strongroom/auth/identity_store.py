@@ -99,11 +99,12 @@ class IdentityStore:
         self._store.publish("identity")
         return results[0]
 
-    def mount_of(self, accessor: str) -> AuthMount | None:
-        return next((m for m in self._methods() if m.accessor == accessor), None)
+    def mounts(self) -> dict[str, AuthMount]:
+        """The auth methods mounted now, by accessor (what an alias names)."""
+        return {m.accessor: m for m in self._methods()}
 
     def _is_mount(self, accessor: str) -> bool:
-        return self.mount_of(accessor) is not None
+        return accessor in self.mounts()
 
     # -- what logins and requests ask
     def entity_for(self, login_path: str, alias_name: str) -> str:
@@ -130,7 +131,8 @@ class IdentityStore:
         return self.snapshot().policies_of(entity_id, groups)
 
     def forget_mount(self, method: AuthMount) -> None:
-        """A disabled auth method's aliases go with it, as in Vault."""
+        """A disabled auth method's aliases go with it: its accessor, derived from its type and
+        path, would name the next method mounted there."""
 
         def remove(data: IdentityData) -> None:
             for table in (data.aliases, data.group_aliases):

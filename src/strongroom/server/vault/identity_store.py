@@ -3,6 +3,7 @@ aliases, groups, group aliases and their look-ups, in Vault's shapes (times form
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from strongroom.auth.identity_model import Entity, EntityAlias, Group, GroupAlias, IdentityData
@@ -37,14 +38,17 @@ __all__ = [
 _I = "/v1/identity"
 
 
-def _mount(call: Call, accessor: str) -> dict[str, str]:
-    method: AuthMount | None = call.services.identity.mount_of(accessor)
+_Mounts = Mapping[str, AuthMount]  # accessor -> method, read once per request
+
+
+def _mount(mounts: _Mounts, accessor: str) -> dict[str, str]:
+    method = mounts.get(accessor)
     if method is None:
         return {}
     return {"mount_type": method.kind, "mount_path": f"auth/{method.path}/"}
 
 
-def _alias(call: Call, alias: EntityAlias) -> dict[str, Any]:
+def _alias(mounts: _Mounts, alias: EntityAlias) -> dict[str, Any]:
     return {
         "id": alias.id,
         "canonical_id": alias.canonical_id,
@@ -57,12 +61,13 @@ def _alias(call: Call, alias: EntityAlias) -> dict[str, Any]:
         "last_update_time": format_time(alias.updated),
         "local": False,
         "namespace_id": "root",
-        **_mount(call, alias.mount_accessor),
+        **_mount(mounts, alias.mount_accessor),
     }
 
 
 def _entity(call: Call, entity: Entity) -> dict[str, Any]:
     data: IdentityData = call.services.identity.snapshot()
+    mounts = call.services.identity.mounts()
     direct, inherited = data.groups_of(entity.id)
     return {
         "id": entity.id,
@@ -74,14 +79,14 @@ def _entity(call: Call, entity: Entity) -> dict[str, Any]:
         "namespace_id": "root",
         "creation_time": format_time(entity.created),
         "last_update_time": format_time(entity.updated),
-        "aliases": [_alias(call, a) for a in data.aliases_of(entity.id)],
+        "aliases": [_alias(mounts, a) for a in data.aliases_of(entity.id)],
         "direct_group_ids": direct,
         "inherited_group_ids": inherited,
         "group_ids": [*direct, *inherited],
     }
 
 
-def _group_alias(call: Call, alias: GroupAlias | None) -> dict[str, Any]:
+def _group_alias(mounts: _Mounts, alias: GroupAlias | None) -> dict[str, Any]:
     if alias is None:
         return {}
     return {
@@ -93,7 +98,7 @@ def _group_alias(call: Call, alias: GroupAlias | None) -> dict[str, Any]:
         "merged_from_canonical_ids": None,
         "creation_time": format_time(alias.created),
         "last_update_time": format_time(alias.updated),
-        **_mount(call, alias.mount_accessor),
+        **_mount(mounts, alias.mount_accessor),
     }
 
 
@@ -112,7 +117,7 @@ def _group(call: Call, group: Group) -> dict[str, Any]:
         "last_update_time": format_time(group.updated),
         "modify_index": group.modify_index,
         "namespace_id": "root",
-        "alias": _group_alias(call, data.group_alias_of(group.id)),
+        "alias": _group_alias(call.services.identity.mounts(), data.group_alias_of(group.id)),
     }
 
 
@@ -164,6 +169,7 @@ def _list_entities(by_name: bool) -> Any:
     def handler(call: Call) -> Answer:
         found = call.services.identity.list_entities(call.identity, by_name=by_name)
         data: IdentityData = call.services.identity.snapshot()
+        mounts = call.services.identity.mounts()
         info = {}
         for entity in found:
             entry: dict[str, Any] = {"name": entity.name}
@@ -174,7 +180,7 @@ def _list_entities(by_name: bool) -> Any:
                         "id": a.id,
                         "name": a.name,
                         "mount_accessor": a.mount_accessor,
-                        **_mount(call, a.mount_accessor),
+                        **_mount(mounts, a.mount_accessor),
                     }
                     for a in aliases
                 ]
@@ -194,9 +200,8 @@ def write_alias(call: Call) -> Answer:
 
 
 def read_alias(call: Call) -> Answer:
-    return envelope(
-        call, _alias(call, call.services.identity.read_alias(call.identity, call.params["id"]))
-    )
+    found = call.services.identity.read_alias(call.identity, call.params["id"])
+    return envelope(call, _alias(call.services.identity.mounts(), found))
 
 
 def delete_alias(call: Call) -> Answer:
@@ -206,7 +211,8 @@ def delete_alias(call: Call) -> Answer:
 
 def list_aliases(call: Call) -> Answer:
     found = call.services.identity.list_aliases(call.identity)
-    info = {a.id: {k: v for k, v in _alias(call, a).items() if k not in ("id",)} for a in found}
+    mounts = call.services.identity.mounts()
+    info = {a.id: {k: v for k, v in _alias(mounts, a).items() if k != "id"} for a in found}
     return _listed(call, [a.id for a in found], info)
 
 
@@ -264,7 +270,7 @@ def write_group_alias(call: Call) -> Answer:
 
 def read_group_alias(call: Call) -> Answer:
     found = call.services.identity.read_group_alias(call.identity, call.params["id"])
-    return envelope(call, _group_alias(call, found))
+    return envelope(call, _group_alias(call.services.identity.mounts(), found))
 
 
 def delete_group_alias(call: Call) -> Answer:
@@ -274,7 +280,8 @@ def delete_group_alias(call: Call) -> Answer:
 
 def list_group_aliases(call: Call) -> Answer:
     found = call.services.identity.list_group_aliases(call.identity)
-    info = {a.id: {k: v for k, v in _group_alias(call, a).items() if k != "id"} for a in found}
+    mounts = call.services.identity.mounts()
+    info = {a.id: {k: v for k, v in _group_alias(mounts, a).items() if k != "id"} for a in found}
     return _listed(call, [a.id for a in found], info)
 
 
