@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from strongroom.auth import Identity
 from strongroom.clock import Clock
+from strongroom.errors import BadRequest
 from strongroom.keys.manager import Keyrings
 from strongroom.store.protocol import Store
 from strongroom.store.records import Records
@@ -45,6 +46,13 @@ class EncryptionKeyService:
         now = self._clock.now()
         self._terms.change(_RECORD, lambda term: ((term[0] if term else 1) + 1, now))
         return self.status(identity)
+
+    def backed_up_keys(self, identity: Identity, *, delete: bool = False) -> None:
+        """Vault's ``sys/rekey/backup`` (sudo): strongroom keeps no copy of unseal key shares, so
+        a read finds none (Vault's 400) and a delete has nothing to remove."""
+        identity.require("sudo", "sys/rekey/backup")
+        if not delete:
+            raise BadRequest("no backed-up keys found")
 
     def status(self, identity: Identity) -> KeyStatus:
         identity.require("read", "sys/key-status")

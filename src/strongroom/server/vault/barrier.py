@@ -4,7 +4,6 @@ unseal key shares)."""
 
 from __future__ import annotations
 
-from strongroom.errors import BadRequest
 from strongroom.server.routes import Answer, Call, Route
 from strongroom.server.vault.mounts import top_and_data
 from strongroom.server.vault.wire import writes
@@ -31,12 +30,12 @@ def key_status(call: Call) -> Answer:
 
 
 def backed_up_keys(call: Call) -> Answer:
-    call.identity.require("sudo", "sys/rekey/backup")
-    raise BadRequest("no backed-up keys found")
+    call.services.encryption_key.backed_up_keys(call.identity)
+    return Answer.empty()  # never reached: there are none
 
 
 def delete_backed_up_keys(call: Call) -> Answer:
-    call.identity.require("sudo", "sys/rekey/backup")
+    call.services.encryption_key.backed_up_keys(call.identity, delete=True)
     return Answer.empty()
 
 
