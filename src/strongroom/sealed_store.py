@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -224,6 +224,7 @@ class SealedStore:
         expected_current: int,
         keep: int,
         protected: Sequence[int] = (),
+        expected_settings: Mapping[str, Any] | None = None,
     ) -> None:
         settings = dict(secret.settings)
         deleted = settings.get(DELETED_FIELD)
@@ -237,7 +238,12 @@ class SealedStore:
             settings[DELETED_FIELD] = marks
         signed = self.signed_row(_with_settings(secret, settings))
         self._inner.write_version(
-            signed, version, expected_current=expected_current, keep=keep, protected=protected
+            signed,
+            version,
+            expected_current=expected_current,
+            keep=keep,
+            protected=protected,
+            expected_settings=expected_settings,  # as read: with the MAC it was stored with
         )
 
     def get_version(self, namespace: str, path: str, version: int) -> VersionRecord | None:

@@ -284,6 +284,7 @@ class SecretCore:
                     expected_current=current,
                     keep=keep or self._max_versions(secret, mount),
                     protected=[int(v) for v in settings.get("labels", {}).values()],
+                    expected_settings=secret.settings if secret else None,
                 )
             except Conflict:
                 if cas is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -117,11 +117,13 @@ class Store(Protocol):
         expected_current: int,
         keep: int,
         protected: Sequence[int] = (),
+        expected_settings: Mapping[str, Any] | None = None,
     ) -> None:
         """Atomically: insert ``version`` and set the secret row, only if the stored current
-        version is ``expected_current`` (0: no secret yet); then drop versions beyond the newest
-        ``keep``, except the ``protected`` ones (labelled versions are never pruned). Raises
-        Conflict when another write won (check-and-set)."""
+        version is ``expected_current`` (0: no secret yet) and, when given, its settings are
+        still ``expected_settings`` (as read: a metadata change made meanwhile is not undone);
+        then drop versions beyond the newest ``keep``, except the ``protected`` ones (labelled
+        versions are never pruned). Raises Conflict when another write won (check-and-set)."""
         ...
 
     def get_version(self, namespace: str, path: str, version: int) -> VersionRecord | None: ...

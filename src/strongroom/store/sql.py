@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from strongroom.errors import Conflict
@@ -96,10 +96,11 @@ class SqlStore(SqlBase):
         expected_current: int,
         keep: int,
         protected: Sequence[int] = (),
+        expected_settings: Mapping[str, Any] | None = None,
     ) -> None:
         try:
             with self._write() as conn:
-                self._advance_secret(conn, secret, expected_current)
+                self._advance_secret(conn, secret, expected_current, expected_settings)
                 self._insert_version(conn, version)
                 floor = version.version - keep
                 if floor >= 1:  # older versions to prune (none while a secret is young)
@@ -115,10 +116,21 @@ class SqlStore(SqlBase):
             self._refused()
             raise
 
-    def _advance_secret(self, conn: Any, secret: SecretRecord, expected_current: int) -> None:
-        """Move the secret's row to its new version, if it is still at ``expected_current``: one
-        statement, whose row lock (PostgreSQL) holds off a concurrent writer until commit."""
+    def _advance_secret(
+        self,
+        conn: Any,
+        secret: SecretRecord,
+        expected_current: int,
+        expected_settings: Mapping[str, Any] | None,
+    ) -> None:
+        """Move the secret's row to its new version, if it is still at ``expected_current`` (and
+        its settings still ``expected_settings``, when given): one statement, whose row lock
+        (PostgreSQL) holds off a concurrent writer until commit."""
         settings = json.dumps(secret.settings, sort_keys=True)
+        unchanged, was = "", list[str]()
+        if expected_settings is not None:
+            unchanged = " AND secrets.settings = ?"
+            was = [json.dumps(expected_settings, sort_keys=True)]
         if expected_current == 0:  # a new secret, or one with metadata and no version yet
             cursor = self._exec(
                 conn,
@@ -126,7 +138,7 @@ class SqlStore(SqlBase):
                 "ON CONFLICT (namespace, path) DO UPDATE SET"
                 " current_version = excluded.current_version,"
                 " updated_time = excluded.updated_time, settings = excluded.settings"
-                " WHERE secrets.current_version = 0",
+                " WHERE secrets.current_version = 0" + unchanged,
                 (
                     secret.namespace,
                     secret.path,
@@ -134,13 +146,14 @@ class SqlStore(SqlBase):
                     secret.created_time,
                     secret.updated_time,
                     settings,
+                    *was,
                 ),
             )
         else:
             cursor = self._exec(
                 conn,
                 "UPDATE secrets SET current_version = ?, updated_time = ?, settings = ?"
-                " WHERE namespace = ? AND path = ? AND current_version = ?",
+                " WHERE namespace = ? AND path = ? AND current_version = ?" + unchanged,
                 (
                     secret.current_version,
                     secret.updated_time,
@@ -148,6 +161,7 @@ class SqlStore(SqlBase):
                     secret.namespace,
                     secret.path,
                     expected_current,
+                    *was,
                 ),
             )
         if cursor.rowcount != 1:

@@ -12,6 +12,7 @@ from strongroom.store.protocol import SecretRecord, Store, VersionRecord
 __all__ = [
     "CHECKS",
     "Factory",
+    "check_a_version_write_keeps_a_metadata_change_made_meanwhile",
     "check_concurrent_writers",
     "check_counters",
     "check_deletion_and_destroy",
@@ -132,6 +133,39 @@ def check_replace_secret_is_compare_and_set(store: Store) -> None:
     assert stored is not None and stored.settings == new.settings
 
 
+def check_a_version_write_keeps_a_metadata_change_made_meanwhile(store: Store) -> None:
+    """A version write names the settings it read: when a metadata change landed in between,
+    it loses (Conflict) instead of writing the settings it read over the change."""
+    read = {"custom_metadata": {"owner": "a"}}
+    for current in (0, 1):  # a metadata-only row, then one with a version
+        path = f"meta-{current}"
+        store.put_secret(SecretRecord("ns", path, 0, 1.0, 1.0, read))
+        if current:
+            _write(store, path, 1)
+            read = dict(store.get_secret("ns", path).settings)  # type: ignore[union-attr]
+        changed = {"custom_metadata": {"owner": "b"}}
+        row = store.get_secret("ns", path)
+        assert row is not None
+        assert store.replace_secret(row, SecretRecord("ns", path, current, 1.0, 2.0, changed))
+        secret = SecretRecord("ns", path, current + 1, 1.0, 3.0, read)
+        record = VersionRecord("ns", path, current + 1, b"env", "ns:ns#1", 3.0)
+        try:
+            store.write_version(
+                secret, record, expected_current=current, keep=10, expected_settings=read
+            )
+        except Conflict:
+            pass
+        else:
+            raise AssertionError("a version write undid a metadata change")
+        stored = store.get_secret("ns", path)
+        assert stored is not None and stored.current_version == current
+        assert stored.settings == changed
+        store.write_version(
+            secret, record, expected_current=current, keep=10, expected_settings=changed
+        )
+        assert store.get_version("ns", path, current + 1) is not None
+
+
 def check_leader(store: Store) -> None:
     assert store.try_leader("conformance")
     assert store.try_leader("conformance"), "the leader stays the leader"
@@ -200,6 +234,7 @@ CHECKS: list[Callable[[Store], None]] = [
     check_deletion_and_destroy,
     check_metadata_rows,
     check_replace_secret_is_compare_and_set,
+    check_a_version_write_keeps_a_metadata_change_made_meanwhile,
     check_leader,
     check_scans,
     check_key_scans,

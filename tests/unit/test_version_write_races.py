@@ -1,0 +1,55 @@
+"""A version write and a metadata change that land at once both stay: the write names the
+settings it read, and one that finds them changed reads again (store/sql.py), so custom
+metadata, ``cas_required`` or ``max_versions`` set meanwhile are never written over."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from strongroom.auth import Identity
+from strongroom.clock import ManualClock
+from strongroom.config import ServerSettings
+from strongroom.server.node import Node
+from strongroom.server.runtime import Runtime
+
+ROOT = Identity.system("root")
+
+
+@pytest.fixture
+def runtime(tmp_path: Path) -> Iterator[Runtime]:
+    node = Node(ServerSettings(tmp_path, dev=True, root_token="t"), ManualClock())
+    try:
+        yield node.require_runtime()
+    finally:
+        node.close()
+
+
+def test_a_metadata_change_between_a_writes_read_and_its_commit_stays(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secrets = runtime.secrets
+    secrets.put(ROOT, "secret", "app", {"v": 1})
+    store: Any = secrets._store
+    real_get = store.get_secret
+    reads: list[int] = []
+
+    def get_secret(namespace: str, path: str) -> Any:
+        found = real_get(namespace, path)
+        reads.append(1)
+        if len(reads) == 2:  # the write's own read: another request changes the metadata now
+            monkeypatch.setattr(store, "get_secret", real_get)
+            secrets.write_metadata(ROOT, "secret", "app", custom_metadata={"owner": "team"})
+            monkeypatch.setattr(store, "get_secret", get_secret)
+        return found
+
+    monkeypatch.setattr(store, "get_secret", get_secret)
+    written = secrets.put(ROOT, "secret", "app", {"v": 2})
+    monkeypatch.setattr(store, "get_secret", real_get)
+    metadata = secrets.metadata(ROOT, "secret", "app")
+    assert metadata.custom_metadata == {"owner": "team"}
+    assert written.version == 2 and len(reads) >= 3  # it read again after losing the race
+    assert secrets.get(ROOT, "secret", "app").data == {"v": 2}
