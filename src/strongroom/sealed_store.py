@@ -213,8 +213,9 @@ class SealedStore:
     def put_secret(self, secret: SecretRecord) -> None:
         self._inner.put_secret(self.signed_row(secret))
 
-    def replace_secret(self, old: SecretRecord, new: SecretRecord) -> bool:
-        return self._inner.replace_secret(self.signed_row(old), self.signed_row(new))
+    def replace_secret(self, old: SecretRecord | None, new: SecretRecord) -> bool:
+        signed_old = self.signed_row(old) if old is not None else None
+        return self._inner.replace_secret(signed_old, self.signed_row(new))
 
     def write_version(
         self,

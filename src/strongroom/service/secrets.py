@@ -207,25 +207,28 @@ class SecretService(SecretCore):
         """Write settings; the metadata afterwards, or None when the caller may not read it
         (a create-only token writes, and learns nothing it did not send)."""
         self._target_write(identity, namespace, path, METADATA)
-        now = self._clock.now()
-        secret = self._store.get_secret(namespace, path) or SecretRecord(
-            namespace, path, 0, now, now
-        )
-        settings = dict(secret.settings)
         self._check_max_versions(max_versions)
-        if max_versions is not None:
-            settings["max_versions"] = max_versions
-        if delete_version_after is not None:
-            settings["delete_version_after"] = delete_version_after
-        if cas_required is not None:
-            settings["cas_required"] = bool(cas_required)
-        if custom_metadata is not None:
-            settings["custom_metadata"] = self._check_custom_metadata(custom_metadata)
-        self._store.put_secret(
-            SecretRecord(
-                namespace, path, secret.current_version, secret.created_time, now, settings
+        custom = None if custom_metadata is None else self._check_custom_metadata(custom_metadata)
+        given = {
+            "max_versions": max_versions,
+            "delete_version_after": delete_version_after,
+            "cas_required": None if cas_required is None else bool(cas_required),
+            "custom_metadata": custom,
+        }
+        for _ in range(WRITE_RETRIES):
+            # Compare-and-set: a version written meanwhile is never rolled back, and a settings
+            # change made meanwhile never undone; the loser reads again.
+            now = self._clock.now()
+            secret = self._store.get_secret(namespace, path)
+            base = secret or SecretRecord(namespace, path, 0, now, now)
+            settings = {**base.settings, **{k: v for k, v in given.items() if v is not None}}
+            updated = SecretRecord(
+                namespace, path, base.current_version, base.created_time, now, settings
             )
-        )
+            if self._store.replace_secret(secret, updated):
+                break
+        else:
+            raise Conflict("too many concurrent writes to this secret; retry")
         if not identity.allows("read", kv_policy_path(namespace, METADATA, path)):
             return None
         return self.metadata(identity, namespace, path)

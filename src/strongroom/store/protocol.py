@@ -104,9 +104,10 @@ class Store(Protocol):
         """Create or replace the metadata row (current_version is kept as given)."""
         ...
 
-    def replace_secret(self, old: SecretRecord, new: SecretRecord) -> bool:
+    def replace_secret(self, old: SecretRecord | None, new: SecretRecord) -> bool:
         """Compare-and-set of the metadata row: write ``new`` only if the stored row still has
-        ``old``'s current_version and settings (labels move this way)."""
+        ``old``'s current_version and settings (labels move this way), or, when ``old`` is
+        None, only if there is no row yet."""
         ...
 
     def write_version(

@@ -50,22 +50,30 @@ class SqlStore(SqlBase):
         with self._write() as conn:
             self._upsert_secret(conn, secret)
 
-    def replace_secret(self, old: SecretRecord, new: SecretRecord) -> bool:
+    def replace_secret(self, old: SecretRecord | None, new: SecretRecord) -> bool:
         with self._write() as conn:
-            cursor = self._exec(
-                conn,
-                "UPDATE secrets SET current_version = ?, updated_time = ?, settings = ?"
-                " WHERE namespace = ? AND path = ? AND current_version = ? AND settings = ?",
-                (
-                    new.current_version,
-                    new.updated_time,
-                    json.dumps(new.settings, sort_keys=True),
-                    old.namespace,
-                    old.path,
-                    old.current_version,
-                    json.dumps(old.settings, sort_keys=True),
-                ),
-            )
+            if old is None:  # create only
+                cursor = self._exec(
+                    conn,
+                    f"INSERT INTO secrets ({_SECRET_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (namespace, path) DO NOTHING",
+                    _secret_values(new),
+                )
+            else:
+                cursor = self._exec(
+                    conn,
+                    "UPDATE secrets SET current_version = ?, updated_time = ?, settings = ?"
+                    " WHERE namespace = ? AND path = ? AND current_version = ? AND settings = ?",
+                    (
+                        new.current_version,
+                        new.updated_time,
+                        json.dumps(new.settings, sort_keys=True),
+                        old.namespace,
+                        old.path,
+                        old.current_version,
+                        json.dumps(old.settings, sort_keys=True),
+                    ),
+                )
             replaced = bool(cursor.rowcount == 1)
         if not replaced:
             self._refused()
@@ -78,14 +86,7 @@ class SqlStore(SqlBase):
             "ON CONFLICT (namespace, path) DO UPDATE SET"
             " current_version = excluded.current_version,"
             " updated_time = excluded.updated_time, settings = excluded.settings",
-            (
-                secret.namespace,
-                secret.path,
-                secret.current_version,
-                secret.created_time,
-                secret.updated_time,
-                json.dumps(secret.settings, sort_keys=True),
-            ),
+            _secret_values(secret),
         )
 
     def write_version(
@@ -315,3 +316,15 @@ class SqlStore(SqlBase):
         with self._write() as conn:
             self._exec(conn, "DELETE FROM versions WHERE namespace = ?", (namespace,))
             self._exec(conn, "DELETE FROM secrets WHERE namespace = ?", (namespace,))
+
+
+def _secret_values(secret: SecretRecord) -> tuple[Any, ...]:
+    """A secret row's values, in ``_SECRET_COLUMNS``' order."""
+    return (
+        secret.namespace,
+        secret.path,
+        secret.current_version,
+        secret.created_time,
+        secret.updated_time,
+        json.dumps(secret.settings, sort_keys=True),
+    )

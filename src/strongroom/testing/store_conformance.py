@@ -125,7 +125,8 @@ def check_metadata_rows(store: Store) -> None:
 
 def check_replace_secret_is_compare_and_set(store: Store) -> None:
     old = SecretRecord("ns", "cas", 0, 1.0, 1.0, {"labels": {"current": 1}})
-    store.put_secret(old)
+    assert store.replace_secret(None, old), "None: create only if there is no row"
+    assert not store.replace_secret(None, old), "a row that exists is not created again"
     new = SecretRecord("ns", "cas", 0, 1.0, 2.0, {"labels": {"current": 2, "previous": 1}})
     assert store.replace_secret(old, new)
     assert not store.replace_secret(old, new), "a stale row must not win"
