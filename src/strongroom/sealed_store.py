@@ -210,9 +210,6 @@ class SealedStore:
     def get_secret(self, namespace: str, path: str) -> SecretRecord | None:
         return self._verified(self._inner.get_secret(namespace, path))
 
-    def put_secret(self, secret: SecretRecord) -> None:
-        self._inner.put_secret(self.signed_row(secret))
-
     def replace_secret(self, old: SecretRecord | None, new: SecretRecord) -> bool:
         signed_old = self.signed_row(old) if old is not None else None
         return self._inner.replace_secret(signed_old, self.signed_row(new))

@@ -100,10 +100,6 @@ class Store(Protocol):
     # -- secrets and versions
     def get_secret(self, namespace: str, path: str) -> SecretRecord | None: ...
 
-    def put_secret(self, secret: SecretRecord) -> None:
-        """Create or replace the metadata row (current_version is kept as given)."""
-        ...
-
     def replace_secret(self, old: SecretRecord | None, new: SecretRecord) -> bool:
         """Compare-and-set of the metadata row: write ``new`` only if the stored row still has
         ``old``'s current_version and settings (labels move this way), or, when ``old`` is

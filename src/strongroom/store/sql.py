@@ -46,10 +46,6 @@ class SqlStore(SqlBase):
         )
         return _secret(rows[0]) if rows else None
 
-    def put_secret(self, secret: SecretRecord) -> None:
-        with self._write() as conn:
-            self._upsert_secret(conn, secret)
-
     def replace_secret(self, old: SecretRecord | None, new: SecretRecord) -> bool:
         with self._write() as conn:
             if old is None:  # create only
@@ -78,16 +74,6 @@ class SqlStore(SqlBase):
         if not replaced:
             self._refused()
         return replaced
-
-    def _upsert_secret(self, conn: Any, secret: SecretRecord) -> None:
-        self._exec(
-            conn,
-            f"INSERT INTO secrets ({_SECRET_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (namespace, path) DO UPDATE SET"
-            " current_version = excluded.current_version,"
-            " updated_time = excluded.updated_time, settings = excluded.settings",
-            _secret_values(secret),
-        )
 
     def write_version(
         self,

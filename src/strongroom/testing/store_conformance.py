@@ -115,7 +115,8 @@ def check_deletion_and_destroy(store: Store) -> None:
 
 
 def check_metadata_rows(store: Store) -> None:
-    store.put_secret(SecretRecord("ns", "m", 0, 1.0, 2.0, {"custom_metadata": {"owner": "team"}}))
+    row = SecretRecord("ns", "m", 0, 1.0, 2.0, {"custom_metadata": {"owner": "team"}})
+    assert store.replace_secret(None, row)
     secret = store.get_secret("ns", "m")
     assert secret is not None and secret.settings["custom_metadata"] == {"owner": "team"}
     _write(store, "m", 1)
@@ -140,7 +141,7 @@ def check_a_version_write_keeps_a_metadata_change_made_meanwhile(store: Store) -
     read = {"custom_metadata": {"owner": "a"}}
     for current in (0, 1):  # a metadata-only row, then one with a version
         path = f"meta-{current}"
-        store.put_secret(SecretRecord("ns", path, 0, 1.0, 1.0, read))
+        assert store.replace_secret(None, SecretRecord("ns", path, 0, 1.0, 1.0, read))
         if current:
             _write(store, path, 1)
             read = dict(store.get_secret("ns", path).settings)  # type: ignore[union-attr]
