@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from strongroom.clock import ManualClock
 from strongroom.config import ServerSettings
 from strongroom.server.app import create_app
+from strongroom.server.node import Node
+from strongroom.server.runtime import Runtime
 from tests.helpers import (
     AWS_TEST_ENV,
     SOFTHSM_MODULE,
@@ -35,6 +38,16 @@ def postgres() -> Iterator[PostgresServer]:
 @pytest.fixture
 def postgres_url(postgres: PostgresServer) -> str:
     return postgres.fresh_database()
+
+
+@pytest.fixture
+def dev_runtime(tmp_path: Path) -> Iterator[Runtime]:
+    """An unsealed dev node's runtime in process, on a manual clock (closed after the test)."""
+    node = Node(ServerSettings(tmp_path, dev=True, root_token="t"), ManualClock())
+    try:
+        yield node.require_runtime()
+    finally:
+        node.close()
 
 
 @pytest.fixture

@@ -4,28 +4,18 @@ server's term counts rotations; both need the caller's rights first."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from strongroom.auth import Identity
-from strongroom.clock import ManualClock
-from strongroom.config import ServerSettings
 from strongroom.errors import AccessDenied
-from strongroom.server.node import Node
 from strongroom.server.runtime import Runtime
 
 ROOT = Identity.system("root")
 
 
 @pytest.fixture
-def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    node = Node(ServerSettings(tmp_path, dev=True, root_token="t"), ManualClock())
-    try:
-        yield node.require_runtime()
-    finally:
-        node.close()
+def runtime(dev_runtime: Runtime) -> Runtime:
+    return dev_runtime
 
 
 def _version_key(runtime: Runtime, namespace: str, path: str) -> str:

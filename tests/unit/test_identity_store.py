@@ -6,8 +6,7 @@ the caller's rights before it looks anything up."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,10 +14,7 @@ import pytest
 from strongroom.auth import Identity
 from strongroom.auth.identity_model import MAX_IDENTITY_OBJECTS, IdentityData
 from strongroom.auth.identity_store import IdentityStore
-from strongroom.clock import ManualClock
-from strongroom.config import ServerSettings
 from strongroom.errors import AccessDenied, BadRequest, LimitExceeded, NotFound, Unauthenticated
-from strongroom.server.node import Node
 from strongroom.server.runtime import Runtime
 
 ROOT = Identity.system("root")
@@ -26,12 +22,8 @@ USERPASS = "auth_userpass"
 
 
 @pytest.fixture
-def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    node = Node(ServerSettings(tmp_path, dev=True, root_token="t"), ManualClock())
-    try:
-        yield node.require_runtime()
-    finally:
-        node.close()
+def runtime(dev_runtime: Runtime) -> Runtime:
+    return dev_runtime
 
 
 def _store(runtime: Runtime) -> IdentityStore:

@@ -6,16 +6,11 @@ parameter removes both forms."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from strongroom.auth import Identity
-from strongroom.clock import ManualClock
 from strongroom.compat.aws.ssm.models import LABELS_KIND, METADATA_KIND, TAGS_KIND
-from strongroom.config import ServerSettings
-from strongroom.server.node import Node
 from strongroom.server.runtime import Runtime
 
 ROOT = Identity.system("root")
@@ -23,12 +18,8 @@ REGION = "us-east-1"
 
 
 @pytest.fixture
-def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    node = Node(ServerSettings(tmp_path, dev=True, root_token="t"), ManualClock())
-    try:
-        yield node.require_runtime()
-    finally:
-        node.close()
+def runtime(dev_runtime: Runtime) -> Runtime:
+    return dev_runtime
 
 
 def test_tags_and_labels_share_one_record(runtime: Runtime) -> None:

@@ -4,28 +4,19 @@ metadata, ``cas_required`` or ``max_versions`` set meanwhile are never written o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from strongroom.auth import Identity
-from strongroom.clock import ManualClock
-from strongroom.config import ServerSettings
-from strongroom.server.node import Node
 from strongroom.server.runtime import Runtime
 
 ROOT = Identity.system("root")
 
 
 @pytest.fixture
-def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    node = Node(ServerSettings(tmp_path, dev=True, root_token="t"), ManualClock())
-    try:
-        yield node.require_runtime()
-    finally:
-        node.close()
+def runtime(dev_runtime: Runtime) -> Runtime:
+    return dev_runtime
 
 
 def test_a_metadata_change_between_a_writes_read_and_its_commit_stays(
