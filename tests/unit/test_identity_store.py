@@ -266,3 +266,23 @@ def test_a_logins_group_names_bring_external_groups_policies(runtime: Runtime) -
     assert _policies(runtime, token) == ("default", "dev", "all")
     store.delete_group(ROOT, group_id=external.id)
     assert _policies(runtime, token) == ("default",)
+
+
+def test_a_write_by_name_acts_on_that_name_only(runtime: Runtime) -> None:
+    """Rights on ``identity/entity/name/mine`` (or a group's name) never reach another entity
+    through an ``id`` in the body."""
+    store = _store(runtime)
+    other = _entity(runtime, "other", policies=["other"])
+    group, _ = store.write_group(ROOT, {"name": "other-group", "policies": ["other"]})
+    runtime.policies.write(
+        "mine",
+        'path "identity/entity/name/mine" { capabilities = ["update"] }\n'
+        'path "identity/group/name/mine" { capabilities = ["update"] }',
+    )
+    caller = Identity("caller", ("mine",), runtime.policies.acl(("mine",)))
+    store.write_entity(caller, {"id": other, "policies": ["root-ish"]}, by_name="mine")
+    store.write_group(caller, {"id": group.id, "policies": ["root-ish"]}, by_name="mine")
+    data = store.snapshot()
+    assert data.entities[other].name == "other" and data.entities[other].policies == ["other"]
+    assert data.groups[group.id].policies == ["other"]
+    assert data.entity_named("mine") is not None and data.group_named("mine") is not None

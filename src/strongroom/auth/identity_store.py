@@ -153,7 +153,9 @@ class IdentityStore:
         self, caller: Identity, doc: dict[str, Any], *, by_name: str = ""
     ) -> tuple[Entity, bool]:
         caller.require("update", f"{_BASE}/entity/name/{by_name}" if by_name else f"{_BASE}/entity")
-        entity_id = doc.get("id") or ""
+        # A write by name finds its entity by that name only: an ``id`` in the body would act
+        # on another entity than the one the rights were checked on (Vault ignores it too).
+        entity_id = "" if by_name else doc.get("id") or ""
         if not isinstance(entity_id, str):
             raise BadRequest("id is text")
         if by_name:
@@ -238,7 +240,7 @@ class IdentityStore:
     def write_group(
         self, caller: Identity, doc: dict[str, Any], *, group_id: str = "", by_name: str = ""
     ) -> tuple[Group, bool]:
-        group_id = group_id or doc.get("id") or ""
+        group_id = group_id or ("" if by_name else doc.get("id") or "")  # as for an entity
         if not isinstance(group_id, str):
             raise BadRequest("id is text")
         where = f"/id/{group_id}" if group_id else f"/name/{by_name}" if by_name else ""
