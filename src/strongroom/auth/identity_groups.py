@@ -79,7 +79,8 @@ def upsert_group(
             raise BadRequest("member groups can't be set for external groups")
         _set_member_groups(data, group, request.member_group_ids)
     group.updated = now
-    group.modify_index += 0 if created else 1
+    if not created:
+        group.modify_index += 1
     return group, created
 
 

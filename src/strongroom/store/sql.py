@@ -126,15 +126,7 @@ class SqlStore(SqlBase):
                 " current_version = excluded.current_version,"
                 " updated_time = excluded.updated_time, settings = excluded.settings"
                 " WHERE secrets.current_version = 0" + unchanged,
-                (
-                    secret.namespace,
-                    secret.path,
-                    secret.current_version,
-                    secret.created_time,
-                    secret.updated_time,
-                    settings,
-                    *was,
-                ),
+                (*_secret_values(secret), *was),
             )
         else:
             cursor = self._exec(
