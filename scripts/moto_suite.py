@@ -13,6 +13,7 @@ failure, its first error line; the results and their causes are in docs/compat-a
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -65,9 +66,7 @@ def main() -> int:
     suites = args.suite or ["test_secretsmanager", "test_kms"]
     if not (args.moto / "tests" / "__init__.py").exists():
         sys.exit(f"{args.moto} is not a checkout of getmoto/moto (no tests/__init__.py)")
-    try:
-        import freezegun  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("freezegun") is None:
         sys.exit("moto's tests need freezegun: .venv/bin/pip install freezegun")
     work = Path(tempfile.mkdtemp(prefix="strongroom-moto-suite-"))
     shutil.copytree(args.moto / "tests", work / "tests")
