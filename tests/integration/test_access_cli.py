@@ -97,6 +97,10 @@ def test_policy_token_login_userpass_approle_audit(
     assert user("kv", "get", "--field", "password", "secret/team/db").output == "team-pw\n"
     # approle
     assert run("approle", "write", "ci", "--policy", "team").exit_code == 0
+    # an update changes only the options given: the policy stays
+    assert run("approle", "write", "ci", "--secret-id-num-uses", "5").exit_code == 0
+    role = json.loads(run("approle", "read", "ci", "--format", "json").output)
+    assert role["token_policies"] == ["team"] and role["secret_id_num_uses"] == 5
     role_id = run("approle", "role-id", "ci").output.strip()
     secret = json.loads(run("approle", "secret-id", "ci", "--format", "json").output)
     (tmp_path / "sid").write_text(secret["secret_id"])

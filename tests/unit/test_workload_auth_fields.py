@@ -10,7 +10,7 @@ import pytest
 
 from strongroom.auth.egress_json import egress_json
 from strongroom.auth.jwt_auth import JwtRole, _bound
-from strongroom.auth.token_service import token_type
+from strongroom.auth.request_fields import token_type
 from strongroom.egress import EgressPolicy
 from strongroom.errors import BadRequest, Unauthenticated
 

@@ -17,20 +17,22 @@ from strongroom.auth.identity import Identity
 from strongroom.auth.lockout import LoginGuard
 from strongroom.auth.mounts import mounted_kind
 from strongroom.auth.records import AppRoleRecord, SecretIdRecord
-from strongroom.auth.token_service import (
+from strongroom.auth.request_fields import (
     count,
-    role_policies,
+    flag,
     string_list,
     string_map,
     token_type,
     within,
 )
+from strongroom.auth.role_update import Parsers, changed_role, requested_fields
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.clock import Clock
 from strongroom.durations import parse_duration
 from strongroom.errors import Absent, BadRequest, NotFound, Unauthenticated
 from strongroom.policy.parse import validate_policy_name
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
 from strongroom.types import format_time
 
 __all__ = ["DEFAULT_MOUNT", "LOGIN_PATH", "AppRoleAuth"]
@@ -76,12 +78,32 @@ def _cidrs(values: list[str], name: str) -> list[str]:
         raise BadRequest(f"{name!r} must be a list of CIDR blocks such as 10.0.0.0/8") from None
 
 
+def _check_role(role: AppRoleRecord) -> None:
+    if not role.bind_secret_id and not role.secret_id_bound_cidrs:
+        raise BadRequest("a role without bind_secret_id needs secret_id_bound_cidrs")
+
+
 def _address_in(address: str, cidrs: list[str]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
     return any(ip in ipaddress.ip_network(c) for c in cidrs)
+
+
+_ROLE_PARSERS: Parsers = {
+    "token_ttl": lambda doc: parse_duration(doc["token_ttl"], "token_ttl"),
+    "token_max_ttl": lambda doc: parse_duration(doc["token_max_ttl"], "token_max_ttl"),
+    "token_period": lambda doc: parse_duration(doc["token_period"], "token_period") or 0.0,
+    "token_num_uses": lambda doc: count(doc, "token_num_uses"),
+    "token_type": token_type,
+    "bind_secret_id": lambda doc: flag(doc, "bind_secret_id"),
+    "secret_id_ttl": lambda doc: parse_duration(doc["secret_id_ttl"], "secret_id_ttl"),
+    "secret_id_num_uses": lambda doc: count(doc, "secret_id_num_uses"),
+    "secret_id_bound_cidrs": lambda doc: _cidrs(
+        string_list(doc, "secret_id_bound_cidrs"), "secret_id_bound_cidrs"
+    ),
+}
 
 
 class AppRoleAuth:
@@ -96,6 +118,9 @@ class AppRoleAuth:
         self.mount = mount
         self.login_path = f"auth/{mount}/login"
         self._roles = mounted_kind(_ROLE_KIND, mount, DEFAULT_MOUNT)
+        self._role_records = Records(
+            store, self._roles, AppRoleRecord.from_bytes, AppRoleRecord.to_bytes
+        )
         self._role_ids = mounted_kind(_ROLE_ID_KIND, mount, DEFAULT_MOUNT)
         self._uses = mounted_kind(_USES_KIND, mount, DEFAULT_MOUNT)
         self._store = store
@@ -123,36 +148,21 @@ class AppRoleAuth:
         return AppRoleRecord.from_bytes(raw)
 
     def write_role(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:
+        """Create the role, or change the fields ``doc`` names (as Vault)."""
         validate_policy_name(name)
         caller.require_write(
-            f"auth/{self.mount}/role/{name}",
-            lambda: self._store.get_record(self._roles, name) is not None,
+            f"auth/{self.mount}/role/{name}", lambda: self._role_records.get(name) is not None
         )
-        raw = self._store.get_record(self._roles, name)
         unknown = sorted(set(doc) - _ROLE_FIELDS)
         if unknown:
             raise BadRequest(f"unknown AppRole role field {unknown[0]!r}")
-        role_id = AppRoleRecord.from_bytes(raw).role_id if raw else str(uuid.uuid4())
-        policies = role_policies(doc, caller, "a role")
-        role = AppRoleRecord(
-            role_id=role_id,
-            token_policies=policies,
-            token_ttl=parse_duration(doc.get("token_ttl"), "token_ttl"),
-            token_max_ttl=parse_duration(doc.get("token_max_ttl"), "token_max_ttl"),
-            token_period=parse_duration(doc.get("token_period"), "token_period") or 0.0,
-            token_num_uses=count(doc, "token_num_uses"),
-            token_type=token_type(doc),
-            bind_secret_id=bool(doc.get("bind_secret_id", True)),
-            secret_id_ttl=parse_duration(doc.get("secret_id_ttl"), "secret_id_ttl"),
-            secret_id_num_uses=count(doc, "secret_id_num_uses"),
-            secret_id_bound_cidrs=_cidrs(
-                string_list(doc, "secret_id_bound_cidrs"), "secret_id_bound_cidrs"
-            ),
+        fields = requested_fields(doc, _ROLE_PARSERS, caller)
+        new_role_id = str(uuid.uuid4())
+        role = changed_role(
+            self._role_records, name, fields, lambda: AppRoleRecord(new_role_id), _check_role
         )
-        if not role.bind_secret_id and not role.secret_id_bound_cidrs:
-            raise BadRequest("a role without bind_secret_id needs secret_id_bound_cidrs")
-        self._store.put_record(self._roles, name, role.to_bytes())
-        self._store.put_record(self._role_ids, role.role_id, name.encode())
+        if role.role_id == new_role_id:  # created: its role_id now names it
+            self._store.put_record(self._role_ids, new_role_id, name.encode())
 
     def read_role(self, caller: Identity, name: str) -> dict[str, Any]:
         validate_policy_name(name)
@@ -211,9 +221,8 @@ class AppRoleAuth:
         now = self._clock.now()
         record = SecretIdRecord(accessor, now, now + ttl if ttl else None, uses, cidrs, metadata)
         digest = self._digest(name, secret_id)
-        if self._store.get_record(self._secrets(name), digest) is not None:
+        if not self._store.replace_record(self._secrets(name), digest, None, record.to_bytes()):
             raise BadRequest("SecretID is already registered")
-        self._store.put_record(self._secrets(name), digest, record.to_bytes())
         self._store.put_record(self._accessors(name), accessor, digest.encode())
         return {
             "secret_id": secret_id,
@@ -276,14 +285,29 @@ class AppRoleAuth:
         caller.require("update", f"auth/{self.mount}/role/{name}/role-id")
         if not isinstance(role_id, str) or not 1 <= len(role_id) <= _MAX_CUSTOM_SECRET_ID:
             raise BadRequest(f"role_id: 1 to {_MAX_CUSTOM_SECRET_ID} characters")
-        role = self._role(name)
-        owner = self._store.get_record(self._role_ids, role_id)
+        self._role(name)
+        ids = self._role_ids
+        owner = self._store.get_record(ids, role_id)
+        if owner is None:
+            claimed = self._store.replace_record(ids, role_id, None, name.encode())
+            owner = name.encode() if claimed else self._store.get_record(ids, role_id)
         if owner is not None and owner.decode() != name:
             raise BadRequest("role_id already in use")
-        self._store.put_record(self._role_ids, role_id, name.encode())
-        self._store.put_record(self._roles, name, replace(role, role_id=role_id).to_bytes())
-        if role.role_id != role_id:
-            self._store.delete_record(self._role_ids, role.role_id)
+        before: list[str] = []
+
+        def edit(role: AppRoleRecord | None) -> AppRoleRecord:
+            if role is None:
+                raise NotFound(f"no AppRole role {name!r}")
+            before[:] = [role.role_id]
+            return replace(role, role_id=role_id)
+
+        try:
+            self._role_records.change(name, edit)
+        except NotFound:
+            self._store.delete_record(ids, role_id)  # the role went meanwhile
+            raise
+        if before[0] != role_id:
+            self._store.delete_record(ids, before[0])
 
     def tidy(self, caller: Identity) -> int:
         """Remove expired secret IDs of every role; how many were removed."""
@@ -323,7 +347,11 @@ class AppRoleAuth:
         if raw_name is None:
             raise Unauthenticated(_LOGIN_FAILED)
         name = raw_name.decode()
-        role = self._role(name)
+        role = self._role_records.get(name)
+        # The role's own role_id decides: an index entry a role_id change or a deletion left
+        # behind (a crash between its writes) logs nobody in.
+        if role is None or not hmac.compare_digest(role.role_id, role_id.strip()):
+            raise Unauthenticated(_LOGIN_FAILED)
         if role.secret_id_bound_cidrs and not _address_in(address, role.secret_id_bound_cidrs):
             raise Unauthenticated(_LOGIN_FAILED)
         metadata: dict[str, str] = {}

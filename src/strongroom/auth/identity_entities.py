@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from strongroom.auth.identity_model import Entity, EntityAlias, IdentityData, checked_metadata
-from strongroom.auth.token_service import string_list
+from strongroom.auth.request_fields import string_list
 from strongroom.errors import BadRequest
 from strongroom.policy.parse import validate_policy_name
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from strongroom.auth.identity_entities import identity_name, identity_policies
 from strongroom.auth.identity_model import Group, GroupAlias, IdentityData, checked_metadata
-from strongroom.auth.token_service import string_list
+from strongroom.auth.request_fields import string_list
 from strongroom.errors import BadRequest
 
 __all__ = ["GROUP_TYPES", "GroupRequest", "delete_group", "upsert_group", "upsert_group_alias"]

@@ -38,7 +38,7 @@ from strongroom.auth.identity_model import (
     IdentityData,
 )
 from strongroom.auth.mounts import AuthMount
-from strongroom.auth.token_service import string_list
+from strongroom.auth.request_fields import string_list
 from strongroom.clock import Clock
 from strongroom.errors import BadRequest, NotFound
 from strongroom.store.protocol import Store

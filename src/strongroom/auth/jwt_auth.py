@@ -21,8 +21,9 @@ from jwt.exceptions import InvalidTokenError
 from strongroom.auth.identity import Identity
 from strongroom.auth.jwt_keys import KeySource
 from strongroom.auth.records import DEFAULT_TOKEN_TYPE
+from strongroom.auth.request_fields import flag, string_list, token_type
 from strongroom.auth.role_mount import RoleMount
-from strongroom.auth.token_service import flag, role_policies, string_list, token_type
+from strongroom.auth.role_update import Parsers, changed_role, requested_fields
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.durations import parse_duration
 from strongroom.egress import check_url
@@ -161,30 +162,8 @@ class JwtAuth(RoleMount[JwtRole]):
     # -- roles
     def write_role(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:
         self._check_role_write(caller, name, doc)
-        if doc.get("role_type", "jwt") != "jwt":
-            raise BadRequest("role_type is jwt (the oidc browser flow is not served)")
-        policies = role_policies(doc, caller, "a role")
-        role = JwtRole(
-            token_policies=policies,
-            bound_audiences=string_list(doc, "bound_audiences"),
-            user_claim=_text(doc, "user_claim") or "sub",
-            bound_subject=_text(doc, "bound_subject"),
-            bound_claims=_mapping(doc, "bound_claims", str | list),
-            claim_mappings=_mapping(doc, "claim_mappings", str),
-            token_ttl=parse_duration(doc.get("token_ttl"), "token_ttl"),
-            token_max_ttl=parse_duration(doc.get("token_max_ttl"), "token_max_ttl"),
-            token_type=token_type(doc),
-            allowed_redirect_uris=string_list(doc, "allowed_redirect_uris"),
-            verbose_oidc_logging=flag(doc, "verbose_oidc_logging"),
-            bound_claims_type=_claims_type(doc),
-            groups_claim=_text(doc, "groups_claim"),
-        )
-        if not (role.bound_audiences or role.bound_subject or role.bound_claims):
-            raise BadRequest(
-                "a role binds at least one of bound_audiences, bound_subject and bound_claims: "
-                "otherwise any token of the issuer would log in"
-            )
-        self._put_role(name, role)
+        fields = requested_fields(doc, _ROLE_PARSERS, caller)
+        changed_role(self._role_records, name, fields, lambda: JwtRole([]), _check_role)
 
     # -- login
     def login(self, doc: dict[str, Any]) -> tuple[str, TokenInfo]:
@@ -319,3 +298,34 @@ def _groups(claims: dict[str, Any], claim: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(g, str) for g in value):
         raise Unauthenticated(_FAILED)
     return tuple(dict.fromkeys(g for g in value if g))[:MAX_GROUPS]
+
+
+def _role_type(doc: dict[str, Any]) -> str:
+    if doc["role_type"] != "jwt":
+        raise BadRequest("role_type is jwt (the oidc browser flow is not served)")
+    return "jwt"
+
+
+_ROLE_PARSERS: Parsers = {
+    "role_type": _role_type,
+    "bound_audiences": lambda doc: string_list(doc, "bound_audiences"),
+    "user_claim": lambda doc: _text(doc, "user_claim") or "sub",
+    "bound_subject": lambda doc: _text(doc, "bound_subject"),
+    "bound_claims": lambda doc: _mapping(doc, "bound_claims", str | list),
+    "claim_mappings": lambda doc: _mapping(doc, "claim_mappings", str),
+    "token_ttl": lambda doc: parse_duration(doc["token_ttl"], "token_ttl"),
+    "token_max_ttl": lambda doc: parse_duration(doc["token_max_ttl"], "token_max_ttl"),
+    "token_type": token_type,
+    "allowed_redirect_uris": lambda doc: string_list(doc, "allowed_redirect_uris"),
+    "verbose_oidc_logging": lambda doc: flag(doc, "verbose_oidc_logging"),
+    "bound_claims_type": _claims_type,
+    "groups_claim": lambda doc: _text(doc, "groups_claim"),
+}
+
+
+def _check_role(role: JwtRole) -> None:
+    if not (role.bound_audiences or role.bound_subject or role.bound_claims):
+        raise BadRequest(
+            "a role binds at least one of bound_audiences, bound_subject and bound_claims: "
+            "otherwise any token of the issuer would log in"
+        )

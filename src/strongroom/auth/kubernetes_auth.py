@@ -26,8 +26,9 @@ from strongroom.auth.identity import Identity
 from strongroom.auth.jwt_auth import ALGORITHMS, MAX_JWT_BYTES
 from strongroom.auth.jwt_keys import KeySource
 from strongroom.auth.records import DEFAULT_TOKEN_TYPE
+from strongroom.auth.request_fields import flag, string_list, token_type
 from strongroom.auth.role_mount import RoleMount
-from strongroom.auth.token_service import flag, role_policies, string_list, token_type
+from strongroom.auth.role_update import Parsers, changed_role, requested_fields
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.durations import parse_duration
 from strongroom.egress import EgressPolicy, check_url
@@ -94,6 +95,42 @@ class ServiceAccount:
     audiences: list[str] = field(default_factory=list)
 
 
+def _bound_names(doc: dict[str, Any], name: str) -> list[str]:
+    values = string_list(doc, name)
+    if len(values) > _MAX_BOUND:
+        raise BadRequest(f"a role binds at most {_MAX_BOUND} names and namespaces")
+    return values
+
+
+def _alias_name_source(doc: dict[str, Any]) -> str:
+    source = _text(doc, "alias_name_source") or "serviceaccount_uid"
+    if source not in ("serviceaccount_uid", "serviceaccount_name"):
+        raise BadRequest("alias_name_source is serviceaccount_uid or serviceaccount_name")
+    return source
+
+
+_ROLE_PARSERS: Parsers = {
+    "bound_service_account_names": lambda doc: _bound_names(doc, "bound_service_account_names"),
+    "bound_service_account_namespaces": lambda doc: _bound_names(
+        doc, "bound_service_account_namespaces"
+    ),
+    "audience": lambda doc: _text(doc, "audience"),
+    "alias_name_source": _alias_name_source,
+    "token_ttl": lambda doc: parse_duration(doc["token_ttl"], "token_ttl"),
+    "token_max_ttl": lambda doc: parse_duration(doc["token_max_ttl"], "token_max_ttl"),
+    "token_type": token_type,
+}
+
+
+def _check_role(role: KubernetesRole) -> None:
+    if not role.bound_service_account_names or not role.bound_service_account_namespaces:
+        raise BadRequest(
+            "a role binds bound_service_account_names and bound_service_account_namespaces "
+            '(each a list; "*" matches any)'
+        )
+
+
+_NEW_ROLE = KubernetesRole([], [], [])
 # A role nobody can match: an unknown role costs the same verification as a known one.
 _NO_ROLE = KubernetesRole([], ["\0"], ["\0"])
 
@@ -153,31 +190,11 @@ class KubernetesAuth(RoleMount[KubernetesRole]):
     # -- roles
     def write_role(self, caller: Identity, name: str, doc: dict[str, Any]) -> list[str]:
         self._check_role_write(caller, name, doc)
-        names = string_list(doc, "bound_service_account_names")
-        namespaces = string_list(doc, "bound_service_account_namespaces")
-        if not names or not namespaces:
-            raise BadRequest(
-                "a role binds bound_service_account_names and bound_service_account_namespaces "
-                '(each a list; "*" matches any)'
-            )
-        if len(names) > _MAX_BOUND or len(namespaces) > _MAX_BOUND:
-            raise BadRequest(f"a role binds at most {_MAX_BOUND} names and namespaces")
-        source = _text(doc, "alias_name_source") or "serviceaccount_uid"
-        if source not in ("serviceaccount_uid", "serviceaccount_name"):
-            raise BadRequest("alias_name_source is serviceaccount_uid or serviceaccount_name")
-        role = KubernetesRole(
-            token_policies=role_policies(doc, caller, "a role"),
-            bound_service_account_names=names,
-            bound_service_account_namespaces=namespaces,
-            audience=_text(doc, "audience"),
-            alias_name_source=source,
-            token_ttl=parse_duration(doc.get("token_ttl"), "token_ttl"),
-            token_max_ttl=parse_duration(doc.get("token_max_ttl"), "token_max_ttl"),
-            token_type=token_type(doc),
-        )
-        self._put_role(name, role)
-        if names == ["*"] and namespaces == ["*"]:  # Vault takes it; its audience may narrow it
-            return [_EVERY_ACCOUNT]
+        fields = requested_fields(doc, _ROLE_PARSERS, caller)
+        role = changed_role(self._role_records, name, fields, lambda: _NEW_ROLE, _check_role)
+        every = ["*"]
+        if role.bound_service_account_names == every == role.bound_service_account_namespaces:
+            return [_EVERY_ACCOUNT]  # Vault takes it; its audience may narrow it
         return []
 
     # -- login

@@ -23,7 +23,7 @@ from jwt.exceptions import InvalidTokenError
 from strongroom.auth.entities import entity_id
 from strongroom.auth.identity import Identity
 from strongroom.auth.oidc_keys import ALGORITHMS, DAY, IdentityKey, private_key
-from strongroom.auth.token_service import string_list
+from strongroom.auth.request_fields import string_list
 from strongroom.auth.tokens import TokenRegistry
 from strongroom.clock import Clock
 from strongroom.durations import parse_duration

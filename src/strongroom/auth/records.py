@@ -8,9 +8,25 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["DEFAULT_TOKEN_TYPE", "AppRoleRecord", "SecretIdRecord", "TokenRoleRecord", "UserRecord"]
+__all__ = [
+    "DEFAULT_TOKEN_TYPE",
+    "AppRoleRecord",
+    "SecretIdRecord",
+    "TokenRoleRecord",
+    "UserRecord",
+    "shown",
+]
 
 DEFAULT_TOKEN_TYPE = "default"  # noqa: S105  (Vault's name of a token type, no secret)
+
+
+def shown(settings: dict[str, Any]) -> dict[str, Any]:
+    """A role's settings as Vault shows them: each duration in whole seconds, 0 when unset (a
+    Go client reads them into integers)."""
+    return {
+        name: int(value or 0) if name.endswith(("_ttl", "_period")) else value
+        for name, value in settings.items()
+    }
 
 
 def _optional_float(value: Any) -> float | None:
@@ -65,7 +81,7 @@ class AppRoleRecord:
 
     def settings(self) -> dict[str, Any]:
         """What a read shows: everything but the role_id (which has its own endpoint)."""
-        return {k: v for k, v in asdict(self).items() if k != "role_id"}
+        return shown({k: v for k, v in asdict(self).items() if k != "role_id"})
 
     def to_bytes(self) -> bytes:
         return json.dumps(asdict(self)).encode()
@@ -125,7 +141,7 @@ class UserRecord:
 
     def settings(self) -> dict[str, Any]:
         """What a read shows: everything but the hash."""
-        return {k: v for k, v in asdict(self).items() if k != "hash"}
+        return shown({k: v for k, v in asdict(self).items() if k != "hash"})
 
     def to_bytes(self) -> bytes:
         return json.dumps(asdict(self)).encode()

@@ -6,19 +6,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from strongroom.auth.identity import Identity
 from strongroom.auth.mounts import mounted_kind
+from strongroom.auth.records import shown
 from strongroom.auth.tokens import TokenRegistry
 from strongroom.errors import Absent, BadRequest, NotFound
 from strongroom.policy.parse import validate_policy_name
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 __all__ = ["MOUNT_KIND", "R", "RoleMount"]
 
 MOUNT_KIND = "auth-mount"  # the mount table's records (service/auth_methods.py)
-R = TypeVar("R")  # a method's role type (a frozen dataclass)
+R = TypeVar("R", bound="DataclassInstance")  # a method's role type (a frozen dataclass)
 
 
 class RoleMount(Generic[R]):
@@ -34,6 +39,7 @@ class RoleMount(Generic[R]):
         self._store = store
         self._tokens = tokens
         self._roles = mounted_kind(self.role_kind, mount, self.kind)
+        self._role_records = Records(store, self._roles, self._decode_role, _encode_role)
         self._configs = mounted_kind(self.config_kind, mount, self.kind)
 
     # -- the mount
@@ -95,17 +101,13 @@ class RoleMount(Generic[R]):
         if unknown:
             raise BadRequest(f"unknown {self.kind} role field {unknown[0]!r}")
 
-    def _put_role(self, name: str, role: R) -> None:
-        self._store.put_record(self._roles, name, json.dumps(asdict(role)).encode())  # type: ignore[call-overload]
-
     def read_role(self, caller: Identity, name: str) -> dict[str, Any]:
         validate_policy_name(name)
         caller.require("read", f"auth/{self.mount}/role/{name}")
         role = self._role_or_none(name)
         if role is None:
             raise NotFound("no such role")
-        found: dict[str, Any] = asdict(role)  # type: ignore[call-overload]
-        return found
+        return shown(asdict(role))
 
     def list_roles(self, caller: Identity) -> list[str]:
         caller.require("list", f"auth/{self.mount}/role")
@@ -122,5 +124,11 @@ class RoleMount(Generic[R]):
         self._tokens.revoke_issued(lambda t: t.path == login and t.role == name)
 
     def _role_or_none(self, name: str) -> R | None:
-        raw = self._store.get_record(self._roles, name)
-        return self.role_class(**json.loads(raw)) if raw is not None else None
+        return self._role_records.get(name)
+
+    def _decode_role(self, raw: bytes) -> R:
+        return self.role_class(**json.loads(raw))
+
+
+def _encode_role(role: DataclassInstance) -> bytes:
+    return json.dumps(asdict(role)).encode()

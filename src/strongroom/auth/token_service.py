@@ -11,28 +11,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from strongroom.auth.identity import Identity
-from strongroom.auth.records import DEFAULT_TOKEN_TYPE, TokenRoleRecord
+from strongroom.auth.records import TokenRoleRecord
+from strongroom.auth.request_fields import count, flag, string_list, string_map, within
+from strongroom.auth.role_update import Parsers, changed_role, requested_fields
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.durations import parse_duration
 from strongroom.errors import Absent, AccessDenied, BadRequest, NotFound, Unauthenticated
 from strongroom.policy.parse import assignable_policies, validate_policy_name
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
 
 __all__ = [
-    "MAX_COUNT",
-    "MAX_META_KEY_BYTES",
-    "MAX_META_PAIRS",
-    "MAX_META_VALUE_BYTES",
     "TokenRequest",
     "TokenService",
-    "count",
     "created_display_name",
-    "flag",
-    "role_policies",
-    "string_list",
-    "string_map",
-    "token_type",
-    "within",
 ]
 
 _ROLE_KIND = "token-role"
@@ -46,91 +38,18 @@ _ROLE_FIELDS = {
     "token_ttl",
     "token_num_uses",
 }
-
-
-def string_list(doc: dict[str, Any], name: str) -> list[str]:
-    value = doc.get(name, [])
-    if isinstance(value, str):
-        value = [v.strip() for v in value.split(",") if v.strip()]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise BadRequest(f"{name!r} must be a list of strings")
-    return value
-
-
-def role_policies(doc: dict[str, Any], caller: Identity, holder: str) -> list[str]:
-    """The policies a role or user gives its tokens (``token_policies``, or Vault's older
-    ``policies``): assignable names, ``root`` only from a root token."""
-    policies = string_list(doc, "token_policies") or string_list(doc, "policies")
-    assignable_policies(policies)
-    if "root" in policies and not caller.root:
-        raise AccessDenied(f"only a root token can give {holder} the root policy")
-    return policies
-
-
-def token_type(doc: dict[str, Any]) -> str:
-    """A role's ``token_type`` (Vault's ``default``, ``service`` or ``batch``), as given and
-    shown again on read. strongroom issues service tokens only: batch tokens (never stored,
-    never revoked one by one) are refused rather than answered with another kind."""
-    value = doc.get("token_type", DEFAULT_TOKEN_TYPE)
-    if value == "batch":
-        raise BadRequest(
-            "token_type 'batch' is not served: strongroom issues service tokens only "
-            "(token_type service or default)"
-        )
-    if value not in (DEFAULT_TOKEN_TYPE, "service"):
-        raise BadRequest(f"invalid 'token_type' value \"{value}\"")  # Vault's words
-    return str(value)
-
-
-MAX_META_PAIRS = 64
-MAX_META_KEY_BYTES = 128
-MAX_META_VALUE_BYTES = 512
-
-
-def string_map(doc: dict[str, Any], name: str) -> dict[str, str]:
-    """Token or secret-id metadata: at most 64 string pairs, keys up to 128 bytes and values up
-    to 512 (each token carries it, and every lookup returns it)."""
-    value = doc.get(name) or {}
-    if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        raise BadRequest(f"{name!r} must be an object of string values")
-    if len(value) > MAX_META_PAIRS or any(
-        len(k.encode()) > MAX_META_KEY_BYTES or len(v.encode()) > MAX_META_VALUE_BYTES
-        for k, v in value.items()
-    ):
-        raise BadRequest(
-            f"{name!r} holds at most {MAX_META_PAIRS} pairs, keys of at most "
-            f"{MAX_META_KEY_BYTES} bytes and values of at most {MAX_META_VALUE_BYTES}"
-        )
-    return value
-
-
-MAX_COUNT = 2**31 - 1
-
-
-def count(doc: dict[str, Any], name: str) -> int:
-    """A use count from a request body: an integer from 0 (unlimited) to 2^31 - 1."""
-    value = doc.get(name, 0) or 0
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
-        raise BadRequest(f"{name!r} must be an integer from 0 to {MAX_COUNT}")
-    return value
-
-
-def flag(doc: dict[str, Any], name: str, default: bool = False) -> bool:
-    """A boolean as Vault's CLI sends it too (``disable_local_ca_jwt=true`` is the text)."""
-    value = doc.get(name, default)
-    if value in (True, "true", "1"):
-        return True
-    if value in (False, "false", "0"):
-        return False
-    raise BadRequest(f"{name} must be true or false")
-
-
-def within(limit: Any, requested: float | int | None) -> float | None:
-    """The requested value within a limit (0/None: unlimited on either side)."""
-    values = [float(v) for v in (limit, requested) if v]
-    return min(values) if values else None
+_ROLE_PARSERS: Parsers = {
+    "allowed_policies": lambda doc: string_list(doc, "allowed_policies"),
+    "disallowed_policies": lambda doc: string_list(doc, "disallowed_policies"),
+    "orphan": lambda doc: flag(doc, "orphan"),
+    "renewable": lambda doc: flag(doc, "renewable"),
+    "token_period": lambda doc: parse_duration(doc["token_period"], "token_period") or 0.0,
+    "token_explicit_max_ttl": lambda doc: parse_duration(
+        doc["token_explicit_max_ttl"], "token_explicit_max_ttl"
+    ),
+    "token_ttl": lambda doc: parse_duration(doc["token_ttl"], "token_ttl"),
+    "token_num_uses": lambda doc: count(doc, "token_num_uses"),
+}
 
 
 @dataclass(frozen=True)
@@ -157,9 +76,9 @@ class TokenRequest:
         display = doc.get("display_name", "token")
         if not isinstance(display, str) or len(display) > 128:
             raise BadRequest("'display_name' must be a string of at most 128 characters")
-        for flag in ("renewable", "no_parent", "no_default_policy"):
-            if flag in doc and not isinstance(doc[flag], bool):
-                raise BadRequest(f"{flag!r} must be true or false")
+        for switch in ("renewable", "no_parent", "no_default_policy"):
+            if switch in doc and not isinstance(doc[switch], bool):
+                raise BadRequest(f"{switch!r} must be true or false")
         return cls(
             names,
             display,
@@ -184,7 +103,9 @@ def created_display_name(requested: str) -> str:
 class TokenService:
     def __init__(self, registry: TokenRegistry, store: Store) -> None:
         self.registry = registry
-        self._store = store
+        self._roles = Records(
+            store, _ROLE_KIND, TokenRoleRecord.from_bytes, TokenRoleRecord.to_bytes
+        )
 
     # -- create
     def create(
@@ -378,41 +299,28 @@ class TokenService:
     # -- roles
     def write_role(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:
         validate_policy_name(name)
-        caller.require_write(
-            f"auth/token/roles/{name}", lambda: self._store.get_record(_ROLE_KIND, name) is not None
-        )
+        caller.require_write(f"auth/token/roles/{name}", lambda: self._roles.get(name) is not None)
         unknown = sorted(set(doc) - _ROLE_FIELDS)
         if unknown:
             raise BadRequest(f"unknown token role field {unknown[0]!r}")
-        settings = TokenRoleRecord(
-            allowed_policies=string_list(doc, "allowed_policies"),
-            disallowed_policies=string_list(doc, "disallowed_policies"),
-            orphan=bool(doc.get("orphan", False)),
-            renewable=bool(doc.get("renewable", True)),
-            token_period=parse_duration(doc.get("token_period"), "token_period") or 0.0,
-            token_explicit_max_ttl=parse_duration(
-                doc.get("token_explicit_max_ttl"), "token_explicit_max_ttl"
-            ),
-            token_ttl=parse_duration(doc.get("token_ttl"), "token_ttl"),
-            token_num_uses=count(doc, "token_num_uses"),
-        )
-        self._store.put_record(_ROLE_KIND, name, settings.to_bytes())
+        fields = requested_fields(doc, _ROLE_PARSERS, caller)
+        changed_role(self._roles, name, fields, TokenRoleRecord)
 
     def read_role(self, caller: Identity, name: str, *, check: bool = True) -> TokenRoleRecord:
         validate_policy_name(name)
         if check:
             caller.require("read", f"auth/token/roles/{name}")
-        raw = self._store.get_record(_ROLE_KIND, name)
-        if raw is None:
+        role = self._roles.get(name)
+        if role is None:
             raise NotFound(f"no token role {name!r}")
-        return TokenRoleRecord.from_bytes(raw)
+        return role
 
     def list_roles(self, caller: Identity) -> list[str]:
         caller.require("list", "auth/token/roles/")
-        return sorted(self._store.list_records(_ROLE_KIND))
+        return sorted(self._roles.names())
 
     def delete_role(self, caller: Identity, name: str) -> None:
         validate_policy_name(name)
         caller.require("delete", f"auth/token/roles/{name}")
-        if not self._store.delete_record(_ROLE_KIND, name):
+        if not self._roles.delete(name):
             raise Absent(f"no token role {name!r}")

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 from typing import Any
 
 from strongroom.auth.canonical import canonical_name
@@ -13,13 +12,13 @@ from strongroom.auth.identity import Identity
 from strongroom.auth.lockout import LoginGuard
 from strongroom.auth.mounts import mounted_kind
 from strongroom.auth.records import UserRecord
-from strongroom.auth.token_service import string_list
+from strongroom.auth.role_update import Parsers, changed_role, requested_fields
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.crypto.password_hashing import dummy_verify, hash_password, verify_password
 from strongroom.durations import parse_duration
-from strongroom.errors import Absent, AccessDenied, BadRequest, NotFound, Unauthenticated
-from strongroom.policy.parse import assignable_policies
+from strongroom.errors import Absent, BadRequest, NotFound, Unauthenticated
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
 
 __all__ = ["DEFAULT_MOUNT", "LOGIN_PATH", "MAX_PASSWORD_BYTES", "UserpassAuth"]
 
@@ -31,6 +30,10 @@ _FIELDS = {"password", "token_policies", "policies", "token_ttl", "token_max_ttl
 _OLDER = {"ttl": "token_ttl", "max_ttl": "token_max_ttl"}
 MAX_PASSWORD_BYTES = 1024
 _LOGIN_FAILED = "invalid username or password"
+_PARSERS: Parsers = {
+    "token_ttl": lambda doc: parse_duration(doc["token_ttl"], "token_ttl"),
+    "token_max_ttl": lambda doc: parse_duration(doc["token_max_ttl"], "token_max_ttl"),
+}
 
 
 def _user_key(name: str) -> str:
@@ -60,74 +63,69 @@ class UserpassAuth:
     ) -> None:
         self.mount = mount
         self.login_path = f"auth/{mount}/login"
-        self._users = mounted_kind(_KIND, mount, DEFAULT_MOUNT)
-        self._store = store
+        users = mounted_kind(_KIND, mount, DEFAULT_MOUNT)
+        self._user_records = Records(store, users, UserRecord.from_bytes, UserRecord.to_bytes)
         self._tokens = tokens
         self._guard = guard
         self._hashing = hashing
 
     def write_user(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:
+        """Create the user (a password is required), or change the fields ``doc`` names."""
         key = _user_key(name)
         path = f"auth/{self.mount}/users/{canonical_name(name)}"
-        caller.require_write(path, lambda: self._store.get_record(self._users, key) is not None)
-        raw = self._store.get_record(self._users, key)
+        caller.require_write(path, lambda: self._user_records.get(key) is not None)
         older = {new: doc[old] for old, new in _OLDER.items() if old in doc}
         doc = {**older, **{k: v for k, v in doc.items() if k not in _OLDER}}
         unknown = sorted(set(doc) - _FIELDS)
         if unknown:
             raise BadRequest(f"unknown userpass field {unknown[0]!r}")
-        user = UserRecord.from_bytes(raw) if raw else UserRecord(canonical_name(name))
-        if "password" in doc or not raw:
-            password = _password(doc)
-            user = replace(user, hash=self._hashing.run(lambda: hash_password(password)))
-        if "token_policies" in doc or "policies" in doc or not raw:
-            policies = string_list(doc, "token_policies") or string_list(doc, "policies")
-            assignable_policies(policies)
-            if "root" in policies and not caller.root:
-                raise AccessDenied("only a root token can give a user the root policy")
-            user = replace(user, token_policies=policies)
-        if "token_ttl" in doc or not raw:
-            user = replace(user, token_ttl=parse_duration(doc.get("token_ttl"), "token_ttl"))
-        if "token_max_ttl" in doc or not raw:
-            max_ttl = parse_duration(doc.get("token_max_ttl"), "token_max_ttl")
-            user = replace(user, token_max_ttl=max_ttl)
-        self._store.put_record(self._users, key, user.to_bytes())
+        self._change(key, canonical_name(name), self._fields(caller, doc), create=True)
 
     def update_user(self, caller: Identity, name: str, part: str, doc: dict[str, Any]) -> None:
         """Vault's ``users/<name>/password`` and ``users/<name>/policies``: one part of an
         existing user, with ``update`` on that path."""
-        fields = {"password": {"password"}, "policies": {"policies", "token_policies"}}[part]
+        named = {"password": {"password"}, "policies": {"policies", "token_policies"}}[part]
         caller.require("update", f"auth/{self.mount}/users/{canonical_name(name)}/{part}")
-        if self._store.get_record(self._users, _user_key(name)) is None:
+        key = _user_key(name)
+        if self._user_records.get(key) is None:
             raise NotFound("no such user")
-        if not fields & set(doc):
-            raise BadRequest(f"{part}: missing {' or '.join(sorted(fields))}")
-        given = string_list(doc, "token_policies") or string_list(doc, "policies")
-        assignable_policies(given)
-        if "root" in given and not caller.root:
-            raise AccessDenied("only a root token can give a user the root policy")
-        # The caller's right was checked on the part's own path; the write itself is the same.
-        self.write_user(Identity.system("userpass"), name, {k: doc[k] for k in fields & set(doc)})
+        if not named & set(doc):
+            raise BadRequest(f"{part}: missing {' or '.join(sorted(named))}")
+        fields = self._fields(caller, {k: doc[k] for k in named & set(doc)})
+        self._change(key, canonical_name(name), fields, create=False)
+
+    def _fields(self, caller: Identity, doc: dict[str, Any]) -> dict[str, Any]:
+        """The fields ``doc`` names, parsed; a password becomes its hash."""
+        fields = requested_fields(doc, _PARSERS, caller, "a user")
+        if "password" in doc:
+            password = _password(doc)
+            fields["hash"] = self._hashing.run(lambda: hash_password(password))
+        return fields
+
+    def _change(self, key: str, name: str, fields: dict[str, Any], *, create: bool) -> None:
+        def new() -> UserRecord:
+            if not create:
+                raise NotFound("no such user")  # deleted since the caller's check
+            if "hash" not in fields:
+                raise BadRequest("password: a password is required")
+            return UserRecord(name)
+
+        changed_role(self._user_records, key, fields, new)
 
     def read_user(self, caller: Identity, name: str) -> dict[str, Any]:
         caller.require("read", f"auth/{self.mount}/users/{canonical_name(name)}")
-        raw = self._store.get_record(self._users, _user_key(name))
-        if raw is None:
+        user = self._user_records.get(_user_key(name))
+        if user is None:
             raise NotFound("no such user")
-        return UserRecord.from_bytes(raw).settings()
+        return user.settings()
 
     def list_users(self, caller: Identity) -> list[str]:
         caller.require("list", f"auth/{self.mount}/users/")
-        names = []
-        for key in self._store.list_records(self._users):
-            raw = self._store.get_record(self._users, key)
-            if raw is not None:
-                names.append(UserRecord.from_bytes(raw).name)
-        return sorted(names)
+        return sorted(user.name for _, user in self._user_records.items())
 
     def delete_user(self, caller: Identity, name: str) -> None:
         caller.require("delete", f"auth/{self.mount}/users/{canonical_name(name)}")
-        if not self._store.delete_record(self._users, _user_key(name)):
+        if not self._user_records.delete(_user_key(name)):
             raise Absent("no such user")
         gone = canonical_name(name)
         self._tokens.revoke_issued(
@@ -140,12 +138,11 @@ class UserpassAuth:
         password = _password(doc)
         key = _user_key(name)
         self._guard.reserve(self.mount, name, address)
-        raw = self._store.get_record(self._users, key)
-        if raw is None:
+        user = self._user_records.get(key)
+        if user is None:
             # The same time as a real check: do not reveal who exists.
             self._hashing.run(lambda: dummy_verify(password))
             raise Unauthenticated(_LOGIN_FAILED)
-        user = UserRecord.from_bytes(raw)
         if not self._hashing.run(lambda: verify_password(password, user.hash)):
             raise Unauthenticated(_LOGIN_FAILED)
         self._guard.succeeded(self.mount, name, address)

@@ -42,7 +42,7 @@ def approle() -> None:
 @click.option("--token-ttl", help="TTL of issued tokens, such as 1h.")
 @click.option("--token-max-ttl", help="Max TTL of issued tokens.")
 @click.option("--secret-id-ttl", help="How long a secret_id stays valid.")
-@click.option("--secret-id-num-uses", type=int, default=0, help="Logins per secret_id (0: any).")
+@click.option("--secret-id-num-uses", type=int, help="Logins per secret_id (0: any).")
 @click.option("--cidr", "cidrs", multiple=True, help="Only log in from this CIDR (repeatable).")
 @format_option
 @pass_cli
@@ -53,16 +53,17 @@ def approle_write(
     token_ttl: str | None,
     token_max_ttl: str | None,
     secret_id_ttl: str | None,
-    secret_id_num_uses: int,
+    secret_id_num_uses: int | None,
     cidrs: tuple[str, ...],
 ) -> None:
-    """Create or update a role.
+    """Create or update a role: an update changes only the options given.
 
     \b
-    Example:
+    Examples:
       strongroom approle write billing-worker --policy billing --token-ttl 1h --cidr 10.0.0.0/8
+      strongroom approle write billing-worker --secret-id-num-uses 1
     """
-    settings: dict[str, Any] = {
+    given: dict[str, Any] = {
         "token_policies": list(policies),
         "token_ttl": token_ttl,
         "token_max_ttl": token_max_ttl,
@@ -70,6 +71,7 @@ def approle_write(
         "secret_id_num_uses": secret_id_num_uses,
         "secret_id_bound_cidrs": list(cidrs),
     }
+    settings = {name: value for name, value in given.items() if value not in (None, [])}
     with translate_errors(), ctx.client() as client:
         client.write_approle(name, **settings)
     emit(ctx, {"name": name, "written": True}, f"wrote role {name}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from strongroom.auth.entities import entity_id
+from strongroom.auth.records import shown
 from strongroom.auth.token_service import TokenRequest
 from strongroom.auth.tokens import TokenInfo
 from strongroom.durations import parse_duration
@@ -253,7 +254,7 @@ ACCESS_ROUTES = (
         f"{_T}/roles/{{name}}",
         "TokenRole",
         "a token role",
-        read=lambda s, who, name: s.tokens.read_role(who, name).to_json(),
+        read=lambda s, who, name: shown(s.tokens.read_role(who, name).to_json()),
         write=lambda s, who, name, doc: s.tokens.write_role(who, name, doc),
         delete=lambda s, who, name: s.tokens.delete_role(who, name),
         body=object_schema(allowed_policies=STRS),
