@@ -1,7 +1,8 @@
 """Two writes that change different fields of one role at once both land, for every kind of role
 (AppRole, token, JWT and Kubernetes roles, userpass users): each write applies its fields to
 what is stored with compare-and-set and, beaten by the other, applies them again to what that
-one left. And an AppRole role's own role_id decides a login, whatever its index says."""
+one left. An AppRole role's own role_id decides a login, whatever its index says; an auth path
+is enabled only where none is."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from strongroom.auth import Identity
-from strongroom.errors import Unauthenticated
+from strongroom.errors import BadRequest, Unauthenticated
 from strongroom.server.runtime import Runtime
 
 ROOT = Identity.system("root")
@@ -141,3 +142,23 @@ def test_an_index_entry_left_by_a_role_id_change_logs_nobody_in(
         approle.login("first-role-id", secret_id, "127.0.0.1")
     _, info = approle.login("second-role-id", secret_id, "127.0.0.1")
     assert "web" in info.policies
+
+
+def test_an_auth_path_another_node_enabled_meanwhile_is_refused_not_replaced(
+    dev_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Enabling checked the path and then put the record: two nodes enabling one path at once
+    both succeeded, and the later type replaced the earlier's under its roles."""
+    store: Any = dev_runtime.store
+    real_replace = store.replace_record
+
+    def replace_record(kind: str, name: str, old: bytes | None, new: bytes) -> bool:
+        if kind == "auth-mount" and name == "ci":
+            monkeypatch.setattr(store, "replace_record", real_replace)
+            store.put_record(kind, name, b'{"type": "approle", "description": ""}')
+        return bool(real_replace(kind, name, old, new))
+
+    monkeypatch.setattr(store, "replace_record", replace_record)
+    with pytest.raises(BadRequest, match="already in use"):
+        dev_runtime.services.auth_methods.enable(ROOT, "ci", "userpass")
+    assert store.get_record("auth-mount", "ci") == b'{"type": "approle", "description": ""}'

@@ -150,9 +150,12 @@ class AuditBroker:
                 count += 1
         return count
 
-    def enable(self, name: str, sink_type: str, path: Path | None = None) -> AuditSink:
+    def enable(
+        self, name: str, sink_type: str, path: Path | None = None, *, adopt: bool = False
+    ) -> AuditSink:
         """Add a sink. File sinks live in the audit directory, named after the sink; only the
-        server's own configuration (not the API) chooses another path (CVE-2025-6000)."""
+        server's own configuration (not the API) chooses another path (CVE-2025-6000).
+        ``adopt``: a sink of that name another node stored meanwhile is taken as it is."""
         if not name or set(name) - _NAME_CHARS or len(name) > 64:
             raise BadRequest("sink names use 1-64 characters from a-z, 0-9, '-' and '_'")
         if sink_type not in ("file", "store"):
@@ -164,8 +167,20 @@ class AuditBroker:
             doc: dict[str, Any] = {"type": sink_type, "wrapped_key": wrapped.hex()}
             if sink_type == "file":
                 doc["path"] = str(path or self.audit_dir / f"{name}.log")
-            sink = self._build(name, doc)
-            self._store.put_record(_SINK_KIND, name, json.dumps(doc).encode())
+            # Created only if absent: a sink another node stored meanwhile keeps its key (a put
+            # would give it this node's, and its entries' HMACs would no longer verify).
+            created = self._store.replace_record(_SINK_KIND, name, None, json.dumps(doc).encode())
+            if not created:
+                stored = self._store.get_record(_SINK_KIND, name) if adopt else None
+                if stored is None:
+                    raise Conflict(f"audit sink {name!r} is already enabled")
+                doc = json.loads(stored)
+            try:
+                sink = self._build(name, doc)
+            except Exception:
+                if created:
+                    self._store.delete_record(_SINK_KIND, name)
+                raise
             self._sinks[name] = sink
             return sink
 
@@ -173,10 +188,8 @@ class AuditBroker:
         """A file sink from the server's own flags (``--audit-file``), at this node's path
         whatever path another node, or this data directory before a move, gave it."""
         self._file_paths[name] = path
-        existing = self._sinks.get(name)
-        if existing is None:
-            self.enable(name, "file", path)
-        elif not isinstance(existing, FileSink):
+        existing = self._sinks.get(name) or self.enable(name, "file", path, adopt=True)
+        if not isinstance(existing, FileSink):
             raise BadRequest(
                 f"audit sink {name!r} is a {existing.type} sink; name this node's file sink "
                 "otherwise or disable that sink first"

@@ -166,10 +166,10 @@ class AuthMethodService:
         if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
             raise BadRequest(f"description is text of at most {MAX_DESCRIPTION} characters")
         with self._lock:
-            if self._store.get_record(MOUNT_KIND, path) is not None:
+            record = json.dumps({"type": kind, "description": description}).encode()
+            # created only if absent: another node may enable the same path at the same moment
+            if not self._store.replace_record(MOUNT_KIND, path, None, record):
                 raise BadRequest(f"path is already in use at {path}/")
-            record = {"type": kind, "description": description}
-            self._store.put_record(MOUNT_KIND, path, json.dumps(record).encode())
 
     def disable(self, identity: Identity, path: str) -> None:
         """Wipes what the method holds (roles, secret IDs, users, config) and revokes the tokens
