@@ -126,7 +126,7 @@ class TokenService:
             raise AccessDenied("periodic tokens need sudo on auth/token/create")
         if role is not None:
             caller.require("update", f"auth/token/create/{role}")
-            settings = self.read_role(caller, role, check=False)
+            settings = self._role(role)  # the right to create from it was checked above
             policies = self._role_policies(settings, request.policies, caller)
             orphan = settings.orphan or (request.no_parent and sudo)
             period = settings.token_period or request.period
@@ -306,10 +306,12 @@ class TokenService:
         fields = requested_fields(doc, _ROLE_PARSERS, caller)
         changed_role(self._roles, name, fields, TokenRoleRecord)
 
-    def read_role(self, caller: Identity, name: str, *, check: bool = True) -> TokenRoleRecord:
+    def read_role(self, caller: Identity, name: str) -> TokenRoleRecord:
+        caller.require("read", f"auth/token/roles/{name}")
+        return self._role(name)
+
+    def _role(self, name: str) -> TokenRoleRecord:
         validate_policy_name(name)
-        if check:
-            caller.require("read", f"auth/token/roles/{name}")
         role = self._roles.get(name)
         if role is None:
             raise NotFound(f"no token role {name!r}")
