@@ -8,7 +8,7 @@ holds until it restarts (there is no unauthenticated way back)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,14 @@ from strongroom.keyproviders.root import MigratingProvider, RootKey
 from strongroom.seal.config import SealConfig
 from strongroom.seal.progress import UnsealSessions
 from strongroom.seal.root_keys import SYSTEM_KIND
-from strongroom.seal.seals import CONFIG_RECORD, RekeyResult, Seal, ShamirSeal, decode_share
+from strongroom.seal.seals import (
+    CONFIG_RECORD,
+    NONCE_PROBLEM,
+    RekeyResult,
+    Seal,
+    ShamirSeal,
+    decode_share,
+)
 from strongroom.store.protocol import Store
 
 __all__ = ["SEAL_TYPES", "SealManager", "SealStatus"]
@@ -149,13 +156,13 @@ class SealManager:
             return self._open(opened, config)
 
     def submit_share(
-        self, text: object, nonce: object = "", address: str = ""
+        self, text: str, nonce: str = "", address: str = ""
     ) -> tuple[KeyProvider | None, str]:
         """Add one operator's share to the unseal attempt ``nonce`` (a new attempt without one);
         returns the provider once enough shares rebuild the key, and the attempt's nonce."""
         share = decode_share(text)
-        if not isinstance(nonce, str) or len(nonce) > 64:
-            raise BadRequest("'nonce' is the string printed by the first unseal of this attempt")
+        if len(nonce) > 64:
+            raise BadRequest(NONCE_PROBLEM)
         with self._lock:
             config = self._config()
             if config is None:
@@ -195,13 +202,13 @@ class SealManager:
             raise BadRequest(f"the server must be initialized and unsealed to {doing}")
         return config
 
-    def rekey(self, old_shares: list[object], shares: int, threshold: int) -> RekeyResult:
+    def rekey(self, old_shares: Sequence[str], shares: int, threshold: int) -> RekeyResult:
         """A new unseal key (file: at once; shamir: new shares, in force once verified)."""
         with self._lock:
             config = self._unsealed_config("rekey")
             return self._seal(config).rekey(config, old_shares, shares, threshold)
 
-    def rekey_verify(self, nonce: str, new_shares: list[object]) -> None:
+    def rekey_verify(self, nonce: str, new_shares: Sequence[str]) -> None:
         with self._lock:
             config = self._unsealed_config("finish a rekey")
             if config.type != "shamir":

@@ -13,7 +13,7 @@ import binascii
 import hmac
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -27,6 +27,8 @@ from strongroom.store.protocol import Store
 
 __all__ = [
     "CONFIG_RECORD",
+    "NONCE_PROBLEM",
+    "SHARE_PROBLEM",
     "FileSeal",
     "KmsSeal",
     "RekeyResult",
@@ -53,9 +55,14 @@ class RekeyResult:
         return f"RekeyResult(keys=<{len(self.keys)} hidden>, nonce={self.nonce!r})"
 
 
+# What a surface answers to an unseal share or attempt nonce that is not a string.
+SHARE_PROBLEM = "an unseal share is a string, as printed by operator init"
+NONCE_PROBLEM = "'nonce' is the string printed by the first unseal of this attempt"
+
+
 def decode_share(text: object) -> bytes:
     if not isinstance(text, str):
-        raise BadRequest("an unseal share is a string, as printed by operator init")
+        raise BadRequest(SHARE_PROBLEM)
     try:
         share = base64.b64decode(text.strip(), validate=True)
     except (binascii.Error, ValueError):
@@ -79,7 +86,7 @@ class Seal(Protocol):
         ...
 
     def rekey(
-        self, config: SealConfig, old_shares: list[object], shares: int, threshold: int
+        self, config: SealConfig, old_shares: Sequence[str], shares: int, threshold: int
     ) -> RekeyResult: ...
 
     def forget(self) -> None:
@@ -105,7 +112,7 @@ class KmsSeal:
         return self._provider(config.provider)
 
     def rekey(
-        self, config: SealConfig, old_shares: list[object], shares: int, threshold: int
+        self, config: SealConfig, old_shares: Sequence[str], shares: int, threshold: int
     ) -> RekeyResult:
         raise BadRequest("a kms seal has no unseal key; rotate the provider's key instead")
 
@@ -157,7 +164,7 @@ class FileSeal:
             ) from None
 
     def rekey(
-        self, config: SealConfig, old_shares: list[object], shares: int, threshold: int
+        self, config: SealConfig, old_shares: Sequence[str], shares: int, threshold: int
     ) -> RekeyResult:
         """A new unseal key, written to the seal key file at once. Crash-safe order: the copy
         under the new key first, then the key file, then the swap; a start between the two
@@ -207,7 +214,7 @@ class ShamirSeal:
         return PendingRekey.from_bytes(raw) if raw is not None else None
 
     def rekey(
-        self, config: SealConfig, old_shares: list[object], shares: int, threshold: int
+        self, config: SealConfig, old_shares: Sequence[str], shares: int, threshold: int
     ) -> RekeyResult:
         current = self._root_keys.unseal_key
         assert current is not None
@@ -224,7 +231,7 @@ class ShamirSeal:
         self._store.put_record(SYSTEM_KIND, _PENDING_REKEY, pending.to_bytes())
         return RekeyResult(printed, nonce)
 
-    def verify_rekey(self, config: SealConfig, nonce: str, new_shares: list[object]) -> None:
+    def verify_rekey(self, config: SealConfig, nonce: str, new_shares: Sequence[str]) -> None:
         """The new shares must rebuild the new key. The swap is the one write of the sealed root
         keys under the new key; the config follows, and a crash between the two is repaired from
         the pending record (``repair``)."""

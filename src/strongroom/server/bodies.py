@@ -9,7 +9,14 @@ from typing import Any
 from strongroom.errors import BadRequest
 from strongroom.limits import MAX_INTEGER, is_version
 
-__all__ = ["base64_field", "body_int", "optional_str", "string_map", "versions_field"]
+__all__ = [
+    "base64_field",
+    "body_int",
+    "optional_str",
+    "string_map",
+    "text",
+    "versions_field",
+]
 
 
 def body_int(doc: dict[str, Any], name: str) -> int | None:
@@ -25,6 +32,17 @@ def optional_str(doc: dict[str, Any], name: str) -> str | None:
     value = doc.get(name)
     if value is not None and not isinstance(value, str):
         raise BadRequest(f"{name!r} must be a string")
+    return value
+
+
+def text(doc: dict[str, Any], name: str, problem: str, default: str | None = None) -> str:
+    """A string field (null is missing); ``problem`` is the 400's words when it is missing
+    without a default, or not a string."""
+    value = doc.get(name)
+    if value is None:
+        value = default
+    if not isinstance(value, str):
+        raise BadRequest(problem)
     return value
 
 

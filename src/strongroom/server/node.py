@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from strongroom.audit import AuditBroker
 from strongroom.auth.ratelimit import AddressLimiter
@@ -256,7 +256,7 @@ class Node:
         self.store.publish("seal")  # nodes started before the init follow it
         return printed, token
 
-    def unseal(self, share: object, nonce: object = "", address: str = "") -> SealStatus:
+    def unseal(self, share: str, nonce: str = "", address: str = "") -> SealStatus:
         provider, nonce = self.seal_manager.submit_share(share, nonce, address)
         if provider is not None:
             self._open()
@@ -265,10 +265,10 @@ class Node:
     def latest_attempt(self, address: str) -> str:
         return self.seal_manager.latest_attempt(address)
 
-    def rekey(self, old_shares: list[object], shares: int, threshold: int) -> RekeyResult:
+    def rekey(self, old_shares: Sequence[str], shares: int, threshold: int) -> RekeyResult:
         return self.seal_manager.rekey(old_shares, shares, threshold)
 
-    def rekey_verify(self, nonce: str, new_shares: list[object]) -> None:
+    def rekey_verify(self, nonce: str, new_shares: Sequence[str]) -> None:
         self.seal_manager.rekey_verify(nonce, new_shares)
 
     def rekey_cancel(self) -> bool:

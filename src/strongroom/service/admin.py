@@ -15,9 +15,12 @@ from strongroom.policy.model import Policy
 from strongroom.policy.parse import validate_policy_name
 from strongroom.policy.store import PolicyStore
 
-__all__ = ["MAX_CAPABILITY_PATHS", "SystemService"]
+__all__ = ["MAX_CAPABILITY_PATHS", "POLICY_TEXT", "SystemService"]
 
 MAX_CAPABILITY_PATHS = 100
+# What a surface answers when a policy write has no text (checked before any right: it names
+# nothing stored).
+POLICY_TEXT = "policy: the policy text (HCL or JSON) is required"
 
 
 class SystemService:
@@ -26,10 +29,8 @@ class SystemService:
         self._audit = audit
 
     # -- policies
-    def write_policy(self, identity: Identity, name: str, text: object) -> Policy:
+    def write_policy(self, identity: Identity, name: str, text: str) -> Policy:
         validate_policy_name(name)
-        if not isinstance(text, str):
-            raise BadRequest("policy: the policy text (HCL or JSON) is required")
         identity.require_write(f"sys/policies/acl/{name}", lambda: self._policies.exists(name))
         return self._policies.write(name, text)
 

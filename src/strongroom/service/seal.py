@@ -4,14 +4,23 @@ the node that owns the seal manager only does what it is told."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 from strongroom.auth.identity import Identity
 from strongroom.errors import BadRequest, NotFound
 from strongroom.seal import RekeyResult, SealStatus
+from strongroom.seal.seals import NONCE_PROBLEM, SHARE_PROBLEM
 
-__all__ = ["Health", "SealController", "SealService", "SealStatus"]
+__all__ = [
+    "NONCE_PROBLEM",
+    "SHARE_PROBLEM",
+    "Health",
+    "SealController",
+    "SealService",
+    "SealStatus",
+]
 
 
 @dataclass(frozen=True)
@@ -39,15 +48,15 @@ class SealController(Protocol):
 
     def initialize(self, shares: int, threshold: int) -> tuple[list[str], str]: ...
 
-    def unseal(self, share: object, nonce: object = "", address: str = "") -> SealStatus: ...
+    def unseal(self, share: str, nonce: str = "", address: str = "") -> SealStatus: ...
 
     def latest_attempt(self, address: str) -> str: ...
 
     def seal(self) -> None: ...
 
-    def rekey(self, old_shares: list[object], shares: int, threshold: int) -> RekeyResult: ...
+    def rekey(self, old_shares: Sequence[str], shares: int, threshold: int) -> RekeyResult: ...
 
-    def rekey_verify(self, nonce: str, new_shares: list[object]) -> None: ...
+    def rekey_verify(self, nonce: str, new_shares: Sequence[str]) -> None: ...
 
     def rekey_cancel(self) -> bool: ...
 
@@ -72,7 +81,7 @@ class SealService:
     def initialize(self, shares: int, threshold: int) -> tuple[list[str], str]:
         return self._controller.initialize(shares, threshold)
 
-    def unseal(self, share: object, nonce: object, address: str) -> SealStatus:
+    def unseal(self, share: str, nonce: str, address: str) -> SealStatus:
         return self._controller.unseal(share, nonce, address)
 
     def latest_attempt(self, address: str) -> str:
@@ -92,14 +101,14 @@ class SealService:
     def rekey(
         self, identity: Identity, old_shares: object, shares: int, threshold: int
     ) -> RekeyResult:
-        identity.require("sudo", "sys/rekey")
-        if not isinstance(old_shares, list):
+        identity.require("sudo", "sys/rekey")  # rights before the body's shape
+        if not _strings(old_shares):
             raise BadRequest("the current unseal shares must be a list")
         return self._controller.rekey(old_shares, shares, threshold)
 
     def rekey_verify(self, identity: Identity, nonce: object, new_shares: object) -> None:
         identity.require("sudo", "sys/rekey")
-        if not isinstance(nonce, str) or not isinstance(new_shares, list):
+        if not isinstance(nonce, str) or not _strings(new_shares):
             raise BadRequest(
                 "a rekey verification needs the rekey's nonce and a list of new shares"
             )
@@ -117,3 +126,7 @@ class SealService:
         identity.require("sudo", "sys/rekey")
         if not self._controller.rekey_cancel():
             raise NotFound("no rekey is pending")
+
+
+def _strings(value: object) -> TypeGuard[list[str]]:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)

@@ -7,10 +7,12 @@ import json
 from strongroom.errors import BadRequest
 from strongroom.password_generation import PasswordPolicy, generate_password
 from strongroom.policy.model import Policy
-from strongroom.server.bodies import body_int
+from strongroom.server.bodies import body_int, text
 from strongroom.server.native.resources import named_resource
 from strongroom.server.native.schemas import INT, STR, STRS, object_schema
 from strongroom.server.routes import Answer, Call, Route, parse_query_int
+from strongroom.service.admin import POLICY_TEXT
+from strongroom.service.seal import NONCE_PROBLEM, SHARE_PROBLEM
 
 RECENT_PAGE = 100  # entries per answer of sys/audit/<name>/recent
 
@@ -101,7 +103,8 @@ def init(call: Call) -> Answer:
 
 def unseal(call: Call) -> Answer:
     doc = call.json()
-    status = call.seal.unseal(doc.get("key"), doc.get("nonce", ""), call.address)
+    share = text(doc, "key", SHARE_PROBLEM)
+    status = call.seal.unseal(share, text(doc, "nonce", NONCE_PROBLEM, ""), call.address)
     return Answer({"data": status.to_json()})
 
 
@@ -210,7 +213,9 @@ SYSTEM_ROUTES = (
         "Policy",
         "an ACL policy (HCL or JSON)",
         read=lambda s, who, name: _policy_text(s.admin.read_policy(who, name)),
-        write=lambda s, who, name, doc: s.admin.write_policy(who, name, doc.get("policy")),
+        write=lambda s, who, name, doc: s.admin.write_policy(
+            who, name, text(doc, "policy", POLICY_TEXT)
+        ),
         delete=lambda s, who, name: s.admin.delete_policy(who, name),
         body=object_schema(policy=STR),
     ),

@@ -13,6 +13,7 @@ from typing import Any
 from strongroom import __version__
 from strongroom.errors import BadRequest
 from strongroom.policy.parse import validate_policy_name
+from strongroom.server.bodies import text
 from strongroom.server.routes import Answer, Call, Route, parse_query_int
 from strongroom.server.vault.audit_devices import (
     audit_hash,
@@ -35,7 +36,8 @@ from strongroom.server.vault.mounts import (
     write_tune,
 )
 from strongroom.server.vault.wire import envelope, list_answer, writes
-from strongroom.service.seal import SealStatus
+from strongroom.service.admin import POLICY_TEXT
+from strongroom.service.seal import NONCE_PROBLEM, SHARE_PROBLEM, SealStatus
 from strongroom.types import format_time
 
 __all__ = [
@@ -159,10 +161,10 @@ def unseal(call: Call) -> Answer:
     another's (seal/progress.py). A share sent without a nonce, as Vault's clients send them,
     joins the newest attempt started from the same address; operators elsewhere pass its nonce."""
     doc = call.json()
-    nonce = doc.get("nonce") or call.seal.latest_attempt(call.address)
+    nonce = text(doc, "nonce", NONCE_PROBLEM, "") or call.seal.latest_attempt(call.address)
     if doc.get("reset") is True:
         return Answer(_seal_status(call))
-    status = call.seal.unseal(doc.get("key"), nonce, call.address)
+    status = call.seal.unseal(text(doc, "key", SHARE_PROBLEM), nonce, call.address)
     return Answer(_seal_status(call, status))
 
 
@@ -232,8 +234,9 @@ def read_acl_policy(call: Call) -> Answer:
 
 def write_acl_policy(call: Call) -> Answer:
     doc = call.json()
-    text = doc.get("policy", doc.get("rules"))
-    call.services.admin.write_policy(call.identity, _policy_name(call), text)
+    field = "policy" if "policy" in doc else "rules"  # Vault's older name
+    policy = text(doc, field, POLICY_TEXT)
+    call.services.admin.write_policy(call.identity, _policy_name(call), policy)
     return Answer.empty()
 
 
