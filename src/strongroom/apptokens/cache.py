@@ -44,24 +44,35 @@ class DataKeyCache(Generic[V]):
         return len(self._entries)
 
     def get(self, key: object) -> V | None:
-        """The cached value, counting one use; None when absent, too old or used up."""
-        taken = self.take(key, 1)
-        return taken[0] if taken is not None else None
+        """The cached value, counting one use; None when absent, too old or used up (``take``
+        for one use, without its tuple: the token library's hot path)."""
+        now = self._clock.monotonic()
+        with self._lock:
+            entry = self._live(key, now)
+            if entry is None:
+                return None
+            entry.uses_left -= 1
+            return entry.value
 
     def take(self, key: object, wanted: int) -> tuple[V, int] | None:
         """The cached value and how many of ``wanted`` uses it grants (at least one, at most
         what it has left); None when absent, too old or used up."""
         now = self._clock.monotonic()
         with self._lock:
-            entry = self._entries.get(key)
+            entry = self._live(key, now)
             if entry is None:
-                return None
-            if entry.uses_left <= 0 or now >= entry.expires:
-                del self._entries[key]
                 return None
             granted = min(wanted, entry.uses_left)
             entry.uses_left -= granted
             return entry.value, granted
+
+    def _live(self, key: object, now: float) -> _Entry[V] | None:
+        """The entry, if it may still be used (one too old or used up goes); under the lock."""
+        entry = self._entries.get(key)
+        if entry is not None and (entry.uses_left <= 0 or now >= entry.expires):
+            del self._entries[key]
+            return None
+        return entry
 
     def put(self, key: object, value: V, used: int = 1) -> None:
         """Cache ``value``, which was just used ``used`` times (at most its limit)."""

@@ -14,10 +14,11 @@ from strongroom.crypto.envelope import (
     DataKey,
     envelope_header,
     header_end,
+    open_at,
     open_many,
-    open_sealed,
     seal_many_with_data_key,
     seal_with_data_key,
+    split_header,
 )
 from strongroom.errors import BadRequest
 
@@ -141,15 +142,12 @@ class TokenSealer:
         # The header names the key and holds the wrapped DEK: with the context, it identifies
         # the unwrapped DEK exactly.
         cache_key = (sealed[:end], encoded)
-
-        def unwrap(key_ref: str, wrapped: bytes) -> Aead:
-            aead = self._open_cache.get(cache_key)
-            if aead is None:
-                aead = self._keys.resolve(key_ref).unwrap_data_key(wrapped, context=context)
-                self._open_cache.put(cache_key, aead)
-            return aead
-
-        return open_sealed(sealed, encoded, unwrap)
+        aead = self._open_cache.get(cache_key)
+        if aead is None:
+            key_ref, wrapped, _ = split_header(sealed)
+            aead = self._keys.resolve(key_ref).unwrap_data_key(wrapped, context=context)
+            self._open_cache.put(cache_key, aead)
+        return open_at(aead, sealed, end, encoded)
 
     def _open_many(
         self, worker: WorkerContext, sealed: Sequence[bytes], context: Context

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from strongroom.crypto._aead import NONCE_BYTES, TAG_BYTES, Aead, new_nonce
+from strongroom.crypto._aead import NONCE_BYTES, TAG_BYTES, Aead
 from strongroom.crypto.context import Context, canonical_context
 from strongroom.errors import DecryptionError, UnsupportedFormat
 
@@ -89,10 +89,8 @@ def seal_with_data_key(
 ) -> bytes:
     """Seal under an existing data key (a cached one, in the token library). A caller that
     already holds ``canonical_context(context)`` may pass it as ``encoded_context``."""
-    nonce = new_nonce()
-    prefix = data_key.header + nonce
-    aad = prefix + (encoded_context if encoded_context is not None else canonical_context(context))
-    return prefix + data_key.aead.encrypt(nonce, plaintext, aad)
+    encoded = encoded_context if encoded_context is not None else canonical_context(context)
+    return data_key.aead.seal_one(data_key.header, plaintext, encoded)
 
 
 def seal_many_with_data_key(
@@ -160,8 +158,7 @@ def split_header(blob: bytes) -> tuple[str, bytes, int]:
 
 def open_at(aead: Aead, blob: bytes, end: int, encoded_context: bytes) -> bytes:
     """Open an envelope whose header ends at ``end`` (from header_end) with its unwrapped DEK."""
-    nonce_end = end + NONCE_BYTES
-    return aead.decrypt(blob[end:nonce_end], blob[nonce_end:], blob[:nonce_end] + encoded_context)
+    return aead.open_one(blob, end, encoded_context)
 
 
 def parse_envelope(blob: bytes) -> Envelope:
