@@ -5,7 +5,9 @@ measure with a referee.
     .venv/bin/python scripts/hvac_suite.py --hvac PATH [--server strongroom|openbao|both]
         [--suite api/secrets_engines/test_kv_v2.py ...]
 
-PATH is a checkout of github.com/hvac/hvac (its ``tests/`` are not in the wheel). hvac's harness
+PATH is a checkout of github.com/hvac/hvac (its ``tests/`` are not in the wheel); its tests
+import pyhcl, parameterized, Flask, Authlib and requests-mock (``.venv/bin/pip install pyhcl
+parameterized Flask Authlib requests-mock``). hvac's harness
 starts a Vault of its own for each test class; the shim written into the copy (``conftest.py``)
 points every client at the server under test instead, with its root token, and says the Vault
 version is 1.14 (OpenBao's API). Each test file gets a fresh server, as hvac's harness gives each
@@ -47,6 +49,7 @@ DEFAULT_SUITES = (
     "api/system_backend/test_mount.py",
     "api/system_backend/test_policies.py",
     "api/system_backend/test_policy.py",
+    "api/system_backend/test_quota.py",
     "api/system_backend/test_wrapping.py",
 )
 _SHIM = '''"""hvac's harness pointed at a running server (written by scripts/hvac_suite.py)."""

@@ -118,6 +118,8 @@ class Call:
     proof: object = field(default=None, repr=False)
     # The auth mount the request was routed by, when not its type's own path (approle-ci/)
     mount: str | None = None
+    # Counted against its rate limit quota: a fast route's second pass is not counted again.
+    admitted: bool = False
     _query: QueryParams | None = None
     _bound: Services | None = None
 

@@ -58,6 +58,7 @@ from strongroom.service.kv_v1 import KvVersion1
 from strongroom.service.listing import ListingService
 from strongroom.service.named_keys import NamedKeyStore
 from strongroom.service.namespaces import NamespaceService
+from strongroom.service.quotas import QuotaService
 from strongroom.service.records import Repository
 from strongroom.service.secret_rows import SecretRows
 from strongroom.service.secrets import SecretService
@@ -239,6 +240,7 @@ class Runtime:
             identity_tokens=OidcProvider(store, tokens, clock),
             identity=identity,
             wrapping=WrappingService(store, tokens, clock),
+            quotas=QuotaService(store, clock, namespaces.kind, auth_methods.kind_at),
             aws_kms=aws_kms,
             aws_ssm=SsmService(
                 SecretRows(store),

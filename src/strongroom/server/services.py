@@ -32,6 +32,7 @@ from strongroom.service.keys import DataKeyService
 from strongroom.service.kv_v1 import KvVersion1
 from strongroom.service.listing import ListingService
 from strongroom.service.namespaces import NamespaceService
+from strongroom.service.quotas import QuotaService
 from strongroom.service.secrets import SecretService
 from strongroom.service.wrapping import WrappingService
 
@@ -59,6 +60,7 @@ class Services:
     identity_tokens: OidcProvider
     identity: IdentityStore
     wrapping: WrappingService
+    quotas: QuotaService
     aws_kms: KmsService
     aws_secrets: SecretsManagerService
     aws_ssm: SsmService

@@ -4,12 +4,20 @@ in a fresh account. Refused outside dev mode, and it needs ``sudo`` on ``sys/dev
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from strongroom.auth import Identity
 from strongroom.errors import BadRequest
 from strongroom.service.namespaces import AWS_PREFIX, NamespaceService
 from strongroom.store.protocol import Store
 
-__all__ = ["DevReset"]
+__all__ = ["DevReset", "ResetCounts"]
+
+
+@dataclass(frozen=True)
+class ResetCounts:
+    namespaces: int  # the AWS regions' namespaces dropped
+    records: int
 
 
 class DevReset:
@@ -27,7 +35,7 @@ class DevReset:
         self._record_kinds = record_kinds
         self._dev = dev
 
-    def reset(self, identity: Identity) -> dict[str, int]:
+    def reset(self, identity: Identity) -> ResetCounts:
         if not self._dev:
             raise BadRequest("the reset is for dev mode only (strongroom server --dev)")
         identity.require("sudo", "sys/dev/reset")
@@ -39,4 +47,4 @@ class DevReset:
         for kind in self._record_kinds:
             for name in self._store.list_records(kind):
                 records += self._store.delete_record(kind, name)
-        return {"namespaces": len(regions), "records": records}
+        return ResetCounts(len(regions), records)

@@ -171,7 +171,8 @@ def delete_aws_lambda(call: Call) -> Answer:
 
 
 def dev_reset(call: Call) -> Answer:
-    return Answer({"data": call.services.dev_reset.reset(call.identity)})
+    counts = call.services.dev_reset.reset(call.identity)
+    return Answer({"data": {"namespaces": counts.namespaces, "records": counts.records}})
 
 
 def rekey_cancel(call: Call) -> Answer:

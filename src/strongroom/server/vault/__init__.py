@@ -19,6 +19,7 @@ from strongroom.server.vault.identity import IDENTITY_ROUTES
 from strongroom.server.vault.identity_store import IDENTITY_STORE_ROUTES
 from strongroom.server.vault.kv import KV_ROUTES
 from strongroom.server.vault.kv_v1 import KV_V1_ROUTES, version_1_aware
+from strongroom.server.vault.quotas import QUOTA_ROUTES, with_quota
 from strongroom.server.vault.system import SYSTEM_ROUTES
 from strongroom.server.vault.transit import TRANSIT_ROUTES
 from strongroom.server.vault.wire import absent_is_empty, method_of, render, render_error
@@ -78,7 +79,7 @@ def _adapted(routes: tuple[Route, ...]) -> tuple[Route, ...]:
             handler = with_wrapping(handler)
         if route.method == "DELETE":
             handler = absent_is_empty(handler)
-        adapted.append(replace(route, handler=_null_is_empty(handler)))
+        adapted.append(replace(route, handler=_null_is_empty(with_quota(handler))))
     return tuple(adapted)
 
 
@@ -87,6 +88,7 @@ def _adapted(routes: tuple[Route, ...]) -> tuple[Route, ...]:
 VAULT_ROUTES = _adapted(
     (
         *WRAPPING_ROUTES,
+        *QUOTA_ROUTES,
         *SYSTEM_ROUTES,
         *BARRIER_ROUTES,
         *AUTH_ROUTES,

@@ -85,7 +85,7 @@ class ParameterMetadata(SsmCore):
         return removed, [label for label in labels if label not in removed]
 
     # -- tags
-    def tags(self, identity: Identity, region: str, name: str) -> dict[str, str]:
+    def tags(self, identity: Identity, region: str, name: str) -> Mapping[str, str]:
         _, path = self.check_name(name)
         grant = self._require(identity, region, "ListTagsForResource", path)
         if not self._exists(grant):
