@@ -39,9 +39,10 @@ def pair(
                 client.secrets.kv.v2.create_or_update_secret(name, {"v": name}, mount_point=MOUNT)
         yield clients
     finally:
-        for client in clients:  # OpenBao serves the whole session: leave no quota behind
+        for client in clients:  # OpenBao serves the whole session: leave nothing behind
             for name in QUOTAS:
                 client.sys.delete_quota(name)
+        clients[0].sys.disable_secrets_engine(MOUNT)
         ours.stop()
 
 

@@ -37,6 +37,11 @@ def pair(
                     client.sys.enable_auth_method(kind, path=f"ru-{kind}")
         yield clients
     finally:
+        # OpenBao serves the whole session: leave nothing behind for the other tests
+        bao = hvac.Client(url=openbao.addr, token=openbao.root_token)
+        bao.auth.token.delete_role("ru-ci")
+        for kind in ("approle", "userpass", "jwt", "kubernetes"):
+            bao.sys.disable_auth_method(f"ru-{kind}")
         ours.stop()
 
 
