@@ -117,22 +117,27 @@ class AppRoleAuth:
     ) -> None:
         self.mount = mount
         self.login_path = f"auth/{mount}/login"
-        self._roles = mounted_kind(_ROLE_KIND, mount, DEFAULT_MOUNT)
-        self._role_records = Records(
-            store, self._roles, AppRoleRecord.from_bytes, AppRoleRecord.to_bytes
+        roles = mounted_kind(_ROLE_KIND, mount, DEFAULT_MOUNT)
+        self._role_records = Records(store, roles, AppRoleRecord.from_bytes, AppRoleRecord.to_bytes)
+        # role_id -> the role's name: an index; the role's own role_id decides a login
+        self._role_ids = Records(
+            store, mounted_kind(_ROLE_ID_KIND, mount, DEFAULT_MOUNT), bytes.decode, str.encode
         )
-        self._role_ids = mounted_kind(_ROLE_ID_KIND, mount, DEFAULT_MOUNT)
         self._uses = mounted_kind(_USES_KIND, mount, DEFAULT_MOUNT)
         self._store = store
         self._tokens = tokens
         self._guard = guard
         self._clock = clock
 
-    def _secrets(self, role: str) -> str:
-        return mounted_kind(_secret_kind(role), self.mount, DEFAULT_MOUNT)
+    def _secrets(self, role: str) -> Records[SecretIdRecord]:
+        """The role's secret IDs, by the HMAC digest of each (never the value)."""
+        kind = mounted_kind(_secret_kind(role), self.mount, DEFAULT_MOUNT)
+        return Records(self._store, kind, SecretIdRecord.from_bytes, SecretIdRecord.to_bytes)
 
-    def _accessors(self, role: str) -> str:
-        return mounted_kind(_accessor_kind(role), self.mount, DEFAULT_MOUNT)
+    def _accessors(self, role: str) -> Records[str]:
+        """The role's secret ID accessors, each naming its secret ID's digest."""
+        kind = mounted_kind(_accessor_kind(role), self.mount, DEFAULT_MOUNT)
+        return Records(self._store, kind, bytes.decode, str.encode)
 
     def _digest(self, role: str, secret_id: str) -> str:
         # A per-role key derived from the HMAC key (and the mount's path, beyond the default's).
@@ -142,10 +147,10 @@ class AppRoleAuth:
 
     # -- roles
     def _role(self, name: str) -> AppRoleRecord:
-        raw = self._store.get_record(self._roles, name)
-        if raw is None:
+        role = self._role_records.get(name)
+        if role is None:
             raise Absent(f"no AppRole role {name!r}")
-        return AppRoleRecord.from_bytes(raw)
+        return role
 
     def write_role(self, caller: Identity, name: str, doc: dict[str, Any]) -> None:
         """Create the role, or change the fields ``doc`` names (as Vault)."""
@@ -162,7 +167,7 @@ class AppRoleAuth:
             self._role_records, name, fields, lambda: AppRoleRecord(new_role_id), _check_role
         )
         if role.role_id == new_role_id:  # created: its role_id now names it
-            self._store.put_record(self._role_ids, new_role_id, name.encode())
+            self._role_ids.create(new_role_id, name)
 
     def read_role(self, caller: Identity, name: str) -> dict[str, Any]:
         validate_policy_name(name)
@@ -171,16 +176,16 @@ class AppRoleAuth:
 
     def list_roles(self, caller: Identity) -> list[str]:
         caller.require("list", f"auth/{self.mount}/role/")
-        return sorted(self._store.list_records(self._roles))
+        return sorted(self._role_records.names())
 
     def delete_role(self, caller: Identity, name: str) -> None:
         validate_policy_name(name)
         caller.require("delete", f"auth/{self.mount}/role/{name}")
         role = self._role(name)
-        for accessor in self._store.list_records(self._accessors(name)):
+        for accessor in self._accessors(name).names():
             self._destroy(name, accessor)
-        self._store.delete_record(self._role_ids, role.role_id)
-        self._store.delete_record(self._roles, name)
+        self._role_ids.delete(role.role_id)
+        self._role_records.delete(name)
         self._tokens.revoke_issued(lambda t: t.path == self.login_path and t.role == name)
 
     def role_id(self, caller: Identity, name: str) -> str:
@@ -221,9 +226,9 @@ class AppRoleAuth:
         now = self._clock.now()
         record = SecretIdRecord(accessor, now, now + ttl if ttl else None, uses, cidrs, metadata)
         digest = self._digest(name, secret_id)
-        if not self._store.replace_record(self._secrets(name), digest, None, record.to_bytes()):
+        if not self._secrets(name).create(digest, record):
             raise BadRequest("SecretID is already registered")
-        self._store.put_record(self._accessors(name), accessor, digest.encode())
+        self._accessors(name).create(accessor, digest)
         return {
             "secret_id": secret_id,
             "secret_id_accessor": accessor,
@@ -234,11 +239,11 @@ class AppRoleAuth:
     def _secret_by_accessor(self, name: str, accessor: str) -> tuple[str, SecretIdRecord]:
         # The accessor is looked up under this role only: an accessor of another role is
         # "not found" here (CVE-2023-24999).
-        digest = self._store.get_record(self._accessors(name), accessor)
-        raw = self._store.get_record(self._secrets(name), digest.decode()) if digest else None
-        if digest is None or raw is None:
+        digest = self._accessors(name).get(accessor)
+        record = self._secrets(name).get(digest) if digest is not None else None
+        if digest is None or record is None:
             raise NotFound("no secret_id with this accessor for this role")
-        return digest.decode(), SecretIdRecord.from_bytes(raw)
+        return digest, record
 
     def lookup_secret_id(
         self, caller: Identity, name: str, *, secret_id: str = "", accessor: str = ""
@@ -246,10 +251,10 @@ class AppRoleAuth:
         validate_policy_name(name)
         caller.require("update", f"auth/{self.mount}/role/{name}/secret-id")
         if secret_id:
-            raw = self._store.get_record(self._secrets(name), self._digest(name, secret_id))
-            if raw is None:  # Vault's answer is empty (204)
+            found = self._secrets(name).get(self._digest(name, secret_id))
+            if found is None:  # Vault's answer is empty (204)
                 raise Absent("no such secret_id for this role")
-            record = SecretIdRecord.from_bytes(raw)
+            record = found
         else:
             _, record = self._secret_by_accessor(name, accessor)
         return {
@@ -271,10 +276,10 @@ class AppRoleAuth:
         validate_policy_name(name)
         caller.require("update", f"auth/{self.mount}/role/{name}/secret-id")
         if secret_id:
-            raw = self._store.get_record(self._secrets(name), self._digest(name, secret_id))
-            if raw is None:  # Vault's answer is empty (204)
+            found = self._secrets(name).get(self._digest(name, secret_id))
+            if found is None:  # Vault's answer is empty (204)
                 raise Absent("no such secret_id for this role")
-            accessor = SecretIdRecord.from_bytes(raw).accessor
+            accessor = found.accessor
         else:
             self._secret_by_accessor(name, accessor)
         self._destroy(name, accessor)
@@ -287,11 +292,10 @@ class AppRoleAuth:
             raise BadRequest(f"role_id: 1 to {_MAX_CUSTOM_SECRET_ID} characters")
         self._role(name)
         ids = self._role_ids
-        owner = self._store.get_record(ids, role_id)
+        owner = ids.get(role_id)
         if owner is None:
-            claimed = self._store.replace_record(ids, role_id, None, name.encode())
-            owner = name.encode() if claimed else self._store.get_record(ids, role_id)
-        if owner is not None and owner.decode() != name:
+            owner = name if ids.create(role_id, name) else ids.get(role_id)
+        if owner is not None and owner != name:
             raise BadRequest("role_id already in use")
         before: list[str] = []
 
@@ -304,23 +308,21 @@ class AppRoleAuth:
         try:
             self._role_records.change(name, edit)
         except NotFound:
-            self._store.delete_record(ids, role_id)  # the role went meanwhile
+            ids.delete(role_id)  # the role went meanwhile
             raise
         if before[0] != role_id:
-            self._store.delete_record(ids, before[0])
+            ids.delete(before[0])
 
     def tidy(self, caller: Identity) -> int:
         """Remove expired secret IDs of every role; how many were removed."""
         caller.require("update", f"auth/{self.mount}/tidy/secret-id")
         now = self._clock.now()
         removed = 0
-        for name in self._store.list_records(self._roles):
-            for accessor in self._store.list_records(self._accessors(name)):
-                digest = self._store.get_record(self._accessors(name), accessor)
-                raw = (
-                    self._store.get_record(self._secrets(name), digest.decode()) if digest else None
-                )
-                record = SecretIdRecord.from_bytes(raw) if raw else None
+        for name in self._role_records.names():
+            accessors, secret_ids = self._accessors(name), self._secrets(name)
+            for accessor in accessors.names():
+                digest = accessors.get(accessor)
+                record = secret_ids.get(digest) if digest is not None else None
                 if record is None or (record.expires is not None and record.expires <= now):
                     self._destroy(name, accessor)
                     removed += 1
@@ -330,23 +332,23 @@ class AppRoleAuth:
         validate_policy_name(name)
         caller.require("list", f"auth/{self.mount}/role/{name}/secret-id")
         self._role(name)
-        return sorted(self._store.list_records(self._accessors(name)))
+        return sorted(self._accessors(name).names())
 
     def _destroy(self, name: str, accessor: str) -> None:
-        digest = self._store.get_record(self._accessors(name), accessor)
+        accessors = self._accessors(name)
+        digest = accessors.get(accessor)
         if digest is not None:
-            self._store.delete_record(self._secrets(name), digest.decode())
-        self._store.delete_record(self._accessors(name), accessor)
+            self._secrets(name).delete(digest)
+        accessors.delete(accessor)
 
     # -- login
     def login(self, role_id: Any, secret_id: Any, address: str) -> tuple[str, TokenInfo]:
         if not isinstance(role_id, str) or not role_id or not isinstance(secret_id, str):
             raise BadRequest("role_id and secret_id are required")
         self._guard.reserve(self.mount, role_id, address)
-        raw_name = self._store.get_record(self._role_ids, role_id.strip())
-        if raw_name is None:
+        name = self._role_ids.get(role_id.strip())
+        if name is None:
             raise Unauthenticated(_LOGIN_FAILED)
-        name = raw_name.decode()
         role = self._role_records.get(name)
         # The role's own role_id decides: an index entry a role_id change or a deletion left
         # behind (a crash between its writes) logs nobody in.
@@ -375,10 +377,9 @@ class AppRoleAuth:
     def _check_secret_id(self, name: str, secret_id: str, address: str) -> dict[str, str]:
         """The secret ID's metadata, once it proved valid (and its use was counted)."""
         digest = self._digest(name, secret_id)
-        raw = self._store.get_record(self._secrets(name), digest)
-        if raw is None:
+        record = self._secrets(name).get(digest)
+        if record is None:
             raise Unauthenticated(_LOGIN_FAILED)
-        record = SecretIdRecord.from_bytes(raw)
         if record.expires is not None and self._clock.now() >= record.expires:
             self._destroy(name, record.accessor)
             raise Unauthenticated(_LOGIN_FAILED)
