@@ -38,9 +38,10 @@ class RoleMount(Generic[R]):
         self.login_path = f"auth/{mount}/login"
         self._store = store
         self._tokens = tokens
-        self._roles = mounted_kind(self.role_kind, mount, self.kind)
-        self._role_records = Records(store, self._roles, self._decode_role, _encode_role)
-        self._configs = mounted_kind(self.config_kind, mount, self.kind)
+        roles = mounted_kind(self.role_kind, mount, self.kind)
+        self._role_records = Records(store, roles, self._decode_role, _encode_role)
+        # one record, "config": the method's config as one JSON object
+        self._configs = Records.of_json(store, mounted_kind(self.config_kind, mount, self.kind))
 
     # -- the mount
     def enabled(self) -> bool:
@@ -55,13 +56,13 @@ class RoleMount(Generic[R]):
 
     def wipe(self) -> None:
         """Forget the config and roles (the mount table removes the mount and its tokens)."""
-        for name in self._store.list_records(self._roles):
-            self._store.delete_record(self._roles, name)
-        self._store.delete_record(self._configs, "config")
+        for name in self._role_records.names():
+            self._role_records.delete(name)
+        self._configs.delete("config")
 
     # -- the config
     def _save_config(self, config: dict[str, Any]) -> None:
-        self._store.put_record(self._configs, "config", json.dumps(config).encode())
+        self._configs.change("config", lambda _: config)  # a write replaces it whole
 
     def _check_config_write(self, caller: Identity, doc: dict[str, Any], fields: set[str]) -> None:
         caller.require("update", f"auth/{self.mount}/config")
@@ -73,19 +74,18 @@ class RoleMount(Generic[R]):
     def read_config(self, caller: Identity) -> dict[str, Any]:
         caller.require("read", f"auth/{self.mount}/config")
         self._mounted()
-        if self._store.get_record(self._configs, "config") is None:
+        if self._configs.get("config") is None:
             raise NotFound(  # Vault's 404 for a config never written
                 f"the {self.kind} auth method is not configured: write auth/{self.mount}/config"
             )
         return self._config()
 
     def _config(self) -> dict[str, Any]:
-        raw = self._store.get_record(self._configs, "config")
-        if raw is None:
+        config: dict[str, Any] | None = self._configs.get("config")
+        if config is None:
             raise BadRequest(
                 f"the {self.kind} auth method is not configured: write auth/{self.mount}/config"
             )
-        config: dict[str, Any] = json.loads(raw)
         return config
 
     # -- roles
@@ -112,13 +112,13 @@ class RoleMount(Generic[R]):
     def list_roles(self, caller: Identity) -> list[str]:
         caller.require("list", f"auth/{self.mount}/role")
         self._mounted()
-        return sorted(self._store.list_records(self._roles))
+        return sorted(self._role_records.names())
 
     def delete_role(self, caller: Identity, name: str) -> None:
         """The role, and every token it issued."""
         validate_policy_name(name)
         caller.require("delete", f"auth/{self.mount}/role/{name}")
-        if not self._store.delete_record(self._roles, name):
+        if not self._role_records.delete(name):
             raise Absent("no such role")
         login = self.login_path
         self._tokens.revoke_issued(lambda t: t.path == login and t.role == name)
