@@ -8,7 +8,6 @@ no policy (it can do nothing but be unwrapped or looked up) and is revoked when 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +16,7 @@ from strongroom.auth.tokens import TokenInfo, TokenRegistry
 from strongroom.clock import Clock
 from strongroom.errors import BadRequest, NotFound, Unauthenticated
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
 from strongroom.types import format_time
 
 __all__ = [
@@ -52,7 +52,8 @@ class WrapInfo:
 
 class WrappingService:
     def __init__(self, store: Store, tokens: TokenRegistry, clock: Clock) -> None:
-        self._store = store
+        # by the wrapping token's accessor: {"response", "creation_path", "ttl"}
+        self._wrapped = Records.of_json(store, WRAPPED_KIND)
         self._tokens = tokens
         self._clock = clock
 
@@ -71,7 +72,7 @@ class WrappingService:
             meta={"creation_path": creation_path},
         )
         doc = {"response": response, "creation_path": creation_path, "ttl": ttl}
-        self._store.put_record(WRAPPED_KIND, info.accessor, json.dumps(doc).encode())
+        self._wrapped.create(info.accessor, doc)  # a new token's accessor: none is there
         return WrapInfo(token, info.accessor, int(ttl), format_time(info.created), creation_path)
 
     def wrap_data(self, identity: Identity, data: dict[str, Any], ttl: float) -> WrapInfo:
@@ -101,21 +102,20 @@ class WrappingService:
     def unwrap(self, identity: Identity | None, token: object, own_token: bool) -> dict[str, Any]:
         self._check(identity, own_token, "unwrap")
         info = self._wrapping_token(token)
-        raw = self._store.get_record(WRAPPED_KIND, info.accessor)
+        doc = self._wrapped.get(info.accessor)
         # Delete first: of two unwraps racing, only the one whose delete succeeds answers.
-        if raw is None or not self._store.delete_record(WRAPPED_KIND, info.accessor):
+        if doc is None or not self._wrapped.delete(info.accessor):
             raise BadRequest(_INVALID)
         self._tokens.revoke(info.accessor)
-        response: dict[str, Any] = json.loads(raw)["response"]
+        response: dict[str, Any] = doc["response"]
         return response
 
     def lookup(self, token: object) -> dict[str, Any]:
         """Unauthenticated in Vault: only the wrapping token's own properties."""
         info = self._wrapping_token(token)
-        raw = self._store.get_record(WRAPPED_KIND, info.accessor)
-        if raw is None:
+        doc = self._wrapped.get(info.accessor)
+        if doc is None:
             raise BadRequest(_INVALID)
-        doc = json.loads(raw)
         return {
             "creation_path": doc["creation_path"],
             "creation_time": format_time(info.created),
@@ -125,20 +125,19 @@ class WrappingService:
     def rewrap(self, identity: Identity | None, token: object, own_token: bool) -> WrapInfo:
         self._check(identity, own_token, "rewrap")
         info = self._wrapping_token(token)
-        raw = self._store.get_record(WRAPPED_KIND, info.accessor)
-        if raw is None or not self._store.delete_record(WRAPPED_KIND, info.accessor):
+        doc = self._wrapped.get(info.accessor)
+        if doc is None or not self._wrapped.delete(info.accessor):
             raise BadRequest(_INVALID)
         self._tokens.revoke(info.accessor)
-        doc = json.loads(raw)
         return self.wrap(doc["response"], float(doc["ttl"]), doc["creation_path"])
 
     def tidy(self) -> int:
         """Drop wrapped responses whose wrapping token expired unread; how many."""
         dropped = 0
-        for accessor in self._store.list_records(WRAPPED_KIND):
+        for accessor in self._wrapped.names():
             try:
                 self._tokens.lookup_accessor(accessor)
             except NotFound:
-                self._store.delete_record(WRAPPED_KIND, accessor)
+                self._wrapped.delete(accessor)
                 dropped += 1
         return dropped
