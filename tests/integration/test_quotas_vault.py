@@ -19,7 +19,7 @@ from tests.helpers import OpenBaoServer, StrongroomServer
 
 ROOT = "quotas-root"
 MOUNT = "quota-kv"
-QUOTAS = ("q-mount", "q-path", "q-block")
+QUOTAS = ("q-mount", "q-path", "q-block", "q-login")
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,8 @@ def pair(
         for client in clients:
             if f"{MOUNT}/" not in client.sys.list_mounted_secrets_engines()["data"]:
                 client.sys.enable_secrets_engine("kv", path=MOUNT, options={"version": "2"})
+            if "quota-approle/" not in client.sys.list_auth_methods()["data"]:
+                client.sys.enable_auth_method("approle", path="quota-approle")
             for name in "abc":
                 client.secrets.kv.v2.create_or_update_secret(name, {"v": name}, mount_point=MOUNT)
         yield clients
@@ -43,6 +45,7 @@ def pair(
             for name in QUOTAS:
                 client.sys.delete_quota(name)
         clients[0].sys.disable_secrets_engine(MOUNT)
+        clients[0].sys.disable_auth_method("quota-approle")
         ours.stop()
 
 
@@ -62,6 +65,10 @@ def _steps(c: hvac.Client) -> list[tuple[str, Callable[[], Any]]]:
 
     def read(name: str) -> Callable[[], Any]:
         return lambda: kv.read_secret(name, mount_point=MOUNT)["data"]["data"]
+
+    def login() -> Any:
+        approle = hvac.Client(url=c.url).auth.approle
+        return approle.login("nobody", "nothing", mount_point="quota-approle")
 
     def pause() -> str:
         time.sleep(1.2)
@@ -97,6 +104,12 @@ def _steps(c: hvac.Client) -> list[tuple[str, Callable[[], Any]]]:
         ("c: 2nd, over", read("c")),
         ("past the interval", pause),
         ("c: still blocked", read("c")),
+        (
+            "a login path's quota, on a second AppRole mount",
+            lambda: quota("q-login", rate=1, path="auth/quota-approle/login", interval="1m"),
+        ),
+        ("login: 1st, refused", login),
+        ("login: 2nd, over", login),
         ("config", lambda: c.read("sys/quotas/config")),
         (
             "config written",
@@ -130,4 +143,5 @@ def test_quotas_answer_as_openbao_does(pair: tuple[hvac.Client, hvac.Client]) ->
         "b: 2nd, over",
         "c: 2nd, over",
         "c: still blocked",
+        "login: 2nd, over",
     ]
