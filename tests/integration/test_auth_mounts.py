@@ -179,3 +179,19 @@ def test_jwt_at_a_path_of_its_own(root: hvac.Client, tmp_path: Path) -> None:
     assert root.read("auth/jwt-github/config")["data"]["jwks_url"].startswith("https://token")
     root.sys.disable_auth_method("jwt-github")
     assert "jwt-github/" not in root.sys.list_auth_methods()["data"]
+
+
+def test_a_wrapped_answer_names_the_mount_as_sent(root: hvac.Client, bao: hvac.Client) -> None:
+    """A request to an auth method at a path of its own is routed by its type's path; the
+    wrapping token's creation_path is still the path the client sent, as on OpenBao."""
+    paths = []
+    for client in (bao, root):
+        if "wrapped-approle/" not in client.sys.list_auth_methods()["data"]:
+            client.sys.enable_auth_method("approle", path="wrapped-approle")
+        client.write("auth/wrapped-approle/role/web", token_policies=["default"])
+        answer = client.adapter.get(
+            "/v1/auth/wrapped-approle/role/web/role-id", headers={"X-Vault-Wrap-TTL": "60s"}
+        )
+        paths.append(answer["wrap_info"]["creation_path"])
+    bao.sys.disable_auth_method("wrapped-approle")  # the session's OpenBao: leave nothing
+    assert paths == ["auth/wrapped-approle/role/web/role-id"] * 2

@@ -130,6 +130,15 @@ class Call:
             raise NeedsThread
 
     @property
+    def wire_path(self) -> str:
+        """The path as the client sent it: a request to an auth method at a path of its own is
+        routed by its type's path (``/v1/auth/approle/login`` for ``/v1/auth/approle-ci/login``)."""
+        if self.mount is None:
+            return self.path
+        before, _, after = self.path.partition("/auth/")
+        return f"{before}/auth/{self.mount}/{after.partition('/')[2]}".rstrip("/")
+
+    @property
     def services(self) -> Services:
         if self.services_or_none is None:
             raise Sealed()

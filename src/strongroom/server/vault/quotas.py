@@ -25,23 +25,12 @@ def with_quota(handler: Handler) -> Handler:
     def quota_checked(call: Call) -> Answer:
         services = call.services_or_none  # None while sealed: no quotas to read
         if services is not None and not call.admitted:
-            services.quotas.admit(_wire_path(call), call.address)
+            services.quotas.admit(call.wire_path.removeprefix("/v1/").strip("/"), call.address)
             call.admitted = True
         return handler(call)
 
     quota_checked.__name__ = handler.__name__
     return quota_checked
-
-
-def _wire_path(call: Call) -> str:
-    """The path as the client sent it, below ``/v1/``: a request to an auth method mounted at a
-    path of its own was routed by its type's path (``auth/approle/login`` for
-    ``auth/approle-ci/login``), and is counted at its own mount's."""
-    path = call.path.removeprefix("/v1/").strip("/")
-    if call.mount is None:
-        return path
-    auth, _, rest = path.partition("/")
-    return f"{auth}/{call.mount}/{rest.partition('/')[2]}".rstrip("/")
 
 
 def write_quota(call: Call) -> Answer:

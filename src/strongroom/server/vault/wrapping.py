@@ -47,7 +47,7 @@ def with_wrapping(handler: Handler) -> Handler:
         answer = handler(call)
         if answer.status != 200 or answer.raw is not None or not isinstance(answer.doc, dict):
             return answer
-        path = call.path.removeprefix("/v1/")
+        path = call.wire_path.removeprefix("/v1/")  # the mount as sent (auth/approle-ci/…)
         info = call.services.wrapping.wrap(_response(answer.doc), ttl, path)
         return envelope(call, None, wrap_info=info.to_json())
 
