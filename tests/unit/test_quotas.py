@@ -76,10 +76,11 @@ def test_exempt_paths_are_never_counted(dev_runtime: Runtime) -> None:
     quotas = _quotas(dev_runtime)
     quotas.write(ROOT, "global", {"rate": 1})
     assert _admitted(quotas, "sys/health", 10) == 10  # Vault's default exemptions
-    quotas.write_config(ROOT, {"rate_limit_exempt_paths": ["app/data/open"]})
+    quotas.write_config(ROOT, {"rate_limit_exempt_paths": ["app/data/open", "app/data/pub*"]})
     assert _admitted(quotas, "app/data/open", 10) == 10
+    assert _admitted(quotas, "app/data/public/x", 10) == 10  # a trailing "*": a prefix
     assert _admitted(quotas, "sys/health", 10) == 1
-    assert quotas.read_config(ROOT).exempt_paths == ("app/data/open",)
+    assert quotas.read_config(ROOT).exempt_paths == ("app/data/open", "app/data/pub*")
 
 
 def test_the_counts_a_node_keeps_are_bounded(

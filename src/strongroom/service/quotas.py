@@ -115,7 +115,7 @@ class QuotaService:
     def write(self, identity: Identity, name: str, doc: dict[str, Any]) -> None:
         """Create or replace the quota ``name`` (Vault replaces every field on a write)."""
         path = f"sys/quotas/rate-limit/{name}"
-        identity.require_write(path, lambda: name in self._current().quotas)
+        identity.require_write(path, lambda: name in self._fresh().quotas)
         quota = self._parsed(name, doc)
 
         def edit(current: _Quotas | None) -> _Quotas:
@@ -176,7 +176,7 @@ class QuotaService:
         """Count a request to the Vault API path ``path`` (no leading ``/v1/``) from ``address``
         against the quota that covers it; RateLimited (429) when over."""
         quotas, index = self._current_indexed()
-        if not quotas.quotas or path in quotas.exempt_paths:
+        if not quotas.quotas or index.exempt(path):
             return
         quota = self._covering(index, path)
         if quota is None:
@@ -262,6 +262,10 @@ class QuotaService:
     def _current(self) -> _Quotas:
         return self._current_indexed()[0]
 
+    def _fresh(self) -> _Quotas:
+        """The quotas as stored now (an administrator's decision reads them, not a copy)."""
+        return self._records.get(_RECORD[1]) or _Quotas()
+
     def _current_indexed(self) -> tuple[_Quotas, _Index]:
         now = self._clock.monotonic()
         held = self._copy
@@ -284,12 +288,23 @@ class _Index:
 
     exact: dict[str, RateLimitQuota]
     globs: tuple[tuple[str, RateLimitQuota], ...]  # (prefix before the "*", quota), longest first
+    exempt_paths: frozenset[str]
+    exempt_prefixes: tuple[str, ...]  # of exempt paths ending in "*", as Vault's path manager
 
     @classmethod
     def of(cls, quotas: _Quotas) -> _Index:
         exact = {q.path: q for q in quotas.quotas.values() if not q.path.endswith("*")}
         globs = [(q.path[:-1], q) for q in quotas.quotas.values() if q.path.endswith("*")]
-        return cls(exact, tuple(sorted(globs, key=lambda item: -len(item[0]))))
+        exempt = quotas.exempt_paths
+        return cls(
+            exact,
+            tuple(sorted(globs, key=lambda item: -len(item[0]))),
+            frozenset(p for p in exempt if not p.endswith("*")),
+            tuple(p[:-1] for p in exempt if p.endswith("*")),
+        )
+
+    def exempt(self, path: str) -> bool:
+        return path in self.exempt_paths or path.startswith(self.exempt_prefixes)
 
 
 def _without(quotas: _Quotas | None, name: str) -> dict[str, RateLimitQuota]:
