@@ -120,6 +120,17 @@ def test_refusals_change_nothing_and_rights_come_before_the_body(dev_runtime: Ru
     assert quotas.names(ROOT) == ["first"]
     quotas.write(ROOT, "on-auth", {"rate": 1, "path": "auth/approle/login"})
     assert quotas.read(ROOT, "on-auth").path == "auth/approle/login"
+    # Without the right, one answer whether the quota exists or not, and no names.
+    for name in ("first", "never-written"):
+        with pytest.raises(AccessDenied):
+            quotas.read(nobody, name)
+        with pytest.raises(AccessDenied):
+            quotas.delete(nobody, name)
+    with pytest.raises(AccessDenied):
+        quotas.names(nobody)
+    with pytest.raises(AccessDenied):
+        quotas.read_config(nobody)
+    assert quotas.names(ROOT) == ["first", "on-auth"]
 
 
 def test_a_change_on_another_node_is_seen_within_a_second(dev_runtime: Runtime) -> None:
