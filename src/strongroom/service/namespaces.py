@@ -127,7 +127,9 @@ class NamespaceService:
 
     def kind(self, name: str) -> str | None:
         """The kind of a namespace (None: there is none), for the services that serve one kind
-        only. No policy check: it answers only after the caller's own check."""
+        only, and for the rate limit quota a Vault request is counted against (as Vault finds a
+        request's mount before its token). No policy check: the services ask it after the caller's
+        own check; the quota count never shows what it says."""
         known = self._kinds.get(name, "")
         if known != "":
             return known
