@@ -5,6 +5,7 @@ share its file."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,44 @@ def test_a_shared_file_keeps_nothing_and_a_server_has_its_file_alone(tmp_path: P
     finally:
         server.close()
     SqliteStore(path).close()  # the server's lock went with it
+
+
+def test_the_writer_threads_reads_in_a_batch_are_kept_until_a_write_or_commit(
+    tmp_path: Path,
+) -> None:
+    """Inside an open batch the writer thread reads what is not committed yet: kept apart, and
+    outdated by its own writes, a refused one, another thread's, and the commit."""
+    store = SqliteStore(tmp_path / "db.sqlite", exclusive=True)
+    group = store.group_commit
+    statements: list[str] = []
+    group.connection.set_trace_callback(statements.append)
+
+    def reads() -> int:
+        return sum(s.startswith("SELECT") for s in statements)
+
+    def envelope() -> bytes | None:
+        version = store.read_version("ns", "app", None)[1]
+        return version.envelope if version is not None else None
+
+    try:
+        with group.deferring() as deferred:
+            _write(store, 1, b"one", 0)  # opens the batch: the reads below see it uncommitted
+            assert envelope() == b"one"
+            before = reads()
+            assert envelope() == b"one"
+            assert reads() == before  # kept
+            _write(store, 2, b"two", 1)
+            assert envelope() == b"two"  # its own write outdated it
+            with pytest.raises(Conflict):
+                _write(store, 3, b"three", 1)
+            assert envelope() == b"two"
+            elsewhere = threading.Thread(target=_write, args=(store, 3, b"three", 2))
+            elsewhere.start()  # another thread's write joins the open batch
+            elsewhere.join()
+            assert envelope() == b"three"
+            group.settle(deferred)
+        assert deferred.error() is None
+        assert envelope() == b"three"  # committed, read on the committed side again
+        assert store.get_record("k", "n") is None
+    finally:
+        store.close()

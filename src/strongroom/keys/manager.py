@@ -225,12 +225,20 @@ class Keyrings:
                 wrapped, encoded_context
             ),
         )
+        return self.seal_encoded(namespace, plaintext, encoded_context)
+
+    def seal_encoded(
+        self, namespace: str, plaintext: bytes, encoded_context: bytes
+    ) -> tuple[bytes, str]:
+        """Seal under a fresh DEK from the active term (counting one encryption), for a caller
+        that already holds ``canonical_context(context)``; returns the envelope and its key
+        reference."""
         term = self.term_for_encryption(namespace)
         data_key = term.generate_data_key_encoded(encoded_context)
-        fresh = seal_with_data_key(
+        sealed = seal_with_data_key(
             plaintext, data_key=data_key, context={}, encoded_context=encoded_context
         )
-        return fresh, term.key_ref
+        return sealed, term.key_ref
 
     def move(self, namespace: str, provider_name: str) -> Keyring:
         """Wrap a namespace's keyring under another provider (``""``: the root key's). Its

@@ -12,7 +12,7 @@ from typing import Any
 
 from strongroom.auth import Identity
 from strongroom.clock import Clock
-from strongroom.crypto.envelope import open_sealed, seal
+from strongroom.crypto.envelope import open_sealed
 from strongroom.errors import (
     BadRequest,
     CheckAndSetMismatch,
@@ -265,13 +265,13 @@ class SecretCore:
                 )
             now = self._clock.now()
             number = current + 1
-            term = self._keyrings.term_for_encryption(namespace)
-            envelope = seal(plaintext, keys=term, context=version_context(namespace, path, number))
+            encoded = encoded_version_context(namespace, path, number)
+            envelope, key_ref = self._keyrings.seal_encoded(namespace, plaintext, encoded)
             delete_after = effective_delete_after(
                 mount.delete_version_after, float(settings.get("delete_version_after", 0.0))
             )
             deletion = now + delete_after if delete_after else None
-            version = VersionRecord(namespace, path, number, envelope, term.key_ref, now, deletion)
+            version = VersionRecord(namespace, path, number, envelope, key_ref, now, deletion)
             if pending_token is not None or "labels" in settings:
                 settings = staged_settings(settings, number, current, pending_token)
             updated = SecretRecord(

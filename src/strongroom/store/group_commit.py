@@ -108,6 +108,7 @@ class GroupCommit:
         self._arriving = 0  # writers waiting for the statement lock (a hint for the committer)
         self._counting = threading.Lock()  # += is not atomic across threads
         self._local = threading.local()
+        self._changes = 0  # moves at every write and commit (under the statement lock)
 
     @property
     def connection(self) -> Any:
@@ -137,6 +138,7 @@ class GroupCommit:
                 raise  # a caller's compare-and-set decides on integrity errors
             finally:
                 self._local.inside = False
+                self._changes += 1
         deferred: Deferred | None = getattr(self._local, "deferred", None)
         if deferred is None:
             self._wait_for_commit(batch)
@@ -148,6 +150,12 @@ class GroupCommit:
         ``read_uncommitted``, so a write sees the writes queued before it in the batch (a
         second write of one secret reads the first, instead of conflicting with it)."""
         return self._open is not None and getattr(self._local, "deferred", None) is not None
+
+    def read_mark(self) -> int | None:
+        """A number that moves whenever what ``read_uncommitted`` shows may have changed (a
+        write, its undoing, a commit): a read made at one mark may be kept while the mark
+        stays. None inside a write, whose own statements have not moved it yet."""
+        return None if getattr(self._local, "inside", False) else self._changes
 
     def read_uncommitted(self, statement: str, params: Any) -> list[Any]:
         """``statement``'s rows on the write connection, as the open batch sees them."""
@@ -261,6 +269,7 @@ class GroupCommit:
     def _finish(self, batch: _Batch, error: BaseException | None) -> None:
         batch.error = error
         batch.done = True
+        self._changes += 1
         self._committed()
 
     def close(self) -> None:

@@ -45,6 +45,26 @@ def _take_file(path: Path, exclusive: bool) -> int:
     return fd
 
 
+def _kept_in(
+    reads: dict[tuple[Any, ...], tuple[int, Any]],
+    mark: int | None,
+    key: tuple[Any, ...],
+    load: Callable[[], _Read],
+) -> _Read:
+    """``load()``, or what it gave at ``mark`` (None: keep nothing)."""
+    if mark is None:
+        return load()
+    cached = reads.get(key)
+    if cached is not None and cached[0] == mark:
+        found: _Read = cached[1]
+        return found
+    found = load()
+    if len(reads) >= _CACHED_READS:
+        reads.clear()
+    reads[key] = (mark, found)
+    return found
+
+
 class SqliteStore(SqlStore):
     integrity_errors = (sqlite3.IntegrityError,)
 
@@ -63,6 +83,8 @@ class SqliteStore(SqlStore):
         # the next commit: every commit (they are all this process's) moves the generation.
         self._generation = 0
         self._reads: dict[tuple[Any, ...], tuple[int, Any]] = {}
+        # The writer thread's reads in an open batch, kept until the next write or commit.
+        self._batch_reads: dict[tuple[Any, ...], tuple[int, Any]] = {}
         self._owner_fd: int | None = None
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not path.exists():
@@ -137,20 +159,16 @@ class SqliteStore(SqlStore):
         return self._kept(("record", kind, name), lambda: load(kind, name))
 
     def _kept(self, key: tuple[Any, ...], load: Callable[[], _Read]) -> _Read:
-        """``load()``, or what it gave since the last commit (exclusive mode only; never what
-        an open batch shows its writer thread, which is not committed yet)."""
-        if not self.exclusive or self._group.sees_uncommitted():
+        """``load()``, or what it gave since the last commit (exclusive mode only). The writer
+        thread reads an open batch, not yet committed: what it read is kept apart, until the
+        next write or commit (a write reads its secret's row for the rights check and again
+        to write it, and every write reads its mount's settings)."""
+        if self._group.sees_uncommitted():
+            return _kept_in(self._batch_reads, self._group.read_mark(), key, load)
+        if not self.exclusive:
             return load()
-        generation = self._generation  # read before the query: a commit meanwhile outdates it
-        cached = self._reads.get(key)
-        if cached is not None and cached[0] == generation:
-            found: _Read = cached[1]
-            return found
-        found = load()
-        if len(self._reads) >= _CACHED_READS:
-            self._reads.clear()
-        self._reads[key] = (generation, found)
-        return found
+        # the generation is read before the query: a commit meanwhile outdates what it finds
+        return _kept_in(self._reads, self._generation, key, load)
 
     def close(self) -> None:
         self._group.close()
