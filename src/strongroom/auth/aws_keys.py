@@ -10,7 +10,6 @@ policy, for local use and test suites; it is never stored."""
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import threading
@@ -21,6 +20,7 @@ from strongroom.clock import Clock
 from strongroom.errors import BadRequest, Conflict, NotFound
 from strongroom.policy.store import PolicyStore
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
 
 __all__ = [
     "ACCESS_KEY_KIND",
@@ -74,6 +74,8 @@ class AccessKeyRegistry:
         dev_key: tuple[str, str] | None = None,
     ) -> None:
         self._store = store
+        self._keys = Records.of_json(store, ACCESS_KEY_KIND)
+        self._names = Records(store, DISPLAY_NAME_KIND, bytes.decode, str.encode)  # name -> id
         self._policies = policies
         self._clock = clock
         self._dev_key = dev_key
@@ -92,24 +94,20 @@ class AccessKeyRegistry:
         secret = secrets.token_urlsafe(30)  # 40 characters, as AWS's
         key = AccessKey(access_key_id, tuple(policies), display_name, self._clock.now(), secret)
         doc = {**key.to_json(), "secret_access_key": secret}
-        if display_name and not self._store.replace_record(
-            DISPLAY_NAME_KIND, _name_key(display_name), None, access_key_id.encode()
-        ):
+        if display_name and not self._names.create(_name_key(display_name), access_key_id):
             raise Conflict(
                 f"an access key named {display_name!r} exists; its name is its IAM user ARN "
                 "in resource and key policies, so pick another or revoke that key first"
             )
-        if not self._store.replace_record(
-            ACCESS_KEY_KIND, access_key_id, None, json.dumps(doc).encode()
-        ):
+        if not self._keys.create(access_key_id, doc):
             if display_name:
-                self._store.delete_record(DISPLAY_NAME_KIND, _name_key(display_name))
+                self._names.delete(_name_key(display_name))
             raise BadRequest("access key id collision; try again")
         return key
 
     def list(self) -> list[AccessKey]:
         keys = []
-        for name in sorted(self._store.list_records(ACCESS_KEY_KIND)):
+        for name in sorted(self._keys.names()):
             found = self._load(name)
             if found is not None:
                 keys.append(found[0])
@@ -117,11 +115,11 @@ class AccessKeyRegistry:
 
     def revoke(self, access_key_id: str) -> None:
         found = self._load(access_key_id)
-        if not self._store.delete_record(ACCESS_KEY_KIND, access_key_id):
+        if not self._keys.delete(access_key_id):
             raise NotFound(f"no access key {access_key_id!r}")
         name = _name_key(found[0].display_name) if found is not None else ""
-        if name and self._store.get_record(DISPLAY_NAME_KIND, name) == access_key_id.encode():
-            self._store.delete_record(DISPLAY_NAME_KIND, name)
+        if name and self._names.get(name) == access_key_id:  # a name is taken only if free
+            self._names.delete(name)
         with self._lock:
             self._cache.pop(access_key_id, None)
         self._store.publish("aws-key", access_key_id)
@@ -179,10 +177,9 @@ class AccessKeyRegistry:
     def _load(self, access_key_id: str) -> tuple[AccessKey, str] | None:
         if not (16 <= len(access_key_id) <= 128 and access_key_id.isascii()):
             return None
-        raw = self._store.get_record(ACCESS_KEY_KIND, access_key_id)
-        if raw is None:
+        doc = self._keys.get(access_key_id)
+        if doc is None:
             return None
-        doc = json.loads(raw)
         key = AccessKey(
             access_key_id,
             tuple(doc["policies"]),

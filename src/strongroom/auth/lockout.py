@@ -17,7 +17,6 @@ Unicode variants are one identity); keys are hashed so the store holds no names 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 
 from strongroom.auth.canonical import canonical_name
@@ -39,7 +38,6 @@ class LoginGuard:
     def __init__(
         self, store: Store, clock: Clock, *, max_attempts: int = 5, window: float = 900.0
     ) -> None:
-        self._store = store
         self._windows = Records.of_json(store, _KIND)  # key -> the attempts' times
         self._clock = clock
         self.max_attempts = max_attempts
@@ -79,7 +77,7 @@ class LoginGuard:
         self._windows.change(key, taken, attempts=_RETRIES, gave_up=_too_many_at_once)
 
     def succeeded(self, method: str, name: str, address: str) -> None:
-        self._store.delete_record(_KIND, self.key(method, name, address))
+        self._windows.delete(self.key(method, name, address))
 
     def prune(self, limit: int = 10_000) -> int:
         """Delete windows with no attempt left in them (the scheduler calls this): every name
@@ -88,14 +86,13 @@ class LoginGuard:
         if now - self._pruned < PRUNE_SECONDS:
             return 0
         self._pruned = now
-        for key in self._store.list_records(_KIND)[:limit]:
-            raw = self._store.get_record(_KIND, key)
-            if raw is None:
+        for key in self._windows.names()[:limit]:
+            raw, times = self._windows.read(key)
+            if times is None:
                 continue
-            if all(t <= now - self.window for t in json.loads(raw)):
-                removed += self._store.replace_record(_KIND, key, raw, b"[]") and bool(
-                    self._store.delete_record(_KIND, key)
-                )
+            # emptied only if no attempt came meanwhile, then deleted
+            if all(t <= now - self.window for t in times) and self._windows.swap(key, raw, []):
+                removed += self._windows.delete(key)
         return removed
 
 

@@ -45,7 +45,7 @@ class RoleMount(Generic[R]):
 
     # -- the mount
     def enabled(self) -> bool:
-        return self._store.get_record(MOUNT_KIND, self.mount) is not None
+        return Records.of_json(self._store, MOUNT_KIND).get(self.mount) is not None
 
     def _mounted(self) -> None:
         if not self.enabled():

@@ -12,6 +12,7 @@ from strongroom.errors import Absent, BadRequest, NotFound, RecordDamaged, Tampe
 from strongroom.policy.model import ACL, Policy, compile_acl
 from strongroom.policy.parse import RESERVED_POLICIES, parse_policy, validate_policy_name
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
 
 __all__ = ["CACHE_SECONDS", "DEFAULT_POLICY", "PolicyStore"]
 
@@ -62,33 +63,35 @@ path "sys/tools/hash/*" {
 _EARLIER_DEFAULT = DEFAULT_POLICY.split("# Response wrapping")[0]
 
 
+def _decode(raw: bytes) -> str:
+    text: str = json.loads(raw)["text"]
+    return text
+
+
+def _encode(text: str) -> bytes:
+    return json.dumps({"text": text}).encode()
+
+
 class PolicyStore:
     def __init__(self, store: Store, clock: Clock) -> None:
         self._store = store
+        self._texts = Records(store, _KIND, _decode, _encode)  # each policy's text
         self._clock = clock
         self._lock = threading.Lock()
         self._acls: dict[tuple[str, ...], tuple[ACL, float]] = {}
         self.on_change: list[Callable[[], None]] = []
+        parse_policy("default", DEFAULT_POLICY)
         try:
-            stored = self._store.get_record(_KIND, "default")
+            # Written when missing, and upgraded from the first releases' (never an operator's
+            # edit); with compare-and-set, as every node does this on start.
+            self._texts.change(
+                "default",
+                lambda text: DEFAULT_POLICY if text in (None, _EARLIER_DEFAULT) else text,
+            )
         except TamperedRecord:
             # Damaged: the server still starts, so a root token can write it again; until
             # then every request that needs it is refused with RecordDamaged (503).
             log.error("the stored default policy does not open: %s", _REPAIR.format(name="default"))
-            return
-        if stored is None:
-            self._store.replace_record(
-                _KIND, "default", None, self._encode("default", DEFAULT_POLICY)
-            )
-        elif json.loads(stored).get("text") == _EARLIER_DEFAULT:  # never an operator's edit
-            self._store.replace_record(
-                _KIND, "default", stored, self._encode("default", DEFAULT_POLICY)
-            )
-
-    @staticmethod
-    def _encode(name: str, text: str) -> bytes:
-        parse_policy(name, text)
-        return json.dumps({"text": text}).encode()
 
     def write(self, name: str, text: str) -> Policy:
         if name == "root":
@@ -99,7 +102,7 @@ class PolicyStore:
                 f"({RESERVED_POLICIES[name]}); pick another name"
             )
         policy = parse_policy(name, text)
-        self._store.put_record(_KIND, name, json.dumps({"text": text}).encode())
+        self._texts.put(name, text)
         self.forget()
         self._store.publish("policy", name)
         return policy
@@ -108,14 +111,14 @@ class PolicyStore:
         validate_policy_name(name)
         if name == "root":
             return Policy("root", (), "# built in: every capability on every path\n")
-        raw = self._record(name)
-        if raw is None:
+        text = self._text(name)
+        if text is None:
             raise NotFound(f"no policy {name!r}; list them with: strongroom policy list")
-        return parse_policy(name, json.loads(raw)["text"])
+        return parse_policy(name, text)
 
-    def _record(self, name: str) -> bytes | None:
+    def _text(self, name: str) -> str | None:
         try:
-            return self._store.get_record(_KIND, name)
+            return self._texts.get(name)
         except TamperedRecord:
             raise RecordDamaged(
                 f"the stored policy {name!r} does not open (it was changed outside strongroom); "
@@ -123,13 +126,13 @@ class PolicyStore:
             ) from None
 
     def names(self) -> list[str]:
-        return sorted({"root", *self._store.list_records(_KIND)})
+        return sorted({"root", *self._texts.names()})
 
     def exists(self, name: str) -> bool:
         if name == "root":
             return True
         try:
-            return self._record(name) is not None
+            return self._text(name) is not None
         except RecordDamaged:
             return True  # damaged, but there: writing it again is an update
 
@@ -137,7 +140,7 @@ class PolicyStore:
         validate_policy_name(name)
         if name in ("root", "default", *RESERVED_POLICIES):
             raise BadRequest(f"the {name} policy cannot be deleted")
-        if not self._store.delete_record(_KIND, name):
+        if not self._texts.delete(name):
             raise Absent(f"no policy {name!r}")
         self.forget()
         self._store.publish("policy", name)
@@ -161,9 +164,9 @@ class PolicyStore:
         for name in key:
             if name == "root" or name in RESERVED_POLICIES:
                 continue  # a reserved name grants nothing, whatever a record says
-            raw = self._record(name)
-            if raw is not None:
-                policies.append(parse_policy(name, json.loads(raw)["text"]))
+            text = self._text(name)
+            if text is not None:
+                policies.append(parse_policy(name, text))
         acl = compile_acl(policies, root="root" in key)
         with self._lock:
             if len(self._acls) >= 1024:

@@ -18,7 +18,6 @@ the egress policy allows."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -31,6 +30,7 @@ from strongroom.policy.kv import kv_data_path
 from strongroom.rotation.rotators import RotationContext, Rotator
 from strongroom.rotation.webhook import MAX_RETRIES, MAX_TIMEOUT, post_signed
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
 
 __all__ = [
     "AWS_LAMBDA_ROTATOR",
@@ -62,7 +62,7 @@ class LambdaFunctions:
     """The registered functions: records ``aws-lambda-function`` NAME, sealed by the store."""
 
     def __init__(self, store: Store) -> None:
-        self._store = store
+        self._functions = Records.of_json(store, RECORD_KIND)
 
     def create(
         self,
@@ -91,27 +91,27 @@ class LambdaFunctions:
         function = LambdaFunction(
             name, check_url(url, "url"), signing_secret, float(timeout), retries
         )
-        self._store.put_record(RECORD_KIND, name, json.dumps(function.to_json()).encode())
+        self._functions.put(name, function.to_json())
         return function
 
     def get(self, name: str) -> LambdaFunction | None:
         """The function ``name`` (None: not registered), for the server's own use."""
         if not _NAME.fullmatch(name):
             return None
-        raw = self._store.get_record(RECORD_KIND, name)
-        return LambdaFunction(**json.loads(raw)) if raw is not None else None
+        doc = self._functions.get(name)
+        return LambdaFunction(**doc) if doc is not None else None
 
     def exists(self, name: str) -> bool:
         return self.get(name) is not None
 
     def list(self, identity: Identity) -> list[LambdaFunction]:
         identity.require("sudo", _PATH)
-        found = (self.get(name) for name in sorted(self._store.list_records(RECORD_KIND)))
+        found = (self.get(name) for name in sorted(self._functions.names()))
         return [f for f in found if f is not None]
 
     def delete(self, identity: Identity, name: str) -> None:
         identity.require("sudo", _PATH)
-        if not self._store.delete_record(RECORD_KIND, name):
+        if not self._functions.delete(name):
             raise NotFound(f"no function {name!r} is registered")
 
 

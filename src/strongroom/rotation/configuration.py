@@ -71,13 +71,12 @@ class RotationConfiguration:
 
     # -- records
     def _load(self, name: str) -> tuple[bytes | None, dict[str, Any] | None]:
-        raw = self._store.get_record(RECORD_KIND, name)
-        return raw, (json.loads(raw) if raw is not None else None)
+        found: tuple[bytes | None, dict[str, Any] | None] = self._records.read(name)
+        return found
 
     def _save(self, name: str, old: bytes | None, doc: dict[str, Any]) -> bytes | None:
         """Compare-and-set; returns the new raw value, or None when someone else wrote first."""
-        new = _encode(doc)
-        return new if self._store.replace_record(RECORD_KIND, name, old, new) else None
+        return self._records.swap(name, old, doc)
 
     # -- settings
     def configure(
@@ -144,7 +143,7 @@ class RotationConfiguration:
     def remove(self, identity: Identity, namespace: str, path: str) -> None:
         name = self._name(namespace, path)
         identity.require("delete", f"sys/rotation/{name}")
-        if not self._store.delete_record(RECORD_KIND, name):
+        if not self._records.delete(name):
             raise NotFound(f"no rotation is configured for {name}")
 
     def status(self, identity: Identity, namespace: str, path: str) -> RotationStatus:
@@ -159,7 +158,7 @@ class RotationConfiguration:
         """The configured rotations ``identity`` may see, without history; with no identity,
         all of them (the server's own use: metrics)."""
         found = []
-        for name in sorted(self._store.list_records(RECORD_KIND)):
+        for name in sorted(self._records.names()):
             if identity is not None and not identity.can_see(f"sys/rotation/{name}"):
                 continue
             _, doc = self._load(name)

@@ -31,7 +31,6 @@ from strongroom.policy.grants import Grant, system_grant
 from strongroom.results import RunResult
 from strongroom.rotation.configuration import (
     HISTORY,
-    RECORD_KIND,
     RotationConfiguration,
     safe_error,
 )
@@ -102,7 +101,7 @@ class RotationService(RotationConfiguration):
         """The rotations due now, oldest first (at most ``limit``: no stampede after downtime)."""
         now = self._clock.now()
         due = []
-        for name in self._store.list_records(RECORD_KIND):
+        for name in self._records.names():
             _, doc = self._load(name)
             if doc is None:
                 continue
@@ -127,7 +126,7 @@ class RotationService(RotationConfiguration):
             raise NotFound(f"no rotation is configured for {name}")
         if not self._secrets.labels(_granted(name)):
             # The secret was deleted: its rotation goes with it, rather than bring it back.
-            self._store.delete_record(RECORD_KIND, name)
+            self._records.delete(name)
             log.info("rotation of %s removed: the secret no longer exists", name)
             return RunResult(namespace, path, "removed")
         now = self._clock.now()
@@ -315,7 +314,7 @@ class RotationService(RotationConfiguration):
         ``warn_fraction`` of its lifetime (or has expired); returns the events sent."""
         now = self._clock.now()
         sent = []
-        for name in self._store.list_records(RECORD_KIND):
+        for name in self._records.names():
             raw, doc = self._load(name)
             if doc is None or not doc.get("expire_after") or doc.get("last_rotated") is None:
                 continue

@@ -6,7 +6,6 @@ leader is only the one that runs the scheduler (server/leadership.py)."""
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 from dataclasses import dataclass
 
@@ -14,6 +13,7 @@ from strongroom.clock import Clock
 from strongroom.errors import StrongroomError
 from strongroom.server.leadership import Leadership
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
 
 __all__ = ["HEARTBEAT_SECONDS", "STALE_SECONDS", "NodeEntry", "Roster"]
 
@@ -34,7 +34,8 @@ class Roster:
     def __init__(
         self, store: Store, clock: Clock, name: str, api_address: str, leadership: Leadership
     ) -> None:
-        self._store, self._clock = store, clock
+        self._entries = Records.of_json(store, _KIND)  # name -> its last heartbeat
+        self._clock = clock
         self.name, self.api_address = name, api_address
         self._leadership = leadership
         self._stop = threading.Event()
@@ -50,7 +51,7 @@ class Roster:
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
         with contextlib.suppress(StrongroomError):  # gone from the list at once, not in 10 s
-            self._store.delete_record(_KIND, self.name)
+            self._entries.delete(self.name)
 
     def _loop(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS):
@@ -63,15 +64,11 @@ class Roster:
             "last_seen": self._clock.now(),
             "leader": self._leadership.held,
         }
-        self._store.put_record(_KIND, self.name, json.dumps(doc).encode())
+        self._entries.put(self.name, doc)
 
     def nodes(self) -> list[NodeEntry]:
         now, found = self._clock.now(), []
-        for name in sorted(self._store.list_records(_KIND)):
-            raw = self._store.get_record(_KIND, name)
-            if raw is None:
-                continue
-            doc = json.loads(raw)
+        for name, doc in self._entries.items():
             if now - float(doc["last_seen"]) <= STALE_SECONDS:
                 found.append(
                     NodeEntry(name, str(doc["api_address"]), float(doc["last_seen"]), doc["leader"])

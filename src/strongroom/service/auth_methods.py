@@ -9,7 +9,6 @@ and revokes every token it issued, as Vault does."""
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from strongroom.auth.role_mount import MOUNT_KIND
 from strongroom.auth.tokens import TokenRegistry
 from strongroom.errors import BadRequest, NotFound
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
 
 __all__ = [
     "AUTH_METHODS",
@@ -68,7 +68,7 @@ class AuthMethodService:
         make: BackendFactory,
         defaults: dict[str, Any],
     ) -> None:
-        self._store = store
+        self._mounts = Records.of_json(store, MOUNT_KIND)  # path -> type and description
         self._tokens = tokens
         self._make = make
         self._backends: dict[tuple[str, str], Any] = {
@@ -80,17 +80,16 @@ class AuthMethodService:
     # -- the table
     def _records(self) -> dict[str, AuthMethod]:
         found = {}
-        for path in self._store.list_records(MOUNT_KIND):
+        for path in self._mounts.names():
             method = self._record(path)
             if method is not None:
                 found[path] = method
         return found
 
     def _record(self, path: str) -> AuthMethod | None:
-        raw = self._store.get_record(MOUNT_KIND, path)
-        if raw is None:
+        doc = self._mounts.get(path)
+        if doc is None:
             return None
-        doc = json.loads(raw)
         kind = str(doc.get("type", ""))
         description = str(doc.get("description") or "")  # Vault's: none unless given
         return AuthMethod(path, kind, description)
@@ -166,9 +165,9 @@ class AuthMethodService:
         if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
             raise BadRequest(f"description is text of at most {MAX_DESCRIPTION} characters")
         with self._lock:
-            record = json.dumps({"type": kind, "description": description}).encode()
+            record = {"type": kind, "description": description}
             # created only if absent: another node may enable the same path at the same moment
-            if not self._store.replace_record(MOUNT_KIND, path, None, record):
+            if not self._mounts.create(path, record):
                 raise BadRequest(f"path is already in use at {path}/")
 
     def disable(self, identity: Identity, path: str) -> None:
@@ -192,7 +191,7 @@ class AuthMethodService:
             backend.wipe()
         for forget in self.on_disable:
             forget(AuthMethod(path, kind, ""))
-        self._store.delete_record(MOUNT_KIND, path)
+        self._mounts.delete(path)
         self._tokens.tunings.forget(auth_mount_key(path))
         if path != kind:  # a default backend is kept: it serves the next mount there
             with self._lock:

@@ -6,8 +6,9 @@ import json
 from dataclasses import asdict, dataclass
 
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
 
-__all__ = ["KV_CONFIG_KIND", "KvConfig", "effective_delete_after", "load_kv_config"]
+__all__ = ["KV_CONFIG_KIND", "KvConfig", "effective_delete_after", "kv_configs", "load_kv_config"]
 
 KV_CONFIG_KIND = "kv-config"
 
@@ -31,9 +32,14 @@ class KvConfig:
         )
 
 
+def kv_configs(store: Store) -> Records[KvConfig]:
+    """Each KV mount's settings, by mount."""
+    return Records(store, KV_CONFIG_KIND, KvConfig.decode, KvConfig.encode)
+
+
 def load_kv_config(store: Store, namespace: str) -> KvConfig:
-    raw = store.get_record(KV_CONFIG_KIND, namespace)
-    return KvConfig() if raw is None else KvConfig.decode(raw)
+    found = kv_configs(store).get(namespace)
+    return KvConfig() if found is None else found
 
 
 def effective_delete_after(mount: float, secret: float) -> float:

@@ -149,6 +149,7 @@ def _context(mount: str, name: str) -> dict[str, str]:
 class NamedKeyStore:
     def __init__(self, store: Store, keyrings: Keyrings) -> None:
         self._store = store
+        self._sealed = Records(store, NAMED_KEY_KIND, bytes, bytes)  # the envelopes as stored
         self._keyrings = keyrings
         self._cache: dict[str, tuple[bytes, NamedKey]] = {}
         self._lock = threading.Lock()
@@ -176,9 +177,17 @@ class NamedKeyStore:
         term = self._keyrings.term_for_encryption(mount)
         return seal(key.encode(), keys=term, context=_context(mount, key.name))
 
+    def _keys(self, mount: str, name: str) -> Records[NamedKey]:
+        """The record of one key, opened and sealed under its own context."""
+        return Records(
+            self._store,
+            NAMED_KEY_KIND,
+            lambda raw: self._decode(mount, name, raw),
+            lambda key: self._encode(mount, key),
+        )
+
     def get(self, mount: str, name: str) -> NamedKey | None:
-        raw = self._store.get_record(NAMED_KEY_KIND, self._record_name(mount, name))
-        return None if raw is None else self._decode(mount, name, raw)
+        return self._keys(mount, name).get(self._record_name(mount, name))
 
     def require(self, mount: str, name: str) -> NamedKey:
         key = self.get(mount, name)
@@ -188,13 +197,11 @@ class NamedKeyStore:
 
     def create(self, mount: str, key: NamedKey) -> bool:
         """Store a new key; False when one of that name exists already."""
-        record = self._record_name(mount, key.name)
-        return self._store.replace_record(NAMED_KEY_KIND, record, None, self._encode(mount, key))
+        return self._keys(mount, key.name).create(self._record_name(mount, key.name), key)
 
     def replace(self, mount: str, key: NamedKey) -> None:
         """Store ``key`` whether or not one of its name exists (a forced restore)."""
-        record = self._record_name(mount, key.name)
-        self._store.put_record(NAMED_KEY_KIND, record, self._encode(mount, key))
+        self._keys(mount, key.name).put(self._record_name(mount, key.name), key)
 
     def change(self, mount: str, name: str, update: Callable[[NamedKey], NamedKey]) -> NamedKey:
         """Compare-and-set a key's new state; a concurrent change is retried on its result."""
@@ -204,32 +211,22 @@ class NamedKeyStore:
                 raise NotFound(f"no key {name!r} in {mount}")
             return update(key)
 
-        keys = Records(
-            self._store,
-            NAMED_KEY_KIND,
-            lambda raw: self._decode(mount, name, raw),
-            lambda key: self._encode(mount, key),
-        )
         record = self._record_name(mount, name)
-        return keys.change(record, updated, attempts=_RETRIES, gave_up=_key_busy)
+        return self._keys(mount, name).change(record, updated, attempts=_RETRIES, gave_up=_key_busy)
 
     def delete(self, mount: str, name: str) -> bool:
         self._cache.pop(self._record_name(mount, name), None)
-        return self._store.delete_record(NAMED_KEY_KIND, self._record_name(mount, name))
+        return self._sealed.delete(self._record_name(mount, name))
 
     def names(self, mount: str) -> list[str]:
         prefix = f"{mount}/"
-        return sorted(
-            n[len(prefix) :]
-            for n in self._store.list_records(NAMED_KEY_KIND)
-            if n.startswith(prefix)
-        )
+        return sorted(n[len(prefix) :] for n in self._sealed.names() if n.startswith(prefix))
 
     def terms_in_use(self, mount: str) -> dict[str, int]:
         """How many of the mount's keys are sealed under each keyring term (by key_ref)."""
         counts: dict[str, int] = {}
         for name in self.names(mount):
-            raw = self._store.get_record(NAMED_KEY_KIND, self._record_name(mount, name))
+            raw = self._sealed.get(self._record_name(mount, name))
             if raw is not None:
                 ref = parse_envelope(raw).key_ref
                 counts[ref] = counts.get(ref, 0) + 1
@@ -240,7 +237,7 @@ class NamedKeyStore:
         rewrap); how many were re-sealed."""
         moved = 0
         for name in self.names(mount):
-            raw = self._store.get_record(NAMED_KEY_KIND, self._record_name(mount, name))
+            raw = self._sealed.get(self._record_name(mount, name))
             if raw is not None and parse_envelope(raw).key_ref != active_ref:
                 self.change(mount, name, lambda key: key)
                 moved += 1
@@ -249,10 +246,7 @@ class NamedKeyStore:
     def every_key(self) -> list[tuple[str, str]]:
         """(mount, name) of every named key of every mount."""
         return [
-            (mount, name)
-            for mount, _, name in (
-                n.partition("/") for n in self._store.list_records(NAMED_KEY_KIND)
-            )
+            (mount, name) for mount, _, name in (n.partition("/") for n in self._sealed.names())
         ]
 
     def delete_mount(self, mount: str) -> None:

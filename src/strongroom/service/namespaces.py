@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
@@ -19,8 +18,8 @@ from strongroom.keys import Keyrings
 from strongroom.keys.term import term_ref
 from strongroom.limits import Limits
 from strongroom.paths import check_namespace
-from strongroom.service.kv_config import KV_CONFIG_KIND
-from strongroom.service.named_keys import NAMED_KEY_KIND, NamedKeyStore
+from strongroom.service.kv_config import kv_configs
+from strongroom.service.named_keys import NamedKeyStore
 from strongroom.service.secret_core import encoded_version_context
 from strongroom.store.protocol import Store
 from strongroom.store.records import Records
@@ -119,6 +118,8 @@ class NamespaceService:
         self._named = named_keys or NamedKeyStore(store, keyrings)
         self._providers = dict(providers or {})  # the server's --key-provider NAME=URI flags
         self._store = store
+        self._namespaces = Records.of_json(store, _NAMESPACE_KIND)  # name -> created, kind
+        self._cursors = Records.of_json(store, _REWRAP_KIND)  # a rewrap job's progress
         self._keyrings = keyrings
         self._clock = clock
         self._limits = limits
@@ -133,8 +134,8 @@ class NamespaceService:
         known = self._kinds.get(name, "")
         if known != "":
             return known
-        raw = self._store.get_record(_NAMESPACE_KIND, name)
-        found = None if raw is None else str(json.loads(raw).get("kind", "kv-v2"))
+        doc = self._namespaces.get(name)
+        found = None if doc is None else str(doc.get("kind", "kv-v2"))
         if len(self._kinds) >= 10_000:
             self._kinds.clear()
         self._kinds[name] = found
@@ -145,13 +146,12 @@ class NamespaceService:
         self._kinds.clear()
 
     def _info(self, name: str) -> NamespaceInfo:
-        raw = self._store.get_record(_NAMESPACE_KIND, name)
-        if raw is None:
+        doc = self._namespaces.get(name)
+        if doc is None:
             raise NotFound(
                 f"no namespace {name!r}; create it with: strongroom namespace create {name}"
             )
         keyring = self._keyrings.get(name)
-        doc = json.loads(raw)
         tuning = self._tunings.of(secrets_mount_key(name))
         return NamespaceInfo(
             name,
@@ -197,12 +197,11 @@ class NamespaceService:
         return self._make(name, settings, provider)
 
     def _make(self, name: str, settings: dict[str, Any], provider: str) -> NamespaceInfo:
-        if self._store.get_record(_NAMESPACE_KIND, name) is not None:
+        if self._namespaces.get(name) is not None:
             raise Conflict(f"namespace {name!r} already exists")
         if not self._keyrings.exists(name):
             self._keyrings.create(name, provider)
-        record = json.dumps({"created": self._clock.now(), **settings}).encode()
-        if not self._store.replace_record(_NAMESPACE_KIND, name, None, record):
+        if not self._namespaces.create(name, {"created": self._clock.now(), **settings}):
             raise Conflict(f"namespace {name!r} already exists")
         self._kinds.pop(name, None)
         return self._info(name)
@@ -210,7 +209,7 @@ class NamespaceService:
     def ensure(self, name: str, kind: str = "kv-v2") -> None:
         """Create a namespace if it does not exist: dev mode's ``secret`` at startup, an AWS
         region's ``aws-kms-<region>`` on its first key (a kind no caller may create)."""
-        if self._store.get_record(_NAMESPACE_KIND, name) is None:
+        if self._namespaces.get(name) is None:
             if kind not in (*KINDS, *SYSTEM_KINDS):
                 raise BadRequest(f"unknown namespace kind {kind!r}")
             check_namespace(name, self._limits)
@@ -235,7 +234,7 @@ class NamespaceService:
         return self._info(name)
 
     def list_namespaces(self, identity: Identity) -> list[NamespaceInfo]:
-        names = self._store.list_records(_NAMESPACE_KIND)
+        names = self._namespaces.names()
         every = identity.allows("read", "sys/mounts")  # Vault's list of mounts
         return [self._info(n) for n in names if every or _may_mount(identity, "read", n)]
 
@@ -243,17 +242,15 @@ class NamespaceService:
         """Crypto-shredding: the keyring is destroyed first, then the (now unreadable) data."""
         check_namespace(name, self._limits)
         _require_mount(identity, "delete", name)
-        if self._store.get_record(_NAMESPACE_KIND, name) is None:
+        if self._namespaces.get(name) is None:
             raise NotFound(f"no namespace {name!r}")
         self._keyrings.destroy(name)
         self._store.delete_namespace_data(name)
-        self._store.delete_record(_REWRAP_KIND, name)
-        self._store.delete_record(KV_CONFIG_KIND, name)
+        self._cursors.delete(name)
+        kv_configs(self._store).delete(name)
         self._tunings.forget(secrets_mount_key(name))
-        for key in self._store.list_records(NAMED_KEY_KIND):
-            if key.startswith(f"{name}/"):
-                self._store.delete_record(NAMED_KEY_KIND, key)
-        self._store.delete_record(_NAMESPACE_KIND, name)
+        self._named.delete_mount(name)
+        self._namespaces.delete(name)
         self._kinds.pop(name, None)
 
     def upgrade_to_version_2(self, identity: Identity, name: str) -> bool:
@@ -275,7 +272,7 @@ class NamespaceService:
                 raise BadRequest(f"{name} is a {kind} mount, not KV: it has no versions")
             return {**doc, "kind": "kv-v2"} if upgraded else doc
 
-        Records.of_json(self._store, _NAMESPACE_KIND).change(name, upgrade)
+        self._namespaces.change(name, upgrade)
         if upgraded:
             self._kinds.pop(name, None)
             self._store.publish("keyring", name)  # every node forgets the old kind
@@ -381,14 +378,12 @@ class NamespaceService:
         if not 1 <= batch_size <= MAX_REWRAP_BATCH:
             raise BadRequest(f"batch_size must be 1-{MAX_REWRAP_BATCH}")
         active = self._keyrings.get(name, reload=True).active
-        raw = self._store.get_record(_REWRAP_KIND, name)
+        saved = self._cursors.get(name)
         cursor: tuple[str, int] = ("", 0)
         left: int | None = None
-        if raw is not None:
-            saved = json.loads(raw)
-            if saved["key_ref"] == active.key_ref:
-                cursor = (saved["path"], int(saved["version"]))
-                left = saved.get("left")
+        if saved is not None and saved["key_ref"] == active.key_ref:
+            cursor = (saved["path"], int(saved["version"]))
+            left = saved.get("left")
         if left is None:  # counted once per job, not per batch: a count scans the namespace
             left = self._remaining(name, active.key_ref)
             # A mount's Transit keys are few: all re-sealed when a job starts.
@@ -409,12 +404,10 @@ class NamespaceService:
         done = self._store.replace_envelopes(resealed) if resealed else 0
         finished = len(batch) < batch_size
         if finished:
-            self._store.delete_record(_REWRAP_KIND, name)
+            self._cursors.delete(name)
             remaining = self._remaining(name, active.key_ref)
         else:
             remaining = max(0, left - len(batch))
             doc = {"key_ref": active.key_ref, "path": cursor[0], "version": cursor[1]}
-            self._store.put_record(
-                _REWRAP_KIND, name, json.dumps({**doc, "left": remaining}).encode()
-            )
+            self._cursors.put(name, {**doc, "left": remaining})
         return RewrapProgress(name, active.number, done, remaining, finished)

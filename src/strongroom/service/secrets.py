@@ -29,8 +29,8 @@ from strongroom.policy.kv import (
     kv_policy_path,
 )
 from strongroom.service.kv_config import (
-    KV_CONFIG_KIND,
     KvConfig,
+    kv_configs,
     load_kv_config,
 )
 from strongroom.service.secret_core import (
@@ -45,7 +45,6 @@ from strongroom.service.staging import (
     relabelled_settings,
 )
 from strongroom.store.protocol import SecretRecord
-from strongroom.store.records import Records
 from strongroom.types import SecretMetadata, VersionMetadata, format_time
 
 __all__ = ["SecretService"]
@@ -183,7 +182,7 @@ class SecretService(SecretCore):
                 else delete_version_after,
             )
 
-        configs = Records(self._store, KV_CONFIG_KIND, KvConfig.decode, KvConfig.encode)
+        configs = kv_configs(self._store)
         configs.change(namespace, updated, attempts=WRITE_RETRIES, gave_up=_busy_settings)
 
     def _check_max_versions(self, max_versions: int | None) -> None:

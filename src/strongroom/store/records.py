@@ -53,6 +53,23 @@ class Records(Generic[_T]):
         """Write ``value`` only if no record has the name (False when one has)."""
         return self._store.replace_record(self.kind, name, None, self._encode(value))
 
+    def read(self, name: str) -> tuple[bytes | None, _T | None]:
+        """The record and the bytes it is stored as, for a later ``swap`` (None, None: absent)."""
+        raw = self._store.get_record(self.kind, name)
+        return raw, (None if raw is None else self._decode(raw))
+
+    def swap(self, name: str, seen: bytes | None, value: _T) -> bytes | None:
+        """Write ``value`` only if the record is still stored as ``seen`` (None: absent); the
+        bytes now stored, or None when another writer came first. For a caller that keeps a
+        record across steps (a rotation's lease); ``change`` is the one-step form."""
+        new = self._encode(value)
+        return new if self._store.replace_record(self.kind, name, seen, new) else None
+
+    def put(self, name: str, value: _T) -> None:
+        """Write ``value`` whatever is stored: for a record each write replaces whole (a
+        policy's text), where the last writer wins by design."""
+        self._store.put_record(self.kind, name, self._encode(value))
+
     def change(
         self,
         name: str,
@@ -66,8 +83,8 @@ class Records(Generic[_T]):
         written. An edit that returns what it was given unchanged writes nothing. After
         ``attempts`` refusals, ``gave_up()`` is raised (by default a Conflict)."""
         for _ in range(attempts):
-            raw = self._store.get_record(self.kind, name)
-            edited = edit(None if raw is None else self._decode(raw))
+            raw, current = self.read(name)
+            edited = edit(current)
             new = self._encode(edited)
             if new == raw or self._store.replace_record(self.kind, name, raw, new):
                 return edited
