@@ -348,6 +348,35 @@ def test_compatibility_backends_never_reach_the_store() -> None:
         assert not reached, f"{path.relative_to(SRC)} imports {reached}"
 
 
+_RAW_RECORD_CALLS = {"get_record", "put_record", "replace_record", "delete_record", "list_records"}
+# Modules that move records of every kind as they are stored: the store and its sealing layer,
+# the typed repository itself, record migration, backup and restore, and dev mode's reset.
+_RAW_RECORD_MODULES = (
+    "store/",
+    "testing/",
+    "sealed_store.py",
+    "record_migration.py",
+    "service/backup.py",
+    "service/dev_reset.py",
+)
+
+
+def test_records_are_reached_through_the_typed_repository() -> None:
+    """Every kind of record is read and written through ``Records`` (store/records.py: typed,
+    compare-and-set in ``change``), not with the store's raw record calls."""
+    raw = []
+    for path in _modules():
+        relative = str(path.relative_to(SRC))
+        if relative.startswith(_RAW_RECORD_MODULES):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                continue
+            if node.func.attr in _RAW_RECORD_CALLS:
+                raw.append(f"{relative}:{node.lineno} {node.func.attr}")
+    assert not raw, raw
+
+
 def _module_names() -> dict[str, Path]:
     names = {}
     for path in _modules():

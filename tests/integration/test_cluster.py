@@ -52,6 +52,12 @@ def cluster(
         assert init.status_code == 200, init.text
         token = init.json()["root_token"]
         nodes[2].start()
+        wait_for(lambda: all(n.health() == 200 for n in nodes), 10, "every node unsealed")
+        httpx.post(  # each test of the module stands alone
+            f"{nodes[0].addr}/v1/sys/mounts/secret",
+            headers={"X-Vault-Token": token},
+            json={"type": "kv", "options": {"version": "2"}},
+        ).raise_for_status()
         yield nodes, token
     finally:
         for node in nodes:
@@ -96,11 +102,6 @@ def test_every_node_starts_and_those_started_before_init_follow_it(
 ) -> None:
     nodes, token = cluster
     wait_for(lambda: all(n.health() == 200 for n in nodes), 10, "every node unsealed")
-    httpx.post(
-        f"{nodes[0].addr}/v1/sys/mounts/secret",
-        headers={"X-Vault-Token": token},
-        json={"type": "kv", "options": {"version": "2"}},
-    ).raise_for_status()
     for i, node in enumerate(nodes):
         assert _write(node, token, f"from-{i}", str(i)) == 200
     for node in nodes:
@@ -204,11 +205,14 @@ def test_haproxy_as_documented_retries_a_sealed_node_on_another(
     try:
         base = f"http://127.0.0.1:{port}"
         wait_for(lambda: _answers(base), 10, "haproxy up")
+        assert _write(nodes[0], token, "behind-haproxy", "x") == 200
         sealed = httpx.put(f"{nodes[1].addr}/v1/sys/seal", headers={"X-Vault-Token": token})
         assert sealed.status_code == 204, sealed.text
         statuses = [
             httpx.get(
-                f"{base}/v1/secret/data/from-0", headers={"X-Vault-Token": token}, timeout=10
+                f"{base}/v1/secret/data/behind-haproxy",
+                headers={"X-Vault-Token": token},
+                timeout=10,
             ).status_code
             for _ in range(30)
         ]

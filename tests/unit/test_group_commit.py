@@ -233,3 +233,30 @@ def test_settle_waits_for_a_commit_another_thread_has_under_way(tmp_path: Path) 
         assert deferred.error() is None
     other.join(5)
     assert _rows(tmp_path / "db.sqlite") == {"deferred", "other"}
+
+
+def test_the_read_caches_are_outdated_before_a_writer_learns_its_commit_is_done(
+    tmp_path: Path,
+) -> None:
+    """A writer whose compare-and-set was refused waits for the winning batch, then reads
+    again: the store's caches must already be outdated when it wakes (``committed`` runs first),
+    or it would be given the value cached before the commit."""
+    conn = _Connection(tmp_path / "db.sqlite")
+    conn.execute("CREATE TABLE t (k TEXT PRIMARY KEY)")
+    deferred_seen: list[Any] = []
+    done_when_told: list[bool] = []
+    group = GroupCommit(
+        lambda: conn,
+        lambda exc: StoreUnavailable("write failed"),
+        lambda: done_when_told.extend(b.done for d in deferred_seen for b in d.batches),
+    )
+    with group.deferring() as deferred:
+        deferred_seen.append(deferred)
+        with group.write((sqlite3.IntegrityError,)) as write:
+            write.execute("INSERT INTO t (k) VALUES ('a')")
+        mark = group.read_mark()
+        group.settle(deferred)
+    assert done_when_told == [False]  # the cache moved while the batch was not yet done
+    assert deferred.error() is None
+    assert group.read_mark() != mark
+    assert _rows(tmp_path / "db.sqlite") == {"a"}

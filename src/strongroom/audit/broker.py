@@ -4,7 +4,6 @@ A sink that failed is tried again on the next entry, so the service recovers by 
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import threading
@@ -29,6 +28,7 @@ from strongroom.errors import (
 from strongroom.keyproviders.provider import KeyProvider
 from strongroom.record_migration import audit_key_context
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
 from strongroom.types import format_time
 
 __all__ = ["AuditBroker"]
@@ -76,6 +76,7 @@ class AuditBroker:
         file_paths: Mapping[str, Path] | None = None,
     ) -> None:
         self._store = store
+        self._records = Records.of_json(store, _SINK_KIND)  # each sink's type, key and path
         self._node_name = node_name
         # This node's own paths for file sinks, by name (``--audit-file``): a file's path
         # belongs to the node writing it, not to the store the nodes share.
@@ -90,10 +91,8 @@ class AuditBroker:
         self._checkpointer = threading.Thread(
             target=self._checkpoint_loop, name="strongroom-audit-checkpoint", daemon=True
         )
-        for name in sorted(store.list_records(_SINK_KIND)):
-            raw = store.get_record(_SINK_KIND, name)
-            if raw is not None:
-                self._sinks[name] = self._build(name, json.loads(raw))
+        for name, doc in self._records.items():
+            self._sinks[name] = self._build(name, doc)
         self._checkpointer.start()
 
     def _checkpoint_loop(self) -> None:
@@ -138,15 +137,11 @@ class AuditBroker:
         the sinks keep their keys, so their hash chains and HMACs go on unchanged."""
         count = 0
         with self._lock:
-            for name in sorted(self._store.list_records(_SINK_KIND)):
-                raw = self._store.get_record(_SINK_KIND, name)
-                if raw is None:
-                    continue
-                doc = json.loads(raw)
+            for name, doc in self._records.items():
                 key = self._key(name, doc)
                 wrapped = self._provider.wrap(key, context=audit_key_context(name))
                 doc["wrapped_key"] = wrapped.hex()
-                self._store.put_record(_SINK_KIND, name, json.dumps(doc).encode())
+                self._records.put(name, doc)
                 count += 1
         return count
 
@@ -169,17 +164,17 @@ class AuditBroker:
                 doc["path"] = str(path or self.audit_dir / f"{name}.log")
             # Created only if absent: a sink another node stored meanwhile keeps its key (a put
             # would give it this node's, and its entries' HMACs would no longer verify).
-            created = self._store.replace_record(_SINK_KIND, name, None, json.dumps(doc).encode())
+            created = self._records.create(name, doc)
             if not created:
-                stored = self._store.get_record(_SINK_KIND, name) if adopt else None
+                stored = self._records.get(name) if adopt else None
                 if stored is None:
                     raise Conflict(f"audit sink {name!r} is already enabled")
-                doc = json.loads(stored)
+                doc = stored
             try:
                 sink = self._build(name, doc)
             except Exception:
                 if created:
-                    self._store.delete_record(_SINK_KIND, name)
+                    self._records.delete(name)
                 raise
             self._sinks[name] = sink
             return sink
@@ -202,7 +197,7 @@ class AuditBroker:
                 raise Absent(f"no audit sink {name!r}")
             sink.close()
             self.recent.forget(name)
-            self._store.delete_record(_SINK_KIND, name)
+            self._records.delete(name)
 
     def sink(self, name: str) -> AuditSink:
         sink = self._sinks.get(name)

@@ -28,6 +28,7 @@ from strongroom.audit.hashing import ValueHasher
 from strongroom.clock import Clock
 from strongroom.errors import AuditUnavailable, StrongroomError
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
 from strongroom.types import format_time
 
 __all__ = ["CHECKPOINT_SECONDS", "CONTINUED", "AuditSink", "FileSink", "StoreSink"]
@@ -55,6 +56,7 @@ class AuditSink:
         self.hasher = ValueHasher(key)
         self._format_named = False  # this process has not yet named its format in the log
         self._store = store
+        self._heads = Records.of_json(store, _HEAD_KIND)  # chain -> its checkpointed head
         self._clock = clock
         self._lock = threading.Lock()
         self._seq, self._prev = self._resume()
@@ -64,10 +66,9 @@ class AuditSink:
         self.lost = False
 
     def _stored_head(self) -> tuple[int, str]:
-        raw = self._store.get_record(_HEAD_KIND, self.chain)
-        if raw is None:
+        doc = self._heads.get(self.chain)
+        if doc is None:
             return 0, GENESIS
-        doc = json.loads(raw)
         return int(doc["seq"]), str(doc["hash"])
 
     def _resume(self) -> tuple[int, str]:
@@ -132,7 +133,7 @@ class AuditSink:
         doc = {"seq": head[0], "hash": head[1]}
         # On failure the next round tries again; the entries themselves are already written.
         with contextlib.suppress(StrongroomError):
-            self._store.put_record(_HEAD_KIND, self.chain, json.dumps(doc).encode())
+            self._heads.put(self.chain, doc)
             self._checkpointed = head
 
     def close(self) -> None:
@@ -210,17 +211,18 @@ class FileSink(AuditSink):
         self._floor = self._load_floor()
 
     def _load_floor(self) -> int:
-        raw = self._store.get_record(_ANCHOR_KIND, self.chain)
-        if raw is not None:
-            return int(json.loads(raw)["floor"])
+        anchors = Records.of_json(self._store, _ANCHOR_KIND)  # chain -> its first entry
+        anchor = anchors.get(self.chain)
+        if anchor is not None:
+            return int(anchor["floor"])
         # A new chain starts at 1; a chain written before anchors existed is anchored at its
         # first entry present now (trusted on first use, once).
         floor = 1 if self._seq == 0 else min(self._seq + 1, _first_present(self._files()))
-        self._store.put_record(_ANCHOR_KIND, self.chain, json.dumps({"floor": floor}).encode())
+        anchors.put(self.chain, {"floor": floor})
         return floor
 
     def _move_floor(self, floor: int) -> None:
-        self._store.put_record(_ANCHOR_KIND, self.chain, json.dumps({"floor": floor}).encode())
+        Records.of_json(self._store, _ANCHOR_KIND).put(self.chain, {"floor": floor})
         self._floor = floor
 
     def _last_line(self) -> bytes | None:
@@ -353,19 +355,19 @@ class StoreSink(AuditSink):
 
     type = "store"
 
-    def _kind(self) -> str:
-        return f"audit-log:{self.chain}"
+    def _entries(self) -> Records[bytes]:
+        """The chain's lines, by their number."""
+        return Records(self._store, f"audit-log:{self.chain}", bytes, bytes)
 
     def _last_line(self) -> bytes | None:
-        names = self._store.list_records(self._kind())
-        return self._store.get_record(self._kind(), max(names)) if names else None
+        names = self._entries().names()
+        return self._entries().get(max(names)) if names else None
 
     def _append(self, lines: list[bytes], first_seq: int) -> None:
+        entries = self._entries()
         for seq, line in enumerate(lines, start=first_seq):
-            self._store.put_record(self._kind(), f"{seq:016d}", line)
+            entries.put(f"{seq:016d}", line)
 
     def lines(self) -> Iterator[bytes]:
-        for name in sorted(self._store.list_records(self._kind())):
-            raw = self._store.get_record(self._kind(), name)
-            if raw is not None:
-                yield raw
+        for _, line in self._entries().items():
+            yield line

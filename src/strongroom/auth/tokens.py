@@ -76,6 +76,8 @@ class TokenRegistry:
     ) -> None:
         self._store = store
         self._tokens = Records(store, _TOKEN_KIND, TokenInfo.decode, TokenInfo.encode)
+        self._accessors = Records(store, _ACCESSOR_KIND, bytes.decode, str.encode)  # -> digest
+        self._system = Records(store, _SYSTEM_KIND, bytes, bytes)  # keys wrapped by the provider
         self._provider = provider
         self._clock = clock
         self.policies = policies
@@ -90,11 +92,11 @@ class TokenRegistry:
 
     def _load_hmac_key(self) -> bytes:
         context = TOKEN_HMAC_CONTEXT
-        wrapped = self._store.get_record(_SYSTEM_KIND, "token-hmac-key")
+        wrapped = self._system.get("token-hmac-key")
         if wrapped is None:
             fresh = self._provider.wrap(secrets.token_bytes(32), context=context)
-            self._store.replace_record(_SYSTEM_KIND, "token-hmac-key", None, fresh)
-            wrapped = self._store.get_record(_SYSTEM_KIND, "token-hmac-key")
+            self._system.create("token-hmac-key", fresh)  # another node's, if it came first
+            wrapped = self._system.get("token-hmac-key")
             assert wrapped is not None
         return self._provider.unwrap(wrapped, context=context)
 
@@ -173,20 +175,22 @@ class TokenRegistry:
         )
         token = token or TOKEN_PREFIX + secrets.token_urlsafe(32)
         digest = self.digest(token)
-        self._store.put_record(_ACCESSOR_KIND, info.accessor, digest.encode())
+        self._accessors.put(info.accessor, digest)
         if parent is not None:
-            self._store.put_record(_children_kind(parent), info.accessor, b"")
-        self._store.put_record(_TOKEN_KIND, digest, info.encode())
+            self._children(parent).put(info.accessor, b"")
+        self._tokens.put(digest, info)
         return token, info
 
     # -- look up
     def _by_digest(self, digest: str) -> TokenInfo | None:
-        raw = self._store.get_record(_TOKEN_KIND, digest)
-        return TokenInfo.decode(raw) if raw is not None else None
+        return self._tokens.get(digest)
 
     def _digest_of_accessor(self, accessor: str) -> str | None:
-        raw = self._store.get_record(_ACCESSOR_KIND, accessor)
-        return raw.decode() if raw is not None else None
+        return self._accessors.get(accessor)
+
+    def _children(self, accessor: str) -> Records[bytes]:
+        """The accessors of a token's children (the names; the values are empty)."""
+        return Records(self._store, _children_kind(accessor), bytes, bytes)
 
     def _live(self, info: TokenInfo) -> bool:
         """Unexpired, and every ancestor still exists and is unexpired."""
@@ -320,7 +324,7 @@ class TokenRegistry:
         digest = self._digest_of_accessor(accessor)
         if digest is None:
             return False
-        children = self._store.list_records(_children_kind(accessor))
+        children = self._children(accessor).names()
         if orphan_children:
             for child in children:
                 self._make_orphan(child)
@@ -328,15 +332,13 @@ class TokenRegistry:
             for child in children:
                 self.revoke(child)
         for child in children:
-            self._store.delete_record(_children_kind(accessor), child)
-        raw = self._store.get_record(_TOKEN_KIND, digest)
-        if raw is not None:
-            parent = TokenInfo.decode(raw).parent
-            if parent is not None:
-                self._store.delete_record(_children_kind(parent), accessor)
+            self._children(accessor).delete(child)
+        info = self._tokens.get(digest)
+        if info is not None and info.parent is not None:
+            self._children(info.parent).delete(accessor)
         self._cache.pop(digest, None)
-        self._store.delete_record(_TOKEN_KIND, digest)
-        self._store.delete_record(_ACCESSOR_KIND, accessor)
+        self._tokens.delete(digest)
+        self._accessors.delete(accessor)
         self._store.publish("token", digest)
         return True
 
@@ -347,7 +349,7 @@ class TokenRegistry:
                 self._tokens.change(digest, _orphaned)
 
     def accessors(self) -> list[str]:
-        return sorted(self._store.list_records(_ACCESSOR_KIND))
+        return sorted(self._accessors.names())
 
     def revoke_issued(self, issued_by: Callable[[TokenInfo], bool]) -> int:
         """Revoke every token ``issued_by`` says a login issued, with its descendants: what an
@@ -380,12 +382,11 @@ class TokenRegistry:
             ("token-hmac-key", TOKEN_HMAC_CONTEXT),
             ("dev-root-token", _DEV_ROOT_CONTEXT),
         ):
-            wrapped = self._store.get_record(_SYSTEM_KIND, name)
+            wrapped, _ = self._system.read(name)
             if wrapped is None:
                 continue
             value = self._provider.unwrap(wrapped, context=context)
-            fresh = self._provider.wrap(value, context=context)
-            self._store.replace_record(_SYSTEM_KIND, name, wrapped, fresh)
+            self._system.swap(name, wrapped, self._provider.wrap(value, context=context))
             count += 1
         return count
 
@@ -398,7 +399,7 @@ class TokenRegistry:
     def dev_root_token(self, chosen: str | None) -> str:
         """Dev mode's root token, kept wrapped by the key provider so a restart can print it."""
         context = _DEV_ROOT_CONTEXT
-        wrapped = self._store.get_record(_SYSTEM_KIND, "dev-root-token")
+        wrapped = self._system.get("dev-root-token")
         if wrapped is not None:
             try:
                 previous = self._provider.unwrap(wrapped, context=context).decode()
@@ -413,9 +414,7 @@ class TokenRegistry:
                     self.revoke(info.accessor)
         token = chosen or TOKEN_PREFIX + secrets.token_urlsafe(32)
         self.ensure_root_token(token)
-        self._store.put_record(
-            _SYSTEM_KIND, "dev-root-token", self._provider.wrap(token.encode(), context=context)
-        )
+        self._system.put("dev-root-token", self._provider.wrap(token.encode(), context=context))
         return token
 
 

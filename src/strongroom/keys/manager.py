@@ -45,6 +45,7 @@ class Keyrings:
         providers: Callable[[str], KeyProvider] | None = None,
     ) -> None:
         self._store = store
+        self._stored = Records(store, stored.RECORD_KIND, bytes, bytes)  # as wrapped
         self._provider = provider
         # Called when keyrings change under what was opened with them (destroyed here, or
         # rotated, retired or destroyed by another node): caches of plaintext drop theirs.
@@ -76,10 +77,10 @@ class Keyrings:
         return stored.build(namespace, stored.decode(raw, namespace, self.provider_for))
 
     def namespaces(self) -> list[str]:
-        return sorted(self._store.list_records(stored.RECORD_KIND))
+        return sorted(self._stored.names())
 
     def exists(self, namespace: str) -> bool:
-        return self._store.get_record(stored.RECORD_KIND, namespace) is not None
+        return self._stored.get(namespace) is not None
 
     def loaded(self, namespace: str) -> bool:
         """Whether the keyring is in memory: using it then makes no store or provider call."""
@@ -96,7 +97,7 @@ class Keyrings:
             cached = self._keyrings.get(namespace)
             if cached is not None and not reload:
                 return cached
-            raw = self._store.get_record(stored.RECORD_KIND, namespace)
+            raw = self._stored.get(namespace)
             if raw is None:
                 with self._lock:
                     self._keyrings.pop(namespace, None)
@@ -123,14 +124,14 @@ class Keyrings:
         """A new keyring, wrapped by the root provider or by the named provider of its own."""
         provider = self.provider_for(provider_name)
         raw = stored.encode([(1, new_key(), self._clock.now())], namespace, provider, provider_name)
-        if not self._store.replace_record(stored.RECORD_KIND, namespace, None, raw):
+        if not self._stored.create(namespace, raw):
             raise Conflict(f"namespace {namespace!r} already exists")
         return self.get(namespace, reload=True)
 
     def destroy(self, namespace: str) -> None:
         """Crypto-shredding: once the keyring is gone, nothing of the namespace can be opened."""
         with self._lock:
-            self._store.delete_record(stored.RECORD_KIND, namespace)
+            self._stored.delete(namespace)
             self._keyrings.pop(namespace, None)
             self._deks.clear()
         for listener in self.on_change:
@@ -270,8 +271,8 @@ class Keyrings:
         only those the root key wraps, for a seal migration): one unwrap and one wrap per
         namespace, whatever the amount of data. Returns the number of keyrings."""
         count = 0
-        for namespace in self._store.list_records(stored.RECORD_KIND):
-            raw = self._store.get_record(stored.RECORD_KIND, namespace)
+        for namespace in self._stored.names():
+            raw = self._stored.get(namespace)
             if raw is None or (only_root and stored.provider_name(raw)):
                 continue
             try:
@@ -285,7 +286,7 @@ class Keyrings:
         """Rotate every namespace whose active term is older than ``max_age`` seconds."""
         rotated = []
         now = self._clock.now()
-        for namespace in self._store.list_records(stored.RECORD_KIND):
+        for namespace in self._stored.names():
             try:
                 active = self.get(namespace, reload=True).active
             except NotFound:

@@ -28,6 +28,7 @@ from strongroom.seal.seals import (
     decode_share,
 )
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
 
 __all__ = ["SEAL_TYPES", "SealManager", "SealStatus"]
 
@@ -65,6 +66,7 @@ class SealManager:
         if wanted not in SEAL_TYPES:
             raise BadRequest(f"unknown seal type {wanted!r}; use {', '.join(SEAL_TYPES)}")
         self._store = store
+        self._system = Records(store, SYSTEM_KIND, bytes, bytes)  # the seal's own records
         self._clock = clock
         self._wanted = wanted
         self._seals = dict(seals)
@@ -78,7 +80,7 @@ class SealManager:
             shamir.repair()
 
     def _config(self) -> SealConfig | None:
-        raw = self._store.get_record(SYSTEM_KIND, CONFIG_RECORD)
+        raw = self._system.get(CONFIG_RECORD)
         return SealConfig.from_bytes(raw) if raw is not None else None
 
     def _seal(self, config: SealConfig) -> Seal:
@@ -126,7 +128,7 @@ class SealManager:
             if self._config() is not None:
                 raise Conflict("the server is already initialized")
             provider, printed, config = self._seals[self._wanted].initialize(shares, threshold)
-            self._store.put_record(SYSTEM_KIND, CONFIG_RECORD, config.to_bytes())
+            self._system.put(CONFIG_RECORD, config.to_bytes())
             if provider is not None:
                 self._open(provider, config)
             return printed
@@ -237,7 +239,7 @@ class SealManager:
             current = self._provider.current
             old = current.old if isinstance(current, MigratingProvider) else current
             moving = SealConfig("kms", provider=name, previous=config.previous or config)
-            self._store.put_record(SYSTEM_KIND, CONFIG_RECORD, moving.to_bytes())
+            self._system.put(CONFIG_RECORD, moving.to_bytes())
             self._provider.switch(MigratingProvider(new, old))
             self._held = moving
 
@@ -250,7 +252,7 @@ class SealManager:
             if config.previous is None or not isinstance(current, MigratingProvider):
                 raise BadRequest("no seal migration is under way")
             done = SealConfig("kms", provider=config.provider)
-            self._store.put_record(SYSTEM_KIND, CONFIG_RECORD, done.to_bytes())
+            self._system.put(CONFIG_RECORD, done.to_bytes())
             self._provider.switch(current.new)
             self._held = done
             return done

@@ -11,6 +11,7 @@ from strongroom.errors import DecryptionError, KeyProviderUnavailable
 from strongroom.keyproviders.local import LocalKeyFile
 from strongroom.keyproviders.provider import KeyProvider
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
 
 __all__ = ["SEALED_ROOT_KEYS", "SYSTEM_KIND", "SealedRootKeys"]
 
@@ -24,6 +25,7 @@ _ASSOCIATED_DATA = b"strongroom:sealed-root-keys:v1"
 class SealedRootKeys:
     def __init__(self, store: Store, key_file: Path, root_key_name: str) -> None:
         self._store = store
+        self._system = Records(store, SYSTEM_KIND, bytes, bytes)  # the seal's own records
         self._key_file = key_file
         self._name = root_key_name
         self.unseal_key: bytes | None = (
@@ -32,7 +34,7 @@ class SealedRootKeys:
 
     def _persist(self, payload: bytes) -> None:
         assert self.unseal_key is not None
-        self._store.put_record(SYSTEM_KIND, _SEALED, self.seal_under(self.unseal_key, payload))
+        self._system.put(_SEALED, self.seal_under(self.unseal_key, payload))
 
     @staticmethod
     def seal_under(unseal_key: bytes, payload: bytes) -> bytes:
@@ -51,14 +53,14 @@ class SealedRootKeys:
         return keys.provider(self._name)
 
     def open(self, unseal_key: bytes) -> KeyProvider:
-        sealed = self._store.get_record(SYSTEM_KIND, _SEALED)
+        sealed = self._system.get(_SEALED)
         if sealed is None:
             raise KeyProviderUnavailable("the sealed root keys are missing from the store")
         try:
             payload = self.opens(unseal_key, sealed)
         except DecryptionError:
             # A file rekey that stopped after writing the new key file: its copy is kept aside.
-            pending = self._store.get_record(SYSTEM_KIND, _NEXT)
+            pending = self._system.get(_NEXT)
             if pending is None:
                 raise
             payload = self.opens(unseal_key, pending)
@@ -81,21 +83,21 @@ class SealedRootKeys:
     def payload(self) -> bytes:
         """The root keys in the clear (only while unsealed, to seal them under a new key)."""
         assert self.unseal_key is not None
-        sealed = self._store.get_record(SYSTEM_KIND, _SEALED)
+        sealed = self._system.get(_SEALED)
         return self.opens(self.unseal_key, sealed or b"")
 
     def sealed(self) -> bytes | None:
-        return self._store.get_record(SYSTEM_KIND, _SEALED)
+        return self._system.get(_SEALED)
 
     def replace(self, sealed: bytes) -> None:
         """The swap of a rekey: the root keys as sealed under the new unseal key."""
-        self._store.put_record(SYSTEM_KIND, _SEALED, sealed)
+        self._system.put(_SEALED, sealed)
 
     def stage_next(self, sealed: bytes) -> None:
-        self._store.put_record(SYSTEM_KIND, _NEXT, sealed)
+        self._system.put(_NEXT, sealed)
 
     def drop_next(self) -> None:
-        self._store.delete_record(SYSTEM_KIND, _NEXT)
+        self._system.delete(_NEXT)
 
     def forget(self) -> None:
         self.unseal_key = None

@@ -24,6 +24,7 @@ from strongroom.seal.config import PendingRekey, SealConfig
 from strongroom.seal.root_keys import SYSTEM_KIND, SealedRootKeys
 from strongroom.seal.shamir import combine, split
 from strongroom.store.protocol import Store
+from strongroom.store.records import Records
 
 __all__ = [
     "CONFIG_RECORD",
@@ -191,6 +192,7 @@ class ShamirSeal:
     def __init__(self, root_keys: SealedRootKeys, store: Store) -> None:
         self._root_keys = root_keys
         self._store = store
+        self._system = Records(store, SYSTEM_KIND, bytes, bytes)  # the seal's own records
 
     def initialize(
         self, shares: int, threshold: int
@@ -210,7 +212,7 @@ class ShamirSeal:
 
     # -- rekey
     def pending(self) -> PendingRekey | None:
-        raw = self._store.get_record(SYSTEM_KIND, _PENDING_REKEY)
+        raw = self._system.get(_PENDING_REKEY)
         return PendingRekey.from_bytes(raw) if raw is not None else None
 
     def rekey(
@@ -228,7 +230,7 @@ class ShamirSeal:
         nonce = secrets.token_hex(16)
         check = SealedRootKeys.seal_under(new, _REKEY_CHECK)  # proves the new shares later
         pending = PendingRekey(nonce, shares, threshold, check)
-        self._store.put_record(SYSTEM_KIND, _PENDING_REKEY, pending.to_bytes())
+        self._system.put(_PENDING_REKEY, pending.to_bytes())
         return RekeyResult(printed, nonce)
 
     def verify_rekey(self, config: SealConfig, nonce: str, new_shares: Sequence[str]) -> None:
@@ -248,18 +250,18 @@ class ShamirSeal:
             raise BadRequest("these shares do not rebuild the new unseal key") from None
         final = SealedRootKeys.seal_under(new, self._root_keys.payload())
         pending = pending.with_final(final)
-        self._store.put_record(SYSTEM_KIND, _PENDING_REKEY, pending.to_bytes())
+        self._system.put(_PENDING_REKEY, pending.to_bytes())
         self._root_keys.replace(final)  # the swap
         self._root_keys.unseal_key = new
         self._finish(pending)
 
     def cancel_rekey(self) -> bool:
-        return self._store.delete_record(SYSTEM_KIND, _PENDING_REKEY)
+        return self._system.delete(_PENDING_REKEY)
 
     def _finish(self, pending: PendingRekey) -> None:
         config = SealConfig("shamir", pending.shares, pending.threshold)
-        self._store.put_record(SYSTEM_KIND, CONFIG_RECORD, config.to_bytes())
-        self._store.delete_record(SYSTEM_KIND, _PENDING_REKEY)
+        self._system.put(CONFIG_RECORD, config.to_bytes())
+        self._system.delete(_PENDING_REKEY)
 
     def repair(self) -> None:
         """Complete a verified rekey that stopped after its swap: the sealed keys in the store
@@ -272,7 +274,7 @@ class ShamirSeal:
         if sealed is not None and hmac.compare_digest(sealed, pending.final):
             self._finish(pending)
         else:
-            self._store.put_record(SYSTEM_KIND, _PENDING_REKEY, pending.with_final(None).to_bytes())
+            self._system.put(_PENDING_REKEY, pending.with_final(None).to_bytes())
 
     def forget(self) -> None:
         self._root_keys.forget()

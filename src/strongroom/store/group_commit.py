@@ -267,10 +267,13 @@ class GroupCommit:
         self._finish(batch, error)
 
     def _finish(self, batch: _Batch, error: BaseException | None) -> None:
-        batch.error = error
-        batch.done = True
+        # The read caches are outdated before anyone learns the batch is done: a writer whose
+        # compare-and-set was refused waits for this, then reads again, and must not be given
+        # what was cached before the commit.
         self._changes += 1
         self._committed()
+        batch.error = error
+        batch.done = True
 
     def close(self) -> None:
         with self._statements:
