@@ -20,6 +20,7 @@ __all__ = [
     "WrappedDataKey",
     "format_time",
     "parse_time",
+    "time_of",
 ]
 
 JsonObject = dict[str, Any]
@@ -28,10 +29,28 @@ JsonObject = dict[str, Any]
 _FORMATTED: dict[float, str] = {}
 
 
-def format_time(epoch: float | None) -> str:
+def time_of(epoch: float) -> datetime:
+    """A stored time (seconds since the epoch) as the results carry it: aware, in UTC."""
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _datetime(text: str) -> datetime | None:
+    """A time from a JSON answer (RFC 3339); None for none ("")."""
+    return datetime.fromisoformat(text) if text else None
+
+
+def _required_time(doc: JsonObject, name: str) -> datetime:
+    found = _datetime(str(doc.get(name) or ""))
+    if found is None:
+        raise ValueError(f"{name} is missing")
+    return found
+
+
+def format_time(when: datetime | float | None) -> str:
     """RFC 3339 in UTC with microseconds, as Vault prints it; "" for no time."""
-    if epoch is None:
+    if when is None:
         return ""
+    epoch = when.timestamp() if isinstance(when, datetime) else when
     known = _FORMATTED.get(epoch)
     if known is not None:
         return known
@@ -68,9 +87,12 @@ def parse_time(text: str) -> float | None:
 
 @dataclass(frozen=True)
 class VersionMetadata:
+    """Times are aware datetimes in UTC; each surface writes them in its own form (RFC 3339 in
+    JSON answers, seconds in the AWS API's)."""
+
     version: int
-    created_time: str
-    deletion_time: str = ""
+    created_time: datetime
+    deletion_time: datetime | None = None
     destroyed: bool = False
     # A deletion time still to come (KV's delete_version_after): the version is live until then.
     deletion_scheduled: bool = False
@@ -79,23 +101,27 @@ class VersionMetadata:
     def state(self) -> str:
         if self.destroyed:
             return "destroyed"
-        return "deleted" if self.deletion_time and not self.deletion_scheduled else "live"
+        deleted = self.deletion_time is not None and not self.deletion_scheduled
+        return "deleted" if deleted else "live"
 
     def to_json(self) -> JsonObject:
         return {
             "version": self.version,
-            "created_time": self.created_time,
-            "deletion_time": self.deletion_time,
+            "created_time": format_time(self.created_time),
+            "deletion_time": format_time(self.deletion_time),
             "destroyed": self.destroyed,
             "state": self.state,
         }
 
     @classmethod
     def from_json(cls, doc: JsonObject) -> VersionMetadata:
+        created = _datetime(str(doc["created_time"]))
+        if created is None:
+            raise ValueError("a version's created_time is missing")
         return cls(
             int(doc["version"]),
-            str(doc["created_time"]),
-            str(doc.get("deletion_time", "")),
+            created,
+            _datetime(str(doc.get("deletion_time") or "")),
             bool(doc.get("destroyed", False)),
             bool(doc.get("deletion_time")) and doc.get("state") == "live",
         )
@@ -131,8 +157,8 @@ class SecretMetadata:
     path: str
     current_version: int
     oldest_version: int
-    created_time: str
-    updated_time: str
+    created_time: datetime
+    updated_time: datetime
     max_versions: int
     cas_required: bool
     custom_metadata: dict[str, str]
@@ -143,6 +169,8 @@ class SecretMetadata:
 
     def to_json(self) -> JsonObject:
         doc = asdict(self)
+        doc["created_time"] = format_time(self.created_time)
+        doc["updated_time"] = format_time(self.updated_time)
         doc["versions"] = [v.to_json() for v in self.versions]
         return doc
 
@@ -152,8 +180,8 @@ class SecretMetadata:
             str(doc["path"]),
             int(doc["current_version"]),
             int(doc["oldest_version"]),
-            str(doc["created_time"]),
-            str(doc["updated_time"]),
+            _required_time(doc, "created_time"),
+            _required_time(doc, "updated_time"),
             int(doc["max_versions"]),
             bool(doc["cas_required"]),
             dict(doc.get("custom_metadata") or {}),
@@ -171,7 +199,7 @@ class NamespaceInfo:
     root key's)."""
 
     name: str
-    created_time: str
+    created_time: datetime
     key_provider: str
     active_term: int
     kind: str = "kv-v2"
@@ -182,14 +210,14 @@ class NamespaceInfo:
     max_lease_ttl: int = 0
 
     def to_json(self) -> JsonObject:
-        return asdict(self)
+        return {**asdict(self), "created_time": format_time(self.created_time)}
 
     @classmethod
     def from_json(cls, doc: JsonObject) -> NamespaceInfo:
         options = doc.get("options") or {}
         return cls(
             str(doc["name"]),
-            str(doc["created_time"]),
+            _required_time(doc, "created_time"),
             str(doc["key_provider"]),
             int(doc["active_term"]),
             str(doc.get("kind", "kv-v2")),
@@ -205,20 +233,20 @@ class NamespaceInfo:
 class KeyTermStatus:
     term: int
     key_ref: str
-    created_time: str
+    created_time: datetime
     active: bool
     encryptions: int
     versions_in_use: int
 
     def to_json(self) -> JsonObject:
-        return asdict(self)
+        return {**asdict(self), "created_time": format_time(self.created_time)}
 
     @classmethod
     def from_json(cls, doc: JsonObject) -> KeyTermStatus:
         return cls(
             int(doc["term"]),
             str(doc["key_ref"]),
-            str(doc["created_time"]),
+            _required_time(doc, "created_time"),
             bool(doc["active"]),
             int(doc["encryptions"]),
             int(doc["versions_in_use"]),

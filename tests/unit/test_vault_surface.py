@@ -4,6 +4,7 @@ entries hold (data HMAC'd; the envelope's bookkeeping and version metadata in cl
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -102,7 +103,7 @@ def test_no_secret_in_the_repr_of_what_carries_one() -> None:
 
     canary = "CANARY-repr-value"
     shown = [
-        repr(WrapInfo(canary, "acc", 60, "t", "p")),
+        repr(WrapInfo(canary, "acc", 60, datetime.now(UTC), "p")),
         repr(EncryptItem(canary.encode(), canary.encode(), canary.encode())),
         repr(InputItem(canary.encode(), context=canary.encode())),
         repr(ItemResult({"plaintext": canary})),

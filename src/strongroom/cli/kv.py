@@ -22,6 +22,7 @@ from strongroom.cli.output import (
     split_secret_path,
     translate_errors,
 )
+from strongroom.types import format_time
 
 __all__ = [
     "F",
@@ -78,7 +79,7 @@ def parse_pairs(pairs: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _version_line(meta: Any) -> str:
-    return f"version {meta.version} written at {meta.created_time}"
+    return f"version {meta.version} written at {format_time(meta.created_time)}"
 
 
 @click.group()
@@ -143,7 +144,9 @@ def get(
     if ctx.format == "json":
         emit(ctx, value.to_json())
         return
-    click.echo(f"== {path} (version {value.metadata.version}, {value.metadata.created_time})")
+    click.echo(
+        f"== {path} (version {value.metadata.version}, {format_time(value.metadata.created_time)})"
+    )
     emit_table(ctx, None, ["key", "value"], rows)
 
 
@@ -310,7 +313,10 @@ def history(ctx: CliContext, path: str) -> None:
     namespace, sub = split_secret_path(path)
     with translate_errors(), ctx.client() as client:
         meta = client.metadata(namespace, sub)
-    rows = [(v.version, v.state, v.created_time, v.deletion_time) for v in meta.versions]
+    rows = [
+        (v.version, v.state, format_time(v.created_time), format_time(v.deletion_time))
+        for v in meta.versions
+    ]
     emit_table(
         ctx,
         {"versions": [v.to_json() for v in meta.versions]},

@@ -14,6 +14,7 @@ from strongroom.cli.output import (
     pass_cli,
     translate_errors,
 )
+from strongroom.types import format_time
 
 __all__ = [
     "keys",
@@ -71,7 +72,7 @@ def namespace_list(ctx: CliContext) -> None:
     """
     with translate_errors(), ctx.client() as client:
         items = client.namespaces()
-    rows = [(n.name, n.active_term, n.key_provider, n.created_time) for n in items]
+    rows = [(n.name, n.active_term, n.key_provider, format_time(n.created_time)) for n in items]
     emit_table(
         ctx,
         {"namespaces": [n.to_json() for n in items]},
@@ -134,7 +135,13 @@ def status(ctx: CliContext, namespace_name: str) -> None:
     with translate_errors(), ctx.client() as client:
         terms = client.key_status(namespace_name)
     rows = [
-        (t.term, "active" if t.active else "", t.encryptions, t.versions_in_use, t.created_time)
+        (
+            t.term,
+            "active" if t.active else "",
+            t.encryptions,
+            t.versions_in_use,
+            format_time(t.created_time),
+        )
         for t in terms
     ]
     emit_table(

@@ -23,7 +23,7 @@ from strongroom.service.named_keys import NamedKeyStore
 from strongroom.service.secret_core import encoded_version_context
 from strongroom.store.protocol import Store
 from strongroom.store.records import Records
-from strongroom.types import KeyTermStatus, NamespaceInfo, RewrapProgress, format_time
+from strongroom.types import KeyTermStatus, NamespaceInfo, RewrapProgress, time_of
 
 __all__ = [
     "AWS_PREFIX",
@@ -155,7 +155,7 @@ class NamespaceService:
         tuning = self._tunings.of(secrets_mount_key(name))
         return NamespaceInfo(
             name,
-            format_time(doc["created"]),
+            time_of(doc["created"]),
             keyring.provider_ref,
             keyring.active.number,
             doc.get("kind", "kv-v2"),
@@ -346,7 +346,7 @@ class NamespaceService:
             KeyTermStatus(
                 s.number,
                 s.key_ref,
-                format_time(s.created),
+                time_of(s.created),
                 s.active,
                 s.encryptions,
                 s.versions_in_use + named.get(s.key_ref, 0),

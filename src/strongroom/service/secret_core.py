@@ -41,7 +41,7 @@ from strongroom.service.staging import (
     staged_settings,
 )
 from strongroom.store.protocol import SecretRecord, Store, VersionRecord
-from strongroom.types import SecretValue, VersionMetadata, format_time
+from strongroom.types import SecretValue, VersionMetadata, time_of
 
 __all__ = [
     "WRITE_RETRIES",
@@ -84,8 +84,8 @@ def version_metadata(record: VersionRecord, now: float) -> VersionMetadata:
     deletion = record.deletion_time
     return VersionMetadata(
         record.version,
-        format_time(record.created_time),
-        format_time(deletion),
+        time_of(record.created_time),
+        None if deletion is None else time_of(deletion),
         record.destroyed,
         deletion is not None and deletion > now,
     )

@@ -45,7 +45,7 @@ from strongroom.service.staging import (
     relabelled_settings,
 )
 from strongroom.store.protocol import SecretRecord
-from strongroom.types import SecretMetadata, VersionMetadata, format_time
+from strongroom.types import SecretMetadata, VersionMetadata, time_of
 
 __all__ = ["SecretService"]
 
@@ -140,8 +140,8 @@ class SecretService(SecretCore):
             path,
             secret.current_version,
             versions[0].version if versions else 0,
-            format_time(secret.created_time),
-            format_time(secret.updated_time),
+            time_of(secret.created_time),
+            time_of(secret.updated_time),
             self._max_versions(secret, load_kv_config(self._store, namespace)),
             bool(secret.settings.get("cas_required", False)),
             dict(secret.settings.get("custom_metadata", {})),

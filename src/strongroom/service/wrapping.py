@@ -9,6 +9,7 @@ no policy (it can do nothing but be unwrapped or looked up) and is revoked when 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from strongroom.auth import Identity
@@ -17,12 +18,13 @@ from strongroom.clock import Clock
 from strongroom.errors import BadRequest, NotFound, Unauthenticated
 from strongroom.store.protocol import Store
 from strongroom.store.records import Records
-from strongroom.types import format_time
+from strongroom.types import format_time, time_of
 
 __all__ = [
     "MAX_WRAP_TTL",
     "WRAPPED_KIND",
     "WrapInfo",
+    "WrapLookup",
     "WrappingService",
 ]
 
@@ -37,7 +39,7 @@ class WrapInfo:
     token: str = field(repr=False)  # the wrapping token: whoever holds it gets the response
     accessor: str
     ttl: int
-    creation_time: str
+    creation_time: datetime
     creation_path: str
 
     def to_json(self) -> dict[str, Any]:
@@ -45,8 +47,24 @@ class WrapInfo:
             "token": self.token,
             "accessor": self.accessor,
             "ttl": self.ttl,
-            "creation_time": self.creation_time,
+            "creation_time": format_time(self.creation_time),
             "creation_path": self.creation_path,
+        }
+
+
+@dataclass(frozen=True)
+class WrapLookup:
+    """What anyone holding a wrapping token may learn of it."""
+
+    creation_path: str
+    creation_time: datetime
+    creation_ttl: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "creation_path": self.creation_path,
+            "creation_time": format_time(self.creation_time),
+            "creation_ttl": self.creation_ttl,
         }
 
 
@@ -73,7 +91,7 @@ class WrappingService:
         )
         doc = {"response": response, "creation_path": creation_path, "ttl": ttl}
         self._wrapped.create(info.accessor, doc)  # a new token's accessor: none is there
-        return WrapInfo(token, info.accessor, int(ttl), format_time(info.created), creation_path)
+        return WrapInfo(token, info.accessor, int(ttl), time_of(info.created), creation_path)
 
     def wrap_data(self, identity: Identity, data: dict[str, Any], ttl: float) -> WrapInfo:
         """Vault's sys/wrapping/wrap: wrap the caller's own data."""
@@ -110,17 +128,13 @@ class WrappingService:
         response: dict[str, Any] = doc["response"]
         return response
 
-    def lookup(self, token: object) -> dict[str, Any]:
+    def lookup(self, token: object) -> WrapLookup:
         """Unauthenticated in Vault: only the wrapping token's own properties."""
         info = self._wrapping_token(token)
         doc = self._wrapped.get(info.accessor)
         if doc is None:
             raise BadRequest(_INVALID)
-        return {
-            "creation_path": doc["creation_path"],
-            "creation_time": format_time(info.created),
-            "creation_ttl": int(doc["ttl"]),
-        }
+        return WrapLookup(str(doc["creation_path"]), time_of(info.created), int(doc["ttl"]))
 
     def rewrap(self, identity: Identity | None, token: object, own_token: bool) -> WrapInfo:
         self._check(identity, own_token, "rewrap")

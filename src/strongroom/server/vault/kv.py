@@ -18,7 +18,7 @@ from strongroom.server.vault.fields import (
 )
 from strongroom.server.vault.wire import envelope, list_answer, writes
 from strongroom.service.secrets import SecretService
-from strongroom.types import SecretMetadata, VersionMetadata
+from strongroom.types import SecretMetadata, VersionMetadata, format_time
 
 __all__ = [
     "KV_ROUTES",
@@ -50,9 +50,9 @@ class UnsupportedMediaType(BadRequest):
 
 def _version(meta: VersionMetadata, custom: dict[str, str] | None = None) -> dict[str, Any]:
     return {
-        "created_time": meta.created_time,
+        "created_time": format_time(meta.created_time),
         "custom_metadata": custom or None,
-        "deletion_time": meta.deletion_time,
+        "deletion_time": format_time(meta.deletion_time),
         "destroyed": meta.destroyed,
         "version": meta.version,
     }
@@ -161,18 +161,18 @@ destroy_versions = _on_versions(SecretService.destroy)
 def _metadata(meta: SecretMetadata) -> dict[str, Any]:
     return {
         "cas_required": meta.cas_required,
-        "created_time": meta.created_time,
+        "created_time": format_time(meta.created_time),
         "current_version": meta.current_version,
         "custom_metadata": meta.custom_metadata or None,
         "delete_version_after": go_duration(meta.delete_version_after),
         "max_versions": meta.max_versions_setting,
         # Vault counts from 0 until versions are pruned.
         "oldest_version": meta.oldest_version if meta.oldest_version > 1 else 0,
-        "updated_time": meta.updated_time,
+        "updated_time": format_time(meta.updated_time),
         "versions": {
             str(v.version): {
-                "created_time": v.created_time,
-                "deletion_time": v.deletion_time,
+                "created_time": format_time(v.created_time),
+                "deletion_time": format_time(v.deletion_time),
                 "destroyed": v.destroyed,
             }
             for v in meta.versions

@@ -80,7 +80,7 @@ def unwrap(call: Call) -> Answer:
 
 
 def lookup(call: Call) -> Answer:
-    return envelope(call, call.services.wrapping.lookup(_token(call)[0]))
+    return envelope(call, call.services.wrapping.lookup(_token(call)[0]).to_json())
 
 
 def rewrap(call: Call) -> Answer:

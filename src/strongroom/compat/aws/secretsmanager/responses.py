@@ -20,7 +20,6 @@ from strongroom.compat.aws.secretsmanager.shapes import (
     CLEAR,
     after_token,
     backend,
-    epoch,
     in_aws_words,
     page_size,
     paging_token,
@@ -90,7 +89,7 @@ def _value_answer(
         "Name": found.name,
         "VersionId": found.version_id(value.metadata.version),
         "VersionStages": stages,
-        "CreatedDate": epoch(value.metadata.created_time),
+        "CreatedDate": value.metadata.created_time.timestamp(),
     }
     if stored.binary is not None:
         answer["SecretBinary"] = base64.b64encode(stored.binary).decode()

@@ -8,7 +8,6 @@ import base64
 import binascii
 import re
 from collections.abc import Callable
-from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -33,7 +32,6 @@ __all__ = [
     "MAX_BINARY",
     "after_token",
     "backend",
-    "epoch",
     "in_aws_words",
     "page_size",
     "paging_token",
@@ -186,10 +184,6 @@ def after_token(doc: dict[str, Any]) -> str:
 
 def paging_token(value: str) -> str:
     return base64.urlsafe_b64encode(value.encode()).decode()
-
-
-def epoch(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 def secret_id(doc: dict[str, Any]) -> str:

@@ -118,7 +118,7 @@ def allowed_by_pattern(pattern: str, value: str) -> bool:
     return compiled.fullmatch(value) is not None
 
 
-def parameter_of(data: Any, version: int, created: str, path: str = "") -> Parameter:
+def parameter_of(data: Any, version: int, created: datetime, path: str = "") -> Parameter:
     doc: dict[str, Any] = data if isinstance(data, dict) else {}
     if "Value" not in doc:  # written through another surface: its data, as a String
         return Parameter(
@@ -126,14 +126,14 @@ def parameter_of(data: Any, version: int, created: str, path: str = "") -> Param
             version,
             "String",
             json.dumps(doc, separators=(",", ":"), sort_keys=True),
-            datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp(),
+            created.timestamp(),
         )
     return Parameter(
         str(doc.get("Name") or "/" + path),
         version,
         str(doc.get("Type", "String")),
         str(doc["Value"]),
-        datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp(),
+        created.timestamp(),
         str(doc.get("KeyId", "")),
         str(doc.get("Description", "")),
         str(doc.get("AllowedPattern", "")),
