@@ -281,10 +281,12 @@ class TokenService:
         return self.registry.renew(info.accessor, increment)
 
     def revoke(self, caller: Identity, token: Any, accessor: Any, orphan_children: bool) -> None:
-        """Revoke a token and its tree; keeping the children needs sudo on revoke-orphan."""
-        info = self.target(caller, "revoke", token, accessor)
+        """Revoke a token and its tree; keeping the children is Vault's revoke-orphan: update
+        and sudo on auth/token/revoke-orphan."""
+        operation = "revoke-orphan" if orphan_children else "revoke"
         if orphan_children:
             caller.require("sudo", "auth/token/revoke-orphan")
+        info = self.target(caller, operation, token, accessor)
         self.registry.revoke(info.accessor, orphan_children=orphan_children)
 
     def tidy(self, caller: Identity) -> int:
@@ -293,7 +295,10 @@ class TokenService:
         return self.registry.tidy()
 
     def list_accessors(self, caller: Identity) -> list[str]:
-        caller.require("sudo", "auth/token/accessors")
+        # a LIST, checked as Vault checks one: list and sudo from the rule for the folder
+        granted = caller.acl.listing("auth/token/accessors")
+        if not {"list", "sudo"} <= granted:
+            raise AccessDenied("permission denied: list and sudo on 'auth/token/accessors/'")
         return self.registry.accessors()
 
     # -- roles

@@ -122,19 +122,51 @@ class ACL:
             return cached
         caps = self._exact.get(path)
         if caps is None:
-            caps = _NO_CAPABILITIES
-            for pattern, rule_caps in self._ranked:
-                if pattern.fullmatch(path):
-                    caps = rule_caps
-                    break
+            caps = self._matching(path) or _NO_CAPABILITIES
+        return self._kept(path, caps)
+
+    def _matching(self, path: str) -> frozenset[str] | None:
+        """The capabilities of the highest-priority wildcard rule matching ``path``, if any."""
+        for pattern, rule_caps in self._ranked:
+            if pattern.fullmatch(path):
+                return rule_caps
+        return None
+
+    def _kept(self, key: str, caps: frozenset[str]) -> frozenset[str]:
         if "deny" in caps:
             caps = _NO_CAPABILITIES
         if len(self._cache) >= _CACHE_ENTRIES:
             self._cache.clear()
-        self._cache[path] = caps
+        self._cache[key] = caps
         return caps
 
+    def listing(self, path: str) -> frozenset[str]:
+        """The capabilities a LIST of ``path`` is checked against, by Vault's rule: a listing
+        is of the folder ``path/``, and the first of these decides: an exact rule on ``path/``,
+        an exact rule on ``path``, the wildcard rules for ``path/``, then for ``path``. So
+        ``path "auth/approle/role" { capabilities = ["list"] }`` and the same on
+        ``auth/approle/role/`` both let a caller list the roles, whichever form a service
+        names."""
+        if self.root:
+            return frozenset(CAPABILITIES) - {"deny"}
+        folder = path if path.endswith("/") else path + "/"
+        bare = folder[:-1]
+        key = "\x00list:" + folder  # apart from the cache of plain look-ups
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        caps = self._exact.get(folder)
+        if caps is None:
+            caps = self._exact.get(bare)
+        if caps is None:
+            caps = self._matching(folder)
+        if caps is None:
+            caps = self._matching(bare)
+        return self._kept(key, caps or _NO_CAPABILITIES)
+
     def allows(self, capability: str, path: str) -> bool:
+        if capability == "list":
+            return "list" in self.listing(path)
         return capability in self.capabilities(path)
 
 

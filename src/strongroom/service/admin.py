@@ -15,12 +15,15 @@ from strongroom.policy.model import Policy
 from strongroom.policy.parse import validate_policy_name
 from strongroom.policy.store import PolicyStore
 
-__all__ = ["MAX_CAPABILITY_PATHS", "POLICY_TEXT", "SystemService"]
+__all__ = ["MAX_CAPABILITY_PATHS", "POLICIES", "POLICY_TEXT", "SystemService"]
 
 MAX_CAPABILITY_PATHS = 100
-# What a surface answers when a policy write has no text (checked before any right: it names
-# nothing stored).
+# What a surface answers when a policy write has no text (the native API checks it before any
+# right: it names nothing stored; the Vault API checks the caller's rights first, as Vault).
 POLICY_TEXT = "policy: the policy text (HCL or JSON) is required"
+
+
+POLICIES = "sys/policies/acl"
 
 
 class SystemService:
@@ -29,21 +32,32 @@ class SystemService:
         self._audit = audit
 
     # -- policies
-    def write_policy(self, identity: Identity, name: str, text: str) -> Policy:
+    # ``under``: the policy path the request is checked on, as Vault checks each route's own
+    # (``sys/policies/acl``, or ``sys/policy`` for the older routes)
+    def write_policy(
+        self, identity: Identity, name: str, text: str, *, under: str = POLICIES
+    ) -> Policy:
         validate_policy_name(name)
-        identity.require_write(f"sys/policies/acl/{name}", lambda: self._policies.exists(name))
+        identity.require_write(f"{under}/{name}", lambda: self._policies.exists(name))
         return self._policies.write(name, text)
 
-    def read_policy(self, identity: Identity, name: str) -> Policy:
-        identity.require("read", f"sys/policies/acl/{name}")
+    def read_policy(self, identity: Identity, name: str, *, under: str = POLICIES) -> Policy:
+        identity.require("read", f"{under}/{name}")
         return self._policies.read(name)
 
-    def list_policies(self, identity: Identity) -> list[str]:
-        identity.require("list", "sys/policies/acl/")
+    def list_policies(
+        self, identity: Identity, *, under: str = POLICIES, reading: bool = False
+    ) -> list[str]:
+        """``reading``: a GET of the folder itself (Vault's older ``GET sys/policy``), checked
+        as a read of it; a LIST is checked as a listing."""
+        if reading:
+            identity.require("read", under)
+        else:
+            identity.require("list", f"{under}/")
         return self._policies.names()
 
-    def delete_policy(self, identity: Identity, name: str) -> None:
-        identity.require("delete", f"sys/policies/acl/{name}")
+    def delete_policy(self, identity: Identity, name: str, *, under: str = POLICIES) -> None:
+        identity.require("delete", f"{under}/{name}")
         self._policies.delete(name)
 
     @staticmethod

@@ -181,12 +181,15 @@ class AuthMethodService:
         if kind is None:
             return  # Vault: disabling what is not mounted succeeds
         backend = self.backend(kind, path)
+        # sudo on sys/auth/<path> is the whole right, as in Vault: what the method holds goes
+        # with it whatever the caller may do with its roles or users
+        wiping = Identity.system("auth-disable")
         if kind == "approle":
-            for role in backend.list_roles(identity):
-                backend.delete_role(identity, role)
+            for role in backend.list_roles(wiping):
+                backend.delete_role(wiping, role)
         elif kind == "userpass":
-            for user in backend.list_users(identity):
-                backend.delete_user(identity, user)
+            for user in backend.list_users(wiping):
+                backend.delete_user(wiping, user)
         else:
             backend.wipe()
         for forget in self.on_disable:

@@ -45,7 +45,7 @@ class EncryptionKeyService:
             self._keyrings.rotate(namespace)
         now = self._clock.now()
         self._terms.change(_RECORD, lambda term: ((term[0] if term else 1) + 1, now))
-        return self.status(identity)
+        return self._status()  # the rotation's right covers its answer: no second check
 
     def backed_up_keys(self, identity: Identity, *, delete: bool = False) -> None:
         """Vault's ``sys/rekey/backup`` (sudo): strongroom keeps no copy of unseal key shares, so
@@ -56,6 +56,9 @@ class EncryptionKeyService:
 
     def status(self, identity: Identity) -> KeyStatus:
         identity.require("read", "sys/key-status")
+        return self._status()
+
+    def _status(self) -> KeyStatus:
         keyrings = [self._keyrings.get(n) for n in self._keyrings.namespaces()]
         encryptions = sum(self._keyrings.encryptions(k.active) for k in keyrings)
         term = self._terms.get(_RECORD)

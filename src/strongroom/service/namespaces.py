@@ -221,6 +221,13 @@ class NamespaceService:
         _require_mount(identity, "read", name)
         return self._info(name)
 
+    def tuning(self, identity: Identity, name: str, capability: str = "read") -> NamespaceInfo:
+        """A mount as its tune endpoint shows it (Vault's ``sys/mounts/<name>/tune``, whose own
+        policy path governs it: ``read`` to read it, ``update`` before tuning it)."""
+        check_namespace(name, self._limits)
+        identity.require(capability, f"sys/mounts/{name}/tune")
+        return self._info(name)
+
     def preflight(self, identity: Identity, name: str) -> NamespaceInfo:
         """Vault's KV preflight (which mount holds a path, and of which kind): answered to a
         caller who may do something under the mount, whatever it is; a 400 in Vault's words

@@ -15,6 +15,7 @@ from strongroom.server.routes import Answer, Call, Handler, Route, RouteNotFound
 from strongroom.server.surface import Surface
 from strongroom.server.vault.auth import AUTH_ROUTES
 from strongroom.server.vault.barrier import BARRIER_ROUTES
+from strongroom.server.vault.catalogue import authorized
 from strongroom.server.vault.identity import IDENTITY_ROUTES
 from strongroom.server.vault.identity_store import IDENTITY_STORE_ROUTES
 from strongroom.server.vault.kv import KV_ROUTES
@@ -79,6 +80,7 @@ def _adapted(routes: tuple[Route, ...]) -> tuple[Route, ...]:
             handler = with_wrapping(handler)
         if route.method == "DELETE":
             handler = absent_is_empty(handler)
+        handler = authorized(replace(route, handler=handler))  # catalogue.py: rights first
         adapted.append(replace(route, handler=_null_is_empty(with_quota(handler))))
     return tuple(adapted)
 

@@ -121,7 +121,7 @@ def _effective_ttls(default: float, maximum: float) -> dict[str, Any]:
 
 
 def read_tune(call: Call) -> Answer:
-    info = call.services.namespaces.get(call.identity, _mount_name(call))
+    info = call.services.namespaces.tuning(call.identity, _mount_name(call))
     return top_and_data(
         call,
         {
@@ -141,7 +141,7 @@ def _tune_request(doc: dict[str, Any]) -> TuneRequest:
 
 def write_tune(call: Call) -> Answer:
     name = _mount_name(call)
-    info = call.services.namespaces.get(call.identity, name)
+    info = call.services.namespaces.tuning(call.identity, name, "update")
     doc = call.json()
     request = _tune_request(doc)
     options = doc.get("options") or {}

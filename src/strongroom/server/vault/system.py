@@ -36,7 +36,7 @@ from strongroom.server.vault.mounts import (
     write_tune,
 )
 from strongroom.server.vault.wire import envelope, list_answer, writes
-from strongroom.service.admin import POLICY_TEXT
+from strongroom.service.admin import POLICIES, POLICY_TEXT
 from strongroom.service.seal import NONCE_PROBLEM, SHARE_PROBLEM, SealStatus
 from strongroom.types import format_time
 
@@ -223,12 +223,19 @@ def _policy_name(call: Call) -> str:
     return call.params["name"].lower()
 
 
+def _under(call: Call) -> str:
+    """The policy path a policy route is checked on: Vault checks each route's own, so the older
+    ``sys/policy`` routes are governed by ``sys/policy/<name>``."""
+    legacy = call.path == f"{_Y}/policy" or call.path.startswith(f"{_Y}/policy/")
+    return "sys/policy" if legacy else POLICIES
+
+
 def list_acl_policies(call: Call) -> Answer:
     return list_answer(call, call.services.admin.list_policies(call.identity))
 
 
 def read_acl_policy(call: Call) -> Answer:
-    policy = call.services.admin.read_policy(call.identity, _policy_name(call))
+    policy = call.services.admin.read_policy(call.identity, _policy_name(call), under=_under(call))
     return envelope(call, {"name": policy.name, "policy": policy.text})
 
 
@@ -236,14 +243,14 @@ def write_acl_policy(call: Call) -> Answer:
     doc = call.json()
     field = "policy" if "policy" in doc else "rules"  # Vault's older name
     policy = text(doc, field, POLICY_TEXT)
-    call.services.admin.write_policy(call.identity, _policy_name(call), policy)
+    call.services.admin.write_policy(call.identity, _policy_name(call), policy, under=_under(call))
     return Answer.empty()
 
 
 def delete_acl_policy(call: Call) -> Answer:
     name = _policy_name(call)
     try:
-        call.services.admin.delete_policy(call.identity, name)
+        call.services.admin.delete_policy(call.identity, name, under=_under(call))
     except BadRequest:
         try:
             validate_policy_name(name)
@@ -254,7 +261,9 @@ def delete_acl_policy(call: Call) -> Answer:
 
 
 def list_legacy_policies(call: Call) -> Answer:
-    names = call.services.admin.list_policies(call.identity)
+    names = call.services.admin.list_policies(
+        call.identity, under=_under(call), reading=call.method == "GET"
+    )
     if "root" not in names:
         names = [*names, "root"]
     answer = envelope(call, {"keys": names, "policies": names})
@@ -263,7 +272,7 @@ def list_legacy_policies(call: Call) -> Answer:
 
 
 def read_legacy_policy(call: Call) -> Answer:
-    policy = call.services.admin.read_policy(call.identity, _policy_name(call))
+    policy = call.services.admin.read_policy(call.identity, _policy_name(call), under=_under(call))
     body = {"name": policy.name, "rules": policy.text}
     answer = envelope(call, body)
     answer.doc = {**body, **answer.doc}
