@@ -1,8 +1,8 @@
 """Every route of the native API, sent by a token with the default policy only: refused with
 403, or answered a 400 about the body's shape that the root token gets word for word for the
 same request (decided by the body alone, before any right, so it tells nothing stored). A few
-routes answer any token by design, each named here. (The Vault API checks rights before the
-body, as Vault: tests/unit/test_vault_catalogue.py.)"""
+routes answer any token by design (``ANY_TOKEN``, server/native/catalogue.py). The Vault API
+checks rights before the body, as Vault: tests/unit/test_vault_catalogue.py."""
 
 from __future__ import annotations
 
@@ -17,16 +17,11 @@ from strongroom.clock import ManualClock
 from strongroom.config import ServerSettings
 from strongroom.server.app import create_app
 from strongroom.server.native import native_routes
+from strongroom.server.native.catalogue import ANY_TOKEN
 from strongroom.server.node import Node
 from strongroom.server.routes import Answer, Route
 
 ROOT = "native-rights-root"
-# Any token: a token on itself, what depends on nothing stored, and lists filtered by the
-# caller's rights (docs/api.md).
-ANY_TOKEN = frozenset(
-    {"lookupSelf", "renewSelf", "revokeSelf", "capabilitiesSelf", "randomPassword"}
-    | {"listNamespaces", "listRotations"}
-)
 
 
 @pytest.fixture
