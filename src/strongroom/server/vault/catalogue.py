@@ -3,15 +3,15 @@
 Vault's rule: a request is checked on its own path below ``/v1/`` (a LIST on that path as a
 folder, ``path/``), for the capability its method asks: GET reads, LIST lists, POST and PUT
 create or update (the service then tells which one: ``create`` for something new), PATCH
-patches, DELETE deletes. Some operations also need ``sudo`` there (``SUDO``). Some are a token
-acting on itself, which the default policy grants (``SELF``), and a few need no token at all
-(the route is ``public``: logins, the seal's status, unwrapping with the wrapping token).
+patches, DELETE deletes. Some operations also need ``sudo`` there (``SUDO``); a few are left to
+their services (``SELF``), and a few need no token at all (the route is ``public``: logins, the
+seal's status, looking up a wrapping token).
 
 The check here runs before the body is read, so a caller without the right gets its 403
 whatever it sent; the service's own checks run after it (the precise ``create`` or
 ``update``, a token's own tree, a resource's rules). A test sends every Vault route twice, as
-a token with the default policy only and as one granted exactly its rule, and holds both
-answers (tests/unit/test_vault_catalogue.py); docs/compat-vault.md lists the rule."""
+a token with no policy and as one granted exactly its rule, and holds both answers
+(tests/unit/test_vault_catalogue.py); docs/compat-vault.md lists the rule."""
 
 from __future__ import annotations
 
@@ -44,15 +44,14 @@ SUDO = frozenset(
     | {"sysStepDown", "sysStepDownPut"}
 )
 
-# A token acting on itself, and what every token may ask: the default policy's paths (Vault's
-# default policy; policy/store.py), and Vault's answers to any token (its mounts' preflight).
-# Their services decide alone.
+# Left to their services, which check the default policy's paths (policy/store.py) in their own
+# way: a token acting on itself (looked up with GET or POST; renewed; revoked), a wrapping token
+# unwrapping or rewrapping what it wraps, and the KV preflight, which answers a caller without
+# rights Vault's 400.
 SELF = frozenset(
     {"vaultLookupSelf", "vaultLookupSelfPost", "vaultLookupSelfPostPut"}
     | {"vaultRenewSelf", "vaultRenewSelfPut", "vaultRevokeSelf", "vaultRevokeSelfPut"}
-    | {"sysCapabilitiesSelf", "sysCapabilitiesSelfPut"}
-    | {"sysWrap", "sysWrapPut", "sysUnwrap", "sysUnwrapPut", "sysRewrap", "sysRewrapPut"}
-    | {"sysToolsHash", "sysToolsHashPut", "sysToolsHashAlgorithm", "sysToolsHashAlgorithmPut"}
+    | {"sysUnwrap", "sysUnwrapPut", "sysRewrap", "sysRewrapPut"}
     | {"sysPreflight", "sysMountsAll"}
 )
 
