@@ -15,21 +15,30 @@ from strongroom.server.audit_batch import MOST_PER_WRITE, AuditBatch
 
 
 class _Broker:
-    """What AuditBatch calls of a broker: ``log``, recorded (or refused)."""
+    """What AuditBatch calls of a broker: ``log``, recorded (or refused), and a sync, which
+    records how many entries were written when it started (or fails)."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[dict[str, Any], ...]] = []
         self.refuse = False
+        self.syncs: list[int] = []
+        self.sync_fails = False
 
     def log(self, *entries: dict[str, Any], sensitive: tuple[str, ...]) -> None:
         if self.refuse:
             raise AuditUnavailable()
         self.calls.append(entries)
 
+    async def sync(self) -> None:
+        self.syncs.append(sum(len(call) for call in self.calls))
+        await asyncio.sleep(0)
+        if self.sync_fails:
+            raise AuditUnavailable()
+
 
 def _batch() -> tuple[AuditBatch, _Broker]:
     broker = _Broker()
-    return AuditBatch(cast(AuditBroker, broker)), broker
+    return AuditBatch(cast(AuditBroker, broker), broker.sync), broker
 
 
 def _entries(n: int) -> tuple[dict[str, Any], ...]:
@@ -96,5 +105,35 @@ def test_a_full_batch_is_written_at_once_and_the_rest_after_it() -> None:
         assert sizes == [MOST_PER_WRITE, MOST_PER_WRITE, 3]
         written = [e["n"] for call in broker.calls for e in call[::2]]
         assert written == list(range(count))  # in order across the writes
+
+    asyncio.run(run())
+
+
+def test_durable_requests_are_answered_after_one_sync_that_follows_their_write() -> None:
+    async def run() -> None:
+        batch, broker = _batch()
+        order: list[str] = []
+
+        async def request(n: int, durable: bool) -> None:
+            await batch.write(_entries(n), durable=durable)
+            order.append(f"{n}:{len(broker.syncs)}")
+
+        await asyncio.gather(request(1, True), request(2, False), request(3, True))
+        assert broker.syncs == [6]  # one sync, started once all six entries were written
+        assert order == ["2:0", "1:1", "3:1"]  # the read at once; the writes after the sync
+
+    asyncio.run(run())
+
+
+def test_a_failed_sync_fails_the_durable_requests_only() -> None:
+    async def run() -> None:
+        batch, broker = _batch()
+        broker.sync_fails = True
+        outcomes = await asyncio.gather(
+            batch.write(_entries(1), durable=True),
+            batch.write(_entries(2)),
+            return_exceptions=True,
+        )
+        assert isinstance(outcomes[0], AuditUnavailable) and outcomes[1] is None
 
     asyncio.run(run())

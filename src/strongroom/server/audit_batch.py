@@ -10,6 +10,7 @@ one. A batch that fills up (``MOST_PER_WRITE`` requests) is written at once."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from strongroom.audit import AuditBroker
@@ -25,18 +26,22 @@ MOST_PER_WRITE = 16
 
 
 class AuditBatch:
-    def __init__(self, broker: AuditBroker) -> None:
+    def __init__(self, broker: AuditBroker, sync: Callable[[], Awaitable[None]]) -> None:
+        """``sync``: makes every entry written before it was called durable (audit_sync.py)."""
         self._broker = broker
+        self._sync = sync
         self._entries: list[dict[str, Any]] = []
-        self._waiters: list[asyncio.Future[None]] = []
+        self._waiters: list[tuple[asyncio.Future[None], bool]] = []
 
-    async def write(self, entries: tuple[dict[str, Any], ...]) -> None:
+    async def write(self, entries: tuple[dict[str, Any], ...], *, durable: bool = False) -> None:
+        """Return once ``entries`` are written; ``durable``: once they are on disk too (one
+        sync shared by every durable request of the batch, started after the batch's write)."""
         loop = asyncio.get_running_loop()
         if not self._waiters:
             loop.call_soon(self._flush)
         done: asyncio.Future[None] = loop.create_future()
         self._entries.extend(entries)
-        self._waiters.append(done)
+        self._waiters.append((done, durable))
         if len(self._waiters) >= MOST_PER_WRITE:
             self._flush()
         await done
@@ -49,12 +54,28 @@ class AuditBatch:
         try:
             self._broker.log(*entries, sensitive=SENSITIVE_FIELDS)
         except Exception as exc:  # each waiter fails as it would have alone
-            for done in waiters:
-                if not done.done():
-                    done.set_exception(
-                        AuditUnavailable() if isinstance(exc, AuditUnavailable) else exc
-                    )
+            _fail([done for done, _ in waiters], exc)
             return
-        for done in waiters:
-            if not done.done():  # a waiter whose request was cancelled is written all the same
+        durable = [done for done, needs_sync in waiters if needs_sync]
+        for done, needs_sync in waiters:
+            if not needs_sync and not done.done():  # one cancelled is written all the same
                 done.set_result(None)
+        if durable:
+            synced = asyncio.ensure_future(self._sync())
+            synced.add_done_callback(lambda sync: _synced(sync, durable))
+
+
+def _fail(waiters: list[asyncio.Future[None]], exc: BaseException) -> None:
+    for done in waiters:
+        if not done.done():
+            done.set_exception(AuditUnavailable() if isinstance(exc, AuditUnavailable) else exc)
+
+
+def _synced(sync: asyncio.Future[None], waiters: list[asyncio.Future[None]]) -> None:
+    error = sync.exception() if not sync.cancelled() else AuditUnavailable()
+    if error is not None:
+        _fail(waiters, error)
+        return
+    for done in waiters:
+        if not done.done():
+            done.set_result(None)

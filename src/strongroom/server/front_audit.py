@@ -63,7 +63,8 @@ class AuditTrail:
 
     def _shared(self, broker: AuditBroker) -> tuple[AuditBroker, SharedSync, AuditBatch]:
         if self._synced is None or self._synced[0] is not broker:  # a new broker on unseal
-            self._synced = (broker, SharedSync(broker.sync), AuditBatch(broker))
+            sync = SharedSync(broker.sync)
+            self._synced = (broker, sync, AuditBatch(broker, sync))
         return self._synced
 
     def begin(
@@ -233,14 +234,16 @@ class RequestTrail:
             entry["auth"] = {"display_name": identity.name, "policies": list(identity.policies)}
             entry["accessor"] = identity.accessor
         entries = (entry,) if self._deferred is None else (self._deferred, entry)
-        await self._write(entries, size)
-        if self.may_change:
-            # What may have changed something is answered only once its entries are on disk
-            # (one fsync shared by the writes answered together).
-            await self._sync()
+        # What may have changed something is answered only once its entries are on disk (one
+        # fsync shared by the writes answered together).
+        await self._write(entries, size, durable=self.may_change)
 
-    async def _write(self, entries: tuple[dict[str, Any], ...], size: int) -> None:
+    async def _write(
+        self, entries: tuple[dict[str, Any], ...], size: int, *, durable: bool = False
+    ) -> None:
         if size > _INLINE_BYTES:
             await in_thread(self._broker.log, *entries, sensitive=SENSITIVE_FIELDS)
+            if durable:
+                await self._sync()
         else:  # with the other requests answered in this turn of the event loop
-            await self._batch.write(entries)
+            await self._batch.write(entries, durable=durable)
