@@ -590,3 +590,18 @@ def audit_entries(log: Path | str | bytes) -> list[dict[str, Any]]:
     # Lines end at b"\n" only: format 2 keeps U+2028 and the like unescaped inside strings.
     every = [json.loads(line) for line in data.split(b"\n") if line]
     return [entry for entry in every if entry.get("type") != FORMAT_MARKER]
+
+
+def probing_settings(tmp_path: Path, root_token: str) -> Any:
+    """A dev server's settings (audited) for a test that sends many refused requests from one
+    address on purpose: the address's budget for them is out of the way."""
+    from strongroom.config import ServerSettings
+
+    return ServerSettings(
+        tmp_path / "data",
+        dev=True,
+        root_token=root_token,
+        audit_file=tmp_path / "audit.log",
+        unauthenticated_rate=1e6,
+        unauthenticated_burst=1e6,
+    )

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from strongroom.config import ServerSettings
 from strongroom.server.app import create_app
 from strongroom.server.node import Node
+from tests.helpers import probing_settings
 
 ROOT = "oracle-root-token"
 
@@ -60,14 +60,7 @@ NAMED = [
 
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[TestClient]:
-    settings = ServerSettings(
-        tmp_path / "data",
-        dev=True,
-        root_token=ROOT,
-        audit_file=tmp_path / "audit.log",
-        unauthenticated_rate=1e6,
-        unauthenticated_burst=1e6,
-    )
+    settings = probing_settings(tmp_path, ROOT)
     node = Node(settings)
     with TestClient(create_app(settings, node), headers={"Authorization": f"Bearer {ROOT}"}) as c:
         yield c

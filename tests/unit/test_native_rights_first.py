@@ -14,26 +14,19 @@ import pytest
 from starlette.testclient import TestClient
 
 from strongroom.clock import ManualClock
-from strongroom.config import ServerSettings
 from strongroom.server.app import create_app
 from strongroom.server.native import native_routes
 from strongroom.server.native.catalogue import ANY_TOKEN
 from strongroom.server.node import Node
 from strongroom.server.routes import Answer, Route
+from tests.helpers import probing_settings
 
 ROOT = "native-rights-root"
 
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = ServerSettings(
-        tmp_path / "data",
-        dev=True,
-        root_token=ROOT,
-        audit_file=tmp_path / "audit.log",
-        unauthenticated_burst=100_000,  # many refusals from one address, on purpose
-        unauthenticated_rate=100_000.0,
-    )
+    settings = probing_settings(tmp_path, ROOT)
     node = Node(settings, ManualClock())
     headers = {"Authorization": f"Bearer {ROOT}"}
     with TestClient(create_app(settings, node), headers=headers) as test_client:

@@ -14,13 +14,13 @@ import pytest
 from starlette.testclient import TestClient
 
 from strongroom.clock import ManualClock
-from strongroom.config import ServerSettings
 from strongroom.policy.model import ACL
 from strongroom.server.app import create_app
 from strongroom.server.node import Node
 from strongroom.server.routes import Route
 from strongroom.server.vault import VAULT_ROUTES
 from strongroom.server.vault.catalogue import SELF, SUDO, policy_path, rule_of
+from tests.helpers import probing_settings
 
 ROOT = "catalogue-root-token"
 _SAMPLES = {
@@ -60,14 +60,7 @@ def _url(route: Route) -> str:
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = ServerSettings(
-        tmp_path / "data",
-        dev=True,
-        root_token=ROOT,
-        audit_file=tmp_path / "audit.log",
-        unauthenticated_burst=100_000,  # thousands of refusals from one address, on purpose
-        unauthenticated_rate=100_000.0,
-    )
+    settings = probing_settings(tmp_path, ROOT)
     node = Node(settings, ManualClock())
     with TestClient(create_app(settings, node), headers={"X-Vault-Token": ROOT}) as test_client:
         for mount, kind in (("transit", {"type": "transit"}), ("kv1", {"type": "kv"})):
