@@ -15,12 +15,11 @@ from schemathesis.core.result import Ok
 from schemathesis.generation import GenerationMode
 from starlette.testclient import TestClient
 
-from strongroom.config import ServerSettings
 from strongroom.server.app import create_app
 from strongroom.server.front import Front
 from strongroom.server.node import Node
 from tests.conftest import ROOT_TOKEN
-from tests.helpers import audit_entries
+from tests.helpers import audit_entries, probing_settings
 
 ServerApp = Front[Node]
 
@@ -37,17 +36,8 @@ STATEFUL = frozenset(
 
 @pytest.fixture
 def fuzz_app(tmp_path: Path) -> Iterator[ServerApp]:
-    app = create_app(
-        ServerSettings(
-            tmp_path / "data",
-            dev=True,
-            root_token=ROOT_TOKEN,
-            audit_file=tmp_path / "audit.log",
-            # Unauthenticated cases would otherwise end in 429s and hide the real answers.
-            unauthenticated_rate=1e6,
-            unauthenticated_burst=1_000_000,
-        )
-    )
+    # Unauthenticated cases would otherwise end in 429s and hide the real answers.
+    app = create_app(probing_settings(tmp_path, ROOT_TOKEN))
     CALLS[0] = 0
     ANSWERED.clear()
     with TestClient(app):

@@ -25,6 +25,7 @@ __all__ = [
 
 CAPABILITIES = ("create", "read", "update", "patch", "delete", "list", "sudo", "deny")
 _NO_CAPABILITIES: frozenset[str] = frozenset()
+_EVERY_CAPABILITY = frozenset(CAPABILITIES) - {"deny"}  # the root policy's
 _CACHE_ENTRIES = 4096
 
 
@@ -116,7 +117,7 @@ class ACL:
     def capabilities(self, path: str) -> frozenset[str]:
         """The granted capabilities on ``path``; empty when denied or when no rule matches."""
         if self.root:
-            return frozenset(CAPABILITIES) - {"deny"}
+            return _EVERY_CAPABILITY
         cached = self._cache.get(path)
         if cached is not None:
             return cached
@@ -148,7 +149,7 @@ class ACL:
         ``auth/approle/role/`` both let a caller list the roles, whichever form a service
         names."""
         if self.root:
-            return frozenset(CAPABILITIES) - {"deny"}
+            return _EVERY_CAPABILITY
         folder = path if path.endswith("/") else path + "/"
         bare = folder[:-1]
         key = "\x00list:" + folder  # apart from the cache of plain look-ups

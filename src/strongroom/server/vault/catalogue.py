@@ -79,9 +79,8 @@ def policy_path(method: str, path: str) -> str:
 
 
 def _allowed(identity: Identity, rule: Rule, path: str) -> bool:
-    granted = identity.acl.listing(path) if "list" in rule.capabilities else None
-    if granted is None:
-        granted = identity.acl.capabilities(path)
+    acl = identity.acl
+    granted = acl.listing(path) if "list" in rule.capabilities else acl.capabilities(path)
     return any(c in granted for c in rule.capabilities) and (not rule.sudo or "sudo" in granted)
 
 
