@@ -441,6 +441,7 @@ SERVER_ROLES = {
         "audit_batch",
         "audit_sync",
         "auth_paths",
+        "request_body",
         "direct",
     },
     "node parts": {"leadership", "roster", "writer"},

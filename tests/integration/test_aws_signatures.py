@@ -224,7 +224,7 @@ def test_unverified_bodies_are_bounded(server: StrongroomServer) -> None:
     """Bodies waiting for their signature to be checked are bounded in number: with every slot
     held by a stalled sender, the next request is told to retry, and the server still serves
     once the stalled senders go."""
-    from strongroom.server.front import MAX_UNVERIFIED_BODIES
+    from strongroom.server.request_body import MAX_UNVERIFIED_BODIES
 
     key = AWS_DEV_KEY[0]
     authorization = (

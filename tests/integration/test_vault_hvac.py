@@ -19,7 +19,7 @@ import hvac.exceptions
 import pytest
 import requests
 
-from tests.helpers import StrongroomServer, free_port
+from tests.helpers import StrongroomServer, audit_entries, free_port
 
 ROOT = "vault-root-token"
 
@@ -49,6 +49,57 @@ def _policy_token(client: hvac.Client, name: str, rules: str) -> str:
 
 
 # -- KV v1
+def test_kv_v1_requests_on_version_2_shaped_paths_are_audited_and_served_as_version_1(
+    client: hvac.Client, server: StrongroomServer
+) -> None:
+    """``<mount>/data/x`` under a version 1 mount matches a version 2 route first; the front
+    door hands it to version 1's route once its caller is authenticated, so its audit entries
+    name the version 1 operation, and a method version 1 does not serve is refused after the
+    caller's rights are checked, as any other route."""
+    client.sys.enable_secrets_engine("kv", path="auditv1")
+    headers = {"X-Vault-Token": ROOT}
+    url = f"{server.addr}/v1/auditv1/data/x"
+    assert httpx.put(url, json={"which": "data/x"}, headers=headers).status_code == 204
+    assert httpx.get(url, headers=headers).json()["data"] == {"which": "data/x"}
+    listed = httpx.request("LIST", f"{server.addr}/v1/auditv1/data/", headers=headers)
+    assert listed.json()["data"]["keys"] == ["x"]
+    patched = httpx.patch(url, json={"a": "b"}, headers=headers)
+    assert patched.status_code == 405, patched.text
+    token = _policy_token(client, "auditv1-none", 'path "elsewhere/*" { capabilities = ["read"] }')
+    refused = httpx.patch(url, json={"a": "b"}, headers={"X-Vault-Token": token})
+    assert refused.status_code == 403
+    assert httpx.delete(url, headers=headers).status_code == 204
+    entries = audit_entries(server.data_dir / "audit.log")
+    operations = {
+        (entry["request"]["method"], entry["operation"])
+        for entry in entries
+        if entry["request"]["path"].startswith("/v1/auditv1/data")
+    }
+    assert operations == {
+        ("PUT", "kv1WritePut"),
+        ("GET", "kv1Read"),
+        ("LIST", "kv1List"),
+        ("PATCH", "kv1Patch"),
+        ("DELETE", "kv1Delete"),
+    }
+    # The same paths under a version 2 mount keep version 2's operations.
+    client.secrets.kv.v2.create_or_update_secret("y", {"k": "v"}, mount_point="secret")
+    version_2 = {
+        entry["operation"]
+        for entry in audit_entries(server.data_dir / "audit.log")
+        if entry["request"]["path"] == "/v1/secret/data/y"
+    }
+    assert version_2 and not any(name.startswith("kv1") for name in version_2)
+    client.sys.disable_secrets_engine("auditv1")
+
+
+def test_every_method_of_a_version_2_route_has_a_version_1_route() -> None:
+    from strongroom.server.vault import _VERSION_1, _VERSIONED, VAULT_ROUTES
+
+    methods = {route.method for route in VAULT_ROUTES if route.operation in _VERSIONED}
+    assert methods <= set(_VERSION_1)
+
+
 def test_kv_v1_policy_paths_are_its_own_and_the_native_api_does_not_serve_it(
     client: hvac.Client, server: StrongroomServer
 ) -> None:

@@ -41,6 +41,7 @@ from strongroom.errors import (
 from strongroom.server.auth_paths import MOUNT
 from strongroom.server.front_audit import AuditTrail, RequestTrail
 from strongroom.server.front_node import FrontNode
+from strongroom.server.request_body import UnverifiedBodies, read_body
 from strongroom.server.request_ids import new_request_id
 from strongroom.server.routes import (
     PROOF,
@@ -50,13 +51,12 @@ from strongroom.server.routes import (
     Route,
     RouteNotFound,
 )
-from strongroom.server.surface import Rendered, Surface
+from strongroom.server.surface import Rendered, Rerouted, Surface
 from strongroom.server.threads import in_thread
 from strongroom.server.url_checks import url_error
 from strongroom.server.writer import batchable
 
 __all__ = [
-    "MAX_UNVERIFIED_BODIES",
     "Front",
     "MethodNotAllowed",
     "RouteNotFound",
@@ -66,10 +66,6 @@ __all__ = [
 log = logging.getLogger("strongroom.server")
 
 _Node = TypeVar("_Node", bound=FrontNode)
-
-# Bodies read at once before their signature is checked (SigV4): 64 MiB at most at the default
-# body limit; one more is told to retry.
-MAX_UNVERIFIED_BODIES = 64
 
 
 def _below_prefix(path: str) -> str:
@@ -96,7 +92,7 @@ class Front(Generic[_Node]):
         self._owns_node = owns_node
         self.surfaces = tuple(surfaces)
         self._trail = AuditTrail(node.clock, node.settings.limits.max_json_depth)
-        self._unverified = 0  # bodies being read before their signature is checked
+        self._unverified = UnverifiedBodies()  # read before their signature is checked
 
     # -- ASGI
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -204,9 +200,7 @@ class Front(Generic[_Node]):
                 refused = await in_thread(self._refusal_before_body, surface, scope)
             if refused is None:
                 try:
-                    read = await self._read_unverified_body(
-                        receive, node.settings.limits.max_body_bytes
-                    )
+                    read = await self._unverified.read(receive, node.settings.limits.max_body_bytes)
                 except (PayloadTooLarge, RateLimited) as exc:
                     refused, read = exc, b""
                 if read is None:
@@ -229,9 +223,11 @@ class Front(Generic[_Node]):
                 if other_method
                 else RouteNotFound(scope["method"], scope["path"], _below_prefix(scope["path"]))
             )
+        if refused is None and route is not None:
+            route, params = await self._rerouted(surface, route, params, scope)
         if refused is None and not signs_body:
             try:
-                read = await self._read_body(receive, node.settings.limits.max_body_bytes)
+                read = await read_body(receive, node.settings.limits.max_body_bytes)
             except PayloadTooLarge as exc:
                 refused = exc
             else:
@@ -270,6 +266,19 @@ class Front(Generic[_Node]):
                 return await self._send(scope, send, surface.render_error(failure, request_id))
         return await self._send(scope, send, rendered)
 
+    async def _rerouted(
+        self, surface: Surface, route: Route, params: dict[str, str], scope: Scope
+    ) -> Rerouted:
+        services = self.node.services
+        if surface.reroute is None or services is None:
+            return route, params
+        path: str = scope["path"]
+        try:
+            found = surface.reroute(route, params, path, services, self.node.local_store)
+        except NotRemembered:  # a database across the network: never waited on by the loop
+            found = await in_thread(surface.reroute, route, params, path, services, True)
+        return found if found is not None else (route, params)
+
     async def _serve_sealed(
         self,
         surface: Surface,
@@ -293,7 +302,7 @@ class Front(Generic[_Node]):
             bad_url = url_error(scope)
             if bad_url is not None:
                 raise bad_url
-            body = await self._read_body(receive, node.settings.limits.max_body_bytes)
+            body = await read_body(receive, node.settings.limits.max_body_bytes)
         except StrongroomError as exc:
             return await self._send(scope, send, surface.render_error(exc, request_id))
         if body is None:
@@ -312,21 +321,6 @@ class Front(Generic[_Node]):
             except RateLimited as exc:
                 return exc
         return refusal
-
-    async def _read_unverified_body(self, receive: Receive, limit: int) -> bytes | None:
-        """A body read before its signature is checked: at most MAX_UNVERIFIED_BODIES at once
-        (each within the body limit and the protocol's body timeout), so many connections cannot
-        make the server hold many bodies nobody has proved the right to send. One more is told
-        to retry at once (a counter on the event loop: no lock, no wait)."""
-        if self._unverified >= MAX_UNVERIFIED_BODIES:
-            raise RateLimited(
-                "too many request bodies are waiting for their signature to be checked; retry"
-            )
-        self._unverified += 1
-        try:
-            return await self._read_body(receive, limit)
-        finally:
-            self._unverified -= 1
 
     def _gate(
         self,
@@ -415,24 +409,6 @@ class Front(Generic[_Node]):
             error = Sealed() if self.node.audit is None else _internal(exc, route.operation)
             return surface.render_error(error, call.request_id), self._trail.error(route, error)
         return surface.render(answer), self._trail.answered(route, call, answer)
-
-    @staticmethod
-    async def _read_body(receive: Receive, limit: int) -> bytes | None:
-        """The whole body, or None when the client disconnected before sending all of it."""
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return None
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise PayloadTooLarge(f"request body is larger than {limit} bytes")
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks)
 
     @staticmethod
     async def _send(scope: Scope, send: Send, rendered: Rendered) -> int:

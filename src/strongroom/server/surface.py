@@ -10,10 +10,13 @@ from typing import Any
 from strongroom.auth.authenticators import Authenticator
 from strongroom.errors import StrongroomError
 from strongroom.server.routes import Answer, Route, Router
+from strongroom.server.services import Services
 
-__all__ = ["Rendered", "Scope", "Surface"]
+__all__ = ["Rendered", "Reroute", "Rerouted", "Scope", "Surface"]
 
 Scope = Mapping[str, Any]
+Rerouted = tuple[Route, dict[str, str]]  # the route and its parameters
+Reroute = Callable[[Route, Mapping[str, str], str, Services, bool], Rerouted | None]
 
 
 @dataclass(slots=True)
@@ -44,6 +47,14 @@ class Surface:
     # (bounded in size and in how many are read at once) and handed to the authenticators as
     # scope["strongroom.body"].
     signs_body: Callable[[Scope], StrongroomError | None] | None = None
+    # The route that really serves a request, decided once its caller is authenticated, from what
+    # the path alone cannot tell (Vault: a version 2 path under a KV version 1 mount is version
+    # 1's); None keeps the route matched. Called as (route, params, path, services,
+    # may_read_store): without may_read_store it raises NotRemembered where it would read the
+    # store. The route it gives is the one audited, authorized and run.
+    reroute: Callable[[Route, Mapping[str, str], str, Services, bool], Rerouted | None] | None = (
+        None
+    )
     router: Router = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from strongroom.auth import Identity
+from strongroom.auth.authenticators import NotRemembered
 from strongroom.auth.mount_tuning import MountTunings, TuneRequest, secrets_mount_key
 from strongroom.clock import Clock
 from strongroom.errors import BadRequest, Conflict, NoSuchNamespace, NotFound
@@ -126,14 +127,18 @@ class NamespaceService:
         self._tunings = MountTunings(store)
         self._kinds: dict[str, str | None] = {}  # a namespace's kind never changes while it lives
 
-    def kind(self, name: str) -> str | None:
+    def kind(self, name: str, *, may_read_store: bool = True) -> str | None:
         """The kind of a namespace (None: there is none), for the services that serve one kind
-        only, and for the rate limit quota a Vault request is counted against (as Vault finds a
-        request's mount before its token). No policy check: the services ask it after the caller's
-        own check; the quota count never shows what it says."""
+        only, for the rate limit quota a Vault request is counted against (as Vault finds a
+        request's mount before its token) and for the Vault route that serves a path under it.
+        No policy check: the services ask it after the caller's own check; the quota count and
+        the route choice never show what it says. Without ``may_read_store``, NotRemembered
+        where the store would be read."""
         known = self._kinds.get(name, "")
         if known != "":
             return known
+        if not may_read_store:
+            raise NotRemembered()
         doc = self._namespaces.get(name)
         found = None if doc is None else str(doc.get("kind", "kv-v2"))
         if len(self._kinds) >= 10_000:

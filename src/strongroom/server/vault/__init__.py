@@ -19,7 +19,7 @@ from strongroom.server.vault.catalogue import authorized
 from strongroom.server.vault.identity import IDENTITY_ROUTES
 from strongroom.server.vault.identity_store import IDENTITY_STORE_ROUTES
 from strongroom.server.vault.kv import KV_ROUTES
-from strongroom.server.vault.kv_v1 import KV_V1_ROUTES, version_1_aware
+from strongroom.server.vault.kv_v1 import KV_V1_ROUTES, KV_V1_UNSERVED, version_1_reroute
 from strongroom.server.vault.quotas import QUOTA_ROUTES, with_quota
 from strongroom.server.vault.system import SYSTEM_ROUTES
 from strongroom.server.vault.transit import TRANSIT_ROUTES
@@ -72,8 +72,6 @@ def _adapted(routes: tuple[Route, ...]) -> tuple[Route, ...]:
     adapted = []
     for route in routes:
         handler = route.handler
-        if route.operation in _VERSIONED:
-            handler = version_1_aware(handler)
         if route.operation in _MOUNTED:
             handler = _mount_known(handler)
         if route.operation not in _NEVER_WRAPPED:
@@ -103,6 +101,15 @@ VAULT_ROUTES = _adapted(
 )
 
 
+# Under a version 1 mount every path names a secret: the version 1 route for each method, and a
+# refusal for a method version 1 does not serve (checked by the catalogue first, as any route).
+_VERSION_1 = {
+    route.method: route
+    for route in (*VAULT_ROUTES, *_adapted(KV_V1_UNSERVED))
+    if route.operation.startswith("kv1") and route.path.endswith("{path:path}")
+}
+
+
 def _claims(scope: Mapping[str, Any]) -> bool:
     path: str = scope["path"]
     return path.startswith(PREFIX)
@@ -121,4 +128,5 @@ def vault_surface(
         authenticators=(HeaderToken(registry, "X-Vault-Token"), BearerToken(registry)),
         method=method_of,
         path=auth_path_router(PREFIX, auth_mounts),
+        reroute=version_1_reroute(_VERSION_1, _VERSIONED),
     )

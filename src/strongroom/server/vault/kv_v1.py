@@ -3,21 +3,26 @@ mount of kind ``kv-v1`` (service/kv_v1.py).
 
 These routes match any path under any mount, so they come last. Under a version 1 mount every
 path names a secret, ``data/x`` and ``keys/k`` included: a version 2 or Transit route that matched
-such a path hands the request here (``on_version_1``)."""
+such a path is rerouted here by the front door once its caller is authenticated
+(``version_1_reroute``), so its audit entry names the version 1 operation."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from strongroom.server.routes import Answer, Call, Handler, MethodNotAllowed, Route
+from strongroom.server.services import Services
+from strongroom.server.surface import Reroute, Rerouted
 from strongroom.server.vault.wire import envelope, list_answer, writes
 from strongroom.service.kv_v1 import VersionedMount
 
 __all__ = [
     "KV_V1_ROUTES",
+    "KV_V1_UNSERVED",
     "delete",
     "list_folder",
-    "on_version_1",
     "read",
-    "version_1_aware",
+    "version_1_reroute",
     "versioned_answer",
     "write",
 ]
@@ -53,15 +58,6 @@ def list_folder(call: Call) -> Answer:
     return list_answer(call, call.services.kv_v1.list(call.identity, mount, folder))
 
 
-_BY_METHOD: dict[str, Handler] = {
-    "GET": read,
-    "POST": write,
-    "PUT": write,
-    "DELETE": delete,
-    "LIST": list_folder,
-}
-
-
 _CLI_VERBS = {"GET": "get", "POST": "put", "PUT": "put", "DELETE": "delete", "LIST": "list"}
 
 
@@ -87,28 +83,26 @@ def versioned_answer(handler: Handler) -> Handler:
     return vault_kv1
 
 
-def on_version_1(call: Call) -> Answer:
-    """Serve a request that a version 2 or Transit route matched, under a version 1 mount."""
-    handler = _BY_METHOD.get(call.method)
-    if handler is None:
-        raise MethodNotAllowed(f"method {call.method} is not allowed on a KV version 1 path")
-    call.must_not_block()  # a version 2 read starts on the event loop; this one reads the store
-    mount = call.params["mount"]
-    call.params.clear()
-    call.params.update(mount=mount, path=call.path.removeprefix(f"/v1/{mount}/"))
-    return handler(call)
+def _refuse_method(call: Call) -> Answer:
+    raise MethodNotAllowed(f"method {call.method} is not allowed on a KV version 1 path")
 
 
-def version_1_aware(handler: Handler) -> Handler:
-    """A version 2 or Transit handler that leaves paths under a version 1 mount to it."""
+def version_1_reroute(served: Mapping[str, Route], versioned: frozenset[str]) -> Reroute:
+    """The front door's reroute for Vault: a request that a version 2 or Transit route
+    (``versioned``) matched, under a version 1 mount, goes to the version 1 route ``served``
+    for its method, so it is audited, authorized and run as the version 1 request it is."""
 
-    def vault_mounted(call: Call) -> Answer:
-        if call.services.namespaces.kind(call.params["mount"]) == "kv-v1":
-            return on_version_1(call)
-        return handler(call)
+    def reroute(
+        route: Route, params: Mapping[str, str], path: str, services: Services, may_read: bool
+    ) -> Rerouted | None:
+        if route.operation not in versioned:
+            return None
+        mount = params["mount"]
+        if services.namespaces.kind(mount, may_read_store=may_read) != "kv-v1":
+            return None
+        return served[route.method], {"mount": mount, "path": path.removeprefix(f"/v1/{mount}/")}
 
-    vault_mounted.__name__ = handler.__name__
-    return vault_mounted
+    return reroute
 
 
 _M = "/v1/{mount}"
@@ -122,4 +116,9 @@ KV_V1_ROUTES = (
     Route("DELETE", _P, versioned_answer(delete), "kv1Delete", "Delete a KV version 1 secret"),
     Route("LIST", _M, _LISTED, "kv1ListRoot", "List a KV version 1 mount's top level"),
     Route("LIST", _P, _LISTED, "kv1List", "List a KV version 1 folder"),
+)
+# Reached only through the reroute: a version 2 PATCH under a version 1 mount, refused once the
+# catalogue has checked it as any other route.
+KV_V1_UNSERVED = (
+    Route("PATCH", _P, _refuse_method, "kv1Patch", "No PATCH in KV version 1", documented=False),
 )
