@@ -96,7 +96,7 @@ def test_a_transit_key_keeps_a_bounded_number_of_versions(
 
 def test_no_secret_in_the_repr_of_what_carries_one() -> None:
     from strongroom.compat.vault.transit.items import EncryptItem, InputItem
-    from strongroom.compat.vault.transit.models import ItemResult
+    from strongroom.compat.vault.transit.models import Decrypted, Encrypted, ItemResult
     from strongroom.crypto.named_keys import symmetric_cipher
     from strongroom.service.named_keys import NamedKey
     from strongroom.service.wrapping import WrapInfo
@@ -106,7 +106,8 @@ def test_no_secret_in_the_repr_of_what_carries_one() -> None:
         repr(WrapInfo(canary, "acc", 60, datetime.now(UTC), "p")),
         repr(EncryptItem(canary.encode(), canary.encode(), canary.encode())),
         repr(InputItem(canary.encode(), context=canary.encode())),
-        repr(ItemResult({"plaintext": canary})),
+        repr(ItemResult(Decrypted(canary.encode()))),
+        repr(Encrypted("vault:v1:x", 1, canary.encode())),
         repr(NamedKey.create("k", "aes256-gcm96", 0.0)),
         repr(symmetric_cipher("aes256-gcm96", bytes(32))),
     ]

@@ -6,8 +6,18 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from strongroom.compat.vault.transit.items import Batch
-from strongroom.compat.vault.transit.models import ItemResult, key_type, public_keys
+from strongroom.compat.vault.transit.items import Batch, ItemError, SignatureOptions
+from strongroom.compat.vault.transit.models import (
+    Decrypted,
+    Encrypted,
+    Hmac,
+    ItemResult,
+    Outcome,
+    Signature,
+    Verdict,
+    key_type,
+    public_keys,
+)
 from strongroom.errors import BadRequest
 from strongroom.server.routes import Answer, Call, Route
 from strongroom.server.vault.fields import vault_int
@@ -19,6 +29,7 @@ from strongroom.server.vault.transit_items import (
     hmac_check_items,
     input_items,
     rewrap_items,
+    signature_options,
     verify_items,
 )
 from strongroom.server.vault.wire import envelope, list_answer, writes
@@ -102,16 +113,35 @@ def key_info(key: NamedKey) -> dict[str, Any]:
     return info
 
 
+def _wire(outcome: Outcome | None) -> dict[str, Any]:
+    """An item's outcome in Vault's fields (bytes in base64)."""
+    match outcome:
+        case Encrypted(ciphertext, key_version, plaintext):
+            doc: dict[str, Any] = {"ciphertext": ciphertext, "key_version": key_version}
+            if plaintext is not None:
+                doc["plaintext"] = base64.b64encode(plaintext).decode()
+            return doc
+        case Decrypted(plaintext):
+            return {"plaintext": base64.b64encode(plaintext).decode()}
+        case Hmac(digest):
+            return {"hmac": digest}
+        case Signature(signature, key_version):
+            return {"signature": signature, "key_version": key_version}
+        case Verdict(valid):
+            return {"valid": valid}
+    return {}
+
+
 def _results(call: Call, batch: Batch[Any], results: list[ItemResult]) -> Answer:
     if not batch.batch:
-        return envelope(call, results[0].value)
+        return envelope(call, _wire(results[0].value))
     rendered = []
     for item, result in zip(batch.items, results, strict=True):
         reference = item.reference or ""
         if result.error:
             rendered.append({"error": result.error, "reference": reference})
         else:
-            rendered.append({**result.value, "reference": reference})
+            rendered.append({**_wire(result.value), "reference": reference})
     failed = any(result.error for result in results)
     return envelope(call, {"batch_results": rendered}, status=400 if failed else 200)
 
@@ -221,7 +251,7 @@ def datakey(call: Call) -> Answer:
     mount, name = _mount_name(call)
     item = data_key_item(call.json())
     data = call.services.transit.datakey(call.identity, mount, name, call.params["kind"], item)
-    return envelope(call, data)
+    return envelope(call, _wire(data))
 
 
 def _relative(call: Call) -> str:
@@ -256,11 +286,8 @@ def hmac(call: Call) -> Answer:
     return _hmac(call, str(algorithm))
 
 
-def _signature_options(call: Call) -> dict[str, Any]:
-    doc = dict(call.json())
-    if call.params.get("algorithm"):
-        doc["hash_algorithm"] = call.params["algorithm"]
-    return doc
+def _signature_options(call: Call) -> SignatureOptions | ItemError:
+    return signature_options(call.json(), call.params.get("algorithm") or "")
 
 
 def sign(call: Call) -> Answer:

@@ -19,12 +19,15 @@ from strongroom.compat.vault.transit.items import (
     HmacCheckItem,
     InputItem,
     ItemError,
+    SignatureOptions,
     VerifyItem,
 )
 from strongroom.compat.vault.transit.models import (
+    HASH_ALGORITHMS,
     b64_field,
     optional_b64_field,
     parse_ciphertext,
+    settings_bool,
     settings_int,
 )
 from strongroom.errors import BadRequest
@@ -36,6 +39,7 @@ __all__ = [
     "hmac_check_items",
     "input_items",
     "rewrap_items",
+    "signature_options",
     "verify_items",
 ]
 
@@ -160,5 +164,21 @@ def data_key_item(doc: Mapping[str, Any]) -> DataKeyItem | ItemError:
         return DataKeyItem(
             bits, _context(fields), _associated(fields), settings_int(fields, "key_version")
         )
+
+    return _one(doc, parse)
+
+
+def signature_options(doc: Mapping[str, Any], algorithm: str) -> SignatureOptions | ItemError:
+    """A sign's or verify's options; ``algorithm`` (the path's, if any) overrides the body's
+    ``hash_algorithm``."""
+
+    def parse(fields: Mapping[str, Any]) -> SignatureOptions:
+        hash_name = algorithm or fields.get("hash_algorithm") or "sha2-256"
+        if not isinstance(hash_name, str) or hash_name not in HASH_ALGORITHMS:
+            raise BadRequest(f"unsupported hash algorithm {hash_name}")
+        if (fields.get("marshaling_algorithm") or "asn1") != "asn1":
+            raise BadRequest('marshaling_algorithm: only "asn1" is supported')
+        padding = fields.get("signature_algorithm") or "pss"
+        return SignatureOptions(hash_name, settings_bool(fields, "prehashed"), str(padding))
 
     return _one(doc, parse)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from strongroom.compat.vault.transit.models import (
     MAX_BATCH_ITEMS,
     MAX_RSA_BATCH_ITEMS,
     ItemResult,
+    Outcome,
 )
 from strongroom.errors import BadRequest, DecryptionError
 from strongroom.service.named_keys import NamedKey
@@ -28,6 +29,7 @@ __all__ = [
     "HmacCheckItem",
     "InputItem",
     "ItemError",
+    "SignatureOptions",
     "VerifyItem",
     "each_item",
     "parsed",
@@ -107,6 +109,16 @@ class DataKeyItem:
 
 
 @dataclass(frozen=True)
+class SignatureOptions:
+    """How a signature is made or checked: its hash, whether the input is already hashed, and
+    an RSA key's padding."""
+
+    hash_algorithm: str = "sha2-256"
+    prehashed: bool = False
+    padding: str = "pss"
+
+
+@dataclass(frozen=True)
 class Batch(Generic[_T]):
     """The items of one request: its ``batch_input``, or the request itself (``batch`` False)."""
 
@@ -115,7 +127,7 @@ class Batch(Generic[_T]):
 
 
 def each_item(
-    key: NamedKey, items: Batch[_T], operation: Callable[[_T], dict[str, Any]]
+    key: NamedKey, items: Batch[_T], operation: Callable[[_T], Outcome]
 ) -> list[ItemResult]:
     """Each item of a batch on its own: a bad item is reported in its place and the others still
     run. A request without ``batch_input`` raises its error instead. An RSA key's batches are
@@ -133,7 +145,7 @@ def each_item(
         try:
             results.append(ItemResult(operation(parsed(item))))
         except (BadRequest, DecryptionError) as error:
-            results.append(ItemResult({}, error.message))
+            results.append(ItemResult(error=error.message))
     return results
 
 

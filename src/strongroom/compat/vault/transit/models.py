@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from strongroom.crypto.named_keys import (
+    HASHES,
     KEY_TYPES,
     KeyType,
     public_key,
@@ -22,13 +23,20 @@ __all__ = [
     "BACKUP_FORMAT",
     "CIPHERTEXT_PREFIX",
     "DATAKEY_BITS",
+    "HASH_ALGORITHMS",
     "KEY_NAME_CHARS",
     "MAX_BATCH_ITEMS",
     "MAX_KEY_NAME",
     "MAX_KEY_VERSIONS",
     "MAX_RSA_BATCH_ITEMS",
     "MIN_AUTO_ROTATE_SECONDS",
+    "Decrypted",
+    "Encrypted",
+    "Hmac",
     "ItemResult",
+    "Outcome",
+    "Signature",
+    "Verdict",
     "b64_field",
     "format_ciphertext",
     "key_type",
@@ -50,6 +58,7 @@ CIPHERTEXT_PREFIX = "vault:v"
 KEY_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 MAX_KEY_NAME = 128
 DATAKEY_BITS = (128, 256, 512)
+HASH_ALGORITHMS = frozenset(HASHES)  # Vault's names: sha2-256, sha3-512…
 
 
 def key_type(key: NamedKey) -> KeyType:
@@ -106,8 +115,46 @@ def optional_b64_field(value: object, name: str) -> bytes | None:
 
 
 @dataclass(frozen=True)
+class Encrypted:
+    """An item sealed: its ``vault:v<N>:`` ciphertext and the key version that sealed it; for
+    a plaintext data key, the key itself too."""
+
+    ciphertext: str
+    key_version: int
+    plaintext: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Decrypted:
+    plaintext: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Hmac:
+    hmac: str  # vault:v<N>:<base64>
+
+
+@dataclass(frozen=True)
+class Signature:
+    signature: str  # vault:v<N>:<base64>
+    key_version: int
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A signature's or an HMAC's check."""
+
+    valid: bool
+
+
+Outcome = Encrypted | Decrypted | Hmac | Signature | Verdict
+
+
+@dataclass(frozen=True)
 class ItemResult:
-    value: dict[str, Any] = field(repr=False)  # a decrypted plaintext, a data key
+    """An item's outcome, or the error reported in its place in a batch."""
+
+    value: Outcome | None = None
     error: str = ""
 
 

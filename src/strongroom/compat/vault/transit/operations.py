@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import base64
 import os
-from collections.abc import Mapping
+from dataclasses import replace
 from hmac import compare_digest
-from typing import Any
 
 from strongroom.auth import Identity
 from strongroom.compat.vault.transit.items import (
@@ -18,6 +16,7 @@ from strongroom.compat.vault.transit.items import (
     HmacCheckItem,
     InputItem,
     ItemError,
+    SignatureOptions,
     VerifyItem,
     each_item,
     parsed,
@@ -25,10 +24,14 @@ from strongroom.compat.vault.transit.items import (
 from strongroom.compat.vault.transit.keys import TransitKeys
 from strongroom.compat.vault.transit.models import (
     DATAKEY_BITS,
+    Decrypted,
+    Encrypted,
+    Hmac,
     ItemResult,
+    Signature,
+    Verdict,
     format_ciphertext,
     mac_key,
-    settings_bool,
 )
 from strongroom.crypto.named_keys import (
     HASHES,
@@ -83,14 +86,14 @@ class TransitService(TransitKeys):
             )
         return derive_key(version.material, context)
 
-    def _encrypt_one(self, key: NamedKey, item: EncryptItem) -> dict[str, Any]:
+    def _encrypt_one(self, key: NamedKey, item: EncryptItem) -> Encrypted:
         number, version = self._version_for_encryption(key, item.key_version)
         if key.type.startswith("rsa-"):
             raw = rsa_encrypt(version.material, item.plaintext)
         else:
             cipher = symmetric_cipher(key.type, self._data_key(key, version, item.context))
             raw = cipher.seal(item.plaintext, item.associated_data)
-        return {"ciphertext": format_ciphertext(number, raw), "key_version": number}
+        return Encrypted(format_ciphertext(number, raw), number)
 
     def _decrypt_raw(self, key: NamedKey, item: DecryptItem) -> bytes:
         number, raw = item.ciphertext.version, item.ciphertext.raw
@@ -139,8 +142,8 @@ class TransitService(TransitKeys):
         key = self._existing(mount, name)
         self._usable(key, encryption=False)
 
-        def one(item: DecryptItem) -> dict[str, Any]:
-            return {"plaintext": base64.b64encode(self._decrypt_raw(key, item)).decode()}
+        def one(item: DecryptItem) -> Decrypted:
+            return Decrypted(self._decrypt_raw(key, item))
 
         return each_item(key, items, one)
 
@@ -151,7 +154,7 @@ class TransitService(TransitKeys):
         key = self._existing(mount, name)
         self._usable(key, encryption=False)
 
-        def one(item: DecryptItem) -> dict[str, Any]:
+        def one(item: DecryptItem) -> Encrypted:
             plaintext = self._decrypt_raw(key, item)
             again = EncryptItem(plaintext, item.context, item.associated_data, item.key_version)
             return self._encrypt_one(key, again)
@@ -165,7 +168,7 @@ class TransitService(TransitKeys):
         name: str,
         kind: str,
         request: DataKeyItem | ItemError,
-    ) -> dict[str, Any]:
+    ) -> Encrypted:
         self._check(identity, "update", mount, f"datakey/{kind}/{self._name(name)}")
         if kind not in ("plaintext", "wrapped"):
             raise BadRequest('the data key type is "plaintext" or "wrapped"')
@@ -178,9 +181,7 @@ class TransitService(TransitKeys):
         sealed = self._encrypt_one(
             key, EncryptItem(fresh, item.context, item.associated_data, item.key_version)
         )
-        if kind == "plaintext":
-            sealed["plaintext"] = base64.b64encode(fresh).decode()
-        return sealed
+        return replace(sealed, plaintext=fresh) if kind == "plaintext" else sealed
 
     def _hmac_key(
         self, identity: Identity, mount: str, name: str, algorithm: str, path: str
@@ -202,10 +203,10 @@ class TransitService(TransitKeys):
     ) -> list[ItemResult]:
         key = self._hmac_key(identity, mount, name, algorithm, request_path)
 
-        def one(item: InputItem) -> dict[str, Any]:
+        def one(item: InputItem) -> Hmac:
             number, _ = self._version_for_encryption(key, item.key_version)
             digest = hmac_digest(mac_key(key, number), item.input, algorithm)
-            return {"hmac": format_ciphertext(number, digest)}
+            return Hmac(format_ciphertext(number, digest))
 
         return each_item(key, items, one)
 
@@ -220,11 +221,11 @@ class TransitService(TransitKeys):
     ) -> list[ItemResult]:
         key = self._hmac_key(identity, mount, name, algorithm, request_path)
 
-        def check(item: HmacCheckItem) -> dict[str, Any]:
+        def check(item: HmacCheckItem) -> Verdict:
             number = item.hmac.version
             self._version_for_decryption(key, number)
             computed = hmac_digest(mac_key(key, number), item.input, algorithm)
-            return {"valid": compare_digest(computed, item.hmac.raw)}
+            return Verdict(compare_digest(computed, item.hmac.raw))
 
         return each_item(key, items, check)
 
@@ -234,26 +235,26 @@ class TransitService(TransitKeys):
         mount: str,
         name: str,
         items: Batch[InputItem],
-        options: Mapping[str, Any],
+        request: SignatureOptions | ItemError,
         request_path: str,
     ) -> list[ItemResult]:
         self._check(identity, "update", mount, request_path)
         key = self._existing(mount, self._name(name))
         if not KEY_TYPES[key.type].signing:
             raise BadRequest(f"key type {key.type} does not support signing")
-        hash_name, prehashed, padding = self._signature_options(options)
+        options = parsed(request)
 
-        def one(item: InputItem) -> dict[str, Any]:
+        def one(item: InputItem) -> Signature:
             number, version = self._version_for_encryption(key, item.key_version)
             signature = sign(
                 key.type,
                 self._data_key(key, version, item.context),
                 item.input,
-                hash_name=hash_name,
-                prehashed=prehashed,
-                rsa_padding=padding,
+                hash_name=options.hash_algorithm,
+                prehashed=options.prehashed,
+                rsa_padding=options.padding,
             )
-            return {"signature": format_ciphertext(number, signature), "key_version": number}
+            return Signature(format_ciphertext(number, signature), number)
 
         return each_item(key, items, one)
 
@@ -263,37 +264,26 @@ class TransitService(TransitKeys):
         mount: str,
         name: str,
         items: Batch[VerifyItem],
-        options: Mapping[str, Any],
+        request: SignatureOptions | ItemError,
         request_path: str,
     ) -> list[ItemResult]:
         self._check(identity, "update", mount, request_path)
         key = self._existing(mount, self._name(name))
         if not KEY_TYPES[key.type].signing:
             raise BadRequest(f"key type {key.type} does not support verification")
-        hash_name, prehashed, padding = self._signature_options(options)
+        options = parsed(request)
 
-        def one(item: VerifyItem) -> dict[str, Any]:
+        def one(item: VerifyItem) -> Verdict:
             version = self._version_for_decryption(key, item.signature.version)
             valid = verify(
                 key.type,
                 self._data_key(key, version, item.context),
                 item.input,
                 item.signature.raw,
-                hash_name=hash_name,
-                prehashed=prehashed,
-                rsa_padding=padding,
+                hash_name=options.hash_algorithm,
+                prehashed=options.prehashed,
+                rsa_padding=options.padding,
             )
-            return {"valid": valid}
+            return Verdict(valid)
 
         return each_item(key, items, one)
-
-    @staticmethod
-    def _signature_options(options: Mapping[str, Any]) -> tuple[str, bool, str]:
-        hash_name = options.get("hash_algorithm") or "sha2-256"
-        if not isinstance(hash_name, str) or hash_name not in HASHES:
-            raise BadRequest(f"unsupported hash algorithm {hash_name}")
-        marshaling = options.get("marshaling_algorithm") or "asn1"
-        if marshaling != "asn1":
-            raise BadRequest('marshaling_algorithm: only "asn1" is supported')
-        padding = options.get("signature_algorithm") or "pss"
-        return str(hash_name), settings_bool(options, "prehashed"), str(padding)
