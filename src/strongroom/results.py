@@ -18,6 +18,7 @@ __all__ = [
     "RotationRunInfo",
     "RotationStatus",
     "RunResult",
+    "SealMigration",
     "TokenLookup",
 ]
 
@@ -170,7 +171,23 @@ class RekeyStarted(_Wire):
 
 
 @dataclass(frozen=True)
+class SealMigration(_Wire):
+    """The key provider the root key moved to, its key, and how many wrapped keys moved."""
+
+    provider: str
+    key_ref: str
+    rewrapped: int
+
+    @classmethod
+    def from_json(cls, doc: _Json) -> SealMigration:
+        return cls(str(doc["provider"]), str(doc["key_ref"]), int(doc["rewrapped"]))
+
+
+@dataclass(frozen=True)
 class RootKeyRotation(_Wire):
+    """How many keyrings were re-wrapped, and the root key's new version (None: not rotated,
+    only re-wrapped)."""
+
     keyrings: int
     root_key_version: int | None = None
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 __all__ = [
+    "ClusterNode",
     "IssuedToken",
     "JsonObject",
     "KeyTermStatus",
@@ -83,6 +84,16 @@ def parse_time(text: str) -> float | None:
     if not text:
         return None
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC).timestamp()
+
+
+@dataclass(frozen=True)
+class ClusterNode:
+    """A node serving this store, as it last reported itself (Vault's sys/ha-status)."""
+
+    name: str
+    api_address: str
+    last_seen: datetime
+    leader: bool  # runs the scheduler
 
 
 @dataclass(frozen=True)

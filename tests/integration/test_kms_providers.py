@@ -495,7 +495,7 @@ def test_root_key_rotation_for_providers_that_rotate_and_that_do_not(
         runtime.secrets.put(ROOT, "cards", "visa", {"pan": "4111"})
         runtime.secrets.put(ROOT, "secret", "a", {"v": "1"})
         rotated = runtime.namespaces.rotate_root(ROOT)
-        assert rotated["root_key_version"] == 2 and rotated["keyrings"] == 2
+        assert rotated.root_key_version == 2 and rotated.keyrings == 2
         raw = runtime.store.get_record("keyring", "secret")
         assert raw is not None
         wrapped = base64.b64decode(json.loads(raw)["wrapped"])
@@ -504,7 +504,7 @@ def test_root_key_rotation_for_providers_that_rotate_and_that_do_not(
             runtime.namespaces.rotate_root(ROOT, name="aws")
         kms: Any = moto.kms()
         kms.rotate_key_on_demand(KeyId=arn.rsplit("/", 1)[1])
-        assert runtime.namespaces.rewrap_root(ROOT) == {"keyrings": 2}
+        assert runtime.namespaces.rewrap_root(ROOT).keyrings == 2
         runtime.keyrings.forget("")
         assert runtime.secrets.get(ROOT, "cards", "visa").data == {"pan": "4111"}
         assert runtime.secrets.get(ROOT, "secret", "a").data == {"v": "1"}

@@ -65,8 +65,8 @@ def test_the_root_key_moves_local_to_softhsm_to_aws_kms(
         with pytest.raises(BadRequest, match="no key provider 'nowhere'"):
             node.migrate_seal("nowhere")
         result = node.migrate_seal("hsm")
-        assert result["provider"] == "hsm" and str(result["key_ref"]).startswith("pkcs11:")
-        assert result["rewrapped"] == 1 + 2 + 1 + 2  # record key, token keys, audit, keyrings
+        assert result.provider == "hsm" and result.key_ref.startswith("pkcs11:")
+        assert result.rewrapped == 1 + 2 + 1 + 2  # record key, token keys, audit, keyrings
         _check(node)
         with pytest.raises(BadRequest, match="already in key provider 'hsm'"):
             node.migrate_seal("hsm")
@@ -76,7 +76,7 @@ def test_the_root_key_moves_local_to_softhsm_to_aws_kms(
     node = Node(settings)
     try:
         _check(node)
-        assert node.migrate_seal(providers[1][1])["provider"] == "aws"  # by URI
+        assert node.migrate_seal(providers[1][1]).provider == "aws"  # by URI
     finally:
         node.close()
     node = Node(settings)

@@ -72,7 +72,7 @@ def test_a_namespace_on_its_own_provider(tmp_path: Path) -> None:
     with pytest.raises(BadRequest, match=r"no key provider named 'vault'; .* hsm"):
         runtime.namespaces.create(ROOT, "other", provider="vault")
     # Re-wrapping under the root re-wraps each keyring under its own provider.
-    assert runtime.namespaces.rewrap_root(ROOT) == {"keyrings": 2}
+    assert runtime.namespaces.rewrap_root(ROOT).keyrings == 2
     record = json.loads(runtime.store.get_record("keyring", "payments") or b"")
     assert record["provider_name"] == "hsm" and record["provider"] == "local:payments"
     node.close()

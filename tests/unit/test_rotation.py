@@ -22,6 +22,7 @@ from strongroom.config import ServerSettings
 from strongroom.errors import AccessDenied, BadRequest, Conflict, NotFound
 from strongroom.keyproviders.provider import KeyProviderBase
 from strongroom.policy.grants import system_grant
+from strongroom.results import RootKeyRotation
 from strongroom.rotation import (
     STEPS,
     CallableRotator,
@@ -298,7 +299,7 @@ def test_root_key_rotation_rewraps_keyrings_not_data(rt: Runtime) -> None:
     counting = CountingProvider(rt.provider.current)  # type: ignore[attr-defined]
     rt.keyrings._provider = counting
     result = rt.namespaces.rotate_root(ROOT, counting)
-    assert result == {"root_key_version": 2, "keyrings": 3}
+    assert result == RootKeyRotation(keyrings=3, root_key_version=2)
     assert counting.calls == 2 * 3, "one unwrap and one wrap per keyring, whatever the data"
     rt.keyrings.get("alpha", reload=True)
     assert rt.secrets.get(ROOT, "alpha", "k299").data == {"v": 299}

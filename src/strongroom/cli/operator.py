@@ -143,9 +143,9 @@ def operator_migrate_seal(ctx: CliContext, to: str) -> None:
         result = client.migrate_seal(to)
     emit(
         ctx,
-        result,
-        f"the root key is now in key provider {result['provider']} ({result['key_ref']}); "
-        f"{result['rewrapped']} wrapped keys re-wrapped",
+        result.to_json(),
+        f"the root key is now in key provider {result.provider} ({result.key_ref}); "
+        f"{result.rewrapped} wrapped keys re-wrapped",
     )
 
 

@@ -7,7 +7,13 @@ from typing import Any
 from urllib.parse import quote
 
 from strongroom.client.base import BaseClient
-from strongroom.results import AuditSinkInfo, AuditVerification, InitResult, RekeyStarted
+from strongroom.results import (
+    AuditSinkInfo,
+    AuditVerification,
+    InitResult,
+    RekeyStarted,
+    SealMigration,
+)
 from strongroom.types import SealStatusInfo
 
 __all__ = ["SystemCalls"]
@@ -106,10 +112,11 @@ class SystemCalls(BaseClient):
     def delete_aws_lambda(self, name: str) -> None:
         self._call("DELETE", f"/api/v1/sys/aws/lambda-functions/{quote(name, safe='')}")
 
-    def migrate_seal(self, to: str) -> dict[str, Any]:
+    def migrate_seal(self, to: str) -> SealMigration:
         """Move the root key to another of the server's key providers (a ``--key-provider``
         name or its URI)."""
-        return dict(self._call("POST", "/api/v1/sys/seal/migrate", json={"to": to})["data"])
+        doc = self._call("POST", "/api/v1/sys/seal/migrate", json={"to": to})
+        return SealMigration.from_json(doc["data"])
 
     def rekey(self, keys: Sequence[str], shares: int = 1, threshold: int = 1) -> RekeyStarted:
         """Start a rekey: new shares and the nonce. A shamir rekey takes effect only after

@@ -21,6 +21,7 @@ from strongroom.errors import (
 from strongroom.keyproviders.local import LocalKeyFile
 from strongroom.keyproviders.provider import KeyProvider
 from strongroom.keyproviders.registry import ProviderRegistry, configured_provider
+from strongroom.results import SealMigration
 from strongroom.rotation.registry import RotatorRegistry
 from strongroom.rotation.rotators import Rotator
 from strongroom.seal import RekeyResult, SealManager, SealStatus
@@ -30,7 +31,7 @@ from strongroom.server.gauge import RequestGauge
 from strongroom.server.leadership import Leadership
 from strongroom.server.metrics import Metrics
 from strongroom.server.proxies import TrustedProxies
-from strongroom.server.roster import NodeEntry, Roster
+from strongroom.server.roster import Roster
 from strongroom.server.runtime import Runtime
 from strongroom.server.scheduler import Scheduler
 from strongroom.server.services import Services
@@ -38,6 +39,7 @@ from strongroom.server.writer import Writer
 from strongroom.service.seal import Health, SealService
 from strongroom.store import open_store
 from strongroom.store.sqlite import SqliteStore
+from strongroom.types import ClusterNode
 
 __all__ = ["Node"]
 
@@ -129,7 +131,7 @@ class Node:
             return self.providers.build(settings.seal_provider)
         return LocalKeyFile(settings.resolved_key_file).provider(settings.root_key_name)
 
-    def migrate_seal(self, to: str) -> dict[str, object]:
+    def migrate_seal(self, to: str) -> SealMigration:
         """Move the root key to one of this server's ``--key-provider``s, online: recorded
         first, then every root-wrapped record re-wrapped (a few provider calls each), then
         the new provider alone. Interrupted, it resumes when run again (both providers open
@@ -141,11 +143,7 @@ class Node:
         rewrapped = runtime.rewrap_root_wrapped(self.store)
         done = self.seal_manager.finish_migration()
         self.store.publish("seal")
-        return {
-            "provider": done.provider,
-            "key_ref": runtime.provider.key_ref,
-            "rewrapped": rewrapped,
-        }
+        return SealMigration(done.provider, runtime.provider.key_ref, rewrapped)
 
     def _follow_seal(self, topic: str, key: str) -> None:
         """Another node initialized the server, or began or finished a seal migration. A node
@@ -209,7 +207,7 @@ class Node:
     def status(self, nonce: str = "") -> SealStatus:
         return self.seal_manager.status(nonce)
 
-    def nodes(self) -> list[NodeEntry]:
+    def nodes(self) -> list[ClusterNode]:
         """The nodes heard from lately (sys/ha-status), this one included."""
         roster = self.roster
         if roster is None:

@@ -7,27 +7,19 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from dataclasses import dataclass
 
 from strongroom.clock import Clock
 from strongroom.errors import StrongroomError
 from strongroom.server.leadership import Leadership
 from strongroom.store.protocol import Store
 from strongroom.store.records import Records
+from strongroom.types import ClusterNode, time_of
 
-__all__ = ["HEARTBEAT_SECONDS", "STALE_SECONDS", "NodeEntry", "Roster"]
+__all__ = ["HEARTBEAT_SECONDS", "STALE_SECONDS", "Roster"]
 
 HEARTBEAT_SECONDS = 2.0
 STALE_SECONDS = 10.0
 _KIND = "cluster-node"
-
-
-@dataclass(frozen=True)
-class NodeEntry:
-    name: str
-    api_address: str
-    last_seen: float
-    leader: bool
 
 
 class Roster:
@@ -66,11 +58,10 @@ class Roster:
         }
         self._entries.put(self.name, doc)
 
-    def nodes(self) -> list[NodeEntry]:
+    def nodes(self) -> list[ClusterNode]:
         now, found = self._clock.now(), []
         for name, doc in self._entries.items():
             if now - float(doc["last_seen"]) <= STALE_SECONDS:
-                found.append(
-                    NodeEntry(name, str(doc["api_address"]), float(doc["last_seen"]), doc["leader"])
-                )
+                last_seen = time_of(float(doc["last_seen"]))
+                found.append(ClusterNode(name, str(doc["api_address"]), last_seen, doc["leader"]))
         return found

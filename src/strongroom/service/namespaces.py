@@ -19,6 +19,7 @@ from strongroom.keys import Keyrings
 from strongroom.keys.term import term_ref
 from strongroom.limits import Limits
 from strongroom.paths import check_namespace
+from strongroom.results import RootKeyRotation
 from strongroom.service.kv_config import kv_configs
 from strongroom.service.named_keys import NamedKeyStore
 from strongroom.service.secret_core import encoded_version_context
@@ -327,7 +328,7 @@ class NamespaceService:
 
     def rotate_root(
         self, identity: Identity, provider: KeyProvider | None = None, *, name: str = ""
-    ) -> dict[str, int]:
+    ) -> RootKeyRotation:
         """A new root key version (of the seal's provider, or of the ``--key-provider`` called
         ``name``), then every keyring re-wrapped under its provider's newest version (not the
         data)."""
@@ -343,11 +344,11 @@ class NamespaceService:
                 "keyrings when you run: strongroom keys rotate-root --rewrap-only"
             )
         version = provider.rotate()
-        return {"root_key_version": version, "keyrings": self._keyrings.rewrap_under_root()}
+        return RootKeyRotation(self._keyrings.rewrap_under_root(), version)
 
-    def rewrap_root(self, identity: Identity) -> dict[str, int]:
+    def rewrap_root(self, identity: Identity) -> RootKeyRotation:
         identity.require("sudo", "sys/kms/rotate-root")
-        return {"keyrings": self._keyrings.rewrap_under_root()}
+        return RootKeyRotation(self._keyrings.rewrap_under_root())
 
     def status(self, identity: Identity, name: str) -> list[KeyTermStatus]:
         check_namespace(name, self._limits)

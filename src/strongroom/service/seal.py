@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeGuard
+from typing import Protocol, TypeGuard
 
 from strongroom.auth.identity import Identity
 from strongroom.errors import BadRequest, NotFound
+from strongroom.results import SealMigration
 from strongroom.seal import RekeyResult, SealStatus
 from strongroom.seal.seals import NONCE_PROBLEM, SHARE_PROBLEM
+from strongroom.types import ClusterNode
 
 __all__ = [
     "NONCE_PROBLEM",
@@ -44,7 +46,7 @@ class SealController(Protocol):
 
     def health(self) -> Health: ...
 
-    def nodes(self) -> list[Any]: ...
+    def nodes(self) -> list[ClusterNode]: ...
 
     def initialize(self, shares: int, threshold: int) -> tuple[list[str], str]: ...
 
@@ -60,7 +62,7 @@ class SealController(Protocol):
 
     def rekey_cancel(self) -> bool: ...
 
-    def migrate_seal(self, to: str) -> dict[str, object]: ...
+    def migrate_seal(self, to: str) -> SealMigration: ...
 
 
 class SealService:
@@ -73,7 +75,7 @@ class SealService:
     def health(self) -> Health:
         return self._controller.health()
 
-    def nodes(self, identity: Identity) -> list[Any]:
+    def nodes(self, identity: Identity) -> list[ClusterNode]:
         """The nodes serving this store, heard from lately (Vault's sys/ha-status)."""
         identity.require("read", "sys/ha-status")
         return self._controller.nodes()
@@ -114,7 +116,7 @@ class SealService:
             )
         self._controller.rekey_verify(nonce, new_shares)
 
-    def migrate_seal(self, identity: Identity, to: object) -> dict[str, object]:
+    def migrate_seal(self, identity: Identity, to: object) -> SealMigration:
         """Move the root key to another of the server's key providers (sudo on
         ``sys/seal/migrate``)."""
         identity.require("sudo", "sys/seal/migrate")

@@ -102,11 +102,11 @@ def rotate_root(call: Call) -> Answer:
     namespaces = call.services.namespaces
     body = call.json()
     if body.get("rewrap_only"):
-        return Answer({"data": namespaces.rewrap_root(call.identity)})
+        return Answer({"data": namespaces.rewrap_root(call.identity).to_json()})
     name = body.get("provider", "")
     if not isinstance(name, str):
         raise BadRequest("provider is the name of a --key-provider of the server's")
-    return Answer({"data": namespaces.rotate_root(call.identity, name=name)})
+    return Answer({"data": namespaces.rotate_root(call.identity, name=name).to_json()})
 
 
 def generate_data_key(call: Call) -> Answer:

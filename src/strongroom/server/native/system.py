@@ -126,7 +126,8 @@ def rekey(call: Call) -> Answer:
 
 
 def migrate_seal(call: Call) -> Answer:
-    return Answer({"data": call.seal.migrate_seal(call.identity, call.json().get("to"))})
+    moved = call.seal.migrate_seal(call.identity, call.json().get("to"))
+    return Answer({"data": moved.to_json()})
 
 
 def create_aws_credentials(call: Call) -> Answer:
