@@ -14,6 +14,7 @@ from strongroom.paths import check_prefix
 from strongroom.policy.model import Policy
 from strongroom.policy.parse import validate_policy_name
 from strongroom.policy.store import PolicyStore
+from strongroom.results import AuditSinkInfo
 
 __all__ = ["MAX_CAPABILITY_PATHS", "POLICIES", "POLICY_TEXT", "SystemService"]
 
@@ -87,9 +88,9 @@ class SystemService:
         identity.require("update", path)
 
     # -- audit
-    def audit_sinks(self, identity: Identity) -> list[dict[str, object]]:
+    def audit_sinks(self, identity: Identity) -> list[AuditSinkInfo]:
         identity.require("sudo", "sys/audit")
-        return [sink.describe() for sink in self._audit.sinks()]
+        return [AuditSinkInfo(**sink.describe()) for sink in self._audit.sinks()]
 
     def enable_audit(self, identity: Identity, name: str, sink_type: object) -> None:
         identity.require("sudo", f"sys/audit/{name}")

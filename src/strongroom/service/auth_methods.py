@@ -102,7 +102,7 @@ class AuthMethodService:
         method = self._record(path)
         return method.kind if method is not None else None
 
-    def backend(self, kind: str, path: str) -> Any:
+    def _backend(self, kind: str, path: str) -> Any:
         key = (kind, path)
         with self._lock:
             found = self._backends.get(key)
@@ -116,7 +116,7 @@ class AuthMethodService:
         kind = self.kind_at(path)
         if kind is None or kind == "token":
             return services
-        return replace(services, **{kind: self.backend(kind, path)})  # type: ignore[type-var]
+        return replace(services, **{kind: self._backend(kind, path)})  # type: ignore[type-var]
 
     def _methods(self) -> tuple[AuthMethod, ...]:
         mounted = (*AUTH_METHODS, *sorted(self._records().values(), key=lambda m: m.path))
@@ -180,7 +180,7 @@ class AuthMethodService:
         kind = self.kind_at(path)
         if kind is None:
             return  # Vault: disabling what is not mounted succeeds
-        backend = self.backend(kind, path)
+        backend = self._backend(kind, path)
         # sudo on sys/auth/<path> is the whole right, as in Vault: what the method holds goes
         # with it whatever the caller may do with its roles or users
         wiping = Identity.system("auth-disable")

@@ -18,7 +18,7 @@ from strongroom.clock import Clock
 from strongroom.errors import BadRequest, NotFound, Unauthenticated
 from strongroom.store.protocol import Store
 from strongroom.store.records import Records
-from strongroom.types import format_time, time_of
+from strongroom.types import time_of
 
 __all__ = [
     "MAX_WRAP_TTL",
@@ -42,15 +42,6 @@ class WrapInfo:
     creation_time: datetime
     creation_path: str
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "token": self.token,
-            "accessor": self.accessor,
-            "ttl": self.ttl,
-            "creation_time": format_time(self.creation_time),
-            "creation_path": self.creation_path,
-        }
-
 
 @dataclass(frozen=True)
 class WrapLookup:
@@ -59,13 +50,6 @@ class WrapLookup:
     creation_path: str
     creation_time: datetime
     creation_ttl: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "creation_path": self.creation_path,
-            "creation_time": format_time(self.creation_time),
-            "creation_ttl": self.creation_ttl,
-        }
 
 
 class WrappingService:

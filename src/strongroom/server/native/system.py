@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from strongroom.errors import BadRequest
 from strongroom.password_generation import PasswordPolicy, generate_password
@@ -62,7 +63,13 @@ def capabilities_self(call: Call) -> Answer:
 
 
 def list_audit(call: Call) -> Answer:
-    return Answer({"sinks": call.services.admin.audit_sinks(call.identity)})
+    sinks = call.services.admin.audit_sinks(call.identity)
+    # a store sink has no path: the key is left out rather than null
+    return Answer({"sinks": [_present(sink.to_json()) for sink in sinks]})
+
+
+def _present(doc: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in doc.items() if value is not None}
 
 
 def verify_audit(call: Call) -> Answer:

@@ -32,12 +32,12 @@ def disable_audit(call: Call) -> Answer:
 def list_audit(call: Call) -> Answer:
     sinks = call.services.admin.audit_sinks(call.identity)
     entries = {
-        f"{sink['name']}/": {
-            "type": sink.get("type", ""),
+        f"{sink.name}/": {
+            "type": sink.type,
             "description": "",
             "options": {},
             "local": False,
-            "path": f"{sink['name']}/",
+            "path": f"{sink.name}/",
         }
         for sink in sinks
     }

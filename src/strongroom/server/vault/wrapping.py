@@ -9,6 +9,8 @@ from strongroom.durations import parse_duration
 from strongroom.errors import BadRequest
 from strongroom.server.routes import Answer, Call, Handler
 from strongroom.server.vault.wire import envelope, writes
+from strongroom.service.wrapping import WrapInfo
+from strongroom.types import format_time
 
 __all__ = [
     "WRAPPING_ROUTES",
@@ -32,6 +34,16 @@ def _ttl(call: Call) -> float | None:
     return seconds
 
 
+def _wrap_info(info: WrapInfo) -> dict[str, Any]:
+    return {
+        "token": info.token,
+        "accessor": info.accessor,
+        "ttl": info.ttl,
+        "creation_time": format_time(info.creation_time),
+        "creation_path": info.creation_path,
+    }
+
+
 def _response(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: doc[k] for k in ("data", "auth", "warnings") if doc.get(k) is not None}
 
@@ -49,7 +61,7 @@ def with_wrapping(handler: Handler) -> Handler:
             return answer
         path = call.wire_path.removeprefix("/v1/")  # the mount as sent (auth/approle-ci/…)
         info = call.services.wrapping.wrap(_response(answer.doc), ttl, path)
-        return envelope(call, None, wrap_info=info.to_json())
+        return envelope(call, None, wrap_info=_wrap_info(info))
 
     wrapping.__name__ = handler.__name__
     return wrapping
@@ -68,7 +80,7 @@ def wrap(call: Call) -> Answer:
     if ttl is None:
         raise BadRequest("wrapping requires the X-Vault-Wrap-TTL header")
     info = call.services.wrapping.wrap_data(call.identity, call.json(), ttl)
-    return envelope(call, None, wrap_info=info.to_json())
+    return envelope(call, None, wrap_info=_wrap_info(info))
 
 
 def unwrap(call: Call) -> Answer:
@@ -80,13 +92,19 @@ def unwrap(call: Call) -> Answer:
 
 
 def lookup(call: Call) -> Answer:
-    return envelope(call, call.services.wrapping.lookup(_token(call)[0]).to_json())
+    found = call.services.wrapping.lookup(_token(call)[0])
+    data = {
+        "creation_path": found.creation_path,
+        "creation_time": format_time(found.creation_time),
+        "creation_ttl": found.creation_ttl,
+    }
+    return envelope(call, data)
 
 
 def rewrap(call: Call) -> Answer:
     token, own = _token(call)
     info = call.services.wrapping.rewrap(call.identity_or_none, token, own)
-    return envelope(call, None, wrap_info=info.to_json())
+    return envelope(call, None, wrap_info=_wrap_info(info))
 
 
 _W = "/v1/sys/wrapping"
