@@ -87,8 +87,8 @@ def test_rotation_killed_at_random_points(tmp_path: Path) -> None:
     assert problems == []
     assert reads[0] > 100
     assert interrupted >= KILLS // 4, f"only {interrupted} kills landed inside a run"
-    labels = runtime.secrets.labels(system_grant("secret", "db", "test"))["labels"]
-    assert "pending" not in labels
+    staged = runtime.secrets.labels(system_grant("secret", "db", "test"))
+    assert staged is not None and "pending" not in staged.labels
     current = runtime.secrets.get(ROOT, "secret", "db").data["password"]
     assert current in tested.read_text().split(), "the current value was tested"
     history = runtime.rotation.status(ROOT, "secret", "db").history

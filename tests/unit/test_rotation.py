@@ -206,15 +206,15 @@ def test_a_plain_write_moves_current_and_previous(rt: Runtime) -> None:
     rt.rotation.configure(ROOT, NS, "db", rotator="rec-write", interval=3600)
     rt.rotation.rotate_now(ROOT, NS, "db")
     rt.secrets.put(ROOT, NS, "db", {"password": "by-hand"})
-    labels = rt.secrets.labels(system_grant(NS, "db", "test"))["labels"]
-    assert labels == {"current": 3, "previous": 2}
+    staged = rt.secrets.labels(system_grant(NS, "db", "test"))
+    assert staged is not None and staged.labels == {"current": 3, "previous": 2}
     assert _current(rt) == "by-hand"
 
 
 def test_custom_labels(rt: Runtime) -> None:
     rt.secrets.put(ROOT, NS, "db", {"password": "one"})
     rt.secrets.put(ROOT, NS, "db", {"password": "two"})
-    assert rt.secrets.set_label(ROOT, NS, "db", "blue", 1) == {"blue": 1}
+    assert rt.secrets.set_label(ROOT, NS, "db", "blue", 1).labels == {"blue": 1}
     assert rt.secrets.get_stage(ROOT, NS, "db", "blue").data == {"password": "one"}
     assert _current(rt) == "two"
     with pytest.raises(BadRequest):

@@ -169,7 +169,8 @@ class RotationConfiguration:
     def _describe(self, name: str, doc: dict[str, Any], history: bool = True) -> RotationStatus:
         namespace, _, path = name.partition("/")
         grant = system_grant(namespace, path, "the rotation engine")
-        labels = self._secrets.labels(grant).get("labels", {})
+        staged = self._secrets.labels(grant)
+        labels = staged.labels if staged is not None else {}
         run = doc.get("run")
         described = {
             "namespace": namespace,

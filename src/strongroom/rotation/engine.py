@@ -36,6 +36,7 @@ from strongroom.rotation.configuration import (
 )
 from strongroom.rotation.rotators import RotationContext
 from strongroom.rotation.schedule import Schedule
+from strongroom.service.staging import Staging
 from strongroom.types import format_time
 
 __all__ = ["STEPS", "RotationService", "RunResult"]
@@ -198,16 +199,16 @@ class RotationService(RotationConfiguration):
         grant = _granted(name)
         step = run["step"]
         if step == "create":
-            staged = self._secrets.labels(grant)
-            pending = staged.get("labels", {}).get("pending")
-            if pending is not None and staged.get("pending_token") == run["token"]:
+            staged = self._secrets.labels(grant) or Staging()
+            pending = staged.labels.get("pending")
+            if pending is not None and staged.pending_token == run["token"]:
                 run["version"] = int(pending)  # written before a crash: reuse it
                 return
             value = rotator.create(self._context(doc, name, run))
             if value is None:  # the rotator wrote it (a Lambda's createSecret step)
-                staged = self._secrets.labels(grant)
-                pending = staged.get("labels", {}).get("pending")
-                if pending is None or staged.get("pending_token") != run["token"]:
+                staged = self._secrets.labels(grant) or Staging()
+                pending = staged.labels.get("pending")
+                if pending is None or staged.pending_token != run["token"]:
                     raise RotationFailed(
                         "the rotator wrote no pending version under the run's token "
                         "(a rotation function's createSecret puts one with VersionStages "
@@ -289,8 +290,8 @@ class RotationService(RotationConfiguration):
                 self._rotators.get(doc["rotator"]).rollback(self._context(doc, name, run))
             except Exception as exc:  # the history says so; an operator must look
                 reason = f"{reason}; rollback failed: {safe_error(exc)}"
-        labels = self._secrets.labels(_granted(name))
-        if version and labels.get("labels", {}).get("current") != version:
+        staged = self._secrets.labels(_granted(name)) or Staging()
+        if version and staged.labels.get("current") != version:
             try:
                 self._secrets.drop_pending(_granted(name), version)
             except StrongroomError as exc:

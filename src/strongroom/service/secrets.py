@@ -40,6 +40,7 @@ from strongroom.service.secret_core import (
     version_metadata,
 )
 from strongroom.service.staging import (
+    Staging,
     check_label,
     promoted_settings,
     relabelled_settings,
@@ -51,19 +52,14 @@ __all__ = ["SecretService"]
 
 
 class SecretService(SecretCore):
-    def labels(self, grant: Grant) -> dict[str, Any]:
+    def labels(self, grant: Grant) -> Staging | None:
         """The granted secret's labels and pending rotation token (any capability on it will
-        do: they are no value); never of a KV version 1 mount, which has no labels and other
-        policy paths."""
+        do: they are no value), None when there is no such secret; never of a KV version 1
+        mount, which has no labels and other policy paths."""
         namespace, path = grant.namespace, grant.path
         self._not_version_1(namespace)
         secret = self._store.get_secret(namespace, path)
-        if secret is None:
-            return {}
-        return {
-            "labels": dict(secret.settings.get("labels", {})),
-            "pending_token": secret.settings.get("pending_token"),
-        }
+        return Staging.of(secret.settings) if secret is not None else None
 
     def promote(self, grant: Grant, version: int) -> None:
         """``pending`` (= ``version``) becomes ``current`` in one compare-and-set."""
@@ -119,7 +115,8 @@ class SecretService(SecretCore):
 
     def set_label(
         self, identity: Identity, namespace: str, path: str, label: str, version: int | None
-    ) -> dict[str, Any]:
+    ) -> Staging:
+        """Put ``label`` on ``version`` (None: take it off); the secret's staging after it."""
         self._target(identity, "update", namespace, path, METADATA)
         check_label(label)  # a reserved or malformed name is refused before any look-up
         if version is not None and not is_version(version):
@@ -129,7 +126,7 @@ class SecretService(SecretCore):
         updated = self._update_settings(
             namespace, path, lambda s: relabelled_settings(s, label, version)
         )
-        return dict(updated.get("labels", {}))
+        return Staging.of(updated)
 
     def metadata(self, identity: Identity, namespace: str, path: str) -> SecretMetadata:
         self._target(identity, "read", namespace, path, METADATA)

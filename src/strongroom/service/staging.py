@@ -6,6 +6,8 @@ they point to. A secret without labels reads its newest version, as before."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from strongroom.errors import BadRequest
@@ -17,6 +19,7 @@ __all__ = [
     "LABEL_CHARS",
     "RESERVED_LABELS",
     "StagedVersions",
+    "Staging",
     "check_label",
     "promoted_settings",
     "relabelled_settings",
@@ -24,6 +27,24 @@ __all__ = [
 ]
 
 RESERVED_LABELS = frozenset({"current", "pending", "previous"})
+
+
+@dataclass(frozen=True)
+class Staging:
+    """A secret's labels (name -> version) and the token of the rotation that wrote its
+    ``pending`` version, if one did."""
+
+    labels: Mapping[str, int] = field(default_factory=dict)
+    pending_token: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, settings: Mapping[str, Any]) -> Staging:
+        """The staging kept in a secret's settings."""
+        labels = {str(name): int(version) for name, version in settings.get("labels", {}).items()}
+        token = settings.get("pending_token")
+        return cls(labels, str(token) if token is not None else None)
+
+
 LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
@@ -93,7 +114,7 @@ class StagedVersions(Protocol):
 
     limits: Limits
 
-    def labels(self, grant: Grant) -> dict[str, Any]: ...
+    def labels(self, grant: Grant) -> Staging | None: ...
 
     def read_stage(self, grant: Grant, stage: str) -> SecretValue: ...
 

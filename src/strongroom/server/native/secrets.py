@@ -185,8 +185,8 @@ def set_label(call: Call) -> Answer:
     if not isinstance(label, str):
         raise BadRequest('body must be {"label": "name", "version": N} (version null removes it)')
     version = body_int(doc, "version")
-    labels = call.services.secrets.set_label(call.identity, ns, path, label, version)
-    return Answer({"data": {"labels": labels}})
+    staged = call.services.secrets.set_label(call.identity, ns, path, label, version)
+    return Answer({"data": {"labels": dict(staged.labels)}})
 
 
 _P = "/api/v1"

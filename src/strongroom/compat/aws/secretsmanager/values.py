@@ -227,7 +227,8 @@ class SecretsManagerService(Descriptions, Rotation, ResourcePolicies, Replicatio
         if wanted == ["AWSCURRENT"] or chosen in found.tokens:
             version, _ = self._write(grant, found, value, chosen)
             return found, version, self.stages(found, grant).get(version, [])
-        before = self._secrets.labels(grant).get("labels", {})
+        staged = self._secrets.labels(grant)
+        before = staged.labels if staged is not None else {}
         written = self._secrets.write_pending(grant, value.data(), chosen)
         self._change(found, self._remembering(chosen, written.version, value))
         if "AWSPENDING" not in wanted:  # writing it pending moved AWSPENDING: back it goes
