@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 from strongroom.auth import Identity
 from strongroom.compat.aws.kms.errors import KmsError
@@ -10,6 +10,7 @@ from strongroom.compat.aws.kms.keys import KeyManagement
 from strongroom.compat.aws.kms.models import (
     ALIAS,
     ALIAS_CHARS,
+    KmsAlias,
 )
 from strongroom.crypto.kms_blob import parse_blob
 from strongroom.errors import DecryptionError
@@ -26,13 +27,13 @@ class Aliases(KeyManagement):
             return found
         key = self.create_key(Identity.system(), region, description=f"Default key ({alias})")
         now = self._clock.now()
-        doc = {"target": key.key_id, "created": now, "updated": now}
-        self._aliases.create(f"{region}/{alias}", doc)  # or another request made it first
+        made = KmsAlias(key.key_id, now, now)
+        self._aliases.create(f"{region}/{alias}", made)  # or another request made it first
         return self.alias_target(region, alias) or key.key_id
 
     def alias_target(self, region: str, alias: str) -> str | None:
         found = self._aliases.get(f"{region}/{alias}")
-        return str(found["target"]) if found is not None else None
+        return found.target if found is not None else None
 
     @staticmethod
     def names_key(blob: bytes, key_id: str) -> bool:
@@ -70,8 +71,7 @@ class Aliases(KeyManagement):
         if key.state == "PendingDeletion":
             raise KmsError("KMSInvalidStateException", f"{key.arn} is pending deletion.")
         now = self._clock.now()
-        doc = {"target": key.key_id, "created": now, "updated": now}
-        if not self._aliases.create(f"{region}/{alias}", doc):
+        if not self._aliases.create(f"{region}/{alias}", KmsAlias(key.key_id, now, now)):
             raise KmsError(
                 "AlreadyExistsException",
                 f"An alias with the name arn:aws:kms:{region}:{self._account()}:{alias} "
@@ -84,13 +84,13 @@ class Aliases(KeyManagement):
         key = self._resolve(identity, region, target, "UpdateAlias")
         now = self._clock.now()
 
-        def retarget(current: dict[str, Any] | None) -> dict[str, Any]:
+        def retarget(current: KmsAlias | None) -> KmsAlias:
             if current is None:
                 raise KmsError(
                     "NotFoundException",
                     f"Alias arn:aws:kms:{region}:{self._account()}:{alias} is not found.",
                 )
-            return {**current, "target": key.key_id, "updated": now}
+            return replace(current, target=key.key_id, updated=now)
 
         self._aliases.change(f"{region}/{alias}", retarget)
 
@@ -101,7 +101,7 @@ class Aliases(KeyManagement):
         identity.require("delete", self._path(region, "aliases", alias[6:]))
         found = self._aliases.get(f"{region}/{alias}")
         if found is not None:
-            self._resolve(identity, region, str(found["target"]), "DeleteAlias")
+            self._resolve(identity, region, found.target, "DeleteAlias")
         if found is None or not self._aliases.delete(f"{region}/{alias}"):
             raise KmsError(
                 "NotFoundException",
@@ -110,14 +110,15 @@ class Aliases(KeyManagement):
 
     def list_aliases(
         self, identity: Identity, region: str, key_ref: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[tuple[str, KmsAlias]]:
+        """(alias/…, what it names) of each alias in ``region``, or of those naming one key."""
         self.check_region(region)
         identity.require("list", self._path(region, "aliases"))
         target = None
         if key_ref is not None:
             target = self._resolve(identity, region, key_ref, "ListAliases").key_id
         found = []
-        for name, doc in self._aliases.items(f"{region}/"):
-            if target is None or doc["target"] == target:
-                found.append({"name": name.partition("/")[2], **doc})
+        for name, alias in self._aliases.items(f"{region}/"):
+            if target is None or alias.target == target:
+                found.append((name.partition("/")[2], alias))
         return found

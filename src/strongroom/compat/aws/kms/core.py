@@ -18,6 +18,7 @@ from strongroom.compat.aws.kms.models import (
     KEY_ID,
     KEY_KIND,
     REGION,
+    KmsAlias,
     KmsKey,
     algorithms,
     kms_namespace,
@@ -49,7 +50,7 @@ class KmsCore:
         ensure_namespace: Callable[[str], None],
     ) -> None:
         self._keys = repository.of(KEY_KIND, KmsKey.decode, KmsKey.encode)
-        self._aliases = repository.of_json(ALIAS_KIND)  # {"target", "created", "updated"}
+        self._aliases = repository.of(ALIAS_KIND, KmsAlias.decode, KmsAlias.encode)
         self._keyrings = keyrings
         self._named = named
         self._clock = clock
@@ -125,7 +126,7 @@ class KmsCore:
                     "NotFoundException",
                     f"Alias arn:aws:kms:{region}:{self._account()}:{ref} is not found.",
                 )
-            ref = str(alias["target"])
+            ref = alias.target
         path = self._path(region, rule.area, ref)
         found = self._keys.get(f"{region}/{ref}")
         verdict = Decision.ACCOUNT  # the default key policy's
@@ -189,7 +190,7 @@ class KmsCore:
         self._named.delete(kms_namespace(key.region), key.key_id)
         self._keys.delete(f"{key.region}/{key.key_id}")
         for name, alias in self._aliases.items(f"{key.region}/"):
-            if alias["target"] == key.key_id:
+            if alias.target == key.key_id:
                 self._aliases.delete(name)
 
     @staticmethod

@@ -30,6 +30,7 @@ __all__ = [
     "MAX_PLAINTEXT_BYTES",
     "PAIR_SPECS",
     "REGION",
+    "KmsAlias",
     "KmsKey",
     "algorithms",
     "default_key_policy",
@@ -174,6 +175,24 @@ KEY_SPECS: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {
 # the hash an algorithm names: HMAC_SHA_384, ECDSA_SHA_512, RSAES_OAEP_SHA_1, …
 _HASHES = {"SHA_1": "sha1", "SHA_224": "sha2-224", "SHA_256": "sha2-256", "SHA_384": "sha2-384"}
 _HASHES["SHA_512"] = "sha2-512"
+
+
+@dataclass(frozen=True)
+class KmsAlias:
+    """What an alias names: a key id, and when the alias was made and last pointed elsewhere
+    (epoch seconds, as AWS's JSON timestamps). Kept by ``<region>/alias/<name>``."""
+
+    target: str
+    created: float
+    updated: float
+
+    def encode(self) -> bytes:
+        return json.dumps(asdict(self), sort_keys=True).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> KmsAlias:
+        doc = json.loads(raw)
+        return cls(str(doc["target"]), float(doc["created"]), float(doc["updated"]))
 
 
 def algorithms(key: KmsKey) -> tuple[str, ...]:

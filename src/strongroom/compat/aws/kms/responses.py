@@ -296,13 +296,13 @@ def list_aliases(call: Call) -> Answer:
     aliases = service.list_aliases(call.identity, region, string(doc, "KeyId"))
     entries = [
         {
-            "AliasName": a["name"],
-            "AliasArn": f"arn:aws:kms:{region}:{service.account}:{a['name']}",
-            "TargetKeyId": a["target"],
-            "CreationDate": a["created"],
-            "LastUpdatedDate": a["updated"],
+            "AliasName": name,
+            "AliasArn": f"arn:aws:kms:{region}:{service.account}:{name}",
+            "TargetKeyId": alias.target,
+            "CreationDate": alias.created,
+            "LastUpdatedDate": alias.updated,
         }
-        for a in aliases
+        for name, alias in aliases
     ]
     page, marker = page_of(doc, entries, lambda e: e["AliasName"])
     return paged({}, "Aliases", page, marker)
