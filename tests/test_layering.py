@@ -485,20 +485,35 @@ def test_the_server_modules_import_by_their_role() -> None:
 # change may only lower this ceiling; at 0 the test holds the rule outright. A field the service
 # checks after the caller's rights stays ``object`` there: a caller without the right gets its
 # 403 whatever the body holds (tests/unit/test_access.py), so its surface cannot parse it first.
-LOOSE_SIGNATURE_CEILING = 140  # 230 before the AWS backends took typed ids and names
+# A backend's wire modules (``fields``, ``shapes``, ``responses``: moto's "responses") read and
+# write the API's JSON, as the server's surfaces do, which this test does not cover either.
+LOOSE_SIGNATURE_CEILING = 109  # 230 before the AWS backends took typed ids and names
+_WIRE_MODULES = frozenset({"fields.py", "shapes.py", "responses.py"})
+
+
+_LOOSE_NAMES = frozenset({"Any", "dict", "Dict", "object"})
 
 
 def _loose(annotation: ast.expr | None) -> bool:
+    """Whether an annotation names ``Any``, ``dict`` or ``object`` anywhere in it (by name:
+    ``Verdict`` is not ``dict``)."""
     if annotation is None:
         return False
-    text = ast.unparse(annotation)
-    return "Any" in text or "dict" in text or "object" in text
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        annotation = ast.parse(annotation.value, mode="eval").body  # a quoted annotation
+    return any(
+        (isinstance(node, ast.Name) and node.id in _LOOSE_NAMES)
+        or (isinstance(node, ast.Attribute) and node.attr in _LOOSE_NAMES)
+        for node in ast.walk(annotation)
+    )
 
 
 def test_public_service_signatures_are_not_getting_looser() -> None:
     loose = []
     for package in ("service", "compat"):
         for path in sorted((SRC / package).rglob("*.py")):
+            if package == "compat" and path.name in _WIRE_MODULES:
+                continue
             for node in ast.walk(ast.parse(path.read_text())):
                 if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
                     continue
