@@ -17,11 +17,9 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
 
 from strongroom.auth.identity import Identity
 from strongroom.clock import Clock
-from strongroom.durations import parse_duration
 from strongroom.errors import BadRequest, NotFound, RateLimited
 from strongroom.store.protocol import Store
 from strongroom.store.records import Records
@@ -31,6 +29,7 @@ __all__ = [
     "MAX_CLIENTS",
     "MAX_QUOTAS",
     "QuotaConfig",
+    "QuotaConfigChange",
     "QuotaService",
     "RateLimitQuota",
 ]
@@ -49,7 +48,6 @@ DEFAULT_EXEMPT_PATHS = (
     "sys/seal-status",
     "sys/unseal",
 )
-_FIELDS = {"path", "rate", "interval", "block_interval", "role", "type", "name", "inheritable"}
 
 
 @dataclass(frozen=True)
@@ -68,6 +66,15 @@ class QuotaConfig:
     # X-Ratelimit headers.
     audit_logging: bool
     response_headers: bool
+
+
+@dataclass(frozen=True)
+class QuotaConfigChange:
+    """What a write of ``sys/quotas/config`` changes (None: left as it is)."""
+
+    exempt_paths: tuple[str, ...] | None = None
+    audit_logging: bool | None = None
+    response_headers: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -112,11 +119,13 @@ class QuotaService:
         self._counts: OrderedDict[tuple[str, str], tuple[float, float, float]] = OrderedDict()
 
     # -- the API
-    def write(self, identity: Identity, name: str, doc: dict[str, Any]) -> None:
-        """Create or replace the quota ``name`` (Vault replaces every field on a write)."""
+    def write(self, identity: Identity, quota: RateLimitQuota) -> None:
+        """Create or replace ``quota`` (Vault replaces every field on a write), its path as the
+        caller gave it: kept as the mount it names and the path below."""
+        name = quota.name
         path = f"sys/quotas/rate-limit/{name}"
         identity.require_write(path, lambda: name in self._fresh().quotas)
-        quota = self._parsed(name, doc)
+        quota = self._resolved(quota)
 
         def edit(current: _Quotas | None) -> _Quotas:
             found = current or _Quotas()
@@ -151,24 +160,13 @@ class QuotaService:
         quotas = self._current()
         return QuotaConfig(quotas.exempt_paths, quotas.audit_logging, quotas.response_headers)
 
-    def write_config(self, identity: Identity, doc: dict[str, Any]) -> None:
+    def write_config(self, identity: Identity, change: QuotaConfigChange) -> None:
         identity.require("update", "sys/quotas/config")
-        changes: dict[str, Any] = {}
-        if "rate_limit_exempt_paths" in doc:
-            paths = doc["rate_limit_exempt_paths"]
-            if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
-                raise BadRequest("rate_limit_exempt_paths: a list of paths")
-            if len(paths) > MAX_QUOTAS:
-                raise BadRequest(f"rate_limit_exempt_paths: at most {MAX_QUOTAS} paths")
-            changes["exempt_paths"] = tuple(p.strip("/") for p in paths)
-        for wire, name in (
-            ("enable_rate_limit_audit_logging", "audit_logging"),
-            ("enable_rate_limit_response_headers", "response_headers"),
-        ):
-            if wire in doc:
-                if not isinstance(doc[wire], bool):
-                    raise BadRequest(f"{wire} must be true or false")
-                changes[name] = doc[wire]
+        if change.exempt_paths is not None and len(change.exempt_paths) > MAX_QUOTAS:
+            raise BadRequest(f"rate_limit_exempt_paths: at most {MAX_QUOTAS} paths")
+        changes = {k: v for k, v in asdict(change).items() if v is not None}
+        if change.exempt_paths is not None:
+            changes["exempt_paths"] = tuple(p.strip("/") for p in change.exempt_paths)
         self._change(lambda q: replace(q or _Quotas(), **changes))
 
     # -- enforcement
@@ -227,37 +225,19 @@ class QuotaService:
         return index.exact.get("")
 
     # -- the record
-    def _parsed(self, name: str, doc: dict[str, Any]) -> RateLimitQuota:
-        if not name or len(name) > 128 or "/" in name:
+    def _resolved(self, quota: RateLimitQuota) -> RateLimitQuota:
+        if not quota.name or len(quota.name) > 128 or "/" in quota.name:
             raise BadRequest("a quota's name has 1-128 characters and no '/'")
-        unknown = sorted(set(doc) - _FIELDS)
-        if unknown:
-            raise BadRequest(f"unknown rate limit quota field {unknown[0]!r}")
-        if doc.get("type", "rate-limit") != "rate-limit":
-            raise BadRequest("type: only rate-limit quotas are served")
-        if doc.get("role"):
-            raise BadRequest("role-based quotas are not served: give the auth mount's path")
-        rate = doc.get("rate")
-        if isinstance(rate, str):
-            try:
-                rate = float(rate)
-            except ValueError:
-                rate = None
-        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate <= 1e9:
+        if not 0 < quota.rate <= 1e9:
             raise BadRequest("'rate' is invalid")
-        interval = parse_duration(doc.get("interval"), "interval") or 1.0
-        block = parse_duration(doc.get("block_interval"), "block_interval") or 0.0
-        path = doc.get("path") or ""
-        if not isinstance(path, str):
-            raise BadRequest("path: the mount (and path below it) the quota covers")
-        path = path.strip().strip("/")
+        path = quota.path.strip().strip("/")
         if path:
             mount = self._mount_of(path)
             if mount is None:
                 raise BadRequest(f'invalid mount path "{path}/"')  # Vault's, slash and all
             suffix = path.removeprefix(mount.rstrip("/")).strip("/")
             path = f"{mount}{suffix}"
-        return RateLimitQuota(name, path, float(rate), interval, block)
+        return replace(quota, path=path)
 
     def _current(self) -> _Quotas:
         return self._current_indexed()[0]
