@@ -77,7 +77,8 @@ def test_app_policy_reads_only_its_paths_on_every_surface(api: TestClient) -> No
         ("POST", "/api/v1/sys/seal"),
         ("GET", "/api/v1/auth/token/accessors"),
     ]:
-        response = api.request(method, url, headers=app, json={"data": {}, "name": "n"})
+        body = {"data": {}, "name": "n", "type": "file"}  # well formed for each route
+        response = api.request(method, url, headers=app, json=body)
         assert response.status_code == 403, (method, url, response.status_code)
     listed = api.get("/api/v1/list/secret/app", headers=app).json()["keys"]
     assert listed == ["db"]

@@ -13,6 +13,7 @@ __all__ = [
     "base64_field",
     "body_int",
     "optional_str",
+    "string_list",
     "string_map",
     "text",
     "versions_field",
@@ -60,6 +61,14 @@ def base64_field(doc: dict[str, Any], name: str) -> bytes:
         return base64.b64decode(str(doc.get(name, "")), validate=True)
     except (binascii.Error, ValueError):
         raise BadRequest(f"{name!r} must be standard base64") from None
+
+
+def string_list(doc: dict[str, Any], name: str, problem: str) -> list[str]:
+    """A list of strings (missing: empty); ``problem`` is the 400's words otherwise."""
+    value = doc.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise BadRequest(problem)
+    return value
 
 
 def string_map(doc: dict[str, Any], name: str) -> dict[str, str]:

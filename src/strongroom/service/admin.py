@@ -16,9 +16,22 @@ from strongroom.policy.parse import validate_policy_name
 from strongroom.policy.store import PolicyStore
 from strongroom.results import AuditSinkInfo
 
-__all__ = ["MAX_CAPABILITY_PATHS", "POLICIES", "POLICY_TEXT", "SystemService"]
+__all__ = [
+    "HASH_INPUT_PROBLEM",
+    "MAX_CAPABILITY_PATHS",
+    "PATHS_PROBLEM",
+    "POLICIES",
+    "POLICY_TEXT",
+    "SINK_TYPE_PROBLEM",
+    "SystemService",
+]
 
 MAX_CAPABILITY_PATHS = 100
+# What a surface answers for a body without its one field (checked before any right: they name
+# nothing stored)
+HASH_INPUT_PROBLEM = "input: the value to hash is required"
+PATHS_PROBLEM = f"paths: a list of at most {MAX_CAPABILITY_PATHS} paths is required"
+SINK_TYPE_PROBLEM = "type: an audit sink's type is 'file' or 'store'"
 # What a surface answers when a policy write has no text (the native API checks it before any
 # right: it names nothing stored; the Vault API checks the caller's rights first, as Vault).
 POLICY_TEXT = "policy: the policy text (HCL or JSON) is required"
@@ -63,17 +76,16 @@ class SystemService:
 
     @staticmethod
     def capabilities(
-        identity: Identity, paths: Sequence[object], *, checked: bool = False
+        identity: Identity, paths: Sequence[str], *, checked: bool = False
     ) -> dict[str, list[str]]:
         """What this identity may do on each path (Vault's sys/capabilities-self); ``checked``:
         the caller's right to ask about another token was checked already (identity_of)."""
         if not checked:
             identity.require("update", "sys/capabilities-self")
-        if len(paths) > MAX_CAPABILITY_PATHS or not all(isinstance(p, str) for p in paths):
-            raise BadRequest(f"paths: a list of at most {MAX_CAPABILITY_PATHS} paths is required")
+        if len(paths) > MAX_CAPABILITY_PATHS:
+            raise BadRequest(PATHS_PROBLEM)
         result: dict[str, list[str]] = {}
         for path in paths:
-            assert isinstance(path, str)
             # The answer is about canonical paths only: "secret/a/../b" would be evaluated as
             # written and say something about a path no request can reach.
             check_prefix(path)
@@ -92,10 +104,8 @@ class SystemService:
         identity.require("sudo", "sys/audit")
         return [AuditSinkInfo(**sink.describe()) for sink in self._audit.sinks()]
 
-    def enable_audit(self, identity: Identity, name: str, sink_type: object) -> None:
+    def enable_audit(self, identity: Identity, name: str, sink_type: str) -> None:
         identity.require("sudo", f"sys/audit/{name}")
-        if not isinstance(sink_type, str):
-            raise BadRequest("type: an audit sink's type is 'file' or 'store'")
         self._audit.enable(name, sink_type)
 
     def disable_audit(self, identity: Identity, name: str) -> None:
@@ -111,8 +121,6 @@ class SystemService:
         identity.require("sudo", f"sys/audit/{name}")
         return self._audit.recent_entries(name, after, limit)
 
-    def audit_hash(self, identity: Identity, name: str, value: object) -> str:
+    def audit_hash(self, identity: Identity, name: str, value: str) -> str:
         identity.require("update", f"sys/audit-hash/{name}")
-        if not isinstance(value, str):
-            raise BadRequest("input: the value to hash is required")
         return self._audit.hash(name, value)

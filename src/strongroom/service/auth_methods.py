@@ -139,12 +139,12 @@ class AuthMethodService:
         return self._methods()
 
     # -- enable and disable
-    def enable(self, identity: Identity, path: str, kind: object, description: object = "") -> None:
+    def enable(self, identity: Identity, path: str, kind: str, description: str = "") -> None:
         """Mount a method of type ``kind`` at ``path``. The built-in ones are accepted (nothing
         to do) at their own paths."""
         path = path.strip("/")
         identity.require("sudo", f"sys/auth/{path}")
-        if not isinstance(kind, str) or not kind:
+        if not kind:
             raise BadRequest(f"type: an auth method's type is required ({', '.join(AUTH_TYPES)})")
         built_in = _BUILT_IN.get(path)
         if built_in is not None:
@@ -162,7 +162,7 @@ class AuthMethodService:
             )
         if (path in AUTH_TYPES and path != kind) or path == "token":
             raise BadRequest(f"{path}/ is reserved for the {path} auth method")
-        if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
+        if len(description) > MAX_DESCRIPTION:
             raise BadRequest(f"description is text of at most {MAX_DESCRIPTION} characters")
         with self._lock:
             record = {"type": kind, "description": description}

@@ -5,6 +5,8 @@ key only policies it holds itself (root: any, ``root`` included)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from strongroom.auth.aws_keys import AccessKey, AccessKeyRegistry
 from strongroom.auth.identity import Identity
 from strongroom.errors import AccessDenied, BadRequest
@@ -21,12 +23,8 @@ class AwsCredentialService:
         self._registry = registry
         self._policies = policies
 
-    def create(self, identity: Identity, policies: object, display_name: object) -> AccessKey:
+    def create(self, identity: Identity, policies: Sequence[str], display_name: str) -> AccessKey:
         identity.require("sudo", _PATH)
-        if not isinstance(policies, list) or not all(isinstance(p, str) for p in policies):
-            raise BadRequest("policies is a list of policy names")
-        if not isinstance(display_name, str):
-            raise BadRequest("display_name is a string")
         assignable_policies(policies)
         if not identity.root:
             # The token-creation rule: a key carries only policies its maker holds.

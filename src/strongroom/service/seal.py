@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeGuard
+from typing import Protocol
 
 from strongroom.auth.identity import Identity
 from strongroom.errors import BadRequest, NotFound
@@ -101,26 +101,20 @@ class SealService:
         self._controller.seal()
 
     def rekey(
-        self, identity: Identity, old_shares: object, shares: int, threshold: int
+        self, identity: Identity, old_shares: Sequence[str], shares: int, threshold: int
     ) -> RekeyResult:
-        identity.require("sudo", "sys/rekey")  # rights before the body's shape
-        if not _strings(old_shares):
-            raise BadRequest("the current unseal shares must be a list")
+        identity.require("sudo", "sys/rekey")
         return self._controller.rekey(old_shares, shares, threshold)
 
-    def rekey_verify(self, identity: Identity, nonce: object, new_shares: object) -> None:
+    def rekey_verify(self, identity: Identity, nonce: str, new_shares: Sequence[str]) -> None:
         identity.require("sudo", "sys/rekey")
-        if not isinstance(nonce, str) or not _strings(new_shares):
-            raise BadRequest(
-                "a rekey verification needs the rekey's nonce and a list of new shares"
-            )
         self._controller.rekey_verify(nonce, new_shares)
 
-    def migrate_seal(self, identity: Identity, to: object) -> SealMigration:
+    def migrate_seal(self, identity: Identity, to: str) -> SealMigration:
         """Move the root key to another of the server's key providers (sudo on
-        ``sys/seal/migrate``)."""
+        ``sys/seal/migrate``): ``to`` is a ``--key-provider`` name or its URI."""
         identity.require("sudo", "sys/seal/migrate")
-        if not isinstance(to, str) or not to:
+        if not to:
             raise BadRequest('body must be {"to": "<a --key-provider name or its URI>"}')
         return self._controller.migrate_seal(to)
 
@@ -128,7 +122,3 @@ class SealService:
         identity.require("sudo", "sys/rekey")
         if not self._controller.rekey_cancel():
             raise NotFound("no rekey is pending")
-
-
-def _strings(value: object) -> TypeGuard[list[str]]:
-    return isinstance(value, list) and all(isinstance(item, str) for item in value)

@@ -8,11 +8,16 @@ from typing import Any
 from strongroom.errors import BadRequest
 from strongroom.password_generation import PasswordPolicy, generate_password
 from strongroom.policy.model import Policy
-from strongroom.server.bodies import body_int, text
+from strongroom.server.bodies import body_int, string_list, text
 from strongroom.server.native.resources import named_resource
 from strongroom.server.native.schemas import INT, STR, STRS, object_schema
 from strongroom.server.routes import Answer, Call, Route, parse_query_int
-from strongroom.service.admin import POLICY_TEXT
+from strongroom.service.admin import (
+    HASH_INPUT_PROBLEM,
+    PATHS_PROBLEM,
+    POLICY_TEXT,
+    SINK_TYPE_PROBLEM,
+)
 from strongroom.service.seal import NONCE_PROBLEM, SHARE_PROBLEM
 
 RECENT_PAGE = 100  # entries per answer of sys/audit/<name>/recent
@@ -59,7 +64,8 @@ def capabilities_self(call: Call) -> Answer:
     paths = doc.get("paths", [doc["path"]] if isinstance(doc.get("path"), str) else None)
     if not isinstance(paths, list):
         raise BadRequest('body must be {"paths": ["secret/app/db", ...]}')
-    return Answer({"data": call.services.admin.capabilities(call.identity, paths)})
+    named = string_list({"paths": paths}, "paths", PATHS_PROBLEM)
+    return Answer({"data": call.services.admin.capabilities(call.identity, named)})
 
 
 def list_audit(call: Call) -> Answer:
@@ -90,10 +96,13 @@ def recent_audit(call: Call) -> Answer:
 
 
 def audit_hash(call: Call) -> Answer:
-    digest = call.services.admin.audit_hash(
-        call.identity, call.params["name"], call.json().get("input")
-    )
+    value = text(call.json(), "input", HASH_INPUT_PROBLEM)
+    digest = call.services.admin.audit_hash(call.identity, call.params["name"], value)
     return Answer({"data": {"hash": digest}})
+
+
+def _sink_type(doc: dict[str, Any]) -> str:
+    return text(doc, "type", SINK_TYPE_PROBLEM)
 
 
 def seal_status(call: Call) -> Answer:
@@ -124,7 +133,7 @@ def rekey(call: Call) -> Answer:
     doc = call.json()
     result = call.seal.rekey(
         call.identity,
-        doc.get("keys", []),
+        string_list(doc, "keys", "the current unseal shares must be a list"),
         body_int(doc, "shares") or 1,
         body_int(doc, "threshold") or 1,
     )
@@ -133,15 +142,18 @@ def rekey(call: Call) -> Answer:
 
 
 def migrate_seal(call: Call) -> Answer:
-    moved = call.seal.migrate_seal(call.identity, call.json().get("to"))
+    to = text(call.json(), "to", 'body must be {"to": "<a --key-provider name or its URI>"}')
+    moved = call.seal.migrate_seal(call.identity, to)
     return Answer({"data": moved.to_json()})
 
 
 def create_aws_credentials(call: Call) -> Answer:
     doc = call.json()
-    key = call.services.aws_credentials.create(
-        call.identity, doc.get("policies"), doc.get("display_name", "")
-    )
+    if not isinstance(doc.get("policies"), list):
+        raise BadRequest("policies is a list of policy names")
+    policies = string_list(doc, "policies", "policies is a list of policy names")
+    named = text(doc, "display_name", "display_name is a string", default="")
+    key = call.services.aws_credentials.create(call.identity, policies, named)
     return Answer({"data": key.to_json()}, clear=("data.access_key_id",))
 
 
@@ -195,7 +207,11 @@ def backup(call: Call) -> Answer:
 
 def rekey_verify(call: Call) -> Answer:
     doc = call.json()
-    call.seal.rekey_verify(call.identity, doc.get("nonce"), doc.get("keys"))
+    problem = "a rekey verification needs the rekey's nonce and a list of new shares"
+    if not isinstance(doc.get("keys"), list):
+        raise BadRequest(problem)
+    new_shares = string_list(doc, "keys", problem)
+    call.seal.rekey_verify(call.identity, text(doc, "nonce", problem), new_shares)
     return Answer({"data": {"complete": True}})
 
 
@@ -242,7 +258,7 @@ SYSTEM_ROUTES = (
         "AuditSink",
         "an audit sink",
         read=None,
-        write=lambda s, who, name, doc: s.admin.enable_audit(who, name, doc.get("type")),
+        write=lambda s, who, name, doc: s.admin.enable_audit(who, name, _sink_type(doc)),
         delete=lambda s, who, name: s.admin.disable_audit(who, name),
         body=object_schema(type=STR),
     ),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from strongroom.errors import BadRequest, NotFound
+from strongroom.server.bodies import text
 from strongroom.server.routes import Answer, Call
 from strongroom.server.vault.mounts import (
     top_and_data,
 )
 from strongroom.server.vault.wire import envelope
+from strongroom.service.admin import HASH_INPUT_PROBLEM
 
 __all__ = ["audit_hash", "disable_audit", "enable_audit", "list_audit"]
 
@@ -49,7 +51,8 @@ def audit_hash(call: Call) -> Answer:
     ``update`` on the path. A device that is not enabled is Vault's 400."""
     name = call.params["path"]
     try:
-        digest = call.services.admin.audit_hash(call.identity, name, call.json().get("input"))
+        value = text(call.json(), "input", HASH_INPUT_PROBLEM)
+        digest = call.services.admin.audit_hash(call.identity, name, value)
     except NotFound:
         raise BadRequest(f"unknown audit backend {name}") from None
     return envelope(call, {"hash": digest})

@@ -9,9 +9,10 @@ from typing import Any
 from strongroom import __version__
 from strongroom.auth.mount_tuning import MountTuning, TuneRequest
 from strongroom.errors import BadRequest, Conflict, NotFound
+from strongroom.server.bodies import text
 from strongroom.server.routes import Answer, Call
 from strongroom.server.vault.wire import envelope
-from strongroom.service.auth_methods import AuthMethod
+from strongroom.service.auth_methods import AUTH_TYPES, MAX_DESCRIPTION, AuthMethod
 from strongroom.types import NamespaceInfo
 
 __all__ = [
@@ -204,9 +205,11 @@ def list_auth(call: Call) -> Answer:
 
 def enable_auth(call: Call) -> Answer:
     doc = call.json()
-    call.services.auth_methods.enable(
-        call.identity, call.params["path"], doc.get("type"), doc.get("description") or ""
-    )
+    kind = text(doc, "type", f"type: an auth method's type is required ({', '.join(AUTH_TYPES)})")
+    described = doc.get("description") or ""
+    if not isinstance(described, str):
+        raise BadRequest(f"description is text of at most {MAX_DESCRIPTION} characters")
+    call.services.auth_methods.enable(call.identity, call.params["path"], kind, described)
     return Answer.empty()
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from strongroom import __version__
 from strongroom.errors import BadRequest
 from strongroom.policy.parse import validate_policy_name
-from strongroom.server.bodies import text
+from strongroom.server.bodies import string_list, text
 from strongroom.server.routes import Answer, Call, Route, parse_query_int
 from strongroom.server.vault.audit_devices import (
     audit_hash,
@@ -36,7 +36,7 @@ from strongroom.server.vault.mounts import (
     write_tune,
 )
 from strongroom.server.vault.wire import envelope, list_answer, writes
-from strongroom.service.admin import POLICIES, POLICY_TEXT
+from strongroom.service.admin import PATHS_PROBLEM, POLICIES, POLICY_TEXT
 from strongroom.service.seal import NONCE_PROBLEM, SHARE_PROBLEM, SealStatus
 from strongroom.types import format_time
 
@@ -280,13 +280,13 @@ def read_legacy_policy(call: Call) -> Answer:
 
 
 # -- capabilities
-def _paths(doc: dict[str, Any]) -> list[Any]:
+def _paths(doc: dict[str, Any]) -> list[str]:
     paths = doc.get("paths", doc.get("path"))
     if isinstance(paths, str):
         paths = [paths]
     if not isinstance(paths, list) or not paths:
         raise BadRequest("paths: name at least one path")
-    return paths
+    return string_list({"paths": paths}, "paths", PATHS_PROBLEM)
 
 
 def _capabilities_answer(call: Call, result: dict[str, list[str]]) -> Answer:
