@@ -32,7 +32,6 @@ from strongroom.compat.aws.stored_values import check_stored_value
 from strongroom.compat.vault.transit.operations import TransitService
 from strongroom.config import ServerSettings
 from strongroom.cursors import Cursors
-from strongroom.durations import parse_duration
 from strongroom.egress import EgressPolicy
 from strongroom.errors import KeyProviderUnavailable
 from strongroom.keyproviders.provider import KeyProvider
@@ -143,7 +142,7 @@ class Runtime:
         secrets = SecretService(store, keyrings, clock, settings.limits, namespaces.kind)
         secrets.value_checks.append(check_stored_value)
         listing = ListingService(store, keyrings, settings.limits, Cursors(store), namespaces.kind)
-        transit = TransitService(named_keys, clock, namespaces.kind, parse_duration)
+        transit = TransitService(named_keys, clock, namespaces.kind)
         egress = EgressPolicy(settings.egress_allow)
         hashing = HashQueue()  # one bound on password hashing for every userpass mount
         rotation_registry = rotators or RotatorRegistry()

@@ -28,6 +28,8 @@ from strongroom.server.vault.transit_items import (
     encrypt_items,
     hmac_check_items,
     input_items,
+    key_config_change,
+    key_settings,
     rewrap_items,
     signature_options,
     verify_items,
@@ -153,7 +155,7 @@ def _mount_name(call: Call) -> tuple[str, str]:
 # -- keys
 def create_key(call: Call) -> Answer:
     mount, name = _mount_name(call)
-    key = call.services.transit.create_key(call.identity, mount, name, call.json())
+    key = call.services.transit.create_key(call.identity, mount, name, key_settings(call.json()))
     return envelope(call, key_info(key))
 
 
@@ -174,7 +176,8 @@ def delete_key(call: Call) -> Answer:
 
 def configure_key(call: Call) -> Answer:
     mount, name = _mount_name(call)
-    key = call.services.transit.configure(call.identity, mount, name, call.json())
+    asked = key_config_change(call.json())
+    key = call.services.transit.configure(call.identity, mount, name, asked)
     return envelope(call, key_info(key))
 
 
@@ -215,12 +218,11 @@ def restore_key(call: Call) -> Answer:
     name = call.params.get("name") or doc.get("name") or None
     if name is not None and not isinstance(name, str):
         raise BadRequest("name must be a string")
+    backup = doc.get("backup")
+    if not isinstance(backup, str) or not backup:
+        raise BadRequest("'backup' must be supplied")
     call.services.transit.restore(
-        call.identity,
-        call.params["mount"],
-        name,
-        doc.get("backup"),
-        doc.get("force") is True,
+        call.identity, call.params["mount"], name, backup, doc.get("force") is True
     )
     return Answer.empty()
 
@@ -229,9 +231,9 @@ def restore_key(call: Call) -> Answer:
 def encrypt(call: Call) -> Answer:
     mount, name = _mount_name(call)
     batch = encrypt_items(call.json())
-    results = call.services.transit.encrypt(
-        call.identity, mount, name, batch, call.json().get("type")
-    )
+    chosen = call.json().get("type")  # for a key made on first use (any: a key that exists)
+    key_type = str(chosen) if chosen else None
+    results = call.services.transit.encrypt(call.identity, mount, name, batch, key_type)
     return _results(call, batch, results)
 
 

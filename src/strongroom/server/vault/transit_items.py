@@ -19,6 +19,8 @@ from strongroom.compat.vault.transit.items import (
     HmacCheckItem,
     InputItem,
     ItemError,
+    KeyConfigChange,
+    KeySettings,
     SignatureOptions,
     VerifyItem,
 )
@@ -30,6 +32,7 @@ from strongroom.compat.vault.transit.models import (
     settings_bool,
     settings_int,
 )
+from strongroom.durations import parse_duration
 from strongroom.errors import BadRequest
 
 __all__ = [
@@ -38,6 +41,8 @@ __all__ = [
     "encrypt_items",
     "hmac_check_items",
     "input_items",
+    "key_config_change",
+    "key_settings",
     "rewrap_items",
     "signature_options",
     "verify_items",
@@ -166,6 +171,37 @@ def data_key_item(doc: Mapping[str, Any]) -> DataKeyItem | ItemError:
         )
 
     return _one(doc, parse)
+
+
+def key_settings(doc: Mapping[str, Any]) -> KeySettings:
+    """A new key's settings from a ``keys/:name`` write."""
+    chosen = doc.get("type")
+    return KeySettings(
+        str(chosen) if chosen else "aes256-gcm96",
+        derived=settings_bool(doc, "derived"),
+        exportable=settings_bool(doc, "exportable"),
+        allow_plaintext_backup=settings_bool(doc, "allow_plaintext_backup"),
+        auto_rotate_period=parse_duration(doc.get("auto_rotate_period"), "auto_rotate_period"),
+        convergent_encryption=settings_bool(doc, "convergent_encryption"),
+        key_size=settings_int(doc, "key_size"),
+    )
+
+
+def key_config_change(doc: Mapping[str, Any]) -> KeyConfigChange:
+    """What a ``keys/:name/config`` write asks to change."""
+
+    def flag(name: str) -> bool | None:
+        return None if doc.get(name) in (None, "") else settings_bool(doc, name)
+
+    return KeyConfigChange(
+        deletion_allowed=flag("deletion_allowed"),
+        exportable=flag("exportable"),
+        allow_plaintext_backup=flag("allow_plaintext_backup"),
+        auto_rotate_period=parse_duration(doc.get("auto_rotate_period"), "auto_rotate_period"),
+        min_decryption_version=settings_int(doc, "min_decryption_version"),
+        min_encryption_version=settings_int(doc, "min_encryption_version"),
+        convergent_encryption=settings_bool(doc, "convergent_encryption"),
+    )
 
 
 def signature_options(doc: Mapping[str, Any], algorithm: str) -> SignatureOptions | ItemError:

@@ -28,12 +28,10 @@ class TransitCore:
         keys: NamedKeyStore,
         clock: Clock,
         kind_of: Callable[[str], str | None],
-        parse_duration: Callable[[object, str], float | None],
     ) -> None:
         self._keys = keys
         self._clock = clock
         self._kind_of = kind_of
-        self._duration = parse_duration
 
     # -- checks
     def _mount(self, mount: str) -> None:

@@ -29,6 +29,8 @@ __all__ = [
     "HmacCheckItem",
     "InputItem",
     "ItemError",
+    "KeyConfigChange",
+    "KeySettings",
     "SignatureOptions",
     "VerifyItem",
     "each_item",
@@ -106,6 +108,32 @@ class DataKeyItem:
     context: bytes | None = field(default=None, repr=False)
     associated_data: bytes | None = field(default=None, repr=False)
     key_version: int | None = None
+
+
+@dataclass(frozen=True)
+class KeySettings:
+    """A new key's settings, as asked (the backend decides what the key type allows)."""
+
+    type: str = "aes256-gcm96"
+    derived: bool = False
+    exportable: bool = False
+    allow_plaintext_backup: bool = False
+    auto_rotate_period: float | None = None  # None: not given
+    convergent_encryption: bool = False  # refused: it lets a caller choose nonces
+    key_size: int | None = None
+
+
+@dataclass(frozen=True)
+class KeyConfigChange:
+    """What a key's ``config`` write changes (None: left as it is)."""
+
+    deletion_allowed: bool | None = None
+    exportable: bool | None = None
+    allow_plaintext_backup: bool | None = None
+    auto_rotate_period: float | None = None
+    min_decryption_version: int | None = None
+    min_encryption_version: int | None = None
+    convergent_encryption: bool = False
 
 
 @dataclass(frozen=True)

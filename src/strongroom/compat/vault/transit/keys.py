@@ -6,18 +6,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
 
 from strongroom.auth import Identity
 from strongroom.compat.vault.transit.core import TransitCore
+from strongroom.compat.vault.transit.items import KeyConfigChange, KeySettings
 from strongroom.compat.vault.transit.models import (
     BACKUP_FORMAT,
     MAX_KEY_VERSIONS,
     MIN_AUTO_ROTATE_SECONDS,
     mac_key,
-    settings_bool,
     settings_int,
 )
 from strongroom.crypto.named_keys import (
@@ -32,44 +30,40 @@ from strongroom.service.named_keys import NamedKey
 __all__ = ["TransitKeys"]
 
 
+def _auto_rotate(period: float | None) -> float | None:
+    if period is not None and 0 < period < MIN_AUTO_ROTATE_SECONDS:
+        raise BadRequest("auto rotate period must be 0 to disable or at least an hour")
+    return period
+
+
 class TransitKeys(TransitCore):
     # -- keys
-    def _new_key(self, name: str, doc: Mapping[str, Any]) -> NamedKey:
-        key_type = doc.get("type") or "aes256-gcm96"
-        if not isinstance(key_type, str) or not (
-            key_type in KEY_TYPES and KEY_TYPES[key_type].transit
-        ):
+    def _new_key(self, name: str, settings: KeySettings) -> NamedKey:
+        key_type = settings.type
+        if not (key_type in KEY_TYPES and KEY_TYPES[key_type].transit):
             raise BadRequest(f"unknown key type {key_type}")
-        if settings_bool(doc, "convergent_encryption"):
+        if settings.convergent_encryption:
             raise BadRequest(
                 "convergent encryption is not supported: it takes its nonce from the plaintext "
                 "and context, which lets a caller choose nonces (Vault CVE-2023-4680)"
             )
-        derived = settings_bool(doc, "derived")
-        if derived and not KEY_TYPES[key_type].derivation:
+        if settings.derived and not KEY_TYPES[key_type].derivation:
             raise BadRequest(f"key derivation is not supported for key type {key_type}")
-        key_size = settings_int(doc, "key_size")
-        if key_size not in (None, 0, 32):
+        if settings.key_size not in (None, 0, 32):
             raise BadRequest("key_size: HMAC keys here are 32 bytes")
-        period = self._auto_rotate(doc)
+        period = _auto_rotate(settings.auto_rotate_period)
         return NamedKey.create(
             name,
-            str(key_type),
+            key_type,
             self._clock.now(),
-            derived=derived,
-            exportable=settings_bool(doc, "exportable"),
-            allow_plaintext_backup=settings_bool(doc, "allow_plaintext_backup"),
+            derived=settings.derived,
+            exportable=settings.exportable,
+            allow_plaintext_backup=settings.allow_plaintext_backup,
             auto_rotate_period=period or 0.0,
         )
 
-    def _auto_rotate(self, doc: Mapping[str, Any]) -> float | None:
-        period = self._duration(doc.get("auto_rotate_period"), "auto_rotate_period")
-        if period is not None and 0 < period < MIN_AUTO_ROTATE_SECONDS:
-            raise BadRequest("auto rotate period must be 0 to disable or at least an hour")
-        return period
-
     def create_key(
-        self, identity: Identity, mount: str, name: str, doc: Mapping[str, Any]
+        self, identity: Identity, mount: str, name: str, settings: KeySettings
     ) -> NamedKey:
         """Create the key; an existing key of that name is answered as it is. As on Vault (the
         path has no existence check), writing a key needs ``update`` whether it exists or not:
@@ -78,7 +72,7 @@ class TransitKeys(TransitCore):
         existing = self._keys.get(mount, name)
         if existing is not None:
             return existing
-        key = self._new_key(name, doc)
+        key = self._new_key(name, settings)
         if not self._keys.create(mount, key):
             return self._keys.require(mount, name)
         return key
@@ -104,25 +98,27 @@ class TransitKeys(TransitCore):
         self._keys.delete(mount, name)
 
     def configure(
-        self, identity: Identity, mount: str, name: str, doc: Mapping[str, Any]
+        self, identity: Identity, mount: str, name: str, asked: KeyConfigChange
     ) -> NamedKey:
         self._check(identity, "update", mount, f"keys/{self._name(name)}/config")
-        if settings_bool(doc, "convergent_encryption"):
+        if asked.convergent_encryption:
             raise BadRequest("convergent encryption is not supported")
-        period = self._auto_rotate(doc)
+        period = _auto_rotate(asked.auto_rotate_period)
+        min_dec, min_enc = asked.min_decryption_version, asked.min_encryption_version
 
         def change(key: NamedKey) -> NamedKey:
-            min_dec = settings_int(doc, "min_decryption_version")
-            min_enc = settings_int(doc, "min_encryption_version")
+            deletion_allowed = asked.deletion_allowed
             updated = replace(
                 key,
-                deletion_allowed=settings_bool(doc, "deletion_allowed", key.deletion_allowed),
-                exportable=key.exportable or settings_bool(doc, "exportable"),
+                deletion_allowed=key.deletion_allowed
+                if deletion_allowed is None
+                else deletion_allowed,
+                exportable=key.exportable or bool(asked.exportable),
                 allow_plaintext_backup=key.allow_plaintext_backup
-                or settings_bool(doc, "allow_plaintext_backup"),
+                or bool(asked.allow_plaintext_backup),
                 auto_rotate_period=key.auto_rotate_period if period is None else period,
             )
-            if doc.get("exportable") is False and key.exportable:
+            if asked.exportable is False and key.exportable:
                 raise BadRequest("exportable cannot be disabled once enabled")
             if min_dec is not None:
                 if not 1 <= min_dec <= key.latest_version and min_dec != 0:
@@ -216,14 +212,12 @@ class TransitKeys(TransitCore):
         return base64.b64encode(json.dumps(doc).encode()).decode()
 
     def restore(
-        self, identity: Identity, mount: str, name: str | None, backup: object, force: bool
+        self, identity: Identity, mount: str, name: str | None, backup: str, force: bool
     ) -> str:
         """A key from ``backup``, under ``name`` or the name it was saved with; an existing key
         is replaced only with ``force``. The restored key's name."""
         path = f"restore/{self._name(name)}" if name else "restore"
         self._check(identity, "update", mount, path)
-        if not isinstance(backup, str) or not backup:
-            raise BadRequest("'backup' must be supplied")
         try:
             doc = json.loads(base64.b64decode(backup, validate=True))
             if doc.get("format") != BACKUP_FORMAT:

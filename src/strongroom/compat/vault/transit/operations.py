@@ -16,6 +16,7 @@ from strongroom.compat.vault.transit.items import (
     HmacCheckItem,
     InputItem,
     ItemError,
+    KeySettings,
     SignatureOptions,
     VerifyItem,
     each_item,
@@ -120,7 +121,7 @@ class TransitService(TransitKeys):
         mount: str,
         name: str,
         items: Batch[EncryptItem],
-        key_type: object,
+        key_type: str | None,
     ) -> list[ItemResult]:
         """Encrypt each item; a missing key is created (Vault's upsert). As on Vault, ``update``
         on the encrypt path covers a key that exists, ``create`` one that does not."""
@@ -129,7 +130,7 @@ class TransitService(TransitKeys):
         if identity.require_write(path, self._exists(mount, name)):
             key = self._keys.require(mount, name)
         else:
-            key = self._new_key(name, {"type": key_type} if key_type else {})
+            key = self._new_key(name, KeySettings(key_type) if key_type else KeySettings())
             if not self._keys.create(mount, key):
                 key = self._keys.require(mount, name)
         self._usable(key, encryption=True)
