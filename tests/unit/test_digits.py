@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from strongroom.compat.vault.transit.models import parse_ciphertext
+from strongroom.compat.vault.transit.fields import parse_ciphertext
 from strongroom.durations import parse_duration
 from strongroom.errors import BadRequest
 from strongroom.keys.term import parse_term_ref

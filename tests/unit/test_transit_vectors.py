@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from strongroom.compat.vault.transit.models import format_ciphertext, parse_ciphertext
+from strongroom.compat.vault.transit.fields import parse_ciphertext
+from strongroom.compat.vault.transit.models import format_ciphertext
 from strongroom.crypto.named_keys import derive_key, hmac_digest, symmetric_cipher, verify
 from strongroom.errors import BadRequest, DecryptionError
 

@@ -10,6 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from strongroom.compat.vault.transit.fields import (
+    b64_field,
+    optional_b64_field,
+    parse_ciphertext,
+    settings_bool,
+    settings_int,
+)
 from strongroom.compat.vault.transit.items import (
     Batch,
     Ciphertext,
@@ -24,14 +31,7 @@ from strongroom.compat.vault.transit.items import (
     SignatureOptions,
     VerifyItem,
 )
-from strongroom.compat.vault.transit.models import (
-    HASH_ALGORITHMS,
-    b64_field,
-    optional_b64_field,
-    parse_ciphertext,
-    settings_bool,
-    settings_int,
-)
+from strongroom.compat.vault.transit.models import HASH_ALGORITHMS
 from strongroom.durations import parse_duration
 from strongroom.errors import BadRequest
 

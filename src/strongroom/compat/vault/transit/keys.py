@@ -10,13 +10,13 @@ from dataclasses import replace
 
 from strongroom.auth import Identity
 from strongroom.compat.vault.transit.core import TransitCore
+from strongroom.compat.vault.transit.fields import settings_int
 from strongroom.compat.vault.transit.items import KeyConfigChange, KeySettings
 from strongroom.compat.vault.transit.models import (
     BACKUP_FORMAT,
     MAX_KEY_VERSIONS,
     MIN_AUTO_ROTATE_SECONDS,
     mac_key,
-    settings_int,
 )
 from strongroom.crypto.named_keys import (
     KEY_TYPES,
