@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from strongroom.errors import DecryptionError
 from strongroom.keyproviders.provider import KeyProvider
-from strongroom.sealed_store import DELETED_FIELD, SEAL_RECORDS, SealedStore
+from strongroom.sealed_store import SEAL_RECORDS, SealedStore
 
 __all__ = [
     "AUDIT_KEY_PURPOSE",
@@ -94,9 +94,9 @@ def _sign_secrets(sealed: SealedStore) -> int:
                     for v in inner.list_versions(namespace, secret.path)
                     if v.deletion_time is not None and v.envelope is not None
                 }
-                settings = dict(secret.settings)
+                settings = secret.settings.copy()
                 if marks:
-                    settings[DELETED_FIELD] = marks
+                    settings["_deleted"] = marks  # DELETED_FIELD
                 signed = sealed.signed_row(replace(secret, settings=settings))
                 count += inner.replace_secret(secret, signed)
     return count

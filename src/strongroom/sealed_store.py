@@ -23,13 +23,13 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from strongroom.crypto import Aead, canonical_context, new_key
 from strongroom.errors import Conflict, DecryptionError, TamperedRecord
 from strongroom.keyproviders.provider import KeyProvider
 from strongroom.opened_cache import OpenedCache
-from strongroom.store.protocol import SecretRecord, Store, VersionRecord
+from strongroom.store.protocol import SecretRecord, SecretSettings, Store, VersionRecord
 
 __all__ = [
     "DELETED_FIELD",
@@ -58,7 +58,7 @@ _RETRIES = 20
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-def _with_settings(secret: SecretRecord, settings: dict[str, Any]) -> SecretRecord:
+def _with_settings(secret: SecretRecord, settings: Mapping[str, Any]) -> SecretRecord:
     # Positional construction: dataclasses.replace costs several microseconds on every read.
     return SecretRecord(
         secret.namespace,
@@ -66,7 +66,7 @@ def _with_settings(secret: SecretRecord, settings: dict[str, Any]) -> SecretReco
         secret.current_version,
         secret.created_time,
         secret.updated_time,
-        settings,
+        cast(SecretSettings, settings),
     )
 
 
@@ -224,7 +224,7 @@ class SealedStore:
         protected: Sequence[int] = (),
         expected_settings: Mapping[str, Any] | None = None,
     ) -> None:
-        settings = dict(secret.settings)
+        settings: dict[str, Any] = dict(secret.settings)
         deleted = settings.get(DELETED_FIELD)
         if isinstance(deleted, dict):  # forget pruned versions
             floor, spared = version.version - keep, {str(v) for v in protected}
@@ -271,7 +271,7 @@ class SealedStore:
             if secret is None:
                 return
             live = {v.version for v in self._inner.list_versions(namespace, path) if v.envelope}
-            marks = dict(secret.settings.get(DELETED_FIELD, {}))
+            marks = dict(secret.settings.get("_deleted", {}))
             for number in versions:
                 if number not in live:
                     continue

@@ -40,7 +40,7 @@ from strongroom.service.kv_config import (
 from strongroom.service.staging import (
     staged_settings,
 )
-from strongroom.store.protocol import SecretRecord, Store, VersionRecord
+from strongroom.store.protocol import SecretRecord, SecretSettings, Store, VersionRecord
 from strongroom.types import SecretValue, VersionMetadata, time_of
 
 __all__ = [
@@ -255,7 +255,7 @@ class SecretCore:
             secret = self._store.get_secret(namespace, path)
             current = secret.current_version if secret else 0
             mount = load_kv_config(self._store, namespace)
-            settings = dict(secret.settings) if secret else {}
+            settings = secret.settings.copy() if secret else SecretSettings()
             if cas is None and (mount.cas_required or settings.get("cas_required")):
                 raise BadRequest("check-and-set parameter required for this call")
             if cas is not None and cas != current:
@@ -416,11 +416,11 @@ class SecretCore:
         return self._get(namespace, path, int(labels[stage]))
 
     def _update_settings(
-        self, namespace: str, path: str, change: Callable[[dict[str, Any]], dict[str, Any]]
-    ) -> dict[str, Any]:
+        self, namespace: str, path: str, change: Callable[[SecretSettings], SecretSettings]
+    ) -> SecretSettings:
         for _ in range(WRITE_RETRIES):
             secret = self._secret(namespace, path)
-            settings = change(dict(secret.settings))
+            settings = change(secret.settings.copy())
             updated = SecretRecord(
                 namespace,
                 path,

@@ -45,7 +45,7 @@ from strongroom.service.staging import (
     promoted_settings,
     relabelled_settings,
 )
-from strongroom.store.protocol import SecretRecord
+from strongroom.store.protocol import SecretRecord, SecretSettings
 from strongroom.types import SecretMetadata, VersionMetadata, time_of
 
 __all__ = ["SecretService"]
@@ -77,7 +77,7 @@ class SecretService(SecretCore):
         if version is not None and self._store.get_version(namespace, path, version) is None:
             raise NotFound(f"no version {version} of {namespace}/{path}")
 
-        def moved(settings: dict[str, Any]) -> dict[str, Any]:
+        def moved(settings: SecretSettings) -> SecretSettings:
             if label == "current" and version is not None:
                 promoted = promoted_settings(settings, version)
                 if "pending" in settings.get("labels", {}):
@@ -85,7 +85,7 @@ class SecretService(SecretCore):
                     if "pending_token" in settings:
                         promoted["pending_token"] = settings["pending_token"]
                 return promoted
-            updated = dict(settings)
+            updated = settings.copy()
             labels = dict(updated.get("labels", {}))
             if version is None:
                 labels.pop(label, None)
@@ -101,8 +101,8 @@ class SecretService(SecretCore):
         grant.require("update")
         namespace, path = grant.namespace, grant.path
 
-        def drop(settings: dict[str, Any]) -> dict[str, Any]:
-            updated = dict(settings)
+        def drop(settings: SecretSettings) -> SecretSettings:
+            updated = settings.copy()
             labels = dict(updated.get("labels", {}))
             if labels.get("pending") == version:
                 del labels["pending"]
@@ -205,19 +205,21 @@ class SecretService(SecretCore):
         self._target_write(identity, namespace, path, METADATA)
         self._check_max_versions(max_versions)
         custom = None if custom_metadata is None else self._check_custom_metadata(custom_metadata)
-        given = {
-            "max_versions": max_versions,
-            "delete_version_after": delete_version_after,
-            "cas_required": None if cas_required is None else bool(cas_required),
-            "custom_metadata": custom,
-        }
         for _ in range(WRITE_RETRIES):
             # Compare-and-set: a version written meanwhile is never rolled back, and a settings
             # change made meanwhile never undone; the loser reads again.
             now = self._clock.now()
             secret = self._store.get_secret(namespace, path)
             base = secret or SecretRecord(namespace, path, 0, now, now)
-            settings = {**base.settings, **{k: v for k, v in given.items() if v is not None}}
+            settings = base.settings.copy()
+            if max_versions is not None:
+                settings["max_versions"] = max_versions
+            if delete_version_after is not None:
+                settings["delete_version_after"] = delete_version_after
+            if cas_required is not None:
+                settings["cas_required"] = bool(cas_required)
+            if custom is not None:
+                settings["custom_metadata"] = dict(custom)
             updated = SecretRecord(
                 namespace, path, base.current_version, base.created_time, now, settings
             )
@@ -246,8 +248,8 @@ class SecretService(SecretCore):
         if custom_metadata is not None and not isinstance(custom_metadata, Mapping):
             raise BadRequest("custom_metadata must be an object of string values")
 
-        def change(settings: dict[str, Any]) -> dict[str, Any]:
-            updated = dict(settings)
+        def change(settings: SecretSettings) -> SecretSettings:
+            updated = settings.copy()
             if max_versions is not None:
                 updated["max_versions"] = max_versions
             if cas_required is not None:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from strongroom.errors import BadRequest
 from strongroom.limits import Limits
 from strongroom.policy.grants import Grant
+from strongroom.store.protocol import SecretSettings
 from strongroom.types import SecretValue, VersionMetadata
 
 __all__ = [
@@ -38,7 +39,7 @@ class Staging:
     pending_token: str | None = field(default=None, repr=False)
 
     @classmethod
-    def of(cls, settings: Mapping[str, Any]) -> Staging:
+    def of(cls, settings: SecretSettings) -> Staging:
         """The staging kept in a secret's settings."""
         labels = {str(name): int(version) for name, version in settings.get("labels", {}).items()}
         token = settings.get("pending_token")
@@ -49,11 +50,11 @@ LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def staged_settings(
-    settings: dict[str, Any], number: int, before: int, pending_token: str | None
-) -> dict[str, Any]:
+    settings: SecretSettings, number: int, before: int, pending_token: str | None
+) -> SecretSettings:
     """The settings after writing version ``number`` (``before`` was the newest). A rotation's
     write becomes ``pending`` under its token; any other write becomes ``current`` at once."""
-    updated = dict(settings)
+    updated = settings.copy()
     labels = dict(updated.get("labels", {}))
     if before and "current" not in labels:
         labels["current"] = before
@@ -68,9 +69,9 @@ def staged_settings(
     return updated
 
 
-def promoted_settings(settings: dict[str, Any], version: int) -> dict[str, Any]:
+def promoted_settings(settings: SecretSettings, version: int) -> SecretSettings:
     """``pending`` → ``current``, the old ``current`` → ``previous``."""
-    updated = dict(settings)
+    updated = settings.copy()
     labels = dict(updated.get("labels", {}))
     if labels.get("current") != version:
         if "current" in labels:
@@ -92,11 +93,11 @@ def check_label(label: str) -> None:
 
 
 def relabelled_settings(
-    settings: dict[str, Any], label: str, version: int | None
-) -> dict[str, Any]:
+    settings: SecretSettings, label: str, version: int | None
+) -> SecretSettings:
     """Move (or with None, remove) a custom label; the reserved ones belong to rotation."""
     check_label(label)
-    updated = dict(settings)
+    updated = settings.copy()
     labels = dict(updated.get("labels", {}))
     if version is None:
         labels.pop(label, None)

@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
-__all__ = ["SecretRecord", "Store", "VersionRecord"]
+__all__ = ["SecretRecord", "SecretSettings", "Store", "VersionRecord"]
+
+
+class SecretSettings(TypedDict, total=False):
+    """A secret's own settings, kept in its row as JSON: Vault's metadata (max_versions,
+    cas_required, delete_version_after, custom_metadata) and the staging labels (label ->
+    version, and the token of the rotation that wrote ``pending``)."""
+
+    max_versions: int
+    cas_required: bool
+    delete_version_after: float
+    custom_metadata: dict[str, str]
+    labels: dict[str, int]
+    pending_token: str
+    # kept by sealed_store.py inside the MAC'd row: the row's MAC, and each soft-deleted
+    # version's deletion time (version number as text -> time)
+    _mac: str
+    _deleted: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -21,7 +38,7 @@ class SecretRecord:
     current_version: int
     created_time: float
     updated_time: float
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: SecretSettings = field(default_factory=lambda: SecretSettings())
     stored: str = field(default="", compare=False, repr=False)
 
 

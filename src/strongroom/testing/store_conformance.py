@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 
 from strongroom.errors import Conflict
-from strongroom.store.protocol import SecretRecord, Store, VersionRecord
+from strongroom.store.protocol import SecretRecord, SecretSettings, Store, VersionRecord
 
 __all__ = [
     "CHECKS",
@@ -138,14 +138,16 @@ def check_replace_secret_is_compare_and_set(store: Store) -> None:
 def check_a_version_write_keeps_a_metadata_change_made_meanwhile(store: Store) -> None:
     """A version write names the settings it read: when a metadata change landed in between,
     it loses (Conflict) instead of writing the settings it read over the change."""
-    read = {"custom_metadata": {"owner": "a"}}
+    read: SecretSettings = {"custom_metadata": {"owner": "a"}}
     for current in (0, 1):  # a metadata-only row, then one with a version
         path = f"meta-{current}"
         assert store.replace_secret(None, SecretRecord("ns", path, 0, 1.0, 1.0, read))
         if current:
             _write(store, path, 1)
-            read = dict(store.get_secret("ns", path).settings)  # type: ignore[union-attr]
-        changed = {"custom_metadata": {"owner": "b"}}
+            row = store.get_secret("ns", path)
+            assert row is not None
+            read = row.settings.copy()
+        changed: SecretSettings = {"custom_metadata": {"owner": "b"}}
         row = store.get_secret("ns", path)
         assert row is not None
         assert store.replace_secret(row, SecretRecord("ns", path, current, 1.0, 2.0, changed))
