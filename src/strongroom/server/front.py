@@ -51,7 +51,7 @@ from strongroom.server.routes import (
     Route,
     RouteNotFound,
 )
-from strongroom.server.surface import Rendered, Rerouted, Surface
+from strongroom.server.surface import Rendered, Surface
 from strongroom.server.threads import in_thread
 from strongroom.server.url_checks import url_error
 from strongroom.server.writer import batchable
@@ -223,8 +223,17 @@ class Front(Generic[_Node]):
                 if other_method
                 else RouteNotFound(scope["method"], scope["path"], _below_prefix(scope["path"]))
             )
-        if refused is None and route is not None:
-            route, params = await self._rerouted(surface, route, params, scope)
+        reroute, services = surface.reroute, node.services
+        if refused is None and route is not None and reroute is not None and services is not None:
+            # the route that serves the request (Vault: a KV version 1 mount's), decided once
+            # the caller is known: a look-up nobody unauthenticated can make the server do
+            path: str = scope["path"]
+            try:
+                found = reroute(route, params, path, services, node.local_store)
+            except NotRemembered:  # a database across the network: never waited on by the loop
+                found = await in_thread(reroute, route, params, path, services, True)
+            if found is not None:
+                route, params = found
         if refused is None and not signs_body:
             try:
                 read = await read_body(receive, node.settings.limits.max_body_bytes)
@@ -265,19 +274,6 @@ class Front(Generic[_Node]):
                     failure = AuditIncomplete()
                 return await self._send(scope, send, surface.render_error(failure, request_id))
         return await self._send(scope, send, rendered)
-
-    async def _rerouted(
-        self, surface: Surface, route: Route, params: dict[str, str], scope: Scope
-    ) -> Rerouted:
-        services = self.node.services
-        if surface.reroute is None or services is None:
-            return route, params
-        path: str = scope["path"]
-        try:
-            found = surface.reroute(route, params, path, services, self.node.local_store)
-        except NotRemembered:  # a database across the network: never waited on by the loop
-            found = await in_thread(surface.reroute, route, params, path, services, True)
-        return found if found is not None else (route, params)
 
     async def _serve_sealed(
         self,
