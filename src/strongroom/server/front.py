@@ -6,7 +6,8 @@
    surface's authenticators that finds its credential decides; a public route is charged to the
    caller's address's budget of unauthenticated requests instead (as is any failed credential)
 4. refuse URLs that would alias another path (encoded separators, invalid UTF-8); no route (404,
-   405) is answered only now, so an unauthenticated caller cannot map the routes
+   405) is answered only now, so an unauthenticated caller cannot map the routes; a surface may
+   now reroute the request by what the path alone cannot tell (Vault: a KV version 1 mount's)
 5. the body, bounded; the request audit entry (an unauthenticated, refused or large body is
    audited as its size and one HMAC of its bytes)
 6. the route's handler: on a worker thread, or, for a route marked fast, first in a pass that
