@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.cluster import Node, haproxy_config, restart_postgres, wait_for
-from tests.helpers import PostgresServer, free_port
+from tests.helpers import PostgresServer, audit_entries, free_port
 
 pytestmark = pytest.mark.postgres
 
@@ -114,6 +114,41 @@ def test_every_node_starts_and_those_started_before_init_follow_it(
         assert verified["ok"] is True and verified["entries"] > 0, verified
         last = (node.data_dir / "audit.log").read_text().splitlines()[-1]
         assert json.loads(last)["node"] == node.name  # entries name the node that answered
+
+
+def test_every_node_serves_a_kv_version_1_mount_as_one(cluster: tuple[list[Node], str]) -> None:
+    """A node that never saw a KV version 1 mount hands a version 2 path under it to version 1's
+    route (reading the mount's kind from PostgreSQL on a thread, never on its event loop) and
+    audits it as version 1's; an upgrade to version 2 made on one node reaches the others."""
+    nodes, token = cluster
+    headers = {"X-Vault-Token": token}
+    made = httpx.post(f"{nodes[0].addr}/v1/sys/mounts/clusterkv1", headers=headers, json={})
+    assert made.status_code == 400  # no type: Vault's 400
+    httpx.post(
+        f"{nodes[0].addr}/v1/sys/mounts/clusterkv1", headers=headers, json={"type": "kv"}
+    ).raise_for_status()
+    url = "/v1/clusterkv1/data/x"
+    written = httpx.put(nodes[2].addr + url, headers=headers, json={"which": "data/x"})
+    assert written.status_code == 204, written.text
+    assert httpx.get(nodes[1].addr + url, headers=headers).json()["data"] == {"which": "data/x"}
+    audited = {
+        entry["operation"]
+        for entry in audit_entries(nodes[2].data_dir / "audit.log")
+        if entry["request"]["path"] == url
+    }
+    assert audited == {"kv1WritePut"}
+    tuned = httpx.post(
+        f"{nodes[0].addr}/v1/sys/mounts/clusterkv1/tune",
+        headers=headers,
+        json={"options": {"version": "2"}},
+    )
+    assert tuned.status_code in (200, 204), tuned.text
+
+    def upgraded() -> bool:  # the secret "data/x", read by version 2's path on another node
+        answer = httpx.get(f"{nodes[1].addr}/v1/clusterkv1/data/data/x", headers=headers)
+        return answer.status_code == 200 and answer.json()["data"]["data"] == {"which": "data/x"}
+
+    wait_for(upgraded, 5, "the upgrade seen by another node")
 
 
 def test_after_a_postgres_restart_every_node_serves_again_with_one_leader(
