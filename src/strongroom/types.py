@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 __all__ = [
     "ClusterNode",
     "IssuedToken",
     "JsonObject",
+    "JsonValue",
     "KeyTermStatus",
     "NamespaceInfo",
     "RewrapProgress",
     "SealStatusInfo",
+    "SecretData",
     "SecretMetadata",
     "SecretValue",
     "VersionMetadata",
@@ -25,6 +28,11 @@ __all__ = [
 ]
 
 JsonObject = dict[str, Any]
+# Any JSON value, and a secret's value: a JSON object (what a KV write stores)
+JsonValue: TypeAlias = (
+    bool | int | float | str | list["JsonValue"] | Mapping[str, "JsonValue"] | None
+)
+SecretData: TypeAlias = Mapping[str, JsonValue]
 
 
 _FORMATTED: dict[float, str] = {}

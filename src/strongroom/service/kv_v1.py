@@ -10,7 +10,6 @@ rights learns nothing about the mount.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from strongroom.auth import Identity
 from strongroom.auth.mount_tuning import MountTunings, secrets_mount_key
@@ -22,7 +21,7 @@ from strongroom.policy.kv import kv1_policy_path
 from strongroom.service.listing import ListingService
 from strongroom.service.secrets import SecretService
 from strongroom.store.protocol import Store
-from strongroom.types import SecretValue
+from strongroom.types import SecretData, SecretValue
 
 __all__ = ["KvVersion1", "VersionedMount"]
 
@@ -83,7 +82,7 @@ class KvVersion1:
         value = self.read(identity, mount, path)
         return value, int(self._tunings.of(secrets_mount_key(mount)).default_ttl)
 
-    def write(self, identity: Identity, mount: str, path: str, data: Any) -> None:
+    def write(self, identity: Identity, mount: str, path: str, data: SecretData) -> None:
         """Replace the value (Vault's version 1 write): ``create`` for a new secret, ``update``
         for an existing one."""
         policy_path = self._checked(mount, path)

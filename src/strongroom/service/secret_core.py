@@ -41,7 +41,7 @@ from strongroom.service.staging import (
     staged_settings,
 )
 from strongroom.store.protocol import SecretRecord, SecretSettings, Store, VersionRecord
-from strongroom.types import SecretValue, VersionMetadata, time_of
+from strongroom.types import SecretData, SecretValue, VersionMetadata, time_of
 
 __all__ = [
     "WRITE_RETRIES",
@@ -96,7 +96,8 @@ def is_deleted(record: VersionRecord, now: float) -> bool:
     return record.deletion_time is not None and record.deletion_time <= now
 
 
-def subkeys_of(data: dict[str, Any], depth: int, level: int = 1) -> dict[str, Any]:
+def subkeys_of(data: SecretData, depth: int, level: int = 1) -> SecretData:
+    """``data``'s structure without its values: every leaf None, down to ``depth`` (0: all)."""
     return {
         key: subkeys_of(value, depth, level + 1)
         if isinstance(value, dict) and value and (depth == 0 or level < depth)
@@ -188,7 +189,7 @@ class SecretCore:
         identity: Identity,
         namespace: str,
         path: str,
-        data: Any,
+        data: SecretData,
         *,
         cas: int | None = None,
     ) -> VersionMetadata:
@@ -214,7 +215,9 @@ class SecretCore:
         with self._write_locks[hash((namespace, path)) % _WRITE_LOCK_STRIPES]:
             return self._write_locked(namespace, path, plaintext, cas, pending_token, keep)
 
-    def write_granted(self, grant: Grant, data: Any, *, keep: int | None = None) -> VersionMetadata:
+    def write_granted(
+        self, grant: Grant, data: SecretData, *, keep: int | None = None
+    ) -> VersionMetadata:
         """A new version of the granted secret, for a backend that authorized the caller by its
         API's rules (policy/grants.py): the AWS API, and KV version 1 (``keep=1``: a write
         replaces the value)."""
@@ -233,7 +236,7 @@ class SecretCore:
             raise NoSuchSecret(f"no secret at {namespace}/{path}")
         self.plaintexts.clear()
 
-    def write_pending(self, grant: Grant, data: Any, rotation_token: str) -> VersionMetadata:
+    def write_pending(self, grant: Grant, data: SecretData, rotation_token: str) -> VersionMetadata:
         """A new version labelled ``pending`` (for a rotation): readers keep getting ``current``
         until ``promote``."""
         grant.require("create", "update")
@@ -296,11 +299,15 @@ class SecretCore:
         raise Conflict("too many concurrent writes to this secret; retry")
 
     def patch(
-        self, identity: Identity, namespace: str, path: str, data: Any, *, cas: int | None = None
+        self,
+        identity: Identity,
+        namespace: str,
+        path: str,
+        data: SecretData,
+        *,
+        cas: int | None = None,
     ) -> VersionMetadata:
         self._target(identity, "patch", namespace, path)
-        if not isinstance(data, dict):
-            raise BadRequest("patch data must be a JSON object")
         current = self._get(namespace, path, None)
         if cas is not None and cas != current.metadata.version:
             raise CheckAndSetMismatch("check-and-set parameter did not match the current version")

@@ -7,7 +7,6 @@ rotation), metadata, the mount's settings and deletion. Listing lives in ``listi
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from strongroom.auth import Identity
 from strongroom.errors import (
@@ -46,7 +45,7 @@ from strongroom.service.staging import (
     relabelled_settings,
 )
 from strongroom.store.protocol import SecretRecord, SecretSettings
-from strongroom.types import SecretMetadata, VersionMetadata, time_of
+from strongroom.types import SecretData, SecretMetadata, VersionMetadata, time_of
 
 __all__ = ["SecretService"]
 
@@ -271,7 +270,7 @@ class SecretService(SecretCore):
         *,
         version: int | None = None,
         depth: int = 0,
-    ) -> tuple[dict[str, Any], VersionMetadata]:
+    ) -> tuple[SecretData, VersionMetadata]:
         """The structure of a version without its values: every leaf is None (Vault's subkeys;
         ``depth`` 0 is unlimited)."""
         self._target(identity, "read", namespace, path, SUBKEYS)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from strongroom.errors import BadRequest
 from strongroom.limits import Limits
 from strongroom.policy.grants import Grant
 from strongroom.store.protocol import SecretSettings
-from strongroom.types import SecretValue, VersionMetadata
+from strongroom.types import SecretData, SecretValue, VersionMetadata
 
 __all__ = [
     "LABEL_CHARS",
@@ -121,7 +121,9 @@ class StagedVersions(Protocol):
 
     def read_granted(self, grant: Grant, version: int | None = None) -> SecretValue: ...
 
-    def write_pending(self, grant: Grant, data: Any, rotation_token: str) -> VersionMetadata: ...
+    def write_pending(
+        self, grant: Grant, data: SecretData, rotation_token: str
+    ) -> VersionMetadata: ...
 
     def promote(self, grant: Grant, version: int) -> None: ...
 

@@ -67,16 +67,20 @@ def write_secret(call: Call) -> Answer:
     doc = call.json()
     if "data" not in doc:
         raise BadRequest('body must be {"data": {...}, "cas": N}')
-    meta = call.services.secrets.put(call.identity, ns, path, doc["data"], cas=body_int(doc, "cas"))
+    data = doc["data"]
+    if not isinstance(data, dict):
+        raise BadRequest("secret data must be a JSON object of key/value pairs")
+    meta = call.services.secrets.put(call.identity, ns, path, data, cas=body_int(doc, "cas"))
     return Answer(meta.to_json())
 
 
 def patch_secret(call: Call) -> Answer:
     ns, path = _target(call)
     doc = call.json()
-    meta = call.services.secrets.patch(
-        call.identity, ns, path, doc.get("data"), cas=body_int(doc, "cas")
-    )
+    data = doc.get("data")
+    if not isinstance(data, dict):
+        raise BadRequest("patch data must be a JSON object")
+    meta = call.services.secrets.patch(call.identity, ns, path, data, cas=body_int(doc, "cas"))
     return Answer(meta.to_json())
 
 
