@@ -11,6 +11,7 @@ from typing import Any, TypeAlias
 __all__ = [
     "ClusterNode",
     "IssuedToken",
+    "JsonMapping",
     "JsonObject",
     "JsonValue",
     "KeyTermStatus",
@@ -32,7 +33,8 @@ JsonObject = dict[str, Any]
 JsonValue: TypeAlias = (
     bool | int | float | str | list["JsonValue"] | Mapping[str, "JsonValue"] | None
 )
-SecretData: TypeAlias = Mapping[str, JsonValue]
+JsonMapping: TypeAlias = Mapping[str, JsonValue]  # a JSON object
+SecretData: TypeAlias = JsonMapping
 
 
 _FORMATTED: dict[float, str] = {}

@@ -4,7 +4,7 @@ holding the store: the compatibility backends reach records only through this.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from strongroom.store.protocol import Store
 from strongroom.store.records import Records
@@ -24,6 +24,3 @@ class Repository:
         self, kind: str, decode: Callable[[bytes], _T], encode: Callable[[_T], bytes]
     ) -> Records[_T]:
         return Records(self._store, kind, decode, encode)
-
-    def of_json(self, kind: str) -> Records[Any]:
-        return Records.of_json(self._store, kind)

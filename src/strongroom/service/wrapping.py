@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from strongroom.auth import Identity
 from strongroom.auth.tokens import TokenInfo, TokenRegistry
@@ -18,7 +17,7 @@ from strongroom.clock import Clock
 from strongroom.errors import BadRequest, NotFound, Unauthenticated
 from strongroom.store.protocol import Store
 from strongroom.store.records import Records
-from strongroom.types import time_of
+from strongroom.types import JsonMapping, time_of
 
 __all__ = [
     "MAX_WRAP_TTL",
@@ -59,7 +58,7 @@ class WrappingService:
         self._tokens = tokens
         self._clock = clock
 
-    def wrap(self, response: dict[str, Any], ttl: float, creation_path: str) -> WrapInfo:
+    def wrap(self, response: JsonMapping, ttl: float, creation_path: str) -> WrapInfo:
         """Keep ``response`` for whoever holds the returned token, for ``ttl`` seconds. The
         caller already had the right to the response itself."""
         if not 1 <= ttl <= MAX_WRAP_TTL:
@@ -77,13 +76,13 @@ class WrappingService:
         self._wrapped.create(info.accessor, doc)  # a new token's accessor: none is there
         return WrapInfo(token, info.accessor, int(ttl), time_of(info.created), creation_path)
 
-    def wrap_data(self, identity: Identity, data: dict[str, Any], ttl: float) -> WrapInfo:
+    def wrap_data(self, identity: Identity, data: JsonMapping, ttl: float) -> WrapInfo:
         """Vault's sys/wrapping/wrap: wrap the caller's own data."""
         identity.require("update", "sys/wrapping/wrap")
         return self.wrap({"data": data}, ttl, "sys/wrapping/wrap")
 
-    def _wrapping_token(self, token: object) -> TokenInfo:
-        if not isinstance(token, str) or not token:
+    def _wrapping_token(self, token: str | None) -> TokenInfo:
+        if not token:
             raise BadRequest(_INVALID)
         try:
             info = self._tokens.lookup(token)
@@ -101,7 +100,7 @@ class WrappingService:
                 raise Unauthenticated()
             identity.require("update", f"sys/wrapping/{operation}")
 
-    def unwrap(self, identity: Identity | None, token: object, own_token: bool) -> dict[str, Any]:
+    def unwrap(self, identity: Identity | None, token: str | None, own_token: bool) -> JsonMapping:
         self._check(identity, own_token, "unwrap")
         info = self._wrapping_token(token)
         doc = self._wrapped.get(info.accessor)
@@ -109,10 +108,10 @@ class WrappingService:
         if doc is None or not self._wrapped.delete(info.accessor):
             raise BadRequest(_INVALID)
         self._tokens.revoke(info.accessor)
-        response: dict[str, Any] = doc["response"]
+        response: JsonMapping = doc["response"]
         return response
 
-    def lookup(self, token: object) -> WrapLookup:
+    def lookup(self, token: str | None) -> WrapLookup:
         """Unauthenticated in Vault: only the wrapping token's own properties."""
         info = self._wrapping_token(token)
         doc = self._wrapped.get(info.accessor)
@@ -120,7 +119,7 @@ class WrappingService:
             raise BadRequest(_INVALID)
         return WrapLookup(str(doc["creation_path"]), time_of(info.created), int(doc["ttl"]))
 
-    def rewrap(self, identity: Identity | None, token: object, own_token: bool) -> WrapInfo:
+    def rewrap(self, identity: Identity | None, token: str | None, own_token: bool) -> WrapInfo:
         self._check(identity, own_token, "rewrap")
         info = self._wrapping_token(token)
         doc = self._wrapped.get(info.accessor)

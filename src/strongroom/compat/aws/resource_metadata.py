@@ -26,6 +26,20 @@ class ResourceMetadata:
         doc = json.loads(raw)
         return cls(dict(doc["tags"]), {k: int(v) for k, v in doc["labels"].items()})
 
+    @staticmethod
+    def decode_tags(raw: bytes) -> Mapping[str, str]:
+        """A release before kept a parameter's tags in a record of their own: {key: value}."""
+        return {str(k): str(v) for k, v in json.loads(raw).items()}
+
+    @staticmethod
+    def decode_labels(raw: bytes) -> Mapping[str, int]:
+        """… and its labels in another: {label: version}."""
+        return {str(k): int(v) for k, v in json.loads(raw).items()}
+
+    @staticmethod
+    def encode_map(value: Mapping[str, str] | Mapping[str, int]) -> bytes:
+        return json.dumps(dict(value), sort_keys=True).encode()
+
     def with_tags(self, tags: Mapping[str, str]) -> ResourceMetadata:
         return replace(self, tags=dict(tags))
 

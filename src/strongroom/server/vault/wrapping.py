@@ -67,11 +67,13 @@ def with_wrapping(handler: Handler) -> Handler:
     return wrapping
 
 
-def _token(call: Call) -> tuple[Any, bool]:
-    """The wrapping token: the body's, or the request's own credential."""
+def _token(call: Call) -> tuple[str | None, bool]:
+    """The wrapping token: the body's, or the request's own credential. A token that is not a
+    string is "" (not valid): the service says so once it has checked the caller's rights."""
     given = call.json().get("token") if call.body else None
     if given:
-        return given, given == call.credential
+        chosen = given if isinstance(given, str) else ""
+        return chosen, chosen == call.credential
     return call.credential, True
 
 

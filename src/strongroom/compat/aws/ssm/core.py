@@ -55,8 +55,9 @@ class SsmCore:
         self._metadata = repository.of(
             METADATA_KIND, ResourceMetadata.decode, ResourceMetadata.encode
         )
-        self._older_tags = repository.of_json(TAGS_KIND)  # {key: value}
-        self._older_labels = repository.of_json(LABELS_KIND)  # {label: version}
+        older = ResourceMetadata
+        self._older_tags = repository.of(TAGS_KIND, older.decode_tags, older.encode_map)
+        self._older_labels = repository.of(LABELS_KIND, older.decode_labels, older.encode_map)
         self._secrets = secrets
         self._kms = kms
         self._clock = clock
