@@ -75,13 +75,14 @@ def create_secret(call: Call) -> Answer:
 def _value_answer(
     service: SecretsManagerService, region: str, call: Call, doc: dict[str, Any]
 ) -> dict[str, Any]:
+    named = secret_id(doc)
+    version_id, stage = doc.get("VersionId"), doc.get("VersionStage")
+    if version_id is not None and not isinstance(version_id, str):
+        raise SecretsManagerError("ValidationException", "VersionId is a string.")
+    if stage is not None and not isinstance(stage, str):
+        raise SecretsManagerError("ValidationException", "VersionStage is a string.")
     found, value, stages = service.get_value(
-        call.identity,
-        region,
-        secret_id(doc),
-        doc.get("VersionId"),
-        doc.get("VersionStage"),
-        before_write=call.must_not_block,
+        call.identity, region, named, version_id, stage, before_write=call.must_not_block
     )
     stored = StoredValue.of(value.data)
     answer: dict[str, Any] = {

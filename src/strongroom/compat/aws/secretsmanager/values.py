@@ -133,18 +133,14 @@ class SecretsManagerService(Descriptions, Rotation, ResourcePolicies, Replicatio
         identity: Identity,
         region: str,
         secret_id: str,
-        version_id: object = None,
-        stage: object = None,
+        version_id: str | None = None,
+        stage: str | None = None,
         before_write: Callable[[], None] = lambda: None,
     ) -> tuple[SmSecret, SecretValue, list[str]]:
         """(secret, value, its stages). Reads only, unless the secret must be adopted or
         purged: ``before_write`` is called first (a caller on the event loop moves to a
         thread)."""
         name = self._name_of(region, secret_id)
-        if version_id is not None and not isinstance(version_id, str):
-            raise SecretsManagerError("ValidationException", "VersionId is a string.")
-        if stage is not None and not isinstance(stage, str):
-            raise SecretsManagerError("ValidationException", "VersionStage is a string.")
         asked = {"VersionId": version_id, "VersionStage": stage}
         record, grant = self._authorized(
             identity,
