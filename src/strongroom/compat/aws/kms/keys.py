@@ -112,7 +112,7 @@ class KeyManagement(KmsCore):
         identity: Identity,
         region: str,
         key_ref: str,
-        name: object,
+        name: str | None,
         action: str = "GetKeyPolicy",  # or ListKeyPolicies
     ) -> str:
         key = self._resolve(identity, region, key_ref, action)
@@ -125,7 +125,7 @@ class KeyManagement(KmsCore):
         identity: Identity,
         region: str,
         key_ref: str,
-        name: object,
+        name: str | None,
         text: object,
         *,
         bypass_lockout_check: bool,

@@ -177,7 +177,7 @@ class KmsService(Replicas):
         identity: Identity,
         region: str,
         key_ref: str,
-        spec: object,
+        spec: str,
         context: Context,
         action: str = "GenerateDataKeyPair",
     ) -> tuple[KmsKey, bytes, bytes, bytes]:
@@ -189,7 +189,7 @@ class KmsService(Replicas):
                 f"1 validation error detected: Value '{spec}' at 'keyPairSpec' failed to satisfy "
                 f"constraint: Member must satisfy enum value set: [{', '.join(PAIR_SPECS)}]",
             )
-        private = new_key_pair(str(spec))
+        private = new_key_pair(spec)
         key, blob = self.encrypt(identity, region, key_ref, private.der, context, action)
         return key, private.der, blob, private.public_der
 
@@ -198,7 +198,7 @@ class KmsService(Replicas):
         named = self._named.require(kms_namespace(key.home_region), key.key_id)
         return named.type, named.versions[named.latest_version].material
 
-    def _algorithm(self, key: KmsKey, algorithm: object) -> str:
+    def _algorithm(self, key: KmsKey, algorithm: str) -> str:
         allowed = algorithms(key)
         if algorithm not in allowed:
             raise KmsError(
@@ -206,7 +206,7 @@ class KmsService(Replicas):
                 f"Algorithm {algorithm} is not compatible with the key spec {key.key_spec}; "
                 f"use {', '.join(allowed)}.",
             )
-        return str(algorithm)
+        return algorithm
 
     @staticmethod
     def _signing(key: KmsKey, key_ref: str) -> None:
@@ -219,7 +219,7 @@ class KmsService(Replicas):
         KmsService._usable(key)
 
     @staticmethod
-    def _signing_algorithm(key: KmsKey, algorithm: object) -> str:
+    def _signing_algorithm(key: KmsKey, algorithm: str) -> str:
         allowed = sorted(algorithms(key))
         if algorithm not in allowed:
             raise KmsError(
@@ -227,7 +227,7 @@ class KmsService(Replicas):
                 f"1 validation error detected: Value '{algorithm}' at 'SigningAlgorithm' failed "
                 f"to satisfy constraint: Member must satisfy enum value set: {allowed}",
             )
-        return str(algorithm)
+        return algorithm
 
     def mac(
         self,
@@ -235,7 +235,7 @@ class KmsService(Replicas):
         region: str,
         key_ref: str,
         message: bytes,
-        algorithm: object,
+        algorithm: str,
         action: str = "GenerateMac",
     ) -> tuple[KmsKey, bytes]:
         key = self._resolve(identity, region, key_ref, action)
@@ -251,7 +251,7 @@ class KmsService(Replicas):
         key_ref: str,
         message: bytes,
         mac: bytes,
-        algorithm: object,
+        algorithm: str,
     ) -> KmsKey:
         key, expected = self.mac(identity, region, key_ref, message, algorithm, "VerifyMac")
         if not hmac.compare_digest(expected, mac):
@@ -264,7 +264,7 @@ class KmsService(Replicas):
         region: str,
         key_ref: str,
         message: bytes,
-        algorithm: object,
+        algorithm: str,
         *,
         digest: bool,
     ) -> tuple[KmsKey, bytes]:
@@ -290,7 +290,7 @@ class KmsService(Replicas):
         key_ref: str,
         message: bytes,
         signature: bytes,
-        algorithm: object,
+        algorithm: str,
         *,
         digest: bool,
     ) -> KmsKey:
