@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Callable, Collection, Mapping
-from typing import Any
+from typing import TypedDict, cast
 
 from strongroom.auth import Identity
 from strongroom.auth.authenticators import NotRemembered
@@ -52,13 +53,30 @@ MAX_OPTIONS = 16
 MAX_OPTION_CHARS = 256
 
 
+class _Mount(TypedDict, total=False):
+    """A namespace's record: when it was made, the kind it mounts, Vault's mount fields."""
+
+    created: float
+    kind: str  # absent: kv-v2, as namespaces made before kinds were
+    description: str
+    options: dict[str, str]
+
+
+def _decode_mount(raw: bytes) -> _Mount:
+    return cast(_Mount, json.loads(raw))
+
+
+def _encode_mount(mount: _Mount) -> bytes:
+    return json.dumps(mount).encode()  # as Records.of_json wrote it
+
+
 def _settings(
     kind: object,
     description: object,
     options: object,
     provider: object,
     providers: Collection[str],
-) -> dict[str, Any]:
+) -> _Mount:
     """A namespace's settings, checked: a precise 400 for each bad one."""
     if kind not in KINDS:
         raise BadRequest(f"unknown namespace kind {kind!r}; use one of: {', '.join(KINDS)}")
@@ -85,7 +103,7 @@ def _settings(
             f"no key provider named {provider!r}; this server was started with: {known} "
             "(--key-provider NAME=URI)"
         )
-    doc: dict[str, Any] = {"kind": kind}
+    doc: _Mount = {"kind": str(kind)}
     if description:
         doc["description"] = description
     if options:
@@ -120,7 +138,7 @@ class NamespaceService:
         self._named = named_keys or NamedKeyStore(store, keyrings)
         self._providers = dict(providers or {})  # the server's --key-provider NAME=URI flags
         self._store = store
-        self._namespaces = Records.of_json(store, _NAMESPACE_KIND)  # name -> created, kind
+        self._namespaces = Records(store, _NAMESPACE_KIND, _decode_mount, _encode_mount)
         self._cursors = Records.of_json(store, _REWRAP_KIND)  # a rewrap job's progress
         self._keyrings = keyrings
         self._clock = clock
@@ -202,12 +220,14 @@ class NamespaceService:
             )
         return self._make(name, settings, provider)
 
-    def _make(self, name: str, settings: dict[str, Any], provider: str) -> NamespaceInfo:
+    def _make(self, name: str, settings: _Mount, provider: str) -> NamespaceInfo:
         if self._namespaces.get(name) is not None:
             raise Conflict(f"namespace {name!r} already exists")
         if not self._keyrings.exists(name):
             self._keyrings.create(name, provider)
-        if not self._namespaces.create(name, {"created": self._clock.now(), **settings}):
+        made = settings.copy()
+        made["created"] = self._clock.now()
+        if not self._namespaces.create(name, made):
             raise Conflict(f"namespace {name!r} already exists")
         self._kinds.pop(name, None)
         return self._info(name)
@@ -275,7 +295,7 @@ class NamespaceService:
             _require_mount(identity, "update", name)
         upgraded = False
 
-        def upgrade(doc: dict[str, Any] | None) -> dict[str, Any]:
+        def upgrade(doc: _Mount | None) -> _Mount:
             nonlocal upgraded
             if doc is None:
                 raise NoSuchNamespace(f"no namespace {name!r}")
@@ -283,7 +303,11 @@ class NamespaceService:
             upgraded = kind == "kv-v1"
             if kind not in ("kv-v1", "kv-v2"):
                 raise BadRequest(f"{name} is a {kind} mount, not KV: it has no versions")
-            return {**doc, "kind": "kv-v2"} if upgraded else doc
+            if not upgraded:
+                return doc
+            changed = doc.copy()
+            changed["kind"] = "kv-v2"
+            return changed
 
         self._namespaces.change(name, upgrade)
         if upgraded:
