@@ -82,6 +82,11 @@ def test_kv_v1_requests_on_version_2_shaped_paths_are_audited_and_served_as_vers
         ("PATCH", "kv1Patch"),
         ("DELETE", "kv1Delete"),
     }
+    metrics = httpx.get(
+        f"{server.addr}/api/v1/sys/metrics", headers={"Authorization": f"Bearer {ROOT}"}
+    ).text
+    counted = 'strongroom_requests_total{operation="kv1WritePut",status="204",surface="vault"}'
+    assert counted in metrics  # counted as the operation it ran as
     # The same paths under a version 2 mount keep version 2's operations.
     client.secrets.kv.v2.create_or_update_secret("y", {"k": "v"}, mount_point="secret")
     version_2 = {

@@ -67,6 +67,7 @@ __all__ = [
 log = logging.getLogger("strongroom.server")
 
 _Node = TypeVar("_Node", bound=FrontNode)
+_REROUTED = "strongroom.rerouted"  # the operation a surface's reroute chose
 
 
 def _below_prefix(path: str) -> str:
@@ -135,6 +136,7 @@ class Front(Generic[_Node]):
         finally:
             node.requests.leave()
             operation = route.operation if route is not None else "unmatched"
+            operation = scope.get(_REROUTED, operation)
             node.metrics.observe(surface.name, operation, status, time.perf_counter() - started)
 
     def _surface(self, scope: Scope) -> tuple[Surface, bool]:
@@ -235,6 +237,7 @@ class Front(Generic[_Node]):
                 found = await in_thread(reroute, route, params, path, services, True)
             if found is not None:
                 route, params = found
+                scope[_REROUTED] = route.operation  # counted as the operation it ran as
         if refused is None and not signs_body:
             try:
                 read = await read_body(receive, node.settings.limits.max_body_bytes)
