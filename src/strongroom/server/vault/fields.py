@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from strongroom.compat.vault.transit.fields import loose_bool
 from strongroom.durations import parse_duration
 from strongroom.errors import BadRequest
 from strongroom.limits import MAX_INTEGER, is_version
@@ -31,13 +32,7 @@ def vault_int(doc: dict[str, Any], name: str) -> int | None:
 
 def vault_bool(doc: dict[str, Any], name: str) -> bool | None:
     value = doc.get(name)
-    if value is None or isinstance(value, bool):
-        return value
-    if value in ("true", "1", 1):
-        return True
-    if value in ("false", "0", 0):
-        return False
-    raise BadRequest(f"{name!r} must be true or false")
+    return None if value is None else loose_bool(value, name)
 
 
 def vault_duration(doc: dict[str, Any], name: str) -> float | None:

@@ -14,6 +14,7 @@ from strongroom.limits import MAX_INTEGER
 
 __all__ = [
     "b64_field",
+    "loose_bool",
     "optional_b64_field",
     "parse_ciphertext",
     "settings_bool",
@@ -58,10 +59,8 @@ def optional_b64_field(value: object, name: str) -> bytes | None:
     return None if value in (None, "") else b64_field(value, name)
 
 
-def settings_bool(doc: Mapping[str, Any], name: str, default: bool = False) -> bool:
-    value = doc.get(name, default)
-    if value in (None, ""):
-        return default
+def loose_bool(value: object, name: str) -> bool:
+    """A boolean as Vault reads one: true or false, "true" or "false", "1" or "0", 1 or 0."""
     if isinstance(value, bool):
         return value
     if value in ("true", "1", 1):
@@ -69,6 +68,11 @@ def settings_bool(doc: Mapping[str, Any], name: str, default: bool = False) -> b
     if value in ("false", "0", 0):
         return False
     raise BadRequest(f"{name!r} must be true or false")
+
+
+def settings_bool(doc: Mapping[str, Any], name: str, default: bool = False) -> bool:
+    value = doc.get(name, default)
+    return default if value in (None, "") else loose_bool(value, name)
 
 
 def settings_int(doc: Mapping[str, Any], name: str) -> int | None:
