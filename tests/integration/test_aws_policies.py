@@ -630,3 +630,75 @@ def test_each_kms_action_is_decided_under_its_own_name(server: StrongroomServer)
     assert _code(lambda: app.delete_alias(AliasName="alias/own-names")) == ("AccessDeniedException")
     assert any(a["AliasName"] == "alias/own-names" for a in kms.list_aliases()["Aliases"])
     kms.delete_alias(AliasName="alias/own-names")  # the account may
+
+
+def test_a_request_outside_the_model_is_refused_before_rights(server: StrongroomServer) -> None:
+    """A member that breaks the API's model is refused for any caller, before its rights or the
+    resource are looked at, as AWS checks its model first: the answer is the same whether the
+    secret, parameter or key exists, so it tells a caller without rights nothing."""
+    from botocore.config import Config
+
+    unchecked = Config(parameter_validation=False)  # boto3 would refuse these itself
+    key = _issue(server, "model-outsider", 'path "x/*" { capabilities = ["read"] }')
+
+    def client(service: str, credentials: tuple[str, str]) -> Any:
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=server.addr,
+            region_name=REGION,
+            aws_access_key_id=credentials[0],
+            aws_secret_access_key=credentials[1],
+            config=unchecked,
+        )
+
+    owner_sm = aws_client("secretsmanager", server.addr, REGION, AWS_DEV_KEY)
+    owner_ssm = aws_client("ssm", server.addr, REGION, AWS_DEV_KEY)
+    owner_kms = aws_client("kms", server.addr, REGION, AWS_DEV_KEY)
+    sm, ssm, kms = client("secretsmanager", key), client("ssm", key), client("kms", key)
+    try:
+        name = f"model/{secrets.token_hex(4)}"
+        owner_sm.create_secret(Name=name, SecretString="x")
+        owner_ssm.put_parameter(Name=f"/{name}", Value="x", Type="String")
+        key_id = owner_kms.create_key()["KeyMetadata"]["KeyId"]
+        absent = f"model/{secrets.token_hex(4)}"
+        calls = {
+            "a short ClientRequestToken": lambda n: sm.put_secret_value(
+                SecretId=n, SecretString="v", ClientRequestToken="short"
+            ),
+            "an empty VersionStages": lambda n: sm.put_secret_value(
+                SecretId=n, SecretString="v", VersionStages=[]
+            ),
+            "an empty VersionStage": lambda n: sm.update_secret_version_stage(
+                SecretId=n, VersionStage=""
+            ),
+            "a Description too long": lambda n: sm.update_secret(
+                SecretId=n, Description="d" * 2049
+            ),
+            "a Type outside the enum": lambda n: ssm.put_parameter(
+                Name=f"/{n}", Value="v", Type="Plain", Overwrite=True
+            ),
+            "an empty Value": lambda n: ssm.put_parameter(
+                Name=f"/{n}", Value="", Type="String", Overwrite=True
+            ),
+        }
+        for why, call in calls.items():
+            on_existing, on_absent = _error(partial(call, name)), _error(partial(call, absent))
+            assert on_existing == on_absent, why
+            assert on_existing[0] == "ValidationException", (why, on_existing)
+        too_long = _error(lambda: kms.update_key_description(KeyId=key_id, Description="d" * 9000))
+        assert too_long == _error(
+            lambda: kms.update_key_description(
+                KeyId=absent.replace("/", "-"), Description="d" * 9000
+            )
+        )
+        assert too_long[0] == "ValidationException"
+        # a request within the model is refused on rights, again alike
+        refused = _error(lambda: sm.put_secret_value(SecretId=name, SecretString="v"))
+        assert refused == _error(lambda: sm.put_secret_value(SecretId=absent, SecretString="v"))
+        assert refused[0] == "AccessDeniedException"
+        assert owner_sm.get_secret_value(SecretId=name)["SecretString"] == "x"  # unchanged
+    finally:
+        for made in (sm, ssm, kms):
+            made.close()

@@ -208,11 +208,11 @@ class PolicyDocument:
 
     @classmethod
     def parse(
-        cls, text: object, *, service: str, max_chars: int, condition_keys: Iterable[str]
+        cls, text: str, *, service: str, max_chars: int, condition_keys: Iterable[str]
     ) -> PolicyDocument:
         """The document ``text``, whose actions are ``service:…``; condition keys are those
         named in ``condition_keys`` (lower case; one ending in ``:`` or ``/`` is a prefix)."""
-        if not isinstance(text, str) or not 1 <= len(text) <= max_chars:
+        if not 1 <= len(text) <= max_chars:
             raise PolicyDocumentError(f"A policy is a JSON document of 1-{max_chars} characters.")
         try:
             doc = json.loads(text)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from strongroom.audit.record import AuditRecord
@@ -86,7 +86,7 @@ class RotationConfiguration:
         path: str,
         *,
         rotator: str,
-        params: dict[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
         interval: float | None = None,
         cron: str | None = None,
         expire_after: float | None = None,
@@ -99,9 +99,9 @@ class RotationConfiguration:
         # current value elsewhere: the configurer must be able to do both themselves.
         identity.require("update", kv_data_path(name))
         identity.require("read", kv_data_path(name))
-        params = params or {}
-        if not isinstance(params, dict):
+        if not isinstance(params or {}, Mapping):
             raise BadRequest("params must be a JSON object")
+        params = dict(params or {})
         if len(json.dumps(params)) > _MAX_PARAMS_BYTES:
             raise BadRequest(f"params are larger than {_MAX_PARAMS_BYTES} bytes")
         chosen = self._rotators.get(rotator)

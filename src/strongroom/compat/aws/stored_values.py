@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
 
 from strongroom.crypto.kms_blob import parse_blob
 from strongroom.errors import BadRequest, DecryptionError
+from strongroom.types import JsonValue, SecretData
 
 __all__ = [
     "PARAMETER_TYPES",
@@ -33,7 +33,7 @@ _PARAMETER_TEXT_FIELDS = (
 )
 
 
-def binary_value(value: object) -> bytes | None:
+def binary_value(value: JsonValue) -> bytes | None:
     """The bytes of a base64 string (None: not one)."""
     if not isinstance(value, str):
         return None
@@ -55,7 +55,7 @@ def ciphertext_of(value: str) -> bytes | None:
     return blob
 
 
-def parameter_problem(doc: dict[str, Any]) -> str | None:
+def parameter_problem(doc: SecretData) -> str | None:
     """What makes a stored parameter version unreadable as one (None: nothing)."""
     value, kind = doc.get("Value"), doc.get("Type", "String")
     if not isinstance(value, str):
@@ -70,7 +70,7 @@ def parameter_problem(doc: dict[str, Any]) -> str | None:
     return None
 
 
-def check_stored_value(namespace: str, data: Any) -> None:
+def check_stored_value(namespace: str, data: SecretData) -> None:
     """Refuse a write, through any surface, that an AWS data model could not read back."""
     if not namespace.startswith("aws-") or namespace.startswith("aws-kms-"):
         return

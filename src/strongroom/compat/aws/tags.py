@@ -25,7 +25,7 @@ def retagged(
     add: Mapping[str, str],
     remove: list[str],
     too_many: Callable[[], Exception],
-) -> dict[str, str]:
+) -> Mapping[str, str]:
     """``current`` with ``add`` put and ``remove`` taken off; ``too_many()`` is raised when the
     result has more than MAX_TAGS."""
     tags = {**current, **add}

@@ -92,7 +92,7 @@ class KeyManagement(KmsCore):
         return key
 
     # -- key policies
-    def _checked_policy(self, identity: Identity, key: KmsKey, text: object, bypass: bool) -> str:
+    def _checked_policy(self, identity: Identity, key: KmsKey, text: str, bypass: bool) -> str:
         """``text`` as the policy of ``key``, once it parses and, unless ``bypass``, still lets
         the caller put the key's policy (AWS's lockout safety check)."""
         document = parse_key_policy(text)
@@ -126,7 +126,7 @@ class KeyManagement(KmsCore):
         region: str,
         key_ref: str,
         name: str | None,
-        text: object,
+        text: str,
         *,
         bypass_lockout_check: bool,
     ) -> None:
@@ -280,13 +280,9 @@ class KeyManagement(KmsCore):
         return named.versions[named.latest_version].created + named.auto_rotate_period
 
     # -- tags
-    def describe_as(
-        self, identity: Identity, region: str, key_ref: str, description: object
-    ) -> None:
+    def describe_as(self, identity: Identity, region: str, key_ref: str, description: str) -> None:
         """UpdateKeyDescription."""
         key = self._resolve(identity, region, key_ref, "UpdateKeyDescription")
-        if not isinstance(description, str) or len(description) > 8192:
-            raise KmsError("ValidationException", "Description is at most 8192 characters.")
         self._usable_or_disabled(key)
         self._change(key, lambda current: replace(current, description=description))
 
@@ -297,15 +293,17 @@ class KeyManagement(KmsCore):
                 raise KmsError("TagException", "Tags beginning with aws: are reserved")
 
         def tag(current: KmsKey) -> KmsKey:
-            return replace(current, tags=retagged(current.tags, tags, [], _too_many))
+            return replace(current, tags=dict(retagged(current.tags, tags, [], _too_many)))
 
         self._change(key, tag)
 
     def untag(self, identity: Identity, region: str, key_ref: str, names: list[str]) -> None:
         key = self._resolve(identity, region, key_ref, "UntagResource")
-        self._change(
-            key, lambda current: replace(current, tags=retagged(current.tags, {}, names, _too_many))
-        )
+
+        def untag(current: KmsKey) -> KmsKey:
+            return replace(current, tags=dict(retagged(current.tags, {}, names, _too_many)))
+
+        self._change(key, untag)
 
 
 def _too_many() -> KmsError:

@@ -81,7 +81,7 @@ def default_key_policy(account: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Id": "key-default-1", "Statement": [statement]})
 
 
-def parse_key_policy(text: object) -> PolicyDocument:
+def parse_key_policy(text: str) -> PolicyDocument:
     try:
         return PolicyDocument.parse(
             text, service="kms", max_chars=MAX_KEY_POLICY, condition_keys=CONDITION_KEYS

@@ -7,7 +7,7 @@ import functools
 from typing import Any
 
 from strongroom.compat.aws.fields import AwsError, integer, string, tag_keys_in, tag_list, tags_in
-from strongroom.compat.aws.kms.models import default_key_policy
+from strongroom.compat.aws.kms.models import MAX_KEY_POLICY, default_key_policy
 from strongroom.compat.aws.kms.shapes import (
     SYMMETRIC_ALGORITHM,
     backend,
@@ -68,7 +68,7 @@ def create_key(call: Call) -> Answer:
         tags=_kms_tags(doc),
         key_spec=spec,
         key_usage=usage,
-        policy=doc.get("Policy"),
+        policy=string(doc, "Policy", max_len=MAX_KEY_POLICY),
         bypass_lockout_check=doc.get("BypassPolicyLockoutSafetyCheck") is True,
         multi_region=multi_region,
     )
@@ -85,7 +85,7 @@ def replicate_key(call: Call) -> Answer:
         string(doc, "ReplicaRegion", required=True),
         description=description,
         tags=_kms_tags(doc),
-        policy=doc.get("Policy"),
+        policy=string(doc, "Policy", max_len=MAX_KEY_POLICY),
         bypass_lockout_check=doc.get("BypassPolicyLockoutSafetyCheck") is True,
     )
     answer = {
@@ -170,7 +170,7 @@ def put_key_policy(call: Call) -> Answer:
         region,
         string(doc, "KeyId", required=True),
         string(doc, "PolicyName", max_len=128),
-        doc.get("Policy"),
+        string(doc, "Policy", required=True, max_len=MAX_KEY_POLICY),
         bypass_lockout_check=doc.get("BypassPolicyLockoutSafetyCheck") is True,
     )
     return Answer({})
@@ -179,7 +179,10 @@ def put_key_policy(call: Call) -> Answer:
 def update_key_description(call: Call) -> Answer:
     service, region, doc = backend(call)
     service.describe_as(
-        call.identity, region, string(doc, "KeyId", required=True), doc.get("Description")
+        call.identity,
+        region,
+        string(doc, "KeyId", required=True),
+        string(doc, "Description", required=True, max_len=8192),
     )
     return Answer({})
 

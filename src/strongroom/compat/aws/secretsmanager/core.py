@@ -17,7 +17,6 @@ from strongroom.compat.aws.secretsmanager.models import (
     MAX_RESOURCE_POLICY,
     NAME,
     RECORD_KIND,
-    TOKEN,
     Rotations,
     SmSecret,
     new_suffix,
@@ -79,8 +78,8 @@ class SecretsCore:
         self._documents = DocumentCache(self.parse_policy)
 
     # -- names
-    def _check_name(self, name: object) -> str:
-        if not isinstance(name, str) or not NAME.fullmatch(name):
+    def _check_name(self, name: str) -> str:
+        if not NAME.fullmatch(name):
             raise SecretsManagerError(
                 "ValidationException",
                 "Invalid name. Must be a valid name containing alphanumeric characters, or any "
@@ -273,7 +272,7 @@ class SecretsCore:
         return PolicyRequest(principal, found.account, f"secretsmanager:{action}", found.arn, facts)
 
     @staticmethod
-    def parse_policy(text: object) -> PolicyDocument:
+    def parse_policy(text: str) -> PolicyDocument:
         try:
             return PolicyDocument.parse(
                 text,
@@ -289,11 +288,7 @@ class SecretsCore:
             return f"sys/rotation/{secrets_namespace(region)}/{name}"
         return self._path(region, rule.area, name)
 
-    def _check_token(self, token: object) -> str:
-        if token is None:
-            return str(uuid.uuid4())
-        if not isinstance(token, str) or not TOKEN.fullmatch(token):
-            raise SecretsManagerError(
-                "ValidationException", "ClientRequestToken must be 32-64 letters, digits or '-'."
-            )
-        return token
+    @staticmethod
+    def _token_or_new(token: str | None) -> str:
+        """The request's ClientRequestToken (checked on the wire: fields.py), else a new one."""
+        return token if token is not None else str(uuid.uuid4())

@@ -8,6 +8,7 @@ from functools import partial
 
 from strongroom.compat.aws.fields import AwsError
 from strongroom.compat.aws.secretsmanager.models import SmSecret
+from strongroom.types import JsonValue
 
 __all__ = ["checked_filters", "matches"]
 
@@ -35,7 +36,7 @@ _MAX_FILTER_VALUE = 512
 _WORD_START = re.compile(r"(?=[^a-z][a-z])")
 
 
-def checked_filters(filters: object) -> list[tuple[str, list[str]]]:
+def checked_filters(filters: JsonValue) -> list[tuple[str, list[str]]]:
     """(key, values) of each filter, refused as Secrets Manager refuses them."""
     if not isinstance(filters, list) or len(filters) > _MAX_FILTERS:
         raise AwsError(

@@ -9,6 +9,7 @@ import json
 import re
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -18,6 +19,7 @@ from strongroom.auth import Identity
 from strongroom.compat.aws.secretsmanager.errors import SecretsManagerError
 from strongroom.compat.aws.stored_values import binary_value
 from strongroom.results import RotationStatus, RunResult
+from strongroom.types import SecretData
 
 __all__ = [
     "CONDITION_KEYS",
@@ -70,7 +72,7 @@ class StoredValue:
     string: str | None = field(default=None, repr=False)
     binary: bytes | None = field(default=None, repr=False)
 
-    def data(self) -> dict[str, str]:
+    def data(self) -> Mapping[str, str]:
         if self.binary is not None:
             return {"SecretBinary": base64.b64encode(self.binary).decode()}
         return {"SecretString": self.string or ""}
@@ -79,7 +81,7 @@ class StoredValue:
         return hashlib.sha256(json.dumps(self.data(), sort_keys=True).encode()).hexdigest()
 
     @classmethod
-    def of(cls, data: Any) -> StoredValue:
+    def of(cls, data: SecretData) -> StoredValue:
         if isinstance(data, dict) and set(data) == {"SecretString"}:
             return cls(string=str(data["SecretString"]))
         if isinstance(data, dict) and set(data) == {"SecretBinary"}:
@@ -211,7 +213,7 @@ class Rotations(Protocol):
         rotator: str,
         interval: float | None = None,
         cron: str | None = None,
-        params: dict[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
     ) -> RotationStatus: ...
 
     def running_token(self, namespace: str, path: str) -> str | None: ...

@@ -19,7 +19,7 @@ class ResourcePolicies(SecretsCore):
         return self._load(region, name, grant, deleted_ok=True, record=record)
 
     def put_resource_policy(
-        self, identity: Identity, region: str, secret_id: str, text: object, *, block: bool
+        self, identity: Identity, region: str, secret_id: str, text: str, *, block: bool
     ) -> SmSecret:
         """Attach ``text``; it needs ``sudo`` on the secret's metadata, since a resource policy
         can grant what strongroom's policies do not. ``block`` refuses one open to anyone."""
@@ -52,7 +52,7 @@ class ResourcePolicies(SecretsCore):
         return found
 
     def validate_resource_policy(
-        self, identity: Identity, region: str, secret_id: str | None, text: object
+        self, identity: Identity, region: str, secret_id: str | None, text: str
     ) -> list[tuple[str, str]]:
         """(check, message) for each problem of ``text`` as a policy of the secret: one open to
         anyone, or one that would refuse the caller the right to change it again. A document

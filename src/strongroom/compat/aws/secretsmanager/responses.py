@@ -9,6 +9,11 @@ from typing import Any
 
 from strongroom.compat.aws.fields import AwsError, integer, region_of, string, tag_keys_in
 from strongroom.compat.aws.secretsmanager.errors import SecretsManagerError
+from strongroom.compat.aws.secretsmanager.fields import (
+    name_in,
+    request_token_in,
+    version_stages_in,
+)
 from strongroom.compat.aws.secretsmanager.filters import checked_filters, matches
 from strongroom.compat.aws.secretsmanager.models import SmSecret, StoredValue
 from strongroom.compat.aws.secretsmanager.replication_responses import (
@@ -60,9 +65,9 @@ def create_secret(call: Call) -> Answer:
     found, version, statuses = service.create(
         call.identity,
         region,
-        doc.get("Name"),
+        name_in(doc),
         value_in(doc),
-        token=doc.get("ClientRequestToken"),
+        token=request_token_in(doc),
         description=string(doc, "Description", max_len=2048) or "",
         kms_key_id=string(doc, "KmsKeyId") or "",
         tags=tags_in(doc),
@@ -177,8 +182,8 @@ def put_secret_value(call: Call) -> Answer:
         region,
         secret_id(doc),
         value,
-        doc.get("ClientRequestToken"),
-        stages=doc.get("VersionStages"),
+        request_token_in(doc),
+        stages=version_stages_in(doc),
     )
     answer = {
         "ARN": found.arn,
@@ -197,9 +202,9 @@ def update_secret(call: Call) -> Answer:
         region,
         secret_id(doc),
         value=value_in(doc),
-        token=doc.get("ClientRequestToken"),
-        description=doc.get("Description"),
-        kms_key_id=doc.get("KmsKeyId"),
+        token=request_token_in(doc),
+        description=string(doc, "Description", max_len=2048),
+        kms_key_id=string(doc, "KmsKeyId"),
     )
     return written(found, version)
 

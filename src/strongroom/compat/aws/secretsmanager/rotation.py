@@ -26,11 +26,11 @@ class Rotation(SecretsCore):
         region: str,
         secret_id: str,
         *,
-        lambda_arn: object,
+        lambda_arn: str | None,
         days: int | None,
         immediately: bool,
         schedule: RotationSchedule | None = None,
-        token: object = None,
+        token: str | None = None,
     ) -> tuple[SmSecret, int | None]:
         """Configure the secret's rotation and, unless told not to, run it now: (the secret,
         the version that became AWSCURRENT). ``RotationLambdaARN``'s function is a Lambda
@@ -44,12 +44,7 @@ class Rotation(SecretsCore):
         record, grant = self._authorized(identity, region, name, "RotateSecret")
         found = self._load(region, name, grant, record=record)
         arn = found.rotation_lambda_arn
-        if lambda_arn is not None:
-            if not isinstance(lambda_arn, str) or function_of(lambda_arn) is None:
-                raise SecretsManagerError(
-                    "InvalidParameterException",
-                    "RotationLambdaARN is arn:aws:lambda:REGION:ACCOUNT:function:NAME.",
-                )
+        if lambda_arn is not None:  # a function's ARN (fields.py)
             arn = lambda_arn
         function = function_of(arn) if arn else None
         rotator, params = "aws-default", {}
@@ -94,7 +89,7 @@ class Rotation(SecretsCore):
         self._change(found, turn_on)
         if not immediately:
             return found, None
-        chosen = self._check_token(token) if token is not None else None
+        chosen = token
         if chosen is not None and chosen in found.tokens:
             return found, int(found.tokens[chosen][0])  # the same request again
         result = rotations.rotate_now(identity, namespace, name, chosen)

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from strongroom.compat.aws.fields import AwsError, integer, string
-from strongroom.compat.aws.secretsmanager.schedules import RotationSchedule
+from strongroom.compat.aws.secretsmanager.fields import (
+    lambda_arn_in,
+    request_token_in,
+    version_id_in,
+    version_stage_in,
+)
+from strongroom.compat.aws.secretsmanager.models import MAX_RESOURCE_POLICY
+from strongroom.compat.aws.secretsmanager.schedules import RotationSchedule, ScheduleError
 from strongroom.compat.aws.secretsmanager.shapes import (
     CLEAR,
     backend,
@@ -31,9 +38,9 @@ def update_secret_version_stage(call: Call) -> Answer:
         call.identity,
         region,
         secret_id(doc),
-        doc.get("VersionStage"),
-        remove_from=doc.get("RemoveFromVersionId"),
-        move_to=doc.get("MoveToVersionId"),
+        version_stage_in(doc),
+        remove_from=version_id_in(doc, "RemoveFromVersionId"),
+        move_to=version_id_in(doc, "MoveToVersionId"),
     )
     return Answer({"ARN": found.arn, "Name": found.name}, clear=CLEAR)
 
@@ -49,8 +56,13 @@ def rotate_secret(call: Call) -> Answer:
         raise AwsError(
             "InvalidParameterException", "ClientRequestToken must be 32-64 characters long."
         )
+    token = request_token_in(doc)
     days = integer(rules, "AutomaticallyAfterDays")
     expression, duration = rules.get("ScheduleExpression"), rules.get("Duration")
+    if expression is not None and not isinstance(expression, str):
+        raise ScheduleError("ScheduleExpression is a string.")
+    if duration is not None and not isinstance(duration, str):
+        raise ScheduleError("Duration is 1h to 24h.")
     if days is not None and expression is not None:
         raise AwsError(
             "InvalidParameterException",
@@ -58,7 +70,7 @@ def rotate_secret(call: Call) -> Answer:
         )
     schedule = None
     if expression is not None:
-        schedule = RotationSchedule.parse(expression, duration)
+        schedule = RotationSchedule.parse(expression, duration or "")
     elif duration is not None:  # a window for an every-N-days rotation
         schedule = RotationSchedule.parse(f"rate({days or 30} days)", duration)
         days = None
@@ -66,7 +78,7 @@ def rotate_secret(call: Call) -> Answer:
         call.identity,
         region,
         secret_id(doc),
-        lambda_arn=doc.get("RotationLambdaARN"),
+        lambda_arn=lambda_arn_in(doc),
         days=days,
         immediately=doc.get("RotateImmediately", True) is not False,
         schedule=schedule,
@@ -99,7 +111,7 @@ def put_resource_policy(call: Call) -> Answer:
         call.identity,
         region,
         secret_id(doc),
-        doc.get("ResourcePolicy"),
+        string(doc, "ResourcePolicy", required=True, max_len=MAX_RESOURCE_POLICY),
         block=doc.get("BlockPublicPolicy") is True,
     )
     return Answer({"ARN": found.arn, "Name": found.name}, clear=("ARN", "Name"))
@@ -116,7 +128,10 @@ def delete_resource_policy(call: Call) -> Answer:
 def validate_resource_policy(call: Call) -> Answer:
     service, region, doc = backend(call)
     problems = service.validate_resource_policy(
-        call.identity, region, string(doc, "SecretId", max_len=2048), doc.get("ResourcePolicy")
+        call.identity,
+        region,
+        string(doc, "SecretId", max_len=2048),
+        string(doc, "ResourcePolicy", required=True, max_len=MAX_RESOURCE_POLICY),
     )
     errors = [{"CheckName": check, "ErrorMessage": message} for check, message in problems]
     return Answer({"PolicyValidationPassed": not problems, "ValidationErrors": errors})

@@ -54,14 +54,12 @@ class RotationSchedule:
         return cls("", interval=days * 86_400.0, days=days)
 
     @classmethod
-    def parse(cls, expression: object, duration: object = None) -> RotationSchedule:
-        if duration is not None and duration != "":
-            found = _DURATION.fullmatch(str(duration))
-            if not isinstance(duration, str) or found is None or not 1 <= int(found[1]) <= 24:
+    def parse(cls, expression: str, duration: str = "") -> RotationSchedule:
+        if duration:
+            found = _DURATION.fullmatch(duration)
+            if found is None or not 1 <= int(found[1]) <= 24:
                 raise ScheduleError("Duration is 1h to 24h.")
-        window = str(duration or "")
-        if not isinstance(expression, str):
-            raise ScheduleError("ScheduleExpression is a string.")
+        window = duration
         rate = _RATE.fullmatch(expression)
         if rate is not None:
             number, unit = int(rate[1]), rate[2]

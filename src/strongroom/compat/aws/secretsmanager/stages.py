@@ -28,7 +28,7 @@ class Stages(SecretsCore):
     def keys_in_memory(self, region: str) -> bool:
         return self._secrets.keys_in_memory(secrets_namespace(region))
 
-    def stages(self, found: SmSecret, grant: Grant) -> dict[int, list[str]]:
+    def stages(self, found: SmSecret, grant: Grant) -> Mapping[int, list[str]]:
         """Version -> its Secrets Manager stages."""
         secret = self._rows.get(grant)
         if secret is None:
@@ -50,7 +50,7 @@ class Stages(SecretsCore):
             by_version.setdefault(int(version), []).append(stage)
         return by_version
 
-    def version_stages(self, found: SmSecret, grant: Grant) -> dict[str, list[str]]:
+    def version_stages(self, found: SmSecret, grant: Grant) -> Mapping[str, list[str]]:
         """VersionId -> stages, as DescribeSecret shows them. While a rotation waits for its
         function's createSecret to write the new value, the rotation's token is listed with
         AWSPENDING already, as AWS lists it (rotation functions check for it)."""
@@ -78,10 +78,10 @@ class Stages(SecretsCore):
         identity: Identity,
         region: str,
         secret_id: str,
-        stage: object,
+        stage: str,
         *,
-        remove_from: object = None,
-        move_to: object = None,
+        remove_from: str | None = None,
+        move_to: str | None = None,
     ) -> SmSecret:
         """UpdateSecretVersionStage: a stage moves to ``move_to`` (taken off ``remove_from``,
         which must be the version holding it), or comes off ``remove_from``. AWSCURRENT
@@ -90,15 +90,11 @@ class Stages(SecretsCore):
         any other is kept in the secret's record (MAX_CUSTOM_STAGES of them)."""
         name = self._name_of(region, secret_id)
         record, grant = self._authorized(identity, region, name, "UpdateSecretVersionStage")
-        if not isinstance(stage, str) or not 1 <= len(stage) <= 256 or not stage.isprintable():
-            raise SecretsManagerError(
-                "ValidationException", "VersionStage is 1-256 printable characters."
-            )
         label = STAGES.get(stage, stage)
         found = self._load(region, name, grant, record=record)
         holder = next((n for n, s in self.stages(found, grant).items() if stage in s), None)
-        source = self._version_arg(found, remove_from, "RemoveFromVersionId")
-        target = self._version_arg(found, move_to, "MoveToVersionId")
+        source = self._version_arg(found, remove_from)
+        target = self._version_arg(found, move_to)
         if holder is not None and target is not None and source != holder:
             raise SecretsManagerError(
                 "InvalidParameterException",
@@ -148,11 +144,9 @@ class Stages(SecretsCore):
 
         self._change(found, move)
 
-    def _version_arg(self, found: SmSecret, version_id: object, field: str) -> int | None:
+    def _version_arg(self, found: SmSecret, version_id: str | None) -> int | None:
         if version_id is None:
             return None
-        if not isinstance(version_id, str):
-            raise SecretsManagerError("ValidationException", f"{field} is a string.")
         number = found.version_of(version_id)
         if number is None:
             message = f"Not a valid version: {version_id}"

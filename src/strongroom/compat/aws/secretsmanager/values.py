@@ -70,10 +70,10 @@ class SecretsManagerService(Descriptions, Rotation, ResourcePolicies, Replicatio
         self,
         identity: Identity,
         region: str,
-        name: object,
+        name: str,
         value: StoredValue | None,
         *,
-        token: object = None,
+        token: str | None = None,
         description: str = "",
         kms_key_id: str = "",
         tags: Mapping[str, str] | None = None,
@@ -88,7 +88,7 @@ class SecretsManagerService(Descriptions, Rotation, ResourcePolicies, Replicatio
             self._check_replication(identity, region, checked, replicas, force=force_replicas)
         namespace = secrets_namespace(region)
         grant = granted(identity, "create", self._path(region, DATA, checked), namespace, checked)
-        chosen = self._check_token(token)
+        chosen = self._token_or_new(token)
         self._ensure_namespace(namespace)
         existing = self._stored_record(region, checked)
         if existing is not None or self._rows.exists(grant):
@@ -158,8 +158,8 @@ class SecretsManagerService(Descriptions, Rotation, ResourcePolicies, Replicatio
                     "Secrets Manager can't find the specified secret value for staging label: "
                     "AWSCURRENT"
                 ) from None
-            stages = self._stages_of(found, secret)
-            return found, value, stages.get(value.metadata.version, [])
+            current_stages = self._stages_of(found, secret)
+            return found, value, current_stages.get(value.metadata.version, [])
         stages = self.stages(found, grant)
         number: int | None = None
         if version_id is not None:
@@ -200,15 +200,15 @@ class SecretsManagerService(Descriptions, Rotation, ResourcePolicies, Replicatio
         region: str,
         secret_id: str,
         value: StoredValue,
-        token: object,
+        token: str | None,
         *,
-        stages: object = None,
+        stages: list[str] | None = None,
     ) -> tuple[SmSecret, int, list[str]]:
         """A new version and its stages: ``VersionStages`` (default [AWSCURRENT]), each moved
         to it from the version that had it. Without AWSCURRENT readers keep the current value
         ([AWSPENDING]: a rotation function's createSecret step), unless the secret had none:
         its first version is AWSCURRENT, as in AWS."""
-        wanted = self._check_stages(stages)
+        wanted = list(stages) if stages is not None else ["AWSCURRENT"]
         name = self._name_of(region, secret_id)
         record, grant = self._authorized(
             identity,
@@ -219,7 +219,7 @@ class SecretsManagerService(Descriptions, Rotation, ResourcePolicies, Replicatio
         )
         found = self._load(region, name, grant, record=record)
         self._ensure_labels(grant, found)
-        chosen = self._check_token(token)
+        chosen = self._token_or_new(token)
         if wanted == ["AWSCURRENT"] or chosen in found.tokens:
             version, _ = self._write(grant, found, value, chosen)
             return found, version, self.stages(found, grant).get(version, [])
@@ -235,23 +235,6 @@ class SecretsManagerService(Descriptions, Rotation, ResourcePolicies, Replicatio
             if stage != "AWSPENDING":
                 self._place_stage(grant, found, stage, written.version)
         return found, written.version, wanted
-
-    @staticmethod
-    def _check_stages(stages: object) -> list[str]:
-        if stages is None:
-            return ["AWSCURRENT"]
-        if (
-            not isinstance(stages, list)
-            or not 1 <= len(stages) <= 20
-            or not all(
-                isinstance(s, str) and 1 <= len(s) <= 256 and s.isprintable() for s in stages
-            )
-        ):
-            raise SecretsManagerError(
-                "ValidationException",
-                "VersionStages is a list of 1 to 20 stages of 1-256 printable characters.",
-            )
-        return list(dict.fromkeys(stages))
 
     def _may_write(self, identity: Identity, region: str, name: str) -> bool:
         """Vault's rule for a new version: ``update``, or ``create`` while the secret has no
@@ -271,9 +254,9 @@ class SecretsManagerService(Descriptions, Rotation, ResourcePolicies, Replicatio
         secret_id: str,
         *,
         value: StoredValue | None,
-        token: object,
-        description: object = None,
-        kms_key_id: object = None,
+        token: str | None,
+        description: str | None = None,
+        kms_key_id: str | None = None,
     ) -> tuple[SmSecret, int | None]:
         name = self._name_of(region, secret_id)
         metadata = self._path(region, METADATA, name)
@@ -282,26 +265,18 @@ class SecretsManagerService(Descriptions, Rotation, ResourcePolicies, Replicatio
         )
         record, grant = self._authorized(identity, region, name, "UpdateSecret", allowed=allowed)
         found = self._load(region, name, grant, record=record)
-        if description is not None and (
-            not isinstance(description, str) or len(description) > 2048
-        ):
-            raise SecretsManagerError(
-                "ValidationException", "Description is at most 2048 characters."
-            )
-        if kms_key_id is not None and not isinstance(kms_key_id, str):
-            raise SecretsManagerError("ValidationException", "KmsKeyId is a string.")
 
         def describe(secret: SmSecret) -> None:
-            if isinstance(description, str):
+            if description is not None:
                 secret.description = description
-            if isinstance(kms_key_id, str):
+            if kms_key_id is not None:
                 secret.kms_key_id = kms_key_id
 
         self._change(found, describe)
         if value is None:
             return found, None
         self._ensure_labels(grant, found)
-        version, _ = self._write(grant, found, value, self._check_token(token))
+        version, _ = self._write(grant, found, value, self._token_or_new(token))
         return found, version
 
     def delete(
@@ -364,7 +339,7 @@ class SecretsManagerService(Descriptions, Rotation, ResourcePolicies, Replicatio
         found = self._load(region, name, grant, record=record)
 
         def tag(secret: SmSecret) -> None:
-            secret.tags = retagged(secret.tags, tags, [], _too_many)
+            secret.tags = dict(retagged(secret.tags, tags, [], _too_many))
             secret.tagged = True
 
         self._change(found, tag)
@@ -375,7 +350,7 @@ class SecretsManagerService(Descriptions, Rotation, ResourcePolicies, Replicatio
         found = self._load(region, name, grant, record=record)
 
         def untag(secret: SmSecret) -> None:
-            secret.tags = retagged(secret.tags, {}, names, _too_many)
+            secret.tags = dict(retagged(secret.tags, {}, names, _too_many))
             secret.tagged = True
 
         self._change(found, untag)

@@ -5,7 +5,7 @@ modules that extend ``SsmCore``."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from strongroom.auth import Identity
@@ -65,9 +65,9 @@ class SsmCore:
         self._ensure_namespace = ensure_namespace
 
     # -- names
-    def check_name(self, name: object) -> tuple[str, str]:
+    def check_name(self, name: str) -> tuple[str, str]:
         """(the name as given, its strongroom path), or the name refused in AWS's words."""
-        if not isinstance(name, str) or not NAME.fullmatch(name):
+        if not NAME.fullmatch(name):
             raise SsmError("ValidationException", NAME_RULES)
         path = name.removeprefix("/")
         if path.lower().startswith(("aws", "ssm")):
@@ -208,7 +208,7 @@ class SsmCore:
         found = parameter_of(value.data, version, value.metadata.created_time, path)
         return self._labelled(region, path, found)
 
-    def tags_of(self, region: str, parameter: Parameter) -> dict[str, str]:
+    def tags_of(self, region: str, parameter: Parameter) -> Mapping[str, str]:
         """The tags of a parameter the caller was shown already (for tag:… filters)."""
         return dict(self._metadata_of(region, parameter.name.removeprefix("/")).tags)
 

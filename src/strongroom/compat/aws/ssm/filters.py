@@ -4,12 +4,12 @@ Parameter Store does (docs/compat-aws.md)."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from strongroom.compat.aws.fields import AwsError, validation_errors
 from strongroom.compat.aws.ssm.models import Parameter
 from strongroom.compat.aws.ssm.parameters import SsmService
 from strongroom.compat.aws.validation import model_error
+from strongroom.types import JsonValue
 
 __all__ = ["checked_filters", "filtered"]
 
@@ -45,7 +45,7 @@ _PATH_RULES = (
 )
 
 
-def checked_filters(filters: Any, *, by_path: bool) -> list[tuple[str, str, list[str]]]:
+def checked_filters(filters: JsonValue, *, by_path: bool) -> list[tuple[str, str, list[str]]]:
     """(key, option, values) of each ParameterFilter, refused as SSM refuses them: first every
     member against the API's model (all such errors in one message, as AWS words them), then
     each filter's meaning."""
@@ -54,20 +54,21 @@ def checked_filters(filters: Any, *, by_path: bool) -> list[tuple[str, str, list
             "ValidationException",
             f"ParameterFilters is a list of at most {_MAX_FILTERS} {{Key, Option, Values}}.",
         )
+    given: list[tuple[str, str, list[str]]] = []  # (key, option or "", values)
     for entry in filters:
-        if not isinstance(entry, dict) or not isinstance(entry.get("Key"), str):
+        key = entry.get("Key") if isinstance(entry, dict) else None
+        if not isinstance(entry, dict) or not isinstance(key, str):
             raise AwsError("InvalidFilterKey", "A filter is {Key, Option, Values}.")
         values = entry.get("Values") or []
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise AwsError(
-                "InvalidFilterValue", f"The values of filter {entry['Key']} are strings."
-            )
-        if not isinstance(entry.get("Option") or "", str):
+            raise AwsError("InvalidFilterValue", f"The values of filter {key} are strings.")
+        option = entry.get("Option") or ""
+        if not isinstance(option, str):
             raise AwsError("InvalidFilterOption", "A filter's Option is a string.")
-    validation_errors(_model_errors(filters))
+        given.append((key, option, [str(v) for v in values]))
+    validation_errors(_model_errors(given))
     checked, seen = [], set()
-    for entry in filters:
-        key = entry["Key"]
+    for key, given_option, values in given:
         kind = "tag" if key.startswith("tag:") and len(key) > 4 else key
         valid = _BY_PATH_KEYS if by_path else _DESCRIBE_KEYS
         if kind not in valid:
@@ -84,30 +85,28 @@ def checked_filters(filters: Any, *, by_path: bool) -> list[tuple[str, str, list
                 "contain only one occurrence of a specific filter.",
             )
         seen.add(key)
-        option = entry.get("Option") or ("OneLevel" if kind == "Path" else "Equals")
+        option = given_option or ("OneLevel" if kind == "Path" else "Equals")
         if option not in _FILTER_OPTIONS[kind]:
             raise AwsError(
                 "InvalidFilterOption",
                 f"The following filter option is not valid: {option}. Valid options include: "
                 f"[{', '.join(_FILTER_OPTIONS[kind])}].",
             )
-        values = entry.get("Values") or []
         if not values and kind != "tag":
             raise AwsError(
                 "InvalidFilterValue",
                 f"The following filter values are missing : null for filter key {key}.",
             )
         _check_values(kind, values)
-        checked.append((key, str(option), values))
+        checked.append((key, option, values))
     return checked
 
 
-def _model_errors(filters: list[dict[str, Any]]) -> list[str]:
+def _model_errors(filters: list[tuple[str, str, list[str]]]) -> list[str]:
     """What the API's model refuses in the filters, in AWS's words (Coral's)."""
     errors = []
-    for number, entry in enumerate(filters, start=1):
+    for number, (key, option, values) in enumerate(filters, start=1):
         at = f"parameterFilters.{number}.member"
-        key, option, values = entry["Key"], entry.get("Option") or "", entry.get("Values") or []
         if not _KEY_PATTERN.fullmatch(key):
             errors.append(
                 model_error(

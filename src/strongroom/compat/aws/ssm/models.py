@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from strongroom.compat.aws.ssm.errors import SsmError
 from strongroom.compat.aws.stored_values import PARAMETER_TYPES
+from strongroom.types import SecretData
 
 __all__ = [
     "DATA_TYPES",
@@ -73,7 +74,7 @@ class Parameter:
     labels: tuple[str, ...] = ()
     modified_by: str = ""  # LastModifiedUser: the writer's IAM ARN
 
-    def data(self) -> dict[str, str]:
+    def data(self) -> Mapping[str, str]:
         doc = {
             "Value": self.value,
             "Type": self.type,
@@ -118,8 +119,7 @@ def allowed_by_pattern(pattern: str, value: str) -> bool:
     return compiled.fullmatch(value) is not None
 
 
-def parameter_of(data: Any, version: int, created: datetime, path: str = "") -> Parameter:
-    doc: dict[str, Any] = data if isinstance(data, dict) else {}
+def parameter_of(doc: SecretData, version: int, created: datetime, path: str = "") -> Parameter:
     if "Value" not in doc:  # written through another surface: its data, as a String
         return Parameter(
             "/" + path,

@@ -12,13 +12,11 @@ from strongroom.compat.aws.ssm.models import (
     DATA_TYPES,
     DEFAULT_KEY,
     MAX_VALUE_BYTES,
-    TYPES,
     Parameter,
     allowed_by_pattern,
     parameter_of,
     ssm_namespace,
 )
-from strongroom.compat.aws.validation import model_error, validation_message
 from strongroom.errors import AccessDenied, NotFound, SecretDeleted
 from strongroom.policy.authorize import ResourcePolicyMode
 from strongroom.policy.aws_documents import Decision
@@ -35,17 +33,18 @@ class SsmService(ParameterMetadata):
         identity: Identity,
         region: str,
         name: str,
-        value: object,
+        value: str,
         *,
-        type_: object = None,
+        type_: str | None = None,
         overwrite: bool = False,
-        key_id: object = None,
-        description: object = None,
-        allowed_pattern: object = None,
-        tier: object = None,
-        data_type: object = None,
+        key_id: str | None = None,
+        description: str | None = None,
+        allowed_pattern: str | None = None,
+        tier: str | None = None,
+        data_type: str | None = None,
     ) -> tuple[int, str]:
-        """(the new version, its tier)."""
+        """(the new version, its tier); ``value`` and ``type_`` were checked against the API's
+        model on the wire (fields.py)."""
         given, path = self.check_name(name)
         policy = self._policy(region, DATA, path)
         if not (identity.allows("create", policy) or identity.allows("update", policy)):
@@ -83,12 +82,6 @@ class SsmService(ParameterMetadata):
             raise SsmError(
                 "ValidationException", "A parameter type is required when you create a parameter."
             )
-        if chosen_type not in TYPES:
-            shown = chosen_type if isinstance(chosen_type, str) else ""
-            enum = "Member must satisfy enum value set: [SecureString, StringList, String]"
-            raise SsmError(
-                "ValidationException", validation_message([model_error(shown, "type", enum)])
-            )
         chosen_tier = tier or "Standard"
         if chosen_tier == "Intelligent-Tiering":
             chosen_tier = "Standard"
@@ -102,18 +95,6 @@ class SsmService(ParameterMetadata):
                 "ValidationException",
                 f"The following data type is not supported: {chosen_data_type} "
                 "(Data type names are all lowercase.)",
-            )
-        if not isinstance(value, str) or not value:
-            # AWS shows an empty value as it is; any other is never shown.
-            raise SsmError(
-                "ValidationException",
-                "1 validation error detected: Value '' at 'value' failed to satisfy constraint: "
-                "Member must have length greater than or equal to 1."
-                if value == ""
-                else "1 validation error detected: Value null at 'value' failed to satisfy "
-                "constraint: Member must not be null"
-                if value is None
-                else "Value must be a string.",
             )
         if len(value.encode()) > MAX_VALUE_BYTES[chosen_tier]:
             raise SsmError(
@@ -129,8 +110,6 @@ class SsmService(ParameterMetadata):
             if allowed_pattern is not None
             else (current.allowed_pattern if current else "")
         )
-        if not isinstance(pattern, str) or len(pattern) > 1024:
-            raise SsmError("ValidationException", "AllowedPattern is a regular expression.")
         if pattern and not allowed_by_pattern(pattern, value):
             raise SsmError(
                 "ParameterPatternMismatchException",

@@ -18,6 +18,7 @@ from strongroom.compat.aws.fields import (
     validation_errors,
 )
 from strongroom.compat.aws.ssm.errors import SsmError
+from strongroom.compat.aws.ssm.fields import parameter_type_in, value_in
 from strongroom.compat.aws.ssm.filters import (
     checked_filters,
     filtered,
@@ -150,10 +151,10 @@ def put_parameter(call: Call) -> Answer:
         call.identity,
         region,
         _name(doc),
-        doc.get("Value"),
-        type_=doc.get("Type"),
+        value_in(doc),
+        type_=parameter_type_in(doc),
         overwrite=bool(doc.get("Overwrite")),
-        key_id=doc.get("KeyId"),
+        key_id=string(doc, "KeyId"),
         description=string(doc, "Description", max_len=1024),
         allowed_pattern=string(doc, "AllowedPattern", max_len=1024),
         tier=string(doc, "Tier"),
