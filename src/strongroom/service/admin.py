@@ -3,7 +3,7 @@ Each operation names the ``sys/…`` path a policy must grant."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from strongroom.audit import AuditBroker
 from strongroom.audit.chain import VerifyResult
@@ -77,7 +77,7 @@ class SystemService:
     @staticmethod
     def capabilities(
         identity: Identity, paths: Sequence[str], *, checked: bool = False
-    ) -> dict[str, list[str]]:
+    ) -> Mapping[str, list[str]]:
         """What this identity may do on each path (Vault's sys/capabilities-self); ``checked``:
         the caller's right to ask about another token was checked already (identity_of)."""
         if not checked:

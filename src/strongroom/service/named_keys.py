@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -222,7 +222,7 @@ class NamedKeyStore:
         prefix = f"{mount}/"
         return sorted(n[len(prefix) :] for n in self._sealed.names() if n.startswith(prefix))
 
-    def terms_in_use(self, mount: str) -> dict[str, int]:
+    def terms_in_use(self, mount: str) -> Mapping[str, int]:
         """How many of the mount's keys are sealed under each keyring term (by key_ref)."""
         counts: dict[str, int] = {}
         for name in self.names(mount):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from strongroom.auth import Identity
@@ -57,7 +57,7 @@ WRITE_RETRIES = 10
 _WRITE_LOCK_STRIPES = 64
 
 
-def version_context(namespace: str, path: str, version: int) -> dict[str, str]:
+def version_context(namespace: str, path: str, version: int) -> Mapping[str, str]:
     """Rebuilt from where an envelope lives, so a moved envelope fails to open."""
     return {"namespace": namespace, "path": path, "version": str(version)}
 

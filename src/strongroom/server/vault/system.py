@@ -8,6 +8,7 @@ import binascii
 import hashlib
 import os
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from strongroom import __version__
@@ -289,7 +290,7 @@ def _paths(doc: dict[str, Any]) -> list[str]:
     return string_list({"paths": paths}, "paths", PATHS_PROBLEM)
 
 
-def _capabilities_answer(call: Call, result: dict[str, list[str]]) -> Answer:
+def _capabilities_answer(call: Call, result: Mapping[str, list[str]]) -> Answer:
     body: dict[str, Any] = dict(result)
     if len(result) == 1:
         body["capabilities"] = next(iter(result.values()))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 
 from strongroom.auth import Identity
@@ -175,7 +176,7 @@ class TransitKeys(TransitCore):
 
     def export(
         self, identity: Identity, mount: str, kind: str, name: str, version: str | None
-    ) -> tuple[NamedKey, dict[int, bytes]]:
+    ) -> tuple[NamedKey, Mapping[int, bytes]]:
         suffix = f"/{version}" if version else ""
         self._check(identity, "read", mount, f"export/{kind}/{self._name(name)}{suffix}")
         key = self._keys.require(mount, name)

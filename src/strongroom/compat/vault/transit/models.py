@@ -4,6 +4,7 @@ limits (the items themselves: items.py; reading request fields: fields.py)."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from strongroom.crypto.named_keys import (
@@ -56,7 +57,7 @@ def key_type(key: NamedKey) -> KeyType:
     return KEY_TYPES[key.type]
 
 
-def public_keys(key: NamedKey) -> dict[int, str]:
+def public_keys(key: NamedKey) -> Mapping[int, str]:
     """The public key of each version of a signing key (none for other keys)."""
     if not KEY_TYPES[key.type].signing:
         return {}
