@@ -12,6 +12,7 @@ from strongroom.policy.model import ACL
 __all__ = ["Identity"]
 
 _ROOT_ACL = ACL({}, root=True)
+_CREATE_AND_UPDATE = frozenset({"create", "update"})
 
 
 @dataclass(frozen=True)
@@ -61,3 +62,11 @@ class Identity:
         found = exists()
         self.require("update" if found else "create", path)
         return found
+
+    def require_create_or_update(self, path: str, exists: Callable[[], bool]) -> None:
+        """Vault's write rule for a caller that needs no answer about existence: one holding
+        both ``create`` and ``update`` may write either way, so no look-up is made (a write's
+        hottest read); anyone else is checked as ``require_write``."""
+        if self.acl.capabilities(path) >= _CREATE_AND_UPDATE:
+            return
+        self.require_write(path, exists)

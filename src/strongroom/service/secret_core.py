@@ -146,7 +146,7 @@ class SecretCore:
         """``create`` for a new secret, ``update`` for an existing one (Vault's rule)."""
         check_namespace(namespace, self.limits)
         check_path(path, self.limits)
-        identity.require_write(
+        identity.require_create_or_update(
             kv_policy_path(namespace, area, path),
             lambda: self._store.get_secret(namespace, path) is not None,
         )
