@@ -5,7 +5,7 @@ or any secret looked up, so the answer tells nothing about what exists."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from strongroom.compat.aws.secretsmanager.errors import SecretsManagerError
 from strongroom.compat.aws.secretsmanager.models import TOKEN
@@ -47,14 +47,14 @@ def request_token_in(doc: Mapping[str, Any]) -> str | None:
     return token
 
 
-def _stage(value: object) -> bool:
+def _stage(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and 1 <= len(value) <= 256 and value.isprintable()
 
 
 def version_stage_in(doc: Mapping[str, Any]) -> str:
     """UpdateSecretVersionStage's ``VersionStage``: 1-256 printable characters."""
     stage = doc.get("VersionStage")
-    if not isinstance(stage, str) or not _stage(stage):
+    if not _stage(stage):
         raise _invalid("VersionStage is 1-256 printable characters.")
     return stage
 
