@@ -5,8 +5,10 @@ share its file."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -121,5 +123,79 @@ def test_the_writer_threads_reads_in_a_batch_are_kept_until_a_write_or_commit(
         assert deferred.error() is None
         assert envelope() == b"three"  # committed, read on the committed side again
         assert store.get_record("k", "n") is None
+    finally:
+        store.close()
+
+
+class _FailingCommit:
+    """The store's write connection, whose COMMIT fails when told (a disk gone away)."""
+
+    def __init__(self, real: sqlite3.Connection) -> None:
+        self.real = real
+        self.fail_commit = False
+
+    def execute(self, statement: str, params: Any = ()) -> Any:
+        if statement == "COMMIT" and self.fail_commit:
+            raise sqlite3.OperationalError("disk I/O error")
+        return self.real.execute(statement, params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def test_a_record_read_in_a_batch_outlives_writes_of_secrets_not_of_records(
+    tmp_path: Path,
+) -> None:
+    """A KV write reads its mount's settings (a record): the writer thread keeps that read
+    across the batch's writes of secrets, and any write of records (its own, a refused one,
+    another thread's) or a lost batch outdates it."""
+    store = SqliteStore(tmp_path / "db.sqlite", exclusive=True)
+    group = store.group_commit
+    connection = _FailingCommit(group.connection)
+    group._conn = connection  # the test's way to fail a commit
+    statements: list[str] = []
+    connection.real.set_trace_callback(statements.append)
+
+    def record_reads() -> int:
+        return sum(s.startswith("SELECT value FROM records") for s in statements)
+
+    def config() -> bytes | None:
+        return store.get_record("kv-config", "ns")
+
+    try:
+        store.put_record("kv-config", "ns", b"one")
+        with group.deferring() as deferred:
+            _write(store, 1, b"one", 0)  # opens the batch
+            assert config() == b"one"
+            before = record_reads()
+            _write(store, 2, b"two", 1)
+            assert config() == b"one"
+            assert record_reads() == before  # kept across a write of a secret
+            store.put_record("kv-config", "ns", b"two")
+            assert config() == b"two"
+            assert not store.replace_record("kv-config", "ns", b"one", b"refused")
+            assert config() == b"two"
+            elsewhere = threading.Thread(
+                target=store.put_record, args=("kv-config", "ns", b"three")
+            )
+            elsewhere.start()  # joins the open batch and commits it
+            elsewhere.join()
+            assert config() == b"three"
+            group.settle(deferred)
+        assert deferred.error() is None
+
+        connection.fail_commit = True
+        with group.deferring() as deferred:
+            store.put_record("kv-config", "ns", b"lost")
+            assert config() == b"lost"  # the open batch, as the writer thread sees it
+            group.settle(deferred)
+        assert deferred.error() is not None
+        connection.fail_commit = False
+        with group.deferring() as deferred:
+            _write(store, 3, b"three", 2)  # a new batch: the lost one's record is gone
+            assert config() == b"three"
+            group.settle(deferred)
+        assert deferred.error() is None
+        assert config() == b"three"
     finally:
         store.close()

@@ -81,7 +81,7 @@ class SqlBase:
         """Write ``rows`` (from ``dump``) into this store, which must hold no secret and no
         record yet; one transaction. How many rows."""
         count = 0
-        with self._write() as conn:
+        with self._write_records() as conn:
             for table, _ in BACKUP_TABLES:
                 if self._exec(conn, f"SELECT count(*) FROM {table}").fetchone()[0]:
                     raise Conflict("restore needs an empty store: a new data directory or database")
@@ -118,6 +118,13 @@ class SqlBase:
         raise NotImplementedError
         yield
 
+    @contextmanager
+    def _write_records(self) -> Iterator[Any]:
+        """``_write`` for a write that may change records (a store that keeps record reads
+        longer than others is told here)."""
+        with self._write() as conn:
+            yield conn
+
     def _exec(self, conn: Any, statement: str, params: Sequence[Any] = ()) -> Any:
         return conn.execute(self._sql(statement), params)
 
@@ -146,7 +153,7 @@ class SqlBase:
 
     def migrate(self) -> int:
         """Apply the schema steps not yet applied; return the schema version."""
-        with self._write() as conn:
+        with self._write_records() as conn:
             self._exec(conn, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             rows = self._exec(conn, "SELECT max(version) FROM schema_version").fetchall()
             current = int(rows[0][0] or 0)
@@ -168,7 +175,7 @@ class SqlBase:
         return bytes(rows[0][0]) if rows else None
 
     def put_record(self, kind: str, name: str, value: bytes) -> None:
-        with self._write() as conn:
+        with self._write_records() as conn:
             self._exec(
                 conn,
                 "INSERT INTO records (kind, name, value) VALUES (?, ?, ?) "
@@ -177,7 +184,7 @@ class SqlBase:
             )
 
     def replace_record(self, kind: str, name: str, old: bytes | None, new: bytes) -> bool:
-        with self._write() as conn:
+        with self._write_records() as conn:
             if old is None:
                 cursor = self._exec(
                     conn,
@@ -197,7 +204,7 @@ class SqlBase:
         return replaced
 
     def delete_record(self, kind: str, name: str) -> bool:
-        with self._write() as conn:
+        with self._write_records() as conn:
             cursor = self._exec(
                 conn, "DELETE FROM records WHERE kind = ? AND name = ?", (kind, name)
             )

@@ -46,8 +46,8 @@ def _take_file(path: Path, exclusive: bool) -> int:
 
 
 def _kept_in(
-    reads: dict[tuple[Any, ...], tuple[int, Any]],
-    mark: int | None,
+    reads: dict[tuple[Any, ...], tuple[Any, Any]],
+    mark: object,
     key: tuple[Any, ...],
     load: Callable[[], _Read],
 ) -> _Read:
@@ -82,9 +82,12 @@ class SqliteStore(SqlStore):
         # In exclusive mode, reads of a secret's row and version and of records are kept until
         # the next commit: every commit (they are all this process's) moves the generation.
         self._generation = 0
-        self._reads: dict[tuple[Any, ...], tuple[int, Any]] = {}
+        self._reads: dict[tuple[Any, ...], tuple[Any, Any]] = {}
         # The writer thread's reads in an open batch, kept until the next write or commit.
-        self._batch_reads: dict[tuple[Any, ...], tuple[int, Any]] = {}
+        self._batch_reads: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        # Moves at every write that may change records: a record (a mount's settings, read by
+        # every KV write) is kept across the writes of secrets in a batch.
+        self._record_changes = 0
         self._owner_fd: int | None = None
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not path.exists():
@@ -120,6 +123,14 @@ class SqliteStore(SqlStore):
     def _write(self) -> Iterator[Any]:
         with self._group.write(self.integrity_errors) as conn:
             yield conn
+
+    @contextmanager
+    def _write_records(self) -> Iterator[Any]:
+        with self._write() as conn:
+            try:
+                yield conn
+            finally:  # after its statements ran or failed, still under the statement lock
+                self._record_changes += 1
 
     def _refused(self) -> None:
         # What refused a compare-and-set may be a write still waiting in the open batch, which
@@ -162,13 +173,23 @@ class SqliteStore(SqlStore):
         """``load()``, or what it gave since the last commit (exclusive mode only). The writer
         thread reads an open batch, not yet committed: what it read is kept apart, until the
         next write or commit (a write reads its secret's row for the rights check and again
-        to write it, and every write reads its mount's settings)."""
+        to write it), and a record until the next write of records or commit (every KV write
+        reads its mount's settings)."""
+        # Each mark is taken before the query: a change meanwhile outdates what it finds.
         if self._group.sees_uncommitted():
-            return _kept_in(self._batch_reads, self._group.read_mark(), key, load)
+            mark = self._group.read_mark()
+            if mark is not None and key[0] == "record":  # records outlive writes of secrets
+                return _kept_in(self._batch_reads, self._record_mark(), key, load)
+            return _kept_in(self._batch_reads, mark, key, load)
         if not self.exclusive:
             return load()
-        # the generation is read before the query: a commit meanwhile outdates what it finds
         return _kept_in(self._reads, self._generation, key, load)
+
+    def _record_mark(self) -> tuple[int, int]:
+        """Moves when a record may have changed: a write of records, or a commit (a lost batch
+        takes its writes of records back). A read takes the mark before its query, so a write
+        of records meanwhile outdates what it found."""
+        return self._record_changes, self._generation
 
     def close(self) -> None:
         self._group.close()
