@@ -195,3 +195,14 @@ def test_batches_seal_and_open_as_single_calls_do(tmp_path: Path, clock: ManualC
             worker.open_many(sealed[:2], context={**CTX, "user": "7"})
     with pytest.raises(TokenAccessDenied):
         vault.worker(identity="w", purpose="github-oauth").open_many(sealed, context=CTX)
+
+
+def test_every_cut_of_a_sealed_token_is_the_one_decryption_error(vault: TokenSealer) -> None:
+    """The single call reads the header's lengths by index: a token cut anywhere (or cut and
+    padded) fails as any other bad token does, never with another exception."""
+    sealed = vault.seal("t", context=CTX)
+    with vault.worker(identity="w", purpose="github-oauth", max_decrypts=4 * len(sealed)) as w:
+        for cut in range(len(sealed)):
+            for blob in (sealed[:cut], sealed[:cut] + b"\xff\xff\xff"):
+                with pytest.raises(DecryptionError):
+                    w.open(blob, context=CTX)

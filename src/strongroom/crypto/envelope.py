@@ -134,8 +134,11 @@ def _offsets(blob: bytes) -> tuple[int, int]:
     if blob[:4] != _PREFIX_V1:
         parse_envelope(blob)  # raises the precise error (unsupported format, or decryption)
         raise DecryptionError()
-    ref_end = 6 + int.from_bytes(blob[4:6], "big")
-    end = ref_end + 2 + int.from_bytes(blob[ref_end : ref_end + 2], "big")
+    try:  # the two u16 lengths, big-endian
+        ref_end = 6 + (blob[4] << 8 | blob[5])
+        end = ref_end + 2 + (blob[ref_end] << 8 | blob[ref_end + 1])
+    except IndexError:
+        raise DecryptionError() from None
     if len(blob) < end + NONCE_BYTES + TAG_BYTES or ref_end == 6:
         raise DecryptionError()
     return ref_end, end
