@@ -10,6 +10,9 @@ from strongroom.limits import Limits
 
 __all__ = ["check_json", "encode_data", "merge_patch"]
 
+# What json.dumps would make per call with these options, made once.
+_DATA_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
 
 def _check_text(text: str) -> None:
     try:
@@ -48,7 +51,7 @@ def encode_data(data: Any, limits: Limits) -> bytes:
         raise LimitExceeded(f"secret data has more than {limits.max_keys_per_secret} keys")
     check_json(data, limits.max_json_depth)
     try:
-        encoded = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        encoded = _DATA_ENCODER.encode(data)
     except (TypeError, ValueError):
         raise BadRequest("secret data must be plain JSON (no NaN or Infinity)") from None
     raw = encoded.encode("utf-8", "surrogatepass")

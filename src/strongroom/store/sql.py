@@ -15,6 +15,9 @@ __all__ = ["SqlStore"]
 
 _SECRET_COLUMNS = "namespace, path, current_version, created_time, updated_time, settings"  # noqa: S105
 _VERSION_COLUMNS = "namespace, path, version, envelope, key_ref, created_time, deletion_time"
+# A secret row's settings as stored (json.dumps with sorted keys, one encoder made once): a
+# compare-and-set matches this text.
+_settings_text = json.JSONEncoder(sort_keys=True).encode
 
 
 def _secret(row: Sequence[Any]) -> SecretRecord:
@@ -63,11 +66,11 @@ class SqlStore(SqlBase):
                     (
                         new.current_version,
                         new.updated_time,
-                        json.dumps(new.settings, sort_keys=True),
+                        _settings_text(new.settings),
                         old.namespace,
                         old.path,
                         old.current_version,
-                        json.dumps(old.settings, sort_keys=True),
+                        _settings_text(old.settings),
                     ),
                 )
             replaced = bool(cursor.rowcount == 1)
@@ -113,11 +116,11 @@ class SqlStore(SqlBase):
         """Move the secret's row to its new version, if it is still at ``expected_current`` (and
         its settings still ``expected_settings``, when given): one statement, whose row lock
         (PostgreSQL) holds off a concurrent writer until commit."""
-        settings = json.dumps(secret.settings, sort_keys=True)
+        settings = _settings_text(secret.settings)
         unchanged, was = "", list[str]()
         if expected_settings is not None:
             unchanged = " AND secrets.settings = ?"
-            was = [json.dumps(expected_settings, sort_keys=True)]
+            was = [_settings_text(expected_settings)]
         if expected_current == 0:  # a new secret, or one with metadata and no version yet
             cursor = self._exec(
                 conn,
@@ -304,5 +307,5 @@ def _secret_values(secret: SecretRecord) -> tuple[Any, ...]:
         secret.current_version,
         secret.created_time,
         secret.updated_time,
-        json.dumps(secret.settings, sort_keys=True),
+        _settings_text(secret.settings),
     )
