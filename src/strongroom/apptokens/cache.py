@@ -48,11 +48,8 @@ class DataKeyCache(Generic[V]):
         for one use, without its tuple: the token library's hot path)."""
         now = self._clock.monotonic()
         with self._lock:
-            entry = self._entries.get(key)  # _live, inlined: the single call's hot path
+            entry = self._live(key, now)
             if entry is None:
-                return None
-            if entry.uses_left <= 0 or now >= entry.expires:
-                del self._entries[key]
                 return None
             entry.uses_left -= 1
             return entry.value
