@@ -169,7 +169,11 @@ class SealedStore:
 
     def signed_row(self, secret: SecretRecord) -> SecretRecord:
         """The row as stored: its settings with their MAC."""
-        settings = {k: v for k, v in secret.settings.items() if k != MAC_FIELD}
+        return self._signed(secret, dict(secret.settings))
+
+    def _signed(self, secret: SecretRecord, settings: dict[str, Any]) -> SecretRecord:
+        """``secret`` with ``settings`` (a copy of the caller's own, changed here) signed."""
+        settings.pop(MAC_FIELD, None)
         settings[MAC_FIELD] = self._mac(secret, settings)
         return _with_settings(secret, settings)
 
@@ -234,7 +238,7 @@ class SealedStore:
             marks = dict(settings.get(DELETED_FIELD, {}))
             marks[str(version.version)] = version.deletion_time
             settings[DELETED_FIELD] = marks
-        signed = self.signed_row(_with_settings(secret, settings))
+        signed = self._signed(secret, settings)
         self._inner.write_version(
             signed,
             version,

@@ -37,9 +37,12 @@ def kv_configs(store: Store) -> Records[KvConfig]:
     return Records(store, KV_CONFIG_KIND, KvConfig.decode, KvConfig.encode)
 
 
+_DEFAULTS = KvConfig()  # frozen: one shared by every mount without settings of its own
+
+
 def load_kv_config(store: Store, namespace: str) -> KvConfig:
     found = kv_configs(store).get(namespace)
-    return KvConfig() if found is None else found
+    return _DEFAULTS if found is None else found
 
 
 def effective_delete_after(mount: float, secret: float) -> float:

@@ -123,7 +123,8 @@ class GroupCommit:
         if getattr(self._local, "inside", False):
             yield self.connection
             return
-        with self._arrive():
+        self._arrive()
+        try:
             conn = self.connection
             batch = self._begin(conn)
             self._local.inside = True
@@ -139,6 +140,8 @@ class GroupCommit:
             finally:
                 self._local.inside = False
                 self._changes += 1
+        finally:
+            self._statements.release()
         deferred: Deferred | None = getattr(self._local, "deferred", None)
         if deferred is None:
             self._wait_for_commit(batch)
@@ -174,8 +177,9 @@ class GroupCommit:
         finally:
             self._local.deferred = None
 
-    @contextmanager
-    def _arrive(self) -> Iterator[None]:
+    def _arrive(self) -> None:
+        """Take the statement lock, counted while waiting for it (the committer's hint); the
+        caller releases it."""
         with self._counting:
             self._arriving += 1
         try:
@@ -183,10 +187,6 @@ class GroupCommit:
         finally:
             with self._counting:
                 self._arriving -= 1
-        try:
-            yield
-        finally:
-            self._statements.release()
 
     def _begin(self, conn: Any) -> _Batch:
         if self._open is None:

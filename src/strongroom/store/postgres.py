@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from strongroom.errors import StorageFull, StoreUnavailable
@@ -169,10 +169,8 @@ class PostgresStore(SqlStore):
         self._group.close()
         super().close()
 
-    @contextmanager
-    def _write(self) -> Iterator[Any]:
-        with self._group.write(self.integrity_errors) as conn:
-            yield conn
+    def _write(self) -> AbstractContextManager[Any]:
+        return self._group.write(self.integrity_errors)  # no generator of its own: hot path
 
     def _refused(self) -> None:
         # What refused a compare-and-set may be a write of this node still in the open batch,

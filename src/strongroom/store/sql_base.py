@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from strongroom.errors import Conflict
@@ -112,11 +112,9 @@ class SqlBase:
         """One statement's rows (each database runs it its own way)."""
         raise NotImplementedError
 
-    @contextmanager
-    def _write(self) -> Iterator[Any]:
+    def _write(self) -> AbstractContextManager[Any]:
         """A connection whose statements commit together (group commit, both databases)."""
         raise NotImplementedError
-        yield
 
     @contextmanager
     def _write_records(self) -> Iterator[Any]:

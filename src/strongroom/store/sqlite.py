@@ -7,7 +7,7 @@ import fcntl
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -119,10 +119,8 @@ class SqliteStore(SqlStore):
         conn.execute("PRAGMA busy_timeout=30000")
         return conn
 
-    @contextmanager
-    def _write(self) -> Iterator[Any]:
-        with self._group.write(self.integrity_errors) as conn:
-            yield conn
+    def _write(self) -> AbstractContextManager[Any]:
+        return self._group.write(self.integrity_errors)  # no generator of its own: hot path
 
     @contextmanager
     def _write_records(self) -> Iterator[Any]:
