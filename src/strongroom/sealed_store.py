@@ -26,6 +26,7 @@ from dataclasses import replace
 from typing import Any, cast
 
 from strongroom.crypto import Aead, canonical_context, new_key
+from strongroom.crypto.keyed_mac import KeyedMac
 from strongroom.errors import Conflict, DecryptionError, TamperedRecord
 from strongroom.keyproviders.provider import KeyProvider
 from strongroom.opened_cache import OpenedCache
@@ -90,7 +91,7 @@ class SealedStore:
         self._aead = Aead(record_key[:32])
         # Records read again and again (a secret's sidecar, a role) open once per minute.
         self._opened = OpenedCache()
-        self._mac_key = record_key[32:]
+        self._row_mac = KeyedMac(record_key[32:])
         self._verified_rows: dict[tuple[str, str, int, str], None] = {}
 
     def __repr__(self) -> str:
@@ -165,7 +166,7 @@ class SealedStore:
     # -- secret rows: MAC'd, deletion times inside
     def _mac(self, secret: SecretRecord, settings: dict[str, Any]) -> str:
         body = _ENCODER.encode([secret.namespace, secret.path, secret.current_version, settings])
-        return hmac.digest(self._mac_key, _SECRET_MAC_PREFIX + body.encode(), "sha256").hex()
+        return self._row_mac.hexdigest(_SECRET_MAC_PREFIX + body.encode())
 
     def signed_row(self, secret: SecretRecord) -> SecretRecord:
         """The row as stored: its settings with their MAC."""

@@ -13,7 +13,6 @@ chained like any other entry, nobody without the key can change the format a lin
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 from collections.abc import Callable, Iterable
@@ -21,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+
+from strongroom.crypto.keyed_mac import KeyedMac
 
 __all__ = [
     "CONTINUED",
@@ -82,13 +83,10 @@ class ChainKey:
     """The sink key's HMAC state, made once and copied per line."""
 
     def __init__(self, key: bytes) -> None:
-        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
+        self._mac = KeyedMac(key)
 
     def digest(self, prev: str, canonical_body: bytes) -> str:
-        mac = self._keyed.copy()
-        mac.update(prev.encode())
-        mac.update(canonical_body)
-        return mac.hexdigest()
+        return self._mac.hexdigest(prev.encode() + canonical_body)
 
 
 def chain_line(

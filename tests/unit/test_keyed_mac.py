@@ -1,0 +1,24 @@
+"""KeyedMac is HMAC-SHA256: the same bytes as the standard library's, whatever came before
+(each message starts from the keyed state, never from the previous message's)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from strongroom.crypto.keyed_mac import KeyedMac
+
+
+def test_each_message_is_its_own_hmac_sha256() -> None:
+    key = bytes(range(32))
+    mac = KeyedMac(key)
+    for message in (b"", b"a", b"a", "pässwörd".encode(), b"x" * 10_000, b"a"):
+        expected = hmac.new(key, message, hashlib.sha256)
+        assert mac.digest(message) == expected.digest()
+        assert mac.hexdigest(message) == expected.hexdigest()
+
+
+def test_its_repr_hides_the_key() -> None:
+    key = b"canary-key-material-0123456789ab"
+    assert "canary" not in repr(KeyedMac(key))
+    assert key.hex() not in repr(KeyedMac(key))
