@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from concurrent.futures import ThreadPoolExecutor
 
 from strongroom.crypto.keyed_mac import KeyedMac
 
@@ -22,3 +23,14 @@ def test_its_repr_hides_the_key() -> None:
     key = b"canary-key-material-0123456789ab"
     assert "canary" not in repr(KeyedMac(key))
     assert key.hex() not in repr(KeyedMac(key))
+
+
+def test_threads_share_one_keyed_state() -> None:
+    """The audit log's hashes and the sealed store's MACs come from many threads at once."""
+    key = b"k" * 32
+    mac = KeyedMac(key)
+    messages = [f"value-{i}".encode() for i in range(2_000)]
+    expected = [hmac.new(key, m, hashlib.sha256).hexdigest() for m in messages]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        found = list(pool.map(mac.hexdigest, messages))
+    assert found == expected
