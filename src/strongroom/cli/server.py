@@ -304,8 +304,9 @@ def server(
         import uvicorn
 
         from strongroom.server.app import create_app
-    except ImportError:
-        click.echo("Error: the server needs: pip install 'strongroom[server]'", err=True)
+    except ImportError as exc:  # which module: an extra that misses one is our bug to hear of
+        missing = f" (no module named {exc.name!r})" if exc.name else ""
+        click.echo(f"Error: the server needs: pip install 'strongroom[server]'{missing}", err=True)
         sys.exit(1)
     if (tls_cert is None) != (tls_key is None):
         click.echo("Error: pass both --tls-cert and --tls-key.", err=True)
