@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -530,3 +532,22 @@ def test_public_service_signatures_are_typed() -> None:
                 count = sum(_loose(a) for a in [*annotations, node.returns])
                 loose += [f"{path.relative_to(SRC)}:{node.lineno} {node.name}"] * count
     assert not loose, "\n".join(loose)
+
+
+def test_the_aws_wire_modules_import_first_without_the_whole_app() -> None:
+    """``strongroom.server``'s package imported the app, so a module that needs only
+    ``server.routes`` (the AWS wire modules) imported the app, which imported that module back
+    half-made: 14 modules failed when they were the first one imported."""
+    first = [
+        "strongroom.compat.aws.fields",
+        "strongroom.compat.aws.kms.routes",
+        "strongroom.compat.aws.secretsmanager.routes",
+        "strongroom.compat.aws.ssm.routes",
+    ]
+    for module in first:
+        code = f"import sys, {module}; assert 'strongroom.server.app' not in sys.modules"
+        ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert ran.returncode == 0, (module, ran.stderr)
+    from strongroom.server import create_app  # still there, imported when asked for
+
+    assert create_app.__module__ == "strongroom.server.app"
