@@ -411,8 +411,10 @@ def server(
     # A console that cannot be written (a closed pipe, a full disk) never stops the server:
     # log records that cannot be written are dropped, not raised.
     logging.raiseExceptions = False
+    from strongroom.server.heap import settle_heap
     from strongroom.server.protocol import bounded_protocol
 
+    settle_heap()  # start-up's objects out of the collector's way (server/heap.py)
     uvicorn.run(
         app,
         host=host,
