@@ -454,7 +454,7 @@ SERVER_ROLES = {
         "request_body",
         "direct",
     },
-    "node parts": {"leadership", "roster", "writer"},
+    "node parts": {"leadership", "roster", "writer", "heap"},
     "composition": {"__init__", "app", "node", "runtime", "scheduler", "metrics", "ops"},
 }
 _SURFACES = {"native", "vault", "aws", "console"}

@@ -28,6 +28,7 @@ from strongroom.seal import RekeyResult, SealManager, SealStatus
 from strongroom.seal.root_keys import SealedRootKeys
 from strongroom.seal.seals import FileSeal, KmsSeal, Seal, ShamirSeal
 from strongroom.server.gauge import RequestGauge
+from strongroom.server.heap import settle_again
 from strongroom.server.leadership import Leadership
 from strongroom.server.metrics import Metrics
 from strongroom.server.proxies import TrustedProxies
@@ -273,6 +274,10 @@ class Node:
         return self.seal_manager.rekey_cancel()
 
     def seal(self) -> None:
+        self._drop_runtime()
+        settle_again()  # the runtime it dropped may have been frozen at start (heap.py)
+
+    def _drop_runtime(self) -> None:
         with self._lock:
             runtime, self.runtime = self.runtime, None
             roster, self.roster = self.roster, None
