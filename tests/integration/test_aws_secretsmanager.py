@@ -23,6 +23,7 @@ from tests.helpers import (
     MotoServer,
     StrongroomServer,
     assert_same_as_moto,
+    audit_entries,
     aws_client,
     aws_dev_server,
 )
@@ -569,3 +570,28 @@ def test_batch_get_by_filters(sm: Any) -> None:
         SecretIdList=[f"{prefix}/0"], Filters=[{"Key": "name", "Values": [prefix]}]
     )
     assert _code(both) == "InvalidParameterException"
+
+
+def test_a_value_read_is_audited_with_its_version_metadata_in_clear(
+    server: StrongroomServer, sm: Any
+) -> None:
+    """As a KV read's version number and times: the secret's names, its version and when that
+    version was made are kept in clear; the value is HMAC'd."""
+    name = _name("audited-read")
+    value = f"audited-{secrets.token_hex(8)}"
+    sm.create_secret(Name=name, SecretString=value)
+    read = sm.get_secret_value(SecretId=name)
+    entries = audit_entries(server.data_dir / "audit.log")
+    [answered] = [
+        e
+        for e in entries
+        if e.get("type") == "response"
+        and e.get("operation") == "secretsmanagerGetSecretValue"
+        and e.get("response_metadata", {}).get("Name") == name
+    ]
+    clear = answered["response_metadata"]
+    assert clear["ARN"] == read["ARN"] and clear["VersionId"] == read["VersionId"]
+    assert clear["VersionStages"] == ["AWSCURRENT"]
+    assert clear["CreatedDate"] == read["CreatedDate"].timestamp()
+    assert answered["data"]["SecretString"].startswith("hmac-sha256:")
+    assert value not in (server.data_dir / "audit.log").read_text()

@@ -49,7 +49,9 @@ __all__ = [
 MAX_BINARY = 65536
 
 
-CLEAR = ("ARN", "Name", "VersionId", "VersionStages")
+# What the audit log keeps in clear (response_metadata): names and version metadata, as a KV
+# read's version number and times; the value and anything else are HMAC'd.
+CLEAR = ("ARN", "Name", "VersionId", "VersionStages", "CreatedDate")
 
 
 def in_aws_words(handler: Callable[[Call], Answer]) -> Callable[[Call], Answer]:
