@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 _SETTLED = """
@@ -32,28 +33,31 @@ print(json.dumps({"frozen": frozen, "threshold": threshold, "young": YOUNG_THRES
 """
 
 _SEALED = """
-import gc, json, sys, tempfile, weakref
+import gc, json, sys, weakref
 from pathlib import Path
 from strongroom.config import ServerSettings
 from strongroom.server.app import create_app
 from strongroom.server.heap import settle_heap
 
-data = Path(tempfile.mkdtemp())
+data = Path(sys.argv[1])
 front = create_app(ServerSettings(data / "data", dev=True, root_token="heap-root",
                                   audit_file=data / "audit.log"))
 runtime = weakref.ref(front.node.runtime)  # auto-unsealed: built before the freeze
 settle_heap()
-frozen_at_start = gc.get_freeze_count()
 front.node.seal()
-print(json.dumps({"runtime_alive": runtime() is not None, "frozen_at_start": frozen_at_start,
+print(json.dumps({"runtime_alive": runtime() is not None,
                   "frozen_after_seal": gc.get_freeze_count()}))
 front.node.close()
 """
 
 
-def _probe(source: str) -> dict[str, Any]:
+def _probe(source: str, *args: str) -> dict[str, Any]:
     ran = subprocess.run(
-        [sys.executable, "-c", source], capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-c", source, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
     )
     found: dict[str, Any] = json.loads(ran.stdout)
     return found
@@ -66,8 +70,8 @@ def test_start_up_objects_are_frozen_and_cycles_still_collected() -> None:
     assert seen["found"] >= 1  # the cycle made after the freeze
 
 
-def test_a_seal_lets_go_of_the_runtime_start_up_froze() -> None:
-    seen = _probe(_SEALED)
+def test_a_seal_lets_go_of_the_runtime_start_up_froze(tmp_path: Path) -> None:
+    seen = _probe(_SEALED, str(tmp_path))
     # Without settle_again the frozen runtime (keyrings, opened values) stays for good.
     assert seen["runtime_alive"] is False
     assert seen["frozen_after_seal"] > 10_000  # what is left is frozen again
