@@ -7,9 +7,11 @@ Each size gets its own data directory, filled by the server's own secret service
 sealed as a write through the API seals it, many writers sharing commits), then its own
 ``server --dev`` pinned to CPU 0, read by ``wrk -t1 -c16`` on CPU 1 at a random one of its
 secrets per request. The sizes take turns in ABBA rounds. Reports req/s, p50 and p99 per size,
-the ratio of the medians, each database's size and each server's RSS after load. Each size gets
-one round first that is not counted (the page cache warms up). Filling 1 M secrets takes about
-seven minutes; ``--work DIR`` keeps the filled directories for the next run.
+the ratio of the medians, each database's size and each server's RSS after load. Each size's
+database files are read through first (the page cache holds them, as on a server that has run a
+while), then each size gets one round that is not counted (the servers' own caches warm up).
+Filling 1 M secrets takes about eight minutes; ``--work DIR`` keeps the filled directories for
+the next run.
 """
 
 from __future__ import annotations
