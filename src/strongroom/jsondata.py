@@ -1,17 +1,35 @@
-"""Validating and merging the JSON object that is a secret's data."""
+"""Reading, validating and merging the JSON object that is a secret's data (and request bodies)."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+
+import orjson
 
 from strongroom.errors import BadRequest, LimitExceeded
 from strongroom.limits import Limits
 
-__all__ = ["check_json", "encode_data", "merge_patch"]
+__all__ = ["check_json", "encode_data", "merge_patch", "parse_json"]
+
+# An integer of 19 digits or more may lie beyond 64 bits, where orjson reads a float instead.
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
 
 # What json.dumps would make per call with these options, made once.
 _DATA_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def parse_json(raw: bytes) -> Any:
+    """What ``json.loads(raw)`` gives, or raises, read by orjson (about a sixth of the time)
+    wherever the two agree: anything orjson refuses (NaN, a byte order mark, a lone surrogate,
+    another encoding than UTF-8) and any run of 19 digits go to the standard library."""
+    if _LONG_DIGITS.search(raw) is None:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(raw)
 
 
 def _check_text(text: str) -> None:

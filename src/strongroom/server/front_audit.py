@@ -10,7 +10,6 @@ as is any body over ``AUDITED_BODY_BYTES``; big bodies are HMAC'd on a worker th
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,7 +18,7 @@ from strongroom.audit.record import SENSITIVE_FIELDS, AuditRecord
 from strongroom.auth.identity import Identity
 from strongroom.clock import Clock
 from strongroom.errors import BadRequest, StrongroomError
-from strongroom.jsondata import check_json
+from strongroom.jsondata import check_json, parse_json
 from strongroom.server.audit_batch import AuditBatch
 from strongroom.server.audit_sync import SharedSync
 from strongroom.server.auth_paths import WIRE_PATH
@@ -46,7 +45,7 @@ def audited_body(raw: bytes, trusted: bool, depth_limit: int) -> tuple[Any, Any]
     if not trusted or len(raw) > AUDITED_BODY_BYTES:
         return _opaque(raw), None
     try:
-        doc = json.loads(raw)
+        doc = parse_json(raw)
         check_json(doc, depth_limit)
     except (ValueError, RecursionError, BadRequest):
         return _opaque(raw), None

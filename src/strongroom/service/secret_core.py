@@ -5,7 +5,6 @@ settings and deletion on top."""
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -21,7 +20,7 @@ from strongroom.errors import (
     NotFound,
     SecretDeleted,
 )
-from strongroom.jsondata import encode_data, merge_patch
+from strongroom.jsondata import encode_data, merge_patch, parse_json
 from strongroom.keys import Keyrings
 from strongroom.limits import MAX_INTEGER, Limits, is_version
 from strongroom.opened_cache import OpenedCache
@@ -180,7 +179,7 @@ class SecretCore:
             unwrap = self._keyrings.unwrap_dek
             plaintext = open_sealed(blob, encoded, lambda r, w: unwrap(r, w, encoded))
             self.plaintexts.put(blob, plaintext, len(blob))
-        data: dict[str, Any] = json.loads(plaintext)
+        data: dict[str, Any] = parse_json(plaintext)
         return data
 
     # -- writes
