@@ -36,3 +36,21 @@ def test_a_kms_key_record_keeps_no_rotation_period_of_its_own() -> None:
     assert "rotation_period_days" not in json.loads(key.encode())
     legacy = {**json.loads(key.encode()), "rotation_period_days": 365}
     assert KmsKey.decode(json.dumps(legacy).encode()) == key
+
+
+def test_a_secret_record_decodes_to_what_it_encoded() -> None:
+    secret = SmSecret("app/db", "us-east-1", "000000000000", "abcdef", 1.5, tags={"team": "a"})
+    secret.remember("0" * 32, 1, "digest")
+    decoded = SmSecret.decode(secret.encode())
+    assert decoded == secret
+    assert decoded.rotation_enabled is False
+    decoded.tags["team"] = "b"  # its own objects: a second decode is not changed by the first
+    assert SmSecret.decode(secret.encode()).tags == {"team": "a"}
+
+
+def test_a_secret_record_written_before_a_field_existed_gets_its_default() -> None:
+    old = b'{"name": "app/db", "region": "us-east-1", "account": "000000000000",'
+    old += b' "suffix": "abcdef", "created": 1.5}'
+    decoded = SmSecret.decode(old)
+    assert decoded == SmSecret("app/db", "us-east-1", "000000000000", "abcdef", 1.5)
+    assert decoded.replicas == {} and decoded.resource_policy == ""
