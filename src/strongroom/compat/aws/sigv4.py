@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, quote
 
+from strongroom.crypto.keyed_mac import KeyedMac
+
 __all__ = [
     "MAX_PRESIGNED_SECONDS",
     "MAX_SKEW",
@@ -55,7 +57,7 @@ _SINGLE_HEADERS = frozenset(
     | {"x-amz-content-sha256", "x-amz-security-token"}
 )
 _SIGNING_KEY_ENTRIES = 1024
-_SIGNING_KEYS: dict[tuple[str, str, str, str], bytes] = {}
+_SIGNING_KEYS: dict[tuple[str, str, str, str], KeyedMac] = {}
 
 
 class SignatureError(Exception):
@@ -168,7 +170,7 @@ def verify(
     scope = f"{claim.date}/{claim.region}/{claim.service}/aws4_request"
     to_sign = "\n".join([_ALGORITHM, claim.amz_date, scope, _sha256(canonical.encode())])
     key = _signing_key(secret, claim.date, claim.region, claim.service)
-    expected = hmac.digest(key, to_sign.encode(), "sha256").hex()
+    expected = key.hexdigest(to_sign.encode())
     if not hmac.compare_digest(expected, claim.signature):
         raise SignatureError(
             "InvalidSignatureException",
@@ -354,18 +356,19 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
-    """The day's signing key (four HMACs), kept for the day: most requests reuse it."""
+def _signing_key(secret: str, date: str, region: str, service: str) -> KeyedMac:
+    """The day's signing key (four HMACs), kept for the day, keyed: most requests reuse it."""
     cache_key = (secret, date, region, service)
-    key = _SIGNING_KEYS.get(cache_key)
-    if key is None:
+    keyed = _SIGNING_KEYS.get(cache_key)
+    if keyed is None:
         key = f"AWS4{secret}".encode()
         for part in (date, region, service, "aws4_request"):
             key = hmac.digest(key, part.encode(), "sha256")
+        keyed = KeyedMac(key)
         if len(_SIGNING_KEYS) >= _SIGNING_KEY_ENTRIES:
             _SIGNING_KEYS.clear()
-        _SIGNING_KEYS[cache_key] = key
-    return key
+        _SIGNING_KEYS[cache_key] = keyed
+    return keyed
 
 
 def _incomplete(message: str) -> SignatureError:
