@@ -49,13 +49,15 @@ def check_json(value: Any, limit: int) -> None:
     while stack:
         item, depth = stack.pop()
         if isinstance(item, str):
-            _check_text(item)
+            if not item.isascii():  # ASCII text holds no surrogate: most strings stop here
+                _check_text(item)
         elif isinstance(item, dict | list):
             if depth > limit:
                 raise LimitExceeded(f"JSON is nested deeper than {limit} levels")
             if isinstance(item, dict):
                 for key in item:
-                    _check_text(key)
+                    if not key.isascii():
+                        _check_text(key)
                 stack.extend((child, depth + 1) for child in item.values())
             else:
                 stack.extend((child, depth + 1) for child in item)
