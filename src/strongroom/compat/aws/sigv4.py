@@ -102,9 +102,10 @@ def parse(query: str, raw_headers: Sequence[tuple[bytes, bytes]]) -> Claim:
     headers: dict[str, list[str]] = {}
     for name, value in raw_headers:  # ASGI servers give lower-case names
         headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
-    repeated = sorted(n for n in _SINGLE_HEADERS if len(headers.get(n, ())) > 1)
-    if repeated:
-        raise _incomplete(f"The {repeated[0]} header must be sent once.")
+    if len(headers) < len(raw_headers):  # some name came more than once
+        repeated = sorted(n for n in _SINGLE_HEADERS if len(headers.get(n, ())) > 1)
+        if repeated:
+            raise _incomplete(f"The {repeated[0]} header must be sent once.")
     params = parse_qsl(query, keep_blank_values=True) if query else []
     names = [k for k, _ in params]
     if len(set(names)) != len(names):
