@@ -287,3 +287,47 @@ def test_every_region_botocore_knows_is_accepted() -> None:
         credentials = Credentials("AKSRTESTKEY0000001", "secret-of-key-1")
         SigV4Auth(credentials, "kms", region).add_auth(request)
         assert _verify(request).region == region
+
+
+def test_a_path_a_query_and_untrimmed_header_values_are_canonical_as_botocore_makes_them() -> None:
+    request = AWSRequest(
+        method="POST",
+        url="http://127.0.0.1:8200/some%20path/x?b=2&a=1&a2=%20v",
+        data=BODY,
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "TrentService.DescribeKey",
+            "X-Amz-Meta-Note": "  several   spaces\tand a tab  ",
+        },
+    )
+    SigV4Auth(Credentials("AKSRTESTKEY0000001", "secret-of-key-1"), "kms", "eu-west-1").add_auth(
+        request
+    )
+    assert "x-amz-meta-note" in request.headers["Authorization"]
+    assert _verify(request).access_key_id == "AKSRTESTKEY0000001"
+
+
+def test_a_signed_header_sent_twice_is_canonical_as_botocore_makes_it() -> None:
+    request = _request()
+    request.headers["X-Amz-Meta-Note"] = "first  one"
+    request.headers["X-Amz-Meta-Note"] = " second"  # a second value, as a second header line
+    assert len(request.headers.get_all("X-Amz-Meta-Note")) == 2
+    SigV4Auth(Credentials("AKSRTESTKEY0000001", "secret-of-key-1"), "kms", "eu-west-1").add_auth(
+        request
+    )
+    assert _verify(request).access_key_id == "AKSRTESTKEY0000001"
+    # the values' order is signed too
+    url = urlsplit(request.url)
+    headers = [(k.lower().encode(), v.encode()) for k, v in request.headers.items()]
+    notes = [h for h in headers if h[0] == b"x-amz-meta-note"]
+    others = [h for h in headers if h[0] != b"x-amz-meta-note"]
+    with pytest.raises(SignatureError, match="signature we calculated does not match"):
+        verify(
+            parse(url.query, [*others, *reversed(notes), (b"host", url.netloc.encode())]),
+            method="POST",
+            path="/",
+            body=BODY,
+            service="kms",
+            secret_of=SECRETS.get,
+            now=datetime.now(UTC),
+        )

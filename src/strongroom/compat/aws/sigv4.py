@@ -163,7 +163,7 @@ def verify(
             method,
             _canonical_path(path),
             _canonical_query(claim.params, presigned=claim.expires is not None),
-            "".join(f"{h}:{_trimmed(claim.headers.get(h, []))}\n" for h in claim.signed_headers),
+            _canonical_headers(claim),
             ";".join(claim.signed_headers),
             body_hash,
         ]
@@ -337,16 +337,32 @@ def _check_time(claim: Claim, now: datetime) -> None:
 
 
 def _canonical_path(path: str) -> str:
-    return quote(path or "/", safe="/-_.~")
+    if path == "/" or not path:  # every request to a JSON service
+        return "/"
+    return quote(path, safe="/-_.~")
 
 
 def _canonical_query(params: Sequence[tuple[str, str]], *, presigned: bool) -> str:
+    if not params:  # every request signed in its header
+        return ""
     pairs = [
         (quote(k, safe="-_.~"), quote(v, safe="-_.~"))
         for k, v in params
         if not (presigned and k == "X-Amz-Signature")
     ]
     return "&".join(f"{k}={v}" for k, v in sorted(pairs))
+
+
+def _canonical_headers(claim: Claim) -> str:
+    """Each signed header as ``name:value`` on its own line, its values' whitespace trimmed."""
+    lines = []
+    for name in claim.signed_headers:
+        values = claim.headers.get(name, [])
+        if len(values) == 1:  # the usual case, without a generator
+            lines.append(f"{name}:{' '.join(values[0].split())}\n")
+        else:
+            lines.append(f"{name}:{_trimmed(values)}\n")
+    return "".join(lines)
 
 
 def _trimmed(values: list[str]) -> str:
