@@ -331,3 +331,15 @@ def test_a_signed_header_sent_twice_is_canonical_as_botocore_makes_it() -> None:
             secret_of=SECRETS.get,
             now=datetime.now(UTC),
         )
+
+
+def test_a_signed_header_that_was_not_sent_is_named() -> None:
+    request = _signed(**{"X-Amz-Meta-B": "b", "X-Amz-Meta-A": "a"})
+    url = urlsplit(request.url)
+    sent = [
+        (k.lower().encode(), v.encode())
+        for k, v in request.headers.items()
+        if not k.lower().startswith("x-amz-meta-")
+    ]
+    with pytest.raises(SignatureError, match="signed header 'x-amz-meta-a' was not sent"):
+        parse(url.query, [*sent, (b"host", url.netloc.encode())])

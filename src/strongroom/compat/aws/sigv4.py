@@ -296,9 +296,9 @@ def _check_signed_headers(claim: Claim) -> None:
             f"The header '{unsigned[0]}' must be signed; sign host, x-amz-date, and "
             "content-type, x-amz-target and x-amz-content-sha256 where sent.",
         )
-    unsent = sorted(n for n in signed if n not in claim.headers)
+    unsent = signed.difference(claim.headers)
     if unsent:
-        raise _incomplete(f"The signed header '{unsent[0][:64]}' was not sent.")
+        raise _incomplete(f"The signed header '{min(unsent)[:64]}' was not sent.")
 
 
 @functools.lru_cache(maxsize=256)  # clients sign many requests within one second
