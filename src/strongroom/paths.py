@@ -66,7 +66,10 @@ def check_path(path: str, limits: Limits = DEFAULT_LIMITS) -> str:
         len(path) <= limits.max_path_bytes
         and _SIMPLE_PATH.fullmatch(path)
         and path.count("/") < limits.max_path_segments
-        and all(len(segment) <= limits.max_segment_bytes for segment in path.split("/"))
+        and (
+            len(path) <= limits.max_segment_bytes  # ASCII: no segment can be longer
+            or all(len(segment) <= limits.max_segment_bytes for segment in path.split("/"))
+        )
     ):
         return path
     _check_segments(path, limits)

@@ -49,6 +49,10 @@ def test_limits_on_length_and_segments() -> None:
     check_path("a" * DEFAULT_LIMITS.max_segment_bytes)
     with pytest.raises(BadRequest):
         check_path("a" * (DEFAULT_LIMITS.max_segment_bytes + 1))
+    longest = DEFAULT_LIMITS.max_segment_bytes
+    check_path(f"{'a' * longest}/{'b' * longest}")  # a path longer than a segment may be
+    with pytest.raises(BadRequest, match="segment is longer"):
+        check_path(f"a/{'b' * (longest + 1)}")  # a long segment after a short one
     check_path("/".join(["a"] * DEFAULT_LIMITS.max_path_segments))
     with pytest.raises(BadRequest):
         check_path("/".join(["a"] * (DEFAULT_LIMITS.max_path_segments + 1)))
