@@ -23,6 +23,8 @@ from strongroom.service.staging import check_label
 
 __all__ = ["Stages"]
 
+_STAGE_OF_LABEL = {label: stage for stage, label in STAGES.items()}  # current -> AWSCURRENT
+
 
 class Stages(SecretsCore):
     def keys_in_memory(self, region: str) -> bool:
@@ -43,9 +45,8 @@ class Stages(SecretsCore):
             if secret.current_version > 1 and "previous" not in labels:
                 labels["previous"] = secret.current_version - 1
         by_version: dict[int, list[str]] = {}
-        reverse = {v: k for k, v in STAGES.items()}
         for label, version in sorted(labels.items()):
-            by_version.setdefault(int(version), []).append(reverse.get(label, label))
+            by_version.setdefault(int(version), []).append(_STAGE_OF_LABEL.get(label, label))
         for stage, version in sorted(found.custom_stages.items()):
             by_version.setdefault(int(version), []).append(stage)
         return by_version
