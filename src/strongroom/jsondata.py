@@ -44,23 +44,30 @@ def _check_text(text: str) -> None:
 
 def check_json(value: Any, limit: int) -> None:
     """Refuse JSON nested deeper than ``limit``, or holding a lone surrogate in any key or string
-    (it could be stored but never encoded again). Iterative, so it cannot blow the stack."""
+    (it could be stored but never encoded again). Iterative, so it cannot blow the stack; only
+    objects and arrays go on it, each string is looked at where it is found."""
+    if not isinstance(value, dict | list):
+        if isinstance(value, str) and not value.isascii():
+            _check_text(value)
+        return
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, str):
-            if not item.isascii():  # ASCII text holds no surrogate: most strings stop here
-                _check_text(item)
-        elif isinstance(item, dict | list):
-            if depth > limit:
-                raise LimitExceeded(f"JSON is nested deeper than {limit} levels")
-            if isinstance(item, dict):
-                for key in item:
-                    if not key.isascii():
-                        _check_text(key)
-                stack.extend((child, depth + 1) for child in item.values())
-            else:
-                stack.extend((child, depth + 1) for child in item)
+        if depth > limit:
+            raise LimitExceeded(f"JSON is nested deeper than {limit} levels")
+        if isinstance(item, dict):
+            for key in item:
+                if not key.isascii():  # ASCII text holds no surrogate: most strings stop here
+                    _check_text(key)
+            children = item.values()
+        else:
+            children = item
+        for child in children:
+            if isinstance(child, str):
+                if not child.isascii():
+                    _check_text(child)
+            elif isinstance(child, dict | list):
+                stack.append((child, depth + 1))
 
 
 def encode_data(data: Any, limits: Limits) -> bytes:
