@@ -244,17 +244,37 @@ class _Compiled:
     as_text: bool  # every parameter is str or path: the matched text is the value
 
 
+def _head(literal: str) -> str | None:
+    """A route's literal part up to and including its third '/' ("/v1/sys/" of
+    "/v1/sys/mounts/"), or None when it has no third one: only a path with the same head can
+    start with that literal."""
+    if not literal.startswith("/") or literal.count("/") < 3:
+        return None
+    return _head_of_path(literal)
+
+
+def _head_of_path(path: str) -> str:
+    """The same cut of a request's path (which starts with '/'); anything else it gives for a
+    path without three slashes is no route's head."""
+    return path[: path.find("/", path.find("/", 1) + 1) + 1]
+
+
 class Router:
     """Matches a path and method against one surface's table, fast routes first. A path that
     matches with another method is a 405; no match at all is a 404.
 
     The first matching route of the request's method wins, as in one scan of the whole table;
-    the table is indexed so that a request looks only at its method's routes, and a route
-    without parameters is a dict hit (unless an earlier route of its method also matches it)."""
+    the table is indexed so that a request looks only at its method's routes whose literal part
+    could start its path (by the path's first two segments: a KV write under ``/v1/secret/``
+    skips the ``/v1/sys/…`` and ``/v1/auth/…`` routes), and a route without parameters is a
+    dict hit (unless an earlier route of its method also matches it)."""
 
     def __init__(self, routes: Sequence[Route]) -> None:
         ordered = sorted(routes, key=lambda r: not r.fast)
         self._by_method: dict[str, list[_Compiled]] = {}
+        # method -> head (a path up to its third '/', as "/v1/sys/") -> the method's routes a
+        # path with that head can match, in table order; None: any other head
+        self._by_head: dict[str, dict[str | None, list[_Compiled]]] = {}
         self._exact: dict[tuple[str, str], Route] = {}
         for route in ordered:
             pattern, _, convertors = compile_path(route.path)
@@ -271,6 +291,12 @@ class Router:
                 self._exact[key] = route
                 continue
             earlier.append(entry)
+        for method, entries in self._by_method.items():
+            heads = {_head(e.literal) for e in entries} - {None}
+            self._by_head[method] = {
+                head: [e for e in entries if _head(e.literal) in (None, head)]
+                for head in (*heads, None)
+            }
 
     def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
         """(route, path parameters, whether the path exists with another method)."""
@@ -279,7 +305,9 @@ class Router:
         exact = self._exact.get((method, path))
         if exact is not None:
             return exact, {}, False
-        for entry in self._by_method.get(method, ()):
+        by_head = self._by_head.get(method)
+        candidates = () if by_head is None else by_head.get(_head_of_path(path)) or by_head[None]
+        for entry in candidates:
             if not path.startswith(entry.literal):
                 continue
             found = entry.pattern.match(path)
