@@ -88,6 +88,12 @@ class Answer:
     def empty(cls) -> Answer:
         return cls(status=204)
 
+    def header_pairs(self) -> tuple[tuple[bytes, bytes], ...]:
+        """``headers`` as ASGI pairs (lower-case names); most answers have none."""
+        if not self.headers:
+            return ()
+        return tuple((k.lower().encode(), v.encode()) for k, v in self.headers)
+
 
 # Where an authenticator leaves, in the ASGI scope, what it proved beyond the identity (SigV4:
 # the signing scope); the front door hands it to the handler as Call.proof.

@@ -164,9 +164,9 @@ def service_of(scope: Scope) -> str | None:
 
 # -- output
 def render(answer: Answer) -> Rendered:
-    extra = tuple((k.lower().encode(), v.encode()) for k, v in answer.headers)
+    extra = answer.header_pairs()
     body = encode_json(answer.doc if answer.doc is not None else {})
-    return Rendered(answer.status, body, (*_HEADERS, *extra))
+    return Rendered(answer.status, body, _HEADERS + extra)
 
 
 def _code(exc: StrongroomError) -> tuple[int, str, str]:

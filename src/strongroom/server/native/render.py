@@ -26,7 +26,7 @@ _JSON_HEADERS = (_JSON, _NO_STORE)
 def render(answer: Answer) -> Rendered:
     if answer.raw is None and answer.status != 204 and not answer.headers:
         return Rendered(answer.status, _encode(answer.doc), _JSON_HEADERS)  # the common case
-    extra = tuple((k.lower().encode(), v.encode()) for k, v in answer.headers)
+    extra = answer.header_pairs()
     if answer.raw is not None:
         content_type = (b"content-type", answer.media_type.encode())
         return Rendered(answer.status, answer.raw, (content_type, _NO_STORE, *extra))

@@ -154,13 +154,13 @@ _encode = encode_json
 
 
 def render(answer: Answer) -> Rendered:
-    extra = tuple((k.lower().encode(), v.encode()) for k, v in answer.headers)
+    extra = answer.header_pairs()
     if answer.raw is not None:
         content_type = (b"content-type", answer.media_type.encode())
         return Rendered(answer.status, answer.raw, (content_type, _NO_STORE, *extra))
     if answer.status == 204:
         return Rendered(204, b"", (_NO_STORE, *extra))
-    return Rendered(answer.status, _encode(answer.doc), (*_HEADERS, *extra))
+    return Rendered(answer.status, _encode(answer.doc), _HEADERS + extra)
 
 
 # Vault's ACL check reports its refusal as a list of one error (its multi-error form).
