@@ -106,6 +106,10 @@ class AuditTrail:
             else:
                 clear = {}
                 for name in answer.clear:
+                    if "." not in name:  # a top-level field: no copies on the way
+                        if name in response:
+                            clear[name] = response.pop(name)
+                        continue
                     found, value = _pop_path(response, name.split("."))
                     if found:
                         clear[name] = value
