@@ -26,13 +26,16 @@ class KeyringTerm(KeyProviderBase):
     """One term of a namespace keyring. It wraps each DEK bound to the DEK's context, so it is
     a key provider in its own right (and an envelope's DataKeySource)."""
 
-    __slots__ = ("_aead", "_key_ref", "created", "number")
+    __slots__ = ("_ad_prefix", "_aead", "_key_ref", "created", "number")
 
     def __init__(self, namespace: str, number: int, key: bytes, created: float) -> None:
         self.number = number
         self.created = created
         self._key_ref = term_ref(namespace, number)
         self._aead = Aead(key)
+        ref = self._key_ref.encode()
+        # What every DEK's associated data starts with under this term, made once.
+        self._ad_prefix = b"strongroom dek v1\x00" + struct.pack(">H", len(ref)) + ref
 
     def __repr__(self) -> str:
         return f"KeyringTerm({self._key_ref!r})"
@@ -42,8 +45,7 @@ class KeyringTerm(KeyProviderBase):
         return self._key_ref
 
     def _associated_data(self, encoded_context: bytes) -> bytes:
-        ref = self._key_ref.encode()
-        return b"strongroom dek v1\x00" + struct.pack(">H", len(ref)) + ref + encoded_context
+        return self._ad_prefix + encoded_context
 
     def wrap(self, plaintext_key: bytes, *, context: Context) -> bytes:
         return self._aead.wrap(plaintext_key, self._associated_data(canonical_context(context)))
