@@ -197,6 +197,33 @@ def test_batches_seal_and_open_as_single_calls_do(tmp_path: Path, clock: ManualC
         vault.worker(identity="w", purpose="github-oauth").open_many(sealed, context=CTX)
 
 
+def test_a_batch_opens_runs_under_any_data_key_and_refuses_any_broken_blob(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """A batch is opened a run of blobs under one data key at a time, without comparing each
+    blob's header: a blob under another key starts the next run, wherever it sits, and a broken
+    one (its header intact or not) is the one DecryptionError for the whole batch."""
+    provider = LocalKeyFile(tmp_path / "kms.key").provider("tokens")
+    vault = TokenSealer(LocalKeySource(provider), cache_limits=CacheLimits(max_uses=2), clock=clock)
+    first, second, third = (vault.seal_many([f"{k}-0", f"{k}-1"], context=CTX) for k in "abc")
+    mixed = [first[0], second[0], first[1], third[0], third[1], second[1]]
+    cut_header = first[0][:20]  # ends inside the header: not the run's header, nor a whole one
+    with vault.worker(identity="w", purpose="github-oauth", max_decrypts=10_000) as worker:
+        opened = worker.open_many(mixed, context=CTX)
+        assert opened == [b"a-0", b"b-0", b"a-1", b"c-0", b"c-1", b"b-1"]
+        assert worker.open_many(tuple(first), context=CTX) == [b"a-0", b"a-1"]
+        for at in range(len(mixed)):  # the last byte flipped: its run's header is intact
+            broken = [*mixed]
+            flipped = bytearray(broken[at])
+            flipped[-1] ^= 1
+            broken[at] = bytes(flipped)
+            with pytest.raises(DecryptionError):
+                worker.open_many(broken, context=CTX)
+            for cut in (cut_header, mixed[at][:-1], mixed[at][: len(mixed[at]) - 17]):
+                with pytest.raises(DecryptionError):
+                    worker.open_many([*mixed[:at], cut, *mixed[at:]], context=CTX)
+
+
 def test_every_cut_of_a_sealed_token_is_the_one_decryption_error(vault: TokenSealer) -> None:
     """The single call reads the header's lengths by index: a token cut anywhere (or cut and
     padded) fails as any other bad token does, never with another exception."""

@@ -3,8 +3,10 @@ nowhere else."""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
@@ -100,19 +102,20 @@ class Aead:
             append(prefix + encrypt(nonce, plaintext, prefix + aad_tail))
         return sealed
 
-    def open_each(self, blobs: Iterable[bytes], end: int, aad_tail: bytes) -> list[bytes]:
-        """The inverse of ``seal_each`` for blobs whose header ends at ``end``; any that does
-        not open is the one DecryptionError."""
+    def open_run(
+        self, blobs: Sequence[bytes], start: int, end: int, aad_tail: bytes, opened: list[bytes]
+    ) -> int:
+        """The inverse of ``seal_each``: ``blobs[start:]`` opened in order onto ``opened`` (their
+        headers ending at ``end``) until one does not open; returns that one's index, or
+        ``len(blobs)``. Headers are not compared here, one per blob: a blob under another data key
+        fails its tag like a broken one, and the caller tells the two apart."""
         decrypt, nonce_end = self._cipher.decrypt, end + NONCE_BYTES
-        opened: list[bytes] = []
-        append = opened.append
-        try:
-            for blob in blobs:
+        append, before = opened.append, len(opened)
+        with contextlib.suppress(InvalidTag, ValueError, OverflowError):
+            for blob in itertools.islice(blobs, start, None):
                 prefix = blob[:nonce_end]
                 append(decrypt(prefix[end:], memoryview(blob)[nonce_end:], prefix + aad_tail))
-        except (InvalidTag, ValueError, OverflowError):
-            raise DecryptionError() from None
-        return opened
+        return start + len(opened) - before
 
     def wrap(self, plaintext: bytes, associated_data: bytes) -> bytes:
         """nonce || ciphertext || tag, with a fresh nonce: for wrapping keys."""

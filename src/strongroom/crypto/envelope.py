@@ -209,14 +209,15 @@ def open_many(
     """``open_sealed`` for many envelopes bound to one context: a run of envelopes under the
     same data key (the same header) reads its header and gets its DEK once."""
     opened: list[bytes] = []
-    items = list(blobs)
+    items = blobs if isinstance(blobs, list | tuple) else list(blobs)
     start = 0
     while start < len(items):  # one run of blobs under one header at a time
         key_ref, wrapped, end = split_header(items[start])
-        header, stop = items[start][:end], start + 1
-        while stop < len(items) and items[stop].startswith(header):
-            stop += 1
-        opened += unwrap(key_ref, wrapped).open_each(items[start:stop], end, encoded_context)
+        stop = unwrap(key_ref, wrapped).open_run(items, start, end, encoded_context, opened)
+        # The blob that stopped the run: broken if it has the run's header (the run's first
+        # blob always has), else the first of the next run.
+        if stop < len(items) and items[stop][:end] == items[start][:end]:
+            raise DecryptionError()
         start = stop
     return opened
 
