@@ -107,8 +107,8 @@ class Aead:
     ) -> int:
         """The inverse of ``seal_each``: ``blobs[start:]`` opened in order onto ``opened`` (their
         headers ending at ``end``) until one does not open; returns that one's index, or
-        ``len(blobs)``. Headers are not compared here, one per blob: a blob under another data key
-        fails its tag like a broken one, and the caller tells the two apart."""
+        ``len(blobs)``. No header is compared here: a blob under another data key fails its tag
+        as a broken one does, and the caller tells the two apart."""
         decrypt, nonce_end = self._cipher.decrypt, end + NONCE_BYTES
         append, before = opened.append, len(opened)
         with contextlib.suppress(InvalidTag, ValueError, OverflowError):
