@@ -224,6 +224,31 @@ def test_a_batch_opens_runs_under_any_data_key_and_refuses_any_broken_blob(
                     worker.open_many([*mixed[:at], cut, *mixed[at:]], context=CTX)
 
 
+def test_a_batch_takes_bytes_and_text_of_any_size(vault: TokenSealer) -> None:
+    """Bytes go through as they are, text as UTF-8, in a tuple or a list; ciphertexts above the
+    size a batch copies are opened through a view, and a broken or cut one still fails."""
+    large = bytes(range(256)) * 80  # 20 KiB: above the copy threshold
+    mixed = (b"raw-bytes", "text-\u00e9", large, "y" * 9000)
+    only_bytes = [b"a", large, b"c"]
+    sealed_mixed = vault.seal_many(mixed, context=CTX)
+    sealed_bytes = vault.seal_many(only_bytes, context=CTX)
+    assert only_bytes == [b"a", large, b"c"]  # the caller's list is not touched
+    with vault.worker(identity="w", purpose="github-oauth", max_decrypts=100) as worker:
+        assert worker.open_many(sealed_mixed, context=CTX) == [
+            b"raw-bytes",
+            "text-\u00e9".encode(),
+            large,
+            b"y" * 9000,
+        ]
+        assert worker.open_many(sealed_bytes, context=CTX) == only_bytes
+        assert [worker.open(s, context=CTX) for s in sealed_bytes] == only_bytes
+        flipped = bytearray(sealed_bytes[1])
+        flipped[-1] ^= 1
+        for broken in (bytes(flipped), sealed_bytes[1][:-1]):
+            with pytest.raises(DecryptionError):
+                worker.open_many([sealed_bytes[0], broken, sealed_bytes[2]], context=CTX)
+
+
 def test_every_cut_of_a_sealed_token_is_the_one_decryption_error(vault: TokenSealer) -> None:
     """The single call reads the header's lengths by index: a token cut anywhere (or cut and
     padded) fails as any other bad token does, never with another exception."""
