@@ -8,8 +8,10 @@ dependency). Each server is pinned to CPU 0 and wrk to CPU 1; the sides take tur
 rounds. wrk replays one request signed by botocore for each side (a SigV4 signature is valid for
 5 minutes and carries no nonce, so replaying it is what a retrying client does; each round signs
 anew). strongroom runs ``server --dev`` (SQLite, auditing every request to DATA_DIR/audit.log);
-moto keeps its secrets in memory and checks no signature. Reports the median requests/s and
-latency of each side and the ratio of the medians.
+moto keeps its secrets in memory and checks no signature. Reports the median requests/s,
+latency and CPU time per request of each side (the server's user and system time from /proc over
+the run, divided by the requests wrk counted), the ratio of the req/s medians and how many times
+less CPU a request costs strongroom.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from bench.http import TOKEN, free_port, rss_mib, run_wrk, wait_healthy
+from bench.http import TOKEN, free_port, medians, rss_mib, run_wrk, wait_healthy
 
 KEY = ("benchkey", "bench-secret")
 REGION = "us-east-1"
@@ -93,6 +95,7 @@ def main() -> None:
     try:
         servers.append(start_moto(ports["moto"]))
         servers.append(start_strongroom(tmp / "strongroom" / "data", ports["strongroom"]))
+        pids = {side: [server.pid] for side, server in zip(ports, servers, strict=True)}
         for port in ports.values():
             client = boto3.client(
                 "secretsmanager",
@@ -109,8 +112,9 @@ def main() -> None:
             for side in order:
                 script = signed_script(tmp / f"{side}.lua", ports[side])
                 url = f"http://127.0.0.1:{ports[side]}/"
+                extra = ["-s", str(script)]
                 results[side].append(
-                    run_wrk(url, args.duration, args.connections, ["-s", str(script)], pin="1")
+                    run_wrk(url, args.duration, args.connections, extra, "1", pids[side])
                 )
         rss = {side: rss_mib(server.pid) for side, server in zip(ports, servers, strict=True)}
         print("RSS after load (MiB): " + ", ".join(f"{s} {m:.0f}" for s, m in rss.items()))
@@ -119,24 +123,23 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=30)
         shutil.rmtree(tmp, ignore_errors=True)
-    medians = {
-        side: {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50_ms", "p99_ms")}
-        for side, runs in results.items()
-    }
-    print(f"| case | side | req/s (median of {args.rounds}) | p50 ms | p99 ms |")
-    print("|---|---|---|---|---|")
-    for side, row in medians.items():
+    middle = {side: medians(runs) for side, runs in results.items()}
+    print(f"| case | side | req/s (median of {args.rounds}) | p50 ms | p99 ms | CPU µs/request |")
+    print("|---|---|---|---|---|---|")
+    for side, row in middle.items():
         print(
             f"| GetSecretValue | {side} | {row['rps']:,.0f} | {row['p50_ms']:.2f} | "
-            f"{row['p99_ms']:.2f} |"
+            f"{row['p99_ms']:.2f} | {row['cpu_us']:.0f} |"
         )
-    ratio = medians["strongroom"]["rps"] / medians["moto"]["rps"]
+    ratio = middle["strongroom"]["rps"] / middle["moto"]["rps"]
     paired = statistics.median(
         s["rps"] / m["rps"] for s, m in zip(results["strongroom"], results["moto"], strict=True)
     )
+    cpu_ratio = middle["moto"]["cpu_us"] / middle["strongroom"]["cpu_us"]
     both = f"{ratio:.2f}x (per-round median {paired:.2f}x)"
-    print(f"| GetSecretValue | strongroom / moto | {both} | | |")
-    print(json.dumps({"medians": medians, "ratio": ratio, "paired": paired, "rounds": results}))
+    print(f"| GetSecretValue | strongroom / moto | {both} | | | {cpu_ratio:.2f}x less |")
+    report = {"medians": middle, "ratio": ratio, "paired": paired, "cpu_ratio": cpu_ratio}
+    print(json.dumps({**report, "rounds": results}))
 
 
 if __name__ == "__main__":

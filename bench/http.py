@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -55,6 +56,27 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """CPU time (user + system) the processes have used so far, with their children's, live or
+    reaped (Linux)."""
+    total = 0
+    for pid in pids:
+        for each in [pid, *_children(pid)]:
+            try:
+                stat = Path(f"/proc/{each}/stat").read_text()
+            except FileNotFoundError:  # a child that ended meanwhile: its parent's cutime
+                continue
+            # the fields after the command name, which may hold spaces and parentheses
+            fields = stat.rpartition(")")[2].split()
+            total += sum(int(n) for n in fields[11:15])  # utime stime cutime cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def medians(runs: Sequence[dict[str, float]]) -> dict[str, float]:
+    """The median of each figure over a side's rounds."""
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
 def free_port() -> int:
     import socket
 
@@ -76,17 +98,26 @@ def wait_healthy(url: str) -> None:
 
 
 def run_wrk(
-    url: str, duration: int, connections: int, extra: list[str], pin: str = ""
+    url: str,
+    duration: int,
+    connections: int,
+    extra: list[str],
+    pin: str = "",
+    server: Sequence[int] = (),
 ) -> dict[str, float]:
-    """One wrk run; ``pin`` names a CPU for wrk (taskset), apart from the server's."""
+    """One wrk run; ``pin`` names a CPU for wrk (taskset), apart from the server's. With
+    ``server`` (its process ids), also the CPU time the server spent per request, in µs."""
     command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", *extra, url]
+    cpu_before = cpu_seconds(server)
     out = subprocess.run(
         ["taskset", "-c", pin, *command] if pin else command,
         capture_output=True,
         text=True,
         check=True,
     ).stdout
+    cpu = cpu_seconds(server) - cpu_before
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non2xx:
         raise RuntimeError(f"{url}: {non2xx.group(1)} error responses")
@@ -97,7 +128,10 @@ def run_wrk(
         value, unit = float(match.group(1)), match.group(2)
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
-    return {"rps": rps, "p50_ms": ms("50%"), "p99_ms": ms("99%")}
+    figures = {"rps": rps, "p50_ms": ms("50%"), "p99_ms": ms("99%")}
+    if server:
+        figures["cpu_us"] = cpu * 1e6 / max(requests, 1)
+    return figures
 
 
 def main() -> None:

@@ -6,8 +6,9 @@ secret, side by side in one run (issue 22's "throughput at 1 M secrets ≥ 0.95x
 Each size gets its own data directory, filled by the server's own secret service (every value
 sealed as a write through the API seals it, many writers sharing commits), then its own
 ``server --dev`` pinned to CPU 0, read by ``wrk -t1 -c16`` on CPU 1 at a random one of its
-secrets per request. The sizes take turns in ABBA rounds. Reports req/s, p50 and p99 per size,
-the ratio of the medians, each database's size and each server's RSS after load. Each size's
+secrets per request. The sizes take turns in ABBA rounds. Reports req/s, p50, p99 and the
+server's CPU time per read (from /proc) per size, the ratio of the medians and of the rounds, the
+ratio of CPU per read, each database's size and each server's RSS after load. Each size's
 database files are read through first (the page cache holds them, as on a server that has run a
 while), then each size gets one round that is not counted (the servers' own caches warm up).
 Filling 1 M secrets takes about eight minutes; ``--work DIR`` keeps the filled directories for
@@ -28,7 +29,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.http import TOKEN, free_port, rss_mib, run_wrk, wait_healthy
+from bench.http import TOKEN, free_port, medians, rss_mib, run_wrk, wait_healthy
 
 _WRITERS = 16
 _CHUNK = 1000
@@ -136,7 +137,8 @@ def main() -> None:
             for size in order:
                 url = f"http://127.0.0.1:{ports[size]}/"
                 extra = ["-s", str(scripts[size])]
-                results[size].append(run_wrk(url, args.duration, 16, extra, pin="1"))
+                pids = [servers[size].pid]
+                results[size].append(run_wrk(url, args.duration, 16, extra, "1", pids))
         rss = {size: rss_mib(server.pid) for size, server in servers.items()}
     finally:
         for server in servers.values():
@@ -152,20 +154,27 @@ def main() -> None:
     }
     if args.work is None:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("| secrets | req/s (median) | p50 ms | p99 ms | store MiB | RSS after load MiB |")
-    print("|---|---|---|---|---|---|")
-    medians = {}
-    for size, runs in results.items():
-        row = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50_ms", "p99_ms")}
-        medians[size] = row
+    print(
+        "| secrets | req/s (median) | p50 ms | p99 ms | CPU µs/read | store MiB "
+        "| RSS after load MiB |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    middle = {size: medians(runs) for size, runs in results.items()}
+    for size, row in middle.items():
         print(
             f"| {size:,} | {row['rps']:,.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | "
-            f"{sizes_on_disk[size] / 2**20:,.0f} | {rss[size]:.0f} |"
+            f"{row['cpu_us']:.0f} | {sizes_on_disk[size] / 2**20:,.0f} | {rss[size]:.0f} |"
         )
     small, large = args.sizes
-    ratio = medians[large]["rps"] / medians[small]["rps"]
-    print(f"{large:,} / {small:,}: {ratio:.2f}x")
-    print(json.dumps({"medians": medians, "ratio": ratio, "rounds": results, "rss": rss}))
+    ratio = middle[large]["rps"] / middle[small]["rps"]
+    paired = statistics.median(
+        b["rps"] / a["rps"] for a, b in zip(results[small], results[large], strict=True)
+    )
+    cpu = middle[small]["cpu_us"] / middle[large]["cpu_us"]
+    print(f"{large:,} / {small:,}: {ratio:.2f}x (per-round median {paired:.2f}x)")
+    print(f"CPU per read, {small:,} / {large:,}: {cpu:.2f}x")
+    report = {"medians": middle, "ratio": ratio, "paired": paired, "cpu_ratio": cpu}
+    print(json.dumps({**report, "rounds": results, "rss": rss}))
 
 
 if __name__ == "__main__":

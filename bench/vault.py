@@ -9,10 +9,13 @@ integrated (raft) storage in a temporary directory, initialized, unsealed, a fil
 on, KV v2 at ``secret/``, GOMAXPROCS=1. strongroom runs ``server --dev`` (SQLite in WAL mode with
 a full fsync per commit, auditing every request to DATA_DIR/audit.log). Each server is pinned to
 CPU 0 and wrk to CPU 1, and the sides take turns in ABBA rounds so machine noise hits both.
-Reports the median requests/s and latency of each side and the ratio of the medians.
+Reports the median requests/s, latency and CPU time per request of each side (the server's
+user and system time over the run, from /proc, divided by the requests wrk counted), the ratio
+of the req/s medians and how many times less CPU a request costs strongroom.
 
 ``--postgres``: strongroom keeps its store on a PostgreSQL started for the run (fsync on, its
-processes pinned to CPU 0 with strongroom's, so the two share the one core OpenBao has).
+processes pinned to CPU 0 with strongroom's, so the two share the one core OpenBao has);
+strongroom's CPU time then includes PostgreSQL's.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from pathlib import Path
 import httpx
 from tests.helpers import PostgresServer
 
-from bench.http import TOKEN, free_port, rss_mib, run_wrk, wait_healthy
+from bench.http import TOKEN, free_port, medians, rss_mib, run_wrk, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = {"password": "bench-password-value", "user": "app"}
@@ -146,7 +149,10 @@ def main() -> None:
         sys.exit("needs wrk and taskset: apt-get install wrk util-linux")
     postgres = _pinned_postgres() if args.postgres else None
     try:
-        _run(args, postgres.fresh_database() if postgres is not None else "")
+        if postgres is None:
+            _run(args, "")
+        else:
+            _run(args, postgres.fresh_database(), _postmaster_pid(postgres))
     finally:
         if postgres is not None:
             postgres.stop()
@@ -155,12 +161,16 @@ def main() -> None:
 def _pinned_postgres() -> PostgresServer:
     """A PostgreSQL whose postmaster (and so every backend it forks) runs on CPU 0."""
     postgres = PostgresServer()
-    pid = (postgres.dir / "data" / "postmaster.pid").read_text().split()[0]
+    pid = str(_postmaster_pid(postgres))
     subprocess.run(["taskset", "-a", "-p", "-c", "0", pid], check=True, capture_output=True)
     return postgres
 
 
-def _run(args: argparse.Namespace, store_url: str) -> None:
+def _postmaster_pid(postgres: PostgresServer) -> int:
+    return int((postgres.dir / "data" / "postmaster.pid").read_text().split()[0])
+
+
+def _run(args: argparse.Namespace, store_url: str, postgres_pid: int | None = None) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="strongroom-vs-openbao-"))
     ports = {"openbao": free_port(), "strongroom": free_port()}
     servers: list[subprocess.Popen[bytes]] = []
@@ -170,10 +180,13 @@ def _run(args: argparse.Namespace, store_url: str) -> None:
     try:
         openbao, bao_token = start_openbao(tmp / "openbao", ports["openbao"])
         servers.append(openbao)
-        servers.append(
-            start_strongroom(tmp / "strongroom" / "data", ports["strongroom"], store_url)
-        )
+        ours = start_strongroom(tmp / "strongroom" / "data", ports["strongroom"], store_url)
+        servers.append(ours)
         tokens = {"openbao": bao_token, "strongroom": TOKEN}
+        # what each side's CPU time is summed over: its server, and strongroom's PostgreSQL
+        pids = {"openbao": [openbao.pid], "strongroom": [ours.pid]}
+        if postgres_pid is not None:
+            pids["strongroom"].append(postgres_pid)
         for side, port in ports.items():
             httpx.post(
                 f"http://127.0.0.1:{port}/v1/secret/data/bench/db",
@@ -188,11 +201,11 @@ def _run(args: argparse.Namespace, store_url: str) -> None:
                 base = f"http://127.0.0.1:{ports[side]}/v1/secret/data/bench"
                 read = ["-H", f"X-Vault-Token: {tokens[side]}"]
                 results["read"][side].append(
-                    run_wrk(f"{base}/db", args.duration, args.connections, read, pin="1")
+                    run_wrk(f"{base}/db", args.duration, args.connections, read, "1", pids[side])
                 )
                 write = ["-s", str(scripts[side])]
                 results["write"][side].append(
-                    run_wrk(f"{base}/w1", args.duration, args.connections, write, pin="1")
+                    run_wrk(f"{base}/w1", args.duration, args.connections, write, "1", pids[side])
                 )
         rss = {side: rss_mib(server.pid) for side, server in zip(ports, servers, strict=True)}
         print("RSS after load (MiB): " + ", ".join(f"{s} {m:.0f}" for s, m in rss.items()))
@@ -202,25 +215,31 @@ def _run(args: argparse.Namespace, store_url: str) -> None:
             server.wait(timeout=30)
         shutil.rmtree(tmp, ignore_errors=True)
     report: dict[str, object] = {}
-    print(f"| case | side | req/s (median of {args.rounds}) | p50 ms | p99 ms |")
-    print("|---|---|---|---|---|")
+    print(f"| case | side | req/s (median of {args.rounds}) | p50 ms | p99 ms | CPU µs/request |")
+    print("|---|---|---|---|---|---|")
     for case, sides in results.items():
-        medians = {
-            side: {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50_ms", "p99_ms")}
-            for side, runs in sides.items()
-        }
-        for side, row in medians.items():
+        middle = {side: medians(runs) for side, runs in sides.items()}
+        for side, row in middle.items():
             print(
                 f"| {case} | {side} | {row['rps']:,.0f} | {row['p50_ms']:.2f} | "
-                f"{row['p99_ms']:.2f} |"
+                f"{row['p99_ms']:.2f} | {row['cpu_us']:.0f} |"
             )
-        ratio = medians["strongroom"]["rps"] / medians["openbao"]["rps"]
+        ratio = middle["strongroom"]["rps"] / middle["openbao"]["rps"]
         paired = statistics.median(
             s["rps"] / o["rps"] for s, o in zip(sides["strongroom"], sides["openbao"], strict=True)
         )
-        report[case] = {"medians": medians, "ratio": ratio, "paired": paired, "rounds": sides}
+        # how many times less CPU a request costs strongroom than OpenBao
+        cpu_ratio = middle["openbao"]["cpu_us"] / middle["strongroom"]["cpu_us"]
+        report[case] = {
+            "medians": middle,
+            "ratio": ratio,
+            "paired": paired,
+            "cpu_ratio": cpu_ratio,
+            "rounds": sides,
+        }
         print(
-            f"| {case} | strongroom / openbao | {ratio:.2f}x (per-round median {paired:.2f}x) | | |"
+            f"| {case} | strongroom / openbao | {ratio:.2f}x (per-round median {paired:.2f}x) "
+            f"| | | {cpu_ratio:.2f}x less |"
         )
     print(json.dumps(report))
 

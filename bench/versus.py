@@ -15,8 +15,9 @@ Needs wrk (Debian: apt-get install wrk) and git. Exports ``--before`` with ``git
 a temporary directory, starts one ``strongroom server --dev`` from each tree (the dev server
 audits every request to DATA_DIR/audit.log), each pinned to CPU 0, and runs wrk pinned to CPU 1
 against each in alternating rounds (ABBA order), so machine noise hits both sides. Reports the
-median requests/s and latency of each side, the ratio of the medians (after / before) and the
-median of the per-round ratios.
+median requests/s, latency and server CPU time per request (from /proc) of each side, the ratio
+of the medians (after / before), the median of the per-round ratios and the ratio of CPU per
+request.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ import boto3
 import httpx
 
 from bench import aws
-from bench.http import TOKEN, free_port, run_wrk, wait_healthy
+from bench.http import TOKEN, free_port, medians, run_wrk, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 ROOT_HEADERS = {"Authorization": f"Bearer {TOKEN}", "X-Vault-Token": TOKEN}
@@ -218,30 +219,29 @@ def main() -> None:
                     wrk_args = ["-s", str(operation.script_for(tmp / f"{name}.lua", port))]
                 url = f"http://127.0.0.1:{port}{operation.path}"
                 connections = min(args.connections, operation.max_connections)
-                runs = run_wrk(url, args.duration, connections, wrk_args, pin="1")
+                pids = [servers[name].pid]
+                runs = run_wrk(url, args.duration, connections, wrk_args, "1", pids)
                 results[name].append(runs)
     finally:
         for server in servers.values():
             server.terminate()
             server.wait(timeout=10)
         shutil.rmtree(tmp, ignore_errors=True)
-    summary = {
-        name: {
-            "rps": statistics.median(r["rps"] for r in runs),
-            "p50_ms": statistics.median(r["p50_ms"] for r in runs),
-            "p99_ms": statistics.median(r["p99_ms"] for r in runs),
-        }
-        for name, runs in results.items()
-    }
+    summary = {name: medians(runs) for name, runs in results.items()}
     ratio = summary["after"]["rps"] / summary["before"]["rps"]
     paired = statistics.median(
         a["rps"] / b["rps"] for a, b in zip(results["after"], results["before"], strict=True)
     )
-    print(f"| side | req/s (median of {args.rounds}) | p50 ms | p99 ms |")
-    print("|---|---|---|---|")
+    print(f"| side | req/s (median of {args.rounds}) | p50 ms | p99 ms | CPU µs/request |")
+    print("|---|---|---|---|---|")
     for name, row in summary.items():
-        print(f"| {name} | {row['rps']:,.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} |")
+        print(
+            f"| {name} | {row['rps']:,.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} "
+            f"| {row['cpu_us']:.0f} |"
+        )
     print(f"\nafter / before: {ratio:.2f}x (median of per-round ratios: {paired:.2f}x)")
+    cpu = summary["after"]["cpu_us"] / summary["before"]["cpu_us"]
+    print(f"CPU per request, after / before: {cpu:.2f}x")
     print(json.dumps({**summary, "ratio": ratio, "paired": paired, "rounds": results}))
 
 
