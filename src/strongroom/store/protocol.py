@@ -132,12 +132,13 @@ class Store(Protocol):
         keep: int,
         protected: Sequence[int] = (),
         expected_settings: Mapping[str, Any] | None = None,
-    ) -> None:
+    ) -> str:
         """Atomically: insert ``version`` and set the secret row, only if the stored current
         version is ``expected_current`` (0: no secret yet) and, when given, its settings are
         still ``expected_settings`` (as read: a metadata change made meanwhile is not undone);
         then drop versions beyond the newest ``keep``, except the ``protected`` ones (labelled
-        versions are never pruned). Raises Conflict when another write won (check-and-set)."""
+        versions are never pruned). Raises Conflict when another write won (check-and-set).
+        Returns the row's settings as stored (what ``SecretRecord.stored`` will read back)."""
         ...
 
     def get_version(self, namespace: str, path: str, version: int) -> VersionRecord | None: ...

@@ -87,10 +87,10 @@ class SqlStore(SqlBase):
         keep: int,
         protected: Sequence[int] = (),
         expected_settings: Mapping[str, Any] | None = None,
-    ) -> None:
+    ) -> str:
         try:
             with self._write() as conn:
-                self._advance_secret(conn, secret, expected_current, expected_settings)
+                stored = self._advance_secret(conn, secret, expected_current, expected_settings)
                 self._insert_version(conn, version)
                 floor = version.version - keep
                 if floor >= 1:  # older versions to prune (none while a secret is young)
@@ -105,6 +105,7 @@ class SqlStore(SqlBase):
         except Conflict:
             self._refused()
             raise
+        return stored
 
     def _advance_secret(
         self,
@@ -112,10 +113,11 @@ class SqlStore(SqlBase):
         secret: SecretRecord,
         expected_current: int,
         expected_settings: Mapping[str, Any] | None,
-    ) -> None:
+    ) -> str:
         """Move the secret's row to its new version, if it is still at ``expected_current`` (and
         its settings still ``expected_settings``, when given): one statement, whose row lock
-        (PostgreSQL) holds off a concurrent writer until commit."""
+        (PostgreSQL) holds off a concurrent writer until commit. Returns the settings as
+        stored."""
         settings = _settings_text(secret.settings)
         unchanged, was = "", list[str]()
         if expected_settings is not None:
@@ -148,6 +150,7 @@ class SqlStore(SqlBase):
             )
         if cursor.rowcount != 1:
             raise Conflict("another write changed this secret first; read it and retry")
+        return settings
 
     def _insert_version(self, conn: Any, version: VersionRecord) -> None:
         try:

@@ -36,7 +36,9 @@ def _write(
 ) -> None:
     secret = SecretRecord(ns, path, version, 1.0, float(version))
     record = VersionRecord(ns, path, version, f"env-{path}-{version}".encode(), ref, float(version))
-    store.write_version(secret, record, expected_current=version - 1, keep=keep)
+    stored = store.write_version(secret, record, expected_current=version - 1, keep=keep)
+    read = store.get_secret(ns, path)
+    assert read is not None and read.stored == stored  # what a read finds, byte for byte
 
 
 def check_records(store: Store) -> None:
