@@ -592,6 +592,22 @@ def audit_entries(log: Path | str | bytes) -> list[dict[str, Any]]:
     return [entry for entry in every if entry.get("type") != FORMAT_MARKER]
 
 
+def entries_by_request(entries: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Each request's entry types, in order, after checking the log's shape: a GET or HEAD has
+    one entry (its response); anything else has a request entry and then a response entry, or
+    one response entry when it was a read (a fast route)."""
+    types: dict[str, list[str]] = {}
+    for entry in entries:
+        types.setdefault(entry["request_id"], []).append(entry["type"])
+    for entry in entries:
+        found = types[entry["request_id"]]
+        if entry["request"]["method"] in ("GET", "HEAD"):
+            assert found == ["response"], entry["request"]
+        else:
+            assert found in (["response"], ["request", "response"]), entry["request"]
+    return types
+
+
 def probing_settings(tmp_path: Path, root_token: str) -> Any:
     """A dev server's settings (audited) for a test that sends many refused requests from one
     address on purpose: the address's budget for them is out of the way."""

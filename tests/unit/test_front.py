@@ -118,7 +118,7 @@ def test_a_toy_surface_is_authenticated_audited_and_rendered(
     # HMAC'd, the credential HMAC'd.
     entries = [e for e in _entries(audit) if e.get("operation") == "toyRead"]
     responses = [e for e in entries if e["type"] == "response"]
-    assert [e["type"] for e in entries].count("request") == len(responses) == 5
+    assert len(entries) == len(responses) == 5  # a read: one entry, its response
     ok = next(e for e in responses if e["status"] == 200)
     assert "error" not in ok and ok["response_metadata"] == "db"
     assert ok["data"]["value"].startswith("hmac-sha256:")
@@ -186,9 +186,9 @@ def _on_an_event_loop() -> bool:
 def test_a_fast_routes_request_is_audited_with_its_answer_or_before_a_thread(
     tmp_path: Path, store: str, request: pytest.FixtureRequest
 ) -> None:
-    """A fast route's first pass only reads, so its request entry waits for the response and
-    both are written at once, as a GET's; one that moves to a second pass (it may write) has its
-    request on record before that pass runs. The first pass runs on the event loop, or on a
+    """A fast route's first pass only reads, so it has one entry, its response entry carrying the
+    request's body, as a GET's; one that moves to a second pass (it may write) has its request
+    entry on record before that pass runs. The first pass runs on the event loop, or on a
     worker thread when the store is PostgreSQL: the event loop never waits on a database
     across the network."""
     audit = tmp_path / "audit.log"
@@ -220,14 +220,20 @@ def test_a_fast_routes_request_is_audited_with_its_answer_or_before_a_thread(
     holder.append(app)
     with TestClient(app) as client:
         headers = {"X-Toy-Key": f"toy:{ROOT}"}
-        assert client.post("/toy/fast", headers=headers).status_code == 200
+        sent = b'{"name": "%s"}' % CANARY.encode()
+        assert client.post("/toy/fast", headers=headers, content=sent).status_code == 200
         assert on_record == {True: False}  # held for the response
         assert client.post("/toy/fast?thread", headers=headers).status_code == 200
         assert on_record[False] is True  # on record before the second pass ran
     app.node.close()
     assert on_the_loop == {True: store == "sqlite", False: False}
     entries = [e for e in _entries(audit) if e.get("operation") == "toyFast"]
-    assert [e["type"] for e in entries] == ["request", "response", "request", "response"]
+    assert [e["type"] for e in entries] == ["response", "request", "response"]
+    read = entries[0]
+    assert read["body_size"] == len(sent) and read["status"] == 200
+    assert read["body"]["name"].startswith("hmac-sha256:")
+    assert read["token"].startswith("hmac-sha256:") and read["auth"]["display_name"] == "root"
+    assert CANARY.encode() not in audit.read_bytes()
 
 
 class RecordingKey(ToyKey):

@@ -1,12 +1,14 @@
-"""The front door's audit entries: one request entry and one response entry per request, built from
-typed parts (the route, the identity, the route's ``AuditRecord``), fail closed.
+"""The front door's audit entries, built from typed parts (the route, the identity, the route's
+``AuditRecord``), fail closed.
 
-The request entry of anything that changes state is written before the handler runs (an
-unaudited change never happens); a read's request entry waits for its response entry and both go
-out in one write, with those of the other requests answered in the same turn of the event loop
-(audit_batch.py). The answer is held until its entry is written. What an unauthenticated caller
-can make the server write is bounded: its body is audited as its size and one HMAC of the bytes,
-as is any body over ``AUDITED_BODY_BYTES``; big bodies are HMAC'd on a worker thread."""
+Anything that may change state has a request entry, written before the handler runs (an
+unaudited change never happens), and a response entry. A read changes nothing, so it has one
+entry: its response entry, which carries the request's body too (everything a request entry
+would say). Entries go out with those of the other requests answered in the same turn of the
+event loop (audit_batch.py); the answer is held until its entry is written. What an
+unauthenticated caller can make the server write is bounded: its body is audited as its size and
+one HMAC of the bytes, as is any body over ``AUDITED_BODY_BYTES``; big bodies are HMAC'd on a
+worker thread."""
 
 from __future__ import annotations
 
@@ -53,7 +55,7 @@ def audited_body(raw: bytes, trusted: bool, depth_limit: int) -> tuple[Any, Any]
 
 
 class AuditTrail:
-    """Makes the audit records of routes and starts each request's pair of entries."""
+    """Makes the audit records of routes and starts each request's entries."""
 
     def __init__(self, clock: Clock, max_json_depth: int) -> None:
         self._clock = clock
@@ -188,24 +190,27 @@ class RequestTrail:
         self.may_change = False  # its request entry went on record before it ran
 
     def request(self, body: bytes, *, trusted: bool) -> dict[str, Any] | None:
-        """Make the request entry (a read's is held for its response; anything else's is
-        written by ``write_request`` before the handler runs); returns the body parsed as a JSON
-        object when it was parsed for the entry, so the handler does not parse it again. A read
-        is a GET or HEAD, or a fast route (one that answers on the event loop, which never
-        writes: one that would moves to a thread, and ``write_deferred`` records it first)."""
+        """Audit the request's body: a read's goes into its response entry; anything else's
+        request entry is written by ``write_request`` before the handler runs. Returns the body
+        parsed as a JSON object when it was parsed for the entry, so the handler does not parse
+        it again. A read is a GET or HEAD, or a fast route (one that answers on the event loop,
+        which never writes: one that would moves to a thread, and ``write_deferred`` puts its
+        request entry on record first)."""
         trusted = trusted and self._identity is not None
         form, parsed = audited_body(body, trusted, self._depth) if body else (None, None)
-        entry: dict[str, Any] = {**self._base, "type": "request", "body": form}
-        if body:
-            entry["body_size"] = len(body)
-        if self._credential:
-            entry["token"] = self._credential
+        said: dict[str, Any] = {"body": form, "body_size": len(body)} if body else {}
         fast = self._route is not None and self._route.fast
         if fast or self._base["request"]["method"] in ("GET", "HEAD"):
-            self._deferred = entry  # a read changes nothing: its entry goes with the response
+            self._deferred = said  # a read changes nothing: one entry, with the response
         else:
-            self._pending = entry
+            self._pending = self._request_entry(said)
         return parsed
+
+    def _request_entry(self, said: dict[str, Any]) -> dict[str, Any]:
+        entry: dict[str, Any] = {**self._base, "type": "request", "body": None, **said}
+        if self._credential:
+            entry["token"] = self._credential
+        return entry
 
     @property
     def pending(self) -> bool:
@@ -219,8 +224,8 @@ class RequestTrail:
     async def write_deferred(self, size: int) -> None:
         """A fast route going to a thread may write: its request goes on record first."""
         if self._deferred is not None:
-            entry, self._deferred = self._deferred, None
-            await self._write((entry,), size)
+            said, self._deferred = self._deferred, None
+            await self._write((self._request_entry(said),), size)
             self.may_change = True
 
     def refused(self, exc: StrongroomError) -> AuditRecord:
@@ -236,10 +241,11 @@ class RequestTrail:
         if identity is not None:
             entry["auth"] = {"display_name": identity.name, "policies": list(identity.policies)}
             entry["accessor"] = identity.accessor
-        entries = (entry,) if self._deferred is None else (self._deferred, entry)
+        if self._deferred:  # a read's body, in its only entry
+            entry.update(self._deferred)
         # What may have changed something is answered only once its entries are on disk (one
         # fsync shared by the writes answered together).
-        await self._write(entries, size, durable=self.may_change)
+        await self._write((entry,), size, durable=self.may_change)
 
     async def _write(
         self, entries: tuple[dict[str, Any], ...], size: int, *, durable: bool = False
