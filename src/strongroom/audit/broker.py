@@ -49,7 +49,7 @@ def _redacted(
     for field in sensitive:
         if field in redacted:
             value = redacted[field]
-            if isinstance(value, str):  # the token: once for a request's pair of entries
+            if isinstance(value, str):  # a token: once per call, however many entries carry it
                 known = seen.get(value)
                 if known is None:
                     known = seen[value] = hasher.redact(value)
