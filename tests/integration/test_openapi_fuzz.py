@@ -43,10 +43,10 @@ def fuzz_app(tmp_path: Path) -> Iterator[ServerApp]:
     with TestClient(app):
         yield app
     app.node.close()
-    _assert_every_request_has_its_audit_pair(tmp_path / "audit.log")
+    _assert_every_request_is_audited(tmp_path / "audit.log")
 
 
-def _assert_every_request_has_its_audit_pair(audit_log: Path) -> None:
+def _assert_every_request_is_audited(audit_log: Path) -> None:
     raw = audit_log.read_bytes()
     assert ROOT_TOKEN.encode() not in raw
     by_id = entries_by_request(audit_entries(raw))
