@@ -4,7 +4,8 @@
 Anything that may change state has a request entry, written before the handler runs (an
 unaudited change never happens), and a response entry. A read changes nothing, so it has one
 entry: its response entry, which carries the request's body too (everything a request entry
-would say). Entries go out with those of the other requests answered in the same turn of the
+would say); a fast read that moves to a worker thread, where it may write, puts its request entry
+on record first. Entries go out with those of the other requests answered in the same turn of the
 event loop (audit_batch.py); the answer is held until its entry is written. What an
 unauthenticated caller can make the server write is bounded: its body is audited as its size and
 one HMAC of the bytes, as is any body over ``AUDITED_BODY_BYTES``; big bodies are HMAC'd on a
